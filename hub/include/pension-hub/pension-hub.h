@@ -1,0 +1,5 @@
+/* Umbrella header of the plugin SDK: the only header a plugin includes. */
+#pragma once
+
+#include "ph-error.h"
+#include "ph-plugin.h"

@@ -1,0 +1,77 @@
+/* pensionctl: the operators' and integration engineers' command line. Dispatches to the
+ * sub-command groups (ph-ctl-<group>.c); each group parses its own arguments. */
+#include "ph-build-config.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ph-ctl.h"
+
+typedef struct {
+	const gchar *name;
+	PhCtlCommand run;
+	const gchar *summary;
+} PhCtlEntry;
+
+static const PhCtlEntry commands[] = {
+    {NULL, NULL, NULL},
+};
+
+int
+ph_ctl_fail(GError *error)
+{
+	g_printerr("pensionctl: %s\n", error != NULL ? error->message : "failed");
+	return PH_CTL_EXIT_FAILED;
+}
+
+int
+ph_ctl_usage(const gchar *usage)
+{
+	g_printerr("usage: pensionctl %s\n", usage);
+	return PH_CTL_EXIT_USAGE;
+}
+
+static void
+print_help(void)
+{
+	g_print("usage: pensionctl [--config FILE] COMMAND [ARGS...]\n\ncommands:\n");
+	for (const PhCtlEntry *entry = commands; entry->name != NULL; entry++)
+		g_print("  %-10s %s\n", entry->name, entry->summary);
+}
+
+int
+main(int argc, char **argv)
+{
+	PhCtl ctl = {0};
+	int first = 1;
+
+	setlocale(LC_ALL, "");
+	while (first < argc && g_str_has_prefix(argv[first], "--")) {
+		if (g_str_equal(argv[first], "--config") && first + 1 < argc) {
+			ctl.config_path = argv[first + 1];
+			first += 2;
+		} else if (g_str_has_prefix(argv[first], "--config=")) {
+			ctl.config_path = argv[first] + strlen("--config=");
+			first++;
+		} else if (g_str_equal(argv[first], "--version")) {
+			g_print("pensionctl %s\n", PH_VERSION);
+			return PH_CTL_EXIT_OK;
+		} else if (g_str_equal(argv[first], "--help")) {
+			print_help();
+			return PH_CTL_EXIT_OK;
+		} else {
+			break;
+		}
+	}
+	if (first >= argc) {
+		print_help();
+		return PH_CTL_EXIT_USAGE;
+	}
+	for (const PhCtlEntry *entry = commands; entry->name != NULL; entry++) {
+		if (g_str_equal(entry->name, argv[first]))
+			return entry->run(&ctl, argc - first, argv + first);
+	}
+	g_printerr("pensionctl: unknown command '%s' (see pensionctl --help)\n", argv[first]);
+	return PH_CTL_EXIT_USAGE;
+}

@@ -1,0 +1,30 @@
+/* pensionctl's shared context: each sub-command group lives in ph-ctl-<group>.c and is
+ * listed in the table of pensionctl.c. Only pensionctl links this. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+	const gchar *config_path; /* --config, else $PENSION_HUB_CONFIG, else the default */
+	gpointer config;          /* PhConfig *, loaded on first use by ph_ctl_config() */
+	gpointer db;              /* PhDb *, connected on first use by ph_ctl_db() */
+} PhCtl;
+
+/* Exit statuses of every sub-command. */
+enum {
+	PH_CTL_EXIT_OK = 0,
+	PH_CTL_EXIT_FAILED = 1,
+	PH_CTL_EXIT_USAGE = 2, /* also: invalid input to a calculator */
+};
+
+typedef int (*PhCtlCommand)(PhCtl *ctl, int argc, char **argv);
+
+/* Prints "pensionctl: MESSAGE" on stderr and returns PH_CTL_EXIT_FAILED. */
+int
+ph_ctl_fail(GError *error);
+int
+ph_ctl_usage(const gchar *usage);
+
+G_END_DECLS
