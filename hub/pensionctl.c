@@ -69,8 +69,11 @@ main(int argc, char **argv)
 		return PH_CTL_EXIT_USAGE;
 	}
 	for (const PhCtlEntry *entry = commands; entry->name != NULL; entry++) {
-		if (g_str_equal(entry->name, argv[first]))
-			return entry->run(&ctl, argc - first, argv + first);
+		if (g_str_equal(entry->name, argv[first])) {
+			int status = entry->run(&ctl, argc - first, argv + first);
+			ph_ctl_clear(&ctl);
+			return status;
+		}
 	}
 	g_printerr("pensionctl: unknown command '%s' (see pensionctl --help)\n", argv[first]);
 	return PH_CTL_EXIT_USAGE;

@@ -21,6 +21,15 @@ enum {
 
 typedef int (*PhCtlCommand)(PhCtl *ctl, int argc, char **argv);
 
+/* The loaded configuration (PhConfig *) and a database connection (PhDb *) from it,
+ * made on first use and freed when pensionctl exits. */
+gpointer
+ph_ctl_config(PhCtl *ctl, GError **error);
+gpointer
+ph_ctl_db(PhCtl *ctl, GError **error);
+void
+ph_ctl_clear(PhCtl *ctl);
+
 /* Prints "pensionctl: MESSAGE" on stderr and returns PH_CTL_EXIT_FAILED. */
 int
 ph_ctl_fail(GError *error);

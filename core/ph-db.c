@@ -1,0 +1,162 @@
+/* libpq wrapper for core and hub: errors become GErrors with the server's own text,
+ * lost connections are re-established before the next unit of work. */
+#include "ph-db.h"
+
+#include <string.h>
+
+struct _PhDb {
+	PGconn *conn;
+	gchar *url;
+};
+
+static void
+ph_db_quiet_notices(void *arg, const char *message)
+{
+	/* NOTICEs (e.g. "relation already exists, skipping") are not errors; keep them at
+	 * debug level so they do not clutter operators' logs. */
+	g_debug("postgres: %s", message);
+}
+
+static PGconn *
+ph_db_open(const gchar *url, GError **error)
+{
+	g_autoptr(PGconn) conn = PQconnectdb(url);
+	if (PQstatus(conn) != CONNECTION_OK) {
+		g_autofree gchar *why = g_strchomp(g_strdup(PQerrorMessage(conn)));
+		g_set_error(error, PH_ERROR, PH_ERROR_DATABASE, "cannot connect to database: %s",
+			    why);
+		return NULL;
+	}
+	PQsetNoticeProcessor(conn, ph_db_quiet_notices, NULL);
+	return g_steal_pointer(&conn);
+}
+
+PhDb *
+ph_db_connect(const gchar *url, GError **error)
+{
+	g_return_val_if_fail(url != NULL, NULL);
+	PGconn *conn = ph_db_open(url, error);
+	if (conn == NULL)
+		return NULL;
+	PhDb *db = g_new0(PhDb, 1);
+	db->conn = conn;
+	db->url = g_strdup(url);
+	return db;
+}
+
+void
+ph_db_free(PhDb *db)
+{
+	if (db == NULL)
+		return;
+	g_clear_pointer(&db->conn, PQfinish);
+	g_free(db->url);
+	g_free(db);
+}
+
+PGconn *
+ph_db_get_conn(PhDb *db)
+{
+	return db->conn;
+}
+
+const gchar *
+ph_db_get_url(PhDb *db)
+{
+	return db->url;
+}
+
+gboolean
+ph_db_ensure(PhDb *db, GError **error)
+{
+	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
+		return TRUE;
+	g_clear_pointer(&db->conn, PQfinish);
+	db->conn = ph_db_open(db->url, error);
+	return db->conn != NULL;
+}
+
+static gboolean
+ph_db_check(PhDb *db, PGresult *result, GError **error)
+{
+	ExecStatusType status = PQresultStatus(result);
+	if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_COPY_IN ||
+	    status == PGRES_COPY_OUT)
+		return TRUE;
+	const gchar *state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+	g_autofree gchar *why = g_strchomp(g_strdup(result != NULL ? PQresultErrorMessage(result)
+								   : PQerrorMessage(db->conn)));
+	/* 23505 unique_violation: the caller's business key already exists. */
+	gint code = g_strcmp0(state, "23505") == 0 ? PH_ERROR_CONFLICT : PH_ERROR_DATABASE;
+	g_set_error(error, PH_ERROR, code, "database: %s", why);
+	return FALSE;
+}
+
+gboolean
+ph_db_exec(PhDb *db, const gchar *sql, GError **error)
+{
+	g_autoptr(PGresult) result = NULL;
+	if (!ph_db_ensure(db, error))
+		return FALSE;
+	result = PQexec(db->conn, sql);
+	return ph_db_check(db, result, error);
+}
+
+PGresult *
+ph_db_query_binary(PhDb *db, const gchar *sql, gint n_params, const gchar *const *params,
+		   const gint *lengths, const gint *formats, GError **error)
+{
+	g_autoptr(PGresult) result = NULL;
+	if (!ph_db_ensure(db, error))
+		return NULL;
+	result = PQexecParams(db->conn, sql, n_params, NULL, params, lengths, formats, 0);
+	if (!ph_db_check(db, result, error))
+		return NULL;
+	return g_steal_pointer(&result);
+}
+
+PGresult *
+ph_db_query(PhDb *db, const gchar *sql, gint n_params, const gchar *const *params,
+	    GError **error)
+{
+	return ph_db_query_binary(db, sql, n_params, params, NULL, NULL, error);
+}
+
+gboolean
+ph_db_begin(PhDb *db, GError **error)
+{
+	return ph_db_exec(db, "BEGIN", error);
+}
+
+gboolean
+ph_db_commit(PhDb *db, GError **error)
+{
+	return ph_db_exec(db, "COMMIT", error);
+}
+
+void
+ph_db_rollback(PhDb *db)
+{
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)
+		return;
+	if (PQtransactionStatus(db->conn) == PQTRANS_IDLE)
+		return;
+	g_autoptr(PGresult) result = PQexec(db->conn, "ROLLBACK");
+}
+
+gboolean
+ph_db_in_transaction(PhDb *db)
+{
+	if (db->conn == NULL)
+		return FALSE;
+	PGTransactionStatusType status = PQtransactionStatus(db->conn);
+	return status == PQTRANS_INTRANS || status == PQTRANS_INERROR;
+}
+
+gint64
+ph_db_get_int64(PGresult *result, gint row, gint column)
+{
+	if (PQgetisnull(result, row, column))
+		return 0;
+	return g_ascii_strtoll(PQgetvalue(result, row, column), NULL, 10);
+}
