@@ -12,21 +12,22 @@ typedef struct {
 	const gchar *const *keys;
 } PhConfigGroupKeys;
 
-static const gchar *const hub_keys[] = {"agency",     "region",  "plugin_dir",   "mapping_dir",
-					"policy_dir", "workers", "drain_seconds", NULL};
+static const gchar *const hub_keys[] = {"agency",      "region",        "plugin_dir",
+                                        "mapping_dir", "policy_dir",    "workers",
+                                        "dispatchers", "drain_seconds", NULL};
 static const gchar *const database_keys[] = {"url", "socket_dir", NULL};
-static const gchar *const partner_listener_keys[] = {
-    "address", "port", "certificate", "key", "ca", "body_limit", NULL};
+static const gchar *const partner_listener_keys[] = {"address", "port",       "certificate", "key",
+                                                     "ca",      "body_limit", NULL};
 static const gchar *const admin_listener_keys[] = {"address", "port", NULL};
 static const gchar *const client_tls_keys[] = {"certificate", "key", NULL};
 static const gchar *const partner_keys[] = {"subject", "pin", "roles", NULL};
 
 static const PhConfigGroupKeys fixed_groups[] = {
-    {"hub", hub_keys},
-    {"database", database_keys},
-    {"partner-listener", partner_listener_keys},
-    {"admin-listener", admin_listener_keys},
-    {"client-tls", client_tls_keys},
+        {"hub", hub_keys},
+        {"database", database_keys},
+        {"partner-listener", partner_listener_keys},
+        {"admin-listener", admin_listener_keys},
+        {"client-tls", client_tls_keys},
 };
 
 const gchar *
@@ -88,16 +89,16 @@ ph_config_resolve_path(const PhConfig *config, const gchar *value)
 
 static gboolean
 ph_config_fail(const PhConfig *config, const gchar *group, const gchar *key, GError **error,
-	       const gchar *why)
+               const gchar *why)
 {
 	g_set_error(error, PH_ERROR, PH_ERROR_CONFIG, "%s: [%s] %s: %s", config->path, group, key,
-		    why);
+	            why);
 	return FALSE;
 }
 
 static gboolean
 ph_config_check_keys(const PhConfig *config, const gchar *group, const gchar *const *known,
-		     GError **error)
+                     GError **error)
 {
 	g_auto(GStrv) keys = g_key_file_get_keys(config->keyfile, group, NULL, NULL);
 	for (guint i = 0; keys != NULL && keys[i] != NULL; i++) {
@@ -125,7 +126,7 @@ ph_config_check_groups(const PhConfig *config, GError **error)
 			continue;
 		if (known == NULL) {
 			g_set_error(error, PH_ERROR, PH_ERROR_CONFIG, "%s: [%s]: unknown group",
-				    config->path, group);
+			            config->path, group);
 			return FALSE;
 		}
 		if (!ph_config_check_keys(config, group, known, error))
@@ -136,7 +137,7 @@ ph_config_check_groups(const PhConfig *config, GError **error)
 
 static gchar *
 ph_config_string(const PhConfig *config, const gchar *group, const gchar *key,
-		 const gchar *fallback, GError **error)
+                 const gchar *fallback, GError **error)
 {
 	if (!g_key_file_has_key(config->keyfile, group, key, NULL)) {
 		if (fallback == NULL)
@@ -154,7 +155,7 @@ ph_config_string(const PhConfig *config, const gchar *group, const gchar *key,
 
 static gboolean
 ph_config_uint(const PhConfig *config, const gchar *group, const gchar *key, guint64 fallback,
-	       guint64 min, guint64 max, guint64 *out, GError **error)
+               guint64 min, guint64 max, guint64 *out, GError **error)
 {
 	g_autofree gchar *text = NULL;
 	if (!g_key_file_has_key(config->keyfile, group, key, NULL)) {
@@ -164,9 +165,10 @@ ph_config_uint(const PhConfig *config, const gchar *group, const gchar *key, gui
 	text = g_key_file_get_string(config->keyfile, group, key, NULL);
 	g_strstrip(text);
 	if (!g_ascii_string_to_unsigned(text, 10, min, max, out, NULL)) {
-		g_autofree gchar *why = g_strdup_printf(
-		    "'%s' is not a whole number from %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT,
-		    text, min, max);
+		g_autofree gchar *why =
+		        g_strdup_printf("'%s' is not a whole number from %" G_GUINT64_FORMAT
+		                        " to %" G_GUINT64_FORMAT,
+		                        text, min, max);
 		return ph_config_fail(config, group, key, error, why);
 	}
 	return TRUE;
@@ -175,11 +177,11 @@ ph_config_uint(const PhConfig *config, const gchar *group, const gchar *key, gui
 /* A path that must name an existing file or folder. */
 static gchar *
 ph_config_existing_path(const PhConfig *config, const gchar *group, const gchar *key,
-			const gchar *fallback, gboolean required, GError **error)
+                        const gchar *fallback, gboolean required, GError **error)
 {
 	g_autoptr(GError) local = NULL;
-	g_autofree gchar *value = ph_config_string(config, group, key, required ? NULL : fallback,
-						   &local);
+	g_autofree gchar *value =
+	        ph_config_string(config, group, key, required ? NULL : fallback, &local);
 	if (local != NULL) {
 		g_propagate_error(error, g_steal_pointer(&local));
 		return NULL;
@@ -204,17 +206,20 @@ ph_config_load_hub(PhConfig *config, GError **error)
 	if ((config->region = ph_config_string(config, "hub", "region", NULL, error)) == NULL)
 		return FALSE;
 	if ((config->plugin_dir = ph_config_existing_path(config, "hub", "plugin_dir", NULL, TRUE,
-							  error)) == NULL)
+	                                                  error)) == NULL)
 		return FALSE;
-	if ((config->mapping_dir = ph_config_existing_path(config, "hub", "mapping_dir", NULL,
-							   TRUE, error)) == NULL)
+	if ((config->mapping_dir = ph_config_existing_path(config, "hub", "mapping_dir", NULL, TRUE,
+	                                                   error)) == NULL)
 		return FALSE;
 	if ((config->policy_dir = ph_config_existing_path(config, "hub", "policy_dir", NULL, TRUE,
-							  error)) == NULL)
+	                                                  error)) == NULL)
 		return FALSE;
 	if (!ph_config_uint(config, "hub", "workers", 4, 1, 64, &value, error))
 		return FALSE;
 	config->workers = (guint)value;
+	if (!ph_config_uint(config, "hub", "dispatchers", 2, 1, 64, &value, error))
+		return FALSE;
+	config->dispatchers = (guint)value;
 	if (!ph_config_uint(config, "hub", "drain_seconds", 30, 1, 3600, &value, error))
 		return FALSE;
 	config->drain_seconds = (guint)value;
@@ -234,14 +239,14 @@ ph_config_load_database(PhConfig *config, GError **error)
 		return TRUE;
 	}
 	g_autofree gchar *socket_dir =
-	    ph_config_existing_path(config, "database", "socket_dir", NULL, TRUE, error);
+	        ph_config_existing_path(config, "database", "socket_dir", NULL, TRUE, error);
 	if (socket_dir == NULL)
 		return FALSE;
 	if (strstr(url, "host=") != NULL)
 		return ph_config_fail(config, "database", "socket_dir", error,
-				      "url already names a host");
-	config->database_url =
-	    g_strdup_printf("%s%shost=%s", url, strchr(url, '?') != NULL ? "&" : "?", socket_dir);
+		                      "url already names a host");
+	config->database_url = g_strdup_printf("%s%shost=%s", url,
+	                                       strchr(url, '?') != NULL ? "&" : "?", socket_dir);
 	return TRUE;
 }
 
@@ -250,14 +255,14 @@ ph_config_load_listeners(PhConfig *config, GError **error)
 {
 	guint64 value = 0;
 	const gchar *group = "partner-listener";
-	if ((config->partner_address = ph_config_string(config, group, "address", "0.0.0.0",
-							error)) == NULL)
+	if ((config->partner_address =
+	             ph_config_string(config, group, "address", "0.0.0.0", error)) == NULL)
 		return FALSE;
 	if (!ph_config_uint(config, group, "port", 8443, 0, 65535, &value, error))
 		return FALSE;
 	config->partner_port = (guint)value;
-	if ((config->tls_certificate =
-		 ph_config_existing_path(config, group, "certificate", NULL, TRUE, error)) == NULL)
+	if ((config->tls_certificate = ph_config_existing_path(config, group, "certificate", NULL,
+	                                                       TRUE, error)) == NULL)
 		return FALSE;
 	if ((config->tls_key = ph_config_existing_path(config, group, "key", NULL, TRUE, error)) ==
 	    NULL)
@@ -266,12 +271,12 @@ ph_config_load_listeners(PhConfig *config, GError **error)
 	    NULL)
 		return FALSE;
 	if (!ph_config_uint(config, group, "body_limit", 64 * 1024 * 1024, 1024,
-			    G_GUINT64_CONSTANT(4) << 30, &config->body_limit, error))
+	                    G_GUINT64_CONSTANT(4) << 30, &config->body_limit, error))
 		return FALSE;
 
 	group = "admin-listener";
-	if ((config->admin_address = ph_config_string(config, group, "address", "127.0.0.1",
-						      error)) == NULL)
+	if ((config->admin_address =
+	             ph_config_string(config, group, "address", "127.0.0.1", error)) == NULL)
 		return FALSE;
 	if (!ph_config_uint(config, group, "port", 8080, 0, 65535, &value, error))
 		return FALSE;
@@ -285,10 +290,11 @@ ph_config_load_client_tls(PhConfig *config, GError **error)
 	if (!g_key_file_has_group(config->keyfile, "client-tls"))
 		return TRUE;
 	config->client_certificate =
-	    ph_config_existing_path(config, "client-tls", "certificate", NULL, TRUE, error);
+	        ph_config_existing_path(config, "client-tls", "certificate", NULL, TRUE, error);
 	if (config->client_certificate == NULL)
 		return FALSE;
-	config->client_key = ph_config_existing_path(config, "client-tls", "key", NULL, TRUE, error);
+	config->client_key =
+	        ph_config_existing_path(config, "client-tls", "key", NULL, TRUE, error);
 	return config->client_key != NULL;
 }
 
@@ -312,22 +318,23 @@ ph_config_load_partner(PhConfig *config, const gchar *group, GError **error)
 	partner->name = g_strstrip(g_strdup(group + strlen("partner ")));
 	if (partner->name[0] == '\0') {
 		g_set_error(error, PH_ERROR, PH_ERROR_CONFIG, "%s: [%s]: partner has no name",
-			    config->path, group);
+		            config->path, group);
 		return FALSE;
 	}
 	if (g_key_file_has_key(config->keyfile, group, "subject", NULL) &&
 	    (partner->subject = ph_config_string(config, group, "subject", NULL, error)) == NULL)
 		return FALSE;
 	if (g_key_file_has_key(config->keyfile, group, "pin", NULL)) {
-		if ((partner->pin_sha256 = ph_config_string(config, group, "pin", NULL, error)) == NULL)
+		if ((partner->pin_sha256 = ph_config_string(config, group, "pin", NULL, error)) ==
+		    NULL)
 			return FALSE;
 		if (!ph_config_valid_pin(partner->pin_sha256))
 			return ph_config_fail(config, group, "pin", error,
-					      "not 64 lowercase hex digits of a SHA-256");
+			                      "not 64 lowercase hex digits of a SHA-256");
 	}
 	if (partner->subject == NULL && partner->pin_sha256 == NULL)
 		return ph_config_fail(config, group, "subject", error,
-				      "a partner needs a certificate subject or pin");
+		                      "a partner needs a certificate subject or pin");
 	partner->roles = g_key_file_get_string_list(config->keyfile, group, "roles", NULL, NULL);
 	if (partner->roles == NULL)
 		partner->roles = g_new0(gchar *, 1);
@@ -361,7 +368,7 @@ ph_config_load(const gchar *path, GError **error)
 	g_key_file_set_list_separator(config->keyfile, ',');
 	if (!g_key_file_load_from_file(config->keyfile, config->path, G_KEY_FILE_NONE, &local)) {
 		g_set_error(error, PH_ERROR, PH_ERROR_CONFIG, "cannot read config %s: %s",
-			    config->path, local->message);
+		            config->path, local->message);
 		return NULL;
 	}
 	if (!ph_config_check_groups(config, error) || !ph_config_load_hub(config, error) ||
@@ -383,8 +390,7 @@ ph_config_find_partner(const PhConfig *config, const gchar *name)
 }
 
 const PhPartnerConfig *
-ph_config_match_certificate(const PhConfig *config, const gchar *subject,
-			    const gchar *pin_sha256)
+ph_config_match_certificate(const PhConfig *config, const gchar *subject, const gchar *pin_sha256)
 {
 	for (guint i = 0; i < config->partners->len; i++) {
 		const PhPartnerConfig *partner = g_ptr_array_index(config->partners, i);

@@ -26,7 +26,8 @@ typedef struct {
 	gchar *plugin_dir;
 	gchar *mapping_dir;
 	gchar *policy_dir;
-	guint workers;
+	guint workers;     /* threads for requests and jobs */
+	guint dispatchers; /* threads for inbox processing and outbox delivery */
 	guint drain_seconds;
 
 	/* [database] */

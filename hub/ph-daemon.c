@@ -10,6 +10,7 @@
 
 #include "ph-admin-listener.h"
 #include "ph-config.h"
+#include "ph-dispatcher.h"
 #include "ph-metrics.h"
 #include "ph-partner-listener.h"
 #include "ph-plugin-host.h"
@@ -28,6 +29,7 @@ struct _PhDaemon {
 	PhPartnerListener *partner_listener;
 	PhAdminListener *admin_listener;
 	PhScheduler *scheduler;
+	PhDispatcher *dispatcher;
 	guint signal_sources[3];
 };
 
@@ -35,10 +37,77 @@ static void
 ph_daemon_describe_metrics(void)
 {
 	ph_metrics_describe("ph_http_requests_total", "counter",
-			    "Partner requests by route prefix and HTTP status");
+	                    "Partner requests by route prefix and HTTP status");
 	ph_metrics_describe("ph_tls_refused_total", "counter",
-			    "Client certificates refused in the TLS handshake");
+	                    "Client certificates refused in the TLS handshake");
 	ph_metrics_describe("ph_job_runs_total", "counter", "Scheduled job runs by job");
+	ph_metrics_describe("ph_inbox_depth", "gauge", "Inbox messages waiting to be processed");
+	ph_metrics_describe("ph_outbox_depth", "gauge", "Outbox messages waiting for delivery");
+	ph_metrics_describe("ph_dead_letters", "gauge", "Outbox messages in dead letters");
+	ph_metrics_describe("ph_inbox_processed_total", "counter", "Inbox messages processed");
+	ph_metrics_describe("ph_inbox_failed_total", "counter",
+	                    "Inbox messages refused for good by their handler");
+	ph_metrics_describe("ph_outbox_delivered_total", "counter",
+	                    "Outbox deliveries by topic and plugin");
+	ph_metrics_describe("ph_outbox_retries_total", "counter",
+	                    "Failed deliveries rescheduled, by topic and plugin");
+	ph_metrics_describe("ph_outbox_dead_lettered_total", "counter",
+	                    "Messages moved to dead letters, by topic and plugin");
+}
+
+static void
+ph_daemon_refresh_depths(PhDb *db)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PGresult) result =
+	        ph_db_query(db,
+	                    "SELECT (SELECT count(*) FROM inbox WHERE state = 'pending'), "
+	                    "(SELECT count(*) FROM outbox WHERE state = 'pending'), "
+	                    "(SELECT count(*) FROM dead_letter)",
+	                    0, NULL, &error);
+	if (result == NULL) {
+		g_debug("metrics: queue depths unavailable: %s", error->message);
+		return;
+	}
+	ph_metrics_set_gauge("ph_inbox_depth", NULL, ph_db_get_int64(result, 0, 0));
+	ph_metrics_set_gauge("ph_outbox_depth", NULL, ph_db_get_int64(result, 0, 1));
+	ph_metrics_set_gauge("ph_dead_letters", NULL, ph_db_get_int64(result, 0, 2));
+}
+
+/* Before each /metrics scrape (in a worker thread): queue depths from the database and
+ * the dispatcher's counters, per topic and owning plugin. */
+static void
+ph_daemon_refresh_gauges(gpointer data)
+{
+	PhDaemon *daemon = data;
+	g_autoptr(GError) error = NULL;
+	PhDispatcherCounts counts = {0};
+	PhDb *db = ph_worker_db_get(&error);
+	if (db != NULL)
+		ph_daemon_refresh_depths(db);
+	ph_dispatcher_get_counts(daemon->dispatcher, &counts);
+	ph_metrics_set_gauge("ph_inbox_processed_total", NULL, (gint64)counts.inbox_processed);
+	ph_metrics_set_gauge("ph_inbox_failed_total", NULL, (gint64)counts.inbox_failed);
+	g_auto(GStrv) topics = ph_registry_list_topics(daemon->registry);
+	for (guint i = 0; topics[i] != NULL; i++) {
+		PhTopicCounts topic_counts = {0};
+		const PhTopic *topic = ph_registry_find_topic(daemon->registry, topics[i]);
+		ph_dispatcher_get_topic_counts(daemon->dispatcher, topics[i], &topic_counts);
+		g_autofree gchar *labels = g_strdup_printf("topic=\"%s\",plugin=\"%s\"", topics[i],
+		                                           ph_plugin_get_name(topic->plugin));
+		ph_metrics_set_gauge("ph_outbox_delivered_total", labels,
+		                     (gint64)topic_counts.delivered);
+		ph_metrics_set_gauge("ph_outbox_retries_total", labels,
+		                     (gint64)topic_counts.retried);
+		ph_metrics_set_gauge("ph_outbox_dead_lettered_total", labels,
+		                     (gint64)topic_counts.dead_lettered);
+	}
+}
+
+static void
+ph_daemon_wake_dispatcher(gpointer data)
+{
+	ph_dispatcher_wake(data);
 }
 
 static gboolean
@@ -75,19 +144,23 @@ ph_daemon_on_reload(gpointer data)
 static gboolean
 ph_daemon_start_listeners(PhDaemon *daemon, GError **error)
 {
-	daemon->partner_listener = ph_partner_listener_new(daemon->config, daemon->registry,
-							   daemon->workers, error);
-	if (daemon->partner_listener == NULL ||
-	    !ph_partner_listener_start(daemon->partner_listener, error))
+	daemon->partner_listener =
+	        ph_partner_listener_new(daemon->config, daemon->registry, daemon->workers, error);
+	if (daemon->partner_listener == NULL)
 		return FALSE;
-	daemon->admin_listener =
-	    ph_admin_listener_new(daemon->config, daemon->workers, daemon->plugins, NULL, NULL);
+	ph_partner_listener_set_on_stored(daemon->partner_listener, ph_daemon_wake_dispatcher,
+	                                  daemon->dispatcher);
+	if (!ph_partner_listener_start(daemon->partner_listener, error))
+		return FALSE;
+	daemon->admin_listener = ph_admin_listener_new(
+	        daemon->config, daemon->workers, daemon->plugins, ph_daemon_refresh_gauges, daemon);
 	if (!ph_admin_listener_start(daemon->admin_listener, error))
 		return FALSE;
 	g_message("partner listener on https://%s:%u, admin listener on http://%s:%u",
-		  daemon->config->partner_address,
-		  ph_partner_listener_get_port(daemon->partner_listener),
-		  daemon->config->admin_address, ph_admin_listener_get_port(daemon->admin_listener));
+	          daemon->config->partner_address,
+	          ph_partner_listener_get_port(daemon->partner_listener),
+	          daemon->config->admin_address,
+	          ph_admin_listener_get_port(daemon->admin_listener));
 	return TRUE;
 }
 
@@ -107,8 +180,10 @@ ph_daemon_new(const gchar *config_path, GError **error)
 	if (!ph_plugin_host_load_dir(daemon->plugins, daemon->config->plugin_dir, error))
 		return NULL;
 	daemon->workers = ph_workers_new(daemon->config->workers, g_main_context_default());
+	daemon->dispatcher = ph_dispatcher_new(daemon->registry, daemon->config->dispatchers);
 	if (!ph_daemon_start_listeners(daemon, error))
 		return NULL;
+	ph_dispatcher_start(daemon->dispatcher);
 	daemon->scheduler = ph_scheduler_start(daemon->registry, daemon->workers);
 	daemon->signal_sources[0] = g_unix_signal_add(SIGTERM, ph_daemon_on_terminate, daemon);
 	daemon->signal_sources[1] = g_unix_signal_add(SIGINT, ph_daemon_on_terminate, daemon);
@@ -125,10 +200,13 @@ ph_daemon_run(PhDaemon *daemon)
 	ph_partner_listener_stop(daemon->partner_listener);
 	ph_admin_listener_stop(daemon->admin_listener);
 	ph_scheduler_stop(daemon->scheduler);
-	if (!ph_workers_drain(daemon->workers, daemon->config->drain_seconds)) {
-		g_warning("%u requests still running after %u s; stopping anyway (their inbox "
-			  "rows are processed after restart)",
-			  ph_workers_in_flight(daemon->workers), daemon->config->drain_seconds);
+	gboolean drained = ph_workers_drain(daemon->workers, daemon->config->drain_seconds);
+	/* The dispatcher finishes the batch in hand and records its outcomes. */
+	ph_dispatcher_stop(daemon->dispatcher);
+	if (!drained) {
+		g_warning("%u requests still running after %u s; stopping anyway (what they stored "
+		          "is processed after restart)",
+		          ph_workers_in_flight(daemon->workers), daemon->config->drain_seconds);
 		return 1;
 	}
 	g_message("drained; exiting");
@@ -146,6 +224,7 @@ ph_daemon_free(PhDaemon *daemon)
 	g_clear_pointer(&daemon->admin_listener, ph_admin_listener_free);
 	g_clear_pointer(&daemon->workers, ph_workers_free);
 	g_clear_pointer(&daemon->scheduler, ph_scheduler_free);
+	g_clear_pointer(&daemon->dispatcher, ph_dispatcher_free);
 	if (daemon->plugins != NULL)
 		ph_plugin_host_shutdown(daemon->plugins);
 	g_clear_pointer(&daemon->plugins, ph_plugin_host_free);

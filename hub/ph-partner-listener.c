@@ -17,6 +17,8 @@ struct _PhPartnerListener {
 	PhRegistry *registry;
 	PhWorkers *workers;
 	guint port;
+	void (*on_stored)(gpointer user_data);
+	gpointer on_stored_data;
 };
 
 typedef struct {
@@ -41,13 +43,13 @@ ph_partner_listener_identify(PhPartnerListener *listener, GTlsCertificate *certi
  * against the partner CA (no error flags) and belongs to a configured partner. */
 static gboolean
 ph_partner_listener_accept_certificate(SoupServerMessage *message, GTlsCertificate *certificate,
-				       GTlsCertificateFlags errors, gpointer user_data)
+                                       GTlsCertificateFlags errors, gpointer user_data)
 {
 	PhPartnerListener *listener = user_data;
 	g_autofree gchar *subject = ph_tls_certificate_subject(certificate);
 	if (errors != 0) {
 		g_message("refused client certificate '%s': verification flags 0x%x", subject,
-			  (guint)errors);
+		          (guint)errors);
 		ph_metrics_count("ph_tls_refused_total", "reason=\"untrusted\"", 1);
 		return FALSE;
 	}
@@ -61,10 +63,10 @@ ph_partner_listener_accept_certificate(SoupServerMessage *message, GTlsCertifica
 
 static void
 ph_partner_listener_request_started(SoupServer *server, SoupServerMessage *message,
-				    gpointer user_data)
+                                    gpointer user_data)
 {
 	g_signal_connect(message, "accept-certificate",
-			 G_CALLBACK(ph_partner_listener_accept_certificate), user_data);
+	                 G_CALLBACK(ph_partner_listener_accept_certificate), user_data);
 }
 
 static void
@@ -72,7 +74,7 @@ ph_partner_listener_reply(SoupServerMessage *message, guint status, const gchar 
 {
 	soup_server_message_set_status(message, status, NULL);
 	soup_server_message_set_response(message, "text/plain; charset=utf-8", SOUP_MEMORY_COPY,
-					 text, strlen(text));
+	                                 text, strlen(text));
 }
 
 static void
@@ -85,18 +87,19 @@ ph_partner_listener_count(const gchar *route, guint status)
 /* Refuses a body over the limit from its Content-Length, before it is read. */
 static void
 ph_partner_listener_early(SoupServer *server, SoupServerMessage *message, const char *path,
-			  GHashTable *query, gpointer user_data)
+                          GHashTable *query, gpointer user_data)
 {
 	PhPartnerListener *listener = user_data;
 	SoupMessageHeaders *headers = soup_server_message_get_request_headers(message);
 	if (soup_message_headers_get_encoding(headers) != SOUP_ENCODING_CONTENT_LENGTH)
 		return;
-	if ((guint64)soup_message_headers_get_content_length(headers) <= listener->config->body_limit)
+	if ((guint64)soup_message_headers_get_content_length(headers) <=
+	    listener->config->body_limit)
 		return;
 	ph_partner_listener_reply(message, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
-				  "request body over the size limit\n");
+	                          "request body over the size limit\n");
 	soup_message_headers_replace(soup_server_message_get_response_headers(message),
-				     "Connection", "close");
+	                             "Connection", "close");
 	ph_partner_listener_count("-", SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE);
 }
 
@@ -115,17 +118,17 @@ ph_partner_call_done(gpointer data)
 	GBytes *body = ph_request_get_response_body(call->request);
 	if (status == 0) {
 		g_warning("route %s of plugin %s set no status; answering 500",
-			  call->route->path_prefix, ph_plugin_get_name(call->route->plugin));
+		          call->route->path_prefix, ph_plugin_get_name(call->route->plugin));
 		ph_partner_listener_reply(call->message, SOUP_STATUS_INTERNAL_SERVER_ERROR,
-					  "internal error\n");
+		                          "internal error\n");
 		status = SOUP_STATUS_INTERNAL_SERVER_ERROR;
 	} else {
 		gsize size = 0;
 		const gchar *data_ptr = body != NULL ? g_bytes_get_data(body, &size) : "";
 		soup_server_message_set_status(call->message, status, NULL);
 		soup_server_message_set_response(call->message,
-						 ph_request_get_response_type(call->request),
-						 SOUP_MEMORY_COPY, data_ptr, size);
+		                                 ph_request_get_response_type(call->request),
+		                                 SOUP_MEMORY_COPY, data_ptr, size);
 	}
 	ph_partner_listener_count(call->route->path_prefix, status);
 	soup_server_message_unpause(call->message);
@@ -137,13 +140,13 @@ ph_partner_call_done(gpointer data)
 static gboolean
 ph_partner_route_allows(const PhRoute *route, const gchar *partner)
 {
-	return route->partners != NULL && g_strv_contains((const gchar *const *)route->partners,
-							  partner);
+	return route->partners != NULL &&
+	       g_strv_contains((const gchar *const *)route->partners, partner);
 }
 
 static void
 ph_partner_listener_handle(SoupServer *server, SoupServerMessage *message, const char *path,
-			   GHashTable *query, gpointer user_data)
+                           GHashTable *query, gpointer user_data)
 {
 	PhPartnerListener *listener = user_data;
 	const char *method = soup_server_message_get_method(message);
@@ -166,17 +169,17 @@ ph_partner_listener_handle(SoupServer *server, SoupServerMessage *message, const
 	if (!ph_partner_route_allows(route, partner->name)) {
 		g_autofree gchar *subject = ph_tls_certificate_subject(certificate);
 		g_message("403: partner %s (certificate '%s') may not call %s %s", partner->name,
-			  subject, method, path);
+		          subject, method, path);
 		ph_partner_listener_reply(message, SOUP_STATUS_FORBIDDEN,
-					  "this partner may not call this route\n");
+		                          "this partner may not call this route\n");
 		ph_partner_listener_count(route->path_prefix, SOUP_STATUS_FORBIDDEN);
 		return;
 	}
 	g_autoptr(GBytes) body =
-	    soup_message_body_flatten(soup_server_message_get_request_body(message));
+	        soup_message_body_flatten(soup_server_message_get_request_body(message));
 	if (g_bytes_get_size(body) > listener->config->body_limit) {
 		ph_partner_listener_reply(message, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
-					  "request body over the size limit\n");
+		                          "request body over the size limit\n");
 		ph_partner_listener_count(route->path_prefix, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE);
 		return;
 	}
@@ -185,30 +188,32 @@ ph_partner_listener_handle(SoupServer *server, SoupServerMessage *message, const
 	call->message = g_object_ref(message);
 	call->route = route;
 	call->request = ph_request_new(method, path, partner->name,
-				       soup_server_message_get_request_headers(message), body);
+	                               soup_server_message_get_request_headers(message), body);
+	if (listener->on_stored != NULL)
+		ph_request_set_on_stored(call->request, G_CALLBACK(listener->on_stored),
+		                         listener->on_stored_data);
 	soup_server_message_pause(message);
 	ph_workers_push(listener->workers, ph_partner_call_work, ph_partner_call_done, call);
 }
 
 static gboolean
-ph_partner_listener_apply_tls(PhPartnerListener *listener, const PhConfig *config,
-			      GError **error)
+ph_partner_listener_apply_tls(PhPartnerListener *listener, const PhConfig *config, GError **error)
 {
 	g_autoptr(GTlsCertificate) certificate =
-	    ph_tls_load_certificate(config->tls_certificate, config->tls_key, error);
+	        ph_tls_load_certificate(config->tls_certificate, config->tls_key, error);
 	if (certificate == NULL)
 		return FALSE;
 	g_autoptr(GTlsDatabase) database = ph_tls_load_ca(config->tls_ca, error);
 	if (database == NULL)
 		return FALSE;
 	g_object_set(listener->server, "tls-certificate", certificate, "tls-database", database,
-		     "tls-auth-mode", G_TLS_AUTHENTICATION_REQUIRED, NULL);
+	             "tls-auth-mode", G_TLS_AUTHENTICATION_REQUIRED, NULL);
 	return TRUE;
 }
 
 PhPartnerListener *
 ph_partner_listener_new(const PhConfig *config, PhRegistry *registry, PhWorkers *workers,
-			GError **error)
+                        GError **error)
 {
 	g_autoptr(PhPartnerListener) listener = g_new0(PhPartnerListener, 1);
 	listener->config = config;
@@ -218,9 +223,9 @@ ph_partner_listener_new(const PhConfig *config, PhRegistry *registry, PhWorkers 
 	if (!ph_partner_listener_apply_tls(listener, config, error))
 		return NULL;
 	g_signal_connect(listener->server, "request-started",
-			 G_CALLBACK(ph_partner_listener_request_started), listener);
+	                 G_CALLBACK(ph_partner_listener_request_started), listener);
 	soup_server_add_early_handler(listener->server, NULL, ph_partner_listener_early, listener,
-				      NULL);
+	                              NULL);
 	soup_server_add_handler(listener->server, NULL, ph_partner_listener_handle, listener, NULL);
 	return g_steal_pointer(&listener);
 }
@@ -229,24 +234,31 @@ gboolean
 ph_partner_listener_start(PhPartnerListener *listener, GError **error)
 {
 	g_autoptr(GError) local = NULL;
-	g_autoptr(GSocketAddress) address =
-	    g_inet_socket_address_new_from_string(listener->config->partner_address,
-						  listener->config->partner_port);
+	g_autoptr(GSocketAddress) address = g_inet_socket_address_new_from_string(
+	        listener->config->partner_address, listener->config->partner_port);
 	if (address == NULL) {
 		g_set_error(error, PH_ERROR, PH_ERROR_CONFIG, "bad partner listener address %s",
-			    listener->config->partner_address);
+		            listener->config->partner_address);
 		return FALSE;
 	}
 	if (!soup_server_listen(listener->server, address, SOUP_SERVER_LISTEN_HTTPS, &local)) {
 		g_set_error(error, PH_ERROR, PH_ERROR_CONFIG, "cannot listen on %s:%u: %s",
-			    listener->config->partner_address, listener->config->partner_port,
-			    local->message);
+		            listener->config->partner_address, listener->config->partner_port,
+		            local->message);
 		return FALSE;
 	}
 	GSList *uris = soup_server_get_uris(listener->server);
 	listener->port = uris != NULL ? (guint)g_uri_get_port(uris->data) : 0;
 	g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
 	return TRUE;
+}
+
+void
+ph_partner_listener_set_on_stored(PhPartnerListener *listener, void (*on_stored)(gpointer),
+                                  gpointer user_data)
+{
+	listener->on_stored = on_stored;
+	listener->on_stored_data = user_data;
 }
 
 guint

@@ -15,6 +15,11 @@ typedef struct _PhPartnerListener PhPartnerListener;
 PhPartnerListener *
 ph_partner_listener_new(const PhConfig *config, PhRegistry *registry, PhWorkers *workers,
 			GError **error);
+/* @on_stored runs in a worker after a request's message was stored in the inbox (the
+ * daemon wakes the dispatcher with it). */
+void
+ph_partner_listener_set_on_stored(PhPartnerListener *listener, void (*on_stored)(gpointer),
+				  gpointer user_data);
 gboolean
 ph_partner_listener_start(PhPartnerListener *listener, GError **error);
 /* The port actually bound (useful when the config says 0). */

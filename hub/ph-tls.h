@@ -18,7 +18,8 @@ ph_tls_load_ca(const gchar *ca_path, GError **error);
 /* Lowercase hex SHA-256 of the certificate's DER encoding. */
 gchar *
 ph_tls_certificate_pin(GTlsCertificate *certificate);
-/* The subject as RFC 4514 text (e.g. "CN=bank,OU=partners,O=pension-hub dev"). */
+/* The subject as RFC 2253/4514 text, as `openssl x509 -noout -subject -nameopt RFC2253`
+ * prints it (e.g. "CN=bank,OU=partners,O=pension-hub dev"). */
 gchar *
 ph_tls_certificate_subject(GTlsCertificate *certificate);
 
