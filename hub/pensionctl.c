@@ -15,6 +15,7 @@ typedef struct {
 } PhCtlEntry;
 
 static const PhCtlEntry commands[] = {
+    {"plugins", ph_ctl_plugins_main, "list the plugins of the plugin folder and their state"},
     {NULL, NULL, NULL},
 };
 
