@@ -3,6 +3,8 @@
  * falls back to a default. [plugin NAME] groups are checked by the plugin host. */
 #include "ph-config.h"
 
+#include <gio/gio.h>
+
 #include <string.h>
 
 #define PH_CONFIG_DEFAULT_PATH "/etc/pension-hub/pension-hub.conf"
@@ -278,6 +280,11 @@ ph_config_load_listeners(PhConfig *config, GError **error)
 	if ((config->admin_address =
 	             ph_config_string(config, group, "address", "127.0.0.1", error)) == NULL)
 		return FALSE;
+	/* The admin listener has no authentication of its own. */
+	g_autoptr(GInetAddress) admin = g_inet_address_new_from_string(config->admin_address);
+	if (admin == NULL || !g_inet_address_get_is_loopback(admin))
+		return ph_config_fail(config, group, "address", error,
+				      "must be a loopback address (127.0.0.1 or ::1)");
 	if (!ph_config_uint(config, group, "port", 8080, 0, 65535, &value, error))
 		return FALSE;
 	config->admin_port = (guint)value;
@@ -338,6 +345,8 @@ ph_config_load_partner(PhConfig *config, const gchar *group, GError **error)
 	partner->roles = g_key_file_get_string_list(config->keyfile, group, "roles", NULL, NULL);
 	if (partner->roles == NULL)
 		partner->roles = g_new0(gchar *, 1);
+	for (guint i = 0; partner->roles[i] != NULL; i++)
+		g_strstrip(partner->roles[i]);
 	return TRUE;
 }
 
