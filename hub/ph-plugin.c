@@ -419,24 +419,6 @@ ph_plugin_add_job(PhPlugin *plugin, const gchar *name, guint interval_seconds, P
 	return ph_registry_add_job(plugin->registry, plugin, name, interval_seconds, job, error);
 }
 
-/* A mapping NAME is the file NAME.xml in the mapping folder or one folder below it
- * (mappings/partners/, mappings/standard/). */
-static gchar *
-ph_plugin_find_mapping_file(const gchar *mapping_dir, const gchar *file_name)
-{
-	g_autofree gchar *direct = g_build_filename(mapping_dir, file_name, NULL);
-	if (g_file_test(direct, G_FILE_TEST_IS_REGULAR))
-		return g_steal_pointer(&direct);
-	g_autoptr(GDir) dir = g_dir_open(mapping_dir, 0, NULL);
-	const gchar *entry = NULL;
-	while (dir != NULL && (entry = g_dir_read_name(dir)) != NULL) {
-		g_autofree gchar *path = g_build_filename(mapping_dir, entry, file_name, NULL);
-		if (g_file_test(path, G_FILE_TEST_IS_REGULAR))
-			return g_steal_pointer(&path);
-	}
-	return NULL;
-}
-
 gboolean
 ph_plugin_use_mapping(PhPlugin *plugin, const gchar *mapping_name, GError **error)
 {
@@ -449,13 +431,13 @@ ph_plugin_use_mapping(PhPlugin *plugin, const gchar *mapping_name, GError **erro
 		            "mapping %s: no [hub] mapping_dir is configured", mapping_name);
 		return FALSE;
 	}
+	/* Where the mapping engine looks (ph_mapping_load_from_dir): partners/NAME.xml. */
 	g_autofree gchar *file_name = g_strconcat(mapping_name, ".xml", NULL);
 	g_autofree gchar *path =
-	        ph_plugin_find_mapping_file(plugin->config->mapping_dir, file_name);
-	if (path == NULL) {
-		g_set_error(error, PH_ERROR, PH_ERROR_CONFIG,
-		            "mapping %s: no %s in %s or a folder below it", mapping_name, file_name,
-		            plugin->config->mapping_dir);
+	        g_build_filename(plugin->config->mapping_dir, "partners", file_name, NULL);
+	if (!g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
+		g_set_error(error, PH_ERROR, PH_ERROR_CONFIG, "mapping %s: no file %s",
+		            mapping_name, path);
 		return FALSE;
 	}
 	if (!g_ptr_array_find_with_equal_func(plugin->mappings, mapping_name, g_str_equal, NULL))

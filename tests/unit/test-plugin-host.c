@@ -324,7 +324,7 @@ test_registration_refusals(void)
 
 	g_assert_cmpint(g_remove(mapping), ==, 0);
 	expect_refusal("hello.so",
-	               "init failed: mapping hello: no hello.xml in * or a folder below it");
+	               "init failed: mapping hello: no file */mappings/partners/hello.xml");
 	site_start(site);
 
 	/* The same config without [partner bank]: the route is refused before the mapping. */
