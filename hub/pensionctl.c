@@ -16,6 +16,8 @@ typedef struct {
 
 static const PhCtlEntry commands[] = {
     {"plugins", ph_ctl_plugins_main, "list the plugins of the plugin folder and their state"},
+    {"calc", ph_ctl_calc_main, "pension calculators: benefit, contribution, account, transfer"},
+    {"policy", ph_ctl_policy_main, "show the policy parameters in force for a region and month"},
     {NULL, NULL, NULL},
 };
 

@@ -41,7 +41,8 @@ print_json(JsonNode *node)
 	json_generator_set_indent(generator, 2);
 	json_generator_set_root(generator, node);
 	text = json_generator_to_data(generator, NULL);
-	g_print("%s\n", text);
+	fputs(text, stdout); /* raw UTF-8, whatever the locale */
+	fputc('\n', stdout);
 }
 
 /* Invalid input: exit status 2 and the error object on stdout. */

@@ -1,5 +1,7 @@
 /* `pensionctl policy show [--region R] [--at YYYY-MM]`: the policy parameters in force
  * for a region and month, with the files they come from. pensionctl only. */
+#include <stdio.h>
+
 #include "ph-ctl.h"
 #include "ph-error.h"
 #include "ph-policy-file.h"
@@ -72,7 +74,8 @@ policy_show(int argc, char **argv)
 	json_generator_set_indent(generator, 2);
 	json_generator_set_root(generator, root);
 	text = json_generator_to_data(generator, NULL);
-	g_print("%s\n", text);
+	fputs(text, stdout); /* raw UTF-8, whatever the locale */
+	fputc('\n', stdout);
 	return PH_CTL_EXIT_OK;
 }
 

@@ -33,6 +33,10 @@ ph_ctl_clear(PhCtl *ctl);
 /* Sub-command groups (ph-ctl-<group>.c). */
 int
 ph_ctl_plugins_main(PhCtl *ctl, int argc, char **argv);
+int
+ph_ctl_calc_main(PhCtl *ctl, int argc, char **argv);
+int
+ph_ctl_policy_main(PhCtl *ctl, int argc, char **argv);
 
 /* Prints "pensionctl: MESSAGE" on stderr and returns PH_CTL_EXIT_FAILED. */
 int
