@@ -16,6 +16,9 @@ typedef struct {
 
 static const PhCtlEntry commands[] = {
     {"plugins", ph_ctl_plugins_main, "list the plugins of the plugin folder and their state"},
+    {"db", ph_ctl_db_main, "database schema: migrate, status"},
+    {"inbox", ph_ctl_inbox_main, "inbound messages: list, show ID"},
+    {"outbox", ph_ctl_outbox_main, "outbound messages: list, show ID, retry ID, retry --dead"},
     {"calc", ph_ctl_calc_main, "pension calculators: benefit, contribution, account, transfer"},
     {"policy", ph_ctl_policy_main, "show the policy parameters in force for a region and month"},
     {NULL, NULL, NULL},

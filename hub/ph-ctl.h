@@ -34,6 +34,12 @@ ph_ctl_clear(PhCtl *ctl);
 int
 ph_ctl_plugins_main(PhCtl *ctl, int argc, char **argv);
 int
+ph_ctl_db_main(PhCtl *ctl, int argc, char **argv);
+int
+ph_ctl_inbox_main(PhCtl *ctl, int argc, char **argv);
+int
+ph_ctl_outbox_main(PhCtl *ctl, int argc, char **argv);
+int
 ph_ctl_calc_main(PhCtl *ctl, int argc, char **argv);
 int
 ph_ctl_policy_main(PhCtl *ctl, int argc, char **argv);
