@@ -196,6 +196,28 @@ ph_plugin_host_list_modules(const gchar *dir, GError **error)
 	return g_steal_pointer(&files);
 }
 
+/* A [plugin NAME] group for which no module was found is most likely a misspelt name:
+ * said, like an unknown key, rather than silently ignored. */
+static void
+ph_plugin_host_warn_orphan_groups(PhPluginHost *host, const gchar *dir)
+{
+	if (host->config == NULL || host->config->keyfile == NULL)
+		return;
+	g_auto(GStrv) groups = g_key_file_get_groups(host->config->keyfile, NULL);
+	for (guint i = 0; groups[i] != NULL; i++) {
+		if (!g_str_has_prefix(groups[i], "plugin "))
+			continue;
+		const gchar *name = groups[i] + strlen("plugin ");
+		gboolean found = FALSE;
+		for (guint j = 0; j < host->plugins->len && !found; j++)
+			found = g_str_equal(((PhPlugin *)g_ptr_array_index(host->plugins, j))->name,
+			                    name);
+		if (!found)
+			g_warning("%s: [%s]: no plugin %s in %s", host->config->path, groups[i],
+			          name, dir);
+	}
+}
+
 gboolean
 ph_plugin_host_load_dir(PhPluginHost *host, const gchar *dir, GError **error)
 {
@@ -205,6 +227,7 @@ ph_plugin_host_load_dir(PhPluginHost *host, const gchar *dir, GError **error)
 		return FALSE;
 	for (guint i = 0; i < files->len; i++)
 		ph_plugin_host_load_file(host, g_ptr_array_index(files, i));
+	ph_plugin_host_warn_orphan_groups(host, dir);
 	return TRUE;
 }
 

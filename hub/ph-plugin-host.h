@@ -26,7 +26,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhPluginHost, ph_plugin_host_free)
 
 /* Tries every module of @dir in file-name order. A plugin that is refused or whose init
  * fails is recorded as failed with a warning naming the file and the reason, and the
- * others still load. Fails only when @dir cannot be read. */
+ * others still load. A [plugin NAME] group of the config with no module NAME is warned
+ * about. Fails only when @dir cannot be read. */
 gboolean ph_plugin_host_load_dir(PhPluginHost *host, const gchar *dir, GError **error);
 
 /* Calls the shutdown of every loaded plugin in reverse load order, after removing its

@@ -339,6 +339,152 @@ test_registration_refusals(void)
 	site_start(other);
 }
 
+/* A plugin handle made by hand, as the host makes one, with its init "running". */
+static PhPlugin *
+values_plugin_new(Site *site)
+{
+	g_autoptr(GError) error = NULL;
+	site->config = ph_config_load(site->config_path, &error);
+	g_assert_no_error(error);
+	site->registry = ph_registry_new();
+	PhPlugin *plugin =
+	        ph_plugin_new(NULL, site->config, site->registry, "/plugins/values.so", "values");
+	plugin->in_init = TRUE;
+	return plugin;
+}
+
+/* Each SDK config call on a [plugin values] group; expected values are the group's text,
+ * paths resolved against the config file's folder (the site root). */
+static void
+test_config_values(void)
+{
+	g_autoptr(Site) site = site_write(hello_only, "[plugin values]\ncount = 42\nnegative = -7\n"
+	                                              "flag = true\noff = false\nbad_flag = yes\n"
+	                                              "file = keys/a.pem\nabsolute = /etc/a.pem\n"
+	                                              "blank =\nname = acme\n");
+	g_autoptr(PhPlugin) plugin = values_plugin_new(site);
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *prefix = g_strdup_printf("%s: [plugin values] ", site->config_path);
+
+	g_assert_cmpint(ph_plugin_config_get_int(plugin, "count", 0, &error), ==, 42);
+	g_assert_cmpint(ph_plugin_config_get_int(plugin, "negative", 0, &error), ==, -7);
+	g_assert_cmpint(ph_plugin_config_get_int(plugin, "unset", 9, &error), ==, 9);
+	g_assert_true(ph_plugin_config_get_boolean(plugin, "flag", FALSE, &error));
+	g_assert_false(ph_plugin_config_get_boolean(plugin, "off", TRUE, &error));
+	g_assert_no_error(error);
+	g_autofree gchar *name = ph_plugin_config_get_string(plugin, "name", NULL, &error);
+	g_autofree gchar *unset = ph_plugin_config_get_string(plugin, "unset", "x", &error);
+	g_autofree gchar *file = ph_plugin_config_get_path(plugin, "file", NULL, &error);
+	g_autofree gchar *absolute = ph_plugin_config_get_path(plugin, "absolute", NULL, &error);
+	g_autofree gchar *fallback = ph_plugin_config_get_path(plugin, "unset", "var", &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(name, ==, "acme");
+	g_assert_cmpstr(unset, ==, "x");
+	g_autofree gchar *expected_file = g_build_filename(site->root, "keys", "a.pem", NULL);
+	g_autofree gchar *expected_fallback = g_build_filename(site->root, "var", NULL);
+	g_assert_cmpstr(file, ==, expected_file);
+	g_assert_cmpstr(absolute, ==, "/etc/a.pem");
+	g_assert_cmpstr(fallback, ==, expected_fallback);
+
+	static const struct {
+		const gchar *key;
+		const gchar *call; /* which getter */
+		const gchar *why;
+	} bad[] = {
+	        {"flag", "int", "flag: 'true' is not a whole number"},
+	        {"bad_flag", "boolean", "bad_flag: 'yes' is not true or false"},
+	        {"blank", "string", "blank: empty value"},
+	        {"required", "string", "required: required key is missing"},
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autoptr(GError) local = NULL;
+		g_autofree gchar *text = NULL;
+		if (g_str_equal(bad[i].call, "int"))
+			g_assert_cmpint(ph_plugin_config_get_int(plugin, bad[i].key, 3, &local), ==,
+			                3);
+		else if (g_str_equal(bad[i].call, "boolean"))
+			g_assert_true(
+			        ph_plugin_config_get_boolean(plugin, bad[i].key, TRUE, &local));
+		else
+			text = ph_plugin_config_get_string(plugin, bad[i].key, NULL, &local);
+		g_assert_null(text);
+		g_assert_error(local, PH_ERROR, PH_ERROR_CONFIG);
+		g_autofree gchar *message = g_strconcat(prefix, bad[i].why, NULL);
+		g_assert_cmpstr(local->message, ==, message);
+	}
+}
+
+static void
+stub_route(PhRequest *request, gpointer state)
+{
+}
+
+static gboolean
+stub_deliver(const PhOutboxMessage *message, gpointer state, GError **error)
+{
+	return TRUE;
+}
+
+static void
+stub_job(gpointer state)
+{
+}
+
+static gboolean
+stub_inbox(PhTxn *txn, const PhInboxMessage *message, gpointer state, GError **error)
+{
+	return TRUE;
+}
+
+/* Registrations that the SDK refuses before they reach the registry. */
+static void
+test_registration_checks(void)
+{
+	static const gchar *const bank[] = {"bank", NULL};
+	static const gchar *const nobody[] = {NULL};
+	static const PhRetryPolicy good = {
+	        .initial_delay_ms = 10, .max_delay_ms = 20, .max_attempts = 1};
+	static const PhRetryPolicy no_attempts = {.initial_delay_ms = 10, .max_delay_ms = 20};
+	static const PhRetryPolicy inverted = {
+	        .initial_delay_ms = 30, .max_delay_ms = 20, .max_attempts = 3};
+	g_autoptr(Site) site = site_write(hello_only, "");
+	g_autoptr(PhPlugin) plugin = values_plugin_new(site);
+	GError *errors[8] = {NULL};
+
+	g_assert_false(ph_plugin_add_route(plugin, "get", "/v/", bank, stub_route, &errors[0]));
+	g_assert_false(ph_plugin_add_route(plugin, "GET", "v/", bank, stub_route, &errors[1]));
+	g_assert_false(ph_plugin_add_route(plugin, "GET", "/v/", nobody, stub_route, &errors[2]));
+	g_assert_false(
+	        ph_plugin_add_topic(plugin, "v.topic", &no_attempts, stub_deliver, &errors[3]));
+	g_assert_false(ph_plugin_add_topic(plugin, "v.topic", &inverted, stub_deliver, &errors[4]));
+	g_assert_false(ph_plugin_add_topic(plugin, "V Topic", &good, stub_deliver, &errors[5]));
+	g_assert_false(ph_plugin_add_job(plugin, "v.poll", 0, stub_job, &errors[6]));
+	g_assert_false(ph_plugin_add_inbox_handler(plugin, "v/kind", stub_inbox, &errors[7]));
+	for (guint i = 0; i < G_N_ELEMENTS(errors); i++) {
+		g_assert_error(errors[i], PH_ERROR, PH_ERROR_INVALID_INPUT);
+		g_clear_error(&errors[i]);
+	}
+	g_assert_null(ph_registry_find_topic(site->registry, "v.topic"));
+
+	/* The same calls made right are registered; a second holder of a name conflicts. */
+	g_autoptr(GError) error = NULL;
+	g_assert_true(ph_plugin_add_topic(plugin, "v.topic", &good, stub_deliver, &error));
+	g_assert_no_error(error);
+	g_assert_false(ph_plugin_add_topic(plugin, "v.topic", &good, stub_deliver, &error));
+	g_assert_error(error, PH_ERROR, PH_ERROR_CONFLICT);
+}
+
+static void
+test_orphan_group(void)
+{
+	/* [plugin helo] is a misspelling of hello: said, and hello still loads. */
+	g_test_expect_message("ph-hub", G_LOG_LEVEL_WARNING,
+	                      "*/pension-hub.conf: [plugin helo]: no plugin helo in */plugins");
+	g_autoptr(Site) site = site_load(hello_only, "[plugin helo]\ngreeting = hi\n");
+	g_assert_cmpint(ph_plugin_get_state(site_plugin_by_file(site, "hello.so")), ==,
+	                PH_PLUGIN_STATE_LOADED);
+}
+
 static void
 test_missing_dir(void)
 {
@@ -497,7 +643,10 @@ main(int argc, char **argv)
 	g_test_add_func("/plugin-host/failed-init-leaves-nothing", test_failed_init_leaves_nothing);
 	g_test_add_func("/plugin-host/config-refusals", test_config_refusals);
 	g_test_add_func("/plugin-host/registration-refusals", test_registration_refusals);
+	g_test_add_func("/plugin-host/orphan-group", test_orphan_group);
 	g_test_add_func("/plugin-host/missing-dir", test_missing_dir);
+	g_test_add_func("/plugin-host/config-values", test_config_values);
+	g_test_add_func("/plugin-host/registration-checks", test_registration_checks);
 	g_test_add_func("/plugin-host/sdk-out-of-tree", test_sdk_out_of_tree);
 	g_test_add_func("/plugin-host/pensionctl-json", test_pensionctl_json);
 	g_test_add_func("/plugin-host/pensionctl-table", test_pensionctl_table);
