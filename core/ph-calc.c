@@ -2,8 +2,6 @@
  * structs, run the rule, encode the result. Pure (no files); CLI and admin API call it. */
 #include "ph-calc.h"
 
-#include <string.h>
-
 #include "ph-benefit.h"
 #include "ph-contribution.h"
 #include "ph-error.h"
@@ -384,6 +382,27 @@ calc_benefit(PhCalcCase *calc)
 	return benefit_json(&benefit);
 }
 
+/* The parameters a month needs, checked first so that the error names the policy key. */
+static gboolean
+contribution_parameters(PhCalcCase *calc, PhPeriod period)
+{
+	PhDecimal rate;
+	gint64 average = 0;
+
+	if (period < calc->policy.reform_start)
+		return fail(calc, "period", "before the start of the scheme (reform_start)");
+	if (!ph_policy_avg_wage(&calc->policy, ph_period_year(period) - 1, &average, calc->error)) {
+		*calc->field =
+		        g_strdup_printf("policy.avg_wage_monthly.%d", ph_period_year(period) - 1);
+		return FALSE;
+	}
+	if (!ph_policy_employer_rate(&calc->policy, period, &rate, calc->error)) {
+		*calc->field = g_strdup("policy.employer_rate");
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static const gchar *const contribution_keys[] = {"period", "declared_wage", "policy", NULL};
 
 static JsonNode *
@@ -397,18 +416,9 @@ calc_contribution(PhCalcCase *calc)
 	if (!check_keys(calc, contribution_keys) || !member_period(calc, "period", &period) ||
 	    !member_int(calc, "declared_wage", 0, PH_MONEY_MAX_BASE, &wage))
 		return NULL;
-	if (period < calc->policy.reform_start) {
-		fail(calc, "period", "before the start of the scheme (reform_start)");
+	if (!contribution_parameters(calc, period) ||
+	    !ph_contribution_compute(&calc->policy, period, wage, &result, calc->error))
 		return NULL;
-	}
-	if (!ph_contribution_compute(&calc->policy, period, wage, &result, calc->error)) {
-		g_autofree gchar *path =
-		        g_strdup_printf("policy.avg_wage_monthly.%d", ph_period_year(period) - 1);
-		*calc->field = g_strdup(strstr((*calc->error)->message, "employer") != NULL
-		                                ? "policy.employer_rate"
-		                                : path);
-		return NULL;
-	}
 	json_builder_begin_object(builder);
 	add_period(builder, "period", result.period);
 	add_int(builder, "base", result.base);
