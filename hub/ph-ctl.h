@@ -40,6 +40,10 @@ ph_ctl_inbox_main(PhCtl *ctl, int argc, char **argv);
 int
 ph_ctl_outbox_main(PhCtl *ctl, int argc, char **argv);
 int
+ph_ctl_map_main(PhCtl *ctl, int argc, char **argv);
+int
+ph_ctl_id_main(PhCtl *ctl, int argc, char **argv);
+int
 ph_ctl_calc_main(PhCtl *ctl, int argc, char **argv);
 int
 ph_ctl_policy_main(PhCtl *ctl, int argc, char **argv);

@@ -1,0 +1,293 @@
+/* Fixed-width layout: fields measured in bytes of the file's encoding, aligned and padded,
+ * never cutting a multi-byte character. Mapping engine only (through PhLayoutOps). */
+#include "ph-mapping-private.h"
+
+#include <string.h>
+
+#include "ph-error.h"
+#include "ph-mapping-io.h"
+
+typedef struct {
+	PhMapping *mapping;
+	PhEncoding *encoding;
+	PhLineInput *lines;
+	GString *scratch;
+} FixedReader;
+
+typedef struct {
+	PhMapping *mapping;
+	PhEncoding *encoding;
+	GOutputStream *output;
+	GString *buffer;
+	GString *text;
+	GString *encoded;
+} FixedWriter;
+
+static gpointer
+fixed_reader_new(PhMapping *mapping, GInputStream *input, GError **error)
+{
+	g_autoptr(PhEncoding) encoding = ph_encoding_new(mapping->encoding, error);
+	FixedReader *reader;
+
+	if (encoding == NULL)
+		return NULL;
+	reader = g_new0(FixedReader, 1);
+	reader->mapping = mapping;
+	reader->encoding = g_steal_pointer(&encoding);
+	reader->lines = ph_mapping_io_input_new(input, mapping->crlf);
+	reader->scratch = g_string_sized_new(256);
+	return reader;
+}
+
+static void
+fixed_reader_free(gpointer state)
+{
+	FixedReader *reader = state;
+
+	ph_encoding_free(reader->encoding);
+	ph_mapping_io_input_free(reader->lines);
+	g_string_free(reader->scratch, TRUE);
+	g_free(reader);
+}
+
+static guint64
+fixed_reader_line(gpointer state)
+{
+	return ph_mapping_io_input_line(((FixedReader *)state)->lines);
+}
+
+static gboolean
+tags_match(const PhMappingRecord *type, const gchar *line, gsize len)
+{
+	gboolean tagged = FALSE;
+
+	for (guint i = 0; i < type->fields->len; i++) {
+		const PhMappingField *field = g_ptr_array_index(type->fields, i);
+		gsize const_len;
+
+		if (!field->tag)
+			continue;
+		tagged = TRUE;
+		const_len = strlen(field->constant);
+		if (field->offset + const_len > len ||
+		    memcmp(line + field->offset, field->constant, const_len) != 0)
+			return FALSE;
+	}
+	return tagged;
+}
+
+/* Tagged record kinds first; an untagged kind takes any other line. */
+static const PhMappingRecord *
+match_record(const PhMapping *mapping, const gchar *line, gsize len)
+{
+	const PhMappingRecord *fallback = NULL;
+
+	for (guint i = 0; i < mapping->records->len; i++) {
+		const PhMappingRecord *type = g_ptr_array_index(mapping->records, i);
+		gboolean has_tag = FALSE;
+
+		if (tags_match(type, line, len))
+			return type;
+		for (guint j = 0; j < type->fields->len; j++)
+			has_tag = has_tag ||
+			          ((PhMappingField *)g_ptr_array_index(type->fields, j))->tag;
+		if (!has_tag)
+			fallback = type;
+	}
+	return fallback;
+}
+
+/* Removes padding: text by its alignment; zero-padded numbers keep their zeros (they are
+ * the number), space-padded ones lose the spaces. */
+static void
+trim(const PhMappingField *field, const gchar **text, gsize *len)
+{
+	gchar pad = field->pad;
+
+	if (field->type != PH_FIELD_TEXT && pad == '0')
+		return;
+	if (field->type != PH_FIELD_TEXT || !field->align_right) {
+		while (*len > 0 && (*text)[*len - 1] == pad)
+			(*len)--;
+	}
+	if (field->type != PH_FIELD_TEXT || field->align_right) {
+		while (*len > 0 && **text == pad) {
+			(*text)++;
+			(*len)--;
+		}
+	}
+}
+
+static gboolean
+read_field(FixedReader *reader, const PhMappingRecord *type, const PhMappingField *field,
+           const gchar *line, PhRecord *record, GError **error)
+{
+	const gchar *text = line + field->offset;
+	gsize len = field->bytes;
+	gsize bad = 0;
+	gboolean cut = FALSE;
+
+	if (!ph_encoding_scan(reader->encoding, text, len, &bad, &cut)) {
+		guint64 at = field->offset + bad;
+
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+		            "line %" G_GUINT64_FORMAT ", byte %" G_GUINT64_FORMAT
+		            " (file offset %" G_GUINT64_FORMAT "): record %s field %s: %s",
+		            ph_mapping_io_input_line(reader->lines), at + 1,
+		            ph_mapping_io_input_offset(reader->lines) + at, type->kind,
+		            PH_MAPPING_FIELD_NAME(field),
+		            cut ? "a multi-byte character crosses the field's end"
+		                : "invalid byte sequence");
+		return FALSE;
+	}
+	trim(field, &text, &len);
+	return ph_mapping_field_decode_bytes(type, field, reader->encoding, text, len, record,
+	                                     reader->scratch, error);
+}
+
+static gboolean
+fixed_reader_next(gpointer state, PhRecord *record, const PhMappingRecord **type_out,
+                  GError **error)
+{
+	FixedReader *reader = state;
+	const PhMappingRecord *type;
+	const gchar *line = NULL;
+	gsize len = 0;
+
+	if (!ph_mapping_io_input_next(reader->lines, &line, &len, FALSE, error))
+		return FALSE;
+	type = match_record(reader->mapping, line, len);
+	if (type == NULL) {
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+		            "no record kind of mapping %s starts like this line",
+		            reader->mapping->name);
+		return FALSE;
+	}
+	if (len != type->width) {
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+		            "record %s: %zu bytes, expected %zu", type->kind, len, type->width);
+		return FALSE;
+	}
+	ph_record_reset(record, type->kind);
+	for (guint i = 0; i < type->fields->len; i++) {
+		if (!read_field(reader, type, g_ptr_array_index(type->fields, i), line, record,
+		                error))
+			return FALSE;
+	}
+	*type_out = type;
+	return TRUE;
+}
+
+static gpointer
+fixed_writer_new(PhMapping *mapping, GOutputStream *output, GError **error)
+{
+	g_autoptr(PhEncoding) encoding = ph_encoding_new(mapping->encoding, error);
+	FixedWriter *writer;
+
+	if (encoding == NULL)
+		return NULL;
+	writer = g_new0(FixedWriter, 1);
+	writer->mapping = mapping;
+	writer->encoding = g_steal_pointer(&encoding);
+	writer->output = g_object_ref(output);
+	writer->buffer = g_string_sized_new(512 * 1024);
+	writer->text = g_string_sized_new(256);
+	writer->encoded = g_string_sized_new(256);
+	return writer;
+}
+
+static void
+fixed_writer_free(gpointer state)
+{
+	FixedWriter *writer = state;
+
+	ph_encoding_free(writer->encoding);
+	g_object_unref(writer->output);
+	g_string_free(writer->buffer, TRUE);
+	g_string_free(writer->text, TRUE);
+	g_string_free(writer->encoded, TRUE);
+	g_free(writer);
+}
+
+/* Fits the encoded value into the field's bytes: pads, or truncates at a character
+ * boundary when the mapping allows, else refuses naming the value. */
+static gboolean
+append_padded(FixedWriter *writer, const PhMappingRecord *type, const PhMappingField *field,
+              GError **error)
+{
+	GString *value = writer->encoded;
+	gsize len = value->len;
+
+	if (len > field->bytes && field->truncate)
+		len = ph_encoding_fit(writer->encoding, value->str, value->len, field->bytes);
+	if (len > field->bytes) {
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+		            "record %s field %s: '%s' is %zu bytes in %s, the field has %zu",
+		            type->kind, PH_MAPPING_FIELD_NAME(field), writer->text->str, len,
+		            ph_encoding_get_name(writer->encoding), field->bytes);
+		return FALSE;
+	}
+	if (field->pad == '0' && len > 0 && value->str[0] == '-') {
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+		            "record %s field %s: negative value %s cannot be zero-padded",
+		            type->kind, PH_MAPPING_FIELD_NAME(field), writer->text->str);
+		return FALSE;
+	}
+	if (!field->align_right)
+		g_string_append_len(writer->buffer, value->str, (gssize)len);
+	for (gsize i = len; i < field->bytes; i++)
+		g_string_append_c(writer->buffer, field->pad);
+	if (field->align_right)
+		g_string_append_len(writer->buffer, value->str, (gssize)len);
+	return TRUE;
+}
+
+static gboolean
+fixed_writer_write(gpointer state, const PhMappingRecord *type, const PhRecord *record,
+                   PhMappingTotals *totals, GError **error)
+{
+	FixedWriter *writer = state;
+	gsize start = writer->buffer->len;
+
+	for (guint i = 0; i < type->fields->len; i++) {
+		const PhMappingField *field = g_ptr_array_index(type->fields, i);
+		g_autoptr(GError) local = NULL;
+
+		g_string_truncate(writer->encoded, 0);
+		if (!ph_mapping_field_encode(type, field, record, totals, writer->text, error))
+			goto failed;
+		if (!ph_encoding_from_utf8(writer->encoding, writer->text->str, writer->text->len,
+		                           writer->encoded, &local)) {
+			g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+			            "record %s field %s: %s", type->kind,
+			            PH_MAPPING_FIELD_NAME(field), local->message);
+			goto failed;
+		}
+		if (!append_padded(writer, type, field, error))
+			goto failed;
+	}
+	g_string_append(writer->buffer, writer->mapping->crlf ? "\r\n" : "\n");
+	return ph_mapping_io_flush(writer->output, writer->buffer, FALSE, error);
+failed:
+	g_string_truncate(writer->buffer, start);
+	return FALSE;
+}
+
+static gboolean
+fixed_writer_finish(gpointer state, GError **error)
+{
+	FixedWriter *writer = state;
+
+	return ph_mapping_io_flush(writer->output, writer->buffer, TRUE, error);
+}
+
+const PhLayoutOps ph_layout_fixed_ops = {
+        .reader_new = fixed_reader_new,
+        .reader_next = fixed_reader_next,
+        .reader_line = fixed_reader_line,
+        .reader_free = fixed_reader_free,
+        .writer_new = fixed_writer_new,
+        .writer_write = fixed_writer_write,
+        .writer_finish = fixed_writer_finish,
+        .writer_free = fixed_writer_free,
+};

@@ -1,0 +1,111 @@
+/* Whole-file conversion between a partner file and canonical JSON Lines, as used by
+ * `pensionctl map convert`: streamed, and written to a temporary name that is renamed only
+ * when everything succeeded, so a failed conversion leaves no output. Hub layer. */
+#include "ph-mapping-private.h"
+
+#include <glib/gstdio.h>
+
+#include "ph-error.h"
+#include "ph-mapping-io.h"
+
+typedef gboolean (*ConvertFunc)(PhMapping *mapping, GInputStream *input, const gchar *source,
+                                GOutputStream *output, const gchar *target, GError **error);
+
+static gboolean
+partner_to_canonical(PhMapping *mapping, GInputStream *input, const gchar *source,
+                     GOutputStream *output, const gchar *target, GError **error)
+{
+	g_autoptr(PhMappingReader) reader = ph_mapping_reader_new(mapping, input, source);
+	g_autoptr(GString) buffer = g_string_sized_new(512 * 1024);
+	const PhRecord *record;
+	g_autoptr(GError) local = NULL;
+
+	while ((record = ph_mapping_reader_next(reader, &local)) != NULL) {
+		ph_record_append_json(record, buffer);
+		g_string_append_c(buffer, '\n');
+		if (!ph_mapping_io_flush(output, buffer, FALSE, error))
+			return FALSE;
+	}
+	if (local != NULL) {
+		g_propagate_error(error, g_steal_pointer(&local));
+		return FALSE;
+	}
+	return ph_mapping_io_flush(output, buffer, TRUE, error);
+}
+
+static gboolean
+canonical_to_partner(PhMapping *mapping, GInputStream *input, const gchar *source,
+                     GOutputStream *output, const gchar *target, GError **error)
+{
+	g_autoptr(PhMappingWriter) writer = ph_mapping_writer_new(mapping, output, target);
+	g_autoptr(PhLineInput) lines = ph_mapping_io_input_new(input, FALSE);
+	g_autoptr(PhRecord) record = ph_record_new();
+	const gchar *line = NULL;
+	gsize len = 0;
+	g_autoptr(GError) local = NULL;
+
+	while (ph_mapping_io_input_next(lines, &line, &len, TRUE, &local)) {
+		if (!ph_record_parse_json(record, line, len, &local) ||
+		    !ph_mapping_writer_write(writer, record, &local)) {
+			g_set_error(error, PH_ERROR, local->code,
+			            "%s line %" G_GUINT64_FORMAT ": %s", source,
+			            ph_mapping_io_input_line(lines), local->message);
+			return FALSE;
+		}
+	}
+	if (local != NULL) {
+		g_set_error(error, PH_ERROR, local->code, "%s %s", source, local->message);
+		return FALSE;
+	}
+	return ph_mapping_writer_finish(writer, error);
+}
+
+static gboolean
+convert(PhMapping *mapping, const gchar *input_path, const gchar *output_path, ConvertFunc func,
+        GError **error)
+{
+	g_autoptr(GFile) input_file = g_file_new_for_path(input_path);
+	g_autofree gchar *suffix = g_strdup_printf(".part-%08x", g_random_int());
+	g_autofree gchar *temp_path = g_strconcat(output_path, suffix, NULL);
+	g_autoptr(GFile) temp_file = g_file_new_for_path(temp_path);
+	g_autoptr(GFileInputStream) input = NULL;
+	g_autoptr(GFileOutputStream) output = NULL;
+	g_autofree gchar *source = g_path_get_basename(input_path);
+	g_autofree gchar *target = g_path_get_basename(output_path);
+	gboolean ok;
+
+	input = g_file_read(input_file, NULL, error);
+	if (input == NULL)
+		return FALSE;
+	output = g_file_create(temp_file, G_FILE_CREATE_NONE, NULL, error);
+	if (output == NULL)
+		return FALSE;
+	ok = func(mapping, G_INPUT_STREAM(input), source, G_OUTPUT_STREAM(output), target, error) &&
+	     g_output_stream_close(G_OUTPUT_STREAM(output), NULL, error);
+	if (ok && g_rename(temp_path, output_path) != 0) {
+		g_set_error(error, PH_ERROR, PH_ERROR_FAILED, "cannot rename %s to %s: %s",
+		            temp_path, output_path, g_strerror(errno));
+		ok = FALSE;
+	}
+	if (!ok) {
+		g_output_stream_close(G_OUTPUT_STREAM(output), NULL, NULL);
+		g_unlink(temp_path);
+	}
+	return ok;
+}
+
+gboolean
+ph_mapping_convert_to_canonical(PhMapping *mapping, const gchar *input_path,
+                                const gchar *output_path, GError **error)
+{
+	g_return_val_if_fail(mapping != NULL && input_path != NULL && output_path != NULL, FALSE);
+	return convert(mapping, input_path, output_path, partner_to_canonical, error);
+}
+
+gboolean
+ph_mapping_convert_to_partner(PhMapping *mapping, const gchar *input_path, const gchar *output_path,
+                              GError **error)
+{
+	g_return_val_if_fail(mapping != NULL && input_path != NULL && output_path != NULL, FALSE);
+	return convert(mapping, input_path, output_path, canonical_to_partner, error);
+}

@@ -1,0 +1,257 @@
+/* One field between partner text and canonical value: constants, types (digits, integers,
+ * exact fen/yuan amounts), partner value maps, national code tables and identity checks.
+ * The same code serves every layout. Mapping engine only. */
+#include "ph-mapping-private.h"
+
+#include <string.h>
+
+#include "ph-error.h"
+#include "ph-identity.h"
+
+/* Significant digits that fit a gint64 of fen: 18 as fen, 16 as yuan (times 100). */
+#define FEN_MAX_DIGITS  18
+#define YUAN_MAX_DIGITS 16
+
+static gboolean G_GNUC_PRINTF(4, 5)
+        field_fail(GError **error, const PhMappingRecord *type, const PhMappingField *field,
+                   const gchar *format, ...)
+{
+	va_list args;
+	g_autofree gchar *message = NULL;
+
+	va_start(args, format);
+	message = g_strdup_vprintf(format, args);
+	va_end(args);
+	g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT, "record %s field %s: %s", type->kind,
+	            PH_MAPPING_FIELD_NAME(field), message);
+	return FALSE;
+}
+
+static gboolean
+only_digits(const gchar *text, gsize len)
+{
+	for (gsize i = 0; i < len; i++) {
+		if (!g_ascii_isdigit(text[i]))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+ph_mapping_field_parse_amount(const gchar *text, gsize len, gboolean yuan, gint64 *fen)
+{
+	gboolean negative = len > 0 && text[0] == '-';
+	const gchar *digits = text + (negative ? 1 : 0);
+	gsize n = len - (negative ? 1 : 0);
+	const gchar *dot = yuan ? memchr(digits, '.', n) : NULL;
+	gsize whole = dot != NULL ? (gsize)(dot - digits) : n;
+	gsize decimals = dot != NULL ? n - whole - 1 : 0;
+	gint64 value = 0;
+	gsize zeros = 0;
+
+	if (whole == 0 || !only_digits(digits, whole))
+		return FALSE;
+	while (zeros + 1 < whole && digits[zeros] == '0')
+		zeros++;
+	if (whole - zeros > (yuan ? YUAN_MAX_DIGITS : FEN_MAX_DIGITS))
+		return FALSE;
+	if (dot != NULL && (decimals == 0 || decimals > 2 || !only_digits(dot + 1, decimals)))
+		return FALSE;
+	for (gsize i = 0; i < whole; i++)
+		value = value * 10 + (digits[i] - '0');
+	if (yuan) {
+		/* "12" -> 1200, "12.3" -> 1230, "12.34" -> 1234: exact, never through float. */
+		value *= 100;
+		if (decimals >= 1)
+			value += (dot[1] - '0') * 10;
+		if (decimals == 2)
+			value += dot[2] - '0';
+	}
+	*fen = negative ? -value : value;
+	return TRUE;
+}
+
+void
+ph_mapping_field_format_amount(gint64 fen, gboolean yuan, GString *out)
+{
+	guint64 magnitude = fen < 0 ? (guint64)(-(fen + 1)) + 1 : (guint64)fen;
+
+	if (fen < 0)
+		g_string_append_c(out, '-');
+	if (!yuan) {
+		g_string_append_printf(out, "%" G_GUINT64_FORMAT, magnitude);
+		return;
+	}
+	g_string_append_printf(out, "%" G_GUINT64_FORMAT ".%02u", magnitude / 100,
+	                       (guint)(magnitude % 100));
+}
+
+static gboolean
+parse_integer(const gchar *text, gsize len, gint64 *value)
+{
+	return ph_mapping_field_parse_amount(text, len, FALSE, value);
+}
+
+static gboolean
+check_identity(const PhMappingRecord *type, const PhMappingField *field, const gchar *value,
+               GError **error)
+{
+	g_autoptr(GError) local = NULL;
+	gboolean ok = TRUE;
+
+	switch (field->check) {
+	case PH_CHECK_CITIZEN_ID:
+		ok = ph_identity_check_citizen_id(value, &local);
+		break;
+	case PH_CHECK_USCC:
+		ok = ph_identity_check_uscc(value, &local);
+		break;
+	case PH_CHECK_LUHN:
+		ok = ph_identity_check_luhn(value, &local);
+		break;
+	case PH_CHECK_NONE:
+		break;
+	}
+	return ok || field_fail(error, type, field, "%s", local->message);
+}
+
+/* Code table and identity checks on a national (canonical) text value. */
+static gboolean
+check_national(const PhMappingRecord *type, const PhMappingField *field, const gchar *value,
+               GError **error)
+{
+	g_autoptr(GError) local = NULL;
+
+	if (value[0] == '\0')
+		return TRUE;
+	if (field->table != NULL && !ph_codetable_check(field->table, value, &local))
+		return field_fail(error, type, field, "%s", local->message);
+	return check_identity(type, field, value, error);
+}
+
+static gboolean
+decode_text(const PhMappingRecord *type, const PhMappingField *field, const gchar *text, gsize len,
+            PhRecord *record, GError **error)
+{
+	g_autoptr(GError) local = NULL;
+	g_autofree gchar *copy = NULL;
+	const gchar *national = text;
+
+	if (field->type == PH_FIELD_DIGITS && !only_digits(text, len))
+		return field_fail(error, type, field, "'%.*s' is not all digits", (int)len, text);
+	if (field->map != NULL || field->table != NULL || field->check != PH_CHECK_NONE) {
+		copy = g_strndup(text, len);
+		national = copy;
+		if (field->map != NULL && len > 0 &&
+		    (national = ph_valuemap_to_national(field->map, copy, &local)) == NULL)
+			return field_fail(error, type, field, "%s", local->message);
+		if (!check_national(type, field, national, error))
+			return FALSE;
+		len = strlen(national);
+	}
+	ph_record_set_len(record, field->key, national, len);
+	return TRUE;
+}
+
+gboolean
+ph_mapping_field_decode(const PhMappingRecord *type, const PhMappingField *field, const gchar *text,
+                        gsize len, PhRecord *record, GError **error)
+{
+	gint64 number = 0;
+
+	if (field->constant != NULL &&
+	    (len != strlen(field->constant) || memcmp(text, field->constant, len) != 0))
+		return field_fail(error, type, field, "expected '%s', found '%.*s'",
+		                  field->constant, (int)len, text);
+	if (field->key == NULL)
+		return TRUE;
+	if (len == 0 &&
+	    (field->required || field->type == PH_FIELD_INTEGER || field->type == PH_FIELD_AMOUNT))
+		return field_fail(error, type, field, "is empty");
+	if (field->type == PH_FIELD_TEXT || field->type == PH_FIELD_DIGITS)
+		return decode_text(type, field, text, len, record, error);
+	if (!ph_mapping_field_parse_amount(text, len, field->type == PH_FIELD_AMOUNT && field->yuan,
+	                                   &number))
+		return field_fail(error, type, field, "'%.*s' is not %s", (int)len, text,
+		                  field->type == PH_FIELD_INTEGER ? "an integer"
+		                  : field->yuan ? "an amount in yuan with at most two decimals"
+		                                : "an amount in fen");
+	ph_record_set_int(record, field->key, number);
+	return TRUE;
+}
+
+gboolean
+ph_mapping_field_decode_bytes(const PhMappingRecord *type, const PhMappingField *field,
+                              PhEncoding *encoding, const gchar *bytes, gsize len, PhRecord *record,
+                              GString *scratch, GError **error)
+{
+	g_autoptr(GError) local = NULL;
+
+	if (encoding == NULL)
+		return ph_mapping_field_decode(type, field, bytes, len, record, error);
+	g_string_truncate(scratch, 0);
+	if (!ph_encoding_to_utf8(encoding, bytes, len, scratch, &local))
+		return field_fail(error, type, field, "%s", local->message);
+	return ph_mapping_field_decode(type, field, scratch->str, scratch->len, record, error);
+}
+
+static gboolean
+encode_number(const PhMappingRecord *type, const PhMappingField *field, const gchar *value,
+              GString *out, GError **error)
+{
+	gint64 number = 0;
+
+	if (!parse_integer(value, strlen(value), &number))
+		return field_fail(error, type, field, "canonical value '%s' is not an integer",
+		                  value);
+	ph_mapping_field_format_amount(number, field->type == PH_FIELD_AMOUNT && field->yuan, out);
+	return TRUE;
+}
+
+static gboolean
+encode_text(const PhMappingRecord *type, const PhMappingField *field, const gchar *value,
+            GString *out, GError **error)
+{
+	g_autoptr(GError) local = NULL;
+
+	if (!check_national(type, field, value, error))
+		return FALSE;
+	if (field->map != NULL && value[0] != '\0' &&
+	    (value = ph_valuemap_to_partner(field->map, value, &local)) == NULL)
+		return field_fail(error, type, field, "%s", local->message);
+	if (field->type == PH_FIELD_DIGITS && !only_digits(value, strlen(value)))
+		return field_fail(error, type, field, "'%s' is not all digits", value);
+	g_string_append(out, value);
+	return TRUE;
+}
+
+gboolean
+ph_mapping_field_encode(const PhMappingRecord *type, const PhMappingField *field,
+                        const PhRecord *record, PhMappingTotals *totals, GString *out,
+                        GError **error)
+{
+	const gchar *value = field->key != NULL ? ph_record_get(record, field->key) : NULL;
+	gchar computed[24];
+
+	g_string_truncate(out, 0);
+	if (value == NULL && field->compute != PH_COMPUTE_NONE) {
+		g_snprintf(computed, sizeof computed, "%" G_GINT64_FORMAT,
+		           ph_mapping_totals_get(totals, field));
+		value = computed;
+	}
+	if (value == NULL && field->constant != NULL)
+		value = field->constant;
+	if (value == NULL &&
+	    (field->required || field->type == PH_FIELD_INTEGER || field->type == PH_FIELD_AMOUNT))
+		return field_fail(error, type, field, "missing from the canonical record");
+	if (value == NULL)
+		return TRUE;
+	if (field->constant != NULL && !g_str_equal(value, field->constant))
+		return field_fail(error, type, field, "must be '%s', not '%s'", field->constant,
+		                  value);
+	if (field->required && value[0] == '\0')
+		return field_fail(error, type, field, "is empty");
+	if (field->type == PH_FIELD_INTEGER || field->type == PH_FIELD_AMOUNT)
+		return encode_number(type, field, value, out, error);
+	return encode_text(type, field, value, out, error);
+}

@@ -1,0 +1,145 @@
+/* Buffered line reading and chunked writing over GIO streams for the line-based layouts.
+ * Lines are returned in place so that a million-line file costs no malloc per line.
+ * Mapping engine only. */
+#include "ph-mapping-io.h"
+
+#include <string.h>
+
+#include "ph-error.h"
+
+#define CHUNK_BYTES    (256 * 1024)
+#define LINE_MAX_BYTES (1024 * 1024)
+
+struct _PhLineInput {
+	GInputStream *input;
+	gboolean crlf;
+	gchar *buffer;
+	gsize size;  /* allocated */
+	gsize start; /* next unread byte */
+	gsize end;   /* bytes held */
+	gboolean eof;
+	guint64 line;
+	guint64 offset;      /* file offset of buffer[0] */
+	guint64 line_offset; /* file offset of the current line */
+};
+
+PhLineInput *
+ph_mapping_io_input_new(GInputStream *input, gboolean crlf)
+{
+	PhLineInput *lines = g_new0(PhLineInput, 1);
+
+	lines->input = g_object_ref(input);
+	lines->crlf = crlf;
+	lines->size = CHUNK_BYTES * 2;
+	lines->buffer = g_malloc(lines->size);
+	return lines;
+}
+
+void
+ph_mapping_io_input_free(PhLineInput *lines)
+{
+	if (lines == NULL)
+		return;
+	g_object_unref(lines->input);
+	g_free(lines->buffer);
+	g_free(lines);
+}
+
+/* Moves the unread bytes to the front and reads more; FALSE only on a read error. */
+static gboolean
+fill(PhLineInput *lines, GError **error)
+{
+	gssize got;
+
+	if (lines->start > 0) {
+		memmove(lines->buffer, lines->buffer + lines->start, lines->end - lines->start);
+		lines->offset += lines->start;
+		lines->end -= lines->start;
+		lines->start = 0;
+	}
+	if (lines->size - lines->end < CHUNK_BYTES) {
+		lines->size *= 2;
+		lines->buffer = g_realloc(lines->buffer, lines->size);
+	}
+	got = g_input_stream_read(lines->input, lines->buffer + lines->end,
+	                          lines->size - lines->end, NULL, error);
+	if (got < 0)
+		return FALSE;
+	lines->eof = got == 0;
+	lines->end += (gsize)got;
+	return TRUE;
+}
+
+static gboolean
+line_fail(PhLineInput *lines, GError **error, const gchar *reason)
+{
+	g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT, "line %" G_GUINT64_FORMAT ": %s",
+	            lines->line, reason);
+	return FALSE;
+}
+
+gboolean
+ph_mapping_io_input_next(PhLineInput *lines, const gchar **line, gsize *len, gboolean lenient_end,
+                         GError **error)
+{
+	gchar *newline = NULL;
+	gsize length;
+
+	for (;;) {
+		gsize held = lines->end - lines->start;
+
+		newline = memchr(lines->buffer + lines->start, '\n', held);
+		if (newline != NULL || lines->eof)
+			break;
+		if (held > LINE_MAX_BYTES) {
+			lines->line++;
+			return line_fail(lines, error, "longer than 1 MiB");
+		}
+		if (!fill(lines, error))
+			return FALSE;
+	}
+	if (newline == NULL && lines->start == lines->end)
+		return FALSE;
+	lines->line++;
+	lines->line_offset = lines->offset + lines->start;
+	*line = lines->buffer + lines->start;
+	if (newline == NULL) {
+		length = lines->end - lines->start;
+		lines->start = lines->end;
+		*len = length;
+		return lenient_end || line_fail(lines, error, "has no line end");
+	}
+	length = (gsize)(newline - *line);
+	lines->start += length + 1;
+	if (length > 0 && (*line)[length - 1] == '\r')
+		length--;
+	else if (lines->crlf)
+		return line_fail(lines, error, "ends in LF, expected CRLF");
+	if (!lines->crlf && length < (gsize)(newline - *line))
+		return line_fail(lines, error, "ends in CRLF, expected LF");
+	*len = length;
+	return TRUE;
+}
+
+guint64
+ph_mapping_io_input_line(const PhLineInput *lines)
+{
+	return lines->line;
+}
+
+guint64
+ph_mapping_io_input_offset(const PhLineInput *lines)
+{
+	return lines->line_offset;
+}
+
+gboolean
+ph_mapping_io_flush(GOutputStream *output, GString *buffer, gboolean force, GError **error)
+{
+	if (buffer->len == 0 || (!force && buffer->len < CHUNK_BYTES))
+		return TRUE;
+	if (!g_output_stream_write_all(output, buffer->str, buffer->len, NULL, NULL, error))
+		return FALSE;
+	g_string_truncate(buffer, 0);
+	return TRUE;
+}

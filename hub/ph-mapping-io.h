@@ -1,0 +1,29 @@
+/* Buffered line input and chunked output over GIO streams for the line-based layouts
+ * (fixed-width, delimited): no allocation per line. Mapping engine only. */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef struct _PhLineInput PhLineInput;
+
+PhLineInput *ph_mapping_io_input_new(GInputStream *input, gboolean crlf);
+void ph_mapping_io_input_free(PhLineInput *lines);
+/* The next line without its line end, valid until the next call; FALSE at the end (no
+ * error) or with @error naming the line (wrong line end, too long, read failure). With
+ * @lenient_end the last line may lack a line end. */
+gboolean ph_mapping_io_input_next(PhLineInput *lines, const gchar **line, gsize *len,
+                                  gboolean lenient_end, GError **error);
+/* Line number (from 1) and file offset of the line last returned. */
+guint64 ph_mapping_io_input_line(const PhLineInput *lines);
+guint64 ph_mapping_io_input_offset(const PhLineInput *lines);
+
+/* Output: append to the buffer, then ph_mapping_io_flush() writes it out once it is large
+ * (or always with @force). */
+gboolean ph_mapping_io_flush(GOutputStream *output, GString *buffer, gboolean force,
+                             GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhLineInput, ph_mapping_io_input_free)
+
+G_END_DECLS

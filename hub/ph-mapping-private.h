@@ -1,0 +1,184 @@
+/* The mapping model shared by the loader, the field codec and the layouts. Mapping engine
+ * only (hub/ph-mapping*.c, hub/ph-layout-*.c); adapters use ph-mapping.h. */
+#pragma once
+
+#include <libxml/tree.h>
+
+#include "ph-codetable.h"
+#include "ph-encoding.h"
+#include "ph-mapping.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+	PH_FIELD_TEXT,
+	PH_FIELD_DIGITS,  /* a string of digits kept as written (batch numbers, periods) */
+	PH_FIELD_INTEGER, /* a number: leading zeros are padding */
+	PH_FIELD_AMOUNT,  /* money: fen in the canonical record, fen or yuan in the file */
+} PhFieldType;
+
+typedef enum {
+	PH_COMPUTE_NONE,
+	PH_COMPUTE_COUNT,
+	PH_COMPUTE_SUM,
+	PH_COMPUTE_SEQUENCE, /* 1, 2, 3 … over the records of kind "of" */
+} PhCompute;
+
+typedef enum {
+	PH_CHECK_NONE,
+	PH_CHECK_CITIZEN_ID,
+	PH_CHECK_USCC,
+	PH_CHECK_LUHN,
+} PhFieldCheck;
+
+typedef enum {
+	PH_POSITION_BODY,
+	PH_POSITION_FIRST,
+	PH_POSITION_LAST,
+} PhRecordPosition;
+
+/* One step of an XML path: an element (namespace URI + local name) or an attribute. */
+typedef struct {
+	gchar *ns;
+	gchar *name;
+	gboolean attribute;
+} PhMappingStep;
+
+typedef struct {
+	gchar *key; /* NULL for a constant that is not part of the canonical record */
+	gchar *constant;
+	gboolean tag; /* the constant tells the record kind */
+	gsize bytes;
+	gsize offset; /* fixed: byte offset in the line */
+	gchar *column;
+	PhMappingStep *steps; /* XML: path relative to the record element */
+	guint n_steps;
+	PhFieldType type;
+	gboolean yuan;
+	gboolean align_right;
+	gchar pad;
+	gboolean required;
+	gboolean truncate;
+	PhCodeTable *table; /* borrowed from the mapping */
+	PhValueMap *map;    /* borrowed from the mapping */
+	PhFieldCheck check;
+	PhCompute compute;
+	gchar *of_kind;
+	guint of; /* index of the counted record kind */
+	gchar *sum_of;
+	gchar *where;
+	gchar *where_value;
+	gboolean where_differs;
+	guint line;
+	guint computation; /* index into PhMapping.computed */
+} PhMappingField;
+
+/* How errors name a field: its key, or its constant when it has none. */
+#define PH_MAPPING_FIELD_NAME(field) ((field)->key != NULL ? (field)->key : (field)->constant)
+
+typedef struct {
+	gchar *kind;
+	PhRecordPosition position;
+	GPtrArray *fields;    /* PhMappingField */
+	gsize width;          /* fixed: bytes without the line end */
+	PhMappingStep *steps; /* XML: absolute path from the root element */
+	guint n_steps;
+	gboolean container;
+	guint index;
+	guint line;
+} PhMappingRecord;
+
+struct _PhMapping {
+	gint ref;
+	gchar *name;
+	gchar *path;
+	gchar *title;
+	PhMappingFormat format;
+	gchar *encoding;
+	gboolean crlf;
+	gchar delimiter;
+	gchar quote; /* 0: no quoting */
+	gboolean header;
+	GPtrArray *namespaces; /* prefix, uri, prefix, uri … in file order */
+	gsize max_bytes;
+	guint max_depth;
+	GPtrArray *records;  /* PhMappingRecord */
+	GPtrArray *computed; /* PhMappingField with compute != NONE, all records */
+	GPtrArray *tables;   /* PhCodeTable, owned */
+	GPtrArray *maps;     /* PhValueMap, owned */
+};
+
+/* A layout (fixed, delimited, XML): the format-specific half of a reader and a writer. */
+typedef struct _PhMappingTotals PhMappingTotals;
+
+typedef struct {
+	gpointer (*reader_new)(PhMapping *mapping, GInputStream *input, GError **error);
+	/* FALSE with no error at the end of input. */
+	gboolean (*reader_next)(gpointer state, PhRecord *record, const PhMappingRecord **type,
+	                        GError **error);
+	guint64 (*reader_line)(gpointer state);
+	void (*reader_free)(gpointer state);
+	gpointer (*writer_new)(PhMapping *mapping, GOutputStream *output, GError **error);
+	gboolean (*writer_write)(gpointer state, const PhMappingRecord *type,
+	                         const PhRecord *record, PhMappingTotals *totals, GError **error);
+	gboolean (*writer_finish)(gpointer state, GError **error);
+	void (*writer_free)(gpointer state);
+} PhLayoutOps;
+
+extern const PhLayoutOps ph_layout_fixed_ops;
+extern const PhLayoutOps ph_layout_delimited_ops;
+extern const PhLayoutOps ph_layout_xml_ops;
+
+/* ph-codetable.c: a value map declared inside a mapping file. */
+PhValueMap *ph_valuemap_new_from_node(const gchar *path, xmlNode *node, GError **error);
+
+/* ph-mapping.c */
+const PhMappingRecord *ph_mapping_find_record(const PhMapping *mapping, const gchar *kind);
+
+/* ph-mapping-field.c: partner text <-> canonical value of one field. */
+/* Decodes partner text (UTF-8, padding already removed) into @record. Errors name the
+ * record and field. */
+gboolean ph_mapping_field_decode(const PhMappingRecord *type, const PhMappingField *field,
+                                 const gchar *text, gsize len, PhRecord *record, GError **error);
+/* Decodes partner bytes in @encoding (NULL: already UTF-8) into @record; @scratch is
+ * reused. Errors name the record and field. */
+gboolean ph_mapping_field_decode_bytes(const PhMappingRecord *type, const PhMappingField *field,
+                                       PhEncoding *encoding, const gchar *bytes, gsize len,
+                                       PhRecord *record, GString *scratch, GError **error);
+/* Writes the partner text (UTF-8, unpadded) of @field for @record into @out (replacing its
+ * contents). Errors name the record and field. */
+gboolean ph_mapping_field_encode(const PhMappingRecord *type, const PhMappingField *field,
+                                 const PhRecord *record, PhMappingTotals *totals, GString *out,
+                                 GError **error);
+/* Parses "12.34"/"1234" (per @yuan) into fen, exactly. */
+gboolean ph_mapping_field_parse_amount(const gchar *text, gsize len, gboolean yuan, gint64 *fen);
+void ph_mapping_field_format_amount(gint64 fen, gboolean yuan, GString *out);
+
+/* ph-mapping-totals.c: computed fields (count, sum, sequence) for one file. */
+/* @unit names what the positions passed to ph_mapping_totals_add() count in errors:
+ * "line" when reading, "record" when writing. */
+PhMappingTotals *ph_mapping_totals_new(PhMapping *mapping, const gchar *unit);
+void ph_mapping_totals_free(PhMappingTotals *totals);
+/* Counts @record and takes note of the computed values it declares (checked later); a
+ * sequence field is checked at once. @position is the line or record number. */
+gboolean ph_mapping_totals_add(PhMappingTotals *totals, const PhMappingRecord *type,
+                               const PhRecord *record, guint64 position, GError **error);
+gint64 ph_mapping_totals_get(PhMappingTotals *totals, const PhMappingField *field);
+/* Every declared computed value must equal what the records add up to. */
+gboolean ph_mapping_totals_check(PhMappingTotals *totals, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhMappingTotals, ph_mapping_totals_free)
+
+G_END_DECLS
+
+G_BEGIN_DECLS
+
+/* ph-mapping-reader.c: rules the writer shares. */
+gboolean ph_mapping_reader_check_order(const PhMapping *mapping, const PhMappingRecord *previous,
+                                       const PhMappingRecord *type, guint64 n_records,
+                                       GError **error);
+gboolean ph_mapping_reader_check_end(const PhMapping *mapping, const PhMappingRecord *previous,
+                                     GError **error);
+const PhLayoutOps *ph_mapping_reader_layout(const PhMapping *mapping);
+
+G_END_DECLS

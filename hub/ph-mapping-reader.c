@@ -1,0 +1,206 @@
+/* Reading a partner file as canonical records: the layout decodes one record, this adds
+ * what every format shares (record order, computed fields, the file and line in every
+ * error). Hub layer; adapters stream large files through it. */
+#include "ph-mapping-private.h"
+
+#include "ph-error.h"
+
+struct _PhMappingReader {
+	PhMapping *mapping;
+	const PhLayoutOps *ops;
+	gpointer state;
+	gchar *source;
+	PhRecord *record;
+	PhMappingTotals *totals;
+	GError *open_error;
+	guint64 n_records;
+	const PhMappingRecord *last_type;
+	guint64 line;
+	gboolean finished;
+};
+
+static const PhLayoutOps *
+layout_ops(const PhMapping *mapping)
+{
+	switch (mapping->format) {
+	case PH_MAPPING_FORMAT_FIXED:
+		return &ph_layout_fixed_ops;
+	case PH_MAPPING_FORMAT_DELIMITED:
+		return &ph_layout_delimited_ops;
+	case PH_MAPPING_FORMAT_XML:
+		return &ph_layout_xml_ops;
+	}
+	return NULL;
+}
+
+PhMappingReader *
+ph_mapping_reader_new(PhMapping *mapping, GInputStream *input, const gchar *source)
+{
+	PhMappingReader *reader;
+
+	g_return_val_if_fail(mapping != NULL && G_IS_INPUT_STREAM(input), NULL);
+	reader = g_new0(PhMappingReader, 1);
+	reader->mapping = ph_mapping_ref(mapping);
+	reader->ops = layout_ops(mapping);
+	reader->source = g_strdup(source != NULL ? source : "input");
+	reader->record = ph_record_new();
+	reader->totals = ph_mapping_totals_new(mapping, "line");
+	reader->state = reader->ops->reader_new(mapping, input, &reader->open_error);
+	return reader;
+}
+
+void
+ph_mapping_reader_free(PhMappingReader *reader)
+{
+	if (reader == NULL)
+		return;
+	if (reader->state != NULL)
+		reader->ops->reader_free(reader->state);
+	ph_mapping_totals_free(reader->totals);
+	ph_record_free(reader->record);
+	g_clear_error(&reader->open_error);
+	g_free(reader->source);
+	ph_mapping_unref(reader->mapping);
+	g_free(reader);
+}
+
+guint64
+ph_mapping_reader_get_line(const PhMappingReader *reader)
+{
+	return reader->line;
+}
+
+static const PhMappingRecord *
+record_at(const PhMapping *mapping, PhRecordPosition position)
+{
+	for (guint i = 0; i < mapping->records->len; i++) {
+		const PhMappingRecord *record = g_ptr_array_index(mapping->records, i);
+
+		if (record->position == position)
+			return record;
+	}
+	return NULL;
+}
+
+/* Header first, trailer last, each once. Shared with the writer. */
+static gboolean
+check_order(const PhMapping *mapping, const PhMappingRecord *previous, const PhMappingRecord *type,
+            guint64 n_records, GError **error)
+{
+	const PhMappingRecord *first = record_at(mapping, PH_POSITION_FIRST);
+
+	if (previous != NULL && previous->position == PH_POSITION_LAST) {
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+		            "record %s after the last record %s", type->kind, previous->kind);
+		return FALSE;
+	}
+	if (first != NULL && (n_records == 0) != (type == first)) {
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+		            n_records == 0 ? "record %s where the first record must be %s"
+		                           : "record %s again: it may only be the first record",
+		            type->kind, first->kind);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+check_end(const PhMapping *mapping, const PhMappingRecord *previous, GError **error)
+{
+	const PhMappingRecord *first = record_at(mapping, PH_POSITION_FIRST);
+	const PhMappingRecord *last = record_at(mapping, PH_POSITION_LAST);
+
+	if (first != NULL && previous == NULL) {
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT, "no record %s (empty file)",
+		            first->kind);
+		return FALSE;
+	}
+	if (last != NULL && previous != last) {
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+		            "ends without the last record %s", last->kind);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+read_one(PhMappingReader *reader, gboolean *end, GError **error)
+{
+	const PhMappingRecord *type = NULL;
+	g_autoptr(GError) local = NULL;
+
+	*end = FALSE;
+	if (!reader->ops->reader_next(reader->state, reader->record, &type, &local)) {
+		reader->line = reader->ops->reader_line(reader->state);
+		if (local != NULL) {
+			g_propagate_error(error, g_steal_pointer(&local));
+			return FALSE;
+		}
+		*end = TRUE;
+		return check_end(reader->mapping, reader->last_type, error) &&
+		       ph_mapping_totals_check(reader->totals, error);
+	}
+	reader->line = reader->ops->reader_line(reader->state);
+	if (!check_order(reader->mapping, reader->last_type, type, reader->n_records, error) ||
+	    !ph_mapping_totals_add(reader->totals, type, reader->record, reader->line, error))
+		return FALSE;
+	reader->last_type = type;
+	reader->n_records++;
+	return TRUE;
+}
+
+const PhRecord *
+ph_mapping_reader_next(PhMappingReader *reader, GError **error)
+{
+	gboolean end = FALSE;
+	g_autoptr(GError) local = NULL;
+
+	g_return_val_if_fail(reader != NULL, NULL);
+	if (reader->finished)
+		return NULL;
+	if (reader->open_error != NULL) {
+		reader->finished = TRUE;
+		g_set_error(error, PH_ERROR, reader->open_error->code, "%s: %s", reader->source,
+		            reader->open_error->message);
+		return NULL;
+	}
+	if (!read_one(reader, &end, &local)) {
+		reader->finished = TRUE;
+		/* Layout errors already say "line N: …" where they know better. */
+		if (g_str_has_prefix(local->message, "line "))
+			g_prefix_error(&local, "%s ", reader->source);
+		else if (reader->line > 0)
+			g_prefix_error(&local, "%s line %" G_GUINT64_FORMAT ": ", reader->source,
+			               reader->line);
+		else
+			g_prefix_error(&local, "%s: ", reader->source);
+		g_propagate_error(error, g_steal_pointer(&local));
+		return NULL;
+	}
+	if (end) {
+		reader->finished = TRUE;
+		return NULL;
+	}
+	return reader->record;
+}
+
+/* The writer needs the same order rules. */
+gboolean
+ph_mapping_reader_check_order(const PhMapping *mapping, const PhMappingRecord *previous,
+                              const PhMappingRecord *type, guint64 n_records, GError **error)
+{
+	return check_order(mapping, previous, type, n_records, error);
+}
+
+gboolean
+ph_mapping_reader_check_end(const PhMapping *mapping, const PhMappingRecord *previous,
+                            GError **error)
+{
+	return check_end(mapping, previous, error);
+}
+
+const PhLayoutOps *
+ph_mapping_reader_layout(const PhMapping *mapping)
+{
+	return layout_ops(mapping);
+}

@@ -1,0 +1,420 @@
+/* The canonical record: keys and values live in one growing buffer so that a reader can
+ * reuse one record for a million rows without a malloc per field. Hub layer. */
+#include "ph-record.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ph-error.h"
+
+typedef struct {
+	gsize key; /* offsets into buffer, each NUL-terminated */
+	gsize value;
+	gsize value_len;
+	gboolean integer;
+} Entry;
+
+struct _PhRecord {
+	GString *buffer;
+	GArray *entries;
+	gsize kind;
+};
+
+PhRecord *
+ph_record_new(void)
+{
+	PhRecord *record = g_new0(PhRecord, 1);
+
+	record->buffer = g_string_sized_new(512);
+	record->entries = g_array_sized_new(FALSE, FALSE, sizeof(Entry), 16);
+	ph_record_reset(record, "");
+	return record;
+}
+
+void
+ph_record_free(PhRecord *record)
+{
+	if (record == NULL)
+		return;
+	g_string_free(record->buffer, TRUE);
+	g_array_unref(record->entries);
+	g_free(record);
+}
+
+static gsize
+store(PhRecord *record, const gchar *text, gsize len)
+{
+	gsize offset = record->buffer->len;
+
+	g_string_append_len(record->buffer, text, (gssize)len);
+	g_string_append_c(record->buffer, '\0');
+	return offset;
+}
+
+void
+ph_record_reset(PhRecord *record, const gchar *kind)
+{
+	g_return_if_fail(record != NULL && kind != NULL);
+	g_string_truncate(record->buffer, 0);
+	g_array_set_size(record->entries, 0);
+	record->kind = store(record, kind, strlen(kind));
+}
+
+const gchar *
+ph_record_get_kind(const PhRecord *record)
+{
+	return record->buffer->str + record->kind;
+}
+
+static Entry *
+find(const PhRecord *record, const gchar *key)
+{
+	for (guint i = 0; i < record->entries->len; i++) {
+		Entry *entry = &g_array_index(record->entries, Entry, i);
+
+		if (strcmp(record->buffer->str + entry->key, key) == 0)
+			return entry;
+	}
+	return NULL;
+}
+
+static void
+set_value(PhRecord *record, const gchar *key, const gchar *value, gsize len, gboolean integer)
+{
+	Entry *entry = find(record, key);
+
+	if (entry == NULL) {
+		Entry fresh = {.key = store(record, key, strlen(key))};
+
+		g_array_append_val(record->entries, fresh);
+		entry = &g_array_index(record->entries, Entry, record->entries->len - 1);
+	}
+	entry->value = store(record, value, len);
+	entry->value_len = len;
+	entry->integer = integer;
+}
+
+void
+ph_record_set_len(PhRecord *record, const gchar *key, const gchar *value, gsize len)
+{
+	g_return_if_fail(record != NULL && key != NULL && value != NULL);
+	set_value(record, key, value, len, FALSE);
+}
+
+void
+ph_record_set(PhRecord *record, const gchar *key, const gchar *value)
+{
+	g_return_if_fail(value != NULL);
+	ph_record_set_len(record, key, value, strlen(value));
+}
+
+void
+ph_record_set_int(PhRecord *record, const gchar *key, gint64 value)
+{
+	gchar text[24];
+	gint len = g_snprintf(text, sizeof text, "%" G_GINT64_FORMAT, value);
+
+	g_return_if_fail(record != NULL && key != NULL);
+	set_value(record, key, text, (gsize)len, TRUE);
+}
+
+const gchar *
+ph_record_get(const PhRecord *record, const gchar *key)
+{
+	Entry *entry;
+
+	g_return_val_if_fail(record != NULL && key != NULL, NULL);
+	entry = find(record, key);
+	return entry != NULL ? record->buffer->str + entry->value : NULL;
+}
+
+gboolean
+ph_record_get_int(const PhRecord *record, const gchar *key, gint64 *value, GError **error)
+{
+	const gchar *text = ph_record_get(record, key);
+	guint64 magnitude = 0;
+	const gchar *digits;
+
+	if (text == NULL) {
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT, "record %s has no field %s",
+		            ph_record_get_kind(record), key);
+		return FALSE;
+	}
+	digits = text[0] == '-' ? text + 1 : text;
+	if (digits[0] == '\0' || strspn(digits, "0123456789") != strlen(digits) ||
+	    strlen(digits) > 18) {
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+		            "record %s field %s: '%s' is not an integer",
+		            ph_record_get_kind(record), key, text);
+		return FALSE;
+	}
+	for (const gchar *p = digits; *p != '\0'; p++)
+		magnitude = magnitude * 10 + (guint64)(*p - '0');
+	*value = text[0] == '-' ? -(gint64)magnitude : (gint64)magnitude;
+	return TRUE;
+}
+
+guint
+ph_record_get_size(const PhRecord *record)
+{
+	return record->entries->len;
+}
+
+const gchar *
+ph_record_get_key(const PhRecord *record, guint index)
+{
+	g_return_val_if_fail(index < record->entries->len, NULL);
+	return record->buffer->str + g_array_index(record->entries, Entry, index).key;
+}
+
+const gchar *
+ph_record_get_value(const PhRecord *record, guint index)
+{
+	g_return_val_if_fail(index < record->entries->len, NULL);
+	return record->buffer->str + g_array_index(record->entries, Entry, index).value;
+}
+
+gsize
+ph_record_get_value_len(const PhRecord *record, guint index)
+{
+	g_return_val_if_fail(index < record->entries->len, 0);
+	return g_array_index(record->entries, Entry, index).value_len;
+}
+
+gboolean
+ph_record_is_int(const PhRecord *record, guint index)
+{
+	g_return_val_if_fail(index < record->entries->len, FALSE);
+	return g_array_index(record->entries, Entry, index).integer;
+}
+
+static void
+append_json_string(GString *out, const gchar *text, gsize len)
+{
+	static const gchar hex[] = "0123456789abcdef";
+	gsize run = 0;
+
+	g_string_append_c(out, '"');
+	for (gsize i = 0; i < len; i++) {
+		guchar c = (guchar)text[i];
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		g_string_append_len(out, text + run, (gssize)(i - run));
+		run = i + 1;
+		if (c == '"' || c == '\\') {
+			g_string_append_c(out, '\\');
+			g_string_append_c(out, (gchar)c);
+		} else {
+			g_string_append(out, "\\u00");
+			g_string_append_c(out, hex[c >> 4]);
+			g_string_append_c(out, hex[c & 0xF]);
+		}
+	}
+	g_string_append_len(out, text + run, (gssize)(len - run));
+	g_string_append_c(out, '"');
+}
+
+void
+ph_record_append_json(const PhRecord *record, GString *out)
+{
+	const gchar *kind = ph_record_get_kind(record);
+
+	g_string_append(out, "{\"kind\":");
+	append_json_string(out, kind, strlen(kind));
+	for (guint i = 0; i < record->entries->len; i++) {
+		const Entry *entry = &g_array_index(record->entries, Entry, i);
+		const gchar *key = record->buffer->str + entry->key;
+
+		g_string_append_c(out, ',');
+		append_json_string(out, key, strlen(key));
+		g_string_append_c(out, ':');
+		if (entry->integer)
+			g_string_append_len(out, record->buffer->str + entry->value,
+			                    (gssize)entry->value_len);
+		else
+			append_json_string(out, record->buffer->str + entry->value,
+			                   entry->value_len);
+	}
+	g_string_append_c(out, '}');
+}
+
+/* A small parser for the flat objects of canonical JSON Lines: strings and integers only,
+ * so that a million lines parse without building a tree for each. */
+typedef struct {
+	const gchar *p;
+	const gchar *end;
+} Cursor;
+
+static void
+skip_space(Cursor *cursor)
+{
+	while (cursor->p < cursor->end && g_ascii_isspace(*cursor->p))
+		cursor->p++;
+}
+
+static gint
+hex4(const gchar *p)
+{
+	gint value = 0;
+
+	for (guint i = 0; i < 4; i++) {
+		gint digit = g_ascii_xdigit_value(p[i]);
+
+		if (digit < 0)
+			return -1;
+		value = value * 16 + digit;
+	}
+	return value;
+}
+
+static gboolean
+parse_escape(Cursor *cursor, GString *out)
+{
+	static const gchar simple_in[] = "\"\\/bfnrt";
+	static const gchar simple_out[] = "\"\\/\b\f\n\r\t";
+	const gchar *found;
+	gint unit, low;
+
+	if (cursor->p >= cursor->end)
+		return FALSE;
+	found = strchr(simple_in, *cursor->p);
+	if (*cursor->p != 'u') {
+		if (found == NULL || *cursor->p == '\0')
+			return FALSE;
+		g_string_append_c(out, simple_out[found - simple_in]);
+		cursor->p++;
+		return TRUE;
+	}
+	if (cursor->end - cursor->p < 5 || (unit = hex4(cursor->p + 1)) < 0)
+		return FALSE;
+	cursor->p += 5;
+	if (unit >= 0xD800 && unit <= 0xDBFF) {
+		if (cursor->end - cursor->p < 6 || cursor->p[0] != '\\' || cursor->p[1] != 'u' ||
+		    (low = hex4(cursor->p + 2)) < 0xDC00 || low > 0xDFFF)
+			return FALSE;
+		cursor->p += 6;
+		unit = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
+	} else if (unit >= 0xDC00 && unit <= 0xDFFF) {
+		return FALSE;
+	}
+	if (unit == 0)
+		return FALSE;
+	g_string_append_unichar(out, (gunichar)unit);
+	return TRUE;
+}
+
+static gboolean
+parse_string(Cursor *cursor, GString *out)
+{
+	g_string_truncate(out, 0);
+	if (cursor->p >= cursor->end || *cursor->p != '"')
+		return FALSE;
+	cursor->p++;
+	while (cursor->p < cursor->end) {
+		const gchar *start = cursor->p;
+
+		while (cursor->p < cursor->end && *cursor->p != '"' && *cursor->p != '\\' &&
+		       (guchar)*cursor->p >= 0x20)
+			cursor->p++;
+		g_string_append_len(out, start, cursor->p - start);
+		if (cursor->p >= cursor->end || (guchar)*cursor->p < 0x20)
+			return FALSE;
+		if (*cursor->p++ == '"')
+			return g_utf8_validate_len(out->str, out->len, NULL);
+		if (!parse_escape(cursor, out))
+			return FALSE;
+	}
+	return FALSE;
+}
+
+static gboolean
+parse_integer(Cursor *cursor, GString *out)
+{
+	const gchar *start = cursor->p;
+
+	if (cursor->p < cursor->end && *cursor->p == '-')
+		cursor->p++;
+	while (cursor->p < cursor->end && g_ascii_isdigit(*cursor->p))
+		cursor->p++;
+	g_string_truncate(out, 0);
+	g_string_append_len(out, start, cursor->p - start);
+	return cursor->p - start > (start[0] == '-' ? 1 : 0) && cursor->p - start <= 19;
+}
+
+static gboolean
+parse_member(PhRecord *record, Cursor *cursor, GString *key, GString *value, gboolean *has_kind)
+{
+	gboolean is_string;
+
+	skip_space(cursor);
+	if (!parse_string(cursor, key))
+		return FALSE;
+	skip_space(cursor);
+	if (cursor->p >= cursor->end || *cursor->p++ != ':')
+		return FALSE;
+	skip_space(cursor);
+	is_string = cursor->p < cursor->end && *cursor->p == '"';
+	if (!(is_string ? parse_string(cursor, value) : parse_integer(cursor, value)))
+		return FALSE;
+	if (g_str_equal(key->str, "kind")) {
+		/* "kind" may come after fields: store it and point the record at it. */
+		if (!is_string || *has_kind)
+			return FALSE;
+		*has_kind = TRUE;
+		if (record->entries->len == 0) {
+			ph_record_reset(record, value->str);
+			return TRUE;
+		}
+		record->kind = store(record, value->str, value->len);
+		return TRUE;
+	}
+	if (find(record, key->str) != NULL)
+		return FALSE;
+	set_value(record, key->str, value->str, value->len, !is_string);
+	return TRUE;
+}
+
+gboolean
+ph_record_parse_json(PhRecord *record, const gchar *json, gsize len, GError **error)
+{
+	Cursor cursor = {json, json + len};
+	g_autoptr(GString) key = g_string_new(NULL);
+	g_autoptr(GString) value = g_string_new(NULL);
+	gboolean has_kind = FALSE;
+	gboolean ok = FALSE;
+
+	ph_record_reset(record, "");
+	skip_space(&cursor);
+	if (cursor.p < cursor.end && *cursor.p++ == '{') {
+		skip_space(&cursor);
+		ok = cursor.p < cursor.end && *cursor.p == '}';
+		while (!ok) {
+			if (!parse_member(record, &cursor, key, value, &has_kind))
+				break;
+			skip_space(&cursor);
+			if (cursor.p < cursor.end && *cursor.p == ',') {
+				cursor.p++;
+				continue;
+			}
+			ok = cursor.p < cursor.end && *cursor.p == '}';
+			break;
+		}
+		if (ok)
+			cursor.p++;
+		skip_space(&cursor);
+		ok = ok && cursor.p == cursor.end;
+	}
+	if (!ok) {
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+		            "not a flat JSON object of strings and integers (near byte %zu)",
+		            (gsize)(cursor.p - json));
+		return FALSE;
+	}
+	if (!has_kind) {
+		g_set_error_literal(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+		                    "canonical record has no \"kind\"");
+		return FALSE;
+	}
+	return TRUE;
+}
