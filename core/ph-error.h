@@ -33,11 +33,12 @@ typedef enum {
 	PH_ERROR_FORBIDDEN,
 } PhError;
 
-/* Defined inline so that a plugin needs no host symbol to name the domain. */
+/* Defined inline so that a plugin needs no host symbol to name the domain. The string is
+ * copied (not _static_): the first caller may be a plugin whose module is later closed. */
 static inline GQuark
 ph_error_quark(void)
 {
-	return g_quark_from_static_string("ph-error-quark");
+	return g_quark_from_string("ph-error-quark");
 }
 
 G_END_DECLS

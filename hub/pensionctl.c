@@ -15,14 +15,15 @@ typedef struct {
 } PhCtlEntry;
 
 static const PhCtlEntry commands[] = {
+    {"health", ph_ctl_health_main, "ask the running hub for /healthz; non-zero unless ok"},
     {"plugins", ph_ctl_plugins_main, "list the plugins of the plugin folder and their state"},
+    {"calc", ph_ctl_calc_main, "pension calculators: benefit, contribution, account, transfer"},
+    {"policy", ph_ctl_policy_main, "show the policy parameters in force for a region and month"},
     {"db", ph_ctl_db_main, "database schema: migrate, status"},
     {"inbox", ph_ctl_inbox_main, "inbound messages: list, show ID"},
     {"outbox", ph_ctl_outbox_main, "outbound messages: list, show ID, retry ID, retry --dead"},
     {"map", ph_ctl_map_main, "mapping files: check FILE..., convert --mapping NAME --to ..."},
     {"id", ph_ctl_id_main, "check citizen IDs, credit codes and card numbers"},
-    {"calc", ph_ctl_calc_main, "pension calculators: benefit, contribution, account, transfer"},
-    {"policy", ph_ctl_policy_main, "show the policy parameters in force for a region and month"},
     {NULL, NULL, NULL},
 };
 

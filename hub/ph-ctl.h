@@ -34,6 +34,12 @@ ph_ctl_clear(PhCtl *ctl);
 int
 ph_ctl_plugins_main(PhCtl *ctl, int argc, char **argv);
 int
+ph_ctl_health_main(PhCtl *ctl, int argc, char **argv);
+int
+ph_ctl_calc_main(PhCtl *ctl, int argc, char **argv);
+int
+ph_ctl_policy_main(PhCtl *ctl, int argc, char **argv);
+int
 ph_ctl_db_main(PhCtl *ctl, int argc, char **argv);
 int
 ph_ctl_inbox_main(PhCtl *ctl, int argc, char **argv);
@@ -43,10 +49,6 @@ int
 ph_ctl_map_main(PhCtl *ctl, int argc, char **argv);
 int
 ph_ctl_id_main(PhCtl *ctl, int argc, char **argv);
-int
-ph_ctl_calc_main(PhCtl *ctl, int argc, char **argv);
-int
-ph_ctl_policy_main(PhCtl *ctl, int argc, char **argv);
 
 /* Prints "pensionctl: MESSAGE" on stderr and returns PH_CTL_EXIT_FAILED. */
 int
