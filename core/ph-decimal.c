@@ -90,10 +90,32 @@ ph_decimal_from_units(gint64 units, gint scale)
 PhWide
 ph_decimal_pow10(gint exponent)
 {
-	PhWide result = 1;
+	static const gint64 small[] = {1,
+	                               10,
+	                               100,
+	                               1000,
+	                               10000,
+	                               100000,
+	                               1000000,
+	                               10000000,
+	                               100000000,
+	                               1000000000,
+	                               10000000000,
+	                               100000000000,
+	                               1000000000000,
+	                               10000000000000,
+	                               100000000000000,
+	                               1000000000000000,
+	                               10000000000000000,
+	                               100000000000000000,
+	                               1000000000000000000};
+	PhWide result;
 
 	g_return_val_if_fail(exponent >= 0 && exponent <= 36, 0);
-	for (gint i = 0; i < exponent; i++)
+	if (exponent < (gint)G_N_ELEMENTS(small))
+		return small[exponent];
+	result = small[G_N_ELEMENTS(small) - 1];
+	for (gint i = G_N_ELEMENTS(small) - 1; i < exponent; i++)
 		result *= 10;
 	return result;
 }
@@ -137,8 +159,17 @@ ph_decimal_div_round(PhWide numerator, PhWide denominator, gint64 *out)
 
 	if (denominator <= 0)
 		return FALSE;
+	/* the usual case fits 64 bits, where division is several times faster */
+	if (magnitude <= G_MAXINT64 && denominator <= G_MAXINT64) {
+		gint64 small = (gint64)magnitude;
+		gint64 divisor = (gint64)denominator;
+		gint64 remainder = small % divisor;
+		gint64 result = small / divisor + (remainder >= divisor - remainder ? 1 : 0);
+		*out = numerator < 0 ? -result : result;
+		return TRUE;
+	}
 	quotient = magnitude / denominator;
-	if ((magnitude % denominator) * 2 >= denominator)
+	if (magnitude % denominator >= denominator - magnitude % denominator)
 		quotient++;
 	if (quotient > G_MAXINT64)
 		return FALSE;
