@@ -16,9 +16,8 @@ guint64
 ph_backoff_delay_ms(const PhRetryPolicy *policy, guint attempt)
 {
 	guint64 ceiling = ph_backoff_ceiling_ms(policy, attempt);
-	guint64 half = ceiling / 2;
-	if (ceiling - half == 0)
-		return ceiling;
+	/* Rounded up, so that a delay is never 0 ms (a ceiling of 1 ms stays 1 ms). */
+	guint64 half = (ceiling + 1) / 2;
 	/* g_random_double would do, but integers keep the arithmetic exact. */
 	guint64 spread = ((guint64)g_random_int() << 32 | g_random_int()) % (ceiling - half + 1);
 	return half + spread;

@@ -12,7 +12,8 @@ G_BEGIN_DECLS
  * min(max_delay_ms, initial_delay_ms * 2^(attempt-1)). */
 guint64 ph_backoff_ceiling_ms(const PhRetryPolicy *policy, guint attempt);
 
-/* The delay to wait: "equal jitter", uniformly in [ceiling/2, ceiling], so retries of many
+/* The delay to wait: "equal jitter", uniformly in [ceiling/2 rounded up,
+ * ceiling], so retries of many
  * messages failing together spread out yet never come sooner than half the ceiling. */
 guint64 ph_backoff_delay_ms(const PhRetryPolicy *policy, guint attempt);
 
