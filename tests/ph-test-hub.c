@@ -1,0 +1,278 @@
+/* A real daemon for integration tests, and a libcurl client with the dev PKI. */
+#include "ph-test-hub.h"
+
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <libpq-fe.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const gchar *
+ph_test_build_dir(void)
+{
+	const gchar *dir = g_getenv("PH_BUILD_DIR");
+	g_assert_nonnull(dir);
+	return dir;
+}
+
+static const gchar *
+ph_test_source_dir(void)
+{
+	const gchar *dir = g_getenv("PH_SOURCE_DIR");
+	g_assert_nonnull(dir);
+	return dir;
+}
+
+guint
+ph_test_free_port(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GSocket) socket =
+	    g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+	g_assert_no_error(error);
+	g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+	g_autoptr(GSocketAddress) any = g_inet_socket_address_new(loopback, 0);
+	g_socket_bind(socket, any, TRUE, &error);
+	g_assert_no_error(error);
+	g_autoptr(GSocketAddress) bound = g_socket_get_local_address(socket, &error);
+	g_assert_no_error(error);
+	return g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
+}
+
+static void
+ph_test_hub_link_plugin(PhTestHub *hub, const gchar *name)
+{
+	g_autofree gchar *file = g_strdup_printf("%s.so", name);
+	g_autofree gchar *target = g_build_filename(ph_test_build_dir(), "tests", "plugins", file, NULL);
+	g_autofree gchar *link = g_build_filename(hub->dir, "plugins", file, NULL);
+	g_assert_true(g_file_test(target, G_FILE_TEST_EXISTS));
+	g_assert_cmpint(symlink(target, link), ==, 0);
+}
+
+void
+ph_test_hub_write_config(PhTestHub *hub, const gchar *extra)
+{
+	g_autoptr(GError) error = NULL;
+	const gchar *pki = hub->pki;
+	g_autofree gchar *text = g_strdup_printf(
+	    "[hub]\nagency = 110100000001\nregion = 110100\nplugin_dir = plugins\n"
+	    "mapping_dir = %s/mappings\npolicy_dir = %s/core/policy\nworkers = 4\n"
+	    "drain_seconds = 10\n\n"
+	    "[database]\nurl = %s\n\n"
+	    "[partner-listener]\naddress = 127.0.0.1\nport = %u\ncertificate = %s/hub.crt\n"
+	    "key = %s/hub.key\nca = %s/ca.crt\nbody_limit = %" G_GUINT64_FORMAT "\n\n"
+	    "[admin-listener]\naddress = 127.0.0.1\nport = %u\n\n"
+	    "[partner transfer-platform]\nsubject = CN=transfer-platform,OU=partners,O=pension-hub dev\n\n"
+	    "[partner personnel]\nsubject = CN=personnel,OU=partners,O=pension-hub dev\n\n"
+	    "[partner medical]\nsubject = CN=medical,OU=partners,O=pension-hub dev\n\n"
+	    "%s\n",
+	    ph_test_source_dir(), ph_test_source_dir(), hub->database_url, hub->partner_port, pki,
+	    pki, pki, hub->body_limit, hub->admin_port, extra != NULL ? extra : "");
+	g_file_set_contents(hub->config_path, text, -1, &error);
+	g_assert_no_error(error);
+}
+
+PhTestHub *
+ph_test_hub_new(const gchar *database_url, const gchar *const *plugins, const gchar *extra)
+{
+	g_autoptr(GError) error = NULL;
+	PhTestHub *hub = g_new0(PhTestHub, 1);
+	const gchar *pki = g_getenv("PH_PKI");
+	if (pki == NULL)
+		g_error("PH_PKI is not set: run the tests through deploy/dev test");
+	hub->pki = g_strdup(pki);
+	hub->dir = g_dir_make_tmp("ph-test-hub-XXXXXX", &error);
+	g_assert_no_error(error);
+	g_autofree gchar *plugin_dir = g_build_filename(hub->dir, "plugins", NULL);
+	g_assert_cmpint(g_mkdir(plugin_dir, 0700), ==, 0);
+	for (guint i = 0; plugins != NULL && plugins[i] != NULL; i++)
+		ph_test_hub_link_plugin(hub, plugins[i]);
+	hub->config_path = g_build_filename(hub->dir, "pension-hub.conf", NULL);
+	hub->log_path = g_build_filename(hub->dir, "hub.log", NULL);
+	hub->database_url = g_strdup(database_url);
+	hub->partner_port = ph_test_free_port();
+	hub->admin_port = ph_test_free_port();
+	hub->body_limit = 64 * 1024 * 1024;
+	ph_test_hub_write_config(hub, extra);
+	return hub;
+}
+
+static void
+ph_test_remove_tree(const gchar *path)
+{
+	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+	const gchar *name;
+	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+		g_autofree gchar *child = g_build_filename(path, name, NULL);
+		if (g_file_test(child, G_FILE_TEST_IS_DIR) && !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
+			ph_test_remove_tree(child);
+		else
+			g_unlink(child);
+	}
+	g_rmdir(path);
+}
+
+void
+ph_test_hub_free(PhTestHub *hub)
+{
+	if (hub == NULL)
+		return;
+	if (hub->pid != 0)
+		ph_test_hub_signal(hub, SIGKILL);
+	if (g_getenv("PH_TEST_KEEP") == NULL)
+		ph_test_remove_tree(hub->dir);
+	g_free(hub->dir);
+	g_free(hub->config_path);
+	g_free(hub->log_path);
+	g_free(hub->database_url);
+	g_free(hub->pki);
+	g_free(hub);
+}
+
+static void
+ph_test_hub_dump_log(PhTestHub *hub)
+{
+	g_autofree gchar *log = NULL;
+	if (g_file_get_contents(hub->log_path, &log, NULL, NULL))
+		g_test_message("hub log:\n%s", log);
+}
+
+void
+ph_test_hub_start(PhTestHub *hub)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *binary = g_build_filename(ph_test_build_dir(), "hub", "pension-hub", NULL);
+	const gchar *argv[] = {binary, "--config", hub->config_path, NULL};
+	gint log_fd = g_open(hub->log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	g_assert_cmpint(log_fd, >=, 0);
+	g_spawn_async_with_fds(NULL, (gchar **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+			       &hub->pid, -1, log_fd, log_fd, &error);
+	close(log_fd);
+	g_assert_no_error(error);
+	for (guint i = 0; i < 200; i++) {
+		if (ph_test_hub_admin_get(hub, "/healthz", NULL) > 0)
+			return;
+		if (waitpid(hub->pid, NULL, WNOHANG) == hub->pid) {
+			hub->pid = 0;
+			ph_test_hub_dump_log(hub);
+			g_error("pension-hub exited at start-up");
+		}
+		g_usleep(100 * 1000);
+	}
+	ph_test_hub_dump_log(hub);
+	g_error("pension-hub did not answer /healthz within 20 s");
+}
+
+gint
+ph_test_hub_signal(PhTestHub *hub, gint signal_number)
+{
+	gint status = 0;
+	g_assert_cmpint(hub->pid, !=, 0);
+	kill(hub->pid, signal_number);
+	g_assert_cmpint(waitpid(hub->pid, &status, 0), ==, hub->pid);
+	g_spawn_close_pid(hub->pid);
+	hub->pid = 0;
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+static size_t
+ph_test_collect(char *data, size_t size, size_t count, void *user_data)
+{
+	g_string_append_len(user_data, data, (gssize)(size * count));
+	return size * count;
+}
+
+glong
+ph_test_http(PhTestHub *hub, const PhTestRequest *request, gchar **body_out)
+{
+	g_autoptr(GString) received = g_string_new(NULL);
+	struct curl_slist *headers = NULL;
+	glong status = 0;
+	CURL *curl = curl_easy_init();
+	g_autofree gchar *ca = g_build_filename(hub->pki, "ca.crt", NULL);
+	const gchar *client_pki = request->client_pki != NULL ? request->client_pki : hub->pki;
+	g_autofree gchar *cert = NULL;
+	g_autofree gchar *key = NULL;
+
+	curl_easy_setopt(curl, CURLOPT_URL, request->url);
+	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request->method);
+	curl_easy_setopt(curl, CURLOPT_CAINFO, ca);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, ph_test_collect);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, received);
+	if (request->partner != NULL) {
+		cert = g_strdup_printf("%s/%s.crt", client_pki, request->partner);
+		key = g_strdup_printf("%s/%s.key", client_pki, request->partner);
+		curl_easy_setopt(curl, CURLOPT_SSLCERT, cert);
+		curl_easy_setopt(curl, CURLOPT_SSLKEY, key);
+	}
+	for (guint i = 0; request->headers != NULL && request->headers[i] != NULL; i++)
+		headers = curl_slist_append(headers, request->headers[i]);
+	if (request->body != NULL) {
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, g_bytes_get_data(request->body, NULL));
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+				 (curl_off_t)g_bytes_get_size(request->body));
+	}
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	if (curl_easy_perform(curl) == CURLE_OK)
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(curl);
+	if (body_out != NULL)
+		*body_out = g_strdup(received->str);
+	return status;
+}
+
+glong
+ph_test_hub_post(PhTestHub *hub, const gchar *partner, const gchar *path,
+		 const gchar *const *headers, const gchar *body, gchar **body_out)
+{
+	g_autofree gchar *url = g_strdup_printf("https://127.0.0.1:%u%s", hub->partner_port, path);
+	g_autoptr(GBytes) bytes = g_bytes_new(body, strlen(body));
+	PhTestRequest request = {"POST", url, partner, NULL, headers, bytes};
+	return ph_test_http(hub, &request, body_out);
+}
+
+glong
+ph_test_hub_admin_get(PhTestHub *hub, const gchar *path, gchar **body_out)
+{
+	g_autofree gchar *url = g_strdup_printf("http://127.0.0.1:%u%s", hub->admin_port, path);
+	PhTestRequest request = {"GET", url, NULL, NULL, NULL, NULL};
+	return ph_test_http(hub, &request, body_out);
+}
+
+gchar *
+ph_test_query_value(const gchar *database_url, const gchar *sql)
+{
+	PGconn *conn = PQconnectdb(database_url);
+	g_assert_cmpint(PQstatus(conn), ==, CONNECTION_OK);
+	PGresult *result = PQexec(conn, sql);
+	if (PQresultStatus(result) != PGRES_TUPLES_OK)
+		g_error("query %s failed: %s", sql, PQresultErrorMessage(result));
+	gchar *value = NULL;
+	if (PQntuples(result) > 0 && !PQgetisnull(result, 0, 0))
+		value = g_strdup(PQgetvalue(result, 0, 0));
+	PQclear(result);
+	PQfinish(conn);
+	return value;
+}
+
+gchar *
+ph_test_wait_for_value(const gchar *database_url, const gchar *sql, const gchar *expected,
+		       guint timeout_ms)
+{
+	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+	for (;;) {
+		gchar *value = ph_test_query_value(database_url, sql);
+		if (g_strcmp0(value, expected) == 0 || g_get_monotonic_time() > deadline)
+			return value;
+		g_free(value);
+		g_usleep(50 * 1000);
+	}
+}
