@@ -2,6 +2,7 @@
  * it. Every year's interest is two products formed in 128 bits and rounded once each. */
 #include "ph-account.h"
 
+#include "ph-contribution.h"
 #include "ph-error.h"
 
 static gboolean
@@ -173,4 +174,22 @@ ph_account_roll(const PhPolicy *policy, PhAccountKind kind, const PhMonthTable *
 			return FALSE;
 	}
 	return TRUE;
+}
+
+/**
+ * ph_account_roll_bases:
+ * @bases: contribution bases by month (ph_month_table_from_bases())
+ *
+ * Credits each base to the @kind account (8%, or 8% + 4% for the annuity) and rolls the
+ * account to @close with ph_account_roll().
+ */
+gboolean
+ph_account_roll_bases(const PhPolicy *policy, PhAccountKind kind, const PhMonthTable *bases,
+                      const PhAccountOpening *opening, PhPeriod close, PhAccountRoll *out,
+                      GError **error)
+{
+	PhMonthTable credits;
+
+	return ph_contribution_credit_table(policy, kind, bases, &credits, error) &&
+	       ph_account_roll(policy, kind, &credits, opening, close, out, error);
 }

@@ -28,11 +28,16 @@ typedef struct {
 	gboolean provisional; /* a year's rate was missing and an earlier one used */
 } PhAccountRoll;
 
-gboolean ph_account_roll(const PhPolicy *policy, PhAccountKind kind, const PhMonthTable *credits,
-                         const PhAccountOpening *opening, PhPeriod close, PhAccountRoll *out,
-                         GError **error);
-gboolean ph_account_year_interest(const PhPolicy *policy, PhDecimal rate, gint64 balance,
-                                  const gint64 credit[12], gint k, gint64 *interest,
-                                  GError **error);
+gboolean
+ph_account_roll(const PhPolicy *policy, PhAccountKind kind, const PhMonthTable *credits,
+                const PhAccountOpening *opening, PhPeriod close, PhAccountRoll *out,
+                GError **error);
+gboolean
+ph_account_roll_bases(const PhPolicy *policy, PhAccountKind kind, const PhMonthTable *bases,
+                      const PhAccountOpening *opening, PhPeriod close, PhAccountRoll *out,
+                      GError **error);
+gboolean
+ph_account_year_interest(const PhPolicy *policy, PhDecimal rate, gint64 balance,
+                         const gint64 credit[12], gint k, gint64 *interest, GError **error);
 
 G_END_DECLS

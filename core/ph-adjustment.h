@@ -15,8 +15,10 @@ typedef struct {
 	gint64 basic;             /* the person's basic pension */
 } PhAdjustmentInput;
 
-const PhAdjustmentRule *ph_adjustment_find(const PhPolicy *policy, PhPeriod at);
-gboolean ph_adjustment_compute(const PhAdjustmentRule *rule, const PhAdjustmentInput *input,
-                               gint64 *increase, GError **error);
+const PhAdjustmentRule *
+ph_adjustment_find(const PhPolicy *policy, PhPeriod at);
+gboolean
+ph_adjustment_compute(const PhAdjustmentRule *rule, const PhAdjustmentInput *input,
+                      gint64 *increase, GError **error);
 
 G_END_DECLS

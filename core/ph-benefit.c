@@ -5,7 +5,6 @@
 
 #include <string.h>
 
-#include "ph-contribution.h"
 #include "ph-error.h"
 #include "ph-index.h"
 #include "ph-months-divisor.h"
@@ -72,19 +71,13 @@ static gboolean
 balances(const PhPolicy *policy, const PhBenefitInput *input, const PhMonthTable *bases,
          PhBenefit *out, gchar **field, GError **error)
 {
-	PhMonthTable account;
-	PhMonthTable annuity;
 	PhAccountRoll roll;
 
 	out->account_balance = input->account_balance;
 	out->annuity_balance = input->annuity_balance;
-	if (input->has_account_balance && input->has_annuity_balance)
-		return TRUE;
-	if (!ph_contribution_credit_tables(policy, bases, &account, &annuity, error))
-		return fail_policy(field, "contributions", error);
 	if (!input->has_account_balance) {
-		if (!ph_account_roll(policy, PH_ACCOUNT_INDIVIDUAL, &account,
-		                     &input->account_opening, input->start, &roll, error))
+		if (!ph_account_roll_bases(policy, PH_ACCOUNT_INDIVIDUAL, bases,
+		                           &input->account_opening, input->start, &roll, error))
 			return fail_policy(field,
 			                   input->account_opening.present ? "account_opening"
 			                                                  : "policy.interest_rates",
@@ -93,8 +86,8 @@ balances(const PhPolicy *policy, const PhBenefitInput *input, const PhMonthTable
 		out->interest_provisional |= roll.provisional;
 	}
 	if (!input->has_annuity_balance) {
-		if (!ph_account_roll(policy, PH_ACCOUNT_ANNUITY, &annuity, NULL, input->start,
-		                     &roll, error))
+		if (!ph_account_roll_bases(policy, PH_ACCOUNT_ANNUITY, bases, NULL, input->start,
+		                           &roll, error))
 			return fail_policy(field, "policy.annuity_rates", error);
 		out->annuity_balance = roll.balance;
 		out->interest_provisional |= roll.provisional;

@@ -53,9 +53,11 @@ typedef struct {
 	gint64 monthly_total; /* paid */
 } PhBenefit;
 
-gboolean ph_benefit_compute(const PhPolicy *policy, const PhBenefitInput *input, PhBenefit *out,
-                            gchar **field, GError **error);
-gboolean ph_benefit_transition(const PhPolicy *policy, PhPeriod start, gint64 new_method_total,
-                               gint64 old_method_amount, PhBenefit *out, GError **error);
+gboolean
+ph_benefit_compute(const PhPolicy *policy, const PhBenefitInput *input, PhBenefit *out,
+                   gchar **field, GError **error);
+gboolean
+ph_benefit_transition(const PhPolicy *policy, PhPeriod start, gint64 new_method_total,
+                      gint64 old_method_amount, PhBenefit *out, GError **error);
 
 G_END_DECLS

@@ -442,8 +442,6 @@ calc_account(PhCalcCase *calc)
 	g_autoptr(JsonBuilder) builder = json_builder_new();
 	PhAccountOpening opening = {0};
 	PhMonthTable bases;
-	PhMonthTable account;
-	PhMonthTable annuity;
 	PhAccountRoll roll;
 	PhPeriod close = 0;
 
@@ -458,10 +456,8 @@ calc_account(PhCalcCase *calc)
 	                               (const PhMonthBase *)calc->months->data, calc->months->len,
 	                               close, calc->field, calc->error))
 		return NULL;
-	if (!ph_contribution_credit_tables(&calc->policy, &bases, &account, &annuity,
-	                                   calc->error) ||
-	    !ph_account_roll(&calc->policy, PH_ACCOUNT_INDIVIDUAL, &account, &opening, close, &roll,
-	                     calc->error)) {
+	if (!ph_account_roll_bases(&calc->policy, PH_ACCOUNT_INDIVIDUAL, &bases, &opening, close,
+	                           &roll, calc->error)) {
 		*calc->field =
 		        g_strdup(opening.present ? "account_opening" : "policy.interest_rates");
 		return NULL;

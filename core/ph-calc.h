@@ -17,9 +17,12 @@ typedef enum {
 	PH_CALC_TRANSFER,
 } PhCalcKind;
 
-gboolean ph_calc_kind_parse(const gchar *name, PhCalcKind *out);
-JsonNode *ph_calc_run(PhCalcKind kind, const PhPolicy *defaults, JsonNode *input, gchar **field,
-                      GError **error);
-JsonNode *ph_calc_error_json(const gchar *code, const gchar *field, const gchar *message);
+gboolean
+ph_calc_kind_parse(const gchar *name, PhCalcKind *out);
+JsonNode *
+ph_calc_run(PhCalcKind kind, const PhPolicy *defaults, JsonNode *input, gchar **field,
+            GError **error);
+JsonNode *
+ph_calc_error_json(const gchar *code, const gchar *field, const gchar *message);
 
 G_END_DECLS

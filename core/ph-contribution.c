@@ -18,17 +18,18 @@ ph_contribution_limits(const PhPolicy *policy, PhPeriod period, gint64 *lower, g
 
 /* The account credit is the individual 8%; the annuity credit is 8% + 4%, each rounded. */
 gboolean
-ph_contribution_credits(const PhPolicy *policy, gint64 base, gint64 *account_credit,
-                        gint64 *annuity_credit, GError **error)
+ph_contribution_credit(const PhPolicy *policy, PhAccountKind kind, gint64 base, gint64 *credit,
+                       GError **error)
 {
-	gint64 annuity_employer = 0;
-	gint64 annuity_individual = 0;
+	gint64 employer = 0;
+	gint64 individual = 0;
 
-	if (!ph_decimal_mul_fen(base, policy->individual_rate, account_credit, error) ||
-	    !ph_decimal_mul_fen(base, policy->annuity_employer_rate, &annuity_employer, error) ||
-	    !ph_decimal_mul_fen(base, policy->annuity_individual_rate, &annuity_individual, error))
+	if (kind == PH_ACCOUNT_INDIVIDUAL)
+		return ph_decimal_mul_fen(base, policy->individual_rate, credit, error);
+	if (!ph_decimal_mul_fen(base, policy->annuity_employer_rate, &employer, error) ||
+	    !ph_decimal_mul_fen(base, policy->annuity_individual_rate, &individual, error))
 		return FALSE;
-	*annuity_credit = annuity_employer + annuity_individual;
+	*credit = employer + individual;
 	return TRUE;
 }
 
@@ -44,7 +45,6 @@ ph_contribution_compute(const PhPolicy *policy, PhPeriod period, gint64 declared
                         PhContribution *out, GError **error)
 {
 	PhDecimal employer_rate;
-	gint64 annuity_credit = 0;
 
 	g_return_val_if_fail(policy != NULL && out != NULL, FALSE);
 	if (!ph_period_valid(period) || period < policy->reform_start) {
@@ -68,33 +68,29 @@ ph_contribution_compute(const PhPolicy *policy, PhPeriod period, gint64 declared
 	    !ph_decimal_mul_fen(out->base, policy->annuity_employer_rate, &out->annuity_employer,
 	                        error) ||
 	    !ph_decimal_mul_fen(out->base, policy->annuity_individual_rate,
-	                        &out->annuity_individual, error) ||
-	    !ph_contribution_credits(policy, out->base, &out->account_credit, &annuity_credit,
-	                             error))
+	                        &out->annuity_individual, error))
 		return FALSE;
+	out->account_credit = out->individual;
 	return TRUE;
 }
 
-/* Turns a table of bases into the tables of account and annuity credits, same shape. */
+/* Turns a table of bases into the table of one account's credits, same shape. */
 gboolean
-ph_contribution_credit_tables(const PhPolicy *policy, const PhMonthTable *bases,
-                              PhMonthTable *account, PhMonthTable *annuity, GError **error)
+ph_contribution_credit_table(const PhPolicy *policy, PhAccountKind kind, const PhMonthTable *bases,
+                             PhMonthTable *credits, GError **error)
 {
 	gint last_year = bases->first_year + (gint)bases->n_years - 1;
 
-	if (!ph_month_table_init(account, bases->first_year, last_year, error) ||
-	    !ph_month_table_init(annuity, bases->first_year, last_year, error))
+	if (!ph_month_table_init(credits, bases->first_year, last_year, error))
 		return FALSE;
 	for (guint row = 0; row < bases->n_years; row++) {
 		for (guint month = 0; month < 12; month++) {
-			if (bases->amount[row][month] == 0)
-				continue;
-			if (!ph_contribution_credits(policy, bases->amount[row][month],
-			                             &account->amount[row][month],
-			                             &annuity->amount[row][month], error))
+			if (bases->amount[row][month] != 0 &&
+			    !ph_contribution_credit(policy, kind, bases->amount[row][month],
+			                            &credits->amount[row][month], error))
 				return FALSE;
 		}
 	}
-	account->n_entries = annuity->n_entries = bases->n_entries;
+	credits->n_entries = bases->n_entries;
 	return TRUE;
 }

@@ -4,6 +4,7 @@
 
 #include <glib.h>
 
+#include "ph-account.h"
 #include "ph-month-table.h"
 #include "ph-policy.h"
 
@@ -21,14 +22,17 @@ typedef struct {
 	gint64 account_credit;
 } PhContribution;
 
-gboolean ph_contribution_limits(const PhPolicy *policy, PhPeriod period, gint64 *lower,
-                                gint64 *upper, GError **error);
-gboolean ph_contribution_compute(const PhPolicy *policy, PhPeriod period, gint64 declared_wage,
-                                 PhContribution *out, GError **error);
-gboolean ph_contribution_credits(const PhPolicy *policy, gint64 base, gint64 *account_credit,
-                                 gint64 *annuity_credit, GError **error);
-gboolean ph_contribution_credit_tables(const PhPolicy *policy, const PhMonthTable *bases,
-                                       PhMonthTable *account, PhMonthTable *annuity,
-                                       GError **error);
+gboolean
+ph_contribution_limits(const PhPolicy *policy, PhPeriod period, gint64 *lower, gint64 *upper,
+                       GError **error);
+gboolean
+ph_contribution_compute(const PhPolicy *policy, PhPeriod period, gint64 declared_wage,
+                        PhContribution *out, GError **error);
+gboolean
+ph_contribution_credit(const PhPolicy *policy, PhAccountKind kind, gint64 base, gint64 *credit,
+                       GError **error);
+gboolean
+ph_contribution_credit_table(const PhPolicy *policy, PhAccountKind kind, const PhMonthTable *bases,
+                             PhMonthTable *credits, GError **error);
 
 G_END_DECLS

@@ -29,7 +29,8 @@ typedef struct {
 	gint64 survivor_benefit;
 } PhDeathSettlement;
 
-gboolean ph_death_settle(const PhPolicy *policy, const PhDeathInput *input, PhDeathSettlement *out,
-                         GError **error);
+gboolean
+ph_death_settle(const PhPolicy *policy, const PhDeathInput *input, PhDeathSettlement *out,
+                GError **error);
 
 G_END_DECLS

@@ -25,16 +25,26 @@ typedef struct {
 	gint scale;
 } PhDecimal;
 
-gboolean ph_decimal_parse(const gchar *text, PhDecimal *out, GError **error);
-gchar *ph_decimal_to_string(PhDecimal value);
-gchar *ph_decimal_format_scaled(gint64 units, gint scale);
-PhWide ph_decimal_pow10(gint exponent);
-gint ph_decimal_compare(PhDecimal a, PhDecimal b);
-gboolean ph_decimal_in_range(PhDecimal value, PhDecimal low, PhDecimal high);
-PhDecimal ph_decimal_from_units(gint64 units, gint scale);
+gboolean
+ph_decimal_parse(const gchar *text, PhDecimal *out, GError **error);
+gchar *
+ph_decimal_to_string(PhDecimal value);
+gchar *
+ph_decimal_format_scaled(gint64 units, gint scale);
+PhWide
+ph_decimal_pow10(gint exponent);
+gint
+ph_decimal_compare(PhDecimal a, PhDecimal b);
+gboolean
+ph_decimal_in_range(PhDecimal value, PhDecimal low, PhDecimal high);
+PhDecimal
+ph_decimal_from_units(gint64 units, gint scale);
 
-gboolean ph_decimal_mul(PhWide a, PhWide b, PhWide *out);
-gboolean ph_decimal_div_round(PhWide numerator, PhWide denominator, gint64 *out);
-gboolean ph_decimal_mul_fen(gint64 fen, PhDecimal rate, gint64 *out, GError **error);
+gboolean
+ph_decimal_mul(PhWide a, PhWide b, PhWide *out);
+gboolean
+ph_decimal_div_round(PhWide numerator, PhWide denominator, gint64 *out);
+gboolean
+ph_decimal_mul_fen(gint64 fen, PhDecimal rate, gint64 *out, GError **error);
 
 G_END_DECLS

@@ -12,9 +12,10 @@ G_BEGIN_DECLS
 /* Indexes are gint32 in units of 0.0001 ("1.3000" is 13000). */
 #define PH_INDEX_SCALE 4
 
-gboolean ph_index_actual(const PhPolicy *policy, const PhMonthTable *bases, gint32 *out,
-                         gchar **field, GError **error);
-gint32 ph_index_average(gint32 deemed_index, gint deemed_months, gint32 actual_index,
-                        gint actual_months);
+gboolean
+ph_index_actual(const PhPolicy *policy, const PhMonthTable *bases, gint32 *out, gchar **field,
+                GError **error);
+gint32
+ph_index_average(gint32 deemed_index, gint deemed_months, gint32 actual_index, gint actual_months);
 
 G_END_DECLS

@@ -33,11 +33,14 @@ typedef struct {
 	gint64 amount[PH_MONTH_TABLE_MAX_YEARS][12];
 } PhMonthTable;
 
-gboolean ph_month_table_init(PhMonthTable *table, gint first_year, gint last_year, GError **error);
-gint64 ph_month_table_get(const PhMonthTable *table, gint year, gint month);
-gint64 ph_month_table_year_sum(const PhMonthTable *table, gint year);
-gboolean ph_month_table_from_bases(PhMonthTable *table, const PhPolicy *policy,
-                                   const PhMonthBase *months, guint n_months, PhPeriod before,
-                                   gchar **field, GError **error);
+gboolean
+ph_month_table_init(PhMonthTable *table, gint first_year, gint last_year, GError **error);
+gint64
+ph_month_table_get(const PhMonthTable *table, gint year, gint month);
+gint64
+ph_month_table_year_sum(const PhMonthTable *table, gint year);
+gboolean
+ph_month_table_from_bases(PhMonthTable *table, const PhPolicy *policy, const PhMonthBase *months,
+                          guint n_months, PhPeriod before, gchar **field, GError **error);
 
 G_END_DECLS

@@ -8,8 +8,10 @@
 
 G_BEGIN_DECLS
 
-gboolean ph_months_divisor_tenths(const PhPolicy *policy, gint years, gint months, gint32 *tenths,
-                                  GError **error);
-gchar *ph_months_divisor_to_string(gint32 tenths);
+gboolean
+ph_months_divisor_tenths(const PhPolicy *policy, gint years, gint months, gint32 *tenths,
+                         GError **error);
+gchar *
+ph_months_divisor_to_string(gint32 tenths);
 
 G_END_DECLS

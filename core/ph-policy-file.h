@@ -9,9 +9,12 @@
 
 G_BEGIN_DECLS
 
-const gchar *ph_policy_file_dir(void);
-gboolean ph_policy_file_load_national(const gchar *dir, PhPolicy *out, GError **error);
-gboolean ph_policy_file_load(const gchar *dir, const gchar *region, PhPeriod at, PhPolicy *out,
-                             GPtrArray *sources, GError **error);
+const gchar *
+ph_policy_file_dir(void);
+gboolean
+ph_policy_file_load_national(const gchar *dir, PhPolicy *out, GError **error);
+gboolean
+ph_policy_file_load(const gchar *dir, const gchar *region, PhPeriod at, PhPolicy *out,
+                    GPtrArray *sources, GError **error);
 
 G_END_DECLS

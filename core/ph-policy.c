@@ -245,18 +245,34 @@ apply_months_divisor(PhPolicy *policy, JsonNode *node, gsize offset, const gchar
 	return TRUE;
 }
 
+/* A string member that must be one of @names; *out is the index of the match. */
+static gboolean
+read_choice(JsonNode *node, const gchar *const *names, gint *out, const gchar *path, gchar **field,
+            GError **error)
+{
+	const gchar *text = node_string(node);
+	g_autofree gchar *list = g_strjoinv("\", \"", (gchar **)names);
+
+	for (gint i = 0; text != NULL && names[i] != NULL; i++) {
+		if (g_str_equal(text, names[i])) {
+			*out = i;
+			return TRUE;
+		}
+	}
+	return fail(field, path, error, "expected one of \"%s\"", list);
+}
+
 static gboolean
 apply_interest_method(PhPolicy *policy, JsonNode *node, gsize offset, const gchar *path,
                       gchar **field, GError **error)
 {
-	const gchar *text = node_string(node);
+	const gchar *const names[] = {"monthly", "annual", NULL};
+	const PhInterestMethod methods[] = {PH_INTEREST_MONTHLY, PH_INTEREST_ANNUAL};
+	gint choice = 0;
 
-	if (g_strcmp0(text, "monthly") == 0)
-		policy->interest_method = PH_INTEREST_MONTHLY;
-	else if (g_strcmp0(text, "annual") == 0)
-		policy->interest_method = PH_INTEREST_ANNUAL;
-	else
-		return fail(field, path, error, "expected \"monthly\" or \"annual\"");
+	if (!read_choice(node, names, &choice, path, field, error))
+		return FALSE;
+	policy->interest_method = methods[choice];
 	return TRUE;
 }
 
@@ -264,14 +280,13 @@ static gboolean
 apply_transition_pattern(PhPolicy *policy, JsonNode *node, gsize offset, const gchar *path,
                          gchar **field, GError **error)
 {
-	const gchar *text = node_string(node);
+	const gchar *const names[] = {"A", "B", NULL};
+	const PhTransitionPattern patterns[] = {PH_TRANSITION_PATTERN_A, PH_TRANSITION_PATTERN_B};
+	gint choice = 0;
 
-	if (g_strcmp0(text, "A") == 0)
-		policy->transition_pattern = PH_TRANSITION_PATTERN_A;
-	else if (g_strcmp0(text, "B") == 0)
-		policy->transition_pattern = PH_TRANSITION_PATTERN_B;
-	else
-		return fail(field, path, error, "expected \"A\" or \"B\"");
+	if (!read_choice(node, names, &choice, path, field, error))
+		return FALSE;
+	policy->transition_pattern = patterns[choice];
 	return TRUE;
 }
 

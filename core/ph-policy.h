@@ -95,18 +95,25 @@ typedef struct {
 	PhAdjustmentRule adjustment[PH_POLICY_MAX_ADJUSTMENTS];
 } PhPolicy;
 
-void ph_policy_init(PhPolicy *policy);
-gboolean ph_policy_apply_json(PhPolicy *policy, JsonObject *object, const gchar *path,
-                              gchar **field, GError **error);
-JsonNode *ph_policy_to_json(const PhPolicy *policy);
+void
+ph_policy_init(PhPolicy *policy);
+gboolean
+ph_policy_apply_json(PhPolicy *policy, JsonObject *object, const gchar *path, gchar **field,
+                     GError **error);
+JsonNode *
+ph_policy_to_json(const PhPolicy *policy);
 
-gboolean ph_policy_avg_wage(const PhPolicy *policy, gint year, gint64 *out, GError **error);
-gboolean ph_policy_pension_base(const PhPolicy *policy, gint year, gint64 *out, GError **error);
-gboolean ph_policy_employer_rate(const PhPolicy *policy, PhPeriod period, PhDecimal *out,
-                                 GError **error);
-gboolean ph_policy_year_rate(const PhYearRates *rates, gint year, PhDecimal *out,
-                             gboolean *provisional);
-const PhYearRates *ph_policy_annuity_rates(const PhPolicy *policy);
-gboolean ph_policy_in_transition(const PhPolicy *policy, PhPeriod start);
+gboolean
+ph_policy_avg_wage(const PhPolicy *policy, gint year, gint64 *out, GError **error);
+gboolean
+ph_policy_pension_base(const PhPolicy *policy, gint year, gint64 *out, GError **error);
+gboolean
+ph_policy_employer_rate(const PhPolicy *policy, PhPeriod period, PhDecimal *out, GError **error);
+gboolean
+ph_policy_year_rate(const PhYearRates *rates, gint year, PhDecimal *out, gboolean *provisional);
+const PhYearRates *
+ph_policy_annuity_rates(const PhPolicy *policy);
+gboolean
+ph_policy_in_transition(const PhPolicy *policy, PhPeriod start);
 
 G_END_DECLS

@@ -3,7 +3,6 @@
 
 #include <string.h>
 
-#include "ph-contribution.h"
 #include "ph-error.h"
 
 /* pooled_fund = Σ_years round_fen(rate × Σ bases of that year), rate 0.12 nationally. */
@@ -42,8 +41,6 @@ ph_transfer_amount_compute(const PhPolicy *policy, const PhTransferInput *input,
                            PhTransferAmount *out, gchar **field, GError **error)
 {
 	PhMonthTable bases;
-	PhMonthTable account;
-	PhMonthTable annuity;
 	PhAccountRoll roll;
 
 	g_return_val_if_fail(policy != NULL && input != NULL && out != NULL, FALSE);
@@ -57,19 +54,18 @@ ph_transfer_amount_compute(const PhPolicy *policy, const PhTransferInput *input,
 	                               field, error))
 		return FALSE;
 	out->months = (gint)input->n_months;
-	if (!ph_transfer_amount_pooled(policy, &bases, &out->pooled_fund, error) ||
-	    !ph_contribution_credit_tables(policy, &bases, &account, &annuity, error))
+	if (!ph_transfer_amount_pooled(policy, &bases, &out->pooled_fund, error))
 		return fail_field(field, "contributions");
-	if (!ph_account_roll(policy, PH_ACCOUNT_INDIVIDUAL, &account, &input->account_opening,
-	                     input->month, &roll, error))
+	if (!ph_account_roll_bases(policy, PH_ACCOUNT_INDIVIDUAL, &bases, &input->account_opening,
+	                           input->month, &roll, error))
 		return fail_field(field, input->account_opening.present ? "account_opening"
 		                                                        : "policy.interest_rates");
 	out->account_balance = roll.balance;
 	out->interest_provisional = roll.provisional;
 	out->annuity_balance = input->annuity_balance;
 	if (!input->has_annuity_balance) {
-		if (!ph_account_roll(policy, PH_ACCOUNT_ANNUITY, &annuity, NULL, input->month,
-		                     &roll, error))
+		if (!ph_account_roll_bases(policy, PH_ACCOUNT_ANNUITY, &bases, NULL, input->month,
+		                           &roll, error))
 			return fail_field(field, "policy.annuity_rates");
 		out->annuity_balance = roll.balance;
 		out->interest_provisional |= roll.provisional;

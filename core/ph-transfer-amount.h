@@ -28,9 +28,11 @@ typedef struct {
 	gboolean interest_provisional;
 } PhTransferAmount;
 
-gboolean ph_transfer_amount_compute(const PhPolicy *policy, const PhTransferInput *input,
-                                    PhTransferAmount *out, gchar **field, GError **error);
-gboolean ph_transfer_amount_pooled(const PhPolicy *policy, const PhMonthTable *bases, gint64 *out,
-                                   GError **error);
+gboolean
+ph_transfer_amount_compute(const PhPolicy *policy, const PhTransferInput *input,
+                           PhTransferAmount *out, gchar **field, GError **error);
+gboolean
+ph_transfer_amount_pooled(const PhPolicy *policy, const PhMonthTable *bases, gint64 *out,
+                          GError **error);
 
 G_END_DECLS

@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "ph-calc.h"
+#include "ph-ctl-calc.h"
 #include "ph-ctl.h"
 #include "ph-error.h"
 #include "ph-policy-file.h"
@@ -31,8 +32,9 @@ read_input(const gchar *path, GError **error)
 	return g_string_free(g_steal_pointer(&text), FALSE);
 }
 
-static void
-print_json(JsonNode *node)
+/* Prints @node pretty on stdout as raw UTF-8 (policy show uses it too). */
+void
+ph_ctl_calc_print_json(JsonNode *node)
 {
 	g_autoptr(JsonGenerator) generator = json_generator_new();
 	g_autofree gchar *text = NULL;
@@ -51,7 +53,7 @@ invalid_input(const gchar *field, const gchar *message)
 {
 	g_autoptr(JsonNode) node = ph_calc_error_json("INVALID_INPUT", field, message);
 
-	print_json(node);
+	ph_ctl_calc_print_json(node);
 	return PH_CTL_EXIT_USAGE;
 }
 
@@ -78,6 +80,6 @@ ph_ctl_calc_main(PhCtl *ctl, int argc, char **argv)
 	result = ph_calc_run(kind, policy, json_parser_get_root(parser), &field, &error);
 	if (result == NULL)
 		return invalid_input(field, error->message);
-	print_json(result);
+	ph_ctl_calc_print_json(result);
 	return PH_CTL_EXIT_OK;
 }

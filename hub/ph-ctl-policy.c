@@ -1,7 +1,6 @@
 /* `pensionctl policy show [--region R] [--at YYYY-MM]`: the policy parameters in force
  * for a region and month, with the files they come from. pensionctl only. */
-#include <stdio.h>
-
+#include "ph-ctl-calc.h"
 #include "ph-ctl.h"
 #include "ph-error.h"
 #include "ph-policy-file.h"
@@ -47,11 +46,9 @@ policy_show(int argc, char **argv)
 {
 	g_autoptr(GPtrArray) sources =
 	        g_ptr_array_new_with_free_func((GDestroyNotify)json_node_unref);
-	g_autoptr(JsonGenerator) generator = json_generator_new();
 	g_autoptr(JsonNode) root = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autofree PhPolicy *policy = g_new0(PhPolicy, 1);
-	g_autofree gchar *text = NULL;
 	const gchar *region = NULL;
 	PhPeriod at = current_month();
 
@@ -70,12 +67,7 @@ policy_show(int argc, char **argv)
 	if (!ph_policy_file_load(ph_policy_file_dir(), region, at, policy, sources, &error))
 		return ph_ctl_fail(error);
 	root = describe(region, at, sources, policy);
-	json_generator_set_pretty(generator, TRUE);
-	json_generator_set_indent(generator, 2);
-	json_generator_set_root(generator, root);
-	text = json_generator_to_data(generator, NULL);
-	fputs(text, stdout); /* raw UTF-8, whatever the locale */
-	fputc('\n', stdout);
+	ph_ctl_calc_print_json(root);
 	return PH_CTL_EXIT_OK;
 }
 

@@ -8,6 +8,8 @@
 #include "ph-account.h"
 #include "ph-calc.h"
 #include "ph-contribution.h"
+#include "ph-adjustment.h"
+#include "ph-death.h"
 #include "ph-decimal.h"
 #include "ph-error.h"
 #include "ph-index.h"
@@ -352,15 +354,15 @@ test_property_ledger_sums(void)
 		                                g_rand_int_range(rand, 1, 13));
 		guint n = random_history(rand, 201410, close, months);
 		PhAccountOpening opening = {FALSE, 0, 0};
-		PhMonthTable bases, account, annuity;
+		PhMonthTable bases, account;
 		PhAccountRoll roll;
 		gint64 sum = 0;
 		g_autoptr(GError) error = NULL;
 		policy.interest_method = i % 2 ? PH_INTEREST_ANNUAL : PH_INTEREST_MONTHLY;
 		g_assert_true(
 		        ph_month_table_from_bases(&bases, &policy, months, n, close, NULL, &error));
-		g_assert_true(
-		        ph_contribution_credit_tables(&policy, &bases, &account, &annuity, &error));
+		g_assert_true(ph_contribution_credit_table(&policy, PH_ACCOUNT_INDIVIDUAL, &bases,
+		                                           &account, &error));
 		g_assert_true(ph_account_roll(&policy, PH_ACCOUNT_INDIVIDUAL, &account, &opening,
 		                              close, &roll, &error));
 		g_assert_no_error(error);
@@ -416,6 +418,86 @@ test_property_transfer_conserves(void)
 	}
 }
 
+/* RULES §5, by hand; funeral grant and survivor benefit as a province would set them. */
+static void
+test_death(void)
+{
+	PhPolicy policy = national;
+	const struct {
+		PhDeathInput input;
+		gint64 account;
+		gint64 annuity;
+		gint overpaid_months;
+		gint64 overpayment;
+	} cases[] = {
+	        /* active member: account rolled to the death month and annuity, all inheritable */
+	        {{FALSE, 202403, 1234567, 0, 555555, 0, 0}, 1234567, 555555, 0, 0},
+	        /* retiree: 10000000 − 3000000 paid = 7000000; paid through 2024-06 after a death
+	         * in 2024-03: 3 months × 650000 = 1950000 to recover */
+	        {{TRUE, 202403, 10000000, 3000000, 2000000, 202406, 650000},
+	         7000000,
+	         2000000,
+	         3,
+	         1950000},
+	        /* retiree who has drawn more than the account: max(0, 10000000 − 12000000) = 0 */
+	        {{TRUE, 202403, 10000000, 12000000, 0, 202403, 650000}, 0, 0, 0, 0},
+	};
+
+	policy.funeral_grant = 500000;
+	policy.survivor_benefit = 2000000;
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		PhDeathSettlement settlement;
+		g_autoptr(GError) error = NULL;
+		g_assert_true(ph_death_settle(&policy, &cases[i].input, &settlement, &error));
+		g_assert_no_error(error);
+		g_assert_cmpint(settlement.inheritable_account, ==, cases[i].account);
+		g_assert_cmpint(settlement.inheritable_annuity, ==, cases[i].annuity);
+		g_assert_cmpint(settlement.overpaid_months, ==, cases[i].overpaid_months);
+		g_assert_cmpint(settlement.overpayment, ==, cases[i].overpayment);
+		g_assert_cmpint(settlement.funeral_grant, ==, 500000);
+		g_assert_cmpint(settlement.survivor_benefit, ==, 2000000);
+	}
+	{
+		PhDeathInput negative = {FALSE, 202403, -1, 0, 0, 0, 0};
+		PhDeathSettlement settlement;
+		g_autoptr(GError) error = NULL;
+		g_assert_false(ph_death_settle(&policy, &negative, &settlement, &error));
+		g_assert_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT);
+	}
+}
+
+/* RULES §6 with the sample province's 2024 rule: 5000 fixed, 1% of basic, 200 a whole
+ * contribution year, 3000 from 70 and 6000 from 80 (age at 2024-01). */
+static void
+test_adjustment(void)
+{
+	PhPolicy policy = national;
+	PhAdjustmentRule rule = {202401, 202401, 5000, {1, 2}, 200, 2, {{70, 3000}, {80, 6000}}};
+	const struct {
+		PhAdjustmentInput input;
+		gint64 increase;
+	} cases[] = {
+	        /* 73 at 2024-01: 5000 + round(2765.43) + 200 × 35 + 3000 = 17765 */
+	        {{195006, 201006, 420, 276543}, 17765},
+	        /* 85: 5000 + round(3000.5) = 3001 (half away) + 200 × 30 + 6000 = 20001 */
+	        {{193805, 200305, 371, 300050}, 20001},
+	        /* started 2024-03, after the cut-off: nothing */
+	        {{196403, 202403, 400, 300000}, 0},
+	};
+
+	policy.adjustment[0] = rule;
+	policy.n_adjustments = 1;
+	g_assert_null(ph_adjustment_find(&policy, 202312));
+	g_assert_true(ph_adjustment_find(&policy, 202406) == &policy.adjustment[0]);
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		gint64 increase = -1;
+		g_autoptr(GError) error = NULL;
+		g_assert_true(ph_adjustment_compute(&rule, &cases[i].input, &increase, &error));
+		g_assert_no_error(error);
+		g_assert_cmpint(increase, ==, cases[i].increase);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -437,6 +519,8 @@ main(int argc, char **argv)
 	g_test_add_data_func("/rules/cases/benefit", "benefit", test_case_table);
 	g_test_add_func("/rules/cases/count", test_case_count);
 	g_test_add_func("/rules/bad-input", test_bad_input);
+	g_test_add_func("/rules/death", test_death);
+	g_test_add_func("/rules/adjustment", test_adjustment);
 	g_test_add_func("/rules/property/base-within-limits", test_property_base_within_limits);
 	g_test_add_func("/rules/property/ledger-sums", test_property_ledger_sums);
 	g_test_add_func("/rules/property/transfer-conserves", test_property_transfer_conserves);
