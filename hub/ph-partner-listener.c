@@ -29,6 +29,23 @@ typedef struct {
 	gint64 started;
 } PhPartnerCall;
 
+/* libsoup gives the peer certificate only on the first message of a connection; later
+ * messages of a keep-alive connection find it kept on the socket. */
+static GTlsCertificate *
+ph_partner_listener_peer_certificate(SoupServerMessage *message)
+{
+	GSocket *socket = soup_server_message_get_socket(message);
+	GTlsCertificate *certificate = soup_server_message_get_tls_peer_certificate(message);
+	if (socket == NULL)
+		return certificate;
+	if (certificate != NULL) {
+		g_object_set_data_full(G_OBJECT(socket), "ph-peer-certificate",
+				       g_object_ref(certificate), g_object_unref);
+		return certificate;
+	}
+	return g_object_get_data(G_OBJECT(socket), "ph-peer-certificate");
+}
+
 static const PhPartnerConfig *
 ph_partner_listener_identify(PhPartnerListener *listener, GTlsCertificate *certificate)
 {
@@ -150,7 +167,7 @@ ph_partner_listener_handle(SoupServer *server, SoupServerMessage *message, const
 {
 	PhPartnerListener *listener = user_data;
 	const char *method = soup_server_message_get_method(message);
-	GTlsCertificate *certificate = soup_server_message_get_tls_peer_certificate(message);
+	GTlsCertificate *certificate = ph_partner_listener_peer_certificate(message);
 	const PhPartnerConfig *partner = ph_partner_listener_identify(listener, certificate);
 
 	/* The handshake already refused unknown partners; this re-check guards a config

@@ -1,5 +1,6 @@
 /* End-to-end tests of the daemon: a real pension-hub process on its own database, real
  * mutual TLS with the dev PKI, and the probe test plugin (tests/plugins/probe). */
+#include <curl/curl.h>
 #include <signal.h>
 #include <string.h>
 
@@ -7,6 +8,12 @@
 #include "ph-test-hub.h"
 
 static const gchar *const probe_only[] = {"probe", NULL};
+
+static size_t
+discard_body(char *data, size_t size, size_t count, void *user_data)
+{
+	return size * count;
+}
 
 typedef struct {
 	PhTestDb *db;
@@ -94,6 +101,39 @@ test_route_forbidden_for_partner(Fixture *fixture, gconstpointer extra)
 	g_assert_cmpint(post_message(fixture->hub, "medical", "m-403", "x", &answer), ==, 403);
 	count = ph_test_query_value(ph_test_db_get_url(fixture->db), "SELECT count(*) FROM inbox");
 	g_assert_cmpstr(count, ==, "0");
+}
+
+/* Several requests on one keep-alive connection: libsoup hands the peer certificate only
+ * to the first, the hub must still know the partner on the others. */
+static void
+test_keep_alive_connection(Fixture *fixture, gconstpointer extra)
+{
+	g_autofree gchar *url =
+	    g_strdup_printf("https://127.0.0.1:%u/probe/v1/messages", fixture->hub->partner_port);
+	g_autofree gchar *ca = g_build_filename(fixture->hub->pki, "ca.crt", NULL);
+	g_autofree gchar *cert = g_build_filename(fixture->hub->pki, "personnel.crt", NULL);
+	g_autofree gchar *key = g_build_filename(fixture->hub->pki, "personnel.key", NULL);
+	CURL *curl = curl_easy_init();
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_CAINFO, ca);
+	curl_easy_setopt(curl, CURLOPT_SSLCERT, cert);
+	curl_easy_setopt(curl, CURLOPT_SSLKEY, key);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "keep");
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard_body);
+	for (guint i = 0; i < 5; i++) {
+		g_autofree gchar *header = g_strdup_printf("X-Message-Id: m-keep-%u", i);
+		struct curl_slist *headers = curl_slist_append(NULL, header);
+		long status = 0, connects = -1;
+		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+		g_assert_cmpint(curl_easy_perform(curl), ==, CURLE_OK);
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+		curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &connects);
+		g_assert_cmpint(status, ==, 202);
+		/* The connection was reused after the first request. */
+		g_assert_cmpint(connects, ==, i == 0 ? 1 : 0);
+		curl_slist_free_all(headers);
+	}
+	curl_easy_cleanup(curl);
 }
 
 static void
@@ -259,6 +299,7 @@ main(int argc, char **argv)
 	ADD("/daemon/tls/untrusted-ca", NULL, test_untrusted_ca_refused);
 	ADD("/daemon/route/forbidden", NULL, test_route_forbidden_for_partner);
 	ADD("/daemon/route/unknown", NULL, test_unknown_route);
+	ADD("/daemon/route/keep-alive", NULL, test_keep_alive_connection);
 	ADD("/daemon/inbox/duplicate-and-conflict", NULL, test_duplicate_and_conflict);
 	ADD("/daemon/route/body-limit", NULL, test_body_limit);
 	ADD("/daemon/outbox/retried-then-delivered", NULL, test_delivery_retried_then_delivered);

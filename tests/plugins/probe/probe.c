@@ -5,8 +5,8 @@
  *     stores the body in the inbox as kind "probe" and answers 202 "ACCEPTED <id>"; a
  *     repeat answers the first answer again, other bytes under the same id 409.
  * inbox kind "probe"         waits `apply_delay_ms` (so a test can kill the daemon between
- *     store and process), counts the message in state "applied:<id>" and queues it on
- *     topic "probe.deliver".
+ *     store and process), counts the message in state "applied:<id>" and, unless
+ *     `forward = false`, queues it on topic "probe.deliver".
  * topic "probe.deliver"      a payload "fail:N ..." fails its first N attempts; "never ..."
  *     always fails; anything else is delivered at once. Deliveries are counted in state
  *     "delivered:<id>".
@@ -18,6 +18,7 @@
 typedef struct {
 	PhPlugin *plugin;
 	gint64 apply_delay_ms;
+	gboolean forward;
 } Probe;
 
 static const gchar *const probe_partners[] = {"transfer-platform", "personnel", NULL};
@@ -90,6 +91,8 @@ probe_apply(PhTxn *txn, const PhInboxMessage *message, gpointer state, GError **
 		g_usleep((gulong)probe->apply_delay_ms * 1000);
 	if (!probe_count(txn, key, error))
 		return FALSE;
+	if (!probe->forward)
+		return TRUE;
 	return ph_txn_outbox_add(txn, "probe.deliver", message->message_id, message->body, error);
 }
 
@@ -133,6 +136,8 @@ probe_init(PhPlugin *plugin, GError **error)
 	g_autoptr(GError) local = NULL;
 	probe->plugin = plugin;
 	probe->apply_delay_ms = ph_plugin_config_get_int(plugin, "apply_delay_ms", 0, &local);
+	if (local == NULL)
+		probe->forward = ph_plugin_config_get_boolean(plugin, "forward", TRUE, &local);
 	if (local != NULL) {
 		g_propagate_error(error, g_steal_pointer(&local));
 		return NULL;
