@@ -80,8 +80,9 @@ apply_policy_member(PhPolicy *policy, JsonObject *object, const gchar *path, GEr
 	return TRUE;
 }
 
-gboolean
-ph_policy_file_load_national(const gchar *dir, PhPolicy *out, GError **error)
+/* Reads national.json onto a fresh @out; @sources as for ph_policy_file_load(). */
+static gboolean
+load_national(const gchar *dir, PhPolicy *out, GPtrArray *sources, GError **error)
 {
 	g_autofree gchar *path = g_build_filename(dir, "national.json", NULL);
 	g_autoptr(JsonNode) root = read_json_file(path, error);
@@ -89,7 +90,18 @@ ph_policy_file_load_national(const gchar *dir, PhPolicy *out, GError **error)
 	if (root == NULL)
 		return FALSE;
 	ph_policy_init(out);
-	return apply_policy_member(out, json_node_get_object(root), path, error);
+	if (!apply_policy_member(out, json_node_get_object(root), path, error))
+		return FALSE;
+	if (sources != NULL)
+		g_ptr_array_add(sources, describe_source(path, json_node_get_object(root)));
+	return TRUE;
+}
+
+/* The national defaults alone (what `pensionctl calc` starts from). */
+gboolean
+ph_policy_file_load_national(const gchar *dir, PhPolicy *out, GError **error)
+{
+	return load_national(dir, out, NULL, error);
 }
 
 static gboolean
@@ -171,13 +183,8 @@ ph_policy_file_load(const gchar *dir, const gchar *region, PhPeriod at, PhPolicy
 	g_autoptr(GPtrArray) chain = g_ptr_array_new_with_free_func(g_free);
 	guint applied = 0;
 
-	g_autofree gchar *national = g_build_filename(dir, "national.json", NULL);
-	g_autoptr(JsonNode) root = read_json_file(national, error);
-
-	if (root == NULL || !ph_policy_file_load_national(dir, out, error))
+	if (!load_national(dir, out, sources, error))
 		return FALSE;
-	if (sources != NULL)
-		g_ptr_array_add(sources, describe_source(national, json_node_get_object(root)));
 	if (region == NULL)
 		return TRUE;
 	if (!region_valid(region)) {

@@ -129,11 +129,14 @@ read_year_key(const gchar *key, gint *year, const gchar *path, gchar **field, GE
 static gboolean apply_decimal(PhPolicy *policy, JsonNode *node, gsize offset, const gchar *path,
                               gchar **field, GError **error);
 
+typedef gboolean (*PhYearEntryFunc)(gpointer table, gint year, JsonNode *member, const gchar *path,
+                                    gchar **field, GError **error);
+
+/* Calls @func for each "YYYY": value member of a per-year map. */
 static gboolean
-apply_money_by_year(PhPolicy *policy, JsonNode *node, gsize offset, const gchar *path,
-                    gchar **field, GError **error)
+read_year_map(JsonNode *node, PhYearEntryFunc func, gpointer table, const gchar *path,
+              gchar **field, GError **error)
 {
-	gint64 *table = (gint64 *)((gchar *)policy + offset);
 	JsonObject *object = NULL;
 	JsonObjectIter iter;
 	const gchar *key;
@@ -145,38 +148,45 @@ apply_money_by_year(PhPolicy *policy, JsonNode *node, gsize offset, const gchar 
 	while (json_object_iter_next(&iter, &key, &member)) {
 		g_autofree gchar *member_path = g_strdup_printf("%s.%s", path, key);
 		gint year = 0;
-		gint64 amount = 0;
 		if (!read_year_key(key, &year, member_path, field, error) ||
-		    !read_int(member, 1, PH_MONEY_MAX_BASE, &amount, member_path, field, error))
+		    !func(table, year, member, member_path, field, error))
 			return FALSE;
-		table[year - PH_POLICY_FIRST_YEAR] = amount;
 	}
 	return TRUE;
+}
+
+static gboolean
+money_entry(gpointer table, gint year, JsonNode *member, const gchar *path, gchar **field,
+            GError **error)
+{
+	return read_int(member, 1, PH_MONEY_MAX_BASE,
+	                &((gint64 *)table)[year - PH_POLICY_FIRST_YEAR], path, field, error);
+}
+
+static gboolean
+rate_entry(gpointer table, gint year, JsonNode *member, const gchar *path, gchar **field,
+           GError **error)
+{
+	PhYearRates *rates = table;
+
+	rates->present[year - PH_POLICY_FIRST_YEAR] = 1;
+	return read_decimal(member, "0", "1", &rates->rate[year - PH_POLICY_FIRST_YEAR], path,
+	                    field, error);
+}
+
+static gboolean
+apply_money_by_year(PhPolicy *policy, JsonNode *node, gsize offset, const gchar *path,
+                    gchar **field, GError **error)
+{
+	return read_year_map(node, money_entry, (gchar *)policy + offset, path, field, error);
 }
 
 static gboolean
 apply_rates_by_year(PhPolicy *policy, JsonNode *node, gsize offset, const gchar *path,
                     gchar **field, GError **error)
 {
-	PhYearRates *table = (PhYearRates *)((gchar *)policy + offset);
-	JsonObject *object = NULL;
-	JsonObjectIter iter;
-	const gchar *key;
-	JsonNode *member;
-
-	if (!read_object(node, &object, path, field, error))
+	if (!read_year_map(node, rate_entry, (gchar *)policy + offset, path, field, error))
 		return FALSE;
-	json_object_iter_init(&iter, object);
-	while (json_object_iter_next(&iter, &key, &member)) {
-		g_autofree gchar *member_path = g_strdup_printf("%s.%s", path, key);
-		gint year = 0;
-		PhDecimal rate;
-		if (!read_year_key(key, &year, member_path, field, error) ||
-		    !read_decimal(member, "0", "1", &rate, member_path, field, error))
-			return FALSE;
-		table->rate[year - PH_POLICY_FIRST_YEAR] = rate;
-		table->present[year - PH_POLICY_FIRST_YEAR] = 1;
-	}
 	if (offset == G_STRUCT_OFFSET(PhPolicy, annuity_rates))
 		policy->annuity_rates_set = TRUE;
 	return TRUE;
