@@ -4,6 +4,7 @@
 #include "ph-migrate.h"
 
 #include "ph-build-config.h"
+#include "ph-sql-value.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +44,12 @@ const gchar *
 ph_migrate_dir(void)
 {
 	const gchar *dir = g_getenv("PH_MIGRATIONS_DIR");
-	return dir != NULL && dir[0] != '\0' ? dir : PH_SOURCE_DIR "/core/migrations";
+	if (dir != NULL && dir[0] != '\0')
+		return dir;
+	/* A build run from its tree uses the tree's files; an installed one the copies. */
+	if (g_file_test(PH_SOURCE_DIR "/core/migrations", G_FILE_TEST_IS_DIR))
+		return PH_SOURCE_DIR "/core/migrations";
+	return PH_DATADIR "/migrations";
 }
 
 /* NNNN_name.sql → NNNN; FALSE for any other *.sql name, so a typo is not skipped. */
@@ -153,12 +159,10 @@ ph_migrate_read_applied(PhDb *db, GError **error)
 	if (g_strcmp0(PQgetvalue(exists, 0, 0), "t") != 0)
 		return ph_db_query(db, "SELECT NULL::int, NULL, NULL, NULL WHERE false", 0, NULL,
 		                   error);
-	return ph_db_query(
-	        db,
-	        "SELECT version, name, checksum, "
-	        "to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
-	        "FROM schema_migrations ORDER BY version",
-	        0, NULL, error);
+	return ph_db_query(db,
+	                   "SELECT version, name, checksum, " PH_SQL_UTC(
+	                           "applied_at") " FROM schema_migrations ORDER BY version",
+	                   0, NULL, error);
 }
 
 /* An applied migration must still have its file, byte for byte. */

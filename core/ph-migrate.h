@@ -21,7 +21,8 @@ typedef struct {
 void ph_migration_free(PhMigration *migration);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhMigration, ph_migration_free)
 
-/* The folder of migration files: $PH_MIGRATIONS_DIR if set, else the source tree's. */
+/* The folder of migration files: $PH_MIGRATIONS_DIR if set, else the source tree's when
+ * it exists, else the installed copy ($datadir/pension-hub/migrations). */
 const gchar *ph_migrate_dir(void);
 
 /* Applies every migration of @dir not yet applied, in version order, each in its own

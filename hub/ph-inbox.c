@@ -45,8 +45,8 @@ ph_inbox_repeat(PhDb *db, const gchar *partner, const gchar *kind, const gchar *
 	g_autoptr(PGresult) result = ph_db_query_binary(
 	        db,
 	        "SELECT id, kind = $3 AND digest = sha256($4::bytea), answer_status, "
-	        "answer_content_type, answer_body FROM inbox WHERE partner = $1 AND message_id = "
-	        "$2",
+	        "answer_content_type, answer_body "
+	        "FROM inbox WHERE partner = $1 AND message_id = $2",
 	        4, params, lengths, formats, error);
 	if (result == NULL)
 		return NULL;

@@ -31,8 +31,8 @@ ph_state_set(PhDb *db, const gchar *plugin, const gchar *key, GBytes *value, GEr
 	g_autoptr(PGresult) result = ph_db_query_binary(
 	        db,
 	        "INSERT INTO plugin_state (plugin, key, value) VALUES ($1, $2, $3) "
-	        "ON CONFLICT (plugin, key) DO UPDATE SET value = EXCLUDED.value, updated_at = "
-	        "now()",
+	        "ON CONFLICT (plugin, key) "
+	        "DO UPDATE SET value = EXCLUDED.value, updated_at = now()",
 	        3, params, lengths, formats, error);
 	return result != NULL;
 }
