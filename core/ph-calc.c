@@ -132,8 +132,9 @@ member_index(PhCalcCase *calc, const gchar *key, gint32 *out)
 	return TRUE;
 }
 
+/* The slow path of read_month(): find what is wrong, with its JSON path. */
 static gboolean
-read_month(PhCalcCase *calc, JsonNode *node, guint index, PhMonthBase *month)
+month_error(PhCalcCase *calc, JsonNode *node, guint index, PhMonthBase *month)
 {
 	g_autofree gchar *path = g_strdup_printf("contributions[%u]", index);
 	g_autofree gchar *period_path = g_strdup_printf("%s.period", path);
@@ -151,6 +152,23 @@ read_month(PhCalcCase *calc, JsonNode *node, guint index, PhMonthBase *month)
 	                   &month->period) &&
 	       read_int(calc, json_object_get_member(object, "base"), base_path, G_MININT64,
 	                G_MAXINT64, &month->base);
+}
+
+/* The fast path allocates nothing; a month with anything wrong takes month_error(). */
+static gboolean
+read_month(PhCalcCase *calc, JsonNode *node, guint index, PhMonthBase *month)
+{
+	JsonObject *object = JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
+	JsonNode *period = object != NULL ? json_object_get_member(object, "period") : NULL;
+	JsonNode *base = object != NULL ? json_object_get_member(object, "base") : NULL;
+
+	if (object != NULL && json_object_get_size(object) == 2 && node_is(period, G_TYPE_STRING) &&
+	    node_is(base, G_TYPE_INT64) &&
+	    ph_period_parse(json_node_get_string(period), &month->period, NULL)) {
+		month->base = json_node_get_int(base);
+		return TRUE;
+	}
+	return month_error(calc, node, index, month);
 }
 
 static gboolean
