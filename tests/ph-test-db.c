@@ -121,21 +121,32 @@ ph_test_db_query_int(PhDb *db, const gchar *sql)
 	return ph_db_get_int64(result, 0, 0);
 }
 
+/* The running cluster's data folder, asked of the server itself (the role is superuser). */
+static gchar *
+ph_test_db_data_dir(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PhDb) admin = ph_db_connect(g_getenv("PH_DATABASE_URL"), &error);
+	g_assert_no_error(error);
+	g_autoptr(PGresult) result = ph_db_query(admin, "SHOW data_directory", 0, NULL, &error);
+	g_assert_no_error(error);
+	return g_strdup(PQgetvalue(result, 0, 0));
+}
+
 void
 ph_test_db_restart_server(void)
 {
-	const gchar *source_dir = g_getenv("PH_SOURCE_DIR");
-	g_assert_cmpstr(source_dir, !=, NULL);
-	g_autofree gchar *data_dir = g_build_filename(source_dir, "var", "pg", NULL);
-	g_autofree gchar *log_file =
-	        g_build_filename(source_dir, "var", "log", "postgres.log", NULL);
+	g_autofree gchar *data_dir = ph_test_db_data_dir();
+	g_autofree gchar *var_dir = g_path_get_dirname(data_dir);
+	/* deploy/dev's layout: var/pg and var/log/postgres.log */
+	g_autofree gchar *log_file = g_build_filename(var_dir, "log", "postgres.log", NULL);
 	/* -l keeps the server's output away from the test's pipes (meson would wait for
 	 * them to close); -w returns once the server accepts connections again. */
-	const gchar *argv[] = {
-	        "runuser", "-u",     "postgres", "--",     "/usr/lib/postgresql/15/bin/pg_ctl",
-	        "-D",      data_dir, "-l",       log_file, "-m",
-	        "fast",    "-w",     "-t",       "60",     "restart",
-	        NULL};
+	/* clang-format off */
+	const gchar *argv[] = {"runuser", "-u", "postgres", "--",
+			       "/usr/lib/postgresql/15/bin/pg_ctl", "-D", data_dir, "-l", log_file,
+			       "-m", "fast", "-w", "-t", "60", "restart", NULL};
+	/* clang-format on */
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *output = NULL;
 	g_autofree gchar *errors = NULL;

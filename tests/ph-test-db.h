@@ -24,8 +24,8 @@ PhDb *ph_test_db_connect(PhTestDb *test_db);
 /* The first column of the first row of @sql as a number (fails the test on error). */
 gint64 ph_test_db_query_int(PhDb *db, const gchar *sql);
 
-/* Restarts the development cluster ($PH_SOURCE_DIR/var/pg) with pg_ctl -m fast, as the
- * postgres user; every open connection is cut. Fails the test if it cannot. */
+/* Restarts the development cluster (the data folder the server reports) with pg_ctl -m
+ * fast, as the postgres user; every open connection is cut. Fails the test if it cannot. */
 void ph_test_db_restart_server(void);
 
 G_END_DECLS
