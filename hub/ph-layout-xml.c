@@ -191,16 +191,45 @@ decode_at(XmlReader *reader, const PhMappingRecord *type, const PhMappingField *
 	return ok;
 }
 
+/* An expanded subtree is not visited node by node: check its depth against the cap. */
 static gboolean
-read_leaf(XmlReader *reader, const PhMappingRecord *type, PhRecord *record, GError **error)
+deeper_than(xmlNode *node, guint room)
 {
+	if (room == 0)
+		return TRUE;
+	for (xmlNode *child = node->children; child != NULL; child = child->next) {
+		if (child->type == XML_ELEMENT_NODE && deeper_than(child, room - 1))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static xmlNode *
+expand(XmlReader *reader, GError **error)
+{
+	gint depth = xmlTextReaderDepth(reader->xml);
 	xmlNode *element = xmlTextReaderExpand(reader->xml);
 
 	if (element == NULL) {
-		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT, "record %s: %s", type->kind,
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT, "%s",
 		            reader->errors->len > 0 ? reader->errors->str : "not well-formed");
-		return FALSE;
+		return NULL;
 	}
+	if (deeper_than(element, reader->max_depth - (guint)depth)) {
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+		            "elements nested deeper than %u", reader->max_depth);
+		return NULL;
+	}
+	return element;
+}
+
+static gboolean
+read_leaf(XmlReader *reader, const PhMappingRecord *type, PhRecord *record, GError **error)
+{
+	xmlNode *element = expand(reader, error);
+
+	if (element == NULL)
+		return FALSE;
 	ph_record_reset(record, type->kind);
 	for (guint i = 0; i < type->fields->len; i++) {
 		if (!decode_at(reader, type, g_ptr_array_index(type->fields, i), element, 0, record,
@@ -244,8 +273,8 @@ container_child(XmlReader *reader, GError **error)
 		if (field->steps[0].attribute ||
 		    !step_matches(&field->steps[0], ns, xmlTextReaderConstLocalName(reader->xml)))
 			continue;
-		if (child == NULL && (child = xmlTextReaderExpand(reader->xml)) == NULL)
-			break;
+		if (child == NULL && (child = expand(reader, error)) == NULL)
+			return FALSE;
 		if (!decode_at(reader, type, field, child, 1, reader->container_record, error))
 			return FALSE;
 	}

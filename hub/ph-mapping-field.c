@@ -165,9 +165,10 @@ ph_mapping_field_decode(const PhMappingRecord *type, const PhMappingField *field
 		                  field->constant, (int)len, text);
 	if (field->key == NULL)
 		return TRUE;
-	if (len == 0 &&
-	    (field->required || field->type == PH_FIELD_INTEGER || field->type == PH_FIELD_AMOUNT))
+	if (len == 0 && field->required)
 		return field_fail(error, type, field, "is empty");
+	if (len == 0 && (field->type == PH_FIELD_INTEGER || field->type == PH_FIELD_AMOUNT))
+		return TRUE; /* an optional number left empty: no key */
 	if (field->type == PH_FIELD_TEXT || field->type == PH_FIELD_DIGITS)
 		return decode_text(type, field, text, len, record, error);
 	if (!ph_mapping_field_parse_amount(text, len, field->type == PH_FIELD_AMOUNT && field->yuan,
@@ -241,8 +242,7 @@ ph_mapping_field_encode(const PhMappingRecord *type, const PhMappingField *field
 	}
 	if (value == NULL && field->constant != NULL)
 		value = field->constant;
-	if (value == NULL &&
-	    (field->required || field->type == PH_FIELD_INTEGER || field->type == PH_FIELD_AMOUNT))
+	if (value == NULL && field->required)
 		return field_fail(error, type, field, "missing from the canonical record");
 	if (value == NULL)
 		return TRUE;

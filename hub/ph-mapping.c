@@ -113,7 +113,7 @@ ph_mapping_find_record(const PhMapping *mapping, const gchar *kind)
 }
 
 static gboolean G_GNUC_PRINTF(4, 5)
-        fail(GError **error, const Loader *loader, xmlNode *node, const gchar *format, ...)
+        fail_at(GError **error, const Loader *loader, glong line, const gchar *format, ...)
 {
 	va_list args;
 	g_autofree gchar *message = NULL;
@@ -121,10 +121,12 @@ static gboolean G_GNUC_PRINTF(4, 5)
 	va_start(args, format);
 	message = g_strdup_vprintf(format, args);
 	va_end(args);
-	g_set_error(error, PH_ERROR, PH_ERROR_CONFIG, "%s:%ld: %s", loader->path,
-	            xmlGetLineNo(node), message);
+	g_set_error(error, PH_ERROR, PH_ERROR_CONFIG, "%s:%ld: %s", loader->path, line, message);
 	return FALSE;
 }
+
+/* Errors about an element of the mapping file name its line. */
+#define fail(error, loader, node, ...) fail_at(error, loader, xmlGetLineNo(node), __VA_ARGS__)
 
 static PhCodeTable *
 find_table(Loader *loader, const gchar *code, GError **error)
@@ -263,7 +265,10 @@ read_field_attrs(PhMappingField *field, xmlNode *node)
 	        align != NULL ? g_str_equal(align, "right") : field->type != PH_FIELD_TEXT;
 	field->pad = pad != NULL ? pad[0] : field->type != PH_FIELD_TEXT ? '0' : ' ';
 	field->bytes = bytes != NULL ? (gsize)g_ascii_strtoull(bytes, NULL, 10) : 0;
-	field->required = ph_mapping_schema_attr_bool(node, "required", FALSE);
+	/* A fixed-width number cannot be told from its padding when empty: always required. */
+	field->required = ph_mapping_schema_attr_bool(node, "required", FALSE) ||
+	                  (xmlStrEqual(node->parent->parent->name, (const xmlChar *)"fixed") &&
+	                   field->type != PH_FIELD_TEXT && field->type != PH_FIELD_DIGITS);
 	field->truncate = g_strcmp0(overflow, "truncate") == 0;
 	field->compute = LOOKUP(computes, compute, PH_COMPUTE_NONE);
 	field->check = LOOKUP(checks, check, PH_CHECK_NONE);
@@ -398,24 +403,23 @@ resolve_compute(Loader *loader, xmlNode *layout, PhMappingRecord *record, PhMapp
 	const gchar *where = field->where;
 
 	if (of == NULL)
-		return fail(error, loader, layout, "line %u: field %s counts unknown record %s",
-		            field->line, field->key, of_kind);
+		return fail_at(error, loader, field->line, "field %s counts unknown record %s",
+		               field->key, of_kind);
 	if (field->compute == PH_COMPUTE_SEQUENCE && of != record)
-		return fail(error, loader, layout, "line %u: a sequence counts its own record",
-		            field->line);
+		return fail_at(error, loader, field->line, "a sequence counts its own record");
 	field->of = of->index;
 	if (field->compute == PH_COMPUTE_SUM) {
 		summed = field->sum_of != NULL ? find_field(of, field->sum_of) : NULL;
 		if (summed == NULL || summed->type != PH_FIELD_AMOUNT)
-			return fail(error, loader, layout,
-			            "line %u: field %s: sum-of must name an amount of record %s",
-			            field->line, field->key, of->kind);
+			return fail_at(error, loader, field->line,
+			               "field %s: sum-of must name an amount of record %s",
+			               field->key, of->kind);
 	}
 	if (where != NULL && (find_field(of, where) == NULL || field->where_value == NULL))
-		return fail(error, loader, layout,
-		            "line %u: field %s: where must name a field of record %s and give "
-		            "equals or differs",
-		            field->line, field->key, of->kind);
+		return fail_at(error, loader, field->line,
+		               "field %s: where must name a field of record %s and give "
+		               "equals or differs",
+		               field->key, of->kind);
 	field->computation = loader->mapping->computed->len;
 	g_ptr_array_add(loader->mapping->computed, field);
 	return TRUE;
@@ -472,9 +476,8 @@ check_xml_paths(Loader *loader, xmlNode *layout, GError **error)
 		const PhMappingRecord *record = g_ptr_array_index(mapping->records, i);
 
 		if (!steps_equal(&record->steps[0], &head->steps[0]))
-			return fail(error, loader, layout,
-			            "line %u: record %s starts at another root element",
-			            record->line, record->kind);
+			return fail_at(error, loader, record->line,
+			               "record %s starts at another root element", record->kind);
 		for (guint j = 0; j < mapping->records->len; j++) {
 			const PhMappingRecord *outer = g_ptr_array_index(mapping->records, j);
 			gboolean inside = outer != record && outer->n_steps < record->n_steps;
@@ -482,10 +485,10 @@ check_xml_paths(Loader *loader, xmlNode *layout, GError **error)
 			for (guint k = 0; inside && k < outer->n_steps; k++)
 				inside = steps_equal(&outer->steps[k], &record->steps[k]);
 			if (inside && !outer->container)
-				return fail(error, loader, layout,
-				            "line %u: record %s lies inside record %s, which is "
-				            "not a container",
-				            record->line, record->kind, outer->kind);
+				return fail_at(error, loader, record->line,
+				               "record %s lies inside record %s, which is "
+				               "not a container",
+				               record->kind, outer->kind);
 		}
 	}
 	return TRUE;

@@ -205,6 +205,9 @@ append_json_string(GString *out, const gchar *text, gsize len)
 		if (c == '"' || c == '\\') {
 			g_string_append_c(out, '\\');
 			g_string_append_c(out, (gchar)c);
+		} else if (c == '\n' || c == '\r' || c == '\t') {
+			g_string_append_c(out, '\\');
+			g_string_append_c(out, c == '\n' ? 'n' : c == '\r' ? 'r' : 't');
 		} else {
 			g_string_append(out, "\\u00");
 			g_string_append_c(out, hex[c >> 4]);

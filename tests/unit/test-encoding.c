@@ -1,0 +1,118 @@
+/* Tests of hub/ph-encoding.c: GB18030 and UTF-8 conversion, the four-byte 𠮷, character
+ * boundaries, byte-width fitting that never cuts a character, invalid sequences. */
+#include <glib.h>
+#include <string.h>
+
+#include "ph-encoding.h"
+#include "ph-error.h"
+
+/* 𠮷 U+20BB7 in GB18030 is the four-byte 95 34 B2 35 (iconv -t GB18030); 张 is D5 C5. */
+#define JI_GB18030    "\x95\x34\xb2\x35"
+#define ZHANG_GB18030 "\xd5\xc5"
+
+static void
+test_round_trip(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PhEncoding) gb = ph_encoding_new("gb18030", &error);
+	g_autoptr(GString) encoded = g_string_new(NULL);
+	g_autoptr(GString) decoded = g_string_new(NULL);
+	const gchar *text = "𠮷张a";
+
+	g_assert_no_error(error);
+	g_assert_cmpstr(ph_encoding_get_name(gb), ==, "GB18030");
+	g_assert_true(ph_encoding_from_utf8(gb, text, strlen(text), encoded, &error));
+	g_assert_no_error(error);
+	g_assert_cmpmem(encoded->str, encoded->len, JI_GB18030 ZHANG_GB18030 "a", 7);
+	g_assert_true(ph_encoding_to_utf8(gb, encoded->str, encoded->len, decoded, &error));
+	g_assert_cmpstr(decoded->str, ==, text);
+}
+
+static void
+test_char_len(void)
+{
+	g_autoptr(PhEncoding) gb = ph_encoding_new("GB18030", NULL);
+	g_autoptr(PhEncoding) gbk = ph_encoding_new("GBK", NULL);
+	g_autoptr(PhEncoding) utf8 = ph_encoding_new("UTF-8", NULL);
+	const guchar *ji = (const guchar *)JI_GB18030;
+
+	g_assert_cmpint(ph_encoding_char_len(gb, ji, 4), ==, 4);
+	g_assert_cmpint(ph_encoding_char_len(gb, ji, 3), ==, 0);   /* cut short */
+	g_assert_cmpint(ph_encoding_char_len(gbk, ji, 4), ==, -1); /* GBK has no 4-byte form */
+	g_assert_cmpint(ph_encoding_char_len(gb, (const guchar *)"\xff", 1), ==, -1);
+	g_assert_cmpint(ph_encoding_char_len(utf8, (const guchar *)"𠮷", 4), ==, 4);
+	g_assert_cmpint(ph_encoding_char_len(utf8, (const guchar *)"\xe5\xbc", 2), ==, 0);
+}
+
+static void
+test_fit_never_cuts(void)
+{
+	g_autoptr(PhEncoding) gb = ph_encoding_new("GB18030", NULL);
+	const gchar *bytes = "a" ZHANG_GB18030 JI_GB18030; /* 1 + 2 + 4 bytes */
+
+	/* Widths 1..7: the longest prefix of whole characters. */
+	static const gsize expected[] = {0, 1, 1, 3, 3, 3, 3, 7};
+
+	for (gsize width = 0; width < G_N_ELEMENTS(expected); width++)
+		g_assert_cmpuint(ph_encoding_fit(gb, bytes, 7, width), ==, expected[width]);
+}
+
+static void
+test_invalid_sequence(void)
+{
+	g_autoptr(PhEncoding) gb = ph_encoding_new("GB18030", NULL);
+	g_autoptr(PhEncoding) utf8 = ph_encoding_new("UTF-8", NULL);
+	g_autoptr(GString) out = g_string_new(NULL);
+	g_autoptr(GError) error = NULL;
+	gsize bad = 0;
+	gboolean cut = FALSE;
+
+	g_assert_false(ph_encoding_to_utf8(gb,
+	                                   "ab\xff"
+	                                   "c",
+	                                   4, out, &error));
+	g_assert_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT);
+	g_assert_cmpstr(error->message, ==, "invalid byte sequence at byte 2 (0xff)");
+	g_clear_error(&error);
+	g_assert_false(ph_encoding_scan(gb, "a" ZHANG_GB18030 "\x95\x34", 5, &bad, &cut));
+	g_assert_cmpuint(bad, ==, 3);
+	g_assert_true(cut);
+	g_assert_false(ph_encoding_to_utf8(utf8, "x\xc3", 2, out, &error));
+	g_assert_cmpstr(error->message, ==, "incomplete byte sequence at byte 1 (0xc3)");
+}
+
+static void
+test_unrepresentable(void)
+{
+	g_autoptr(PhEncoding) gbk = ph_encoding_new("GBK", NULL);
+	g_autoptr(GString) out = g_string_new(NULL);
+	g_autoptr(GError) error = NULL;
+
+	/* 𠮷 is outside GBK: refused, naming the character. */
+	g_assert_false(ph_encoding_from_utf8(gbk, "a𠮷", strlen("a𠮷"), out, &error));
+	g_assert_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT);
+	g_assert_nonnull(strstr(error->message, "U+20BB7"));
+}
+
+static void
+test_unknown_encoding(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PhEncoding) big5 = ph_encoding_new("BIG5", &error);
+
+	g_assert_null(big5);
+	g_assert_error(error, PH_ERROR, PH_ERROR_CONFIG);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/encoding/round-trip", test_round_trip);
+	g_test_add_func("/encoding/char-len", test_char_len);
+	g_test_add_func("/encoding/fit", test_fit_never_cuts);
+	g_test_add_func("/encoding/invalid", test_invalid_sequence);
+	g_test_add_func("/encoding/unrepresentable", test_unrepresentable);
+	g_test_add_func("/encoding/unknown", test_unknown_encoding);
+	return g_test_run();
+}

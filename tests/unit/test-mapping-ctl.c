@@ -1,0 +1,155 @@
+/* Tests of `pensionctl map check|convert` and `pensionctl id check` as integration
+ * engineers run them: exit statuses, messages with line numbers, no partial output. */
+#include "ph-build-config.h"
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+static gchar *
+pensionctl_path(void)
+{
+	const gchar *build = g_getenv("PH_BUILD_DIR");
+
+	return g_build_filename(build != NULL ? build : PH_BUILD_DIR, "hub", "pensionctl", NULL);
+}
+
+/* Runs pensionctl with the NULL-terminated arguments; returns the exit status. */
+static gint
+run(gchar **out, gchar **err, ...)
+{
+	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GError) error = NULL;
+	gint status = -1;
+	va_list args;
+	const gchar *arg;
+
+	g_ptr_array_add(argv, pensionctl_path());
+	va_start(args, err);
+	while ((arg = va_arg(args, const gchar *)) != NULL)
+		g_ptr_array_add(argv, g_strdup(arg));
+	va_end(args);
+	g_ptr_array_add(argv, NULL);
+	g_spawn_sync(NULL, (gchar **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err,
+	             &status, &error);
+	g_assert_no_error(error);
+	g_test_message("stdout: %s\nstderr: %s", *out, *err);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static gchar *
+data_path(const gchar *name)
+{
+	return g_test_build_filename(G_TEST_DIST, "data", "mappings", name, NULL);
+}
+
+static void
+test_map_check(void)
+{
+	g_autofree gchar *good = g_build_filename(PH_SOURCE_DIR, "mappings", "partners",
+	                                          "ph-bank-1-payout.xml", NULL);
+	g_autofree gchar *broken = data_path("broken-schema.xml");
+	g_autofree gchar *out = NULL, *err = NULL;
+
+	g_assert_cmpint(run(&out, &err, "map", "check", good, NULL), ==, 0);
+	g_assert_nonnull(strstr(out, "ok, mapping ph-bank-1-payout: fixed, GB18030, 3 record"));
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	/* The broken file's error names line 8, where the bad width is. */
+	g_assert_cmpint(run(&out, &err, "map", "check", good, broken, NULL), ==, 1);
+	g_assert_nonnull(strstr(err, "broken-schema.xml:8: "));
+	g_assert_nonnull(strstr(err, "'sixteen' is not a valid value"));
+}
+
+static void
+test_map_convert(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *dir = g_dir_make_tmp("ph-map-ctl-XXXXXX", &error);
+	g_autofree gchar *input = data_path("ph-bank-1-payout.txt");
+	g_autofree gchar *canonical = g_build_filename(dir, "payout.jsonl", NULL);
+	g_autofree gchar *back = g_build_filename(dir, "payout.txt", NULL);
+	g_autofree gchar *original = NULL, *again = NULL;
+	gsize original_len = 0, again_len = 0;
+	g_autofree gchar *out = NULL, *err = NULL;
+
+	g_assert_no_error(error);
+	g_assert_cmpint(run(&out, &err, "map", "convert", "--mapping", "ph-bank-1-payout", "--to",
+	                    "canonical", input, canonical, NULL),
+	                ==, 0);
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	g_assert_cmpint(run(&out, &err, "map", "convert", "--mapping", "ph-bank-1-payout", "--to",
+	                    "partner", canonical, back, NULL),
+	                ==, 0);
+	g_file_get_contents(input, &original, &original_len, NULL);
+	g_file_get_contents(back, &again, &again_len, NULL);
+	g_assert_cmpmem(again, again_len, original, original_len);
+	g_unlink(canonical);
+	g_unlink(back);
+	g_rmdir(dir);
+}
+
+static void
+test_map_convert_failure(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *dir = g_dir_make_tmp("ph-map-ctl-XXXXXX", &error);
+	g_autofree gchar *input = g_build_filename(dir, "bad.jsonl", NULL);
+	g_autofree gchar *output = g_build_filename(dir, "bad.txt", NULL);
+	g_autofree gchar *out = NULL, *err = NULL;
+	g_autoptr(GDir) listing = NULL;
+
+	g_file_set_contents(input, "{\"kind\":\"H\",\"batch_no\":\"1\"}\n{\"kind\":\"X\"}\n", -1,
+	                    &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(run(&out, &err, "map", "convert", "--mapping", "ph-bank-1-payout", "--to",
+	                    "partner", input, output, NULL),
+	                ==, 1);
+	g_assert_nonnull(strstr(err, "bad.jsonl line 1: "));
+	listing = g_dir_open(dir, 0, NULL);
+	g_assert_cmpstr(g_dir_read_name(listing), ==, "bad.jsonl");
+	g_assert_null(g_dir_read_name(listing));
+	g_unlink(input);
+	g_rmdir(dir);
+}
+
+static void
+test_id_check(void)
+{
+	g_autofree gchar *out = NULL, *err = NULL;
+
+	/* All valid: the STANDARDS.md example, its 15-digit form, a GB 32100 example, Luhn. */
+	g_assert_cmpint(run(&out, &err, "id", "check", "11010519491231002X", "110105491231002",
+	                    "91350100M000100Y43", "79927398713", NULL),
+	                ==, 0);
+	g_assert_nonnull(strstr(out, "110105491231002: valid citizen id, 18-character form "
+	                             "11010519491231002X"));
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	/* One bad check character makes the exit status 1 and says why. */
+	g_assert_cmpint(
+	        run(&out, &err, "id", "check", "11010519491231002X", "110105194912310021", NULL),
+	        ==, 1);
+	g_assert_nonnull(strstr(out, "110105194912310021: invalid: citizen id "
+	                             "'110105194912310021' has check character 1, expected X"));
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	g_assert_cmpint(run(&out, &err, "id", "check", "--sex", "1", "11010519491231002X", NULL),
+	                ==, 1);
+	g_assert_nonnull(strstr(out, "but AAC004 is 1"));
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	g_assert_cmpint(run(&out, &err, "id", NULL), ==, 2);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/mapping-ctl/map-check", test_map_check);
+	g_test_add_func("/mapping-ctl/map-convert", test_map_convert);
+	g_test_add_func("/mapping-ctl/map-convert-failure", test_map_convert_failure);
+	g_test_add_func("/mapping-ctl/id-check", test_id_check);
+	return g_test_run();
+}
