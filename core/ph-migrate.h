@@ -18,20 +18,24 @@ typedef struct {
 	gboolean missing;  /* applied, but no file of that version exists */
 } PhMigration;
 
-void ph_migration_free(PhMigration *migration);
+void
+ph_migration_free(PhMigration *migration);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhMigration, ph_migration_free)
 
 /* The folder of migration files: $PH_MIGRATIONS_DIR if set, else the source tree's when
  * it exists, else the installed copy ($datadir/pension-hub/migrations). */
-const gchar *ph_migrate_dir(void);
+const gchar *
+ph_migrate_dir(void);
 
 /* Applies every migration of @dir not yet applied, in version order, each in its own
  * transaction. Fails with PH_ERROR_CONFLICT naming the file when an applied migration's
  * file changed or went missing. Safe to run from two processes at once (advisory lock).
  * @applied (may be NULL) receives the names applied now. */
-gboolean ph_migrate_apply(PhDb *db, const gchar *dir, GPtrArray **applied, GError **error);
+gboolean
+ph_migrate_apply(PhDb *db, const gchar *dir, GPtrArray **applied, GError **error);
 
 /* Every migration known to the files or the database (PhMigration), by version. */
-GPtrArray *ph_migrate_status(PhDb *db, const gchar *dir, GError **error);
+GPtrArray *
+ph_migrate_status(PhDb *db, const gchar *dir, GError **error);
 
 G_END_DECLS

@@ -12,12 +12,15 @@ G_BEGIN_DECLS
 	"to_char(" column " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
 /* The value of a bytea column fetched as text (hex escape format), or NULL for SQL NULL. */
-GBytes *ph_sql_value_bytes(PGresult *result, gint row, gint column);
+GBytes *
+ph_sql_value_bytes(PGresult *result, gint row, gint column);
 
 /* A text column, or NULL for SQL NULL (newly allocated). */
-gchar *ph_sql_value_dup(PGresult *result, gint row, gint column);
+gchar *
+ph_sql_value_dup(PGresult *result, gint row, gint column);
 
 /* Pointer to pass as a binary parameter (never NULL, so an empty value is not SQL NULL). */
-const gchar *ph_sql_value_bytes_param(GBytes *bytes, gint *length);
+const gchar *
+ph_sql_value_bytes_param(GBytes *bytes, gint *length);
 
 G_END_DECLS

@@ -9,8 +9,10 @@
 G_BEGIN_DECLS
 
 /* Copies @content_type (may be NULL) and refs @body (may be NULL). */
-PhAnswer *ph_answer_new(guint status, const gchar *content_type, GBytes *body);
+PhAnswer *
+ph_answer_new(guint status, const gchar *content_type, GBytes *body);
 
-PhAnswer *ph_answer_copy(const PhAnswer *answer);
+PhAnswer *
+ph_answer_copy(const PhAnswer *answer);
 
 G_END_DECLS

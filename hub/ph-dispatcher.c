@@ -192,8 +192,15 @@ ph_dispatcher_outbox_step(PhDispatcher *dispatcher, PhDb *db, gboolean persist, 
 	*handled = 0;
 	if (batch == NULL)
 		return FALSE;
-	for (guint i = 0; i < batch->items->len; i++)
+	for (guint i = 0; i < batch->items->len; i++) {
+		if (!ph_outbox_batch_may_deliver(batch)) {
+			g_info("outbox: half the lease used after %u of %u messages; handing the "
+			       "rest back",
+			       i, batch->items->len);
+			break;
+		}
 		ph_dispatcher_deliver_item(dispatcher, g_ptr_array_index(batch->items, i));
+	}
 	*handled = batch->items->len;
 	return ph_dispatcher_finish(dispatcher, db, batch, persist, error);
 }

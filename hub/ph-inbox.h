@@ -29,21 +29,24 @@ typedef struct {
 	GBytes *answer_body; /* NULL in list results */
 } PhInboxRecord;
 
-void ph_inbox_record_free(PhInboxRecord *record);
+void
+ph_inbox_record_free(PhInboxRecord *record);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhInboxRecord, ph_inbox_record_free)
 
 /* Stores a message and the answer to give. A first arrival returns a copy of @answer; the
  * same (partner, message id) with the same kind and bytes returns the answer stored at
  * the first arrival and sets @duplicate; other bytes fail with PH_ERROR_CONFLICT.
  * @id (may be NULL) receives the inbox row id. Commits on its own (not inside a txn). */
-PhAnswer *ph_inbox_store(PhDb *db, const gchar *partner, const gchar *kind, const gchar *message_id,
-                         GBytes *body, const PhAnswer *answer, gboolean *duplicate, gint64 *id,
-                         GError **error);
+PhAnswer *
+ph_inbox_store(PhDb *db, const gchar *partner, const gchar *kind, const gchar *message_id,
+	       GBytes *body, const PhAnswer *answer, gboolean *duplicate, gint64 *id,
+	       GError **error);
 
 /* Records a refused inbound message with its bytes and the reason; @partner and @kind
  * may be NULL when not known. */
-gboolean ph_inbox_record_refusal(PhDb *db, const gchar *partner, const gchar *kind, GBytes *body,
-                                 const gchar *reason, GError **error);
+gboolean
+ph_inbox_record_refusal(PhDb *db, const gchar *partner, const gchar *kind, GBytes *body,
+			const gchar *reason, GError **error);
 
 typedef struct {
 	guint64 processed; /* handler succeeded, row marked processed */
@@ -55,13 +58,16 @@ typedef struct {
  * @limit were handled; adds to @counts (may be NULL) and sets @handled (may be NULL).
  * A message whose kind has no handler stays pending and is looked at again a minute
  * later. Fails only when the database fails; the message in hand stays pending. */
-gboolean ph_inbox_process(PhDb *db, PhRegistry *registry, guint limit, PhInboxCounts *counts,
-                          guint *handled, GError **error);
+gboolean
+ph_inbox_process(PhDb *db, PhRegistry *registry, guint limit, PhInboxCounts *counts, guint *handled,
+		 GError **error);
 
 /* The newest @limit rows (PhInboxRecord, bodies not loaded), optionally only in @state. */
-GPtrArray *ph_inbox_list(PhDb *db, const gchar *state, guint limit, GError **error);
+GPtrArray *
+ph_inbox_list(PhDb *db, const gchar *state, guint limit, GError **error);
 
 /* One row with its body and answer, or PH_ERROR_NOT_FOUND. */
-PhInboxRecord *ph_inbox_show(PhDb *db, gint64 id, GError **error);
+PhInboxRecord *
+ph_inbox_show(PhDb *db, gint64 id, GError **error);
 
 G_END_DECLS

@@ -87,6 +87,8 @@ ph_outbox_claim(PhDb *db, const gchar *const *topics, guint limit, guint lease_s
 	g_return_val_if_fail(db != NULL, NULL);
 	g_autoptr(PhOutboxBatch) batch = g_new0(PhOutboxBatch, 1);
 	batch->token = g_uuid_string_random();
+	batch->lease_ends = g_get_monotonic_time() + (gint64)lease_seconds * G_USEC_PER_SEC;
+	batch->lease_seconds = lease_seconds;
 	batch->items = g_ptr_array_new_with_free_func((GDestroyNotify)ph_outbox_item_free);
 	if (topics == NULL || topics[0] == NULL || limit == 0)
 		return g_steal_pointer(&batch);
@@ -113,6 +115,13 @@ ph_outbox_claim(PhDb *db, const gchar *const *topics, guint limit, guint lease_s
 	for (gint row = 0; row < PQntuples(result); row++)
 		g_ptr_array_add(batch->items, ph_outbox_item_from_row(result, row));
 	return g_steal_pointer(&batch);
+}
+
+gboolean
+ph_outbox_batch_may_deliver(PhOutboxBatch *batch)
+{
+	gint64 half = (gint64)batch->lease_seconds * G_USEC_PER_SEC / 2;
+	return g_get_monotonic_time() < batch->lease_ends - half;
 }
 
 void

@@ -9,10 +9,11 @@
 G_BEGIN_DECLS
 
 /* The value stored for (@plugin, @key), or NULL with PH_ERROR_NOT_FOUND. */
-GBytes *ph_state_get(PhDb *db, const gchar *plugin, const gchar *key, GError **error);
+GBytes *
+ph_state_get(PhDb *db, const gchar *plugin, const gchar *key, GError **error);
 
 /* Stores @value for (@plugin, @key), replacing any earlier value. */
-gboolean ph_state_set(PhDb *db, const gchar *plugin, const gchar *key, GBytes *value,
-                      GError **error);
+gboolean
+ph_state_set(PhDb *db, const gchar *plugin, const gchar *key, GBytes *value, GError **error);
 
 G_END_DECLS

@@ -20,22 +20,30 @@ struct _PhTxn {
 
 /* BEGINs on @db for @plugin, whose name is the state namespace ("hub" when NULL: host
  * work and tests). */
-PhTxn *ph_txn_begin(PhDb *db, PhPlugin *plugin, GError **error);
+PhTxn *
+ph_txn_begin(PhDb *db, PhPlugin *plugin, GError **error);
 /* Hands the open transaction to another plugin (the inbox learns the handler's plugin
  * only after it has claimed the message inside the transaction). */
-void ph_txn_set_plugin(PhTxn *txn, PhPlugin *plugin);
+void
+ph_txn_set_plugin(PhTxn *txn, PhPlugin *plugin);
 /* COMMITs; the txn is closed either way (a failed COMMIT has rolled back). */
-gboolean ph_txn_commit(PhTxn *txn, GError **error);
+gboolean
+ph_txn_commit(PhTxn *txn, GError **error);
 /* Rolls back if still open; never fails. */
-void ph_txn_rollback(PhTxn *txn);
+void
+ph_txn_rollback(PhTxn *txn);
 /* Rolls back if still open, then frees. */
-void ph_txn_free(PhTxn *txn);
+void
+ph_txn_free(PhTxn *txn);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhTxn, ph_txn_free)
 
 /* For core commands run inside the transaction. */
-PhDb *ph_txn_get_db(PhTxn *txn);
-const gchar *ph_txn_get_plugin_name(PhTxn *txn);
+PhDb *
+ph_txn_get_db(PhTxn *txn);
+const gchar *
+ph_txn_get_plugin_name(PhTxn *txn);
 /* How many outbox messages were queued in this transaction (to wake the dispatcher). */
-guint ph_txn_get_outbox_added(PhTxn *txn);
+guint
+ph_txn_get_outbox_added(PhTxn *txn);
 
 G_END_DECLS

@@ -57,6 +57,28 @@ deliver_refused(const PhOutboxMessage *message, gpointer state, GError **error)
 	return FALSE;
 }
 
+/* A second connection, to look at a row's lease while it is being delivered. */
+static PhDb *probe;
+static gint delivered_after_lease;
+
+/* Takes 700 ms for keys "slow…"; notes any delivery made after its row's lease ran out. */
+static gboolean
+deliver_checking_lease(const PhOutboxMessage *message, gpointer state, GError **error)
+{
+	g_autofree gchar *id = g_strdup_printf("%" G_GINT64_FORMAT, message->id);
+	const gchar *params[] = {id};
+	g_autoptr(GError) local = NULL;
+	g_autoptr(PGresult) result = ph_db_query(
+	        probe, "SELECT (next_attempt_at > now())::int FROM outbox WHERE id = $1", 1, params,
+	        &local);
+	g_assert_no_error(local);
+	if (ph_db_get_int64(result, 0, 0) != 1)
+		g_atomic_int_inc(&delivered_after_lease);
+	if (g_str_has_prefix(message->key, "slow"))
+		g_usleep(700 * 1000);
+	return TRUE;
+}
+
 /* Delays long enough (60 s) that nothing becomes due by itself during a test. */
 static const PhRetryPolicy policy = {60000, 600000, 3};
 
@@ -82,6 +104,8 @@ fixture_setup(Fixture *fixture, gconstpointer data)
 	ph_registry_add_topic(fixture->registry, NULL, "t.flaky", &policy, deliver_flaky, &error);
 	ph_registry_add_topic(fixture->registry, NULL, "t.fail", &policy, deliver_failing, &error);
 	ph_registry_add_topic(fixture->registry, NULL, "t.refused", &policy, deliver_refused,
+	                      &error);
+	ph_registry_add_topic(fixture->registry, NULL, "t.lease", &policy, deliver_checking_lease,
 	                      &error);
 	g_assert_no_error(error);
 	fixture->dispatcher = ph_dispatcher_new(fixture->registry, 1);
@@ -291,6 +315,26 @@ test_outbox_list(Fixture *fixture, gconstpointer data)
 }
 
 static void
+test_outbox_batch_stops_at_half_lease(Fixture *fixture, gconstpointer data)
+{
+	/* Lease 1 s; two 700 ms deliveries in one batch would run the third past the lease
+	 * (1.4 s). The dispatcher stops at half the lease and hands the rest back. */
+	add(fixture, "t.lease", "slow-1");
+	add(fixture, "t.lease", "slow-2");
+	add(fixture, "t.lease", "quick");
+	probe = ph_test_db_connect(test_db);
+	delivered_after_lease = 0;
+	ph_dispatcher_set_lease_seconds(fixture->dispatcher, 1);
+	run_once(fixture);
+	g_clear_pointer(&probe, ph_db_free);
+	g_assert_cmpint(delivered_after_lease, ==, 0);
+	/* Handed-back rows did not count an attempt. */
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM outbox WHERE state = 'delivered' "
+	                               "AND attempts = 1"),
+	                ==, 3);
+}
+
+static void
 wait_for_delivered(Fixture *fixture, gint64 expected)
 {
 	/* Not a timing assertion: it waits for an outcome (meson's timeout bounds it). */
@@ -343,6 +387,7 @@ main(int argc, char **argv)
 	ADD("/outbox/unrouted-topic-stays", test_outbox_unrouted_topic_stays);
 	ADD("/outbox/written-with-the-change", test_outbox_written_with_the_change);
 	ADD("/outbox/list", test_outbox_list);
+	ADD("/outbox/batch-stops-at-half-lease", test_outbox_batch_stops_at_half_lease);
 	ADD("/outbox/two-dispatchers", test_outbox_two_dispatchers);
 #undef ADD
 	int status = g_test_run();
