@@ -196,22 +196,23 @@ ph_inbox_settle(PhDb *db, gint64 id, guint attempt, GError *handler_error, PhInb
 	                     handler_error->message, error);
 }
 
+/* Runs the handler for row @row of the claimed @rows inside a savepoint of @txn. */
 static gboolean
-ph_inbox_run_handler(PhTxn *txn, const PhInboxBinding *binding, PGresult *row,
+ph_inbox_run_handler(PhTxn *txn, const PhInboxBinding *binding, PGresult *rows, gint row,
                      PhInboxCounts *counts, GError **error)
 {
 	PhDb *db = ph_txn_get_db(txn);
-	g_autoptr(GBytes) body = ph_sql_value_bytes(row, 0, 4);
+	g_autoptr(GBytes) body = ph_sql_value_bytes(rows, row, 4);
 	g_autoptr(GError) handler_error = NULL;
 	PhInboxMessage message = {
-	        .id = ph_db_get_int64(row, 0, 0),
-	        .partner = PQgetvalue(row, 0, 1),
-	        .kind = PQgetvalue(row, 0, 2),
-	        .message_id = PQgetvalue(row, 0, 3),
+	        .id = ph_db_get_int64(rows, row, 0),
+	        .partner = PQgetvalue(rows, row, 1),
+	        .kind = PQgetvalue(rows, row, 2),
+	        .message_id = PQgetvalue(rows, row, 3),
 	        .body = body,
-	        .received_at = ph_db_get_int64(row, 0, 5),
+	        .received_at = ph_db_get_int64(rows, row, 5),
 	};
-	guint attempt = (guint)ph_db_get_int64(row, 0, 6) + 1;
+	guint attempt = (guint)ph_db_get_int64(rows, row, 6) + 1;
 	gpointer state = binding->plugin != NULL ? ph_plugin_get_data(binding->plugin) : NULL;
 
 	ph_txn_set_plugin(txn, binding->plugin);
@@ -220,35 +221,58 @@ ph_inbox_run_handler(PhTxn *txn, const PhInboxBinding *binding, PGresult *row,
 	if (!binding->handler(txn, &message, state, &handler_error) && handler_error == NULL)
 		g_set_error(&handler_error, PH_ERROR, PH_ERROR_FAILED,
 		            "handler for %s failed without saying why", message.kind);
-	return ph_inbox_settle(db, message.id, attempt, handler_error, counts, error);
+	if (!ph_inbox_settle(db, message.id, attempt, handler_error, counts, error))
+		return FALSE;
+	/* Keeps the savepoint stack flat across the batch. */
+	return ph_db_exec(db, "RELEASE SAVEPOINT handler", error);
 }
 
-/* Claims and processes one due message; @found is FALSE when none was due. */
 static gboolean
-ph_inbox_process_next(PhDb *db, PhRegistry *registry, PhInboxCounts *counts, gboolean *found,
-                      GError **error)
+ph_inbox_process_row(PhTxn *txn, PhRegistry *registry, PGresult *rows, gint row,
+                     PhInboxCounts *counts, GError **error)
 {
+	const gchar *kind = PQgetvalue(rows, row, 2);
+	const PhInboxBinding *binding = ph_registry_find_inbox_handler(registry, kind);
+	if (binding == NULL)
+		return ph_inbox_postpone_unhandled(ph_txn_get_db(txn),
+		                                   ph_db_get_int64(rows, row, 0), kind, error);
+	return ph_inbox_run_handler(txn, binding, rows, row, counts, error);
+}
+
+/* Claims up to @limit due messages and processes them in one transaction, each inside
+ * its own savepoint, so one commit covers the batch and a failing message undoes only its
+ * own effects. @counts is added to only when the batch committed. */
+static gboolean
+ph_inbox_process_batch(PhDb *db, PhRegistry *registry, guint limit, PhInboxCounts *counts,
+                       guint *claimed, GError **error)
+{
+	g_autofree gchar *limit_text = g_strdup_printf("%u", limit);
+	const gchar *params[] = {limit_text};
+	PhInboxCounts batch = {0};
+	*claimed = 0;
 	g_autoptr(PhTxn) txn = ph_txn_begin(db, NULL, error);
 	if (txn == NULL)
 		return FALSE;
-	g_autoptr(PGresult) row = ph_db_query(
+	g_autoptr(PGresult) rows = ph_db_query(
 	        db,
 	        "SELECT id, partner, kind, message_id, body, "
 	        "(extract(epoch FROM received_at) * 1000000)::bigint, attempts FROM inbox "
 	        "WHERE state = 'pending' AND next_attempt_at <= now() "
-	        "ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED",
-	        0, NULL, error);
-	if (row == NULL)
+	        "ORDER BY next_attempt_at, id LIMIT $1::integer FOR UPDATE SKIP LOCKED",
+	        1, params, error);
+	if (rows == NULL)
 		return FALSE;
-	*found = PQntuples(row) > 0;
-	if (!*found)
-		return TRUE;
-	const PhInboxBinding *binding =
-	        ph_registry_find_inbox_handler(registry, PQgetvalue(row, 0, 2));
-	gboolean ok = binding != NULL ? ph_inbox_run_handler(txn, binding, row, counts, error)
-	                              : ph_inbox_postpone_unhandled(db, ph_db_get_int64(row, 0, 0),
-	                                                            PQgetvalue(row, 0, 2), error);
-	return ok && ph_txn_commit(txn, error);
+	for (gint row = 0; row < PQntuples(rows); row++) {
+		if (!ph_inbox_process_row(txn, registry, rows, row, &batch, error))
+			return FALSE;
+	}
+	if (PQntuples(rows) > 0 && !ph_txn_commit(txn, error))
+		return FALSE;
+	*claimed = (guint)PQntuples(rows);
+	counts->processed += batch.processed;
+	counts->failed += batch.failed;
+	counts->retried += batch.retried;
+	return TRUE;
 }
 
 gboolean
@@ -256,23 +280,12 @@ ph_inbox_process(PhDb *db, PhRegistry *registry, guint limit, PhInboxCounts *cou
                  GError **error)
 {
 	g_return_val_if_fail(db != NULL && registry != NULL, FALSE);
-	PhInboxCounts local = {0};
-	guint done = 0;
-	gboolean found = TRUE;
-	gboolean ok = TRUE;
-
-	while (done < limit && found && ok) {
-		ok = ph_inbox_process_next(db, registry, &local, &found, error);
-		if (ok && found)
-			done++;
-	}
-	if (counts != NULL) {
-		counts->processed += local.processed;
-		counts->failed += local.failed;
-		counts->retried += local.retried;
-	}
+	PhInboxCounts ignored = {0};
+	guint claimed = 0;
+	gboolean ok = ph_inbox_process_batch(db, registry, MAX(limit, 1),
+	                                     counts != NULL ? counts : &ignored, &claimed, error);
 	if (handled != NULL)
-		*handled = done;
+		*handled = claimed;
 	return ok;
 }
 

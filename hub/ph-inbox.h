@@ -54,10 +54,11 @@ typedef struct {
 	guint64 retried;   /* handler failed otherwise; rolled back, tried again later */
 } PhInboxCounts;
 
-/* Processes due pending messages, each in its own transaction, until none is due or
- * @limit were handled; adds to @counts (may be NULL) and sets @handled (may be NULL).
- * A message whose kind has no handler stays pending and is looked at again a minute
- * later. Fails only when the database fails; the message in hand stays pending. */
+/* Claims up to @limit due pending messages and processes them in one transaction, each
+ * inside its own savepoint; adds to @counts (may be NULL) once that transaction committed
+ * and sets @handled (may be NULL) to the number claimed (0: nothing was due). A message
+ * whose kind has no handler stays pending and is looked at again a minute later. Fails
+ * only when the database fails; then nothing of the batch is kept and it stays pending. */
 gboolean
 ph_inbox_process(PhDb *db, PhRegistry *registry, guint limit, PhInboxCounts *counts, guint *handled,
 		 GError **error);

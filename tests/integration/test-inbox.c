@@ -183,6 +183,32 @@ test_inbox_transient_failure_retried(Fixture *fixture, gconstpointer data)
 }
 
 static void
+test_inbox_mixed_batch(Fixture *fixture, gconstpointer data)
+{
+	/* One batch, one transaction: each failure undoes only its own message's effects. */
+	g_autoptr(GError) error = NULL;
+	const gchar *bodies[] = {"ok one", "invalid two", "transient three", "ok four"};
+	for (guint i = 0; i < G_N_ELEMENTS(bodies); i++) {
+		g_autofree gchar *id = g_strdup_printf("batch-%u", i);
+		g_autoptr(PhAnswer) answer = store(fixture, id, bodies[i], 202, NULL, &error);
+		g_assert_no_error(error);
+	}
+	guint handled = 0;
+	PhInboxCounts counts = {0};
+	g_assert_true(
+	        ph_inbox_process(fixture->db, fixture->registry, 10, &counts, &handled, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(handled, ==, 4);
+	g_assert_cmpuint(counts.processed, ==, 2);
+	g_assert_cmpuint(counts.failed, ==, 1);
+	g_assert_cmpuint(counts.retried, ==, 1);
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM test_effect WHERE body LIKE 'ok %'"),
+	                ==, 2);
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM test_effect"), ==, 2);
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM outbox"), ==, 2);
+}
+
+static void
 test_inbox_unhandled_kind_stays_pending(Fixture *fixture, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
@@ -286,6 +312,7 @@ main(int argc, char **argv)
 	ADD("/inbox/invalid-input-fails-without-effects",
 	    test_inbox_invalid_input_fails_without_effects);
 	ADD("/inbox/transient-failure-retried", test_inbox_transient_failure_retried);
+	ADD("/inbox/mixed-batch", test_inbox_mixed_batch);
 	ADD("/inbox/unhandled-kind-stays-pending", test_inbox_unhandled_kind_stays_pending);
 	ADD("/inbox/resumes-after-crash", test_inbox_resumes_after_crash);
 	ADD("/inbox/refusal-recorded", test_inbox_refusal_recorded);
