@@ -1,0 +1,150 @@
+/* Cursor in, COPY out (see ph-bulk.h). Core only. */
+#include "ph-bulk.h"
+
+#include <string.h>
+
+#include "ph-error.h"
+
+#define PH_BULK_CURSOR "ph_bulk_cursor"
+
+void
+ph_bulk_append_int(GString *copy, gint64 value, gchar end)
+{
+	gchar digits[24];
+	gint length = 0;
+	guint64 magnitude = value < 0 ? (guint64)0 - (guint64)value : (guint64)value;
+
+	do {
+		digits[length++] = (gchar)('0' + magnitude % 10);
+		magnitude /= 10;
+	} while (magnitude > 0);
+	if (value < 0)
+		g_string_append_c(copy, '-');
+	while (length > 0)
+		g_string_append_c(copy, digits[--length]);
+	g_string_append_c(copy, end);
+}
+
+void
+ph_bulk_append_text(GString *copy, const gchar *text, gchar end)
+{
+	for (const gchar *c = text; *c != '\0'; c++) {
+		switch (*c) {
+		case '\\':
+			g_string_append(copy, "\\\\");
+			break;
+		case '\t':
+			g_string_append(copy, "\\t");
+			break;
+		case '\n':
+			g_string_append(copy, "\\n");
+			break;
+		case '\r':
+			g_string_append(copy, "\\r");
+			break;
+		default:
+			g_string_append_c(copy, *c);
+		}
+	}
+	g_string_append_c(copy, end);
+}
+
+static gboolean
+ph_bulk_fail(PGconn *conn, const gchar *what, GError **error)
+{
+	g_set_error(error, PH_ERROR, PH_ERROR_DATABASE, "%s failed: %s", what,
+	            PQerrorMessage(conn));
+	return FALSE;
+}
+
+/* Collects the COPY's final result; a unique violation is a conflict. */
+static gboolean
+ph_bulk_copy_result(PGconn *conn, GError **error)
+{
+	gboolean ok = TRUE;
+	PGresult *result;
+
+	while ((result = PQgetResult(conn)) != NULL) {
+		if (ok && PQresultStatus(result) != PGRES_COMMAND_OK) {
+			const gchar *state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+			g_set_error(error, PH_ERROR,
+			            g_strcmp0(state, "23505") == 0 ? PH_ERROR_CONFLICT
+			                                           : PH_ERROR_DATABASE,
+			            "copy failed: %s", PQresultErrorMessage(result));
+			ok = FALSE;
+		}
+		PQclear(result);
+	}
+	return ok;
+}
+
+gboolean
+ph_bulk_copy_in(PhDb *db, const gchar *copy_sql, const gchar *data, gsize length, GError **error)
+{
+	PGconn *conn = ph_db_get_conn(db);
+	g_autoptr(PGresult) start = PQexec(conn, copy_sql);
+
+	if (PQresultStatus(start) != PGRES_COPY_IN) {
+		g_set_error(error, PH_ERROR, PH_ERROR_DATABASE, "copy failed: %s",
+		            PQresultErrorMessage(start));
+		return FALSE;
+	}
+	if (length > 0 && PQputCopyData(conn, data, (int)length) != 1) {
+		PQputCopyEnd(conn, "client failed");
+		ph_bulk_copy_result(conn, NULL);
+		return ph_bulk_fail(conn, "copy", error);
+	}
+	if (PQputCopyEnd(conn, NULL) != 1)
+		return ph_bulk_fail(conn, "copy end", error);
+	return ph_bulk_copy_result(conn, error);
+}
+
+static gboolean
+ph_bulk_batch(PGresult *rows, PhBulkRowFunc func, gpointer user_data, GString *copy, gint64 *lines,
+              GError **error)
+{
+	for (gint row = 0; row < PQntuples(rows); row++) {
+		gsize before = copy->len;
+		if (!func(rows, row, copy, user_data, error))
+			return FALSE;
+		for (gsize i = before; i < copy->len; i++)
+			*lines += copy->str[i] == '\n';
+	}
+	return TRUE;
+}
+
+gboolean
+ph_bulk_run(PhDb *db, const gchar *select_sql, gint n_params, const gchar *const *params,
+            const gchar *copy_sql, PhBulkRowFunc func, gpointer user_data, gint64 *written,
+            GError **error)
+{
+	g_autofree gchar *declare =
+	        g_strdup_printf("DECLARE " PH_BULK_CURSOR " NO SCROLL CURSOR FOR %s", select_sql);
+	g_autoptr(GString) copy = g_string_sized_new(PH_BULK_BATCH * 128);
+	gint64 lines = 0;
+
+	g_return_val_if_fail(ph_db_in_transaction(db), FALSE);
+	g_autoptr(PGresult) declared = ph_db_query(db, declare, n_params, params, error);
+	if (declared == NULL)
+		return FALSE;
+	for (;;) {
+		g_autoptr(PGresult) rows =
+		        ph_db_query(db, "FETCH " G_STRINGIFY(PH_BULK_BATCH) " FROM " PH_BULK_CURSOR,
+		                    0, NULL, error);
+		if (rows == NULL)
+			return FALSE;
+		if (PQntuples(rows) == 0)
+			break;
+		g_string_truncate(copy, 0);
+		if (!ph_bulk_batch(rows, func, user_data, copy, &lines, error))
+			return FALSE;
+		if (copy_sql != NULL && copy->len > 0 &&
+		    !ph_bulk_copy_in(db, copy_sql, copy->str, copy->len, error))
+			return FALSE;
+	}
+	if (!ph_db_exec(db, "CLOSE " PH_BULK_CURSOR, error))
+		return FALSE;
+	if (written != NULL)
+		*written = lines;
+	return TRUE;
+}

@@ -1,0 +1,35 @@
+/* Streaming bulk work for the core's runs: members are read through a cursor in batches,
+ * each row is turned into COPY text by C (the rules), and each batch is written with
+ * COPY ... FROM STDIN, so memory stays bounded by one batch. Core only. */
+#pragma once
+
+#include <glib.h>
+
+#include "ph-db.h"
+
+G_BEGIN_DECLS
+
+/* Rows fetched (and COPY lines buffered) per batch. */
+#define PH_BULK_BATCH 20000
+
+/* Turns row @row of @rows into zero or more COPY text lines appended to @copy. */
+typedef gboolean (*PhBulkRowFunc)(PGresult *rows, gint row, GString *copy, gpointer user_data,
+                                  GError **error);
+
+/* Runs @select_sql (with text parameters) through a cursor in @db's open transaction and
+ * writes what @func makes with @copy_sql ("COPY table (columns) FROM STDIN"; NULL to only
+ * stream the rows to @func). @written
+ * (may be NULL) receives the number of COPY lines. */
+gboolean ph_bulk_run(PhDb *db, const gchar *select_sql, gint n_params, const gchar *const *params,
+                     const gchar *copy_sql, PhBulkRowFunc func, gpointer user_data, gint64 *written,
+                     GError **error);
+
+/* Sends @length bytes of COPY text with @copy_sql. */
+gboolean ph_bulk_copy_in(PhDb *db, const gchar *copy_sql, const gchar *data, gsize length,
+                         GError **error);
+
+/* COPY text field writers; each appends the field and then @end ('\t' or '\n'). */
+void ph_bulk_append_int(GString *copy, gint64 value, gchar end);
+void ph_bulk_append_text(GString *copy, const gchar *text, gchar end);
+
+G_END_DECLS

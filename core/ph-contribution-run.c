@@ -1,0 +1,166 @@
+/* The monthly contribution run (see ph-contribution-run.h). Core only. */
+#include "ph-contribution-run.h"
+
+#include <string.h>
+
+#include "ph-bulk.h"
+#include "ph-contribution.h"
+
+/* Members enrolled in $1 with the wage declared for it. A repeat adds NOT EXISTS so that
+ * only missing members are charged; a first run skips that probe (docs/core-store.md). */
+#define PH_CONTRIBUTION_RUN_SELECT                                                                 \
+	"SELECT e.person_id, e.unit_code, w.wage FROM enrolment e "                                \
+	"JOIN LATERAL (SELECT wage FROM declared_wage d WHERE d.person_id = e.person_id "          \
+	"AND d.effective_period <= $1::integer ORDER BY d.effective_period DESC LIMIT 1) w "       \
+	"ON true WHERE e.start_period <= $1::integer AND e.status <> '2' "                         \
+	"AND (e.end_period IS NULL OR e.end_period >= $1::integer)"
+#define PH_CONTRIBUTION_RUN_MISSING                                                                \
+	" AND NOT EXISTS (SELECT 1 FROM contribution c WHERE c.person_id = e.person_id "           \
+	"AND c.period = $1::integer)"
+
+#define PH_CONTRIBUTION_RUN_COPY                                                                   \
+	"COPY contribution (person_id, period, source, unit_code, wage, base, employer, "          \
+	"individual, annuity_employer, annuity_individual, account_credit, annuity_credit) "       \
+	"FROM STDIN"
+
+typedef struct {
+	const PhPolicy *policy;
+	PhContributionRunResult *result;
+} PhContributionRunState;
+
+static gboolean
+ph_contribution_run_row(PGresult *rows, gint row, GString *copy, gpointer user_data, GError **error)
+{
+	PhContributionRunState *state = user_data;
+	PhContribution contribution;
+	gint64 annuity_credit = 0;
+	gint64 wage = g_ascii_strtoll(PQgetvalue(rows, row, 2), NULL, 10);
+
+	if (!ph_contribution_compute(state->policy, state->result->period, wage, &contribution,
+	                             error) ||
+	    !ph_contribution_credit(state->policy, PH_ACCOUNT_ANNUITY, contribution.base,
+	                            &annuity_credit, error)) {
+		g_prefix_error(error, "person %s: ", PQgetvalue(rows, row, 0));
+		return FALSE;
+	}
+	g_string_append(copy, PQgetvalue(rows, row, 0));
+	g_string_append_c(copy, '\t');
+	ph_bulk_append_int(copy, state->result->period, '\t');
+	g_string_append(copy, "R\t");
+	ph_bulk_append_text(copy, PQgetvalue(rows, row, 1), '\t');
+	ph_bulk_append_int(copy, wage, '\t');
+	ph_bulk_append_int(copy, contribution.base, '\t');
+	ph_bulk_append_int(copy, contribution.employer, '\t');
+	ph_bulk_append_int(copy, contribution.individual, '\t');
+	ph_bulk_append_int(copy, contribution.annuity_employer, '\t');
+	ph_bulk_append_int(copy, contribution.annuity_individual, '\t');
+	ph_bulk_append_int(copy, contribution.account_credit, '\t');
+	ph_bulk_append_int(copy, annuity_credit, '\n');
+	state->result->employer += contribution.employer;
+	state->result->individual += contribution.individual;
+	state->result->annuity += contribution.annuity_employer + contribution.annuity_individual;
+	return TRUE;
+}
+
+/* Refuses a period the rules cannot charge before reading any member. */
+static gboolean
+ph_contribution_run_check(const PhPolicy *policy, PhPeriod period, GError **error)
+{
+	gint64 lower = 0, upper = 0;
+	PhDecimal rate;
+
+	if (!ph_command_check_period(policy, "period", period, error))
+		return FALSE;
+	if (!ph_contribution_limits(policy, period, &lower, &upper, error) ||
+	    !ph_policy_employer_rate(policy, period, &rate, error)) {
+		g_prefix_error(error, "period: ");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* Serialises runs of one period and says whether it ran before. */
+static gboolean
+ph_contribution_run_begin(PhDb *db, const gchar *period, gboolean *ran_before, GError **error)
+{
+	const gchar *params[] = {period};
+	g_autoptr(PGresult) lock = ph_db_query(
+	        db, "SELECT pg_advisory_xact_lock(1668248178, $1::integer)", 1, params, error);
+	if (lock == NULL)
+		return FALSE;
+	g_autoptr(PGresult) result = ph_db_query(
+	        db, "SELECT 1 FROM contribution_run WHERE period = $1::integer", 1, params, error);
+	if (result == NULL)
+		return FALSE;
+	*ran_before = PQntuples(result) > 0;
+	return TRUE;
+}
+
+static gboolean
+ph_contribution_run_finish(PhDb *db, const PhCommandContext *context,
+                           const PhContributionRunResult *out, GError **error)
+{
+	gchar period[24], members[24], employer[24], individual[24], annuity[24];
+	const gchar *params[] = {PH_COMMAND_INT_TEXT(period, out->period),
+	                         PH_COMMAND_INT_TEXT(members, out->members),
+	                         PH_COMMAND_INT_TEXT(employer, out->employer),
+	                         PH_COMMAND_INT_TEXT(individual, out->individual),
+	                         PH_COMMAND_INT_TEXT(annuity, out->annuity)};
+	g_autoptr(PGresult) result = ph_db_query(
+	        db,
+	        "INSERT INTO contribution_run (period, members, employer, individual, annuity) "
+	        "VALUES ($1::integer, $2::bigint, $3::bigint, $4::bigint, $5::bigint) "
+	        "ON CONFLICT (period) DO UPDATE SET members = contribution_run.members + "
+	        "EXCLUDED.members, employer = contribution_run.employer + EXCLUDED.employer, "
+	        "individual = contribution_run.individual + EXCLUDED.individual, "
+	        "annuity = contribution_run.annuity + EXCLUDED.annuity, "
+	        "runs = contribution_run.runs + 1, finished_at = now()",
+	        G_N_ELEMENTS(params), params, error);
+	if (result == NULL)
+		return FALSE;
+
+	g_autoptr(JsonBuilder) builder = json_builder_new();
+	g_autofree gchar *month = ph_period_to_string(out->period);
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "period");
+	json_builder_add_string_value(builder, month);
+	json_builder_set_member_name(builder, "members");
+	json_builder_add_int_value(builder, out->members);
+	json_builder_set_member_name(builder, "employer");
+	json_builder_add_int_value(builder, out->employer);
+	json_builder_set_member_name(builder, "individual");
+	json_builder_add_int_value(builder, out->individual);
+	json_builder_set_member_name(builder, "annuity");
+	json_builder_add_int_value(builder, out->annuity);
+	json_builder_end_object(builder);
+	g_autoptr(JsonNode) payload = json_builder_get_root(builder);
+	g_autofree gchar *object = g_strdup_printf("contribution-run:%s", month);
+	return ph_command_record(db, context, "contribution-run", object, NULL, 0, object, payload,
+	                         error);
+}
+
+gboolean
+ph_contribution_run(PhDb *db, const PhCommandContext *context, PhPeriod period,
+                    PhContributionRunResult *out, GError **error)
+{
+	PhContributionRunState state = {context->policy, out};
+	gboolean ran_before = FALSE;
+	gchar month[24];
+	const gchar *params[] = {PH_COMMAND_INT_TEXT(month, period)};
+
+	g_return_val_if_fail(db != NULL && context != NULL && out != NULL, FALSE);
+	memset(out, 0, sizeof(*out));
+	out->period = period;
+	if (!ph_contribution_run_check(context->policy, period, error) ||
+	    !ph_contribution_run_begin(db, month, &ran_before, error))
+		return FALSE;
+	const gchar *select = ran_before ? PH_CONTRIBUTION_RUN_SELECT PH_CONTRIBUTION_RUN_MISSING
+	                                 : PH_CONTRIBUTION_RUN_SELECT;
+	if (!ph_bulk_run(db, select, 1, params, PH_CONTRIBUTION_RUN_COPY, ph_contribution_run_row,
+	                 &state, &out->members, error))
+		return FALSE;
+	out->duplicate = ran_before && out->members == 0;
+	if (out->duplicate)
+		return TRUE;
+	return ph_contribution_run_finish(db, context, out, error);
+}

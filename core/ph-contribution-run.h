@@ -1,0 +1,26 @@
+/* The monthly contribution run (RULES §1) for every member enrolled in a period: members
+ * stream in through a cursor, the rules run in C, rows go out with COPY. One audit entry
+ * per run. Core only; pensionctl `contrib run` and the scheduler call it. */
+#pragma once
+
+#include <glib.h>
+
+#include "ph-command.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+	PhPeriod period;    /* AAE003 */
+	gint64 members;     /* contribution rows written by this call */
+	gint64 employer;    /* Σ AAE020 of those rows */
+	gint64 individual;  /* Σ AAE022 */
+	gint64 annuity;     /* Σ annuity employer + individual */
+	gboolean duplicate; /* the period was run before and nobody was missing */
+} PhContributionRunResult;
+
+/* Writes the contribution of every member enrolled in @period who has none yet; a repeat
+ * adds only members still missing (enrolled late), so it never charges anyone twice. */
+gboolean ph_contribution_run(PhDb *db, const PhCommandContext *context, PhPeriod period,
+                             PhContributionRunResult *out, GError **error);
+
+G_END_DECLS

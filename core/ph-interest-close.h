@@ -1,0 +1,26 @@
+/* The yearly interest close (RULES §2): every open account and annuity account earns the
+ * year's interest; one interest entry per person carries the closing balances. Streams
+ * like the contribution run; one audit entry per run. Core only; pensionctl calls it. */
+#pragma once
+
+#include <glib.h>
+
+#include "ph-command.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+	gint year;
+	gint64 accounts;         /* interest entries written by this call */
+	gint64 interest;         /* Σ individual-account interest */
+	gint64 annuity_interest; /* Σ annuity interest */
+	gboolean provisional;    /* some rate was missing and an earlier one used */
+	gboolean duplicate;      /* closed before and no account was missing */
+} PhInterestCloseResult;
+
+/* Closes @year for every open account that has a balance or credits in it. The year must
+ * be over, and the previous year closed unless the ledger starts in @year. */
+gboolean ph_interest_close(PhDb *db, const PhCommandContext *context, gint year,
+                           PhInterestCloseResult *out, GError **error);
+
+G_END_DECLS

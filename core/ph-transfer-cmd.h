@@ -1,0 +1,44 @@
+/* Transfers between pooling areas (RULES §4): transfer out computes the amounts and the
+ * information sheet and closes the account; transfer in applies a received sheet (months,
+ * bases, balances). Idempotent by case id. Core only; the transfer adapter calls them
+ * through ph-core-api.c. */
+#pragma once
+
+#include <glib.h>
+
+#include "ph-command.h"
+#include "ph-month-table.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+	const gchar *case_id;       /* the transfer platform's case id */
+	const gchar *id_number;     /* AAC002 */
+	const gchar *transfer_date; /* YYYYMMDD; its month is the transfer month X */
+	const gchar *other_region;  /* OAA027, may be NULL */
+} PhTransferOutInput;
+
+typedef struct {
+	const gchar *case_id;
+	const gchar *id_number;     /* AAC002, enrolled here already (HIRE) */
+	const gchar *transfer_date; /* YYYYMMDD */
+	const gchar *other_region;  /* OAA027, may be NULL */
+	gboolean has_deemed;        /* set the deemed service from the sheet */
+	gint deemed_months;         /* AAE200 */
+	gint32 deemed_index;        /* 10^4 × Zd */
+	const PhMonthBase *months;  /* the base history, every month before X */
+	guint n_months;
+	gint64 pooled_fund;     /* AIC103 */
+	gint64 account_balance; /* AIC099 */
+	gint64 annuity_balance;
+} PhTransferInInput;
+
+/* Emits `transfer_amounts` with the information sheet. */
+gboolean ph_transfer_cmd_out(PhDb *db, const PhCommandContext *context,
+                             const PhTransferOutInput *input, PhCommandOutcome *outcome,
+                             GError **error);
+gboolean ph_transfer_cmd_in(PhDb *db, const PhCommandContext *context,
+                            const PhTransferInInput *input, PhCommandOutcome *outcome,
+                            GError **error);
+
+G_END_DECLS
