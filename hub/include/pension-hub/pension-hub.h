@@ -3,3 +3,5 @@
 
 #include "ph-error.h"
 #include "ph-plugin.h"
+#include "ph-sftp.h"
+#include "ph-digest.h"
