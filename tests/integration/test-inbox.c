@@ -7,6 +7,7 @@
 #include "ph-inbox.h"
 #include "ph-outbox.h"
 #include "ph-test-db.h"
+#include "store-fixture.h"
 #include "ph-txn.h"
 
 static PhTestDb *test_db;
@@ -38,35 +39,16 @@ effect_handler(PhTxn *txn, const PhInboxMessage *message, gpointer state, GError
 	return TRUE;
 }
 
-typedef struct {
-	PhDb *db;
-	PhRegistry *registry;
-	PhDispatcher *dispatcher;
-} Fixture;
-
 static void
 fixture_setup(Fixture *fixture, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
-	fixture->db = ph_test_db_connect(test_db);
-	ph_db_exec(fixture->db,
-	           "TRUNCATE inbox, inbox_refusal, outbox, dead_letter, plugin_state; "
-	           "CREATE TABLE IF NOT EXISTS test_effect (message_id text, body text); "
-	           "TRUNCATE test_effect",
-	           &error);
-	g_assert_no_error(error);
-	fixture->registry = ph_registry_new();
+	store_fixture_setup(fixture, test_db,
+	                    "TRUNCATE inbox, inbox_refusal, outbox, dead_letter, plugin_state; "
+	                    "CREATE TABLE IF NOT EXISTS test_effect (message_id text, body text); "
+	                    "TRUNCATE test_effect");
 	ph_registry_add_inbox_handler(fixture->registry, NULL, "test.kind", effect_handler, &error);
 	g_assert_no_error(error);
-	fixture->dispatcher = ph_dispatcher_new(fixture->registry, 1);
-}
-
-static void
-fixture_teardown(Fixture *fixture, gconstpointer data)
-{
-	ph_dispatcher_free(fixture->dispatcher);
-	ph_registry_free(fixture->registry);
-	ph_db_free(fixture->db);
 }
 
 static PhAnswer *
@@ -78,20 +60,6 @@ store(Fixture *fixture, const gchar *message_id, const gchar *body, guint status
 	g_autoptr(PhAnswer) answer = ph_answer_new(status, "text/plain", answer_body);
 	return ph_inbox_store(fixture->db, "bank-a", "test.kind", message_id, bytes, answer,
 	                      duplicate, NULL, error);
-}
-
-static void
-run_once(Fixture *fixture)
-{
-	g_autoptr(GError) error = NULL;
-	ph_dispatcher_run_once(fixture->dispatcher, fixture->db, NULL, &error);
-	g_assert_no_error(error);
-}
-
-static gint64
-count(Fixture *fixture, const gchar *sql)
-{
-	return ph_test_db_query_int(fixture->db, sql);
 }
 
 static void

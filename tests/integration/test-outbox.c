@@ -6,6 +6,7 @@
 #include "ph-dispatcher.h"
 #include "ph-outbox.h"
 #include "ph-test-db.h"
+#include "store-fixture.h"
 #include "ph-txn.h"
 #include "ph-worker-db.h"
 
@@ -82,23 +83,14 @@ deliver_checking_lease(const PhOutboxMessage *message, gpointer state, GError **
 /* Delays long enough (60 s) that nothing becomes due by itself during a test. */
 static const PhRetryPolicy policy = {60000, 600000, 3};
 
-typedef struct {
-	PhDb *db;
-	PhRegistry *registry;
-	PhDispatcher *dispatcher;
-} Fixture;
-
 static void
 fixture_setup(Fixture *fixture, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
-	fixture->db = ph_test_db_connect(test_db);
-	ph_db_exec(fixture->db, "TRUNCATE outbox, dead_letter", &error);
-	g_assert_no_error(error);
+	store_fixture_setup(fixture, test_db, "TRUNCATE outbox, dead_letter");
 	memset(delivered, 0, sizeof(delivered));
 	memset(in_flight, 0, sizeof(in_flight));
 	overlaps = 0;
-	fixture->registry = ph_registry_new();
 	ph_registry_add_topic(fixture->registry, NULL, "t.count", &policy, deliver_counting,
 	                      &error);
 	ph_registry_add_topic(fixture->registry, NULL, "t.flaky", &policy, deliver_flaky, &error);
@@ -108,15 +100,6 @@ fixture_setup(Fixture *fixture, gconstpointer data)
 	ph_registry_add_topic(fixture->registry, NULL, "t.lease", &policy, deliver_checking_lease,
 	                      &error);
 	g_assert_no_error(error);
-	fixture->dispatcher = ph_dispatcher_new(fixture->registry, 1);
-}
-
-static void
-fixture_teardown(Fixture *fixture, gconstpointer data)
-{
-	ph_dispatcher_free(fixture->dispatcher);
-	ph_registry_free(fixture->registry);
-	ph_db_free(fixture->db);
 }
 
 static gint64
@@ -130,14 +113,6 @@ add(Fixture *fixture, const gchar *topic, const gchar *key)
 	return id;
 }
 
-static void
-run_once(Fixture *fixture)
-{
-	g_autoptr(GError) error = NULL;
-	ph_dispatcher_run_once(fixture->dispatcher, fixture->db, NULL, &error);
-	g_assert_no_error(error);
-}
-
 /* Makes every pending row due now, as if its backoff delay had passed. */
 static void
 time_passes(Fixture *fixture)
@@ -146,12 +121,6 @@ time_passes(Fixture *fixture)
 	ph_db_exec(fixture->db, "UPDATE outbox SET next_attempt_at = now() WHERE state = 'pending'",
 	           &error);
 	g_assert_no_error(error);
-}
-
-static gint64
-count(Fixture *fixture, const gchar *sql)
-{
-	return ph_test_db_query_int(fixture->db, sql);
 }
 
 static void
