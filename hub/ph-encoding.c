@@ -130,6 +130,24 @@ ph_encoding_char_len(const PhEncoding *encoding, const guchar *bytes, gsize avai
 	return gb_char_len(encoding->kind, bytes, avail);
 }
 
+/* Length of the leading run of ASCII bytes, eight at a time: most fields are ASCII. */
+static gsize
+ascii_run(const guchar *text, gsize len)
+{
+	gsize offset = 0;
+
+	for (; offset + 8 <= len; offset += 8) {
+		guint64 word;
+
+		memcpy(&word, text + offset, 8);
+		if ((word & G_GUINT64_CONSTANT(0x8080808080808080)) != 0)
+			break;
+	}
+	while (offset < len && text[offset] < 0x80)
+		offset++;
+	return offset;
+}
+
 gboolean
 ph_encoding_scan(const PhEncoding *encoding, const gchar *bytes, gsize len, gsize *bad_offset,
                  gboolean *cut)
@@ -140,10 +158,9 @@ ph_encoding_scan(const PhEncoding *encoding, const gchar *bytes, gsize len, gsiz
 	while (offset < len) {
 		gint char_len;
 
-		if (text[offset] < 0x80) {
-			offset++;
-			continue;
-		}
+		offset += ascii_run(text + offset, len - offset);
+		if (offset >= len)
+			break;
 		char_len = ph_encoding_char_len(encoding, text + offset, len - offset);
 		if (char_len <= 0) {
 			if (bad_offset != NULL)
@@ -160,11 +177,7 @@ ph_encoding_scan(const PhEncoding *encoding, const gchar *bytes, gsize len, gsiz
 static gboolean
 is_ascii(const gchar *bytes, gsize len)
 {
-	for (gsize i = 0; i < len; i++) {
-		if ((guchar)bytes[i] >= 0x80)
-			return FALSE;
-	}
-	return TRUE;
+	return ascii_run((const guchar *)bytes, len) == len;
 }
 
 /* Runs @converter over the whole input, growing @out; on EILSEQ/EINVAL reports the input

@@ -82,7 +82,8 @@ xml_reader_new(PhMapping *mapping, GInputStream *input, GError **error)
 	reader->container_record = ph_record_new();
 	/* No NOENT, DTDLOAD or HUGE: entities stay unexpanded and nothing is fetched. */
 	reader->xml = xmlReaderForIO(read_input, NULL, reader, NULL, NULL,
-	                             XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	                             XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+	                                     XML_PARSE_COMPACT | XML_PARSE_BIG_LINES);
 	if (reader->xml == NULL) {
 		g_set_error_literal(error, PH_ERROR, PH_ERROR_FAILED,
 		                    "cannot create an XML reader");
@@ -115,8 +116,9 @@ xml_reader_line(gpointer state)
 static gboolean
 step_matches(const PhMappingStep *step, const xmlChar *ns, const xmlChar *name)
 {
-	return g_strcmp0(step->ns, (const gchar *)ns) == 0 &&
-	       g_str_equal(step->name, (const gchar *)name);
+	/* The local name first: it differs far more often than the namespace. */
+	return strcmp(step->name, (const gchar *)name) == 0 &&
+	       g_strcmp0(step->ns, (const gchar *)ns) == 0;
 }
 
 /* Narrows the record kinds that match the path down to this element; returns the one whose
@@ -154,40 +156,49 @@ child_element(xmlNode *node, const PhMappingStep *step)
 	return NULL;
 }
 
-/* Follows @steps from @node (steps[0] already matched @node when @from_child) and
- * decodes the field; a missing element or attribute leaves the field out. */
+/* The text of an element or attribute, without a copy when it is a single text node. */
+static const xmlChar *
+text_of(xmlNode *node, xmlChar **copy)
+{
+	xmlNode *child = node->children;
+
+	if (child == NULL)
+		return (const xmlChar *)"";
+	if (child->next == NULL &&
+	    (child->type == XML_TEXT_NODE || child->type == XML_CDATA_SECTION_NODE))
+		return child->content;
+	*copy = xmlNodeGetContent(node);
+	return *copy;
+}
+
+/* Follows the field's steps from @node (those before @first_step already matched) and
+ * decodes the text found; a missing element or attribute leaves the field out. */
 static gboolean
 decode_at(XmlReader *reader, const PhMappingRecord *type, const PhMappingField *field,
           xmlNode *node, guint first_step, PhRecord *record, GError **error)
 {
-	xmlChar *content = NULL;
+	xmlChar *copy = NULL;
+	const xmlChar *text;
 	gboolean ok;
 
 	for (guint i = first_step; node != NULL && i < field->n_steps; i++) {
 		const PhMappingStep *step = &field->steps[i];
 
-		if (step->attribute) {
-			content = step->ns != NULL
-			                  ? xmlGetNsProp(node, (const xmlChar *)step->name,
-			                                 (const xmlChar *)step->ns)
-			                  : xmlGetNoNsProp(node, (const xmlChar *)step->name);
-			node = NULL;
-			break;
-		}
-		node = child_element(node, step);
+		node = step->attribute ? (xmlNode *)xmlHasNsProp(node, (const xmlChar *)step->name,
+		                                                 (const xmlChar *)step->ns)
+		                       : child_element(node, step);
 	}
-	if (node != NULL)
-		content = xmlNodeGetContent(node);
-	if (content == NULL) {
+	if (node == NULL) {
 		if (!field->required)
 			return TRUE;
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT, "record %s field %s: missing",
 		            type->kind, PH_MAPPING_FIELD_NAME(field));
 		return FALSE;
 	}
-	ok = ph_mapping_field_decode(type, field, (const gchar *)content,
-	                             strlen((const gchar *)content), record, error);
-	xmlFree(content);
+	text = text_of(node, &copy);
+	ok = ph_mapping_field_decode(type, field, (const gchar *)text, strlen((const gchar *)text),
+	                             record, error);
+	xmlFree(copy);
 	return ok;
 }
 

@@ -149,7 +149,7 @@ decode_text(const PhMappingRecord *type, const PhMappingField *field, const gcha
 			return FALSE;
 		len = strlen(national);
 	}
-	ph_record_set_len(record, field->key, national, len);
+	ph_record_append_static(record, field->key, national, len);
 	return TRUE;
 }
 
@@ -177,7 +177,7 @@ ph_mapping_field_decode(const PhMappingRecord *type, const PhMappingField *field
 		                  field->type == PH_FIELD_INTEGER ? "an integer"
 		                  : field->yuan ? "an amount in yuan with at most two decimals"
 		                                : "an amount in fen");
-	ph_record_set_int(record, field->key, number);
+	ph_record_append_static_int(record, field->key, number);
 	return TRUE;
 }
 

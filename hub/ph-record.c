@@ -8,7 +8,8 @@
 #include "ph-error.h"
 
 typedef struct {
-	gsize key; /* offsets into buffer, each NUL-terminated */
+	const gchar *static_key; /* a key that outlives the record, else NULL */
+	gsize key;               /* offsets into buffer, each NUL-terminated */
 	gsize value;
 	gsize value_len;
 	gboolean integer;
@@ -66,13 +67,19 @@ ph_record_get_kind(const PhRecord *record)
 	return record->buffer->str + record->kind;
 }
 
+static const gchar *
+key_of(const PhRecord *record, const Entry *entry)
+{
+	return entry->static_key != NULL ? entry->static_key : record->buffer->str + entry->key;
+}
+
 static Entry *
 find(const PhRecord *record, const gchar *key)
 {
 	for (guint i = 0; i < record->entries->len; i++) {
 		Entry *entry = &g_array_index(record->entries, Entry, i);
 
-		if (strcmp(record->buffer->str + entry->key, key) == 0)
+		if (strcmp(key_of(record, entry), key) == 0)
 			return entry;
 	}
 	return NULL;
@@ -108,14 +115,57 @@ ph_record_set(PhRecord *record, const gchar *key, const gchar *value)
 	ph_record_set_len(record, key, value, strlen(value));
 }
 
+/* Decimal digits of @value at the end of @text[24]; returns where they start. */
+static gchar *
+format_int(gint64 value, gchar *text)
+{
+	guint64 magnitude = value < 0 ? (guint64)(-(value + 1)) + 1 : (guint64)value;
+	gchar *p = text + 23;
+
+	*p = '\0';
+	do {
+		*--p = (gchar)('0' + magnitude % 10);
+		magnitude /= 10;
+	} while (magnitude > 0);
+	if (value < 0)
+		*--p = '-';
+	return p;
+}
+
 void
 ph_record_set_int(PhRecord *record, const gchar *key, gint64 value)
 {
 	gchar text[24];
-	gint len = g_snprintf(text, sizeof text, "%" G_GINT64_FORMAT, value);
+	const gchar *digits = format_int(value, text);
 
 	g_return_if_fail(record != NULL && key != NULL);
-	set_value(record, key, text, (gsize)len, TRUE);
+	set_value(record, key, digits, (gsize)(text + 23 - digits), TRUE);
+}
+
+static void
+append_static(PhRecord *record, const gchar *key, const gchar *value, gsize len, gboolean integer)
+{
+	Entry entry = {.static_key = key, .value_len = len, .integer = integer};
+
+	entry.value = store(record, value, len);
+	g_array_append_val(record->entries, entry);
+}
+
+void
+ph_record_append_static(PhRecord *record, const gchar *key, const gchar *value, gsize len)
+{
+	g_return_if_fail(record != NULL && key != NULL && value != NULL);
+	append_static(record, key, value, len, FALSE);
+}
+
+void
+ph_record_append_static_int(PhRecord *record, const gchar *key, gint64 value)
+{
+	gchar text[24];
+	const gchar *digits = format_int(value, text);
+
+	g_return_if_fail(record != NULL && key != NULL);
+	append_static(record, key, digits, (gsize)(text + 23 - digits), TRUE);
 }
 
 const gchar *
@@ -164,7 +214,7 @@ const gchar *
 ph_record_get_key(const PhRecord *record, guint index)
 {
 	g_return_val_if_fail(index < record->entries->len, NULL);
-	return record->buffer->str + g_array_index(record->entries, Entry, index).key;
+	return key_of(record, &g_array_index(record->entries, Entry, index));
 }
 
 const gchar *
@@ -227,7 +277,7 @@ ph_record_append_json(const PhRecord *record, GString *out)
 	append_json_string(out, kind, strlen(kind));
 	for (guint i = 0; i < record->entries->len; i++) {
 		const Entry *entry = &g_array_index(record->entries, Entry, i);
-		const gchar *key = record->buffer->str + entry->key;
+		const gchar *key = key_of(record, entry);
 
 		g_string_append_c(out, ',');
 		append_json_string(out, key, strlen(key));

@@ -20,6 +20,10 @@ const gchar *ph_record_get_kind(const PhRecord *record);
 void ph_record_set(PhRecord *record, const gchar *key, const gchar *value);
 void ph_record_set_len(PhRecord *record, const gchar *key, const gchar *value, gsize len);
 void ph_record_set_int(PhRecord *record, const gchar *key, gint64 value);
+/* Fast paths for readers that fill a fresh record: @key is not in the record yet and
+ * outlives its contents (a key owned by a loaded mapping); it is not copied. */
+void ph_record_append_static(PhRecord *record, const gchar *key, const gchar *value, gsize len);
+void ph_record_append_static_int(PhRecord *record, const gchar *key, gint64 value);
 
 /* The value of @key or NULL; valid until the record changes. An integer reads as its
  * decimal text. */
