@@ -138,3 +138,14 @@ ph_request_set_on_stored(PhRequest *request, GCallback callback, gpointer user_d
 	request->on_stored = (void (*)(gpointer))callback;
 	request->on_stored_data = user_data;
 }
+
+gboolean
+ph_request_record_refusal(PhRequest *request, const gchar *kind, const gchar *reason,
+                          GError **error)
+{
+	g_return_val_if_fail(request != NULL && reason != NULL, FALSE);
+	PhDb *db = ph_worker_db_get(error);
+	if (db == NULL)
+		return FALSE;
+	return ph_inbox_record_refusal(db, request->partner, kind, request->body, reason, error);
+}

@@ -5,3 +5,5 @@
 #include "ph-plugin.h"
 #include "ph-sftp.h"
 #include "ph-digest.h"
+#include "ph-xml.h"
+#include "ph-http.h"

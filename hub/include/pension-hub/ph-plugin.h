@@ -106,6 +106,13 @@ PhAnswer *
 ph_request_store_inbox(PhRequest *request, const gchar *kind, const gchar *message_id,
 		       const PhAnswer *answer, gboolean *duplicate, GError **error);
 
+/* Records a message refused before it could be stored (bad signature, stale, not for us)
+ * with the request's bytes, its partner, @kind (may be NULL) and @reason, so that every
+ * refusal can be audited. Commits on its own. */
+gboolean
+ph_request_record_refusal(PhRequest *request, const gchar *kind, const gchar *reason,
+			  GError **error);
+
 typedef struct {
 	gint64 id;
 	const gchar *partner;
