@@ -11,6 +11,7 @@
 #include "ph-admin-listener.h"
 #include "ph-config.h"
 #include "ph-dispatcher.h"
+#include "ph-event-routing.h"
 #include "ph-metrics.h"
 #include "ph-partner-listener.h"
 #include "ph-plugin-host.h"
@@ -141,6 +142,17 @@ ph_daemon_on_reload(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* The database may be down at start; subscriptions are then written at the next start,
+ * and the hub reports the database in /healthz meanwhile. */
+static void
+ph_daemon_sync_subscriptions(PhDaemon *daemon)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PhDb) db = ph_db_connect(daemon->config->database_url, &error);
+	if (db == NULL || !ph_event_routing_sync(db, daemon->registry, &error))
+		g_warning("event subscriptions not recorded: %s", error->message);
+}
+
 static gboolean
 ph_daemon_start_listeners(PhDaemon *daemon, GError **error)
 {
@@ -179,6 +191,7 @@ ph_daemon_new(const gchar *config_path, GError **error)
 	daemon->plugins = ph_plugin_host_new(daemon->config, daemon->registry);
 	if (!ph_plugin_host_load_dir(daemon->plugins, daemon->config->plugin_dir, error))
 		return NULL;
+	ph_daemon_sync_subscriptions(daemon);
 	daemon->workers = ph_workers_new(daemon->config->workers, g_main_context_default());
 	daemon->dispatcher = ph_dispatcher_new(daemon->registry, daemon->config->dispatchers);
 	if (!ph_daemon_start_listeners(daemon, error))

@@ -420,6 +420,27 @@ ph_plugin_add_job(PhPlugin *plugin, const gchar *name, guint interval_seconds, P
 }
 
 gboolean
+ph_plugin_subscribe(PhPlugin *plugin, const gchar *event_type, const gchar *topic,
+                    GError **error)
+{
+	g_return_val_if_fail(plugin != NULL && plugin->in_init, FALSE);
+	g_return_val_if_fail(event_type != NULL && topic != NULL, FALSE);
+	if (!ph_plugin_check_token("event type", event_type, error) ||
+	    !ph_plugin_check_token("topic", topic, error))
+		return FALSE;
+	/* Events must reach a deliverer: the topic has to be this plugin's own. */
+	const PhTopic *owner = ph_registry_find_topic(plugin->registry, topic);
+	if (owner == NULL || owner->plugin != plugin) {
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+		            "subscription %s: topic %s is not one of this plugin's topics "
+		            "(add it with ph_plugin_add_topic first)",
+		            event_type, topic);
+		return FALSE;
+	}
+	return ph_registry_add_subscription(plugin->registry, plugin, event_type, topic, error);
+}
+
+gboolean
 ph_plugin_use_mapping(PhPlugin *plugin, const gchar *mapping_name, GError **error)
 {
 	g_return_val_if_fail(plugin != NULL && plugin->in_init, FALSE);

@@ -11,6 +11,7 @@ struct _PhRegistry {
 	GHashTable *inbox_handlers; /* kind → PhInboxBinding */
 	GHashTable *topics;         /* topic → PhTopic */
 	GHashTable *jobs;           /* name → PhJob */
+	GPtrArray *subscriptions;   /* PhSubscription */
 };
 
 static void
@@ -43,6 +44,14 @@ ph_registry_job_free(PhJob *job)
 	g_free(job);
 }
 
+static void
+ph_registry_subscription_free(PhSubscription *subscription)
+{
+	g_free(subscription->event_type);
+	g_free(subscription->topic);
+	g_free(subscription);
+}
+
 PhRegistry *
 ph_registry_new(void)
 {
@@ -55,6 +64,8 @@ ph_registry_new(void)
 						 (GDestroyNotify)ph_registry_topic_free);
 	registry->jobs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 					       (GDestroyNotify)ph_registry_job_free);
+	registry->subscriptions =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)ph_registry_subscription_free);
 	return registry;
 }
 
@@ -67,6 +78,7 @@ ph_registry_free(PhRegistry *registry)
 	g_hash_table_unref(registry->inbox_handlers);
 	g_hash_table_unref(registry->topics);
 	g_hash_table_unref(registry->jobs);
+	g_ptr_array_unref(registry->subscriptions);
 	g_mutex_clear(&registry->lock);
 	g_free(registry);
 }
@@ -149,6 +161,27 @@ ph_registry_add_job(PhRegistry *registry, PhPlugin *plugin, const gchar *name,
 	return TRUE;
 }
 
+gboolean
+ph_registry_add_subscription(PhRegistry *registry, PhPlugin *plugin, const gchar *event_type,
+			     const gchar *topic, GError **error)
+{
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&registry->lock);
+	for (guint i = 0; i < registry->subscriptions->len; i++) {
+		PhSubscription *subscription = g_ptr_array_index(registry->subscriptions, i);
+		if (g_str_equal(subscription->event_type, event_type) &&
+		    g_str_equal(subscription->topic, topic)) {
+			g_autofree gchar *name = g_strdup_printf("%s → %s", event_type, topic);
+			return ph_registry_refuse_taken("subscription", name, error);
+		}
+	}
+	PhSubscription *subscription = g_new0(PhSubscription, 1);
+	subscription->plugin = plugin;
+	subscription->event_type = g_strdup(event_type);
+	subscription->topic = g_strdup(topic);
+	g_ptr_array_add(registry->subscriptions, subscription);
+	return TRUE;
+}
+
 static gboolean
 ph_registry_entry_is_plugins(gpointer key, gpointer value, gpointer plugin)
 {
@@ -164,6 +197,11 @@ ph_registry_remove_plugin(PhRegistry *registry, PhPlugin *plugin)
 		PhRoute *route = g_ptr_array_index(registry->routes, i - 1);
 		if (route->plugin == plugin)
 			g_ptr_array_remove_index(registry->routes, i - 1);
+	}
+	for (guint i = registry->subscriptions->len; i > 0; i--) {
+		PhSubscription *subscription = g_ptr_array_index(registry->subscriptions, i - 1);
+		if (subscription->plugin == plugin)
+			g_ptr_array_remove_index(registry->subscriptions, i - 1);
 	}
 	g_hash_table_foreach_remove(registry->inbox_handlers, ph_registry_entry_is_plugins, plugin);
 	g_hash_table_foreach_remove(registry->topics, ph_registry_entry_is_plugins, plugin);
@@ -210,6 +248,16 @@ ph_registry_list_jobs(PhRegistry *registry)
 	while (g_hash_table_iter_next(&iter, NULL, &value))
 		g_ptr_array_add(jobs, value);
 	return jobs;
+}
+
+GPtrArray *
+ph_registry_list_subscriptions(PhRegistry *registry)
+{
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&registry->lock);
+	GPtrArray *subscriptions = g_ptr_array_new();
+	for (guint i = 0; i < registry->subscriptions->len; i++)
+		g_ptr_array_add(subscriptions, g_ptr_array_index(registry->subscriptions, i));
+	return subscriptions;
 }
 
 gchar **

@@ -37,6 +37,12 @@ typedef struct {
 	PhJobFunc job;
 } PhJob;
 
+typedef struct {
+	PhPlugin *plugin;
+	gchar *event_type;
+	gchar *topic;
+} PhSubscription;
+
 typedef struct _PhRegistry PhRegistry;
 
 PhRegistry *
@@ -61,6 +67,11 @@ gboolean
 ph_registry_add_job(PhRegistry *registry, PhPlugin *plugin, const gchar *name,
 		    guint interval_seconds, PhJobFunc job, GError **error);
 
+/* Fails with PH_ERROR_CONFLICT when (@event_type, @topic) is already subscribed. */
+gboolean
+ph_registry_add_subscription(PhRegistry *registry, PhPlugin *plugin, const gchar *event_type,
+			     const gchar *topic, GError **error);
+
 /* Forgets everything @plugin registered (its init failed, or it is unloaded). */
 void
 ph_registry_remove_plugin(PhRegistry *registry, PhPlugin *plugin);
@@ -76,6 +87,9 @@ ph_registry_find_topic(PhRegistry *registry, const gchar *topic);
 /* A copy of the job list (elements owned by the registry). */
 GPtrArray *
 ph_registry_list_jobs(PhRegistry *registry);
+/* A copy of the subscription list (elements owned by the registry). */
+GPtrArray *
+ph_registry_list_subscriptions(PhRegistry *registry);
 /* Names of all registered topics (for metrics); free with g_strfreev. */
 gchar **
 ph_registry_list_topics(PhRegistry *registry);

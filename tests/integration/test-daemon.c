@@ -210,6 +210,26 @@ test_dead_letter(Fixture *fixture, gconstpointer extra)
 	g_assert_nonnull(strstr(error, "probe partner is down"));
 }
 
+/* A core event of a subscribed type is queued on the plugin's topic in the event's own
+ * transaction and delivered once; an event nobody subscribed to queues nothing. */
+static void
+test_core_event_routed(Fixture *fixture, gconstpointer extra)
+{
+	const gchar *url = ph_test_db_get_url(fixture->db);
+	g_autofree gchar *inserted = ph_test_query_value(
+	    url, "WITH e AS (INSERT INTO core_event (type, business_key, payload) VALUES "
+		 "('probe_event', 'k1', '{\"x\": 1}'), ('nobody_listens', 'k2', '{}') "
+		 "RETURNING 1) SELECT count(*) FROM e");
+	g_assert_cmpstr(inserted, ==, "2");
+	g_autofree gchar *delivered = state_value(fixture, "delivered:probe_event:k1", "1", 10000);
+	g_assert_cmpstr(delivered, ==, "1");
+	g_autofree gchar *queued = ph_test_query_value(url, "SELECT count(*) FROM outbox");
+	g_assert_cmpstr(queued, ==, "1");
+	g_autofree gchar *payload = ph_test_query_value(
+	    url, "SELECT convert_from(payload, 'UTF8')::json->>'business_key' FROM outbox");
+	g_assert_cmpstr(payload, ==, "k1");
+}
+
 static void
 test_sigterm_exits_cleanly(Fixture *fixture, gconstpointer extra)
 {
@@ -305,6 +325,7 @@ main(int argc, char **argv)
 	ADD("/daemon/outbox/retried-then-delivered", NULL, test_delivery_retried_then_delivered);
 	ADD("/daemon/outbox/dead-letter", NULL, test_dead_letter);
 	ADD("/daemon/sigterm", NULL, test_sigterm_exits_cleanly);
+	ADD("/daemon/core-event-routed", NULL, test_core_event_routed);
 	ADD("/daemon/crash/kill-between-store-and-process", slow_apply,
 	    test_kill_between_store_and_process);
 	ADD("/daemon/sighup-reloads-partners", NULL, test_sighup_reloads_partners);

@@ -162,6 +162,17 @@ gboolean
 ph_txn_outbox_add(PhTxn *txn, const gchar *topic, const gchar *key, GBytes *payload,
 		  GError **error);
 
+/* ---- core events (retired, died, enrolment_ended, transfer_amounts, payout_due, …) ----
+ * Every event of @event_type that the core records from now on is queued on @topic (one
+ * of this plugin's own topics) in the same transaction as the command that caused it, so
+ * none is lost or queued twice. The payload is JSON: {"event_id", "type", "business_key",
+ * "person_id", "payload", "created_at"}; the outbox key is "TYPE:BUSINESS_KEY". A
+ * subscription stays in the database while the plugin is not loaded: events then wait in
+ * the outbox for its return. See docs/plugin-guide.md. */
+gboolean
+ph_plugin_subscribe(PhPlugin *plugin, const gchar *event_type, const gchar *topic,
+		    GError **error);
+
 /* ---- scheduled jobs (polls) ----
  * Run in a worker thread every @interval_seconds, never two at once for one job. */
 typedef void (*PhJobFunc)(gpointer state);

@@ -9,7 +9,8 @@
  *     `forward = false`, queues it on topic "probe.deliver".
  * topic "probe.deliver"      a payload "fail:N ..." fails its first N attempts; "never ..."
  *     always fails; anything else is delivered at once. Deliveries are counted in state
- *     "delivered:<id>".
+ *     "delivered:<key>".
+ * core events "probe_event"  subscribed to topic "probe.deliver" (key "probe_event:<key>").
  */
 #include <pension-hub/pension-hub.h>
 #include <stdlib.h>
@@ -145,7 +146,8 @@ probe_init(PhPlugin *plugin, GError **error)
 	if (!ph_plugin_add_route(plugin, "POST", "/probe/v1/messages", probe_partners,
 				 probe_post_message, error) ||
 	    !ph_plugin_add_inbox_handler(plugin, "probe", probe_apply, error) ||
-	    !ph_plugin_add_topic(plugin, "probe.deliver", &policy, probe_deliver, error))
+	    !ph_plugin_add_topic(plugin, "probe.deliver", &policy, probe_deliver, error) ||
+	    !ph_plugin_subscribe(plugin, "probe_event", "probe.deliver", error))
 		return NULL;
 	return g_steal_pointer(&probe);
 }
