@@ -289,18 +289,12 @@ ph_inbox_process(PhDb *db, PhRegistry *registry, guint limit, PhInboxCounts *cou
 	return ok;
 }
 
-#define PH_INBOX_COLUMNS                                                                           \
-	"id, partner, kind, message_id, octet_length(body), encode(digest, 'hex'), " PH_SQL_UTC(   \
-	        "received_at") ", state, attempts, last_error, " PH_SQL_UTC("processed_at") ", "   \
-	                                                                                    "answ" \
-	                                                                                    "er_"  \
-	                                                                                    "stat" \
-	                                                                                    "us, " \
-	                                                                                    "answ" \
-	                                                                                    "er_"  \
-	                                                                                    "cont" \
-	                                                                                    "ent_" \
-	                                                                                    "type"
+/* clang-format off */
+#define PH_INBOX_COLUMNS                                                                   \
+	"id, partner, kind, message_id, octet_length(body), encode(digest, 'hex'), "       \
+	PH_SQL_UTC("received_at") ", state, attempts, last_error, "                        \
+	PH_SQL_UTC("processed_at") ", answer_status, answer_content_type"
+/* clang-format on */
 
 static PhInboxRecord *
 ph_inbox_record_from_row(PGresult *result, gint row)

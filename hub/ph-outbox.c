@@ -266,9 +266,12 @@ ph_outbox_record_free(PhOutboxRecord *record)
 	"UNION ALL SELECT id, topic, key, payload, 'dead', attempts, created_at, NULL, "           \
 	"dead_at, last_error FROM dead_letter) AS message "
 
-#define PH_OUTBOX_COLUMNS                                                                          \
-	"id, topic, key, octet_length(payload), state, attempts, " PH_SQL_UTC(                     \
-	        "created_at") ", " PH_SQL_UTC("next_attempt_at") ", " PH_SQL_UTC("finished_at") ", last_error"
+/* clang-format off */
+#define PH_OUTBOX_COLUMNS                                                                  \
+	"id, topic, key, octet_length(payload), state, attempts, "                         \
+	PH_SQL_UTC("created_at") ", " PH_SQL_UTC("next_attempt_at") ", "                   \
+	PH_SQL_UTC("finished_at") ", last_error"
+/* clang-format on */
 
 static PhOutboxRecord *
 ph_outbox_record_from_row(PGresult *result, gint row)
