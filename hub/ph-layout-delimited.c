@@ -10,64 +10,52 @@
 
 #define MAX_COLUMNS 256
 
+/* One state for reading and writing; the cells are used only when reading. */
 typedef struct {
-	PhMapping *mapping;
-	PhEncoding *encoding;
-	PhLineInput *lines;
-	GString *scratch;
+	PhLineLayout base;
 	GString *joined; /* a quoted value may span lines */
 	GString *cells;  /* unquoted cells, each NUL-terminated */
 	gsize starts[MAX_COLUMNS];
 	gsize lens[MAX_COLUMNS];
 	guint n_cells;
 	gboolean header_done;
-} DelimitedReader;
+} Delimited;
 
-typedef struct {
-	PhMapping *mapping;
-	PhEncoding *encoding;
-	GOutputStream *output;
-	GString *buffer;
-	GString *text;
-	GString *encoded;
-	gboolean header_done;
-} DelimitedWriter;
+static void
+delimited_free(gpointer state)
+{
+	Delimited *delimited = state;
+
+	ph_mapping_io_layout_clear(&delimited->base);
+	g_string_free(delimited->joined, TRUE);
+	g_string_free(delimited->cells, TRUE);
+	g_free(delimited);
+}
+
+static gpointer
+delimited_new(PhMapping *mapping, GInputStream *input, GOutputStream *output, GError **error)
+{
+	Delimited *delimited = g_new0(Delimited, 1);
+
+	delimited->joined = g_string_sized_new(input != NULL ? 1024 : 16);
+	delimited->cells = g_string_sized_new(input != NULL ? 1024 : 16);
+	if (!ph_mapping_io_layout_init(&delimited->base, mapping, input, output, error)) {
+		delimited_free(delimited);
+		return NULL;
+	}
+	return delimited;
+}
 
 static gpointer
 delimited_reader_new(PhMapping *mapping, GInputStream *input, GError **error)
 {
-	g_autoptr(PhEncoding) encoding = ph_encoding_new(mapping->encoding, error);
-	DelimitedReader *reader;
-
-	if (encoding == NULL)
-		return NULL;
-	reader = g_new0(DelimitedReader, 1);
-	reader->mapping = mapping;
-	reader->encoding = g_steal_pointer(&encoding);
-	reader->lines = ph_mapping_io_input_new(input, mapping->crlf);
-	reader->scratch = g_string_sized_new(256);
-	reader->joined = g_string_sized_new(1024);
-	reader->cells = g_string_sized_new(1024);
-	return reader;
-}
-
-static void
-delimited_reader_free(gpointer state)
-{
-	DelimitedReader *reader = state;
-
-	ph_encoding_free(reader->encoding);
-	ph_mapping_io_input_free(reader->lines);
-	g_string_free(reader->scratch, TRUE);
-	g_string_free(reader->joined, TRUE);
-	g_string_free(reader->cells, TRUE);
-	g_free(reader);
+	return delimited_new(mapping, input, NULL, error);
 }
 
 static guint64
 delimited_reader_line(gpointer state)
 {
-	return ph_mapping_io_input_line(((DelimitedReader *)state)->lines);
+	return ph_mapping_io_input_line(((Delimited *)state)->base.lines);
 }
 
 static gboolean
@@ -78,7 +66,7 @@ split_fail(GError **error, const gchar *reason, gsize offset)
 }
 
 static gboolean
-end_cell(DelimitedReader *reader, gsize start, GError **error)
+end_cell(Delimited *reader, gsize start, GError **error)
 {
 	if (reader->n_cells == MAX_COLUMNS)
 		return split_fail(error, "more than 256 columns", 0);
@@ -91,16 +79,16 @@ end_cell(DelimitedReader *reader, gsize start, GError **error)
 
 /* Splits @text into cells; *@open is TRUE when a quoted value runs past the end. */
 static gboolean
-split(DelimitedReader *reader, const gchar *text, gsize len, gboolean *open, GError **error)
+split(Delimited *reader, const gchar *text, gsize len, gboolean *open, GError **error)
 {
-	gchar delimiter = reader->mapping->delimiter, quote = reader->mapping->quote;
+	gchar delimiter = reader->base.mapping->delimiter, quote = reader->base.mapping->quote;
 	gboolean quoted = FALSE, was_quoted = FALSE;
 	gsize start = 0, i = 0;
 
 	reader->n_cells = 0;
 	g_string_truncate(reader->cells, 0);
 	while (i <= len) {
-		gint char_len = i < len ? ph_encoding_char_len(reader->encoding,
+		gint char_len = i < len ? ph_encoding_char_len(reader->base.encoding,
 		                                               (const guchar *)text + i, len - i)
 		                        : 1;
 
@@ -138,7 +126,7 @@ split(DelimitedReader *reader, const gchar *text, gsize len, gboolean *open, GEr
 
 /* Reads one logical line (quoted values may hold line ends) and splits it. */
 static gboolean
-next_cells(DelimitedReader *reader, GError **error)
+next_cells(Delimited *reader, GError **error)
 {
 	const gchar *line = NULL;
 	gsize len = 0, bad = 0;
@@ -146,17 +134,17 @@ next_cells(DelimitedReader *reader, GError **error)
 
 	g_string_truncate(reader->joined, 0);
 	do {
-		if (!ph_mapping_io_input_next(reader->lines, &line, &len, TRUE, error)) {
+		if (!ph_mapping_io_input_next(reader->base.lines, &line, &len, TRUE, error)) {
 			if (open && error != NULL && *error == NULL)
 				g_set_error_literal(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
 				                    "a quoted value is not closed");
 			return FALSE;
 		}
-		if (!ph_encoding_scan(reader->encoding, line, len, &bad, NULL)) {
+		if (!ph_encoding_scan(reader->base.encoding, line, len, &bad, NULL)) {
 			g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
 			            "byte %zu (file offset %" G_GUINT64_FORMAT
 			            "): invalid byte sequence",
-			            bad + 1, ph_mapping_io_input_offset(reader->lines) + bad);
+			            bad + 1, ph_mapping_io_input_offset(reader->base.lines) + bad);
 			return FALSE;
 		}
 		if (open)
@@ -175,9 +163,9 @@ column_name(const PhMappingField *field)
 }
 
 static gboolean
-check_header(DelimitedReader *reader, GError **error)
+check_header(Delimited *reader, GError **error)
 {
-	const PhMappingRecord *type = g_ptr_array_index(reader->mapping->records, 0);
+	const PhMappingRecord *type = g_ptr_array_index(reader->base.mapping->records, 0);
 
 	reader->header_done = TRUE;
 	if (!next_cells(reader, error)) {
@@ -190,16 +178,17 @@ check_header(DelimitedReader *reader, GError **error)
 		const PhMappingField *field =
 		        i < type->fields->len ? g_ptr_array_index(type->fields, i) : NULL;
 
-		g_string_truncate(reader->scratch, 0);
+		g_string_truncate(reader->base.text, 0);
 		if (i < reader->n_cells &&
-		    !ph_encoding_to_utf8(reader->encoding, reader->cells->str + reader->starts[i],
-		                         reader->lens[i], reader->scratch, error))
+		    !ph_encoding_to_utf8(reader->base.encoding,
+		                         reader->cells->str + reader->starts[i], reader->lens[i],
+		                         reader->base.text, error))
 			return FALSE;
 		if (field == NULL || i >= reader->n_cells ||
-		    !g_str_equal(reader->scratch->str, column_name(field))) {
+		    !g_str_equal(reader->base.text->str, column_name(field))) {
 			g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
 			            "header column %u is '%s', expected '%s'", i + 1,
-			            i < reader->n_cells ? reader->scratch->str : "",
+			            i < reader->n_cells ? reader->base.text->str : "",
 			            field != NULL ? column_name(field) : "");
 			return FALSE;
 		}
@@ -208,12 +197,12 @@ check_header(DelimitedReader *reader, GError **error)
 }
 
 static const PhMappingRecord *
-match_record(DelimitedReader *reader)
+match_record(Delimited *reader)
 {
 	const PhMappingRecord *fallback = NULL;
 
-	for (guint i = 0; i < reader->mapping->records->len; i++) {
-		const PhMappingRecord *type = g_ptr_array_index(reader->mapping->records, i);
+	for (guint i = 0; i < reader->base.mapping->records->len; i++) {
+		const PhMappingRecord *type = g_ptr_array_index(reader->base.mapping->records, i);
 		gboolean tagged = FALSE, match = TRUE;
 
 		for (guint j = 0; j < type->fields->len; j++) {
@@ -238,10 +227,10 @@ static gboolean
 delimited_reader_next(gpointer state, PhRecord *record, const PhMappingRecord **type_out,
                       GError **error)
 {
-	DelimitedReader *reader = state;
+	Delimited *reader = state;
 	const PhMappingRecord *type;
 
-	if (reader->mapping->header && !reader->header_done && !check_header(reader, error))
+	if (reader->base.mapping->header && !reader->header_done && !check_header(reader, error))
 		return FALSE;
 	if (!next_cells(reader, error))
 		return FALSE;
@@ -249,7 +238,7 @@ delimited_reader_next(gpointer state, PhRecord *record, const PhMappingRecord **
 	if (type == NULL) {
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
 		            "no record kind of mapping %s matches this line",
-		            reader->mapping->name);
+		            reader->base.mapping->name);
 		return FALSE;
 	}
 	if (reader->n_cells != type->fields->len) {
@@ -260,10 +249,10 @@ delimited_reader_next(gpointer state, PhRecord *record, const PhMappingRecord **
 	}
 	ph_record_reset(record, type->kind);
 	for (guint i = 0; i < type->fields->len; i++) {
-		if (!ph_mapping_field_decode_bytes(type, g_ptr_array_index(type->fields, i),
-		                                   reader->encoding,
-		                                   reader->cells->str + reader->starts[i],
-		                                   reader->lens[i], record, reader->scratch, error))
+		if (!ph_mapping_field_decode_bytes(
+		            type, g_ptr_array_index(type->fields, i), reader->base.encoding,
+		            reader->cells->str + reader->starts[i], reader->lens[i], record,
+		            reader->base.text, error))
 			return FALSE;
 	}
 	*type_out = type;
@@ -273,50 +262,25 @@ delimited_reader_next(gpointer state, PhRecord *record, const PhMappingRecord **
 static gpointer
 delimited_writer_new(PhMapping *mapping, GOutputStream *output, GError **error)
 {
-	g_autoptr(PhEncoding) encoding = ph_encoding_new(mapping->encoding, error);
-	DelimitedWriter *writer;
-
-	if (encoding == NULL)
-		return NULL;
-	writer = g_new0(DelimitedWriter, 1);
-	writer->mapping = mapping;
-	writer->encoding = g_steal_pointer(&encoding);
-	writer->output = g_object_ref(output);
-	writer->buffer = g_string_sized_new(512 * 1024);
-	writer->text = g_string_sized_new(256);
-	writer->encoded = g_string_sized_new(256);
-	return writer;
-}
-
-static void
-delimited_writer_free(gpointer state)
-{
-	DelimitedWriter *writer = state;
-
-	ph_encoding_free(writer->encoding);
-	g_object_unref(writer->output);
-	g_string_free(writer->buffer, TRUE);
-	g_string_free(writer->text, TRUE);
-	g_string_free(writer->encoded, TRUE);
-	g_free(writer);
+	return delimited_new(mapping, NULL, output, error);
 }
 
 /* Appends @text (UTF-8) as one cell, quoted only when it must be. */
 static gboolean
-append_cell(DelimitedWriter *writer, const gchar *text, gsize len, GError **error)
+append_cell(Delimited *writer, const gchar *text, gsize len, GError **error)
 {
-	gchar delimiter = writer->mapping->delimiter, quote = writer->mapping->quote;
+	gchar delimiter = writer->base.mapping->delimiter, quote = writer->base.mapping->quote;
 	gboolean needs_quote = FALSE;
 
-	g_string_truncate(writer->encoded, 0);
-	if (!ph_encoding_from_utf8(writer->encoding, text, len, writer->encoded, error))
+	g_string_truncate(writer->base.encoded, 0);
+	if (!ph_encoding_from_utf8(writer->base.encoding, text, len, writer->base.encoded, error))
 		return FALSE;
 	for (gsize i = 0; i < len; i++)
 		needs_quote = needs_quote || text[i] == delimiter || text[i] == '\r' ||
 		              text[i] == '\n' || (quote != 0 && text[i] == quote);
 	if (!needs_quote) {
-		g_string_append_len(writer->buffer, writer->encoded->str,
-		                    (gssize)writer->encoded->len);
+		g_string_append_len(writer->base.buffer, writer->base.encoded->str,
+		                    (gssize)writer->base.encoded->len);
 		return TRUE;
 	}
 	if (quote == 0) {
@@ -325,36 +289,37 @@ append_cell(DelimitedWriter *writer, const gchar *text, gsize len, GError **erro
 		            text);
 		return FALSE;
 	}
-	g_string_append_c(writer->buffer, quote);
-	for (gsize i = 0; i < writer->encoded->len; i++) {
-		gint char_len = ph_encoding_char_len(writer->encoding,
-		                                     (const guchar *)writer->encoded->str + i,
-		                                     writer->encoded->len - i);
+	g_string_append_c(writer->base.buffer, quote);
+	for (gsize i = 0; i < writer->base.encoded->len; i++) {
+		gint char_len = ph_encoding_char_len(writer->base.encoding,
+		                                     (const guchar *)writer->base.encoded->str + i,
+		                                     writer->base.encoded->len - i);
 
-		if (writer->encoded->str[i] == quote)
-			g_string_append_c(writer->buffer, quote);
-		g_string_append_len(writer->buffer, writer->encoded->str + i, MAX(char_len, 1));
+		if (writer->base.encoded->str[i] == quote)
+			g_string_append_c(writer->base.buffer, quote);
+		g_string_append_len(writer->base.buffer, writer->base.encoded->str + i,
+		                    MAX(char_len, 1));
 		i += (gsize)MAX(char_len, 1) - 1;
 	}
-	g_string_append_c(writer->buffer, quote);
+	g_string_append_c(writer->base.buffer, quote);
 	return TRUE;
 }
 
 static gboolean
-write_header(DelimitedWriter *writer, GError **error)
+write_header(Delimited *writer, GError **error)
 {
-	const PhMappingRecord *type = g_ptr_array_index(writer->mapping->records, 0);
+	const PhMappingRecord *type = g_ptr_array_index(writer->base.mapping->records, 0);
 
 	writer->header_done = TRUE;
 	for (guint i = 0; i < type->fields->len; i++) {
 		const gchar *name = column_name(g_ptr_array_index(type->fields, i));
 
 		if (i > 0)
-			g_string_append_c(writer->buffer, writer->mapping->delimiter);
+			g_string_append_c(writer->base.buffer, writer->base.mapping->delimiter);
 		if (!append_cell(writer, name, strlen(name), error))
 			return FALSE;
 	}
-	g_string_append(writer->buffer, writer->mapping->crlf ? "\r\n" : "\n");
+	g_string_append(writer->base.buffer, writer->base.mapping->crlf ? "\r\n" : "\n");
 	return TRUE;
 }
 
@@ -362,48 +327,48 @@ static gboolean
 delimited_writer_write(gpointer state, const PhMappingRecord *type, const PhRecord *record,
                        PhMappingTotals *totals, GError **error)
 {
-	DelimitedWriter *writer = state;
-	gsize start = writer->buffer->len;
+	Delimited *writer = state;
+	gsize start = writer->base.buffer->len;
 
-	if (writer->mapping->header && !writer->header_done && !write_header(writer, error))
+	if (writer->base.mapping->header && !writer->header_done && !write_header(writer, error))
 		return FALSE;
 	for (guint i = 0; i < type->fields->len; i++) {
 		const PhMappingField *field = g_ptr_array_index(type->fields, i);
 
 		if (i > 0)
-			g_string_append_c(writer->buffer, writer->mapping->delimiter);
-		if (!ph_mapping_field_encode(type, field, record, totals, writer->text, error)) {
-			g_string_truncate(writer->buffer, start);
+			g_string_append_c(writer->base.buffer, writer->base.mapping->delimiter);
+		if (!ph_mapping_field_encode(type, field, record, totals, writer->base.text,
+		                             error)) {
+			g_string_truncate(writer->base.buffer, start);
 			return FALSE;
 		}
-		if (!append_cell(writer, writer->text->str, writer->text->len, error)) {
-			g_string_truncate(writer->buffer, start);
+		if (!append_cell(writer, writer->base.text->str, writer->base.text->len, error)) {
+			g_string_truncate(writer->base.buffer, start);
 			g_prefix_error(error, "record %s field %s: ", type->kind,
 			               PH_MAPPING_FIELD_NAME(field));
 			return FALSE;
 		}
 	}
-	g_string_append(writer->buffer, writer->mapping->crlf ? "\r\n" : "\n");
-	return ph_mapping_io_flush(writer->output, writer->buffer, FALSE, error);
+	return ph_mapping_io_layout_end_line(&writer->base, error);
 }
 
 static gboolean
 delimited_writer_finish(gpointer state, GError **error)
 {
-	DelimitedWriter *writer = state;
+	Delimited *writer = state;
 
-	if (writer->mapping->header && !writer->header_done && !write_header(writer, error))
+	if (writer->base.mapping->header && !writer->header_done && !write_header(writer, error))
 		return FALSE;
-	return ph_mapping_io_flush(writer->output, writer->buffer, TRUE, error);
+	return ph_mapping_io_flush(writer->base.output, writer->base.buffer, TRUE, error);
 }
 
 const PhLayoutOps ph_layout_delimited_ops = {
         .reader_new = delimited_reader_new,
         .reader_next = delimited_reader_next,
         .reader_line = delimited_reader_line,
-        .reader_free = delimited_reader_free,
+        .reader_free = delimited_free,
         .writer_new = delimited_writer_new,
         .writer_write = delimited_writer_write,
         .writer_finish = delimited_writer_finish,
-        .writer_free = delimited_writer_free,
+        .writer_free = delimited_free,
 };

@@ -7,53 +7,35 @@
 #include "ph-error.h"
 #include "ph-mapping-io.h"
 
-typedef struct {
-	PhMapping *mapping;
-	PhEncoding *encoding;
-	PhLineInput *lines;
-	GString *scratch;
-} FixedReader;
+static void
+fixed_free(gpointer state)
+{
+	ph_mapping_io_layout_clear(state);
+	g_free(state);
+}
 
-typedef struct {
-	PhMapping *mapping;
-	PhEncoding *encoding;
-	GOutputStream *output;
-	GString *buffer;
-	GString *text;
-	GString *encoded;
-} FixedWriter;
+static gpointer
+fixed_new(PhMapping *mapping, GInputStream *input, GOutputStream *output, GError **error)
+{
+	PhLineLayout *layout = g_new0(PhLineLayout, 1);
+
+	if (!ph_mapping_io_layout_init(layout, mapping, input, output, error)) {
+		fixed_free(layout);
+		return NULL;
+	}
+	return layout;
+}
 
 static gpointer
 fixed_reader_new(PhMapping *mapping, GInputStream *input, GError **error)
 {
-	g_autoptr(PhEncoding) encoding = ph_encoding_new(mapping->encoding, error);
-	FixedReader *reader;
-
-	if (encoding == NULL)
-		return NULL;
-	reader = g_new0(FixedReader, 1);
-	reader->mapping = mapping;
-	reader->encoding = g_steal_pointer(&encoding);
-	reader->lines = ph_mapping_io_input_new(input, mapping->crlf);
-	reader->scratch = g_string_sized_new(256);
-	return reader;
-}
-
-static void
-fixed_reader_free(gpointer state)
-{
-	FixedReader *reader = state;
-
-	ph_encoding_free(reader->encoding);
-	ph_mapping_io_input_free(reader->lines);
-	g_string_free(reader->scratch, TRUE);
-	g_free(reader);
+	return fixed_new(mapping, input, NULL, error);
 }
 
 static guint64
 fixed_reader_line(gpointer state)
 {
-	return ph_mapping_io_input_line(((FixedReader *)state)->lines);
+	return ph_mapping_io_input_line(((PhLineLayout *)state)->lines);
 }
 
 static gboolean
@@ -119,7 +101,7 @@ trim(const PhMappingField *field, const gchar **text, gsize *len)
 }
 
 static gboolean
-read_field(FixedReader *reader, const PhMappingRecord *type, const PhMappingField *field,
+read_field(PhLineLayout *reader, const PhMappingRecord *type, const PhMappingField *field,
            const gchar *line, PhRecord *record, GError **error)
 {
 	const gchar *text = line + field->offset;
@@ -142,14 +124,14 @@ read_field(FixedReader *reader, const PhMappingRecord *type, const PhMappingFiel
 	}
 	trim(field, &text, &len);
 	return ph_mapping_field_decode_bytes(type, field, reader->encoding, text, len, record,
-	                                     reader->scratch, error);
+	                                     reader->text, error);
 }
 
 static gboolean
 fixed_reader_next(gpointer state, PhRecord *record, const PhMappingRecord **type_out,
                   GError **error)
 {
-	FixedReader *reader = state;
+	PhLineLayout *reader = state;
 	const PhMappingRecord *type;
 	const gchar *line = NULL;
 	gsize len = 0;
@@ -181,38 +163,13 @@ fixed_reader_next(gpointer state, PhRecord *record, const PhMappingRecord **type
 static gpointer
 fixed_writer_new(PhMapping *mapping, GOutputStream *output, GError **error)
 {
-	g_autoptr(PhEncoding) encoding = ph_encoding_new(mapping->encoding, error);
-	FixedWriter *writer;
-
-	if (encoding == NULL)
-		return NULL;
-	writer = g_new0(FixedWriter, 1);
-	writer->mapping = mapping;
-	writer->encoding = g_steal_pointer(&encoding);
-	writer->output = g_object_ref(output);
-	writer->buffer = g_string_sized_new(512 * 1024);
-	writer->text = g_string_sized_new(256);
-	writer->encoded = g_string_sized_new(256);
-	return writer;
-}
-
-static void
-fixed_writer_free(gpointer state)
-{
-	FixedWriter *writer = state;
-
-	ph_encoding_free(writer->encoding);
-	g_object_unref(writer->output);
-	g_string_free(writer->buffer, TRUE);
-	g_string_free(writer->text, TRUE);
-	g_string_free(writer->encoded, TRUE);
-	g_free(writer);
+	return fixed_new(mapping, NULL, output, error);
 }
 
 /* Fits the encoded value into the field's bytes: pads, or truncates at a character
  * boundary when the mapping allows, else refuses naming the value. */
 static gboolean
-append_padded(FixedWriter *writer, const PhMappingRecord *type, const PhMappingField *field,
+append_padded(PhLineLayout *writer, const PhMappingRecord *type, const PhMappingField *field,
               GError **error)
 {
 	GString *value = writer->encoded;
@@ -246,7 +203,7 @@ static gboolean
 fixed_writer_write(gpointer state, const PhMappingRecord *type, const PhRecord *record,
                    PhMappingTotals *totals, GError **error)
 {
-	FixedWriter *writer = state;
+	PhLineLayout *writer = state;
 	gsize start = writer->buffer->len;
 
 	for (guint i = 0; i < type->fields->len; i++) {
@@ -266,8 +223,7 @@ fixed_writer_write(gpointer state, const PhMappingRecord *type, const PhRecord *
 		if (!append_padded(writer, type, field, error))
 			goto failed;
 	}
-	g_string_append(writer->buffer, writer->mapping->crlf ? "\r\n" : "\n");
-	return ph_mapping_io_flush(writer->output, writer->buffer, FALSE, error);
+	return ph_mapping_io_layout_end_line(writer, error);
 failed:
 	g_string_truncate(writer->buffer, start);
 	return FALSE;
@@ -276,7 +232,7 @@ failed:
 static gboolean
 fixed_writer_finish(gpointer state, GError **error)
 {
-	FixedWriter *writer = state;
+	PhLineLayout *writer = state;
 
 	return ph_mapping_io_flush(writer->output, writer->buffer, TRUE, error);
 }
@@ -285,9 +241,9 @@ const PhLayoutOps ph_layout_fixed_ops = {
         .reader_new = fixed_reader_new,
         .reader_next = fixed_reader_next,
         .reader_line = fixed_reader_line,
-        .reader_free = fixed_reader_free,
+        .reader_free = fixed_free,
         .writer_new = fixed_writer_new,
         .writer_write = fixed_writer_write,
         .writer_finish = fixed_writer_finish,
-        .writer_free = fixed_writer_free,
+        .writer_free = fixed_free,
 };

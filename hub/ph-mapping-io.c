@@ -143,3 +143,40 @@ ph_mapping_io_flush(GOutputStream *output, GString *buffer, gboolean force, GErr
 	g_string_truncate(buffer, 0);
 	return TRUE;
 }
+
+gboolean
+ph_mapping_io_layout_init(PhLineLayout *layout, PhMapping *mapping, GInputStream *input,
+                          GOutputStream *output, GError **error)
+{
+	layout->mapping = mapping;
+	layout->encoding = ph_encoding_new(mapping->encoding, error);
+	if (layout->encoding == NULL)
+		return FALSE;
+	layout->lines = input != NULL ? ph_mapping_io_input_new(input, mapping->crlf) : NULL;
+	layout->output = output != NULL ? g_object_ref(output) : NULL;
+	layout->buffer = g_string_sized_new(output != NULL ? 2 * CHUNK_BYTES : 16);
+	layout->text = g_string_sized_new(256);
+	layout->encoded = g_string_sized_new(256);
+	return TRUE;
+}
+
+void
+ph_mapping_io_layout_clear(PhLineLayout *layout)
+{
+	ph_encoding_free(layout->encoding);
+	g_clear_pointer(&layout->lines, ph_mapping_io_input_free);
+	g_clear_object(&layout->output);
+	if (layout->buffer != NULL)
+		g_string_free(layout->buffer, TRUE);
+	if (layout->text != NULL)
+		g_string_free(layout->text, TRUE);
+	if (layout->encoded != NULL)
+		g_string_free(layout->encoded, TRUE);
+}
+
+gboolean
+ph_mapping_io_layout_end_line(PhLineLayout *layout, GError **error)
+{
+	g_string_append(layout->buffer, layout->mapping->crlf ? "\r\n" : "\n");
+	return ph_mapping_io_flush(layout->output, layout->buffer, FALSE, error);
+}

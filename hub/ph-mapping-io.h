@@ -4,6 +4,8 @@
 
 #include <gio/gio.h>
 
+#include "ph-mapping-private.h"
+
 G_BEGIN_DECLS
 
 typedef struct _PhLineInput PhLineInput;
@@ -23,6 +25,24 @@ guint64 ph_mapping_io_input_offset(const PhLineInput *lines);
  * (or always with @force). */
 gboolean ph_mapping_io_flush(GOutputStream *output, GString *buffer, gboolean force,
                              GError **error);
+
+/* What the line-based layouts share: the file's encoding, the lines read or the bytes to
+ * write, and buffers for one field. A layout's state starts with one of these. */
+typedef struct {
+	PhMapping *mapping; /* borrowed: the reader or writer holds a reference */
+	PhEncoding *encoding;
+	PhLineInput *lines;    /* reading */
+	GOutputStream *output; /* writing */
+	GString *buffer;       /* writing: bytes not yet written */
+	GString *text;         /* one field as UTF-8 */
+	GString *encoded;      /* writing: one field in the file's encoding */
+} PhLineLayout;
+
+gboolean ph_mapping_io_layout_init(PhLineLayout *layout, PhMapping *mapping, GInputStream *input,
+                                   GOutputStream *output, GError **error);
+void ph_mapping_io_layout_clear(PhLineLayout *layout);
+/* Ends the line being written and writes the buffer out once it is large. */
+gboolean ph_mapping_io_layout_end_line(PhLineLayout *layout, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhLineInput, ph_mapping_io_input_free)
 
