@@ -7,3 +7,5 @@
 #include "ph-digest.h"
 #include "ph-xml.h"
 #include "ph-http.h"
+#include "ph-transfer-api.h"
+#include "ph-core-api.h"

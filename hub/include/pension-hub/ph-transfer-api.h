@@ -1,0 +1,70 @@
+/* The host's store of cross-region transfer cases for the transfer adapter
+ * (plugins/transfer): the case state machine's rows and every message in and out, kept in
+ * transfer_exchange and transfer_message (core/migrations/0006_transfer.sql) so that
+ * `pensionctl transfer list|show` can trace each step. Implemented in
+ * hub/ph-transfer-case.c and hub/ph-transfer-message.c. GLib only. */
+#pragma once
+
+#include <glib.h>
+
+#include "ph-error.h"
+#include "ph-plugin.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+	gchar *case_id;
+	gchar *direction;    /* "in" (this hub receives the member) or "out" */
+	gchar *state;        /* LETTER_SENT, INFO_RECEIVED, … (transfer.md "Case states") */
+	gchar *id_number;    /* AAC002 */
+	gchar *other_agency; /* AAB034 of the other side */
+	gchar *other_region; /* AAB301 of the other side */
+	gchar *reason;       /* why it was rejected, else NULL */
+	gint64 deadline;     /* unix seconds: the current step's deadline */
+	gint64 created_at;   /* unix seconds */
+	gint64 updated_at;   /* unix seconds */
+} PhTransferCase;
+
+void ph_transfer_case_free(PhTransferCase *transfer);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhTransferCase, ph_transfer_case_free)
+
+/* The case, locked for the rest of @txn (FOR UPDATE); PH_ERROR_NOT_FOUND when unknown. */
+PhTransferCase *ph_transfer_case_lock(PhTxn *txn, const gchar *case_id, GError **error);
+/* Inserts a new case (PH_ERROR_CONFLICT when the case id exists). */
+gboolean ph_transfer_case_create(PhTxn *txn, const PhTransferCase *transfer, GError **error);
+/* Writes state, reason and deadline of a locked case; a new deadline clears the overdue
+ * report. */
+gboolean ph_transfer_case_update(PhTxn *txn, const PhTransferCase *transfer, GError **error);
+/* Open cases past their deadline not reported yet; marks them reported (its own
+ * transaction). Element type PhTransferCase. */
+GPtrArray *ph_transfer_case_take_overdue(PhPlugin *plugin, GError **error);
+
+/* This hub's agency (AAB034) and region (AAB301) from `[hub]`; NULL when not configured. */
+const gchar *ph_transfer_case_get_hub_agency(PhPlugin *plugin);
+const gchar *ph_transfer_case_get_hub_region(PhPlugin *plugin);
+
+/* Records a message of a case in @txn: @direction "in" or "out", @verdict (ACCEPTED,
+ * QUEUED, …), @detail and @body (the document, may be NULL). */
+typedef struct {
+	const gchar *case_id;
+	const gchar *msg_id;
+	const gchar *direction;
+	const gchar *msg_type;
+	const gchar *verdict;
+	const gchar *detail;
+	GBytes *body;
+} PhTransferMessage;
+
+gboolean ph_transfer_message_add(PhTxn *txn, const PhTransferMessage *message, GError **error);
+/* The same outside any transaction (refusals at the door; commits on its own). */
+gboolean ph_transfer_message_note(PhPlugin *plugin, const PhTransferMessage *message,
+                                  GError **error);
+/* The body of the latest message of the case with this direction and type, or NULL with
+ * PH_ERROR_NOT_FOUND. */
+GBytes *ph_transfer_message_find(PhTxn *txn, const gchar *case_id, const gchar *direction,
+                                 const gchar *msg_type, GError **error);
+/* Sets the verdict and detail of our outbound message @msg_id (delivery outcome). */
+gboolean ph_transfer_message_set_verdict(PhPlugin *plugin, const gchar *msg_id,
+                                         const gchar *verdict, const gchar *detail, GError **error);
+
+G_END_DECLS

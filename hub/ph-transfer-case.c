@@ -1,0 +1,136 @@
+/* Transfer cases (SDK ph-transfer-api.h): the rows of transfer_exchange that the transfer
+ * adapter's state machine reads and writes inside the host's transaction. Host code. */
+#include "ph-plugin-private.h"
+#include "ph-transfer-private.h"
+#include "ph-txn.h"
+#include "ph-worker-db.h"
+
+void
+ph_transfer_case_free(PhTransferCase *transfer)
+{
+	if (transfer == NULL)
+		return;
+	g_free(transfer->case_id);
+	g_free(transfer->direction);
+	g_free(transfer->state);
+	g_free(transfer->id_number);
+	g_free(transfer->other_agency);
+	g_free(transfer->other_region);
+	g_free(transfer->reason);
+	g_free(transfer);
+}
+
+static gchar *
+ph_transfer_case_text(PGresult *result, gint row, gint column)
+{
+	return PQgetisnull(result, row, column) ? NULL : g_strdup(PQgetvalue(result, row, column));
+}
+
+PhTransferCase *
+ph_transfer_case_from_row(PGresult *result, gint row)
+{
+	PhTransferCase *transfer = g_new0(PhTransferCase, 1);
+	transfer->case_id = ph_transfer_case_text(result, row, 0);
+	transfer->direction = ph_transfer_case_text(result, row, 1);
+	transfer->state = ph_transfer_case_text(result, row, 2);
+	transfer->id_number = ph_transfer_case_text(result, row, 3);
+	transfer->other_agency = ph_transfer_case_text(result, row, 4);
+	transfer->other_region = ph_transfer_case_text(result, row, 5);
+	transfer->reason = ph_transfer_case_text(result, row, 6);
+	transfer->deadline = ph_db_get_int64(result, row, 7);
+	transfer->created_at = ph_db_get_int64(result, row, 8);
+	transfer->updated_at = ph_db_get_int64(result, row, 9);
+	return transfer;
+}
+
+PhTransferCase *
+ph_transfer_case_lock(PhTxn *txn, const gchar *case_id, GError **error)
+{
+	g_return_val_if_fail(txn != NULL && case_id != NULL, NULL);
+	const gchar *params[] = {case_id};
+	g_autoptr(PGresult) result =
+	        ph_db_query(ph_txn_get_db(txn),
+	                    "SELECT " PH_TRANSFER_CASE_COLUMNS
+	                    " FROM transfer_exchange WHERE case_id = $1 FOR UPDATE",
+	                    1, params, error);
+	if (result == NULL)
+		return NULL;
+	if (PQntuples(result) == 0) {
+		g_set_error(error, PH_ERROR, PH_ERROR_NOT_FOUND, "transfer case %s: unknown",
+		            case_id);
+		return NULL;
+	}
+	return ph_transfer_case_from_row(result, 0);
+}
+
+gboolean
+ph_transfer_case_create(PhTxn *txn, const PhTransferCase *transfer, GError **error)
+{
+	g_return_val_if_fail(txn != NULL && transfer != NULL, FALSE);
+	g_autofree gchar *deadline = g_strdup_printf("%" G_GINT64_FORMAT, transfer->deadline);
+	const gchar *params[] = {transfer->case_id,      transfer->direction,
+	                         transfer->state,        transfer->id_number,
+	                         transfer->other_agency, transfer->other_region,
+	                         transfer->reason,       deadline};
+	g_autoptr(PGresult) result =
+	        ph_db_query(ph_txn_get_db(txn),
+	                    "INSERT INTO transfer_exchange (case_id, direction, state, id_number, "
+	                    "other_agency, other_region, reason, deadline) "
+	                    "VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($8::bigint))",
+	                    8, params, error);
+	if (result == NULL)
+		g_prefix_error(error, "transfer case %s: ", transfer->case_id);
+	return result != NULL;
+}
+
+gboolean
+ph_transfer_case_update(PhTxn *txn, const PhTransferCase *transfer, GError **error)
+{
+	g_return_val_if_fail(txn != NULL && transfer != NULL, FALSE);
+	g_autofree gchar *deadline = g_strdup_printf("%" G_GINT64_FORMAT, transfer->deadline);
+	const gchar *params[] = {transfer->case_id, transfer->state, transfer->reason, deadline};
+	g_autoptr(PGresult) result = ph_db_query(
+	        ph_txn_get_db(txn),
+	        "UPDATE transfer_exchange SET state = $2, reason = $3, updated_at = now(), "
+	        "overdue_reported_at = CASE WHEN deadline = to_timestamp($4::bigint) "
+	        "THEN overdue_reported_at END, deadline = to_timestamp($4::bigint) WHERE case_id = "
+	        "$1",
+	        4, params, error);
+	if (result == NULL)
+		g_prefix_error(error, "transfer case %s: ", transfer->case_id);
+	return result != NULL;
+}
+
+GPtrArray *
+ph_transfer_case_take_overdue(PhPlugin *plugin, GError **error)
+{
+	PhDb *db = ph_worker_db_get(error);
+	if (db == NULL)
+		return NULL;
+	g_autoptr(PGresult) result = ph_db_query(
+	        db,
+	        "UPDATE transfer_exchange SET overdue_reported_at = now() WHERE case_id IN "
+	        "(SELECT case_id FROM transfer_exchange WHERE state NOT IN ('COMPLETED', "
+	        "'REJECTED') "
+	        "AND deadline < now() AND overdue_reported_at IS NULL FOR UPDATE SKIP LOCKED) "
+	        "RETURNING " PH_TRANSFER_CASE_COLUMNS,
+	        0, NULL, error);
+	if (result == NULL)
+		return NULL;
+	GPtrArray *cases = g_ptr_array_new_with_free_func((GDestroyNotify)ph_transfer_case_free);
+	for (gint row = 0; row < PQntuples(result); row++)
+		g_ptr_array_add(cases, ph_transfer_case_from_row(result, row));
+	return cases;
+}
+
+const gchar *
+ph_transfer_case_get_hub_agency(PhPlugin *plugin)
+{
+	return plugin != NULL && plugin->config != NULL ? plugin->config->agency : NULL;
+}
+
+const gchar *
+ph_transfer_case_get_hub_region(PhPlugin *plugin)
+{
+	return plugin != NULL && plugin->config != NULL ? plugin->config->region : NULL;
+}

@@ -1,0 +1,19 @@
+/* Host side of the transfer case store: reading rows for pensionctl. Host-only. */
+#pragma once
+
+#include <libpq-fe.h>
+
+#include "pension-hub.h"
+#include "ph-transfer-api.h"
+
+G_BEGIN_DECLS
+
+/* The SELECT list that ph_transfer_case_from_row() reads. */
+#define PH_TRANSFER_CASE_COLUMNS                                                                   \
+	"case_id, direction, state, id_number, other_agency, other_region, reason, "               \
+	"extract(epoch FROM deadline)::bigint, extract(epoch FROM created_at)::bigint, "           \
+	"extract(epoch FROM updated_at)::bigint"
+
+PhTransferCase *ph_transfer_case_from_row(PGresult *result, gint row);
+
+G_END_DECLS
