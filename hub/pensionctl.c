@@ -24,6 +24,8 @@ static const PhCtlEntry commands[] = {
     {"outbox", ph_ctl_outbox_main, "outbound messages: list, show ID, retry ID, retry --dead"},
     {"map", ph_ctl_map_main, "mapping files: check FILE..., convert --mapping NAME --to ..."},
     {"id", ph_ctl_id_main, "check citizen IDs, credit codes and card numbers"},
+    {"payout", ph_ctl_payout_main, "bank payout batches: run, reissue, list, show BATCH"},
+    {"transfer", ph_ctl_transfer_main, "cross-region transfer cases: list, show CASE, start"},
     {NULL, NULL, NULL},
 };
 

@@ -49,6 +49,10 @@ int
 ph_ctl_map_main(PhCtl *ctl, int argc, char **argv);
 int
 ph_ctl_id_main(PhCtl *ctl, int argc, char **argv);
+int
+ph_ctl_payout_main(PhCtl *ctl, int argc, char **argv);
+int
+ph_ctl_transfer_main(PhCtl *ctl, int argc, char **argv);
 
 /* Prints "pensionctl: MESSAGE" on stderr and returns PH_CTL_EXIT_FAILED. */
 int

@@ -1,12 +1,14 @@
 /* The host's store of cross-region transfer cases for the transfer adapter
  * (plugins/transfer): the case state machine's rows and every message in and out, kept in
  * transfer_exchange and transfer_message (core/migrations/0006_transfer.sql) so that
- * `pensionctl transfer list|show` can trace each step. Implemented in
- * hub/ph-transfer-case.c and hub/ph-transfer-message.c. GLib only. */
+ * `pensionctl transfer list|show` can trace each step; and the core's transfer-out result
+ * as a structure. Implemented in hub/ph-transfer-case.c, hub/ph-transfer-message.c and
+ * hub/ph-transfer-core.c. GLib only. */
 #pragma once
 
 #include <glib.h>
 
+#include "ph-core-api.h"
 #include "ph-error.h"
 #include "ph-plugin.h"
 
@@ -66,5 +68,45 @@ GBytes *ph_transfer_message_find(PhTxn *txn, const gchar *case_id, const gchar *
 /* Sets the verdict and detail of our outbound message @msg_id (delivery outcome). */
 gboolean ph_transfer_message_set_verdict(PhPlugin *plugin, const gchar *msg_id,
                                          const gchar *verdict, const gchar *detail, GError **error);
+
+/* ---- the core's view of a member and of a transfer out (hub/ph-transfer-core.c) ---- */
+
+typedef struct {
+	gchar *id_number;  /* AAC002 */
+	gchar *name;       /* AAC003 */
+	gchar *sex;        /* AAC004 */
+	gchar *birth_date; /* AAC006 YYYYMMDD */
+} PhTransferPerson;
+
+void ph_transfer_person_clear(PhTransferPerson *person);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(PhTransferPerson, ph_transfer_person_clear)
+
+/* The member's identity as the core keeps it; PH_ERROR_NOT_FOUND when unknown. */
+gboolean ph_transfer_core_get_person(PhTxn *txn, const gchar *id_number, PhTransferPerson *person,
+                                     GError **error);
+
+/* The information sheet of a transfer out, as ph_core_transfer_out() computed it. */
+typedef struct {
+	PhTransferPerson person;
+	gboolean duplicate;     /* computed before for this case; the stored result */
+	gint deemed_months;     /* AAE200 */
+	gint32 deemed_index;    /* 10^4 × Zd */
+	gint actual_months;     /* AAE201 */
+	GArray *periods;        /* gint32 YYYYMM of every actual month */
+	GArray *bases;          /* gint64 fen, one per period */
+	gint64 pooled_fund;     /* AIC103 */
+	gint64 account_balance; /* AIC099 */
+	gint64 total;           /* AIC102 */
+	gint64 annuity_balance;
+	gboolean interest_provisional;
+} PhTransferOutSheet;
+
+void ph_transfer_out_sheet_clear(PhTransferOutSheet *sheet);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(PhTransferOutSheet, ph_transfer_out_sheet_clear)
+
+/* Runs ph_core_transfer_out() (RULES §4; it also ends the enrolment here) and reads its
+ * result into @sheet. */
+gboolean ph_transfer_core_compute_out(PhTxn *txn, const PhTransferOutRequest *request,
+                                      PhTransferOutSheet *sheet, GError **error);
 
 G_END_DECLS
