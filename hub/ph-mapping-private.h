@@ -80,6 +80,7 @@ typedef struct {
 	gchar *kind;
 	PhRecordPosition position;
 	GPtrArray *fields;    /* PhMappingField */
+	GHashTable *keys;     /* the fields' keys (borrowed), for the writer's check */
 	gsize width;          /* fixed: bytes without the line end */
 	PhMappingStep *steps; /* XML: absolute path from the root element */
 	guint n_steps;

@@ -45,6 +45,22 @@ ph_mapping_writer_free(PhMappingWriter *writer)
 	g_free(writer);
 }
 
+/* A key the layout does not write would be lost without a word: refuse it. */
+static gboolean
+check_keys(const PhMappingRecord *type, const PhRecord *record, GError **error)
+{
+	for (guint i = 0; i < ph_record_get_size(record); i++) {
+		const gchar *key = ph_record_get_key(record, i);
+
+		if (!g_hash_table_contains(type->keys, key)) {
+			g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+			            "record %s: the layout has no field %s", type->kind, key);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
 static gboolean
 write_one(PhMappingWriter *writer, const PhRecord *record, GError **error)
 {
@@ -60,7 +76,8 @@ write_one(PhMappingWriter *writer, const PhRecord *record, GError **error)
 		            "mapping %s has no record kind '%s'", writer->mapping->name, kind);
 		return FALSE;
 	}
-	if (!ph_mapping_reader_check_order(writer->mapping, writer->last_type, type,
+	if (!check_keys(type, record, error) ||
+	    !ph_mapping_reader_check_order(writer->mapping, writer->last_type, type,
 	                                   writer->n_records, error) ||
 	    !ph_mapping_totals_add(writer->totals, type, record, writer->n_records + 1, error) ||
 	    !writer->ops->writer_write(writer->state, type, record, writer->totals, error))

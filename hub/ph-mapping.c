@@ -53,6 +53,7 @@ record_free(PhMappingRecord *record)
 {
 	g_free(record->kind);
 	g_ptr_array_unref(record->fields);
+	g_hash_table_unref(record->keys);
 	free_steps(record->steps, record->n_steps);
 	g_free(record);
 }
@@ -341,6 +342,8 @@ parse_field(Loader *loader, PhMappingRecord *record, xmlNode *node, GError **err
 		return fail(error, loader, node, "%s", local->message);
 	if (map != NULL && (field->map = find_map(loader, map, &local)) == NULL)
 		return fail(error, loader, node, "%s", local->message);
+	if (field->key != NULL)
+		g_hash_table_add(record->keys, field->key);
 	field->offset = record->width;
 	record->width += field->bytes;
 	return TRUE;
@@ -359,6 +362,7 @@ parse_record(Loader *loader, xmlNode *node, GError **error)
 	record->line = (guint)xmlGetLineNo(node);
 	record->index = mapping->records->len;
 	record->fields = g_ptr_array_new_with_free_func((GDestroyNotify)field_free);
+	record->keys = g_hash_table_new(g_str_hash, g_str_equal);
 	record->position = g_strcmp0(position, "first") == 0  ? PH_POSITION_FIRST
 	                   : g_strcmp0(position, "last") == 0 ? PH_POSITION_LAST
 	                                                      : PH_POSITION_BODY;

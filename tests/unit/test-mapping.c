@@ -389,6 +389,22 @@ test_header_mismatch_on_output(void)
 	                "number 1");
 }
 
+static void
+test_unknown_key_on_output(void)
+{
+	g_autoptr(PhMapping) mapping = load_test_mapping("test-narrow");
+	g_autoptr(GError) error = NULL;
+	/* A misspelt key (AAE19) would otherwise vanish from the file without a word. */
+	g_autoptr(GBytes) bytes = to_partner(mapping,
+	                                     "{\"kind\":\"N\",\"AAC003\":\"a\",\"AAE019\":1,"
+	                                     "\"AAE19\":2,\"AAE010\":\"4111111111111111\"}",
+	                                     &error);
+
+	g_assert_null(bytes);
+	g_assert_cmpstr(error->message, ==,
+	                "test-output record 1: record N: the layout has no field AAE19");
+}
+
 static const gchar csv_input[] =
         "身份证号,姓名,性别,民族,缴费基数,备注\n"
         "11010519491231002X,𠮷田花子,F,01,7500.5,\"说 \"\"备注\"\", 含逗号\"\n"
@@ -678,6 +694,7 @@ main(int argc, char **argv)
 	g_test_add_func("/mapping/cut-character-on-input", test_cut_character_on_input);
 	g_test_add_func("/mapping/widths-never-cut", test_widths_never_cut);
 	g_test_add_func("/mapping/luhn-on-output", test_luhn_on_output);
+	g_test_add_func("/mapping/unknown-key-on-output", test_unknown_key_on_output);
 	g_test_add_func("/mapping/computed-mismatch", test_computed_mismatch);
 	g_test_add_func("/mapping/sequence-and-order", test_sequence_and_order);
 	g_test_add_func("/mapping/writer-fills-trailer", test_writer_fills_trailer);
