@@ -6,9 +6,9 @@
 #include <glib.h>
 #include <libxml/tree.h>
 
-G_BEGIN_DECLS
+#include "ph-xml-autocleanup.h"
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlDoc, xmlFreeDoc)
+G_BEGIN_DECLS
 
 /* Parses @path and validates it; its root element must be @root (NULL: any root the
  * schema allows). */
