@@ -23,6 +23,12 @@ struct _PhSftp {
 	gchar *peer; /* "user@host:port", for messages */
 };
 
+/* Chunks queued to an upload's writer thread at most; bounds its memory to ~1 MB. */
+#define PH_SFTP_CHUNKS_IN_FLIGHT 4
+
+/* The caller produces the data (a mapping writer, a digest) while a writer thread of the
+ * upload sends the previous chunks: on two cores the two overlap instead of adding up. The
+ * session is used by the writer thread only, from upload_new to the end of the data. */
 struct _PhSftpUpload {
 	PhSftp *sftp;
 	LIBSSH2_SFTP_HANDLE *handle;
@@ -30,6 +36,11 @@ struct _PhSftpUpload {
 	gchar *part_path;
 	gchar *final_path;
 	gboolean committed;
+	GThread *writer;
+	GAsyncQueue *chunks; /* GBytes to send; an empty one ends the thread */
+	GAsyncQueue *slots;  /* tokens: a chunk may be queued when one is taken */
+	gint failed;         /* atomic: the writer thread set writer_error */
+	GError *writer_error;
 };
 
 static gpointer
@@ -91,26 +102,74 @@ struct _PhSftpOutputStream {
 
 G_DEFINE_TYPE(PhSftpOutputStream, ph_sftp_output_stream, G_TYPE_OUTPUT_STREAM)
 
+static gboolean
+ph_sftp_upload_send(PhSftpUpload *upload, const guint8 *data, gsize count, GError **error)
+{
+	gsize done = 0;
+	while (done < count) {
+		ssize_t n = libssh2_sftp_write(upload->handle, (const gchar *)data + done,
+		                               MIN(count - done, PH_SFTP_CHUNK));
+		if (n < 0) {
+			ph_sftp_set_error(upload->sftp, error, "write", upload->part_path);
+			return FALSE;
+		}
+		done += (gsize)n;
+	}
+	return TRUE;
+}
+
+static gpointer
+ph_sftp_upload_writer(gpointer data)
+{
+	PhSftpUpload *upload = data;
+	for (;;) {
+		g_autoptr(GBytes) chunk = g_async_queue_pop(upload->chunks);
+		gsize count = 0;
+		const guint8 *bytes = g_bytes_get_data(chunk, &count);
+		if (count == 0)
+			return NULL;
+		/* after a failure keep draining, so that the producer never blocks */
+		if (!g_atomic_int_get(&upload->failed) &&
+		    !ph_sftp_upload_send(upload, bytes, count, &upload->writer_error))
+			g_atomic_int_set(&upload->failed, 1);
+		g_async_queue_push(upload->slots, GINT_TO_POINTER(1));
+	}
+}
+
+static gboolean
+ph_sftp_upload_check_writer(PhSftpUpload *upload, GError **error)
+{
+	if (!g_atomic_int_get(&upload->failed))
+		return TRUE;
+	g_propagate_error(error, g_error_copy(upload->writer_error));
+	return FALSE;
+}
+
+/* Ends the writer thread after the chunks queued so far; TRUE when all were sent. */
+static gboolean
+ph_sftp_upload_join_writer(PhSftpUpload *upload, GError **error)
+{
+	if (upload->writer == NULL)
+		return ph_sftp_upload_check_writer(upload, error);
+	g_async_queue_push(upload->chunks, g_bytes_new(NULL, 0));
+	g_thread_join(g_steal_pointer(&upload->writer));
+	return ph_sftp_upload_check_writer(upload, error);
+}
+
 static gssize
 ph_sftp_output_stream_write(GOutputStream *stream, const void *buffer, gsize count,
                             GCancellable *cancellable, GError **error)
 {
 	PhSftpUpload *upload = PH_SFTP_OUTPUT_STREAM(stream)->upload;
-	gsize done = 0;
-	if (upload->handle == NULL) {
+	if (upload->writer == NULL) {
 		g_set_error(error, PH_ERROR, PH_ERROR_FAILED, "sftp: %s is closed",
 		            upload->part_path);
 		return -1;
 	}
-	while (done < count) {
-		ssize_t n = libssh2_sftp_write(upload->handle, (const gchar *)buffer + done,
-		                               MIN(count - done, PH_SFTP_CHUNK));
-		if (n < 0) {
-			ph_sftp_set_error(upload->sftp, error, "write", upload->part_path);
-			return -1;
-		}
-		done += (gsize)n;
-	}
+	if (count == 0 || !ph_sftp_upload_check_writer(upload, error))
+		return count == 0 ? 0 : -1;
+	g_async_queue_pop(upload->slots);
+	g_async_queue_push(upload->chunks, g_bytes_new(buffer, count));
 	return (gssize)count;
 }
 
@@ -605,6 +664,11 @@ ph_sftp_upload_new(PhSftp *sftp, const gchar *folder, const gchar *name, GError 
 	                     LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_TRUNC, error);
 	if (upload->handle == NULL)
 		return NULL;
+	upload->chunks = g_async_queue_new_full((GDestroyNotify)g_bytes_unref);
+	upload->slots = g_async_queue_new();
+	for (guint i = 0; i < PH_SFTP_CHUNKS_IN_FLIGHT; i++)
+		g_async_queue_push(upload->slots, GINT_TO_POINTER(1));
+	upload->writer = g_thread_new("ph-sftp-upload", ph_sftp_upload_writer, upload);
 	PhSftpOutputStream *raw = g_object_new(PH_TYPE_SFTP_OUTPUT_STREAM, NULL);
 	raw->upload = upload;
 	upload->stream = g_buffered_output_stream_new_sized(G_OUTPUT_STREAM(raw), PH_SFTP_CHUNK);
@@ -625,8 +689,11 @@ ph_sftp_upload_close_part(PhSftpUpload *upload, GError **error)
 	PhSftp *sftp = upload->sftp;
 	if (!g_output_stream_flush(upload->stream, NULL, error)) {
 		g_prefix_error(error, "sftp %s: %s: ", sftp->peer, upload->part_path);
+		ph_sftp_upload_join_writer(upload, NULL);
 		return FALSE;
 	}
+	if (!ph_sftp_upload_join_writer(upload, error))
+		return FALSE;
 	if (libssh2_sftp_fsync(upload->handle) != 0) {
 		ph_sftp_set_error(sftp, error, "fsync", upload->part_path);
 		return FALSE;
@@ -662,12 +729,18 @@ ph_sftp_upload_free(PhSftpUpload *upload)
 {
 	if (upload == NULL)
 		return;
+	ph_sftp_upload_join_writer(upload, NULL);
 	if (upload->handle != NULL)
 		libssh2_sftp_close_handle(upload->handle);
 	if (!upload->committed && upload->sftp->sftp != NULL)
 		ph_sftp_remove(upload->sftp, upload->part_path, NULL);
-	/* Closing the stream flushes its buffer into a closed handle: that write fails quietly. */
+	/* Closing the stream flushes its buffer into an ended writer: that write fails quietly. */
 	g_clear_object(&upload->stream);
+	if (upload->chunks != NULL)
+		g_async_queue_unref(upload->chunks);
+	if (upload->slots != NULL)
+		g_async_queue_unref(upload->slots);
+	g_clear_error(&upload->writer_error);
 	g_free(upload->part_path);
 	g_free(upload->final_path);
 	g_free(upload);

@@ -1,0 +1,107 @@
+/* SDK: the core's bank payout batches for the bank adapter (plugins/bank): read a batch and
+ * its lines to write the payout file, record the file sent, and reconcile a bank's result
+ * file in one transaction (booked whole, or rejected whole). Implemented in
+ * hub/ph-payout-api.c over core/ph-payout-batch.c and core/ph-payout-result.c. Each call
+ * uses the calling worker thread's own database connection. GLib only. */
+#pragma once
+
+#include <glib.h>
+
+#include "ph-error.h"
+#include "ph-plugin.h"
+
+G_BEGIN_DECLS
+
+/* A batch as built by `pensionctl payout run|reissue`. */
+typedef struct {
+	gint64 batch_no;
+	gchar *bank;    /* the bank's name in [plugin bank] banks */
+	gint period;    /* YYYYMM (AAE002) */
+	gchar *kind;    /* regular, reissue */
+	gchar *created; /* YYYYMMDDhhmmss, fixed at build so a retried file is the same */
+	gint64 item_count;
+	gint64 total;     /* fen */
+	gchar *state;     /* built, sent, closed */
+	gchar *file_name; /* NULL until sent */
+	gchar *digest;    /* "ALG hex" of the file sent, NULL until sent */
+} PhPayoutHeader;
+
+void ph_payout_api_header_free(PhPayoutHeader *header);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhPayoutHeader, ph_payout_api_header_free)
+
+/* PH_ERROR_NOT_FOUND when there is no such batch. */
+PhPayoutHeader *ph_payout_api_get_batch(PhPlugin *plugin, gint64 batch_no, GError **error);
+
+/* One person to pay; strings valid during the callback only. */
+typedef struct {
+	gint serial;            /* from 1 within the batch */
+	const gchar *id_number; /* AAC002 */
+	const gchar *name;      /* AAC003 */
+	const gchar *account;   /* AAE010 */
+	gint64 amount;          /* AAE019, fen */
+} PhPayoutLine;
+
+typedef gboolean (*PhPayoutLineFunc)(const PhPayoutLine *line, gpointer user_data, GError **error);
+
+/* Streams the batch's lines in serial order (bounded memory). */
+gboolean ph_payout_api_foreach_line(PhPlugin *plugin, gint64 batch_no, PhPayoutLineFunc func,
+                                    gpointer user_data, GError **error);
+
+/* Records that the batch went out as @file_name with @digest ("ALG hex"); a repeat with the
+ * same file is accepted, another file for a sent batch fails with PH_ERROR_CONFLICT. */
+gboolean ph_payout_api_mark_sent(PhPlugin *plugin, gint64 batch_no, const gchar *profile,
+                                 const gchar *file_name, const gchar *digest, GError **error);
+
+/* A result file's identity: nothing with the same one is processed twice. */
+typedef struct {
+	const gchar *bank;
+	const gchar *name;
+	gint64 size;
+	const gchar *digest; /* "ALG hex" */
+} PhPayoutFileId;
+
+gboolean ph_payout_api_result_known(PhPlugin *plugin, const PhPayoutFileId *file, gboolean *known,
+                                    GError **error);
+/* Records a file as rejected with @reason (@batch_no 0 when unknown); books nothing. */
+gboolean ph_payout_api_result_reject(PhPlugin *plugin, const PhPayoutFileId *file, gint64 batch_no,
+                                     const gchar *reason, GError **error);
+
+/* One result line of the bank; status "0000" is paid, anything else failed. */
+typedef struct {
+	gint serial;
+	const gchar *id_number; /* NULL when the profile does not echo it (pain.002) */
+	const gchar *account;
+	gint64 amount;
+	const gchar *status;   /* 0000, 1001, 1002, 1003, 9999 */
+	const gchar *reason;   /* ISO reason code or NULL; "MD07": account holder deceased */
+	const gchar *bank_ref; /* may be NULL */
+	const gchar *message;  /* may be NULL */
+} PhPayoutResult;
+
+typedef struct {
+	gint64 paid_count;
+	gint64 paid_total;
+	gint64 failed_count;
+	gint64 failed_total;
+	gint64 holds; /* people held for review because the bank reported them dead */
+} PhPayoutTotals;
+
+/* A reconciliation: one open transaction of the calling thread from begin to book/free. */
+typedef struct _PhPayoutReconcile PhPayoutReconcile;
+
+PhPayoutReconcile *ph_payout_api_reconcile_begin(PhPlugin *plugin, GError **error);
+gboolean ph_payout_api_reconcile_add(PhPayoutReconcile *reconcile, const PhPayoutResult *result,
+                                     GError **error);
+/* Reconciles every result added with batch @batch_no and, when each item of the batch is
+ * answered exactly once with the ID number, account and amount sent, books paid and failed
+ * items, holds people reported dead, closes the batch and records @file, all in one
+ * commit. Otherwise books nothing, records @file as rejected with the reason, and fails
+ * with PH_ERROR_INVALID_INPUT naming it. */
+gboolean ph_payout_api_reconcile_book(PhPayoutReconcile *reconcile, gint64 batch_no,
+                                      const PhPayoutFileId *file, PhPayoutTotals *out,
+                                      GError **error);
+/* Rolls back unless booked. */
+void ph_payout_api_reconcile_free(PhPayoutReconcile *reconcile);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhPayoutReconcile, ph_payout_api_reconcile_free)
+
+G_END_DECLS

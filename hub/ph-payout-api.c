@@ -1,0 +1,245 @@
+/* The SDK's payout calls (pension-hub/ph-payout-api.h) over the core's batches and results,
+ * on the calling worker thread's connection. Hub layer. */
+#include "pension-hub/ph-payout-api.h"
+
+#include "ph-bulk.h"
+#include "ph-payout-batch.h"
+#include "ph-payout-result.h"
+#include "ph-worker-db.h"
+
+/* COPY text buffered before it is sent: bounded memory for any file size. */
+#define PH_PAYOUT_API_COPY_CHUNK (4 * 1024 * 1024)
+
+struct _PhPayoutReconcile {
+	PhPlugin *plugin;
+	PhDb *db;
+	GString *copy;
+	gboolean open;
+};
+
+void
+ph_payout_api_header_free(PhPayoutHeader *header)
+{
+	if (header == NULL)
+		return;
+	g_free(header->bank);
+	g_free(header->kind);
+	g_free(header->created);
+	g_free(header->state);
+	g_free(header->file_name);
+	g_free(header->digest);
+	g_free(header);
+}
+
+PhPayoutHeader *
+ph_payout_api_get_batch(PhPlugin *plugin, gint64 batch_no, GError **error)
+{
+	PhDb *db = ph_worker_db_get(error);
+	if (db == NULL)
+		return NULL;
+	g_autoptr(PhPayoutBatch) batch = ph_payout_batch_get(db, batch_no, FALSE, error);
+	if (batch == NULL)
+		return NULL;
+	PhPayoutHeader *header = g_new0(PhPayoutHeader, 1);
+	header->batch_no = batch->batch_no;
+	header->bank = g_steal_pointer(&batch->bank);
+	header->period = batch->period;
+	header->kind = g_steal_pointer(&batch->kind);
+	header->created = g_steal_pointer(&batch->created);
+	header->item_count = batch->item_count;
+	header->total = batch->total;
+	header->state = g_steal_pointer(&batch->state);
+	header->file_name = g_steal_pointer(&batch->file_name);
+	header->digest = g_steal_pointer(&batch->digest);
+	return header;
+}
+
+typedef struct {
+	PhPayoutLineFunc func;
+	gpointer user_data;
+} PhPayoutApiWalk;
+
+static gboolean
+ph_payout_api_line(const PhPayoutItem *item, gpointer user_data, GError **error)
+{
+	PhPayoutApiWalk *walk = user_data;
+	PhPayoutLine line = {item->serial, item->id_number, item->name, item->account,
+	                     item->amount};
+	return walk->func(&line, walk->user_data, error);
+}
+
+gboolean
+ph_payout_api_foreach_line(PhPlugin *plugin, gint64 batch_no, PhPayoutLineFunc func,
+                           gpointer user_data, GError **error)
+{
+	PhPayoutApiWalk walk = {func, user_data};
+	g_return_val_if_fail(func != NULL, FALSE);
+	PhDb *db = ph_worker_db_get(error);
+	if (db == NULL || !ph_db_begin(db, error))
+		return FALSE;
+	/* the cursor needs a transaction; it only reads */
+	if (!ph_payout_batch_foreach_item(db, batch_no, ph_payout_api_line, &walk, error)) {
+		ph_db_rollback(db);
+		return FALSE;
+	}
+	return ph_db_commit(db, error);
+}
+
+gboolean
+ph_payout_api_mark_sent(PhPlugin *plugin, gint64 batch_no, const gchar *profile,
+                        const gchar *file_name, const gchar *digest, GError **error)
+{
+	PhDb *db = ph_worker_db_get(error);
+	if (db == NULL || !ph_db_begin(db, error))
+		return FALSE;
+	if (!ph_payout_batch_mark_sent(db, batch_no, profile, file_name, digest, error)) {
+		ph_db_rollback(db);
+		return FALSE;
+	}
+	return ph_db_commit(db, error);
+}
+
+static void
+ph_payout_api_file(const PhPayoutFileId *id, PhPayoutResultFile *file)
+{
+	file->bank = id->bank;
+	file->name = id->name;
+	file->size = id->size;
+	file->digest = id->digest;
+}
+
+gboolean
+ph_payout_api_result_known(PhPlugin *plugin, const PhPayoutFileId *id, gboolean *known,
+                           GError **error)
+{
+	PhPayoutResultFile file;
+	g_return_val_if_fail(id != NULL && known != NULL, FALSE);
+	ph_payout_api_file(id, &file);
+	PhDb *db = ph_worker_db_get(error);
+	return db != NULL && ph_payout_result_known(db, &file, known, error);
+}
+
+gboolean
+ph_payout_api_result_reject(PhPlugin *plugin, const PhPayoutFileId *id, gint64 batch_no,
+                            const gchar *reason, GError **error)
+{
+	PhPayoutResultFile file;
+	g_return_val_if_fail(id != NULL && reason != NULL, FALSE);
+	ph_payout_api_file(id, &file);
+	PhDb *db = ph_worker_db_get(error);
+	return db != NULL && ph_payout_result_reject(db, &file, batch_no, reason, error);
+}
+
+PhPayoutReconcile *
+ph_payout_api_reconcile_begin(PhPlugin *plugin, GError **error)
+{
+	PhDb *db = ph_worker_db_get(error);
+	if (db == NULL || !ph_db_begin(db, error))
+		return NULL;
+	PhPayoutReconcile *reconcile = g_new0(PhPayoutReconcile, 1);
+	reconcile->plugin = plugin;
+	reconcile->db = db;
+	reconcile->open = TRUE;
+	reconcile->copy = g_string_sized_new(PH_PAYOUT_API_COPY_CHUNK + 1024);
+	if (!ph_payout_result_begin(db, error)) {
+		ph_payout_api_reconcile_free(reconcile);
+		return NULL;
+	}
+	return reconcile;
+}
+
+static void
+ph_payout_api_append_optional(GString *copy, const gchar *text, gchar end)
+{
+	if (text == NULL) {
+		g_string_append(copy, "\\N");
+		g_string_append_c(copy, end);
+		return;
+	}
+	ph_bulk_append_text(copy, text, end);
+}
+
+static gboolean
+ph_payout_api_flush(PhPayoutReconcile *reconcile, GError **error)
+{
+	gboolean ok = ph_payout_result_load(reconcile->db, reconcile->copy->str,
+	                                    reconcile->copy->len, error);
+	g_string_truncate(reconcile->copy, 0);
+	return ok;
+}
+
+gboolean
+ph_payout_api_reconcile_add(PhPayoutReconcile *reconcile, const PhPayoutResult *result,
+                            GError **error)
+{
+	g_return_val_if_fail(reconcile != NULL && reconcile->open && result != NULL, FALSE);
+	g_return_val_if_fail(result->account != NULL, FALSE);
+	g_return_val_if_fail(result->status != NULL, FALSE);
+	GString *copy = reconcile->copy;
+	ph_bulk_append_int(copy, result->serial, '\t');
+	ph_payout_api_append_optional(copy, result->id_number, '\t');
+	ph_bulk_append_text(copy, result->account, '\t');
+	ph_bulk_append_int(copy, result->amount, '\t');
+	ph_bulk_append_text(copy, result->status, '\t');
+	ph_payout_api_append_optional(copy, result->reason, '\t');
+	ph_payout_api_append_optional(copy, result->bank_ref, '\t');
+	ph_payout_api_append_optional(copy, result->message, '\n');
+	if (copy->len < PH_PAYOUT_API_COPY_CHUNK)
+		return TRUE;
+	return ph_payout_api_flush(reconcile, error);
+}
+
+/* Rolls the booking back and records the file as rejected in a transaction of its own. */
+static gboolean
+ph_payout_api_reject_file(PhPayoutReconcile *reconcile, gint64 batch_no,
+                          const PhPayoutResultFile *file, GError *reason, GError **error)
+{
+	ph_db_rollback(reconcile->db);
+	reconcile->open = FALSE;
+	if (!ph_payout_result_reject(reconcile->db, file, batch_no, reason->message, error))
+		return FALSE;
+	g_propagate_error(error, reason);
+	return FALSE;
+}
+
+gboolean
+ph_payout_api_reconcile_book(PhPayoutReconcile *reconcile, gint64 batch_no,
+                             const PhPayoutFileId *id, PhPayoutTotals *out, GError **error)
+{
+	PhPayoutResultFile file;
+	PhPayoutBooking booking;
+	GError *local = NULL;
+	g_return_val_if_fail(reconcile != NULL && reconcile->open && id != NULL, FALSE);
+	ph_payout_api_file(id, &file);
+	const PhCommandContext context = {NULL, ph_plugin_get_name(reconcile->plugin)};
+	if (!ph_payout_api_flush(reconcile, error))
+		return FALSE;
+	if (!ph_payout_result_book(reconcile->db, &context, batch_no, &file, &booking, &local)) {
+		if (g_error_matches(local, PH_ERROR, PH_ERROR_INVALID_INPUT))
+			return ph_payout_api_reject_file(reconcile, batch_no, &file, local, error);
+		g_propagate_error(error, local);
+		return FALSE;
+	}
+	reconcile->open = FALSE;
+	if (!ph_db_commit(reconcile->db, error))
+		return FALSE;
+	if (out != NULL) {
+		out->paid_count = booking.paid_count;
+		out->paid_total = booking.paid_total;
+		out->failed_count = booking.failed_count;
+		out->failed_total = booking.failed_total;
+		out->holds = booking.holds;
+	}
+	return TRUE;
+}
+
+void
+ph_payout_api_reconcile_free(PhPayoutReconcile *reconcile)
+{
+	if (reconcile == NULL)
+		return;
+	if (reconcile->open)
+		ph_db_rollback(reconcile->db);
+	g_string_free(reconcile->copy, TRUE);
+	g_free(reconcile);
+}

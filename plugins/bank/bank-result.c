@@ -1,0 +1,316 @@
+/* bank: the scheduled poll of each bank's outbox folder. Only complete files are taken (a
+ * RESULT_ file with its done file); each is streamed once through its digest and the
+ * profile's mapping into the host's reconciliation, checked against its done file (digest,
+ * count, total), and booked whole or rejected whole; then the pair is moved to processed/
+ * or rejected/ (with a .reason file) on the bank's side. Plugin-internal. */
+#include <string.h>
+
+#include "bank-private.h"
+
+#define BANK_RESULT_PREFIX "RESULT_"
+#define BANK_DONE_SUFFIX   ".ok"
+
+/* One result file being taken. */
+typedef struct {
+	Bank *bank;
+	const BankPartner *partner;
+	PhSftp *sftp;
+	const gchar *name;
+	gchar *path;
+	gchar *id_digest; /* "ALG hex" from the done file: the file's identity */
+	PhPayoutFileId id;
+	BankDone done;
+	gint64 batch_no;
+	gint64 count;
+	gint64 total;
+	gchar *actual_hex;
+} BankResultFile;
+
+static void
+bank_result_file_clear(BankResultFile *file)
+{
+	g_free(file->path);
+	g_free(file->id_digest);
+	g_free(file->actual_hex);
+	bank_file_done_clear(&file->done);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(BankResultFile, bank_result_file_clear)
+
+/* PH-BANK-1 has no reason codes: status 1001 (account closed) whose message says the holder
+ * died is read as ISO's MD07, so both profiles stop payments the same way. */
+static const gchar *
+bank_result_reason(const PhRecord *record)
+{
+	const gchar *reason = ph_record_get(record, "reason");
+	const gchar *status = ph_record_get(record, "status");
+	const gchar *message = ph_record_get(record, "message");
+	if (reason != NULL)
+		return reason;
+	if (g_strcmp0(status, "1001") == 0 && message != NULL &&
+	    (strstr(message, "死亡") != NULL || strstr(message, "DECEASED") != NULL ||
+	     strstr(message, "deceased") != NULL))
+		return "MD07";
+	return NULL;
+}
+
+static gboolean
+bank_result_add(BankResultFile *file, PhPayoutReconcile *reconcile, const PhRecord *record,
+                GError **error)
+{
+	gint64 serial = 0, amount = 0;
+	if (!ph_record_get_int(record, "serial", &serial, error) ||
+	    !ph_record_get_int(record, "AAE019", &amount, error))
+		return FALSE;
+	PhPayoutResult result = {
+	        .serial = (gint)serial,
+	        .id_number = ph_record_get(record, "AAC002"), /* pain.002 does not echo it */
+	        .account = ph_record_get(record, "AAE010"),
+	        .amount = amount,
+	        .status = ph_record_get(record, "status"),
+	        .reason = bank_result_reason(record),
+	        .bank_ref = ph_record_get(record, "bank_ref"),
+	        .message = ph_record_get(record, "message"),
+	};
+	if (result.account == NULL || result.status == NULL || serial < 1 || serial > G_MAXINT) {
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+		            "result serial %" G_GINT64_FORMAT ": account or status missing",
+		            serial);
+		return FALSE;
+	}
+	file->count++;
+	file->total += amount;
+	return ph_payout_api_reconcile_add(reconcile, &result, error);
+}
+
+static gboolean
+bank_result_batch_no(BankResultFile *file, const PhRecord *record, GError **error)
+{
+	const gchar *text = ph_record_get(record, "batch_no");
+	guint64 number = 0;
+	if (text == NULL)
+		return TRUE;
+	if (!g_ascii_string_to_unsigned(text, 10, 1, 9999999999, &number, NULL)) {
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT, "batch_no '%s' is not a batch",
+		            text);
+		return FALSE;
+	}
+	file->batch_no = (gint64)number;
+	return TRUE;
+}
+
+/* Streams the file through its digest and mapping into @reconcile. A parse error is the
+ * file's fault (INVALID_INPUT); a transport error is not (TRANSIENT). */
+static gboolean
+bank_result_read(BankResultFile *file, PhPayoutReconcile *reconcile, GError **error)
+{
+	g_autoptr(GInputStream) input = ph_sftp_open_read(file->sftp, file->path, error);
+	if (input == NULL)
+		return FALSE;
+	g_autoptr(PhDigest) digest = ph_digest_new(file->done.alg);
+	g_autoptr(GInputStream) tee = ph_digest_input_stream_new(input, digest);
+	PhMapping *mapping = file->bank->result[file->partner->profile];
+	g_autoptr(PhMappingReader) reader = ph_mapping_reader_new(mapping, tee, file->name);
+	const PhRecord *record;
+	g_autoptr(GError) local = NULL;
+	while ((record = ph_mapping_reader_next(reader, &local)) != NULL) {
+		const gchar *kind = ph_record_get_kind(record);
+		gboolean ok = g_str_equal(kind, "R")
+		                      ? bank_result_add(file, reconcile, record, &local)
+		                      : bank_result_batch_no(file, record, &local);
+		if (!ok)
+			break;
+	}
+	/* whatever the reader left unread still counts for the digest */
+	while (local == NULL && g_input_stream_skip(tee, 1 << 16, NULL, &local) > 0)
+		;
+	if (local != NULL) {
+		g_propagate_error(error, g_steal_pointer(&local));
+		return FALSE;
+	}
+	file->actual_hex = g_strdup(ph_digest_get_hex(digest));
+	return TRUE;
+}
+
+/* The file disagrees with its done file: the reason, or NULL when they agree. */
+static gchar *
+bank_result_check_done(const BankResultFile *file)
+{
+	if (!g_str_equal(file->actual_hex, file->done.hex))
+		return g_strdup_printf("digest %s differs from the done file's %s",
+		                       file->actual_hex, file->done.hex);
+	if (file->count != file->done.count)
+		return g_strdup_printf("%" G_GINT64_FORMAT
+		                       " results, the done file says %" G_GINT64_FORMAT,
+		                       file->count, file->done.count);
+	if (file->total != file->done.total)
+		return g_strdup_printf("total %" G_GINT64_FORMAT
+		                       " fen, the done file says %" G_GINT64_FORMAT,
+		                       file->total, file->done.total);
+	if (file->batch_no == 0)
+		return g_strdup("no batch number in the file");
+	return NULL;
+}
+
+/* Moves NAME and NAME.ok into @folder on the bank's side, never over an earlier file. */
+static void
+bank_result_move(BankResultFile *file, const gchar *folder, const gchar *reason)
+{
+	const BankPartner *partner = file->partner;
+	g_autofree gchar *target_dir = g_build_path("/", partner->outbox, folder, NULL);
+	g_autofree gchar *stamp = g_strdup_printf("%" G_GINT64_FORMAT, g_get_real_time());
+	for (guint i = 0; i < 2; i++) {
+		g_autofree gchar *name =
+		        g_strconcat(file->name, i == 0 ? "" : BANK_DONE_SUFFIX, NULL);
+		g_autofree gchar *from = g_build_path("/", partner->outbox, name, NULL);
+		g_autofree gchar *to = g_build_path("/", target_dir, name, NULL);
+		g_autofree gchar *aside = g_strconcat(to, ".", stamp, NULL);
+		g_autoptr(GError) error = NULL;
+		if (!ph_sftp_rename(file->sftp, from, to, &error) &&
+		    !ph_sftp_rename(file->sftp, from, aside, NULL))
+			g_warning("bank %s: cannot move %s to %s: %s", partner->name, name, folder,
+			          error->message);
+	}
+	if (reason == NULL)
+		return;
+	g_autofree gchar *reason_name = g_strconcat(file->name, ".", stamp, ".reason", NULL);
+	g_autofree gchar *text = g_strconcat(reason, "\n", NULL);
+	g_autoptr(GBytes) bytes = g_bytes_new(text, strlen(text));
+	g_autoptr(GError) error = NULL;
+	if (!ph_sftp_put_bytes(file->sftp, target_dir, reason_name, bytes, &error))
+		g_warning("bank %s: cannot write %s: %s", partner->name, reason_name,
+		          error->message);
+}
+
+static gboolean
+bank_result_reject(BankResultFile *file, const gchar *reason, GError **error)
+{
+	g_warning("bank %s: result file %s rejected, nothing booked: %s", file->partner->name,
+	          file->name, reason);
+	if (!ph_payout_api_result_reject(file->bank->plugin, &file->id, file->batch_no, reason,
+	                                 error))
+		return FALSE;
+	bank_result_move(file, "rejected", reason);
+	return TRUE;
+}
+
+static gboolean
+bank_result_book(BankResultFile *file, GError **error)
+{
+	g_autoptr(GError) local = NULL;
+	g_autoptr(PhPayoutReconcile) reconcile =
+	        ph_payout_api_reconcile_begin(file->bank->plugin, error);
+	if (reconcile == NULL)
+		return FALSE;
+	if (!bank_result_read(file, reconcile, &local)) {
+		if (!g_error_matches(local, PH_ERROR, PH_ERROR_INVALID_INPUT)) {
+			g_propagate_error(error, g_steal_pointer(&local));
+			return FALSE;
+		}
+		g_clear_pointer(&reconcile, ph_payout_api_reconcile_free);
+		return bank_result_reject(file, local->message, error);
+	}
+	g_autofree gchar *mismatch = bank_result_check_done(file);
+	if (mismatch != NULL) {
+		g_clear_pointer(&reconcile, ph_payout_api_reconcile_free);
+		return bank_result_reject(file, mismatch, error);
+	}
+	PhPayoutTotals totals = {0};
+	if (!ph_payout_api_reconcile_book(reconcile, file->batch_no, &file->id, &totals, &local)) {
+		if (!g_error_matches(local, PH_ERROR, PH_ERROR_INVALID_INPUT)) {
+			g_propagate_error(error, g_steal_pointer(&local));
+			return FALSE;
+		}
+		/* the host has recorded the rejection already */
+		g_warning("bank %s: result file %s rejected, nothing booked: %s",
+		          file->partner->name, file->name, local->message);
+		bank_result_move(file, "rejected", local->message);
+		return TRUE;
+	}
+	g_message("bank %s: %s booked for batch %010" G_GINT64_FORMAT ": %" G_GINT64_FORMAT
+	          " paid (%" G_GINT64_FORMAT " fen), %" G_GINT64_FORMAT " failed (%" G_GINT64_FORMAT
+	          " fen), %" G_GINT64_FORMAT " held for review",
+	          file->partner->name, file->name, file->batch_no, totals.paid_count,
+	          totals.paid_total, totals.failed_count, totals.failed_total, totals.holds);
+	bank_result_move(file, "processed", NULL);
+	return TRUE;
+}
+
+static gboolean
+bank_result_take(Bank *bank, const BankPartner *partner, PhSftp *sftp, const PhSftpEntry *entry,
+                 GError **error)
+{
+	g_auto(BankResultFile) file = {bank, partner, sftp, entry->name};
+	file.path = g_build_path("/", partner->outbox, entry->name, NULL);
+	g_autofree gchar *done_path = g_strconcat(file.path, BANK_DONE_SUFFIX, NULL);
+	g_autoptr(GBytes) done = ph_sftp_get_bytes(sftp, done_path, BANK_DONE_MAX, error);
+	if (done == NULL)
+		return FALSE;
+	g_autoptr(GError) bad_done = NULL;
+	gboolean done_ok = bank_file_done_parse(done, &file.done, &bad_done);
+	file.id_digest = done_ok ? g_strdup_printf("%s %s", ph_digest_alg_get_name(file.done.alg),
+	                                           file.done.hex)
+	                         : g_strdup("- unreadable done file");
+	file.id = (PhPayoutFileId){partner->name, entry->name, (gint64)entry->size, file.id_digest};
+	if (!done_ok)
+		return bank_result_reject(&file, bad_done->message, error);
+	gboolean known = FALSE;
+	if (!ph_payout_api_result_known(bank->plugin, &file.id, &known, error))
+		return FALSE;
+	if (known) {
+		g_warning("bank %s: %s (%" G_GUINT64_FORMAT " bytes, %s) was taken before: not "
+		          "booked again",
+		          partner->name, entry->name, entry->size, file.id_digest);
+		bank_result_move(&file, "processed", "taken before: not booked again");
+		return TRUE;
+	}
+	return bank_result_book(&file, error);
+}
+
+static gboolean
+bank_result_is_complete(const PhSftpEntry *entry, GHashTable *names)
+{
+	if (!g_str_has_prefix(entry->name, BANK_RESULT_PREFIX) ||
+	    g_str_has_suffix(entry->name, BANK_DONE_SUFFIX))
+		return FALSE;
+	g_autofree gchar *done = g_strconcat(entry->name, BANK_DONE_SUFFIX, NULL);
+	return g_hash_table_contains(names, done);
+}
+
+gint
+bank_result_poll_partner(Bank *bank, const BankPartner *partner, GError **error)
+{
+	g_autoptr(PhSftp) sftp = ph_sftp_connect(&partner->sftp, error);
+	if (sftp == NULL)
+		return -1;
+	g_autofree gchar *processed = g_build_path("/", partner->outbox, "processed", NULL);
+	g_autofree gchar *rejected = g_build_path("/", partner->outbox, "rejected", NULL);
+	g_autoptr(GPtrArray) entries = ph_sftp_list(sftp, partner->outbox, error);
+	if (entries == NULL || !ph_sftp_mkdir(sftp, processed, error) ||
+	    !ph_sftp_mkdir(sftp, rejected, error))
+		return -1;
+	g_autoptr(GHashTable) names = g_hash_table_new(g_str_hash, g_str_equal);
+	for (guint i = 0; i < entries->len; i++)
+		g_hash_table_add(names, ((PhSftpEntry *)g_ptr_array_index(entries, i))->name);
+	gint taken = 0;
+	for (guint i = 0; i < entries->len; i++) {
+		const PhSftpEntry *entry = g_ptr_array_index(entries, i);
+		if (!bank_result_is_complete(entry, names))
+			continue;
+		if (!bank_result_take(bank, partner, sftp, entry, error))
+			return -1;
+		taken++;
+	}
+	return taken;
+}
+
+void
+bank_result_poll(gpointer state)
+{
+	Bank *bank = state;
+	for (guint i = 0; i < bank->banks->len; i++) {
+		const BankPartner *partner = g_ptr_array_index(bank->banks, i);
+		g_autoptr(GError) error = NULL;
+		if (bank_result_poll_partner(bank, partner, &error) < 0)
+			g_warning("bank %s: result poll: %s", partner->name, error->message);
+	}
+}
