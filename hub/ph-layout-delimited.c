@@ -134,7 +134,7 @@ next_cells(Delimited *reader, GError **error)
 
 	g_string_truncate(reader->joined, 0);
 	do {
-		if (!ph_mapping_io_input_next(reader->base.lines, &line, &len, TRUE, error)) {
+		if (!ph_mapping_io_layout_next_line(&reader->base, &line, &len, TRUE, error)) {
 			if (open && error != NULL && *error == NULL)
 				g_set_error_literal(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
 				                    "a quoted value is not closed");

@@ -136,7 +136,7 @@ fixed_reader_next(gpointer state, PhRecord *record, const PhMappingRecord **type
 	const gchar *line = NULL;
 	gsize len = 0;
 
-	if (!ph_mapping_io_input_next(reader->lines, &line, &len, FALSE, error))
+	if (!ph_mapping_io_layout_next_line(reader, &line, &len, FALSE, error))
 		return FALSE;
 	type = match_record(reader->mapping, line, len);
 	if (type == NULL) {

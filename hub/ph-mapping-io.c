@@ -9,6 +9,7 @@
 
 #define CHUNK_BYTES    (256 * 1024)
 #define LINE_MAX_BYTES (1024 * 1024)
+#define UTF8_BOM       "\xef\xbb\xbf"
 
 struct _PhLineInput {
 	GInputStream *input;
@@ -157,6 +158,8 @@ ph_mapping_io_layout_init(PhLineLayout *layout, PhMapping *mapping, GInputStream
 	layout->buffer = g_string_sized_new(output != NULL ? 2 * CHUNK_BYTES : 16);
 	layout->text = g_string_sized_new(256);
 	layout->encoded = g_string_sized_new(256);
+	if (output != NULL && mapping->bom)
+		g_string_append(layout->buffer, UTF8_BOM);
 	return TRUE;
 }
 
@@ -179,4 +182,32 @@ ph_mapping_io_layout_end_line(PhLineLayout *layout, GError **error)
 {
 	g_string_append(layout->buffer, layout->mapping->crlf ? "\r\n" : "\n");
 	return ph_mapping_io_flush(layout->output, layout->buffer, FALSE, error);
+}
+
+gboolean
+ph_mapping_io_layout_next_line(PhLineLayout *layout, const gchar **line, gsize *len,
+                               gboolean lenient_end, GError **error)
+{
+	gboolean has_bom;
+
+	if (!ph_mapping_io_input_next(layout->lines, line, len, lenient_end, error))
+		return FALSE;
+	if (ph_mapping_io_input_line(layout->lines) != 1 ||
+	    ph_encoding_get_kind(layout->encoding) != PH_ENCODING_UTF8)
+		return TRUE;
+	has_bom = *len >= 3 && memcmp(*line, UTF8_BOM, 3) == 0;
+	if (has_bom != layout->mapping->bom) {
+		g_set_error(
+		        error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+		        has_bom ? "line 1: starts with a UTF-8 byte order mark, which mapping %s "
+		                  "does not expect (bom=\"true\")"
+		                : "line 1: mapping %s expects a UTF-8 byte order mark",
+		        layout->mapping->name);
+		return FALSE;
+	}
+	if (has_bom) {
+		*line += 3;
+		*len -= 3;
+	}
+	return TRUE;
 }

@@ -41,6 +41,10 @@ typedef struct {
 gboolean ph_mapping_io_layout_init(PhLineLayout *layout, PhMapping *mapping, GInputStream *input,
                                    GOutputStream *output, GError **error);
 void ph_mapping_io_layout_clear(PhLineLayout *layout);
+/* The next line of a reader, with the byte order mark of the first line checked against
+ * the mapping and removed. Same contract as ph_mapping_io_input_next(). */
+gboolean ph_mapping_io_layout_next_line(PhLineLayout *layout, const gchar **line, gsize *len,
+                                        gboolean lenient_end, GError **error);
 /* Ends the line being written and writes the buffer out once it is large. */
 gboolean ph_mapping_io_layout_end_line(PhLineLayout *layout, GError **error);
 

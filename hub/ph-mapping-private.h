@@ -97,6 +97,7 @@ struct _PhMapping {
 	PhMappingFormat format;
 	gchar *encoding;
 	gboolean crlf;
+	gboolean bom; /* UTF-8 file with a byte order mark */
 	gchar delimiter;
 	gchar quote; /* 0: no quoting */
 	gboolean header;

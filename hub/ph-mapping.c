@@ -516,11 +516,14 @@ parse_layout_attrs(Loader *loader, xmlNode *layout, GError **error)
 	                          : PH_MAPPING_FORMAT_XML;
 	mapping->encoding = ph_mapping_schema_attr(layout, "encoding");
 	mapping->crlf = g_strcmp0(line_end, "CRLF") == 0;
+	mapping->bom = ph_mapping_schema_attr_bool(layout, "bom", FALSE);
 	mapping->delimiter = delimiter != NULL ? delimiter[0] : 0;
 	mapping->quote = quote != NULL ? quote[0] : 0;
 	mapping->header = ph_mapping_schema_attr_bool(layout, "header", FALSE);
 	mapping->max_bytes = max_bytes != NULL ? g_ascii_strtoull(max_bytes, NULL, 10) : 0;
 	mapping->max_depth = max_depth != NULL ? (guint)g_ascii_strtoull(max_depth, NULL, 10) : 0;
+	if (mapping->bom && g_strcmp0(mapping->encoding, "UTF-8") != 0)
+		return fail(error, loader, layout, "a byte order mark is for UTF-8 files only");
 	if (mapping->delimiter != 0 &&
 	    (mapping->delimiter == mapping->quote || (guchar)mapping->delimiter >= 0x80 ||
 	     mapping->delimiter == '\r' || mapping->delimiter == '\n'))

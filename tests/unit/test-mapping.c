@@ -440,6 +440,54 @@ test_delimited(void)
 }
 
 static void
+test_byte_order_mark(void)
+{
+	g_autoptr(PhMapping) mapping = load_test_mapping("test-csv");
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *input = g_strconcat("\xef\xbb\xbf", csv_input, NULL);
+	g_autofree gchar *canonical = to_canonical(mapping, input, -1, &error);
+
+	/* test-csv says nothing of a BOM: a file with one is refused, not misread as a
+	 * header column named "\ufeff身份证号". */
+	g_assert_null(canonical);
+	g_assert_cmpstr(error->message, ==,
+	                "test-input line 1: starts with a UTF-8 byte order mark, which mapping "
+	                "test-csv does not expect (bom=\"true\")");
+}
+
+/* The same layout with bom="true": read with the mark, written back with it. */
+static void
+test_byte_order_mark_kept(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *original = NULL;
+	g_autofree gchar *path = data_path("test-csv.xml");
+	g_autofree gchar *dir = g_dir_make_tmp("ph-mapping-bom-XXXXXX", &error);
+	g_autofree gchar *copy = g_build_filename(dir, "test-csv-bom.xml", NULL);
+	g_autofree gchar *input = g_strconcat("\xef\xbb\xbf", csv_input, NULL);
+	g_autoptr(GString) text = NULL;
+	g_autoptr(PhMapping) mapping = NULL;
+	g_autofree gchar *canonical = NULL;
+	g_autoptr(GBytes) again = NULL;
+
+	g_file_get_contents(path, &original, NULL, &error);
+	g_assert_no_error(error);
+	text = g_string_new(original);
+	g_string_replace(text, "header=\"true\"", "header=\"true\" bom=\"true\"", 1);
+	g_file_set_contents(copy, text->str, -1, &error);
+	g_assert_no_error(error);
+	mapping = ph_mapping_load_file(NULL, copy, &error);
+	g_assert_no_error(error);
+	canonical = to_canonical(mapping, input, -1, &error);
+	g_assert_no_error(error);
+	again = to_partner(mapping, canonical, &error);
+	g_assert_no_error(error);
+	g_assert_cmpmem(g_bytes_get_data(again, NULL), 3, "\xef\xbb\xbf", 3);
+	g_unlink(copy);
+	g_rmdir(dir);
+}
+
+static void
 test_delimited_errors(void)
 {
 	static const struct {
@@ -701,6 +749,8 @@ main(int argc, char **argv)
 	g_test_add_func("/mapping/header-mismatch-on-output", test_header_mismatch_on_output);
 	g_test_add_func("/mapping/delimited", test_delimited);
 	g_test_add_func("/mapping/delimited-errors", test_delimited_errors);
+	g_test_add_func("/mapping/byte-order-mark", test_byte_order_mark);
+	g_test_add_func("/mapping/byte-order-mark-kept", test_byte_order_mark_kept);
 	g_test_add_func("/mapping/xml-namespaces", test_xml_namespaces);
 	g_test_add_func("/mapping/xml-hostile", test_xml_hostile);
 	g_test_add_func("/mapping/pain001-output", test_pain001_output);
