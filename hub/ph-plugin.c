@@ -2,6 +2,7 @@
  * (routes, inbox handlers, topics, jobs, mappings) and the host's view of one plugin.
  * Plugins call the ph_plugin_* functions of <pension-hub/ph-plugin.h>; the host calls the
  * rest (ph-plugin-private.h). State and transactions live in ph-txn.c. */
+#include "ph-mapping.h"
 #include "ph-plugin-private.h"
 
 #include <string.h>
@@ -438,6 +439,18 @@ ph_plugin_subscribe(PhPlugin *plugin, const gchar *event_type, const gchar *topi
 		return FALSE;
 	}
 	return ph_registry_add_subscription(plugin->registry, plugin, event_type, topic, error);
+}
+
+PhMapping *
+ph_plugin_get_mapping(PhPlugin *plugin, const gchar *name, GError **error)
+{
+	g_return_val_if_fail(plugin != NULL && name != NULL, NULL);
+	if (!g_ptr_array_find_with_equal_func(plugin->mappings, name, g_str_equal, NULL)) {
+		g_set_error(error, PH_ERROR, PH_ERROR_CONFIG,
+		            "mapping %s was not declared with ph_plugin_use_mapping() in init", name);
+		return NULL;
+	}
+	return ph_mapping_load_from_dir(plugin->config->mapping_dir, name, error);
 }
 
 gboolean

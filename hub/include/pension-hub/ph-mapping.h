@@ -1,10 +1,12 @@
 /* The mapping engine: declarative partner layouts (fixed-width, delimited, XML) loaded from
  * mapping files, and streaming conversion between partner files and canonical records of
- * national codes. Hub layer; adapters use it through the host. Reference: docs/mappings.md. */
+ * national codes. Part of the plugin SDK (GLib/GIO types only); the code is the host's.
+ * Reference: docs/mappings.md. */
 #pragma once
 
 #include <gio/gio.h>
 
+#include "ph-plugin.h"
 #include "ph-record.h"
 
 G_BEGIN_DECLS
@@ -64,6 +66,10 @@ gboolean ph_mapping_convert_to_canonical(PhMapping *mapping, const gchar *input_
                                          const gchar *output_path, GError **error);
 gboolean ph_mapping_convert_to_partner(PhMapping *mapping, const gchar *input_path,
                                        const gchar *output_path, GError **error);
+
+/* For plugins: the mapping @name from the hub's configured mapping folder. The plugin must
+ * have declared it with ph_plugin_use_mapping() in init. */
+PhMapping *ph_plugin_get_mapping(PhPlugin *plugin, const gchar *name, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhMapping, ph_mapping_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhMappingReader, ph_mapping_reader_free)
