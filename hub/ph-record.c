@@ -19,6 +19,7 @@ struct _PhRecord {
 	GString *buffer;
 	GArray *entries;
 	gsize kind;
+	guint hint; /* where the next lookup starts: writers ask for keys in field order */
 };
 
 PhRecord *
@@ -76,11 +77,17 @@ key_of(const PhRecord *record, const Entry *entry)
 static Entry *
 find(const PhRecord *record, const gchar *key)
 {
-	for (guint i = 0; i < record->entries->len; i++) {
+	guint n = record->entries->len;
+
+	for (guint k = 0; k < n; k++) {
+		guint i = (record->hint + k) % n;
 		Entry *entry = &g_array_index(record->entries, Entry, i);
 
-		if (strcmp(key_of(record, entry), key) == 0)
+		if (strcmp(key_of(record, entry), key) == 0) {
+			/* A cache of the lookup position, not a change of the record. */
+			((PhRecord *)record)->hint = i + 1;
 			return entry;
+		}
 	}
 	return NULL;
 }
