@@ -617,10 +617,10 @@ test_pain001_output(void)
 	        "\"payer_account\":\"33010000001234567890\",\"payer_bank\":\"ICBKCNBJZJP\"}\n"
 	        "{\"kind\":\"D\",\"AAE019\":350000,\"AAC003\":\"张三\","
 	        "\"AAC002\":\"110105196410150037\",\"AAE010\":\"6222020200112233445\","
-	        "\"purpose\":\"P001\",\"memo\":\"2026年11月养老金\"}\n"
+	        "\"purpose\":\"PENS\",\"memo\":\"2026年11月养老金\"}\n"
 	        "{\"kind\":\"D\",\"AAE019\":412345,\"AAC003\":\"𠮷田花子\","
 	        "\"AAC002\":\"11010519491231002X\",\"AAE010\":\"6222020200112233446\","
-	        "\"purpose\":\"P001\"}\n";
+	        "\"purpose\":\"PENS\"}\n";
 
 	g_assert_no_error(error);
 	bytes = to_partner(mapping, batch, &error);
