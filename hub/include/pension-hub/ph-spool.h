@@ -1,0 +1,47 @@
+/* SDK: the host's spool for raw batches too large for an inbox row (docs/store.md, "Spool").
+ * The host copies the bytes into a spool folder under its control (written to a temporary
+ * name, fsynced, renamed to their SHA-256) and stores the inbox row with a small JSON
+ * reference {"spool": NAME, "sha256": HEX, "size": N, "name": ORIGINAL} as its body, so
+ * that "stored before acknowledged" holds for files of any size while memory stays
+ * bounded. Implemented in hub/ph-spool.c. GLib/GIO only. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "ph-error.h"
+#include "ph-plugin.h"
+
+G_BEGIN_DECLS
+
+typedef struct _PhSpoolFile PhSpoolFile;
+
+/* Copies @input (read to its end, at most @max_bytes; 0: no limit) into @spool_dir
+ * (created when missing). @name is the original name for the reference (may be NULL).
+ * Over the limit: PH_ERROR_INVALID_INPUT. */
+PhSpoolFile *ph_spool_write(PhPlugin *plugin, const gchar *spool_dir, GInputStream *input,
+                            guint64 max_bytes, const gchar *name, GError **error);
+/* The bytes' lowercase hex SHA-256 and size. */
+const gchar *ph_spool_file_get_sha256(PhSpoolFile *file);
+guint64 ph_spool_file_get_size(PhSpoolFile *file);
+/* The reference stored as the inbox body. */
+GBytes *ph_spool_file_get_reference(PhSpoolFile *file);
+/* Frees the handle; the file is removed unless an inbox row refers to it. */
+void ph_spool_file_free(PhSpoolFile *file);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhSpoolFile, ph_spool_file_free)
+
+/* Stores the inbox row (@partner, @kind, @message_id) with the file's reference as its
+ * body, as ph_request_store_inbox() does for a request: a first arrival returns @answer
+ * and queues the message; a repeat with the same reference returns the first answer and
+ * sets @duplicate; other bytes under the same id fail with PH_ERROR_CONFLICT. Commits on
+ * its own. */
+PhAnswer *ph_spool_store_inbox(PhPlugin *plugin, PhSpoolFile *file, const gchar *partner,
+                               const gchar *kind, const gchar *message_id,
+                               const PhAnswer *answer, gboolean *duplicate, GError **error);
+
+/* Opens the bytes a reference (an inbox body made by ph_spool_store_inbox) points to, in
+ * @spool_dir; PH_ERROR_NOT_FOUND when the file is gone, PH_ERROR_INVALID_INPUT when the
+ * reference is not one or the file's size differs from it. */
+GInputStream *ph_spool_open(PhPlugin *plugin, const gchar *spool_dir, GBytes *reference,
+                            GError **error);
+
+G_END_DECLS

@@ -1,0 +1,188 @@
+/* The checks of one event that need no database: the fields its type requires and
+ * allows, dates, amounts, codes through the national code tables, and the citizen ID's
+ * check character and agreement with birth date and sex. Plugin-only. */
+#include <string.h>
+
+#include "personnel.h"
+
+#define F(name) (1u << PERSONNEL_##name)
+
+/* Per type: the fields it requires and the fields it may carry besides. */
+static const struct {
+	guint32 required;
+	guint32 optional;
+} personnel_type_fields[] = {
+        [PERSONNEL_UNIT] = {F(AAB004), F(BAB010) | F(AAB301) | F(AAB019) | F(FUNDING)},
+        [PERSONNEL_HIRE] = {F(AAC002) | F(AAC003) | F(AAC004) | F(AAC006) | F(WAGE),
+                            F(AAC005) | F(AAC007) | F(AAE200) | F(DEEMED_INDEX) | F(AAB001)},
+        [PERSONNEL_WAGE_CHANGE] = {F(AAC002) | F(WAGE), 0},
+        [PERSONNEL_RETIRE] = {F(AAC002), F(AIC161) | F(OLD_METHOD_AMOUNT)},
+        [PERSONNEL_DEATH] = {F(AAC002), F(AAE138)},
+        [PERSONNEL_MOVE] = {F(AAC002) | F(AAB001), 0},
+        [PERSONNEL_LEAVE] = {F(AAC002), F(AAE160)},
+};
+
+/* Fields holding a date YYYYMMDD, and codes checked against a national table. */
+static const PersonnelField personnel_date_fields[] = {PERSONNEL_AAC006, PERSONNEL_AAC007,
+                                                       PERSONNEL_AAE138};
+static const PersonnelField personnel_coded_fields[] = {PERSONNEL_AAC004, PERSONNEL_AAC005,
+                                                        PERSONNEL_AIC161};
+
+void
+personnel_rejection_clear(PersonnelRejection *rejection)
+{
+	rejection->code = NULL;
+	g_clear_pointer(&rejection->message, g_free);
+}
+
+static gboolean
+personnel_reject(PersonnelRejection *rejection, const gchar *code, const gchar *format, ...)
+        G_GNUC_PRINTF(3, 4);
+
+static gboolean
+personnel_reject(PersonnelRejection *rejection, const gchar *code, const gchar *format, ...)
+{
+	va_list args;
+	va_start(args, format);
+	personnel_rejection_clear(rejection);
+	rejection->code = code;
+	rejection->message = g_strdup_vprintf(format, args);
+	va_end(args);
+	return FALSE;
+}
+
+gboolean
+personnel_parse_money(const gchar *text, gint64 *fen)
+{
+	gint64 yuan = 0, cents = 0;
+	const gchar *c = text;
+	guint digits = 0, decimals = 0;
+	for (; g_ascii_isdigit(*c) && digits < 13; c++, digits++)
+		yuan = yuan * 10 + (*c - '0');
+	if (digits == 0)
+		return FALSE;
+	if (*c == '.') {
+		for (c++; g_ascii_isdigit(*c) && decimals < 2; c++, decimals++)
+			cents = cents * 10 + (*c - '0');
+		if (decimals == 0)
+			return FALSE;
+	}
+	if (*c != '\0')
+		return FALSE;
+	*fen = yuan * 100 + (decimals == 1 ? cents * 10 : cents);
+	return TRUE;
+}
+
+static gboolean
+personnel_valid_date(const gchar *text)
+{
+	guint64 value = 0;
+	if (text == NULL || strlen(text) != 8 ||
+	    !g_ascii_string_to_unsigned(text, 10, 0, 99999999, &value, NULL))
+		return FALSE;
+	return g_date_valid_dmy((GDateDay)(value % 100), (GDateMonth)(value / 100 % 100),
+	                        (GDateYear)(value / 10000));
+}
+
+static gboolean
+personnel_check_shape(const PersonnelEvent *event, PersonnelRejection *rejection)
+{
+	if (event->type == PERSONNEL_UNKNOWN_TYPE)
+		return personnel_reject(rejection, "UNKNOWN_TYPE",
+		                        "type '%s' is not UNIT, HIRE, WAGE, RETIRE, DEATH, MOVE "
+		                        "or LEAVE",
+		                        event->type_text);
+	if (event->problem != NULL)
+		return personnel_reject(rejection, "BAD_FIELD", "%s", event->problem);
+	guint32 required = personnel_type_fields[event->type].required;
+	guint32 allowed = required | personnel_type_fields[event->type].optional;
+	for (guint field = 0; field < PERSONNEL_N_FIELDS; field++) {
+		gboolean given = event->fields[field] != NULL && event->fields[field][0] != '\0';
+		if ((required & (1u << field)) != 0 && !given)
+			return personnel_reject(rejection, "MISSING_FIELD",
+			                        "%s is required in a %s event",
+			                        personnel_field_name(field), event->type_text);
+		if ((allowed & (1u << field)) == 0 && event->fields[field] != NULL)
+			return personnel_reject(rejection, "BAD_FIELD",
+			                        "%s does not belong in a %s event",
+			                        personnel_field_name(field), event->type_text);
+	}
+	if (!personnel_valid_date(event->effective))
+		return personnel_reject(rejection, "BAD_DATE",
+		                        "effective '%s' is not a date YYYYMMDD",
+		                        event->effective != NULL ? event->effective : "");
+	return TRUE;
+}
+
+static gboolean
+personnel_check_values(Personnel *personnel, const PersonnelEvent *event,
+                       PersonnelRejection *rejection)
+{
+	gint64 fen = 0;
+	for (guint i = 0; i < G_N_ELEMENTS(personnel_date_fields); i++) {
+		const gchar *value = event->fields[personnel_date_fields[i]];
+		if (value != NULL && !personnel_valid_date(value))
+			return personnel_reject(rejection, "BAD_DATE", "%s '%s' is not a date YYYYMMDD",
+			                        personnel_field_name(personnel_date_fields[i]), value);
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(personnel_coded_fields); i++) {
+		PersonnelField field = personnel_coded_fields[i];
+		g_autoptr(GError) error = NULL;
+		if (event->fields[field] != NULL &&
+		    !ph_personnel_check_code(personnel->plugin, personnel_field_name(field),
+		                             event->fields[field], &error))
+			return personnel_reject(rejection, "UNKNOWN_CODE", "%s", error->message);
+	}
+	if ((event->fields[PERSONNEL_WAGE] != NULL &&
+	     !personnel_parse_money(event->fields[PERSONNEL_WAGE], &fen)) ||
+	    (event->fields[PERSONNEL_OLD_METHOD_AMOUNT] != NULL &&
+	     !personnel_parse_money(event->fields[PERSONNEL_OLD_METHOD_AMOUNT], &fen)))
+		return personnel_reject(rejection, "BAD_AMOUNT",
+		                        "an amount must be yuan with at most two decimals, e.g. "
+		                        "7500.00");
+	if (event->fields[PERSONNEL_FUNDING] != NULL &&
+	    !g_strv_contains((const gchar *const[]){"full", "partial", "self", NULL},
+	                     event->fields[PERSONNEL_FUNDING]))
+		return personnel_reject(rejection, "UNKNOWN_CODE",
+		                        "Funding '%s' is not full, partial or self",
+		                        event->fields[PERSONNEL_FUNDING]);
+	return TRUE;
+}
+
+static gboolean
+personnel_check_id(const PersonnelEvent *event, PersonnelRejection *rejection)
+{
+	const gchar *id = event->fields[PERSONNEL_AAC002];
+	g_autoptr(GError) error = NULL;
+	if (id == NULL)
+		return TRUE;
+	if (strlen(id) == 15)
+		return personnel_reject(rejection, "BAD_ID",
+		                        "AAC002 is a 15-digit number: send the 18-character one");
+	if (strlen(id) != 18)
+		return TRUE; /* another kind of number (AAA029 other than 01): the core checks */
+	if (!ph_personnel_check_citizen_id(id, NULL, NULL, &error))
+		return personnel_reject(rejection, "BAD_ID", "AAC002: %s", error->message);
+	if (event->type == PERSONNEL_HIRE &&
+	    !ph_personnel_check_citizen_id(id, event->fields[PERSONNEL_AAC006],
+	                                   event->fields[PERSONNEL_AAC004], &error))
+		return personnel_reject(rejection, "ID_MISMATCH", "AAC002: %s", error->message);
+	return TRUE;
+}
+
+gboolean
+personnel_check_event(Personnel *personnel, const PersonnelEvent *event,
+                      PersonnelRejection *rejection)
+{
+	return personnel_check_shape(event, rejection) &&
+	       personnel_check_values(personnel, event, rejection) &&
+	       personnel_check_id(event, rejection);
+}
+
+gchar *
+personnel_event_subject(const PersonnelEvent *event, const gchar *batch_unit)
+{
+	if (event->type == PERSONNEL_UNIT)
+		return batch_unit != NULL ? g_strconcat("unit:", batch_unit, NULL) : NULL;
+	return g_strdup(event->fields[PERSONNEL_AAC002]);
+}

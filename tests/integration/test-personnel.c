@@ -1,0 +1,643 @@
+/* The personnel adapter end to end (issue 7 §3): a real daemon with plugins/personnel and
+ * a real database; batches by HTTPS POST (mTLS as partner personnel) and by the watched
+ * folder; effects checked in the core's tables, answers in the receipts. */
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ph-test-db.h"
+#include "ph-test-hub.h"
+
+#define POST_PATH "/personnel/v1/batches"
+#define NS        "urn:pension-hub:personnel:1"
+
+typedef struct {
+	PhTestDb *db;
+	PhTestHub *hub;
+	gchar *drop;
+} Fixture;
+
+/* ---- citizen IDs (GB 11643: weights and check characters from STANDARDS.md) ---- */
+
+static gchar *
+make_id(const gchar *birth, guint sequence)
+{
+	static const gint weights[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+	gchar *id = g_strdup_printf("110105%s%03u?", birth, sequence);
+	gint sum = 0;
+	for (guint i = 0; i < 17; i++)
+		sum += (id[i] - '0') * weights[i];
+	id[17] = "10X98765432"[sum % 11];
+	return id;
+}
+
+/* The same number with a wrong check character. */
+static gchar *
+spoil_id(const gchar *id)
+{
+	gchar *bad = g_strdup(id);
+	bad[17] = bad[17] == '0' ? '1' : '0';
+	return bad;
+}
+
+/* ---- set-up ---- */
+
+static void
+link_plugin(PhTestHub *hub)
+{
+	g_autofree gchar *target = g_build_filename(g_getenv("PH_BUILD_DIR"), "plugins",
+	                                            "personnel", "libph-personnel.so", NULL);
+	g_autofree gchar *link = g_build_filename(hub->dir, "plugins", "libph-personnel.so", NULL);
+	g_assert_cmpint(symlink(target, link), ==, 0);
+}
+
+static void
+fixture_config(Fixture *fixture, guint chunk_events)
+{
+	g_autofree gchar *extra = g_strdup_printf(
+	        "[plugin personnel]\nspool_dir = spool\ndrop_dir = %s\npoll_seconds = 1\n"
+	        "chunk_events = %u\nreceipt_page = 50\n",
+	        fixture->drop, chunk_events);
+	ph_test_hub_write_config(fixture->hub, extra);
+}
+
+static void
+fixture_set_up(Fixture *fixture, gconstpointer data)
+{
+	guint chunk_events = GPOINTER_TO_UINT(data);
+	fixture->db = ph_test_db_new();
+	fixture->hub = ph_test_hub_new(ph_test_db_get_url(fixture->db), NULL, NULL);
+	fixture->drop = g_build_filename(fixture->hub->dir, "drop", NULL);
+	g_assert_cmpint(g_mkdir(fixture->drop, 0700), ==, 0);
+	fixture_config(fixture, chunk_events != 0 ? chunk_events : 1000);
+	link_plugin(fixture->hub);
+	ph_test_hub_start(fixture->hub);
+}
+
+static void
+fixture_tear_down(Fixture *fixture, gconstpointer data)
+{
+	g_clear_pointer(&fixture->hub, ph_test_hub_free);
+	g_clear_pointer(&fixture->db, ph_test_db_free);
+	g_free(fixture->drop);
+}
+
+/* ---- batches ---- */
+
+static GString *
+batch_begin(const gchar *batch_id, const gchar *unit)
+{
+	GString *xml = g_string_new("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	g_string_append_printf(xml,
+	                       "<PersonnelBatch xmlns=\"" NS "\" batchId=\"%s\" AAB001=\"%s\" "
+	                       "sentAt=\"2026-11-27T09:00:00+08:00\">\n",
+	                       batch_id, unit);
+	return xml;
+}
+
+static gchar *
+batch_end(GString *xml)
+{
+	g_string_append(xml, "</PersonnelBatch>\n");
+	return g_string_free(xml, FALSE);
+}
+
+static void
+add_unit(GString *xml, guint seq, const gchar *name)
+{
+	g_string_append_printf(xml,
+	                       "<Event seq=\"%u\" type=\"UNIT\" effective=\"20141001\">"
+	                       "<AAB004>%s</AAB004><AAB301>110105</AAB301><Funding>full</Funding>"
+	                       "</Event>\n",
+	                       seq, name);
+}
+
+static void
+add_hire(GString *xml, guint seq, const gchar *id, const gchar *name, const gchar *effective)
+{
+	/* Birth date and sex from the number itself (positions 7-14 and 17). */
+	g_autofree gchar *birth = g_strndup(id + 6, 8);
+	const gchar *sex = (id[16] - '0') % 2 == 1 ? "1" : "2";
+	g_string_append_printf(xml,
+	                       "<Event seq=\"%u\" type=\"HIRE\" effective=\"%s\">"
+	                       "<AAC002>%s</AAC002><AAC003>%s</AAC003><AAC004>%s</AAC004>"
+	                       "<AAC005>01</AAC005><AAC006>%s</AAC006><AAC007>19860701</AAC007>"
+	                       "<Wage>7500.00</Wage><AAE200>240</AAE200>"
+	                       "<DeemedIndex>1.2000</DeemedIndex></Event>\n",
+	                       seq, effective, id, name, sex, birth);
+}
+
+static void
+add_event(GString *xml, guint seq, const gchar *type, const gchar *effective, const gchar *id,
+          const gchar *fields)
+{
+	g_string_append_printf(xml,
+	                       "<Event seq=\"%u\" type=\"%s\" effective=\"%s\"><AAC002>%s</AAC002>"
+	                       "%s</Event>\n",
+	                       seq, type, effective, id, fields);
+}
+
+/* POSTs @xml; returns the hub's batch id from the 202 answer. */
+static gchar *
+post_batch(Fixture *fixture, const gchar *xml, gsize length)
+{
+	g_autofree gchar *answer = NULL;
+	g_autoptr(GBytes) body = g_bytes_new(xml, length);
+	PhTestRequest request = {"POST", NULL, "personnel", NULL, NULL, body};
+	g_autofree gchar *url =
+	        g_strdup_printf("https://127.0.0.1:%u" POST_PATH, fixture->hub->partner_port);
+	request.url = url;
+	glong status = ph_test_http(fixture->hub, &request, &answer);
+	g_assert_cmpint(status, ==, 202);
+	const gchar *start = strstr(answer, "\"batch\": \"");
+	g_assert_nonnull(start);
+	start += strlen("\"batch\": \"");
+	g_assert_nonnull(strstr(answer, "/receipt\""));
+	return g_strndup(start, strcspn(start, "\""));
+}
+
+static gchar *
+query(Fixture *fixture, const gchar *format, ...) G_GNUC_PRINTF(2, 3);
+
+static gchar *
+query(Fixture *fixture, const gchar *format, ...)
+{
+	va_list args;
+	va_start(args, format);
+	g_autofree gchar *sql = g_strdup_vprintf(format, args);
+	va_end(args);
+	gchar *value = ph_test_query_value(ph_test_db_get_url(fixture->db), sql);
+	return value != NULL ? value : g_strdup("(null)");
+}
+
+/* Waits until the batch is done or rejected; returns that state. */
+static gchar *
+wait_batch(Fixture *fixture, const gchar *id, guint timeout_ms)
+{
+	g_autofree gchar *sql = g_strdup_printf(
+	        "SELECT CASE WHEN state IN ('done', 'rejected') THEN 'finished' ELSE state END "
+	        "FROM personnel_batch WHERE id = '%s'",
+	        id);
+	g_autofree gchar *seen = ph_test_wait_for_value(ph_test_db_get_url(fixture->db), sql,
+	                                                "finished", timeout_ms);
+	g_assert_cmpstr(seen, ==, "finished");
+	return query(fixture, "SELECT state FROM personnel_batch WHERE id = '%s'", id);
+}
+
+static gchar *
+get_receipt(Fixture *fixture, const gchar *id, const gchar *suffix)
+{
+	gchar *answer = NULL;
+	g_autofree gchar *url =
+	        g_strdup_printf("https://127.0.0.1:%u" POST_PATH "/%s/receipt%s",
+	                        fixture->hub->partner_port, id, suffix != NULL ? suffix : "");
+	PhTestRequest request = {"GET", url, "personnel", NULL, NULL, NULL};
+	glong status = ph_test_http(fixture->hub, &request, &answer);
+	g_assert_cmpint(status, ==, 200);
+	return answer;
+}
+
+/* "STATUS CODE" of one event's result, e.g. "REJECTED BAD_ID" or "APPLIED -". */
+static gchar *
+result_of(Fixture *fixture, const gchar *batch, guint seq)
+{
+	return query(fixture,
+	             "SELECT status || ' ' || coalesce(code, '-') FROM personnel_result "
+	             "WHERE batch = '%s' AND seq = %u",
+	             batch, seq);
+}
+
+static void
+assert_result(Fixture *fixture, const gchar *batch, guint seq, const gchar *expected)
+{
+	g_autofree gchar *seen = result_of(fixture, batch, seq);
+	g_assert_cmpstr(seen, ==, expected);
+}
+
+static gint64
+count(Fixture *fixture, const gchar *sql)
+{
+	g_autofree gchar *value = query(fixture, "%s", sql);
+	return g_ascii_strtoll(value, NULL, 10);
+}
+
+/* ---- tests ---- */
+
+/* Every event type and its effect in the core (profile table "effect in the core"). */
+static void
+test_event_types(Fixture *fixture, gconstpointer data)
+{
+	g_autofree gchar *a = make_id("19641015", 3);  /* hired, new wage */
+	g_autofree gchar *b = make_id("19700202", 9);  /* hired, moves to U0002 */
+	g_autofree gchar *c = make_id("19800101", 11); /* hired, leaves */
+	g_autofree gchar *d = make_id("19641101", 13); /* hired, retires at 60 */
+	g_autofree gchar *e = make_id("19750505", 15); /* hired, dies */
+
+	GString *first = batch_begin("B-U2", "U0002");
+	add_unit(first, 0, "某市教育局");
+	g_autofree gchar *units = batch_end(first);
+	g_autofree gchar *unit_batch = post_batch(fixture, units, strlen(units));
+	g_autofree gchar *unit_state = wait_batch(fixture, unit_batch, 20000);
+	g_assert_cmpstr(unit_state, ==, "done");
+
+	GString *xml = batch_begin("B-ALL", "U0001");
+	add_unit(xml, 0, "某市财政局");
+	add_hire(xml, 1, a, "张三", "20141001");
+	add_hire(xml, 2, b, "李四", "20141001");
+	add_hire(xml, 3, c, "王五", "20141001");
+	add_hire(xml, 4, d, "赵六", "20141001");
+	add_hire(xml, 5, e, "钱七", "20141001");
+	add_event(xml, 6, "WAGE", "20270101", a, "<Wage>8200.00</Wage>");
+	add_event(xml, 7, "MOVE", "20261201", b, "<AAB001>U0002</AAB001>");
+	add_event(xml, 8, "LEAVE", "20261201", c, "<AAE160>6301</AAE160>");
+	add_event(xml, 9, "RETIRE", "20241101", d,
+	          "<AIC161>2</AIC161><OldMethodAmount>6000.00</OldMethodAmount>");
+	add_event(xml, 10, "DEATH", "20261115", e, "<AAE138>20261115</AAE138>");
+	g_autofree gchar *text = batch_end(xml);
+	g_autofree gchar *batch = post_batch(fixture, text, strlen(text));
+	g_autofree gchar *state = wait_batch(fixture, batch, 30000);
+	g_assert_cmpstr(state, ==, "done");
+	for (guint seq = 0; seq <= 10; seq++) {
+		g_autofree gchar *seen = result_of(fixture, batch, seq);
+		if (!g_str_equal(seen, "APPLIED -")) {
+			g_autofree gchar *why = query(fixture,
+			                              "SELECT message FROM personnel_result WHERE "
+			                              "batch = '%s' AND seq = %u",
+			                              batch, seq);
+			g_test_message("seq %u: %s: %s", seq, seen, why);
+		}
+		g_assert_cmpstr(seen, ==, "APPLIED -");
+	}
+	/* UNIT: the unit with its name and funding. */
+	g_autofree gchar *unit = query(fixture, "SELECT name || '/' || funding FROM unit "
+	                                        "WHERE unit_code = 'U0001'");
+	g_assert_cmpstr(unit, ==, "某市财政局/full");
+	/* HIRE: five persons enrolled from 2014-10 with the declared wage 7500.00 = 750000 fen
+	 * and the deemed service (240 months, index 1.2000 = 12000). */
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM person"), ==, 5);
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM enrolment WHERE start_period = "
+	                               "201410"),
+	                ==, 5);
+	g_autofree gchar *deemed = query(fixture,
+	                                 "SELECT deemed_months || '/' || deemed_index FROM person "
+	                                 "WHERE id_number = '%s'",
+	                                 a);
+	g_assert_cmpstr(deemed, ==, "240/12000");
+	/* WAGE: 8200.00 from 2027-01. */
+	g_autofree gchar *wage = query(fixture,
+	                               "SELECT w.wage FROM declared_wage w JOIN person p USING "
+	                               "(person_id) WHERE p.id_number = '%s' AND "
+	                               "w.effective_period = 202701",
+	                               a);
+	g_assert_cmpstr(wage, ==, "820000");
+	/* MOVE: b's open enrolment is in U0002 from 2026-12. */
+	g_autofree gchar *moved = query(fixture,
+	                                "SELECT e.unit_code || '/' || e.start_period FROM enrolment "
+	                                "e JOIN person p USING (person_id) WHERE p.id_number = "
+	                                "'%s' AND e.end_period IS NULL",
+	                                b);
+	g_assert_cmpstr(moved, ==, "U0002/202612");
+	/* LEAVE: c's enrolment ends with the month before 2026-12, AAC031 = 3. */
+	g_autofree gchar *left = query(fixture,
+	                               "SELECT e.end_period || '/' || e.status FROM enrolment e "
+	                               "JOIN person p USING (person_id) WHERE p.id_number = '%s'",
+	                               c);
+	g_assert_cmpstr(left, ==, "202611/3");
+	/* RETIRE: a benefit starting 2024-11. */
+	g_autofree gchar *benefit = query(fixture,
+	                                  "SELECT b.start_period FROM benefit b JOIN person p "
+	                                  "USING (person_id) WHERE p.id_number = '%s'",
+	                                  d);
+	g_assert_cmpstr(benefit, ==, "202411");
+	/* DEATH: a settlement and the person marked dead. */
+	g_autofree gchar *death = query(fixture,
+	                                "SELECT p.status || '/' || s.death_date FROM person p JOIN "
+	                                "death_settlement s USING (person_id) WHERE p.id_number = "
+	                                "'%s'",
+	                                e);
+	g_assert_cmpstr(death, ==, "dead/20261115");
+	/* The receipt: the profile's JSON, eleven events, state done. */
+	g_autofree gchar *receipt = get_receipt(fixture, batch, NULL);
+	g_assert_nonnull(strstr(receipt, "\"batchId\": \"B-ALL\""));
+	g_assert_nonnull(strstr(receipt, "\"state\": \"done\""));
+	g_assert_nonnull(strstr(receipt, "{\"seq\": 10, \"status\": \"APPLIED\", \"code\": null, "
+	                                 "\"message\": null}"));
+}
+
+/* Rejections a clerk can act on, and one bad event never rejects the batch. */
+static void
+test_rejections(Fixture *fixture, gconstpointer data)
+{
+	g_autofree gchar *good = make_id("19800101", 17);
+	g_autofree gchar *other = make_id("19810303", 19);
+	g_autofree gchar *bad = spoil_id(make_id("19820404", 21));
+	g_autofree gchar *stranger = make_id("19600606", 23);
+	g_autofree gchar *third = make_id("19610707", 25);
+	g_autofree gchar *fourth = make_id("19620808", 27);
+	GString *xml = batch_begin("B-REJ", "U0001");
+	add_unit(xml, 1, "某市财政局");
+	add_hire(xml, 2, good, "孙八", "20150101");
+	add_hire(xml, 3, bad, "周九", "20150101");
+	add_event(xml, 4, "WAGE", "20160101", bad, "<Wage>8000.00</Wage>");
+	add_event(xml, 5, "WAGE", "20160101", stranger, "<Wage>8000.00</Wage>");
+	add_event(xml, 6, "MOVE", "20160101", good, "<AAB001>U0001</AAB001>");
+	add_hire(xml, 7, other, "吴十", "20150101");
+	add_event(xml, 8, "LEAVE", "20141101", other, "");
+	add_event(xml, 9, "WAGE", "20160101", good, "<Wage>80OO.00</Wage>");
+	add_event(xml, 10, "WAGE", "20160101", good, "<Wage>8100.00</Wage>");
+	add_event(xml, 11, "PROMOTE", "20160101", third, "");
+	add_event(xml, 12, "WAGE", "20160101", fourth, "");
+	g_autofree gchar *text = batch_end(xml);
+	g_autofree gchar *batch = post_batch(fixture, text, strlen(text));
+	g_autofree gchar *state = wait_batch(fixture, batch, 30000);
+	g_assert_cmpstr(state, ==, "done");
+	/* Expected codes: README's table of rejections. */
+	const struct {
+		guint seq;
+		const gchar *result;
+	} cases[] = {
+	        {2, "APPLIED -"},
+	        {3, "REJECTED BAD_ID"},              /* wrong check character */
+	        {4, "REJECTED DEPENDS_ON_REJECTED"}, /* the same person's seq 3 */
+	        {5, "REJECTED UNKNOWN_PERSON"},      /* never hired */
+	        {6, "DUPLICATE -"},                  /* already in that unit */
+	        {7, "APPLIED -"},
+	        {8, "REJECTED BEFORE_ENROLMENT"},    /* 2014-11 before the start 2015-01 */
+	        {9, "REJECTED BAD_AMOUNT"},          /* letters O in the amount */
+	        {10, "REJECTED DEPENDS_ON_REJECTED"},
+	        {11, "REJECTED UNKNOWN_TYPE"},
+	        {12, "REJECTED MISSING_FIELD"},      /* WAGE without Wage */
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++)
+		assert_result(fixture, batch, cases[i].seq, cases[i].result);
+	/* The dependency names the event and the reason to act on. */
+	g_autofree gchar *why = query(fixture,
+	                              "SELECT message FROM personnel_result WHERE batch = '%s' "
+	                              "AND seq = 4",
+	                              batch);
+	g_assert_nonnull(strstr(why, "event 3 of the same person was rejected"));
+	g_autofree gchar *id_why = query(fixture,
+	                                 "SELECT message FROM personnel_result WHERE batch = '%s' "
+	                                 "AND seq = 3",
+	                                 batch);
+	g_assert_nonnull(strstr(id_why, "check"));
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM person"), ==, 2);
+}
+
+/* A re-sent batch applies nothing twice: the same bytes are the same batch; a corrected
+ * copy under the same batchId applies only what was not applied before. */
+static void
+test_resent(Fixture *fixture, gconstpointer data)
+{
+	g_autofree gchar *a = make_id("19800101", 31);
+	g_autofree gchar *b = spoil_id(make_id("19800101", 33));
+	g_autofree gchar *b_fixed = make_id("19800101", 33);
+	GString *xml = batch_begin("B-AGAIN", "U0001");
+	add_unit(xml, 0, "某市财政局");
+	add_hire(xml, 1, a, "张三", "20150101");
+	add_hire(xml, 2, b, "李四", "20150101");
+	g_autofree gchar *text = batch_end(xml);
+	g_autofree gchar *first = post_batch(fixture, text, strlen(text));
+	g_autofree gchar *state = wait_batch(fixture, first, 20000);
+	g_assert_cmpstr(state, ==, "done");
+	assert_result(fixture, first, 2, "REJECTED BAD_ID");
+
+	g_autofree gchar *again = post_batch(fixture, text, strlen(text));
+	g_assert_cmpstr(again, ==, first);
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM personnel_batch"), ==, 1);
+
+	GString *fixed = batch_begin("B-AGAIN", "U0001");
+	add_unit(fixed, 0, "某市财政局");
+	add_hire(fixed, 1, a, "张三", "20150101");
+	add_hire(fixed, 2, b_fixed, "李四", "20150101");
+	g_autofree gchar *fixed_text = batch_end(fixed);
+	g_autofree gchar *second = post_batch(fixture, fixed_text, strlen(fixed_text));
+	g_assert_cmpstr(second, !=, first);
+	g_autofree gchar *second_state = wait_batch(fixture, second, 20000);
+	g_assert_cmpstr(second_state, ==, "done");
+	assert_result(fixture, second, 0, "DUPLICATE -");
+	assert_result(fixture, second, 1, "DUPLICATE -");
+	assert_result(fixture, second, 2, "APPLIED -");
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM person"), ==, 2);
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM enrolment"), ==, 2);
+}
+
+/* Documents rejected whole: nothing of them is applied, the receipt says why. */
+static void
+test_rejected_whole(Fixture *fixture, gconstpointer data)
+{
+	g_autofree gchar *a = make_id("19800101", 41);
+	GString *xml = batch_begin("B-WHOLE", "U0001");
+	add_unit(xml, 0, "某市财政局");
+	add_hire(xml, 1, a, "张三", "20150101");
+	g_autofree gchar *good = batch_end(xml);
+	g_autofree gchar *truncated = g_strndup(good, strlen(good) - 40);
+	g_autofree gchar *dtd = g_strdup_printf(
+	        "<?xml version=\"1.0\"?><!DOCTYPE PersonnelBatch [<!ENTITY x \"y\">]>%s",
+	        strstr(good, "<PersonnelBatch"));
+	GString *swapped = batch_begin("B-ORDER", "U0001");
+	add_hire(swapped, 5, a, "张三", "20150101");
+	add_unit(swapped, 4, "某市财政局");
+	g_autofree gchar *order = batch_end(swapped);
+	const struct {
+		const gchar *document;
+		const gchar *reason; /* part of the receipt's message */
+	} cases[] = {
+	        {truncated, "line"},                  /* libxml2: premature end */
+	        {dtd, "DTD"},                         /* no document type declarations */
+	        {order, "seqs must increase"},        /* seq 4 after seq 5 */
+	        {"<PersonnelBatch batchId=\"x\"/>", "root element"}, /* no namespace */
+	        {"\x01\x02garbage", "line"},
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree gchar *batch =
+		        post_batch(fixture, cases[i].document, strlen(cases[i].document));
+		g_autofree gchar *state = wait_batch(fixture, batch, 20000);
+		g_assert_cmpstr(state, ==, "rejected");
+		g_autofree gchar *receipt = get_receipt(fixture, batch, NULL);
+		g_assert_nonnull(strstr(receipt, "\"state\": \"rejected\""));
+		g_assert_nonnull(strstr(receipt, cases[i].reason));
+		g_assert_nonnull(strstr(receipt, "\"events\": []"));
+	}
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM person"), ==, 0);
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM unit"), ==, 0);
+}
+
+/* GB18030 declared, with a four-byte character (𠮷, U+20BB7) in the name. */
+static void
+test_gb18030(Fixture *fixture, gconstpointer data)
+{
+	g_autofree gchar *a = make_id("19800101", 51);
+	GString *xml = g_string_new("<?xml version=\"1.0\" encoding=\"GB18030\"?>\n");
+	g_string_append(xml, "<PersonnelBatch xmlns=\"" NS "\" batchId=\"B-GB\" AAB001=\"U0001\">");
+	add_unit(xml, 0, "某市财政局");
+	add_hire(xml, 1, a, "𠮷野家", "20150101");
+	g_autofree gchar *utf8 = batch_end(xml);
+	gsize length = 0;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *gb = g_convert(utf8, -1, "GB18030", "UTF-8", NULL, &length, &error);
+	g_assert_no_error(error);
+	/* 𠮷 is the four bytes 0x95 0x32 0x82 0x36 in GB18030. */
+	g_assert_nonnull(memmem(gb, length, "\x95\x32\x82\x36", 4));
+	g_autofree gchar *batch = post_batch(fixture, gb, length);
+	g_autofree gchar *state = wait_batch(fixture, batch, 20000);
+	g_assert_cmpstr(state, ==, "done");
+	assert_result(fixture, batch, 1, "APPLIED -");
+	g_autofree gchar *name = query(fixture, "SELECT name FROM person WHERE id_number = '%s'", a);
+	g_assert_cmpstr(name, ==, "𠮷野家");
+}
+
+static gint64
+peak_rss_kb(GPid pid)
+{
+	g_autofree gchar *path = g_strdup_printf("/proc/%d/status", pid);
+	g_autofree gchar *status = NULL;
+	g_assert_true(g_file_get_contents(path, &status, NULL, NULL));
+	const gchar *line = strstr(status, "VmHWM:");
+	g_assert_nonnull(line);
+	return g_ascii_strtoll(line + strlen("VmHWM:"), NULL, 10);
+}
+
+/* Drops @size bytes of garbage and its done file in the watched folder. */
+static void
+drop_garbage(Fixture *fixture, const gchar *name, guint64 size)
+{
+	g_autofree gchar *path = g_build_filename(fixture->drop, name, NULL);
+	g_autofree gchar *block = g_malloc(1 << 20);
+	g_autoptr(GChecksum) checksum = g_checksum_new(G_CHECKSUM_SHA256);
+	FILE *file = fopen(path, "wb");
+	g_assert_nonnull(file);
+	for (guint i = 0; i < (1u << 20); i++)
+		block[i] = (gchar)g_random_int_range(0, 256);
+	for (guint64 written = 0; written < size; written += 1 << 20) {
+		g_assert_cmpuint(fwrite(block, 1, 1 << 20, file), ==, 1 << 20);
+		g_checksum_update(checksum, (const guchar *)block, 1 << 20);
+	}
+	g_assert_cmpint(fclose(file), ==, 0);
+	g_autofree gchar *done = g_strdup_printf("SHA256 %s\n", g_checksum_get_string(checksum));
+	g_autofree gchar *done_path = g_strconcat(path, ".ok", NULL);
+	g_assert_true(g_file_set_contents(done_path, done, -1, NULL));
+}
+
+/* A 1 GiB file of garbage through the watched folder: stored, rejected whole, in bounded
+ * memory; the data file and its done file move to processed/. */
+static void
+test_garbage(Fixture *fixture, gconstpointer data)
+{
+	drop_garbage(fixture, "garbage.xml", G_GUINT64_CONSTANT(1) << 30);
+	g_autofree gchar *seen = ph_test_wait_for_value(
+	        ph_test_db_get_url(fixture->db),
+	        "SELECT state FROM personnel_batch WHERE state = 'rejected'", "rejected", 120000);
+	g_assert_cmpstr(seen, ==, "rejected");
+	g_autofree gchar *moved = g_build_filename(fixture->drop, "processed", "garbage.xml.ok", NULL);
+	g_assert_true(g_file_test(moved, G_FILE_TEST_EXISTS));
+	g_autofree gchar *size = query(fixture, "SELECT source->>'size' FROM personnel_batch");
+	g_assert_cmpstr(size, ==, "1073741824");
+	/* The daemon's peak resident set stayed under 128 MiB (issue 7 §5). */
+	gint64 peak = peak_rss_kb(fixture->hub->pid);
+	g_test_message("daemon peak RSS %" G_GINT64_FORMAT " KiB", peak);
+	g_assert_cmpint(peak, <, 128 * 1024);
+}
+
+/* A done file whose digest disagrees: the pair goes to rejected/ with a reason. */
+static void
+test_bad_done_file(Fixture *fixture, gconstpointer data)
+{
+	g_autofree gchar *path = g_build_filename(fixture->drop, "batch.xml", NULL);
+	g_autofree gchar *done = g_strconcat(path, ".ok", NULL);
+	g_assert_true(g_file_set_contents(path, "<x/>", -1, NULL));
+	g_assert_true(g_file_set_contents(done, "SHA256 00ff\n", -1, NULL));
+	g_autofree gchar *reason = g_build_filename(fixture->drop, "rejected", "batch.xml.reason",
+	                                            NULL);
+	for (guint i = 0; i < 100 && !g_file_test(reason, G_FILE_TEST_EXISTS); i++)
+		g_usleep(100 * 1000);
+	g_autofree gchar *text = NULL;
+	g_assert_true(g_file_get_contents(reason, &text, NULL, NULL));
+	g_assert_nonnull(strstr(text, "differs from the done file"));
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM personnel_batch"), ==, 0);
+}
+
+#define KILL_EVENTS 40000
+
+/* kill -9 mid-batch: after a restart the batch resumes after its last committed chunk;
+ * nothing is applied twice and the receipt is the one an uninterrupted run gives. */
+static void
+test_kill_resume(Fixture *fixture, gconstpointer data)
+{
+	GString *xml = batch_begin("B-KILL", "U0001");
+	add_unit(xml, 0, "某市财政局");
+	for (guint i = 1; i <= KILL_EVENTS; i++) {
+		g_autofree gchar *id = make_id("19800101", i % 1000);
+		/* Distinct persons: vary the birth day and the address too. */
+		g_autofree gchar *birth = g_strdup_printf("19%02u%02u%02u", 60 + i % 30,
+		                                          1 + i / 1000 % 12, 1 + i / 12000 % 28);
+		g_autofree gchar *person = make_id(birth, i % 1000);
+		add_hire(xml, i, person, "张三", "20150101");
+	}
+	g_autofree gchar *text = batch_end(xml);
+	g_autofree gchar *batch = post_batch(fixture, text, strlen(text));
+	g_autofree gchar *sql = g_strdup_printf(
+	        "SELECT (coalesce(cursor_seq, 0) >= 2000)::text FROM personnel_batch WHERE id = '%s'",
+	        batch);
+	g_autofree gchar *started =
+	        ph_test_wait_for_value(ph_test_db_get_url(fixture->db), sql, "true", 60000);
+	g_assert_cmpstr(started, ==, "true");
+	ph_test_hub_signal(fixture->hub, SIGKILL);
+	g_autofree gchar *cursor =
+	        query(fixture, "SELECT cursor_seq FROM personnel_batch WHERE id = '%s'", batch);
+	g_autofree gchar *mid_state =
+	        query(fixture, "SELECT state FROM personnel_batch WHERE id = '%s'", batch);
+	g_test_message("killed at cursor %s", cursor);
+	g_assert_cmpstr(mid_state, ==, "processing");
+	g_assert_cmpint(g_ascii_strtoll(cursor, NULL, 10), <, KILL_EVENTS);
+	/* Results and effects match at the cursor: committed together. */
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM person"), ==,
+	                g_ascii_strtoll(cursor, NULL, 10));
+
+	ph_test_hub_start(fixture->hub);
+	g_autofree gchar *state = wait_batch(fixture, batch, 120000);
+	g_assert_cmpstr(state, ==, "done");
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM person"), ==, KILL_EVENTS);
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM enrolment"), ==, KILL_EVENTS);
+	g_autofree gchar *counts = query(fixture,
+	                                 "SELECT count(*) || '/' || count(*) FILTER (WHERE status "
+	                                 "= 'APPLIED') FROM personnel_result WHERE batch = '%s'",
+	                                 batch);
+	g_autofree gchar *expected = g_strdup_printf("%u/%u", KILL_EVENTS + 1, KILL_EVENTS + 1);
+	g_assert_cmpstr(counts, ==, expected);
+	g_autofree gchar *totals = query(fixture,
+	                                 "SELECT applied || '/' || duplicate || '/' || rejected "
+	                                 "FROM personnel_batch WHERE id = '%s'",
+	                                 batch);
+	g_autofree gchar *expected_totals = g_strdup_printf("%u/0/0", KILL_EVENTS + 1);
+	g_assert_cmpstr(totals, ==, expected_totals);
+	/* Receipt pages of 50 (receipt_page) chain with "next". */
+	g_autofree gchar *page = get_receipt(fixture, batch, "/50");
+	g_assert_nonnull(strstr(page, "{\"seq\": 50, \"status\": \"APPLIED\""));
+	g_assert_nonnull(strstr(page, "\"next\": \"/personnel/v1/batches/"));
+	g_assert_nonnull(strstr(page, "/receipt/100\""));
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add("/personnel/event-types", Fixture, NULL, fixture_set_up, test_event_types,
+	           fixture_tear_down);
+	g_test_add("/personnel/rejections", Fixture, NULL, fixture_set_up, test_rejections,
+	           fixture_tear_down);
+	g_test_add("/personnel/resent", Fixture, NULL, fixture_set_up, test_resent,
+	           fixture_tear_down);
+	g_test_add("/personnel/rejected-whole", Fixture, NULL, fixture_set_up, test_rejected_whole,
+	           fixture_tear_down);
+	g_test_add("/personnel/gb18030", Fixture, NULL, fixture_set_up, test_gb18030,
+	           fixture_tear_down);
+	g_test_add("/personnel/bad-done-file", Fixture, NULL, fixture_set_up, test_bad_done_file,
+	           fixture_tear_down);
+	g_test_add("/personnel/garbage-1gib", Fixture, NULL, fixture_set_up, test_garbage,
+	           fixture_tear_down);
+	g_test_add("/personnel/kill-resume", Fixture, GUINT_TO_POINTER(500), fixture_set_up,
+	           test_kill_resume, fixture_tear_down);
+	return g_test_run();
+}
