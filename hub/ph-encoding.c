@@ -174,8 +174,8 @@ ph_encoding_scan(const PhEncoding *encoding, const gchar *bytes, gsize len, gsiz
 	return TRUE;
 }
 
-static gboolean
-is_ascii(const gchar *bytes, gsize len)
+gboolean
+ph_encoding_is_ascii(const gchar *bytes, gsize len)
 {
 	return ascii_run((const guchar *)bytes, len) == len;
 }
@@ -218,7 +218,7 @@ ph_encoding_to_utf8(PhEncoding *encoding, const gchar *bytes, gsize len, GString
 	gboolean cut = FALSE;
 
 	g_return_val_if_fail(encoding != NULL && utf8 != NULL, FALSE);
-	if (is_ascii(bytes, len)) {
+	if (ph_encoding_is_ascii(bytes, len)) {
 		g_string_append_len(utf8, bytes, (gssize)len);
 		return TRUE;
 	}
@@ -249,7 +249,7 @@ ph_encoding_from_utf8(PhEncoding *encoding, const gchar *text, gsize len, GStrin
 	const gchar *end = NULL;
 
 	g_return_val_if_fail(encoding != NULL && out != NULL, FALSE);
-	if (is_ascii(text, len)) {
+	if (ph_encoding_is_ascii(text, len)) {
 		g_string_append_len(out, text, (gssize)len);
 		return TRUE;
 	}

@@ -22,6 +22,9 @@ void ph_encoding_free(PhEncoding *encoding);
 PhEncodingKind ph_encoding_get_kind(const PhEncoding *encoding);
 const gchar *ph_encoding_get_name(const PhEncoding *encoding);
 
+/* TRUE when @bytes are all ASCII, which reads the same in every supported encoding. */
+gboolean ph_encoding_is_ascii(const gchar *bytes, gsize len);
+
 /* Length in bytes of the character at @bytes: 1..4; 0 when the sequence is cut short by
  * @avail; -1 when the bytes are not a character of this encoding. */
 gint ph_encoding_char_len(const PhEncoding *encoding, const guchar *bytes, gsize avail);

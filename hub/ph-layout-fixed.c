@@ -50,7 +50,7 @@ tags_match(const PhMappingRecord *type, const gchar *line, gsize len)
 		if (!field->tag)
 			continue;
 		tagged = TRUE;
-		const_len = strlen(field->constant);
+		const_len = field->constant_len;
 		if (field->offset + const_len > len ||
 		    memcmp(line + field->offset, field->constant, const_len) != 0)
 			return FALSE;

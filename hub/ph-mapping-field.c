@@ -160,7 +160,7 @@ ph_mapping_field_decode(const PhMappingRecord *type, const PhMappingField *field
 	gint64 number = 0;
 
 	if (field->constant != NULL &&
-	    (len != strlen(field->constant) || memcmp(text, field->constant, len) != 0))
+	    (len != field->constant_len || memcmp(text, field->constant, len) != 0))
 		return field_fail(error, type, field, "expected '%s', found '%.*s'",
 		                  field->constant, (int)len, text);
 	if (field->key == NULL)
@@ -188,7 +188,8 @@ ph_mapping_field_decode_bytes(const PhMappingRecord *type, const PhMappingField 
 {
 	g_autoptr(GError) local = NULL;
 
-	if (encoding == NULL)
+	/* ASCII is the same in every supported encoding: no conversion, no copy. */
+	if (encoding == NULL || ph_encoding_is_ascii(bytes, len))
 		return ph_mapping_field_decode(type, field, bytes, len, record, error);
 	g_string_truncate(scratch, 0);
 	if (!ph_encoding_to_utf8(encoding, bytes, len, scratch, &local))

@@ -47,6 +47,7 @@ typedef struct {
 typedef struct {
 	gchar *key; /* NULL for a constant that is not part of the canonical record */
 	gchar *constant;
+	gsize constant_len;
 	gboolean tag; /* the constant tells the record kind */
 	gsize bytes;
 	gsize offset; /* fixed: byte offset in the line */

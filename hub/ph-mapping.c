@@ -258,6 +258,7 @@ read_field_attrs(PhMappingField *field, xmlNode *node)
 	field->line = (guint)xmlGetLineNo(node);
 	field->key = ph_mapping_schema_attr(node, "key");
 	field->constant = ph_mapping_schema_attr(node, "const");
+	field->constant_len = field->constant != NULL ? strlen(field->constant) : 0;
 	field->tag = ph_mapping_schema_attr_bool(node, "tag", FALSE);
 	field->column = ph_mapping_schema_attr(node, "column");
 	field->type = LOOKUP(field_types, type, PH_FIELD_TEXT);
