@@ -122,31 +122,27 @@ ph_record_set(PhRecord *record, const gchar *key, const gchar *value)
 	ph_record_set_len(record, key, value, strlen(value));
 }
 
-/* Decimal digits of @value at the end of @text[24]; returns where they start. */
-static gchar *
-format_int(gint64 value, gchar *text)
+/* An integer as decimal text, formatted without printf (a reader formats millions). */
+typedef struct {
+	gchar buffer[24];
+	const gchar *digits;
+	gsize len;
+} IntText;
+
+static void
+int_text(IntText *text, gint64 value)
 {
 	guint64 magnitude = value < 0 ? (guint64)(-(value + 1)) + 1 : (guint64)value;
-	gchar *p = text + 23;
+	gchar *p = text->buffer + sizeof text->buffer;
 
-	*p = '\0';
 	do {
 		*--p = (gchar)('0' + magnitude % 10);
 		magnitude /= 10;
 	} while (magnitude > 0);
 	if (value < 0)
 		*--p = '-';
-	return p;
-}
-
-void
-ph_record_set_int(PhRecord *record, const gchar *key, gint64 value)
-{
-	gchar text[24];
-	const gchar *digits = format_int(value, text);
-
-	g_return_if_fail(record != NULL && key != NULL);
-	set_value(record, key, digits, (gsize)(text + 23 - digits), TRUE);
+	text->digits = p;
+	text->len = (gsize)(text->buffer + sizeof text->buffer - p);
 }
 
 static void
@@ -165,14 +161,30 @@ ph_record_append_static(PhRecord *record, const gchar *key, const gchar *value, 
 	append_static(record, key, value, len, FALSE);
 }
 
+/* @fresh: the key is new and outlives the record (ph_record_append_static_int). */
+static void
+put_int(PhRecord *record, const gchar *key, gint64 value, gboolean fresh)
+{
+	IntText text;
+
+	g_return_if_fail(record != NULL && key != NULL);
+	int_text(&text, value);
+	if (fresh)
+		append_static(record, key, text.digits, text.len, TRUE);
+	else
+		set_value(record, key, text.digits, text.len, TRUE);
+}
+
+void
+ph_record_set_int(PhRecord *record, const gchar *key, gint64 value)
+{
+	put_int(record, key, value, FALSE);
+}
+
 void
 ph_record_append_static_int(PhRecord *record, const gchar *key, gint64 value)
 {
-	gchar text[24];
-	const gchar *digits = format_int(value, text);
-
-	g_return_if_fail(record != NULL && key != NULL);
-	append_static(record, key, digits, (gsize)(text + 23 - digits), TRUE);
+	put_int(record, key, value, TRUE);
 }
 
 const gchar *
