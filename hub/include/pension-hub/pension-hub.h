@@ -15,3 +15,5 @@
 #include "ph-spool.h"
 #include "ph-drop.h"
 #include "ph-personnel-api.h"
+#include "ph-cardholder-api.h"
+#include "ph-medical-api.h"
