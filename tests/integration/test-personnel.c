@@ -171,6 +171,15 @@ query(Fixture *fixture, const gchar *format, ...)
 	return value != NULL ? value : g_strdup("(null)");
 }
 
+/* The daemon's log, shown when a wait fails. */
+static void
+show_log(Fixture *fixture)
+{
+	g_autofree gchar *log = NULL;
+	if (g_file_get_contents(fixture->hub->log_path, &log, NULL, NULL))
+		g_test_message("hub log:\n%s", log);
+}
+
 /* Waits until the batch is done or rejected; returns that state. */
 static gchar *
 wait_batch(Fixture *fixture, const gchar *id, guint timeout_ms)
@@ -181,6 +190,8 @@ wait_batch(Fixture *fixture, const gchar *id, guint timeout_ms)
 	        id);
 	g_autofree gchar *seen = ph_test_wait_for_value(ph_test_db_get_url(fixture->db), sql,
 	                                                "finished", timeout_ms);
+	if (g_strcmp0(seen, "finished") != 0)
+		show_log(fixture);
 	g_assert_cmpstr(seen, ==, "finished");
 	return query(fixture, "SELECT state FROM personnel_batch WHERE id = '%s'", id);
 }
@@ -528,7 +539,9 @@ test_garbage(Fixture *fixture, gconstpointer data)
 	drop_garbage(fixture, "garbage.xml", G_GUINT64_CONSTANT(1) << 30);
 	g_autofree gchar *seen = ph_test_wait_for_value(
 	        ph_test_db_get_url(fixture->db),
-	        "SELECT state FROM personnel_batch WHERE state = 'rejected'", "rejected", 120000);
+	        "SELECT state FROM personnel_batch WHERE state = 'rejected'", "rejected", 300000);
+	if (g_strcmp0(seen, "rejected") != 0)
+		show_log(fixture);
 	g_assert_cmpstr(seen, ==, "rejected");
 	g_autofree gchar *moved = g_build_filename(fixture->drop, "processed", "garbage.xml.ok", NULL);
 	g_assert_true(g_file_test(moved, G_FILE_TEST_EXISTS));
