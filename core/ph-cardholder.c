@@ -31,7 +31,7 @@
 	"WHERE person_id = $1::bigint AND valid"
 
 #define PH_CARDHOLDER_UPSERT_CARD                                                                  \
-	"INSERT INTO cardholder_card (person_id, verdict, name, card_no, card_status, bank_code, "  \
+	"INSERT INTO cardholder_card (person_id, verdict, name, card_no, card_status, bank_code, " \
 	"bank, account, source, fetched_at, expires_at) VALUES ($1::bigint, $2, $3, $4, $5, $6, "  \
 	"$7, $8, $9, clock_timestamp(), clock_timestamp() + make_interval(secs => $10::bigint)) "  \
 	"ON CONFLICT (person_id) DO UPDATE SET verdict = EXCLUDED.verdict, name = EXCLUDED.name, " \
@@ -162,8 +162,9 @@ ph_cardholder_store(PhDb *db, const PhCardholderAnswer *answer, gint64 ttl_secon
 	g_autoptr(PGresult) card = ph_db_query(db, PH_CARDHOLDER_UPSERT_CARD, 10, params, error);
 	if (card == NULL)
 		return FALSE;
-	g_autoptr(PGresult) forget = ph_db_query(
-	        db, "DELETE FROM cardholder_attempt WHERE person_id = $1::bigint", 1, params, error);
+	g_autoptr(PGresult) forget =
+	        ph_db_query(db, "DELETE FROM cardholder_attempt WHERE person_id = $1::bigint", 1,
+	                    params, error);
 	if (forget == NULL)
 		return FALSE;
 	return ph_cardholder_sync_payee(db, outcome->person_id, actor, &outcome->payee_changed,
@@ -182,13 +183,14 @@ ph_cardholder_apply_notice(PhDb *db, const PhCardholderChange *notice, gint64 tt
 	if (!ph_cardholder_person(db, notice->card.id_number, &person_id, NULL, error))
 		return FALSE;
 	gchar number[24];
-	const gchar *params[] = {notice->notice_id,     PH_COMMAND_INT_TEXT(number, person_id),
-	                         notice->change,        notice->card.card_no,
+	const gchar *params[] = {notice->notice_id,        PH_COMMAND_INT_TEXT(number, person_id),
+	                         notice->change,           notice->card.card_no,
 	                         notice->card.card_status, notice->card.bank_code,
-	                         notice->card.account,  notice->changed_on};
+	                         notice->card.account,     notice->changed_on};
 	g_autoptr(PGresult) result = ph_db_query(
 	        db,
-	        "INSERT INTO cardholder_notice (notice_id, person_id, change, card_no, card_status, "
+	        "INSERT INTO cardholder_notice (notice_id, person_id, change, card_no, "
+	        "card_status, "
 	        "bank_code, account, changed_on) VALUES ($1, $2::bigint, $3, $4, $5, $6, $7, $8) "
 	        "ON CONFLICT (notice_id) DO NOTHING",
 	        8, params, error);
@@ -227,16 +229,16 @@ ph_cardholder_list_due(PhDb *db, gint limit, GError **error)
 {
 	gchar number[24];
 	const gchar *params[] = {PH_COMMAND_INT_TEXT(number, MAX(limit, 1))};
-	g_autoptr(PGresult) result = ph_db_query(
-	        db,
-	        "SELECT p.person_id, p.id_number, p.name FROM person p "
-	        "LEFT JOIN cardholder_card c ON c.person_id = p.person_id "
-	        "LEFT JOIN cardholder_attempt a ON a.person_id = p.person_id "
-	        "WHERE p.status IN ('active', 'retired') AND p.death_date IS NULL "
-	        "AND (c.person_id IS NULL OR c.expires_at <= now()) "
-	        "AND (a.person_id IS NULL OR a.next_attempt_at <= now()) "
-	        "ORDER BY c.expires_at NULLS FIRST, p.person_id LIMIT $1::integer",
-	        1, params, error);
+	g_autoptr(PGresult) result =
+	        ph_db_query(db,
+	                    "SELECT p.person_id, p.id_number, p.name FROM person p "
+	                    "LEFT JOIN cardholder_card c ON c.person_id = p.person_id "
+	                    "LEFT JOIN cardholder_attempt a ON a.person_id = p.person_id "
+	                    "WHERE p.status IN ('active', 'retired') AND p.death_date IS NULL "
+	                    "AND (c.person_id IS NULL OR c.expires_at <= now()) "
+	                    "AND (a.person_id IS NULL OR a.next_attempt_at <= now()) "
+	                    "ORDER BY c.expires_at NULLS FIRST, p.person_id LIMIT $1::integer",
+	                    1, params, error);
 	if (result == NULL)
 		return NULL;
 	GPtrArray *due = g_ptr_array_new_with_free_func((GDestroyNotify)ph_cardholder_due_free);
@@ -258,7 +260,8 @@ ph_cardholder_set_override(PhDb *db, const gchar *id_number, const gchar *bank,
 	gint64 person_id = 0;
 	gboolean changed = FALSE, valid = FALSE;
 	if (bank != NULL && (account == NULL || *account == '\0' || *bank == '\0'))
-		return ph_command_invalid(error, "AAE010", "an override needs a bank and an account");
+		return ph_command_invalid(error, "AAE010",
+		                          "an override needs a bank and an account");
 	if (!ph_cardholder_person(db, id_number, &person_id, NULL, error))
 		return FALSE;
 	gchar number[24];
@@ -291,9 +294,11 @@ ph_cardholder_show_json(PhDb *db, const gchar *id_number, GError **error)
 	        "SELECT json_build_object('AAC002', p.id_number, 'AAC003', p.name, 'cardholder', "
 	        "(SELECT json_build_object('verdict', c.verdict, 'AAC003', c.name, 'AAZ500', "
 	        "c.card_no, 'AAZ502', c.card_status, 'AAE008', c.bank_code, 'bank', c.bank, "
-	        "'AAE010', c.account, 'source', c.source, 'fetched_at', c.fetched_at, 'expires_at', "
+	        "'AAE010', c.account, 'source', c.source, 'fetched_at', c.fetched_at, "
+	        "'expires_at', "
 	        "c.expires_at, 'stale', c.expires_at <= now()) FROM cardholder_card c WHERE "
-	        "c.person_id = p.person_id), 'failed_lookup', (SELECT json_build_object('attempts', "
+	        "c.person_id = p.person_id), 'failed_lookup', (SELECT "
+	        "json_build_object('attempts', "
 	        "a.attempts, 'next_attempt_at', a.next_attempt_at, 'error', a.last_error) FROM "
 	        "cardholder_attempt a WHERE a.person_id = p.person_id), 'override', (SELECT "
 	        "json_build_object('bank', o.bank, 'AAE010', o.account, 'reason', o.reason, "

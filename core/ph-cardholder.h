@@ -45,8 +45,8 @@ void ph_cardholder_outcome_clear(PhCardholderOutcome *outcome);
  * known. A change of account stamps payee_account.updated_at, which makes the month's
  * failed payments eligible for re-issue. PH_ERROR_NOT_FOUND when AAC002 is not ours. */
 gboolean ph_cardholder_store(PhDb *db, const PhCardholderAnswer *answer, gint64 ttl_seconds,
-                             const gchar *source, const gchar *actor,
-                             PhCardholderOutcome *outcome, GError **error);
+                             const gchar *source, const gchar *actor, PhCardholderOutcome *outcome,
+                             GError **error);
 
 /* A change notice of the cardholder base: the card as it is after the change. */
 typedef struct {
@@ -83,8 +83,8 @@ GPtrArray *ph_cardholder_list_due(PhDb *db, gint limit, GError **error);
 /* A clerk's payout account for @id_number (it wins over the card's), or with @bank NULL
  * the override removed (the card's account applies again). */
 gboolean ph_cardholder_set_override(PhDb *db, const gchar *id_number, const gchar *bank,
-                                    const gchar *account, const gchar *reason,
-                                    const gchar *actor, GError **error);
+                                    const gchar *account, const gchar *reason, const gchar *actor,
+                                    GError **error);
 
 /* The cached answer and the payout account of @id_number as one JSON object (for
  * pensionctl and partners' support); PH_ERROR_NOT_FOUND when AAC002 is not ours. */

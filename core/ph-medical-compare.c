@@ -32,7 +32,7 @@
 
 #define PH_MEDICAL_DIFF                                                                            \
 	"WITH s AS (SELECT *, row_number() OVER (PARTITION BY id_lookup ORDER BY file_line) AS "   \
-	"occurrence FROM medical_staging), " PH_MEDICAL_OURS ", diff AS ("                          \
+	"occurrence FROM medical_staging), " PH_MEDICAL_OURS ", diff AS ("                         \
 	"SELECT s.id_number, '" PH_MEDICAL_DIFF_INVALID_ID "' AS difference, 'AAC002' AS field, "  \
 	"NULL::text AS ours, s.id_number AS theirs, s.file_line FROM s WHERE NOT s.id_valid "      \
 	"UNION ALL SELECT s.id_number, '" PH_MEDICAL_DIFF_DUPLICATE "', 'AAC002', NULL, "          \
@@ -40,7 +40,8 @@
 	"UNION ALL SELECT s.id_number, '" PH_MEDICAL_DIFF_UNKNOWN_HERE "', NULL, NULL, NULL, "     \
 	"s.file_line FROM s WHERE s.id_valid AND s.occurrence = 1 AND NOT EXISTS (SELECT 1 FROM "  \
 	"person p WHERE p.id_lookup = s.id_lookup) "                                               \
-	"UNION ALL SELECT o.id_number, '" PH_MEDICAL_DIFF_MISSING_THERE "', NULL, o.status, NULL, " \
+	"UNION ALL SELECT o.id_number, '" PH_MEDICAL_DIFF_MISSING_THERE                            \
+	"', NULL, o.status, NULL, "                                                                \
 	"NULL FROM ours o WHERE o.status IN ('active', 'retired') AND o.death_date = '' AND NOT "  \
 	"EXISTS (SELECT 1 FROM medical_staging m WHERE m.id_lookup = o.id_lookup) "                \
 	"UNION ALL SELECT s.id_number, '" PH_MEDICAL_DIFF_MISMATCH "', f.field, f.ours, "          \
@@ -48,7 +49,7 @@
 	"LATERAL (VALUES ('AAC003', o.name, s.name), ('AAC004', o.sex, s.sex), ('AAC006', "        \
 	"o.birth_date, s.birth_date), ('AAC084', o.retired, s.retired), ('AAE138', "               \
 	"o.death_date, s.death_date)) AS f(field, ours, theirs) WHERE s.id_valid AND "             \
-	"s.occurrence = 1 AND f.ours IS DISTINCT FROM f.theirs) "                                   \
+	"s.occurrence = 1 AND f.ours IS DISTINCT FROM f.theirs) "                                  \
 	"INSERT INTO medical_compare_line (report_id, line_no, id_number, difference, field, "     \
 	"ours, theirs, file_line) SELECT $1::bigint, row_number() OVER (ORDER BY file_line "       \
 	"NULLS LAST, id_number, difference, field), id_number, difference, field, ours, theirs, "  \
@@ -128,8 +129,7 @@ ph_medical_compare_finish(PhMedicalCompare *compare, const gchar *file_name, con
 	    !ph_bulk_copy_in(db, PH_MEDICAL_COPY, compare->copy->str, compare->copy->len, error))
 		return FALSE;
 	g_string_truncate(compare->copy, 0);
-	if (!ph_db_exec(db,
-	                "CREATE INDEX ON medical_staging (id_lookup); ANALYZE medical_staging",
+	if (!ph_db_exec(db, "CREATE INDEX ON medical_staging (id_lookup); ANALYZE medical_staging",
 	                error))
 		return FALSE;
 	gchar records[24];
@@ -176,8 +176,7 @@ ph_medical_value(PGresult *rows, gint row, gint column)
 }
 
 static gboolean
-ph_medical_compare_row(PGresult *rows, gint row, GString *copy, gpointer user_data,
-                       GError **error)
+ph_medical_compare_row(PGresult *rows, gint row, GString *copy, gpointer user_data, GError **error)
 {
 	PhMedicalWalk *walk = user_data;
 	PhMedicalDifference difference = {

@@ -23,11 +23,13 @@ typedef struct {
 } PhMedicalPerson;
 
 /* Kinds of difference, the `difference` column of a report line. */
-#define PH_MEDICAL_DIFF_INVALID_ID    "invalid_id"    /* AAC002 fails GB 11643 */
-#define PH_MEDICAL_DIFF_DUPLICATE     "duplicate"     /* AAC002 again in the file */
-#define PH_MEDICAL_DIFF_UNKNOWN_HERE  "unknown_here"  /* in their file, not a person here */
-#define PH_MEDICAL_DIFF_MISSING_THERE "missing_there" /* an active or retired member here, not there */
-#define PH_MEDICAL_DIFF_MISMATCH      "mismatch"      /* field differs: AAC003, AAC004, AAC006, AAC084, AAE138 */
+#define PH_MEDICAL_DIFF_INVALID_ID   "invalid_id"   /* AAC002 fails GB 11643 */
+#define PH_MEDICAL_DIFF_DUPLICATE    "duplicate"    /* AAC002 again in the file */
+#define PH_MEDICAL_DIFF_UNKNOWN_HERE "unknown_here" /* in their file, not a person here */
+#define PH_MEDICAL_DIFF_MISSING_THERE                                                              \
+	"missing_there" /* an active or retired member here, not there */
+#define PH_MEDICAL_DIFF_MISMATCH                                                                   \
+	"mismatch" /* field differs: AAC003, AAC004, AAC006, AAC084, AAE138 */
 
 typedef struct _PhMedicalCompare PhMedicalCompare;
 

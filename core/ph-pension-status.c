@@ -46,11 +46,11 @@ ph_pension_status_get(PhDb *db, const gchar *id_number, gint64 person_id, PhPens
 	g_autofree gchar *key = id_number != NULL ? ph_person_lookup_key(id_number) : NULL;
 	gchar number[24];
 	const gchar *params[] = {key != NULL ? key : PH_COMMAND_INT_TEXT(number, person_id)};
-	g_autoptr(PGresult) result = ph_db_query(
-	        db,
-	        key != NULL ? PH_PENSION_STATUS_SELECT "WHERE p.id_lookup = $1"
-	                    : PH_PENSION_STATUS_SELECT "WHERE p.person_id = $1::bigint",
-	        1, params, error);
+	g_autoptr(PGresult) result =
+	        ph_db_query(db,
+	                    key != NULL ? PH_PENSION_STATUS_SELECT "WHERE p.id_lookup = $1"
+	                                : PH_PENSION_STATUS_SELECT "WHERE p.person_id = $1::bigint",
+	                    1, params, error);
 	if (result == NULL)
 		return FALSE;
 	*found = PQntuples(result) > 0;

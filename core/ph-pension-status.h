@@ -19,8 +19,8 @@ typedef struct {
 	gchar *contribution_state; /* AAC031: 1 参保缴费, 2 暂停缴费, 3 终止缴费 */
 	gchar *retired;            /* AAC084: 0 在职, 1 离退休 */
 	gint benefit_start;        /* AIC160 YYYYMM; 0 when no benefit is paid */
-	gchar *benefit_status;     /* AAE116: 1 正常发放, 2 暂停发放, 3 终止发放; NULL: none */
-	gchar *death_date;         /* AAE138 YYYYMMDD; NULL while alive */
+	gchar *benefit_status; /* AAE116: 1 正常发放, 2 暂停发放, 3 终止发放; NULL: none */
+	gchar *death_date;     /* AAE138 YYYYMMDD; NULL while alive */
 } PhPensionStatus;
 
 void ph_pension_status_clear(PhPensionStatus *status);

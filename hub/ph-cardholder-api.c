@@ -29,9 +29,8 @@ ph_cardholder_api_person_free(PhCardholderPerson *person)
 static PhCardholderAnswer
 ph_cardholder_api_answer(const PhCardholderCard *card)
 {
-	return (PhCardholderAnswer){card->id_number, card->found,     card->name,
-	                            card->card_no,   card->card_status, card->bank_code,
-	                            card->bank,      card->account};
+	return (PhCardholderAnswer){card->id_number,   card->found,     card->name, card->card_no,
+	                            card->card_status, card->bank_code, card->bank, card->account};
 }
 
 static void

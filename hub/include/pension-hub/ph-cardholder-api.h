@@ -49,14 +49,13 @@ GPtrArray *ph_cardholder_api_list_due(PhPlugin *plugin, guint limit, GError **er
 /* Stores @card as the person's answer for @ttl_seconds and updates the payout account, in
  * one transaction of the calling worker thread. PH_ERROR_NOT_FOUND for an AAC002 that is
  * not a person here. */
-gboolean ph_cardholder_api_store(PhPlugin *plugin, const PhCardholderCard *card,
-                                 gint64 ttl_seconds, PhCardholderResult *result, GError **error);
+gboolean ph_cardholder_api_store(PhPlugin *plugin, const PhCardholderCard *card, gint64 ttl_seconds,
+                                 PhCardholderResult *result, GError **error);
 
 /* A lookup failed (unreachable, refused): the cached answer stays in force, and the person
  * is due again after @retry_seconds, doubling with each failure up to an hour. */
 gboolean ph_cardholder_api_note_failure(PhPlugin *plugin, const gchar *id_number,
-                                        const gchar *reason, gint64 retry_seconds,
-                                        GError **error);
+                                        const gchar *reason, gint64 retry_seconds, GError **error);
 
 /* A change notice (card re-issued, reported lost, account changed). */
 typedef struct {
