@@ -524,6 +524,46 @@ test_delimited_errors(void)
 	}
 }
 
+/* 億 is 83 7C in GB18030: its trail byte is the delimiter '|', and must not split. */
+static void
+test_delimiter_in_trail_byte(void)
+{
+	g_autoptr(PhMapping) mapping = load_test_mapping("test-pipe");
+	g_autoptr(GError) error = NULL;
+	const gchar line[] = "\xd5\xc5\x83\x7c|12.30\r\n"; /* 张億|12.30 */
+	g_autofree gchar *canonical = to_canonical(mapping, line, -1, &error);
+	g_autoptr(GBytes) again = NULL;
+
+	g_assert_no_error(error);
+	g_assert_cmpstr(canonical, ==, "{\"kind\":\"P\",\"AAC003\":\"张億\",\"AAE019\":1230}\n");
+	again = to_partner(mapping, canonical, &error);
+	g_assert_no_error(error);
+	g_assert_cmpmem(g_bytes_get_data(again, NULL), g_bytes_get_size(again), line,
+	                sizeof line - 1);
+}
+
+/* An XML layout written in GB18030: the declaration says so and 𠮷 survives. */
+static void
+test_xml_gb18030(void)
+{
+	g_autoptr(PhMapping) mapping = load_test_mapping("test-personnel-gb");
+	g_autoptr(GError) error = NULL;
+	const gchar *lines = "{\"kind\":\"B\",\"batch_id\":\"B1\"}\n"
+	                     "{\"kind\":\"E\",\"seq\":1,\"AAC003\":\"𠮷田花子\"}\n";
+	g_autoptr(GBytes) bytes = to_partner(mapping, lines, &error);
+	g_autofree gchar *again = NULL;
+	gsize size = 0;
+	const gchar *data;
+
+	g_assert_no_error(error);
+	data = g_bytes_get_data(bytes, &size);
+	g_assert_nonnull(g_strstr_len(data, (gssize)size, "encoding=\"GB18030\""));
+	g_assert_nonnull(memmem(data, size, "\x95\x34\xb2\x35", 4));
+	again = to_canonical(mapping, data, (gssize)size, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(again, ==, lines);
+}
+
 static const gchar personnel_input[] =
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         "<PersonnelBatch xmlns=\"urn:pension-hub:personnel:1\" batchId=\"B20261127001\"\n"
@@ -751,7 +791,9 @@ main(int argc, char **argv)
 	g_test_add_func("/mapping/delimited-errors", test_delimited_errors);
 	g_test_add_func("/mapping/byte-order-mark", test_byte_order_mark);
 	g_test_add_func("/mapping/byte-order-mark-kept", test_byte_order_mark_kept);
+	g_test_add_func("/mapping/delimiter-in-trail-byte", test_delimiter_in_trail_byte);
 	g_test_add_func("/mapping/xml-namespaces", test_xml_namespaces);
+	g_test_add_func("/mapping/xml-gb18030", test_xml_gb18030);
 	g_test_add_func("/mapping/xml-hostile", test_xml_hostile);
 	g_test_add_func("/mapping/pain001-output", test_pain001_output);
 	g_test_add_func("/mapping/pain002-input", test_pain002_input);
