@@ -200,20 +200,34 @@ ph_payout_batch_create(PhDb *db, PhPayoutKind kind, const gchar *eligible, PhPer
 	return ph_payout_batch_from_row(totals, 0);
 }
 
-/* The regular batch of (@bank, @period) built earlier, or NULL (no error) when none. */
-static PhPayoutBatch *
-ph_payout_batch_find_regular(PhDb *db, const gchar *bank, PhPeriod period, GError **error)
+/* The month's regular batches built earlier (of @bank, or of every bank when NULL). */
+static gboolean
+ph_payout_batch_find_regular(PhDb *db, PhPeriod period, const gchar *bank, GPtrArray *out,
+                             GError **error)
 {
 	gchar month[24];
 	const gchar *params[] = {PH_COMMAND_INT_TEXT(month, period), bank};
-	g_autoptr(PGresult) result = ph_db_query(db,
-	                                         "SELECT " PH_PAYOUT_BATCH_COLUMNS
-	                                         " FROM payout_batch WHERE kind = 'regular' "
-	                                         "AND period = $1::integer AND bank = $2",
-	                                         2, params, error);
-	if (result == NULL || PQntuples(result) == 0)
-		return NULL;
-	return ph_payout_batch_from_row(result, 0);
+	g_autoptr(PGresult) result = ph_db_query(
+	        db,
+	        "SELECT " PH_PAYOUT_BATCH_COLUMNS " FROM payout_batch WHERE kind = 'regular' "
+	        "AND period = $1::integer AND ($2::text IS NULL OR bank = $2::text) ORDER BY bank",
+	        2, params, error);
+	if (result == NULL)
+		return FALSE;
+	for (gint row = 0; row < PQntuples(result); row++)
+		g_ptr_array_add(out, ph_payout_batch_from_row(result, row));
+	return TRUE;
+}
+
+static gboolean
+ph_payout_batch_has_bank(GPtrArray *batches, const gchar *bank)
+{
+	for (guint i = 0; i < batches->len; i++) {
+		const PhPayoutBatch *batch = g_ptr_array_index(batches, i);
+		if (g_str_equal(batch->bank, bank))
+			return TRUE;
+	}
+	return FALSE;
 }
 
 static gboolean
@@ -258,23 +272,15 @@ ph_payout_batch_build(PhDb *db, const PhCommandContext *context, PhPayoutKind ki
 	        g_strconcat("SELECT DISTINCT bank FROM (", eligible,
 	                    ") e WHERE $2::text IS NULL OR bank = $2::text ORDER BY 1", NULL);
 	g_autoptr(PGresult) banks = ph_db_query(db, banks_sql, 2, params, error);
-	if (banks == NULL)
+	if (banks == NULL ||
+	    (kind == PH_PAYOUT_REGULAR &&
+	     !ph_payout_batch_find_regular(db, period, bank, run->existing, error)))
 		return FALSE;
 	for (gint row = 0; row < PQntuples(banks); row++) {
 		const gchar *name = PQgetvalue(banks, row, 0);
-		g_autoptr(GError) local = NULL;
-		PhPayoutBatch *earlier =
-		        kind == PH_PAYOUT_REGULAR
-		                ? ph_payout_batch_find_regular(db, name, period, &local)
-		                : NULL;
-		if (local != NULL) {
-			g_propagate_error(error, g_steal_pointer(&local));
-			return FALSE;
-		}
-		if (earlier != NULL) {
-			g_ptr_array_add(run->existing, earlier);
+		/* one regular batch per bank and month: the rest of the month is re-issue work */
+		if (ph_payout_batch_has_bank(run->existing, name))
 			continue;
-		}
 		PhPayoutBatch *batch =
 		        ph_payout_batch_create(db, kind, eligible, period, name, error);
 		if (batch == NULL)

@@ -135,20 +135,31 @@ ph_payout_result_check_batch(PhDb *db, gint64 batch_no, GError **error)
 	return ph_payout_result_check_items(db, batch, error);
 }
 
-/* The changes, in order: items, the schedule of paid months, holds, the batch. */
-static const gchar *const ph_payout_result_bookings[] = {
-        "UPDATE payout_item i SET state = CASE WHEN l.status = '0000' THEN 'paid' ELSE 'failed' "
-        "END, status = l.status, reason = l.reason, bank_ref = l.bank_ref, message = l.message, "
-        "booked_at = now() FROM payout_result_load l WHERE i.batch_no = $1::bigint "
-        "AND i.serial = l.serial",
-        "UPDATE payout_schedule s SET state = 'paid' FROM payout_item i "
-        "WHERE i.batch_no = $1::bigint AND i.state = 'paid' AND s.person_id = i.person_id "
-        "AND s.period = i.period AND s.state = 'due'",
-        "INSERT INTO payout_hold (person_id, reason, source) SELECT person_id, "
-        "'the bank reported the account holder dead (' || status || ' ' || reason || ')', $2 "
-        "FROM payout_item WHERE batch_no = $1::bigint AND state = 'failed' "
-        "AND reason = '" PH_PAYOUT_REASON_DECEASED "' ON CONFLICT (person_id) DO NOTHING",
-        "UPDATE payout_batch SET state = 'closed', closed_at = now() WHERE batch_no = $1::bigint",
+/* The changes, in order: items, the schedule of paid months, holds, the batch; $1 is the
+ * batch, $2 the file's name. */
+static const struct {
+	const gchar *sql;
+	gint n_params;
+} ph_payout_result_bookings[] = {
+        {"UPDATE payout_item i SET state = CASE WHEN l.status = '0000' THEN 'paid' ELSE 'failed' "
+         "END, status = l.status, reason = l.reason, bank_ref = l.bank_ref, message = l.message, "
+         "booked_at = now() FROM payout_result_load l WHERE i.batch_no = $1::bigint "
+         "AND i.serial = l.serial",
+         1},
+        /* driven by the analysed results, not by payout_item's statistics, which the
+         * update above has just made stale (that plan took minutes for 300,000 rows) */
+        {"UPDATE payout_schedule s SET state = 'paid' FROM payout_result_load l "
+         "JOIN payout_item i ON i.batch_no = $1::bigint AND i.serial = l.serial "
+         "WHERE l.status = '0000' AND s.person_id = i.person_id AND s.period = i.period "
+         "AND s.state = 'due'",
+         1},
+        {"INSERT INTO payout_hold (person_id, reason, source) SELECT person_id, "
+         "'the bank reported the account holder dead (' || status || ' ' || reason || ')', $2 "
+         "FROM payout_item WHERE batch_no = $1::bigint AND state = 'failed' "
+         "AND reason = '" PH_PAYOUT_REASON_DECEASED "' ON CONFLICT (person_id) DO NOTHING",
+         2},
+        {"UPDATE payout_batch SET state = 'closed', closed_at = now() WHERE batch_no = $1::bigint",
+         1},
 };
 
 static gboolean
@@ -225,7 +236,8 @@ ph_payout_result_book(PhDb *db, const PhCommandContext *context, gint64 batch_no
 		return FALSE;
 	for (guint i = 0; i < G_N_ELEMENTS(ph_payout_result_bookings); i++) {
 		g_autoptr(PGresult) result =
-		        ph_db_query(db, ph_payout_result_bookings[i], 2, params, error);
+		        ph_db_query(db, ph_payout_result_bookings[i].sql,
+		                    ph_payout_result_bookings[i].n_params, params, error);
 		if (result == NULL)
 			return FALSE;
 	}

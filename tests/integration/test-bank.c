@@ -1,0 +1,495 @@
+/* The bank adapter end to end (issue 5 §6): a real daemon with plugins/bank on its own
+ * database, a real OpenSSH sshd serving the bank's folders, the bank simulator
+ * (tests/peers/bank-sim) answering, and pensionctl payout as an operator runs it. Each case
+ * pays its own month, so one hub and one database serve them all. Suite integration. */
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "pension-hub/ph-digest.h"
+#include "ph-mapping.h"
+#include "ph-test-db.h"
+#include "ph-test-hub.h"
+#include "ph-test-sshd.h"
+
+static PhTestDb *test_db;
+static PhTestHub *hub;
+static PhTestSshd *sshd;
+static gchar *inbox;
+static gchar *outbox;
+
+/* Five retirees: 1-3 paid, 4 dead, 5 without a valid account; 6 held by an operator. The
+ * name of 2 has a character outside the BMP, four bytes in GB18030 (𠮷 = 95 34 B2 35). */
+#define BANK_PEOPLE                                                                                 \
+	"INSERT INTO person (person_id, id_lookup, id_number, name, sex, birth_date, status) "      \
+	"VALUES (1, '110105195001010011', '110105195001010011', '张三', '1', '19500101', "        \
+	"'retired'), (2, '11010519491231002X', '11010519491231002X', '𠮷田花子', '2', "        \
+	"'19491231', 'retired'), (3, '110105195203030031', '110105195203030031', '欧阳娜娜', "  \
+	"'2', '19520303', 'retired'), (4, '110105194804040041', '110105194804040041', '李四', "   \
+	"'1', '19480404', 'dead'), (5, '110105195105050051', '110105195105050051', '王五', '1', " \
+	"'19510505', 'retired'), (6, '110105195106060061', '110105195106060061', '赵六', '1', "   \
+	"'19510606', 'retired'); "                                                                  \
+	"INSERT INTO payee_account (person_id, bank, account, valid) SELECT person_id, 'icbc', "    \
+	"'62220202000000' || lpad(person_id::text, 5, '0'), person_id <> 5 FROM person; "           \
+	"INSERT INTO payout_hold (person_id, reason, source) VALUES (6, 'suspended', 'operator')"
+
+static void
+exec_sql(const gchar *sql)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PhDb) db = ph_test_db_connect(test_db);
+	ph_db_exec(db, sql, &error);
+	g_assert_no_error(error);
+}
+
+static gint64
+query_int(const gchar *sql)
+{
+	g_autoptr(PhDb) db = ph_test_db_connect(test_db);
+	return ph_test_db_query_int(db, sql);
+}
+
+/* The month's schedule: what each of persons 1..@people is owed (350000 + id fen). */
+static void
+schedule_month(gint period, gint people)
+{
+	g_autofree gchar *sql = g_strdup_printf(
+	        "INSERT INTO payout_schedule (person_id, period, amount, account_part, "
+	        "annuity_part) "
+	        "SELECT person_id, %d, 350000 + person_id, 0, 0 FROM person WHERE person_id <= %d",
+	        period, people);
+	exec_sql(sql);
+}
+
+static gint
+run_program(gchar **output, const gchar *const *argv)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *out = NULL;
+	g_autofree gchar *err = NULL;
+	gint status = 0;
+	g_spawn_sync(NULL, (gchar **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status,
+	             &error);
+	g_assert_no_error(error);
+	g_autofree gchar *all = g_strconcat(out, err, NULL);
+	g_test_message("%s", all);
+	if (output != NULL)
+		*output = g_steal_pointer(&all);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* pensionctl payout VERB --period PERIOD; returns the exit status and the output. */
+static gint
+run_payout(const gchar *verb, const gchar *period, gchar **output)
+{
+	g_autofree gchar *ctl =
+	        g_build_filename(g_getenv("PH_BUILD_DIR"), "hub", "pensionctl", NULL);
+	const gchar *argv[] = {ctl,  "--config", hub->config_path, "payout",
+	                       verb, "--period", period,           NULL};
+	return run_program(output, argv);
+}
+
+/* One pass of the simulator over the inbox, with @options. */
+static void
+run_bank(const gchar *options)
+{
+	g_autofree gchar *sim = g_build_filename(g_getenv("PH_BUILD_DIR"), "tests", "peers",
+	                                         "bank-sim", "bank-sim", NULL);
+	g_autofree gchar *command = g_strdup_printf("%s --once --inbox %s --outbox %s %s", sim,
+	                                            inbox, outbox, options != NULL ? options : "");
+	const gchar *argv[] = {"/bin/sh", "-c", command, NULL};
+	g_assert_cmpint(run_program(NULL, argv), ==, 0);
+}
+
+static void
+wait_batch_state_for(gint period, const gchar *kind, const gchar *state, guint timeout_ms)
+{
+	g_autofree gchar *sql = g_strdup_printf("SELECT state FROM payout_batch WHERE period = %d "
+	                                        "AND kind = '%s' ORDER BY batch_no "
+	                                        "DESC LIMIT 1",
+	                                        period, kind);
+	g_autofree gchar *seen =
+	        ph_test_wait_for_value(ph_test_db_get_url(test_db), sql, state, timeout_ms);
+	g_assert_cmpstr(seen, ==, state);
+}
+
+static void
+wait_batch_state(gint period, const gchar *kind, const gchar *state)
+{
+	wait_batch_state_for(period, kind, state, 30000);
+}
+
+static gint64
+batch_of(gint period, const gchar *kind)
+{
+	g_autofree gchar *sql = g_strdup_printf(
+	        "SELECT max(batch_no) FROM payout_batch WHERE period = %d AND kind = '%s'", period,
+	        kind);
+	return query_int(sql);
+}
+
+static gint64
+count_where(const gchar *table, const gchar *where)
+{
+	g_autofree gchar *sql = g_strdup_printf("SELECT count(*) FROM %s WHERE %s", table, where);
+	return query_int(sql);
+}
+
+static guint
+count_files(const gchar *folder, const gchar *prefix, const gchar *suffix)
+{
+	g_autoptr(GDir) dir = g_dir_open(folder, 0, NULL);
+	const gchar *name;
+	guint count = 0;
+	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL)
+		count += g_str_has_prefix(name, prefix) && g_str_has_suffix(name, suffix);
+	return count;
+}
+
+/* A normal month: three paid, the dead, the account-less and the held person left out with
+ * their reasons; the file names the 4-byte GB18030 character; booked paid, schedule paid. */
+static void
+test_normal_month(void)
+{
+	g_autofree gchar *output = NULL;
+	schedule_month(202601, 6);
+	g_assert_cmpint(run_payout("run", "2026-01", &output), ==, 0);
+	g_assert_nonnull(strstr(output, "death reported"));
+	g_assert_nonnull(strstr(output, "no valid account"));
+	g_assert_nonnull(strstr(output, "held: suspended"));
+	wait_batch_state(202601, "regular", "sent");
+	gint64 batch = batch_of(202601, "regular");
+	g_autofree gchar *name =
+	        g_strdup_printf("PAYOUT_330100000001_202601_%010" G_GINT64_FORMAT ".txt", batch);
+	g_autofree gchar *path = g_build_filename(inbox, name, NULL);
+	g_autofree gchar *data = NULL;
+	gsize size = 0;
+	g_assert_true(g_file_get_contents(path, &data, &size, NULL));
+	/* header 108 + 3 details of 148 + trailer 27, each with CRLF (bank-payout.md) */
+	g_assert_cmpuint(size, ==, 110 + 3 * 150 + 29);
+	g_assert_nonnull(memmem(data, size, "\x95\x34\xb2\x35", 4));
+	g_autofree gchar *done_path = g_strconcat(path, ".ok", NULL);
+	g_autofree gchar *done = NULL;
+	g_assert_true(g_file_get_contents(done_path, &done, NULL, NULL));
+	g_autofree gchar *hex = ph_digest_hex(PH_DIGEST_SM3, data, size);
+	/* 350001 + 350002 + 350003 fen */
+	g_autofree gchar *expected = g_strdup_printf("SM3 %s 3 1050006\r\n", hex);
+	g_assert_cmpstr(done, ==, expected);
+
+	run_bank(NULL);
+	wait_batch_state(202601, "regular", "closed");
+	g_assert_cmpint(count_where("payout_item", "period = 202601 AND state = 'paid'"), ==, 3);
+	g_assert_cmpint(count_where("payout_schedule", "period = 202601 AND state = 'paid'"), ==,
+	                3);
+	g_assert_cmpint(count_where("payout_excluded", "period = 202601"), ==, 3);
+	g_autofree gchar *processed = g_build_filename(outbox, "processed", NULL);
+	g_assert_cmpuint(count_files(processed, "RESULT_PAYOUT_330100000001_202601", ".txt"), ==,
+	                 1);
+	/* a second run of the month builds nothing new */
+	g_clear_pointer(&output, g_free);
+	g_assert_cmpint(run_payout("run", "2026-01", &output), ==, 0);
+	g_assert_nonnull(strstr(output, "built before"));
+	g_assert_cmpint(count_where("payout_batch", "period = 202601"), ==, 1);
+}
+
+/* Partial failures, then the failed person's account is corrected and re-issued: paid once. */
+static void
+test_failures_then_reissue(void)
+{
+	schedule_month(202602, 3);
+	g_assert_cmpint(run_payout("run", "2026-02", NULL), ==, 0);
+	wait_batch_state(202602, "regular", "sent");
+	run_bank("--fail 110105195001010011=1001 --fail 110105195203030031=1003");
+	wait_batch_state(202602, "regular", "closed");
+	g_assert_cmpint(count_where("payout_item", "period = 202602 AND state = 'failed'"), ==, 2);
+	g_assert_cmpint(count_where("payout_item", "period = 202602 AND state = 'paid'"), ==, 1);
+
+	/* nobody's account changed yet: nothing to re-issue */
+	g_autofree gchar *output = NULL;
+	g_assert_cmpint(run_payout("reissue", "2026-02", &output), ==, 0);
+	g_assert_nonnull(strstr(output, "nobody to pay"));
+	exec_sql("UPDATE payee_account SET account = '6217000010009999991', "
+	         "updated_at = clock_timestamp() WHERE person_id = 1");
+	g_assert_cmpint(run_payout("reissue", "2026-02", NULL), ==, 0);
+	wait_batch_state(202602, "reissue", "sent");
+	g_assert_cmpint(count_where("payout_item", "batch_no = (SELECT max(batch_no) FROM "
+	                                           "payout_batch WHERE kind = 'reissue' AND "
+	                                           "period = 202602)"),
+	                ==, 1);
+	run_bank(NULL);
+	wait_batch_state(202602, "reissue", "closed");
+	g_assert_cmpint(count_where("payout_item",
+	                            "period = 202602 AND person_id = 1 AND "
+	                            "state = 'paid' AND account = '6217000010009999991'"),
+	                ==, 1);
+	g_assert_cmpint(count_where("payout_schedule", "period = 202602 AND state = 'paid'"), ==,
+	                2);
+}
+
+/* A result whose done file's total is one fen off is rejected whole: nothing booked. */
+static void
+test_wrong_total_rejected(void)
+{
+	schedule_month(202603, 3);
+	g_assert_cmpint(run_payout("run", "2026-03", NULL), ==, 0);
+	wait_batch_state(202603, "regular", "sent");
+	run_bank("--wrong-total");
+	g_autofree gchar *seen = ph_test_wait_for_value(
+	        ph_test_db_get_url(test_db),
+	        "SELECT verdict FROM payout_result_file WHERE name LIKE '%_202603_%'", "rejected",
+	        30000);
+	g_assert_cmpstr(seen, ==, "rejected");
+	g_assert_cmpint(count_where("payout_item", "period = 202603 AND state <> 'sent'"), ==, 0);
+	g_assert_cmpint(count_where("payout_schedule", "period = 202603 AND state = 'paid'"), ==,
+	                0);
+	g_assert_cmpint(count_where("payout_batch", "period = 202603 AND state = 'sent'"), ==, 1);
+	g_autofree gchar *rejected = g_build_filename(outbox, "rejected", NULL);
+	g_assert_cmpuint(count_files(rejected, "RESULT_PAYOUT_330100000001_202603", ".reason"), ==,
+	                 1);
+}
+
+/* The same result file dropped again after it was booked changes nothing. */
+static void
+test_same_result_twice(void)
+{
+	schedule_month(202604, 2);
+	g_assert_cmpint(run_payout("run", "2026-04", NULL), ==, 0);
+	wait_batch_state(202604, "regular", "sent");
+	run_bank(NULL);
+	wait_batch_state(202604, "regular", "closed");
+	gint64 batch = batch_of(202604, "regular");
+	g_autofree gchar *name = g_strdup_printf(
+	        "RESULT_PAYOUT_330100000001_202604_%010" G_GINT64_FORMAT ".txt", batch);
+	for (guint i = 0; i < 2; i++) {
+		g_autofree gchar *file = g_strconcat(name, i == 0 ? "" : ".ok", NULL);
+		g_autofree gchar *from = g_build_filename(outbox, "processed", file, NULL);
+		g_autofree gchar *to = g_build_filename(outbox, file, NULL);
+		g_autofree gchar *bytes = NULL;
+		gsize size = 0;
+		g_assert_true(g_file_get_contents(from, &bytes, &size, NULL));
+		g_assert_true(g_file_set_contents(to, bytes, (gssize)size, NULL));
+	}
+	/* taken again means moved aside; wait until the outbox no longer holds it */
+	g_autofree gchar *again = g_build_filename(outbox, name, NULL);
+	for (guint i = 0; i < 300 && g_file_test(again, G_FILE_TEST_EXISTS); i++)
+		g_usleep(100 * 1000);
+	g_assert_false(g_file_test(again, G_FILE_TEST_EXISTS));
+	g_assert_cmpint(count_where("payout_result_file", "name LIKE '%_202604_%'"), ==, 1);
+	g_assert_cmpint(count_where("payout_item", "period = 202604 AND state = 'paid'"), ==, 2);
+	g_assert_cmpint(count_where("audit_log",
+	                            "action = 'payout-book' AND object = "
+	                            "'payout-batch:' || lpad((SELECT max(batch_no) FROM "
+	                            "payout_batch WHERE period = 202604)::text, 10, '0')"),
+	                ==, 1);
+}
+
+/* A well-formed PH-BANK-1 result file of one paid line for batch @batch_no. */
+static gchar *
+result_for_batch(const gchar *batch_no)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PhMapping) mapping = ph_mapping_load("ph-bank-1-result", &error);
+	g_assert_no_error(error);
+	g_autoptr(GOutputStream) output = g_memory_output_stream_new_resizable();
+	g_autoptr(PhMappingWriter) writer = ph_mapping_writer_new(mapping, output, "result");
+	g_autoptr(PhRecord) record = ph_record_new();
+	ph_record_reset(record, "H");
+	ph_record_set(record, "batch_no", batch_no);
+	ph_record_set(record, "AAB034", "330100000001");
+	ph_record_set(record, "payer_account", "33010000001234567890");
+	ph_record_set(record, "AAE002", "202605");
+	ph_record_set_int(record, "count", 1);
+	ph_record_set_int(record, "total", 350001);
+	ph_record_set(record, "created", "20260530120000");
+	g_assert_true(ph_mapping_writer_write(writer, record, &error));
+	ph_record_reset(record, "R");
+	ph_record_set_int(record, "serial", 1);
+	ph_record_set(record, "AAC002", "110105195001010011");
+	ph_record_set(record, "AAE010", "6222020200000000001");
+	ph_record_set_int(record, "AAE019", 350001);
+	ph_record_set(record, "status", "0000");
+	g_assert_true(ph_mapping_writer_write(writer, record, &error));
+	ph_record_reset(record, "T");
+	g_assert_true(ph_mapping_writer_write(writer, record, &error));
+	g_assert_true(ph_mapping_writer_finish(writer, &error));
+	g_assert_no_error(error);
+	g_assert_true(g_output_stream_write_all(output, "", 1, NULL, NULL, &error));
+	return g_memdup2(g_memory_output_stream_get_data(G_MEMORY_OUTPUT_STREAM(output)),
+	                 g_memory_output_stream_get_data_size(G_MEMORY_OUTPUT_STREAM(output)));
+}
+
+/* A well-formed result for a batch that was never sent is rejected and books nothing. */
+static void
+test_result_unknown_batch(void)
+{
+	g_autofree gchar *text = result_for_batch("0000099999");
+	g_autofree gchar *hex = ph_digest_hex(PH_DIGEST_SM3, text, strlen(text));
+	g_autofree gchar *done = g_strdup_printf("SM3 %s 1 350001\r\n", hex);
+	g_autofree gchar *path = g_build_filename(outbox, "RESULT_PAYOUT_X_0000099999.txt", NULL);
+	g_autofree gchar *done_path = g_strconcat(path, ".ok", NULL);
+	gint64 booked = count_where("payout_item", "state <> 'sent'");
+	g_assert_true(g_file_set_contents(path, text, -1, NULL));
+	g_assert_true(g_file_set_contents(done_path, done, -1, NULL));
+	g_autofree gchar *seen =
+	        ph_test_wait_for_value(ph_test_db_get_url(test_db),
+	                               "SELECT reason FROM payout_result_file WHERE name = "
+	                               "'RESULT_PAYOUT_X_0000099999.txt'",
+	                               "payout batch 0000099999: unknown batch", 30000);
+	g_assert_cmpstr(seen, ==, "payout batch 0000099999: unknown batch");
+	g_assert_cmpint(count_where("payout_item", "state <> 'sent'"), ==, booked);
+}
+
+/* A changed host key is refused at once (dead letter, batch still built); once the pinned key
+ * is back, the operator's retry delivers it. */
+static void
+test_host_key_changed(void)
+{
+	schedule_month(202606, 2);
+	ph_test_sshd_use_second_host_key(sshd, TRUE);
+	g_assert_cmpint(run_payout("run", "2026-06", NULL), ==, 0);
+	g_autofree gchar *dead = ph_test_wait_for_value(
+	        ph_test_db_get_url(test_db),
+	        "SELECT count(*) FROM dead_letter WHERE topic = 'bank.upload' AND last_error LIKE "
+	        "'%host key CHANGED%'",
+	        "1", 30000);
+	g_assert_cmpstr(dead, ==, "1");
+	g_assert_cmpint(count_where("payout_batch", "period = 202606 AND state = 'built'"), ==, 1);
+	g_assert_cmpuint(count_files(inbox, "PAYOUT_330100000001_202606", ".txt"), ==, 0);
+
+	ph_test_sshd_use_second_host_key(sshd, FALSE);
+	g_autofree gchar *ctl =
+	        g_build_filename(g_getenv("PH_BUILD_DIR"), "hub", "pensionctl", NULL);
+	const gchar *argv[] = {ctl,      "--config", hub->config_path, "outbox", "retry",
+	                       "--dead", NULL};
+	g_assert_cmpint(run_program(NULL, argv), ==, 0);
+	wait_batch_state(202606, "regular", "sent");
+}
+
+/* sshd down: the upload is retried with backoff and delivered once it is back. */
+static void
+test_sshd_down_then_back(void)
+{
+	schedule_month(202607, 2);
+	ph_test_sshd_stop(sshd);
+	g_assert_cmpint(run_payout("run", "2026-07", NULL), ==, 0);
+	g_autofree gchar *tried = ph_test_wait_for_value(
+	        ph_test_db_get_url(test_db),
+	        "SELECT attempts >= 1 AND last_error LIKE '%cannot connect%' FROM outbox "
+	        "WHERE topic = 'bank.upload' AND state = 'pending' ORDER BY id DESC LIMIT 1",
+	        "t", 30000);
+	g_assert_cmpstr(tried, ==, "t");
+	ph_test_sshd_start(sshd);
+	wait_batch_state(202607, "regular", "sent");
+	g_assert_cmpuint(count_files(inbox, "PAYOUT_330100000001_202607", ".txt"), ==, 1);
+}
+
+/* kill -9 of the hub while it uploads a large batch: after the restart (and the killed
+ * process's lease, shortened here) there is one file, one done file, and one payment each. */
+static void
+test_kill_during_upload(void)
+{
+	exec_sql("INSERT INTO person (person_id, id_lookup, id_number, name, sex, birth_date, "
+	         "status) SELECT n, 'K' || n, '1101051950' || lpad(n::text, 8, '0'), '测试', '1', "
+	         "'19500101', 'retired' FROM generate_series(100000, 399999) n; "
+	         "INSERT INTO payee_account (person_id, bank, account) SELECT n, 'icbc', "
+	         "'6222' || n FROM generate_series(100000, 399999) n; "
+	         "INSERT INTO payout_schedule (person_id, period, amount, account_part, "
+	         "annuity_part) SELECT n, 202608, 300000, 0, 0 FROM generate_series(100000, "
+	         "399999) n");
+	g_assert_cmpint(run_payout("run", "2026-08", NULL), ==, 0);
+	gint64 batch = batch_of(202608, "regular");
+	g_autofree gchar *part = g_strdup_printf(
+	        "%s/PAYOUT_330100000001_202608_%010" G_GINT64_FORMAT ".txt.part", inbox, batch);
+	for (guint i = 0; i < 3000 && !g_file_test(part, G_FILE_TEST_EXISTS); i++)
+		g_usleep(10 * 1000);
+	g_assert_true(g_file_test(part, G_FILE_TEST_EXISTS));
+	g_assert_cmpint(ph_test_hub_signal(hub, SIGKILL), ==, 128 + SIGKILL);
+	exec_sql("UPDATE outbox SET next_attempt_at = now() WHERE topic = 'bank.upload' AND "
+	         "state = 'pending'");
+	ph_test_hub_start(hub);
+	wait_batch_state(202608, "regular", "sent");
+	g_assert_cmpuint(count_files(inbox, "PAYOUT_330100000001_202608", ".txt"), ==, 1);
+	g_assert_cmpuint(count_files(inbox, "PAYOUT_330100000001_202608", ".ok"), ==, 1);
+	g_assert_cmpuint(count_files(inbox, "PAYOUT_330100000001_202608", ".part"), ==, 0);
+	run_bank(NULL);
+	wait_batch_state_for(202608, "regular", "closed", 180000);
+	g_assert_cmpint(count_where("payout_item", "period = 202608 AND state = 'paid'"), ==,
+	                300000);
+	g_assert_cmpint(count_where("payout_schedule", "period = 202608 AND state = 'paid'"), ==,
+	                300000);
+}
+
+/* The bank reports a holder dead: that failure holds the person; the next month leaves them
+ * out with the reason. */
+static void
+test_death_reported_by_bank(void)
+{
+	schedule_month(202609, 3);
+	g_assert_cmpint(run_payout("run", "2026-09", NULL), ==, 0);
+	wait_batch_state(202609, "regular", "sent");
+	run_bank("--death 110105195203030031");
+	wait_batch_state(202609, "regular", "closed");
+	g_assert_cmpint(count_where("payout_hold", "person_id = 3"), ==, 1);
+	schedule_month(202610, 3);
+	g_autofree gchar *output = NULL;
+	g_assert_cmpint(run_payout("run", "2026-10", &output), ==, 0);
+	g_assert_nonnull(strstr(output, "held: the bank reported the account holder dead"));
+	g_assert_cmpint(count_where("payout_item", "period = 202610 AND person_id = 3"), ==, 0);
+}
+
+static gchar *
+bank_config(void)
+{
+	g_autofree gchar *lines = ph_test_sshd_config_lines(sshd);
+	g_autofree gchar *prefixed = NULL;
+	g_auto(GStrv) split = g_strsplit(lines, "\n", -1);
+	g_autoptr(GString) text = g_string_new("[plugin bank]\nbanks = icbc\npoll_seconds = 1\n"
+	                                       "icbc.agency = 330100000001\n"
+	                                       "icbc.payer_account = 33010000001234567890\n"
+	                                       "icbc.timeout_ms = 5000\n");
+	for (guint i = 0; split[i] != NULL; i++)
+		if (split[i][0] != '\0')
+			g_string_append_printf(text, "icbc.%s\n", split[i]);
+	return g_string_free(g_steal_pointer(&text), FALSE);
+}
+
+static void
+link_bank_plugin(void)
+{
+	g_autofree gchar *target = g_build_filename(g_getenv("PH_BUILD_DIR"), "plugins", "bank",
+	                                            "libph-bank.so", NULL);
+	g_autofree gchar *link = g_build_filename(hub->dir, "plugins", "libph-bank.so", NULL);
+	g_assert_cmpint(symlink(target, link), ==, 0);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	test_db = ph_test_db_new();
+	sshd = ph_test_sshd_new();
+	inbox = ph_test_sshd_path(sshd, "inbox", TRUE);
+	outbox = ph_test_sshd_path(sshd, "outbox", TRUE);
+	exec_sql(BANK_PEOPLE);
+	g_autofree gchar *config = bank_config();
+	hub = ph_test_hub_new(ph_test_db_get_url(test_db), NULL, config);
+	link_bank_plugin();
+	ph_test_hub_start(hub);
+	g_test_add_func("/bank/normal-month", test_normal_month);
+	g_test_add_func("/bank/failures-then-reissue", test_failures_then_reissue);
+	g_test_add_func("/bank/wrong-total-rejected", test_wrong_total_rejected);
+	g_test_add_func("/bank/same-result-twice", test_same_result_twice);
+	g_test_add_func("/bank/result-unknown-batch", test_result_unknown_batch);
+	g_test_add_func("/bank/host-key-changed", test_host_key_changed);
+	g_test_add_func("/bank/sshd-down-then-back", test_sshd_down_then_back);
+	g_test_add_func("/bank/death-reported-by-bank", test_death_reported_by_bank);
+	g_test_add_func("/bank/kill-during-upload", test_kill_during_upload);
+	gint rc = g_test_run();
+	g_clear_pointer(&hub, ph_test_hub_free);
+	g_clear_pointer(&sshd, ph_test_sshd_free);
+	g_clear_pointer(&test_db, ph_test_db_free);
+	g_free(inbox);
+	g_free(outbox);
+	return rc;
+}
