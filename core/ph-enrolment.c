@@ -176,7 +176,7 @@ ph_enrolment_close(PhDb *db, gint64 person_id, PhPeriod end, const gchar *status
 
 /* ---- HIRE ---- */
 
-static gboolean
+gboolean
 ph_enrolment_check_identity(const PhPolicy *policy, const PhEnrolInput *input, PhPeriod *birth,
                             PhPeriod *start, GError **error)
 {

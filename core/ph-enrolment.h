@@ -72,5 +72,9 @@ gboolean ph_enrolment_get_open(PhDb *db, gint64 person_id, PhEnrolmentOpen *out,
 /* Closes the open enrolment with last month @end (AAE031), AAC031 @status, @reason. */
 gboolean ph_enrolment_close(PhDb *db, gint64 person_id, PhPeriod end, const gchar *status,
                             const gchar *reason, const gchar *change_code, GError **error);
+/* The checks of a HIRE that need no database (identity, dates, wage, deemed service);
+ * gives the birth month and the enrolment start. Also used by ph-enrolment-bulk.c. */
+gboolean ph_enrolment_check_identity(const PhPolicy *policy, const PhEnrolInput *input,
+                                     PhPeriod *birth, PhPeriod *start, GError **error);
 
 G_END_DECLS

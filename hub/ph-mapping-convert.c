@@ -60,27 +60,38 @@ canonical_to_partner(PhMapping *mapping, GInputStream *input, const gchar *sourc
 	return ph_mapping_writer_finish(writer, error);
 }
 
+/* A device or a pipe (/dev/stdout, /dev/null) is written as it is: renaming a file onto it
+ * would replace the device. */
 static gboolean
-convert(PhMapping *mapping, const gchar *input_path, const gchar *output_path, ConvertFunc func,
-        GError **error)
+convert_to_stream(PhMapping *mapping, GInputStream *input, const gchar *source,
+                  const gchar *output_path, ConvertFunc func, GError **error)
 {
-	g_autoptr(GFile) input_file = g_file_new_for_path(input_path);
+	g_autoptr(GFile) output_file = g_file_new_for_path(output_path);
+	g_autoptr(GFileOutputStream) output =
+	        g_file_append_to(output_file, G_FILE_CREATE_NONE, NULL, error);
+
+	if (output == NULL)
+		return FALSE;
+	return func(mapping, input, source, G_OUTPUT_STREAM(output), output_path, error) &&
+	       g_output_stream_close(G_OUTPUT_STREAM(output), NULL, error);
+}
+
+/* A file is written under a temporary name beside it and renamed when all succeeded. */
+static gboolean
+convert_to_file(PhMapping *mapping, GInputStream *input, const gchar *source,
+                const gchar *output_path, ConvertFunc func, GError **error)
+{
 	g_autofree gchar *suffix = g_strdup_printf(".part-%08x", g_random_int());
 	g_autofree gchar *temp_path = g_strconcat(output_path, suffix, NULL);
 	g_autoptr(GFile) temp_file = g_file_new_for_path(temp_path);
-	g_autoptr(GFileInputStream) input = NULL;
 	g_autoptr(GFileOutputStream) output = NULL;
-	g_autofree gchar *source = g_path_get_basename(input_path);
 	g_autofree gchar *target = g_path_get_basename(output_path);
 	gboolean ok;
 
-	input = g_file_read(input_file, NULL, error);
-	if (input == NULL)
-		return FALSE;
 	output = g_file_create(temp_file, G_FILE_CREATE_NONE, NULL, error);
 	if (output == NULL)
 		return FALSE;
-	ok = func(mapping, G_INPUT_STREAM(input), source, G_OUTPUT_STREAM(output), target, error) &&
+	ok = func(mapping, input, source, G_OUTPUT_STREAM(output), target, error) &&
 	     g_output_stream_close(G_OUTPUT_STREAM(output), NULL, error);
 	if (ok && g_rename(temp_path, output_path) != 0) {
 		g_set_error(error, PH_ERROR, PH_ERROR_FAILED, "cannot rename %s to %s: %s",
@@ -92,6 +103,23 @@ convert(PhMapping *mapping, const gchar *input_path, const gchar *output_path, C
 		g_unlink(temp_path);
 	}
 	return ok;
+}
+
+static gboolean
+convert(PhMapping *mapping, const gchar *input_path, const gchar *output_path, ConvertFunc func,
+        GError **error)
+{
+	g_autoptr(GFile) input_file = g_file_new_for_path(input_path);
+	g_autoptr(GFileInputStream) input = g_file_read(input_file, NULL, error);
+	g_autofree gchar *source = g_path_get_basename(input_path);
+
+	if (input == NULL)
+		return FALSE;
+	if (g_file_test(output_path, G_FILE_TEST_EXISTS) &&
+	    !g_file_test(output_path, G_FILE_TEST_IS_REGULAR))
+		return convert_to_stream(mapping, G_INPUT_STREAM(input), source, output_path, func,
+		                         error);
+	return convert_to_file(mapping, G_INPUT_STREAM(input), source, output_path, func, error);
 }
 
 gboolean
