@@ -1,0 +1,251 @@
+/* Bulk HIRE (see ph-enrolment-bulk.h). Core only. Person rows are written here as well as
+ * in ph-person.c (with the same lookup key function), for COPY's sake. */
+#include "ph-enrolment-bulk.h"
+
+#include <string.h>
+
+#include "ph-audit.h"
+#include "ph-bulk.h"
+#include "ph-error.h"
+
+/* What happens to each input. */
+typedef enum {
+	PH_ENROLMENT_BULK_REFUSED, /* its checks failed; errors[i] is set */
+	PH_ENROLMENT_BULK_ONE,     /* known person, unknown unit or repeat: ph_enrolment_enrol */
+	PH_ENROLMENT_BULK_COPY,    /* a new person: COPY */
+} PhEnrolmentBulkPath;
+
+typedef struct {
+	const PhEnrolInput *inputs;
+	guint n;
+	PhEnrolmentBulkPath *paths;
+	PhPeriod *starts;
+	gchar **keys; /* person lookup keys */
+} PhEnrolmentBulk;
+
+static void
+ph_enrolment_bulk_clear(PhEnrolmentBulk *bulk)
+{
+	g_free(bulk->paths);
+	g_free(bulk->starts);
+	g_strfreev(bulk->keys);
+}
+
+/* A PostgreSQL text[] literal of @values (quoted, backslashes and quotes escaped). */
+static gchar *
+ph_enrolment_bulk_array(GPtrArray *values)
+{
+	GString *array = g_string_new("{");
+	for (guint i = 0; i < values->len; i++) {
+		const gchar *value = g_ptr_array_index(values, i);
+		g_string_append(array, i > 0 ? ",\"" : "\"");
+		for (const gchar *c = value; *c != '\0'; c++) {
+			if (*c == '"' || *c == '\\')
+				g_string_append_c(array, '\\');
+			g_string_append_c(array, *c);
+		}
+		g_string_append_c(array, '"');
+	}
+	g_string_append_c(array, '}');
+	return g_string_free(array, FALSE);
+}
+
+/* The values of @sql's first column for the array parameter @values, as a set. */
+static GHashTable *
+ph_enrolment_bulk_lookup(PhDb *db, const gchar *sql, GPtrArray *values, GError **error)
+{
+	g_autofree gchar *array = ph_enrolment_bulk_array(values);
+	const gchar *params[] = {array};
+	g_autoptr(PGresult) result = ph_db_query(db, sql, 1, params, error);
+	if (result == NULL)
+		return NULL;
+	GHashTable *found = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	for (gint row = 0; row < PQntuples(result); row++)
+		g_hash_table_add(found, g_strdup(PQgetvalue(result, row, 0)));
+	return found;
+}
+
+/* Checks every input; those that pass are COPY candidates. */
+static void
+ph_enrolment_bulk_check(PhEnrolmentBulk *bulk, const PhCommandContext *context,
+                        GError **errors)
+{
+	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+	for (guint i = 0; i < bulk->n; i++) {
+		PhPeriod birth = 0;
+		bulk->keys[i] = ph_person_lookup_key(bulk->inputs[i].person.id_number != NULL
+		                                             ? bulk->inputs[i].person.id_number
+		                                             : "");
+		if (!ph_enrolment_check_identity(context->policy, &bulk->inputs[i], &birth,
+		                                 &bulk->starts[i], &errors[i])) {
+			bulk->paths[i] = PH_ENROLMENT_BULK_REFUSED;
+			continue;
+		}
+		/* The same person twice: the second waits for the first, one at a time. */
+		bulk->paths[i] = g_hash_table_add(seen, bulk->keys[i]) ? PH_ENROLMENT_BULK_COPY
+		                                                       : PH_ENROLMENT_BULK_ONE;
+	}
+}
+
+/* Known persons and unknown units leave the COPY path for ph_enrolment_enrol. */
+static gboolean
+ph_enrolment_bulk_sort(PhDb *db, PhEnrolmentBulk *bulk, GError **error)
+{
+	g_autoptr(GPtrArray) keys = g_ptr_array_new();
+	g_autoptr(GPtrArray) units = g_ptr_array_new();
+	for (guint i = 0; i < bulk->n; i++) {
+		if (bulk->paths[i] != PH_ENROLMENT_BULK_COPY)
+			continue;
+		g_ptr_array_add(keys, bulk->keys[i]);
+		g_ptr_array_add(units, (gpointer)bulk->inputs[i].unit_code);
+	}
+	if (keys->len == 0)
+		return TRUE;
+	g_autoptr(GHashTable) known = ph_enrolment_bulk_lookup(
+	        db, "SELECT id_lookup FROM person WHERE id_lookup = ANY($1::text[])", keys, error);
+	g_autoptr(GHashTable) existing =
+	        known != NULL ? ph_enrolment_bulk_lookup(
+	                                db, "SELECT unit_code FROM unit WHERE unit_code = ANY($1::text[])",
+	                                units, error)
+	                      : NULL;
+	if (existing == NULL)
+		return FALSE;
+	for (guint i = 0; i < bulk->n; i++) {
+		if (bulk->paths[i] == PH_ENROLMENT_BULK_COPY &&
+		    (g_hash_table_contains(known, bulk->keys[i]) ||
+		     !g_hash_table_contains(existing, bulk->inputs[i].unit_code)))
+			bulk->paths[i] = PH_ENROLMENT_BULK_ONE;
+	}
+	return TRUE;
+}
+
+static void
+ph_enrolment_bulk_append_optional(GString *copy, const gchar *text, gchar end)
+{
+	if (text != NULL && text[0] != '\0') {
+		ph_bulk_append_text(copy, text, end);
+		return;
+	}
+	g_string_append(copy, "\\N");
+	g_string_append_c(copy, end);
+}
+
+static void
+ph_enrolment_bulk_person_line(GString *copy, gint64 id, const gchar *key,
+                              const PhEnrolInput *input)
+{
+	const PhPersonIdentity *person = &input->person;
+	ph_bulk_append_int(copy, id, '\t');
+	ph_bulk_append_text(copy, key, '\t');
+	ph_bulk_append_text(copy, person->id_number, '\t');
+	ph_bulk_append_text(copy, person->name, '\t');
+	ph_bulk_append_text(copy, person->sex, '\t');
+	ph_enrolment_bulk_append_optional(copy, person->ethnicity, '\t');
+	ph_bulk_append_text(copy, person->birth_date, '\t');
+	ph_enrolment_bulk_append_optional(copy, person->work_start, '\t');
+	ph_bulk_append_int(copy, person->deemed_months, '\t');
+	ph_bulk_append_int(copy, person->deemed_index, '\t');
+	ph_bulk_append_text(copy, input->unit_code, '\n');
+}
+
+/* person ids for @count new persons from the person table's own sequence. */
+static gint64 *
+ph_enrolment_bulk_ids(PhDb *db, guint count, GError **error)
+{
+	gchar text[24];
+	const gchar *params[] = {PH_COMMAND_INT_TEXT(text, count)};
+	g_autoptr(PGresult) result = ph_db_query(
+	        db,
+	        "SELECT nextval(pg_get_serial_sequence('person', 'person_id')) "
+	        "FROM generate_series(1, $1::integer)",
+	        1, params, error);
+	if (result == NULL)
+		return NULL;
+	gint64 *ids = g_new(gint64, count);
+	for (guint i = 0; i < count; i++)
+		ids[i] = ph_db_get_int64(result, (gint)i, 0);
+	return ids;
+}
+
+/* COPY of the new persons, their enrolments and wages, and one audit entry. */
+static gboolean
+ph_enrolment_bulk_copy(PhDb *db, const PhCommandContext *context, PhEnrolmentBulk *bulk,
+                       guint count, GError **error)
+{
+	g_autofree gint64 *ids = ph_enrolment_bulk_ids(db, count, error);
+	if (ids == NULL)
+		return FALSE;
+	g_autoptr(GString) persons = g_string_sized_new(count * 128);
+	g_autoptr(GString) enrolments = g_string_sized_new(count * 32);
+	g_autoptr(GString) wages = g_string_sized_new(count * 32);
+	for (guint i = 0, next = 0; i < bulk->n; i++) {
+		if (bulk->paths[i] != PH_ENROLMENT_BULK_COPY)
+			continue;
+		gint64 id = ids[next++];
+		ph_enrolment_bulk_person_line(persons, id, bulk->keys[i], &bulk->inputs[i]);
+		ph_bulk_append_int(enrolments, id, '\t');
+		ph_bulk_append_int(enrolments, bulk->starts[i], '\t');
+		ph_bulk_append_text(enrolments, bulk->inputs[i].unit_code, '\n');
+		ph_bulk_append_int(wages, id, '\t');
+		ph_bulk_append_int(wages, bulk->starts[i], '\t');
+		ph_bulk_append_int(wages, bulk->inputs[i].wage, '\n');
+	}
+	if (!ph_bulk_copy_in(db,
+	                     "COPY person (person_id, id_lookup, id_number, name, sex, ethnicity, "
+	                     "birth_date, work_start, deemed_months, deemed_index, unit_code) "
+	                     "FROM STDIN",
+	                     persons->str, persons->len, error) ||
+	    !ph_bulk_copy_in(db, "COPY enrolment (person_id, start_period, unit_code) FROM STDIN",
+	                     enrolments->str, enrolments->len, error) ||
+	    !ph_bulk_copy_in(db,
+	                     "COPY declared_wage (person_id, effective_period, wage) FROM STDIN",
+	                     wages->str, wages->len, error))
+		return FALSE;
+	g_autofree gchar *object = g_strdup_printf("persons:%" G_GINT64_FORMAT "-%" G_GINT64_FORMAT,
+	                                           ids[0], ids[count - 1]);
+	g_autoptr(GBytes) payload = g_bytes_new(enrolments->str, enrolments->len);
+	return ph_audit_append(db, context->actor != NULL ? context->actor : "core", "enrol",
+	                       object, payload, error);
+}
+
+/* One input through ph_enrolment_enrol inside a savepoint. */
+static gboolean
+ph_enrolment_bulk_one(PhDb *db, const PhCommandContext *context, const PhEnrolInput *input,
+                      GError **refusal, gboolean *duplicate, GError **error)
+{
+	PhCommandResult outcome = {0};
+	if (!ph_db_exec(db, "SAVEPOINT ph_enrolment_bulk", error))
+		return FALSE;
+	gboolean ok = ph_enrolment_enrol(db, context, input, &outcome, refusal);
+	*duplicate = outcome.duplicate;
+	ph_command_result_clear(&outcome);
+	return ph_db_exec(db,
+	                  ok ? "RELEASE SAVEPOINT ph_enrolment_bulk"
+	                     : "ROLLBACK TO SAVEPOINT ph_enrolment_bulk; "
+	                       "RELEASE SAVEPOINT ph_enrolment_bulk",
+	                  error);
+}
+
+gboolean
+ph_enrolment_bulk_enrol(PhDb *db, const PhCommandContext *context, const PhEnrolInput *inputs,
+                        guint n, GError **errors, gboolean *duplicates, GError **error)
+{
+	g_return_val_if_fail(db != NULL && context != NULL && errors != NULL, FALSE);
+	PhEnrolmentBulk bulk = {inputs, n, g_new0(PhEnrolmentBulkPath, n), g_new0(PhPeriod, n),
+	                        g_new0(gchar *, n + 1)};
+	guint copied = 0;
+	gboolean ok = TRUE;
+	ph_enrolment_bulk_check(&bulk, context, errors);
+	ok = ph_enrolment_bulk_sort(db, &bulk, error);
+	for (guint i = 0; ok && i < n; i++)
+		copied += bulk.paths[i] == PH_ENROLMENT_BULK_COPY;
+	ok = ok && (copied == 0 || ph_enrolment_bulk_copy(db, context, &bulk, copied, error));
+	for (guint i = 0; ok && i < n; i++) {
+		duplicates[i] = FALSE;
+		if (bulk.paths[i] == PH_ENROLMENT_BULK_ONE)
+			ok = ph_enrolment_bulk_one(db, context, &inputs[i], &errors[i], &duplicates[i],
+			                           error);
+	}
+	ph_enrolment_bulk_clear(&bulk);
+	return ok;
+}
