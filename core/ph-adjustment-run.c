@@ -126,6 +126,8 @@ ph_adjustment_run(PhDb *db, const PhCommandContext *context, PhPeriod effective,
 	const gchar *params[] = {month, PH_COMMAND_INT_TEXT(before, state.rule->started_before)};
 	const gchar *select = ran_before ? PH_ADJUSTMENT_RUN_SELECT PH_ADJUSTMENT_RUN_MISSING
 	                                 : PH_ADJUSTMENT_RUN_SELECT;
+	if (ran_before && !ph_bulk_analyze(db, "benefit_adjustment", error))
+		return FALSE;
 	if (!ph_bulk_run(db, select, 2, params, PH_ADJUSTMENT_RUN_COPY, ph_adjustment_run_row,
 	                 &state, &out->persons, error))
 		return FALSE;

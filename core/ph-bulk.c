@@ -49,6 +49,32 @@ ph_bulk_append_text(GString *copy, const gchar *text, gchar end)
 	g_string_append_c(copy, end);
 }
 
+void
+ph_bulk_append_int_array(GString *copy, const gint64 *values, guint n, gchar end)
+{
+	g_string_append_c(copy, '{');
+	for (guint i = 0; i < n; i++)
+		ph_bulk_append_int(copy, values[i], i + 1 < n ? ',' : '}');
+	g_string_append_c(copy, end);
+}
+
+gboolean
+ph_bulk_parse_int_array(const gchar *text, gint64 *values, guint n)
+{
+	const gchar *cursor = text;
+
+	if (*cursor++ != '{')
+		return FALSE;
+	for (guint i = 0; i < n; i++) {
+		gchar *end = NULL;
+		values[i] = g_ascii_strtoll(cursor, &end, 10);
+		if (end == cursor || *end != (i + 1 < n ? ',' : '}'))
+			return FALSE;
+		cursor = end + 1;
+	}
+	return *cursor == '\0';
+}
+
 static gboolean
 ph_bulk_fail(PGconn *conn, const gchar *what, GError **error)
 {
@@ -111,6 +137,13 @@ ph_bulk_batch(PGresult *rows, PhBulkRowFunc func, gpointer user_data, GString *c
 			*lines += copy->str[i] == '\n';
 	}
 	return TRUE;
+}
+
+gboolean
+ph_bulk_analyze(PhDb *db, const gchar *table, GError **error)
+{
+	g_autofree gchar *sql = g_strdup_printf("ANALYZE %s", table);
+	return ph_db_exec(db, sql, error);
 }
 
 gboolean

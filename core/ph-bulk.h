@@ -24,6 +24,11 @@ gboolean ph_bulk_run(PhDb *db, const gchar *select_sql, gint n_params, const gch
                      const gchar *copy_sql, PhBulkRowFunc func, gpointer user_data, gint64 *written,
                      GError **error);
 
+/* Refreshes the planner's statistics of @table before a repeat run: right after a run
+ * wrote a million rows, stale statistics make the "still missing" probe scan the whole
+ * primary key for every member (measured: minutes instead of a second). */
+gboolean ph_bulk_analyze(PhDb *db, const gchar *table, GError **error);
+
 /* Sends @length bytes of COPY text with @copy_sql. */
 gboolean ph_bulk_copy_in(PhDb *db, const gchar *copy_sql, const gchar *data, gsize length,
                          GError **error);
@@ -31,5 +36,9 @@ gboolean ph_bulk_copy_in(PhDb *db, const gchar *copy_sql, const gchar *data, gsi
 /* COPY text field writers; each appends the field and then @end ('\t' or '\n'). */
 void ph_bulk_append_int(GString *copy, gint64 value, gchar end);
 void ph_bulk_append_text(GString *copy, const gchar *text, gchar end);
+/* An array of @n integers as "{v1,v2,…}". */
+void ph_bulk_append_int_array(GString *copy, const gint64 *values, guint n, gchar end);
+/* Parses "{v1,…,vn}" (an int8[] column as text) into exactly @n values. */
+gboolean ph_bulk_parse_int_array(const gchar *text, gint64 *values, guint n);
 
 G_END_DECLS

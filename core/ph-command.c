@@ -10,7 +10,7 @@
 #include "ph-error.h"
 
 void
-ph_command_outcome_clear(PhCommandOutcome *outcome)
+ph_command_result_clear(PhCommandResult *outcome)
 {
 	if (outcome == NULL)
 		return;

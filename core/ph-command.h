@@ -24,9 +24,9 @@ typedef struct {
 	gboolean duplicate;
 	gint64 person_id; /* AAC001; 0 for commands about no one person */
 	JsonNode *result; /* owned; the command's result as stored */
-} PhCommandOutcome;
+} PhCommandResult;
 
-void ph_command_outcome_clear(PhCommandOutcome *outcome);
+void ph_command_result_clear(PhCommandResult *outcome);
 
 /* Fails with PH_ERROR_INVALID_INPUT "FIELD: REASON". Always returns FALSE. */
 gboolean ph_command_invalid(GError **error, const gchar *field, const gchar *format, ...)

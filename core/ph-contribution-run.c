@@ -6,13 +6,19 @@
 #include "ph-bulk.h"
 #include "ph-contribution.h"
 
-/* Members enrolled in $1 with the wage declared for it. A repeat adds NOT EXISTS so that
- * only missing members are charged; a first run skips that probe (docs/core-store.md). */
+/* Members enrolled in $1 with the wage declared for it and their latest earlier row of
+ * the year ($2 is its January), whose year credits the new row extends. A repeat adds
+ * NOT EXISTS so that only missing members are charged; a first run skips that probe
+ * (docs/core-store.md). */
 #define PH_CONTRIBUTION_RUN_SELECT                                                                 \
-	"SELECT e.person_id, e.unit_code, w.wage FROM enrolment e "                                \
+	"SELECT e.person_id, e.unit_code, w.wage, prev.period, prev.year_account, "                \
+	"prev.year_annuity FROM enrolment e "                                                      \
 	"JOIN LATERAL (SELECT wage FROM declared_wage d WHERE d.person_id = e.person_id "          \
 	"AND d.effective_period <= $1::integer ORDER BY d.effective_period DESC LIMIT 1) w "       \
-	"ON true WHERE e.start_period <= $1::integer AND e.status <> '2' "                         \
+	"ON true LEFT JOIN LATERAL (SELECT c.period, c.year_account, c.year_annuity "              \
+	"FROM contribution c WHERE c.person_id = e.person_id AND c.period >= $2::integer "         \
+	"AND c.period < $1::integer ORDER BY c.period DESC LIMIT 1) prev ON true "                 \
+	"WHERE e.start_period <= $1::integer AND e.status <> '2' "                                 \
 	"AND (e.end_period IS NULL OR e.end_period >= $1::integer)"
 #define PH_CONTRIBUTION_RUN_MISSING                                                                \
 	" AND NOT EXISTS (SELECT 1 FROM contribution c WHERE c.person_id = e.person_id "           \
@@ -20,13 +26,43 @@
 
 #define PH_CONTRIBUTION_RUN_COPY                                                                   \
 	"COPY contribution (person_id, period, source, unit_code, wage, base, employer, "          \
-	"individual, annuity_employer, annuity_individual, account_credit, annuity_credit) "       \
-	"FROM STDIN"
+	"individual, annuity_employer, annuity_individual, account_credit, annuity_credit, "       \
+	"year_account, year_annuity) FROM STDIN"
+
+/* Later rows of the year that do not hold this month's credits (written before it) lose
+ * their year credits: NULL sends the interest close to the months themselves. */
+#define PH_CONTRIBUTION_RUN_STALE                                                                  \
+	"UPDATE contribution c SET year_account = NULL, year_annuity = NULL "                      \
+	"FROM contribution n WHERE n.period = $1::integer AND c.person_id = n.person_id "          \
+	"AND c.period > $1::integer AND c.period <= $2::integer AND c.year_account IS NOT NULL "   \
+	"AND (c.year_account[$3::integer] IS DISTINCT FROM n.account_credit "                      \
+	"OR c.year_annuity[$3::integer] IS DISTINCT FROM n.annuity_credit)"
 
 typedef struct {
 	const PhPolicy *policy;
 	PhContributionRunResult *result;
 } PhContributionRunState;
+
+/* The row's year credits: the previous row's with this month's added; none before it in
+ * the year gives zeros; a previous row whose year credits are unknown gives unknown. */
+static void
+ph_contribution_run_year(PGresult *rows, gint row, gint month, gint64 account_credit,
+                         gint64 annuity_credit, GString *copy)
+{
+	gint64 account[12] = {0};
+	gint64 annuity[12] = {0};
+
+	if (!PQgetisnull(rows, row, 3) &&
+	    (!ph_bulk_parse_int_array(PQgetvalue(rows, row, 4), account, 12) ||
+	     !ph_bulk_parse_int_array(PQgetvalue(rows, row, 5), annuity, 12))) {
+		g_string_append(copy, "\\N\t\\N\n");
+		return;
+	}
+	account[month - 1] = account_credit;
+	annuity[month - 1] = annuity_credit;
+	ph_bulk_append_int_array(copy, account, 12, '\t');
+	ph_bulk_append_int_array(copy, annuity, 12, '\n');
+}
 
 static gboolean
 ph_contribution_run_row(PGresult *rows, gint row, GString *copy, gpointer user_data, GError **error)
@@ -55,7 +91,9 @@ ph_contribution_run_row(PGresult *rows, gint row, GString *copy, gpointer user_d
 	ph_bulk_append_int(copy, contribution.annuity_employer, '\t');
 	ph_bulk_append_int(copy, contribution.annuity_individual, '\t');
 	ph_bulk_append_int(copy, contribution.account_credit, '\t');
-	ph_bulk_append_int(copy, annuity_credit, '\n');
+	ph_bulk_append_int(copy, annuity_credit, '\t');
+	ph_contribution_run_year(rows, row, ph_period_month(state->result->period),
+	                         contribution.account_credit, annuity_credit, copy);
 	state->result->employer += contribution.employer;
 	state->result->individual += contribution.individual;
 	state->result->annuity += contribution.annuity_employer + contribution.annuity_individual;
@@ -139,14 +177,37 @@ ph_contribution_run_finish(PhDb *db, const PhCommandContext *context,
 	                         error);
 }
 
+static gboolean
+ph_contribution_run_mark_stale(PhDb *db, PhPeriod period, GError **error)
+{
+	gchar month[24], december[24], index[24];
+	const gchar *params[] = {
+	        PH_COMMAND_INT_TEXT(month, period),
+	        PH_COMMAND_INT_TEXT(december, ph_period_make(ph_period_year(period), 12)),
+	        PH_COMMAND_INT_TEXT(index, ph_period_month(period))};
+	g_autoptr(PGresult) later = ph_db_query(db,
+	                                        "SELECT 1 FROM contribution_run WHERE period > "
+	                                        "$1::integer AND period <= $2::integer",
+	                                        2, params, error);
+
+	if (later == NULL)
+		return FALSE;
+	if (PQntuples(later) == 0)
+		return TRUE;
+	g_autoptr(PGresult) updated = ph_db_query(db, PH_CONTRIBUTION_RUN_STALE, 3, params, error);
+	return updated != NULL;
+}
+
 gboolean
 ph_contribution_run(PhDb *db, const PhCommandContext *context, PhPeriod period,
                     PhContributionRunResult *out, GError **error)
 {
 	PhContributionRunState state = {context->policy, out};
 	gboolean ran_before = FALSE;
-	gchar month[24];
-	const gchar *params[] = {PH_COMMAND_INT_TEXT(month, period)};
+	gchar month[24], january[24];
+	const gchar *params[] = {
+	        PH_COMMAND_INT_TEXT(month, period),
+	        PH_COMMAND_INT_TEXT(january, ph_period_make(ph_period_year(period), 1))};
 
 	g_return_val_if_fail(db != NULL && context != NULL && out != NULL, FALSE);
 	memset(out, 0, sizeof(*out));
@@ -156,8 +217,11 @@ ph_contribution_run(PhDb *db, const PhCommandContext *context, PhPeriod period,
 		return FALSE;
 	const gchar *select = ran_before ? PH_CONTRIBUTION_RUN_SELECT PH_CONTRIBUTION_RUN_MISSING
 	                                 : PH_CONTRIBUTION_RUN_SELECT;
-	if (!ph_bulk_run(db, select, 1, params, PH_CONTRIBUTION_RUN_COPY, ph_contribution_run_row,
-	                 &state, &out->members, error))
+	if (ran_before && !ph_bulk_analyze(db, "contribution", error))
+		return FALSE;
+	if (!ph_bulk_run(db, select, 2, params, PH_CONTRIBUTION_RUN_COPY, ph_contribution_run_row,
+	                 &state, &out->members, error) ||
+	    (out->members > 0 && !ph_contribution_run_mark_stale(db, period, error)))
 		return FALSE;
 	out->duplicate = ran_before && out->members == 0;
 	if (out->duplicate)

@@ -174,7 +174,7 @@ ph_death_cmd_close(PhDb *db, const PhPerson *person, PhPeriod death,
 
 gboolean
 ph_death_cmd_record(PhDb *db, const PhCommandContext *context, const PhDeathCmdInput *input,
-                    PhCommandOutcome *outcome, GError **error)
+                    PhCommandResult *outcome, GError **error)
 {
 	PhPerson person;
 	PhDeathInput death = {0};
@@ -184,7 +184,7 @@ ph_death_cmd_record(PhDb *db, const PhCommandContext *context, const PhDeathCmdI
 
 	g_return_val_if_fail(db != NULL && context != NULL && input != NULL && outcome != NULL,
 	                     FALSE);
-	ph_command_outcome_clear(outcome);
+	ph_command_result_clear(outcome);
 	if (!ph_command_parse_date("AAE138", input->death_date, &death.death, error) ||
 	    !ph_command_check_period(context->policy, "AAE138", death.death, error) ||
 	    !ph_person_find(db, input->id_number, &person, error) ||

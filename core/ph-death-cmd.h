@@ -17,7 +17,7 @@ typedef struct {
 
 /* Business key: the person (one settlement each). */
 gboolean ph_death_cmd_record(PhDb *db, const PhCommandContext *context,
-                             const PhDeathCmdInput *input, PhCommandOutcome *outcome,
+                             const PhDeathCmdInput *input, PhCommandResult *outcome,
                              GError **error);
 
 G_END_DECLS

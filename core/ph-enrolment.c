@@ -36,7 +36,7 @@ ph_enrolment_result(gint64 person_id, const gchar *what, PhPeriod period, const 
 }
 
 static void
-ph_enrolment_finish(PhCommandOutcome *outcome, gboolean duplicate, gint64 person_id,
+ph_enrolment_finish(PhCommandResult *outcome, gboolean duplicate, gint64 person_id,
                     JsonNode *result)
 {
 	outcome->duplicate = duplicate;
@@ -78,7 +78,7 @@ ph_enrolment_check_unit_input(const PhUnitInput *input, GError **error)
 
 gboolean
 ph_enrolment_register_unit(PhDb *db, const PhCommandContext *context, const PhUnitInput *input,
-                           PhCommandOutcome *outcome, GError **error)
+                           PhCommandResult *outcome, GError **error)
 {
 	const gchar *funding = input->funding != NULL ? input->funding : "full";
 
@@ -326,7 +326,7 @@ ph_enrolment_insert(PhDb *db, gint64 person_id, PhPeriod start, const gchar *uni
 
 gboolean
 ph_enrolment_enrol(PhDb *db, const PhCommandContext *context, const PhEnrolInput *input,
-                   PhCommandOutcome *outcome, GError **error)
+                   PhCommandResult *outcome, GError **error)
 {
 	PhPerson person;
 	gboolean found = FALSE;
@@ -380,7 +380,7 @@ ph_enrolment_find_enrolled(PhDb *db, const gchar *id_number, PhPerson *person,
 
 gboolean
 ph_enrolment_set_wage(PhDb *db, const PhCommandContext *context, const PhWageInput *input,
-                      PhCommandOutcome *outcome, GError **error)
+                      PhCommandResult *outcome, GError **error)
 {
 	PhPerson person;
 	PhEnrolmentOpen open;
@@ -449,7 +449,7 @@ ph_enrolment_apply_move(PhDb *db, gint64 person_id, const PhEnrolmentOpen *open,
 
 gboolean
 ph_enrolment_move(PhDb *db, const PhCommandContext *context, const PhMoveInput *input,
-                  PhCommandOutcome *outcome, GError **error)
+                  PhCommandResult *outcome, GError **error)
 {
 	PhPerson person;
 	PhEnrolmentOpen open;
@@ -523,7 +523,7 @@ ph_enrolment_leave_payload(const PhPerson *person, PhPeriod end, const gchar *ch
 
 gboolean
 ph_enrolment_leave(PhDb *db, const PhCommandContext *context, const PhLeaveInput *input,
-                   PhCommandOutcome *outcome, GError **error)
+                   PhCommandResult *outcome, GError **error)
 {
 	PhPerson person;
 	PhEnrolmentOpen open;

@@ -46,20 +46,20 @@ typedef struct {
 
 /* Business key AAB001; a repeat with the same fields is a duplicate, other fields update. */
 gboolean ph_enrolment_register_unit(PhDb *db, const PhCommandContext *context,
-                                    const PhUnitInput *input, PhCommandOutcome *outcome,
+                                    const PhUnitInput *input, PhCommandResult *outcome,
                                     GError **error);
 /* Business key (person, AAE030). */
 gboolean ph_enrolment_enrol(PhDb *db, const PhCommandContext *context, const PhEnrolInput *input,
-                            PhCommandOutcome *outcome, GError **error);
+                            PhCommandResult *outcome, GError **error);
 /* Business key (person, effective month); the same month with another wage is CONFLICT. */
 gboolean ph_enrolment_set_wage(PhDb *db, const PhCommandContext *context, const PhWageInput *input,
-                               PhCommandOutcome *outcome, GError **error);
+                               PhCommandResult *outcome, GError **error);
 /* Business key (person, unit): already in the unit is a duplicate. */
 gboolean ph_enrolment_move(PhDb *db, const PhCommandContext *context, const PhMoveInput *input,
-                           PhCommandOutcome *outcome, GError **error);
+                           PhCommandResult *outcome, GError **error);
 /* Business key (person, end month); emits enrolment_ended. */
 gboolean ph_enrolment_leave(PhDb *db, const PhCommandContext *context, const PhLeaveInput *input,
-                            PhCommandOutcome *outcome, GError **error);
+                            PhCommandResult *outcome, GError **error);
 
 /* The open enrolment of a person: @found FALSE when none. */
 typedef struct {

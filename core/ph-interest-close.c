@@ -7,46 +7,51 @@
 #include "ph-account.h"
 #include "ph-bulk.h"
 
-/* Per open account: the previous year's closing balances and the year's ledger rows as
- * "period:account:annuity,…" ($1 … $2 the year's months, $3 the previous year). */
+/* Per open account: the previous year's closing balances ($3), the year credits of its
+ * latest contribution row of the year ($1 … $2; docs/core-store.md) and the year's other
+ * ledger entries (transfers in) as "period:account:annuity,…". */
 #define PH_INTEREST_CLOSE_SELECT                                                                   \
-	"SELECT x.person_id, max(x.open_account), max(x.open_annuity), "                           \
-	"string_agg(x.period || ':' || x.account || ':' || x.annuity, ',') FROM ("                 \
-	"SELECT person_id, period, account_credit AS account, annuity_credit AS annuity, "         \
-	"NULL::bigint AS open_account, NULL::bigint AS open_annuity FROM contribution "            \
-	"WHERE period BETWEEN $1::integer AND $2::integer UNION ALL "                              \
-	"SELECT person_id, period, account_amount, annuity_amount, NULL, NULL "                    \
-	"FROM account_entry WHERE kind <> 'interest' "                                             \
-	"AND period BETWEEN $1::integer AND $2::integer UNION ALL "                                \
-	"SELECT person_id, NULL, NULL, NULL, account_balance, annuity_balance "                    \
-	"FROM account_entry WHERE kind = 'interest' AND reference = $3) x "                        \
-	"JOIN person p ON p.person_id = x.person_id AND p.account_closed_period IS NULL"
+	"SELECT p.person_id, o.account_balance, o.annuity_balance, c.period, c.year_account, "     \
+	"c.year_annuity, e.entries FROM person p "                                                 \
+	"LEFT JOIN account_entry o ON o.person_id = p.person_id AND o.kind = 'interest' "          \
+	"AND o.reference = $3 "                                                                    \
+	"LEFT JOIN LATERAL (SELECT period, year_account, year_annuity FROM contribution x "        \
+	"WHERE x.person_id = p.person_id AND x.period BETWEEN $1::integer AND $2::integer "        \
+	"ORDER BY x.period DESC LIMIT 1) c ON true "                                               \
+	"LEFT JOIN (SELECT person_id, string_agg(period || ':' || account_amount || ':' || "       \
+	"annuity_amount, ',') AS entries FROM account_entry WHERE kind <> 'interest' "             \
+	"AND period BETWEEN $1::integer AND $2::integer GROUP BY person_id) e "                    \
+	"ON e.person_id = p.person_id WHERE p.account_closed_period IS NULL "                      \
+	"AND (o.person_id IS NOT NULL OR c.period IS NOT NULL OR e.person_id IS NOT NULL)"
 #define PH_INTEREST_CLOSE_MISSING                                                                  \
-	" WHERE NOT EXISTS (SELECT 1 FROM account_entry e WHERE e.person_id = x.person_id "        \
-	"AND e.kind = 'interest' AND e.reference = $4)"
-#define PH_INTEREST_CLOSE_GROUP " GROUP BY x.person_id"
+	" AND NOT EXISTS (SELECT 1 FROM account_entry n WHERE n.person_id = p.person_id "          \
+	"AND n.kind = 'interest' AND n.reference = $4)"
+
+/* A person whose year credits are unknown: the months themselves. */
+#define PH_INTEREST_CLOSE_MONTHS                                                                   \
+	"SELECT string_agg(period || ':' || account_credit || ':' || annuity_credit, ',') "        \
+	"FROM contribution WHERE person_id = $1::bigint "                                          \
+	"AND period BETWEEN $2::integer AND $3::integer"
 
 #define PH_INTEREST_CLOSE_COPY                                                                     \
 	"COPY account_entry (person_id, period, kind, reference, account_amount, "                 \
 	"annuity_amount, account_balance, annuity_balance, provisional) FROM STDIN"
 
 typedef struct {
+	PhDb *db;
 	const PhPolicy *policy;
 	PhInterestCloseResult *result;
 	PhMonthTable account;
 	PhMonthTable annuity;
 } PhInterestCloseState;
 
-/* Files "period:account:annuity,…" into the two tables of the year. */
+/* Adds "period:account:annuity,…" to the two tables of the year. */
 static gboolean
 ph_interest_close_parse(PhInterestCloseState *state, const gchar *rows, GError **error)
 {
 	gint year = state->result->year;
 	const gchar *cursor = rows;
 
-	if (!ph_month_table_init(&state->account, year, year, error) ||
-	    !ph_month_table_init(&state->annuity, year, year, error))
-		return FALSE;
 	while (*cursor != '\0') {
 		gchar *end = NULL;
 		gint64 period = g_ascii_strtoll(cursor, &end, 10);
@@ -66,6 +71,46 @@ ph_interest_close_parse(PhInterestCloseState *state, const gchar *rows, GError *
 	return TRUE;
 }
 
+/* A person whose latest row has no year credits: reads the months themselves. */
+static gboolean
+ph_interest_close_months(PhInterestCloseState *state, const gchar *person_id, GError **error)
+{
+	gchar first[24], last[24];
+	gint year = state->result->year;
+	const gchar *params[] = {person_id, PH_COMMAND_INT_TEXT(first, year * 100 + 1),
+	                         PH_COMMAND_INT_TEXT(last, year * 100 + 12)};
+	g_autoptr(PGresult) months =
+	        ph_db_query(state->db, PH_INTEREST_CLOSE_MONTHS, 3, params, error);
+
+	return months != NULL && ph_interest_close_parse(state, PQgetvalue(months, 0, 0), error);
+}
+
+/* The year's credits by month: the latest row's year credits (or its months), then the
+ * other ledger entries. */
+static gboolean
+ph_interest_close_fill(PhInterestCloseState *state, PGresult *rows, gint row, GError **error)
+{
+	gint year = state->result->year;
+
+	if (!ph_month_table_init(&state->account, year, year, error) ||
+	    !ph_month_table_init(&state->annuity, year, year, error))
+		return FALSE;
+	if (!PQgetisnull(rows, row, 3)) {
+		gboolean known = !PQgetisnull(rows, row, 4) &&
+		                 ph_bulk_parse_int_array(PQgetvalue(rows, row, 4),
+		                                         state->account.amount[0], 12) &&
+		                 ph_bulk_parse_int_array(PQgetvalue(rows, row, 5),
+		                                         state->annuity.amount[0], 12);
+		if (!known) {
+			memset(state->account.amount[0], 0, sizeof(state->account.amount[0]));
+			memset(state->annuity.amount[0], 0, sizeof(state->annuity.amount[0]));
+			if (!ph_interest_close_months(state, PQgetvalue(rows, row, 0), error))
+				return FALSE;
+		}
+	}
+	return ph_interest_close_parse(state, PQgetvalue(rows, row, 6), error);
+}
+
 static gboolean
 ph_interest_close_row(PGresult *rows, gint row, GString *copy, gpointer user_data, GError **error)
 {
@@ -79,7 +124,7 @@ ph_interest_close_row(PGresult *rows, gint row, GString *copy, gpointer user_dat
 	PhAccountRoll account = {0};
 	PhAccountRoll annuity = {0};
 
-	if (!ph_interest_close_parse(state, PQgetvalue(rows, row, 3), error) ||
+	if (!ph_interest_close_fill(state, rows, row, error) ||
 	    !ph_account_roll(state->policy, PH_ACCOUNT_INDIVIDUAL, &state->account,
 	                     &account_opening, close, &account, error) ||
 	    !ph_account_roll(state->policy, PH_ACCOUNT_ANNUITY, &state->annuity, &annuity_opening,
@@ -191,16 +236,17 @@ ph_interest_close(PhDb *db, const PhCommandContext *context, gint year, PhIntere
 	g_return_val_if_fail(db != NULL && context != NULL && out != NULL, FALSE);
 	memset(out, 0, sizeof(*out));
 	out->year = year;
+	state->db = db;
 	state->policy = context->policy;
 	state->result = out;
 	if (year < PH_POLICY_FIRST_YEAR || year > PH_POLICY_LAST_YEAR)
 		return ph_command_invalid(error, "year", "%d is out of range", year);
 	if (!ph_interest_close_check(db, context->policy, year, &closed_before, error))
 		return FALSE;
-	const gchar *select =
-	        closed_before
-	                ? PH_INTEREST_CLOSE_SELECT PH_INTEREST_CLOSE_MISSING PH_INTEREST_CLOSE_GROUP
-	                : PH_INTEREST_CLOSE_SELECT PH_INTEREST_CLOSE_GROUP;
+	const gchar *select = closed_before ? PH_INTEREST_CLOSE_SELECT PH_INTEREST_CLOSE_MISSING
+	                                    : PH_INTEREST_CLOSE_SELECT;
+	if (closed_before && !ph_bulk_analyze(db, "account_entry", error))
+		return FALSE;
 	if (!ph_bulk_run(db, select, closed_before ? 4 : 3, params, PH_INTEREST_CLOSE_COPY,
 	                 ph_interest_close_row, state, &out->accounts, error))
 		return FALSE;

@@ -121,13 +121,13 @@ ph_payout_schedule_due(PhDb *db, const PhCommandContext *context, PhPeriod perio
 
 gboolean
 ph_payout_schedule_mark_paid(PhDb *db, const PhCommandContext *context, const gchar *id_number,
-                             PhPeriod period, PhCommandOutcome *outcome, GError **error)
+                             PhPeriod period, PhCommandResult *outcome, GError **error)
 {
 	PhPerson person;
 	gchar id[24], month[24];
 
 	g_return_val_if_fail(db != NULL && context != NULL && outcome != NULL, FALSE);
-	ph_command_outcome_clear(outcome);
+	ph_command_result_clear(outcome);
 	if (!ph_command_check_period(context->policy, "period", period, error) ||
 	    !ph_person_find(db, id_number, &person, error))
 		return FALSE;

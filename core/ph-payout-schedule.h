@@ -42,6 +42,6 @@ gboolean ph_payout_schedule_due(PhDb *db, const PhCommandContext *context, PhPer
 /* Marks (person, period) paid; a repeat is a duplicate; a stopped month is refused. */
 gboolean ph_payout_schedule_mark_paid(PhDb *db, const PhCommandContext *context,
                                       const gchar *id_number, PhPeriod period,
-                                      PhCommandOutcome *outcome, GError **error);
+                                      PhCommandResult *outcome, GError **error);
 
 G_END_DECLS

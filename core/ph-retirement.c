@@ -231,7 +231,7 @@ ph_retirement_close(PhDb *db, gint64 person_id, PhPeriod start, const PhLedgerRo
 
 gboolean
 ph_retirement_retire(PhDb *db, const PhCommandContext *context, const PhRetireInput *input,
-                     PhCommandOutcome *outcome, GError **error)
+                     PhCommandResult *outcome, GError **error)
 {
 	PhPerson person;
 	PhPeriod start = 0;
@@ -242,7 +242,7 @@ ph_retirement_retire(PhDb *db, const PhCommandContext *context, const PhRetireIn
 
 	g_return_val_if_fail(db != NULL && context != NULL && input != NULL && outcome != NULL,
 	                     FALSE);
-	ph_command_outcome_clear(outcome);
+	ph_command_result_clear(outcome);
 	if (!ph_command_parse_date("effective", input->effective, &start, error) ||
 	    !ph_command_check_period(context->policy, "effective", start, error) ||
 	    !ph_person_find(db, input->id_number, &person, error) ||

@@ -20,7 +20,7 @@ typedef struct {
 
 /* Business key: the person (one benefit each). Emits `retired`. */
 gboolean ph_retirement_retire(PhDb *db, const PhCommandContext *context, const PhRetireInput *input,
-                              PhCommandOutcome *outcome, GError **error);
+                              PhCommandResult *outcome, GError **error);
 
 /* The benefit as JSON (components, indexes, balances, transition figures). */
 JsonNode *ph_retirement_benefit_json(const PhBenefit *benefit);

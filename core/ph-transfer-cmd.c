@@ -201,7 +201,7 @@ ph_transfer_cmd_close_out(PhDb *db, const PhPerson *person, const PhTransferCase
 
 gboolean
 ph_transfer_cmd_out(PhDb *db, const PhCommandContext *context, const PhTransferOutInput *input,
-                    PhCommandOutcome *outcome, GError **error)
+                    PhCommandResult *outcome, GError **error)
 {
 	PhPerson person;
 	PhTransferCase transfer = {input->case_id, "out", 0, input->other_region};
@@ -210,7 +210,7 @@ ph_transfer_cmd_out(PhDb *db, const PhCommandContext *context, const PhTransferO
 
 	g_return_val_if_fail(db != NULL && context != NULL && input != NULL && outcome != NULL,
 	                     FALSE);
-	ph_command_outcome_clear(outcome);
+	ph_command_result_clear(outcome);
 	if (!ph_transfer_cmd_check(context->policy, input->case_id, input->transfer_date,
 	                           input->other_region, &transfer.month, error) ||
 	    !ph_person_find(db, input->id_number, &person, error) ||
@@ -323,7 +323,7 @@ ph_transfer_cmd_apply_in(PhDb *db, const PhPerson *person, const PhTransferInInp
 
 gboolean
 ph_transfer_cmd_in(PhDb *db, const PhCommandContext *context, const PhTransferInInput *input,
-                   PhCommandOutcome *outcome, GError **error)
+                   PhCommandResult *outcome, GError **error)
 {
 	PhPerson person;
 	PhTransferCase transfer = {input->case_id,
@@ -338,7 +338,7 @@ ph_transfer_cmd_in(PhDb *db, const PhCommandContext *context, const PhTransferIn
 
 	g_return_val_if_fail(db != NULL && context != NULL && input != NULL && outcome != NULL,
 	                     FALSE);
-	ph_command_outcome_clear(outcome);
+	ph_command_result_clear(outcome);
 	if (!ph_transfer_cmd_check(context->policy, input->case_id, input->transfer_date,
 	                           input->other_region, &transfer.month, error) ||
 	    !ph_person_find(db, input->id_number, &person, error) ||

@@ -35,10 +35,10 @@ typedef struct {
 
 /* Emits `transfer_amounts` with the information sheet. */
 gboolean ph_transfer_cmd_out(PhDb *db, const PhCommandContext *context,
-                             const PhTransferOutInput *input, PhCommandOutcome *outcome,
+                             const PhTransferOutInput *input, PhCommandResult *outcome,
                              GError **error);
 gboolean ph_transfer_cmd_in(PhDb *db, const PhCommandContext *context,
-                            const PhTransferInInput *input, PhCommandOutcome *outcome,
+                            const PhTransferInInput *input, PhCommandResult *outcome,
                             GError **error);
 
 G_END_DECLS

@@ -53,6 +53,14 @@ int
 ph_ctl_payout_main(PhCtl *ctl, int argc, char **argv);
 int
 ph_ctl_transfer_main(PhCtl *ctl, int argc, char **argv);
+int
+ph_ctl_contrib_main(PhCtl *ctl, int argc, char **argv);
+int
+ph_ctl_interest_main(PhCtl *ctl, int argc, char **argv);
+int
+ph_ctl_adjust_main(PhCtl *ctl, int argc, char **argv);
+int
+ph_ctl_person_main(PhCtl *ctl, int argc, char **argv);
 
 /* Prints "pensionctl: MESSAGE" on stderr and returns PH_CTL_EXIT_FAILED. */
 int

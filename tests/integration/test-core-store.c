@@ -18,6 +18,7 @@
 #include "ph-sql-value.h"
 #include "ph-test-db.h"
 #include "ph-transfer-cmd.h"
+#include "ph-txn.h"
 
 /* Test IDs (GB 11643 check characters computed by hand with the MOD 11-2 weights). */
 #define ID_1964 "110105196410150037" /* RULES §8 person, born 1964-10 */
@@ -141,13 +142,13 @@ static void
 register_unit(Fixture *fixture, const gchar *code)
 {
 	g_autoptr(GError) error = NULL;
-	PhCommandOutcome outcome = {0};
+	PhCommandResult outcome = {0};
 	PhUnitInput unit = {code, "某市财政局", NULL, "55", "110105", "full"};
 
 	g_assert_true(IN_TXN(fixture, ph_enrolment_register_unit(fixture->db, &fixture->context,
 	                                                         &unit, &outcome, &error)));
 	g_assert_no_error(error);
-	ph_command_outcome_clear(&outcome);
+	ph_command_result_clear(&outcome);
 }
 
 static PhEnrolInput
@@ -173,13 +174,13 @@ static gint64
 enrol(Fixture *fixture, const PhEnrolInput *input)
 {
 	g_autoptr(GError) error = NULL;
-	PhCommandOutcome outcome = {0};
+	PhCommandResult outcome = {0};
 
 	g_assert_true(IN_TXN(fixture, ph_enrolment_enrol(fixture->db, &fixture->context, input,
 	                                                 &outcome, &error)));
 	g_assert_no_error(error);
 	gint64 person_id = outcome.person_id;
-	ph_command_outcome_clear(&outcome);
+	ph_command_result_clear(&outcome);
 	return person_id;
 }
 
@@ -215,7 +216,7 @@ static void
 test_enrolment_twice(Fixture *fixture, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
-	PhCommandOutcome outcome = {0};
+	PhCommandResult outcome = {0};
 	PhUnitInput unit = {"U0001", "某市财政局", "11110105MB0000001C", "55", "110105", "full"};
 	PhEnrolInput hire = enrol_input(ID_1980, "19800101", "20141001", 750000);
 	PhWageInput wage = {ID_1980, "20270101", 820000};
@@ -261,7 +262,7 @@ test_enrolment_twice(Fixture *fixture, gconstpointer data)
 		g_assert_no_error(error);
 		g_assert_cmpint(outcome.duplicate, ==, round == 1);
 	}
-	ph_command_outcome_clear(&outcome);
+	ph_command_result_clear(&outcome);
 	/* two stints (U0001 2014-10 … 2026-11, U0002 2026-12 … 2027-01), both wages */
 	g_assert_cmpint(query_int(fixture, "SELECT count(*) FROM enrolment"), ==, 2);
 	g_assert_cmpint(query_int(fixture, "SELECT end_period FROM enrolment WHERE "
@@ -301,7 +302,7 @@ expect_refused(Fixture *fixture, const gchar *before, gboolean ok, GError *error
 static void
 test_bad_input(Fixture *fixture, gconstpointer data)
 {
-	PhCommandOutcome outcome = {0};
+	PhCommandResult outcome = {0};
 
 	register_unit(fixture, "U0001");
 	PhEnrolInput good = enrol_input(ID_1980, "19800101", "20141001", 750000);
@@ -433,7 +434,7 @@ test_bad_input(Fixture *fixture, gconstpointer data)
 static void
 test_unknown_person(Fixture *fixture, gconstpointer data)
 {
-	PhCommandOutcome outcome = {0};
+	PhCommandResult outcome = {0};
 	g_autoptr(GError) error = NULL;
 	const BadCase bad = {"unknown person", PH_ERROR_NOT_FOUND, "(AAC002): unknown"};
 
@@ -549,6 +550,16 @@ test_interest_close(Fixture *fixture, gconstpointer data)
 	PhEnrolInput member = enrol_input(ID_1980, "19800101", "20240101", 750000);
 	gint64 person_id = enrol(fixture, &member);
 	run_contributions(fixture, 202401, 202412);
+	/* A second member, enrolled late from January, whose December is charged before the
+	 * other months: the December row cannot hold the year's credits (NULL), so the close
+	 * must read that member's months one by one and still find the same interest. */
+	PhEnrolInput late = enrol_input(ID_1985, "19850315", "20240101", 750000);
+	enrol(fixture, &late);
+	run_contributions(fixture, 202412, 202412);
+	run_contributions(fixture, 202401, 202411);
+	g_assert_cmpint(query_int(fixture, "SELECT count(*) FROM contribution WHERE "
+	                                   "year_account IS NULL AND period = 202412"),
+	                ==, 1);
 
 	/* 2025 cannot close before 2024 */
 	g_assert_false(IN_TXN(
@@ -565,18 +576,20 @@ test_interest_close(Fixture *fixture, gconstpointer data)
 	/* By hand (RULES §2, monthly method, r = 2.62%, B = 0, 60000 credited each month):
 	 * i2 = 0.0262 / 12 × 60000 × (12 + 11 + … + 1) = 0.0262 × 60000 × 6.5 = 10218;
 	 * annuity 90000 a month: 0.0262 × 90000 × 6.5 = 15327. */
-	g_assert_cmpint(query_int(fixture, "SELECT account_amount FROM account_entry "
+	g_assert_cmpint(query_int(fixture, "SELECT min(account_amount) * 1000000 + "
+	                                   "max(account_amount) FROM account_entry "
 	                                   "WHERE reference = '2024'"),
-	                ==, 10218);
-	g_assert_cmpint(query_int(fixture, "SELECT annuity_amount FROM account_entry "
+	                ==, G_GINT64_CONSTANT(10218) * 1000000 + 10218);
+	g_assert_cmpint(query_int(fixture, "SELECT min(annuity_amount) * 1000000 + "
+	                                   "max(annuity_amount) FROM account_entry "
 	                                   "WHERE reference = '2024'"),
-	                ==, 15327);
+	                ==, G_GINT64_CONSTANT(15327) * 1000000 + 15327);
 	/* the ledger balance is the sum of its entries and equals the closing balance */
 	g_assert_cmpint(ledger_account(fixture, person_id, &annuity), ==, 720000 + 10218);
 	g_assert_cmpint(annuity, ==, 1080000 + 15327);
-	g_assert_cmpint(query_int(fixture, "SELECT account_balance FROM account_entry "
-	                                   "WHERE reference = '2024'"),
-	                ==, 730218);
+	g_assert_cmpint(query_int(fixture, "SELECT count(*) FROM account_entry WHERE "
+	                                   "reference = '2024' AND account_balance = 730218"),
+	                ==, 2);
 
 	/* 2025 has no published rate in the national file: 2024's is used, provisional.
 	 * i1 = round(730218 × 0.0262) = round(19131.71) = 19132. */
@@ -584,7 +597,7 @@ test_interest_close(Fixture *fixture, gconstpointer data)
 	        fixture, ph_interest_close(fixture->db, &fixture->context, 2025, &result, &error)));
 	g_assert_no_error(error);
 	g_assert_true(result.provisional);
-	g_assert_cmpint(result.interest, ==, 19132);
+	g_assert_cmpint(result.interest, ==, 2 * 19132);
 	g_assert_cmpint(ledger_account(fixture, person_id, NULL), ==, 730218 + 19132);
 	g_assert_cmpint(query_int(fixture, "SELECT count(*) FROM audit_log WHERE "
 	                                   "action = 'interest-close'"),
@@ -600,7 +613,7 @@ static gint64
 worked_example_person(Fixture *fixture)
 {
 	g_autoptr(GError) error = NULL;
-	PhCommandOutcome outcome = {0};
+	PhCommandResult outcome = {0};
 	PhEnrolInput hire = enrol_input(ID_1964, "19641015", "20240901", 750000);
 	g_autofree PhMonthBase *months = g_new0(PhMonthBase, 120);
 
@@ -625,7 +638,7 @@ worked_example_person(Fixture *fixture)
 		g_assert_no_error(error);
 		g_assert_cmpint(outcome.duplicate, ==, round == 1);
 	}
-	ph_command_outcome_clear(&outcome);
+	ph_command_result_clear(&outcome);
 	return person_id;
 }
 
@@ -633,7 +646,7 @@ static void
 retire_worked_example(Fixture *fixture)
 {
 	g_autoptr(GError) error = NULL;
-	PhCommandOutcome outcome = {0};
+	PhCommandResult outcome = {0};
 	PhRetireInput retire = {ID_1964, "20241001", "2", FALSE, 0};
 
 	for (gint round = 0; round < 2; round++) {
@@ -652,7 +665,7 @@ retire_worked_example(Fixture *fixture)
 		g_assert_cmpstr(json_object_get_string_member(benefit, "index_average"), ==,
 		                "1.3000");
 	}
-	ph_command_outcome_clear(&outcome);
+	ph_command_result_clear(&outcome);
 }
 
 static void
@@ -704,7 +717,7 @@ static void
 mark_paid(Fixture *fixture, PhPeriod period)
 {
 	g_autoptr(GError) error = NULL;
-	PhCommandOutcome outcome = {0};
+	PhCommandResult outcome = {0};
 
 	for (gint round = 0; round < 2; round++) {
 		g_assert_true(IN_TXN(
@@ -713,14 +726,14 @@ mark_paid(Fixture *fixture, PhPeriod period)
 		g_assert_no_error(error);
 		g_assert_cmpint(outcome.duplicate, ==, round == 1);
 	}
-	ph_command_outcome_clear(&outcome);
+	ph_command_result_clear(&outcome);
 }
 
 static void
 test_death_of_retiree(Fixture *fixture, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
-	PhCommandOutcome outcome = {0};
+	PhCommandResult outcome = {0};
 	gint64 amount = 0;
 
 	gint64 person_id = worked_example_person(fixture);
@@ -750,7 +763,7 @@ test_death_of_retiree(Fixture *fixture, gconstpointer data)
 		g_assert_cmpint(json_object_get_int_member(settlement, "AIC249"), ==, 500000);
 		g_assert_cmpint(json_object_get_int_member(settlement, "AIC250"), ==, 2000000);
 	}
-	ph_command_outcome_clear(&outcome);
+	ph_command_result_clear(&outcome);
 	g_assert_cmpint(query_int(fixture, "SELECT count(*) FROM payout_schedule WHERE "
 	                                   "state = 'overpaid' AND period = 202412"),
 	                ==, 1);
@@ -794,7 +807,7 @@ static void
 test_death_of_member(Fixture *fixture, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
-	PhCommandOutcome outcome = {0};
+	PhCommandResult outcome = {0};
 
 	register_unit(fixture, "U0001");
 	PhEnrolInput member = enrol_input(ID_1980, "19800101", "20240101", 750000);
@@ -809,7 +822,7 @@ test_death_of_member(Fixture *fixture, gconstpointer data)
 	g_assert_cmpint(json_object_get_int_member(json_node_get_object(outcome.result),
 	                                           "inheritable_account"),
 	                ==, 361965);
-	ph_command_outcome_clear(&outcome);
+	ph_command_result_clear(&outcome);
 	/* inheritance empties the ledger */
 	g_assert_cmpint(ledger_account(fixture, person_id, NULL), ==, 0);
 	g_assert_cmpint(query_int(fixture, "SELECT end_period FROM enrolment"), ==, 202406);
@@ -826,7 +839,7 @@ static void
 test_transfer_conservation(Fixture *fixture, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
-	PhCommandOutcome outcome = {0};
+	PhCommandResult outcome = {0};
 	Fixture other = {0};
 
 	register_unit(fixture, "U0001");
@@ -871,7 +884,7 @@ test_transfer_conservation(Fixture *fixture, gconstpointer data)
 	                        .account_balance = json_object_get_int_member(sheet, "AIC099"),
 	                        .annuity_balance =
 	                                json_object_get_int_member(sheet, "annuity_balance")};
-	PhCommandOutcome received = {0};
+	PhCommandResult received = {0};
 	for (gint round = 0; round < 2; round++) {
 		g_assert_true(IN_TXN(&other, ph_transfer_cmd_in(other.db, &other.context, &in,
 		                                                &received, &error)));
@@ -884,8 +897,8 @@ test_transfer_conservation(Fixture *fixture, gconstpointer data)
 	g_assert_cmpint(query_int(&other, "SELECT count(*) FROM contribution"), ==, 6);
 	g_assert_cmpint(query_int(&other, "SELECT sum(base) FROM contribution"), ==,
 	                query_int(fixture, "SELECT sum(base) FROM contribution"));
-	ph_command_outcome_clear(&received);
-	ph_command_outcome_clear(&outcome);
+	ph_command_result_clear(&received);
+	ph_command_result_clear(&outcome);
 	fixture_tear_down(&other, NULL);
 }
 
@@ -933,6 +946,59 @@ test_audit_chain(Fixture *fixture, gconstpointer data)
 	}
 }
 
+/* ---- the plugin SDK (ph-core-api.h) over a PhTxn ---- */
+
+static gboolean
+sdk_collect(const PhPayoutDueRow *row, gpointer user_data, GError **error)
+{
+	(*(gint *)user_data)++;
+	return TRUE;
+}
+
+static void
+test_sdk_personnel_events(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	PhCommandOutcome outcome = {0};
+	PhUnitRequest unit = {"U0001", "某市财政局", NULL, "55", "110105", "full"};
+	PhEnrolRequest hire = {ID_1964, "张三",     "1",    "01", "19641015", "19860701",
+	                       "U0001", "20241001", 750000, 240,  "1.2000"};
+	PhLeaveRequest leave = {ID_1964, "20250101", "6301"};
+	PhEnrolRequest bad = hire;
+	gint rows = 0;
+	gint64 count = -1;
+
+	bad.deemed_index = "1.2x";
+	for (gint round = 0; round < 2; round++) {
+		g_autoptr(PhTxn) txn = ph_txn_begin(fixture->db, NULL, &error);
+		g_assert_no_error(error);
+		g_assert_true(ph_core_register_unit(txn, &unit, &outcome, &error));
+		g_assert_no_error(error);
+		g_assert_true(ph_core_enrol(txn, &hire, &outcome, &error));
+		g_assert_no_error(error);
+		g_assert_cmpint(outcome.duplicate, ==, round == 1);
+		g_assert_nonnull(strstr(outcome.result_json, "\"AAE030\":\"2024-10\""));
+		g_assert_true(ph_core_leave(txn, &leave, &outcome, &error));
+		g_assert_no_error(error);
+		g_assert_cmpint(outcome.duplicate, ==, round == 1);
+		g_assert_true(
+		        ph_core_payout_due(txn, "2025-01", sdk_collect, &rows, &count, &error));
+		g_assert_no_error(error);
+		g_assert_true(ph_txn_commit(txn, &error));
+		g_assert_no_error(error);
+	}
+	g_assert_cmpint(rows, ==, 0);
+	g_assert_cmpint(count, ==, 0);
+	g_assert_cmpint(query_int(fixture, "SELECT deemed_index FROM person"), ==, 12000);
+	g_assert_cmpint(query_int(fixture, "SELECT count(*) FROM core_event"), ==, 1);
+
+	g_autoptr(PhTxn) txn = ph_txn_begin(fixture->db, NULL, &error);
+	g_assert_false(ph_core_enrol(txn, &bad, &outcome, &error));
+	g_assert_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT);
+	g_assert_nonnull(strstr(error->message, "DeemedIndex"));
+	ph_core_outcome_clear(&outcome);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -950,5 +1016,6 @@ main(int argc, char **argv)
 	ADD("death-of-member", test_death_of_member);
 	ADD("transfer-conservation", test_transfer_conservation);
 	ADD("audit-chain", test_audit_chain);
+	ADD("sdk-personnel-events", test_sdk_personnel_events);
 	return g_test_run();
 }
