@@ -1,0 +1,35 @@
+/* Integration fixtures for the issue 8 adapters: a partner simulator from tests/peers run as
+ * a child with an events file to wait on, and members made through the core's SDK commands.
+ * Tests only. */
+#pragma once
+
+#include <glib.h>
+
+#include "ph-test-db.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+	GPid pid;
+	gchar *events; /* the simulator's --events file */
+} PhTestPeer;
+
+/* Starts tests/peers/@program/@program with --port, --pki, --events (in @dir) and @options,
+ * and waits for its READY line. */
+void ph_test_peer_start(PhTestPeer *peer, const gchar *program, const gchar *dir, guint port,
+                        const gchar *pki, const gchar *const *options);
+void ph_test_peer_stop(PhTestPeer *peer);
+/* Sends @signal_number and waits for the event line "SWITCH @state" (down, up). */
+void ph_test_peer_switch(PhTestPeer *peer, gint signal_number, const gchar *state);
+
+/* Lines of the events file holding every one of @parts (NULL-terminated). */
+guint ph_test_peer_count(PhTestPeer *peer, const gchar *const *parts);
+/* Waits (up to 30 s, failing the test then) until at least @count lines hold @parts. */
+void ph_test_peer_wait(PhTestPeer *peer, const gchar *const *parts, guint count);
+
+/* Registers unit U0001 and enrols @id_number (AAC002) as @name, born @birth (YYYYMMDD),
+ * from @effective; returns the person id. */
+gint64 ph_test_enrol(PhTestDb *db, const gchar *id_number, const gchar *name, const gchar *birth,
+                     const gchar *effective);
+
+G_END_DECLS

@@ -1,0 +1,51 @@
+/* What the partner simulators of issue 8 share (tests/peers/cardholder-sim, medical-sim):
+ * an HTTPS server with mTLS from the dev PKI, one event line per thing that happened (on
+ * stdout and in --events FILE, for tests to wait on), outage switches (--down, SIGUSR1 goes
+ * down, SIGUSR2 comes back, --delay-ms) and a libcurl client to call the hub. Tests only. */
+#pragma once
+
+#include <libsoup/soup.h>
+#include <stdio.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+	const gchar *name; /* the partner: its certificate is $PKI/NAME.crt and NAME.key */
+	gchar *pki;
+	gint port;
+	gchar *events_path;
+	gboolean down;
+	gint delay_ms;
+	gchar *hub_url; /* https://127.0.0.1:8443, for calls to the hub */
+
+	FILE *events;
+	GMutex lock;
+	SoupServer *server;
+} PhPeer;
+
+/* The options every simulator takes (--port, --pki, --events, --down, --delay-ms,
+ * --hub-url); @port is the default port. */
+void ph_peer_add_options(PhPeer *peer, GOptionContext *context, gint port);
+/* After parsing: $PH_PKI when --pki was not given, the events file, the signal switches.
+ * FALSE with a message on stderr when something is missing. */
+gboolean ph_peer_prepare(PhPeer *peer);
+
+void ph_peer_event(PhPeer *peer, const gchar *format, ...) G_GNUC_PRINTF(2, 3);
+
+/* Listens on 127.0.0.1:port with NAME.crt, requiring a client certificate that chains to
+ * the dev CA, and routes @path to @callback. */
+gboolean ph_peer_listen(PhPeer *peer, const gchar *path, SoupServerCallback callback,
+                        gpointer user_data, GError **error);
+
+/* While down: answers 503 and logs "DOWN …"; TRUE when it did. */
+gboolean ph_peer_refuse_if_down(PhPeer *peer, SoupServerMessage *message, const gchar *what);
+/* Holds the answer back for --delay-ms. */
+void ph_peer_maybe_delay(PhPeer *peer, SoupServerMessage *message);
+void ph_peer_respond(SoupServerMessage *message, guint status, const gchar *content_type,
+                     const gchar *body);
+
+/* A request to the hub with our certificate; returns the HTTP status (0: no answer). */
+glong ph_peer_call_hub(PhPeer *peer, const gchar *method, const gchar *path,
+                       const gchar *content_type, const gchar *body, gchar **answer);
+
+G_END_DECLS
