@@ -359,7 +359,7 @@ delimited_writer_finish(gpointer state, GError **error)
 
 	if (writer->base.mapping->header && !writer->header_done && !write_header(writer, error))
 		return FALSE;
-	return ph_mapping_io_flush(writer->base.output, writer->base.buffer, TRUE, error);
+	return ph_mapping_io_layout_flush(&writer->base, TRUE, error);
 }
 
 const PhLayoutOps ph_layout_delimited_ops = {

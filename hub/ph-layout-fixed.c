@@ -7,23 +7,42 @@
 #include "ph-error.h"
 #include "ph-mapping-io.h"
 
+/* A computed field written before its value was known (a header's count): filled in at
+ * the end when the output can seek. */
+typedef struct {
+	const PhMappingRecord *type;
+	const PhMappingField *field;
+	guint64 offset;
+} Patch;
+
+/* Readers use only the base (the first member, so a Fixed is a PhLineLayout). */
+typedef struct {
+	PhLineLayout base;
+	GArray *patches;         /* Patch */
+	PhMappingTotals *totals; /* borrowed from the writer */
+} Fixed;
+
 static void
 fixed_free(gpointer state)
 {
-	ph_mapping_io_layout_clear(state);
-	g_free(state);
+	Fixed *fixed = state;
+
+	ph_mapping_io_layout_clear(&fixed->base);
+	g_array_unref(fixed->patches);
+	g_free(fixed);
 }
 
 static gpointer
 fixed_new(PhMapping *mapping, GInputStream *input, GOutputStream *output, GError **error)
 {
-	PhLineLayout *layout = g_new0(PhLineLayout, 1);
+	Fixed *fixed = g_new0(Fixed, 1);
 
-	if (!ph_mapping_io_layout_init(layout, mapping, input, output, error)) {
-		fixed_free(layout);
+	fixed->patches = g_array_new(FALSE, FALSE, sizeof(Patch));
+	if (!ph_mapping_io_layout_init(&fixed->base, mapping, input, output, error)) {
+		fixed_free(fixed);
 		return NULL;
 	}
-	return layout;
+	return fixed;
 }
 
 static gpointer
@@ -199,12 +218,36 @@ append_padded(PhLineLayout *writer, const PhMappingRecord *type, const PhMapping
 	return TRUE;
 }
 
+/* A count or sum left out of a record that precedes what it counts. */
+static gboolean
+needs_patch(const PhMappingRecord *type, const PhMappingField *field, const PhRecord *record)
+{
+	return (field->compute == PH_COMPUTE_COUNT || field->compute == PH_COMPUTE_SUM) &&
+	       type->position != PH_POSITION_LAST && ph_record_get(record, field->key) == NULL;
+}
+
+static void
+note_patches(Fixed *fixed, const PhMappingRecord *type, const PhRecord *record, guint64 start)
+{
+	for (guint i = 0; i < type->fields->len; i++) {
+		const PhMappingField *field = g_ptr_array_index(type->fields, i);
+		Patch patch = {type, field, start + field->offset};
+
+		if (needs_patch(type, field, record))
+			g_array_append_val(fixed->patches, patch);
+	}
+}
+
 static gboolean
 fixed_writer_write(gpointer state, const PhMappingRecord *type, const PhRecord *record,
                    PhMappingTotals *totals, GError **error)
 {
-	PhLineLayout *writer = state;
+	Fixed *fixed = state;
+	PhLineLayout *writer = &fixed->base;
 	gsize start = writer->buffer->len;
+
+	fixed->totals = totals;
+	note_patches(fixed, type, record, writer->flushed + start);
 
 	for (guint i = 0; i < type->fields->len; i++) {
 		const PhMappingField *field = g_ptr_array_index(type->fields, i);
@@ -229,12 +272,54 @@ failed:
 	return FALSE;
 }
 
+/* Writes the final value of one patched field over its placeholder. */
+static gboolean
+apply_patch(Fixed *fixed, const Patch *patch, GError **error)
+{
+	PhLineLayout *writer = &fixed->base;
+	const PhMappingField *field = patch->field;
+
+	g_string_truncate(writer->text, 0);
+	ph_mapping_field_format_amount(ph_mapping_totals_get(fixed->totals, field),
+	                               field->type == PH_FIELD_AMOUNT && field->yuan, writer->text);
+	g_string_assign(writer->encoded, writer->text->str);
+	g_string_truncate(writer->buffer, 0);
+	if (!append_padded(writer, patch->type, field, error) ||
+	    !g_seekable_seek(G_SEEKABLE(writer->output), (goffset)patch->offset, G_SEEK_SET, NULL,
+	                     error) ||
+	    !g_output_stream_write_all(writer->output, writer->buffer->str, writer->buffer->len,
+	                               NULL, NULL, error))
+		return FALSE;
+	g_string_truncate(writer->buffer, 0);
+	return TRUE;
+}
+
 static gboolean
 fixed_writer_finish(gpointer state, GError **error)
 {
-	PhLineLayout *writer = state;
+	Fixed *fixed = state;
+	PhLineLayout *writer = &fixed->base;
 
-	return ph_mapping_io_flush(writer->output, writer->buffer, TRUE, error);
+	if (!ph_mapping_io_layout_flush(writer, TRUE, error))
+		return FALSE;
+	if (fixed->patches->len == 0)
+		return TRUE;
+	if (!G_IS_SEEKABLE(writer->output) || !g_seekable_can_seek(G_SEEKABLE(writer->output))) {
+		const Patch *patch = &g_array_index(fixed->patches, Patch, 0);
+
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+		            "record %s field %s: not given, and the output cannot be rewritten to "
+		            "fill it in at the end",
+		            patch->type->kind, patch->field->key);
+		return FALSE;
+	}
+	if (!g_output_stream_flush(writer->output, NULL, error))
+		return FALSE;
+	for (guint i = 0; i < fixed->patches->len; i++) {
+		if (!apply_patch(fixed, &g_array_index(fixed->patches, Patch, i), error))
+			return FALSE;
+	}
+	return g_seekable_seek(G_SEEKABLE(writer->output), 0, G_SEEK_END, NULL, error);
 }
 
 const PhLayoutOps ph_layout_fixed_ops = {

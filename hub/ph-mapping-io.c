@@ -178,10 +178,22 @@ ph_mapping_io_layout_clear(PhLineLayout *layout)
 }
 
 gboolean
+ph_mapping_io_layout_flush(PhLineLayout *layout, gboolean force, GError **error)
+{
+	gsize pending = layout->buffer->len;
+
+	if (!ph_mapping_io_flush(layout->output, layout->buffer, force, error))
+		return FALSE;
+	if (layout->buffer->len == 0)
+		layout->flushed += pending;
+	return TRUE;
+}
+
+gboolean
 ph_mapping_io_layout_end_line(PhLineLayout *layout, GError **error)
 {
 	g_string_append(layout->buffer, layout->mapping->crlf ? "\r\n" : "\n");
-	return ph_mapping_io_flush(layout->output, layout->buffer, FALSE, error);
+	return ph_mapping_io_layout_flush(layout, FALSE, error);
 }
 
 gboolean

@@ -36,6 +36,7 @@ typedef struct {
 	GString *buffer;       /* writing: bytes not yet written */
 	GString *text;         /* one field as UTF-8 */
 	GString *encoded;      /* writing: one field in the file's encoding */
+	guint64 flushed;       /* writing: bytes handed to the output so far */
 } PhLineLayout;
 
 gboolean ph_mapping_io_layout_init(PhLineLayout *layout, PhMapping *mapping, GInputStream *input,
@@ -45,6 +46,8 @@ void ph_mapping_io_layout_clear(PhLineLayout *layout);
  * the mapping and removed. Same contract as ph_mapping_io_input_next(). */
 gboolean ph_mapping_io_layout_next_line(PhLineLayout *layout, const gchar **line, gsize *len,
                                         gboolean lenient_end, GError **error);
+/* Writes the buffer out once it is large, or always with @force. */
+gboolean ph_mapping_io_layout_flush(PhLineLayout *layout, gboolean force, GError **error);
 /* Ends the line being written and writes the buffer out once it is large. */
 gboolean ph_mapping_io_layout_end_line(PhLineLayout *layout, GError **error);
 

@@ -370,6 +370,55 @@ test_writer_fills_trailer(void)
 	g_assert_cmpmem(data + 260, 27, "T00000001000000000000000005", 27);
 }
 
+static const gchar header_without_totals[] =
+        "{\"kind\":\"H\",\"batch_no\":\"0000000007\",\"AAB034\":\"330100000001\","
+        "\"payer_account\":\"1\",\"AAE002\":\"202611\",\"created\":\"20261127090000\"}\n"
+        "{\"kind\":\"D\",\"AAC002\":\"110105196410150037\",\"AAC003\":\"张三\","
+        "\"AAE010\":\"6222\",\"AAE019\":5,\"purpose\":\"P001\"}\n"
+        "{\"kind\":\"D\",\"AAC002\":\"11010519491231002X\",\"AAC003\":\"𠮷\","
+        "\"AAE010\":\"6223\",\"AAE019\":7,\"purpose\":\"P001\"}\n{\"kind\":\"T\"}\n";
+
+/* A header's count and total left out are filled in at the end on a seekable output. */
+static void
+test_header_filled_when_seekable(void)
+{
+	g_autoptr(PhMapping) mapping = ph_mapping_load("ph-bank-1-payout", NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) bytes = to_partner(mapping, header_without_totals, &error);
+	gsize size = 0;
+	const gchar *data;
+
+	g_assert_no_error(error);
+	data = g_bytes_get_data(bytes, &size);
+	/* H: count at byte 65 (1+10+16+32+6), total after it; two details of 5 and 7 fen. */
+	g_assert_cmpuint(size, ==, 110 + 2 * 150 + 29);
+	g_assert_cmpmem(data + 65, 26, "00000002000000000000000012", 26);
+	g_assert_cmpmem(data + 410, 27, "T00000002000000000000000012", 27);
+}
+
+static void
+test_header_refused_when_not_seekable(void)
+{
+	g_autoptr(PhMapping) mapping = ph_mapping_load("ph-bank-1-payout", NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GOutputStream) memory = g_memory_output_stream_new_resizable();
+	g_autoptr(GZlibCompressor) gzip = g_zlib_compressor_new(G_ZLIB_COMPRESSOR_FORMAT_GZIP, -1);
+	/* A converter stream cannot seek, like an SFTP upload. */
+	g_autoptr(GOutputStream) output = g_converter_output_stream_new(memory, G_CONVERTER(gzip));
+	g_autoptr(PhMappingWriter) writer = ph_mapping_writer_new(mapping, output, "upload");
+	g_autoptr(PhRecord) record = ph_record_new();
+	g_auto(GStrv) lines = g_strsplit(header_without_totals, "\n", -1);
+
+	for (guint i = 0; lines[i] != NULL && lines[i][0] != '\0'; i++) {
+		g_assert_true(ph_record_parse_json(record, lines[i], strlen(lines[i]), &error));
+		g_assert_true(ph_mapping_writer_write(writer, record, &error));
+	}
+	g_assert_false(ph_mapping_writer_finish(writer, &error));
+	g_assert_cmpstr(error->message, ==,
+	                "upload: record H field count: not given, and the output cannot be "
+	                "rewritten to fill it in at the end");
+}
+
 static void
 test_header_mismatch_on_output(void)
 {
@@ -787,6 +836,9 @@ main(int argc, char **argv)
 	g_test_add_func("/mapping/sequence-and-order", test_sequence_and_order);
 	g_test_add_func("/mapping/writer-fills-trailer", test_writer_fills_trailer);
 	g_test_add_func("/mapping/header-mismatch-on-output", test_header_mismatch_on_output);
+	g_test_add_func("/mapping/header-filled-when-seekable", test_header_filled_when_seekable);
+	g_test_add_func("/mapping/header-refused-when-not-seekable",
+	                test_header_refused_when_not_seekable);
 	g_test_add_func("/mapping/delimited", test_delimited);
 	g_test_add_func("/mapping/delimited-errors", test_delimited_errors);
 	g_test_add_func("/mapping/byte-order-mark", test_byte_order_mark);

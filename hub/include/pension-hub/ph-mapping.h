@@ -52,7 +52,8 @@ void ph_mapping_reader_free(PhMappingReader *reader);
 
 /* Writes a partner file one canonical record at a time. Computed fields absent from a
  * record are filled from the records written so far (trailers); given ones are checked at
- * ph_mapping_writer_finish() (headers, which precede what they count). */
+ * ph_mapping_writer_finish(). A fixed-width header's count or sum may be left out only when
+ * @output can seek (a file): it is filled in at the end; give it for a stream (SFTP). */
 PhMappingWriter *ph_mapping_writer_new(PhMapping *mapping, GOutputStream *output,
                                        const gchar *target);
 gboolean ph_mapping_writer_write(PhMappingWriter *writer, const PhRecord *record, GError **error);
