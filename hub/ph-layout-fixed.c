@@ -226,16 +226,30 @@ needs_patch(const PhMappingRecord *type, const PhMappingField *field, const PhRe
 	       type->position != PH_POSITION_LAST && ph_record_get(record, field->key) == NULL;
 }
 
-static void
-note_patches(Fixed *fixed, const PhMappingRecord *type, const PhRecord *record, guint64 start)
+/* Refused at once on a stream that cannot seek, before anything is sent. */
+static gboolean
+note_patches(Fixed *fixed, const PhMappingRecord *type, const PhRecord *record, guint64 start,
+             GError **error)
 {
+	GOutputStream *output = fixed->base.output;
+	gboolean seekable = G_IS_SEEKABLE(output) && g_seekable_can_seek(G_SEEKABLE(output));
+
 	for (guint i = 0; i < type->fields->len; i++) {
 		const PhMappingField *field = g_ptr_array_index(type->fields, i);
 		Patch patch = {type, field, start + field->offset};
 
-		if (needs_patch(type, field, record))
-			g_array_append_val(fixed->patches, patch);
+		if (!needs_patch(type, field, record))
+			continue;
+		if (!seekable) {
+			g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+			            "record %s field %s: not given, and the output cannot be "
+			            "rewritten to fill it in at the end",
+			            type->kind, field->key);
+			return FALSE;
+		}
+		g_array_append_val(fixed->patches, patch);
 	}
+	return TRUE;
 }
 
 static gboolean
@@ -247,7 +261,8 @@ fixed_writer_write(gpointer state, const PhMappingRecord *type, const PhRecord *
 	gsize start = writer->buffer->len;
 
 	fixed->totals = totals;
-	note_patches(fixed, type, record, writer->flushed + start);
+	if (!note_patches(fixed, type, record, writer->flushed + start, error))
+		return FALSE;
 
 	for (guint i = 0; i < type->fields->len; i++) {
 		const PhMappingField *field = g_ptr_array_index(type->fields, i);
@@ -304,15 +319,6 @@ fixed_writer_finish(gpointer state, GError **error)
 		return FALSE;
 	if (fixed->patches->len == 0)
 		return TRUE;
-	if (!G_IS_SEEKABLE(writer->output) || !g_seekable_can_seek(G_SEEKABLE(writer->output))) {
-		const Patch *patch = &g_array_index(fixed->patches, Patch, 0);
-
-		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
-		            "record %s field %s: not given, and the output cannot be rewritten to "
-		            "fill it in at the end",
-		            patch->type->kind, patch->field->key);
-		return FALSE;
-	}
 	if (!g_output_stream_flush(writer->output, NULL, error))
 		return FALSE;
 	for (guint i = 0; i < fixed->patches->len; i++) {
