@@ -438,13 +438,15 @@ xml_writer_new(PhMapping *mapping, GOutputStream *output, GError **error)
 	writer->output = g_object_ref(output);
 	writer->buffer = g_string_sized_new(512 * 1024);
 	writer->text = g_string_sized_new(256);
-	if (!g_str_equal(mapping->encoding, "UTF-8") &&
-	    (encoder = xmlFindCharEncodingHandler(mapping->encoding)) == NULL) {
+	/* Only a check: xmlTextWriterStartDocument() sets up its own encoder from the name. */
+	encoder = xmlFindCharEncodingHandler(mapping->encoding);
+	if (encoder == NULL) {
 		g_set_error(error, PH_ERROR, PH_ERROR_CONFIG, "libxml2 cannot write %s",
 		            mapping->encoding);
 		return writer;
 	}
-	buffer = xmlOutputBufferCreateIO(write_output, NULL, writer, encoder);
+	xmlCharEncCloseFunc(encoder);
+	buffer = xmlOutputBufferCreateIO(write_output, NULL, writer, NULL);
 	writer->xml = buffer != NULL ? xmlNewTextWriter(buffer) : NULL;
 	if (writer->xml == NULL)
 		g_set_error_literal(error, PH_ERROR, PH_ERROR_FAILED,
