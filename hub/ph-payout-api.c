@@ -211,7 +211,9 @@ ph_payout_api_reconcile_book(PhPayoutReconcile *reconcile, gint64 batch_no,
 	GError *local = NULL;
 	g_return_val_if_fail(reconcile != NULL && reconcile->open && id != NULL, FALSE);
 	ph_payout_api_file(id, &file);
-	const PhCommandContext context = {NULL, ph_plugin_get_name(reconcile->plugin)};
+	/* the audit actor: the plugin, or the host itself (benchmarks, tools) */
+	const PhCommandContext context = {
+	        NULL, reconcile->plugin != NULL ? ph_plugin_get_name(reconcile->plugin) : "hub"};
 	if (!ph_payout_api_flush(reconcile, error))
 		return FALSE;
 	if (!ph_payout_result_book(reconcile->db, &context, batch_no, &file, &booking, &local)) {

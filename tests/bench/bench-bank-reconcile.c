@@ -1,0 +1,223 @@
+/* Benchmark of bank result reconciliation (issue 5 §8): a 1,000,000-record PH-BANK-1 result
+ * file read through its SM3 digest and the mapping engine into the host's reconciliation
+ * (COPY into a temporary table, exact match against the batch as sent, booking of items,
+ * schedule and batch in one commit), against a plain COPY of the same rows into a plain table
+ * in the same run and database; with the peak RSS. Prints figures; not a test. */
+#include <glib/gstdio.h>
+#include <libpq-fe.h>
+#include <string.h>
+
+#include "pension-hub/ph-digest.h"
+#include "pension-hub/ph-payout-api.h"
+#include "ph-mapping.h"
+#include "ph-test-db.h"
+#include "ph-worker-db.h"
+
+#define AMOUNT 350000
+
+static gdouble
+bench_seconds_since(gint64 start)
+{
+	return (gdouble)(g_get_monotonic_time() - start) / G_USEC_PER_SEC;
+}
+
+static void
+bench_seed(PhDb *db, guint records)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *sql = g_strdup_printf(
+	        "INSERT INTO payout_batch (batch_no, bank, period, kind, profile, file_name, "
+	        "created, "
+	        "item_count, total, state) VALUES (1, 'icbc', 202611, 'regular', 'ph-bank-1', "
+	        "'PAYOUT_1.txt', '20261127090000', %u, %" G_GINT64_FORMAT ", 'sent'); "
+	        "INSERT INTO payout_item (batch_no, serial, person_id, period, id_number, name, "
+	        "account, amount) SELECT 1, n, n, 202611, '1101051950' || lpad(n::text, 8, '0'), "
+	        "'张三', '6222' || lpad(n::text, 15, '0'), %d FROM generate_series(1, %u) n; "
+	        "INSERT INTO payout_schedule (person_id, period, amount, account_part, "
+	        "annuity_part) "
+	        "SELECT n, 202611, %d, 0, 0 FROM generate_series(1, %u) n; "
+	        "ANALYZE payout_item; ANALYZE payout_schedule",
+	        records, (gint64)records * AMOUNT, AMOUNT, records, AMOUNT, records);
+	ph_db_exec(db, sql, &error);
+	g_assert_no_error(error);
+}
+
+static void
+bench_result_line(PhRecord *record, guint serial)
+{
+	gchar id[24], account[24];
+	g_snprintf(id, sizeof id, "1101051950%08u", serial);
+	g_snprintf(account, sizeof account, "6222%015u", serial);
+	ph_record_reset(record, "R");
+	ph_record_set_int(record, "serial", serial);
+	ph_record_set(record, "AAC002", id);
+	ph_record_set(record, "AAE010", account);
+	ph_record_set_int(record, "AAE019", AMOUNT);
+	/* one in a hundred fails: account frozen */
+	ph_record_set(record, "status", serial % 100 == 0 ? "1003" : "0000");
+	ph_record_set(record, "bank_ref", "BR000000000000000001");
+}
+
+/* The bank's result file and the reference's COPY text of the same rows. */
+static void
+bench_write_files(const gchar *result_path, const gchar *copy_path, guint records)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PhMapping) mapping = ph_mapping_load("ph-bank-1-result", &error);
+	g_assert_no_error(error);
+	g_autoptr(GFile) file = g_file_new_for_path(result_path);
+	g_autoptr(GFileOutputStream) output =
+	        g_file_replace(file, NULL, FALSE, G_FILE_CREATE_NONE, NULL, &error);
+	g_assert_no_error(error);
+	g_autoptr(GOutputStream) buffered =
+	        g_buffered_output_stream_new_sized(G_OUTPUT_STREAM(output), 1 << 20);
+	g_autoptr(PhMappingWriter) writer = ph_mapping_writer_new(mapping, buffered, "result");
+	g_autoptr(PhRecord) record = ph_record_new();
+	FILE *copy = fopen(copy_path, "wb");
+	g_assert_nonnull(copy);
+	ph_record_reset(record, "H");
+	ph_record_set(record, "batch_no", "0000000001");
+	ph_record_set(record, "AAB034", "330100000001");
+	ph_record_set(record, "payer_account", "33010000001234567890");
+	ph_record_set(record, "AAE002", "202611");
+	ph_record_set_int(record, "count", records);
+	ph_record_set_int(record, "total", (gint64)records * AMOUNT);
+	ph_record_set(record, "created", "20261130180000");
+	g_assert_true(ph_mapping_writer_write(writer, record, &error));
+	for (guint serial = 1; serial <= records; serial++) {
+		bench_result_line(record, serial);
+		g_assert_true(ph_mapping_writer_write(writer, record, &error));
+		fprintf(copy, "%u\t%s\t%s\t%d\t%s\t\\N\tBR000000000000000001\t\\N\n", serial,
+		        ph_record_get(record, "AAC002"), ph_record_get(record, "AAE010"), AMOUNT,
+		        ph_record_get(record, "status"));
+	}
+	ph_record_reset(record, "T");
+	g_assert_true(ph_mapping_writer_write(writer, record, &error));
+	g_assert_true(ph_mapping_writer_finish(writer, &error));
+	g_assert_true(g_output_stream_close(buffered, NULL, &error));
+	g_assert_no_error(error);
+	fclose(copy);
+}
+
+/* Ours: the path the bank adapter takes for a file, from its bytes to the commit. */
+static gdouble
+bench_reconcile(const gchar *path, gint64 size, PhPayoutTotals *totals, GError **error)
+{
+	gint64 start = g_get_monotonic_time();
+	g_autoptr(PhMapping) mapping = ph_mapping_load("ph-bank-1-result", error);
+	g_autoptr(GFile) file = g_file_new_for_path(path);
+	g_autoptr(GFileInputStream) input = g_file_read(file, NULL, error);
+	if (mapping == NULL || input == NULL)
+		return -1;
+	g_autoptr(PhDigest) digest = ph_digest_new(PH_DIGEST_SM3);
+	g_autoptr(GInputStream) tee = ph_digest_input_stream_new(G_INPUT_STREAM(input), digest);
+	g_autoptr(PhMappingReader) reader = ph_mapping_reader_new(mapping, tee, path);
+	g_autoptr(PhPayoutReconcile) reconcile = ph_payout_api_reconcile_begin(NULL, error);
+	if (reconcile == NULL)
+		return -1;
+	const PhRecord *record;
+	while ((record = ph_mapping_reader_next(reader, error)) != NULL) {
+		if (!g_str_equal(ph_record_get_kind(record), "R"))
+			continue;
+		gint64 serial = 0, amount = 0;
+		ph_record_get_int(record, "serial", &serial, NULL);
+		ph_record_get_int(record, "AAE019", &amount, NULL);
+		PhPayoutResult result = {(gint)serial,
+		                         ph_record_get(record, "AAC002"),
+		                         ph_record_get(record, "AAE010"),
+		                         amount,
+		                         ph_record_get(record, "status"),
+		                         NULL,
+		                         ph_record_get(record, "bank_ref"),
+		                         ph_record_get(record, "message")};
+		if (!ph_payout_api_reconcile_add(reconcile, &result, error))
+			return -1;
+	}
+	if (*error != NULL)
+		return -1;
+	g_autofree gchar *id_digest = g_strdup_printf("SM3 %s", ph_digest_get_hex(digest));
+	const PhPayoutFileId id = {"icbc", "RESULT_PAYOUT_1.txt", size, id_digest};
+	if (!ph_payout_api_reconcile_book(reconcile, 1, &id, totals, error))
+		return -1;
+	return bench_seconds_since(start);
+}
+
+/* The reference: one COPY of the same rows into a plain table with the same columns. */
+static gdouble
+bench_plain_copy(PhDb *db, const gchar *copy_path)
+{
+	g_autoptr(GError) error = NULL;
+	ph_db_exec(db,
+	           "CREATE TABLE copy_reference (serial integer NOT NULL, id_number text, "
+	           "account text NOT NULL, amount bigint NOT NULL, status text NOT NULL, "
+	           "reason text, bank_ref text, message text)",
+	           &error);
+	g_assert_no_error(error);
+	PGconn *conn = ph_db_get_conn(db);
+	FILE *file = fopen(copy_path, "rb");
+	gchar buffer[1 << 16];
+	gsize n;
+	gint64 start = g_get_monotonic_time();
+	PGresult *begin = PQexec(conn, "COPY copy_reference FROM STDIN");
+	g_assert_cmpint(PQresultStatus(begin), ==, PGRES_COPY_IN);
+	PQclear(begin);
+	while ((n = fread(buffer, 1, sizeof buffer, file)) > 0)
+		g_assert_cmpint(PQputCopyData(conn, buffer, (gint)n), ==, 1);
+	g_assert_cmpint(PQputCopyEnd(conn, NULL), ==, 1);
+	PGresult *end = PQgetResult(conn);
+	g_assert_cmpint(PQresultStatus(end), ==, PGRES_COMMAND_OK);
+	PQclear(end);
+	gdouble seconds = bench_seconds_since(start);
+	fclose(file);
+	return seconds;
+}
+
+static glong
+bench_peak_rss_kb(void)
+{
+	g_autofree gchar *status = NULL;
+	g_file_get_contents("/proc/self/status", &status, NULL, NULL);
+	const gchar *line = status != NULL ? strstr(status, "VmHWM:") : NULL;
+	return line != NULL ? strtol(line + 6, NULL, 10) : -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	g_autoptr(GError) error = NULL;
+	guint records = argc > 1 ? (guint)g_ascii_strtoull(argv[1], NULL, 10) : 1000000;
+	g_test_init(&argc, &argv, NULL);
+	g_autoptr(PhTestDb) test_db = ph_test_db_new();
+	g_autoptr(PhDb) db = ph_test_db_connect(test_db);
+	ph_worker_db_init(ph_test_db_get_url(test_db));
+	bench_seed(db, records);
+	g_autofree gchar *dir = g_dir_make_tmp("bench-bank-reconcile-XXXXXX", &error);
+	g_assert_no_error(error);
+	g_autofree gchar *result_path = g_build_filename(dir, "RESULT_PAYOUT_1.txt", NULL);
+	g_autofree gchar *copy_path = g_build_filename(dir, "reference.copy", NULL);
+	bench_write_files(result_path, copy_path, records);
+	GStatBuf st;
+	g_stat(result_path, &st);
+	glong rss_before = bench_peak_rss_kb();
+
+	PhPayoutTotals totals = {0};
+	gdouble ours = bench_reconcile(result_path, st.st_size, &totals, &error);
+	g_assert_no_error(error);
+	glong rss_ours = bench_peak_rss_kb();
+	gdouble reference = bench_plain_copy(db, copy_path);
+
+	g_print("bank result reconciliation, %u records, %.1f MB PH-BANK-1 file\n", records,
+	        (gdouble)st.st_size / 1e6);
+	g_print("  ours: read + SM3 + parse + COPY + match + book + commit  %6.2f s  "
+	        "(%" G_GINT64_FORMAT " paid, %" G_GINT64_FORMAT " failed)\n",
+	        ours, totals.paid_count, totals.failed_count);
+	g_print("  reference: plain COPY of the same rows, same database      %6.2f s\n",
+	        reference);
+	g_print("  ratio ours / reference: %.2f (limit 2.00)\n", ours / reference);
+	g_print("  peak RSS: %ld kB after set-up, %ld kB after reconciling (limit 131072 kB)\n",
+	        rss_before, rss_ours);
+	g_unlink(result_path);
+	g_unlink(copy_path);
+	g_rmdir(dir);
+	return 0;
+}
