@@ -156,8 +156,8 @@ ph_enrolment_bulk_ids(PhDb *db, guint count, GError **error)
 	const gchar *params[] = {PH_COMMAND_INT_TEXT(text, count)};
 	g_autoptr(PGresult) result = ph_db_query(
 	        db,
-	        "SELECT nextval(pg_get_serial_sequence('person', 'person_id')) "
-	        "FROM generate_series(1, $1::integer)",
+	        "SELECT nextval(s.seq) FROM (SELECT pg_get_serial_sequence('person', "
+	        "'person_id')::regclass AS seq) s, generate_series(1, $1::integer)",
 	        1, params, error);
 	if (result == NULL)
 		return NULL;
@@ -201,6 +201,7 @@ ph_enrolment_bulk_copy(PhDb *db, const PhCommandContext *context, PhEnrolmentBul
 	                     "COPY declared_wage (person_id, effective_period, wage) FROM STDIN",
 	                     wages->str, wages->len, error))
 		return FALSE;
+
 	g_autofree gchar *object = g_strdup_printf("persons:%" G_GINT64_FORMAT "-%" G_GINT64_FORMAT,
 	                                           ids[0], ids[count - 1]);
 	g_autoptr(GBytes) payload = g_bytes_new(enrolments->str, enrolments->len);

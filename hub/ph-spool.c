@@ -168,7 +168,7 @@ ph_spool_file_free(PhSpoolFile *file)
 PhAnswer *
 ph_spool_store_inbox(PhPlugin *plugin, PhSpoolFile *file, const gchar *partner,
                      const gchar *kind, const gchar *message_id, const PhAnswer *answer,
-                     gboolean *duplicate, GError **error)
+                     gboolean *duplicate, gint64 *inbox_id, GError **error)
 {
 	g_return_val_if_fail(file != NULL && partner != NULL && kind != NULL, NULL);
 	g_return_val_if_fail(message_id != NULL && answer != NULL, NULL);
@@ -177,7 +177,7 @@ ph_spool_store_inbox(PhPlugin *plugin, PhSpoolFile *file, const gchar *partner,
 		return NULL;
 	g_autoptr(GBytes) reference = ph_spool_file_get_reference(file);
 	PhAnswer *stored = ph_inbox_store(db, partner, kind, message_id, reference, answer,
-	                                  duplicate, NULL, error);
+	                                  duplicate, inbox_id, error);
 	if (stored != NULL)
 		file->keep = TRUE;
 	return stored;

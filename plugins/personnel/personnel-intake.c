@@ -36,23 +36,41 @@ personnel_respond_error(PhRequest *request, guint status, const gchar *message)
 	personnel_respond_json(request, status, json->str);
 }
 
-/* Spools @input and stores it in the inbox; the answer names the batch and its receipt. */
+/* Queues the stored batch at once (the inbox handler does it too, for a crash in
+ * between), so that processing need not wait for the dispatcher. */
+static void
+personnel_intake_queue(Personnel *personnel, const gchar *id, const gchar *partner,
+                       gint64 inbox_id, PhSpoolFile *file)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) reference = ph_spool_file_get_reference(file);
+	g_autoptr(PhPluginTxn) txn = ph_plugin_txn_begin(personnel->plugin, &error);
+	if (txn == NULL ||
+	    !ph_personnel_batch_register(txn, id, partner, inbox_id, reference, &error) ||
+	    !ph_plugin_txn_commit(txn, &error))
+		g_message("personnel batch %s: queued by the inbox handler instead: %s", id,
+		          error->message);
+}
+
+/* Stores a spooled batch in the inbox; the answer names the batch and its receipt. */
 static PhAnswer *
-personnel_intake_store(Personnel *personnel, const gchar *partner, GInputStream *input,
+personnel_intake_store(Personnel *personnel, const gchar *partner, PhSpoolFile *file,
                        const gchar *name, gboolean *duplicate, GError **error)
 {
-	g_autoptr(PhSpoolFile) file = ph_spool_write(personnel->plugin, personnel->spool_dir,
-	                                             input, personnel->max_batch_bytes, name,
-	                                             error);
-	if (file == NULL)
-		return NULL;
+	gint64 inbox_id = 0;
 	g_autofree gchar *id = personnel_batch_id(partner, ph_spool_file_get_sha256(file));
 	g_autofree gchar *json = g_strdup_printf(
 	        "{\"batch\": \"%s\", \"receipt\": \"/personnel/v1/batches/%s/receipt\"}\n", id, id);
 	g_autoptr(GBytes) body = g_bytes_new(json, strlen(json));
 	PhAnswer accepted = {202, (gchar *)"application/json", body};
-	return ph_spool_store_inbox(personnel->plugin, file, partner, PERSONNEL_KIND, id,
-	                            &accepted, duplicate, error);
+	PhAnswer *stored = ph_spool_store_inbox(personnel->plugin, file, partner, PERSONNEL_KIND,
+	                                        id, &accepted, duplicate, &inbox_id, error);
+	if (stored != NULL) {
+		g_message("personnel: %s (%" G_GUINT64_FORMAT " bytes) stored as batch %s%s", name,
+		          ph_spool_file_get_size(file), id, *duplicate ? " (a repeat)" : "");
+		personnel_intake_queue(personnel, id, partner, inbox_id, file);
+	}
+	return stored;
 }
 
 static void
@@ -63,8 +81,13 @@ personnel_post_batch(PhRequest *request, gpointer state)
 	gboolean duplicate = FALSE;
 	g_autoptr(GInputStream) input =
 	        g_memory_input_stream_new_from_bytes(ph_request_get_body(request));
-	g_autoptr(PhAnswer) stored = personnel_intake_store(
-	        personnel, ph_request_get_partner(request), input, "request", &duplicate, &error);
+	g_autoptr(PhSpoolFile) file = ph_spool_write(personnel->plugin, personnel->spool_dir,
+	                                             input, personnel->max_batch_bytes, "request",
+	                                             &error);
+	g_autoptr(PhAnswer) stored =
+	        file != NULL ? personnel_intake_store(personnel, ph_request_get_partner(request),
+	                                              file, "request", &duplicate, &error)
+	                     : NULL;
 	if (stored == NULL) {
 		gboolean refused = g_error_matches(error, PH_ERROR, PH_ERROR_INVALID_INPUT);
 		g_warning("personnel: batch not stored: %s", error->message);
@@ -129,18 +152,11 @@ personnel_drop_take(Personnel *personnel, const gchar *name, GError **error)
 		            ph_digest_get_hex(digest), expected);
 		return FALSE;
 	}
-	g_autofree gchar *id = personnel_batch_id("personnel", ph_spool_file_get_sha256(file));
-	g_autofree gchar *json = g_strdup_printf("{\"batch\": \"%s\", \"file\": \"%s\"}\n", id,
-	                                         name);
-	g_autoptr(GBytes) body = g_bytes_new(json, strlen(json));
-	PhAnswer accepted = {202, (gchar *)"application/json", body};
 	gboolean duplicate = FALSE;
-	g_autoptr(PhAnswer) stored = ph_spool_store_inbox(personnel->plugin, file, "personnel",
-	                                                  PERSONNEL_KIND, id, &accepted,
-	                                                  &duplicate, error);
+	g_autoptr(PhAnswer) stored =
+	        personnel_intake_store(personnel, "personnel", file, name, &duplicate, error);
 	if (stored == NULL)
 		return FALSE;
-	g_message("personnel: %s stored as batch %s%s", name, id, duplicate ? " (a repeat)" : "");
 	g_autofree gchar *processed = g_build_filename(personnel->drop_dir, "processed", NULL);
 	return ph_drop_move(personnel->plugin, path, processed, error) &&
 	       ph_drop_move(personnel->plugin, done_path, processed, error);
@@ -174,6 +190,7 @@ personnel_drop_job(gpointer state)
 		g_warning("personnel: %s", error->message);
 		return;
 	}
+	guint taken = 0;
 	for (guint i = 0; names[i] != NULL; i++) {
 		g_autofree gchar *done = g_strconcat(names[i], PERSONNEL_DONE_SUFFIX, NULL);
 		g_autoptr(GError) local = NULL;
@@ -181,14 +198,19 @@ personnel_drop_job(gpointer state)
 		if (g_str_has_suffix(names[i], PERSONNEL_DONE_SUFFIX) ||
 		    !g_strv_contains((const gchar *const *)names, done))
 			continue;
-		if (personnel_drop_take(personnel, names[i], &local))
+		if (personnel_drop_take(personnel, names[i], &local)) {
+			taken++;
 			continue;
+		}
 		if (local->domain == PH_ERROR && local->code == PH_ERROR_INVALID_INPUT)
 			personnel_drop_refuse(personnel, names[i], local);
 		else
 			g_warning("personnel: %s left for the next poll: %s", names[i],
 			          local->message);
 	}
+	/* What was just queued is processed now rather than at the next tick. */
+	if (taken > 0)
+		personnel_process_job(personnel);
 }
 
 gboolean

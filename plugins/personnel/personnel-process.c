@@ -327,13 +327,21 @@ static gboolean
 personnel_process_batch(Personnel *personnel, PhPersonnelBatch *batch, GError **error)
 {
 	gboolean rejected = FALSE;
+	gint64 start = g_get_monotonic_time();
 	if (g_str_equal(batch->state, "queued")) {
 		if (!personnel_process_check(personnel, batch, &rejected, error))
 			return FALSE;
 		if (rejected)
 			return TRUE;
+		g_message("personnel batch %s: %" G_GINT64_FORMAT " events checked in %.2f s",
+		          batch->id, batch->events, (g_get_monotonic_time() - start) / 1e6);
+		start = g_get_monotonic_time();
 	}
-	return personnel_process_events(personnel, batch, error);
+	if (!personnel_process_events(personnel, batch, error))
+		return FALSE;
+	g_message("personnel batch %s: applied after seq %" G_GINT64_FORMAT " in %.2f s",
+	          batch->id, batch->cursor_seq, (g_get_monotonic_time() - start) / 1e6);
+	return TRUE;
 }
 
 void

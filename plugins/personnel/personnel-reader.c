@@ -14,6 +14,7 @@ struct _PersonnelReader {
 	GString *text;
 	gint64 last_seq;
 	gboolean finished;
+	gboolean counting; /* the whole-document check: structure and seqs, no field values */
 };
 
 static const gchar *const personnel_field_names[PERSONNEL_N_FIELDS] = {
@@ -184,6 +185,8 @@ personnel_reader_event_start(PersonnelReader *reader, PersonnelEvent *event, GEr
 		                             ph_xml_stream_get_name(reader->xml));
 	if (!personnel_reader_seq(reader, event, error))
 		return FALSE;
+	if (reader->counting)
+		return TRUE;
 	g_autofree gchar *type = ph_xml_stream_get_attribute(reader->xml, "type");
 	g_autofree gchar *effective = ph_xml_stream_get_attribute(reader->xml, "effective");
 	event->type = personnel_type_from_text(type);
@@ -201,7 +204,7 @@ personnel_reader_field_text(PersonnelReader *reader, PersonnelEvent *event, GErr
 		PhXmlStreamNode node = ph_xml_stream_next(reader->xml, error);
 		if (node == PH_XML_STREAM_ERROR)
 			return FALSE;
-		if (node == PH_XML_STREAM_TEXT)
+		if (node == PH_XML_STREAM_TEXT && !reader->counting)
 			g_string_append(reader->text, ph_xml_stream_get_text(reader->xml));
 		else if (node == PH_XML_STREAM_START)
 			event->problem = "a field holds elements";
@@ -215,6 +218,8 @@ personnel_reader_field_text(PersonnelReader *reader, PersonnelEvent *event, GErr
 static gboolean
 personnel_reader_field(PersonnelReader *reader, PersonnelEvent *event, GError **error)
 {
+	if (reader->counting)
+		return personnel_reader_field_text(reader, event, error);
 	g_autofree gchar *name = g_strdup(ph_xml_stream_get_name(reader->xml));
 	gint field = personnel_field_from_name(name);
 	if (!personnel_reader_field_text(reader, event, error))
@@ -280,6 +285,7 @@ personnel_reader_check(PersonnelReader *reader, PersonnelHeader *header, GError 
 {
 	PersonnelEvent event;
 	g_autoptr(GError) local = NULL;
+	reader->counting = TRUE;
 	if (!personnel_reader_open(reader, header, error))
 		return FALSE;
 	while (personnel_reader_next(reader, &event, &local)) {

@@ -32,11 +32,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhSpoolFile, ph_spool_file_free)
 /* Stores the inbox row (@partner, @kind, @message_id) with the file's reference as its
  * body, as ph_request_store_inbox() does for a request: a first arrival returns @answer
  * and queues the message; a repeat with the same reference returns the first answer and
- * sets @duplicate; other bytes under the same id fail with PH_ERROR_CONFLICT. Commits on
- * its own. */
+ * sets @duplicate; other bytes under the same id fail with PH_ERROR_CONFLICT. @inbox_id
+ * (may be NULL) receives the row's id. Commits on its own. */
 PhAnswer *ph_spool_store_inbox(PhPlugin *plugin, PhSpoolFile *file, const gchar *partner,
                                const gchar *kind, const gchar *message_id,
-                               const PhAnswer *answer, gboolean *duplicate, GError **error);
+                               const PhAnswer *answer, gboolean *duplicate, gint64 *inbox_id,
+                               GError **error);
 
 /* Opens the bytes a reference (an inbox body made by ph_spool_store_inbox) points to, in
  * @spool_dir; PH_ERROR_NOT_FOUND when the file is gone, PH_ERROR_INVALID_INPUT when the
