@@ -216,10 +216,17 @@ static gboolean
 transfer_flow_on_case(Transfer *transfer, PhTxn *txn, const TransferHeader *header, PhXmlDoc *doc,
                       GError **error)
 {
+	g_autoptr(GError) local = NULL;
 	g_autoptr(PhTransferCase) transfer_case =
-	        ph_transfer_case_lock(txn, header->case_id, error);
-	if (transfer_case == NULL)
+	        ph_transfer_case_lock(txn, header->case_id, &local);
+	if (transfer_case == NULL && g_error_matches(local, PH_ERROR, PH_ERROR_NOT_FOUND))
+		/* Not a case of ours: kept as failed, never retried. */
+		return transfer_flow_invalid(error, header->case_id, "%s for an unknown case",
+		                             header->msg_type);
+	if (transfer_case == NULL) {
+		g_propagate_error(error, g_steal_pointer(&local));
 		return FALSE;
+	}
 	if (g_strv_contains(transfer_flow_final, transfer_case->state))
 		return transfer_flow_invalid(error, header->case_id, "%s after the case was %s",
 		                             header->msg_type, transfer_case->state);

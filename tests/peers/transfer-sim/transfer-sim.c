@@ -78,7 +78,7 @@ static GBytes *
 sim_document(Sim *sim, const gchar *msg_id, const gchar *type, const gchar *case_id,
              const gchar *body)
 {
-	gint64 now = g_get_real_time() / G_USEC_PER_SEC - (sim->stale ? 3600 : 0);
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC + (sim->stale ? 3600 : 0);
 	g_autoptr(GDateTime) sent = g_date_time_new_from_unix_utc(now);
 	g_autofree gchar *sent_at = g_date_time_format(sent, "%Y-%m-%dT%H:%M:%SZ");
 	g_autofree gchar *text = g_strdup_printf(
@@ -153,12 +153,14 @@ sim_push_work(gpointer data, gpointer user_data)
 		return;
 	}
 	if (push->tamper) {
-		/* Change one character of the signed content: the digest no longer matches. */
+		/* Turn the line break after MsgType into a space: still well-formed, same
+		 * values, but the signed bytes differ, so the digest no longer matches. */
 		gsize size = 0;
-		gchar *text = g_memdup2(g_bytes_get_data(signed_document, &size), size);
-		gchar *at = g_strstr_len(text, (gssize)size, "<CaseId>");
+		gconstpointer signed_data = g_bytes_get_data(signed_document, &size);
+		gchar *text = g_memdup2(signed_data, size);
+		gchar *at = g_strstr_len(text, (gssize)size, "</MsgType>\n");
 		if (at != NULL)
-			at[1] = 'c';
+			at[strlen("</MsgType>")] = ' ';
 		g_bytes_unref(signed_document);
 		signed_document = g_bytes_new_take(text, size);
 	}
@@ -436,7 +438,7 @@ main(int argc, char **argv)
 	        {"replay", 0, 0, G_OPTION_ARG_NONE, &sim.replay, "send every document twice", NULL},
 	        {"mismatch", 0, 0, G_OPTION_ARG_NONE, &sim.mismatch, "FUND one fen above INFO",
 	         NULL},
-	        {"stale", 0, 0, G_OPTION_ARG_NONE, &sim.stale, "SentAt an hour ago", NULL},
+	        {"stale", 0, 0, G_OPTION_ARG_NONE, &sim.stale, "SentAt an hour off (ahead)", NULL},
 	        {"down", 0, 0, G_OPTION_ARG_NONE, &sim.down, "answer 503 to every message", NULL},
 	        {"delay-ms", 0, 0, G_OPTION_ARG_INT, &sim.delay_ms, "answer this much later", "MS"},
 	        {"no-receipt", 0, 0, G_OPTION_ARG_NONE, &sim.no_receipt, "never send RECEIPTs",

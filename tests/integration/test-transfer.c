@@ -1,0 +1,585 @@
+/* The transfer adapter end to end (issue 6 §5): a real daemon with plugins/transfer, the
+ * platform simulator tests/peers/transfer-sim over real mTLS both ways, and documents signed
+ * here for every refusal of ../shared/formats/transfer.md. */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pension-hub.h"
+#include "ph-core-api.h"
+#include "ph-test-db.h"
+#include "ph-test-hub.h"
+#include "ph-txn.h"
+
+#define HUB_AGENCY "110100000001"
+#define SIM_AGENCY "330100000001"
+#define PATH       "/transfer/v1/messages"
+#define ID_1970    "110105197002020094" /* valid check digit (core tests) */
+#define ID_1980    "110105198001010016"
+#define MAX_BYTES  65536
+
+typedef struct {
+	PhTestDb *db;
+	PhTestHub *hub;
+	guint sim_port;
+	GPid sim_pid;
+	gchar *events;
+} Fixture;
+
+/* ---- set-up ---- */
+
+static gchar *
+plugin_config(Fixture *fixture, const gchar *pki, gboolean wildcard)
+{
+	return g_strdup_printf(
+	        "[client-tls]\ncertificate = %s/hub.crt\nkey = %s/hub.key\n\n"
+	        "[plugin transfer]\nplatform_url = https://127.0.0.1:%u" PATH "\n"
+	        "platform_ca = %s/ca.crt\nsigning_key = %s/hub.key\n"
+	        "signing_certificate = %s/hub.crt\nsigners = %s=%s/transfer-platform.crt\n"
+	        "max_message_bytes = %d\nretry_initial_ms = 200\nmax_attempts = 50\n",
+	        pki, pki, fixture->sim_port, pki, pki, pki, wildcard ? "*" : SIM_AGENCY, pki,
+	        MAX_BYTES);
+}
+
+static void
+fixture_set_up(Fixture *fixture, gconstpointer data)
+{
+	fixture->db = ph_test_db_new();
+	fixture->sim_port = ph_test_free_port();
+	fixture->hub = ph_test_hub_new(ph_test_db_get_url(fixture->db), NULL, NULL);
+	g_autofree gchar *extra = plugin_config(fixture, fixture->hub->pki, FALSE);
+	ph_test_hub_write_config(fixture->hub, extra);
+	g_autofree gchar *target = g_build_filename(g_getenv("PH_BUILD_DIR"), "plugins", "transfer",
+	                                            "libph-transfer.so", NULL);
+	g_autofree gchar *link =
+	        g_build_filename(fixture->hub->dir, "plugins", "libph-transfer.so", NULL);
+	g_assert_cmpint(symlink(target, link), ==, 0);
+	fixture->events = g_build_filename(fixture->hub->dir, "sim-events.log", NULL);
+	ph_test_hub_start(fixture->hub);
+}
+
+static void
+sim_stop(Fixture *fixture)
+{
+	if (fixture->sim_pid == 0)
+		return;
+	kill(fixture->sim_pid, SIGTERM);
+	waitpid(fixture->sim_pid, NULL, 0);
+	g_spawn_close_pid(fixture->sim_pid);
+	fixture->sim_pid = 0;
+}
+
+static void
+fixture_tear_down(Fixture *fixture, gconstpointer data)
+{
+	sim_stop(fixture);
+	g_clear_pointer(&fixture->hub, ph_test_hub_free);
+	g_clear_pointer(&fixture->db, ph_test_db_free);
+	g_free(fixture->events);
+}
+
+static gchar *
+read_events(Fixture *fixture)
+{
+	gchar *text = NULL;
+	if (!g_file_get_contents(fixture->events, &text, NULL, NULL))
+		return g_strdup("");
+	return text;
+}
+
+/* Waits until the simulator logged a line containing every one of @parts. */
+static gchar *
+wait_for_event(Fixture *fixture, const gchar *const *parts)
+{
+	for (guint i = 0; i < 300; i++) {
+		g_autofree gchar *text = read_events(fixture);
+		g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+		for (guint line = 0; lines[line] != NULL; line++) {
+			gboolean all = TRUE;
+			for (guint part = 0; parts[part] != NULL && all; part++)
+				all = strstr(lines[line], parts[part]) != NULL;
+			if (all)
+				return g_strdup(lines[line]);
+		}
+		g_usleep(100 * 1000);
+	}
+	g_autofree gchar *text = read_events(fixture);
+	g_error("no simulator event with '%s' in:\n%s", parts[0], text);
+}
+
+static void
+sim_start(Fixture *fixture, const gchar *const *options)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+	g_ptr_array_add(argv, g_build_filename(g_getenv("PH_BUILD_DIR"), "tests", "peers",
+	                                       "transfer-sim", "transfer-sim", NULL));
+	g_ptr_array_add(argv, g_strdup_printf("--port=%u", fixture->sim_port));
+	g_ptr_array_add(argv, g_strdup_printf("--hub-url=https://127.0.0.1:%u" PATH,
+	                                      fixture->hub->partner_port));
+	g_ptr_array_add(argv, g_strdup_printf("--pki=%s", fixture->hub->pki));
+	g_ptr_array_add(argv, g_strdup_printf("--events=%s", fixture->events));
+	for (guint i = 0; options != NULL && options[i] != NULL; i++)
+		g_ptr_array_add(argv, g_strdup(options[i]));
+	g_ptr_array_add(argv, NULL);
+	g_unlink(fixture->events);
+	g_spawn_async(NULL, (gchar **)argv->pdata, NULL,
+	              G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+	              &fixture->sim_pid, &error);
+	g_assert_no_error(error);
+	const gchar *ready[] = {"READY", NULL};
+	g_autofree gchar *line = wait_for_event(fixture, ready);
+}
+
+/* A member enrolled here (unit U0001 from 2024-01) through the core's SDK commands. */
+static void
+enrol(Fixture *fixture, const gchar *id_number, const gchar *birth, const gchar *effective)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PhDb) db = ph_test_db_connect(fixture->db);
+	g_autoptr(PhTxn) txn = ph_txn_begin(db, NULL, &error);
+	g_assert_no_error(error);
+	PhCommandOutcome outcome = {0};
+	PhUnitRequest unit = {"U0001", "某市财政局", NULL, "55", "110105", "full"};
+	g_assert_true(ph_core_register_unit(txn, &unit, &outcome, &error));
+	g_assert_no_error(error);
+	ph_core_outcome_clear(&outcome);
+	PhEnrolRequest hire = {.id_number = id_number,
+	                       .name = "李四",
+	                       .sex = "1",
+	                       .birth_date = birth,
+	                       .unit_code = "U0001",
+	                       .effective = effective,
+	                       .wage = 750000};
+	g_assert_true(ph_core_enrol(txn, &hire, &outcome, &error));
+	g_assert_no_error(error);
+	ph_core_outcome_clear(&outcome);
+	g_assert_true(ph_txn_commit(txn, &error));
+	g_assert_no_error(error);
+}
+
+static gchar *
+query(Fixture *fixture, const gchar *sql)
+{
+	return ph_test_query_value(ph_test_db_get_url(fixture->db), sql);
+}
+
+static gchar *
+wait_value(Fixture *fixture, const gchar *sql, const gchar *expected)
+{
+	return ph_test_wait_for_value(ph_test_db_get_url(fixture->db), sql, expected, 30000);
+}
+
+/* ---- documents signed here ---- */
+
+static gchar *
+sent_at(gint64 offset_seconds)
+{
+	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+	g_autoptr(GDateTime) then = g_date_time_add_seconds(now, (gdouble)offset_seconds);
+	return g_date_time_format(then, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+static gchar *
+fund_document(const gchar *msg_id, const gchar *receiver, const gchar *when, const gchar *amount)
+{
+	return g_strdup_printf(
+	        "<TransferMessage xmlns=\"urn:pension-hub:transfer:1\"><Header><MsgId>%s</MsgId>"
+	        "<MsgType>FUND</MsgType><CaseId>XF-UNKNOWN-1</CaseId><Sender>" SIM_AGENCY
+	        "</Sender>"
+	        "<SenderRegion>330100</SenderRegion><Receiver>%s</Receiver>"
+	        "<ReceiverRegion>110100</ReceiverRegion><SentAt>%s</SentAt></Header><Body>"
+	        "<AIC102>%s</AIC102><AIC099>%s</AIC099><AIC103>0.00</AIC103>"
+	        "<AnnuityAmount>0.00</AnnuityAmount><BankReference>B-1</BankReference>"
+	        "<ValueDate>20261127</ValueDate></Body></TransferMessage>",
+	        msg_id, receiver, when, amount, amount);
+}
+
+static gchar *
+sign_with(const gchar *dir, const gchar *name, const gchar *text)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *key = g_strdup_printf("%s/%s.key", dir, name);
+	g_autofree gchar *certificate = g_strdup_printf("%s/%s.crt", dir, name);
+	g_autoptr(PhXmlSigner) signer = ph_xml_signer_new(key, certificate, &error);
+	g_assert_no_error(error);
+	g_autoptr(GBytes) bytes = g_bytes_new(text, strlen(text));
+	g_autoptr(GBytes) signed_bytes = ph_xml_signer_sign(signer, bytes, &error);
+	g_assert_no_error(error);
+	return g_strndup(g_bytes_get_data(signed_bytes, NULL), g_bytes_get_size(signed_bytes));
+}
+
+/* An expired certificate of the dev CA (2020), made with the OpenSSL CLI. */
+static void
+make_expired(const gchar *pki, const gchar *dir)
+{
+	g_autofree gchar *script = g_strdup_printf(
+	        "set -e; cd '%s'; mkdir -p db; touch db/index.txt; echo 1000 > db/serial;"
+	        "printf '[ca]\\ndefault_ca=t\\n[t]\\ndatabase=db/index.txt\\nserial=db/serial\\n"
+	        "new_certs_dir=db\\ndefault_md=sha256\\npolicy=p\\n[p]\\ncommonName=supplied\\n' > "
+	        "ca.cnf;"
+	        "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out expired.key "
+	        "2>/dev/null;"
+	        "openssl req -new -key expired.key -subj /CN=transfer-platform -out expired.csr;"
+	        "openssl ca -batch -config ca.cnf -cert '%s/ca.crt' -keyfile '%s/ca.key' -in "
+	        "expired.csr"
+	        " -startdate 20200101000000Z -enddate 20210101000000Z -notext -out expired.crt "
+	        "2>/dev/null",
+	        dir, pki, pki);
+	const gchar *argv[] = {"bash", "-c", script, NULL};
+	gint status = 0;
+	g_autoptr(GError) error = NULL;
+	g_spawn_sync(NULL, (gchar **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+	             &status, &error);
+	g_assert_no_error(error);
+	g_assert_true(g_spawn_check_wait_status(status, &error));
+	g_assert_no_error(error);
+}
+
+typedef struct {
+	const gchar *name;
+	glong status;
+	const gchar *verdict; /* in the Ack */
+} Expect;
+
+static void
+post_expect(Fixture *fixture, const Expect *expect, const gchar *body)
+{
+	g_autofree gchar *answer = NULL;
+	glong status =
+	        ph_test_hub_post(fixture->hub, "transfer-platform", PATH, NULL, body, &answer);
+	g_autofree gchar *status_tag = g_strdup_printf("<Status>%s</Status>", expect->verdict);
+	if (status != expect->status || strstr(answer, status_tag) == NULL)
+		g_error("%s: expected %ld %s, got %ld %s", expect->name, expect->status,
+		        expect->verdict, status, answer);
+}
+
+/* Every answer of the table in transfer.md, in the order the door checks. */
+static void
+test_refusals(Fixture *fixture, gconstpointer data)
+{
+	const gchar *pki = fixture->hub->pki;
+	g_autofree gchar *now = sent_at(0);
+	g_autofree gchar *plain = fund_document("F-1", HUB_AGENCY, now, "100.00");
+	g_autofree gchar *good = sign_with(pki, "transfer-platform", plain);
+
+	const Expect accepted = {"first arrival", 202, "ACCEPTED"};
+	post_expect(fixture, &accepted, good);
+	const Expect duplicate = {"same MsgId, same bytes", 200, "DUPLICATE"};
+	post_expect(fixture, &duplicate, good);
+	g_autofree gchar *other_plain = fund_document("F-1", HUB_AGENCY, now, "100.01");
+	g_autofree gchar *other = sign_with(pki, "transfer-platform", other_plain);
+	const Expect conflict = {"same MsgId, other bytes", 409, "CONFLICT"};
+	post_expect(fixture, &conflict, other);
+
+	/* The signature no longer covers an altered amount. */
+	g_auto(GStrv) parts = g_strsplit(good, "<AIC099>100.00", 2);
+	g_autofree gchar *tampered = g_strjoin("<AIC099>900.00", parts[0], parts[1], NULL);
+	const Expect bad_signature = {"tampered body", 400, "SIGNATURE_INVALID"};
+	post_expect(fixture, &bad_signature, tampered);
+	g_autofree gchar *unsigned_plain = fund_document("F-2", HUB_AGENCY, now, "1.00");
+	const Expect missing = {"no signature", 400, "SIGNATURE_INVALID"};
+	post_expect(fixture, &missing, unsigned_plain);
+	/* A valid signature by a certificate of the same CA that is not the sender's. */
+	g_autofree gchar *by_personnel = sign_with(pki, "personnel", unsigned_plain);
+	const Expect not_sender = {"not the sender's certificate", 400, "SIGNATURE_INVALID"};
+	post_expect(fixture, &not_sender, by_personnel);
+	g_autofree gchar *by_rogue = sign_with(pki, "rogue", unsigned_plain);
+	const Expect untrusted = {"untrusted certificate", 400, "SIGNATURE_INVALID"};
+	post_expect(fixture, &untrusted, by_rogue);
+	g_autofree gchar *expired_dir = g_build_filename(fixture->hub->dir, "expired", NULL);
+	g_mkdir(expired_dir, 0700);
+	make_expired(pki, expired_dir);
+	g_autofree gchar *by_expired = sign_with(expired_dir, "expired", unsigned_plain);
+	const Expect expired = {"expired certificate", 400, "SIGNATURE_INVALID"};
+	post_expect(fixture, &expired, by_expired);
+
+	/* An hour ahead: more than the window away from now, yet within the certificate's
+	 * validity even when the dev PKI was made a minute ago (the signature is checked
+	 * before SentAt, so a time before the certificate would be SIGNATURE_INVALID). */
+	g_autofree gchar *old = sent_at(3600);
+	g_autofree gchar *stale_plain = fund_document("F-3", HUB_AGENCY, old, "1.00");
+	g_autofree gchar *stale = sign_with(pki, "transfer-platform", stale_plain);
+	const Expect stale_expect = {"stale SentAt", 400, "EXPIRED"};
+	post_expect(fixture, &stale_expect, stale);
+	g_autofree gchar *elsewhere_plain = fund_document("F-4", "999900000001", now, "1.00");
+	g_autofree gchar *elsewhere = sign_with(pki, "transfer-platform", elsewhere_plain);
+	const Expect not_for_us = {"other Receiver", 400, "NOT_FOR_US"};
+	post_expect(fixture, &not_for_us, elsewhere);
+
+	const Expect schema = {"hostile or invalid XML", 400, "SCHEMA_INVALID"};
+	post_expect(
+	        fixture, &schema,
+	        "<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>"
+	        "<TransferMessage xmlns=\"urn:pension-hub:transfer:1\">&x;</TransferMessage>");
+	post_expect(
+	        fixture, &schema,
+	        "<!DOCTYPE l [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;\">"
+	        "<!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;\"><!ENTITY d \"&c;&c;&c;&c;&c;&c;&c;&c;\">]>"
+	        "<l>&d;&d;&d;&d;&d;&d;&d;&d;</l>");
+	g_auto(GStrv) halves = g_strsplit(plain, "<ValueDate>20261127</ValueDate>", 2);
+	g_autofree gchar *incomplete = g_strjoin("", halves[0], halves[1], NULL);
+	post_expect(fixture, &schema, incomplete);
+	g_autofree gchar *huge = g_strnfill(MAX_BYTES + 1, ' ');
+	const Expect too_large = {"over the size limit", 413, "TOO_LARGE"};
+	post_expect(fixture, &too_large, huge);
+
+	/* 12 refusals above (the 409 included), each with its bytes and reason. */
+	g_autofree gchar *refusals = query(fixture, "SELECT count(*) FROM inbox_refusal");
+	g_assert_cmpstr(refusals, ==, "12");
+	g_autofree gchar *with_bytes = query(
+	        fixture,
+	        "SELECT count(*) FROM inbox_refusal WHERE octet_length(body) > 0 AND "
+	        "reason ~ "
+	        "'^(CONFLICT|SIGNATURE_INVALID|EXPIRED|NOT_FOR_US|SCHEMA_INVALID|TOO_LARGE): '");
+	g_assert_cmpstr(with_bytes, ==, "12");
+	g_autofree gchar *stored = query(fixture, "SELECT count(*) FROM inbox");
+	g_assert_cmpstr(stored, ==, "1");
+
+	/* No client certificate: refused in the handshake; another partner's: 403. */
+	g_assert_cmpint(ph_test_hub_post(fixture->hub, NULL, PATH, NULL, good, NULL), ==, 0);
+	g_assert_cmpint(ph_test_hub_post(fixture->hub, "medical", PATH, NULL, good, NULL), ==, 403);
+}
+
+/* ---- full cases against the simulator ---- */
+
+static gchar *
+start_transfer_in(Fixture *fixture, const gchar *id_number)
+{
+	g_autofree gchar *pensionctl =
+	        g_build_filename(g_getenv("PH_BUILD_DIR"), "hub", "pensionctl", NULL);
+	const gchar *argv[] = {
+	        pensionctl, "--config", fixture->hub->config_path, "transfer", "start",
+	        "--person", id_number,  "--from-region",           "330100",   NULL};
+	g_autofree gchar *out = NULL;
+	g_autofree gchar *err = NULL;
+	gint status = 0;
+	g_autoptr(GError) error = NULL;
+	g_spawn_sync(NULL, (gchar **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status,
+	             &error);
+	g_assert_no_error(error);
+	if (!g_spawn_check_wait_status(status, NULL))
+		g_error("pensionctl transfer start: %s", err);
+	return g_strstrip(g_steal_pointer(&out));
+}
+
+static void
+check_transfer_in(Fixture *fixture, const gchar *case_id, const gchar *state)
+{
+	g_autofree gchar *sql = g_strdup_printf(
+	        "SELECT state FROM transfer_exchange WHERE case_id = '%s'", case_id);
+	g_autofree gchar *final = wait_value(fixture, sql, state);
+	g_assert_cmpstr(final, ==, state);
+}
+
+static void
+test_transfer_in(Fixture *fixture, gconstpointer data)
+{
+	const gchar *const *options = data;
+	enrol(fixture, ID_1980, "19800101", "20240101");
+	sim_start(fixture, options);
+	g_autofree gchar *case_id = start_transfer_in(fixture, ID_1980);
+	const gchar *letter[] = {"RECEIVED LETTER", case_id, NULL};
+	g_autofree gchar *line = wait_for_event(fixture, letter);
+	check_transfer_in(fixture, case_id, "COMPLETED");
+	const gchar *receipt[] = {"RECEIVED RECEIPT", case_id, "OK", NULL};
+	g_autofree gchar *receipt_line = wait_for_event(fixture, receipt);
+
+	/* The simulator's INFO: 24 months at 6,000.00; AIC103 17,280.00, AIC099 12,345.67
+	 * (yuan) — applied exactly in fen, once. */
+	g_autofree gchar *sql = g_strdup_printf(
+	        "SELECT months || ' ' || pooled_fund || ' ' || account_balance FROM transfer_case "
+	        "WHERE case_id = '%s'",
+	        case_id);
+	g_autofree gchar *amounts = query(fixture, sql);
+	g_assert_cmpstr(amounts, ==, "24 1728000 1234567");
+	g_autofree gchar *months = query(fixture, "SELECT count(*) || ' ' || sum(base) FROM "
+	                                          "contribution WHERE source = 'T'");
+	g_assert_cmpstr(months, ==, "24 14400000");
+	g_autofree gchar *entries = query(
+	        fixture,
+	        "SELECT count(*) || ' ' || sum(account_amount) FROM account_entry WHERE kind = "
+	        "'transfer_in'");
+	g_assert_cmpstr(entries, ==, "1 1234567");
+	g_autofree gchar *trace_sql = g_strdup_printf(
+	        "SELECT string_agg(direction || ':' || msg_type || ':' || verdict, ',' ORDER BY "
+	        "id) "
+	        "FROM transfer_message WHERE case_id = '%s' AND msg_type IN ('LETTER', 'RECEIPT')",
+	        case_id);
+	g_autofree gchar *trace =
+	        wait_value(fixture, trace_sql, "out:LETTER:DELIVERED,out:RECEIPT:DELIVERED");
+	g_assert_cmpstr(trace, ==, "out:LETTER:DELIVERED,out:RECEIPT:DELIVERED");
+}
+
+static void
+test_transfer_in_mismatch(Fixture *fixture, gconstpointer data)
+{
+	const gchar *options[] = {"--mismatch", NULL};
+	enrol(fixture, ID_1980, "19800101", "20240101");
+	sim_start(fixture, options);
+	g_autofree gchar *case_id = start_transfer_in(fixture, ID_1980);
+	check_transfer_in(fixture, case_id, "REJECTED");
+	const gchar *receipt[] = {"RECEIVED RECEIPT", case_id, "REJECTED", NULL};
+	g_autofree gchar *line = wait_for_event(fixture, receipt);
+	g_autofree gchar *applied = query(fixture, "SELECT count(*) FROM transfer_case");
+	g_assert_cmpstr(applied, ==, "0");
+}
+
+/* A tampered INFO is refused; the case waits for a good one and is not completed. */
+static void
+test_transfer_in_bad_signature(Fixture *fixture, gconstpointer data)
+{
+	const gchar *options[] = {"--bad-signature", NULL};
+	enrol(fixture, ID_1980, "19800101", "20240101");
+	sim_start(fixture, options);
+	g_autofree gchar *case_id = start_transfer_in(fixture, ID_1980);
+	const gchar *refused[] = {"SENT INFO", "-> 400", "SIGNATURE_INVALID", NULL};
+	g_autofree gchar *line = wait_for_event(fixture, refused);
+	check_transfer_in(fixture, case_id, "FUND_RECEIVED");
+	g_autofree gchar *sql = g_strdup_printf(
+	        "SELECT count(*) FROM transfer_message WHERE case_id = '%s' AND verdict = "
+	        "'SIGNATURE_INVALID'",
+	        case_id);
+	g_autofree gchar *traced = query(fixture, sql);
+	g_assert_cmpstr(traced, ==, "1");
+}
+
+/* The platform pushes each document twice: the second gets 200 DUPLICATE, applied once. */
+static void
+test_transfer_in_replay(Fixture *fixture, gconstpointer data)
+{
+	const gchar *options[] = {"--replay", "--fund-first", NULL};
+	enrol(fixture, ID_1980, "19800101", "20240101");
+	sim_start(fixture, options);
+	g_autofree gchar *case_id = start_transfer_in(fixture, ID_1980);
+	check_transfer_in(fixture, case_id, "COMPLETED");
+	const gchar *duplicate[] = {"SENT INFO", "-> 200", "DUPLICATE", NULL};
+	g_autofree gchar *line = wait_for_event(fixture, duplicate);
+	g_autofree gchar *entries =
+	        query(fixture, "SELECT count(*) FROM account_entry WHERE kind = 'transfer_in'");
+	g_assert_cmpstr(entries, ==, "1");
+}
+
+/* The platform is down for a while: the LETTER is retried until it is answered. */
+static void
+test_platform_down(Fixture *fixture, gconstpointer data)
+{
+	const gchar *down[] = {"--down", NULL};
+	enrol(fixture, ID_1980, "19800101", "20240101");
+	sim_start(fixture, down);
+	g_autofree gchar *case_id = start_transfer_in(fixture, ID_1980);
+	const gchar *refused[] = {"DOWN", NULL};
+	g_autofree gchar *line = wait_for_event(fixture, refused);
+	g_autofree gchar *retrying = wait_value(
+	        fixture, "SELECT verdict FROM transfer_message WHERE msg_type = 'LETTER'",
+	        "RETRYING");
+	g_assert_cmpstr(retrying, ==, "RETRYING");
+	sim_stop(fixture);
+	sim_start(fixture, NULL);
+	check_transfer_in(fixture, case_id, "COMPLETED");
+}
+
+/* kill -9 of the hub mid-case: after the restart the case completes, once. */
+static void
+test_kill_mid_case(Fixture *fixture, gconstpointer data)
+{
+	const gchar *slow[] = {"--delay-ms=1500", NULL};
+	enrol(fixture, ID_1980, "19800101", "20240101");
+	sim_start(fixture, slow);
+	g_autofree gchar *case_id = start_transfer_in(fixture, ID_1980);
+	const gchar *letter[] = {"RECEIVED LETTER", case_id, NULL};
+	g_autofree gchar *line = wait_for_event(fixture, letter);
+	/* The LETTER's delivery is in flight (the answer is 1.5 s late): kill the hub. */
+	g_assert_cmpint(ph_test_hub_signal(fixture->hub, SIGKILL), ==, 128 + SIGKILL);
+	ph_test_hub_start(fixture->hub);
+	check_transfer_in(fixture, case_id, "COMPLETED");
+	g_autofree gchar *entries =
+	        query(fixture, "SELECT count(*) FROM account_entry WHERE kind = 'transfer_in'");
+	g_assert_cmpstr(entries, ==, "1");
+	g_autofree gchar *cases = query(fixture, "SELECT count(*) FROM transfer_case");
+	g_assert_cmpstr(cases, ==, "1");
+}
+
+/* The other side asks for a member of ours: INFO and FUND with the core's amounts, then its
+ * RECEIPT completes the case and the enrolment here has ended (AAC031 = 3). */
+static void
+test_transfer_out(Fixture *fixture, gconstpointer data)
+{
+	enrol(fixture, ID_1970, "19700202", "20240101");
+	g_autofree gchar *run = g_strdup_printf(
+	        "INSERT INTO contribution (person_id, period, unit_code, wage, base, employer, "
+	        "individual, annuity_employer, annuity_individual, account_credit, annuity_credit) "
+	        "SELECT person_id, p, 'U0001', 750000, 750000, 120000, 60000, 60000, 30000, 60000, "
+	        "90000 FROM person, unnest(ARRAY[202401,202402,202403,202404,202405,202406]) p");
+	g_autofree gchar *ignored = query(fixture, "SELECT 1");
+	PGconn *conn = PQconnectdb(ph_test_db_get_url(fixture->db));
+	PGresult *result = PQexec(conn, run);
+	g_assert_cmpint(PQresultStatus(result), ==, PGRES_COMMAND_OK);
+	PQclear(result);
+	PQfinish(conn);
+
+	const gchar *options[] = {"--start-out=" ID_1970, NULL};
+	sim_start(fixture, options);
+	const gchar *started[] = {"START", ID_1970, NULL};
+	g_autofree gchar *start_line = wait_for_event(fixture, started);
+	g_auto(GStrv) words = g_strsplit(start_line, " ", -1);
+	const gchar *case_id = words[1];
+	check_transfer_in(fixture, case_id, "COMPLETED");
+
+	/* RULES §4: pooled = Σ_years round_fen(0.12 × Σ bases of the year), from the rows. */
+	g_autofree gchar *expected_pooled =
+	        query(fixture, "SELECT sum(floor((s * 12 + 50) / 100))::bigint FROM (SELECT "
+	                       "sum(base) s FROM contribution "
+	                       "WHERE source = 'R' GROUP BY period / 100) y");
+	g_assert_cmpstr(expected_pooled, ==, "540000");
+	g_autofree gchar *sql = g_strdup_printf("SELECT pooled_fund || ' ' || account_balance FROM "
+	                                        "transfer_case WHERE case_id = '%s'",
+	                                        case_id);
+	g_autofree gchar *core = query(fixture, sql);
+	g_auto(GStrv) amounts = g_strsplit(core, " ", 2);
+	g_assert_cmpstr(amounts[0], ==, expected_pooled);
+	/* The INFO that reached the other side carries the core's total to the fen. */
+	gint64 total =
+	        g_ascii_strtoll(amounts[0], NULL, 10) + g_ascii_strtoll(amounts[1], NULL, 10);
+	g_autofree gchar *yuan =
+	        g_strdup_printf("%" G_GINT64_FORMAT ".%02d", total / 100, (gint)(total % 100));
+	const gchar *info[] = {"RECEIVED INFO", case_id, yuan, NULL};
+	g_autofree gchar *info_line = wait_for_event(fixture, info);
+	const gchar *fund[] = {"RECEIVED FUND", case_id, yuan, NULL};
+	g_autofree gchar *fund_line = wait_for_event(fixture, fund);
+	g_autofree gchar *status = query(fixture, "SELECT contribution_status FROM person");
+	g_assert_cmpstr(status, ==, "3");
+	g_autofree gchar *ended =
+	        query(fixture, "SELECT count(*) FROM enrolment WHERE end_period IS NOT NULL");
+	g_assert_cmpstr(ended, ==, "1");
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	static const gchar *const in_order[] = {NULL};
+	static const gchar *const fund_first[] = {"--fund-first", NULL};
+	g_test_add("/transfer/refusals", Fixture, NULL, fixture_set_up, test_refusals,
+	           fixture_tear_down);
+	g_test_add("/transfer/in/info-then-fund", Fixture, in_order, fixture_set_up,
+	           test_transfer_in, fixture_tear_down);
+	g_test_add("/transfer/in/fund-then-info", Fixture, fund_first, fixture_set_up,
+	           test_transfer_in, fixture_tear_down);
+	g_test_add("/transfer/in/mismatch", Fixture, NULL, fixture_set_up,
+	           test_transfer_in_mismatch, fixture_tear_down);
+	g_test_add("/transfer/in/bad-signature", Fixture, NULL, fixture_set_up,
+	           test_transfer_in_bad_signature, fixture_tear_down);
+	g_test_add("/transfer/in/replay", Fixture, NULL, fixture_set_up, test_transfer_in_replay,
+	           fixture_tear_down);
+	g_test_add("/transfer/in/platform-down", Fixture, NULL, fixture_set_up, test_platform_down,
+	           fixture_tear_down);
+	g_test_add("/transfer/in/kill-mid-case", Fixture, NULL, fixture_set_up, test_kill_mid_case,
+	           fixture_tear_down);
+	g_test_add("/transfer/out", Fixture, NULL, fixture_set_up, test_transfer_out,
+	           fixture_tear_down);
+	return g_test_run();
+}
