@@ -18,6 +18,7 @@
 #include "ph-registry.h"
 #include "ph-scheduler.h"
 #include "ph-worker-db.h"
+#include "ph-xml-private.h"
 #include "ph-workers.h"
 
 struct _PhDaemon {
@@ -185,6 +186,8 @@ ph_daemon_new(const gchar *config_path, GError **error)
 	if (daemon->config == NULL)
 		return NULL;
 	ph_daemon_describe_metrics();
+	/* libxml2 must be initialised in the main thread before workers parse. */
+	ph_xml_init();
 	ph_worker_db_init(daemon->config->database_url);
 	daemon->loop = g_main_loop_new(NULL, FALSE);
 	daemon->registry = ph_registry_new();
