@@ -78,8 +78,8 @@ run_program(gchar **output, const gchar *const *argv)
 	/* a shared build tree may be relinking the program this instant (EACCES): try again */
 	for (guint i = 0; i < 20; i++) {
 		g_clear_error(&error);
-		if (g_spawn_sync(NULL, (gchar **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
-		                 &status, &error) ||
+		if (g_spawn_sync(NULL, (gchar **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out,
+		                 &err, &status, &error) ||
 		    !g_error_matches(error, G_SPAWN_ERROR, G_SPAWN_ERROR_ACCES))
 			break;
 		g_usleep(500 * 1000);
@@ -459,6 +459,58 @@ test_death_reported_by_bank(void)
 	g_assert_cmpint(count_where("payout_item", "period = 202610 AND person_id = 3"), ==, 0);
 }
 
+/* As if the hub died after the file and its done file reached the bank but before the batch
+ * was recorded as sent: the batch is built again and its upload queued again. */
+static void
+forget_sending(gint64 batch)
+{
+	g_autofree gchar *sql = g_strdup_printf(
+	        "UPDATE payout_batch SET state = 'built', file_name = NULL, digest = NULL, "
+	        "sent_at = NULL WHERE batch_no = %" G_GINT64_FORMAT "; "
+	        "INSERT INTO outbox (topic, key, payload) VALUES ('bank.upload', "
+	        "'%010" G_GINT64_FORMAT "', convert_to('%010" G_GINT64_FORMAT "', 'UTF8'))",
+	        batch, batch, batch);
+	exec_sql(sql);
+}
+
+/* The retry finds its own file (same digest): nothing new is written and the batch is sent;
+ * other bytes under that name are never overwritten: the upload goes to dead letters. */
+static void
+test_retry_finds_its_file(void)
+{
+	schedule_month(202612, 2);
+	g_assert_cmpint(run_payout("run", "2026-12", NULL), ==, 0);
+	wait_batch_state(202612, "regular", "sent");
+	gint64 batch = batch_of(202612, "regular");
+	g_autofree gchar *path = g_strdup_printf(
+	        "%s/PAYOUT_330100000001_202612_%010" G_GINT64_FORMAT ".txt", inbox, batch);
+	GStatBuf before, after;
+	g_assert_cmpint(g_stat(path, &before), ==, 0);
+	forget_sending(batch);
+	wait_batch_state(202612, "regular", "sent");
+	g_assert_cmpint(g_stat(path, &after), ==, 0);
+	g_assert_cmpint(before.st_ino, ==, after.st_ino); /* the same file, not a new one */
+	g_assert_cmpuint(count_files(inbox, "PAYOUT_330100000001_202612", ".txt"), ==, 1);
+	g_assert_cmpuint(count_files(inbox, "PAYOUT_330100000001_202612", ".ok"), ==, 1);
+
+	g_autofree gchar *data = NULL;
+	gsize size = 0;
+	g_assert_true(g_file_get_contents(path, &data, &size, NULL));
+	data[size - 3] = data[size - 3] == '0' ? '1' : '0'; /* the trailer's last digit */
+	g_assert_true(g_file_set_contents(path, data, (gssize)size, NULL));
+	forget_sending(batch);
+	g_autofree gchar *dead =
+	        ph_test_wait_for_value(ph_test_db_get_url(test_db),
+	                               "SELECT count(*) FROM dead_letter WHERE last_error LIKE "
+	                               "'%exists on the server with "
+	                               "other content%'",
+	                               "1", 30000);
+	g_assert_cmpstr(dead, ==, "1");
+	g_autofree gchar *kept = NULL;
+	g_assert_true(g_file_get_contents(path, &kept, NULL, NULL));
+	g_assert_cmpstr(kept, ==, data);
+}
+
 /* The ISO 20022 profile: pain.001 out (PENS, CtrlSum), pain.002 back with a rejection. */
 static void
 test_pain_profile(void)
@@ -547,6 +599,7 @@ main(int argc, char **argv)
 	g_test_add_func("/bank/host-key-changed", test_host_key_changed);
 	g_test_add_func("/bank/sshd-down-then-back", test_sshd_down_then_back);
 	g_test_add_func("/bank/death-reported-by-bank", test_death_reported_by_bank);
+	g_test_add_func("/bank/retry-finds-its-file", test_retry_finds_its_file);
 	g_test_add_func("/bank/pain-profile", test_pain_profile);
 	g_test_add_func("/bank/kill-during-upload", test_kill_during_upload);
 	gint rc = g_test_run();
