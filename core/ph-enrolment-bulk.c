@@ -93,11 +93,14 @@ ph_enrolment_bulk_sort(PhDb *db, PhEnrolmentBulk *bulk, GError **error)
 {
 	g_autoptr(GPtrArray) keys = g_ptr_array_new();
 	g_autoptr(GPtrArray) units = g_ptr_array_new();
+	g_autoptr(GHashTable) unit_set = g_hash_table_new(g_str_hash, g_str_equal);
 	for (guint i = 0; i < bulk->n; i++) {
 		if (bulk->paths[i] != PH_ENROLMENT_BULK_COPY)
 			continue;
 		g_ptr_array_add(keys, bulk->keys[i]);
-		g_ptr_array_add(units, (gpointer)bulk->inputs[i].unit_code);
+		/* Usually one unit for the whole batch: ask for each once. */
+		if (g_hash_table_add(unit_set, (gpointer)bulk->inputs[i].unit_code))
+			g_ptr_array_add(units, (gpointer)bulk->inputs[i].unit_code);
 	}
 	if (keys->len == 0)
 		return TRUE;

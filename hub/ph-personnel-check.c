@@ -13,27 +13,31 @@ ph_personnel_check_citizen_id(const gchar *id_number, const gchar *birth_date, c
 	return ph_identity_check_citizen_id_person(id_number, birth_date, sex, error);
 }
 
-/* Code tables by name, loaded on first use from the plugin's mapping folder. */
+/* Code tables by name, loaded on first use from the mapping folder (one folder per
+ * process: a new folder starts a new cache). */
 static GMutex ph_personnel_check_lock;
 static GHashTable *ph_personnel_check_tables;
+static gchar *ph_personnel_check_dir;
 
 static PhCodeTable *
 ph_personnel_check_table(PhPlugin *plugin, const gchar *table, GError **error)
 {
 	const gchar *dir = plugin != NULL && plugin->config != NULL ? plugin->config->mapping_dir
 	                                                            : NULL;
-	g_autofree gchar *key = g_strdup_printf("%s|%s", dir != NULL ? dir : "", table);
 	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&ph_personnel_check_lock);
-	if (ph_personnel_check_tables == NULL)
+	if (ph_personnel_check_tables == NULL || g_strcmp0(dir, ph_personnel_check_dir) != 0) {
+		g_clear_pointer(&ph_personnel_check_tables, g_hash_table_unref);
+		g_free(ph_personnel_check_dir);
+		ph_personnel_check_dir = g_strdup(dir);
 		ph_personnel_check_tables = g_hash_table_new_full(
 		        g_str_hash, g_str_equal, g_free, (GDestroyNotify)ph_codetable_free);
-	PhCodeTable *loaded = g_hash_table_lookup(ph_personnel_check_tables, key);
+	}
+	PhCodeTable *loaded = g_hash_table_lookup(ph_personnel_check_tables, table);
 	if (loaded != NULL)
 		return loaded;
 	loaded = ph_codetable_load(dir, table, error);
-	if (loaded == NULL)
-		return NULL;
-	g_hash_table_insert(ph_personnel_check_tables, g_steal_pointer(&key), loaded);
+	if (loaded != NULL)
+		g_hash_table_insert(ph_personnel_check_tables, g_strdup(table), loaded);
 	return loaded;
 }
 

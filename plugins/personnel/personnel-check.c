@@ -161,13 +161,14 @@ personnel_check_id(const PersonnelEvent *event, PersonnelRejection *rejection)
 		                        "AAC002 is a 15-digit number: send the 18-character one");
 	if (strlen(id) != 18)
 		return TRUE; /* another kind of number (AAA029 other than 01): the core checks */
-	if (!ph_personnel_check_citizen_id(id, NULL, NULL, &error))
+	gboolean hire = event->type == PERSONNEL_HIRE;
+	if (ph_personnel_check_citizen_id(id, hire ? event->fields[PERSONNEL_AAC006] : NULL,
+	                                  hire ? event->fields[PERSONNEL_AAC004] : NULL, &error))
+		return TRUE;
+	/* The number itself, or only its agreement with AAC006/AAC004? */
+	if (!hire || !ph_personnel_check_citizen_id(id, NULL, NULL, NULL))
 		return personnel_reject(rejection, "BAD_ID", "AAC002: %s", error->message);
-	if (event->type == PERSONNEL_HIRE &&
-	    !ph_personnel_check_citizen_id(id, event->fields[PERSONNEL_AAC006],
-	                                   event->fields[PERSONNEL_AAC004], &error))
-		return personnel_reject(rejection, "ID_MISMATCH", "AAC002: %s", error->message);
-	return TRUE;
+	return personnel_reject(rejection, "ID_MISMATCH", "AAC002: %s", error->message);
 }
 
 gboolean

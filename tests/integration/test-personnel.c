@@ -346,6 +346,7 @@ test_rejections(Fixture *fixture, gconstpointer data)
 	g_autofree gchar *stranger = make_id("19600606", 23);
 	g_autofree gchar *third = make_id("19610707", 25);
 	g_autofree gchar *fourth = make_id("19620808", 27);
+	g_autofree gchar *fifth = make_id("19630909", 29);
 	GString *xml = batch_begin("B-REJ", "U0001");
 	add_unit(xml, 1, "某市财政局");
 	add_hire(xml, 2, good, "孙八", "20150101");
@@ -359,6 +360,9 @@ test_rejections(Fixture *fixture, gconstpointer data)
 	add_event(xml, 10, "WAGE", "20160101", good, "<Wage>8100.00</Wage>");
 	add_event(xml, 11, "PROMOTE", "20160101", third, "");
 	add_event(xml, 12, "WAGE", "20160101", fourth, "");
+	add_event(xml, 13, "HIRE", "20150101", fifth,
+	          "<AAC003>郑一</AAC003><AAC004>1</AAC004><AAC006>19990101</AAC006>"
+	          "<Wage>6000.00</Wage>");
 	g_autofree gchar *text = batch_end(xml);
 	g_autofree gchar *batch = post_batch(fixture, text, strlen(text));
 	g_autofree gchar *state = wait_batch(fixture, batch, 30000);
@@ -379,6 +383,7 @@ test_rejections(Fixture *fixture, gconstpointer data)
 	        {10, "REJECTED DEPENDS_ON_REJECTED"},
 	        {11, "REJECTED UNKNOWN_TYPE"},
 	        {12, "REJECTED MISSING_FIELD"},      /* WAGE without Wage */
+	        {13, "REJECTED ID_MISMATCH"},        /* AAC006 1999-01-01, the number 1963-09-09 */
 	};
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++)
 		assert_result(fixture, batch, cases[i].seq, cases[i].result);
@@ -632,6 +637,43 @@ test_kill_resume(Fixture *fixture, gconstpointer data)
 	g_assert_nonnull(strstr(page, "/receipt/100\""));
 }
 
+/* The demo's starting population (deploy/demo/personnel, sample data): three unit batches
+ * through the watched folder, every event applied. */
+static void
+test_demo(Fixture *fixture, gconstpointer data)
+{
+	static const gchar *const files[] = {"1-U0001.xml", "2-U0002.xml", "3-U0003.xml"};
+	for (guint i = 0; i < G_N_ELEMENTS(files); i++) {
+		g_autofree gchar *source = g_build_filename(g_getenv("PH_SOURCE_DIR"), "deploy",
+		                                            "demo", "personnel", files[i], NULL);
+		g_autofree gchar *text = NULL;
+		gsize length = 0;
+		g_assert_true(g_file_get_contents(source, &text, &length, NULL));
+		g_autofree gchar *digest = g_compute_checksum_for_data(G_CHECKSUM_SHA256,
+		                                                       (const guchar *)text, length);
+		g_autofree gchar *path = g_build_filename(fixture->drop, files[i], NULL);
+		g_autofree gchar *done_path = g_strconcat(path, ".ok", NULL);
+		g_autofree gchar *done = g_strdup_printf("SHA256 %s\n", digest);
+		g_assert_true(g_file_set_contents(path, text, (gssize)length, NULL));
+		g_assert_true(g_file_set_contents(done_path, done, -1, NULL));
+	}
+	g_autofree gchar *seen = ph_test_wait_for_value(
+	        ph_test_db_get_url(fixture->db),
+	        "SELECT count(*) FROM personnel_batch WHERE state = 'done'", "3", 60000);
+	if (g_strcmp0(seen, "3") != 0)
+		show_log(fixture);
+	g_assert_cmpstr(seen, ==, "3");
+	g_autofree gchar *rejected = query(fixture,
+	                                   "SELECT string_agg(seq || ' ' || code || ' ' || message, "
+	                                   "'; ') FROM personnel_result WHERE status <> 'APPLIED'");
+	g_assert_cmpstr(rejected, ==, "(null)");
+	/* 120 + 100 + 80 members (the generator's UNITS), eight retirements, one death. */
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM person"), ==, 300);
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM unit"), ==, 3);
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM benefit"), ==, 8);
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM person WHERE status = 'dead'"), ==, 1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -650,6 +692,7 @@ main(int argc, char **argv)
 	           fixture_tear_down);
 	g_test_add("/personnel/garbage-1gib", Fixture, NULL, fixture_set_up, test_garbage,
 	           fixture_tear_down);
+	g_test_add("/personnel/demo", Fixture, NULL, fixture_set_up, test_demo, fixture_tear_down);
 	g_test_add("/personnel/kill-resume", Fixture, GUINT_TO_POINTER(500), fixture_set_up,
 	           test_kill_resume, fixture_tear_down);
 	return g_test_run();
