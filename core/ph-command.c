@@ -20,6 +20,33 @@ ph_command_result_clear(PhCommandResult *outcome)
 }
 
 gboolean
+ph_command_result_take_stored(PhCommandResult *result, gint64 person_id, JsonNode *stored)
+{
+	result->person_id = person_id;
+	if (stored == NULL)
+		return FALSE;
+	result->duplicate = TRUE;
+	g_clear_pointer(&result->result, json_node_unref);
+	result->result = stored;
+	return TRUE;
+}
+
+gboolean
+ph_command_find_stored(PhDb *db, const gchar *sql, const gchar *key, JsonNode **stored,
+                       GError **error)
+{
+	const gchar *params[] = {key};
+	g_autoptr(PGresult) rows = ph_db_query(db, sql, 1, params, error);
+
+	*stored = NULL;
+	if (rows == NULL)
+		return FALSE;
+	if (PQntuples(rows) > 0)
+		*stored = ph_command_json_parse(PQgetvalue(rows, 0, 0));
+	return TRUE;
+}
+
+gboolean
 ph_command_invalid(GError **error, const gchar *field, const gchar *format, ...)
 {
 	va_list args;

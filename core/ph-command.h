@@ -28,6 +28,14 @@ typedef struct {
 
 void ph_command_result_clear(PhCommandResult *outcome);
 
+/* A repeat of a business key: when @stored (owned, may be NULL) is a stored result, it
+ * becomes the result with the duplicate flag and TRUE is returned. */
+gboolean ph_command_result_take_stored(PhCommandResult *result, gint64 person_id, JsonNode *stored);
+/* The JSON of the first column of @sql's row for the one text parameter @key, or NULL in
+ * *@stored when there is no row. */
+gboolean ph_command_find_stored(PhDb *db, const gchar *sql, const gchar *key, JsonNode **stored,
+                                GError **error);
+
 /* Fails with PH_ERROR_INVALID_INPUT "FIELD: REASON". Always returns FALSE. */
 gboolean ph_command_invalid(GError **error, const gchar *field, const gchar *format, ...)
         G_GNUC_PRINTF(3, 4);

@@ -13,15 +13,10 @@ static gboolean
 ph_death_cmd_stored(PhDb *db, gint64 person_id, JsonNode **result, GError **error)
 {
 	gchar id[24];
-	const gchar *params[] = {PH_COMMAND_INT_TEXT(id, person_id)};
-	g_autoptr(PGresult) rows =
-	        ph_db_query(db, "SELECT result FROM death_settlement WHERE person_id = $1::bigint",
-	                    1, params, error);
 
-	if (rows == NULL)
-		return FALSE;
-	*result = PQntuples(rows) > 0 ? ph_command_json_parse(PQgetvalue(rows, 0, 0)) : NULL;
-	return TRUE;
+	return ph_command_find_stored(
+	        db, "SELECT result FROM death_settlement WHERE person_id = $1::bigint",
+	        PH_COMMAND_INT_TEXT(id, person_id), result, error);
 }
 
 /* A retiree: the balances at retirement and what was paid up to the death month. */
@@ -190,12 +185,8 @@ ph_death_cmd_record(PhDb *db, const PhCommandContext *context, const PhDeathCmdI
 	    !ph_person_find(db, input->id_number, &person, error) ||
 	    !ph_death_cmd_stored(db, person.person_id, &stored, error))
 		return FALSE;
-	outcome->person_id = person.person_id;
-	if (stored != NULL) {
-		outcome->duplicate = TRUE;
-		outcome->result = stored;
+	if (ph_command_result_take_stored(outcome, person.person_id, stored))
 		return TRUE;
-	}
 	if (strcmp(input->death_date, person.birth_date) < 0)
 		return ph_command_invalid(error, "AAE138", "before the birth date %s",
 		                          person.birth_date);

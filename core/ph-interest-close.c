@@ -8,21 +8,25 @@
 #include "ph-bulk.h"
 
 /* Per open account: the previous year's closing balances ($3), the year credits of its
- * latest contribution row of the year ($1 … $2; docs/core-store.md) and the year's other
- * ledger entries (transfers in) as "period:account:annuity,…". */
+ * latest contribution row of the year — December's, found by month, else a probe — and
+ * the year's other ledger entries (transfers in) as "period:account:annuity,…" ($1 … $2
+ * the year's months; docs/core-store.md). */
 #define PH_INTEREST_CLOSE_SELECT                                                                   \
-	"SELECT p.person_id, o.account_balance, o.annuity_balance, c.period, c.year_account, "     \
-	"c.year_annuity, e.entries FROM person p "                                                 \
+	"SELECT p.person_id, o.account_balance, o.annuity_balance, coalesce(d.period, c.period), " \
+	"coalesce(d.year_account, c.year_account), coalesce(d.year_annuity, c.year_annuity), "     \
+	"e.entries FROM person p "                                                                 \
 	"LEFT JOIN account_entry o ON o.person_id = p.person_id AND o.kind = 'interest' "          \
 	"AND o.reference = $3 "                                                                    \
+	"LEFT JOIN contribution d ON d.person_id = p.person_id AND d.period = $2::integer "        \
 	"LEFT JOIN LATERAL (SELECT period, year_account, year_annuity FROM contribution x "        \
-	"WHERE x.person_id = p.person_id AND x.period BETWEEN $1::integer AND $2::integer "        \
-	"ORDER BY x.period DESC LIMIT 1) c ON true "                                               \
-	"LEFT JOIN (SELECT person_id, string_agg(period || ':' || account_amount || ':' || "       \
-	"annuity_amount, ',') AS entries FROM account_entry WHERE kind <> 'interest' "             \
+	"WHERE d.person_id IS NULL AND x.person_id = p.person_id "                                 \
+	"AND x.period BETWEEN $1::integer AND $2::integer ORDER BY x.period DESC LIMIT 1) c "      \
+	"ON true LEFT JOIN (SELECT person_id, string_agg(period || ':' || account_amount || ':' "  \
+	"|| annuity_amount, ',') AS entries FROM account_entry WHERE kind <> 'interest' "          \
 	"AND period BETWEEN $1::integer AND $2::integer GROUP BY person_id) e "                    \
 	"ON e.person_id = p.person_id WHERE p.account_closed_period IS NULL "                      \
-	"AND (o.person_id IS NOT NULL OR c.period IS NOT NULL OR e.person_id IS NOT NULL)"
+	"AND (o.person_id IS NOT NULL OR d.person_id IS NOT NULL OR c.period IS NOT NULL "         \
+	"OR e.person_id IS NOT NULL)"
 #define PH_INTEREST_CLOSE_MISSING                                                                  \
 	" AND NOT EXISTS (SELECT 1 FROM account_entry n WHERE n.person_id = p.person_id "          \
 	"AND n.kind = 'interest' AND n.reference = $4)"

@@ -161,6 +161,33 @@ ph_ledger_balance(PhDb *db, gint64 person_id, gint64 *account, gint64 *annuity, 
 	return TRUE;
 }
 
+gboolean
+ph_ledger_check_closable(PhDb *db, gint64 person_id, const gchar *status, PhPeriod close,
+                         const gchar *field, GError **error)
+{
+	gchar id[24], month[24];
+	const gchar *params[] = {PH_COMMAND_INT_TEXT(id, person_id),
+	                         PH_COMMAND_INT_TEXT(month, close)};
+
+	if (!g_str_equal(status, "active") && !g_str_equal(status, "left"))
+		return ph_command_invalid(error, "AAC002", "the person is %s", status);
+	g_autoptr(PGresult) later =
+	        ph_db_query(db,
+	                    "SELECT min(period) FROM contribution WHERE person_id = $1::bigint "
+	                    "AND period >= $2::integer",
+	                    2, params, error);
+	if (later == NULL)
+		return FALSE;
+	if (!PQgetisnull(later, 0, 0)) {
+		g_autofree gchar *first =
+		        ph_period_to_string((PhPeriod)ph_db_get_int64(later, 0, 0));
+		g_autofree gchar *closing = ph_period_to_string(close);
+		return ph_command_invalid(
+		        error, field, "contributions exist from %s, not before %s", first, closing);
+	}
+	return TRUE;
+}
+
 GArray *
 ph_ledger_months(PhDb *db, gint64 person_id, PhPeriod before, GError **error)
 {

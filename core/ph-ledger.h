@@ -39,6 +39,12 @@ gboolean ph_ledger_append_closing_interest(PhDb *db, gint64 person_id, PhPeriod 
 gboolean ph_ledger_balance(PhDb *db, gint64 person_id, gint64 *account, gint64 *annuity,
                            GError **error);
 
+/* Before an account closes at @close (retirement, transfer out): the person is active or
+ * has left, and no contribution is charged in or after @close; else INVALID_INPUT on
+ * @field. */
+gboolean ph_ledger_check_closable(PhDb *db, gint64 person_id, const gchar *status, PhPeriod close,
+                                  const gchar *field, GError **error);
+
 /* Every contribution month (here or transferred in) before @before, as PhMonthBase, in
  * period order. */
 GArray *ph_ledger_months(PhDb *db, gint64 person_id, PhPeriod before, GError **error);

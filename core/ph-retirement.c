@@ -102,40 +102,9 @@ static gboolean
 ph_retirement_stored(PhDb *db, gint64 person_id, JsonNode **result, GError **error)
 {
 	gchar id[24];
-	const gchar *params[] = {PH_COMMAND_INT_TEXT(id, person_id)};
-	g_autoptr(PGresult) rows = ph_db_query(
-	        db, "SELECT result FROM benefit WHERE person_id = $1::bigint", 1, params, error);
 
-	if (rows == NULL)
-		return FALSE;
-	*result = PQntuples(rows) > 0 ? ph_command_json_parse(PQgetvalue(rows, 0, 0)) : NULL;
-	return TRUE;
-}
-
-static gboolean
-ph_retirement_check_person(PhDb *db, const PhPerson *person, PhPeriod start, GError **error)
-{
-	gchar id[24], month[24];
-	const gchar *params[] = {PH_COMMAND_INT_TEXT(id, person->person_id),
-	                         PH_COMMAND_INT_TEXT(month, start)};
-
-	if (!g_str_equal(person->status, "active") && !g_str_equal(person->status, "left"))
-		return ph_command_invalid(error, "AAC002", "the person is %s", person->status);
-	g_autoptr(PGresult) later =
-	        ph_db_query(db,
-	                    "SELECT min(period) FROM contribution WHERE person_id = $1::bigint "
-	                    "AND period >= $2::integer",
-	                    2, params, error);
-	if (later == NULL)
-		return FALSE;
-	if (!PQgetisnull(later, 0, 0)) {
-		g_autofree gchar *first =
-		        ph_period_to_string((PhPeriod)ph_db_get_int64(later, 0, 0));
-		return ph_command_invalid(
-		        error, "effective",
-		        "contributions exist from %s, not before the benefit start", first);
-	}
-	return TRUE;
+	return ph_command_find_stored(db, "SELECT result FROM benefit WHERE person_id = $1::bigint",
+	                              PH_COMMAND_INT_TEXT(id, person_id), result, error);
 }
 
 static gboolean
@@ -248,13 +217,10 @@ ph_retirement_retire(PhDb *db, const PhCommandContext *context, const PhRetireIn
 	    !ph_person_find(db, input->id_number, &person, error) ||
 	    !ph_retirement_stored(db, person.person_id, &stored, error))
 		return FALSE;
-	outcome->person_id = person.person_id;
-	if (stored != NULL) {
-		outcome->duplicate = TRUE;
-		outcome->result = stored;
+	if (ph_command_result_take_stored(outcome, person.person_id, stored))
 		return TRUE;
-	}
-	if (!ph_retirement_check_person(db, &person, start, error) ||
+	if (!ph_ledger_check_closable(db, person.person_id, person.status, start, "effective",
+	                              error) ||
 	    !ph_retirement_compute(db, context->policy, &person, input, start, &benefit, &roll,
 	                           &inputs, error))
 		return FALSE;

@@ -137,28 +137,6 @@ ph_transfer_cmd_sheet(const PhPerson *person, const PhTransferCase *transfer, GA
 	return node;
 }
 
-static gboolean
-ph_transfer_cmd_check_out(PhDb *db, const PhPerson *person, PhPeriod month, GError **error)
-{
-	gchar id[24], from[24];
-	const gchar *params[] = {PH_COMMAND_INT_TEXT(id, person->person_id),
-	                         PH_COMMAND_INT_TEXT(from, month)};
-
-	if (!g_str_equal(person->status, "active") && !g_str_equal(person->status, "left"))
-		return ph_command_invalid(error, "AAC002", "the person is %s", person->status);
-	g_autoptr(PGresult) later = ph_db_query(
-	        db,
-	        "SELECT 1 FROM contribution WHERE person_id = $1::bigint AND period >= $2::integer "
-	        "LIMIT 1",
-	        2, params, error);
-	if (later == NULL)
-		return FALSE;
-	if (PQntuples(later) > 0)
-		return ph_command_invalid(error, "transfer_date",
-		                          "contributions exist in or after the transfer month");
-	return TRUE;
-}
-
 /* Pooled fund (rules) and balances (ledger roll) at the transfer month. */
 static gboolean
 ph_transfer_cmd_amounts(PhDb *db, const PhPolicy *policy, const PhPerson *person, GArray *months,
@@ -216,14 +194,11 @@ ph_transfer_cmd_out(PhDb *db, const PhCommandContext *context, const PhTransferO
 	    !ph_person_find(db, input->id_number, &person, error) ||
 	    !ph_transfer_cmd_stored(db, input->case_id, person.person_id, "out", &stored, error))
 		return FALSE;
-	outcome->person_id = person.person_id;
-	if (stored != NULL) {
-		outcome->duplicate = TRUE;
-		outcome->result = stored;
+	if (ph_command_result_take_stored(outcome, person.person_id, stored))
 		return TRUE;
-	}
 	g_autoptr(GArray) months = NULL;
-	if (!ph_transfer_cmd_check_out(db, &person, transfer.month, error) ||
+	if (!ph_ledger_check_closable(db, person.person_id, person.status, transfer.month,
+	                              "transfer_date", error) ||
 	    (months = ph_ledger_months(db, person.person_id, transfer.month, error)) == NULL ||
 	    !ph_transfer_cmd_amounts(db, context->policy, &person, months, &transfer, &roll, error))
 		return FALSE;
@@ -344,12 +319,8 @@ ph_transfer_cmd_in(PhDb *db, const PhCommandContext *context, const PhTransferIn
 	    !ph_person_find(db, input->id_number, &person, error) ||
 	    !ph_transfer_cmd_stored(db, input->case_id, person.person_id, "in", &stored, error))
 		return FALSE;
-	outcome->person_id = person.person_id;
-	if (stored != NULL) {
-		outcome->duplicate = TRUE;
-		outcome->result = stored;
+	if (ph_command_result_take_stored(outcome, person.person_id, stored))
 		return TRUE;
-	}
 	if (!g_str_equal(person.status, "active"))
 		return ph_command_invalid(error, "AAC002", "the person is %s, not enrolled here",
 		                          person.status);
