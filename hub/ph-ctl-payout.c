@@ -56,8 +56,9 @@ ph_ctl_payout_print_excluded(PhDb *db, PhPeriod period)
 	                    1, params, &error);
 	if (rows == NULL)
 		return ph_ctl_fail(error);
+	g_autofree gchar *month_text = ph_period_to_string(period);
 	if (PQntuples(rows) > 0)
-		g_print("left out of %s:\n", month);
+		g_print("left out of %s:\n", month_text);
 	for (gint row = 0; row < PQntuples(rows); row++)
 		g_print("  %s %s %s %s: %s\n", PQgetvalue(rows, row, 0), PQgetvalue(rows, row, 1),
 		        PQgetvalue(rows, row, 2), PQgetvalue(rows, row, 3),
