@@ -17,6 +17,9 @@ ph_drop_list(PhPlugin *plugin, const gchar *folder, GError **error)
 {
 	g_return_val_if_fail(folder != NULL, NULL);
 	g_autoptr(GError) local = NULL;
+	/* A configured folder that is not there yet is made (empty), not an error each poll. */
+	if (!g_file_test(folder, G_FILE_TEST_EXISTS))
+		g_mkdir_with_parents(folder, 0700);
 	g_autoptr(GDir) dir = g_dir_open(folder, 0, &local);
 	if (dir == NULL) {
 		g_set_error(error, PH_ERROR, PH_ERROR_CONFIG, "cannot list %s: %s", folder,

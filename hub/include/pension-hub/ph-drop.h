@@ -11,7 +11,8 @@
 
 G_BEGIN_DECLS
 
-/* Names of the regular files in @folder (no hidden files, no sub-folders), sorted. */
+/* Names of the regular files in @folder (no hidden files, no sub-folders), sorted; the
+ * folder is created when it does not exist. */
 gchar **ph_drop_list(PhPlugin *plugin, const gchar *folder, GError **error);
 /* A stream reading @path; PH_ERROR_NOT_FOUND when it does not exist. */
 GInputStream *ph_drop_open_read(PhPlugin *plugin, const gchar *path, GError **error);
