@@ -67,8 +67,7 @@ ph_enrolment_bulk_lookup(PhDb *db, const gchar *sql, GPtrArray *values, GError *
 
 /* Checks every input; those that pass are COPY candidates. */
 static void
-ph_enrolment_bulk_check(PhEnrolmentBulk *bulk, const PhCommandContext *context,
-                        GError **errors)
+ph_enrolment_bulk_check(PhEnrolmentBulk *bulk, const PhCommandContext *context, GError **errors)
 {
 	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
 	for (guint i = 0; i < bulk->n; i++) {
@@ -107,10 +106,12 @@ ph_enrolment_bulk_sort(PhDb *db, PhEnrolmentBulk *bulk, GError **error)
 	g_autoptr(GHashTable) known = ph_enrolment_bulk_lookup(
 	        db, "SELECT id_lookup FROM person WHERE id_lookup = ANY($1::text[])", keys, error);
 	g_autoptr(GHashTable) existing =
-	        known != NULL ? ph_enrolment_bulk_lookup(
-	                                db, "SELECT unit_code FROM unit WHERE unit_code = ANY($1::text[])",
-	                                units, error)
-	                      : NULL;
+	        known != NULL
+	                ? ph_enrolment_bulk_lookup(
+	                          db,
+	                          "SELECT unit_code FROM unit WHERE unit_code = ANY($1::text[])",
+	                          units, error)
+	                : NULL;
 	if (existing == NULL)
 		return FALSE;
 	for (guint i = 0; i < bulk->n; i++) {
@@ -134,8 +135,7 @@ ph_enrolment_bulk_append_optional(GString *copy, const gchar *text, gchar end)
 }
 
 static void
-ph_enrolment_bulk_person_line(GString *copy, gint64 id, const gchar *key,
-                              const PhEnrolInput *input)
+ph_enrolment_bulk_person_line(GString *copy, gint64 id, const gchar *key, const PhEnrolInput *input)
 {
 	const PhPersonIdentity *person = &input->person;
 	ph_bulk_append_int(copy, id, '\t');
@@ -157,11 +157,11 @@ ph_enrolment_bulk_ids(PhDb *db, guint count, GError **error)
 {
 	gchar text[24];
 	const gchar *params[] = {PH_COMMAND_INT_TEXT(text, count)};
-	g_autoptr(PGresult) result = ph_db_query(
-	        db,
-	        "SELECT nextval(s.seq) FROM (SELECT pg_get_serial_sequence('person', "
-	        "'person_id')::regclass AS seq) s, generate_series(1, $1::integer)",
-	        1, params, error);
+	g_autoptr(PGresult) result =
+	        ph_db_query(db,
+	                    "SELECT nextval(s.seq) FROM (SELECT pg_get_serial_sequence('person', "
+	                    "'person_id')::regclass AS seq) s, generate_series(1, $1::integer)",
+	                    1, params, error);
 	if (result == NULL)
 		return NULL;
 	gint64 *ids = g_new(gint64, count);
@@ -247,8 +247,8 @@ ph_enrolment_bulk_enrol(PhDb *db, const PhCommandContext *context, const PhEnrol
 	for (guint i = 0; ok && i < n; i++) {
 		duplicates[i] = FALSE;
 		if (bulk.paths[i] == PH_ENROLMENT_BULK_ONE)
-			ok = ph_enrolment_bulk_one(db, context, &inputs[i], &errors[i], &duplicates[i],
-			                           error);
+			ok = ph_enrolment_bulk_one(db, context, &inputs[i], &errors[i],
+			                           &duplicates[i], error);
 	}
 	ph_enrolment_bulk_clear(&bulk);
 	return ok;

@@ -3,6 +3,7 @@
  * hub's region, and the core's result becomes JSON text. Host side of the plugin SDK. */
 #include "pension-hub.h"
 #include "ph-core-api.h"
+#include "ph-core-api-private.h"
 
 #include "ph-death-cmd.h"
 #include "ph-enrolment.h"
@@ -19,7 +20,7 @@ static GMutex ph_core_policy_lock;
 static PhPolicy *ph_core_policy_cache;
 static gchar *ph_core_policy_key;
 
-static gboolean
+gboolean
 ph_core_load_policy(PhTxn *txn, PhPolicy *out, GError **error)
 {
 	const PhConfig *config = txn->plugin != NULL ? txn->plugin->config : NULL;
@@ -98,7 +99,7 @@ ph_core_outcome_clear(PhCommandOutcome *outcome)
 }
 
 /* "1.2000" to 10^4 units; NULL or "" is 0. */
-static gboolean
+gboolean
 ph_core_parse_index(const gchar *field, const gchar *text, gint32 *out, GError **error)
 {
 	PhDecimal value;

@@ -7,8 +7,8 @@
 #include "ph-txn.h"
 #include "ph-worker-db.h"
 
-#define PH_PERSONNEL_BATCH_COLUMNS                                                             \
-	"id, partner, inbox_id, source::text, doc_batch_id, unit_code, state, message, "       \
+#define PH_PERSONNEL_BATCH_COLUMNS                                                                 \
+	"id, partner, inbox_id, source::text, doc_batch_id, unit_code, state, message, "           \
 	"coalesce(cursor_seq, -1), coalesce(events, -1), applied, duplicate, rejected"
 
 /* The lock key of a batch: (class, object) so that no other user of advisory locks meets it. */
@@ -62,8 +62,7 @@ gboolean
 ph_personnel_batch_register(PhTxn *txn, const gchar *id, const gchar *partner, gint64 inbox_id,
                             GBytes *source, GError **error)
 {
-	g_return_val_if_fail(txn != NULL && id != NULL && partner != NULL && source != NULL,
-	                     FALSE);
+	g_return_val_if_fail(txn != NULL && id != NULL && partner != NULL && source != NULL, FALSE);
 	g_autofree gchar *inbox = g_strdup_printf("%" G_GINT64_FORMAT, inbox_id);
 	g_autofree gchar *text =
 	        g_strndup(g_bytes_get_data(source, NULL), g_bytes_get_size(source));
@@ -79,9 +78,9 @@ ph_personnel_batch_register(PhTxn *txn, const gchar *id, const gchar *partner, g
 static PhPersonnelBatch *
 ph_personnel_batch_select(PhDb *db, const gchar *id, const gchar *condition, GError **error)
 {
-	g_autofree gchar *sql = g_strdup_printf(
-	        "SELECT " PH_PERSONNEL_BATCH_COLUMNS " FROM personnel_batch WHERE id = $1 %s",
-	        condition);
+	g_autofree gchar *sql = g_strdup_printf("SELECT " PH_PERSONNEL_BATCH_COLUMNS
+	                                        " FROM personnel_batch WHERE id = $1 %s",
+	                                        condition);
 	const gchar *params[] = {id};
 	g_autoptr(PGresult) result = ph_db_query(db, sql, 1, params, error);
 	if (result == NULL)
@@ -199,8 +198,8 @@ ph_personnel_batch_advance(PhTxn *txn, const gchar *id, gint64 cursor_seq, gint6
 	g_autofree gchar *applied_text = g_strdup_printf("%" G_GINT64_FORMAT, applied);
 	g_autofree gchar *duplicate_text = g_strdup_printf("%" G_GINT64_FORMAT, duplicate);
 	g_autofree gchar *rejected_text = g_strdup_printf("%" G_GINT64_FORMAT, rejected);
-	const gchar *params[] = {id,           cursor, applied_text, duplicate_text, rejected_text,
-	                         done ? "t" : "f"};
+	const gchar *params[] = {
+	        id, cursor, applied_text, duplicate_text, rejected_text, done ? "t" : "f"};
 	g_autoptr(PGresult) result = ph_db_query(
 	        ph_txn_get_db(txn),
 	        "UPDATE personnel_batch SET cursor_seq = CASE WHEN $2::bigint < 0 THEN cursor_seq "

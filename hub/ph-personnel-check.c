@@ -22,8 +22,8 @@ static gchar *ph_personnel_check_dir;
 static PhCodeTable *
 ph_personnel_check_table(PhPlugin *plugin, const gchar *table, GError **error)
 {
-	const gchar *dir = plugin != NULL && plugin->config != NULL ? plugin->config->mapping_dir
-	                                                            : NULL;
+	const gchar *dir =
+	        plugin != NULL && plugin->config != NULL ? plugin->config->mapping_dir : NULL;
 	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&ph_personnel_check_lock);
 	if (ph_personnel_check_tables == NULL || g_strcmp0(dir, ph_personnel_check_dir) != 0) {
 		g_clear_pointer(&ph_personnel_check_tables, g_hash_table_unref);
@@ -42,8 +42,7 @@ ph_personnel_check_table(PhPlugin *plugin, const gchar *table, GError **error)
 }
 
 gboolean
-ph_personnel_check_code(PhPlugin *plugin, const gchar *table, const gchar *value,
-                        GError **error)
+ph_personnel_check_code(PhPlugin *plugin, const gchar *table, const gchar *value, GError **error)
 {
 	g_return_val_if_fail(table != NULL && value != NULL, FALSE);
 	g_autoptr(GError) local = NULL;

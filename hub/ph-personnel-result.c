@@ -81,11 +81,11 @@ GHashTable *
 ph_personnel_result_rejected_subjects(PhTxn *txn, const gchar *batch, GError **error)
 {
 	const gchar *params[] = {batch};
-	g_autoptr(PGresult) result = ph_db_query(
-	        ph_txn_get_db(txn),
-	        "SELECT subject, min(seq) FROM personnel_result WHERE batch = $1 "
-	        "AND status = 'REJECTED' AND subject IS NOT NULL GROUP BY subject",
-	        1, params, error);
+	g_autoptr(PGresult) result =
+	        ph_db_query(ph_txn_get_db(txn),
+	                    "SELECT subject, min(seq) FROM personnel_result WHERE batch = $1 "
+	                    "AND status = 'REJECTED' AND subject IS NOT NULL GROUP BY subject",
+	                    1, params, error);
 	if (result == NULL)
 		return NULL;
 	GHashTable *subjects = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
@@ -98,8 +98,7 @@ ph_personnel_result_rejected_subjects(PhTxn *txn, const gchar *batch, GError **e
 static gchar *
 ph_personnel_result_text(PGresult *result, gint row, gint column)
 {
-	return PQgetisnull(result, row, column) ? NULL
-	                                        : g_strdup(PQgetvalue(result, row, column));
+	return PQgetisnull(result, row, column) ? NULL : g_strdup(PQgetvalue(result, row, column));
 }
 
 GArray *
@@ -120,8 +119,8 @@ ph_personnel_result_page(PhPlugin *plugin, const gchar *batch, gint64 from, guin
 	                    G_N_ELEMENTS(params), params, error);
 	if (result == NULL)
 		return NULL;
-	GArray *page = g_array_sized_new(FALSE, TRUE, sizeof(PhPersonnelResult),
-	                                 (guint)PQntuples(result));
+	GArray *page =
+	        g_array_sized_new(FALSE, TRUE, sizeof(PhPersonnelResult), (guint)PQntuples(result));
 	g_array_set_clear_func(page, (GDestroyNotify)ph_personnel_result_clear);
 	for (gint row = 0; row < PQntuples(result); row++) {
 		PhPersonnelResult item = {

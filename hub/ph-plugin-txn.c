@@ -37,8 +37,7 @@ ph_plugin_txn_savepoint(PhTxn *txn, GError **error)
 gboolean
 ph_plugin_txn_release(PhTxn *txn, GError **error)
 {
-	return ph_db_exec(ph_txn_get_db(txn), "RELEASE SAVEPOINT " PH_PLUGIN_TXN_SAVEPOINT,
-	                  error);
+	return ph_db_exec(ph_txn_get_db(txn), "RELEASE SAVEPOINT " PH_PLUGIN_TXN_SAVEPOINT, error);
 }
 
 gboolean

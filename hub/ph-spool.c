@@ -49,8 +49,8 @@ ph_spool_write_all(int fd, const gchar *data, gsize length, const gchar *path, G
 
 /* Copies @input to @fd, feeding @digest; fails past @max_bytes. */
 static gboolean
-ph_spool_copy(GInputStream *input, int fd, const gchar *path, guint64 max_bytes,
-              PhDigest *digest, GError **error)
+ph_spool_copy(GInputStream *input, int fd, const gchar *path, guint64 max_bytes, PhDigest *digest,
+              GError **error)
 {
 	g_autofree gchar *buffer = g_malloc(PH_SPOOL_CHUNK);
 	for (;;) {
@@ -89,8 +89,8 @@ ph_spool_sync_dir(const gchar *dir, GError **error)
 /* Writes the temporary file, then renames it to its digest (or drops it when a file of
  * that digest, hence those bytes, is there already). */
 static gboolean
-ph_spool_fill(PhSpoolFile *file, const gchar *spool_dir, GInputStream *input,
-              guint64 max_bytes, GError **error)
+ph_spool_fill(PhSpoolFile *file, const gchar *spool_dir, GInputStream *input, guint64 max_bytes,
+              GError **error)
 {
 	g_autofree gchar *temporary = g_build_filename(spool_dir, ".incoming-XXXXXX", NULL);
 	g_autoptr(PhDigest) digest = ph_digest_new(PH_DIGEST_SHA256);
@@ -113,8 +113,8 @@ ph_spool_fill(PhSpoolFile *file, const gchar *spool_dir, GInputStream *input,
 }
 
 PhSpoolFile *
-ph_spool_write(PhPlugin *plugin, const gchar *spool_dir, GInputStream *input,
-               guint64 max_bytes, const gchar *name, GError **error)
+ph_spool_write(PhPlugin *plugin, const gchar *spool_dir, GInputStream *input, guint64 max_bytes,
+               const gchar *name, GError **error)
 {
 	g_return_val_if_fail(spool_dir != NULL && G_IS_INPUT_STREAM(input), NULL);
 	if (g_mkdir_with_parents(spool_dir, 0700) != 0) {
@@ -166,9 +166,9 @@ ph_spool_file_free(PhSpoolFile *file)
 }
 
 PhAnswer *
-ph_spool_store_inbox(PhPlugin *plugin, PhSpoolFile *file, const gchar *partner,
-                     const gchar *kind, const gchar *message_id, const PhAnswer *answer,
-                     gboolean *duplicate, gint64 *inbox_id, GError **error)
+ph_spool_store_inbox(PhPlugin *plugin, PhSpoolFile *file, const gchar *partner, const gchar *kind,
+                     const gchar *message_id, const PhAnswer *answer, gboolean *duplicate,
+                     gint64 *inbox_id, GError **error)
 {
 	g_return_val_if_fail(file != NULL && partner != NULL && kind != NULL, NULL);
 	g_return_val_if_fail(message_id != NULL && answer != NULL, NULL);
@@ -193,9 +193,9 @@ ph_spool_parse_reference(GBytes *reference, gchar **name, gint64 *size, GError *
 	if (json_parser_load_from_data(parser, data, (gssize)length, NULL) &&
 	    JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser)))
 		object = json_node_get_object(json_parser_get_root(parser));
-	const gchar *spool = object != NULL ? json_object_get_string_member_with_default(
-	                                              object, "spool", NULL)
-	                                    : NULL;
+	const gchar *spool =
+	        object != NULL ? json_object_get_string_member_with_default(object, "spool", NULL)
+	                       : NULL;
 	/* The name is a digest: hex only, so that it cannot leave the folder. */
 	if (spool == NULL || strlen(spool) != 64 || strspn(spool, "0123456789abcdef") != 64) {
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
@@ -225,14 +225,15 @@ ph_spool_open(PhPlugin *plugin, const gchar *spool_dir, GBytes *reference, GErro
 		            "spool: cannot open %s: %s", path, local->message);
 		return NULL;
 	}
-	g_autoptr(GFileInfo) info = g_file_input_stream_query_info(
-	        stream, G_FILE_ATTRIBUTE_STANDARD_SIZE, NULL, error);
+	g_autoptr(GFileInfo) info =
+	        g_file_input_stream_query_info(stream, G_FILE_ATTRIBUTE_STANDARD_SIZE, NULL, error);
 	if (info == NULL)
 		return NULL;
 	if (size >= 0 && g_file_info_get_size(info) != size) {
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
-		            "spool: %s has %" G_GINT64_FORMAT " bytes, the reference says %"
-		            G_GINT64_FORMAT, path, (gint64)g_file_info_get_size(info), size);
+		            "spool: %s has %" G_GINT64_FORMAT
+		            " bytes, the reference says %" G_GINT64_FORMAT,
+		            path, (gint64)g_file_info_get_size(info), size);
 		return NULL;
 	}
 	return G_INPUT_STREAM(g_steal_pointer(&stream));

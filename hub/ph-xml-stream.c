@@ -15,9 +15,9 @@ struct _PhXmlStream {
 	gchar **encodings;
 	xmlTextReaderPtr reader;
 	guint64 bytes_read;
-	GError *read_error;   /* a failure of @input, kept for ph_xml_stream_next */
-	gboolean over_limit;  /* @max_bytes was reached */
-	gchar *first_error;   /* libxml2's first complaint */
+	GError *read_error;  /* a failure of @input, kept for ph_xml_stream_next */
+	gboolean over_limit; /* @max_bytes was reached */
+	gchar *first_error;  /* libxml2's first complaint */
 	gint first_error_line;
 	gboolean started;     /* the first node was read (encoding checked) */
 	gboolean pending_end; /* the current START was an empty element */
@@ -80,8 +80,8 @@ ph_xml_stream_new(GInputStream *input, const gchar *source, const PhXmlStreamLim
 	                            : PH_XML_STREAM_DEFAULT_MAX_DEPTH;
 	stream->encodings = g_strdupv((gchar **)encodings);
 	/* NONET only: never NOENT (entity substitution), DTDLOAD, DTDATTR or HUGE. */
-	stream->reader = xmlReaderForIO(ph_xml_stream_read_cb, ph_xml_stream_close_cb, stream,
-	                                NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOCDATA);
+	stream->reader = xmlReaderForIO(ph_xml_stream_read_cb, ph_xml_stream_close_cb, stream, NULL,
+	                                NULL, XML_PARSE_NONET | XML_PARSE_NOCDATA);
 	if (stream->reader != NULL)
 		xmlTextReaderSetStructuredErrorHandler(stream->reader, ph_xml_stream_keep_error,
 		                                       stream);
@@ -103,9 +103,8 @@ ph_xml_stream_free(PhXmlStream *stream)
 	g_free(stream);
 }
 
-static PhXmlStreamNode
-ph_xml_stream_fail(PhXmlStream *stream, GError **error, const gchar *format, ...)
-        G_GNUC_PRINTF(3, 4);
+static PhXmlStreamNode ph_xml_stream_fail(PhXmlStream *stream, GError **error, const gchar *format,
+                                          ...) G_GNUC_PRINTF(3, 4);
 
 static PhXmlStreamNode
 ph_xml_stream_fail(PhXmlStream *stream, GError **error, const gchar *format, ...)

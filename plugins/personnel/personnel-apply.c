@@ -144,8 +144,8 @@ personnel_apply_classify(const GError *failure, PersonnelRejection *rejection)
 
 gboolean
 personnel_apply_event(Personnel *personnel, PhTxn *txn, const PersonnelEvent *event,
-                      const gchar *batch_unit, gboolean *duplicate,
-                      PersonnelRejection *rejection, GError **error)
+                      const gchar *batch_unit, gboolean *duplicate, PersonnelRejection *rejection,
+                      GError **error)
 {
 	PhCommandOutcome outcome = {0};
 	g_autoptr(GError) failure = NULL;

@@ -35,9 +35,8 @@ personnel_rejection_clear(PersonnelRejection *rejection)
 	g_clear_pointer(&rejection->message, g_free);
 }
 
-static gboolean
-personnel_reject(PersonnelRejection *rejection, const gchar *code, const gchar *format, ...)
-        G_GNUC_PRINTF(3, 4);
+static gboolean personnel_reject(PersonnelRejection *rejection, const gchar *code,
+                                 const gchar *format, ...) G_GNUC_PRINTF(3, 4);
 
 static gboolean
 personnel_reject(PersonnelRejection *rejection, const gchar *code, const gchar *format, ...)
@@ -122,8 +121,9 @@ personnel_check_values(Personnel *personnel, const PersonnelEvent *event,
 	for (guint i = 0; i < G_N_ELEMENTS(personnel_date_fields); i++) {
 		const gchar *value = event->fields[personnel_date_fields[i]];
 		if (value != NULL && !personnel_valid_date(value))
-			return personnel_reject(rejection, "BAD_DATE", "%s '%s' is not a date YYYYMMDD",
-			                        personnel_field_name(personnel_date_fields[i]), value);
+			return personnel_reject(
+			        rejection, "BAD_DATE", "%s '%s' is not a date YYYYMMDD",
+			        personnel_field_name(personnel_date_fields[i]), value);
 	}
 	for (guint i = 0; i < G_N_ELEMENTS(personnel_coded_fields); i++) {
 		PersonnelField field = personnel_coded_fields[i];

@@ -39,8 +39,8 @@ personnel_respond_error(PhRequest *request, guint status, const gchar *message)
 /* Queues the stored batch at once (the inbox handler does it too, for a crash in
  * between), so that processing need not wait for the dispatcher. */
 static void
-personnel_intake_queue(Personnel *personnel, const gchar *id, const gchar *partner,
-                       gint64 inbox_id, PhSpoolFile *file)
+personnel_intake_queue(Personnel *personnel, const gchar *id, const gchar *partner, gint64 inbox_id,
+                       PhSpoolFile *file)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GBytes) reference = ph_spool_file_get_reference(file);
@@ -81,9 +81,8 @@ personnel_post_batch(PhRequest *request, gpointer state)
 	gboolean duplicate = FALSE;
 	g_autoptr(GInputStream) input =
 	        g_memory_input_stream_new_from_bytes(ph_request_get_body(request));
-	g_autoptr(PhSpoolFile) file = ph_spool_write(personnel->plugin, personnel->spool_dir,
-	                                             input, personnel->max_batch_bytes, "request",
-	                                             &error);
+	g_autoptr(PhSpoolFile) file = ph_spool_write(personnel->plugin, personnel->spool_dir, input,
+	                                             personnel->max_batch_bytes, "request", &error);
 	g_autoptr(PhAnswer) stored =
 	        file != NULL ? personnel_intake_store(personnel, ph_request_get_partner(request),
 	                                              file, "request", &duplicate, &error)
@@ -99,11 +98,10 @@ personnel_post_batch(PhRequest *request, gpointer state)
 
 /* Queues the stored batch; its id is the message id the intake gave it. */
 static gboolean
-personnel_inbox_batch(PhTxn *txn, const PhInboxMessage *message, gpointer state,
-                      GError **error)
+personnel_inbox_batch(PhTxn *txn, const PhInboxMessage *message, gpointer state, GError **error)
 {
-	return ph_personnel_batch_register(txn, message->message_id, message->partner,
-	                                   message->id, message->body, error);
+	return ph_personnel_batch_register(txn, message->message_id, message->partner, message->id,
+	                                   message->body, error);
 }
 
 /* "SHA256 <hex>[ <count>]" or "SM3 <hex>[ <count>]": the algorithm and digest. */
@@ -141,9 +139,8 @@ personnel_drop_take(Personnel *personnel, const gchar *name, GError **error)
 		return FALSE;
 	g_autoptr(PhDigest) digest = ph_digest_new(alg);
 	g_autoptr(GInputStream) input = ph_digest_input_stream_new(raw, digest);
-	g_autoptr(PhSpoolFile) file = ph_spool_write(personnel->plugin, personnel->spool_dir,
-	                                             input, personnel->max_batch_bytes, name,
-	                                             error);
+	g_autoptr(PhSpoolFile) file = ph_spool_write(personnel->plugin, personnel->spool_dir, input,
+	                                             personnel->max_batch_bytes, name, error);
 	if (file == NULL)
 		return FALSE;
 	if (!g_str_equal(ph_digest_get_hex(digest), expected)) {

@@ -14,12 +14,12 @@ typedef struct {
 	Personnel *personnel;
 	PhPersonnelBatch *batch;
 	PhTxn *txn;
-	GArray *results;          /* PhPersonnelResult, in seq order */
+	GArray *results;            /* PhPersonnelResult, in seq order */
 	GHashTable *applied_before; /* seqs a re-sent batch applied already */
-	GHashTable *rejected;     /* subject → first rejected seq (text), whole batch */
+	GHashTable *rejected;       /* subject → first rejected seq (text), whole batch */
 	/* HIREs waiting for one ph_personnel_enrol_many call */
-	GArray *hires;            /* PhEnrolRequest */
-	GArray *hire_slots;       /* guint: index into results */
+	GArray *hires;             /* PhEnrolRequest */
+	GArray *hire_slots;        /* guint: index into results */
 	GHashTable *hire_subjects; /* AAC002 of the waiting HIREs */
 	gint64 applied, duplicate, rejected_count;
 } PersonnelChunk;
@@ -97,7 +97,8 @@ personnel_chunk_flush(PersonnelChunk *chunk, GError **error)
 		guint slot = g_array_index(chunk->hire_slots, guint, i);
 		PersonnelRejection rejection = {0};
 		if (errors[i] == NULL)
-			personnel_chunk_set(chunk, slot, duplicates[i] ? "DUPLICATE" : "APPLIED", NULL);
+			personnel_chunk_set(chunk, slot, duplicates[i] ? "DUPLICATE" : "APPLIED",
+			                    NULL);
 		else if (personnel_apply_classify(errors[i], &rejection))
 			personnel_chunk_set(chunk, slot, "REJECTED", &rejection);
 		else if (ok) {
@@ -115,8 +116,8 @@ personnel_chunk_flush(PersonnelChunk *chunk, GError **error)
 
 /* The rejected event this one depends on (same person, or the unit it joins), or NULL. */
 static const gchar *
-personnel_chunk_dependency(PersonnelChunk *chunk, const PersonnelEvent *event,
-                           const gchar *subject, const gchar **what)
+personnel_chunk_dependency(PersonnelChunk *chunk, const PersonnelEvent *event, const gchar *subject,
+                           const gchar **what)
 {
 	const gchar *seq = subject != NULL ? g_hash_table_lookup(chunk->rejected, subject) : NULL;
 	*what = "the same person";
@@ -148,7 +149,8 @@ personnel_chunk_event(PersonnelChunk *chunk, const PersonnelEvent *event, GError
 	if (depends != NULL) {
 		rejection.code = "DEPENDS_ON_REJECTED";
 		rejection.message = g_strdup_printf("event %s of %s was rejected: correct it and "
-		                                    "send both again", depends, what);
+		                                    "send both again",
+		                                    depends, what);
 	} else if (personnel_check_event(chunk->personnel, event, &rejection)) {
 		/* A person's later event waits for the HIREs before it. */
 		if (subject != NULL && g_hash_table_contains(chunk->hire_subjects, subject) &&
@@ -179,11 +181,10 @@ static gboolean
 personnel_chunk_commit(PersonnelChunk *chunk, gboolean done, GError **error)
 {
 	PhPersonnelBatch *batch = chunk->batch;
-	gint64 last = chunk->results->len > 0
-	                      ? g_array_index(chunk->results, PhPersonnelResult,
-	                                      chunk->results->len - 1)
-	                                .seq
-	                      : -1;
+	gint64 last = chunk->results->len > 0 ? g_array_index(chunk->results, PhPersonnelResult,
+	                                                      chunk->results->len - 1)
+	                                                .seq
+	                                      : -1;
 	if (!personnel_chunk_flush(chunk, error) ||
 	    !ph_personnel_result_add(chunk->txn, batch->id, chunk->results, error) ||
 	    !ph_personnel_batch_advance(chunk->txn, batch->id, last, chunk->applied,
@@ -202,8 +203,8 @@ personnel_chunk_run(PersonnelChunk *chunk, GArray *events, gboolean done, GError
 {
 	PhPersonnelBatch *batch = chunk->batch;
 	gint64 first = events->len > 0 ? g_array_index(events, PersonnelEvent, 0).seq : 0;
-	gint64 last = events->len > 0 ? g_array_index(events, PersonnelEvent, events->len - 1).seq
-	                              : 0;
+	gint64 last =
+	        events->len > 0 ? g_array_index(events, PersonnelEvent, events->len - 1).seq : 0;
 	personnel_chunk_reset(chunk);
 	chunk->txn = ph_plugin_txn_begin(chunk->personnel->plugin, error);
 	if (chunk->txn == NULL)
@@ -250,8 +251,8 @@ personnel_process_events(Personnel *personnel, PhPersonnelBatch *batch, GError *
 	chunk.rejected = personnel_process_rejected(personnel, batch, error);
 	if (chunk.rejected == NULL)
 		return FALSE;
-	g_autoptr(GArray) events = g_array_sized_new(FALSE, FALSE, sizeof(PersonnelEvent),
-	                                             personnel->chunk_events);
+	g_autoptr(GArray) events =
+	        g_array_sized_new(FALSE, FALSE, sizeof(PersonnelEvent), personnel->chunk_events);
 	PersonnelEvent event;
 	g_autoptr(GError) local = NULL;
 	while (ok && personnel_reader_next(reader, &event, &local)) {
@@ -299,8 +300,8 @@ personnel_process_check(Personnel *personnel, PhPersonnelBatch *batch, gboolean 
 	if (reader == NULL || !personnel_reader_check(reader, &header, &local)) {
 		personnel_header_clear(&header);
 		/* A document error, or raw bytes gone from the spool: rejected for good. */
-		if (local->domain != PH_ERROR || (local->code != PH_ERROR_INVALID_INPUT &&
-		                                  local->code != PH_ERROR_NOT_FOUND)) {
+		if (local->domain != PH_ERROR ||
+		    (local->code != PH_ERROR_INVALID_INPUT && local->code != PH_ERROR_NOT_FOUND)) {
 			g_propagate_error(error, g_steal_pointer(&local));
 			return FALSE;
 		}
@@ -339,8 +340,8 @@ personnel_process_batch(Personnel *personnel, PhPersonnelBatch *batch, GError **
 	}
 	if (!personnel_process_events(personnel, batch, error))
 		return FALSE;
-	g_message("personnel batch %s: applied after seq %" G_GINT64_FORMAT " in %.2f s",
-	          batch->id, batch->cursor_seq, (g_get_monotonic_time() - start) / 1e6);
+	g_message("personnel batch %s: applied after seq %" G_GINT64_FORMAT " in %.2f s", batch->id,
+	          batch->cursor_seq, (g_get_monotonic_time() - start) / 1e6);
 	return TRUE;
 }
 
@@ -350,7 +351,8 @@ personnel_process_job(gpointer state)
 	Personnel *personnel = state;
 	for (guint run = 0; run < PERSONNEL_BATCHES_PER_RUN; run++) {
 		g_autoptr(GError) error = NULL;
-		g_autoptr(PhPersonnelBatch) batch = ph_personnel_batch_claim(personnel->plugin, &error);
+		g_autoptr(PhPersonnelBatch) batch =
+		        ph_personnel_batch_claim(personnel->plugin, &error);
 		if (batch == NULL) {
 			if (error != NULL)
 				g_warning("personnel: cannot claim a batch: %s", error->message);

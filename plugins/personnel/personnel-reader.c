@@ -18,31 +18,22 @@ struct _PersonnelReader {
 };
 
 static const gchar *const personnel_field_names[PERSONNEL_N_FIELDS] = {
-        [PERSONNEL_AAB004] = "AAB004",
-        [PERSONNEL_BAB010] = "BAB010",
-        [PERSONNEL_AAB301] = "AAB301",
-        [PERSONNEL_AAB019] = "AAB019",
-        [PERSONNEL_FUNDING] = "Funding",
-        [PERSONNEL_AAC002] = "AAC002",
-        [PERSONNEL_AAC003] = "AAC003",
-        [PERSONNEL_AAC004] = "AAC004",
-        [PERSONNEL_AAC005] = "AAC005",
-        [PERSONNEL_AAC006] = "AAC006",
-        [PERSONNEL_AAC007] = "AAC007",
-        [PERSONNEL_WAGE] = "Wage",
-        [PERSONNEL_AAE200] = "AAE200",
-        [PERSONNEL_DEEMED_INDEX] = "DeemedIndex",
-        [PERSONNEL_AIC161] = "AIC161",
-        [PERSONNEL_OLD_METHOD_AMOUNT] = "OldMethodAmount",
-        [PERSONNEL_AAE138] = "AAE138",
-        [PERSONNEL_AAB001] = "AAB001",
+        [PERSONNEL_AAB004] = "AAB004",   [PERSONNEL_BAB010] = "BAB010",
+        [PERSONNEL_AAB301] = "AAB301",   [PERSONNEL_AAB019] = "AAB019",
+        [PERSONNEL_FUNDING] = "Funding", [PERSONNEL_AAC002] = "AAC002",
+        [PERSONNEL_AAC003] = "AAC003",   [PERSONNEL_AAC004] = "AAC004",
+        [PERSONNEL_AAC005] = "AAC005",   [PERSONNEL_AAC006] = "AAC006",
+        [PERSONNEL_AAC007] = "AAC007",   [PERSONNEL_WAGE] = "Wage",
+        [PERSONNEL_AAE200] = "AAE200",   [PERSONNEL_DEEMED_INDEX] = "DeemedIndex",
+        [PERSONNEL_AIC161] = "AIC161",   [PERSONNEL_OLD_METHOD_AMOUNT] = "OldMethodAmount",
+        [PERSONNEL_AAE138] = "AAE138",   [PERSONNEL_AAB001] = "AAB001",
         [PERSONNEL_AAE160] = "AAE160",
 };
 
 static const gchar *const personnel_type_names[] = {
-        [PERSONNEL_UNIT] = "UNIT",     [PERSONNEL_HIRE] = "HIRE",
+        [PERSONNEL_UNIT] = "UNIT",        [PERSONNEL_HIRE] = "HIRE",
         [PERSONNEL_WAGE_CHANGE] = "WAGE", [PERSONNEL_RETIRE] = "RETIRE",
-        [PERSONNEL_DEATH] = "DEATH",   [PERSONNEL_MOVE] = "MOVE",
+        [PERSONNEL_DEATH] = "DEATH",      [PERSONNEL_MOVE] = "MOVE",
         [PERSONNEL_LEAVE] = "LEAVE",
 };
 
@@ -109,9 +100,8 @@ personnel_reader_reset(PersonnelReader *reader)
 	g_string_chunk_clear(reader->strings);
 }
 
-static gboolean
-personnel_reader_fail(PersonnelReader *reader, GError **error, const gchar *format, ...)
-        G_GNUC_PRINTF(3, 4);
+static gboolean personnel_reader_fail(PersonnelReader *reader, GError **error, const gchar *format,
+                                      ...) G_GNUC_PRINTF(3, 4);
 
 static gboolean
 personnel_reader_fail(PersonnelReader *reader, GError **error, const gchar *format, ...)
@@ -146,8 +136,8 @@ personnel_reader_open(PersonnelReader *reader, PersonnelHeader *header, GError *
 	header->unit_code = ph_xml_stream_get_attribute(reader->xml, "AAB001");
 	if (header->batch_id == NULL || header->batch_id[0] == '\0' ||
 	    strlen(header->batch_id) > 64)
-		return personnel_reader_fail(reader, error,
-		                             "PersonnelBatch needs a batchId of 1 to 64 characters");
+		return personnel_reader_fail(
+		        reader, error, "PersonnelBatch needs a batchId of 1 to 64 characters");
 	return TRUE;
 }
 
@@ -168,8 +158,9 @@ personnel_reader_seq(PersonnelReader *reader, PersonnelEvent *event, GError **er
 		                             seq != NULL ? seq : "");
 	if ((gint64)value <= reader->last_seq)
 		return personnel_reader_fail(reader, error,
-		                             "seq %" G_GUINT64_FORMAT " does not follow seq %"
-		                             G_GINT64_FORMAT ": seqs must increase through the batch",
+		                             "seq %" G_GUINT64_FORMAT
+		                             " does not follow seq %" G_GINT64_FORMAT
+		                             ": seqs must increase through the batch",
 		                             value, reader->last_seq);
 	event->seq = reader->last_seq = (gint64)value;
 	return TRUE;
@@ -211,7 +202,8 @@ personnel_reader_field_text(PersonnelReader *reader, PersonnelEvent *event, GErr
 		else if (node == PH_XML_STREAM_END && ph_xml_stream_get_depth(reader->xml) == 2)
 			return TRUE;
 		else if (node == PH_XML_STREAM_DONE)
-			return personnel_reader_fail(reader, error, "the document ends inside a field");
+			return personnel_reader_fail(reader, error,
+			                             "the document ends inside a field");
 	}
 }
 

@@ -63,12 +63,12 @@ personnel_receipt_header(GString *json, const PhPersonnelBatch *batch)
 	personnel_json_string(json, personnel_receipt_state(batch));
 	g_string_append(json, ", \"message\": ");
 	personnel_json_string(json, batch->message);
-	g_string_append_printf(json,
-	                       ", \"counts\": {\"events\": %" G_GINT64_FORMAT
-	                       ", \"applied\": %" G_GINT64_FORMAT ", \"duplicate\": %" G_GINT64_FORMAT
-	                       ", \"rejected\": %" G_GINT64_FORMAT "}",
-	                       batch->events < 0 ? 0 : batch->events, batch->applied,
-	                       batch->duplicate, batch->rejected);
+	g_string_append_printf(
+	        json,
+	        ", \"counts\": {\"events\": %" G_GINT64_FORMAT ", \"applied\": %" G_GINT64_FORMAT
+	        ", \"duplicate\": %" G_GINT64_FORMAT ", \"rejected\": %" G_GINT64_FORMAT "}",
+	        batch->events < 0 ? 0 : batch->events, batch->applied, batch->duplicate,
+	        batch->rejected);
 }
 
 static void
@@ -113,14 +113,16 @@ personnel_receipt_get(PhRequest *request, gpointer state)
 	}
 	g_autoptr(GString) json = g_string_sized_new(256 + page->len * 64);
 	gboolean more = page->len > personnel->receipt_page;
-	gint64 next = more ? g_array_index(page, PhPersonnelResult, personnel->receipt_page).seq : 0;
+	gint64 next =
+	        more ? g_array_index(page, PhPersonnelResult, personnel->receipt_page).seq : 0;
 	if (more)
 		g_array_set_size(page, personnel->receipt_page);
 	personnel_receipt_header(json, batch);
 	personnel_receipt_events(json, page);
 	if (more)
-		g_string_append_printf(json, ",\n \"next\": \"" PERSONNEL_RECEIPT_PREFIX
-		                             "%s/receipt/%" G_GINT64_FORMAT "\"",
+		g_string_append_printf(json,
+		                       ",\n \"next\": \"" PERSONNEL_RECEIPT_PREFIX
+		                       "%s/receipt/%" G_GINT64_FORMAT "\"",
 		                       id, next);
 	g_string_append(json, "}\n");
 	personnel_respond_json(request, 200, json->str);

@@ -19,8 +19,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Personnel, personnel_free)
 
 /* A whole number key of [plugin personnel] within [low, high]. */
 static gboolean
-personnel_config_range(PhPlugin *plugin, const gchar *key, gint64 fallback, gint64 low,
-                       gint64 high, gint64 *out, GError **error)
+personnel_config_range(PhPlugin *plugin, const gchar *key, gint64 fallback, gint64 low, gint64 high,
+                       gint64 *out, GError **error)
 {
 	g_autoptr(GError) local = NULL;
 	*out = ph_plugin_config_get_int(plugin, key, fallback, &local);
@@ -30,8 +30,8 @@ personnel_config_range(PhPlugin *plugin, const gchar *key, gint64 fallback, gint
 	}
 	if (*out < low || *out > high) {
 		g_set_error(error, PH_ERROR, PH_ERROR_CONFIG,
-		            "[plugin personnel] %s: %" G_GINT64_FORMAT " is outside %" G_GINT64_FORMAT
-		            " … %" G_GINT64_FORMAT,
+		            "[plugin personnel] %s: %" G_GINT64_FORMAT
+		            " is outside %" G_GINT64_FORMAT " … %" G_GINT64_FORMAT,
 		            key, *out, low, high);
 		return FALSE;
 	}
@@ -42,17 +42,16 @@ static gboolean
 personnel_config(Personnel *personnel, PhPlugin *plugin, gint64 *poll_seconds, GError **error)
 {
 	gint64 chunk = 0, max_bytes = 0, page = 0;
-	personnel->spool_dir = ph_plugin_config_get_path(plugin, "spool_dir", "spool/personnel",
-	                                                 error);
+	personnel->spool_dir =
+	        ph_plugin_config_get_path(plugin, "spool_dir", "spool/personnel", error);
 	if (personnel->spool_dir == NULL)
 		return FALSE;
 	/* The watched folder is optional: read it as text first to see whether it is set. */
 	g_autofree gchar *drop = ph_plugin_config_get_string(plugin, "drop_dir", "", error);
 	if (drop == NULL)
 		return FALSE;
-	if (drop[0] != '\0' &&
-	    (personnel->drop_dir = ph_plugin_config_get_path(plugin, "drop_dir", NULL, error)) ==
-	            NULL)
+	if (drop[0] != '\0' && (personnel->drop_dir = ph_plugin_config_get_path(
+	                                plugin, "drop_dir", NULL, error)) == NULL)
 		return FALSE;
 	if (!personnel_config_range(plugin, "chunk_events", 1000, 1, 100000, &chunk, error) ||
 	    !personnel_config_range(plugin, "max_batch_bytes", PERSONNEL_DEFAULT_MAX_BYTES, 1024,
@@ -90,5 +89,6 @@ personnel_shutdown(gpointer state)
 	personnel_free(state);
 }
 
-PH_PLUGIN_DEFINE(personnel, "1.0.0", "personnel and talent system (人事人才系统), PH-PERS-1 batches",
-                 personnel_init, personnel_shutdown)
+PH_PLUGIN_DEFINE(personnel, "1.0.0",
+                 "personnel and talent system (人事人才系统), PH-PERS-1 batches", personnel_init,
+                 personnel_shutdown)

@@ -68,20 +68,18 @@ typedef struct {
 typedef struct _PersonnelReader PersonnelReader;
 
 typedef struct {
-	gchar *batch_id; /* batchId */
+	gchar *batch_id;  /* batchId */
 	gchar *unit_code; /* AAB001 */
 	gint64 events;
 } PersonnelHeader;
 
 void personnel_header_clear(PersonnelHeader *header);
 
-PersonnelReader *personnel_reader_new(GInputStream *input, const gchar *source,
-                                      guint64 max_bytes);
+PersonnelReader *personnel_reader_new(GInputStream *input, const gchar *source, guint64 max_bytes);
 void personnel_reader_free(PersonnelReader *reader);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PersonnelReader, personnel_reader_free)
 /* Reads the root element: PersonnelBatch in the profile's namespace with a batchId. */
-gboolean personnel_reader_open(PersonnelReader *reader, PersonnelHeader *header,
-                               GError **error);
+gboolean personnel_reader_open(PersonnelReader *reader, PersonnelHeader *header, GError **error);
 /* The next event (TRUE), or FALSE at the end (no error) or on a document error. Seqs must
  * increase through the document. */
 gboolean personnel_reader_next(PersonnelReader *reader, PersonnelEvent *event, GError **error);
@@ -89,15 +87,14 @@ gboolean personnel_reader_next(PersonnelReader *reader, PersonnelEvent *event, G
 void personnel_reader_reset(PersonnelReader *reader);
 /* The whole check before anything is applied: well-formed, the profile's shape, seqs
  * increasing; counts the events. */
-gboolean personnel_reader_check(PersonnelReader *reader, PersonnelHeader *header,
-                                GError **error);
+gboolean personnel_reader_check(PersonnelReader *reader, PersonnelHeader *header, GError **error);
 
 PersonnelType personnel_type_from_text(const gchar *text);
 const gchar *personnel_field_name(PersonnelField field);
 
 /* ---- checking one event (personnel-check.c) ---- */
 typedef struct {
-	const gchar *code;  /* BAD_ID, UNKNOWN_PERSON, … (README) */
+	const gchar *code; /* BAD_ID, UNKNOWN_PERSON, … (README) */
 	gchar *message;
 } PersonnelRejection;
 

@@ -126,8 +126,8 @@ time_plain_copy(const gchar *url)
 	g_assert_cmpint(PQstatus(conn), ==, CONNECTION_OK);
 	GString *rows[G_N_ELEMENTS(tables)];
 	for (guint i = 0; i < G_N_ELEMENTS(tables); i++) {
-		g_autofree gchar *create =
-		        g_strdup_printf("CREATE TABLE plain_%s (LIKE %s)", tables[i][0], tables[i][0]);
+		g_autofree gchar *create = g_strdup_printf("CREATE TABLE plain_%s (LIKE %s)",
+		                                           tables[i][0], tables[i][0]);
 		run_sql(conn, create);
 		rows[i] = copy_out(conn, tables[i][1]);
 	}
@@ -181,8 +181,8 @@ main(int argc, char **argv)
 	g_assert_cmpint(g_rename(staging, path), ==, 0);
 	struct stat info;
 	g_assert_cmpint(g_stat(path, &info), ==, 0);
-	g_autofree gchar *done = g_strdup_printf("SHA256 %s %u\n", g_checksum_get_string(checksum),
-	                                         events + 1);
+	g_autofree gchar *done =
+	        g_strdup_printf("SHA256 %s %u\n", g_checksum_get_string(checksum), events + 1);
 	g_autofree gchar *done_path = g_strconcat(path, ".ok", NULL);
 	gint64 start = g_get_monotonic_time();
 	g_assert_true(g_file_set_contents(done_path, done, -1, NULL));

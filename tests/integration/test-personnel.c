@@ -158,9 +158,6 @@ post_batch(Fixture *fixture, const gchar *xml, gsize length)
 }
 
 static gchar *
-query(Fixture *fixture, const gchar *format, ...) G_GNUC_PRINTF(2, 3);
-
-static gchar *
 query(Fixture *fixture, const gchar *format, ...)
 {
 	va_list args;
@@ -290,44 +287,41 @@ test_event_types(Fixture *fixture, gconstpointer data)
 	g_assert_cmpint(count(fixture, "SELECT count(*) FROM enrolment WHERE start_period = "
 	                               "201410"),
 	                ==, 5);
-	g_autofree gchar *deemed = query(fixture,
-	                                 "SELECT deemed_months || '/' || deemed_index FROM person "
-	                                 "WHERE id_number = '%s'",
-	                                 a);
-	g_assert_cmpstr(deemed, ==, "240/12000");
-	/* WAGE: 8200.00 from 2027-01. */
-	g_autofree gchar *wage = query(fixture,
-	                               "SELECT w.wage FROM declared_wage w JOIN person p USING "
-	                               "(person_id) WHERE p.id_number = '%s' AND "
-	                               "w.effective_period = 202701",
-	                               a);
-	g_assert_cmpstr(wage, ==, "820000");
-	/* MOVE: b's open enrolment is in U0002 from 2026-12. */
-	g_autofree gchar *moved = query(fixture,
-	                                "SELECT e.unit_code || '/' || e.start_period FROM enrolment "
-	                                "e JOIN person p USING (person_id) WHERE p.id_number = "
-	                                "'%s' AND e.end_period IS NULL",
-	                                b);
-	g_assert_cmpstr(moved, ==, "U0002/202612");
-	/* LEAVE: c's enrolment ends with the month before 2026-12, AAC031 = 3. */
-	g_autofree gchar *left = query(fixture,
-	                               "SELECT e.end_period || '/' || e.status FROM enrolment e "
-	                               "JOIN person p USING (person_id) WHERE p.id_number = '%s'",
-	                               c);
-	g_assert_cmpstr(left, ==, "202611/3");
-	/* RETIRE: a benefit starting 2024-11. */
-	g_autofree gchar *benefit = query(fixture,
-	                                  "SELECT b.start_period FROM benefit b JOIN person p "
-	                                  "USING (person_id) WHERE p.id_number = '%s'",
-	                                  d);
-	g_assert_cmpstr(benefit, ==, "202411");
-	/* DEATH: a settlement and the person marked dead. */
-	g_autofree gchar *death = query(fixture,
-	                                "SELECT p.status || '/' || s.death_date FROM person p JOIN "
-	                                "death_settlement s USING (person_id) WHERE p.id_number = "
-	                                "'%s'",
-	                                e);
-	g_assert_cmpstr(death, ==, "dead/20261115");
+	/* Each event's effect, read from the core's tables (expected values from the batch
+	 * above and the profile's table "effect in the core"). */
+	const struct {
+		const gchar *sql; /* one value; %s is the person's AAC002 */
+		const gchar *id_number;
+		const gchar *expected;
+	} effects[] = {
+	        /* HIRE: deemed service 240 months, index 1.2000 = 12000 */
+	        {"SELECT deemed_months || '/' || deemed_index FROM person WHERE id_number = '%s'",
+	         a, "240/12000"},
+	        /* WAGE: 8200.00 yuan from 2027-01 */
+	        {"SELECT w.wage FROM declared_wage w JOIN person p USING (person_id) "
+	         "WHERE p.id_number = '%s' AND w.effective_period = 202701",
+	         a, "820000"},
+	        /* MOVE: the open enrolment is in U0002 from 2026-12 */
+	        {"SELECT e.unit_code || '/' || e.start_period FROM enrolment e JOIN person p "
+	         "USING (person_id) WHERE p.id_number = '%s' AND e.end_period IS NULL",
+	         b, "U0002/202612"},
+	        /* LEAVE: ends with the month before 2026-12, AAC031 = 3 */
+	        {"SELECT e.end_period || '/' || e.status FROM enrolment e JOIN person p "
+	         "USING (person_id) WHERE p.id_number = '%s'",
+	         c, "202611/3"},
+	        /* RETIRE: a benefit starting 2024-11 */
+	        {"SELECT b.start_period FROM benefit b JOIN person p USING (person_id) "
+	         "WHERE p.id_number = '%s'",
+	         d, "202411"},
+	        /* DEATH: a settlement, the person marked dead */
+	        {"SELECT p.status || '/' || s.death_date FROM person p JOIN death_settlement s "
+	         "USING (person_id) WHERE p.id_number = '%s'",
+	         e, "dead/20261115"},
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(effects); i++) {
+		g_autofree gchar *seen = query(fixture, effects[i].sql, effects[i].id_number);
+		g_assert_cmpstr(seen, ==, effects[i].expected);
+	}
 	/* The receipt: the profile's JSON, eleven events, state done. */
 	g_autofree gchar *receipt = get_receipt(fixture, batch, NULL);
 	g_assert_nonnull(strstr(receipt, "\"batchId\": \"B-ALL\""));
@@ -378,12 +372,12 @@ test_rejections(Fixture *fixture, gconstpointer data)
 	        {5, "REJECTED UNKNOWN_PERSON"},      /* never hired */
 	        {6, "DUPLICATE -"},                  /* already in that unit */
 	        {7, "APPLIED -"},
-	        {8, "REJECTED BEFORE_ENROLMENT"},    /* 2014-11 before the start 2015-01 */
-	        {9, "REJECTED BAD_AMOUNT"},          /* letters O in the amount */
+	        {8, "REJECTED BEFORE_ENROLMENT"}, /* 2014-11 before the start 2015-01 */
+	        {9, "REJECTED BAD_AMOUNT"},       /* letters O in the amount */
 	        {10, "REJECTED DEPENDS_ON_REJECTED"},
 	        {11, "REJECTED UNKNOWN_TYPE"},
-	        {12, "REJECTED MISSING_FIELD"},      /* WAGE without Wage */
-	        {13, "REJECTED ID_MISMATCH"},        /* AAC006 1999-01-01, the number 1963-09-09 */
+	        {12, "REJECTED MISSING_FIELD"}, /* WAGE without Wage */
+	        {13, "REJECTED ID_MISMATCH"},   /* AAC006 1999-01-01, the number 1963-09-09 */
 	};
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++)
 		assert_result(fixture, batch, cases[i].seq, cases[i].result);
@@ -460,9 +454,9 @@ test_rejected_whole(Fixture *fixture, gconstpointer data)
 		const gchar *document;
 		const gchar *reason; /* part of the receipt's message */
 	} cases[] = {
-	        {truncated, "line"},                  /* libxml2: premature end */
-	        {dtd, "DTD"},                         /* no document type declarations */
-	        {order, "seqs must increase"},        /* seq 4 after seq 5 */
+	        {truncated, "line"},           /* libxml2: premature end */
+	        {dtd, "DTD"},                  /* no document type declarations */
+	        {order, "seqs must increase"}, /* seq 4 after seq 5 */
 	        {"<PersonnelBatch batchId=\"x\"/>", "root element"}, /* no namespace */
 	        {"\x01\x02garbage", "line"},
 	};
@@ -500,7 +494,8 @@ test_gb18030(Fixture *fixture, gconstpointer data)
 	g_autofree gchar *state = wait_batch(fixture, batch, 20000);
 	g_assert_cmpstr(state, ==, "done");
 	assert_result(fixture, batch, 1, "APPLIED -");
-	g_autofree gchar *name = query(fixture, "SELECT name FROM person WHERE id_number = '%s'", a);
+	g_autofree gchar *name =
+	        query(fixture, "SELECT name FROM person WHERE id_number = '%s'", a);
 	g_assert_cmpstr(name, ==, "𠮷野家");
 }
 
@@ -548,7 +543,8 @@ test_garbage(Fixture *fixture, gconstpointer data)
 	if (g_strcmp0(seen, "rejected") != 0)
 		show_log(fixture);
 	g_assert_cmpstr(seen, ==, "rejected");
-	g_autofree gchar *moved = g_build_filename(fixture->drop, "processed", "garbage.xml.ok", NULL);
+	g_autofree gchar *moved =
+	        g_build_filename(fixture->drop, "processed", "garbage.xml.ok", NULL);
 	g_assert_true(g_file_test(moved, G_FILE_TEST_EXISTS));
 	g_autofree gchar *size = query(fixture, "SELECT source->>'size' FROM personnel_batch");
 	g_assert_cmpstr(size, ==, "1073741824");
@@ -566,8 +562,8 @@ test_bad_done_file(Fixture *fixture, gconstpointer data)
 	g_autofree gchar *done = g_strconcat(path, ".ok", NULL);
 	g_assert_true(g_file_set_contents(path, "<x/>", -1, NULL));
 	g_assert_true(g_file_set_contents(done, "SHA256 00ff\n", -1, NULL));
-	g_autofree gchar *reason = g_build_filename(fixture->drop, "rejected", "batch.xml.reason",
-	                                            NULL);
+	g_autofree gchar *reason =
+	        g_build_filename(fixture->drop, "rejected", "batch.xml.reason", NULL);
 	for (guint i = 0; i < 100 && !g_file_test(reason, G_FILE_TEST_EXISTS); i++)
 		g_usleep(100 * 1000);
 	g_autofree gchar *text = NULL;
@@ -595,9 +591,9 @@ test_kill_resume(Fixture *fixture, gconstpointer data)
 	}
 	g_autofree gchar *text = batch_end(xml);
 	g_autofree gchar *batch = post_batch(fixture, text, strlen(text));
-	g_autofree gchar *sql = g_strdup_printf(
-	        "SELECT (coalesce(cursor_seq, 0) >= 2000)::text FROM personnel_batch WHERE id = '%s'",
-	        batch);
+	g_autofree gchar *sql = g_strdup_printf("SELECT (coalesce(cursor_seq, 0) >= 2000)::text "
+	                                        "FROM personnel_batch WHERE id = '%s'",
+	                                        batch);
 	g_autofree gchar *started =
 	        ph_test_wait_for_value(ph_test_db_get_url(fixture->db), sql, "true", 60000);
 	g_assert_cmpstr(started, ==, "true");
@@ -649,8 +645,8 @@ test_demo(Fixture *fixture, gconstpointer data)
 		g_autofree gchar *text = NULL;
 		gsize length = 0;
 		g_assert_true(g_file_get_contents(source, &text, &length, NULL));
-		g_autofree gchar *digest = g_compute_checksum_for_data(G_CHECKSUM_SHA256,
-		                                                       (const guchar *)text, length);
+		g_autofree gchar *digest = g_compute_checksum_for_data(
+		        G_CHECKSUM_SHA256, (const guchar *)text, length);
 		g_autofree gchar *path = g_build_filename(fixture->drop, files[i], NULL);
 		g_autofree gchar *done_path = g_strconcat(path, ".ok", NULL);
 		g_autofree gchar *done = g_strdup_printf("SHA256 %s\n", digest);
@@ -663,9 +659,9 @@ test_demo(Fixture *fixture, gconstpointer data)
 	if (g_strcmp0(seen, "3") != 0)
 		show_log(fixture);
 	g_assert_cmpstr(seen, ==, "3");
-	g_autofree gchar *rejected = query(fixture,
-	                                   "SELECT string_agg(seq || ' ' || code || ' ' || message, "
-	                                   "'; ') FROM personnel_result WHERE status <> 'APPLIED'");
+	g_autofree gchar *rejected =
+	        query(fixture, "SELECT string_agg(seq || ' ' || code || ' ' || message, "
+	                       "'; ') FROM personnel_result WHERE status <> 'APPLIED'");
 	g_assert_cmpstr(rejected, ==, "(null)");
 	/* 120 + 100 + 80 members (the generator's UNITS), eight retirements, one death. */
 	g_assert_cmpint(count(fixture, "SELECT count(*) FROM person"), ==, 300);

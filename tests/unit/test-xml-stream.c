@@ -5,8 +5,7 @@
 #include "pension-hub.h"
 
 static PhXmlStream *
-stream_for(const gchar *text, gssize length, const PhXmlStreamLimits *limits,
-           GInputStream **input)
+stream_for(const gchar *text, gssize length, const PhXmlStreamLimits *limits, GInputStream **input)
 {
 	g_autoptr(GBytes) bytes = g_bytes_new(text, length < 0 ? strlen(text) : (gsize)length);
 	*input = g_memory_input_stream_new_from_bytes(bytes);
@@ -85,9 +84,9 @@ test_refusals(void)
 		const PhXmlStreamLimits *limits;
 		const gchar *reason; /* part of the error message */
 	} cases[] = {
-	        {"<a><b></a>", NULL, "line 1"},                          /* not well-formed */
-	        {"<a><b>", NULL, "line 1"},                              /* truncated */
-	        {"", NULL, "line 1"},                                    /* empty */
+	        {"<a><b></a>", NULL, "line 1"}, /* not well-formed */
+	        {"<a><b>", NULL, "line 1"},     /* truncated */
+	        {"", NULL, "line 1"},           /* empty */
 	        {"\x01\x02\x03garbage", NULL, "line 1"},
 	        {"<!DOCTYPE a [<!ENTITY x \"y\">]><a>&x;</a>", NULL, "DTD"},
 	        {"<!DOCTYPE a SYSTEM \"file:///etc/passwd\"><a/>", NULL, "DTD"},

@@ -30,7 +30,7 @@ gboolean ph_plugin_txn_rollback_to(PhTxn *txn, GError **error);
 
 /* ---- batches ---- */
 typedef struct {
-	gchar *id;           /* the hub's batch id */
+	gchar *id; /* the hub's batch id */
 	gchar *partner;
 	gint64 inbox_id;
 	GBytes *source;      /* the spool reference of the raw bytes */
@@ -65,9 +65,9 @@ gboolean ph_personnel_batch_start(PhTxn *txn, const gchar *id, const gchar *doc_
 gboolean ph_personnel_batch_reject(PhTxn *txn, const gchar *id, const gchar *message,
                                    GError **error);
 /* Moves the cursor to @cursor_seq and adds the chunk's counts; @done finishes the batch. */
-gboolean ph_personnel_batch_advance(PhTxn *txn, const gchar *id, gint64 cursor_seq,
-                                    gint64 applied, gint64 duplicate, gint64 rejected,
-                                    gboolean done, GError **error);
+gboolean ph_personnel_batch_advance(PhTxn *txn, const gchar *id, gint64 cursor_seq, gint64 applied,
+                                    gint64 duplicate, gint64 rejected, gboolean done,
+                                    GError **error);
 
 /* ---- per-event results ---- */
 typedef struct {
@@ -82,20 +82,18 @@ typedef struct {
 void ph_personnel_result_clear(PhPersonnelResult *result);
 
 /* Stores the results of a chunk (element type PhPersonnelResult) with COPY. */
-gboolean ph_personnel_result_add(PhTxn *txn, const gchar *batch, GArray *results,
-                                 GError **error);
+gboolean ph_personnel_result_add(PhTxn *txn, const gchar *batch, GArray *results, GError **error);
 /* Seqs in [@from, @to] that an earlier batch of the same partner and document batchId
  * applied (a re-sent batch); a set of gint64 pointers (g_int64_hash). */
-GHashTable *ph_personnel_result_applied_before(PhTxn *txn, const gchar *batch,
-                                               const gchar *partner, const gchar *doc_batch_id,
-                                               gint64 from, gint64 to, GError **error);
+GHashTable *ph_personnel_result_applied_before(PhTxn *txn, const gchar *batch, const gchar *partner,
+                                               const gchar *doc_batch_id, gint64 from, gint64 to,
+                                               GError **error);
 /* Subjects with a rejected event in @batch, each with the first such seq (string → gint64
  * text), to carry "depends on a rejected event" across a restart. */
-GHashTable *ph_personnel_result_rejected_subjects(PhTxn *txn, const gchar *batch,
-                                                  GError **error);
+GHashTable *ph_personnel_result_rejected_subjects(PhTxn *txn, const gchar *batch, GError **error);
 /* Up to @limit results of @batch from seq @from on, in seq order (PhPersonnelResult). */
-GArray *ph_personnel_result_page(PhPlugin *plugin, const gchar *batch, gint64 from,
-                                 guint limit, GError **error);
+GArray *ph_personnel_result_page(PhPlugin *plugin, const gchar *batch, gint64 from, guint limit,
+                                 GError **error);
 
 /* ---- many HIREs at once ----
  * Enrols @n members as ph_core_enrol would, one after another, but new persons (the

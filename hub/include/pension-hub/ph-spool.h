@@ -35,9 +35,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhSpoolFile, ph_spool_file_free)
  * sets @duplicate; other bytes under the same id fail with PH_ERROR_CONFLICT. @inbox_id
  * (may be NULL) receives the row's id. Commits on its own. */
 PhAnswer *ph_spool_store_inbox(PhPlugin *plugin, PhSpoolFile *file, const gchar *partner,
-                               const gchar *kind, const gchar *message_id,
-                               const PhAnswer *answer, gboolean *duplicate, gint64 *inbox_id,
-                               GError **error);
+                               const gchar *kind, const gchar *message_id, const PhAnswer *answer,
+                               gboolean *duplicate, gint64 *inbox_id, GError **error);
 
 /* Opens the bytes a reference (an inbox body made by ph_spool_store_inbox) points to, in
  * @spool_dir; PH_ERROR_NOT_FOUND when the file is gone, PH_ERROR_INVALID_INPUT when the

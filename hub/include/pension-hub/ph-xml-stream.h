@@ -28,11 +28,11 @@ typedef struct {
 #define PH_XML_STREAM_DEFAULT_MAX_DEPTH 32
 
 typedef enum {
-	PH_XML_STREAM_ERROR,  /* @error is set; the stream can read no more */
-	PH_XML_STREAM_DONE,   /* the end of a well-formed document */
-	PH_XML_STREAM_START,  /* an element starts (an empty one is followed by its END) */
-	PH_XML_STREAM_END,    /* an element ends */
-	PH_XML_STREAM_TEXT,   /* character data (text or CDATA) inside an element */
+	PH_XML_STREAM_ERROR, /* @error is set; the stream can read no more */
+	PH_XML_STREAM_DONE,  /* the end of a well-formed document */
+	PH_XML_STREAM_START, /* an element starts (an empty one is followed by its END) */
+	PH_XML_STREAM_END,   /* an element ends */
+	PH_XML_STREAM_TEXT,  /* character data (text or CDATA) inside an element */
 } PhXmlStreamNode;
 
 /* Reads @input (borrowed; it must outlive the stream). @source names the input in errors
