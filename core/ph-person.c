@@ -112,6 +112,7 @@ ph_person_store(PhDb *db, const PhPersonIdentity *identity, const gchar *unit_co
 	        "ethnicity = EXCLUDED.ethnicity, work_start = EXCLUDED.work_start, "
 	        "deemed_months = EXCLUDED.deemed_months, deemed_index = EXCLUDED.deemed_index, "
 	        "unit_code = EXCLUDED.unit_code, status = 'active', contribution_status = '1', "
+	        "account_closed_period = NULL, "
 	        "updated_at = now() RETURNING person_id",
 	        G_N_ELEMENTS(params), params, error);
 	if (result == NULL)

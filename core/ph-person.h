@@ -47,7 +47,8 @@ typedef struct {
 	gint32 deemed_index;     /* 10^4 × Zd */
 } PhPersonIdentity;
 
-/* Inserts a person, or updates the identity of an existing one; returns the person id. */
+/* Inserts a person, or updates the identity of an existing one (re-enrolment: active
+ * again, an account closed by a transfer out reopens at 0); returns the person id. */
 gboolean ph_person_store(PhDb *db, const PhPersonIdentity *identity, const gchar *unit_code,
                          gint64 *person_id, GError **error);
 

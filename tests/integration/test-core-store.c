@@ -325,6 +325,7 @@ test_bad_input(Fixture *fixture, gconstpointer data)
 	        {"interest for a year not over", PH_ERROR_INVALID_INPUT, "not over"},
 	        {"duplicate transferred periods", PH_ERROR_INVALID_INPUT, "duplicate period"},
 	        {"already enrolled", PH_ERROR_CONFLICT, "already enrolled"},
+	        {"retirement before 16", PH_ERROR_INVALID_INPUT, "less than 16 years"},
 	};
 	g_autoptr(GError) error = NULL;
 	gboolean ok;
@@ -426,6 +427,15 @@ test_bad_input(Fixture *fixture, gconstpointer data)
 	ok = IN_TXN(fixture,
 	            ph_enrolment_enrol(fixture->db, &fixture->context, &input, &outcome, &error));
 	expect_refused(fixture, before, ok, error, &cases[14]);
+	g_clear_error(&error);
+	/* 15: born 1999-01 (16 at enrolment in 2015-01), retiring from 2014-10 */
+	input = enrol_input("110105199901010016", "19990101", "20150101", 500000);
+	enrol(fixture, &input);
+	g_autofree gchar *enrolled = fingerprint(fixture);
+	PhRetireInput retire = {"110105199901010016", "20141001", NULL, FALSE, 0};
+	ok = IN_TXN(fixture, ph_retirement_retire(fixture->db, &fixture->context, &retire, &outcome,
+	                                          &error));
+	expect_refused(fixture, enrolled, ok, error, &cases[15]);
 	g_clear_error(&error);
 }
 
@@ -900,6 +910,13 @@ test_transfer_conservation(Fixture *fixture, gconstpointer data)
 	ph_command_result_clear(&received);
 	ph_command_result_clear(&outcome);
 	fixture_tear_down(&other, NULL);
+
+	/* back in the first area later: re-enrolled, the emptied account is open again */
+	PhEnrolInput back = enrol_input(ID_1970, "19700202", "20250101", 750000);
+	g_assert_cmpint(enrol(fixture, &back), ==, person_id);
+	g_assert_cmpint(query_int(fixture, "SELECT count(*) FROM person WHERE status = 'active' "
+	                                   "AND account_closed_period IS NULL"),
+	                ==, 1);
 }
 
 /* ---- the audit chain ---- */
