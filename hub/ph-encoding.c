@@ -1,6 +1,6 @@
 /* UTF-8 and GB18030/GBK for partner files: boundary scanning is done here (it must be
- * exact and fast); the character tables come from the C library through g_iconv. Hub
- * layer. */
+ * exact and fast); the character tables come from the C library through g_iconv, read once
+ * into lookup tables for the two-byte range. Hub layer. */
 #include "ph-encoding.h"
 
 #include <errno.h>
@@ -8,11 +8,32 @@
 
 #include "ph-error.h"
 
+/* The two-byte range of GB18030/GBK (lead 81-FE, trail 40-FE) decoded once through the C
+ * library's own converter, so that the common characters need no g_iconv per field and the
+ * result is iconv's by construction. Four-byte sequences outside it are arithmetic
+ * (supplementary planes) or go through g_iconv (the rare four-byte BMP characters). */
+#define GB_LEADS          126 /* 81..FE */
+#define GB_TRAILS         191 /* 40..FE; 7F is not a trail and stays empty */
+#define SUPPLEMENTARY_MAX 16
+
+typedef struct {
+	/* UTF-8 bytes of a two-byte code, packed from the low byte, the length in the top
+	 * byte; 0 when the code is not a character iconv knows (the slow path decides). */
+	guint32 to_utf8[GB_LEADS * GB_TRAILS];
+	/* The two-byte code (lead << 8 | trail) of a BMP character, 0 when it has none. */
+	guint16 from_bmp[0x10000];
+	/* Supplementary characters that have a two-byte code (GB 18030—2005 maps FE51 to
+	 * U+20087, …): these are not written in their four-byte form, iconv writes them. */
+	gunichar two_byte_supplementary[SUPPLEMENTARY_MAX];
+	guint n_two_byte_supplementary; /* more than the array holds: all goes through iconv */
+} GbTables;
+
 struct _PhEncoding {
 	PhEncodingKind kind;
 	const gchar *name;
-	GIConv to_utf8;   /* (GIConv)-1 for UTF-8 */
-	GIConv from_utf8; /* (GIConv)-1 for UTF-8 */
+	GIConv to_utf8;         /* (GIConv)-1 for UTF-8 */
+	GIConv from_utf8;       /* (GIConv)-1 for UTF-8 */
+	const GbTables *tables; /* built at the first non-ASCII conversion */
 };
 
 static const struct {
@@ -180,6 +201,188 @@ ph_encoding_is_ascii(const gchar *bytes, gsize len)
 	return ascii_run((const guchar *)bytes, len) == len;
 }
 
+/* Fills the entries of one two-byte code: iconv decodes it, and it is the code iconv
+ * writes for its character only when the round trip gives it back. */
+static void
+gb_tables_add(GbTables *tables, const PhEncoding *encoding, guchar lead, guchar trail)
+{
+	gchar code[2] = {(gchar)lead, (gchar)trail};
+	gchar utf8[8], back[8];
+	gchar *in = code, *out = utf8;
+	gsize in_left = sizeof code, out_left = sizeof utf8, n;
+	guint32 entry = 0;
+
+	g_iconv(encoding->to_utf8, NULL, NULL, NULL, NULL);
+	if (g_iconv(encoding->to_utf8, &in, &in_left, &out, &out_left) == (gsize)-1 || in_left != 0)
+		return;
+	n = sizeof utf8 - out_left;
+	if (n == 4 && tables->n_two_byte_supplementary++ < SUPPLEMENTARY_MAX)
+		tables->two_byte_supplementary[tables->n_two_byte_supplementary - 1] =
+		        g_utf8_get_char(utf8);
+	if (n < 2 || n > 3)
+		return; /* not a BMP character beyond ASCII: left to iconv */
+	for (gsize i = 0; i < n; i++)
+		entry |= (guint32)(guchar)utf8[i] << (8 * i);
+	tables->to_utf8[(lead - 0x81) * GB_TRAILS + (trail - 0x40)] = entry | (guint32)n << 24;
+	in = utf8;
+	in_left = n;
+	out = back;
+	out_left = sizeof back;
+	g_iconv(encoding->from_utf8, NULL, NULL, NULL, NULL);
+	if (g_iconv(encoding->from_utf8, &in, &in_left, &out, &out_left) != (gsize)-1 &&
+	    sizeof back - out_left == 2 && memcmp(back, code, 2) == 0)
+		tables->from_bmp[g_utf8_get_char(utf8)] = (guint16)(lead << 8 | trail);
+}
+
+/* The tables of @encoding's kind, built once per process with its converters (the caller
+ * owns them; other threads wait in g_once_init_enter()). */
+static const GbTables *
+gb_tables(PhEncoding *encoding)
+{
+	static gsize built[PH_ENCODING_GBK + 1];
+	gsize *slot = &built[encoding->kind];
+
+	if (encoding->tables != NULL)
+		return encoding->tables;
+	if (g_once_init_enter(slot)) {
+		GbTables *tables = g_new0(GbTables, 1);
+
+		for (guint lead = 0x81; lead <= 0xFE; lead++) {
+			for (guint trail = 0x40; trail <= 0xFE; trail++) {
+				if (trail != 0x7F)
+					gb_tables_add(tables, encoding, (guchar)lead,
+					              (guchar)trail);
+			}
+		}
+		g_once_init_leave(slot, (gsize)tables);
+	}
+	encoding->tables = (const GbTables *)*slot;
+	return encoding->tables;
+}
+
+/* GB18030 four-byte sequences 90 30 81 30 .. E3 32 9A 35 are U+10000 .. U+10FFFF in
+ * order (GB 18030—2005 §6.3.3): counted in bases 10, 126, 10. */
+static gboolean
+gb_four_byte_decode(const guchar *bytes, gsize avail, gunichar *ch)
+{
+	guint32 linear;
+
+	if (avail < 4 || bytes[0] < 0x90 || bytes[0] > 0xE3 || bytes[1] < 0x30 || bytes[1] > 0x39 ||
+	    bytes[2] < 0x81 || bytes[2] > 0xFE || bytes[3] < 0x30 || bytes[3] > 0x39)
+		return FALSE;
+	linear = (((guint32)(bytes[0] - 0x90) * 10 + (bytes[1] - 0x30)) * 126 + (bytes[2] - 0x81)) *
+	                 10 +
+	         (bytes[3] - 0x30);
+	*ch = 0x10000 + linear;
+	return *ch <= 0x10FFFF;
+}
+
+static void
+gb_four_byte_encode(gunichar ch, guchar *out)
+{
+	guint32 linear = ch - 0x10000;
+
+	out[3] = (guchar)(0x30 + linear % 10);
+	linear /= 10;
+	out[2] = (guchar)(0x81 + linear % 126);
+	linear /= 126;
+	out[1] = (guchar)(0x30 + linear % 10);
+	out[0] = (guchar)(0x90 + linear / 10);
+}
+
+/* GB18030/GBK to UTF-8 through the tables. FALSE, with @utf8 as it was, for anything
+ * they do not hold (invalid, cut short, four-byte BMP, unmapped): the exact slow path
+ * decides those. */
+static gboolean
+gb_decode_fast(PhEncoding *encoding, const guchar *text, gsize len, GString *utf8)
+{
+	const GbTables *tables = gb_tables(encoding);
+	gsize start = utf8->len;
+	guchar *out;
+	gsize i = 0;
+
+	/* At most 3 bytes out for 2 in, 4 for 4; the 3-byte store may run one past. */
+	g_string_set_size(utf8, start + len * 2 + 4);
+	out = (guchar *)utf8->str + start;
+	while (i < len) {
+		guchar lead = text[i];
+		guint32 entry;
+		gunichar ch;
+
+		if (lead < 0x80) {
+			*out++ = lead;
+			i++;
+			continue;
+		}
+		if (lead == 0x80 || lead == 0xFF || i + 1 >= len)
+			break;
+		if (text[i + 1] >= 0x40 && text[i + 1] != 0xFF) {
+			entry = tables->to_utf8[(lead - 0x81) * GB_TRAILS + (text[i + 1] - 0x40)];
+			if (entry == 0)
+				break;
+			out[0] = (guchar)entry;
+			out[1] = (guchar)(entry >> 8);
+			out[2] = (guchar)(entry >> 16);
+			out += entry >> 24;
+			i += 2;
+			continue;
+		}
+		if (encoding->kind != PH_ENCODING_GB18030 ||
+		    !gb_four_byte_decode(text + i, len - i, &ch))
+			break;
+		out += g_unichar_to_utf8(ch, (gchar *)out);
+		i += 4;
+	}
+	g_string_set_size(utf8, i == len ? (gsize)(out - (guchar *)utf8->str) : start);
+	return i == len;
+}
+
+static gboolean
+gb_two_byte_supplementary(const GbTables *tables, gunichar ch)
+{
+	if (tables->n_two_byte_supplementary > SUPPLEMENTARY_MAX)
+		return TRUE;
+	for (guint i = 0; i < tables->n_two_byte_supplementary; i++) {
+		if (tables->two_byte_supplementary[i] == ch)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* Valid UTF-8 to GB18030/GBK through the tables; FALSE, with @out as it was, for a
+ * character they do not hold (the slow path converts it or names it). */
+static gboolean
+gb_encode_fast(PhEncoding *encoding, const gchar *text, gsize len, GString *out)
+{
+	const GbTables *tables = gb_tables(encoding);
+	const gchar *end = text + len;
+	gsize start = out->len;
+	guchar *dest;
+
+	g_string_set_size(out, start + len * 2);
+	dest = (guchar *)out->str + start;
+	for (const gchar *p = text; p < end; p = g_utf8_next_char(p)) {
+		gunichar ch = (guchar)*p < 0x80 ? (guchar)*p : g_utf8_get_char(p);
+		guint16 code = ch < 0x10000 ? tables->from_bmp[ch] : 0;
+
+		if (ch < 0x80) {
+			*dest++ = (guchar)ch;
+		} else if (code != 0) {
+			*dest++ = (guchar)(code >> 8);
+			*dest++ = (guchar)code;
+		} else if (ch >= 0x10000 && encoding->kind == PH_ENCODING_GB18030 &&
+		           !gb_two_byte_supplementary(tables, ch)) {
+			gb_four_byte_encode(ch, dest);
+			dest += 4;
+		} else {
+			g_string_set_size(out, start);
+			return FALSE;
+		}
+	}
+	g_string_set_size(out, (gsize)(dest - (guchar *)out->str));
+	return TRUE;
+}
+
 /* Runs @converter over the whole input, growing @out; on EILSEQ/EINVAL reports the input
  * offset through *@bad_offset. */
 static gboolean
@@ -222,6 +425,13 @@ ph_encoding_to_utf8(PhEncoding *encoding, const gchar *bytes, gsize len, GString
 		g_string_append_len(utf8, bytes, (gssize)len);
 		return TRUE;
 	}
+	if (encoding->kind == PH_ENCODING_UTF8 && g_utf8_validate_len(bytes, len, NULL)) {
+		g_string_append_len(utf8, bytes, (gssize)len);
+		return TRUE;
+	}
+	if (encoding->kind != PH_ENCODING_UTF8 &&
+	    gb_decode_fast(encoding, (const guchar *)bytes, len, utf8))
+		return TRUE;
 	if (!ph_encoding_scan(encoding, bytes, len, &bad_offset, &cut)) {
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
 		            "%s byte sequence at byte %zu (0x%02x)", cut ? "incomplete" : "invalid",
@@ -262,6 +472,8 @@ ph_encoding_from_utf8(PhEncoding *encoding, const gchar *text, gsize len, GStrin
 		g_string_append_len(out, text, (gssize)len);
 		return TRUE;
 	}
+	if (gb_encode_fast(encoding, text, len, out))
+		return TRUE;
 	if (!iconv_append(encoding->from_utf8, text, len, out, &bad_offset)) {
 		gchar character[8] = {0};
 

@@ -119,16 +119,17 @@ trim(const PhMappingField *field, const gchar **text, gsize *len)
 	}
 }
 
+/* The slow path of a field that does not convert at once: the scan names the bad byte by
+ * line and file offset, else the conversion names what it could not convert. */
 static gboolean
-read_field(PhLineLayout *reader, const PhMappingRecord *type, const PhMappingField *field,
-           const gchar *line, PhRecord *record, GError **error)
+read_field_checked(PhLineLayout *reader, const PhMappingRecord *type, const PhMappingField *field,
+                   const gchar *line, const gchar *text, gsize len, PhRecord *record,
+                   GError **error)
 {
-	const gchar *text = line + field->offset;
-	gsize len = field->bytes;
 	gsize bad = 0;
 	gboolean cut = FALSE;
 
-	if (!ph_encoding_scan(reader->encoding, text, len, &bad, &cut)) {
+	if (!ph_encoding_scan(reader->encoding, line + field->offset, field->bytes, &bad, &cut)) {
 		guint64 at = field->offset + bad;
 
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
@@ -141,9 +142,27 @@ read_field(PhLineLayout *reader, const PhMappingRecord *type, const PhMappingFie
 		                : "invalid byte sequence");
 		return FALSE;
 	}
-	trim(field, &text, &len);
 	return ph_mapping_field_decode_bytes(type, field, reader->encoding, text, len, record,
 	                                     reader->text, error);
+}
+
+/* Padding is ASCII, so the field is whole characters exactly when its trimmed text is:
+ * ASCII text needs no conversion, the rest one pass that also checks it. */
+static gboolean
+read_field(PhLineLayout *reader, const PhMappingRecord *type, const PhMappingField *field,
+           const gchar *line, PhRecord *record, GError **error)
+{
+	const gchar *text = line + field->offset;
+	gsize len = field->bytes;
+
+	trim(field, &text, &len);
+	if (ph_encoding_is_ascii(text, len))
+		return ph_mapping_field_decode(type, field, text, len, record, error);
+	g_string_truncate(reader->text, 0);
+	if (ph_encoding_to_utf8(reader->encoding, text, len, reader->text, NULL))
+		return ph_mapping_field_decode(type, field, reader->text->str, reader->text->len,
+		                               record, error);
+	return read_field_checked(reader, type, field, line, text, len, record, error);
 }
 
 static gboolean
