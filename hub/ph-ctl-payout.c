@@ -2,29 +2,11 @@
  * builds the month's bank batches in one transaction together with their uploads queued on
  * the bank adapter's outbox topic (the daemon's dispatcher sends them), and shows them. */
 #include "ph-ctl-store.h"
-#include "ph-outbox.h"
-#include "ph-payout-batch.h"
-#include "ph-policy-file.h"
+#include "ph-payout-run.h"
 
 #define PH_CTL_PAYOUT_USAGE                                                                        \
 	"payout run --period YYYY-MM [--bank NAME] | reissue --period YYYY-MM [--bank NAME] | "    \
 	"list [--period YYYY-MM] | show BATCH"
-/* The bank adapter delivers this topic (plugins/bank); the payload is the batch number. */
-#define PH_CTL_PAYOUT_TOPIC "bank.upload"
-
-static gboolean
-ph_ctl_payout_queue(PhDb *db, GPtrArray *batches, GError **error)
-{
-	for (guint i = 0; i < batches->len; i++) {
-		PhPayoutBatch *batch = g_ptr_array_index(batches, i);
-		g_autofree gchar *key = g_strdup_printf("%010" G_GINT64_FORMAT, batch->batch_no);
-		g_autoptr(GBytes) payload = g_bytes_new(key, strlen(key));
-		if (!ph_outbox_add(db, PH_CTL_PAYOUT_TOPIC, key, payload, NULL, error))
-			return FALSE;
-	}
-	return TRUE;
-}
-
 static void
 ph_ctl_payout_print_batch(const PhPayoutBatch *batch, const gchar *note)
 {
@@ -66,24 +48,6 @@ ph_ctl_payout_print_excluded(PhDb *db, PhPeriod period)
 	return PH_CTL_EXIT_OK;
 }
 
-static gboolean
-ph_ctl_payout_build(PhDb *db, PhPayoutKind kind, PhPeriod period, const gchar *bank,
-                    PhPayoutRun *run, GError **error)
-{
-	g_autofree PhPolicy *policy = g_new0(PhPolicy, 1);
-	if (!ph_policy_file_load_national(ph_policy_file_dir(), policy, error))
-		return FALSE;
-	const PhCommandContext context = {policy, "pensionctl"};
-	if (!ph_db_begin(db, error))
-		return FALSE;
-	if (!ph_payout_batch_build(db, &context, kind, period, bank, run, error) ||
-	    !ph_ctl_payout_queue(db, run->batches, error)) {
-		ph_db_rollback(db);
-		return FALSE;
-	}
-	return ph_db_commit(db, error);
-}
-
 static int
 ph_ctl_payout_run(PhDb *db, PhPayoutKind kind, int argc, char **argv)
 {
@@ -102,7 +66,7 @@ ph_ctl_payout_run(PhDb *db, PhPayoutKind kind, int argc, char **argv)
 	if (!ph_period_parse(period_text, &period, &error))
 		return ph_ctl_fail(error);
 	PhPayoutRun run = {0};
-	if (!ph_ctl_payout_build(db, kind, period, bank, &run, &error)) {
+	if (!ph_payout_run_execute(db, "pensionctl", kind, period, bank, &run, &error)) {
 		ph_payout_run_clear(&run);
 		return ph_ctl_fail(error);
 	}

@@ -5,6 +5,7 @@
 #include "ph-bulk.h"
 #include "ph-payout-batch.h"
 #include "ph-payout-result.h"
+#include "ph-payout-run.h"
 #include "ph-worker-db.h"
 
 /* COPY text buffered before it is sent: bounded memory for any file size. */
@@ -52,6 +53,23 @@ ph_payout_api_get_batch(PhPlugin *plugin, gint64 batch_no, GError **error)
 	header->file_name = g_steal_pointer(&batch->file_name);
 	header->digest = g_steal_pointer(&batch->digest);
 	return header;
+}
+
+gboolean
+ph_payout_api_run(PhPlugin *plugin, gint period, const gchar *bank, gboolean reissue, guint *built,
+                  GError **error)
+{
+	PhPayoutRun run = {0};
+	PhDb *db = ph_worker_db_get(error);
+	if (db == NULL)
+		return FALSE;
+	gboolean ok = ph_payout_run_execute(db, plugin != NULL ? ph_plugin_get_name(plugin) : "hub",
+	                                    reissue ? PH_PAYOUT_REISSUE : PH_PAYOUT_REGULAR,
+	                                    (PhPeriod)period, bank, &run, error);
+	if (ok && built != NULL)
+		*built = run.batches->len;
+	ph_payout_run_clear(&run);
+	return ok;
 }
 
 typedef struct {

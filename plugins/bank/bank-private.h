@@ -40,10 +40,13 @@ typedef struct {
 	GPtrArray *banks;     /* BankPartner */
 	PhMapping *payout[2]; /* by BankProfile */
 	PhMapping *result[2];
+	gint run_day;            /* 0: no scheduled run; else the day of month it starts from */
+	guint run_check_seconds; /* how often the scheduled run looks at the date */
 } Bank;
 
 #define BANK_TOPIC_UPLOAD "bank.upload"
 #define BANK_JOB_POLL     "bank.poll-results"
+#define BANK_JOB_RUN      "bank.payout-run"
 /* Done files are one short line; anything longer is not one. */
 #define BANK_DONE_MAX 512
 
@@ -59,6 +62,9 @@ gboolean bank_upload_deliver(const PhOutboxMessage *message, gpointer state, GEr
 void bank_result_poll(gpointer state);
 /* One bank's poll; returns the number of result files taken (booked or rejected). */
 gint bank_result_poll_partner(Bank *bank, const BankPartner *partner, GError **error);
+
+/* bank-schedule.c: the hourly check that builds the month's batches from `run_day` on. */
+void bank_schedule_run(gpointer state);
 
 /* bank-file.c: the payout file of a batch, written through the profile's mapping. */
 gboolean bank_file_write_payout(Bank *bank, const BankPartner *partner,

@@ -185,6 +185,22 @@ bank_read_config(Bank *bank, gint64 *poll_seconds, GError **error)
 	if (names == NULL)
 		return FALSE;
 	*poll_seconds = ph_plugin_config_get_int(bank->plugin, "poll_seconds", 60, &local);
+	gint64 run_day =
+	        local == NULL ? ph_plugin_config_get_int(bank->plugin, "run_day", 0, &local) : 0;
+	if (local == NULL && (run_day < 0 || run_day > 28))
+		g_set_error(&local, PH_ERROR, PH_ERROR_CONFIG,
+		            "[plugin bank] run_day: %" G_GINT64_FORMAT " is not 0 (off) or 1…28",
+		            run_day);
+	bank->run_day = (gint)run_day;
+	gint64 run_check =
+	        local == NULL
+	                ? ph_plugin_config_get_int(bank->plugin, "run_check_seconds", 3600, &local)
+	                : 0;
+	if (local == NULL && (run_check < 1 || run_check > 86400))
+		g_set_error(&local, PH_ERROR, PH_ERROR_CONFIG,
+		            "[plugin bank] run_check_seconds: %" G_GINT64_FORMAT " is not 1…86400",
+		            run_check);
+	bank->run_check_seconds = (guint)run_check;
 	if (local != NULL) {
 		g_propagate_error(error, g_steal_pointer(&local));
 		return FALSE;
@@ -237,6 +253,9 @@ bank_init(PhPlugin *plugin, GError **error)
 	if (!ph_plugin_add_topic(plugin, BANK_TOPIC_UPLOAD, &bank_upload_retry, bank_upload_deliver,
 	                         error) ||
 	    !ph_plugin_add_job(plugin, BANK_JOB_POLL, (guint)poll_seconds, bank_result_poll, error))
+		return NULL;
+	if (bank->run_day > 0 && !ph_plugin_add_job(plugin, BANK_JOB_RUN, bank->run_check_seconds,
+	                                            bank_schedule_run, error))
 		return NULL;
 	return g_steal_pointer(&bank);
 }

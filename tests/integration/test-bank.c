@@ -545,8 +545,40 @@ test_pain_profile(void)
 	                ==, 1);
 }
 
+static gchar *bank_config(const gchar *extra);
+
+/* From `run_day` on, the plugin's job builds the current month's batches once, as pensionctl
+ * payout run does, and remembers it in its state. */
+static void
+test_scheduled_run(void)
+{
+	g_autoptr(GDateTime) now = g_date_time_new_now_local();
+	gint period = g_date_time_get_year(now) * 100 + g_date_time_get_month(now);
+	g_autofree gchar *schedule = g_strdup_printf(
+	        "INSERT INTO payout_schedule (person_id, period, amount, account_part, "
+	        "annuity_part) "
+	        "SELECT person_id, %d, 350000 + person_id, 0, 0 FROM person WHERE person_id <= 3 "
+	        "ON CONFLICT DO NOTHING",
+	        period);
+	exec_sql(schedule);
+	g_assert_cmpint(ph_test_hub_signal(hub, SIGTERM), ==, 0);
+	g_autofree gchar *config = bank_config("run_day = 1\nrun_check_seconds = 1\n");
+	ph_test_hub_write_config(hub, config);
+	ph_test_hub_start(hub);
+	g_autofree gchar *sql = g_strdup_printf("SELECT count(*) FROM plugin_state WHERE "
+	                                        "plugin = 'bank' AND key = 'run:%06d'",
+	                                        period);
+	g_autofree gchar *remembered =
+	        ph_test_wait_for_value(ph_test_db_get_url(test_db), sql, "1", 30000);
+	g_assert_cmpstr(remembered, ==, "1");
+	g_autofree gchar *where = g_strdup_printf("period = %d AND kind = 'regular' AND "
+	                                          "bank = 'icbc'",
+	                                          period);
+	g_assert_cmpint(count_where("payout_batch", where), ==, 1);
+}
+
 static gchar *
-bank_config(void)
+bank_config(const gchar *extra)
 {
 	g_autofree gchar *lines = ph_test_sshd_config_lines(sshd);
 	g_autofree gchar *prefixed = NULL;
@@ -561,6 +593,7 @@ bank_config(void)
 	                     "icbc.agency = 330100000001\n"
 	                     "icbc.payer_account = 33010000001234567890\n"
 	                     "icbc.timeout_ms = 5000\n");
+	g_string_append(text, extra);
 	for (guint i = 0; split[i] != NULL; i++)
 		if (split[i][0] != '\0')
 			g_string_append_printf(text, "icbc.%s\nboc.%s\n", split[i], split[i]);
@@ -587,7 +620,7 @@ main(int argc, char **argv)
 	g_free(ph_test_sshd_path(sshd, "boc/inbox", TRUE));
 	g_free(ph_test_sshd_path(sshd, "boc/outbox", TRUE));
 	exec_sql(BANK_PEOPLE);
-	g_autofree gchar *config = bank_config();
+	g_autofree gchar *config = bank_config("");
 	hub = ph_test_hub_new(ph_test_db_get_url(test_db), NULL, config);
 	link_bank_plugin();
 	ph_test_hub_start(hub);
@@ -602,6 +635,7 @@ main(int argc, char **argv)
 	g_test_add_func("/bank/retry-finds-its-file", test_retry_finds_its_file);
 	g_test_add_func("/bank/pain-profile", test_pain_profile);
 	g_test_add_func("/bank/kill-during-upload", test_kill_during_upload);
+	g_test_add_func("/bank/scheduled-run", test_scheduled_run);
 	gint rc = g_test_run();
 	g_clear_pointer(&hub, ph_test_hub_free);
 	g_clear_pointer(&sshd, ph_test_sshd_free);

@@ -32,6 +32,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhPayoutHeader, ph_payout_api_header_free)
 /* PH_ERROR_NOT_FOUND when there is no such batch. */
 PhPayoutHeader *ph_payout_api_get_batch(PhPlugin *plugin, gint64 batch_no, GError **error);
 
+/* What `pensionctl payout run|reissue --period` does, for a plugin's schedule: builds the
+ * month's batches (one per bank, or only @bank) and queues their uploads on bank.upload in
+ * one transaction. *@built receives the number of new batches (0 when the month's were
+ * built before or nobody is due). */
+gboolean
+ph_payout_api_run(PhPlugin *plugin, gint period, const gchar *bank, gboolean reissue,
+                  guint *built, GError **error);
+
 /* One person to pay; strings valid during the callback only. */
 typedef struct {
 	gint serial;            /* from 1 within the batch */
