@@ -25,8 +25,21 @@ struct _PhXmlSigner {
 	xmlSecKeyPtr key; /* private key with its certificate */
 };
 
+/* A signer certificate already chained to the CAs (times aside), kept so that the next
+ * message signed with it skips decoding and chain building: OpenSSL 3's key decoding alone
+ * costs more than the RSA verification. Read-only once made. */
+typedef struct {
+	X509 *leaf;
+	STACK_OF(X509) * chain; /* leaf first, up to the trusted CA */
+	gchar *subject;         /* RFC 2253 */
+} PhXmlTrusted;
+
+#define PH_XMLDSIG_CACHE_LIMIT 1024
+
 struct _PhXmlVerifier {
 	X509_STORE *store;
+	GMutex lock;
+	GHashTable *trusted; /* DER (GBytes) → PhXmlTrusted */
 };
 
 /* xmlsec reports every failed check on stderr by default; the caller's GError says it. */
@@ -140,6 +153,17 @@ ph_xml_signer_sign(PhXmlSigner *signer, GBytes *document, GError **error)
 
 /* ---- verification ---- */
 
+static gchar *ph_xmldsig_subject(X509 *certificate);
+
+static void
+ph_xmldsig_trusted_free(PhXmlTrusted *trusted)
+{
+	X509_free(trusted->leaf);
+	sk_X509_pop_free(trusted->chain, X509_free);
+	g_free(trusted->subject);
+	g_free(trusted);
+}
+
 PhXmlVerifier *
 ph_xml_verifier_new(const gchar *ca_path, GError **error)
 {
@@ -155,6 +179,10 @@ ph_xml_verifier_new(const gchar *ca_path, GError **error)
 	}
 	PhXmlVerifier *verifier = g_new0(PhXmlVerifier, 1);
 	verifier->store = store;
+	g_mutex_init(&verifier->lock);
+	verifier->trusted =
+	        g_hash_table_new_full(g_bytes_hash, g_bytes_equal, (GDestroyNotify)g_bytes_unref,
+	                              (GDestroyNotify)ph_xmldsig_trusted_free);
 	return verifier;
 }
 
@@ -164,6 +192,8 @@ ph_xml_verifier_free(PhXmlVerifier *verifier)
 	if (verifier == NULL)
 		return;
 	X509_STORE_free(verifier->store);
+	g_hash_table_unref(verifier->trusted);
+	g_mutex_clear(&verifier->lock);
 	g_free(verifier);
 }
 
@@ -264,41 +294,96 @@ ph_xmldsig_check_shape(xmlNodePtr signature, GError **error)
 	return x509_data->pdata[0];
 }
 
-static X509 *
-ph_xmldsig_read_certificate(xmlNodePtr node, GError **error)
+static GBytes *
+ph_xmldsig_read_der(xmlNodePtr node, GError **error)
 {
 	xmlChar *content = xmlNodeGetContent(node);
 	gsize size = 0;
-	g_autofree guchar *der =
-	        g_base64_decode(content != NULL ? (const gchar *)content : "", &size);
+	guchar *der = g_base64_decode(content != NULL ? (const gchar *)content : "", &size);
 	xmlFree(content);
-	const unsigned char *cursor = der;
-	X509 *certificate = size > 0 ? d2i_X509(NULL, &cursor, (long)size) : NULL;
-	if (certificate == NULL)
+	if (size == 0) {
+		g_free(der);
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
 		            "signature: the X509Certificate cannot be read");
-	return certificate;
+		return NULL;
+	}
+	return g_bytes_new_take(der, size);
 }
 
-/* Chains @certificate to the trusted CAs at @when (unix seconds; 0: now). */
+/* Decodes @der and chains it to the trusted CAs, ignoring validity times (checked per
+ * message by ph_xmldsig_check_times). */
+static PhXmlTrusted *
+ph_xmldsig_chain(PhXmlVerifier *verifier, GBytes *der, GError **error)
+{
+	gsize size = 0;
+	const unsigned char *cursor = g_bytes_get_data(der, &size);
+	g_autoptr(X509) leaf = d2i_X509(NULL, &cursor, (long)size);
+	if (leaf == NULL) {
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+		            "signature: the X509Certificate cannot be read");
+		return NULL;
+	}
+	g_autoptr(X509_STORE_CTX) context = X509_STORE_CTX_new();
+	if (context == NULL || X509_STORE_CTX_init(context, verifier->store, leaf, NULL) != 1) {
+		g_set_error(error, PH_ERROR, PH_ERROR_FAILED, "openssl: cannot check a chain");
+		return NULL;
+	}
+	X509_STORE_CTX_set_flags(context, X509_V_FLAG_NO_CHECK_TIME);
+	if (X509_verify_cert(context) != 1) {
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+		            "signature: signer certificate not trusted now: %s",
+		            X509_verify_cert_error_string(X509_STORE_CTX_get_error(context)));
+		return NULL;
+	}
+	PhXmlTrusted *trusted = g_new0(PhXmlTrusted, 1);
+	trusted->chain = X509_STORE_CTX_get1_chain(context);
+	trusted->subject = ph_xmldsig_subject(leaf);
+	trusted->leaf = g_steal_pointer(&leaf);
+	return trusted;
+}
+
+/* The chained certificate for @der, from the cache or made (and cached). */
+static PhXmlTrusted *
+ph_xmldsig_lookup(PhXmlVerifier *verifier, GBytes *der, gboolean *owned, GError **error)
+{
+	g_mutex_lock(&verifier->lock);
+	PhXmlTrusted *trusted = g_hash_table_lookup(verifier->trusted, der);
+	g_mutex_unlock(&verifier->lock);
+	*owned = FALSE;
+	if (trusted != NULL)
+		return trusted;
+	trusted = ph_xmldsig_chain(verifier, der, error);
+	if (trusted == NULL)
+		return NULL;
+	g_mutex_lock(&verifier->lock);
+	PhXmlTrusted *raced = g_hash_table_lookup(verifier->trusted, der);
+	if (raced == NULL && g_hash_table_size(verifier->trusted) < PH_XMLDSIG_CACHE_LIMIT)
+		g_hash_table_insert(verifier->trusted, g_bytes_ref(der), trusted);
+	else
+		*owned = TRUE; /* the caller frees it */
+	g_mutex_unlock(&verifier->lock);
+	return trusted;
+}
+
+/* Every certificate of the chain valid at @when (unix seconds). */
 static gboolean
-ph_xmldsig_check_chain(PhXmlVerifier *verifier, X509 *certificate, gint64 when, const gchar *moment,
+ph_xmldsig_check_times(const PhXmlTrusted *trusted, gint64 when, const gchar *moment,
                        GError **error)
 {
-	g_autoptr(X509_STORE_CTX) context = X509_STORE_CTX_new();
-	if (context == NULL ||
-	    X509_STORE_CTX_init(context, verifier->store, certificate, NULL) != 1) {
-		g_set_error(error, PH_ERROR, PH_ERROR_FAILED, "openssl: cannot check a chain");
-		return FALSE;
-	}
-	if (when != 0)
-		X509_STORE_CTX_set_time(context, 0, (time_t)when);
-	if (X509_verify_cert(context) != 1) {
-		int code = X509_STORE_CTX_get_error(context);
-		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
-		            "signature: signer certificate not trusted %s: %s", moment,
-		            X509_verify_cert_error_string(code));
-		return FALSE;
+	time_t at = (time_t)when;
+	for (int i = 0; i < sk_X509_num(trusted->chain); i++) {
+		X509 *certificate = sk_X509_value(trusted->chain, i);
+		int code = X509_cmp_time(X509_get0_notBefore(certificate), &at) > 0
+		                   ? X509_V_ERR_CERT_NOT_YET_VALID
+		           : X509_cmp_time(X509_get0_notAfter(certificate), &at) < 0
+		                   ? X509_V_ERR_CERT_HAS_EXPIRED
+		                   : X509_V_OK;
+		if (code != X509_V_OK) {
+			g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+			            "signature: signer certificate not trusted %s: %s%s", moment,
+			            i > 0 ? "issuer " : "", X509_verify_cert_error_string(code));
+			return FALSE;
+		}
 	}
 	return TRUE;
 }
@@ -373,17 +458,22 @@ ph_xml_verifier_verify(PhXmlVerifier *verifier, PhXmlDoc *doc, gint64 signed_at,
 	xmlNodePtr certificate_node = ph_xmldsig_check_shape(signature, error);
 	if (certificate_node == NULL)
 		return FALSE;
-	g_autoptr(X509) certificate = ph_xmldsig_read_certificate(certificate_node, error);
-	if (certificate == NULL || !ph_xmldsig_check_chain(verifier, certificate, 0, "now", error))
+	g_autoptr(GBytes) der = ph_xmldsig_read_der(certificate_node, error);
+	gboolean owned = FALSE;
+	PhXmlTrusted *trusted =
+	        der != NULL ? ph_xmldsig_lookup(verifier, der, &owned, error) : NULL;
+	if (trusted == NULL)
 		return FALSE;
-	if (signed_at != 0 &&
-	    !ph_xmldsig_check_chain(verifier, certificate, signed_at, "at the signing time", error))
-		return FALSE;
-	if (!ph_xmldsig_run(signature, certificate, error))
-		return FALSE;
-	if (signer_subject != NULL)
-		*signer_subject = ph_xmldsig_subject(certificate);
-	return TRUE;
+	gboolean ok =
+	        ph_xmldsig_check_times(trusted, g_get_real_time() / G_USEC_PER_SEC, "now", error) &&
+	        (signed_at == 0 ||
+	         ph_xmldsig_check_times(trusted, signed_at, "at the signing time", error)) &&
+	        ph_xmldsig_run(signature, trusted->leaf, error);
+	if (ok && signer_subject != NULL)
+		*signer_subject = g_strdup(trusted->subject);
+	if (owned)
+		ph_xmldsig_trusted_free(trusted);
+	return ok;
 }
 
 gchar *

@@ -34,27 +34,43 @@ transfer_free(Transfer *transfer)
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Transfer, transfer_free)
 
-/* `signers = AGENCY=CERT;…` (`*` for any sender); relative paths against `signer_dir`. */
+/* `KEY=VALUE;KEY=VALUE;…` of config key @name into @pairs (key, value, key, value, …). */
 static gboolean
-transfer_read_signers(Transfer *transfer, const gchar *text, const gchar *dir, GError **error)
+transfer_read_pairs(const gchar *name, const gchar *text, const gchar *shape, GPtrArray *pairs,
+                    GError **error)
 {
 	g_auto(GStrv) entries = g_strsplit(text, ";", -1);
-	transfer->signers = g_ptr_array_new_with_free_func(transfer_signer_free);
 	for (guint i = 0; entries[i] != NULL; i++) {
 		g_auto(GStrv) parts = g_strsplit(g_strstrip(entries[i]), "=", 2);
 		if (parts[0] == NULL || parts[0][0] == '\0')
 			continue;
 		if (parts[1] == NULL) {
 			g_set_error(error, PH_ERROR, PH_ERROR_CONFIG,
-			            "[plugin transfer] signers: '%s' is not AGENCY=CERTIFICATE",
-			            entries[i]);
+			            "[plugin transfer] %s: '%s' is not %s", name, entries[i],
+			            shape);
 			return FALSE;
 		}
-		g_autofree gchar *path = g_path_is_absolute(g_strstrip(parts[1]))
-		                                 ? g_strdup(parts[1])
-		                                 : g_build_filename(dir, parts[1], NULL);
+		g_ptr_array_add(pairs, g_strdup(g_strstrip(parts[0])));
+		g_ptr_array_add(pairs, g_strdup(g_strstrip(parts[1])));
+	}
+	return TRUE;
+}
+
+/* `signers = AGENCY=CERT;…` (`*` for any sender); relative paths against `signer_dir`. */
+static gboolean
+transfer_read_signers(Transfer *transfer, const gchar *text, const gchar *dir, GError **error)
+{
+	g_autoptr(GPtrArray) pairs = g_ptr_array_new_with_free_func(g_free);
+	transfer->signers = g_ptr_array_new_with_free_func(transfer_signer_free);
+	if (!transfer_read_pairs("signers", text, "AGENCY=CERTIFICATE", pairs, error))
+		return FALSE;
+	for (guint i = 0; i + 1 < pairs->len; i += 2) {
+		const gchar *file = pairs->pdata[i + 1];
+		g_autofree gchar *path = g_path_is_absolute(file)
+		                                 ? g_strdup(file)
+		                                 : g_build_filename(dir, file, NULL);
 		TransferSigner *signer = g_new0(TransferSigner, 1);
-		signer->agency = g_strdup(g_strstrip(parts[0]));
+		signer->agency = g_strdup(pairs->pdata[i]);
 		g_ptr_array_add(transfer->signers, signer);
 		signer->subject = ph_xml_certificate_subject(path, error);
 		if (signer->subject == NULL) {
@@ -74,21 +90,13 @@ transfer_read_signers(Transfer *transfer, const gchar *text, const gchar *dir, G
 static gboolean
 transfer_read_peers(Transfer *transfer, const gchar *text, GError **error)
 {
-	g_auto(GStrv) entries = g_strsplit(text, ";", -1);
+	g_autoptr(GPtrArray) pairs = g_ptr_array_new_with_free_func(g_free);
 	transfer->peer_agencies = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	for (guint i = 0; entries[i] != NULL; i++) {
-		g_auto(GStrv) parts = g_strsplit(g_strstrip(entries[i]), "=", 2);
-		if (parts[0] == NULL || parts[0][0] == '\0')
-			continue;
-		if (parts[1] == NULL) {
-			g_set_error(error, PH_ERROR, PH_ERROR_CONFIG,
-			            "[plugin transfer] peer_agencies: '%s' is not REGION=AGENCY",
-			            entries[i]);
-			return FALSE;
-		}
-		g_hash_table_replace(transfer->peer_agencies, g_strdup(g_strstrip(parts[0])),
-		                     g_strdup(g_strstrip(parts[1])));
-	}
+	if (!transfer_read_pairs("peer_agencies", text, "REGION=AGENCY", pairs, error))
+		return FALSE;
+	for (guint i = 0; i + 1 < pairs->len; i += 2)
+		g_hash_table_replace(transfer->peer_agencies, g_strdup(pairs->pdata[i]),
+		                     g_strdup(pairs->pdata[i + 1]));
 	return TRUE;
 }
 

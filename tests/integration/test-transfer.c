@@ -375,13 +375,21 @@ check_transfer_in(Fixture *fixture, const gchar *case_id, const gchar *state)
 	g_assert_cmpstr(final, ==, state);
 }
 
+/* A member enrolled here, the simulator started with @options, and a clerk's transfer in
+ * of the member from region 330100: the case id. */
+static gchar *
+open_transfer_in(Fixture *fixture, const gchar *const *options)
+{
+	enrol(fixture, ID_1980, "19800101", "20240101");
+	sim_start(fixture, options);
+	return start_transfer_in(fixture, ID_1980);
+}
+
 static void
 test_transfer_in(Fixture *fixture, gconstpointer data)
 {
 	const gchar *const *options = data;
-	enrol(fixture, ID_1980, "19800101", "20240101");
-	sim_start(fixture, options);
-	g_autofree gchar *case_id = start_transfer_in(fixture, ID_1980);
+	g_autofree gchar *case_id = open_transfer_in(fixture, options);
 	const gchar *letter[] = {"RECEIVED LETTER", case_id, NULL};
 	g_autofree gchar *line = wait_for_event(fixture, letter);
 	check_transfer_in(fixture, case_id, "COMPLETED");
@@ -418,9 +426,7 @@ static void
 test_transfer_in_mismatch(Fixture *fixture, gconstpointer data)
 {
 	const gchar *options[] = {"--mismatch", NULL};
-	enrol(fixture, ID_1980, "19800101", "20240101");
-	sim_start(fixture, options);
-	g_autofree gchar *case_id = start_transfer_in(fixture, ID_1980);
+	g_autofree gchar *case_id = open_transfer_in(fixture, options);
 	check_transfer_in(fixture, case_id, "REJECTED");
 	const gchar *receipt[] = {"RECEIVED RECEIPT", case_id, "REJECTED", NULL};
 	g_autofree gchar *line = wait_for_event(fixture, receipt);
@@ -433,9 +439,7 @@ static void
 test_transfer_in_bad_signature(Fixture *fixture, gconstpointer data)
 {
 	const gchar *options[] = {"--bad-signature", NULL};
-	enrol(fixture, ID_1980, "19800101", "20240101");
-	sim_start(fixture, options);
-	g_autofree gchar *case_id = start_transfer_in(fixture, ID_1980);
+	g_autofree gchar *case_id = open_transfer_in(fixture, options);
 	const gchar *refused[] = {"SENT INFO", "-> 400", "SIGNATURE_INVALID", NULL};
 	g_autofree gchar *line = wait_for_event(fixture, refused);
 	check_transfer_in(fixture, case_id, "FUND_RECEIVED");
@@ -452,9 +456,7 @@ static void
 test_transfer_in_replay(Fixture *fixture, gconstpointer data)
 {
 	const gchar *options[] = {"--replay", "--fund-first", NULL};
-	enrol(fixture, ID_1980, "19800101", "20240101");
-	sim_start(fixture, options);
-	g_autofree gchar *case_id = start_transfer_in(fixture, ID_1980);
+	g_autofree gchar *case_id = open_transfer_in(fixture, options);
 	check_transfer_in(fixture, case_id, "COMPLETED");
 	const gchar *duplicate[] = {"SENT INFO", "-> 200", "DUPLICATE", NULL};
 	g_autofree gchar *line = wait_for_event(fixture, duplicate);
@@ -468,9 +470,7 @@ static void
 test_platform_down(Fixture *fixture, gconstpointer data)
 {
 	const gchar *down[] = {"--down", NULL};
-	enrol(fixture, ID_1980, "19800101", "20240101");
-	sim_start(fixture, down);
-	g_autofree gchar *case_id = start_transfer_in(fixture, ID_1980);
+	g_autofree gchar *case_id = open_transfer_in(fixture, down);
 	const gchar *refused[] = {"DOWN", NULL};
 	g_autofree gchar *line = wait_for_event(fixture, refused);
 	g_autofree gchar *retrying = wait_value(
@@ -487,9 +487,7 @@ static void
 test_kill_mid_case(Fixture *fixture, gconstpointer data)
 {
 	const gchar *slow[] = {"--delay-ms=1500", NULL};
-	enrol(fixture, ID_1980, "19800101", "20240101");
-	sim_start(fixture, slow);
-	g_autofree gchar *case_id = start_transfer_in(fixture, ID_1980);
+	g_autofree gchar *case_id = open_transfer_in(fixture, slow);
 	const gchar *letter[] = {"RECEIVED LETTER", case_id, NULL};
 	g_autofree gchar *line = wait_for_event(fixture, letter);
 	/* The LETTER's delivery is in flight (the answer is 1.5 s late): kill the hub. */
