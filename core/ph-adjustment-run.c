@@ -77,6 +77,21 @@ ph_adjustment_run_begin(PhDb *db, const gchar *effective, gboolean *ran_before, 
 	return TRUE;
 }
 
+JsonNode *
+ph_adjustment_run_result_json(const PhAdjustmentRunResult *result)
+{
+	g_autofree gchar *effective = ph_period_to_string(result->effective);
+	JsonObject *object = json_object_new();
+	JsonNode *node = json_node_new(JSON_NODE_OBJECT);
+
+	json_object_set_string_member(object, "policy", effective);
+	json_object_set_int_member(object, "persons", result->persons);
+	json_object_set_int_member(object, "increase", result->increase);
+	json_object_set_boolean_member(object, "duplicate", result->duplicate);
+	json_node_take_object(node, object);
+	return node;
+}
+
 static gboolean
 ph_adjustment_run_finish(PhDb *db, const PhCommandContext *context,
                          const PhAdjustmentRunResult *out, GError **error)
@@ -97,12 +112,7 @@ ph_adjustment_run_finish(PhDb *db, const PhCommandContext *context,
 		return FALSE;
 
 	g_autofree gchar *month = ph_period_to_string(out->effective);
-	g_autoptr(JsonNode) payload = json_node_new(JSON_NODE_OBJECT);
-	JsonObject *object = json_object_new();
-	json_object_set_string_member(object, "effective", month);
-	json_object_set_int_member(object, "persons", out->persons);
-	json_object_set_int_member(object, "increase", out->increase);
-	json_node_take_object(payload, object);
+	g_autoptr(JsonNode) payload = ph_adjustment_run_result_json(out);
 	g_autofree gchar *name = g_strdup_printf("adjustment-run:%s", month);
 	return ph_command_record(db, context, "adjustment-run", name, NULL, 0, name, payload,
 	                         error);

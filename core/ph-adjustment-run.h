@@ -21,4 +21,7 @@ typedef struct {
 gboolean ph_adjustment_run(PhDb *db, const PhCommandContext *context, PhPeriod effective,
                            PhAdjustmentRunResult *out, GError **error);
 
+/* The result as JSON (policy: the effective month, persons, increase, duplicate). */
+JsonNode *ph_adjustment_run_result_json(const PhAdjustmentRunResult *result);
+
 G_END_DECLS

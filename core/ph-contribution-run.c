@@ -134,6 +134,23 @@ ph_contribution_run_begin(PhDb *db, const gchar *period, gboolean *ran_before, G
 	return TRUE;
 }
 
+JsonNode *
+ph_contribution_run_result_json(const PhContributionRunResult *result)
+{
+	g_autofree gchar *period = ph_period_to_string(result->period);
+	JsonObject *object = json_object_new();
+	JsonNode *node = json_node_new(JSON_NODE_OBJECT);
+
+	json_object_set_string_member(object, "period", period);
+	json_object_set_int_member(object, "members", result->members);
+	json_object_set_int_member(object, "employer", result->employer);
+	json_object_set_int_member(object, "individual", result->individual);
+	json_object_set_int_member(object, "annuity", result->annuity);
+	json_object_set_boolean_member(object, "duplicate", result->duplicate);
+	json_node_take_object(node, object);
+	return node;
+}
+
 static gboolean
 ph_contribution_run_finish(PhDb *db, const PhCommandContext *context,
                            const PhContributionRunResult *out, GError **error)
@@ -157,21 +174,8 @@ ph_contribution_run_finish(PhDb *db, const PhCommandContext *context,
 	if (result == NULL)
 		return FALSE;
 
-	g_autoptr(JsonBuilder) builder = json_builder_new();
+	g_autoptr(JsonNode) payload = ph_contribution_run_result_json(out);
 	g_autofree gchar *month = ph_period_to_string(out->period);
-	json_builder_begin_object(builder);
-	json_builder_set_member_name(builder, "period");
-	json_builder_add_string_value(builder, month);
-	json_builder_set_member_name(builder, "members");
-	json_builder_add_int_value(builder, out->members);
-	json_builder_set_member_name(builder, "employer");
-	json_builder_add_int_value(builder, out->employer);
-	json_builder_set_member_name(builder, "individual");
-	json_builder_add_int_value(builder, out->individual);
-	json_builder_set_member_name(builder, "annuity");
-	json_builder_add_int_value(builder, out->annuity);
-	json_builder_end_object(builder);
-	g_autoptr(JsonNode) payload = json_builder_get_root(builder);
 	g_autofree gchar *object = g_strdup_printf("contribution-run:%s", month);
 	return ph_command_record(db, context, "contribution-run", object, NULL, 0, object, payload,
 	                         error);

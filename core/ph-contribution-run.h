@@ -23,4 +23,7 @@ typedef struct {
 gboolean ph_contribution_run(PhDb *db, const PhCommandContext *context, PhPeriod period,
                              PhContributionRunResult *out, GError **error);
 
+/* The result as JSON (period, members, employer, individual, annuity, duplicate). */
+JsonNode *ph_contribution_run_result_json(const PhContributionRunResult *result);
+
 G_END_DECLS

@@ -183,6 +183,22 @@ ph_interest_close_check(PhDb *db, const PhPolicy *policy, gint year, gboolean *c
 	return TRUE;
 }
 
+JsonNode *
+ph_interest_close_result_json(const PhInterestCloseResult *result)
+{
+	JsonObject *object = json_object_new();
+	JsonNode *node = json_node_new(JSON_NODE_OBJECT);
+
+	json_object_set_int_member(object, "year", result->year);
+	json_object_set_int_member(object, "accounts", result->accounts);
+	json_object_set_int_member(object, "interest", result->interest);
+	json_object_set_int_member(object, "annuity_interest", result->annuity_interest);
+	json_object_set_boolean_member(object, "interest_provisional", result->provisional);
+	json_object_set_boolean_member(object, "duplicate", result->duplicate);
+	json_node_take_object(node, object);
+	return node;
+}
+
 static gboolean
 ph_interest_close_finish(PhDb *db, const PhCommandContext *context,
                          const PhInterestCloseResult *out, GError **error)
@@ -206,20 +222,7 @@ ph_interest_close_finish(PhDb *db, const PhCommandContext *context,
 	if (result == NULL)
 		return FALSE;
 
-	g_autoptr(JsonBuilder) builder = json_builder_new();
-	json_builder_begin_object(builder);
-	json_builder_set_member_name(builder, "year");
-	json_builder_add_int_value(builder, out->year);
-	json_builder_set_member_name(builder, "accounts");
-	json_builder_add_int_value(builder, out->accounts);
-	json_builder_set_member_name(builder, "interest");
-	json_builder_add_int_value(builder, out->interest);
-	json_builder_set_member_name(builder, "annuity_interest");
-	json_builder_add_int_value(builder, out->annuity_interest);
-	json_builder_set_member_name(builder, "interest_provisional");
-	json_builder_add_boolean_value(builder, out->provisional);
-	json_builder_end_object(builder);
-	g_autoptr(JsonNode) payload = json_builder_get_root(builder);
+	g_autoptr(JsonNode) payload = ph_interest_close_result_json(out);
 	g_autofree gchar *object = g_strdup_printf("interest-close:%d", out->year);
 	return ph_command_record(db, context, "interest-close", object, NULL, 0, object, payload,
 	                         error);

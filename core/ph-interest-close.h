@@ -23,4 +23,8 @@ typedef struct {
 gboolean ph_interest_close(PhDb *db, const PhCommandContext *context, gint year,
                            PhInterestCloseResult *out, GError **error);
 
+/* The result as JSON (year, accounts, interest, annuity_interest, interest_provisional,
+ * duplicate). */
+JsonNode *ph_interest_close_result_json(const PhInterestCloseResult *result);
+
 G_END_DECLS

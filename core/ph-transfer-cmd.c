@@ -89,6 +89,26 @@ ph_transfer_cmd_store_case(PhDb *db, gint64 person_id, const PhTransferCase *tra
 	return rows != NULL;
 }
 
+/* What both directions do first: check the case, find the person, answer a repeat.
+ * *@repeat is TRUE when @outcome already holds the stored result. */
+static gboolean
+ph_transfer_cmd_begin(PhDb *db, const PhCommandContext *context, const gchar *case_id,
+                      const gchar *id_number, const gchar *date, const gchar *other_region,
+                      const gchar *direction, PhTransferCase *transfer, PhPerson *person,
+                      PhCommandResult *outcome, gboolean *repeat, GError **error)
+{
+	JsonNode *stored = NULL;
+
+	ph_command_result_clear(outcome);
+	if (!ph_transfer_cmd_check(context->policy, case_id, date, other_region, &transfer->month,
+	                           error) ||
+	    !ph_person_find(db, id_number, person, error) ||
+	    !ph_transfer_cmd_stored(db, case_id, person->person_id, direction, &stored, error))
+		return FALSE;
+	*repeat = ph_command_result_take_stored(outcome, person->person_id, stored);
+	return TRUE;
+}
+
 /* ---- out ---- */
 
 static void
@@ -184,17 +204,15 @@ ph_transfer_cmd_out(PhDb *db, const PhCommandContext *context, const PhTransferO
 	PhPerson person;
 	PhTransferCase transfer = {input->case_id, "out", 0, input->other_region};
 	PhLedgerRoll roll;
-	JsonNode *stored = NULL;
+	gboolean repeat = FALSE;
 
 	g_return_val_if_fail(db != NULL && context != NULL && input != NULL && outcome != NULL,
 	                     FALSE);
-	ph_command_result_clear(outcome);
-	if (!ph_transfer_cmd_check(context->policy, input->case_id, input->transfer_date,
-	                           input->other_region, &transfer.month, error) ||
-	    !ph_person_find(db, input->id_number, &person, error) ||
-	    !ph_transfer_cmd_stored(db, input->case_id, person.person_id, "out", &stored, error))
+	if (!ph_transfer_cmd_begin(db, context, input->case_id, input->id_number,
+	                           input->transfer_date, input->other_region, "out", &transfer,
+	                           &person, outcome, &repeat, error))
 		return FALSE;
-	if (ph_command_result_take_stored(outcome, person.person_id, stored))
+	if (repeat)
 		return TRUE;
 	g_autoptr(GArray) months = NULL;
 	if (!ph_ledger_check_closable(db, person.person_id, person.status, transfer.month,
@@ -309,17 +327,15 @@ ph_transfer_cmd_in(PhDb *db, const PhCommandContext *context, const PhTransferIn
 	                           input->pooled_fund,
 	                           input->account_balance,
 	                           input->annuity_balance};
-	JsonNode *stored = NULL;
+	gboolean repeat = FALSE;
 
 	g_return_val_if_fail(db != NULL && context != NULL && input != NULL && outcome != NULL,
 	                     FALSE);
-	ph_command_result_clear(outcome);
-	if (!ph_transfer_cmd_check(context->policy, input->case_id, input->transfer_date,
-	                           input->other_region, &transfer.month, error) ||
-	    !ph_person_find(db, input->id_number, &person, error) ||
-	    !ph_transfer_cmd_stored(db, input->case_id, person.person_id, "in", &stored, error))
+	if (!ph_transfer_cmd_begin(db, context, input->case_id, input->id_number,
+	                           input->transfer_date, input->other_region, "in", &transfer,
+	                           &person, outcome, &repeat, error))
 		return FALSE;
-	if (ph_command_result_take_stored(outcome, person.person_id, stored))
+	if (repeat)
 		return TRUE;
 	if (!g_str_equal(person.status, "active"))
 		return ph_command_invalid(error, "AAC002", "the person is %s, not enrolled here",

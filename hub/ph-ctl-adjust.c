@@ -6,21 +6,6 @@
 
 #define ADJUST_USAGE "adjust run --policy YYYY-MM (the adjustment's effective month)"
 
-static JsonNode *
-ph_ctl_adjust_json(const PhAdjustmentRunResult *result)
-{
-	g_autofree gchar *effective = ph_period_to_string(result->effective);
-	JsonObject *object = json_object_new();
-	JsonNode *node = json_node_new(JSON_NODE_OBJECT);
-
-	json_object_set_string_member(object, "policy", effective);
-	json_object_set_int_member(object, "persons", result->persons);
-	json_object_set_int_member(object, "increase", result->increase);
-	json_object_set_boolean_member(object, "duplicate", result->duplicate);
-	json_node_take_object(node, object);
-	return node;
-}
-
 int
 ph_ctl_adjust_main(PhCtl *ctl, int argc, char **argv)
 {
@@ -40,6 +25,6 @@ ph_ctl_adjust_main(PhCtl *ctl, int argc, char **argv)
 	if (!ph_ctl_core_open(ctl, &core))
 		return PH_CTL_EXIT_FAILED;
 	gboolean ok = ph_adjustment_run(core.db, &core.context, effective, &result, &error);
-	g_autoptr(JsonNode) json = ok ? ph_ctl_adjust_json(&result) : NULL;
+	g_autoptr(JsonNode) json = ok ? ph_adjustment_run_result_json(&result) : NULL;
 	return ph_ctl_core_finish(&core, ok, error, json);
 }

@@ -5,23 +5,6 @@
 
 #define CONTRIB_USAGE "contrib run --period YYYY-MM"
 
-static JsonNode *
-ph_ctl_contrib_json(const PhContributionRunResult *result)
-{
-	g_autofree gchar *period = ph_period_to_string(result->period);
-	JsonObject *object = json_object_new();
-	JsonNode *node = json_node_new(JSON_NODE_OBJECT);
-
-	json_object_set_string_member(object, "period", period);
-	json_object_set_int_member(object, "members", result->members);
-	json_object_set_int_member(object, "employer", result->employer);
-	json_object_set_int_member(object, "individual", result->individual);
-	json_object_set_int_member(object, "annuity", result->annuity);
-	json_object_set_boolean_member(object, "duplicate", result->duplicate);
-	json_node_take_object(node, object);
-	return node;
-}
-
 int
 ph_ctl_contrib_main(PhCtl *ctl, int argc, char **argv)
 {
@@ -41,6 +24,6 @@ ph_ctl_contrib_main(PhCtl *ctl, int argc, char **argv)
 	if (!ph_ctl_core_open(ctl, &core))
 		return PH_CTL_EXIT_FAILED;
 	gboolean ok = ph_contribution_run(core.db, &core.context, period, &result, &error);
-	g_autoptr(JsonNode) json = ok ? ph_ctl_contrib_json(&result) : NULL;
+	g_autoptr(JsonNode) json = ok ? ph_contribution_run_result_json(&result) : NULL;
 	return ph_ctl_core_finish(&core, ok, error, json);
 }

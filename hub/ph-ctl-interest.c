@@ -6,22 +6,6 @@
 
 #define INTEREST_USAGE "interest close --year YYYY"
 
-static JsonNode *
-ph_ctl_interest_json(const PhInterestCloseResult *result)
-{
-	JsonObject *object = json_object_new();
-	JsonNode *node = json_node_new(JSON_NODE_OBJECT);
-
-	json_object_set_int_member(object, "year", result->year);
-	json_object_set_int_member(object, "accounts", result->accounts);
-	json_object_set_int_member(object, "interest", result->interest);
-	json_object_set_int_member(object, "annuity_interest", result->annuity_interest);
-	json_object_set_boolean_member(object, "interest_provisional", result->provisional);
-	json_object_set_boolean_member(object, "duplicate", result->duplicate);
-	json_node_take_object(node, object);
-	return node;
-}
-
 int
 ph_ctl_interest_main(PhCtl *ctl, int argc, char **argv)
 {
@@ -42,6 +26,6 @@ ph_ctl_interest_main(PhCtl *ctl, int argc, char **argv)
 	if (!ph_ctl_core_open(ctl, &core))
 		return PH_CTL_EXIT_FAILED;
 	gboolean ok = ph_interest_close(core.db, &core.context, (gint)year, &result, &error);
-	g_autoptr(JsonNode) json = ok ? ph_ctl_interest_json(&result) : NULL;
+	g_autoptr(JsonNode) json = ok ? ph_interest_close_result_json(&result) : NULL;
 	return ph_ctl_core_finish(&core, ok, error, json);
 }
