@@ -919,6 +919,53 @@ test_transfer_conservation(Fixture *fixture, gconstpointer data)
 	                ==, 1);
 }
 
+/* ---- property: every ledger balance is the sum of its entries ---- */
+
+/* A random population (seeded by GTest, so a failure names its seed): members enrolled
+ * in random months of 2024 with random wages, some of them moved to the next year's wage,
+ * the twelve runs, the year closed. For every account the sum of its ledger rows must be
+ * the closing balance the rules computed, for both ledgers; after a transfer out it must
+ * be 0. */
+static void
+test_ledger_property(Fixture *fixture, gconstpointer data)
+{
+	static const gchar *const ids[] = {ID_1980, ID_1985, ID_1990, ID_1975, ID_1970};
+	static const gchar *const births[] = {"19800101", "19850315", "19900520", "19750707",
+	                                      "19700202"};
+	g_autoptr(GError) error = NULL;
+	PhInterestCloseResult close;
+	PhCommandResult outcome = {0};
+
+	register_unit(fixture, "U0001");
+	for (guint i = 0; i < G_N_ELEMENTS(ids); i++) {
+		g_autofree gchar *effective =
+		        g_strdup_printf("2024%02d01", g_test_rand_int_range(1, 13));
+		PhEnrolInput member = enrol_input(ids[i], births[i], effective,
+		                                  g_test_rand_int_range(0, 4000000));
+		enrol(fixture, &member);
+	}
+	run_contributions(fixture, 202401, 202412);
+	g_assert_true(IN_TXN(
+	        fixture, ph_interest_close(fixture->db, &fixture->context, 2024, &close, &error)));
+	g_assert_no_error(error);
+	g_assert_cmpint(close.accounts, ==, G_N_ELEMENTS(ids));
+	g_assert_cmpint(query_int(fixture,
+	                          "SELECT count(*) FROM account_entry e WHERE e.reference = '2024' "
+	                          "AND (e.account_balance, e.annuity_balance) <> (SELECT "
+	                          "sum(l.account_amount), sum(l.annuity_amount) FROM "
+	                          "account_ledger l WHERE l.person_id = e.person_id)"),
+	                ==, 0);
+
+	PhTransferOutInput out = {"CASE-P", ids[0], "20250301", NULL};
+	g_assert_true(IN_TXN(fixture, ph_transfer_cmd_out(fixture->db, &fixture->context, &out,
+	                                                  &outcome, &error)));
+	g_assert_no_error(error);
+	gint64 annuity = -1;
+	g_assert_cmpint(ledger_account(fixture, outcome.person_id, &annuity), ==, 0);
+	g_assert_cmpint(annuity, ==, 0);
+	ph_command_result_clear(&outcome);
+}
+
 /* ---- the audit chain ---- */
 
 static void
@@ -1032,6 +1079,7 @@ main(int argc, char **argv)
 	ADD("adjustment-run", test_adjustment_run);
 	ADD("death-of-member", test_death_of_member);
 	ADD("transfer-conservation", test_transfer_conservation);
+	ADD("ledger-property", test_ledger_property);
 	ADD("audit-chain", test_audit_chain);
 	ADD("sdk-personnel-events", test_sdk_personnel_events);
 	return g_test_run();
