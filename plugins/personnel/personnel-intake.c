@@ -1,13 +1,10 @@
-/* Intake of personnel batches: POST on the partner listener and a watched folder under the
- * done-file rule. Every batch is copied into the host's spool and stored in the inbox
- * before it is acknowledged (202, or the file moved to processed/); the inbox handler then
- * queues it for processing. Plugin-only. */
+/* Intake of personnel batches: POST on the partner listener (the watched folder and SFTP
+ * pickup are personnel-pickup.c). Every batch is copied into the host's spool and stored
+ * in the inbox before it is acknowledged; the inbox handler then queues it for
+ * processing. Plugin-only. */
 #include <string.h>
 
 #include "personnel.h"
-
-#define PERSONNEL_DONE_SUFFIX ".ok"
-#define PERSONNEL_DONE_MAX    1024
 
 static const gchar *const personnel_partners[] = {"personnel", NULL};
 
@@ -53,7 +50,7 @@ personnel_intake_queue(Personnel *personnel, const gchar *id, const gchar *partn
 }
 
 /* Stores a spooled batch in the inbox; the answer names the batch and its receipt. */
-static PhAnswer *
+PhAnswer *
 personnel_intake_store(Personnel *personnel, const gchar *partner, PhSpoolFile *file,
                        const gchar *name, gboolean *duplicate, GError **error)
 {
@@ -102,112 +99,6 @@ personnel_inbox_batch(PhTxn *txn, const PhInboxMessage *message, gpointer state,
 {
 	return ph_personnel_batch_register(txn, message->message_id, message->partner, message->id,
 	                                   message->body, error);
-}
-
-/* "SHA256 <hex>[ <count>]" or "SM3 <hex>[ <count>]": the algorithm and digest. */
-static gboolean
-personnel_done_parse(GBytes *done, PhDigestAlg *alg, gchar **digest, GError **error)
-{
-	g_autofree gchar *text = g_strndup(g_bytes_get_data(done, NULL), g_bytes_get_size(done));
-	g_auto(GStrv) parts = g_strsplit_set(g_strstrip(text), " \t", -1);
-	if (g_strv_length(parts) < 2 || g_strv_length(parts) > 3) {
-		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
-		            "done file: expected '<ALG> <hex digest> [<event count>]'");
-		return FALSE;
-	}
-	if (!ph_digest_alg_from_name(parts[0], alg, error))
-		return FALSE;
-	*digest = g_ascii_strdown(parts[1], -1);
-	return TRUE;
-}
-
-/* Takes one data file whose done file is there: spool, store, check the done file's
- * digest, move both aside. */
-static gboolean
-personnel_drop_take(Personnel *personnel, const gchar *name, GError **error)
-{
-	g_autofree gchar *path = g_build_filename(personnel->drop_dir, name, NULL);
-	g_autofree gchar *done_path = g_strconcat(path, PERSONNEL_DONE_SUFFIX, NULL);
-	g_autoptr(GBytes) done =
-	        ph_drop_get_bytes(personnel->plugin, done_path, PERSONNEL_DONE_MAX, error);
-	PhDigestAlg alg = PH_DIGEST_SHA256;
-	g_autofree gchar *expected = NULL;
-	if (done == NULL || !personnel_done_parse(done, &alg, &expected, error))
-		return FALSE;
-	g_autoptr(GInputStream) raw = ph_drop_open_read(personnel->plugin, path, error);
-	if (raw == NULL)
-		return FALSE;
-	g_autoptr(PhDigest) digest = ph_digest_new(alg);
-	g_autoptr(GInputStream) input = ph_digest_input_stream_new(raw, digest);
-	g_autoptr(PhSpoolFile) file = ph_spool_write(personnel->plugin, personnel->spool_dir, input,
-	                                             personnel->max_batch_bytes, name, error);
-	if (file == NULL)
-		return FALSE;
-	if (!g_str_equal(ph_digest_get_hex(digest), expected)) {
-		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
-		            "%s: digest %s differs from the done file's %s", name,
-		            ph_digest_get_hex(digest), expected);
-		return FALSE;
-	}
-	gboolean duplicate = FALSE;
-	g_autoptr(PhAnswer) stored =
-	        personnel_intake_store(personnel, "personnel", file, name, &duplicate, error);
-	if (stored == NULL)
-		return FALSE;
-	g_autofree gchar *processed = g_build_filename(personnel->drop_dir, "processed", NULL);
-	return ph_drop_move(personnel->plugin, path, processed, error) &&
-	       ph_drop_move(personnel->plugin, done_path, processed, error);
-}
-
-/* A file refused at the door goes to rejected/ with a NAME.reason file. */
-static void
-personnel_drop_refuse(Personnel *personnel, const gchar *name, const GError *why)
-{
-	g_autoptr(GError) error = NULL;
-	g_autofree gchar *path = g_build_filename(personnel->drop_dir, name, NULL);
-	g_autofree gchar *done_path = g_strconcat(path, PERSONNEL_DONE_SUFFIX, NULL);
-	g_autofree gchar *rejected = g_build_filename(personnel->drop_dir, "rejected", NULL);
-	g_autofree gchar *reason_path = g_strdup_printf("%s/%s.reason", rejected, name);
-	g_autofree gchar *text = g_strdup_printf("%s\n", why->message);
-	g_autoptr(GBytes) reason = g_bytes_new(text, strlen(text));
-	g_warning("personnel: %s refused: %s", name, why->message);
-	if (!ph_drop_move(personnel->plugin, path, rejected, &error) ||
-	    !ph_drop_move(personnel->plugin, done_path, rejected, &error) ||
-	    !ph_drop_put_bytes(personnel->plugin, reason_path, reason, &error))
-		g_warning("personnel: cannot move %s aside: %s", name, error->message);
-}
-
-void
-personnel_drop_job(gpointer state)
-{
-	Personnel *personnel = state;
-	g_autoptr(GError) error = NULL;
-	g_auto(GStrv) names = ph_drop_list(personnel->plugin, personnel->drop_dir, &error);
-	if (names == NULL) {
-		g_warning("personnel: %s", error->message);
-		return;
-	}
-	guint taken = 0;
-	for (guint i = 0; names[i] != NULL; i++) {
-		g_autofree gchar *done = g_strconcat(names[i], PERSONNEL_DONE_SUFFIX, NULL);
-		g_autoptr(GError) local = NULL;
-		/* Nothing is read before its done file is there. */
-		if (g_str_has_suffix(names[i], PERSONNEL_DONE_SUFFIX) ||
-		    !g_strv_contains((const gchar *const *)names, done))
-			continue;
-		if (personnel_drop_take(personnel, names[i], &local)) {
-			taken++;
-			continue;
-		}
-		if (local->domain == PH_ERROR && local->code == PH_ERROR_INVALID_INPUT)
-			personnel_drop_refuse(personnel, names[i], local);
-		else
-			g_warning("personnel: %s left for the next poll: %s", names[i],
-			          local->message);
-	}
-	/* What was just queued is processed now rather than at the next tick. */
-	if (taken > 0)
-		personnel_process_job(personnel);
 }
 
 gboolean

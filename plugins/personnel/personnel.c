@@ -1,6 +1,7 @@
 /* personnel: the adapter for the personnel and talent system (人事人才系统), profile
  * PH-PERS-1 — batches of hires, wage changes, retirements, deaths, moves and leaves by
- * HTTPS POST or a watched folder, applied to the core in chunks, answered by receipts.
+ * HTTPS POST, a watched folder or SFTP pickup, applied to the core in chunks, answered by
+ * receipts.
  * See README.md. Built against the SDK only. */
 #include "personnel.h"
 
@@ -13,6 +14,9 @@ personnel_free(Personnel *personnel)
 		return;
 	g_free(personnel->spool_dir);
 	g_free(personnel->drop_dir);
+	g_free(personnel->sftp_folder);
+	for (guint i = 0; i < G_N_ELEMENTS(personnel->sftp_strings); i++)
+		g_free(personnel->sftp_strings[i]);
 	g_free(personnel);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Personnel, personnel_free)
@@ -38,6 +42,39 @@ personnel_config_range(PhPlugin *plugin, const gchar *key, gint64 fallback, gint
 	return TRUE;
 }
 
+/* SFTP pickup: sftp_host empty or absent means none; every key is read either way. */
+static gboolean
+personnel_config_sftp(Personnel *personnel, PhPlugin *plugin, GError **error)
+{
+	gint64 port = 0, timeout = 0;
+	gchar **strings = personnel->sftp_strings;
+	if ((strings[0] = ph_plugin_config_get_string(plugin, "sftp_host", "", error)) == NULL ||
+	    (strings[1] = ph_plugin_config_get_string(plugin, "sftp_user", "", error)) == NULL ||
+	    (strings[2] = ph_plugin_config_get_path(plugin, "sftp_private_key",
+	                                            "keys/personnel_ed25519", error)) == NULL ||
+	    (strings[3] = ph_plugin_config_get_path(plugin, "sftp_known_hosts",
+	                                            "keys/personnel_known_hosts", error)) == NULL ||
+	    (personnel->sftp_folder =
+	             ph_plugin_config_get_string(plugin, "sftp_folder", "outbox", error)) == NULL ||
+	    !personnel_config_range(plugin, "sftp_port", 22, 1, 65535, &port, error) ||
+	    !personnel_config_range(plugin, "sftp_timeout_ms", 30000, 100, 600000, &timeout, error))
+		return FALSE;
+	if (strings[0][0] == '\0')
+		return TRUE;
+	if (strings[1][0] == '\0') {
+		g_set_error(error, PH_ERROR, PH_ERROR_CONFIG,
+		            "[plugin personnel] sftp_user: required with sftp_host");
+		return FALSE;
+	}
+	personnel->sftp = (PhSftpConfig){.host = strings[0],
+	                                 .port = (guint)port,
+	                                 .user = strings[1],
+	                                 .private_key_path = strings[2],
+	                                 .known_hosts_path = strings[3],
+	                                 .timeout_ms = (guint)timeout};
+	return TRUE;
+}
+
 static gboolean
 personnel_config(Personnel *personnel, PhPlugin *plugin, gint64 *poll_seconds, GError **error)
 {
@@ -57,7 +94,8 @@ personnel_config(Personnel *personnel, PhPlugin *plugin, gint64 *poll_seconds, G
 	    !personnel_config_range(plugin, "max_batch_bytes", PERSONNEL_DEFAULT_MAX_BYTES, 1024,
 	                            G_MAXINT64, &max_bytes, error) ||
 	    !personnel_config_range(plugin, "receipt_page", 10000, 1, 100000, &page, error) ||
-	    !personnel_config_range(plugin, "poll_seconds", 2, 1, 3600, poll_seconds, error))
+	    !personnel_config_range(plugin, "poll_seconds", 2, 1, 3600, poll_seconds, error) ||
+	    !personnel_config_sftp(personnel, plugin, error))
 		return FALSE;
 	personnel->chunk_events = (guint)chunk;
 	personnel->max_batch_bytes = (guint64)max_bytes;
@@ -77,8 +115,12 @@ personnel_init(PhPlugin *plugin, GError **error)
 	                       personnel_process_job, error))
 		return NULL;
 	if (personnel->drop_dir != NULL &&
-	    !ph_plugin_add_job(plugin, "personnel.drop", (guint)poll_seconds, personnel_drop_job,
-	                       error))
+	    !ph_plugin_add_job(plugin, "personnel.drop", (guint)poll_seconds,
+	                       personnel_pickup_drop_job, error))
+		return NULL;
+	if (personnel->sftp.host != NULL &&
+	    !ph_plugin_add_job(plugin, "personnel.pickup", (guint)poll_seconds,
+	                       personnel_pickup_sftp_job, error))
 		return NULL;
 	return g_steal_pointer(&personnel);
 }

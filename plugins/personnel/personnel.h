@@ -16,6 +16,10 @@ typedef struct {
 	guint chunk_events;      /* events per committed chunk */
 	guint64 max_batch_bytes; /* files larger are refused */
 	guint receipt_page;      /* events per receipt page at most */
+	/* SFTP pickup from the personnel system's server; sftp.host NULL when none */
+	PhSftpConfig sftp;
+	gchar *sftp_folder;
+	gchar *sftp_strings[4]; /* owned: host, user, private key, known_hosts */
 } Personnel;
 
 /* The elements an event may carry, by national code (and the profile's own names). */
@@ -126,7 +130,11 @@ void personnel_process_job(gpointer state);
 
 /* ---- intake and receipts (personnel-intake.c, personnel-receipt.c) ---- */
 gboolean personnel_intake_register(Personnel *personnel, GError **error);
-void personnel_drop_job(gpointer state);
+PhAnswer *personnel_intake_store(Personnel *personnel, const gchar *partner, PhSpoolFile *file,
+                                 const gchar *name, gboolean *duplicate, GError **error);
+/* The jobs polling the watched folder and the SFTP outbox (personnel-pickup.c). */
+void personnel_pickup_drop_job(gpointer state);
+void personnel_pickup_sftp_job(gpointer state);
 /* The hub's batch id for these bytes (from their SHA-256). */
 gchar *personnel_batch_id(const gchar *partner, const gchar *sha256);
 void personnel_receipt_get(PhRequest *request, gpointer state);

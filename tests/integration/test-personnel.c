@@ -8,6 +8,7 @@
 
 #include "ph-test-db.h"
 #include "ph-test-hub.h"
+#include "ph-test-sshd.h"
 
 #define POST_PATH "/personnel/v1/batches"
 #define NS        "urn:pension-hub:personnel:1"
@@ -670,6 +671,51 @@ test_demo(Fixture *fixture, gconstpointer data)
 	g_assert_cmpint(count(fixture, "SELECT count(*) FROM person WHERE status = 'dead'"), ==, 1);
 }
 
+/* SFTP pickup from the personnel system's outbox (a real sshd): the pair is taken under the
+ * done-file rule, applied, and moved to outbox/processed/ on the server. */
+static void
+test_sftp_pickup(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(PhTestSshd) sshd = ph_test_sshd_new();
+	g_autofree gchar *outbox = ph_test_sshd_path(sshd, "outbox", TRUE);
+	g_autofree gchar *a = make_id("19800101", 61);
+	GString *xml = batch_begin("B-SFTP", "U0001");
+	add_unit(xml, 0, "某市财政局");
+	add_hire(xml, 1, a, "张三", "20150101");
+	g_autofree gchar *text = batch_end(xml);
+	g_autofree gchar *digest = g_compute_checksum_for_string(G_CHECKSUM_SHA256, text, -1);
+	g_autofree gchar *done = g_strdup_printf("SHA256 %s 2\n", digest);
+	g_autofree gchar *path = g_build_filename(outbox, "PERS_001.xml", NULL);
+	g_autofree gchar *done_path = g_strconcat(path, ".ok", NULL);
+	g_assert_true(g_file_set_contents(path, text, -1, NULL));
+	g_assert_true(g_file_set_contents(done_path, done, -1, NULL));
+
+	ph_test_hub_signal(fixture->hub, SIGTERM);
+	g_autofree gchar *lines = ph_test_sshd_config_lines(sshd);
+	g_auto(GStrv) parts = g_strsplit(lines, "\n", -1);
+	g_autoptr(GString) extra = g_string_new("[plugin personnel]\nspool_dir = spool\n"
+	                                        "poll_seconds = 1\nsftp_folder = outbox\n");
+	for (guint i = 0; parts[i] != NULL; i++) {
+		if (parts[i][0] != '\0')
+			g_string_append_printf(extra, "sftp_%s\n", parts[i]);
+	}
+	ph_test_hub_write_config(fixture->hub, extra->str);
+	ph_test_hub_start(fixture->hub);
+
+	g_autofree gchar *seen = ph_test_wait_for_value(
+	        ph_test_db_get_url(fixture->db),
+	        "SELECT state FROM personnel_batch WHERE doc_batch_id = 'B-SFTP'", "done", 90000);
+	if (g_strcmp0(seen, "done") != 0)
+		show_log(fixture);
+	g_assert_cmpstr(seen, ==, "done");
+	g_autofree gchar *moved = g_build_filename(outbox, "processed", "PERS_001.xml.ok", NULL);
+	for (guint i = 0; i < 50 && !g_file_test(moved, G_FILE_TEST_EXISTS); i++)
+		g_usleep(100 * 1000);
+	g_assert_true(g_file_test(moved, G_FILE_TEST_EXISTS));
+	g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM person"), ==, 1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -687,6 +733,8 @@ main(int argc, char **argv)
 	g_test_add("/personnel/bad-done-file", Fixture, NULL, fixture_set_up, test_bad_done_file,
 	           fixture_tear_down);
 	g_test_add("/personnel/garbage-1gib", Fixture, NULL, fixture_set_up, test_garbage,
+	           fixture_tear_down);
+	g_test_add("/personnel/sftp-pickup", Fixture, NULL, fixture_set_up, test_sftp_pickup,
 	           fixture_tear_down);
 	g_test_add("/personnel/demo", Fixture, NULL, fixture_set_up, test_demo, fixture_tear_down);
 	g_test_add("/personnel/kill-resume", Fixture, GUINT_TO_POINTER(500), fixture_set_up,
