@@ -15,12 +15,25 @@ typedef struct {
 	guint64 offset;
 } Patch;
 
-/* Readers use only the base (the first member, so a Fixed is a PhLineLayout). */
+/* A tagged record kind and its tag fields, found once rather than on every line. */
+typedef struct {
+	const PhMappingRecord *type;
+	GPtrArray *tags; /* PhMappingField, borrowed */
+} Matcher;
+
 typedef struct {
 	PhLineLayout base;
 	GArray *patches;         /* Patch */
 	PhMappingTotals *totals; /* borrowed from the writer */
+	GArray *matchers;        /* Matcher, tagged kinds in mapping order (reading) */
+	const PhMappingRecord *untagged;
 } Fixed;
+
+static void
+matcher_clear(gpointer data)
+{
+	g_ptr_array_unref(((Matcher *)data)->tags);
+}
 
 static void
 fixed_free(gpointer state)
@@ -29,7 +42,30 @@ fixed_free(gpointer state)
 
 	ph_mapping_io_layout_clear(&fixed->base);
 	g_array_unref(fixed->patches);
+	g_array_unref(fixed->matchers);
 	g_free(fixed);
+}
+
+static void
+find_tags(Fixed *fixed, const PhMapping *mapping)
+{
+	for (guint i = 0; i < mapping->records->len; i++) {
+		const PhMappingRecord *type = g_ptr_array_index(mapping->records, i);
+		Matcher matcher = {type, g_ptr_array_new()};
+
+		for (guint j = 0; j < type->fields->len; j++) {
+			PhMappingField *field = g_ptr_array_index(type->fields, j);
+
+			if (field->tag)
+				g_ptr_array_add(matcher.tags, field);
+		}
+		if (matcher.tags->len == 0) {
+			fixed->untagged = type;
+			g_ptr_array_unref(matcher.tags);
+			continue;
+		}
+		g_array_append_val(fixed->matchers, matcher);
+	}
 }
 
 static gpointer
@@ -38,6 +74,9 @@ fixed_new(PhMapping *mapping, GInputStream *input, GOutputStream *output, GError
 	Fixed *fixed = g_new0(Fixed, 1);
 
 	fixed->patches = g_array_new(FALSE, FALSE, sizeof(Patch));
+	fixed->matchers = g_array_new(FALSE, FALSE, sizeof(Matcher));
+	g_array_set_clear_func(fixed->matchers, matcher_clear);
+	find_tags(fixed, mapping);
 	if (!ph_mapping_io_layout_init(&fixed->base, mapping, input, output, error)) {
 		fixed_free(fixed);
 		return NULL;
@@ -58,44 +97,29 @@ fixed_reader_line(gpointer state)
 }
 
 static gboolean
-tags_match(const PhMappingRecord *type, const gchar *line, gsize len)
+tags_match(const Matcher *matcher, const gchar *line, gsize len)
 {
-	gboolean tagged = FALSE;
+	for (guint i = 0; i < matcher->tags->len; i++) {
+		const PhMappingField *field = g_ptr_array_index(matcher->tags, i);
 
-	for (guint i = 0; i < type->fields->len; i++) {
-		const PhMappingField *field = g_ptr_array_index(type->fields, i);
-		gsize const_len;
-
-		if (!field->tag)
-			continue;
-		tagged = TRUE;
-		const_len = field->constant_len;
-		if (field->offset + const_len > len ||
-		    memcmp(line + field->offset, field->constant, const_len) != 0)
+		if (field->offset + field->constant_len > len ||
+		    memcmp(line + field->offset, field->constant, field->constant_len) != 0)
 			return FALSE;
 	}
-	return tagged;
+	return TRUE;
 }
 
 /* Tagged record kinds first; an untagged kind takes any other line. */
 static const PhMappingRecord *
-match_record(const PhMapping *mapping, const gchar *line, gsize len)
+match_record(const Fixed *fixed, const gchar *line, gsize len)
 {
-	const PhMappingRecord *fallback = NULL;
+	for (guint i = 0; i < fixed->matchers->len; i++) {
+		const Matcher *matcher = &g_array_index(fixed->matchers, Matcher, i);
 
-	for (guint i = 0; i < mapping->records->len; i++) {
-		const PhMappingRecord *type = g_ptr_array_index(mapping->records, i);
-		gboolean has_tag = FALSE;
-
-		if (tags_match(type, line, len))
-			return type;
-		for (guint j = 0; j < type->fields->len; j++)
-			has_tag = has_tag ||
-			          ((PhMappingField *)g_ptr_array_index(type->fields, j))->tag;
-		if (!has_tag)
-			fallback = type;
+		if (tags_match(matcher, line, len))
+			return matcher->type;
 	}
-	return fallback;
+	return fixed->untagged;
 }
 
 /* Removes padding: text by its alignment; zero-padded numbers keep their zeros (they are
@@ -108,6 +132,12 @@ trim(const PhMappingField *field, const gchar **text, gsize *len)
 	if (field->type != PH_FIELD_TEXT && pad == '0')
 		return;
 	if (field->type != PH_FIELD_TEXT || !field->align_right) {
+		/* Eight at a time: names and memos are mostly padding. */
+		guint64 pads = G_GUINT64_CONSTANT(0x0101010101010101) * (guchar)pad;
+		guint64 word;
+
+		while (*len >= 8 && (memcpy(&word, *text + *len - 8, 8), word == pads))
+			*len -= 8;
 		while (*len > 0 && (*text)[*len - 1] == pad)
 			(*len)--;
 	}
@@ -169,14 +199,15 @@ static gboolean
 fixed_reader_next(gpointer state, PhRecord *record, const PhMappingRecord **type_out,
                   GError **error)
 {
-	PhLineLayout *reader = state;
+	Fixed *fixed = state;
+	PhLineLayout *reader = &fixed->base;
 	const PhMappingRecord *type;
 	const gchar *line = NULL;
 	gsize len = 0;
 
 	if (!ph_mapping_io_layout_next_line(reader, &line, &len, FALSE, error))
 		return FALSE;
-	type = match_record(reader->mapping, line, len);
+	type = match_record(fixed, line, len);
 	if (type == NULL) {
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
 		            "no record kind of mapping %s starts like this line",

@@ -46,19 +46,25 @@ ph_mapping_field_parse_amount(const gchar *text, gsize len, gboolean yuan, gint6
 	const gchar *dot = yuan ? memchr(digits, '.', n) : NULL;
 	gsize whole = dot != NULL ? (gsize)(dot - digits) : n;
 	gsize decimals = dot != NULL ? n - whole - 1 : 0;
+	gsize max_digits = yuan ? YUAN_MAX_DIGITS : FEN_MAX_DIGITS;
+	gsize significant = 0; /* digits after the leading zeros */
 	gint64 value = 0;
-	gsize zeros = 0;
 
-	if (whole == 0 || !only_digits(digits, whole))
+	if (whole == 0)
 		return FALSE;
-	while (zeros + 1 < whole && digits[zeros] == '0')
-		zeros++;
-	if (whole - zeros > (yuan ? YUAN_MAX_DIGITS : FEN_MAX_DIGITS))
-		return FALSE;
+	/* One pass: a reader parses millions of these. */
+	for (gsize i = 0; i < whole; i++) {
+		guint digit = (guint)(guchar)digits[i] - '0';
+
+		if (digit > 9)
+			return FALSE;
+		significant += significant > 0 || digit != 0 ? 1 : 0;
+		if (significant > max_digits)
+			return FALSE;
+		value = value * 10 + digit;
+	}
 	if (dot != NULL && (decimals == 0 || decimals > 2 || !only_digits(dot + 1, decimals)))
 		return FALSE;
-	for (gsize i = 0; i < whole; i++)
-		value = value * 10 + (digits[i] - '0');
 	if (yuan) {
 		/* "12" -> 1200, "12.3" -> 1230, "12.34" -> 1234: exact, never through float. */
 		value *= 100;

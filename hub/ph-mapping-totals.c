@@ -8,6 +8,10 @@
 typedef struct {
 	const PhMappingField *field;
 	const PhMappingRecord *owner;
+	/* sum-of and where as the counted record's own key strings, which a reader's records
+	 * hold: found by pointer, without comparing text. */
+	const gchar *sum_key;
+	const gchar *where_key;
 	gint64 value;
 	gboolean declared;
 	gint64 declared_value;
@@ -20,6 +24,20 @@ struct _PhMappingTotals {
 	Computation *computations;
 	guint64 *kind_counts; /* records seen per kind */
 };
+
+static const gchar *
+field_key(const PhMapping *mapping, guint of, const gchar *key)
+{
+	const PhMappingRecord *record = g_ptr_array_index(mapping->records, of);
+
+	for (guint i = 0; key != NULL && i < record->fields->len; i++) {
+		const PhMappingField *field = g_ptr_array_index(record->fields, i);
+
+		if (g_strcmp0(field->key, key) == 0)
+			return field->key;
+	}
+	return key;
+}
 
 PhMappingTotals *
 ph_mapping_totals_new(PhMapping *mapping, const gchar *unit)
@@ -40,6 +58,10 @@ ph_mapping_totals_new(PhMapping *mapping, const gchar *unit)
 				continue;
 			totals->computations[field->computation].field = field;
 			totals->computations[field->computation].owner = record;
+			totals->computations[field->computation].sum_key =
+			        field_key(mapping, field->of, field->sum_of);
+			totals->computations[field->computation].where_key =
+			        field_key(mapping, field->of, field->where);
 		}
 	}
 	return totals;
@@ -57,13 +79,14 @@ ph_mapping_totals_free(PhMappingTotals *totals)
 }
 
 static gboolean
-condition_holds(const PhMappingField *field, const PhRecord *record)
+condition_holds(const Computation *computation, const PhRecord *record)
 {
+	const PhMappingField *field = computation->field;
 	const gchar *value;
 
 	if (field->where == NULL)
 		return TRUE;
-	value = ph_record_get(record, field->where);
+	value = ph_record_get(record, computation->where_key);
 	return (g_strcmp0(value, field->where_value) == 0) != field->where_differs;
 }
 
@@ -75,13 +98,13 @@ accumulate(Computation *computation, const PhMappingRecord *type, const PhRecord
 	gint64 amount = 0;
 
 	if (field->of != type->index || field->compute == PH_COMPUTE_SEQUENCE ||
-	    !condition_holds(field, record))
+	    !condition_holds(computation, record))
 		return TRUE;
 	if (field->compute == PH_COMPUTE_COUNT) {
 		computation->value++;
 		return TRUE;
 	}
-	if (!ph_record_get_int(record, field->sum_of, &amount, error))
+	if (!ph_record_get_int(record, computation->sum_key, &amount, error))
 		return FALSE;
 	if ((amount > 0 && computation->value > G_MAXINT64 - amount) ||
 	    (amount < 0 && computation->value < G_MININT64 - amount)) {

@@ -13,11 +13,15 @@ typedef struct {
 	gsize value;
 	gsize value_len;
 	gboolean integer;
+	gboolean has_number; /* an integer set as one: ph_record_get_int() need not parse */
+	gint64 number;
 } Entry;
 
 struct _PhRecord {
 	GString *buffer;
-	GArray *entries;
+	Entry *entries; /* grown by hand: a reader appends millions, a call each would show */
+	guint n_entries;
+	guint n_allocated;
 	gsize kind;
 	guint hint; /* where the next lookup starts: writers ask for keys in field order */
 };
@@ -28,7 +32,8 @@ ph_record_new(void)
 	PhRecord *record = g_new0(PhRecord, 1);
 
 	record->buffer = g_string_sized_new(512);
-	record->entries = g_array_sized_new(FALSE, FALSE, sizeof(Entry), 16);
+	record->n_allocated = 16;
+	record->entries = g_new(Entry, record->n_allocated);
 	ph_record_reset(record, "");
 	return record;
 }
@@ -39,18 +44,40 @@ ph_record_free(PhRecord *record)
 	if (record == NULL)
 		return;
 	g_string_free(record->buffer, TRUE);
-	g_array_unref(record->entries);
+	g_free(record->entries);
 	g_free(record);
 }
 
+/* Appends @text and a NUL to the buffer; returns its offset. */
 static gsize
 store(PhRecord *record, const gchar *text, gsize len)
 {
-	gsize offset = record->buffer->len;
+	GString *buffer = record->buffer;
+	gsize offset = buffer->len;
 
-	g_string_append_len(record->buffer, text, (gssize)len);
-	g_string_append_c(record->buffer, '\0');
+	if (offset + len + 2 > buffer->allocated_len) {
+		g_string_set_size(buffer, offset + len + 1);
+		buffer->len = offset;
+	}
+	memcpy(buffer->str + offset, text, len);
+	buffer->str[offset + len] = '\0';
+	buffer->len = offset + len + 1;
+	buffer->str[buffer->len] = '\0';
 	return offset;
+}
+
+static Entry *
+new_entry(PhRecord *record)
+{
+	Entry *entry;
+
+	if (record->n_entries == record->n_allocated) {
+		record->n_allocated *= 2;
+		record->entries = g_renew(Entry, record->entries, record->n_allocated);
+	}
+	entry = &record->entries[record->n_entries++];
+	memset(entry, 0, sizeof *entry);
+	return entry;
 }
 
 void
@@ -58,7 +85,7 @@ ph_record_reset(PhRecord *record, const gchar *kind)
 {
 	g_return_if_fail(record != NULL && kind != NULL);
 	g_string_truncate(record->buffer, 0);
-	g_array_set_size(record->entries, 0);
+	record->n_entries = 0;
 	record->kind = store(record, kind, strlen(kind));
 }
 
@@ -74,14 +101,20 @@ key_of(const PhRecord *record, const Entry *entry)
 	return entry->static_key != NULL ? entry->static_key : record->buffer->str + entry->key;
 }
 
+/* Readers and the computed fields ask with the mapping's own key strings: the same pointer
+ * is found without comparing text. */
 static Entry *
 find(const PhRecord *record, const gchar *key)
 {
-	guint n = record->entries->len;
+	guint n = record->n_entries;
 
+	for (guint i = 0; i < n; i++) {
+		if (record->entries[i].static_key == key)
+			return &record->entries[i];
+	}
 	for (guint k = 0; k < n; k++) {
 		guint i = (record->hint + k) % n;
-		Entry *entry = &g_array_index(record->entries, Entry, i);
+		Entry *entry = &record->entries[i];
 
 		if (strcmp(key_of(record, entry), key) == 0) {
 			/* A cache of the lookup position, not a change of the record. */
@@ -92,20 +125,22 @@ find(const PhRecord *record, const gchar *key)
 	return NULL;
 }
 
-static void
+static Entry *
 set_value(PhRecord *record, const gchar *key, const gchar *value, gsize len, gboolean integer)
 {
 	Entry *entry = find(record, key);
 
 	if (entry == NULL) {
-		Entry fresh = {.key = store(record, key, strlen(key))};
+		gsize key_offset = store(record, key, strlen(key));
 
-		g_array_append_val(record->entries, fresh);
-		entry = &g_array_index(record->entries, Entry, record->entries->len - 1);
+		entry = new_entry(record);
+		entry->key = key_offset;
 	}
 	entry->value = store(record, value, len);
 	entry->value_len = len;
 	entry->integer = integer;
+	entry->has_number = FALSE;
+	return entry;
 }
 
 void
@@ -145,13 +180,17 @@ int_text(IntText *text, gint64 value)
 	text->len = (gsize)(text->buffer + sizeof text->buffer - p);
 }
 
-static void
+static Entry *
 append_static(PhRecord *record, const gchar *key, const gchar *value, gsize len, gboolean integer)
 {
-	Entry entry = {.static_key = key, .value_len = len, .integer = integer};
+	gsize offset = store(record, value, len);
+	Entry *entry = new_entry(record);
 
-	entry.value = store(record, value, len);
-	g_array_append_val(record->entries, entry);
+	entry->static_key = key;
+	entry->value = offset;
+	entry->value_len = len;
+	entry->integer = integer;
+	return entry;
 }
 
 void
@@ -166,13 +205,18 @@ static void
 put_int(PhRecord *record, const gchar *key, gint64 value, gboolean fresh)
 {
 	IntText text;
+	Entry *entry;
 
 	g_return_if_fail(record != NULL && key != NULL);
 	int_text(&text, value);
 	if (fresh)
-		append_static(record, key, text.digits, text.len, TRUE);
+		entry = append_static(record, key, text.digits, text.len, TRUE);
 	else
-		set_value(record, key, text.digits, text.len, TRUE);
+		entry = set_value(record, key, text.digits, text.len, TRUE);
+	/* As ph_record_get_int() reads text: at most 18 digits. */
+	entry->has_number = value > -G_GINT64_CONSTANT(1000000000000000000) &&
+	                    value < G_GINT64_CONSTANT(1000000000000000000);
+	entry->number = value;
 }
 
 void
@@ -197,64 +241,81 @@ ph_record_get(const PhRecord *record, const gchar *key)
 	return entry != NULL ? record->buffer->str + entry->value : NULL;
 }
 
+/* At most 18 digits after an optional '-': any such number fits a gint64. */
+static gboolean
+parse_int_text(const gchar *text, gint64 *value)
+{
+	const gchar *digits = text[0] == '-' ? text + 1 : text;
+	guint64 magnitude = 0;
+	gsize n = 0;
+
+	for (; g_ascii_isdigit(digits[n]); n++)
+		magnitude = magnitude * 10 + (guint64)(digits[n] - '0');
+	if (n == 0 || n > 18 || digits[n] != '\0')
+		return FALSE;
+	*value = text[0] == '-' ? -(gint64)magnitude : (gint64)magnitude;
+	return TRUE;
+}
+
 gboolean
 ph_record_get_int(const PhRecord *record, const gchar *key, gint64 *value, GError **error)
 {
-	const gchar *text = ph_record_get(record, key);
-	guint64 magnitude = 0;
-	const gchar *digits;
+	const Entry *entry;
+	const gchar *text;
 
-	if (text == NULL) {
+	g_return_val_if_fail(record != NULL && key != NULL && value != NULL, FALSE);
+	entry = find(record, key);
+	if (entry == NULL) {
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT, "record %s has no field %s",
 		            ph_record_get_kind(record), key);
 		return FALSE;
 	}
-	digits = text[0] == '-' ? text + 1 : text;
-	if (digits[0] == '\0' || strspn(digits, "0123456789") != strlen(digits) ||
-	    strlen(digits) > 18) {
+	if (entry->has_number) {
+		*value = entry->number;
+		return TRUE;
+	}
+	text = record->buffer->str + entry->value;
+	if (!parse_int_text(text, value)) {
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
 		            "record %s field %s: '%s' is not an integer",
 		            ph_record_get_kind(record), key, text);
 		return FALSE;
 	}
-	for (const gchar *p = digits; *p != '\0'; p++)
-		magnitude = magnitude * 10 + (guint64)(*p - '0');
-	*value = text[0] == '-' ? -(gint64)magnitude : (gint64)magnitude;
 	return TRUE;
 }
 
 guint
 ph_record_get_size(const PhRecord *record)
 {
-	return record->entries->len;
+	return record->n_entries;
 }
 
 const gchar *
 ph_record_get_key(const PhRecord *record, guint index)
 {
-	g_return_val_if_fail(index < record->entries->len, NULL);
-	return key_of(record, &g_array_index(record->entries, Entry, index));
+	g_return_val_if_fail(index < record->n_entries, NULL);
+	return key_of(record, &record->entries[index]);
 }
 
 const gchar *
 ph_record_get_value(const PhRecord *record, guint index)
 {
-	g_return_val_if_fail(index < record->entries->len, NULL);
-	return record->buffer->str + g_array_index(record->entries, Entry, index).value;
+	g_return_val_if_fail(index < record->n_entries, NULL);
+	return record->buffer->str + record->entries[index].value;
 }
 
 gsize
 ph_record_get_value_len(const PhRecord *record, guint index)
 {
-	g_return_val_if_fail(index < record->entries->len, 0);
-	return g_array_index(record->entries, Entry, index).value_len;
+	g_return_val_if_fail(index < record->n_entries, 0);
+	return record->entries[index].value_len;
 }
 
 gboolean
 ph_record_is_int(const PhRecord *record, guint index)
 {
-	g_return_val_if_fail(index < record->entries->len, FALSE);
-	return g_array_index(record->entries, Entry, index).integer;
+	g_return_val_if_fail(index < record->n_entries, FALSE);
+	return record->entries[index].integer;
 }
 
 static void
@@ -294,8 +355,8 @@ ph_record_append_json(const PhRecord *record, GString *out)
 
 	g_string_append(out, "{\"kind\":");
 	append_json_string(out, kind, strlen(kind));
-	for (guint i = 0; i < record->entries->len; i++) {
-		const Entry *entry = &g_array_index(record->entries, Entry, i);
+	for (guint i = 0; i < record->n_entries; i++) {
+		const Entry *entry = &record->entries[i];
 		const gchar *key = key_of(record, entry);
 
 		g_string_append_c(out, ',');
@@ -434,7 +495,7 @@ parse_member(PhRecord *record, Cursor *cursor, GString *key, GString *value, gbo
 		if (!is_string || *has_kind)
 			return FALSE;
 		*has_kind = TRUE;
-		if (record->entries->len == 0) {
+		if (record->n_entries == 0) {
 			ph_record_reset(record, value->str);
 			return TRUE;
 		}
