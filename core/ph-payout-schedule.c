@@ -77,7 +77,18 @@ ph_payout_schedule_record(PhDb *db, const PhCommandContext *context, const PhPay
                           GError **error)
 {
 	g_autofree gchar *month = ph_period_to_string(out->period);
-	g_autofree gchar *key = g_strdup_printf("%s+%" G_GINT64_FORMAT, month, out->rows);
+	g_autofree gchar *prefix = g_strdup_printf("%s#", month);
+	const gchar *params[] = {prefix};
+	/* The n-th list of a month that added rows (late retirees) is "YYYY-MM#n": the period
+	 * lock makes n unique. */
+	g_autoptr(PGresult) earlier =
+	        ph_db_query(db,
+	                    "SELECT count(*) + 1 FROM core_event WHERE type = 'payout_due' "
+	                    "AND starts_with(business_key, $1)",
+	                    1, params, error);
+	if (earlier == NULL)
+		return FALSE;
+	g_autofree gchar *key = g_strdup_printf("%s%s", prefix, PQgetvalue(earlier, 0, 0));
 	g_autoptr(JsonNode) payload = json_node_new(JSON_NODE_OBJECT);
 	JsonObject *object = json_object_new();
 

@@ -754,6 +754,10 @@ test_death_of_retiree(Fixture *fixture, gconstpointer data)
 		g_assert_cmpint(payouts_due(fixture, period, &amount), ==, 1); /* again */
 		mark_paid(fixture, period);
 	}
+	/* one payout_due event per month that added rows, the repeats added none */
+	g_assert_cmpint(query_int(fixture, "SELECT count(*) FROM core_event WHERE type = "
+	                                   "'payout_due' AND business_key LIKE '2024-1_#1'"),
+	                ==, 3);
 	PhDeathCmdInput death = {ID_1964, "20241115"};
 	for (gint round = 0; round < 2; round++) {
 		g_assert_true(IN_TXN(fixture, ph_death_cmd_record(fixture->db, &fixture->context,
