@@ -86,41 +86,54 @@ ph_enrolment_bulk_check(PhEnrolmentBulk *bulk, const PhCommandContext *context, 
 	}
 }
 
-/* Known persons and unknown units leave the COPY path for ph_enrolment_enrol. */
-static gboolean
-ph_enrolment_bulk_sort(PhDb *db, PhEnrolmentBulk *bulk, GError **error)
+/* The distinct unit codes (@units) or person keys of the COPY candidates. */
+static GPtrArray *
+ph_enrolment_bulk_values(PhEnrolmentBulk *bulk, gboolean units)
 {
-	g_autoptr(GPtrArray) keys = g_ptr_array_new();
-	g_autoptr(GPtrArray) units = g_ptr_array_new();
-	g_autoptr(GHashTable) unit_set = g_hash_table_new(g_str_hash, g_str_equal);
+	GPtrArray *values = g_ptr_array_new();
+	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+	for (guint i = 0; i < bulk->n; i++) {
+		const gchar *value = units ? bulk->inputs[i].unit_code : bulk->keys[i];
+		/* Usually one unit for the whole batch: ask for each once. */
+		if (bulk->paths[i] == PH_ENROLMENT_BULK_COPY &&
+		    g_hash_table_add(seen, (gpointer)value))
+			g_ptr_array_add(values, (gpointer)value);
+	}
+	return values;
+}
+
+/* Unknown units (@units) or known persons leave the COPY path for ph_enrolment_enrol,
+ * which refuses or applies them in its own words. */
+static gboolean
+ph_enrolment_bulk_sort(PhDb *db, PhEnrolmentBulk *bulk, gboolean units, GError **error)
+{
+	g_autoptr(GPtrArray) values = ph_enrolment_bulk_values(bulk, units);
+	if (values->len == 0)
+		return TRUE;
+	g_autoptr(GHashTable) found = ph_enrolment_bulk_lookup(
+	        db,
+	        units ? "SELECT unit_code FROM unit WHERE unit_code = ANY($1::text[])"
+	              : "SELECT id_lookup FROM person WHERE id_lookup = ANY($1::text[])",
+	        values, error);
+	if (found == NULL)
+		return FALSE;
 	for (guint i = 0; i < bulk->n; i++) {
 		if (bulk->paths[i] != PH_ENROLMENT_BULK_COPY)
 			continue;
-		g_ptr_array_add(keys, bulk->keys[i]);
-		/* Usually one unit for the whole batch: ask for each once. */
-		if (g_hash_table_add(unit_set, (gpointer)bulk->inputs[i].unit_code))
-			g_ptr_array_add(units, (gpointer)bulk->inputs[i].unit_code);
-	}
-	if (keys->len == 0)
-		return TRUE;
-	g_autoptr(GHashTable) known = ph_enrolment_bulk_lookup(
-	        db, "SELECT id_lookup FROM person WHERE id_lookup = ANY($1::text[])", keys, error);
-	g_autoptr(GHashTable) existing =
-	        known != NULL
-	                ? ph_enrolment_bulk_lookup(
-	                          db,
-	                          "SELECT unit_code FROM unit WHERE unit_code = ANY($1::text[])",
-	                          units, error)
-	                : NULL;
-	if (existing == NULL)
-		return FALSE;
-	for (guint i = 0; i < bulk->n; i++) {
-		if (bulk->paths[i] == PH_ENROLMENT_BULK_COPY &&
-		    (g_hash_table_contains(known, bulk->keys[i]) ||
-		     !g_hash_table_contains(existing, bulk->inputs[i].unit_code)))
+		if (units ? !g_hash_table_contains(found, bulk->inputs[i].unit_code)
+		          : g_hash_table_contains(found, bulk->keys[i]))
 			bulk->paths[i] = PH_ENROLMENT_BULK_ONE;
 	}
 	return TRUE;
+}
+
+static guint
+ph_enrolment_bulk_count(PhEnrolmentBulk *bulk)
+{
+	guint count = 0;
+	for (guint i = 0; i < bulk->n; i++)
+		count += bulk->paths[i] == PH_ENROLMENT_BULK_COPY;
+	return count;
 }
 
 static void
@@ -230,6 +243,32 @@ ph_enrolment_bulk_one(PhDb *db, const PhCommandContext *context, const PhEnrolIn
 	                  error);
 }
 
+/* COPY on the hope that every candidate is a new person (a batch of hires): a known one
+ * makes the unique key refuse the COPY, which is then rolled back, the known persons are
+ * looked up and sorted out, and the rest copied again. */
+static gboolean
+ph_enrolment_bulk_copy_new(PhDb *db, const PhCommandContext *context, PhEnrolmentBulk *bulk,
+                           GError **error)
+{
+	g_autoptr(GError) clash = NULL;
+	guint count = ph_enrolment_bulk_count(bulk);
+	if (count == 0)
+		return TRUE;
+	if (!ph_db_exec(db, "SAVEPOINT ph_enrolment_bulk_copy", error))
+		return FALSE;
+	if (ph_enrolment_bulk_copy(db, context, bulk, count, &clash))
+		return ph_db_exec(db, "RELEASE SAVEPOINT ph_enrolment_bulk_copy", error);
+	g_debug("bulk enrolment: copy refused (%s); sorting out known persons", clash->message);
+	if (!ph_db_exec(db,
+	                "ROLLBACK TO SAVEPOINT ph_enrolment_bulk_copy; "
+	                "RELEASE SAVEPOINT ph_enrolment_bulk_copy",
+	                error) ||
+	    !ph_enrolment_bulk_sort(db, bulk, FALSE, error))
+		return FALSE;
+	count = ph_enrolment_bulk_count(bulk);
+	return count == 0 || ph_enrolment_bulk_copy(db, context, bulk, count, error);
+}
+
 gboolean
 ph_enrolment_bulk_enrol(PhDb *db, const PhCommandContext *context, const PhEnrolInput *inputs,
                         guint n, GError **errors, gboolean *duplicates, GError **error)
@@ -237,13 +276,9 @@ ph_enrolment_bulk_enrol(PhDb *db, const PhCommandContext *context, const PhEnrol
 	g_return_val_if_fail(db != NULL && context != NULL && errors != NULL, FALSE);
 	PhEnrolmentBulk bulk = {inputs, n, g_new0(PhEnrolmentBulkPath, n), g_new0(PhPeriod, n),
 	                        g_new0(gchar *, n + 1)};
-	guint copied = 0;
-	gboolean ok = TRUE;
 	ph_enrolment_bulk_check(&bulk, context, errors);
-	ok = ph_enrolment_bulk_sort(db, &bulk, error);
-	for (guint i = 0; ok && i < n; i++)
-		copied += bulk.paths[i] == PH_ENROLMENT_BULK_COPY;
-	ok = ok && (copied == 0 || ph_enrolment_bulk_copy(db, context, &bulk, copied, error));
+	gboolean ok = ph_enrolment_bulk_sort(db, &bulk, TRUE, error) &&
+	              ph_enrolment_bulk_copy_new(db, context, &bulk, error);
 	for (guint i = 0; ok && i < n; i++) {
 		duplicates[i] = FALSE;
 		if (bulk.paths[i] == PH_ENROLMENT_BULK_ONE)

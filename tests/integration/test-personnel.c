@@ -432,6 +432,21 @@ test_resent(Fixture *fixture, gconstpointer data)
 	assert_result(fixture, second, 2, "APPLIED -");
 	g_assert_cmpint(count(fixture, "SELECT count(*) FROM person"), ==, 2);
 	g_assert_cmpint(count(fixture, "SELECT count(*) FROM enrolment"), ==, 2);
+
+	/* Another batchId hiring a known person again (the business key) beside a new one:
+	 * the bulk COPY meets the known person, sorts it out, and copies the new one. */
+	g_autofree gchar *c = make_id("19800101", 35);
+	GString *other = batch_begin("B-OTHER", "U0001");
+	add_hire(other, 1, c, "王五", "20150101");
+	add_hire(other, 2, a, "张三", "20150101");
+	g_autofree gchar *other_text = batch_end(other);
+	g_autofree gchar *third = post_batch(fixture, other_text, strlen(other_text));
+	g_autofree gchar *third_state = wait_batch(fixture, third, 20000);
+	g_assert_cmpstr(third_state, ==, "done");
+	assert_result(fixture, third, 1, "APPLIED -");
+	assert_result(fixture, third, 2, "DUPLICATE -");
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM person"), ==, 3);
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM enrolment"), ==, 3);
 }
 
 /* Documents rejected whole: nothing of them is applied, the receipt says why. */
