@@ -107,9 +107,17 @@ transfer_flow_complete_in(Transfer *transfer, PhTxn *txn, PhTransferCase *transf
 		return transfer_flow_reject(transfer, txn, transfer_case, last_msg_id, reason,
 		                            error);
 	}
+	g_autoptr(GError) refused = NULL;
 	if (!transfer_core_in(txn, transfer_case->case_id, transfer_case->other_region, &info,
-	                      error))
+	                      &refused)) {
+		/* The core checks its input before writing: a sheet it refuses (months already
+		 * contributed here, a person not enrolled) rejects the case, with the reason. */
+		if (g_error_matches(refused, PH_ERROR, PH_ERROR_INVALID_INPUT))
+			return transfer_flow_reject(transfer, txn, transfer_case, last_msg_id,
+			                            refused->message, error);
+		g_propagate_error(error, g_steal_pointer(&refused));
 		return FALSE;
+	}
 	return transfer_flow_step(transfer, txn, transfer_case, "COMPLETED", error) &&
 	       transfer_flow_receipt(transfer, txn, transfer_case, last_msg_id, "OK",
 	                             "transfer applied", error);

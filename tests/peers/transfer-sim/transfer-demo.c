@@ -1,5 +1,5 @@
-/* transfer-demo: seeds the development hub for the transfer-in demo — the demo member
- * enrolled in unit U0001 through the core's SDK commands (idempotent). Used by
+/* transfer-demo: seeds the development hub for the transfer-in demo — a new demo member
+ * enrolled in unit U0001 through the core's SDK commands; prints its AAC002. Used by
  * demo-transfer-in; reads the hub's config for its database. Not part of the hub. */
 #include <stdio.h>
 
@@ -29,15 +29,31 @@ demo_enrol(PhTxn *txn, const gchar *id_number, GError **error)
 	return ok;
 }
 
+/* A citizen ID born 1980-01-01 in 110105 with a random sequence and its GB 11643 check
+ * character, so that every run of the demo transfers a new member. */
+static gchar *
+demo_new_id(void)
+{
+	static const gint weights[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+	/* An odd sequence: a man, as AAC004 = 1 says. */
+	g_autofree gchar *body =
+	        g_strdup_printf("11010519800101%03d", 2 * g_random_int_range(0, 500) + 1);
+	gint sum = 0;
+	for (guint i = 0; i < G_N_ELEMENTS(weights); i++)
+		sum += (body[i] - '0') * weights[i];
+	return g_strdup_printf("%s%c", body, "10X98765432"[sum % 11]);
+}
+
 int
 main(int argc, char **argv)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *config_path = NULL;
-	g_autofree gchar *person = g_strdup("110105198001010016");
+	g_autofree gchar *person = NULL;
 	GOptionEntry entries[] = {
 	        {"config", 0, 0, G_OPTION_ARG_FILENAME, &config_path, "the hub's config", "FILE"},
-	        {"person", 0, 0, G_OPTION_ARG_STRING, &person, "AAC002 to enrol", "AAC002"},
+	        {"person", 0, 0, G_OPTION_ARG_STRING, &person, "AAC002 to enrol (a new one)",
+	         "AAC002"},
 	        {NULL},
 	};
 	g_autoptr(GOptionContext) options = g_option_context_new("- seed the transfer demo");
@@ -46,6 +62,8 @@ main(int argc, char **argv)
 		g_printerr("transfer-demo: %s\n", error->message);
 		return 2;
 	}
+	if (person == NULL)
+		person = demo_new_id();
 	g_autoptr(PhConfig) config = ph_config_load(ph_config_choose_path(config_path), &error);
 	g_autoptr(PhDb) db = config != NULL ? ph_db_connect(config->database_url, &error) : NULL;
 	g_autoptr(PhTxn) txn = db != NULL ? ph_txn_begin(db, NULL, &error) : NULL;
@@ -53,6 +71,6 @@ main(int argc, char **argv)
 		g_printerr("transfer-demo: %s\n", error->message);
 		return 1;
 	}
-	printf("%s enrolled\n", person);
+	printf("%s\n", person);
 	return 0;
 }
