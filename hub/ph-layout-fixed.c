@@ -243,6 +243,8 @@ append_padded(PhLineLayout *writer, const PhMappingRecord *type, const PhMapping
 {
 	GString *value = writer->encoded;
 	gsize len = value->len;
+	gsize at;
+	gchar *dest;
 
 	if (len > field->bytes && field->truncate)
 		len = ph_encoding_fit(writer->encoding, value->str, value->len, field->bytes);
@@ -259,12 +261,16 @@ append_padded(PhLineLayout *writer, const PhMappingRecord *type, const PhMapping
 		            type->kind, PH_MAPPING_FIELD_NAME(field), writer->text->str);
 		return FALSE;
 	}
-	if (!field->align_right)
-		g_string_append_len(writer->buffer, value->str, (gssize)len);
-	for (gsize i = len; i < field->bytes; i++)
-		g_string_append_c(writer->buffer, field->pad);
-	if (field->align_right)
-		g_string_append_len(writer->buffer, value->str, (gssize)len);
+	at = writer->buffer->len;
+	g_string_set_size(writer->buffer, at + field->bytes);
+	dest = writer->buffer->str + at;
+	if (field->align_right) {
+		memset(dest, field->pad, field->bytes - len);
+		memcpy(dest + field->bytes - len, value->str, len);
+	} else {
+		memcpy(dest, value->str, len);
+		memset(dest + len, field->pad, field->bytes - len);
+	}
 	return TRUE;
 }
 
@@ -282,7 +288,6 @@ note_patches(Fixed *fixed, const PhMappingRecord *type, const PhRecord *record, 
              GError **error)
 {
 	GOutputStream *output = fixed->base.output;
-	gboolean seekable = G_IS_SEEKABLE(output) && g_seekable_can_seek(G_SEEKABLE(output));
 
 	for (guint i = 0; i < type->fields->len; i++) {
 		const PhMappingField *field = g_ptr_array_index(type->fields, i);
@@ -290,7 +295,8 @@ note_patches(Fixed *fixed, const PhMappingRecord *type, const PhRecord *record, 
 
 		if (!needs_patch(type, field, record))
 			continue;
-		if (!seekable) {
+		/* Asked only here: can_seek costs a system call on a file. */
+		if (!G_IS_SEEKABLE(output) || !g_seekable_can_seek(G_SEEKABLE(output))) {
 			g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
 			            "record %s field %s: not given, and the output cannot be "
 			            "rewritten to fill it in at the end",

@@ -11,6 +11,8 @@
 /* Significant digits that fit a gint64 of fen: 18 as fen, 16 as yuan (times 100). */
 #define FEN_MAX_DIGITS  18
 #define YUAN_MAX_DIGITS 16
+/* "-92233720368547758.08" and a NUL fit. */
+#define AMOUNT_TEXT_BYTES 32
 
 static gboolean G_GNUC_PRINTF(4, 5)
         field_fail(GError **error, const PhMappingRecord *type, const PhMappingField *field,
@@ -77,19 +79,49 @@ ph_mapping_field_parse_amount(const gchar *text, gsize len, gboolean yuan, gint6
 	return TRUE;
 }
 
+/* Decimal digits of @value ending at @end, at least @min_digits; returns where they start.
+ * Without printf: a writer formats millions. */
+static gchar *
+format_digits(guint64 value, guint min_digits, gchar *end)
+{
+	gchar *p = end;
+
+	do {
+		*--p = (gchar)('0' + value % 10);
+		value /= 10;
+	} while (value > 0 || (guint)(end - p) < min_digits);
+	return p;
+}
+
+/* @fen as text ending at the end of @text, NUL-terminated; returns where it starts. */
+static gchar *
+amount_text(gint64 fen, gboolean yuan, gchar text[AMOUNT_TEXT_BYTES])
+{
+	guint64 magnitude = fen < 0 ? (guint64)(-(fen + 1)) + 1 : (guint64)fen;
+	gchar *end = text + AMOUNT_TEXT_BYTES - 1;
+	gchar *start;
+
+	*end = '\0';
+
+	if (yuan) {
+		/* "12.34": the fen as two digits after the point, the yuan before. */
+		start = format_digits(magnitude % 100, 2, end);
+		*--start = '.';
+		start = format_digits(magnitude / 100, 1, start);
+	} else {
+		start = format_digits(magnitude, 1, end);
+	}
+	if (fen < 0)
+		*--start = '-';
+	return start;
+}
+
 void
 ph_mapping_field_format_amount(gint64 fen, gboolean yuan, GString *out)
 {
-	guint64 magnitude = fen < 0 ? (guint64)(-(fen + 1)) + 1 : (guint64)fen;
+	gchar text[AMOUNT_TEXT_BYTES];
 
-	if (fen < 0)
-		g_string_append_c(out, '-');
-	if (!yuan) {
-		g_string_append_printf(out, "%" G_GUINT64_FORMAT, magnitude);
-		return;
-	}
-	g_string_append_printf(out, "%" G_GUINT64_FORMAT ".%02u", magnitude / 100,
-	                       (guint)(magnitude % 100));
+	g_string_append(out, amount_text(fen, yuan, text));
 }
 
 static gboolean
@@ -239,14 +271,11 @@ ph_mapping_field_encode(const PhMappingRecord *type, const PhMappingField *field
                         GError **error)
 {
 	const gchar *value = field->key != NULL ? ph_record_get(record, field->key) : NULL;
-	gchar computed[24];
+	gchar computed[AMOUNT_TEXT_BYTES];
 
 	g_string_truncate(out, 0);
-	if (value == NULL && field->compute != PH_COMPUTE_NONE) {
-		g_snprintf(computed, sizeof computed, "%" G_GINT64_FORMAT,
-		           ph_mapping_totals_get(totals, field));
-		value = computed;
-	}
+	if (value == NULL && field->compute != PH_COMPUTE_NONE)
+		value = amount_text(ph_mapping_totals_get(totals, field), FALSE, computed);
 	if (value == NULL && field->constant != NULL)
 		value = field->constant;
 	if (value == NULL && field->required)

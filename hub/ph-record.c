@@ -13,6 +13,7 @@ typedef struct {
 	gsize value;
 	gsize value_len;
 	gboolean integer;
+	guint32 key_hash;    /* of a stored key (0 for a static one): most compares end here */
 	gboolean has_number; /* an integer set as one: ph_record_get_int() need not parse */
 	gint64 number;
 } Entry;
@@ -23,7 +24,9 @@ struct _PhRecord {
 	guint n_entries;
 	guint n_allocated;
 	gsize kind;
-	guint hint; /* where the next lookup starts: writers ask for keys in field order */
+	guint hint;        /* where the next lookup starts: writers ask for keys in field order */
+	GString *json_key; /* ph_record_parse_json(): reused, not allocated per line */
+	GString *json_value;
 };
 
 PhRecord *
@@ -44,6 +47,10 @@ ph_record_free(PhRecord *record)
 	if (record == NULL)
 		return;
 	g_string_free(record->buffer, TRUE);
+	if (record->json_key != NULL)
+		g_string_free(record->json_key, TRUE);
+	if (record->json_value != NULL)
+		g_string_free(record->json_value, TRUE);
 	g_free(record->entries);
 	g_free(record);
 }
@@ -101,21 +108,36 @@ key_of(const PhRecord *record, const Entry *entry)
 	return entry->static_key != NULL ? entry->static_key : record->buffer->str + entry->key;
 }
 
+/* FNV-1a, never 0 (0 marks a static key, whose hash is not computed). */
+static guint32
+key_hash(const gchar *key)
+{
+	guint32 hash = 2166136261u;
+
+	for (const guchar *p = (const guchar *)key; *p != '\0'; p++)
+		hash = (hash ^ *p) * 16777619u;
+	return hash != 0 ? hash : 1;
+}
+
 /* Readers and the computed fields ask with the mapping's own key strings: the same pointer
- * is found without comparing text. */
+ * is found without comparing text. Other keys compare by hash first. */
 static Entry *
 find(const PhRecord *record, const gchar *key)
 {
 	guint n = record->n_entries;
+	guint32 hash;
 
 	for (guint i = 0; i < n; i++) {
 		if (record->entries[i].static_key == key)
 			return &record->entries[i];
 	}
+	hash = n > 0 ? key_hash(key) : 0;
 	for (guint k = 0; k < n; k++) {
 		guint i = (record->hint + k) % n;
 		Entry *entry = &record->entries[i];
 
+		if (entry->key_hash != 0 && entry->key_hash != hash)
+			continue;
 		if (strcmp(key_of(record, entry), key) == 0) {
 			/* A cache of the lookup position, not a change of the record. */
 			((PhRecord *)record)->hint = i + 1;
@@ -125,22 +147,29 @@ find(const PhRecord *record, const gchar *key)
 	return NULL;
 }
 
+/* @entry: the entry of @key, or NULL to add one (the key is not in the record). */
 static Entry *
-set_value(PhRecord *record, const gchar *key, const gchar *value, gsize len, gboolean integer)
+put_value(PhRecord *record, Entry *entry, const gchar *key, const gchar *value, gsize len,
+          gboolean integer)
 {
-	Entry *entry = find(record, key);
-
 	if (entry == NULL) {
 		gsize key_offset = store(record, key, strlen(key));
 
 		entry = new_entry(record);
 		entry->key = key_offset;
+		entry->key_hash = key_hash(key);
 	}
 	entry->value = store(record, value, len);
 	entry->value_len = len;
 	entry->integer = integer;
 	entry->has_number = FALSE;
 	return entry;
+}
+
+static Entry *
+set_value(PhRecord *record, const gchar *key, const gchar *value, gsize len, gboolean integer)
+{
+	return put_value(record, find(record, key), key, value, len, integer);
 }
 
 void
@@ -504,7 +533,7 @@ parse_member(PhRecord *record, Cursor *cursor, GString *key, GString *value, gbo
 	}
 	if (find(record, key->str) != NULL)
 		return FALSE;
-	set_value(record, key->str, value->str, value->len, !is_string);
+	put_value(record, NULL, key->str, value->str, value->len, !is_string);
 	return TRUE;
 }
 
@@ -512,11 +541,17 @@ gboolean
 ph_record_parse_json(PhRecord *record, const gchar *json, gsize len, GError **error)
 {
 	Cursor cursor = {json, json + len};
-	g_autoptr(GString) key = g_string_new(NULL);
-	g_autoptr(GString) value = g_string_new(NULL);
+	GString *key, *value;
 	gboolean has_kind = FALSE;
 	gboolean ok = FALSE;
 
+	g_return_val_if_fail(record != NULL && json != NULL, FALSE);
+	if (record->json_key == NULL) {
+		record->json_key = g_string_sized_new(32);
+		record->json_value = g_string_sized_new(64);
+	}
+	key = record->json_key;
+	value = record->json_value;
 	ph_record_reset(record, "");
 	skip_space(&cursor);
 	if (cursor.p < cursor.end && *cursor.p++ == '{') {
