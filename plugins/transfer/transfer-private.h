@@ -31,6 +31,7 @@ typedef struct {
 	GHashTable *peer_agencies; /* region → agency of the other side */
 	gint64 sentat_window;      /* seconds */
 	gint64 deadline_days;      /* working days per step */
+	gint64 deadline_check;     /* seconds between looks for overdue cases */
 	gint64 max_bytes;
 	gint64 timeout_seconds;
 	PhRetryPolicy retry;

@@ -140,6 +140,9 @@ transfer_read_numbers(PhPlugin *plugin, Transfer *transfer, GError **error)
 	if (local == NULL)
 		transfer->timeout_seconds =
 		        ph_plugin_config_get_int(plugin, "timeout_seconds", 30, &local);
+	if (local == NULL)
+		transfer->deadline_check =
+		        ph_plugin_config_get_int(plugin, "deadline_check_seconds", 300, &local);
 	gint64 attempts =
 	        local == NULL ? ph_plugin_config_get_int(plugin, "max_attempts", 20, &local) : 0;
 	gint64 first = local == NULL
@@ -149,6 +152,7 @@ transfer_read_numbers(PhPlugin *plugin, Transfer *transfer, GError **error)
 		g_propagate_error(error, g_steal_pointer(&local));
 		return FALSE;
 	}
+	transfer->deadline_check = CLAMP(transfer->deadline_check, 1, 86400);
 	transfer->retry.max_attempts = (guint)CLAMP(attempts, 1, 1000);
 	transfer->retry.initial_delay_ms = (guint)CLAMP(first, 1, 3600000);
 	transfer->retry.max_delay_ms = MAX(transfer->retry.initial_delay_ms, 600000);
@@ -211,8 +215,8 @@ transfer_init(PhPlugin *plugin, GError **error)
 	                                 error) ||
 	    !ph_plugin_add_topic(plugin, TRANSFER_TOPIC_SEND, &transfer->retry,
 	                         transfer_send_deliver, error) ||
-	    !ph_plugin_add_job(plugin, "transfer.deadlines", 300, transfer_flow_report_overdue,
-	                       error))
+	    !ph_plugin_add_job(plugin, "transfer.deadlines", (guint)transfer->deadline_check,
+	                       transfer_flow_report_overdue, error))
 		return NULL;
 	return g_steal_pointer(&transfer);
 }

@@ -346,24 +346,40 @@ test_refusals(Fixture *fixture, gconstpointer data)
 
 /* ---- full cases against the simulator ---- */
 
+/* Runs `pensionctl --config HUB transfer ARGS…` (NULL-terminated); its output. */
 static gchar *
-start_transfer_in(Fixture *fixture, const gchar *id_number)
+pensionctl(Fixture *fixture, const gchar *first, ...)
 {
-	g_autofree gchar *pensionctl =
-	        g_build_filename(g_getenv("PH_BUILD_DIR"), "hub", "pensionctl", NULL);
-	const gchar *argv[] = {
-	        pensionctl, "--config", fixture->hub->config_path, "transfer", "start",
-	        "--person", id_number,  "--from-region",           "330100",   NULL};
+	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+	g_ptr_array_add(argv,
+	                g_build_filename(g_getenv("PH_BUILD_DIR"), "hub", "pensionctl", NULL));
+	g_ptr_array_add(argv, g_strdup("--config"));
+	g_ptr_array_add(argv, g_strdup(fixture->hub->config_path));
+	g_ptr_array_add(argv, g_strdup("transfer"));
+	va_list args;
+	va_start(args, first);
+	for (const gchar *arg = first; arg != NULL; arg = va_arg(args, const gchar *))
+		g_ptr_array_add(argv, g_strdup(arg));
+	va_end(args);
+	g_ptr_array_add(argv, NULL);
 	g_autofree gchar *out = NULL;
 	g_autofree gchar *err = NULL;
 	gint status = 0;
 	g_autoptr(GError) error = NULL;
-	g_spawn_sync(NULL, (gchar **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status,
-	             &error);
+	g_spawn_sync(NULL, (gchar **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+	             &status, &error);
 	g_assert_no_error(error);
 	if (!g_spawn_check_wait_status(status, NULL))
-		g_error("pensionctl transfer start: %s", err);
-	return g_strstrip(g_steal_pointer(&out));
+		g_error("pensionctl transfer %s: %s", first, err);
+	return g_steal_pointer(&out);
+}
+
+static gchar *
+start_transfer_in(Fixture *fixture, const gchar *id_number)
+{
+	gchar *out = pensionctl(fixture, "start", "--person", id_number, "--from-region", "330100",
+	                        NULL);
+	return g_strstrip(out);
 }
 
 static void
@@ -420,6 +436,19 @@ test_transfer_in(Fixture *fixture, gconstpointer data)
 	g_autofree gchar *trace =
 	        wait_value(fixture, trace_sql, "out:LETTER:DELIVERED,out:RECEIPT:DELIVERED");
 	g_assert_cmpstr(trace, ==, "out:LETTER:DELIVERED,out:RECEIPT:DELIVERED");
+
+	/* As a clerk sees it. */
+	g_autofree gchar *listed = pensionctl(fixture, "list", "--state", "COMPLETED", NULL);
+	g_assert_nonnull(strstr(listed, case_id));
+	g_autofree gchar *none = pensionctl(fixture, "list", "--state", "LETTER_SENT", NULL);
+	g_assert_null(strstr(none, case_id));
+	g_autofree gchar *shown = pensionctl(fixture, "show", case_id, NULL);
+	const gchar *expected[] = {"state: COMPLETED",  "out LETTER",  "in  INFO",
+	                           "in  FUND",          "out RECEIPT", "DELIVERED",
+	                           "HTTP 202 ACCEPTED", NULL};
+	for (guint i = 0; expected[i] != NULL; i++)
+		if (strstr(shown, expected[i]) == NULL)
+			g_error("'%s' not in:\n%s", expected[i], shown);
 }
 
 static void
@@ -555,6 +584,48 @@ test_transfer_out(Fixture *fixture, gconstpointer data)
 	g_assert_cmpstr(ended, ==, "1");
 }
 
+/* A step past its deadline is reported once: a warning in the log, OVERDUE in the list. */
+static void
+test_overdue(Fixture *fixture, gconstpointer data)
+{
+	const gchar *down[] = {"--down", NULL};
+	g_assert_cmpint(ph_test_hub_signal(fixture->hub, SIGTERM), ==, 0);
+	g_autofree gchar *base = plugin_config(fixture, fixture->hub->pki, FALSE);
+	g_autofree gchar *extra =
+	        g_strconcat(base, "deadline_working_days = 0\ndeadline_check_seconds = 1\n", NULL);
+	ph_test_hub_write_config(fixture->hub, extra);
+	ph_test_hub_start(fixture->hub);
+	g_autofree gchar *case_id = open_transfer_in(fixture, down);
+	g_autofree gchar *sql = g_strdup_printf("SELECT overdue_reported_at IS NOT NULL FROM "
+	                                        "transfer_exchange WHERE case_id = '%s'",
+	                                        case_id);
+	g_autofree gchar *reported = wait_value(fixture, sql, "t");
+	g_assert_cmpstr(reported, ==, "t");
+	g_autofree gchar *listed = pensionctl(fixture, "list", NULL);
+	g_assert_nonnull(strstr(listed, "OVERDUE"));
+	g_autofree gchar *log = NULL;
+	g_assert_true(g_file_get_contents(fixture->hub->log_path, &log, NULL, NULL));
+	g_autofree gchar *warning =
+	        g_strdup_printf("transfer case %s (in, LETTER_SENT) is past its "
+	                        "step deadline",
+	                        case_id);
+	g_assert_nonnull(strstr(log, warning));
+}
+
+/* The other side asks for a member we do not have: the case is rejected with a RECEIPT. */
+static void
+test_transfer_out_unknown(Fixture *fixture, gconstpointer data)
+{
+	const gchar *options[] = {"--start-out=" ID_1970, NULL};
+	sim_start(fixture, options);
+	const gchar *started[] = {"START", ID_1970, NULL};
+	g_autofree gchar *start_line = wait_for_event(fixture, started);
+	g_auto(GStrv) words = g_strsplit(start_line, " ", -1);
+	check_transfer_in(fixture, words[1], "REJECTED");
+	const gchar *receipt[] = {"RECEIVED RECEIPT", words[1], "REJECTED", NULL};
+	g_autofree gchar *line = wait_for_event(fixture, receipt);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -577,6 +648,10 @@ main(int argc, char **argv)
 	           fixture_tear_down);
 	g_test_add("/transfer/in/kill-mid-case", Fixture, NULL, fixture_set_up, test_kill_mid_case,
 	           fixture_tear_down);
+	g_test_add("/transfer/in/overdue", Fixture, NULL, fixture_set_up, test_overdue,
+	           fixture_tear_down);
+	g_test_add("/transfer/out/unknown-member", Fixture, NULL, fixture_set_up,
+	           test_transfer_out_unknown, fixture_tear_down);
 	g_test_add("/transfer/out", Fixture, NULL, fixture_set_up, test_transfer_out,
 	           fixture_tear_down);
 	return g_test_run();

@@ -1,0 +1,79 @@
+/* The transfer adapter's pure parts: exact yuan ↔ fen (D16.2, transfer.md "Amounts in
+ * messages are yuan D16.2; the hub converts exactly to fen") and step deadlines in working
+ * days. Built with the plugin's own sources. */
+#include "../transfer-private.h"
+
+typedef struct {
+	const gchar *text;
+	gboolean ok;
+	gint64 fen;
+} Yuan;
+
+static void
+test_yuan(void)
+{
+	/* Valid D16.2 values convert digit for digit; anything else is refused. */
+	const Yuan cases[] = {
+	        {"0.00", TRUE, 0},
+	        {"0.01", TRUE, 1},
+	        {"12345.67", TRUE, 1234567},
+	        {"17280.00", TRUE, 1728000},
+	        {"99999999999999.99", TRUE, G_GINT64_CONSTANT(9999999999999999)},
+	        {"100000000000000.00", FALSE, 0}, /* 15 integer digits */
+	        {"1.5", FALSE, 0},
+	        {"1.005", FALSE, 0},
+	        {"01.00", FALSE, 0},
+	        {"-1.00", FALSE, 0},
+	        {"+1.00", FALSE, 0},
+	        {"1,00", FALSE, 0},
+	        {".50", FALSE, 0},
+	        {"1.0a", FALSE, 0},
+	        {"", FALSE, 0},
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GError) error = NULL;
+		gint64 fen = -1;
+		gboolean ok = transfer_yuan_to_fen("AIC099", cases[i].text, &fen, &error);
+		g_assert_cmpint(ok, ==, cases[i].ok);
+		if (!ok) {
+			g_assert_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT);
+			continue;
+		}
+		g_assert_cmpint(fen, ==, cases[i].fen);
+		g_autofree gchar *back = transfer_fen_to_yuan(fen);
+		g_assert_cmpstr(back, ==, cases[i].text);
+	}
+	g_autofree gchar *negative = transfer_fen_to_yuan(-5);
+	g_assert_cmpstr(negative, ==, "-0.05");
+}
+
+static gint64
+at(gint year, gint month, gint day, gint hour)
+{
+	g_autoptr(GDateTime) time = g_date_time_new_utc(year, month, day, hour, 0, 0);
+	return g_date_time_to_unix(time);
+}
+
+static void
+test_deadline(void)
+{
+	/* 2026-11-27 is a Friday (China Standard Time at 10:00 UTC: 18:00 Friday). */
+	g_assert_cmpint(transfer_days_deadline(at(2026, 11, 27, 10), 1), ==, at(2026, 11, 30, 10));
+	/* 15 working days from Friday 2026-11-27: three weeks later, Friday 2026-12-18. */
+	g_assert_cmpint(transfer_days_deadline(at(2026, 11, 27, 10), 15), ==,
+	                at(2026, 12, 18, 10));
+	/* From a Saturday, 5 working days end on the next Friday. */
+	g_assert_cmpint(transfer_days_deadline(at(2026, 11, 28, 2), 5), ==, at(2026, 12, 4, 2));
+	/* Counted in UTC+8: Sunday 20:00 UTC is already Monday 04:00 in Beijing. */
+	g_assert_cmpint(transfer_days_deadline(at(2026, 11, 29, 20), 1), ==, at(2026, 11, 30, 20));
+	g_assert_cmpint(transfer_days_deadline(at(2026, 11, 27, 10), 0), ==, at(2026, 11, 27, 10));
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/transfer/yuan", test_yuan);
+	g_test_add_func("/transfer/deadline", test_deadline);
+	return g_test_run();
+}
