@@ -24,8 +24,9 @@ struct _PhRecord {
 	guint n_entries;
 	guint n_allocated;
 	gsize kind;
-	guint hint;        /* where the next lookup starts: writers ask for keys in field order */
-	GString *json_key; /* ph_record_parse_json(): reused, not allocated per line */
+	guint hint;          /* where the next lookup starts: writers ask for keys in field order */
+	gboolean has_static; /* some entry has a static key */
+	GString *json_key;   /* ph_record_parse_json(): reused, not allocated per line */
 	GString *json_value;
 };
 
@@ -93,6 +94,7 @@ ph_record_reset(PhRecord *record, const gchar *kind)
 	g_return_if_fail(record != NULL && kind != NULL);
 	g_string_truncate(record->buffer, 0);
 	record->n_entries = 0;
+	record->has_static = FALSE;
 	record->kind = store(record, kind, strlen(kind));
 }
 
@@ -119,19 +121,12 @@ key_hash(const gchar *key)
 	return hash != 0 ? hash : 1;
 }
 
-/* Readers and the computed fields ask with the mapping's own key strings: the same pointer
- * is found without comparing text. Other keys compare by hash first. */
+/* The entry of @key whose hash is @hash. */
 static Entry *
-find(const PhRecord *record, const gchar *key)
+find_hashed(const PhRecord *record, const gchar *key, guint32 hash)
 {
 	guint n = record->n_entries;
-	guint32 hash;
 
-	for (guint i = 0; i < n; i++) {
-		if (record->entries[i].static_key == key)
-			return &record->entries[i];
-	}
-	hash = n > 0 ? key_hash(key) : 0;
 	for (guint k = 0; k < n; k++) {
 		guint i = (record->hint + k) % n;
 		Entry *entry = &record->entries[i];
@@ -147,17 +142,40 @@ find(const PhRecord *record, const gchar *key)
 	return NULL;
 }
 
+/* Readers and the computed fields ask with the mapping's own key strings: the same pointer
+ * is found without comparing text. Writers ask in field order: the entry after the last
+ * one found is tried first. Other keys compare by hash first. */
+static Entry *
+find(const PhRecord *record, const gchar *key)
+{
+	guint n = record->n_entries;
+	Entry *next;
+
+	for (guint i = 0; record->has_static && i < n; i++) {
+		if (record->entries[i].static_key == key)
+			return &record->entries[i];
+	}
+	if (n == 0)
+		return NULL;
+	next = &record->entries[record->hint % n];
+	if (strcmp(key_of(record, next), key) == 0) {
+		((PhRecord *)record)->hint = (record->hint % n) + 1;
+		return next;
+	}
+	return find_hashed(record, key, key_hash(key));
+}
+
 /* @entry: the entry of @key, or NULL to add one (the key is not in the record). */
 static Entry *
-put_value(PhRecord *record, Entry *entry, const gchar *key, const gchar *value, gsize len,
-          gboolean integer)
+put_value(PhRecord *record, Entry *entry, const gchar *key, guint32 hash, const gchar *value,
+          gsize len, gboolean integer)
 {
 	if (entry == NULL) {
 		gsize key_offset = store(record, key, strlen(key));
 
 		entry = new_entry(record);
 		entry->key = key_offset;
-		entry->key_hash = key_hash(key);
+		entry->key_hash = hash;
 	}
 	entry->value = store(record, value, len);
 	entry->value_len = len;
@@ -169,7 +187,9 @@ put_value(PhRecord *record, Entry *entry, const gchar *key, const gchar *value, 
 static Entry *
 set_value(PhRecord *record, const gchar *key, const gchar *value, gsize len, gboolean integer)
 {
-	return put_value(record, find(record, key), key, value, len, integer);
+	guint32 hash = key_hash(key);
+
+	return put_value(record, find_hashed(record, key, hash), key, hash, value, len, integer);
 }
 
 void
@@ -216,6 +236,7 @@ append_static(PhRecord *record, const gchar *key, const gchar *value, gsize len,
 	Entry *entry = new_entry(record);
 
 	entry->static_key = key;
+	record->has_static = TRUE;
 	entry->value = offset;
 	entry->value_len = len;
 	entry->integer = integer;
@@ -469,6 +490,8 @@ parse_escape(Cursor *cursor, GString *out)
 static gboolean
 parse_string(Cursor *cursor, GString *out)
 {
+	guchar high = 0; /* the raw bytes ORed */
+
 	g_string_truncate(out, 0);
 	if (cursor->p >= cursor->end || *cursor->p != '"')
 		return FALSE;
@@ -477,13 +500,16 @@ parse_string(Cursor *cursor, GString *out)
 		const gchar *start = cursor->p;
 
 		while (cursor->p < cursor->end && *cursor->p != '"' && *cursor->p != '\\' &&
-		       (guchar)*cursor->p >= 0x20)
+		       (guchar)*cursor->p >= 0x20) {
+			high |= (guchar)*cursor->p;
 			cursor->p++;
+		}
 		g_string_append_len(out, start, cursor->p - start);
 		if (cursor->p >= cursor->end || (guchar)*cursor->p < 0x20)
 			return FALSE;
+		/* ASCII and escapes (whole characters) need no check. */
 		if (*cursor->p++ == '"')
-			return g_utf8_validate_len(out->str, out->len, NULL);
+			return high < 0x80 || g_utf8_validate_len(out->str, out->len, NULL);
 		if (!parse_escape(cursor, out))
 			return FALSE;
 	}
@@ -508,6 +534,7 @@ static gboolean
 parse_member(PhRecord *record, Cursor *cursor, GString *key, GString *value, gboolean *has_kind)
 {
 	gboolean is_string;
+	guint32 hash;
 
 	skip_space(cursor);
 	if (!parse_string(cursor, key))
@@ -519,7 +546,7 @@ parse_member(PhRecord *record, Cursor *cursor, GString *key, GString *value, gbo
 	is_string = cursor->p < cursor->end && *cursor->p == '"';
 	if (!(is_string ? parse_string(cursor, value) : parse_integer(cursor, value)))
 		return FALSE;
-	if (g_str_equal(key->str, "kind")) {
+	if (key->len == 4 && memcmp(key->str, "kind", 4) == 0) {
 		/* "kind" may come after fields: store it and point the record at it. */
 		if (!is_string || *has_kind)
 			return FALSE;
@@ -531,9 +558,10 @@ parse_member(PhRecord *record, Cursor *cursor, GString *key, GString *value, gbo
 		record->kind = store(record, value->str, value->len);
 		return TRUE;
 	}
-	if (find(record, key->str) != NULL)
+	hash = key_hash(key->str);
+	if (find_hashed(record, key->str, hash) != NULL)
 		return FALSE;
-	put_value(record, NULL, key->str, value->str, value->len, !is_string);
+	put_value(record, NULL, key->str, hash, value->str, value->len, !is_string);
 	return TRUE;
 }
 
