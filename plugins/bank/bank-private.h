@@ -6,11 +6,6 @@
 #include <pension-hub/pension-hub.h>
 #include <pension-hub/ph-payout-api.h>
 
-/* The mapping engine is host code not yet in the SDK headers; its symbols come from the
- * host like every SDK call (see README.md). */
-#include "ph-mapping.h"
-#include "ph-record.h"
-
 /* The two file profiles a bank may use. */
 typedef enum {
 	BANK_PROFILE_PH_BANK_1, /* fixed-width GB18030, ../shared/formats/bank-payout.md */

@@ -226,10 +226,10 @@ bank_load_mappings(Bank *bank, GError **error)
 		if (!ph_plugin_use_mapping(bank->plugin, bank_mapping_names[i][0], error) ||
 		    !ph_plugin_use_mapping(bank->plugin, bank_mapping_names[i][1], error))
 			return FALSE;
-		bank->payout[i] = ph_mapping_load(bank_mapping_names[i][0], error);
+		bank->payout[i] = ph_plugin_get_mapping(bank->plugin, bank_mapping_names[i][0], error);
 		if (bank->payout[i] == NULL)
 			return FALSE;
-		bank->result[i] = ph_mapping_load(bank_mapping_names[i][1], error);
+		bank->result[i] = ph_plugin_get_mapping(bank->plugin, bank_mapping_names[i][1], error);
 		if (bank->result[i] == NULL)
 			return FALSE;
 	}
