@@ -368,58 +368,94 @@ ph_record_is_int(const PhRecord *record, guint index)
 	return record->entries[index].integer;
 }
 
+/* Room for @n more bytes at the end of @out; the caller writes them and calls json_end(). */
+static gchar *
+json_reserve(GString *out, gsize n)
+{
+	gsize at = out->len;
+
+	if (at + n >= out->allocated_len) {
+		g_string_set_size(out, at + n);
+		out->len = at;
+	}
+	return out->str + at;
+}
+
 static void
-append_json_string(GString *out, const gchar *text, gsize len)
+json_end(GString *out, gchar *end)
+{
+	out->len = (gsize)(end - out->str);
+	*end = '\0';
+}
+
+/* At most six bytes out per byte in (\u00XX), and the quotes. */
+#define JSON_STRING_MAX(len) ((len)*6 + 2)
+
+/* Writes @text as a JSON string at @p; returns the end. Runs without escapes are copied
+ * whole: canonical values rarely need any. */
+static gchar *
+json_string(gchar *p, const gchar *text, gsize len)
 {
 	static const gchar hex[] = "0123456789abcdef";
 	gsize run = 0;
 
-	g_string_append_c(out, '"');
+	*p++ = '"';
 	for (gsize i = 0; i < len; i++) {
 		guchar c = (guchar)text[i];
 
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
-		g_string_append_len(out, text + run, (gssize)(i - run));
+		memcpy(p, text + run, i - run);
+		p += i - run;
 		run = i + 1;
+		*p++ = '\\';
 		if (c == '"' || c == '\\') {
-			g_string_append_c(out, '\\');
-			g_string_append_c(out, (gchar)c);
+			*p++ = (gchar)c;
 		} else if (c == '\n' || c == '\r' || c == '\t') {
-			g_string_append_c(out, '\\');
-			g_string_append_c(out, c == '\n' ? 'n' : c == '\r' ? 'r' : 't');
+			*p++ = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
 		} else {
-			g_string_append(out, "\\u00");
-			g_string_append_c(out, hex[c >> 4]);
-			g_string_append_c(out, hex[c & 0xF]);
+			memcpy(p, "u00", 3);
+			p[3] = hex[c >> 4];
+			p[4] = hex[c & 0xF];
+			p += 5;
 		}
 	}
-	g_string_append_len(out, text + run, (gssize)(len - run));
-	g_string_append_c(out, '"');
+	memcpy(p, text + run, len - run);
+	p += len - run;
+	*p++ = '"';
+	return p;
 }
 
 void
 ph_record_append_json(const PhRecord *record, GString *out)
 {
 	const gchar *kind = ph_record_get_kind(record);
+	gsize kind_len = strlen(kind);
+	gchar *p = json_reserve(out, JSON_STRING_MAX(kind_len) + 10);
 
-	g_string_append(out, "{\"kind\":");
-	append_json_string(out, kind, strlen(kind));
+	memcpy(p, "{\"kind\":", 8);
+	p = json_string(p + 8, kind, kind_len);
 	for (guint i = 0; i < record->n_entries; i++) {
 		const Entry *entry = &record->entries[i];
 		const gchar *key = key_of(record, entry);
+		const gchar *value = record->buffer->str + entry->value;
+		gsize key_len = strlen(key);
 
-		g_string_append_c(out, ',');
-		append_json_string(out, key, strlen(key));
-		g_string_append_c(out, ':');
-		if (entry->integer)
-			g_string_append_len(out, record->buffer->str + entry->value,
-			                    (gssize)entry->value_len);
-		else
-			append_json_string(out, record->buffer->str + entry->value,
-			                   entry->value_len);
+		json_end(out, p);
+		p = json_reserve(out,
+		                 JSON_STRING_MAX(key_len) + JSON_STRING_MAX(entry->value_len) + 4);
+		*p++ = ',';
+		p = json_string(p, key, key_len);
+		*p++ = ':';
+		if (entry->integer) {
+			memcpy(p, value, entry->value_len);
+			p += entry->value_len;
+		} else {
+			p = json_string(p, value, entry->value_len);
+		}
 	}
-	g_string_append_c(out, '}');
+	*p++ = '}';
+	json_end(out, p);
 }
 
 /* A small parser for the flat objects of canonical JSON Lines: strings and integers only,
