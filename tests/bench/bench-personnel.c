@@ -74,6 +74,8 @@ run_sql(PGconn *conn, const gchar *sql)
 {
 	PGresult *result = PQexec(conn, sql);
 	ExecStatusType status = PQresultStatus(result);
+	if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
+		g_printerr("%s: %s", sql, PQresultErrorMessage(result));
 	g_assert_true(status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK);
 	PQclear(result);
 }
@@ -112,9 +114,10 @@ copy_in(PGconn *conn, const gchar *table, GString *rows)
 	PQclear(result);
 }
 
-/* The rows the ingest produced, copied again into keyless tables of the same columns. */
+/* The rows the ingest produced, copied again into tables of the same columns: without
+ * keys (@keyed FALSE: the reference), or with the same keys, checks and defaults. */
 static gdouble
-time_plain_copy(const gchar *url)
+time_copy(const gchar *url, gboolean keyed)
 {
 	static const gchar *const tables[][2] = {
 	        {"person", "SELECT * FROM person"},
@@ -126,14 +129,16 @@ time_plain_copy(const gchar *url)
 	g_assert_cmpint(PQstatus(conn), ==, CONNECTION_OK);
 	GString *rows[G_N_ELEMENTS(tables)];
 	for (guint i = 0; i < G_N_ELEMENTS(tables); i++) {
-		g_autofree gchar *create = g_strdup_printf("CREATE TABLE plain_%s (LIKE %s)",
-		                                           tables[i][0], tables[i][0]);
+		g_autofree gchar *create =
+		        g_strdup_printf("CREATE TABLE %s_%s (LIKE %s%s)", keyed ? "keyed" : "plain",
+		                        tables[i][0], tables[i][0], keyed ? " INCLUDING ALL" : "");
 		run_sql(conn, create);
 		rows[i] = copy_out(conn, tables[i][1]);
 	}
 	gint64 start = g_get_monotonic_time();
 	for (guint i = 0; i < G_N_ELEMENTS(tables); i++) {
-		g_autofree gchar *table = g_strdup_printf("plain_%s", tables[i][0]);
+		g_autofree gchar *table =
+		        g_strdup_printf("%s_%s", keyed ? "keyed" : "plain", tables[i][0]);
 		copy_in(conn, table, rows[i]);
 	}
 	gdouble seconds = (g_get_monotonic_time() - start) / 1e6;
@@ -151,6 +156,18 @@ peak_rss_kb(GPid pid)
 	g_assert_true(g_file_get_contents(path, &status, NULL, NULL));
 	const gchar *line = strstr(status, "VmHWM:");
 	return line != NULL ? g_ascii_strtoll(line + strlen("VmHWM:"), NULL, 10) : -1;
+}
+
+/* User plus system CPU seconds of @pid so far (/proc/PID/stat fields 14 and 15). */
+static gdouble
+cpu_seconds(GPid pid)
+{
+	g_autofree gchar *path = g_strdup_printf("/proc/%d/stat", pid);
+	g_autofree gchar *stat = NULL;
+	g_assert_true(g_file_get_contents(path, &stat, NULL, NULL));
+	g_auto(GStrv) fields = g_strsplit(strrchr(stat, ')') + 2, " ", -1);
+	return (g_ascii_strtod(fields[11], NULL) + g_ascii_strtod(fields[12], NULL)) /
+	       sysconf(_SC_CLK_TCK);
 }
 
 int
@@ -193,12 +210,14 @@ main(int argc, char **argv)
 	gdouble ours = (g_get_monotonic_time() - start) / 1e6;
 	g_assert_cmpstr(state, ==, "done");
 	gint64 rss = peak_rss_kb(hub->pid);
+	gdouble cpu = cpu_seconds(hub->pid);
 	g_autofree gchar *applied =
 	        ph_test_query_value(ph_test_db_get_url(db), "SELECT applied FROM personnel_batch");
 
 	g_autofree gchar *processed = g_build_filename(drop, "processed", "batch.xml", NULL);
 	gdouble xmllint = time_xmllint(processed);
-	gdouble copy = time_plain_copy(ph_test_db_get_url(db));
+	gdouble copy = time_copy(ph_test_db_get_url(db), FALSE);
+	gdouble keyed = time_copy(ph_test_db_get_url(db), TRUE);
 	gdouble reference = xmllint + copy;
 	g_print("personnel ingest: %u HIRE events, %.1f MB, %s applied\n", events,
 	        info.st_size / 1e6, applied);
@@ -208,6 +227,9 @@ main(int argc, char **argv)
 	g_print("             plain COPY of the rows %8.2f s\n", copy);
 	g_print("             sum                    %8.2f s  (limit 2x: %.2f s)\n", reference,
 	        2 * reference);
+	g_print("  for comparison: COPY of the rows into tables with the same keys %.2f s\n",
+	        keyed);
+	g_print("  daemon CPU (user + system)        %8.2f s\n", cpu);
 	g_print("  ratio ours / reference            %8.2f\n", ours / reference);
 	g_autofree gchar *log = NULL;
 	if (g_file_get_contents(hub->log_path, &log, NULL, NULL) && g_getenv("PH_BENCH_LOG"))
