@@ -523,37 +523,63 @@ parse_escape(Cursor *cursor, GString *out)
 	return TRUE;
 }
 
+/* Text parsed from a JSON line: in place when it had no escapes, else in a scratch buffer. */
+typedef struct {
+	const gchar *str;
+	gsize len;
+} Slice;
+
+/* The rest of a string with escapes, from @start (after the opening quote) to @cursor
+ * (at the first backslash), unescaped into @scratch. */
 static gboolean
-parse_string(Cursor *cursor, GString *out)
+parse_escaped(Cursor *cursor, const gchar *start, guchar high, GString *scratch, Slice *out)
 {
-	guchar high = 0; /* the raw bytes ORed */
-
-	g_string_truncate(out, 0);
-	if (cursor->p >= cursor->end || *cursor->p != '"')
-		return FALSE;
-	cursor->p++;
+	g_string_truncate(scratch, 0);
 	while (cursor->p < cursor->end) {
-		const gchar *start = cursor->p;
-
+		g_string_append_len(scratch, start, cursor->p - start);
+		if (cursor->p >= cursor->end || (guchar)*cursor->p < 0x20)
+			return FALSE;
+		/* ASCII and escapes (whole characters) need no check. */
+		if (*cursor->p++ == '"') {
+			out->str = scratch->str;
+			out->len = scratch->len;
+			return high < 0x80 || g_utf8_validate_len(scratch->str, scratch->len, NULL);
+		}
+		if (!parse_escape(cursor, scratch))
+			return FALSE;
+		start = cursor->p;
 		while (cursor->p < cursor->end && *cursor->p != '"' && *cursor->p != '\\' &&
 		       (guchar)*cursor->p >= 0x20) {
 			high |= (guchar)*cursor->p;
 			cursor->p++;
 		}
-		g_string_append_len(out, start, cursor->p - start);
-		if (cursor->p >= cursor->end || (guchar)*cursor->p < 0x20)
-			return FALSE;
-		/* ASCII and escapes (whole characters) need no check. */
-		if (*cursor->p++ == '"')
-			return high < 0x80 || g_utf8_validate_len(out->str, out->len, NULL);
-		if (!parse_escape(cursor, out))
-			return FALSE;
 	}
 	return FALSE;
 }
 
 static gboolean
-parse_integer(Cursor *cursor, GString *out)
+parse_string(Cursor *cursor, GString *scratch, Slice *out)
+{
+	guchar high = 0; /* the raw bytes ORed */
+	const gchar *start;
+
+	if (cursor->p >= cursor->end || *cursor->p != '"')
+		return FALSE;
+	start = ++cursor->p;
+	while (cursor->p < cursor->end && *cursor->p != '"' && *cursor->p != '\\' &&
+	       (guchar)*cursor->p >= 0x20) {
+		high |= (guchar)*cursor->p;
+		cursor->p++;
+	}
+	if (cursor->p >= cursor->end || *cursor->p != '"')
+		return parse_escaped(cursor, start, high, scratch, out);
+	out->str = start;
+	out->len = (gsize)(cursor->p++ - start);
+	return high < 0x80 || g_utf8_validate_len(out->str, out->len, NULL);
+}
+
+static gboolean
+parse_integer(Cursor *cursor, Slice *out)
 {
 	const gchar *start = cursor->p;
 
@@ -561,43 +587,43 @@ parse_integer(Cursor *cursor, GString *out)
 		cursor->p++;
 	while (cursor->p < cursor->end && g_ascii_isdigit(*cursor->p))
 		cursor->p++;
-	g_string_truncate(out, 0);
-	g_string_append_len(out, start, cursor->p - start);
+	out->str = start;
+	out->len = (gsize)(cursor->p - start);
 	return cursor->p - start > (start[0] == '-' ? 1 : 0) && cursor->p - start <= 19;
 }
 
+/* The key is copied: the record's lookups need it NUL-terminated. */
 static gboolean
-parse_member(PhRecord *record, Cursor *cursor, GString *key, GString *value, gboolean *has_kind)
+parse_member(PhRecord *record, Cursor *cursor, GString *key, GString *scratch, gboolean *has_kind)
 {
 	gboolean is_string;
 	guint32 hash;
+	Slice text, value;
 
 	skip_space(cursor);
-	if (!parse_string(cursor, key))
+	if (!parse_string(cursor, scratch, &text))
 		return FALSE;
+	g_string_truncate(key, 0);
+	g_string_append_len(key, text.str, (gssize)text.len);
 	skip_space(cursor);
 	if (cursor->p >= cursor->end || *cursor->p++ != ':')
 		return FALSE;
 	skip_space(cursor);
 	is_string = cursor->p < cursor->end && *cursor->p == '"';
-	if (!(is_string ? parse_string(cursor, value) : parse_integer(cursor, value)))
+	if (!(is_string ? parse_string(cursor, scratch, &value) : parse_integer(cursor, &value)))
 		return FALSE;
 	if (key->len == 4 && memcmp(key->str, "kind", 4) == 0) {
 		/* "kind" may come after fields: store it and point the record at it. */
 		if (!is_string || *has_kind)
 			return FALSE;
 		*has_kind = TRUE;
-		if (record->n_entries == 0) {
-			ph_record_reset(record, value->str);
-			return TRUE;
-		}
-		record->kind = store(record, value->str, value->len);
+		record->kind = store(record, value.str, value.len);
 		return TRUE;
 	}
 	hash = key_hash(key->str);
 	if (find_hashed(record, key->str, hash) != NULL)
 		return FALSE;
-	put_value(record, NULL, key->str, hash, value->str, value->len, !is_string);
+	put_value(record, NULL, key->str, hash, value.str, value.len, !is_string);
 	return TRUE;
 }
 
