@@ -29,31 +29,57 @@ typedef struct {
 	gint64 started;
 } PhPartnerCall;
 
-/* libsoup gives the peer certificate only on the first message of a connection; later
- * messages of a keep-alive connection find it kept on the socket. */
-static GTlsCertificate *
-ph_partner_listener_peer_certificate(SoupServerMessage *message)
+/* What the partner mapping needs of a client certificate, read from it once. */
+typedef struct {
+	gchar *subject;
+	gchar *pin;
+} PhPeerIdentity;
+
+static void
+ph_peer_identity_free(gpointer data)
+{
+	PhPeerIdentity *identity = data;
+	g_free(identity->subject);
+	g_free(identity->pin);
+	g_free(identity);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhPeerIdentity, ph_peer_identity_free)
+
+static PhPeerIdentity *
+ph_peer_identity_new(GTlsCertificate *certificate)
+{
+	PhPeerIdentity *identity = g_new0(PhPeerIdentity, 1);
+	identity->subject = ph_tls_certificate_subject(certificate);
+	identity->pin = ph_tls_certificate_pin(certificate);
+	return identity;
+}
+
+/* libsoup gives the peer certificate only to the first message of a connection; its
+ * identity is kept on the socket for the connection's later messages, which also spares
+ * parsing the certificate again for each request of a keep-alive connection. */
+static const PhPeerIdentity *
+ph_partner_listener_peer(SoupServerMessage *message)
 {
 	GSocket *socket = soup_server_message_get_socket(message);
+	GObject *holder = socket != NULL ? G_OBJECT(socket) : G_OBJECT(message);
+	PhPeerIdentity *identity = g_object_get_data(holder, "ph-peer-identity");
+	if (identity != NULL)
+		return identity;
 	GTlsCertificate *certificate = soup_server_message_get_tls_peer_certificate(message);
-	if (socket == NULL)
-		return certificate;
-	if (certificate != NULL) {
-		g_object_set_data_full(G_OBJECT(socket), "ph-peer-certificate",
-				       g_object_ref(certificate), g_object_unref);
-		return certificate;
-	}
-	return g_object_get_data(G_OBJECT(socket), "ph-peer-certificate");
+	if (certificate == NULL)
+		return NULL;
+	identity = ph_peer_identity_new(certificate);
+	g_object_set_data_full(holder, "ph-peer-identity", identity, ph_peer_identity_free);
+	return identity;
 }
 
 static const PhPartnerConfig *
-ph_partner_listener_identify(PhPartnerListener *listener, GTlsCertificate *certificate)
+ph_partner_listener_identify(PhPartnerListener *listener, const PhPeerIdentity *identity)
 {
-	if (certificate == NULL)
+	if (identity == NULL)
 		return NULL;
-	g_autofree gchar *subject = ph_tls_certificate_subject(certificate);
-	g_autofree gchar *pin = ph_tls_certificate_pin(certificate);
-	return ph_config_match_certificate(listener->config, subject, pin);
+	return ph_config_match_certificate(listener->config, identity->subject, identity->pin);
 }
 
 /* GnuTLS asks here whether to accept the client's certificate: only when it verified
@@ -63,15 +89,16 @@ ph_partner_listener_accept_certificate(SoupServerMessage *message, GTlsCertifica
                                        GTlsCertificateFlags errors, gpointer user_data)
 {
 	PhPartnerListener *listener = user_data;
-	g_autofree gchar *subject = ph_tls_certificate_subject(certificate);
+	g_autoptr(PhPeerIdentity) identity = ph_peer_identity_new(certificate);
 	if (errors != 0) {
-		g_message("refused client certificate '%s': verification flags 0x%x", subject,
-		          (guint)errors);
+		g_message("refused client certificate '%s': verification flags 0x%x",
+		          identity->subject, (guint)errors);
 		ph_metrics_count("ph_tls_refused_total", "reason=\"untrusted\"", 1);
 		return FALSE;
 	}
-	if (ph_partner_listener_identify(listener, certificate) == NULL) {
-		g_message("refused client certificate '%s': no configured partner has it", subject);
+	if (ph_partner_listener_identify(listener, identity) == NULL) {
+		g_message("refused client certificate '%s': no configured partner has it",
+		          identity->subject);
 		ph_metrics_count("ph_tls_refused_total", "reason=\"unknown_partner\"", 1);
 		return FALSE;
 	}
@@ -167,8 +194,8 @@ ph_partner_listener_handle(SoupServer *server, SoupServerMessage *message, const
 {
 	PhPartnerListener *listener = user_data;
 	const char *method = soup_server_message_get_method(message);
-	GTlsCertificate *certificate = ph_partner_listener_peer_certificate(message);
-	const PhPartnerConfig *partner = ph_partner_listener_identify(listener, certificate);
+	const PhPeerIdentity *peer = ph_partner_listener_peer(message);
+	const PhPartnerConfig *partner = ph_partner_listener_identify(listener, peer);
 
 	/* The handshake already refused unknown partners; this re-check guards a config
 	 * reload that removed the partner from a live keep-alive connection. */
@@ -184,9 +211,8 @@ ph_partner_listener_handle(SoupServer *server, SoupServerMessage *message, const
 		return;
 	}
 	if (!ph_partner_route_allows(route, partner->name)) {
-		g_autofree gchar *subject = ph_tls_certificate_subject(certificate);
 		g_message("403: partner %s (certificate '%s') may not call %s %s", partner->name,
-		          subject, method, path);
+		          peer->subject, method, path);
 		ph_partner_listener_reply(message, SOUP_STATUS_FORBIDDEN,
 		                          "this partner may not call this route\n");
 		ph_partner_listener_count(route->path_prefix, SOUP_STATUS_FORBIDDEN);
