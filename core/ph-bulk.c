@@ -50,6 +50,17 @@ ph_bulk_append_text(GString *copy, const gchar *text, gchar end)
 }
 
 void
+ph_bulk_append_nullable(GString *copy, const gchar *text, gchar end)
+{
+	if (text != NULL) {
+		ph_bulk_append_text(copy, text, end);
+		return;
+	}
+	g_string_append(copy, "\\N");
+	g_string_append_c(copy, end);
+}
+
+void
 ph_bulk_append_int_array(GString *copy, const gint64 *values, guint n, gchar end)
 {
 	g_string_append_c(copy, '{');

@@ -137,17 +137,6 @@ ph_enrolment_bulk_count(PhEnrolmentBulk *bulk)
 }
 
 static void
-ph_enrolment_bulk_append_optional(GString *copy, const gchar *text, gchar end)
-{
-	if (text != NULL && text[0] != '\0') {
-		ph_bulk_append_text(copy, text, end);
-		return;
-	}
-	g_string_append(copy, "\\N");
-	g_string_append_c(copy, end);
-}
-
-static void
 ph_enrolment_bulk_person_line(GString *copy, gint64 id, const gchar *key, const PhEnrolInput *input)
 {
 	const PhPersonIdentity *person = &input->person;
@@ -156,9 +145,9 @@ ph_enrolment_bulk_person_line(GString *copy, gint64 id, const gchar *key, const 
 	ph_bulk_append_text(copy, person->id_number, '\t');
 	ph_bulk_append_text(copy, person->name, '\t');
 	ph_bulk_append_text(copy, person->sex, '\t');
-	ph_enrolment_bulk_append_optional(copy, person->ethnicity, '\t');
+	ph_bulk_append_nullable(copy, person->ethnicity, '\t');
 	ph_bulk_append_text(copy, person->birth_date, '\t');
-	ph_enrolment_bulk_append_optional(copy, person->work_start, '\t');
+	ph_bulk_append_nullable(copy, person->work_start, '\t');
 	ph_bulk_append_int(copy, person->deemed_months, '\t');
 	ph_bulk_append_int(copy, person->deemed_index, '\t');
 	ph_bulk_append_text(copy, input->unit_code, '\n');

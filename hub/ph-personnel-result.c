@@ -18,17 +18,6 @@ ph_personnel_result_clear(PhPersonnelResult *result)
 	g_clear_pointer(&result->message, g_free);
 }
 
-static void
-ph_personnel_result_append_text(GString *copy, const gchar *text, gchar end)
-{
-	if (text != NULL) {
-		ph_bulk_append_text(copy, text, end);
-		return;
-	}
-	g_string_append(copy, "\\N");
-	g_string_append_c(copy, end);
-}
-
 gboolean
 ph_personnel_result_add(PhTxn *txn, const gchar *batch, GArray *results, GError **error)
 {
@@ -41,10 +30,10 @@ ph_personnel_result_add(PhTxn *txn, const gchar *batch, GArray *results, GError 
 		ph_bulk_append_text(copy, batch, '\t');
 		ph_bulk_append_int(copy, result->seq, '\t');
 		ph_bulk_append_text(copy, result->event_type, '\t');
-		ph_personnel_result_append_text(copy, result->subject, '\t');
+		ph_bulk_append_nullable(copy, result->subject, '\t');
 		ph_bulk_append_text(copy, result->status, '\t');
-		ph_personnel_result_append_text(copy, result->code, '\t');
-		ph_personnel_result_append_text(copy, result->message, '\n');
+		ph_bulk_append_nullable(copy, result->code, '\t');
+		ph_bulk_append_nullable(copy, result->message, '\n');
 	}
 	return ph_bulk_copy_in(ph_txn_get_db(txn),
 	                       "COPY personnel_result (batch, seq, event_type, subject, status, "
