@@ -4,6 +4,7 @@
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include "pension-hub.h"
@@ -43,6 +44,13 @@ ph_test_peer_wait(PhTestPeer *peer, const gchar *const *parts, guint count)
 	}
 	g_autofree gchar *text = ph_test_peer_read(peer);
 	g_error("fewer than %u simulator events with '%s' in:\n%s", count, parts[0], text);
+}
+
+/* The simulator dies with the test, even when the test aborts. */
+static void
+ph_test_peer_child_setup(gpointer user_data)
+{
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
 }
 
 void
