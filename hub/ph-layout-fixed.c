@@ -235,13 +235,12 @@ fixed_writer_new(PhMapping *mapping, GOutputStream *output, GError **error)
 	return fixed_new(mapping, NULL, output, error);
 }
 
-/* Fits the encoded value into the field's bytes: pads, or truncates at a character
- * boundary when the mapping allows, else refuses naming the value. */
+/* Fits the encoded @value into the field's bytes: pads, or truncates at a character
+ * boundary when the mapping allows, else refuses naming the value (writer->text). */
 static gboolean
 append_padded(PhLineLayout *writer, const PhMappingRecord *type, const PhMappingField *field,
-              GError **error)
+              const GString *value, GError **error)
 {
-	GString *value = writer->encoded;
 	gsize len = value->len;
 	gsize at;
 	gchar *dest;
@@ -322,19 +321,24 @@ fixed_writer_write(gpointer state, const PhMappingRecord *type, const PhRecord *
 
 	for (guint i = 0; i < type->fields->len; i++) {
 		const PhMappingField *field = g_ptr_array_index(type->fields, i);
+		/* ASCII is the same bytes in every supported encoding. */
+		const GString *encoded = writer->text;
 		g_autoptr(GError) local = NULL;
 
-		g_string_truncate(writer->encoded, 0);
 		if (!ph_mapping_field_encode(type, field, record, totals, writer->text, error))
 			goto failed;
-		if (!ph_encoding_from_utf8(writer->encoding, writer->text->str, writer->text->len,
-		                           writer->encoded, &local)) {
-			g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
-			            "record %s field %s: %s", type->kind,
-			            PH_MAPPING_FIELD_NAME(field), local->message);
-			goto failed;
+		if (!ph_encoding_is_ascii(writer->text->str, writer->text->len)) {
+			encoded = writer->encoded;
+			g_string_truncate(writer->encoded, 0);
+			if (!ph_encoding_from_utf8(writer->encoding, writer->text->str,
+			                           writer->text->len, writer->encoded, &local)) {
+				g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+				            "record %s field %s: %s", type->kind,
+				            PH_MAPPING_FIELD_NAME(field), local->message);
+				goto failed;
+			}
 		}
-		if (!append_padded(writer, type, field, error))
+		if (!append_padded(writer, type, field, encoded, error))
 			goto failed;
 	}
 	return ph_mapping_io_layout_end_line(writer, error);
@@ -353,9 +357,9 @@ apply_patch(Fixed *fixed, const Patch *patch, GError **error)
 	g_string_truncate(writer->text, 0);
 	ph_mapping_field_format_amount(ph_mapping_totals_get(fixed->totals, field),
 	                               field->type == PH_FIELD_AMOUNT && field->yuan, writer->text);
-	g_string_assign(writer->encoded, writer->text->str);
 	g_string_truncate(writer->buffer, 0);
-	if (!append_padded(writer, patch->type, field, error) ||
+	/* A number: ASCII, the same bytes in every encoding. */
+	if (!append_padded(writer, patch->type, field, writer->text, error) ||
 	    !g_seekable_seek(G_SEEKABLE(writer->output), (goffset)patch->offset, G_SEEK_SET, NULL,
 	                     error) ||
 	    !g_output_stream_write_all(writer->output, writer->buffer->str, writer->buffer->len,
