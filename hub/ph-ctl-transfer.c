@@ -51,7 +51,7 @@ ph_ctl_transfer_list(PhDb *db, int argc, char **argv)
 		g_autofree gchar *deadline = ph_ctl_transfer_time(transfer->deadline);
 		gboolean open = g_strcmp0(transfer->state, "COMPLETED") != 0 &&
 		                g_strcmp0(transfer->state, "REJECTED") != 0;
-		const gchar *note = open && transfer->deadline < now ? "OVERDUE"
+		const gchar *note = open && transfer->deadline <= now ? "OVERDUE"
 		                    : transfer->reason != NULL       ? transfer->reason
 		                                                     : "";
 		g_print("%-40s %-4s %-16s %-20s %-8s %-21s %s\n", transfer->case_id,

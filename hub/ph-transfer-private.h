@@ -11,8 +11,9 @@ G_BEGIN_DECLS
 /* The SELECT list that ph_transfer_case_from_row() reads. */
 #define PH_TRANSFER_CASE_COLUMNS                                                                   \
 	"case_id, direction, state, id_number, other_agency, other_region, reason, "               \
-	"extract(epoch FROM deadline)::bigint, extract(epoch FROM created_at)::bigint, "           \
-	"extract(epoch FROM updated_at)::bigint"
+	"floor(extract(epoch FROM deadline))::bigint, "                                            \
+	"floor(extract(epoch FROM created_at))::bigint, "                                          \
+	"floor(extract(epoch FROM updated_at))::bigint"
 
 PhTransferCase *ph_transfer_case_from_row(PGresult *result, gint row);
 

@@ -75,6 +75,16 @@ transfer_send_deliver(const PhOutboxMessage *message, gpointer state, GError **e
 	g_autofree gchar *status = transfer_send_ack_status(response->body);
 	g_autofree gchar *detail = g_strdup_printf("HTTP %u %s", response->status,
 	                                           status != NULL ? status : "(no Ack)");
+	/* Only an Ack that took the document counts; a redirect or another answer does not. */
+	gboolean taken =
+	        (response->status == 200 || response->status == 202) &&
+	        (g_strcmp0(status, "ACCEPTED") == 0 || g_strcmp0(status, "DUPLICATE") == 0);
+	if (!taken) {
+		transfer_send_note(transfer, message->key, "DEAD_LETTER", detail);
+		g_set_error(error, PH_ERROR, PH_ERROR_PERMANENT, "%s answered %s",
+		            transfer->platform_url, detail);
+		return FALSE;
+	}
 	transfer_send_note(transfer, message->key, "DELIVERED", detail);
 	return TRUE;
 }
