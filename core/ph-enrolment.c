@@ -407,6 +407,11 @@ ph_enrolment_set_wage(PhDb *db, const PhCommandContext *context, const PhWageInp
 	 * re-sent batch still answers DUPLICATE after the person has left. */
 	if (!ph_enrolment_find_enrolled(db, input->id_number, &person, &open, error))
 		return FALSE;
+	if (effective < open.start) {
+		g_autofree gchar *from = ph_period_to_string(open.start);
+		return ph_command_invalid(error, "effective", "before the enrolment start %s",
+		                          from);
+	}
 	g_autofree gchar *object = ph_enrolment_object(person.person_id);
 	g_autofree gchar *key = g_strdup_printf("%s:%d", object, effective);
 	return ph_command_record(db, context, "wage", object, NULL, person.person_id, key,

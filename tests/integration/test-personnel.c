@@ -342,6 +342,7 @@ test_rejections(Fixture *fixture, gconstpointer data)
 	g_autofree gchar *third = make_id("19610707", 25);
 	g_autofree gchar *fourth = make_id("19620808", 27);
 	g_autofree gchar *fifth = make_id("19630909", 29);
+	g_autofree gchar *sixth = make_id("19640404", 31);
 	GString *xml = batch_begin("B-REJ", "U0001");
 	add_unit(xml, 1, "某市财政局");
 	add_hire(xml, 2, good, "孙八", "20150101");
@@ -358,6 +359,8 @@ test_rejections(Fixture *fixture, gconstpointer data)
 	add_event(xml, 13, "HIRE", "20150101", fifth,
 	          "<AAC003>郑一</AAC003><AAC004>1</AAC004><AAC006>19990101</AAC006>"
 	          "<Wage>6000.00</Wage>");
+	add_hire(xml, 14, sixth, "冯二", "20150101");
+	add_event(xml, 15, "WAGE", "20141101", sixth, "<Wage>7000.00</Wage>");
 	g_autofree gchar *text = batch_end(xml);
 	g_autofree gchar *batch = post_batch(fixture, text, strlen(text));
 	g_autofree gchar *state = wait_batch(fixture, batch, 30000);
@@ -393,7 +396,10 @@ test_rejections(Fixture *fixture, gconstpointer data)
 	                                 "AND seq = 3",
 	                                 batch);
 	g_assert_nonnull(strstr(id_why, "check"));
-	g_assert_cmpint(count(fixture, "SELECT count(*) FROM person"), ==, 2);
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM person"), ==, 3);
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM declared_wage WHERE "
+	                               "effective_period = 201411"),
+	                ==, 0);
 }
 
 /* A re-sent batch applies nothing twice: the same bytes are the same batch; a corrected
