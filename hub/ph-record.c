@@ -391,6 +391,24 @@ json_end(GString *out, gchar *end)
 /* At most six bytes out per byte in (\u00XX), and the quotes. */
 #define JSON_STRING_MAX(len) ((len)*6 + 2)
 
+#define ONES  G_GUINT64_CONSTANT(0x0101010101010101)
+#define HIGHS G_GUINT64_CONSTANT(0x8080808080808080)
+
+/* TRUE when one of the eight bytes at @bytes is a control character, '"' or '\\' (the
+ * classic zero-byte and less-than tests, exact as to whether any byte matches). */
+static gboolean
+needs_escape8(const gchar *bytes)
+{
+	guint64 word, quote, backslash, found;
+
+	memcpy(&word, bytes, 8);
+	quote = word ^ (ONES * '"');
+	backslash = word ^ (ONES * '\\');
+	found = ((word - ONES * 0x20) & ~word) | ((quote - ONES) & ~quote) |
+	        ((backslash - ONES) & ~backslash);
+	return (found & HIGHS) != 0;
+}
+
 /* Writes @text as a JSON string at @p; returns the end. Runs without escapes are copied
  * whole: canonical values rarely need any. */
 static gchar *
@@ -401,8 +419,14 @@ json_string(gchar *p, const gchar *text, gsize len)
 
 	*p++ = '"';
 	for (gsize i = 0; i < len; i++) {
-		guchar c = (guchar)text[i];
+		guchar c;
 
+		/* Skip eight plain bytes at a time. */
+		while (i + 8 <= len && !needs_escape8(text + i))
+			i += 8;
+		if (i >= len)
+			break;
+		c = (guchar)text[i];
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
 		memcpy(p, text + run, i - run);
