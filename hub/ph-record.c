@@ -13,8 +13,9 @@ typedef struct {
 	gsize value;
 	gsize value_len;
 	gboolean integer;
-	guint32 key_hash;    /* of a stored key (0 for a static one): most compares end here */
-	gboolean has_number; /* an integer set as one: ph_record_get_int() need not parse */
+	guint32 key_hash;      /* of a stored key (0 for a static one): most compares end here */
+	gboolean has_number;   /* an integer set as one: ph_record_get_int() need not parse */
+	gboolean text_pending; /* its text not written yet (value_text()) */
 	gint64 number;
 } Entry;
 
@@ -181,6 +182,7 @@ put_value(PhRecord *record, Entry *entry, const gchar *key, guint32 hash, const 
 	entry->value_len = len;
 	entry->integer = integer;
 	entry->has_number = FALSE;
+	entry->text_pending = FALSE;
 	return entry;
 }
 
@@ -250,19 +252,47 @@ ph_record_append_static(PhRecord *record, const gchar *key, const gchar *value, 
 	append_static(record, key, value, len, FALSE);
 }
 
+/* "-9223372036854775808" and its NUL. */
+#define INT_TEXT_BYTES 21
+
+/* The value text of @entry, an integer's written on first use into the room kept for it:
+ * a reader appends millions that nobody reads as text. The buffer does not move, so text
+ * returned earlier stays valid. */
+static const gchar *
+value_text(const PhRecord *record, const Entry *entry)
+{
+	gchar *text = record->buffer->str + entry->value;
+
+	if (entry->text_pending) {
+		/* Filling in what the record already holds, not a change of it. */
+		Entry *mutable_entry = (Entry *)entry;
+		IntText digits;
+
+		int_text(&digits, entry->number);
+		memcpy(text, digits.digits, digits.len);
+		text[digits.len] = '\0';
+		mutable_entry->value_len = digits.len;
+		mutable_entry->text_pending = FALSE;
+	}
+	return text;
+}
+
 /* @fresh: the key is new and outlives the record (ph_record_append_static_int). */
 static void
 put_int(PhRecord *record, const gchar *key, gint64 value, gboolean fresh)
 {
+	static const gchar room[INT_TEXT_BYTES - 1] = {0};
 	IntText text;
 	Entry *entry;
 
 	g_return_if_fail(record != NULL && key != NULL);
-	int_text(&text, value);
-	if (fresh)
-		entry = append_static(record, key, text.digits, text.len, TRUE);
-	else
+	if (fresh) {
+		entry = append_static(record, key, room, sizeof room, TRUE);
+		entry->text_pending = TRUE;
+	} else {
+		int_text(&text, value);
 		entry = set_value(record, key, text.digits, text.len, TRUE);
+	}
 	/* As ph_record_get_int() reads text: at most 18 digits. */
 	entry->has_number = value > -G_GINT64_CONSTANT(1000000000000000000) &&
 	                    value < G_GINT64_CONSTANT(1000000000000000000);
@@ -288,7 +318,7 @@ ph_record_get(const PhRecord *record, const gchar *key)
 
 	g_return_val_if_fail(record != NULL && key != NULL, NULL);
 	entry = find(record, key);
-	return entry != NULL ? record->buffer->str + entry->value : NULL;
+	return entry != NULL ? value_text(record, entry) : NULL;
 }
 
 /* At most 18 digits after an optional '-': any such number fits a gint64. */
@@ -324,7 +354,7 @@ ph_record_get_int(const PhRecord *record, const gchar *key, gint64 *value, GErro
 		*value = entry->number;
 		return TRUE;
 	}
-	text = record->buffer->str + entry->value;
+	text = value_text(record, entry);
 	if (!parse_int_text(text, value)) {
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
 		            "record %s field %s: '%s' is not an integer",
@@ -351,14 +381,18 @@ const gchar *
 ph_record_get_value(const PhRecord *record, guint index)
 {
 	g_return_val_if_fail(index < record->n_entries, NULL);
-	return record->buffer->str + record->entries[index].value;
+	return value_text(record, &record->entries[index]);
 }
 
 gsize
 ph_record_get_value_len(const PhRecord *record, guint index)
 {
+	const Entry *entry;
+
 	g_return_val_if_fail(index < record->n_entries, 0);
-	return record->entries[index].value_len;
+	entry = &record->entries[index];
+	value_text(record, entry); /* an integer's length is known once written */
+	return entry->value_len;
 }
 
 gboolean
@@ -462,7 +496,7 @@ ph_record_append_json(const PhRecord *record, GString *out)
 	for (guint i = 0; i < record->n_entries; i++) {
 		const Entry *entry = &record->entries[i];
 		const gchar *key = key_of(record, entry);
-		const gchar *value = record->buffer->str + entry->value;
+		const gchar *value = value_text(record, entry);
 		gsize key_len = strlen(key);
 
 		json_end(out, p);
