@@ -38,7 +38,14 @@ ph_audit_sha256(GBytes *prefix, const gchar *text, gsize length)
 	return g_bytes_new(digest, digest_length);
 }
 
-static gchar *
+GBytes *
+ph_audit_chain_hash(GBytes *prev_hash, const gchar *record)
+{
+	g_return_val_if_fail(record != NULL, NULL);
+	return ph_audit_sha256(prev_hash, record, strlen(record));
+}
+
+gchar *
 ph_audit_hex(GBytes *bytes)
 {
 	gsize length = 0;
@@ -88,7 +95,7 @@ ph_audit_append(PhDb *db, const gchar *actor, const gchar *action, const gchar *
 	}
 	g_autofree gchar *digest_hex = ph_audit_hex(payload_digest);
 	g_autofree gchar *record = ph_audit_canonical(at, actor, action, object, digest_hex);
-	g_autoptr(GBytes) hash = ph_audit_sha256(prev_hash, record, strlen(record));
+	g_autoptr(GBytes) hash = ph_audit_chain_hash(prev_hash, record);
 
 	gint lengths[7] = {0};
 	const gint formats[7] = {0, 0, 0, 0, 1, 1, 1};

@@ -19,4 +19,11 @@ gboolean ph_audit_append(PhDb *db, const gchar *actor, const gchar *action, cons
 gchar *ph_audit_canonical(const gchar *at, const gchar *actor, const gchar *action,
                           const gchar *object, const gchar *payload_digest_hex);
 
+/* The entry hash SHA-256(@prev_hash ‖ @record); @prev_hash NULL for the first entry. Shared by
+ * the writer and `pensionctl audit verify`. */
+GBytes *ph_audit_chain_hash(GBytes *prev_hash, const gchar *record);
+
+/* Lowercase hex of @bytes ("" for NULL). */
+gchar *ph_audit_hex(GBytes *bytes);
+
 G_END_DECLS

@@ -30,6 +30,7 @@ static const PhCtlEntry commands[] = {
     {"interest", ph_ctl_interest_main, "yearly account interest: close --year YYYY"},
     {"adjust", ph_ctl_adjust_main, "annual pension adjustment: run --policy YYYY-MM"},
     {"person", ph_ctl_person_main, "one person's enrolment, contributions, balances, benefit"},
+    {"audit", ph_ctl_audit_main, "audit chain: verify [--from ID --to ID], seal"},
     {NULL, NULL, NULL},
 };
 

@@ -23,6 +23,10 @@ static const gchar *const partner_listener_keys[] = {"address", "port",       "c
 static const gchar *const admin_listener_keys[] = {"address", "port", NULL};
 static const gchar *const client_tls_keys[] = {"certificate", "key", NULL};
 static const gchar *const partner_keys[] = {"subject", "pin", "roles", NULL};
+/* [audit] and [keys] are read by ph-audit-seal.c and ph-field-key.c (docs/security.md). */
+static const gchar *const audit_keys[] = {"signing_key", "signing_certificate", "seal_seconds",
+                                          "operator", NULL};
+static const gchar *const keys_keys[] = {"file", NULL};
 
 static const PhConfigGroupKeys fixed_groups[] = {
         {"hub", hub_keys},
@@ -30,6 +34,8 @@ static const PhConfigGroupKeys fixed_groups[] = {
         {"partner-listener", partner_listener_keys},
         {"admin-listener", admin_listener_keys},
         {"client-tls", client_tls_keys},
+        {"audit", audit_keys},
+        {"keys", keys_keys},
 };
 
 const gchar *

@@ -22,7 +22,7 @@ ph_ctl_core_open(PhCtl *ctl, PhCtlCore *core)
 	}
 	core->policy = g_new0(PhPolicy, 1);
 	core->context.policy = core->policy;
-	core->context.actor = "pensionctl";
+	core->context.actor = ph_ctl_operator(ctl);
 	if (!ph_policy_file_load(config->policy_dir != NULL ? config->policy_dir
 	                                                    : ph_policy_file_dir(),
 	                         config->region, month, core->policy, NULL, &error) ||

@@ -64,8 +64,27 @@ ph_ctl_outbox_show(PhDb *db, const gchar *id_text)
 	return PH_CTL_EXIT_OK;
 }
 
+/* The retry and its operator audit entry commit together. */
+static gboolean
+ph_ctl_outbox_retry_audited(PhCtl *ctl, PhDb *db, gint64 id, const gchar *topic, guint *count,
+                            GError **error)
+{
+	g_autofree gchar *object = id != 0 ? g_strdup_printf("outbox %" G_GINT64_FORMAT, id)
+	                                   : g_strdup_printf("outbox dead letters of %s",
+	                                                     topic != NULL ? topic : "every topic");
+	if (!ph_db_begin(db, error))
+		return FALSE;
+	gboolean ok = id != 0 ? ph_outbox_retry(db, id, error)
+	                      : ph_outbox_retry_dead(db, topic, count, error);
+	if (ok && ph_ctl_audit(ctl, db, "outbox-retry", object, NULL, error) &&
+	    ph_db_commit(db, error))
+		return TRUE;
+	ph_db_rollback(db);
+	return FALSE;
+}
+
 static int
-ph_ctl_outbox_retry(PhDb *db, int argc, char **argv)
+ph_ctl_outbox_retry(PhCtl *ctl, PhDb *db, int argc, char **argv)
 {
 	gboolean dead = FALSE;
 	g_autofree gchar *topic = NULL;
@@ -79,7 +98,7 @@ ph_ctl_outbox_retry(PhDb *db, int argc, char **argv)
 		return PH_CTL_EXIT_USAGE;
 	if (dead && argc == 1) {
 		guint count = 0;
-		if (!ph_outbox_retry_dead(db, topic, &count, &error))
+		if (!ph_ctl_outbox_retry_audited(ctl, db, 0, topic, &count, &error))
 			return ph_ctl_fail(error);
 		g_print("%u dead letters back in the outbox\n", count);
 		return PH_CTL_EXIT_OK;
@@ -87,7 +106,8 @@ ph_ctl_outbox_retry(PhDb *db, int argc, char **argv)
 	if (dead || topic != NULL || argc != 2)
 		return ph_ctl_usage(PH_CTL_OUTBOX_USAGE);
 	gint64 id = 0;
-	if (!ph_ctl_store_parse_id(argv[1], &id, &error) || !ph_outbox_retry(db, id, &error))
+	if (!ph_ctl_store_parse_id(argv[1], &id, &error) ||
+	    !ph_ctl_outbox_retry_audited(ctl, db, id, NULL, NULL, &error))
 		return ph_ctl_fail(error);
 	g_print("outbox message %" G_GINT64_FORMAT " is due now\n", id);
 	return PH_CTL_EXIT_OK;
@@ -109,5 +129,5 @@ ph_ctl_outbox_main(PhCtl *ctl, int argc, char **argv)
 		return ph_ctl_outbox_list(db, argc - 1, argv + 1);
 	if (g_str_equal(verb, "show"))
 		return ph_ctl_outbox_show(db, argv[2]);
-	return ph_ctl_outbox_retry(db, argc - 1, argv + 1);
+	return ph_ctl_outbox_retry(ctl, db, argc - 1, argv + 1);
 }

@@ -49,7 +49,7 @@ ph_ctl_payout_print_excluded(PhDb *db, PhPeriod period)
 }
 
 static int
-ph_ctl_payout_run(PhDb *db, PhPayoutKind kind, int argc, char **argv)
+ph_ctl_payout_run(PhCtl *ctl, PhDb *db, PhPayoutKind kind, int argc, char **argv)
 {
 	g_autofree gchar *period_text = NULL;
 	g_autofree gchar *bank = NULL;
@@ -66,7 +66,7 @@ ph_ctl_payout_run(PhDb *db, PhPayoutKind kind, int argc, char **argv)
 	if (!ph_period_parse(period_text, &period, &error))
 		return ph_ctl_fail(error);
 	PhPayoutRun run = {0};
-	if (!ph_payout_run_execute(db, "pensionctl", kind, period, bank, &run, &error)) {
+	if (!ph_payout_run_execute(db, ph_ctl_operator(ctl), kind, period, bank, &run, &error)) {
 		ph_payout_run_clear(&run);
 		return ph_ctl_fail(error);
 	}
@@ -153,9 +153,9 @@ ph_ctl_payout_main(PhCtl *ctl, int argc, char **argv)
 	if (db == NULL)
 		return PH_CTL_EXIT_FAILED;
 	if (g_str_equal(verb, "run"))
-		return ph_ctl_payout_run(db, PH_PAYOUT_REGULAR, argc - 1, argv + 1);
+		return ph_ctl_payout_run(ctl, db, PH_PAYOUT_REGULAR, argc - 1, argv + 1);
 	if (g_str_equal(verb, "reissue"))
-		return ph_ctl_payout_run(db, PH_PAYOUT_REISSUE, argc - 1, argv + 1);
+		return ph_ctl_payout_run(ctl, db, PH_PAYOUT_REISSUE, argc - 1, argv + 1);
 	if (g_str_equal(verb, "list"))
 		return ph_ctl_payout_list(db, argc - 1, argv + 1);
 	return ph_ctl_payout_show(db, argv[2]);

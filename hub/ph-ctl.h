@@ -61,6 +61,17 @@ int
 ph_ctl_adjust_main(PhCtl *ctl, int argc, char **argv);
 int
 ph_ctl_person_main(PhCtl *ctl, int argc, char **argv);
+int
+ph_ctl_audit_main(PhCtl *ctl, int argc, char **argv);
+
+/* The audit actor of this operator: [audit] operator, else "operator:<unix user>"
+ * (ph-ctl-audit.c). */
+const gchar *
+ph_ctl_operator(PhCtl *ctl);
+/* Appends an audit entry for an operator action in @db's open transaction (a PhDb *). */
+gboolean
+ph_ctl_audit(PhCtl *ctl, gpointer db, const gchar *action, const gchar *object, GBytes *payload,
+             GError **error);
 
 /* Prints "pensionctl: MESSAGE" on stderr and returns PH_CTL_EXIT_FAILED. */
 int

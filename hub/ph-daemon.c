@@ -9,6 +9,7 @@
 #include <signal.h>
 
 #include "ph-admin-listener.h"
+#include "ph-audit-seal.h"
 #include "ph-config.h"
 #include "ph-dispatcher.h"
 #include "ph-event-routing.h"
@@ -31,6 +32,7 @@ struct _PhDaemon {
 	PhPartnerListener *partner_listener;
 	PhAdminListener *admin_listener;
 	PhScheduler *scheduler;
+	PhAuditSealer *sealer; /* NULL without a signing key */
 	PhDispatcher *dispatcher;
 	guint signal_sources[3];
 };
@@ -201,6 +203,7 @@ ph_daemon_new(const gchar *config_path, GError **error)
 		return NULL;
 	ph_dispatcher_start(daemon->dispatcher);
 	daemon->scheduler = ph_scheduler_start(daemon->registry, daemon->workers);
+	daemon->sealer = ph_audit_sealer_start(daemon->config, daemon->workers);
 	daemon->signal_sources[0] = g_unix_signal_add(SIGTERM, ph_daemon_on_terminate, daemon);
 	daemon->signal_sources[1] = g_unix_signal_add(SIGINT, ph_daemon_on_terminate, daemon);
 	daemon->signal_sources[2] = g_unix_signal_add(SIGHUP, ph_daemon_on_reload, daemon);
@@ -216,6 +219,7 @@ ph_daemon_run(PhDaemon *daemon)
 	ph_partner_listener_stop(daemon->partner_listener);
 	ph_admin_listener_stop(daemon->admin_listener);
 	ph_scheduler_stop(daemon->scheduler);
+	ph_audit_sealer_stop(daemon->sealer);
 	gboolean drained = ph_workers_drain(daemon->workers, daemon->config->drain_seconds);
 	/* The dispatcher finishes the batch in hand and records its outcomes. */
 	ph_dispatcher_stop(daemon->dispatcher);
@@ -240,6 +244,7 @@ ph_daemon_free(PhDaemon *daemon)
 	g_clear_pointer(&daemon->admin_listener, ph_admin_listener_free);
 	g_clear_pointer(&daemon->workers, ph_workers_free);
 	g_clear_pointer(&daemon->scheduler, ph_scheduler_free);
+	g_clear_pointer(&daemon->sealer, ph_audit_sealer_free);
 	g_clear_pointer(&daemon->dispatcher, ph_dispatcher_free);
 	if (daemon->plugins != NULL)
 		ph_plugin_host_shutdown(daemon->plugins);

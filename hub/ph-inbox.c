@@ -5,6 +5,7 @@
 #include "ph-inbox.h"
 
 #include "ph-answer.h"
+#include "ph-audit.h"
 #include "ph-backoff.h"
 #include "ph-plugin-private.h"
 #include "ph-sql-value.h"
@@ -69,13 +70,42 @@ ph_inbox_repeat(PhDb *db, const gchar *partner, const gchar *kind, const gchar *
 	                     PQgetisnull(result, 0, 3) ? NULL : PQgetvalue(result, 0, 3), body);
 }
 
-PhAnswer *
-ph_inbox_store(PhDb *db, const gchar *partner, const gchar *kind, const gchar *message_id,
-               GBytes *body, const PhAnswer *answer, gboolean *duplicate, gint64 *id,
-               GError **error)
+/* ---- audit of inbound messages (issue 9): one entry per first arrival, refusal and
+ * outcome, in the transaction of the inbox row ---- */
+
+static gboolean
+ph_inbox_audit(PhDb *db, const gchar *partner, const gchar *action, const gchar *object,
+               GBytes *body, GError **error)
 {
-	g_return_val_if_fail(db != NULL && partner != NULL && kind != NULL, NULL);
-	g_return_val_if_fail(message_id != NULL && body != NULL && answer != NULL, NULL);
+	g_autofree gchar *actor =
+	        g_strdup_printf("partner:%s", partner != NULL ? partner : "unknown");
+	return ph_audit_append(db, actor, action, object, body, error);
+}
+
+/* BEGINs when the caller has no transaction open, so the audit entry commits with the row. */
+static gboolean
+ph_inbox_own_begin(PhDb *db, gboolean *own, GError **error)
+{
+	*own = !ph_db_in_transaction(db);
+	return !*own || ph_db_begin(db, error);
+}
+
+static gboolean
+ph_inbox_own_end(PhDb *db, gboolean own, gboolean ok, GError **error)
+{
+	if (!own)
+		return ok;
+	if (ok && ph_db_commit(db, error))
+		return TRUE;
+	ph_db_rollback(db);
+	return FALSE;
+}
+
+static PhAnswer *
+ph_inbox_store_in_txn(PhDb *db, const gchar *partner, const gchar *kind, const gchar *message_id,
+                      GBytes *body, const PhAnswer *answer, gboolean *duplicate, gint64 *id,
+                      GError **error)
+{
 	g_autofree gchar *status = g_strdup_printf("%u", answer->status);
 	gint lengths[7] = {0};
 	const gint formats[] = {0, 0, 0, 1, 0, 0, 1};
@@ -104,7 +134,28 @@ ph_inbox_store(PhDb *db, const gchar *partner, const gchar *kind, const gchar *m
 		                       error);
 	if (id != NULL)
 		*id = ph_db_get_int64(result, 0, 0);
+	g_autofree gchar *object = g_strdup_printf("inbox %s %s %s", PQgetvalue(result, 0, 0), kind,
+	                                           message_id);
+	if (!ph_inbox_audit(db, partner, "inbound", object, body, error))
+		return NULL;
 	return ph_answer_copy(answer);
+}
+
+PhAnswer *
+ph_inbox_store(PhDb *db, const gchar *partner, const gchar *kind, const gchar *message_id,
+               GBytes *body, const PhAnswer *answer, gboolean *duplicate, gint64 *id,
+               GError **error)
+{
+	g_return_val_if_fail(db != NULL && partner != NULL && kind != NULL, NULL);
+	g_return_val_if_fail(message_id != NULL && body != NULL && answer != NULL, NULL);
+	gboolean own = FALSE;
+	if (!ph_inbox_own_begin(db, &own, error))
+		return NULL;
+	g_autoptr(PhAnswer) stored = ph_inbox_store_in_txn(db, partner, kind, message_id, body,
+	                                                   answer, duplicate, id, error);
+	if (!ph_inbox_own_end(db, own, stored != NULL, error))
+		return NULL;
+	return g_steal_pointer(&stored);
 }
 
 gboolean
@@ -116,12 +167,21 @@ ph_inbox_record_refusal(PhDb *db, const gchar *partner, const gchar *kind, GByte
 	const gint formats[] = {0, 0, 1, 0};
 	const gchar *params[] = {partner, kind, ph_sql_value_bytes_param(body, &lengths[2]),
 	                         reason};
+	gboolean own = FALSE;
+	if (!ph_inbox_own_begin(db, &own, error))
+		return FALSE;
 	g_autoptr(PGresult) result = ph_db_query_binary(
 	        db,
 	        "INSERT INTO inbox_refusal (partner, kind, body, digest, reason) "
-	        "VALUES ($1, $2, $3, sha256($3), $4)",
+	        "VALUES ($1, $2, $3, sha256($3), $4) RETURNING id",
 	        4, params, lengths, formats, error);
-	return result != NULL;
+	g_autofree gchar *object =
+	        result != NULL ? g_strdup_printf("inbox_refusal %s %s: %s", PQgetvalue(result, 0, 0),
+	                                         kind != NULL ? kind : "-", reason)
+	                       : NULL;
+	gboolean ok = object != NULL &&
+	              ph_inbox_audit(db, partner, "inbound-refused", object, body, error);
+	return ph_inbox_own_end(db, own, ok, error);
 }
 
 /* Marks the claimed row; @state NULL means "still pending, retry after @delay_ms". */
@@ -141,7 +201,13 @@ ph_inbox_mark(PhDb *db, gint64 id, const gchar *state, guint64 delay_ms, const g
 	        "THEN now() + $3::bigint * interval '1 millisecond' ELSE next_attempt_at END "
 	        "WHERE id = $1",
 	        4, params, error);
-	return result != NULL;
+	if (result == NULL)
+		return FALSE;
+	if (state == NULL)
+		return TRUE;
+	g_autofree gchar *object = g_strdup_printf("inbox %s", id_text);
+	g_autofree gchar *action = g_strdup_printf("inbound-%s", state);
+	return ph_audit_append(db, "hub", action, object, NULL, error);
 }
 
 static gboolean

@@ -5,6 +5,7 @@
  * transaction stays open while a partner takes its time. See docs/store.md. */
 #include "ph-outbox.h"
 
+#include "ph-audit.h"
 #include "ph-backoff.h"
 #include "ph-sql-value.h"
 
@@ -198,6 +199,24 @@ ph_outbox_settle_failure(PhDb *db, PhOutboxBatch *batch, PhOutboxItem *item, GEr
 	return result != NULL;
 }
 
+/* Audit of outbound messages (issue 9): one entry per delivered message, with the bytes
+ * sent, in the transaction that marks it delivered. */
+static gboolean
+ph_outbox_audit_delivered(PhDb *db, PhOutboxBatch *batch, GError **error)
+{
+	for (guint i = 0; i < batch->items->len; i++) {
+		PhOutboxItem *item = g_ptr_array_index(batch->items, i);
+		if (item->outcome != PH_OUTBOX_OUTCOME_DELIVERED)
+			continue;
+		g_autofree gchar *object = g_strdup_printf(
+		        "outbox %" G_GINT64_FORMAT " %s %s", item->message.id, item->message.topic,
+		        item->message.key != NULL ? item->message.key : "-");
+		if (!ph_audit_append(db, "hub", "outbound", object, item->message.payload, error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
 static gboolean
 ph_outbox_finish_in_txn(PhDb *db, PhOutboxBatch *batch, GError **error)
 {
@@ -205,7 +224,8 @@ ph_outbox_finish_in_txn(PhDb *db, PhOutboxBatch *batch, GError **error)
 	                          "UPDATE outbox SET state = 'delivered', delivered_at = now(), "
 	                          "lease_token = NULL, last_error = NULL "
 	                          "WHERE id = ANY($1::bigint[]) AND lease_token = $2",
-	                          error))
+	                          error) ||
+	    !ph_outbox_audit_delivered(db, batch, error))
 		return FALSE;
 	/* Unsettled rows (the dispatcher stopped before delivering them) are handed back
 	 * without counting the attempt. */
