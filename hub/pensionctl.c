@@ -26,6 +26,8 @@ static const PhCtlEntry commands[] = {
     {"id", ph_ctl_id_main, "check citizen IDs, credit codes and card numbers"},
     {"payout", ph_ctl_payout_main, "bank payout batches: run, reissue, list, show BATCH"},
     {"transfer", ph_ctl_transfer_main, "cross-region transfer cases: list, show CASE, start"},
+    {"cardholder", ph_ctl_cardholder_main, "cardholder base answers: show AAC002, override"},
+    {"medical", ph_ctl_medical_main, "medical comparison: compare --file F, report ID"},
     {"contrib", ph_ctl_contrib_main, "monthly contribution run: run --period YYYY-MM"},
     {"interest", ph_ctl_interest_main, "yearly account interest: close --year YYYY"},
     {"adjust", ph_ctl_adjust_main, "annual pension adjustment: run --policy YYYY-MM"},

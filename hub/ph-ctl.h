@@ -54,6 +54,10 @@ ph_ctl_payout_main(PhCtl *ctl, int argc, char **argv);
 int
 ph_ctl_transfer_main(PhCtl *ctl, int argc, char **argv);
 int
+ph_ctl_cardholder_main(PhCtl *ctl, int argc, char **argv);
+int
+ph_ctl_medical_main(PhCtl *ctl, int argc, char **argv);
+int
 ph_ctl_contrib_main(PhCtl *ctl, int argc, char **argv);
 int
 ph_ctl_interest_main(PhCtl *ctl, int argc, char **argv);

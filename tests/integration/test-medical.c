@@ -7,6 +7,7 @@
 #include <json-glib/json-glib.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "pension-hub.h"
 #include "ph-test-db.h"
@@ -21,6 +22,9 @@
 #define ID_RETIREE "110105196410150176"
 #define ID_MEMBER  "110105197001010193"
 #define ID_UNKNOWN "110105197102020315"
+#define ID_MEMBER2 "110105197405050378"
+#define ID_MISSING "110105197203030336"
+#define ID_BAD     "110105197001010194" /* check character should be 3 */
 
 typedef struct {
 	PhTestDb *db;
@@ -251,6 +255,90 @@ test_notices_once(Fixture *fixture, gconstpointer data)
 	g_assert_cmpuint(ph_test_peer_count(&fixture->sim, applied), ==, 2);
 }
 
+/* ---- the monthly comparison, with a difference of every kind ---- */
+
+/* Runs pensionctl with the test hub's config; returns its standard output. */
+static gchar *
+pensionctl(Fixture *fixture, const gchar *const *args, gint *exit_status)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+	g_ptr_array_add(argv,
+	                g_build_filename(g_getenv("PH_BUILD_DIR"), "hub", "pensionctl", NULL));
+	g_ptr_array_add(argv, g_strdup_printf("--config=%s", fixture->hub->config_path));
+	for (guint i = 0; args[i] != NULL; i++)
+		g_ptr_array_add(argv, g_strdup(args[i]));
+	g_ptr_array_add(argv, NULL);
+	gchar *out = NULL;
+	g_autofree gchar *err = NULL;
+	gint wait_status = 0;
+	g_spawn_sync(NULL, (gchar **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+	             &wait_status, &error);
+	g_assert_no_error(error);
+	*exit_status = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
+	if (*exit_status != 0)
+		g_test_message("pensionctl: %s", err);
+	return out;
+}
+
+static void
+test_compare(Fixture *fixture, gconstpointer data)
+{
+	ph_test_enrol(fixture->db, ID_MEMBER, "李四", "19700101", "20240101");
+	ph_test_enrol(fixture->db, ID_MEMBER2, "王五", "19740505", "20240101");
+	ph_test_enrol(fixture->db, ID_MISSING, "赵六", "19720303", "20240101");
+	make_retiree(fixture);
+	record_death(fixture, ID_RETIREE, "20261010");
+	g_autofree gchar *file =
+	        g_build_filename(fixture->hub->dir, "MED_PERSONS_202611.csv", NULL);
+	g_autoptr(GError) error = NULL;
+	/* line 2 agrees; 3 misses the death; 4 differs in every field; 5 is no one here; 6 has
+	 * a bad check character; 7 repeats line 2; ID_MISSING is not in the file */
+	g_file_set_contents(file,
+	                    "AAC002,AAC003,AAC004,AAC006,AAC084,AAE138\n" ID_MEMBER
+	                    ",李四,1,19700101,0,\n" ID_RETIREE ",张三,1,19641015,1,\n" ID_MEMBER2
+	                    ",\"王伍, 又名\",2,19740506,1,20260101\n" ID_UNKNOWN
+	                    ",钱八,1,19710202,0,\n" ID_BAD ",孙九,1,19700101,0,\n" ID_MEMBER
+	                    ",李四,1,19700101,0,\n",
+	                    -1, &error);
+	g_assert_no_error(error);
+	gint status = 0;
+	const gchar *compare[] = {"medical", "compare", "--file", file, NULL};
+	g_autofree gchar *summary = pensionctl(fixture, compare, &status);
+	g_assert_cmpint(status, ==, 0);
+	g_assert_nonnull(strstr(summary, "report 1: MED_PERSONS_202611.csv (SHA256 "));
+
+	/* expected: one line per difference as listed above, ordered by file line, then the
+	 * members missing there; fields in code order; CSV quoting per RFC 4180 */
+	const gchar *report[] = {"medical", "report", "1", NULL};
+	g_autofree gchar *csv = pensionctl(fixture, report, &status);
+	g_assert_cmpint(status, ==, 0);
+	g_assert_cmpstr(csv, ==,
+	                "line,AAC002,difference,field,ours,theirs,file_line\n"
+	                "1," ID_RETIREE ",mismatch,AAE138,20261010,,3\n"
+	                "2," ID_MEMBER2 ",mismatch,AAC003,王五,\"王伍, 又名\",4\n"
+	                "3," ID_MEMBER2 ",mismatch,AAC004,1,2,4\n"
+	                "4," ID_MEMBER2 ",mismatch,AAC006,19740505,19740506,4\n"
+	                "5," ID_MEMBER2 ",mismatch,AAC084,0,1,4\n"
+	                "6," ID_MEMBER2 ",mismatch,AAE138,,20260101,4\n"
+	                "7," ID_UNKNOWN ",unknown_here,,,,5\n"
+	                "8," ID_BAD ",invalid_id,AAC002,," ID_BAD ",6\n"
+	                "9," ID_MEMBER ",duplicate,AAC002,," ID_MEMBER ",7\n"
+	                "10," ID_MISSING ",missing_there,,active,,\n");
+	const gchar *totals[] = {"medical", "report", "1", "--summary", NULL};
+	g_autofree gchar *counts = pensionctl(fixture, totals, &status);
+	g_assert_cmpint(status, ==, 0);
+	/* 6 records in the file; ours: the 3 living members (the retiree died) */
+	g_assert_cmpstr(counts, ==,
+	                "item,count\nfile_records,6\nour_persons,3\ndifferences,10\n"
+	                "duplicate:AAC002,1\ninvalid_id:AAC002,1\nmismatch:AAC003,1\n"
+	                "mismatch:AAC004,1\nmismatch:AAC006,1\nmismatch:AAC084,1\n"
+	                "mismatch:AAE138,2\nmissing_there,1\nunknown_here,1\n");
+	const gchar *unknown[] = {"medical", "report", "2", NULL};
+	g_autofree gchar *none = pensionctl(fixture, unknown, &status);
+	g_assert_cmpint(status, ==, 1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -261,6 +349,8 @@ main(int argc, char **argv)
 	g_test_add("/medical/unauthorised", Fixture, NULL, fixture_set_up, test_unauthorised,
 	           fixture_tear_down);
 	g_test_add("/medical/notices-once", Fixture, down, fixture_set_up, test_notices_once,
+	           fixture_tear_down);
+	g_test_add("/medical/compare", Fixture, NULL, fixture_set_up, test_compare,
 	           fixture_tear_down);
 	return g_test_run();
 }
