@@ -233,43 +233,35 @@ personnel_process_rejected(Personnel *personnel, PhPersonnelBatch *batch, GError
 	return txn != NULL ? ph_personnel_result_rejected_subjects(txn, batch->id, error) : NULL;
 }
 
-/* The events after the cursor, chunk by chunk. */
+/* The events after the cursor, chunk by chunk: read ahead in a thread of their own while
+ * the chunk before is applied here. */
 static gboolean
 personnel_process_events(Personnel *personnel, PhPersonnelBatch *batch, GError **error)
 {
 	g_autoptr(GInputStream) input = personnel_process_open(personnel, batch, error);
 	if (input == NULL)
 		return FALSE;
-	g_autoptr(PersonnelReader) reader = personnel_reader_new(input, batch->id, 0);
-	PersonnelHeader header = {0};
-	gboolean ok = personnel_reader_open(reader, &header, error);
-	personnel_header_clear(&header);
-	if (!ok)
-		return FALSE;
 	PersonnelChunk chunk = {.personnel = personnel, .batch = batch};
 	/* Rejections of chunks committed before a restart still count for dependencies. */
 	chunk.rejected = personnel_process_rejected(personnel, batch, error);
 	if (chunk.rejected == NULL)
 		return FALSE;
-	g_autoptr(GArray) events =
-	        g_array_sized_new(FALSE, FALSE, sizeof(PersonnelEvent), personnel->chunk_events);
-	PersonnelEvent event;
-	g_autoptr(GError) local = NULL;
-	while (ok && personnel_reader_next(reader, &event, &local)) {
-		if (event.seq <= batch->cursor_seq)
-			continue;
-		g_array_append_val(events, event);
-		if (events->len == personnel->chunk_events) {
-			ok = personnel_chunk_run(&chunk, events, FALSE, error);
-			g_array_set_size(events, 0);
-			personnel_reader_reset(reader);
+	PersonnelFeed *feed =
+	        personnel_feed_start(input, batch->id, batch->cursor_seq, personnel->chunk_events);
+	gboolean ok = TRUE;
+	for (gboolean last = FALSE; ok && !last;) {
+		PersonnelFeedChunk *next = personnel_feed_next(feed);
+		last = next->last;
+		if (next->error != NULL) {
+			/* The document changed since its check: the spool was touched. */
+			g_propagate_error(error, g_steal_pointer(&next->error));
+			ok = FALSE;
+		} else {
+			ok = personnel_chunk_run(&chunk, next->events, last, error);
 		}
+		personnel_feed_chunk_free(next);
 	}
-	if (ok && local != NULL) {
-		ok = FALSE; /* the document changed since its check: the spool was touched */
-		g_propagate_error(error, g_steal_pointer(&local));
-	}
-	ok = ok && personnel_chunk_run(&chunk, events, TRUE, error);
+	personnel_feed_stop(feed);
 	personnel_chunk_clear(&chunk);
 	g_hash_table_unref(chunk.rejected);
 	return ok;

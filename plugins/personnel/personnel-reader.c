@@ -100,6 +100,14 @@ personnel_reader_reset(PersonnelReader *reader)
 	g_string_chunk_clear(reader->strings);
 }
 
+GStringChunk *
+personnel_reader_take_strings(PersonnelReader *reader)
+{
+	GStringChunk *strings = reader->strings;
+	reader->strings = g_string_chunk_new(64 * 1024);
+	return strings;
+}
+
 static gboolean personnel_reader_fail(PersonnelReader *reader, GError **error, const gchar *format,
                                       ...) G_GNUC_PRINTF(3, 4);
 

@@ -89,12 +89,33 @@ gboolean personnel_reader_open(PersonnelReader *reader, PersonnelHeader *header,
 gboolean personnel_reader_next(PersonnelReader *reader, PersonnelEvent *event, GError **error);
 /* Frees the strings of the events read so far. */
 void personnel_reader_reset(PersonnelReader *reader);
+/* Hands over the strings of the events read so far (a new store takes their place). */
+GStringChunk *personnel_reader_take_strings(PersonnelReader *reader);
 /* The whole check before anything is applied: well-formed, the profile's shape, seqs
  * increasing; counts the events. */
 gboolean personnel_reader_check(PersonnelReader *reader, PersonnelHeader *header, GError **error);
 
 PersonnelType personnel_type_from_text(const gchar *text);
 const gchar *personnel_field_name(PersonnelField field);
+
+/* ---- reading ahead in a thread (personnel-feed.c) ---- */
+typedef struct {
+	GArray *events;        /* PersonnelEvent, seqs after the cursor */
+	GStringChunk *strings; /* the events' strings */
+	gboolean last;         /* the document ends after these */
+	GError *error;         /* why reading stopped early (then last is set) */
+} PersonnelFeedChunk;
+
+typedef struct _PersonnelFeed PersonnelFeed;
+
+/* Starts reading @input (a reference is taken) after seq @after_seq. */
+PersonnelFeed *personnel_feed_start(GInputStream *input, const gchar *source, gint64 after_seq,
+                                    guint chunk_events);
+/* The next chunk (blocks until read); the last one has last set. */
+PersonnelFeedChunk *personnel_feed_next(PersonnelFeed *feed);
+void personnel_feed_chunk_free(PersonnelFeedChunk *chunk);
+/* Stops the reader, waits for its thread and frees the feed. */
+void personnel_feed_stop(PersonnelFeed *feed);
 
 /* ---- checking one event (personnel-check.c) ---- */
 typedef struct {

@@ -110,6 +110,8 @@ copy_in(PGconn *conn, const gchar *table, GString *rows)
 	g_assert_cmpint(PQputCopyData(conn, rows->str, (int)rows->len), ==, 1);
 	g_assert_cmpint(PQputCopyEnd(conn, NULL), ==, 1);
 	result = PQgetResult(conn);
+	if (PQresultStatus(result) != PGRES_COMMAND_OK)
+		g_printerr("COPY %s: %s", table, PQresultErrorMessage(result));
 	g_assert_cmpint(PQresultStatus(result), ==, PGRES_COMMAND_OK);
 	PQclear(result);
 }
