@@ -2,6 +2,7 @@
  * a real database; batches by HTTPS POST (mTLS as partner personnel) and by the watched
  * folder; effects checked in the core's tables, answers in the receipts. */
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -325,6 +326,12 @@ test_event_types(Fixture *fixture, gconstpointer data)
 	}
 	/* The receipt: the profile's JSON, eleven events, state done. */
 	g_autofree gchar *receipt = get_receipt(fixture, batch, NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonNode) parsed = json_from_string(receipt, &error);
+	g_assert_no_error(error);
+	JsonObject *object = json_node_get_object(parsed);
+	g_assert_cmpuint(json_array_get_length(json_object_get_array_member(object, "events")), ==,
+	                 11);
 	g_assert_nonnull(strstr(receipt, "\"batchId\": \"B-ALL\""));
 	g_assert_nonnull(strstr(receipt, "\"state\": \"done\""));
 	g_assert_nonnull(strstr(receipt, "{\"seq\": 10, \"status\": \"APPLIED\", \"code\": null, "
@@ -488,6 +495,9 @@ test_rejected_whole(Fixture *fixture, gconstpointer data)
 		g_autofree gchar *state = wait_batch(fixture, batch, 20000);
 		g_assert_cmpstr(state, ==, "rejected");
 		g_autofree gchar *receipt = get_receipt(fixture, batch, NULL);
+		g_autoptr(GError) error = NULL;
+		g_autoptr(JsonNode) parsed = json_from_string(receipt, &error);
+		g_assert_no_error(error); /* libxml2's messages are escaped */
 		g_assert_nonnull(strstr(receipt, "\"state\": \"rejected\""));
 		g_assert_nonnull(strstr(receipt, cases[i].reason));
 		g_assert_nonnull(strstr(receipt, "\"events\": []"));
