@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "pension-hub.h"
+#include "ph-cardholder.h"
 #include "ph-payout-batch.h"
 #include "ph-policy-file.h"
 #include "ph-test-db.h"
@@ -356,6 +357,50 @@ test_down_during_payout(Fixture *fixture, gconstpointer data)
 	g_assert_cmpstr(d_verdict, ==, "not_found");
 }
 
+/* ---- a clerk's override wins over the card until removed ---- */
+
+static void
+set_override(Fixture *fixture, const gchar *bank, const gchar *account)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PhDb) db = ph_test_db_connect(fixture->db);
+	gboolean done = ph_db_begin(db, &error) &&
+	                ph_cardholder_set_override(db, ID_A, bank, account, "passbook seen", "test",
+	                                           &error) &&
+	                ph_db_commit(db, &error);
+	g_assert_no_error(error);
+	g_assert_true(done);
+}
+
+static void
+test_clerk_override(Fixture *fixture, gconstpointer data)
+{
+	ph_test_enrol(fixture->db, ID_A, "李四", "19660315", "20240101");
+	g_autofree gchar *card =
+	        wait_value(fixture, "SELECT account FROM payee_account", ACCOUNT_A);
+	g_assert_cmpstr(card, ==, ACCOUNT_A);
+	set_override(fixture, "boc", "6217000010000000001");
+	g_autofree gchar *overridden =
+	        query(fixture, "SELECT bank || ' ' || account || ' ' || valid FROM payee_account");
+	g_assert_cmpstr(overridden, ==, "boc 6217000010000000001 true");
+	/* the card's account changes: remembered, but the clerk's account stays the payout one */
+	g_autofree gchar *document = notice_document("N-0005", "ACCOUNT_CHANGED", ACCOUNT_A2);
+	g_autofree gchar *answer = NULL;
+	g_assert_cmpint(
+	        ph_test_hub_post(fixture->hub, "cardholder", NOTICE_PATH, NULL, document, &answer),
+	        ==, 202);
+	g_autofree gchar *cached =
+	        wait_value(fixture, "SELECT account FROM cardholder_card", ACCOUNT_A2);
+	g_assert_cmpstr(cached, ==, ACCOUNT_A2);
+	g_autofree gchar *still = query(fixture, "SELECT account FROM payee_account");
+	g_assert_cmpstr(still, ==, "6217000010000000001");
+	/* removed: the card's (new) account applies again */
+	set_override(fixture, NULL, NULL);
+	g_autofree gchar *back =
+	        query(fixture, "SELECT bank || ' ' || account || ' ' || valid FROM payee_account");
+	g_assert_cmpstr(back, ==, "demo " ACCOUNT_A2 " true");
+}
+
 /* ---- a partner without the right to send notices ---- */
 
 static void
@@ -390,6 +435,8 @@ main(int argc, char **argv)
 	           fixture_tear_down);
 	g_test_add("/cardholder/down-during-payout", Fixture, "2", fixture_set_up,
 	           test_down_during_payout, fixture_tear_down);
+	g_test_add("/cardholder/clerk-override", Fixture, NULL, fixture_set_up, test_clerk_override,
+	           fixture_tear_down);
 	g_test_add("/cardholder/unauthorised", Fixture, NULL, fixture_set_up, test_unauthorised,
 	           fixture_tear_down);
 	return g_test_run();
