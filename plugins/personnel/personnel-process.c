@@ -73,11 +73,15 @@ personnel_chunk_set(PersonnelChunk *chunk, guint slot, const gchar *status,
 		    !g_hash_table_contains(chunk->rejected, result->subject))
 			g_hash_table_insert(chunk->rejected, g_strdup(result->subject),
 			                    g_strdup_printf("%" G_GINT64_FORMAT, result->seq));
-	} else if (g_str_equal(status, "APPLIED")) {
-		chunk->applied++;
-	} else {
-		chunk->duplicate++;
+		return;
 	}
+	/* The subject serves only to find what depends on a rejection: the ID number of a
+	 * person whose event was applied is not stored again. */
+	g_clear_pointer(&result->subject, g_free);
+	if (g_str_equal(status, "APPLIED"))
+		chunk->applied++;
+	else
+		chunk->duplicate++;
 }
 
 /* Applies the waiting HIREs (new persons go in with COPY). */

@@ -611,16 +611,20 @@ test_bad_done_file(Fixture *fixture, gconstpointer data)
 static void
 test_kill_resume(Fixture *fixture, gconstpointer data)
 {
+	/* seq 1 is rejected (bad check character); its person's WAGE comes last, after the
+	 * kill, and must still be rejected as depending on it. */
+	g_autofree gchar *bad = spoil_id(make_id("19800101", 999));
 	GString *xml = batch_begin("B-KILL", "U0001");
 	add_unit(xml, 0, "某市财政局");
-	for (guint i = 1; i <= KILL_EVENTS; i++) {
-		g_autofree gchar *id = make_id("19800101", i % 1000);
-		/* Distinct persons: vary the birth day and the address too. */
+	add_hire(xml, 1, bad, "李四", "20150101");
+	for (guint i = 2; i <= KILL_EVENTS; i++) {
+		/* Distinct persons: vary the birth date and the sequence. */
 		g_autofree gchar *birth = g_strdup_printf("19%02u%02u%02u", 60 + i % 30,
 		                                          1 + i / 1000 % 12, 1 + i / 12000 % 28);
 		g_autofree gchar *person = make_id(birth, i % 1000);
 		add_hire(xml, i, person, "张三", "20150101");
 	}
+	add_event(xml, KILL_EVENTS + 1, "WAGE", "20160101", bad, "<Wage>8000.00</Wage>");
 	g_autofree gchar *text = batch_end(xml);
 	g_autofree gchar *batch = post_batch(fixture, text, strlen(text));
 	g_autofree gchar *sql = g_strdup_printf("SELECT (coalesce(cursor_seq, 0) >= 2000)::text "
@@ -637,27 +641,30 @@ test_kill_resume(Fixture *fixture, gconstpointer data)
 	g_test_message("killed at cursor %s", cursor);
 	g_assert_cmpstr(mid_state, ==, "processing");
 	g_assert_cmpint(g_ascii_strtoll(cursor, NULL, 10), <, KILL_EVENTS);
-	/* Results and effects match at the cursor: committed together. */
+	/* Results and effects match at the cursor (committed together): every seq up to it
+	 * has its result, and the persons are those of seqs 2 … cursor. */
 	g_assert_cmpint(count(fixture, "SELECT count(*) FROM person"), ==,
-	                g_ascii_strtoll(cursor, NULL, 10));
+	                g_ascii_strtoll(cursor, NULL, 10) - 1);
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM personnel_result"), ==,
+	                g_ascii_strtoll(cursor, NULL, 10) + 1);
 
 	ph_test_hub_start(fixture->hub);
 	g_autofree gchar *state = wait_batch(fixture, batch, 120000);
 	g_assert_cmpstr(state, ==, "done");
-	g_assert_cmpint(count(fixture, "SELECT count(*) FROM person"), ==, KILL_EVENTS);
-	g_assert_cmpint(count(fixture, "SELECT count(*) FROM enrolment"), ==, KILL_EVENTS);
-	g_autofree gchar *counts = query(fixture,
-	                                 "SELECT count(*) || '/' || count(*) FILTER (WHERE status "
-	                                 "= 'APPLIED') FROM personnel_result WHERE batch = '%s'",
-	                                 batch);
-	g_autofree gchar *expected = g_strdup_printf("%u/%u", KILL_EVENTS + 1, KILL_EVENTS + 1);
-	g_assert_cmpstr(counts, ==, expected);
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM person"), ==, KILL_EVENTS - 1);
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM enrolment"), ==, KILL_EVENTS - 1);
+	/* The receipt an uninterrupted run gives: seq 0 … KILL_EVENTS + 1, all applied but the
+	 * bad number and its dependant. */
 	g_autofree gchar *totals = query(fixture,
 	                                 "SELECT applied || '/' || duplicate || '/' || rejected "
 	                                 "FROM personnel_batch WHERE id = '%s'",
 	                                 batch);
-	g_autofree gchar *expected_totals = g_strdup_printf("%u/0/0", KILL_EVENTS + 1);
+	g_autofree gchar *expected_totals = g_strdup_printf("%u/0/2", KILL_EVENTS);
 	g_assert_cmpstr(totals, ==, expected_totals);
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM personnel_result"), ==,
+	                KILL_EVENTS + 2);
+	assert_result(fixture, batch, 1, "REJECTED BAD_ID");
+	assert_result(fixture, batch, KILL_EVENTS + 1, "REJECTED DEPENDS_ON_REJECTED");
 	/* Receipt pages of 50 (receipt_page) chain with "next". */
 	g_autofree gchar *page = get_receipt(fixture, batch, "/50");
 	g_assert_nonnull(strstr(page, "{\"seq\": 50, \"status\": \"APPLIED\""));

@@ -73,7 +73,8 @@ gboolean ph_personnel_batch_advance(PhTxn *txn, const gchar *id, gint64 cursor_s
 typedef struct {
 	gint64 seq;
 	gchar *event_type; /* UNIT, HIRE, … as in the document */
-	gchar *subject;    /* AAC002 of the person, or AAB001 for UNIT; may be NULL */
+	gchar *subject;    /* AAC002 of the person, or "unit:AAB001" for UNIT, of a rejected
+	                      event (for "depends on a rejected event"); else NULL */
 	gchar *status;     /* APPLIED, DUPLICATE, REJECTED */
 	gchar *code;       /* NULL unless rejected */
 	gchar *message;    /* NULL unless rejected */
