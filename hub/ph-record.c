@@ -443,29 +443,45 @@ needs_escape8(const gchar *bytes)
 	return (found & HIGHS) != 0;
 }
 
-/* Writes @text as a JSON string at @p; returns the end. Runs without escapes are copied
- * whole: canonical values rarely need any. */
+/* TRUE when @text holds a byte that JSON escapes; eight at a time, the tail padded. */
+static gboolean
+needs_escape(const gchar *text, gsize len)
+{
+	gchar tail[8];
+	gsize i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		if (needs_escape8(text + i))
+			return TRUE;
+	}
+	if (i == len)
+		return FALSE;
+	memset(tail, ' ', sizeof tail);
+	memcpy(tail, text + i, len - i);
+	return needs_escape8(tail);
+}
+
+/* Writes @text as a JSON string at @p; returns the end. Canonical values rarely need an
+ * escape: those that do not are copied whole. */
 static gchar *
 json_string(gchar *p, const gchar *text, gsize len)
 {
 	static const gchar hex[] = "0123456789abcdef";
-	gsize run = 0;
 
 	*p++ = '"';
+	if (!needs_escape(text, len)) {
+		memcpy(p, text, len);
+		p += len;
+		*p++ = '"';
+		return p;
+	}
 	for (gsize i = 0; i < len; i++) {
-		guchar c;
+		guchar c = (guchar)text[i];
 
-		/* Skip eight plain bytes at a time. */
-		while (i + 8 <= len && !needs_escape8(text + i))
-			i += 8;
-		if (i >= len)
-			break;
-		c = (guchar)text[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			*p++ = (gchar)c;
 			continue;
-		memcpy(p, text + run, i - run);
-		p += i - run;
-		run = i + 1;
+		}
 		*p++ = '\\';
 		if (c == '"' || c == '\\') {
 			*p++ = (gchar)c;
@@ -478,8 +494,6 @@ json_string(gchar *p, const gchar *text, gsize len)
 			p += 5;
 		}
 	}
-	memcpy(p, text + run, len - run);
-	p += len - run;
 	*p++ = '"';
 	return p;
 }
