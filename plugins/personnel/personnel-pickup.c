@@ -159,16 +159,20 @@ personnel_source_take(PersonnelSource *source, const gchar *name, GError **error
 	g_autoptr(GInputStream) raw = source->open_read(source, path, error);
 	if (raw == NULL)
 		return FALSE;
-	g_autoptr(PhDigest) digest = ph_digest_new(alg);
-	g_autoptr(GInputStream) input = ph_digest_input_stream_new(raw, digest);
+	/* The spool computes SHA-256 anyway; only SM3 needs a digest of its own. */
+	g_autoptr(PhDigest) digest = alg != PH_DIGEST_SHA256 ? ph_digest_new(alg) : NULL;
+	g_autoptr(GInputStream) input =
+	        digest != NULL ? ph_digest_input_stream_new(raw, digest) : g_object_ref(raw);
 	g_autoptr(PhSpoolFile) file = ph_spool_write(personnel->plugin, personnel->spool_dir, input,
 	                                             personnel->max_batch_bytes, name, error);
 	if (file == NULL)
 		return FALSE;
-	if (!g_str_equal(ph_digest_get_hex(digest), expected)) {
+	const gchar *actual =
+	        digest != NULL ? ph_digest_get_hex(digest) : ph_spool_file_get_sha256(file);
+	if (!g_str_equal(actual, expected)) {
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
-		            "%s: digest %s differs from the done file's %s", name,
-		            ph_digest_get_hex(digest), expected);
+		            "%s: digest %s differs from the done file's %s", name, actual,
+		            expected);
 		return FALSE;
 	}
 	gboolean duplicate = FALSE;

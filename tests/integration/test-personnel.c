@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pension-hub.h"
 #include "ph-test-db.h"
 #include "ph-test-hub.h"
 #include "ph-test-sshd.h"
@@ -721,8 +722,9 @@ test_sftp_pickup(Fixture *fixture, gconstpointer data)
 	add_unit(xml, 0, "某市财政局");
 	add_hire(xml, 1, a, "张三", "20150101");
 	g_autofree gchar *text = batch_end(xml);
-	g_autofree gchar *digest = g_compute_checksum_for_string(G_CHECKSUM_SHA256, text, -1);
-	g_autofree gchar *done = g_strdup_printf("SHA256 %s 2\n", digest);
+	/* The SM3 form of the done file (the SHA-256 one is used by the folder tests). */
+	g_autofree gchar *digest = ph_digest_hex(PH_DIGEST_SM3, text, strlen(text));
+	g_autofree gchar *done = g_strdup_printf("SM3 %s 2\n", digest);
 	g_autofree gchar *path = g_build_filename(outbox, "PERS_001.xml", NULL);
 	g_autofree gchar *done_path = g_strconcat(path, ".ok", NULL);
 	g_assert_true(g_file_set_contents(path, text, -1, NULL));
