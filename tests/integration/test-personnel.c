@@ -756,11 +756,52 @@ test_sftp_pickup(Fixture *fixture, gconstpointer data)
 	g_assert_cmpint(count(fixture, "SELECT count(*) FROM person"), ==, 1);
 }
 
+/* One person's events in seq order, interleaved with another's: hired, left, hired again
+ * (re-enrolment), then a wage — which works only in that order. Chunks of 2 events, so the
+ * person's events fall into different transactions. */
+static void
+test_order(Fixture *fixture, gconstpointer data)
+{
+	g_autofree gchar *x = make_id("19800101", 71);
+	g_autofree gchar *y = make_id("19810101", 73);
+	GString *xml = batch_begin("B-ORDER", "U0001");
+	add_unit(xml, 1, "某市财政局");
+	add_hire(xml, 2, x, "张三", "20150101");
+	add_hire(xml, 3, y, "李四", "20150101");
+	add_event(xml, 5, "LEAVE", "20160101", x, "");
+	add_event(xml, 6, "WAGE", "20160101", y, "<Wage>9000.00</Wage>");
+	add_hire(xml, 8, x, "张三", "20170101");
+	add_event(xml, 9, "WAGE", "20180101", x, "<Wage>9100.00</Wage>");
+	g_autofree gchar *text = batch_end(xml);
+	g_autofree gchar *batch = post_batch(fixture, text, strlen(text));
+	g_autofree gchar *state = wait_batch(fixture, batch, 20000);
+	g_assert_cmpstr(state, ==, "done");
+	static const guint seqs[] = {1, 2, 3, 5, 6, 8, 9};
+	for (guint i = 0; i < G_N_ELEMENTS(seqs); i++)
+		assert_result(fixture, batch, seqs[i], "APPLIED -");
+	/* x: 2015-01 … 2015-12, then again from 2017-01 with the 2018 wage. */
+	g_autofree gchar *stints = query(fixture,
+	                                 "SELECT string_agg(e.start_period || '-' || "
+	                                 "coalesce(e.end_period::text, ''), ' ' ORDER BY "
+	                                 "e.start_period) FROM enrolment e JOIN person p USING "
+	                                 "(person_id) WHERE p.id_number = '%s'",
+	                                 x);
+	g_assert_cmpstr(stints, ==, "201501-201512 201701-");
+	g_autofree gchar *wage = query(fixture,
+	                               "SELECT w.wage FROM declared_wage w JOIN person p USING "
+	                               "(person_id) WHERE p.id_number = '%s' AND "
+	                               "w.effective_period = 201801",
+	                               x);
+	g_assert_cmpstr(wage, ==, "910000");
+}
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add("/personnel/event-types", Fixture, NULL, fixture_set_up, test_event_types,
+	           fixture_tear_down);
+	g_test_add("/personnel/order", Fixture, GUINT_TO_POINTER(2), fixture_set_up, test_order,
 	           fixture_tear_down);
 	g_test_add("/personnel/rejections", Fixture, NULL, fixture_set_up, test_rejections,
 	           fixture_tear_down);
