@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "pension-hub.h"
 #include "ph-txn.h"
@@ -71,8 +72,8 @@ ph_test_peer_start(PhTestPeer *peer, const gchar *program, const gchar *dir, gui
 	g_ptr_array_add(argv, NULL);
 	g_unlink(peer->events);
 	g_spawn_async(NULL, (gchar **)argv->pdata, NULL,
-	              G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
-	              &peer->pid, &error);
+	              G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL,
+	              ph_test_peer_child_setup, NULL, &peer->pid, &error);
 	g_assert_no_error(error);
 	const gchar *ready[] = {"READY", NULL};
 	ph_test_peer_wait(peer, ready, 1);
@@ -97,6 +98,16 @@ ph_test_peer_switch(PhTestPeer *peer, gint signal_number, const gchar *state)
 	guint before = ph_test_peer_count(peer, parts);
 	g_assert_cmpint(kill(peer->pid, signal_number), ==, 0);
 	ph_test_peer_wait(peer, parts, before + 1);
+}
+
+void
+ph_test_link_plugin(PhTestHub *hub, const gchar *name)
+{
+	g_autofree gchar *file = g_strdup_printf("libph-%s.so", name);
+	g_autofree gchar *target =
+	        g_build_filename(g_getenv("PH_BUILD_DIR"), "plugins", name, file, NULL);
+	g_autofree gchar *link = g_build_filename(hub->dir, "plugins", file, NULL);
+	g_assert_cmpint(symlink(target, link), ==, 0);
 }
 
 gint64

@@ -6,6 +6,7 @@
 #include <glib.h>
 
 #include "ph-test-db.h"
+#include "ph-test-hub.h"
 
 G_BEGIN_DECLS
 
@@ -26,6 +27,9 @@ void ph_test_peer_switch(PhTestPeer *peer, gint signal_number, const gchar *stat
 guint ph_test_peer_count(PhTestPeer *peer, const gchar *const *parts);
 /* Waits (up to 30 s, failing the test then) until at least @count lines hold @parts. */
 void ph_test_peer_wait(PhTestPeer *peer, const gchar *const *parts, guint count);
+
+/* Links the built adapter plugins/@name/libph-@name.so into the hub's plugin folder. */
+void ph_test_link_plugin(PhTestHub *hub, const gchar *name);
 
 /* Registers unit U0001 and enrols @id_number (AAC002) as @name, born @birth (YYYYMMDD),
  * from @effective; returns the person id. */

@@ -67,11 +67,7 @@ fixture_set_up(Fixture *fixture, gconstpointer data)
 	        "banks = 102=demo\n",
 	        pki, pki, fixture->sim_port, pki, ttl);
 	ph_test_hub_write_config(fixture->hub, extra);
-	g_autofree gchar *target = g_build_filename(g_getenv("PH_BUILD_DIR"), "plugins",
-	                                            "cardholder", "libph-cardholder.so", NULL);
-	g_autofree gchar *link =
-	        g_build_filename(fixture->hub->dir, "plugins", "libph-cardholder.so", NULL);
-	g_assert_cmpint(symlink(target, link), ==, 0);
+	ph_test_link_plugin(fixture->hub, "cardholder");
 	fixture->cards = g_build_filename(fixture->hub->dir, "cards.tsv", NULL);
 	write_cards(fixture, ACCOUNT_A);
 	g_autofree gchar *cards_option = g_strdup_printf("--cards=%s", fixture->cards);
@@ -195,6 +191,18 @@ notice_document(const gchar *notice_id, const gchar *change, const gchar *accoun
 	        notice_id, change, account);
 }
 
+/* POSTs a notice as the cardholder base and returns the HTTP status. */
+static glong
+post_notice(Fixture *fixture, const gchar *document)
+{
+	g_autofree gchar *answer = NULL;
+	glong status =
+	        ph_test_hub_post(fixture->hub, "cardholder", NOTICE_PATH, NULL, document, &answer);
+	if (status == 202)
+		g_assert_nonnull(strstr(answer, "ACCEPTED"));
+	return status;
+}
+
 /* Builds the month's re-issue batches with the core, as `pensionctl payout reissue` does. */
 static PhPayoutBatch *
 build_batch(Fixture *fixture, PhPayoutKind kind, gint64 *excluded)
@@ -239,16 +247,9 @@ test_account_changed_reissue(Fixture *fixture, gconstpointer data)
 	g_usleep(10 * 1000); /* the notice lands strictly after the booking */
 	write_cards(fixture, ACCOUNT_A2);
 	g_autofree gchar *document = notice_document("N-0001", "ACCOUNT_CHANGED", ACCOUNT_A2);
-	g_autofree gchar *answer = NULL;
-	glong status =
-	        ph_test_hub_post(fixture->hub, "cardholder", NOTICE_PATH, NULL, document, &answer);
-	g_assert_cmpint(status, ==, 202);
-	g_assert_nonnull(strstr(answer, "ACCEPTED"));
+	g_assert_cmpint(post_notice(fixture, document), ==, 202);
 	/* the same notice again: the stored first answer, applied once */
-	g_autofree gchar *again = NULL;
-	g_assert_cmpint(
-	        ph_test_hub_post(fixture->hub, "cardholder", NOTICE_PATH, NULL, document, &again),
-	        ==, 202);
+	g_assert_cmpint(post_notice(fixture, document), ==, 202);
 	g_autofree gchar *account =
 	        wait_value(fixture, "SELECT account FROM payee_account", ACCOUNT_A2);
 	g_assert_cmpstr(account, ==, ACCOUNT_A2);
@@ -281,18 +282,12 @@ test_card_lost(Fixture *fixture, gconstpointer data)
 	gchar *at = strstr(lost, "<AAZ502>1<");
 	g_assert_nonnull(at);
 	at[8] = '2'; /* AAZ502 2: 正式挂失 */
-	g_autofree gchar *answer = NULL;
-	g_assert_cmpint(
-	        ph_test_hub_post(fixture->hub, "cardholder", NOTICE_PATH, NULL, lost, &answer), ==,
-	        202);
+	g_assert_cmpint(post_notice(fixture, lost), ==, 202);
 	g_autofree gchar *valid =
 	        wait_value(fixture, "SELECT valid::text FROM payee_account", "false");
 	g_assert_cmpstr(valid, ==, "false");
 	g_autofree gchar *reissued = notice_document("N-0003", "REISSUED", ACCOUNT_A2);
-	g_autofree gchar *answer2 = NULL;
-	g_assert_cmpint(
-	        ph_test_hub_post(fixture->hub, "cardholder", NOTICE_PATH, NULL, reissued, &answer2),
-	        ==, 202);
+	g_assert_cmpint(post_notice(fixture, reissued), ==, 202);
 	g_autofree gchar *usable =
 	        wait_value(fixture, "SELECT valid::text || ' ' || account FROM payee_account",
 	                   "true " ACCOUNT_A2);
@@ -385,10 +380,7 @@ test_clerk_override(Fixture *fixture, gconstpointer data)
 	g_assert_cmpstr(overridden, ==, "boc 6217000010000000001 true");
 	/* the card's account changes: remembered, but the clerk's account stays the payout one */
 	g_autofree gchar *document = notice_document("N-0005", "ACCOUNT_CHANGED", ACCOUNT_A2);
-	g_autofree gchar *answer = NULL;
-	g_assert_cmpint(
-	        ph_test_hub_post(fixture->hub, "cardholder", NOTICE_PATH, NULL, document, &answer),
-	        ==, 202);
+	g_assert_cmpint(post_notice(fixture, document), ==, 202);
 	g_autofree gchar *cached =
 	        wait_value(fixture, "SELECT account FROM cardholder_card", ACCOUNT_A2);
 	g_assert_cmpstr(cached, ==, ACCOUNT_A2);
@@ -415,10 +407,7 @@ test_unauthorised(Fixture *fixture, gconstpointer data)
 	g_autofree gchar *stored = query(fixture, "SELECT count(*) FROM inbox");
 	g_assert_cmpstr(stored, ==, "0");
 	/* and a malformed notice from the right partner is refused and recorded */
-	g_autofree gchar *refused = NULL;
-	g_assert_cmpint(ph_test_hub_post(fixture->hub, "cardholder", NOTICE_PATH, NULL,
-	                                 "<CardholderNotice/>", &refused),
-	                ==, 400);
+	g_assert_cmpint(post_notice(fixture, "<CardholderNotice/>"), ==, 400);
 	g_autofree gchar *recorded = query(fixture, "SELECT count(*) FROM inbox_refusal");
 	g_assert_cmpstr(recorded, ==, "1");
 }

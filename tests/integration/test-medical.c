@@ -49,11 +49,7 @@ fixture_set_up(Fixture *fixture, gconstpointer data)
 	        "max_attempts = 1000\n",
 	        pki, pki, fixture->sim_port, pki);
 	ph_test_hub_write_config(fixture->hub, extra);
-	g_autofree gchar *target = g_build_filename(g_getenv("PH_BUILD_DIR"), "plugins", "medical",
-	                                            "libph-medical.so", NULL);
-	g_autofree gchar *link =
-	        g_build_filename(fixture->hub->dir, "plugins", "libph-medical.so", NULL);
-	g_assert_cmpint(symlink(target, link), ==, 0);
+	ph_test_link_plugin(fixture->hub, "medical");
 	ph_test_peer_start(&fixture->sim, "medical-sim", fixture->hub->dir, fixture->sim_port, pki,
 	                   sim_options);
 	ph_test_hub_start(fixture->hub);

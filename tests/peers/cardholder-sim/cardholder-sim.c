@@ -130,7 +130,6 @@ int
 main(int argc, char **argv)
 {
 	Sim sim = {.peer = {.name = "cardholder"}};
-	g_autoptr(GError) error = NULL;
 	GOptionEntry entries[] = {
 	        {"cards", 0, 0, G_OPTION_ARG_FILENAME, &sim.cards_path,
 	         "card file: AAC002 AAC003 AAZ500 AAZ502 AAE008 AAE010, tab-separated", "FILE"},
@@ -143,22 +142,9 @@ main(int argc, char **argv)
 	         "CHANGE:AAC002"},
 	        {NULL},
 	};
-	g_autoptr(GOptionContext) options = g_option_context_new("- cardholder base simulator");
-	ph_peer_add_options(&sim.peer, options, 8445);
-	g_option_context_add_main_entries(options, entries, NULL);
-	if (!g_option_context_parse(options, &argc, &argv, &error)) {
-		g_printerr("cardholder-sim: %s\n", error->message);
-		return 2;
-	}
-	if (!ph_peer_prepare(&sim.peer))
-		return 2;
-	if (!ph_peer_listen(&sim.peer, QUERY_PATH, sim_query, &sim, &error)) {
-		g_printerr("cardholder-sim: %s\n", error->message);
-		return 1;
-	}
-	ph_peer_event(&sim.peer, "READY https://127.0.0.1:%d" QUERY_PATH, sim.peer.port);
-	g_idle_add(sim_push_notices, &sim);
-	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
-	g_main_loop_run(loop);
-	return 0;
+	const PhPeerSpec spec = {entries,   "- cardholder base simulator",
+	                         8445,      QUERY_PATH,
+	                         sim_query, sim_push_notices,
+	                         &sim};
+	return ph_peer_main(&sim.peer, &spec, argc, argv);
 }

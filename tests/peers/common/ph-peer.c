@@ -6,7 +6,7 @@
 #include <signal.h>
 #include <string.h>
 
-void
+static void
 ph_peer_add_options(PhPeer *peer, GOptionContext *context, gint port)
 {
 	peer->port = port;
@@ -61,7 +61,7 @@ ph_peer_come_back(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-gboolean
+static gboolean
 ph_peer_prepare(PhPeer *peer)
 {
 	if (peer->pki == NULL)
@@ -94,7 +94,7 @@ ph_peer_request_started(SoupServer *server, SoupServerMessage *message, gpointer
 	                 NULL);
 }
 
-gboolean
+static gboolean
 ph_peer_listen(PhPeer *peer, const gchar *path, SoupServerCallback callback, gpointer user_data,
                GError **error)
 {
@@ -193,4 +193,29 @@ ph_peer_call_hub(PhPeer *peer, const gchar *method, const gchar *path, const gch
 	curl_easy_cleanup(curl);
 	*answer = g_strdup(g_strstrip(received->str));
 	return status;
+}
+
+int
+ph_peer_main(PhPeer *peer, const PhPeerSpec *spec, int argc, char **argv)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GOptionContext) options = g_option_context_new(spec->summary);
+	ph_peer_add_options(peer, options, spec->default_port);
+	g_option_context_add_main_entries(options, spec->entries, NULL);
+	if (!g_option_context_parse(options, &argc, &argv, &error)) {
+		g_printerr("%s-sim: %s\n", peer->name, error->message);
+		return 2;
+	}
+	if (!ph_peer_prepare(peer))
+		return 2;
+	if (!ph_peer_listen(peer, spec->path, spec->callback, spec->user_data, &error)) {
+		g_printerr("%s-sim: %s\n", peer->name, error->message);
+		return 1;
+	}
+	ph_peer_event(peer, "READY https://127.0.0.1:%d%s", peer->port, spec->path);
+	if (spec->at_start != NULL)
+		g_idle_add(spec->at_start, spec->user_data);
+	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+	g_main_loop_run(loop);
+	return 0;
 }

@@ -23,19 +23,25 @@ typedef struct {
 	SoupServer *server;
 } PhPeer;
 
-/* The options every simulator takes (--port, --pki, --events, --down, --delay-ms,
- * --hub-url); @port is the default port. */
-void ph_peer_add_options(PhPeer *peer, GOptionContext *context, gint port);
-/* After parsing: $PH_PKI when --pki was not given, the events file, the signal switches.
- * FALSE with a message on stderr when something is missing. */
-gboolean ph_peer_prepare(PhPeer *peer);
+/* What a simulator is: its options (besides --port, --pki, --events, --down, --delay-ms,
+ * --hub-url), its one route and what it does once listening. */
+typedef struct {
+	const GOptionEntry *entries;
+	const gchar *summary; /* "- cardholder base simulator" */
+	gint default_port;
+	const gchar *path; /* the route, also named in the READY line */
+	SoupServerCallback callback;
+	GSourceFunc at_start; /* may be NULL; runs once the server listens */
+	gpointer user_data;
+} PhPeerSpec;
+
+/* Parses the options, takes $PH_PKI when --pki is absent, opens the events file, installs
+ * the signal switches, listens on 127.0.0.1:port with NAME.crt requiring a client
+ * certificate that chains to the dev CA, logs READY and runs the main loop. Returns the
+ * exit status: 2 for bad usage, 1 when it cannot listen. */
+int ph_peer_main(PhPeer *peer, const PhPeerSpec *spec, int argc, char **argv);
 
 void ph_peer_event(PhPeer *peer, const gchar *format, ...) G_GNUC_PRINTF(2, 3);
-
-/* Listens on 127.0.0.1:port with NAME.crt, requiring a client certificate that chains to
- * the dev CA, and routes @path to @callback. */
-gboolean ph_peer_listen(PhPeer *peer, const gchar *path, SoupServerCallback callback,
-                        gpointer user_data, GError **error);
 
 /* While down: answers 503 and logs "DOWN …"; TRUE when it did. */
 gboolean ph_peer_refuse_if_down(PhPeer *peer, SoupServerMessage *message, const gchar *what);

@@ -119,7 +119,6 @@ int
 main(int argc, char **argv)
 {
 	Sim sim = {.peer = {.name = "medical"}};
-	g_autoptr(GError) error = NULL;
 	GOptionEntry entries[] = {
 	        {"lose-answer", 0, 0, G_OPTION_ARG_NONE, &sim.lose_answer,
 	         "apply each notice but answer 503 the first time (the hub sends it again)", NULL},
@@ -127,23 +126,9 @@ main(int argc, char **argv)
 	         "ask the hub for this person's pension status at start, repeatable", "AAC002"},
 	        {NULL},
 	};
-	g_autoptr(GOptionContext) options = g_option_context_new("- medical insurance simulator");
-	ph_peer_add_options(&sim.peer, options, 8446);
-	g_option_context_add_main_entries(options, entries, NULL);
-	if (!g_option_context_parse(options, &argc, &argv, &error)) {
-		g_printerr("medical-sim: %s\n", error->message);
-		return 2;
-	}
-	if (!ph_peer_prepare(&sim.peer))
-		return 2;
+	const PhPeerSpec spec = {
+	        entries, "- medical insurance simulator", 8446, NOTICE_PATH, sim_notice, sim_ask,
+	        &sim};
 	sim.applied = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	if (!ph_peer_listen(&sim.peer, NOTICE_PATH, sim_notice, &sim, &error)) {
-		g_printerr("medical-sim: %s\n", error->message);
-		return 1;
-	}
-	ph_peer_event(&sim.peer, "READY https://127.0.0.1:%d" NOTICE_PATH, sim.peer.port);
-	g_idle_add(sim_ask, &sim);
-	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
-	g_main_loop_run(loop);
-	return 0;
+	return ph_peer_main(&sim.peer, &spec, argc, argv);
 }
