@@ -26,6 +26,12 @@ ph_plugin_txn_free(PhTxn *txn)
 	ph_txn_free(txn);
 }
 
+gboolean
+ph_plugin_txn_set_replayable(PhTxn *txn, GError **error)
+{
+	return ph_db_exec(ph_txn_get_db(txn), "SET LOCAL synchronous_commit TO off", error);
+}
+
 #define PH_PLUGIN_TXN_SAVEPOINT "ph_plugin_txn_step"
 
 gboolean

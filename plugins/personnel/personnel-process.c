@@ -211,7 +211,8 @@ personnel_chunk_run(PersonnelChunk *chunk, GArray *events, gboolean done, GError
 	        events->len > 0 ? g_array_index(events, PersonnelEvent, events->len - 1).seq : 0;
 	personnel_chunk_reset(chunk);
 	chunk->txn = ph_plugin_txn_begin(chunk->personnel->plugin, error);
-	if (chunk->txn == NULL)
+	/* A chunk lost in a crash is applied again from the spooled batch and its cursor. */
+	if (chunk->txn == NULL || !ph_plugin_txn_set_replayable(chunk->txn, error))
 		return FALSE;
 	chunk->applied_before = ph_personnel_result_applied_before(
 	        chunk->txn, batch->id, batch->partner, batch->doc_batch_id, first, last, error);

@@ -24,6 +24,10 @@ typedef PhTxn PhPluginTxn;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhPluginTxn, ph_plugin_txn_free)
 /* A savepoint around one command whose failure must not spoil the rest of the chunk:
  * set it, then release it after success or roll back to it after a failure. */
+/* Marks @txn replayable: its work is redone from durable input when it is lost (a chunk
+ * of a stored batch, with its cursor), so COMMIT need not wait for the WAL flush. A crash
+ * just after such a COMMIT may lose the whole transaction, never part of it. */
+gboolean ph_plugin_txn_set_replayable(PhTxn *txn, GError **error);
 gboolean ph_plugin_txn_savepoint(PhTxn *txn, GError **error);
 gboolean ph_plugin_txn_release(PhTxn *txn, GError **error);
 gboolean ph_plugin_txn_rollback_to(PhTxn *txn, GError **error);
