@@ -29,13 +29,13 @@ ph_death_cmd_retiree_input(PhDb *db, gint64 person_id, PhDeathInput *input, GErr
 	g_autoptr(PGresult) rows = ph_db_query(
 	        db,
 	        "SELECT b.account_balance, b.annuity_balance, "
-	        "(SELECT coalesce(sum(account_part), 0) FROM payout_schedule s WHERE "
+	        "(SELECT coalesce(sum(account_part), 0) FROM payout_schedule_state s WHERE "
 	        " s.person_id = b.person_id AND s.state = 'paid' AND s.period <= $2::integer), "
-	        "(SELECT coalesce(sum(annuity_part), 0) FROM payout_schedule s WHERE "
+	        "(SELECT coalesce(sum(annuity_part), 0) FROM payout_schedule_state s WHERE "
 	        " s.person_id = b.person_id AND s.state = 'paid' AND s.period <= $2::integer), "
-	        "(SELECT coalesce(max(period), 0) FROM payout_schedule s WHERE "
+	        "(SELECT coalesce(max(period), 0) FROM payout_schedule_state s WHERE "
 	        " s.person_id = b.person_id AND s.state = 'paid'), "
-	        "(SELECT amount FROM payout_schedule s WHERE s.person_id = b.person_id "
+	        "(SELECT amount FROM payout_schedule_state s WHERE s.person_id = b.person_id "
 	        " AND s.state = 'paid' ORDER BY period DESC LIMIT 1) "
 	        "FROM benefit b WHERE b.person_id = $1::bigint",
 	        2, params, error);
@@ -68,8 +68,8 @@ ph_death_cmd_input(PhDb *db, const PhPolicy *policy, const PhPerson *person, PhD
 	return TRUE;
 }
 
-/* Stops the schedule after the death month: due rows are cancelled, paid rows become
- * overpaid (to recover). */
+/* Stops the schedule after the death month: due rows are cancelled, paid rows (marked paid,
+ * or paid by a bank batch: payout_schedule_state) become overpaid (to recover). */
 static gboolean
 ph_death_cmd_stop_payments(PhDb *db, gint64 person_id, PhPeriod death, GError **error)
 {
@@ -78,9 +78,10 @@ ph_death_cmd_stop_payments(PhDb *db, gint64 person_id, PhPeriod death, GError **
 	                         PH_COMMAND_INT_TEXT(month, death)};
 	g_autoptr(PGresult) rows = ph_db_query(
 	        db,
-	        "UPDATE payout_schedule SET state = CASE state WHEN 'paid' THEN 'overpaid' "
-	        "ELSE 'cancelled' END WHERE person_id = $1::bigint AND period > $2::integer "
-	        "AND state IN ('due', 'paid')",
+	        "UPDATE payout_schedule s SET state = CASE v.state WHEN 'paid' THEN 'overpaid' "
+	        "ELSE 'cancelled' END FROM payout_schedule_state v WHERE v.person_id = s.person_id "
+	        "AND v.period = s.period AND s.person_id = $1::bigint AND s.period > $2::integer "
+	        "AND v.state IN ('due', 'paid')",
 	        2, params, error);
 	return rows != NULL;
 }

@@ -326,7 +326,7 @@ ph_payout_batch_foreach_item(PhDb *db, gint64 batch_no, PhPayoutItemFunc func, g
 	g_return_val_if_fail(db != NULL && func != NULL, FALSE);
 	return ph_bulk_run(db,
 	                   "SELECT serial, person_id, id_number, name, account, amount, state, "
-	                   "status, message FROM payout_item WHERE batch_no = $1::bigint "
+	                   "status, message FROM payout_item_state WHERE batch_no = $1::bigint "
 	                   "ORDER BY serial",
 	                   1, params, NULL, ph_payout_batch_item_row, &walk, NULL, error);
 }

@@ -8,15 +8,35 @@
 #include "ph-error.h"
 #include "ph-payout-batch.h"
 
-/* A result matches the item sent with its serial, ID number (when the profile echoes it),
- * account and amount; $1 is the batch. */
+/* A line matches the item sent with its serial, ID number (when the profile echoes it),
+ * account and amount; $1 is the batch, $2 the file's id. */
 #define PH_PAYOUT_RESULT_MATCH                                                                     \
 	"i.batch_no = $1::bigint AND i.serial = l.serial AND (l.id_number IS NULL "                \
 	"OR i.id_number = l.id_number) AND i.account = l.account AND i.amount = l.amount"
 
 #define PH_PAYOUT_RESULT_COPY                                                                      \
-	"COPY payout_result_load (serial, id_number, account, amount, status, reason, bank_ref, "  \
-	"message) FROM STDIN"
+	"COPY payout_result_line (file_id, serial, id_number, account, amount, status, reason, "   \
+	"bank_ref, message) FROM STDIN"
+
+/* COPY text sent per call: small enough that the server stores lines while the caller
+ * parses the next ones. */
+#define PH_PAYOUT_RESULT_CHUNK (256 * 1024)
+/* Serials are N 8 in PH-BANK-1: a bitmap of 10^8 bits (12.5 MB at most) finds repeats. */
+#define PH_PAYOUT_RESULT_MAX_SERIAL 99999999
+
+struct _PhPayoutResultLoad {
+	PhDb *db;
+	gint64 file_id;
+	gchar file_text[24];
+	GString *copy;
+	gboolean copying;
+	guint8 *seen; /* bitmap of the serials added */
+	gsize seen_size;
+	gint64 lines;
+	gint64 repeated;      /* the first serial added twice, or 0 */
+	gint64 out_of_range;  /* the first serial outside 1 … 99,999,999, or 0 */
+	PhPayoutBooking sums; /* of the lines as added; equal to the items once all match */
+};
 
 gboolean
 ph_payout_result_known(PhDb *db, const PhPayoutResultFile *file, gboolean *known, GError **error)
@@ -35,24 +55,129 @@ ph_payout_result_known(PhDb *db, const PhPayoutResultFile *file, gboolean *known
 	return TRUE;
 }
 
-gboolean
+static gboolean
+ph_payout_result_copy_failed(PhPayoutResultLoad *load, GError **error)
+{
+	g_set_error(error, PH_ERROR, PH_ERROR_DATABASE, "payout result lines: copy failed: %s",
+	            PQerrorMessage(ph_db_get_conn(load->db)));
+	return FALSE;
+}
+
+PhPayoutResultLoad *
 ph_payout_result_begin(PhDb *db, GError **error)
 {
-	return ph_db_exec(db,
-	                  "DROP TABLE IF EXISTS payout_result_load; "
-	                  "CREATE TEMPORARY TABLE payout_result_load (serial integer NOT NULL, "
-	                  "id_number text, account text NOT NULL, amount bigint NOT NULL, "
-	                  "status text NOT NULL, reason text, bank_ref text, message text) "
-	                  "ON COMMIT DROP",
-	                  error);
+	g_return_val_if_fail(db != NULL, NULL);
+	g_autoptr(PGresult) id =
+	        ph_db_query(db, "SELECT nextval('payout_result_file_id')", 0, NULL, error);
+	if (id == NULL)
+		return NULL;
+	g_autoptr(PhPayoutResultLoad) load = g_new0(PhPayoutResultLoad, 1);
+	load->db = db;
+	load->file_id = ph_db_get_int64(id, 0, 0);
+	PH_COMMAND_INT_TEXT(load->file_text, load->file_id);
+	load->copy = g_string_sized_new(PH_PAYOUT_RESULT_CHUNK + 1024);
+	g_autoptr(PGresult) start = PQexec(ph_db_get_conn(db), PH_PAYOUT_RESULT_COPY);
+	if (PQresultStatus(start) != PGRES_COPY_IN) {
+		g_set_error(error, PH_ERROR, PH_ERROR_DATABASE, "payout result lines: %s",
+		            PQresultErrorMessage(start));
+		return NULL;
+	}
+	load->copying = TRUE;
+	return g_steal_pointer(&load);
+}
+
+/* Notes a serial; the booking rejects a file with a repeated or impossible serial. */
+static void
+ph_payout_result_see(PhPayoutResultLoad *load, gint serial)
+{
+	if (serial < 1 || serial > PH_PAYOUT_RESULT_MAX_SERIAL) {
+		if (load->out_of_range == 0)
+			load->out_of_range = serial == 0 ? -1 : serial;
+		return;
+	}
+	gsize byte = (gsize)serial / 8;
+	if (byte >= load->seen_size) {
+		gsize size = MAX(byte + 1, load->seen_size * 2);
+		load->seen = g_realloc(load->seen, size);
+		memset(load->seen + load->seen_size, 0, size - load->seen_size);
+		load->seen_size = size;
+	}
+	guint8 bit = (guint8)(1u << (serial % 8));
+	if ((load->seen[byte] & bit) != 0 && load->repeated == 0)
+		load->repeated = serial;
+	load->seen[byte] |= bit;
+}
+
+static gboolean
+ph_payout_result_send(PhPayoutResultLoad *load, GError **error)
+{
+	if (load->copy->len > 0 &&
+	    PQputCopyData(ph_db_get_conn(load->db), load->copy->str, (int)load->copy->len) != 1)
+		return ph_payout_result_copy_failed(load, error);
+	g_string_truncate(load->copy, 0);
+	return TRUE;
 }
 
 gboolean
-ph_payout_result_load(PhDb *db, const gchar *copy_text, gsize length, GError **error)
+ph_payout_result_add(PhPayoutResultLoad *load, const PhPayoutResultLine *line, GError **error)
 {
-	if (length == 0)
-		return TRUE;
-	return ph_bulk_copy_in(db, PH_PAYOUT_RESULT_COPY, copy_text, length, error);
+	g_return_val_if_fail(load != NULL && load->copying && line != NULL, FALSE);
+	g_return_val_if_fail(line->account != NULL && line->status != NULL, FALSE);
+	GString *copy = load->copy;
+	gboolean paid = g_str_equal(line->status, "0000");
+	ph_payout_result_see(load, line->serial);
+	load->lines++;
+	load->sums.paid_count += paid;
+	load->sums.paid_total += paid ? line->amount : 0;
+	load->sums.failed_count += !paid;
+	load->sums.failed_total += paid ? 0 : line->amount;
+	load->sums.holds += !paid && g_strcmp0(line->reason, PH_PAYOUT_REASON_DECEASED) == 0;
+	g_string_append(copy, load->file_text);
+	g_string_append_c(copy, '\t');
+	ph_bulk_append_int(copy, line->serial, '\t');
+	ph_bulk_append_nullable(copy, line->id_number, '\t');
+	ph_bulk_append_text(copy, line->account, '\t');
+	ph_bulk_append_int(copy, line->amount, '\t');
+	ph_bulk_append_text(copy, line->status, '\t');
+	ph_bulk_append_nullable(copy, line->reason, '\t');
+	ph_bulk_append_nullable(copy, line->bank_ref, '\t');
+	ph_bulk_append_nullable(copy, line->message, '\n');
+	return copy->len < PH_PAYOUT_RESULT_CHUNK || ph_payout_result_send(load, error);
+}
+
+/* Sends the rest and ends the COPY; with @abandon, ends it as failed. */
+static gboolean
+ph_payout_result_end_copy(PhPayoutResultLoad *load, const gchar *abandon, GError **error)
+{
+	PGconn *conn = ph_db_get_conn(load->db);
+	gboolean ok = abandon != NULL || ph_payout_result_send(load, error);
+	load->copying = FALSE;
+	if (PQputCopyEnd(conn, ok ? abandon : "client failed") != 1)
+		return abandon == NULL && ph_payout_result_copy_failed(load, error);
+	PGresult *result;
+	while ((result = PQgetResult(conn)) != NULL) {
+		if (ok && abandon == NULL && PQresultStatus(result) != PGRES_COMMAND_OK) {
+			g_set_error(error, PH_ERROR, PH_ERROR_DATABASE,
+			            "payout result lines: copy failed: %s",
+			            PQresultErrorMessage(result));
+			ok = FALSE;
+		}
+		PQclear(result);
+	}
+	return ok && abandon == NULL;
+}
+
+void
+ph_payout_result_load_free(PhPayoutResultLoad *load)
+{
+	if (load == NULL)
+		return;
+	if (load->copying)
+		ph_payout_result_end_copy(load, "reconciliation abandoned", NULL);
+	if (load->copy != NULL)
+		g_string_free(load->copy, TRUE);
+	g_free(load->seen);
+	g_free(load);
 }
 
 static gboolean ph_payout_result_invalid(GError **error, gint64 batch_no, const gchar *format, ...)
@@ -70,56 +195,57 @@ ph_payout_result_invalid(GError **error, gint64 batch_no, const gchar *format, .
 	return FALSE;
 }
 
-/* The first loaded result that matches no item exactly, described; NULL when all match. */
+/* Every line matches one item exactly: no serial twice or out of range (seen while
+ * adding), as many lines as items, and each line matches the item of its serial. A line
+ * matches at most one item (the serial is the key), so with as many lines as items and no
+ * serial twice, all lines matching means every item is answered exactly once. */
 static gboolean
-ph_payout_result_check_items(PhDb *db, const PhPayoutBatch *batch, GError **error)
+ph_payout_result_check_lines(PhPayoutResultLoad *load, const PhPayoutBatch *batch,
+                             const gchar *const *params, GError **error)
 {
-	gchar number[24];
-	const gchar *params[] = {PH_COMMAND_INT_TEXT(number, batch->batch_no)};
-	g_autoptr(PGresult) counts =
-	        ph_db_query(db,
-	                    "SELECT count(*), count(DISTINCT l.serial), count(i.serial) FROM "
-	                    "payout_result_load l "
-	                    "LEFT JOIN payout_item i ON " PH_PAYOUT_RESULT_MATCH,
-	                    1, params, error);
-	if (counts == NULL)
-		return FALSE;
-	gint64 results = ph_db_get_int64(counts, 0, 0);
-	gint64 serials = ph_db_get_int64(counts, 0, 1);
-	gint64 matched = ph_db_get_int64(counts, 0, 2);
-	if (serials != results)
-		return ph_payout_result_invalid(error, batch->batch_no,
-		                                "%" G_GINT64_FORMAT " results for %" G_GINT64_FORMAT
-		                                " serials: a serial is answered twice",
-		                                results, serials);
-	if (matched != results) {
-		g_autoptr(PGresult) first = ph_db_query(
-		        db,
-		        "SELECT l.serial FROM payout_result_load l LEFT JOIN payout_item i "
-		        "ON " PH_PAYOUT_RESULT_MATCH
-		        " WHERE i.serial IS NULL ORDER BY l.serial LIMIT 1",
-		        1, params, error);
-		if (first == NULL)
-			return FALSE;
+	if (load->repeated != 0)
 		return ph_payout_result_invalid(
 		        error, batch->batch_no,
-		        "result serial %s: no item with that serial, ID number, account and amount "
-		        "was sent",
-		        PQgetvalue(first, 0, 0));
-	}
-	if (results != batch->item_count)
+		        "result serial %" G_GINT64_FORMAT " is answered twice", load->repeated);
+	if (load->out_of_range != 0)
+		return ph_payout_result_invalid(error, batch->batch_no,
+		                                "result serial %" G_GINT64_FORMAT
+		                                ": no item with that serial was sent",
+		                                MAX(load->out_of_range, 0));
+	if (load->lines != batch->item_count)
 		return ph_payout_result_invalid(error, batch->batch_no,
 		                                "%" G_GINT64_FORMAT " results for %" G_GINT64_FORMAT
 		                                " items sent",
-		                                results, batch->item_count);
-	return TRUE;
+		                                load->lines, batch->item_count);
+	g_autoptr(PGresult) matched =
+	        ph_db_query(load->db,
+	                    "SELECT count(*) FROM payout_result_line l JOIN payout_item i "
+	                    "ON " PH_PAYOUT_RESULT_MATCH " WHERE l.file_id = $2::bigint",
+	                    2, params, error);
+	if (matched == NULL)
+		return FALSE;
+	if (ph_db_get_int64(matched, 0, 0) == load->lines)
+		return TRUE;
+	g_autoptr(PGresult) first = ph_db_query(
+	        load->db,
+	        "SELECT l.serial FROM payout_result_line l LEFT JOIN payout_item i "
+	        "ON " PH_PAYOUT_RESULT_MATCH " WHERE l.file_id = $2::bigint AND i.serial IS NULL "
+	        "ORDER BY l.serial LIMIT 1",
+	        2, params, error);
+	if (first == NULL)
+		return FALSE;
+	return ph_payout_result_invalid(error, batch->batch_no,
+	                                "result serial %s: no item with that serial, ID number, "
+	                                "account and amount was sent",
+	                                PQntuples(first) > 0 ? PQgetvalue(first, 0, 0) : "?");
 }
 
 static gboolean
-ph_payout_result_check_batch(PhDb *db, gint64 batch_no, GError **error)
+ph_payout_result_check(PhPayoutResultLoad *load, gint64 batch_no, const gchar *const *params,
+                       GError **error)
 {
 	g_autoptr(GError) local = NULL;
-	g_autoptr(PhPayoutBatch) batch = ph_payout_batch_get(db, batch_no, TRUE, &local);
+	g_autoptr(PhPayoutBatch) batch = ph_payout_batch_get(load->db, batch_no, TRUE, &local);
 	if (batch == NULL) {
 		if (!g_error_matches(local, PH_ERROR, PH_ERROR_NOT_FOUND)) {
 			g_propagate_error(error, g_steal_pointer(&local));
@@ -132,62 +258,39 @@ ph_payout_result_check_batch(PhDb *db, gint64 batch_no, GError **error)
 		                                "already closed by an earlier result file");
 	if (!g_str_equal(batch->state, "sent"))
 		return ph_payout_result_invalid(error, batch_no, "was never sent");
-	return ph_payout_result_check_items(db, batch, error);
+	return ph_payout_result_check_lines(load, batch, params, error);
 }
 
-/* The changes, in order: items, the schedule of paid months, holds, the batch; $1 is the
- * batch, $2 the file's name. */
+/* The changes, in order; $1 is the batch, $2 the file's id, $3 its name. Paid items are
+ * not rewritten: closing the batch makes every item that did not fail paid. Failed items
+ * (few) are found through the primary key, one probe each, and a person the bank reported
+ * dead is held from the same rows. */
 static const struct {
 	const gchar *sql;
 	gint n_params;
 } ph_payout_result_bookings[] = {
-        {"UPDATE payout_item i SET state = CASE WHEN l.status = '0000' THEN 'paid' ELSE 'failed' "
-         "END, status = l.status, reason = l.reason, bank_ref = l.bank_ref, message = l.message, "
-         "booked_at = now() FROM payout_result_load l WHERE i.batch_no = $1::bigint "
-         "AND i.serial = l.serial",
-         1},
-        /* driven by the analysed results, not by payout_item's statistics, which the
-         * update above has just made stale (that plan took minutes for 300,000 rows) */
-        {"UPDATE payout_schedule s SET state = 'paid' FROM payout_result_load l "
-         "JOIN payout_item i ON i.batch_no = $1::bigint AND i.serial = l.serial "
-         "WHERE l.status = '0000' AND s.person_id = i.person_id AND s.period = i.period "
-         "AND s.state = 'due'",
-         1},
-        {"INSERT INTO payout_hold (person_id, reason, source) SELECT person_id, "
-         "'the bank reported the account holder dead (' || status || ' ' || reason || ')', $2 "
-         "FROM payout_item WHERE batch_no = $1::bigint AND state = 'failed' "
-         "AND reason = '" PH_PAYOUT_REASON_DECEASED "' ON CONFLICT (person_id) DO NOTHING",
-         2},
-        {"UPDATE payout_batch SET state = 'closed', closed_at = now() WHERE batch_no = $1::bigint",
+        {"SET LOCAL enable_nestloop = on", 0},
+        {"SET LOCAL enable_hashjoin = off", 0},
+        {"SET LOCAL enable_mergejoin = off", 0},
+        {"WITH failed AS (UPDATE payout_item i SET state = 'failed', status = l.status, "
+         "reason = l.reason, bank_ref = l.bank_ref, message = l.message, booked_at = now() "
+         "FROM payout_result_line l WHERE l.file_id = $2::bigint AND l.status <> '0000' "
+         "AND i.batch_no = $1::bigint AND i.serial = l.serial "
+         "RETURNING i.person_id, i.status, i.reason) "
+         "INSERT INTO payout_hold (person_id, reason, source) SELECT person_id, "
+         "'the bank reported the account holder dead (' || status || ' ' || reason || ')', $3 "
+         "FROM failed WHERE reason = '" PH_PAYOUT_REASON_DECEASED "' "
+         "ON CONFLICT (person_id) DO NOTHING",
+         3},
+        {"SET LOCAL enable_hashjoin = on", 0},
+        {"SET LOCAL enable_mergejoin = on", 0},
+        {"UPDATE payout_batch SET state = 'closed', closed_at = now() "
+         "WHERE batch_no = $1::bigint",
          1},
 };
 
 static gboolean
-ph_payout_result_sum(PhDb *db, gint64 batch_no, PhPayoutBooking *out, GError **error)
-{
-	gchar number[24];
-	const gchar *params[] = {PH_COMMAND_INT_TEXT(number, batch_no)};
-	g_autoptr(PGresult) sums = ph_db_query(
-	        db,
-	        "SELECT count(*) FILTER (WHERE state = 'paid'), "
-	        "coalesce(sum(amount) FILTER (WHERE state = 'paid'), 0), "
-	        "count(*) FILTER (WHERE state = 'failed'), "
-	        "coalesce(sum(amount) FILTER (WHERE state = 'failed'), 0), "
-	        "count(*) FILTER (WHERE state = 'failed' AND reason = '" PH_PAYOUT_REASON_DECEASED
-	        "') FROM payout_item WHERE batch_no = $1::bigint",
-	        1, params, error);
-	if (sums == NULL)
-		return FALSE;
-	out->paid_count = ph_db_get_int64(sums, 0, 0);
-	out->paid_total = ph_db_get_int64(sums, 0, 1);
-	out->failed_count = ph_db_get_int64(sums, 0, 2);
-	out->failed_total = ph_db_get_int64(sums, 0, 3);
-	out->holds = ph_db_get_int64(sums, 0, 4);
-	return TRUE;
-}
-
-static gboolean
-ph_payout_result_record(PhDb *db, const PhCommandContext *context, gint64 batch_no,
+ph_payout_result_record(PhPayoutResultLoad *load, const PhCommandContext *context, gint64 batch_no,
                         const PhPayoutResultFile *file, const PhPayoutBooking *booking,
                         GError **error)
 {
@@ -200,14 +303,15 @@ ph_payout_result_record(PhDb *db, const PhCommandContext *context, gint64 batch_
 	                         PH_COMMAND_INT_TEXT(paid, booking->paid_count),
 	                         PH_COMMAND_INT_TEXT(paid_total, booking->paid_total),
 	                         PH_COMMAND_INT_TEXT(failed, booking->failed_count),
-	                         PH_COMMAND_INT_TEXT(failed_total, booking->failed_total)};
+	                         PH_COMMAND_INT_TEXT(failed_total, booking->failed_total),
+	                         load->file_text};
 	g_autoptr(PGresult) result = ph_db_query(
-	        db,
+	        load->db,
 	        "INSERT INTO payout_result_file (bank, name, size, digest, batch_no, verdict, "
-	        "paid_count, paid_total, failed_count, failed_total) VALUES ($1, $2, $3::bigint, "
-	        "$4, "
-	        "$5::bigint, 'booked', $6::bigint, $7::bigint, $8::bigint, $9::bigint)",
-	        9, params, error);
+	        "paid_count, paid_total, failed_count, failed_total, file_id) VALUES ($1, $2, "
+	        "$3::bigint, $4, $5::bigint, 'booked', $6::bigint, $7::bigint, $8::bigint, "
+	        "$9::bigint, $10::bigint)",
+	        10, params, error);
 	if (result == NULL)
 		return FALSE;
 	g_autoptr(JsonNode) payload = json_node_new(JSON_NODE_OBJECT);
@@ -220,29 +324,37 @@ ph_payout_result_record(PhDb *db, const PhCommandContext *context, gint64 batch_
 	json_object_set_int_member(object, "failed_total", booking->failed_total);
 	json_node_take_object(payload, object);
 	g_autofree gchar *name = g_strdup_printf("payout-batch:%010" G_GINT64_FORMAT, batch_no);
-	return ph_command_record(db, context, "payout-book", name, NULL, 0, NULL, payload, error);
+	return ph_command_record(load->db, context, "payout-book", name, NULL, 0, NULL, payload,
+	                         error);
 }
 
 gboolean
-ph_payout_result_book(PhDb *db, const PhCommandContext *context, gint64 batch_no,
+ph_payout_result_book(PhPayoutResultLoad *load, const PhCommandContext *context, gint64 batch_no,
                       const PhPayoutResultFile *file, PhPayoutBooking *out, GError **error)
 {
 	gchar number[24];
-	const gchar *params[] = {PH_COMMAND_INT_TEXT(number, batch_no), file->name};
-	g_return_val_if_fail(db != NULL && context != NULL && file != NULL && out != NULL, FALSE);
+	g_return_val_if_fail(load != NULL && load->copying, FALSE);
+	g_return_val_if_fail(context != NULL && file != NULL && out != NULL, FALSE);
+	const gchar *params[] = {PH_COMMAND_INT_TEXT(number, batch_no), load->file_text,
+	                         file->name};
 	memset(out, 0, sizeof(*out));
-	if (!ph_db_exec(db, "ANALYZE payout_result_load", error) ||
-	    !ph_payout_result_check_batch(db, batch_no, error))
+	/* the lines just stored have no statistics yet: the check is a hash join (in memory)
+	 * whatever the planner would guess, not a nested loop over a million rows */
+	if (!ph_payout_result_end_copy(load, NULL, error) ||
+	    !ph_db_exec(load->db, "SET LOCAL enable_nestloop = off", error) ||
+	    !ph_db_exec(load->db, "SET LOCAL work_mem = '128MB'", error) ||
+	    !ph_payout_result_check(load, batch_no, params, error))
 		return FALSE;
 	for (guint i = 0; i < G_N_ELEMENTS(ph_payout_result_bookings); i++) {
 		g_autoptr(PGresult) result =
-		        ph_db_query(db, ph_payout_result_bookings[i].sql,
+		        ph_db_query(load->db, ph_payout_result_bookings[i].sql,
 		                    ph_payout_result_bookings[i].n_params, params, error);
 		if (result == NULL)
 			return FALSE;
 	}
-	return ph_payout_result_sum(db, batch_no, out, error) &&
-	       ph_payout_result_record(db, context, batch_no, file, out, error);
+	/* every line matched its item, so the sums of the lines are the items' */
+	*out = load->sums;
+	return ph_payout_result_record(load, context, batch_no, file, out, error);
 }
 
 gboolean

@@ -1,8 +1,8 @@
-/* Bank result files (issue 5 §4): the results of one file are loaded into a temporary table
- * with COPY, reconciled against the batch as sent (every item exactly once, same ID number,
- * account and amount), and booked in the same transaction, or the whole file is rejected and
- * nothing is booked. Every file taken is recorded by (bank, name, size, digest). Core only;
- * the hub reaches it through hub/ph-payout-api.c. */
+/* Bank result files (issue 5 §4): the lines of one file are stored as received with one COPY
+ * (payout_result_line), reconciled against the batch as sent (every item exactly once, same
+ * ID number, account and amount), and booked in the same transaction, or the whole file is
+ * rejected and nothing is booked. Every file taken is recorded by (bank, name, size, digest).
+ * Core only; the hub reaches it through hub/ph-payout-api.c. */
 #pragma once
 
 #include <glib.h>
@@ -34,18 +34,43 @@ typedef struct {
 gboolean ph_payout_result_known(PhDb *db, const PhPayoutResultFile *file, gboolean *known,
                                 GError **error);
 
-/* In @db's open transaction: an empty temporary table for one file's results
- * (serial, id_number, account, amount, status, reason, bank_ref, message). */
-gboolean ph_payout_result_begin(PhDb *db, GError **error);
-/* COPY text lines of that table's columns, as many calls as needed. */
-gboolean ph_payout_result_load(PhDb *db, const gchar *copy_text, gsize length, GError **error);
+/* One result line of the bank; status "0000" is paid, anything else failed. */
+typedef struct {
+	gint serial;
+	const gchar *id_number; /* NULL when the profile does not echo it */
+	const gchar *account;
+	gint64 amount;
+	const gchar *status;
+	const gchar *reason; /* ISO reason code or NULL */
+	const gchar *bank_ref;
+	const gchar *message;
+} PhPayoutResultLine;
 
-/* Reconciles the loaded results with batch @batch_no and books them, closes the batch and
- * records the file. Fails with PH_ERROR_INVALID_INPUT, having changed nothing, when the
- * batch is unknown, not sent, already closed, or any result differs from what was sent. */
-gboolean ph_payout_result_book(PhDb *db, const PhCommandContext *context, gint64 batch_no,
-                               const PhPayoutResultFile *file, PhPayoutBooking *out,
-                               GError **error);
+/* One file's results on their way into payout_result_line: a single COPY kept open while the
+ * file is read, so that the server stores lines while the caller parses the next ones. */
+typedef struct _PhPayoutResultLoad PhPayoutResultLoad;
+
+/* In @db's open transaction: reserves the file's id and starts its COPY. */
+PhPayoutResultLoad *ph_payout_result_begin(PhDb *db, GError **error);
+/* Adds one line; a serial answered twice or outside 1 … 99,999,999 is noted for the
+ * booking to reject. */
+gboolean ph_payout_result_add(PhPayoutResultLoad *load, const PhPayoutResultLine *line,
+                              GError **error);
+
+/* Ends the COPY, reconciles the lines with batch @batch_no and books them: failed items (with
+ * the bank's answer, for re-issue), holds for people reported dead, the batch closed, the
+ * file recorded. Paid items and their schedule rows are not rewritten: an item not failed in
+ * a closed batch is paid (views payout_item_state, payout_schedule_state). Fails with
+ * PH_ERROR_INVALID_INPUT when the batch is unknown, not sent, already closed, or the lines
+ * are not each item exactly once with its ID number, account and amount; the caller then
+ * rolls back, and nothing was booked. */
+gboolean ph_payout_result_book(PhPayoutResultLoad *load, const PhCommandContext *context,
+                               gint64 batch_no, const PhPayoutResultFile *file,
+                               PhPayoutBooking *out, GError **error);
+
+/* Ends a COPY still open (the caller rolls back) and frees. */
+void ph_payout_result_load_free(PhPayoutResultLoad *load);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhPayoutResultLoad, ph_payout_result_load_free)
 
 /* Records a file as rejected with @reason (its own statement; nothing else changes). */
 gboolean ph_payout_result_reject(PhDb *db, const PhPayoutResultFile *file, gint64 batch_no,

@@ -23,7 +23,7 @@
 	"FROM STDIN"
 #define PH_PAYOUT_SCHEDULE_LIST                                                                    \
 	"SELECT s.person_id, p.id_number, p.name, s.period, s.amount, s.account_part, "            \
-	"s.annuity_part, s.state FROM payout_schedule s JOIN person p "                            \
+	"s.annuity_part, s.state FROM payout_schedule_state s JOIN person p "                      \
 	"ON p.person_id = s.person_id WHERE s.period = $1::integer "                               \
 	"AND s.state IN ('due', 'paid') ORDER BY s.person_id"
 
@@ -146,8 +146,9 @@ ph_payout_schedule_mark_paid(PhDb *db, const PhCommandContext *context, const gc
 	                         PH_COMMAND_INT_TEXT(month, period)};
 	g_autoptr(PGresult) rows = ph_db_query(
 	        db,
-	        "SELECT state, amount FROM payout_schedule WHERE person_id = $1::bigint "
-	        "AND period = $2::integer FOR UPDATE",
+	        "SELECT v.state, v.amount FROM payout_schedule s JOIN payout_schedule_state v "
+	        "USING (person_id, period) WHERE s.person_id = $1::bigint "
+	        "AND s.period = $2::integer FOR UPDATE OF s",
 	        2, params, error);
 	if (rows == NULL)
 		return FALSE;

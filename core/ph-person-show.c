@@ -51,7 +51,7 @@
 	" coalesce(sum(s.amount) FILTER (WHERE s.state = 'paid'), 0), 'due', "                     \
 	" coalesce(sum(s.amount) FILTER (WHERE s.state = 'due'), 0), 'overpaid', "                 \
 	" coalesce(sum(s.amount) FILTER (WHERE s.state = 'overpaid'), 0), 'last', "                \
-	" max(s.period)) FROM payout_schedule s WHERE s.person_id = p.person_id)"                  \
+	" max(s.period)) FROM payout_schedule_state s WHERE s.person_id = p.person_id)"            \
 	") FROM person p WHERE p.id_lookup = $1"
 
 JsonNode *

@@ -2,19 +2,15 @@
  * on the calling worker thread's connection. Hub layer. */
 #include "pension-hub/ph-payout-api.h"
 
-#include "ph-bulk.h"
 #include "ph-payout-batch.h"
 #include "ph-payout-result.h"
 #include "ph-payout-run.h"
 #include "ph-worker-db.h"
 
-/* COPY text buffered before it is sent: bounded memory for any file size. */
-#define PH_PAYOUT_API_COPY_CHUNK (4 * 1024 * 1024)
-
 struct _PhPayoutReconcile {
 	PhPlugin *plugin;
 	PhDb *db;
-	GString *copy;
+	PhPayoutResultLoad *load;
 	gboolean open;
 };
 
@@ -158,32 +154,12 @@ ph_payout_api_reconcile_begin(PhPlugin *plugin, GError **error)
 	reconcile->plugin = plugin;
 	reconcile->db = db;
 	reconcile->open = TRUE;
-	reconcile->copy = g_string_sized_new(PH_PAYOUT_API_COPY_CHUNK + 1024);
-	if (!ph_payout_result_begin(db, error)) {
+	reconcile->load = ph_payout_result_begin(db, error);
+	if (reconcile->load == NULL) {
 		ph_payout_api_reconcile_free(reconcile);
 		return NULL;
 	}
 	return reconcile;
-}
-
-static void
-ph_payout_api_append_optional(GString *copy, const gchar *text, gchar end)
-{
-	if (text == NULL) {
-		g_string_append(copy, "\\N");
-		g_string_append_c(copy, end);
-		return;
-	}
-	ph_bulk_append_text(copy, text, end);
-}
-
-static gboolean
-ph_payout_api_flush(PhPayoutReconcile *reconcile, GError **error)
-{
-	gboolean ok = ph_payout_result_load(reconcile->db, reconcile->copy->str,
-	                                    reconcile->copy->len, error);
-	g_string_truncate(reconcile->copy, 0);
-	return ok;
 }
 
 gboolean
@@ -191,20 +167,10 @@ ph_payout_api_reconcile_add(PhPayoutReconcile *reconcile, const PhPayoutResult *
                             GError **error)
 {
 	g_return_val_if_fail(reconcile != NULL && reconcile->open && result != NULL, FALSE);
-	g_return_val_if_fail(result->account != NULL, FALSE);
-	g_return_val_if_fail(result->status != NULL, FALSE);
-	GString *copy = reconcile->copy;
-	ph_bulk_append_int(copy, result->serial, '\t');
-	ph_payout_api_append_optional(copy, result->id_number, '\t');
-	ph_bulk_append_text(copy, result->account, '\t');
-	ph_bulk_append_int(copy, result->amount, '\t');
-	ph_bulk_append_text(copy, result->status, '\t');
-	ph_payout_api_append_optional(copy, result->reason, '\t');
-	ph_payout_api_append_optional(copy, result->bank_ref, '\t');
-	ph_payout_api_append_optional(copy, result->message, '\n');
-	if (copy->len < PH_PAYOUT_API_COPY_CHUNK)
-		return TRUE;
-	return ph_payout_api_flush(reconcile, error);
+	const PhPayoutResultLine line = {result->serial,   result->id_number, result->account,
+	                                 result->amount,   result->status,    result->reason,
+	                                 result->bank_ref, result->message};
+	return ph_payout_result_add(reconcile->load, &line, error);
 }
 
 /* Rolls the booking back and records the file as rejected in a transaction of its own. */
@@ -212,6 +178,7 @@ static gboolean
 ph_payout_api_reject_file(PhPayoutReconcile *reconcile, gint64 batch_no,
                           const PhPayoutResultFile *file, GError *reason, GError **error)
 {
+	g_clear_pointer(&reconcile->load, ph_payout_result_load_free);
 	ph_db_rollback(reconcile->db);
 	reconcile->open = FALSE;
 	if (!ph_payout_result_reject(reconcile->db, file, batch_no, reason->message, error))
@@ -232,9 +199,7 @@ ph_payout_api_reconcile_book(PhPayoutReconcile *reconcile, gint64 batch_no,
 	/* the audit actor: the plugin, or the host itself (benchmarks, tools) */
 	const PhCommandContext context = {
 	        NULL, reconcile->plugin != NULL ? ph_plugin_get_name(reconcile->plugin) : "hub"};
-	if (!ph_payout_api_flush(reconcile, error))
-		return FALSE;
-	if (!ph_payout_result_book(reconcile->db, &context, batch_no, &file, &booking, &local)) {
+	if (!ph_payout_result_book(reconcile->load, &context, batch_no, &file, &booking, &local)) {
 		if (g_error_matches(local, PH_ERROR, PH_ERROR_INVALID_INPUT))
 			return ph_payout_api_reject_file(reconcile, batch_no, &file, local, error);
 		g_propagate_error(error, local);
@@ -258,8 +223,9 @@ ph_payout_api_reconcile_free(PhPayoutReconcile *reconcile)
 {
 	if (reconcile == NULL)
 		return;
+	/* the COPY ends before the transaction can roll back */
+	g_clear_pointer(&reconcile->load, ph_payout_result_load_free);
 	if (reconcile->open)
 		ph_db_rollback(reconcile->db);
-	g_string_free(reconcile->copy, TRUE);
 	g_free(reconcile);
 }

@@ -200,9 +200,15 @@ test_normal_month(void)
 
 	run_bank(NULL);
 	wait_batch_state(202601, "regular", "closed");
-	g_assert_cmpint(count_where("payout_item", "period = 202601 AND state = 'paid'"), ==, 3);
-	g_assert_cmpint(count_where("payout_schedule", "period = 202601 AND state = 'paid'"), ==,
+	g_assert_cmpint(count_where("payout_item_state", "period = 202601 AND state = 'paid'"), ==,
 	                3);
+	/* paid items are not rewritten: the bank's answer is its result line's */
+	g_assert_cmpint(count_where("payout_item_state", "period = 202601 AND state = 'paid' AND "
+	                                                 "status = '0000' AND bank_ref <> ''"),
+	                ==, 3);
+	g_assert_cmpint(count_where("payout_item", "period = 202601 AND state = 'sent'"), ==, 3);
+	g_assert_cmpint(count_where("payout_schedule_state", "period = 202601 AND state = 'paid'"),
+	                ==, 3);
 	g_assert_cmpint(count_where("payout_excluded", "period = 202601"), ==, 3);
 	g_autofree gchar *processed = g_build_filename(outbox, "processed", NULL);
 	g_assert_cmpuint(count_files(processed, "RESULT_PAYOUT_330100000001_202601", ".txt"), ==,
@@ -223,8 +229,10 @@ test_failures_then_reissue(void)
 	wait_batch_state(202602, "regular", "sent");
 	run_bank("--fail 110105195001010011=1001 --fail 110105195203030031=1003");
 	wait_batch_state(202602, "regular", "closed");
-	g_assert_cmpint(count_where("payout_item", "period = 202602 AND state = 'failed'"), ==, 2);
-	g_assert_cmpint(count_where("payout_item", "period = 202602 AND state = 'paid'"), ==, 1);
+	g_assert_cmpint(count_where("payout_item_state", "period = 202602 AND state = 'failed'"),
+	                ==, 2);
+	g_assert_cmpint(count_where("payout_item_state", "period = 202602 AND state = 'paid'"), ==,
+	                1);
 
 	/* nobody's account changed yet: nothing to re-issue */
 	g_autofree gchar *output = NULL;
@@ -234,18 +242,18 @@ test_failures_then_reissue(void)
 	         "updated_at = clock_timestamp() WHERE person_id = 1");
 	g_assert_cmpint(run_payout("reissue", "2026-02", NULL), ==, 0);
 	wait_batch_state(202602, "reissue", "sent");
-	g_assert_cmpint(count_where("payout_item", "batch_no = (SELECT max(batch_no) FROM "
-	                                           "payout_batch WHERE kind = 'reissue' AND "
-	                                           "period = 202602)"),
+	g_assert_cmpint(count_where("payout_item_state", "batch_no = (SELECT max(batch_no) FROM "
+	                                                 "payout_batch WHERE kind = 'reissue' AND "
+	                                                 "period = 202602)"),
 	                ==, 1);
 	run_bank(NULL);
 	wait_batch_state(202602, "reissue", "closed");
-	g_assert_cmpint(count_where("payout_item",
+	g_assert_cmpint(count_where("payout_item_state",
 	                            "period = 202602 AND person_id = 1 AND "
 	                            "state = 'paid' AND account = '6217000010009999991'"),
 	                ==, 1);
-	g_assert_cmpint(count_where("payout_schedule", "period = 202602 AND state = 'paid'"), ==,
-	                2);
+	g_assert_cmpint(count_where("payout_schedule_state", "period = 202602 AND state = 'paid'"),
+	                ==, 2);
 }
 
 /* A result whose done file's total is one fen off is rejected whole: nothing booked. */
@@ -261,9 +269,10 @@ test_wrong_total_rejected(void)
 	        "SELECT verdict FROM payout_result_file WHERE name LIKE '%_202603_%'", "rejected",
 	        30000);
 	g_assert_cmpstr(seen, ==, "rejected");
-	g_assert_cmpint(count_where("payout_item", "period = 202603 AND state <> 'sent'"), ==, 0);
-	g_assert_cmpint(count_where("payout_schedule", "period = 202603 AND state = 'paid'"), ==,
+	g_assert_cmpint(count_where("payout_item_state", "period = 202603 AND state <> 'sent'"), ==,
 	                0);
+	g_assert_cmpint(count_where("payout_schedule_state", "period = 202603 AND state = 'paid'"),
+	                ==, 0);
 	g_assert_cmpint(count_where("payout_batch", "period = 202603 AND state = 'sent'"), ==, 1);
 	g_autofree gchar *rejected = g_build_filename(outbox, "rejected", NULL);
 	g_assert_cmpuint(count_files(rejected, "RESULT_PAYOUT_330100000001_202603", ".reason"), ==,
@@ -297,7 +306,8 @@ test_same_result_twice(void)
 		g_usleep(100 * 1000);
 	g_assert_false(g_file_test(again, G_FILE_TEST_EXISTS));
 	g_assert_cmpint(count_where("payout_result_file", "name LIKE '%_202604_%'"), ==, 1);
-	g_assert_cmpint(count_where("payout_item", "period = 202604 AND state = 'paid'"), ==, 2);
+	g_assert_cmpint(count_where("payout_item_state", "period = 202604 AND state = 'paid'"), ==,
+	                2);
 	g_assert_cmpint(count_where("audit_log",
 	                            "action = 'payout-book' AND object = "
 	                            "'payout-batch:' || lpad((SELECT max(batch_no) FROM "
@@ -349,7 +359,7 @@ test_result_unknown_batch(void)
 	g_autofree gchar *done = g_strdup_printf("SM3 %s 1 350001\r\n", hex);
 	g_autofree gchar *path = g_build_filename(outbox, "RESULT_PAYOUT_X_0000099999.txt", NULL);
 	g_autofree gchar *done_path = g_strconcat(path, ".ok", NULL);
-	gint64 booked = count_where("payout_item", "state <> 'sent'");
+	gint64 booked = count_where("payout_item_state", "state <> 'sent'");
 	g_assert_true(g_file_set_contents(path, text, -1, NULL));
 	g_assert_true(g_file_set_contents(done_path, done, -1, NULL));
 	g_autofree gchar *seen =
@@ -358,7 +368,7 @@ test_result_unknown_batch(void)
 	                               "'RESULT_PAYOUT_X_0000099999.txt'",
 	                               "payout batch 0000099999: unknown batch", 30000);
 	g_assert_cmpstr(seen, ==, "payout batch 0000099999: unknown batch");
-	g_assert_cmpint(count_where("payout_item", "state <> 'sent'"), ==, booked);
+	g_assert_cmpint(count_where("payout_item_state", "state <> 'sent'"), ==, booked);
 }
 
 /* A changed host key is refused at once (dead letter, batch still built); once the pinned key
@@ -435,10 +445,10 @@ test_kill_during_upload(void)
 	g_assert_cmpuint(count_files(inbox, "PAYOUT_330100000001_202608", ".part"), ==, 0);
 	run_bank(NULL);
 	wait_batch_state_for(202608, "regular", "closed", 180000);
-	g_assert_cmpint(count_where("payout_item", "period = 202608 AND state = 'paid'"), ==,
+	g_assert_cmpint(count_where("payout_item_state", "period = 202608 AND state = 'paid'"), ==,
 	                300000);
-	g_assert_cmpint(count_where("payout_schedule", "period = 202608 AND state = 'paid'"), ==,
-	                300000);
+	g_assert_cmpint(count_where("payout_schedule_state", "period = 202608 AND state = 'paid'"),
+	                ==, 300000);
 }
 
 /* The bank reports a holder dead: that failure holds the person; the next month leaves them
@@ -456,7 +466,8 @@ test_death_reported_by_bank(void)
 	g_autofree gchar *output = NULL;
 	g_assert_cmpint(run_payout("run", "2026-10", &output), ==, 0);
 	g_assert_nonnull(strstr(output, "held: the bank reported the account holder dead"));
-	g_assert_cmpint(count_where("payout_item", "period = 202610 AND person_id = 3"), ==, 0);
+	g_assert_cmpint(count_where("payout_item_state", "period = 202610 AND person_id = 3"), ==,
+	                0);
 }
 
 /* As if the hub died after the file and its done file reached the bank but before the batch
@@ -537,11 +548,11 @@ test_pain_profile(void)
 	g_autofree gchar *closed =
 	        ph_test_wait_for_value(ph_test_db_get_url(test_db), sql, "closed", 30000);
 	g_assert_cmpstr(closed, ==, "closed");
-	g_assert_cmpint(count_where("payout_item", "person_id = 7 AND period = 202611 AND "
-	                                           "state = 'paid'"),
+	g_assert_cmpint(count_where("payout_item_state", "person_id = 7 AND period = 202611 AND "
+	                                                 "state = 'paid'"),
 	                ==, 1);
-	g_assert_cmpint(count_where("payout_item", "person_id = 8 AND period = 202611 AND "
-	                                           "state = 'failed' AND reason = 'AC04'"),
+	g_assert_cmpint(count_where("payout_item_state", "person_id = 8 AND period = 202611 AND "
+	                                                 "state = 'failed' AND reason = 'AC04'"),
 	                ==, 1);
 }
 
