@@ -278,7 +278,7 @@ static gboolean
 needs_patch(const PhMappingRecord *type, const PhMappingField *field, const PhRecord *record)
 {
 	return (field->compute == PH_COMPUTE_COUNT || field->compute == PH_COMPUTE_SUM) &&
-	       type->position != PH_POSITION_LAST && ph_record_get(record, field->key) == NULL;
+	       type->position != PH_POSITION_LAST && !ph_record_contains(record, field->key);
 }
 
 /* Refused at once on a stream that cannot seek, before anything is sent. */

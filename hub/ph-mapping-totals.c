@@ -124,7 +124,7 @@ declare(PhMappingTotals *totals, Computation *computation, const PhRecord *recor
 	const PhMappingField *field = computation->field;
 	gint64 value = 0;
 
-	if (ph_record_get(record, field->key) == NULL)
+	if (!ph_record_contains(record, field->key))
 		return TRUE;
 	if (!ph_record_get_int(record, field->key, &value, error))
 		return FALSE;

@@ -321,6 +321,13 @@ ph_record_get(const PhRecord *record, const gchar *key)
 	return entry != NULL ? value_text(record, entry) : NULL;
 }
 
+gboolean
+ph_record_contains(const PhRecord *record, const gchar *key)
+{
+	g_return_val_if_fail(record != NULL && key != NULL, FALSE);
+	return find(record, key) != NULL;
+}
+
 /* At most 18 digits after an optional '-': any such number fits a gint64. */
 static gboolean
 parse_int_text(const gchar *text, gint64 *value)

@@ -28,6 +28,8 @@ void ph_record_append_static_int(PhRecord *record, const gchar *key, gint64 valu
 /* The value of @key or NULL; valid until the record changes. An integer reads as its
  * decimal text. */
 const gchar *ph_record_get(const PhRecord *record, const gchar *key);
+/* TRUE when the record has @key (without producing its text). */
+gboolean ph_record_contains(const PhRecord *record, const gchar *key);
 /* Reads @key as an integer; FALSE (error set) when absent or not an integer. */
 gboolean ph_record_get_int(const PhRecord *record, const gchar *key, gint64 *value, GError **error);
 
