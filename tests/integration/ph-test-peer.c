@@ -100,14 +100,21 @@ ph_test_peer_switch(PhTestPeer *peer, gint signal_number, const gchar *state)
 	ph_test_peer_wait(peer, parts, before + 1);
 }
 
-void
-ph_test_link_plugin(PhTestHub *hub, const gchar *name)
+PhTestHub *
+ph_test_adapter_hub(PhTestDb *db, const gchar *plugin, const gchar *plugin_config)
 {
-	g_autofree gchar *file = g_strdup_printf("libph-%s.so", name);
+	PhTestHub *hub = ph_test_hub_new(ph_test_db_get_url(db), NULL, NULL);
+	g_autofree gchar *extra = g_strdup_printf(
+	        "[client-tls]\ncertificate = %s/hub.crt\nkey = %s/hub.key\n\n"
+	        "[partner cardholder]\nsubject = CN=cardholder,OU=partners,O=pension-hub dev\n\n%s",
+	        hub->pki, hub->pki, plugin_config);
+	ph_test_hub_write_config(hub, extra);
+	g_autofree gchar *file = g_strdup_printf("libph-%s.so", plugin);
 	g_autofree gchar *target =
-	        g_build_filename(g_getenv("PH_BUILD_DIR"), "plugins", name, file, NULL);
+	        g_build_filename(g_getenv("PH_BUILD_DIR"), "plugins", plugin, file, NULL);
 	g_autofree gchar *link = g_build_filename(hub->dir, "plugins", file, NULL);
 	g_assert_cmpint(symlink(target, link), ==, 0);
+	return hub;
 }
 
 gint64

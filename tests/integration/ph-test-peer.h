@@ -28,8 +28,10 @@ guint ph_test_peer_count(PhTestPeer *peer, const gchar *const *parts);
 /* Waits (up to 30 s, failing the test then) until at least @count lines hold @parts. */
 void ph_test_peer_wait(PhTestPeer *peer, const gchar *const *parts, guint count);
 
-/* Links the built adapter plugins/@name/libph-@name.so into the hub's plugin folder. */
-void ph_test_link_plugin(PhTestHub *hub, const gchar *name);
+/* A test hub (not started) for the database @db with the adapter plugins/@plugin linked in,
+ * the hub's [client-tls] certificate, the partner cardholder (beside the fixture's medical
+ * and personnel) and @plugin_config appended to the config. */
+PhTestHub *ph_test_adapter_hub(PhTestDb *db, const gchar *plugin, const gchar *plugin_config);
 
 /* Registers unit U0001 and enrols @id_number (AAC002) as @name, born @birth (YYYYMMDD),
  * from @effective; returns the person id. */

@@ -56,18 +56,14 @@ fixture_set_up(Fixture *fixture, gconstpointer data)
 	const gchar *ttl = data != NULL ? data : "3600";
 	fixture->db = ph_test_db_new();
 	fixture->sim_port = ph_test_free_port();
-	fixture->hub = ph_test_hub_new(ph_test_db_get_url(fixture->db), NULL, NULL);
-	const gchar *pki = fixture->hub->pki;
-	g_autofree gchar *extra = g_strdup_printf(
-	        "[client-tls]\ncertificate = %s/hub.crt\nkey = %s/hub.key\n\n"
-	        "[partner cardholder]\nsubject = CN=cardholder,OU=partners,O=pension-hub dev\n\n"
+	const gchar *pki = g_getenv("PH_PKI");
+	g_autofree gchar *config = g_strdup_printf(
 	        "[plugin cardholder]\nurl = https://127.0.0.1:%u/cardholder/v1/query\n"
 	        "ca = %s/ca.crt\nregion = 110100\nttl_seconds = %s\nretry_seconds = 1\n"
 	        "refresh_seconds = 1\nattempts = 2\nretry_delay_ms = 50\ntimeout_ms = 5000\n"
 	        "banks = 102=demo\n",
-	        pki, pki, fixture->sim_port, pki, ttl);
-	ph_test_hub_write_config(fixture->hub, extra);
-	ph_test_link_plugin(fixture->hub, "cardholder");
+	        fixture->sim_port, pki, ttl);
+	fixture->hub = ph_test_adapter_hub(fixture->db, "cardholder", config);
 	fixture->cards = g_build_filename(fixture->hub->dir, "cards.tsv", NULL);
 	write_cards(fixture, ACCOUNT_A);
 	g_autofree gchar *cards_option = g_strdup_printf("--cards=%s", fixture->cards);

@@ -39,17 +39,13 @@ fixture_set_up(Fixture *fixture, gconstpointer data)
 	const gchar *const *sim_options = data;
 	fixture->db = ph_test_db_new();
 	fixture->sim_port = ph_test_free_port();
-	fixture->hub = ph_test_hub_new(ph_test_db_get_url(fixture->db), NULL, NULL);
-	const gchar *pki = fixture->hub->pki;
-	g_autofree gchar *extra = g_strdup_printf(
-	        "[client-tls]\ncertificate = %s/hub.crt\nkey = %s/hub.key\n\n"
-	        "[partner cardholder]\nsubject = CN=cardholder,OU=partners,O=pension-hub dev\n\n"
+	const gchar *pki = g_getenv("PH_PKI");
+	g_autofree gchar *config = g_strdup_printf(
 	        "[plugin medical]\nnotice_url = https://127.0.0.1:%u/medical/v1/notices\n"
 	        "ca = %s/ca.crt\ntimeout_ms = 5000\nretry_initial_ms = 200\nretry_max_ms = 800\n"
 	        "max_attempts = 1000\n",
-	        pki, pki, fixture->sim_port, pki);
-	ph_test_hub_write_config(fixture->hub, extra);
-	ph_test_link_plugin(fixture->hub, "medical");
+	        fixture->sim_port, pki);
+	fixture->hub = ph_test_adapter_hub(fixture->db, "medical", config);
 	ph_test_peer_start(&fixture->sim, "medical-sim", fixture->hub->dir, fixture->sim_port, pki,
 	                   sim_options);
 	ph_test_hub_start(fixture->hub);

@@ -63,11 +63,7 @@ sim_query(SoupServer *server, SoupServerMessage *message, const char *path, GHas
 {
 	Sim *sim = user_data;
 	g_autoptr(GError) error = NULL;
-	if (g_strcmp0(soup_server_message_get_method(message), "POST") != 0) {
-		ph_peer_respond(message, 405, "text/plain", "POST only\n");
-		return;
-	}
-	if (ph_peer_refuse_if_down(&sim->peer, message, "a query")) {
+	if (!ph_peer_take_post(&sim->peer, message, "a query")) {
 		ph_peer_maybe_delay(&sim->peer, message);
 		return;
 	}

@@ -130,13 +130,17 @@ ph_peer_respond(SoupServerMessage *message, guint status, const gchar *content_t
 }
 
 gboolean
-ph_peer_refuse_if_down(PhPeer *peer, SoupServerMessage *message, const gchar *what)
+ph_peer_take_post(PhPeer *peer, SoupServerMessage *message, const gchar *what)
 {
-	if (!peer->down)
+	if (g_strcmp0(soup_server_message_get_method(message), "POST") != 0) {
+		ph_peer_respond(message, 405, "text/plain", "POST only\n");
 		return FALSE;
+	}
+	if (!peer->down)
+		return TRUE;
 	ph_peer_event(peer, "DOWN refused %s", what);
 	ph_peer_respond(message, 503, "text/plain", "simulated outage\n");
-	return TRUE;
+	return FALSE;
 }
 
 static gboolean

@@ -43,8 +43,9 @@ int ph_peer_main(PhPeer *peer, const PhPeerSpec *spec, int argc, char **argv);
 
 void ph_peer_event(PhPeer *peer, const gchar *format, ...) G_GNUC_PRINTF(2, 3);
 
-/* While down: answers 503 and logs "DOWN …"; TRUE when it did. */
-gboolean ph_peer_refuse_if_down(PhPeer *peer, SoupServerMessage *message, const gchar *what);
+/* TRUE when @message is a POST to take now; otherwise it has been answered: 405 for
+ * another method, 503 (logged "DOWN refused @what") while down. */
+gboolean ph_peer_take_post(PhPeer *peer, SoupServerMessage *message, const gchar *what);
 /* Holds the answer back for --delay-ms. */
 void ph_peer_maybe_delay(PhPeer *peer, SoupServerMessage *message);
 void ph_peer_respond(SoupServerMessage *message, guint status, const gchar *content_type,

@@ -79,11 +79,7 @@ sim_notice(SoupServer *server, SoupServerMessage *message, const char *path, GHa
 {
 	Sim *sim = user_data;
 	g_autoptr(GError) error = NULL;
-	if (g_strcmp0(soup_server_message_get_method(message), "POST") != 0) {
-		ph_peer_respond(message, 405, "text/plain", "POST only\n");
-		return;
-	}
-	if (!ph_peer_refuse_if_down(&sim->peer, message, "a notice")) {
+	if (ph_peer_take_post(&sim->peer, message, "a notice")) {
 		g_autoptr(GBytes) body =
 		        soup_message_body_flatten(soup_server_message_get_request_body(message));
 		g_autoptr(JsonParser) parser = json_parser_new();
