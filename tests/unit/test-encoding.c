@@ -104,6 +104,68 @@ test_unknown_encoding(void)
 	g_assert_error(error, PH_ERROR, PH_ERROR_CONFIG);
 }
 
+/* The tables that decode and encode two-byte characters must agree with iconv, which the
+ * mapping engine trusted before them: every two-byte code, both ways, and the four-byte
+ * supplementary range by sample. */
+static void
+compare_with_iconv(PhEncoding *encoding, const gchar *iconv_name, const gchar *bytes, gsize len)
+{
+	g_autoptr(GString) ours = g_string_new(NULL);
+	g_autoptr(GError) our_error = NULL;
+	g_autoptr(GError) their_error = NULL;
+	gboolean ours_ok = ph_encoding_to_utf8(encoding, bytes, len, ours, &our_error);
+	g_autofree gchar *theirs =
+	    g_convert(bytes, (gssize)len, "UTF-8", iconv_name, NULL, NULL, &their_error);
+	if (ours_ok != (theirs != NULL))
+		g_error("%s %02x%02x%02x%02x: ours %s, iconv %s", iconv_name, (guchar)bytes[0],
+			len > 1 ? (guchar)bytes[1] : 0, len > 2 ? (guchar)bytes[2] : 0,
+			len > 3 ? (guchar)bytes[3] : 0, ours_ok ? ours->str : our_error->message,
+			theirs != NULL ? theirs : their_error->message);
+	if (!ours_ok)
+		return;
+	g_assert_cmpstr(ours->str, ==, theirs);
+	/* And back: the same bytes. */
+	g_autoptr(GString) back = g_string_new(NULL);
+	g_autoptr(GError) back_error = NULL;
+	g_assert_true(ph_encoding_from_utf8(encoding, ours->str, ours->len, back, &back_error));
+	g_assert_no_error(back_error);
+	g_assert_cmpmem(back->str, back->len, bytes, len);
+}
+
+static void
+test_tables_agree_with_iconv(void)
+{
+	const gchar *names[] = {"GB18030", "GBK"};
+	for (guint n = 0; n < G_N_ELEMENTS(names); n++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(PhEncoding) encoding = ph_encoding_new(names[n], &error);
+		g_assert_no_error(error);
+		for (guint lead = 0x81; lead <= 0xfe; lead++) {
+			for (guint trail = 0x40; trail <= 0xfe; trail++) {
+				if (trail == 0x7f)
+					continue;
+				const gchar pair[] = {(gchar)lead, (gchar)trail};
+				compare_with_iconv(encoding, names[n], pair, 2);
+			}
+		}
+	}
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PhEncoding) gb18030 = ph_encoding_new("GB18030", &error);
+	g_assert_no_error(error);
+	/* Four-byte sequences: the first byte's range by steps, the rest in full for the
+	 * supplementary planes (0x90..0xe3) where 𠮷 lives, and for the BMP part. */
+	for (guint b1 = 0x81; b1 <= 0xfe; b1 += (b1 >= 0x90 && b1 <= 0x93) ? 1 : 7) {
+		for (guint b2 = 0x30; b2 <= 0x39; b2++) {
+			for (guint b3 = 0x81; b3 <= 0xfe; b3 += 5) {
+				for (guint b4 = 0x30; b4 <= 0x39; b4++) {
+					const gchar quad[] = {(gchar)b1, (gchar)b2, (gchar)b3, (gchar)b4};
+					compare_with_iconv(gb18030, "GB18030", quad, 4);
+				}
+			}
+		}
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -114,5 +176,6 @@ main(int argc, char **argv)
 	g_test_add_func("/encoding/invalid", test_invalid_sequence);
 	g_test_add_func("/encoding/unrepresentable", test_unrepresentable);
 	g_test_add_func("/encoding/unknown", test_unknown_encoding);
+	g_test_add_func("/encoding/tables-agree-with-iconv", test_tables_agree_with_iconv);
 	return g_test_run();
 }
