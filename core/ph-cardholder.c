@@ -245,7 +245,12 @@ ph_cardholder_list_due(PhDb *db, gint limit, GError **error)
 	for (gint row = 0; row < PQntuples(result); row++) {
 		PhCardholderDue *person = g_new0(PhCardholderDue, 1);
 		person->person_id = ph_db_get_int64(result, row, 0);
-		person->id_number = g_strdup(PQgetvalue(result, row, 1));
+		person->id_number = ph_person_open_id(PQgetvalue(result, row, 1), error);
+		if (person->id_number == NULL) {
+			ph_cardholder_due_free(person);
+			g_ptr_array_unref(due);
+			return NULL;
+		}
 		person->name = g_strdup(PQgetvalue(result, row, 2));
 		g_ptr_array_add(due, person);
 	}
@@ -288,10 +293,11 @@ gchar *
 ph_cardholder_show_json(PhDb *db, const gchar *id_number, GError **error)
 {
 	g_autofree gchar *key = ph_person_lookup_key(id_number);
-	const gchar *params[] = {key};
+	/* found by its keyed hash: the stored envelope holds @id_number */
+	const gchar *params[] = {key, id_number};
 	g_autoptr(PGresult) result = ph_db_query(
 	        db,
-	        "SELECT json_build_object('AAC002', p.id_number, 'AAC003', p.name, 'cardholder', "
+	        "SELECT json_build_object('AAC002', $2::text, 'AAC003', p.name, 'cardholder', "
 	        "(SELECT json_build_object('verdict', c.verdict, 'AAC003', c.name, 'AAZ500', "
 	        "c.card_no, 'AAZ502', c.card_status, 'AAE008', c.bank_code, 'bank', c.bank, "
 	        "'AAE010', c.account, 'source', c.source, 'fetched_at', c.fetched_at, "
@@ -306,7 +312,7 @@ ph_cardholder_show_json(PhDb *db, const gchar *id_number, GError **error)
 	        "'payee_account', (SELECT json_build_object('bank', a.bank, 'AAE010', a.account, "
 	        "'valid', a.valid, 'updated_at', a.updated_at) FROM payee_account a WHERE "
 	        "a.person_id = p.person_id))::text FROM person p WHERE p.id_lookup = $1",
-	        1, params, error);
+	        2, params, error);
 	if (result == NULL)
 		return NULL;
 	if (PQntuples(result) == 0) {
@@ -316,4 +322,17 @@ ph_cardholder_show_json(PhDb *db, const gchar *id_number, GError **error)
 		return NULL;
 	}
 	return g_strdup(PQgetvalue(result, 0, 0));
+}
+
+gchar *
+ph_cardholder_unconfirmed_json_lines(PhDb *db, GError **error)
+{
+	g_autoptr(PGresult) result = ph_db_query(
+	        db,
+	        "SELECT coalesce(string_agg(json_build_object('AAC002', p.id_number, 'AAC003', "
+	        "p.name, 'card_AAC003', c.name, 'verdict', c.verdict, 'fetched_at', "
+	        "c.fetched_at)::text, E'\\n' ORDER BY p.id_number), '') FROM cardholder_card c "
+	        "JOIN person p ON p.person_id = c.person_id WHERE c.verdict <> 'confirmed'",
+	        0, NULL, error);
+	return result != NULL ? g_strdup(PQgetvalue(result, 0, 0)) : NULL;
 }

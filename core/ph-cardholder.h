@@ -86,6 +86,11 @@ gboolean ph_cardholder_set_override(PhDb *db, const gchar *id_number, const gcha
                                     const gchar *account, const gchar *reason, const gchar *actor,
                                     GError **error);
 
+/* Persons whose identity the cardholder base did not confirm (name_mismatch, not_found),
+ * the clerk's worklist: one JSON object per line {"AAC002", "AAC003" ours, "card_AAC003"
+ * theirs, "verdict", "fetched_at"}, in AAC002 order. */
+gchar *ph_cardholder_unconfirmed_json_lines(PhDb *db, GError **error);
+
 /* The cached answer and the payout account of @id_number as one JSON object (for
  * pensionctl and partners' support); PH_ERROR_NOT_FOUND when AAC002 is not ours. */
 gchar *ph_cardholder_show_json(PhDb *db, const gchar *id_number, GError **error);

@@ -1,11 +1,13 @@
-/* pensionctl cardholder show AAC002 | override AAC002 --bank NAME --account AAE010 --reason R
- * | override AAC002 --remove: what the cardholder base said about a person (identity verdict,
- * card, account, freshness) and the payout account; a clerk's override of that account. */
+/* pensionctl cardholder show AAC002 | unconfirmed | override AAC002 --bank NAME --account
+ * AAE010 --reason R | override AAC002 --remove: what the cardholder base said about a person
+ * (identity verdict, card, account, freshness) and the payout account; the clerk's worklist
+ * of identities not confirmed; a clerk's override of the payout account. */
 #include "ph-cardholder.h"
 #include "ph-ctl-store.h"
 
 #define PH_CTL_CARDHOLDER_USAGE                                                                    \
-	"cardholder show AAC002 | override AAC002 --bank NAME --account AAE010 --reason TEXT | "   \
+	"cardholder show AAC002 | unconfirmed | override AAC002 --bank NAME --account AAE010 "     \
+	"--reason TEXT | "                                                                         \
 	"override AAC002 --remove"
 
 static int
@@ -16,6 +18,18 @@ ph_ctl_cardholder_show(PhDb *db, const gchar *id_number)
 	if (json == NULL)
 		return ph_ctl_fail(error);
 	g_print("%s\n", json);
+	return PH_CTL_EXIT_OK;
+}
+
+static int
+ph_ctl_cardholder_unconfirmed(PhDb *db)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *lines = ph_cardholder_unconfirmed_json_lines(db, &error);
+	if (lines == NULL)
+		return ph_ctl_fail(error);
+	if (*lines != '\0')
+		g_print("%s\n", lines);
 	return PH_CTL_EXIT_OK;
 }
 
@@ -53,12 +67,16 @@ ph_ctl_cardholder_override(PhDb *db, int argc, char **argv)
 int
 ph_ctl_cardholder_main(PhCtl *ctl, int argc, char **argv)
 {
-	if (argc < 3 || (!g_str_equal(argv[1], "show") && !g_str_equal(argv[1], "override")) ||
-	    (g_str_equal(argv[1], "show") && argc != 3))
+	gboolean worklist = argc == 2 && g_str_equal(argv[1], "unconfirmed");
+	if (!worklist &&
+	    (argc < 3 || (!g_str_equal(argv[1], "show") && !g_str_equal(argv[1], "override")) ||
+	     (g_str_equal(argv[1], "show") && argc != 3)))
 		return ph_ctl_usage(PH_CTL_CARDHOLDER_USAGE);
 	PhDb *db = ph_ctl_store_db(ctl);
 	if (db == NULL)
 		return PH_CTL_EXIT_FAILED;
+	if (worklist)
+		return ph_ctl_cardholder_unconfirmed(db);
 	if (g_str_equal(argv[1], "show"))
 		return ph_ctl_cardholder_show(db, argv[2]);
 	return ph_ctl_cardholder_override(db, argc - 1, argv + 1);

@@ -33,6 +33,10 @@ void ph_test_peer_wait(PhTestPeer *peer, const gchar *const *parts, guint count)
  * and personnel) and @plugin_config appended to the config. */
 PhTestHub *ph_test_adapter_hub(PhTestDb *db, const gchar *plugin, const gchar *plugin_config);
 
+/* Runs the built pensionctl with @hub's config and @args (NULL-terminated); returns its
+ * standard output and sets @exit_status (-1 when it did not exit normally). */
+gchar *ph_test_pensionctl(PhTestHub *hub, const gchar *const *args, gint *exit_status);
+
 /* Registers unit U0001 and enrols @id_number (AAC002) as @name, born @birth (YYYYMMDD),
  * from @effective; returns the person id. */
 gint64 ph_test_enrol(PhTestDb *db, const gchar *id_number, const gchar *name, const gchar *birth,

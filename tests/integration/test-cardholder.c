@@ -151,6 +151,17 @@ test_identity(Fixture *fixture, gconstpointer data)
 	/* the clerk sees the mismatch: the card's name is kept beside ours */
 	g_autofree gchar *their_name = card_of(fixture, "cardholder_card", "name", ID_B);
 	g_assert_cmpstr(their_name, ==, "王小五");
+	/* the clerk's worklist: the two identities not confirmed, with both names */
+	const gchar *worklist[] = {"cardholder", "unconfirmed", NULL};
+	gint status = 0;
+	g_autofree gchar *lines = ph_test_pensionctl(fixture->hub, worklist, &status);
+	g_assert_cmpint(status, ==, 0);
+	g_auto(GStrv) rows = g_strsplit(g_strchomp(lines), "\n", -1);
+	g_assert_cmpuint(g_strv_length(rows), ==, 2);
+	g_assert_nonnull(strstr(rows[0], "\"AAC002\" : \"" ID_B "\""));
+	g_assert_nonnull(strstr(rows[0], "\"card_AAC003\" : \"王小五\""));
+	g_assert_nonnull(strstr(rows[0], "\"verdict\" : \"name_mismatch\""));
+	g_assert_nonnull(strstr(rows[1], "\"verdict\" : \"not_found\""));
 	/* every person was asked once (the answers are fresh for an hour) */
 	const gchar *asked[] = {"QUERY", NULL};
 	g_assert_cmpuint(ph_test_peer_count(&fixture->sim, asked), ==, 3);

@@ -7,7 +7,6 @@
 #include <json-glib/json-glib.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "pension-hub.h"
 #include "ph-test-db.h"
@@ -249,30 +248,6 @@ test_notices_once(Fixture *fixture, gconstpointer data)
 
 /* ---- the monthly comparison, with a difference of every kind ---- */
 
-/* Runs pensionctl with the test hub's config; returns its standard output. */
-static gchar *
-pensionctl(Fixture *fixture, const gchar *const *args, gint *exit_status)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-	g_ptr_array_add(argv,
-	                g_build_filename(g_getenv("PH_BUILD_DIR"), "hub", "pensionctl", NULL));
-	g_ptr_array_add(argv, g_strdup_printf("--config=%s", fixture->hub->config_path));
-	for (guint i = 0; args[i] != NULL; i++)
-		g_ptr_array_add(argv, g_strdup(args[i]));
-	g_ptr_array_add(argv, NULL);
-	gchar *out = NULL;
-	g_autofree gchar *err = NULL;
-	gint wait_status = 0;
-	g_spawn_sync(NULL, (gchar **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
-	             &wait_status, &error);
-	g_assert_no_error(error);
-	*exit_status = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
-	if (*exit_status != 0)
-		g_test_message("pensionctl: %s", err);
-	return out;
-}
-
 static void
 test_compare(Fixture *fixture, gconstpointer data)
 {
@@ -296,14 +271,14 @@ test_compare(Fixture *fixture, gconstpointer data)
 	g_assert_no_error(error);
 	gint status = 0;
 	const gchar *compare[] = {"medical", "compare", "--file", file, NULL};
-	g_autofree gchar *summary = pensionctl(fixture, compare, &status);
+	g_autofree gchar *summary = ph_test_pensionctl(fixture->hub, compare, &status);
 	g_assert_cmpint(status, ==, 0);
 	g_assert_nonnull(strstr(summary, "report 1: MED_PERSONS_202611.csv (SHA256 "));
 
 	/* expected: one line per difference as listed above, ordered by file line, then the
 	 * members missing there; fields in code order; CSV quoting per RFC 4180 */
 	const gchar *report[] = {"medical", "report", "1", NULL};
-	g_autofree gchar *csv = pensionctl(fixture, report, &status);
+	g_autofree gchar *csv = ph_test_pensionctl(fixture->hub, report, &status);
 	g_assert_cmpint(status, ==, 0);
 	g_assert_cmpstr(csv, ==,
 	                "line,AAC002,difference,field,ours,theirs,file_line\n"
@@ -318,7 +293,7 @@ test_compare(Fixture *fixture, gconstpointer data)
 	                "9," ID_MEMBER ",duplicate,AAC002,," ID_MEMBER ",7\n"
 	                "10," ID_MISSING ",missing_there,,active,,\n");
 	const gchar *totals[] = {"medical", "report", "1", "--summary", NULL};
-	g_autofree gchar *counts = pensionctl(fixture, totals, &status);
+	g_autofree gchar *counts = ph_test_pensionctl(fixture->hub, totals, &status);
 	g_assert_cmpint(status, ==, 0);
 	/* 6 records in the file; ours: the 3 living members (the retiree died) */
 	g_assert_cmpstr(counts, ==,
@@ -327,7 +302,7 @@ test_compare(Fixture *fixture, gconstpointer data)
 	                "mismatch:AAC004,1\nmismatch:AAC006,1\nmismatch:AAC084,1\n"
 	                "mismatch:AAE138,2\nmissing_there,1\nunknown_here,1\n");
 	const gchar *unknown[] = {"medical", "report", "2", NULL};
-	g_autofree gchar *none = pensionctl(fixture, unknown, &status);
+	g_autofree gchar *none = ph_test_pensionctl(fixture->hub, unknown, &status);
 	g_assert_cmpint(status, ==, 1);
 }
 
