@@ -39,6 +39,7 @@ struct _PhSftpUpload {
 	GThread *writer;
 	GAsyncQueue *chunks; /* GBytes to send; an empty one ends the thread */
 	GAsyncQueue *slots;  /* tokens: a chunk may be queued when one is taken */
+	PhDigest *digest;    /* updated by the writer thread, or NULL */
 	gint failed;         /* atomic: the writer thread set writer_error */
 	GError *writer_error;
 };
@@ -128,6 +129,8 @@ ph_sftp_upload_writer(gpointer data)
 		const guint8 *bytes = g_bytes_get_data(chunk, &count);
 		if (count == 0)
 			return NULL;
+		if (upload->digest != NULL)
+			ph_digest_update(upload->digest, bytes, count);
 		/* after a failure keep draining, so that the producer never blocks */
 		if (!g_atomic_int_get(&upload->failed) &&
 		    !ph_sftp_upload_send(upload, bytes, count, &upload->writer_error))
@@ -681,6 +684,14 @@ ph_sftp_upload_get_stream(PhSftpUpload *upload)
 {
 	g_return_val_if_fail(upload != NULL, NULL);
 	return upload->stream;
+}
+
+void
+ph_sftp_upload_set_digest(PhSftpUpload *upload, PhDigest *digest)
+{
+	g_return_if_fail(upload != NULL);
+	/* the writer thread sees it with the first chunk the queue hands over */
+	upload->digest = digest;
 }
 
 static gboolean

@@ -69,22 +69,25 @@ bank_upload_data(Bank *bank, PhSftp *sftp, const BankPartner *partner, const PhP
                  const gchar *name, gchar **hex, GError **error)
 {
 	g_autoptr(GError) local = NULL;
+	/* declared before the upload so that it outlives the writer thread that digests */
+	g_autoptr(PhDigest) digest = ph_digest_new(partner->digest);
 	g_autoptr(PhSftpUpload) upload = ph_sftp_upload_new(sftp, partner->inbox, name, error);
 	if (upload == NULL)
 		return FALSE;
-	g_autoptr(PhDigest) digest = ph_digest_new(partner->digest);
-	g_autoptr(GOutputStream) tee =
-	        ph_digest_output_stream_new(ph_sftp_upload_get_stream(upload), digest);
-	if (!bank_file_write_payout(bank, partner, header, tee, name, error) ||
-	    !g_output_stream_flush(tee, NULL, error))
+	/* SM3 in the upload's writer thread: it overlaps the file's generation here */
+	ph_sftp_upload_set_digest(upload, digest);
+	if (!bank_file_write_payout(bank, partner, header, ph_sftp_upload_get_stream(upload), name,
+	                            error))
 		return FALSE;
-	*hex = g_strdup(ph_digest_get_hex(digest));
-	if (ph_sftp_upload_commit(upload, &local))
-		return TRUE;
-	if (!g_error_matches(local, PH_ERROR, PH_ERROR_CONFLICT)) {
+	gboolean committed = ph_sftp_upload_commit(upload, &local);
+	if (!committed && !g_error_matches(local, PH_ERROR, PH_ERROR_CONFLICT)) {
 		g_propagate_error(error, g_steal_pointer(&local));
 		return FALSE;
 	}
+	/* every chunk has passed the writer thread: the digest is complete */
+	*hex = g_strdup(ph_digest_get_hex(digest));
+	if (committed)
+		return TRUE;
 	return bank_upload_accept_existing(sftp, partner, name, *hex, error);
 }
 

@@ -46,15 +46,18 @@ test_read_local(const gchar *relative)
 }
 
 /* A file written through the stream arrives whole under its final name, the .part is
- * gone, and a second upload under the same name is refused without touching the first. */
+ * gone, and a second upload under the same name is refused without touching the first.
+ * The digest taken by the upload's writer thread is that of the bytes written. */
 static void
 test_upload_and_no_overwrite(void)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(PhSftp) sftp = test_connect();
 	g_autofree gchar *folder = ph_test_sshd_path(sshd, "up", TRUE);
+	g_autoptr(PhDigest) digest = ph_digest_new(PH_DIGEST_SM3);
 	g_autoptr(PhSftpUpload) upload = ph_sftp_upload_new(sftp, "up", "A.txt", &error);
 	g_assert_no_error(error);
+	ph_sftp_upload_set_digest(upload, digest);
 	GOutputStream *stream = ph_sftp_upload_get_stream(upload);
 	/* 3 MB in 1000-byte writes: more than the 240 KB buffer many times over */
 	g_autoptr(GString) expected = g_string_new(NULL);
@@ -70,6 +73,9 @@ test_upload_and_no_overwrite(void)
 	g_assert_no_error(error);
 	g_autofree gchar *got = test_read_local("up/A.txt");
 	g_assert_cmpstr(got, ==, expected->str);
+	/* the reference: SM3 of the expected bytes in one call */
+	g_autofree gchar *hex = ph_digest_hex(PH_DIGEST_SM3, expected->str, expected->len);
+	g_assert_cmpstr(ph_digest_get_hex(digest), ==, hex);
 	g_autofree gchar *part = test_read_local("up/A.txt.part");
 	g_assert_null(part);
 

@@ -4,6 +4,7 @@
 
 #include <gio/gio.h>
 
+#include "ph-digest.h"
 #include "ph-error.h"
 
 G_BEGIN_DECLS
@@ -53,6 +54,10 @@ PhSftpUpload *ph_sftp_upload_new(PhSftp *sftp, const gchar *folder, const gchar 
                                  GError **error);
 /* Buffered (~240 KB writes); owned by the upload. */
 GOutputStream *ph_sftp_upload_get_stream(PhSftpUpload *upload);
+/* Digests the data in the upload's writer thread as it is sent, so that the digest does not
+ * slow the producer; set before the first write. @digest is complete once the upload is
+ * committed (also when the commit fails with PH_ERROR_CONFLICT) and must outlive it. */
+void ph_sftp_upload_set_digest(PhSftpUpload *upload, PhDigest *digest);
 /* Flushes, fsyncs and closes NAME.part and renames it to NAME. NAME is never
  * overwritten: when it exists (an earlier try got that far), the new .part is removed and
  * the call fails with PH_ERROR_CONFLICT, so the caller can compare the existing file with
