@@ -329,10 +329,22 @@ ph_cardholder_unconfirmed_json_lines(PhDb *db, GError **error)
 {
 	g_autoptr(PGresult) result = ph_db_query(
 	        db,
-	        "SELECT coalesce(string_agg(json_build_object('AAC002', p.id_number, 'AAC003', "
-	        "p.name, 'card_AAC003', c.name, 'verdict', c.verdict, 'fetched_at', "
-	        "c.fetched_at)::text, E'\\n' ORDER BY p.id_number), '') FROM cardholder_card c "
-	        "JOIN person p ON p.person_id = c.person_id WHERE c.verdict <> 'confirmed'",
+	        "SELECT p.id_number, json_build_object('AAC003', p.name, 'card_AAC003', c.name, "
+	        "'verdict', c.verdict, 'fetched_at', c.fetched_at)::text FROM cardholder_card c "
+	        "JOIN person p ON p.person_id = c.person_id WHERE c.verdict <> 'confirmed' "
+	        "ORDER BY p.person_id",
 	        0, NULL, error);
-	return result != NULL ? g_strdup(PQgetvalue(result, 0, 0)) : NULL;
+	if (result == NULL)
+		return NULL;
+	g_autoptr(GString) lines = g_string_new(NULL);
+	for (gint row = 0; row < PQntuples(result); row++) {
+		/* AAC002 is stored sealed: opened here, not in SQL */
+		g_autofree gchar *id_number = ph_person_open_id(PQgetvalue(result, row, 0), error);
+		if (id_number == NULL)
+			return NULL;
+		const gchar *rest = PQgetvalue(result, row, 1);
+		g_string_append_printf(lines, "%s{\"AAC002\" : \"%s\", %s", row > 0 ? "\n" : "",
+		                       id_number, rest + 1);
+	}
+	return g_string_free(g_steal_pointer(&lines), FALSE);
 }

@@ -88,7 +88,7 @@ gboolean ph_cardholder_set_override(PhDb *db, const gchar *id_number, const gcha
 
 /* Persons whose identity the cardholder base did not confirm (name_mismatch, not_found),
  * the clerk's worklist: one JSON object per line {"AAC002", "AAC003" ours, "card_AAC003"
- * theirs, "verdict", "fetched_at"}, in AAC002 order. */
+ * theirs, "verdict", "fetched_at"}, in the order the persons were registered. */
 gchar *ph_cardholder_unconfirmed_json_lines(PhDb *db, GError **error);
 
 /* The cached answer and the payout account of @id_number as one JSON object (for
