@@ -1,6 +1,7 @@
 /* The transfer adapter end to end (issue 6 §5): a real daemon with plugins/transfer, the
  * platform simulator tests/peers/transfer-sim over real mTLS both ways, and documents signed
  * here for every refusal of ../shared/formats/transfer.md. */
+#include <fcntl.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <signal.h>
@@ -126,9 +127,14 @@ sim_start(Fixture *fixture, const gchar *const *options)
 		g_ptr_array_add(argv, g_strdup(options[i]));
 	g_ptr_array_add(argv, NULL);
 	g_unlink(fixture->events);
-	g_spawn_async(NULL, (gchar **)argv->pdata, NULL,
-	              G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
-	              &fixture->sim_pid, &error);
+	/* Its output goes to a file: an orphan left by a failed test must not hold the test's
+	 * pipes open. */
+	g_autofree gchar *log = g_build_filename(fixture->hub->dir, "sim.log", NULL);
+	gint log_fd = g_open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	g_assert_cmpint(log_fd, >=, 0);
+	g_spawn_async_with_fds(NULL, (gchar **)argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL,
+	                       NULL, &fixture->sim_pid, -1, log_fd, log_fd, &error);
+	close(log_fd);
 	g_assert_no_error(error);
 	const gchar *ready[] = {"READY", NULL};
 	g_autofree gchar *line = wait_for_event(fixture, ready);

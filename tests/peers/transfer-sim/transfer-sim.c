@@ -165,10 +165,17 @@ sim_push_work(gpointer data, gpointer user_data)
 		signed_document = g_bytes_new_take(text, size);
 	}
 	for (guint round = 0; round < (sim->replay ? 2u : 1u); round++) {
-		g_autofree gchar *answer = NULL;
-		glong status = sim_post(sim, signed_document, &answer);
-		sim_event(sim, "SENT %s %s %s -> %ld %s", push->type, msg_id, push->case_id, status,
-		          answer);
+		/* Like the platform: the same bytes again until the hub answers (no answer or a
+		 * 5xx), every half second for up to a minute. */
+		for (guint attempt = 0; attempt < 120; attempt++) {
+			g_autofree gchar *answer = NULL;
+			glong status = sim_post(sim, signed_document, &answer);
+			sim_event(sim, "SENT %s %s %s -> %ld %s", push->type, msg_id, push->case_id,
+			          status, answer);
+			if (status != 0 && status < 500)
+				break;
+			g_usleep(500 * 1000);
+		}
 	}
 	sim_push_free(push);
 }
