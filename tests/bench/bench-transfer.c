@@ -6,6 +6,7 @@
  * verify loop, one core and all cores), which bounds what any verifying hub could do.
  * Not a test: prints figures. */
 #include <curl/curl.h>
+#include <libpq-fe.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <stdio.h>
@@ -256,6 +257,57 @@ door_rate(const gchar *pki, GBytes *message)
 	return done * (gdouble)G_USEC_PER_SEC / (gdouble)(g_get_monotonic_time() - start);
 }
 
+/* The storage ceiling, measured in the same run: plain INSERT-and-COMMIT of the same bytes
+ * into a scratch table from @connections connections for 2 s (what the inbox must at least
+ * do per message, without TLS, HTTP, parsing or signatures). */
+typedef struct {
+	const gchar *url;
+	GBytes *message;
+	guint done;
+} Committer;
+
+static gpointer
+commit_loop(gpointer data)
+{
+	Committer *committer = data;
+	PGconn *conn = PQconnectdb(committer->url);
+	g_assert_cmpint(PQstatus(conn), ==, CONNECTION_OK);
+	const char *values[] = {g_bytes_get_data(committer->message, NULL)};
+	const int lengths[] = {(int)g_bytes_get_size(committer->message)};
+	const int formats[] = {1};
+	gint64 end = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
+	while (g_get_monotonic_time() < end) {
+		PGresult *result = PQexecParams(conn, "INSERT INTO bench_commit (body) VALUES ($1)",
+		                                1, NULL, values, lengths, formats, 0);
+		g_assert_cmpint(PQresultStatus(result), ==, PGRES_COMMAND_OK);
+		PQclear(result);
+		committer->done++;
+	}
+	PQfinish(conn);
+	return NULL;
+}
+
+static gdouble
+commit_rate(const gchar *url, GBytes *message, guint connections)
+{
+	PGconn *conn = PQconnectdb(url);
+	PQclear(PQexec(conn, "CREATE TABLE IF NOT EXISTS bench_commit (id bigserial PRIMARY KEY, "
+	                     "body bytea NOT NULL)"));
+	PQfinish(conn);
+	Committer committers[CLIENTS] = {0};
+	GThread *threads[CLIENTS];
+	for (guint i = 0; i < connections; i++) {
+		committers[i] = (Committer){url, message, 0};
+		threads[i] = g_thread_new("commit", commit_loop, &committers[i]);
+	}
+	guint total = 0;
+	for (guint i = 0; i < connections; i++) {
+		g_thread_join(threads[i]);
+		total += committers[i].done;
+	}
+	return total / 2.0;
+}
+
 static gchar *
 load_average(void)
 {
@@ -333,6 +385,9 @@ main(int argc, char **argv)
 	printf("  door alone:  parse + XSD + XML-DSig %.0f messages/s on one core (no TLS, no "
 	       "database)\n",
 	       door_rate(pki, messages->pdata[0]));
+	printf("  storage:     INSERT + COMMIT of the same bytes, %u connections: %.0f/s "
+	       "(synchronous commit; the inbox's floor)\n",
+	       CLIENTS, commit_rate(ph_test_db_get_url(db), messages->pdata[0], CLIENTS));
 	guint cores = g_get_num_processors();
 	gdouble one = rsa_verify_rate(pki, 1);
 	gdouble all = rsa_verify_rate(pki, MIN(cores, 8));
