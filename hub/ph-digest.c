@@ -151,12 +151,43 @@ ph_digest_output_stream_new(GOutputStream *base, PhDigest *digest)
 G_DECLARE_FINAL_TYPE(PhDigestInputStream, ph_digest_input_stream, PH, DIGEST_INPUT_STREAM,
                      GFilterInputStream)
 
+/* Chunks handed to a digest thread at most: bounds the copies kept to a few reads. */
+#define PH_DIGEST_CHUNKS_IN_FLIGHT 8
+
 struct _PhDigestInputStream {
 	GFilterInputStream parent;
 	PhDigest *digest;
+	GThread *worker;     /* the digest thread, or NULL: digested in the reader's thread */
+	GAsyncQueue *chunks; /* GBytes read, to digest; an empty one ends the thread */
+	GAsyncQueue *slots;  /* tokens: a chunk may be handed over when one is taken */
 };
 
 G_DEFINE_TYPE(PhDigestInputStream, ph_digest_input_stream, G_TYPE_FILTER_INPUT_STREAM)
+
+static gpointer
+ph_digest_input_stream_work(gpointer data)
+{
+	PhDigestInputStream *self = data;
+	for (;;) {
+		g_autoptr(GBytes) chunk = g_async_queue_pop(self->chunks);
+		gsize count = 0;
+		const guint8 *bytes = g_bytes_get_data(chunk, &count);
+		if (count == 0)
+			return NULL;
+		ph_digest_update(self->digest, bytes, count);
+		g_async_queue_push(self->slots, GINT_TO_POINTER(1));
+	}
+}
+
+/* Waits for the digest thread to digest everything handed over, and ends it. */
+static void
+ph_digest_input_stream_finish(PhDigestInputStream *self)
+{
+	if (self->worker == NULL)
+		return;
+	g_async_queue_push(self->chunks, g_bytes_new(NULL, 0));
+	g_thread_join(g_steal_pointer(&self->worker));
+}
 
 static gssize
 ph_digest_input_stream_read(GInputStream *stream, void *buffer, gsize count,
@@ -165,9 +196,33 @@ ph_digest_input_stream_read(GInputStream *stream, void *buffer, gsize count,
 	PhDigestInputStream *self = PH_DIGEST_INPUT_STREAM(stream);
 	GInputStream *base = g_filter_input_stream_get_base_stream(G_FILTER_INPUT_STREAM(self));
 	gssize n = g_input_stream_read(base, buffer, count, cancellable, error);
-	if (n > 0)
+	if (n <= 0)
+		return n;
+	if (self->worker == NULL) {
 		ph_digest_update(self->digest, buffer, (gsize)n);
+		return n;
+	}
+	g_async_queue_pop(self->slots);
+	g_async_queue_push(self->chunks, g_bytes_new(buffer, (gsize)n));
 	return n;
+}
+
+static gboolean
+ph_digest_input_stream_close(GInputStream *stream, GCancellable *cancellable, GError **error)
+{
+	ph_digest_input_stream_finish(PH_DIGEST_INPUT_STREAM(stream));
+	return G_INPUT_STREAM_CLASS(ph_digest_input_stream_parent_class)
+	        ->close_fn(stream, cancellable, error);
+}
+
+static void
+ph_digest_input_stream_finalize(GObject *object)
+{
+	PhDigestInputStream *self = PH_DIGEST_INPUT_STREAM(object);
+	ph_digest_input_stream_finish(self);
+	g_clear_pointer(&self->chunks, g_async_queue_unref);
+	g_clear_pointer(&self->slots, g_async_queue_unref);
+	G_OBJECT_CLASS(ph_digest_input_stream_parent_class)->finalize(object);
 }
 
 /* The filter's own skip would pass bytes by the digest: read them instead. */
@@ -185,6 +240,8 @@ ph_digest_input_stream_class_init(PhDigestInputStreamClass *klass)
 {
 	G_INPUT_STREAM_CLASS(klass)->read_fn = ph_digest_input_stream_read;
 	G_INPUT_STREAM_CLASS(klass)->skip = ph_digest_input_stream_skip;
+	G_INPUT_STREAM_CLASS(klass)->close_fn = ph_digest_input_stream_close;
+	G_OBJECT_CLASS(klass)->finalize = ph_digest_input_stream_finalize;
 }
 
 static void
@@ -200,4 +257,18 @@ ph_digest_input_stream_new(GInputStream *base, PhDigest *digest)
 	                                         "close-base-stream", FALSE, NULL);
 	self->digest = digest;
 	return G_INPUT_STREAM(self);
+}
+
+GInputStream *
+ph_digest_input_stream_new_threaded(GInputStream *base, PhDigest *digest)
+{
+	GInputStream *stream = ph_digest_input_stream_new(base, digest);
+	g_return_val_if_fail(stream != NULL, NULL);
+	PhDigestInputStream *self = PH_DIGEST_INPUT_STREAM(stream);
+	self->chunks = g_async_queue_new_full((GDestroyNotify)g_bytes_unref);
+	self->slots = g_async_queue_new();
+	for (guint i = 0; i < PH_DIGEST_CHUNKS_IN_FLIGHT; i++)
+		g_async_queue_push(self->slots, GINT_TO_POINTER(1));
+	self->worker = g_thread_new("ph-digest", ph_digest_input_stream_work, self);
+	return stream;
 }

@@ -106,8 +106,10 @@ bank_result_read(BankResultFile *file, PhPayoutReconcile *reconcile, GError **er
 	g_autoptr(GInputStream) input = ph_sftp_open_read(file->sftp, file->path, error);
 	if (input == NULL)
 		return FALSE;
+	/* declared before the stream whose thread digests, so that it outlives it */
 	g_autoptr(PhDigest) digest = ph_digest_new(file->done.alg);
-	g_autoptr(GInputStream) tee = ph_digest_input_stream_new(input, digest);
+	/* the digest runs in the stream's own thread, beside the mapping reader */
+	g_autoptr(GInputStream) tee = ph_digest_input_stream_new_threaded(input, digest);
 	PhMapping *mapping = file->bank->result[file->partner->profile];
 	g_autoptr(PhMappingReader) reader = ph_mapping_reader_new(mapping, tee, file->name);
 	const PhRecord *record;
@@ -123,6 +125,9 @@ bank_result_read(BankResultFile *file, PhPayoutReconcile *reconcile, GError **er
 	/* whatever the reader left unread still counts for the digest */
 	while (local == NULL && g_input_stream_skip(tee, 1 << 16, NULL, &local) > 0)
 		;
+	/* closing waits for the digest thread: the digest is complete */
+	if (local == NULL)
+		g_input_stream_close(tee, NULL, &local);
 	if (local != NULL) {
 		g_propagate_error(error, g_steal_pointer(&local));
 		return FALSE;

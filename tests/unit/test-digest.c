@@ -58,6 +58,37 @@ test_streams(void)
 	g_assert_cmpstr(ph_digest_get_hex(in_digest), ==, digest_cases[2].hex);
 }
 
+/* The threaded reader digests every byte read or skipped, in more chunks than it keeps in
+ * flight, and its digest is complete once the stream is closed. */
+static void
+test_threaded_reader(void)
+{
+	g_autoptr(GError) error = NULL;
+	/* 1 MB of a repeating pattern; the reference is one ph_digest_hex of it */
+	gsize length = 1 << 20;
+	g_autofree guint8 *data = g_malloc(length);
+	for (gsize i = 0; i < length; i++)
+		data[i] = (guint8)(i * 7 + i / 251);
+	g_autofree gchar *expected = ph_digest_hex(PH_DIGEST_SM3, data, length);
+	g_autoptr(PhDigest) digest = ph_digest_new(PH_DIGEST_SM3);
+	g_autoptr(GInputStream) source = g_memory_input_stream_new_from_data(data, length, NULL);
+	g_autoptr(GInputStream) reader = ph_digest_input_stream_new_threaded(source, digest);
+	guint8 buffer[1000];
+	gsize total = 0;
+	gssize n;
+	while ((n = g_input_stream_read(reader, buffer, sizeof buffer, NULL, &error)) > 0) {
+		total += (gsize)n;
+		if (total > length / 2)
+			break;
+	}
+	while ((n = g_input_stream_skip(reader, 4096, NULL, &error)) > 0)
+		;
+	g_assert_no_error(error);
+	g_assert_true(g_input_stream_close(reader, NULL, &error));
+	g_assert_cmpuint(ph_digest_get_length(digest), ==, length);
+	g_assert_cmpstr(ph_digest_get_hex(digest), ==, expected);
+}
+
 static void
 test_names(void)
 {
@@ -78,6 +109,7 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/digest/vectors", test_vectors);
 	g_test_add_func("/digest/streams", test_streams);
+	g_test_add_func("/digest/threaded-reader", test_threaded_reader);
 	g_test_add_func("/digest/names", test_names);
 	return g_test_run();
 }

@@ -36,5 +36,9 @@ gchar *ph_digest_hex(PhDigestAlg alg, const void *data, gsize length);
  * it must outlive the stream). Closing them does not close @base. */
 GOutputStream *ph_digest_output_stream_new(GOutputStream *base, PhDigest *digest);
 GInputStream *ph_digest_input_stream_new(GInputStream *base, PhDigest *digest);
+/* As ph_digest_input_stream_new, but a thread of the stream digests a copy of each chunk
+ * read, beside the reader (a parser) instead of in its time. @digest is complete only once
+ * the stream is closed (g_input_stream_close) or freed. */
+GInputStream *ph_digest_input_stream_new_threaded(GInputStream *base, PhDigest *digest);
 
 G_END_DECLS

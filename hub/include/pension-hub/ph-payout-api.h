@@ -94,16 +94,17 @@ typedef struct {
 	gint64 holds; /* people held for review because the bank reported them dead */
 } PhPayoutTotals;
 
-/* A reconciliation: one open transaction of the calling thread from begin to book/free. */
+/* A reconciliation: one open transaction of the calling thread from begin to book/free;
+ * the results are sent to the database (one COPY) while they are added. */
 typedef struct _PhPayoutReconcile PhPayoutReconcile;
 
 PhPayoutReconcile *ph_payout_api_reconcile_begin(PhPlugin *plugin, GError **error);
 gboolean ph_payout_api_reconcile_add(PhPayoutReconcile *reconcile, const PhPayoutResult *result,
                                      GError **error);
 /* Reconciles every result added with batch @batch_no and, when each item of the batch is
- * answered exactly once with the ID number, account and amount sent, books paid and failed
- * items, holds people reported dead, closes the batch and records @file, all in one
- * commit. Otherwise books nothing, records @file as rejected with the reason, and fails
+ * answered exactly once with the ID number, account and amount sent, keeps the results as
+ * received, books the failed items, holds people reported dead, closes the batch (every item
+ * that did not fail is then paid) and records @file, all in one commit. Otherwise books nothing, records @file as rejected with the reason, and fails
  * with PH_ERROR_INVALID_INPUT naming it. */
 gboolean ph_payout_api_reconcile_book(PhPayoutReconcile *reconcile, gint64 batch_no,
                                       const PhPayoutFileId *file, PhPayoutTotals *out,
