@@ -160,6 +160,14 @@ transfer_flow_letter(Transfer *transfer, PhTxn *txn, const TransferHeader *heade
 		                             "LETTER with EAC071 '%s': only 2 (the sender receives "
 		                             "the member) asks us for a transfer out",
 		                             direction);
+	g_autoptr(GError) missing = NULL;
+	g_autoptr(PhTransferCase) existing = ph_transfer_case_lock(txn, header->case_id, &missing);
+	if (existing != NULL)
+		return transfer_flow_invalid(error, header->case_id, "another LETTER for the case");
+	if (!g_error_matches(missing, PH_ERROR, PH_ERROR_NOT_FOUND)) {
+		g_propagate_error(error, g_steal_pointer(&missing));
+		return FALSE;
+	}
 	g_autoptr(PhTransferCase) transfer_case = g_new0(PhTransferCase, 1);
 	transfer_case->case_id = g_strdup(header->case_id);
 	transfer_case->direction = g_strdup("out");

@@ -588,6 +588,31 @@ test_transfer_out(Fixture *fixture, gconstpointer data)
 	g_autofree gchar *ended =
 	        query(fixture, "SELECT count(*) FROM enrolment WHERE end_period IS NOT NULL");
 	g_assert_cmpstr(ended, ==, "1");
+
+	/* Another LETTER for the case is accepted at the door, then failed for good (kept,
+	 * not retried, the case untouched). */
+	g_autofree gchar *now = sent_at(0);
+	g_autofree gchar *letter = g_strdup_printf(
+	        "<TransferMessage "
+	        "xmlns=\"urn:pension-hub:transfer:1\"><Header><MsgId>L-AGAIN</MsgId>"
+	        "<MsgType>LETTER</MsgType><CaseId>%s</CaseId><Sender>" SIM_AGENCY "</Sender>"
+	        "<SenderRegion>330100</SenderRegion><Receiver>" HUB_AGENCY "</Receiver>"
+	        "<ReceiverRegion>110100</ReceiverRegion><SentAt>%s</SentAt></Header><Body><Person>"
+	        "<AAC002>" ID_1970 "</AAC002><AAC003>李四</AAC003><AAC004>1</AAC004>"
+	        "<AAC006>19700202</AAC006></Person><AAE140>120</AAE140><EAC071>2</EAC071>"
+	        "<OAA027>330100</OAA027><AAC077>x</AAC077></Body></TransferMessage>",
+	        case_id, now);
+	g_autofree gchar *signed_letter = sign_with(fixture->hub->pki, "transfer-platform", letter);
+	const Expect accepted = {"second LETTER", 202, "ACCEPTED"};
+	post_expect(fixture, &accepted, signed_letter);
+	g_autofree gchar *failed = wait_value(
+	        fixture, "SELECT state FROM inbox WHERE message_id = '" SIM_AGENCY "/L-AGAIN'",
+	        "failed");
+	g_assert_cmpstr(failed, ==, "failed");
+	g_autofree gchar *state_sql = g_strdup_printf(
+	        "SELECT state FROM transfer_exchange WHERE case_id = '%s'", case_id);
+	g_autofree gchar *state = query(fixture, state_sql);
+	g_assert_cmpstr(state, ==, "COMPLETED");
 }
 
 /* A step past its deadline is reported once: a warning in the log, OVERDUE in the list. */
