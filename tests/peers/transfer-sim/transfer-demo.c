@@ -1,6 +1,6 @@
-/* transfer-demo: seeds the development hub for the transfer-in demo — a new demo member
- * enrolled in unit U0001 through the core's SDK commands; prints its AAC002. Used by
- * demo-transfer-in; reads the hub's config for its database. Not part of the hub. */
+/* transfer-demo: seeds the development hub for the transfer-in demo — a new member enrolled
+ * in its own unit U9001 (the other demo data stays as it is) through the core's SDK commands;
+ * prints the member's AAC002. Used by demo-transfer-in; reads the hub's config. Not the hub. */
 #include <stdio.h>
 
 #include "pension-hub.h"
@@ -12,12 +12,12 @@ static gboolean
 demo_enrol(PhTxn *txn, const gchar *id_number, GError **error)
 {
 	PhCommandOutcome outcome = {0};
-	PhUnitRequest unit = {"U0001", "北京市某局", NULL, "55", "110105", "full"};
+	PhUnitRequest unit = {"U9001", "转移接续演示单位", NULL, "55", "110105", "full"};
 	PhEnrolRequest hire = {.id_number = id_number,
 	                       .name = "王五",
 	                       .sex = "1",
 	                       .birth_date = "19800101",
-	                       .unit_code = "U0001",
+	                       .unit_code = "U9001",
 	                       .effective = "20240101",
 	                       .wage = 750000};
 	gboolean ok = ph_core_register_unit(txn, &unit, &outcome, error);
