@@ -1,5 +1,7 @@
-/* The hash-chained audit log (docs/core-store.md, "audit"). Core and hub call it inside
- * an open transaction; the advisory lock serialises appends until COMMIT. */
+/* The hash-chained audit log (docs/core-store.md, "audit"; docs/security.md). Core and hub
+ * append inside their open transaction into audit_pending, which never waits; entries are
+ * linked into audit_log's chain, in commit order, by whoever holds the chain's advisory
+ * lock (the appender itself when the lock is free, the daemon's linker, audit verify). */
 #include "ph-audit.h"
 
 #include <string.h>
@@ -57,53 +59,37 @@ ph_audit_hex(GBytes *bytes)
 	return g_string_free(hex, FALSE);
 }
 
-/* Takes the lock and reads the time and the previous hash (NULL for the first entry). */
+/* The hash of the chain's last entry, NULL before the first. Under the chain's lock. */
 static gboolean
-ph_audit_head(PhDb *db, gchar **at, GBytes **prev_hash, GError **error)
+ph_audit_head(PhDb *db, GBytes **prev_hash, GError **error)
 {
-	g_autoptr(PGresult) lock = ph_db_query(db,
-	                                       "SELECT pg_advisory_xact_lock(" PH_AUDIT_LOCK_KEY
-	                                       "), " PH_SQL_UTC("clock_timestamp()"),
-	                                       0, NULL, error);
-	if (lock == NULL)
-		return FALSE;
 	g_autoptr(PGresult) head = ph_db_query(
 	        db, "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1", 0, NULL, error);
 	if (head == NULL)
 		return FALSE;
-	*at = ph_sql_value_dup(lock, 0, 1);
 	*prev_hash = PQntuples(head) > 0 ? ph_sql_value_bytes(head, 0, 0) : NULL;
 	return TRUE;
 }
 
-gboolean
-ph_audit_append(PhDb *db, const gchar *actor, const gchar *action, const gchar *object,
-                GBytes *payload, GError **error)
+/* Appends pending row @row to the chain after @prev_hash (replaced by the new hash). */
+static gboolean
+ph_audit_link_row(PhDb *db, PGresult *rows, gint row, GBytes **prev_hash, GError **error)
 {
-	g_autofree gchar *at = NULL;
-	g_autoptr(GBytes) prev_hash = NULL;
-	g_autoptr(GBytes) payload_digest = NULL;
-
-	g_return_val_if_fail(db != NULL && actor != NULL && action != NULL && object != NULL,
-	                     FALSE);
-	if (!ph_audit_head(db, &at, &prev_hash, error))
-		return FALSE;
-	if (payload != NULL) {
-		gsize length = 0;
-		const gchar *data = g_bytes_get_data(payload, &length);
-		payload_digest = ph_audit_sha256(NULL, data, length);
-	}
-	g_autofree gchar *digest_hex = ph_audit_hex(payload_digest);
-	g_autofree gchar *record = ph_audit_canonical(at, actor, action, object, digest_hex);
-	g_autoptr(GBytes) hash = ph_audit_chain_hash(prev_hash, record);
-
+	const gchar *at = PQgetvalue(rows, row, 1);
+	g_autoptr(GBytes) digest = ph_sql_value_bytes(rows, row, 5);
+	g_autofree gchar *digest_hex = ph_audit_hex(digest);
+	g_autofree gchar *record = ph_audit_canonical(at, PQgetvalue(rows, row, 2),
+	                                              PQgetvalue(rows, row, 3),
+	                                              PQgetvalue(rows, row, 4), digest_hex);
+	g_autoptr(GBytes) hash = ph_audit_chain_hash(*prev_hash, record);
 	gint lengths[7] = {0};
 	const gint formats[7] = {0, 0, 0, 0, 1, 1, 1};
-	const gchar *params[7] = {at, actor, action, object, NULL, NULL, NULL};
-	if (payload_digest != NULL)
-		params[4] = ph_sql_value_bytes_param(payload_digest, &lengths[4]);
-	if (prev_hash != NULL)
-		params[5] = ph_sql_value_bytes_param(prev_hash, &lengths[5]);
+	const gchar *params[7] = {at, PQgetvalue(rows, row, 2), PQgetvalue(rows, row, 3),
+	                          PQgetvalue(rows, row, 4), NULL, NULL, NULL};
+	if (digest != NULL)
+		params[4] = ph_sql_value_bytes_param(digest, &lengths[4]);
+	if (*prev_hash != NULL)
+		params[5] = ph_sql_value_bytes_param(*prev_hash, &lengths[5]);
 	params[6] = ph_sql_value_bytes_param(hash, &lengths[6]);
 	g_autoptr(PGresult) result =
 	        ph_db_query_binary(db,
@@ -111,5 +97,104 @@ ph_audit_append(PhDb *db, const gchar *actor, const gchar *action, const gchar *
 	                           "payload_digest, prev_hash, hash) "
 	                           "VALUES ($1::timestamptz, $2, $3, $4, $5, $6, $7)",
 	                           7, params, lengths, formats, error);
-	return result != NULL;
+	if (result == NULL)
+		return FALSE;
+	g_bytes_unref(*prev_hash);
+	*prev_hash = g_steal_pointer(&hash);
+	return TRUE;
+}
+
+static gint
+ph_audit_compare_ids(gconstpointer a, gconstpointer b, gpointer rows)
+{
+	gint64 left = ph_db_get_int64(rows, *(const gint *)a, 0);
+	gint64 right = ph_db_get_int64(rows, *(const gint *)b, 0);
+	return left < right ? -1 : left > right;
+}
+
+/* Moves every pending entry this transaction can see into the chain, oldest first. The
+ * caller holds the chain's lock: no two linkers extend the chain at once. */
+static gboolean
+ph_audit_link_locked(PhDb *db, guint *linked, GError **error)
+{
+	g_autoptr(GBytes) prev_hash = NULL;
+	if (!ph_audit_head(db, &prev_hash, error))
+		return FALSE;
+	for (;;) {
+		g_autoptr(PGresult) rows = ph_db_query(
+		        db,
+		        "DELETE FROM audit_pending WHERE id IN (SELECT id FROM audit_pending "
+		        "ORDER BY id LIMIT 1000) RETURNING id, " PH_SQL_UTC("at") ", actor, "
+		        "action, object, payload_digest",
+		        0, NULL, error);
+		if (rows == NULL)
+			return FALSE;
+		if (PQntuples(rows) == 0)
+			return TRUE;
+		/* RETURNING does not keep the subquery's order. */
+		g_autofree gint *order = g_new(gint, PQntuples(rows));
+		for (gint row = 0; row < PQntuples(rows); row++)
+			order[row] = row;
+		g_qsort_with_data(order, PQntuples(rows), sizeof(gint), ph_audit_compare_ids, rows);
+		for (gint i = 0; i < PQntuples(rows); i++) {
+			if (!ph_audit_link_row(db, rows, order[i], &prev_hash, error))
+				return FALSE;
+		}
+		if (linked != NULL)
+			*linked += (guint)PQntuples(rows);
+	}
+}
+
+gboolean
+ph_audit_append(PhDb *db, const gchar *actor, const gchar *action, const gchar *object,
+                GBytes *payload, GError **error)
+{
+	g_autoptr(GBytes) payload_digest = NULL;
+
+	g_return_val_if_fail(db != NULL && actor != NULL && action != NULL && object != NULL,
+	                     FALSE);
+	if (payload != NULL) {
+		gsize length = 0;
+		const gchar *data = g_bytes_get_data(payload, &length);
+		payload_digest = ph_audit_sha256(NULL, data, length);
+	}
+	gint lengths[4] = {0};
+	const gint formats[4] = {0, 0, 0, 1};
+	const gchar *params[4] = {actor, action, object, NULL};
+	if (payload_digest != NULL)
+		params[3] = ph_sql_value_bytes_param(payload_digest, &lengths[3]);
+	g_autoptr(PGresult) result = ph_db_query_binary(
+	        db,
+	        "INSERT INTO audit_pending (actor, action, object, payload_digest) "
+	        "VALUES ($1, $2, $3, $4)",
+	        4, params, lengths, formats, error);
+	if (result == NULL)
+		return FALSE;
+	/* Link now if nobody else is linking: the entry then enters the chain with this
+	 * transaction. Otherwise it waits in audit_pending for the next linker; never block
+	 * here, or every partner request would queue behind one lock until its COMMIT. */
+	g_autoptr(PGresult) lock = ph_db_query(
+	        db, "SELECT pg_try_advisory_xact_lock(" PH_AUDIT_LOCK_KEY ")", 0, NULL, error);
+	if (lock == NULL)
+		return FALSE;
+	if (g_strcmp0(PQgetvalue(lock, 0, 0), "t") != 0)
+		return TRUE;
+	return ph_audit_link_locked(db, NULL, error);
+}
+
+gboolean
+ph_audit_link(PhDb *db, guint *linked, GError **error)
+{
+	g_return_val_if_fail(db != NULL && !ph_db_in_transaction(db), FALSE);
+	if (linked != NULL)
+		*linked = 0;
+	if (!ph_db_begin(db, error))
+		return FALSE;
+	g_autoptr(PGresult) lock = ph_db_query(
+	        db, "SELECT pg_advisory_xact_lock(" PH_AUDIT_LOCK_KEY ")", 0, NULL, error);
+	if (lock == NULL || !ph_audit_link_locked(db, linked, error)) {
+		ph_db_rollback(db);
+		return FALSE;
+	}
+	return ph_db_commit(db, error);
 }

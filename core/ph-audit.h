@@ -8,11 +8,18 @@
 
 G_BEGIN_DECLS
 
-/* Appends one entry in @db's open transaction: hash = SHA-256(prev_hash ‖ canonical record)
- * (docs/core-store.md, "audit"). Appends serialise on a transaction advisory lock, so the
- * chain has no forks. @payload (may be NULL) is stored as its SHA-256 only. */
+/* Appends one entry in @db's open transaction (docs/core-store.md, "audit"; docs/security.md).
+ * The entry is linked into the chain, hash = SHA-256(prev_hash ‖ canonical record), in this
+ * transaction when the chain's lock is free, else by the next linker after this transaction
+ * commits; either way in commit order and with no forks, and no append ever waits.
+ * @payload (may be NULL) is stored as its SHA-256 only. */
 gboolean ph_audit_append(PhDb *db, const gchar *actor, const gchar *action, const gchar *object,
                          GBytes *payload, GError **error);
+
+/* Links every committed pending entry into the chain, in its own transaction (@db must have
+ * none open), waiting for the chain's lock. The daemon runs it every second; audit verify
+ * runs it first. @linked (may be NULL) receives how many were linked. */
+gboolean ph_audit_link(PhDb *db, guint *linked, GError **error);
 
 /* The canonical record that is hashed after the previous hash: each field as
  * "<byte length>:<bytes>\n" in the order at, actor, action, object, hex payload digest. */

@@ -50,6 +50,10 @@ ph_ctl_audit_verify(PhCtl *ctl, PhDb *db, int argc, char **argv)
 		g_printerr("pensionctl: seals not checked: %s\n", error->message);
 		g_clear_error(&error);
 	}
+	/* Entries still waiting in audit_pending enter the chain first, so that verify covers
+	 * everything committed. */
+	if (!ph_audit_link(db, NULL, &error))
+		return ph_ctl_fail(error);
 	g_autoptr(PhAuditReport) report = ph_audit_verify(db, signer, from, to, &error);
 	if (report == NULL)
 		return ph_ctl_fail(error);

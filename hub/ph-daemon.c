@@ -9,10 +9,12 @@
 #include <signal.h>
 
 #include "ph-admin-listener.h"
+#include "ph-audit-linker.h"
 #include "ph-audit-seal.h"
 #include "ph-config.h"
 #include "ph-dispatcher.h"
 #include "ph-event-routing.h"
+#include "ph-field-key.h"
 #include "ph-metrics.h"
 #include "ph-partner-listener.h"
 #include "ph-plugin-host.h"
@@ -33,6 +35,7 @@ struct _PhDaemon {
 	PhAdminListener *admin_listener;
 	PhScheduler *scheduler;
 	PhAuditSealer *sealer; /* NULL without a signing key */
+	PhAuditLinker *audit_linker;
 	PhDispatcher *dispatcher;
 	guint signal_sources[3];
 };
@@ -187,6 +190,9 @@ ph_daemon_new(const gchar *config_path, GError **error)
 	daemon->config = ph_config_load(config_path, error);
 	if (daemon->config == NULL)
 		return NULL;
+	/* encryption at rest, before any worker reads a sealed field (docs/security.md) */
+	if (!ph_field_keys_install(daemon->config, error))
+		return NULL;
 	ph_daemon_describe_metrics();
 	/* libxml2 must be initialised in the main thread before workers parse. */
 	ph_xml_init();
@@ -204,6 +210,7 @@ ph_daemon_new(const gchar *config_path, GError **error)
 	ph_dispatcher_start(daemon->dispatcher);
 	daemon->scheduler = ph_scheduler_start(daemon->registry, daemon->workers);
 	daemon->sealer = ph_audit_sealer_start(daemon->config, daemon->workers);
+	daemon->audit_linker = ph_audit_linker_start(daemon->workers);
 	daemon->signal_sources[0] = g_unix_signal_add(SIGTERM, ph_daemon_on_terminate, daemon);
 	daemon->signal_sources[1] = g_unix_signal_add(SIGINT, ph_daemon_on_terminate, daemon);
 	daemon->signal_sources[2] = g_unix_signal_add(SIGHUP, ph_daemon_on_reload, daemon);
@@ -220,6 +227,7 @@ ph_daemon_run(PhDaemon *daemon)
 	ph_admin_listener_stop(daemon->admin_listener);
 	ph_scheduler_stop(daemon->scheduler);
 	ph_audit_sealer_stop(daemon->sealer);
+	ph_audit_linker_stop(daemon->audit_linker);
 	gboolean drained = ph_workers_drain(daemon->workers, daemon->config->drain_seconds);
 	/* The dispatcher finishes the batch in hand and records its outcomes. */
 	ph_dispatcher_stop(daemon->dispatcher);
@@ -245,6 +253,7 @@ ph_daemon_free(PhDaemon *daemon)
 	g_clear_pointer(&daemon->workers, ph_workers_free);
 	g_clear_pointer(&daemon->scheduler, ph_scheduler_free);
 	g_clear_pointer(&daemon->sealer, ph_audit_sealer_free);
+	g_clear_pointer(&daemon->audit_linker, ph_audit_linker_free);
 	g_clear_pointer(&daemon->dispatcher, ph_dispatcher_free);
 	if (daemon->plugins != NULL)
 		ph_plugin_host_shutdown(daemon->plugins);
