@@ -17,7 +17,7 @@
 #include "ph-test-db.h"
 #include "ph-test-hub.h"
 
-#define CLIENTS             8
+#define CLIENTS             16
 #define THROUGHPUT_MESSAGES 6000
 #define PACED_RATE          200
 #define PACED_SECONDS       10
@@ -308,6 +308,24 @@ commit_rate(const gchar *url, GBytes *message, guint connections)
 	return total / 2.0;
 }
 
+/* User + system CPU seconds of process @pid so far (Linux /proc). */
+static gdouble
+process_cpu_seconds(GPid pid)
+{
+	g_autofree gchar *path = g_strdup_printf("/proc/%d/stat", (int)pid);
+	g_autofree gchar *text = NULL;
+	if (!g_file_get_contents(path, &text, NULL, NULL))
+		return 0;
+	/* Fields after the command name, which is in parentheses and may hold spaces. */
+	const gchar *after = strrchr(text, ')');
+	g_auto(GStrv) fields = g_strsplit(after != NULL ? after + 2 : text, " ", -1);
+	if (g_strv_length(fields) < 13)
+		return 0;
+	guint64 ticks =
+	        g_ascii_strtoull(fields[11], NULL, 10) + g_ascii_strtoull(fields[12], NULL, 10);
+	return (gdouble)ticks / (gdouble)sysconf(_SC_CLK_TCK);
+}
+
 static gchar *
 load_average(void)
 {
@@ -331,7 +349,7 @@ main(int argc, char **argv)
 	g_autofree gchar *extra = g_strdup_printf(
 	        /* Route handlers wait on the inbox commit: more workers than clients keep
 	         * both cores busy while commits are in flight (a later [hub] key wins). */
-	        "[hub]\nworkers = 16\n\n"
+	        "[hub]\nworkers = 24\n\n"
 	        "[plugin transfer]\nplatform_url = https://127.0.0.1:9/transfer/v1/messages\n"
 	        "platform_ca = %s/ca.crt\nsigning_key = %s/hub.key\nsigning_certificate = "
 	        "%s/hub.crt\n"
@@ -363,7 +381,9 @@ main(int argc, char **argv)
 
 	g_autoptr(GArray) latencies = g_array_new(FALSE, FALSE, sizeof(gint64));
 	guint total = THROUGHPUT_MESSAGES - 200;
+	gdouble hub_before = process_cpu_seconds(hub->pid);
 	gdouble seconds = send_all(hub, messages, 200, total, CLIENTS, 0, latencies, &accepted);
+	gdouble hub_cpu = process_cpu_seconds(hub->pid) - hub_before;
 	g_array_sort(latencies, compare_int64);
 	printf("signed messages of %" G_GSIZE_FORMAT " bytes, %u clients over keep-alive mTLS\n",
 	       bytes, CLIENTS);
@@ -371,6 +391,9 @@ main(int argc, char **argv)
 	       accepted, seconds, accepted / seconds);
 	printf("               latency p50 %.1f ms, p99 %.1f ms under full load\n",
 	       percentile_ms(latencies, 0.50), percentile_ms(latencies, 0.99));
+	printf("               the hub process used %.2f CPU s for them: %.2f cores, %.0f messages "
+	       "per hub CPU second (the clients and PostgreSQL share these cores)\n",
+	       hub_cpu, hub_cpu / seconds, accepted / hub_cpu);
 
 	g_autoptr(GArray) paced = g_array_new(FALSE, FALSE, sizeof(gint64));
 	gdouble paced_seconds = send_all(hub, messages, THROUGHPUT_MESSAGES, paced_total, 4,
