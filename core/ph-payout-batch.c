@@ -50,6 +50,17 @@
 	"ON CONFLICT (period, person_id) DO UPDATE SET bank = EXCLUDED.bank, "                     \
 	"reason = EXCLUDED.reason, noted_at = now()"
 
+/* A batch's items in serial order with their state as booked (see payout_item_state, 0011);
+ * $2 is the booked file's id, found first: its lines are read through the BRIN index on the
+ * file id, and a batch without one (being uploaded) reads no lines at all ($2 NULL). */
+#define PH_PAYOUT_BATCH_ITEMS                                                                      \
+	"SELECT i.serial, i.person_id, i.id_number, i.name, i.account, i.amount, "                 \
+	"CASE WHEN i.state = 'sent' AND b.state = 'closed' THEN 'paid' ELSE i.state END, "         \
+	"coalesce(i.status, l.status), coalesce(i.message, l.message) "                            \
+	"FROM payout_item i JOIN payout_batch b ON b.batch_no = i.batch_no "                       \
+	"LEFT JOIN payout_result_line l ON $2::bigint IS NOT NULL AND l.file_id = $2::bigint "     \
+	"AND l.serial = i.serial WHERE i.batch_no = $1::bigint ORDER BY i.serial"
+
 #define PH_PAYOUT_BATCH_COLUMNS                                                                    \
 	"batch_no, bank, period, kind, profile, file_name, created, item_count, total, state, "    \
 	"digest"
@@ -321,14 +332,19 @@ ph_payout_batch_foreach_item(PhDb *db, gint64 batch_no, PhPayoutItemFunc func, g
                              GError **error)
 {
 	gchar number[24];
-	const gchar *params[] = {PH_COMMAND_INT_TEXT(number, batch_no)};
+	const gchar *params[] = {PH_COMMAND_INT_TEXT(number, batch_no), NULL};
 	PhPayoutItemWalk walk = {func, user_data};
 	g_return_val_if_fail(db != NULL && func != NULL, FALSE);
-	return ph_bulk_run(db,
-	                   "SELECT serial, person_id, id_number, name, account, amount, state, "
-	                   "status, message FROM payout_item_state WHERE batch_no = $1::bigint "
-	                   "ORDER BY serial",
-	                   1, params, NULL, ph_payout_batch_item_row, &walk, NULL, error);
+	g_autoptr(PGresult) file = ph_db_query(db,
+	                                       "SELECT file_id FROM payout_result_file WHERE "
+	                                       "batch_no = $1::bigint AND verdict = 'booked'",
+	                                       1, params, error);
+	if (file == NULL)
+		return FALSE;
+	if (PQntuples(file) > 0 && !PQgetisnull(file, 0, 0))
+		params[1] = PQgetvalue(file, 0, 0);
+	return ph_bulk_run(db, PH_PAYOUT_BATCH_ITEMS, 2, params, NULL, ph_payout_batch_item_row,
+	                   &walk, NULL, error);
 }
 
 gboolean

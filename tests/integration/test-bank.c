@@ -207,6 +207,9 @@ test_normal_month(void)
 	                                                 "status = '0000' AND bank_ref <> ''"),
 	                ==, 3);
 	g_assert_cmpint(count_where("payout_item", "period = 202601 AND state = 'sent'"), ==, 3);
+	/* the months paid by the bank are in the account ledger as payouts */
+	g_assert_cmpint(count_where("account_ledger", "period = 202601 AND kind = 'payout'"), ==,
+	                3);
 	g_assert_cmpint(count_where("payout_schedule_state", "period = 202601 AND state = 'paid'"),
 	                ==, 3);
 	g_assert_cmpint(count_where("payout_excluded", "period = 202601"), ==, 3);
