@@ -136,13 +136,17 @@ ph_enrolment_bulk_count(PhEnrolmentBulk *bulk)
 	return count;
 }
 
-static void
-ph_enrolment_bulk_person_line(GString *copy, gint64 id, const gchar *key, const PhEnrolInput *input)
+static gboolean
+ph_enrolment_bulk_person_line(GString *copy, gint64 id, const gchar *key, const PhEnrolInput *input,
+                              GError **error)
 {
 	const PhPersonIdentity *person = &input->person;
+	g_autofree gchar *sealed = ph_person_seal_id(person->id_number, error);
+	if (sealed == NULL)
+		return FALSE;
 	ph_bulk_append_int(copy, id, '\t');
 	ph_bulk_append_text(copy, key, '\t');
-	ph_bulk_append_text(copy, person->id_number, '\t');
+	ph_bulk_append_text(copy, sealed, '\t');
 	ph_bulk_append_text(copy, person->name, '\t');
 	ph_bulk_append_text(copy, person->sex, '\t');
 	ph_bulk_append_nullable(copy, person->ethnicity, '\t');
@@ -151,6 +155,7 @@ ph_enrolment_bulk_person_line(GString *copy, gint64 id, const gchar *key, const 
 	ph_bulk_append_int(copy, person->deemed_months, '\t');
 	ph_bulk_append_int(copy, person->deemed_index, '\t');
 	ph_bulk_append_text(copy, input->unit_code, '\n');
+	return TRUE;
 }
 
 /* person ids for @count new persons from the person table's own sequence. */
@@ -187,7 +192,9 @@ ph_enrolment_bulk_copy(PhDb *db, const PhCommandContext *context, PhEnrolmentBul
 		if (bulk->paths[i] != PH_ENROLMENT_BULK_COPY)
 			continue;
 		gint64 id = ids[next++];
-		ph_enrolment_bulk_person_line(persons, id, bulk->keys[i], &bulk->inputs[i]);
+		if (!ph_enrolment_bulk_person_line(persons, id, bulk->keys[i], &bulk->inputs[i],
+		                                   error))
+			return FALSE;
 		ph_bulk_append_int(enrolments, id, '\t');
 		ph_bulk_append_int(enrolments, bulk->starts[i], '\t');
 		ph_bulk_append_text(enrolments, bulk->inputs[i].unit_code, '\n');

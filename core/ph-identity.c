@@ -69,37 +69,48 @@ valid_birth_date(const gchar *yyyymmdd)
 	return g_date_valid_dmy((GDateDay)day, (GDateMonth)month, (GDateYear)year);
 }
 
+gchar *
+ph_identity_mask(const gchar *number)
+{
+	gsize length = number != NULL ? strlen(number) : 0;
+
+	if (length < 10)
+		return g_strdup("****");
+	g_autofree gchar *stars = g_strnfill(length - 10, '*');
+	return g_strdup_printf("%.6s%s%s", number, stars, number + length - 4);
+}
+
 gboolean
 ph_identity_check_citizen_id(const gchar *id, GError **error)
 {
+	g_autofree gchar *masked = ph_identity_mask(id);
 	gchar expected;
 
 	g_return_val_if_fail(id != NULL, FALSE);
 	if (strlen(id) != CITIZEN_ID_LEN) {
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
-		            "citizen id '%s' has %zu characters, not 18", id, strlen(id));
+		            "citizen id '%s' has %zu characters, not 18", masked, strlen(id));
 		return FALSE;
 	}
 	if (!all_digits(id, 17) || !(g_ascii_isdigit(id[17]) || id[17] == 'X')) {
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
-		            "citizen id '%s' must be 17 digits and a digit or upper-case X", id);
+		            "citizen id '%s' must be 17 digits and a digit or upper-case X", masked);
 		return FALSE;
 	}
 	if (!known_province(id)) {
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
-		            "citizen id '%s' has an unknown province code %.2s", id, id);
+		            "citizen id '%s' has an unknown province code %.2s", masked, id);
 		return FALSE;
 	}
 	if (!valid_birth_date(id + 6)) {
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
-		            "citizen id '%s' has an invalid birth date %.8s", id, id + 6);
+		            "citizen id '%s' has an invalid birth date", masked);
 		return FALSE;
 	}
 	expected = ph_identity_citizen_id_check_char(id);
 	if (id[17] != expected) {
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
-		            "citizen id '%s' has check character %c, expected %c", id, id[17],
-		            expected);
+		            "citizen id '%s' has a wrong check character", masked);
 		return FALSE;
 	}
 	return TRUE;
@@ -113,9 +124,10 @@ ph_identity_check_citizen_id_person(const gchar *id, const gchar *birth_date, co
 
 	if (!ph_identity_check_citizen_id(id, error))
 		return FALSE;
+	g_autofree gchar *masked = ph_identity_mask(id);
 	if (birth_date != NULL && birth_date[0] != '\0' && strncmp(id + 6, birth_date, 8) != 0) {
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
-		            "citizen id '%s' says birth date %.8s but AAC006 is %s", id, id + 6,
+		            "citizen id '%s' gives another birth date than AAC006 %s", masked,
 		            birth_date);
 		return FALSE;
 	}
@@ -124,8 +136,8 @@ ph_identity_check_citizen_id_person(const gchar *id, const gchar *birth_date, co
 	odd = (id[16] - '0') % 2 == 1;
 	if (odd != g_str_equal(sex, "1")) {
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
-		            "citizen id '%s' says %s (sequence %.3s) but AAC004 is %s", id,
-		            odd ? "male" : "female", id + 14, sex);
+		            "citizen id '%s' says %s but AAC004 is %s", masked,
+		            odd ? "male" : "female", sex);
 		return FALSE;
 	}
 	return TRUE;
@@ -134,12 +146,13 @@ ph_identity_check_citizen_id_person(const gchar *id, const gchar *birth_date, co
 gchar *
 ph_identity_citizen_id_upgrade(const gchar *id15, GError **error)
 {
+	g_autofree gchar *masked15 = ph_identity_mask(id15);
 	gchar id18[CITIZEN_ID_LEN + 1] = {0};
 
 	g_return_val_if_fail(id15 != NULL, NULL);
 	if (strlen(id15) != CITIZEN_ID_OLD_LEN || !all_digits(id15, CITIZEN_ID_OLD_LEN)) {
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
-		            "old citizen id '%s' must be 15 digits", id15);
+		            "old citizen id '%s' must be 15 digits", masked15);
 		return NULL;
 	}
 	memcpy(id18, id15, 6);
@@ -147,7 +160,7 @@ ph_identity_citizen_id_upgrade(const gchar *id15, GError **error)
 	memcpy(id18 + 8, id15 + 6, 9);
 	id18[17] = ph_identity_citizen_id_check_char(id18);
 	if (!ph_identity_check_citizen_id(id18, error)) {
-		g_prefix_error(error, "old citizen id '%s': ", id15);
+		g_prefix_error(error, "old citizen id '%s': ", masked15);
 		return NULL;
 	}
 	return g_strdup(id18);

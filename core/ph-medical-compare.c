@@ -100,10 +100,14 @@ ph_medical_compare_add(PhMedicalCompare *compare, const PhMedicalPerson *person,
 	const gchar *id_number = ph_medical_text(person->id_number);
 	gboolean valid = ph_identity_check_citizen_id(id_number, NULL);
 	g_autofree gchar *key = valid ? ph_person_lookup_key(id_number) : g_strdup(id_number);
+	/* the partner's AAC002 reaches the report lines, so it is stored sealed like ours */
+	g_autofree gchar *sealed = ph_person_seal_id(id_number, error);
+	if (sealed == NULL)
+		return FALSE;
 	GString *copy = compare->copy;
 	ph_bulk_append_int(copy, (gint64)person->file_line, '\t');
 	ph_bulk_append_text(copy, key, '\t');
-	ph_bulk_append_text(copy, id_number, '\t');
+	ph_bulk_append_text(copy, sealed, '\t');
 	ph_bulk_append_text(copy, valid ? "t" : "f", '\t');
 	ph_bulk_append_text(copy, ph_medical_text(person->name), '\t');
 	ph_bulk_append_text(copy, ph_medical_text(person->sex), '\t');
@@ -175,14 +179,32 @@ ph_medical_value(PGresult *rows, gint row, gint column)
 	return PQgetisnull(rows, row, column) ? NULL : PQgetvalue(rows, row, column);
 }
 
+/* A stored value through ph_person_open_id (NULL stays NULL). */
+static gboolean
+ph_medical_open(PGresult *rows, gint row, gint column, gchar **out, GError **error)
+{
+	const gchar *stored = ph_medical_value(rows, row, column);
+	*out = ph_person_open_id(stored, error);
+	return *out != NULL || stored == NULL;
+}
+
 static gboolean
 ph_medical_compare_row(PGresult *rows, gint row, GString *copy, gpointer user_data, GError **error)
 {
 	PhMedicalWalk *walk = user_data;
+	/* AAC002 is stored sealed, ours and theirs alike (ph_medical_compare_add); an AAC002
+	 * difference carries it in "theirs" too. Other values are plain and pass through. */
+	g_autofree gchar *id_number = NULL;
+	g_autofree gchar *ours = NULL;
+	g_autofree gchar *theirs = NULL;
+	if (!ph_medical_open(rows, row, 1, &id_number, error) ||
+	    !ph_medical_open(rows, row, 4, &ours, error) ||
+	    !ph_medical_open(rows, row, 5, &theirs, error))
+		return FALSE;
 	PhMedicalDifference difference = {
-	        (gint)ph_db_get_int64(rows, row, 0), ph_medical_value(rows, row, 1),
+	        (gint)ph_db_get_int64(rows, row, 0), id_number,
 	        ph_medical_value(rows, row, 2),      ph_medical_value(rows, row, 3),
-	        ph_medical_value(rows, row, 4),      ph_medical_value(rows, row, 5),
+	        ours,                                theirs,
 	        ph_db_get_int64(rows, row, 6)};
 	return walk->func(&difference, walk->user_data, error);
 }

@@ -6,6 +6,7 @@
 
 #include "ph-bulk.h"
 #include "ph-error.h"
+#include "ph-person.h"
 #include "ph-payout-schedule.h"
 
 /* Who may be paid, as (person_id, period, id_number, name, account, amount, bank): alive,
@@ -313,10 +314,14 @@ ph_payout_batch_item_row(PGresult *rows, gint row, GString *copy, gpointer user_
                          GError **error)
 {
 	PhPayoutItemWalk *walk = user_data;
+	/* payout_item holds the copies of person.id_number made when the batch was built */
+	g_autofree gchar *id_number = ph_person_open_id(PQgetvalue(rows, row, 2), error);
+	if (id_number == NULL)
+		return FALSE;
 	PhPayoutItem item = {
 	        .serial = (gint)ph_db_get_int64(rows, row, 0),
 	        .person_id = ph_db_get_int64(rows, row, 1),
-	        .id_number = PQgetvalue(rows, row, 2),
+	        .id_number = id_number,
 	        .name = PQgetvalue(rows, row, 3),
 	        .account = PQgetvalue(rows, row, 4),
 	        .amount = ph_db_get_int64(rows, row, 5),

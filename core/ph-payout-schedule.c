@@ -56,9 +56,12 @@ ph_payout_schedule_list_row(PGresult *rows, gint row, GString *copy, gpointer us
                             GError **error)
 {
 	PhPayoutScheduleState *state = user_data;
+	g_autofree gchar *id_number = ph_person_open_id(PQgetvalue(rows, row, 1), error);
+	if (id_number == NULL)
+		return FALSE;
 	PhPayoutDue due = {
 	        .person_id = ph_db_get_int64(rows, row, 0),
-	        .id_number = PQgetvalue(rows, row, 1),
+	        .id_number = id_number,
 	        .name = PQgetvalue(rows, row, 2),
 	        .period = (PhPeriod)ph_db_get_int64(rows, row, 3),
 	        .amount = ph_db_get_int64(rows, row, 4),

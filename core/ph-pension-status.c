@@ -57,7 +57,9 @@ ph_pension_status_get(PhDb *db, const gchar *id_number, gint64 person_id, PhPens
 	if (!*found)
 		return TRUE;
 	out->person_id = ph_db_get_int64(result, 0, 0);
-	out->id_number = ph_pension_status_text(result, 1);
+	out->id_number = ph_person_open_id(PQgetvalue(result, 0, 1), error);
+	if (out->id_number == NULL)
+		return FALSE;
 	out->name = ph_pension_status_text(result, 2);
 	out->sex = ph_pension_status_text(result, 3);
 	out->birth_date = ph_pension_status_text(result, 4);

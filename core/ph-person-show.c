@@ -8,7 +8,7 @@
 
 #define PH_PERSON_SHOW_SQL                                                                         \
 	"SELECT jsonb_build_object("                                                               \
-	"'person_id', p.person_id, 'AAC002', p.id_number, 'AAC003', p.name, "                      \
+	"'person_id', p.person_id, 'AAC002', $2::text, 'AAC003', p.name, "                        \
 	"'AAC004', p.sex, 'AAC005', p.ethnicity, 'AAC006', p.birth_date, "                         \
 	"'AAC007', p.work_start, 'AAB001', p.unit_code, 'status', p.status, "                      \
 	"'AAC031', p.contribution_status, 'AAE200', p.deemed_months, "                             \
@@ -62,8 +62,9 @@ ph_person_show(PhDb *db, const gchar *id_number, GError **error)
 	if (!ph_command_check_text("AAC002", id_number, 32, error))
 		return NULL;
 	key = ph_person_lookup_key(id_number);
-	const gchar *params[] = {key};
-	g_autoptr(PGresult) rows = ph_db_query(db, PH_PERSON_SHOW_SQL, 1, params, error);
+	/* found by its keyed hash: the stored envelope holds @id_number */
+	const gchar *params[] = {key, id_number};
+	g_autoptr(PGresult) rows = ph_db_query(db, PH_PERSON_SHOW_SQL, 2, params, error);
 	if (rows == NULL)
 		return NULL;
 	if (PQntuples(rows) == 0) {

@@ -5,37 +5,52 @@
 
 #include "ph-command.h"
 #include "ph-error.h"
+#include "ph-field-cipher.h"
+#include "ph-identity.h"
 
 #define PH_PERSON_COLUMNS                                                                          \
-	"person_id, id_number, birth_date, deemed_months, deemed_index, "                          \
+	"person_id, NULL, birth_date, deemed_months, deemed_index, "                          \
 	"coalesce(unit_code, ''), status, coalesce(account_closed_period, 0)"
 
 gchar *
 ph_person_lookup_key(const gchar *id_number)
 {
 	g_return_val_if_fail(id_number != NULL, NULL);
-	return g_strdup(id_number);
+	return ph_field_lookup(id_number);
+}
+
+gchar *
+ph_person_seal_id(const gchar *id_number, GError **error)
+{
+	g_return_val_if_fail(id_number != NULL, NULL);
+	return ph_field_seal(id_number, error);
+}
+
+gchar *
+ph_person_open_id(const gchar *stored, GError **error)
+{
+	gchar *id_number = ph_field_open(stored, error);
+	if (id_number == NULL && stored != NULL)
+		g_prefix_error(error, "AAC002: ");
+	return id_number;
 }
 
 gchar *
 ph_person_mask(const gchar *id_number)
 {
-	gsize length = id_number != NULL ? strlen(id_number) : 0;
-
-	if (length < 10)
-		return g_strdup("****");
-	return g_strdup_printf("%.6s%s%s", id_number, length == 18 ? "********" : "****",
-	                       id_number + length - 4);
+	return ph_identity_mask(id_number);
 }
 
+/* @id_number is the AAC002 the row was found by (its keyed hash matched), so the stored
+ * envelope need not be decrypted. */
 static void
-ph_person_from_row(PGresult *result, PhPerson *out)
+ph_person_from_row(PGresult *result, const gchar *id_number, PhPerson *out)
 {
 	guint year = 0, month = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->person_id = ph_db_get_int64(result, 0, 0);
-	g_strlcpy(out->id_number, PQgetvalue(result, 0, 1), sizeof(out->id_number));
+	g_strlcpy(out->id_number, id_number, sizeof(out->id_number));
 	g_strlcpy(out->birth_date, PQgetvalue(result, 0, 2), sizeof(out->birth_date));
 	if (sscanf(out->birth_date, "%4u%2u", &year, &month) == 2)
 		out->birth = ph_period_make((gint)year, (gint)month);
@@ -63,7 +78,7 @@ ph_person_lookup(PhDb *db, const gchar *id_number, PhPerson *out, gboolean *foun
 		return FALSE;
 	if (PQntuples(result) == 0)
 		return TRUE;
-	ph_person_from_row(result, out);
+	ph_person_from_row(result, id_number, out);
 	*found = TRUE;
 	return TRUE;
 }
@@ -89,11 +104,14 @@ ph_person_store(PhDb *db, const PhPersonIdentity *identity, const gchar *unit_co
                 gint64 *person_id, GError **error)
 {
 	g_autofree gchar *key = ph_person_lookup_key(identity->id_number);
+	g_autofree gchar *sealed = ph_person_seal_id(identity->id_number, error);
 	gchar months[24];
+	if (sealed == NULL)
+		return FALSE;
 	gchar index[24];
 	const gchar *params[] = {
 	        key,
-	        identity->id_number,
+	        sealed,
 	        identity->name,
 	        identity->sex,
 	        identity->ethnicity,

@@ -22,9 +22,16 @@ typedef struct {
 	PhPeriod account_closed; /* 0 while the account is open */
 } PhPerson;
 
-/* The value stored in person.id_lookup for @id_number (today the number itself; later a
- * keyed hash). Every lookup by AAC002 goes through this. */
+/* The value stored in person.id_lookup for @id_number: its keyed hash (HMAC-SHA-256 under the
+ * key file's lookup key; the number itself when no key file is configured). Every lookup by
+ * AAC002 goes through this. */
 gchar *ph_person_lookup_key(const gchar *id_number);
+
+/* The one pair for stored AAC002 (person.id_number and its copies, e.g. payout_item): the
+ * AES-256-GCM envelope to store, and the number from a stored value (a plaintext value from
+ * before encryption was configured is returned as is). docs/security.md. */
+gchar *ph_person_seal_id(const gchar *id_number, GError **error);
+gchar *ph_person_open_id(const gchar *stored, GError **error);
 
 /* AAC002 with the birth date hidden, for messages and logs. */
 gchar *ph_person_mask(const gchar *id_number);

@@ -2,6 +2,7 @@
  * builds the month's bank batches in one transaction together with their uploads queued on
  * the bank adapter's outbox topic (the daemon's dispatcher sends them), and shows them. */
 #include "ph-ctl-store.h"
+#include "ph-person.h"
 #include "ph-payout-run.h"
 
 #define PH_CTL_PAYOUT_USAGE                                                                        \
@@ -41,10 +42,15 @@ ph_ctl_payout_print_excluded(PhDb *db, PhPeriod period)
 	g_autofree gchar *month_text = ph_period_to_string(period);
 	if (PQntuples(rows) > 0)
 		g_print("left out of %s:\n", month_text);
-	for (gint row = 0; row < PQntuples(rows); row++)
-		g_print("  %s %s %s %s: %s\n", PQgetvalue(rows, row, 0), PQgetvalue(rows, row, 1),
+	for (gint row = 0; row < PQntuples(rows); row++) {
+		g_autofree gchar *id_number = ph_person_open_id(PQgetvalue(rows, row, 0), &error);
+		if (id_number == NULL)
+			return ph_ctl_fail(error);
+		g_autofree gchar *masked = ph_person_mask(id_number);
+		g_print("  %s %s %s %s: %s\n", masked, PQgetvalue(rows, row, 1),
 		        PQgetvalue(rows, row, 2), PQgetvalue(rows, row, 3),
 		        PQgetvalue(rows, row, 4));
+	}
 	return PH_CTL_EXIT_OK;
 }
 

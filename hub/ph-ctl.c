@@ -3,13 +3,19 @@
 #include "ph-ctl.h"
 
 #include "ph-config.h"
+#include "ph-field-key.h"
 #include "ph-db.h"
 
 gpointer
 ph_ctl_config(PhCtl *ctl, GError **error)
 {
-	if (ctl->config == NULL)
-		ctl->config = ph_config_load(ph_config_choose_path(ctl->config_path), error);
+	if (ctl->config != NULL)
+		return ctl->config;
+	g_autoptr(PhConfig) config = ph_config_load(ph_config_choose_path(ctl->config_path), error);
+	/* encryption at rest: every command reads and writes sealed fields (docs/security.md) */
+	if (config == NULL || !ph_field_keys_install(config, error))
+		return NULL;
+	ctl->config = g_steal_pointer(&config);
 	return ctl->config;
 }
 

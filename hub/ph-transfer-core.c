@@ -25,7 +25,7 @@ ph_transfer_core_get_person(PhTxn *txn, const gchar *id_number, PhTransferPerson
 	const gchar *params[] = {key};
 	g_autoptr(PGresult) result = ph_db_query(
 	        ph_txn_get_db(txn),
-	        "SELECT id_number, name, sex, birth_date FROM person WHERE id_lookup = $1", 1,
+	        "SELECT NULL, name, sex, birth_date FROM person WHERE id_lookup = $1", 1,
 	        params, error);
 	if (result == NULL)
 		return FALSE;
@@ -34,7 +34,8 @@ ph_transfer_core_get_person(PhTxn *txn, const gchar *id_number, PhTransferPerson
 		g_set_error(error, PH_ERROR, PH_ERROR_NOT_FOUND, "person %s: unknown", masked);
 		return FALSE;
 	}
-	person->id_number = g_strdup(PQgetvalue(result, 0, 0));
+	/* found by its keyed hash: the stored envelope holds @id_number */
+	person->id_number = g_strdup(id_number);
 	person->name = g_strdup(PQgetvalue(result, 0, 1));
 	person->sex = g_strdup(PQgetvalue(result, 0, 2));
 	person->birth_date = g_strdup(PQgetvalue(result, 0, 3));

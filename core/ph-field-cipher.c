@@ -1,0 +1,59 @@
+/* The process-wide field cipher (ph-field-cipher.h). Core; filled by the host. */
+#include "ph-field-cipher.h"
+
+#include "ph-error.h"
+
+static PhFieldCipher ph_field_cipher;
+static gboolean ph_field_cipher_set;
+
+void
+ph_field_cipher_install(const PhFieldCipher *cipher)
+{
+	ph_field_cipher_set = cipher != NULL;
+	if (cipher != NULL)
+		ph_field_cipher = *cipher;
+}
+
+gboolean
+ph_field_cipher_is_installed(void)
+{
+	return ph_field_cipher_set;
+}
+
+gboolean
+ph_field_is_sealed(const gchar *stored)
+{
+	return stored != NULL && g_str_has_prefix(stored, PH_FIELD_ENVELOPE_PREFIX);
+}
+
+gchar *
+ph_field_seal(const gchar *plaintext, GError **error)
+{
+	g_return_val_if_fail(plaintext != NULL, NULL);
+	if (!ph_field_cipher_set)
+		return g_strdup(plaintext);
+	return ph_field_cipher.seal(ph_field_cipher.data, plaintext, error);
+}
+
+gchar *
+ph_field_open(const gchar *stored, GError **error)
+{
+	if (!ph_field_is_sealed(stored))
+		return g_strdup(stored);
+	if (!ph_field_cipher_set) {
+		g_set_error(
+		        error, PH_ERROR, PH_ERROR_CONFIG,
+		        "an encrypted field was read but no key file is configured ([keys] file)");
+		return NULL;
+	}
+	return ph_field_cipher.open(ph_field_cipher.data, stored, error);
+}
+
+gchar *
+ph_field_lookup(const gchar *plaintext)
+{
+	g_return_val_if_fail(plaintext != NULL, NULL);
+	if (!ph_field_cipher_set)
+		return g_strdup(plaintext);
+	return ph_field_cipher.lookup(ph_field_cipher.data, plaintext);
+}

@@ -1,0 +1,131 @@
+/* pensionctl keys status | add [--id ID] | rotate [--new] [--batch N]: the key file of
+ * encryption at rest and the re-sealing of stored fields under its current key, in batches
+ * while the hub runs. pensionctl only. docs/security.md, "Key rotation". */
+#include <unistd.h>
+
+#include "ph-config.h"
+#include "ph-ctl-store.h"
+#include "ph-field-rotate.h"
+
+#define PH_CTL_KEYS_USAGE "keys status | add [--id ID] | rotate [--new] [--batch N]"
+/* After a new key, wait longer than a running hub takes to notice the file changed
+ * (ph-field-key.c re-reads it within 5 s) so that no new value is sealed under the old one. */
+#define PH_CTL_KEYS_SETTLE_SECONDS 6
+
+static gchar *
+ph_ctl_keys_path(PhConfig *config, GError **error)
+{
+	g_autofree gchar *file = g_key_file_get_string(config->keyfile, "keys", "file", NULL);
+	if (file == NULL) {
+		g_set_error(error, PH_ERROR, PH_ERROR_CONFIG, "%s: [keys] file is not set",
+		            config->path);
+		return NULL;
+	}
+	return ph_config_resolve_path(config, file);
+}
+
+/* Adds a key and records the operator action in the audit chain. */
+static gboolean
+ph_ctl_keys_add_audited(PhCtl *ctl, PhDb *db, const gchar *path, const gchar *id, gchar **new_id,
+                        GError **error)
+{
+	if (!ph_field_keys_add(path, id, new_id, error))
+		return FALSE;
+	g_autofree gchar *object = g_strdup_printf("field key %s", *new_id);
+	if (!ph_db_begin(db, error))
+		return FALSE;
+	if (ph_ctl_audit(ctl, db, "keys-add", object, NULL, error) && ph_db_commit(db, error))
+		return TRUE;
+	ph_db_rollback(db);
+	return FALSE;
+}
+
+static void
+ph_ctl_keys_progress(const gchar *table, const PhFieldRotation *so_far, gpointer user_data)
+{
+	if (so_far->batches % 100 == 1)
+		g_print("  %s: %" G_GINT64_FORMAT " re-sealed so far\n", table, so_far->resealed);
+}
+
+static int
+ph_ctl_keys_rotate(PhCtl *ctl, PhDb *db, const gchar *path, int argc, char **argv)
+{
+	gboolean add = FALSE;
+	gint batch = 1000;
+	g_autoptr(GError) error = NULL;
+	const GOptionEntry entries[] = {
+	        {"new", 0, 0, G_OPTION_ARG_NONE, &add, "add a new key and make it current", NULL},
+	        {"batch", 0, 0, G_OPTION_ARG_INT, &batch, "rows per transaction", "N"},
+	        {NULL},
+	};
+	if (!ph_ctl_store_parse(PH_CTL_KEYS_USAGE, entries, &argc, &argv) || argc != 1 ||
+	    batch <= 0)
+		return ph_ctl_usage(PH_CTL_KEYS_USAGE);
+	g_autofree gchar *new_id = NULL;
+	if (add) {
+		if (!ph_ctl_keys_add_audited(ctl, db, path, NULL, &new_id, &error))
+			return ph_ctl_fail(error);
+		g_print("key %s added and current; waiting %u s for running hubs to use it\n",
+		        new_id, PH_CTL_KEYS_SETTLE_SECONDS);
+		g_usleep(PH_CTL_KEYS_SETTLE_SECONDS * G_USEC_PER_SEC);
+	}
+	g_autoptr(PhFieldKeys) keys = ph_field_keys_load(path, &error);
+	PhFieldRotation rotation = {0};
+	if (keys == NULL ||
+	    !ph_field_rotate(db, keys, (guint)batch, ph_ctl_keys_progress, NULL, &rotation, &error))
+		return ph_ctl_fail(error);
+	g_autofree gchar *current = ph_field_keys_current(keys);
+	g_autofree gchar *object = g_strdup_printf("field key %s: %" G_GINT64_FORMAT
+	                                           " re-sealed, %" G_GINT64_FORMAT " hashed",
+	                                           current, rotation.resealed, rotation.hashed);
+	if (!ph_db_begin(db, &error) ||
+	    !ph_ctl_audit(ctl, db, "keys-rotate", object, NULL, &error) ||
+	    !ph_db_commit(db, &error)) {
+		ph_db_rollback(db);
+		return ph_ctl_fail(error);
+	}
+	g_print("%s in %u batches, %u passes; older keys may now be removed from %s\n", object,
+	        rotation.batches, rotation.passes, path);
+	return PH_CTL_EXIT_OK;
+}
+
+static int
+ph_ctl_keys_status(PhDb *db, const gchar *path)
+{
+	g_autoptr(GError) error = NULL;
+	gint64 stale = 0;
+	g_autoptr(PhFieldKeys) keys = ph_field_keys_load(path, &error);
+	if (keys == NULL || !ph_field_rotate_count_stale(db, keys, &stale, &error))
+		return ph_ctl_fail(error);
+	g_autofree gchar *current = ph_field_keys_current(keys);
+	g_print("key file: %s\ncurrent key: %s\nvalues not under it: %" G_GINT64_FORMAT "\n", path,
+	        current, stale);
+	return PH_CTL_EXIT_OK;
+}
+
+int
+ph_ctl_keys_main(PhCtl *ctl, int argc, char **argv)
+{
+	g_autoptr(GError) error = NULL;
+	if (argc < 2)
+		return ph_ctl_usage(PH_CTL_KEYS_USAGE);
+	PhConfig *config = ph_ctl_config(ctl, &error);
+	g_autofree gchar *path = config != NULL ? ph_ctl_keys_path(config, &error) : NULL;
+	PhDb *db = path != NULL ? ph_ctl_db(ctl, &error) : NULL;
+	if (db == NULL)
+		return ph_ctl_fail(error);
+	if (g_str_equal(argv[1], "status") && argc == 2)
+		return ph_ctl_keys_status(db, path);
+	if (g_str_equal(argv[1], "rotate"))
+		return ph_ctl_keys_rotate(ctl, db, path, argc - 1, argv + 1);
+	if (g_str_equal(argv[1], "add") &&
+	    (argc == 2 || (argc == 4 && g_str_equal(argv[2], "--id")))) {
+		g_autofree gchar *new_id = NULL;
+		if (!ph_ctl_keys_add_audited(ctl, db, path, argc == 4 ? argv[3] : NULL, &new_id,
+		                             &error))
+			return ph_ctl_fail(error);
+		g_print("key %s added and current\n", new_id);
+		return PH_CTL_EXIT_OK;
+	}
+	return ph_ctl_usage(PH_CTL_KEYS_USAGE);
+}

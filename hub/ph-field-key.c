@@ -1,0 +1,481 @@
+/* Field keys (ph-field-key.h): AES-256-GCM envelopes "enc1:<key id>:<base64(nonce ‖ ciphertext
+ * ‖ tag)>" with the header as additional data, HMAC-SHA-256 lookups. Host-only. */
+#include "ph-field-key.h"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <string.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ph-error.h"
+#include "ph-field-cipher.h"
+
+#define PH_FIELD_KEY_GROUP   "field-keys"
+#define PH_FIELD_KEY_PREFIX  "key."
+#define PH_FIELD_KEY_BYTES   32
+#define PH_FIELD_NONCE_BYTES 12
+#define PH_FIELD_TAG_BYTES   16
+/* A writer looks at the file's modification time at most this often (µs), so that a key added
+ * by `pensionctl keys rotate` is used by the running daemon without a restart. */
+#define PH_FIELD_KEY_RECHECK_US (5 * G_USEC_PER_SEC)
+
+/* Fetched once, and one context per thread: the implicit fetches of EVP_aes_256_gcm() and
+ * HMAC() on every call cost more than sealing an 18-byte number. */
+static EVP_CIPHER *ph_field_aes_gcm;
+static EVP_MD *ph_field_sha256;
+static GPrivate ph_field_cipher_context = G_PRIVATE_INIT((GDestroyNotify)EVP_CIPHER_CTX_free);
+static GPrivate ph_field_md_context = G_PRIVATE_INIT((GDestroyNotify)EVP_MD_CTX_free);
+
+static void
+ph_field_fetch(void)
+{
+	static gsize fetched = 0;
+	if (g_once_init_enter(&fetched)) {
+		ph_field_aes_gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+		ph_field_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+		g_once_init_leave(&fetched, 1);
+	}
+}
+
+static EVP_CIPHER_CTX *
+ph_field_cipher_context_get(void)
+{
+	EVP_CIPHER_CTX *context = g_private_get(&ph_field_cipher_context);
+	if (context == NULL) {
+		context = EVP_CIPHER_CTX_new();
+		g_private_set(&ph_field_cipher_context, context);
+	}
+	return context;
+}
+
+static EVP_MD_CTX *
+ph_field_md_context_get(void)
+{
+	EVP_MD_CTX *context = g_private_get(&ph_field_md_context);
+	if (context == NULL) {
+		context = EVP_MD_CTX_new();
+		g_private_set(&ph_field_md_context, context);
+	}
+	return context;
+}
+
+/* The SHA-256 state after absorbing @key ^ @pad (HMAC, RFC 2104, key ≤ 64 bytes). */
+static EVP_MD_CTX *
+ph_field_hmac_half(GBytes *key, guint8 pad)
+{
+	guint8 block[64];
+	gsize length = 0;
+	const guint8 *data = g_bytes_get_data(key, &length);
+	memset(block, pad, sizeof(block));
+	for (gsize i = 0; i < length && i < sizeof(block); i++)
+		block[i] = data[i] ^ pad;
+	EVP_MD_CTX *context = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(context, ph_field_sha256, NULL);
+	EVP_DigestUpdate(context, block, sizeof(block));
+	OPENSSL_cleanse(block, sizeof(block));
+	return context;
+}
+
+struct _PhFieldKeys {
+	gchar *path;
+	GRWLock lock;
+	GHashTable *keys; /* id → GBytes of PH_FIELD_KEY_BYTES */
+	gchar *current;
+	GBytes *lookup;
+	/* HMAC with the key absorbed once: SHA-256 states after key ^ ipad and key ^ opad */
+	EVP_MD_CTX *hmac_inner;
+	EVP_MD_CTX *hmac_outer;
+	gint64 mtime;      /* of the file when loaded */
+	gint64 checked_at; /* monotonic µs of the last look at the file */
+};
+
+static gboolean
+ph_field_keys_fail(const gchar *path, GError **error, const gchar *why)
+{
+	g_set_error(error, PH_ERROR, PH_ERROR_CONFIG, "key file %s: %s", path, why);
+	return FALSE;
+}
+
+static GBytes *
+ph_field_keys_decode(GKeyFile *file, const gchar *name)
+{
+	g_autofree gchar *text = g_key_file_get_string(file, PH_FIELD_KEY_GROUP, name, NULL);
+	gsize length = 0;
+	guchar *raw = text != NULL ? g_base64_decode(g_strstrip(text), &length) : NULL;
+	if (raw == NULL || length != PH_FIELD_KEY_BYTES) {
+		g_free(raw);
+		return NULL;
+	}
+	return g_bytes_new_take(raw, length);
+}
+
+/* Reads the file into fresh tables; the caller swaps them in. */
+static gboolean
+ph_field_keys_read(const gchar *path, GHashTable **table, gchar **current, GBytes **lookup,
+                   gint64 *mtime, GError **error)
+{
+	struct stat info;
+	g_autoptr(GKeyFile) file = g_key_file_new();
+	if (stat(path, &info) != 0)
+		return ph_field_keys_fail(path, error, "cannot be read");
+	if ((info.st_mode & 077) != 0)
+		return ph_field_keys_fail(path, error, "must not be readable by group or others");
+	if (!g_key_file_load_from_file(file, path, G_KEY_FILE_NONE, error)) {
+		g_prefix_error(error, "key file %s: ", path);
+		return FALSE;
+	}
+	g_autoptr(GHashTable) keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	                                                   (GDestroyNotify)g_bytes_unref);
+	g_auto(GStrv) names = g_key_file_get_keys(file, PH_FIELD_KEY_GROUP, NULL, NULL);
+	for (guint i = 0; names != NULL && names[i] != NULL; i++) {
+		if (!g_str_has_prefix(names[i], PH_FIELD_KEY_PREFIX))
+			continue;
+		GBytes *key = ph_field_keys_decode(file, names[i]);
+		if (key == NULL)
+			return ph_field_keys_fail(path, error, "a key is not 32 bytes of base64");
+		g_hash_table_insert(keys, g_strdup(names[i] + strlen(PH_FIELD_KEY_PREFIX)), key);
+	}
+	g_autofree gchar *id = g_key_file_get_string(file, PH_FIELD_KEY_GROUP, "current", NULL);
+	g_autoptr(GBytes) hash_key = ph_field_keys_decode(file, "lookup");
+	if (id == NULL || !g_hash_table_contains(keys, g_strstrip(id)))
+		return ph_field_keys_fail(path, error, "current names no key of the file");
+	if (hash_key == NULL)
+		return ph_field_keys_fail(path, error, "lookup is not 32 bytes of base64");
+	*table = g_steal_pointer(&keys);
+	*current = g_steal_pointer(&id);
+	*lookup = g_steal_pointer(&hash_key);
+	*mtime = (gint64)info.st_mtim.tv_sec * G_USEC_PER_SEC + info.st_mtim.tv_nsec / 1000;
+	return TRUE;
+}
+
+static gboolean
+ph_field_keys_reload(PhFieldKeys *keys, GError **error)
+{
+	GHashTable *table = NULL;
+	gchar *current = NULL;
+	GBytes *lookup = NULL;
+	gint64 mtime = 0;
+	if (!ph_field_keys_read(keys->path, &table, &current, &lookup, &mtime, error))
+		return FALSE;
+	ph_field_fetch();
+	EVP_MD_CTX *inner = ph_field_hmac_half(lookup, 0x36);
+	EVP_MD_CTX *outer = ph_field_hmac_half(lookup, 0x5c);
+	g_rw_lock_writer_lock(&keys->lock);
+	g_clear_pointer(&keys->keys, g_hash_table_unref);
+	g_free(keys->current);
+	g_clear_pointer(&keys->lookup, g_bytes_unref);
+	g_clear_pointer(&keys->hmac_inner, EVP_MD_CTX_free);
+	g_clear_pointer(&keys->hmac_outer, EVP_MD_CTX_free);
+	keys->keys = table;
+	keys->current = current;
+	keys->lookup = lookup;
+	keys->hmac_inner = inner;
+	keys->hmac_outer = outer;
+	keys->mtime = mtime;
+	keys->checked_at = g_get_monotonic_time();
+	g_rw_lock_writer_unlock(&keys->lock);
+	return TRUE;
+}
+
+PhFieldKeys *
+ph_field_keys_load(const gchar *path, GError **error)
+{
+	g_return_val_if_fail(path != NULL, NULL);
+	g_autoptr(PhFieldKeys) keys = g_new0(PhFieldKeys, 1);
+	keys->path = g_strdup(path);
+	g_rw_lock_init(&keys->lock);
+	if (!ph_field_keys_reload(keys, error))
+		return NULL;
+	return g_steal_pointer(&keys);
+}
+
+void
+ph_field_keys_free(PhFieldKeys *keys)
+{
+	if (keys == NULL)
+		return;
+	g_clear_pointer(&keys->keys, g_hash_table_unref);
+	g_clear_pointer(&keys->lookup, g_bytes_unref);
+	g_clear_pointer(&keys->hmac_inner, EVP_MD_CTX_free);
+	g_clear_pointer(&keys->hmac_outer, EVP_MD_CTX_free);
+	g_free(keys->current);
+	g_free(keys->path);
+	g_rw_lock_clear(&keys->lock);
+	g_free(keys);
+}
+
+/* Re-reads the file when its modification time changed (looked at every few seconds). */
+static void
+ph_field_keys_refresh(PhFieldKeys *keys)
+{
+	struct stat info;
+	gint64 now = g_get_monotonic_time();
+	if (now - keys->checked_at < PH_FIELD_KEY_RECHECK_US)
+		return;
+	keys->checked_at = now;
+	if (stat(keys->path, &info) != 0 ||
+	    (gint64)info.st_mtim.tv_sec * G_USEC_PER_SEC + info.st_mtim.tv_nsec / 1000 ==
+	            keys->mtime)
+		return;
+	g_autoptr(GError) error = NULL;
+	if (!ph_field_keys_reload(keys, &error))
+		g_warning("%s; keeping the keys loaded before", error->message);
+}
+
+gchar *
+ph_field_keys_current(PhFieldKeys *keys)
+{
+	ph_field_keys_refresh(keys);
+	g_rw_lock_reader_lock(&keys->lock);
+	gchar *current = g_strdup(keys->current);
+	g_rw_lock_reader_unlock(&keys->lock);
+	return current;
+}
+
+/* The key @id (a new reference) and, when @id is NULL, the current one with its id. */
+static GBytes *
+ph_field_keys_get(PhFieldKeys *keys, const gchar *id, gchar **current_id)
+{
+	g_rw_lock_reader_lock(&keys->lock);
+	const gchar *wanted = id != NULL ? id : keys->current;
+	GBytes *key = g_hash_table_lookup(keys->keys, wanted);
+	if (key != NULL)
+		g_bytes_ref(key);
+	if (current_id != NULL)
+		*current_id = g_strdup(wanted);
+	g_rw_lock_reader_unlock(&keys->lock);
+	return key;
+}
+
+gchar *
+ph_field_keys_seal(PhFieldKeys *keys, const gchar *plaintext, GError **error)
+{
+	g_return_val_if_fail(keys != NULL && plaintext != NULL, NULL);
+	g_autofree gchar *id = NULL;
+	ph_field_keys_refresh(keys);
+	g_autoptr(GBytes) key = ph_field_keys_get(keys, NULL, &id);
+	g_autofree gchar *header = g_strconcat(PH_FIELD_ENVELOPE_PREFIX, id, NULL);
+	gsize length = strlen(plaintext);
+	g_autofree guint8 *sealed = g_malloc(PH_FIELD_NONCE_BYTES + length + PH_FIELD_TAG_BYTES);
+	EVP_CIPHER_CTX *context = ph_field_cipher_context_get();
+	gint written = 0;
+	gint final = 0;
+	gboolean ok = RAND_bytes(sealed, PH_FIELD_NONCE_BYTES) == 1 &&
+	              EVP_EncryptInit_ex(context, ph_field_aes_gcm, NULL,
+	                                 g_bytes_get_data(key, NULL), sealed) == 1 &&
+	              EVP_EncryptUpdate(context, NULL, &written, (const guint8 *)header,
+	                                (gint)strlen(header)) == 1 &&
+	              EVP_EncryptUpdate(context, sealed + PH_FIELD_NONCE_BYTES, &written,
+	                                (const guint8 *)plaintext, (gint)length) == 1 &&
+	              EVP_EncryptFinal_ex(context, sealed + PH_FIELD_NONCE_BYTES + written,
+	                                  &final) == 1 &&
+	              EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_GET_TAG, PH_FIELD_TAG_BYTES,
+	                                  sealed + PH_FIELD_NONCE_BYTES + length) == 1;
+	if (!ok) {
+		g_set_error(error, PH_ERROR, PH_ERROR_FAILED, "field encryption failed");
+		return NULL;
+	}
+	g_autofree gchar *body =
+	        g_base64_encode(sealed, PH_FIELD_NONCE_BYTES + length + PH_FIELD_TAG_BYTES);
+	return g_strconcat(header, ":", body, NULL);
+}
+
+gchar *
+ph_field_key_id(const gchar *stored)
+{
+	if (!ph_field_is_sealed(stored))
+		return NULL;
+	const gchar *id = stored + strlen(PH_FIELD_ENVELOPE_PREFIX);
+	const gchar *end = strchr(id, ':');
+	return end != NULL ? g_strndup(id, (gsize)(end - id)) : NULL;
+}
+
+static gchar *
+ph_field_keys_decrypt(GBytes *key, const gchar *header, const guint8 *sealed, gsize length)
+{
+	gsize text_length = length - PH_FIELD_NONCE_BYTES - PH_FIELD_TAG_BYTES;
+	g_autofree gchar *plaintext = g_malloc(text_length + 1);
+	EVP_CIPHER_CTX *context = ph_field_cipher_context_get();
+	gint written = 0;
+	gint final = 0;
+	gboolean ok = EVP_DecryptInit_ex(context, ph_field_aes_gcm, NULL,
+	                                 g_bytes_get_data(key, NULL), sealed) == 1 &&
+	              EVP_DecryptUpdate(context, NULL, &written, (const guint8 *)header,
+	                                (gint)strlen(header)) == 1 &&
+	              EVP_DecryptUpdate(context, (guint8 *)plaintext, &written,
+	                                sealed + PH_FIELD_NONCE_BYTES, (gint)text_length) == 1 &&
+	              EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_SET_TAG, PH_FIELD_TAG_BYTES,
+	                                  (void *)(sealed + length - PH_FIELD_TAG_BYTES)) == 1 &&
+	              EVP_DecryptFinal_ex(context, (guint8 *)plaintext + written, &final) == 1;
+	if (!ok)
+		return NULL;
+	plaintext[text_length] = '\0';
+	return g_steal_pointer(&plaintext);
+}
+
+gchar *
+ph_field_keys_open(PhFieldKeys *keys, const gchar *envelope, GError **error)
+{
+	g_return_val_if_fail(keys != NULL && envelope != NULL, NULL);
+	g_autofree gchar *id = ph_field_key_id(envelope);
+	if (id == NULL) {
+		g_set_error(error, PH_ERROR, PH_ERROR_FAILED,
+		            "encrypted field: malformed envelope");
+		return NULL;
+	}
+	g_autoptr(GBytes) key = ph_field_keys_get(keys, id, NULL);
+	/* Written under a key added since we loaded the file: read it again once. */
+	if (key == NULL && ph_field_keys_reload(keys, NULL))
+		key = ph_field_keys_get(keys, id, NULL);
+	if (key == NULL) {
+		g_set_error(error, PH_ERROR, PH_ERROR_CONFIG,
+		            "encrypted field: key %s is not in the key file %s", id, keys->path);
+		return NULL;
+	}
+	g_autofree gchar *header = g_strconcat(PH_FIELD_ENVELOPE_PREFIX, id, NULL);
+	gsize length = 0;
+	g_autofree guint8 *sealed = g_base64_decode(envelope + strlen(header) + 1, &length);
+	gchar *plaintext = length >= PH_FIELD_NONCE_BYTES + PH_FIELD_TAG_BYTES
+	                           ? ph_field_keys_decrypt(key, header, sealed, length)
+	                           : NULL;
+	if (plaintext == NULL)
+		g_set_error(error, PH_ERROR, PH_ERROR_FAILED,
+		            "encrypted field under key %s does not decrypt (altered or wrong key)",
+		            id);
+	return plaintext;
+}
+
+gchar *
+ph_field_keys_lookup(PhFieldKeys *keys, const gchar *plaintext)
+{
+	g_return_val_if_fail(keys != NULL && plaintext != NULL, NULL);
+	static const gchar hex[] = "0123456789abcdef";
+	guint8 inner[EVP_MAX_MD_SIZE];
+	guint8 digest[EVP_MAX_MD_SIZE];
+	guint length = 0;
+	EVP_MD_CTX *context = ph_field_md_context_get();
+	g_rw_lock_reader_lock(&keys->lock);
+	EVP_MD_CTX_copy_ex(context, keys->hmac_inner);
+	EVP_DigestUpdate(context, plaintext, strlen(plaintext));
+	EVP_DigestFinal_ex(context, inner, &length);
+	EVP_MD_CTX_copy_ex(context, keys->hmac_outer);
+	g_rw_lock_reader_unlock(&keys->lock);
+	EVP_DigestUpdate(context, inner, length);
+	EVP_DigestFinal_ex(context, digest, &length);
+	gchar *text = g_malloc(3 + 2 * length + 1);
+	memcpy(text, "h1:", 3);
+	for (guint i = 0; i < length; i++) {
+		text[3 + 2 * i] = hex[digest[i] >> 4];
+		text[4 + 2 * i] = hex[digest[i] & 15];
+	}
+	text[3 + 2 * length] = '\0';
+	return text;
+}
+
+static gchar *
+ph_field_keys_random_base64(void)
+{
+	guint8 raw[PH_FIELD_KEY_BYTES];
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		return NULL;
+	gchar *text = g_base64_encode(raw, sizeof(raw));
+	OPENSSL_cleanse(raw, sizeof(raw));
+	return text;
+}
+
+gboolean
+ph_field_keys_add(const gchar *path, const gchar *key_id, gchar **new_id, GError **error)
+{
+	g_return_val_if_fail(path != NULL, FALSE);
+	g_autoptr(GKeyFile) file = g_key_file_new();
+	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+	g_autofree gchar *id =
+	        key_id != NULL ? g_strdup(key_id) : g_date_time_format(now, "k%Y%m%d%H%M%S");
+	g_autofree gchar *name = g_strconcat(PH_FIELD_KEY_PREFIX, id, NULL);
+	g_autofree gchar *secret = ph_field_keys_random_base64();
+	gboolean exists = g_file_test(path, G_FILE_TEST_EXISTS);
+
+	if (strchr(id, ':') != NULL || strchr(id, '=') != NULL || id[0] == '\0')
+		return ph_field_keys_fail(path, error, "a key id must not be empty or hold : or =");
+	if (exists && !g_key_file_load_from_file(file, path, G_KEY_FILE_KEEP_COMMENTS, error))
+		return FALSE;
+	if (g_key_file_has_key(file, PH_FIELD_KEY_GROUP, name, NULL))
+		return ph_field_keys_fail(path, error, "that key id exists already");
+	if (!exists) {
+		g_autofree gchar *lookup = ph_field_keys_random_base64();
+		g_key_file_set_comment(file, NULL, NULL,
+		                       " pension-hub field keys (docs/security.md): outside the "
+		                       "database, mode 0600, backed up apart from it",
+		                       NULL);
+		g_key_file_set_string(file, PH_FIELD_KEY_GROUP, "lookup", lookup);
+	}
+	g_key_file_set_string(file, PH_FIELD_KEY_GROUP, name, secret);
+	g_key_file_set_string(file, PH_FIELD_KEY_GROUP, "current", id);
+	g_autofree gchar *text = g_key_file_to_data(file, NULL, NULL);
+	g_autofree gchar *temporary = g_strconcat(path, ".new", NULL);
+	gint fd = g_open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	gboolean ok =
+	        fd >= 0 && write(fd, text, strlen(text)) == (gssize)strlen(text) && fsync(fd) == 0;
+	if (fd >= 0)
+		close(fd);
+	if (!ok || g_rename(temporary, path) != 0) {
+		g_unlink(temporary);
+		return ph_field_keys_fail(path, error, "cannot be written");
+	}
+	if (new_id != NULL)
+		*new_id = g_steal_pointer(&id);
+	return TRUE;
+}
+
+/* ---- the process's installed keys ---- */
+
+static PhFieldKeys *ph_field_keys_process;
+
+static gchar *
+ph_field_keys_cipher_seal(gpointer data, const gchar *plaintext, GError **error)
+{
+	return ph_field_keys_seal(data, plaintext, error);
+}
+
+static gchar *
+ph_field_keys_cipher_open(gpointer data, const gchar *envelope, GError **error)
+{
+	return ph_field_keys_open(data, envelope, error);
+}
+
+static gchar *
+ph_field_keys_cipher_lookup(gpointer data, const gchar *plaintext)
+{
+	return ph_field_keys_lookup(data, plaintext);
+}
+
+gboolean
+ph_field_keys_install(const PhConfig *config, GError **error)
+{
+	g_return_val_if_fail(config != NULL, FALSE);
+	g_autofree gchar *file = g_key_file_get_string(config->keyfile, "keys", "file", NULL);
+	g_autofree gchar *path = ph_config_resolve_path(config, file);
+	if (path == NULL)
+		return TRUE;
+	if (ph_field_keys_process != NULL && g_str_equal(ph_field_keys_process->path, path) &&
+	    ph_field_cipher_is_installed())
+		return TRUE;
+	PhFieldKeys *keys = ph_field_keys_load(path, error);
+	if (keys == NULL)
+		return FALSE;
+	const PhFieldCipher cipher = {ph_field_keys_cipher_seal, ph_field_keys_cipher_open,
+	                              ph_field_keys_cipher_lookup, keys};
+	/* The previous keys stay allocated: a worker may still hold the old cipher's data. */
+	ph_field_keys_process = keys;
+	ph_field_cipher_install(&cipher);
+	return TRUE;
+}
+
+PhFieldKeys *
+ph_field_keys_installed(void)
+{
+	return ph_field_keys_process;
+}

@@ -1,0 +1,229 @@
+/* Key rotation (ph-field-rotate.h). Each batch locks the rows it re-seals (FOR UPDATE), so a
+ * concurrent writer waits a moment instead of being overwritten; ctid order lets a batch start
+ * where the last one stopped without an index. Host-only. */
+#include "ph-field-rotate.h"
+
+#include <string.h>
+
+#include "ph-error.h"
+#include "ph-field-cipher.h"
+
+typedef enum {
+	PH_FIELD_SEALED, /* an envelope under the current key */
+	PH_FIELD_HASHED, /* a keyed hash "h1:..." (the lookup key is not rotated) */
+} PhFieldKind;
+
+typedef struct {
+	const gchar *table;
+	const gchar *column;
+	PhFieldKind kind;
+	gboolean has_lookup; /* person: id_lookup recomputed while it is still plaintext */
+} PhFieldColumn;
+
+/* Every stored AAC002 (docs/security.md, "What is encrypted"). */
+static const PhFieldColumn ph_field_columns[] = {
+        {"person", "id_number", PH_FIELD_SEALED, TRUE},
+        {"payout_item", "id_number", PH_FIELD_SEALED, FALSE},
+        {"medical_compare_line", "id_number", PH_FIELD_SEALED, FALSE},
+};
+
+/* The prefix of a value already in its final form. */
+static gchar *
+ph_field_rotate_done_prefix(const PhFieldColumn *column, const gchar *current)
+{
+	return column->kind == PH_FIELD_HASHED
+	               ? g_strdup("h1:")
+	               : g_strconcat(PH_FIELD_ENVELOPE_PREFIX, current, ":", NULL);
+}
+
+/* A PostgreSQL array literal of @n quoted elements (NULL elements as NULL). */
+static gchar *
+ph_field_rotate_array(GPtrArray *values)
+{
+	GString *text = g_string_new("{");
+	for (guint i = 0; i < values->len; i++) {
+		const gchar *value = g_ptr_array_index(values, i);
+		if (i > 0)
+			g_string_append_c(text, ',');
+		if (value == NULL) {
+			g_string_append(text, "NULL");
+			continue;
+		}
+		g_string_append_c(text, '"');
+		for (const gchar *p = value; *p != '\0'; p++) {
+			if (*p == '"' || *p == '\\')
+				g_string_append_c(text, '\\');
+			g_string_append_c(text, *p);
+		}
+		g_string_append_c(text, '"');
+	}
+	g_string_append_c(text, '}');
+	return g_string_free(text, FALSE);
+}
+
+typedef struct {
+	GPtrArray *ids;     /* ctid text */
+	GPtrArray *values;  /* the new stored value */
+	GPtrArray *lookups; /* the new id_lookup, or NULL to keep it */
+} PhFieldBatch;
+
+static void
+ph_field_batch_clear(PhFieldBatch *batch)
+{
+	g_clear_pointer(&batch->ids, g_ptr_array_unref);
+	g_clear_pointer(&batch->values, g_ptr_array_unref);
+	g_clear_pointer(&batch->lookups, g_ptr_array_unref);
+}
+
+/* The new value of row @row of @rows (ctid, value[, id_lookup]). */
+static gboolean
+ph_field_rotate_row(PhFieldKeys *keys, const PhFieldColumn *column, PGresult *rows, gint row,
+                    PhFieldBatch *batch, PhFieldRotation *out, GError **error)
+{
+	const gchar *stored = PQgetvalue(rows, row, 1);
+	gchar *lookup = NULL;
+	gchar *value = NULL;
+	if (column->kind == PH_FIELD_HASHED) {
+		value = ph_field_keys_lookup(keys, stored);
+		out->hashed++;
+	} else {
+		g_autofree gchar *plaintext = ph_field_is_sealed(stored)
+		                                      ? ph_field_keys_open(keys, stored, error)
+		                                      : g_strdup(stored);
+		if (plaintext == NULL ||
+		    (value = ph_field_keys_seal(keys, plaintext, error)) == NULL)
+			return FALSE;
+		if (column->has_lookup && !g_str_has_prefix(PQgetvalue(rows, row, 2), "h1:")) {
+			lookup = ph_field_keys_lookup(keys, plaintext);
+			out->hashed++;
+		}
+		out->resealed++;
+	}
+	g_ptr_array_add(batch->ids, g_strdup(PQgetvalue(rows, row, 0)));
+	g_ptr_array_add(batch->values, value);
+	g_ptr_array_add(batch->lookups, lookup);
+	return TRUE;
+}
+
+static gboolean
+ph_field_rotate_write(PhDb *db, const PhFieldColumn *column, PhFieldBatch *batch, GError **error)
+{
+	g_autofree gchar *sql = g_strdup_printf(
+	        "UPDATE %s t SET %s = v.value%s FROM unnest($1::tid[], $2::text[], $3::text[]) "
+	        "AS v(id, value, lookup) WHERE t.ctid = v.id",
+	        column->table, column->column,
+	        column->has_lookup ? ", id_lookup = coalesce(v.lookup, t.id_lookup)" : "");
+	g_autofree gchar *ids = ph_field_rotate_array(batch->ids);
+	g_autofree gchar *values = ph_field_rotate_array(batch->values);
+	g_autofree gchar *lookups = ph_field_rotate_array(batch->lookups);
+	const gchar *params[] = {ids, values, lookups};
+	g_autoptr(PGresult) result = ph_db_query(db, sql, 3, params, error);
+	return result != NULL;
+}
+
+/* One transaction: up to @limit rows after @after (updated to the last ctid seen). */
+static gboolean
+ph_field_rotate_batch(PhDb *db, PhFieldKeys *keys, const PhFieldColumn *column, const gchar *done,
+                      guint limit, gchar **after, guint *count, PhFieldRotation *out,
+                      GError **error)
+{
+	g_autofree gchar *sql = g_strdup_printf(
+	        "SELECT ctid::text, %s%s FROM %s WHERE ctid > $1::tid AND %s IS NOT NULL AND NOT "
+	        "starts_with(%s, $2) ORDER BY ctid LIMIT $3::integer FOR UPDATE",
+	        column->column, column->has_lookup ? ", id_lookup" : "", column->table,
+	        column->column, column->column);
+	g_autofree gchar *limit_text = g_strdup_printf("%u", limit);
+	const gchar *params[] = {*after, done, limit_text};
+	PhFieldBatch batch = {g_ptr_array_new_with_free_func(g_free),
+	                      g_ptr_array_new_with_free_func(g_free),
+	                      g_ptr_array_new_with_free_func(g_free)};
+	g_autoptr(PGresult) rows = ph_db_query(db, sql, 3, params, error);
+	gboolean ok = rows != NULL;
+	for (gint row = 0; ok && row < PQntuples(rows); row++)
+		ok = ph_field_rotate_row(keys, column, rows, row, &batch, out, error);
+	if (ok && batch.ids->len > 0)
+		ok = ph_field_rotate_write(db, column, &batch, error);
+	if (ok) {
+		*count = batch.ids->len;
+		if (batch.ids->len > 0) {
+			g_free(*after);
+			*after = g_strdup(g_ptr_array_index(batch.ids, batch.ids->len - 1));
+		}
+	}
+	ph_field_batch_clear(&batch);
+	return ok;
+}
+
+/* One walk over @column; @changed receives how many rows it changed. */
+static gboolean
+ph_field_rotate_column(PhDb *db, PhFieldKeys *keys, const PhFieldColumn *column, guint limit,
+                       PhFieldRotateProgress progress, gpointer user_data, gint64 *changed,
+                       PhFieldRotation *out, GError **error)
+{
+	g_autofree gchar *current = ph_field_keys_current(keys);
+	g_autofree gchar *done = ph_field_rotate_done_prefix(column, current);
+	g_autofree gchar *after = g_strdup("(0,0)");
+	guint count = 0;
+	do {
+		if (!ph_db_begin(db, error))
+			return FALSE;
+		if (!ph_field_rotate_batch(db, keys, column, done, limit, &after, &count, out,
+		                           error) ||
+		    !ph_db_commit(db, error)) {
+			ph_db_rollback(db);
+			g_prefix_error(error, "rotating %s.%s: ", column->table, column->column);
+			return FALSE;
+		}
+		*changed += count;
+		if (count > 0) {
+			out->batches++;
+			if (progress != NULL)
+				progress(column->table, out, user_data);
+		}
+	} while (count == limit);
+	return TRUE;
+}
+
+gboolean
+ph_field_rotate(PhDb *db, PhFieldKeys *keys, guint batch, PhFieldRotateProgress progress,
+                gpointer user_data, PhFieldRotation *out, GError **error)
+{
+	g_return_val_if_fail(db != NULL && keys != NULL && batch > 0 && out != NULL, FALSE);
+	gint64 changed = 0;
+	memset(out, 0, sizeof(*out));
+	/* A row written under an older key while a pass ran (a writer that has not yet seen
+	 * the new current key) is caught by the next pass; the last pass finds nothing. */
+	do {
+		changed = 0;
+		out->passes++;
+		for (guint i = 0; i < G_N_ELEMENTS(ph_field_columns); i++) {
+			if (!ph_field_rotate_column(db, keys, &ph_field_columns[i], batch, progress,
+			                            user_data, &changed, out, error))
+				return FALSE;
+		}
+	} while (changed > 0);
+	return TRUE;
+}
+
+gboolean
+ph_field_rotate_count_stale(PhDb *db, PhFieldKeys *keys, gint64 *stale, GError **error)
+{
+	g_return_val_if_fail(db != NULL && keys != NULL && stale != NULL, FALSE);
+	g_autofree gchar *current = ph_field_keys_current(keys);
+	*stale = 0;
+	for (guint i = 0; i < G_N_ELEMENTS(ph_field_columns); i++) {
+		const PhFieldColumn *column = &ph_field_columns[i];
+		g_autofree gchar *done = ph_field_rotate_done_prefix(column, current);
+		g_autofree gchar *sql = g_strdup_printf(
+		        "SELECT count(*) FROM %s WHERE %s IS NOT NULL AND NOT starts_with(%s, "
+		        "$1)%s",
+		        column->table, column->column, column->column,
+		        column->has_lookup ? " OR NOT starts_with(id_lookup, 'h1:')" : "");
+		const gchar *params[] = {done};
+		g_autoptr(PGresult) result = ph_db_query(db, sql, 1, params, error);
+		if (result == NULL)
+			return FALSE;
+		*stale += ph_db_get_int64(result, 0, 0);
+	}
+	return TRUE;
+}

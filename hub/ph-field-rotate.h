@@ -1,0 +1,32 @@
+/* `pensionctl keys rotate`: re-seals every stored sensitive field that is not under the
+ * current key (or still plaintext) in short batches, so the daemon keeps reading and writing
+ * meanwhile. Host-only. docs/security.md, "Key rotation". */
+#pragma once
+
+#include <glib.h>
+
+#include "ph-db.h"
+#include "ph-field-key.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+	gint64 resealed; /* values put under the current key */
+	gint64 hashed;   /* lookup columns turned from plaintext into keyed hashes */
+	guint batches;   /* transactions committed */
+	guint passes;    /* walks over the tables (the last one found nothing left) */
+} PhFieldRotation;
+
+/* One batch callback, after each commit (progress, tests); may be NULL. */
+typedef void (*PhFieldRotateProgress)(const gchar *table, const PhFieldRotation *so_far,
+                                      gpointer user_data);
+
+/* Walks every sealed column (docs/security.md lists them) in ctid order, @batch rows per
+ * transaction, until a whole pass changes nothing. */
+gboolean ph_field_rotate(PhDb *db, PhFieldKeys *keys, guint batch, PhFieldRotateProgress progress,
+                         gpointer user_data, PhFieldRotation *out, GError **error);
+
+/* How many stored values are not yet under the current key (a check after rotation). */
+gboolean ph_field_rotate_count_stale(PhDb *db, PhFieldKeys *keys, gint64 *stale, GError **error);
+
+G_END_DECLS

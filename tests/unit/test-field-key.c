@@ -1,0 +1,198 @@
+/* Encryption at rest (issue 9 §3): field envelopes round trip, refuse alteration and key
+ * swaps, keyed lookups match an independent HMAC, a key file read again after a new key was
+ * added, and the core's pass-through without a cipher. Suite unit. */
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "ph-error.h"
+#include "ph-field-cipher.h"
+#include "ph-field-key.h"
+
+/* A valid citizen ID of the GB 11643 example (check digit X). */
+#define ID_NUMBER "11010519491231002X"
+
+typedef struct {
+	gchar *dir;
+	gchar *path;
+} Fixture;
+
+static void
+fixture_setup(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	fixture->dir = g_dir_make_tmp("ph-keys-XXXXXX", &error);
+	g_assert_no_error(error);
+	fixture->path = g_build_filename(fixture->dir, "field.keys", NULL);
+	g_assert_true(ph_field_keys_add(fixture->path, "k1", NULL, &error));
+	g_assert_no_error(error);
+}
+
+static void
+fixture_teardown(Fixture *fixture, gconstpointer data)
+{
+	g_unlink(fixture->path);
+	g_rmdir(fixture->dir);
+	g_free(fixture->path);
+	g_free(fixture->dir);
+}
+
+static PhFieldKeys *
+load(Fixture *fixture)
+{
+	g_autoptr(GError) error = NULL;
+	PhFieldKeys *keys = ph_field_keys_load(fixture->path, &error);
+	g_assert_no_error(error);
+	return keys;
+}
+
+static void
+test_round_trip(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PhFieldKeys) keys = load(fixture);
+	g_autofree gchar *first = ph_field_keys_seal(keys, ID_NUMBER, &error);
+	g_autofree gchar *second = ph_field_keys_seal(keys, ID_NUMBER, &error);
+	g_assert_no_error(error);
+	g_assert_true(g_str_has_prefix(first, "enc1:k1:"));
+	g_assert_null(strstr(first, ID_NUMBER));
+	/* a fresh nonce each time: equal plaintexts do not show as equal ciphertexts */
+	g_assert_cmpstr(first, !=, second);
+	g_autofree gchar *opened = ph_field_keys_open(keys, first, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(opened, ==, ID_NUMBER);
+	g_autofree gchar *empty = ph_field_keys_seal(keys, "", &error);
+	g_autofree gchar *empty_opened = ph_field_keys_open(keys, empty, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(empty_opened, ==, "");
+	g_autofree gchar *id = ph_field_key_id(first);
+	g_assert_cmpstr(id, ==, "k1");
+	g_assert_null(ph_field_key_id(ID_NUMBER));
+}
+
+static void
+test_altered(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PhFieldKeys) keys = load(fixture);
+	g_autofree gchar *sealed = ph_field_keys_seal(keys, ID_NUMBER, &error);
+	g_autofree gchar *flipped = g_strdup(sealed);
+	gsize at = strlen("enc1:k1:") + 20; /* inside the ciphertext */
+	flipped[at] = flipped[at] == 'A' ? 'B' : 'A';
+	g_assert_null(ph_field_keys_open(keys, flipped, &error));
+	g_assert_error(error, PH_ERROR, PH_ERROR_FAILED);
+	g_clear_error(&error);
+	/* the key id is authenticated: the same bytes under another id do not open */
+	g_assert_true(ph_field_keys_add(fixture->path, "k2", NULL, &error));
+	g_autofree gchar *swapped = g_strconcat("enc1:k2:", sealed + strlen("enc1:k1:"), NULL);
+	g_assert_null(ph_field_keys_open(keys, swapped, &error));
+	g_assert_error(error, PH_ERROR, PH_ERROR_FAILED);
+	g_clear_error(&error);
+	g_assert_null(ph_field_keys_open(keys, "enc1:k9:AAAA", &error));
+	g_assert_error(error, PH_ERROR, PH_ERROR_CONFIG);
+	g_clear_error(&error);
+	g_assert_null(ph_field_keys_open(keys, "enc1:k1:AAAA", &error));
+	g_assert_error(error, PH_ERROR, PH_ERROR_FAILED);
+}
+
+/* HMAC-SHA-256 under the file's lookup key, computed again with GLib's GHmac. */
+static void
+test_lookup(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PhFieldKeys) keys = load(fixture);
+	g_autoptr(GKeyFile) file = g_key_file_new();
+	g_assert_true(g_key_file_load_from_file(file, fixture->path, G_KEY_FILE_NONE, &error));
+	g_autofree gchar *lookup_b64 = g_key_file_get_string(file, "field-keys", "lookup", &error);
+	g_assert_no_error(error);
+	gsize key_length = 0;
+	g_autofree guchar *key = g_base64_decode(lookup_b64, &key_length);
+	g_assert_cmpuint(key_length, ==, 32);
+	g_autofree gchar *hex =
+	        g_compute_hmac_for_string(G_CHECKSUM_SHA256, key, key_length, ID_NUMBER, -1);
+	g_autofree gchar *expected = g_strconcat("h1:", hex, NULL);
+	g_autofree gchar *lookup = ph_field_keys_lookup(keys, ID_NUMBER);
+	g_assert_cmpstr(lookup, ==, expected);
+	/* rotation of the field keys leaves lookups unchanged */
+	g_assert_true(ph_field_keys_add(fixture->path, "k2", NULL, &error));
+	g_autoptr(PhFieldKeys) again = load(fixture);
+	g_autofree gchar *lookup_again = ph_field_keys_lookup(again, ID_NUMBER);
+	g_assert_cmpstr(lookup_again, ==, expected);
+}
+
+/* A reader loaded before a key was added opens values sealed under it (it reads the file
+ * again), and a new key becomes the current one. */
+static void
+test_rotation(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PhFieldKeys) reader = load(fixture);
+	g_autofree gchar *old = ph_field_keys_seal(reader, ID_NUMBER, &error);
+	g_autofree gchar *new_id = NULL;
+	g_assert_true(ph_field_keys_add(fixture->path, "k2", &new_id, &error));
+	g_assert_cmpstr(new_id, ==, "k2");
+	g_autoptr(PhFieldKeys) writer = load(fixture);
+	g_autofree gchar *current = ph_field_keys_current(writer);
+	g_assert_cmpstr(current, ==, "k2");
+	g_autofree gchar *sealed = ph_field_keys_seal(writer, ID_NUMBER, &error);
+	g_assert_true(g_str_has_prefix(sealed, "enc1:k2:"));
+	g_autofree gchar *opened = ph_field_keys_open(reader, sealed, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(opened, ==, ID_NUMBER);
+	g_autofree gchar *opened_old = ph_field_keys_open(writer, old, &error);
+	g_assert_cmpstr(opened_old, ==, ID_NUMBER);
+	g_assert_false(ph_field_keys_add(fixture->path, "k2", NULL, &error));
+	g_assert_error(error, PH_ERROR, PH_ERROR_CONFIG);
+}
+
+static void
+test_file_checks(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_chmod(fixture->path, 0644);
+	g_assert_null(ph_field_keys_load(fixture->path, &error));
+	g_assert_error(error, PH_ERROR, PH_ERROR_CONFIG);
+	g_assert_nonnull(strstr(error->message, "group or others"));
+	g_clear_error(&error);
+	g_assert_true(g_file_set_contents(fixture->path,
+	                                  "[field-keys]\ncurrent = k1\nlookup = AAAA\n", -1, NULL));
+	g_chmod(fixture->path, 0600);
+	g_assert_null(ph_field_keys_load(fixture->path, &error));
+	g_assert_error(error, PH_ERROR, PH_ERROR_CONFIG);
+	g_assert_nonnull(strstr(error->message, "current names no key"));
+}
+
+/* Without a cipher the core stores plaintext and refuses to hand out an envelope. */
+static void
+test_core_without_cipher(void)
+{
+	g_autoptr(GError) error = NULL;
+	ph_field_cipher_install(NULL);
+	g_autofree gchar *stored = ph_field_seal(ID_NUMBER, &error);
+	g_assert_cmpstr(stored, ==, ID_NUMBER);
+	g_autofree gchar *lookup = ph_field_lookup(ID_NUMBER);
+	g_assert_cmpstr(lookup, ==, ID_NUMBER);
+	g_autofree gchar *plain = ph_field_open(ID_NUMBER, &error);
+	g_assert_cmpstr(plain, ==, ID_NUMBER);
+	g_assert_null(ph_field_open(NULL, &error));
+	g_assert_no_error(error);
+	g_assert_null(ph_field_open("enc1:k1:AAAA", &error));
+	g_assert_error(error, PH_ERROR, PH_ERROR_CONFIG);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add("/field-key/round-trip", Fixture, NULL, fixture_setup, test_round_trip,
+	           fixture_teardown);
+	g_test_add("/field-key/altered", Fixture, NULL, fixture_setup, test_altered,
+	           fixture_teardown);
+	g_test_add("/field-key/lookup", Fixture, NULL, fixture_setup, test_lookup,
+	           fixture_teardown);
+	g_test_add("/field-key/rotation", Fixture, NULL, fixture_setup, test_rotation,
+	           fixture_teardown);
+	g_test_add("/field-key/file-checks", Fixture, NULL, fixture_setup, test_file_checks,
+	           fixture_teardown);
+	g_test_add_func("/field-key/core-without-cipher", test_core_without_cipher);
+	return g_test_run();
+}
