@@ -8,6 +8,7 @@
 #include <libsoup/soup.h>
 #include <string.h>
 
+#include "ph-http-listen.h"
 #include "ph-metrics.h"
 #include "ph-worker-db.h"
 
@@ -153,24 +154,9 @@ ph_admin_listener_new(const PhConfig *config, PhWorkers *workers, PhPluginHost *
 gboolean
 ph_admin_listener_start(PhAdminListener *listener, GError **error)
 {
-	g_autoptr(GError) local = NULL;
-	g_autoptr(GSocketAddress) address = g_inet_socket_address_new_from_string(
-	    listener->config->admin_address, listener->config->admin_port);
-	if (address == NULL) {
-		g_set_error(error, PH_ERROR, PH_ERROR_CONFIG, "bad admin listener address %s",
-			    listener->config->admin_address);
-		return FALSE;
-	}
-	if (!soup_server_listen(listener->server, address, 0, &local)) {
-		g_set_error(error, PH_ERROR, PH_ERROR_CONFIG, "cannot listen on %s:%u: %s",
-			    listener->config->admin_address, listener->config->admin_port,
-			    local->message);
-		return FALSE;
-	}
-	GSList *uris = soup_server_get_uris(listener->server);
-	listener->port = uris != NULL ? (guint)g_uri_get_port(uris->data) : 0;
-	g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
-	return TRUE;
+	listener->port = ph_http_listen(listener->server, listener->config->admin_address,
+					listener->config->admin_port, 0, error);
+	return listener->port != 0;
 }
 
 guint

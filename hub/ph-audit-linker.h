@@ -10,13 +10,10 @@ G_BEGIN_DECLS
 
 typedef struct _PhAuditLinker PhAuditLinker;
 
-PhAuditLinker *
-ph_audit_linker_start(PhWorkers *workers);
+PhAuditLinker *ph_audit_linker_start(PhWorkers *workers);
 /* Stops the timer; a run in flight finishes under the workers' drain. */
-void
-ph_audit_linker_stop(PhAuditLinker *linker);
+void ph_audit_linker_stop(PhAuditLinker *linker);
 /* Only after the workers drained. */
-void
-ph_audit_linker_free(PhAuditLinker *linker);
+void ph_audit_linker_free(PhAuditLinker *linker);
 
 G_END_DECLS

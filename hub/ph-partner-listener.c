@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "ph-http-listen.h"
 #include "ph-metrics.h"
 #include "ph-plugin-private.h"
 #include "ph-request-private.h"
@@ -276,24 +277,10 @@ ph_partner_listener_new(const PhConfig *config, PhRegistry *registry, PhWorkers 
 gboolean
 ph_partner_listener_start(PhPartnerListener *listener, GError **error)
 {
-	g_autoptr(GError) local = NULL;
-	g_autoptr(GSocketAddress) address = g_inet_socket_address_new_from_string(
-	        listener->config->partner_address, listener->config->partner_port);
-	if (address == NULL) {
-		g_set_error(error, PH_ERROR, PH_ERROR_CONFIG, "bad partner listener address %s",
-		            listener->config->partner_address);
-		return FALSE;
-	}
-	if (!soup_server_listen(listener->server, address, SOUP_SERVER_LISTEN_HTTPS, &local)) {
-		g_set_error(error, PH_ERROR, PH_ERROR_CONFIG, "cannot listen on %s:%u: %s",
-		            listener->config->partner_address, listener->config->partner_port,
-		            local->message);
-		return FALSE;
-	}
-	GSList *uris = soup_server_get_uris(listener->server);
-	listener->port = uris != NULL ? (guint)g_uri_get_port(uris->data) : 0;
-	g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
-	return TRUE;
+	listener->port = ph_http_listen(listener->server, listener->config->partner_address,
+					listener->config->partner_port, SOUP_SERVER_LISTEN_HTTPS,
+					error);
+	return listener->port != 0;
 }
 
 void
