@@ -69,6 +69,8 @@ int
 ph_ctl_audit_main(PhCtl *ctl, int argc, char **argv);
 int
 ph_ctl_keys_main(PhCtl *ctl, int argc, char **argv);
+int
+ph_ctl_archive_main(PhCtl *ctl, int argc, char **argv);
 
 /* The audit actor of this operator: [audit] operator, else "operator:<unix user>"
  * (ph-ctl-audit.c). */

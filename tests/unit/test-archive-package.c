@@ -1,0 +1,251 @@
+/* Archival packages PH-ARCHIVE-1 (issue 9 §2, §4): a package round trip, and corrupted
+ * packages refused naming the problem (a document's byte, the manifest, a renamed member, a
+ * cut container, another CA), also through `pensionctl archive verify`. Suite unit. */
+#include <string.h>
+#include <sys/wait.h>
+
+#include "ph-archive-package.h"
+#include "ph-error.h"
+
+static gchar *pki;
+
+static gchar *
+pki_file(const gchar *name)
+{
+	return g_build_filename(pki, name, NULL);
+}
+
+/* A document with a NUL byte and a length not a multiple of 512 (the container pads). */
+static const guint8 generated[] = {'P', 'A', 'Y', 0, 1, 2, 3, '\n'};
+static const gchar inbound[] = "<TransferMessage><AIC102>12345.67</AIC102></TransferMessage>";
+
+static GBytes *
+build_package(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *key = pki_file("signer.key");
+	g_autofree gchar *certificate = pki_file("signer.crt");
+	g_autoptr(PhXmlSigner) signer = ph_xml_signer_new(key, certificate, &error);
+	g_assert_no_error(error);
+	g_autoptr(GBytes) in = g_bytes_new_static(inbound, strlen(inbound));
+	g_autoptr(GBytes) file = g_bytes_new_static(generated, sizeof(generated));
+	g_autofree gchar *big_text = g_strnfill(512, 'x'); /* exactly one block */
+	g_autoptr(GBytes) big = g_bytes_new(big_text, 512);
+	const PhArchiveDocument documents[] = {
+	        {"inbound-1.xml", "inbound", "AIC102", in},
+	        {"payout-7.txt", "generated", "AAE010", file},
+	        {"block.txt", "outbound", "AAC002", big},
+	};
+	const PhArchiveCase archive_case = {
+	        "transfer",    "T-2026-0001", "2026-11-27T12:00:00.000Z", 42, "11010519491231002X",
+	        "张三 & <李>", "110100000001"};
+	GBytes *package = ph_archive_package_build(&archive_case, documents,
+	                                           G_N_ELEMENTS(documents), signer, &error);
+	g_assert_no_error(error);
+	return package;
+}
+
+static GError *
+verify_with(GBytes *package, const gchar *ca_name, PhArchiveCheck *check)
+{
+	GError *error = NULL;
+	g_autofree gchar *ca = pki_file(ca_name);
+	g_autoptr(PhXmlVerifier) verifier = ph_xml_verifier_new(ca, &error);
+	g_assert_no_error(error);
+	gboolean ok = ph_archive_package_verify(package, verifier, check, &error);
+	g_assert_true(ok == (error == NULL));
+	return error;
+}
+
+static void
+test_round_trip(void)
+{
+	g_autoptr(GBytes) package = build_package();
+	PhArchiveCheck check = {0};
+	g_autoptr(GError) error = verify_with(package, "ca.crt", &check);
+	g_assert_no_error(error);
+	g_assert_cmpstr(check.case_type, ==, "transfer");
+	g_assert_cmpstr(check.case_id, ==, "T-2026-0001");
+	g_assert_cmpuint(check.documents, ==, 3);
+	g_assert_nonnull(strstr(check.signer, "CN=signer"));
+	ph_archive_check_clear(&check);
+	/* a plain ustar container: every member starts on a 512-byte block, two zero blocks end */
+	g_assert_cmpuint(g_bytes_get_size(package) % 512, ==, 0);
+	const guint8 *data = g_bytes_get_data(package, NULL);
+	g_assert_cmpmem(data, 12, "manifest.xml", 12);
+	g_assert_cmpmem(data + 257, 5, "ustar", 5);
+}
+
+/* Byte position of @needle in @package (fails the test when absent). */
+static gsize
+find(GBytes *package, const void *needle, gsize length)
+{
+	gsize size = 0;
+	const guint8 *data = g_bytes_get_data(package, &size);
+	for (gsize at = 0; at + length <= size; at++) {
+		if (memcmp(data + at, needle, length) == 0)
+			return at;
+	}
+	g_assert_not_reached();
+	return 0;
+}
+
+/* The header block of member @name (names also appear in the manifest: only 512-byte
+ * boundaries count). */
+static gsize
+find_header(GBytes *package, const gchar *name)
+{
+	gsize size = 0;
+	const guint8 *data = g_bytes_get_data(package, &size);
+	for (gsize at = 0; at + 512 <= size; at += 512) {
+		if (memcmp(data + at, name, strlen(name) + 1) == 0)
+			return at;
+	}
+	g_assert_not_reached();
+	return 0;
+}
+
+/* The byte at @at changed to another digit or letter. */
+static guint8
+other(GBytes *package, gsize at)
+{
+	const guint8 *data = g_bytes_get_data(package, NULL);
+	return data[at] == '0' ? '1' : '0';
+}
+
+/* A copy of @package with byte @at replaced by @value. */
+static GBytes *
+patch(GBytes *package, gsize at, guint8 value)
+{
+	gsize size = 0;
+	const guint8 *data = g_bytes_get_data(package, &size);
+	guint8 *copy = g_memdup2(data, size);
+	copy[at] = value;
+	return g_bytes_new_take(copy, size);
+}
+
+/* Renames the member header at @header to @name and fixes its checksum, as a tool would. */
+static GBytes *
+rename_member(GBytes *package, gsize header, const gchar *name)
+{
+	gsize size = 0;
+	const guint8 *data = g_bytes_get_data(package, &size);
+	guint8 *copy = g_memdup2(data, size);
+	memset(copy + header, 0, 100);
+	memcpy(copy + header, name, strlen(name));
+	guint sum = 0;
+	for (guint i = 0; i < 512; i++)
+		sum += i >= 148 && i < 156 ? ' ' : copy[header + i];
+	g_snprintf((gchar *)copy + header + 148, 8, "%06o", sum);
+	copy[header + 155] = ' ';
+	return g_bytes_new_take(copy, size);
+}
+
+static void
+test_corrupted(void)
+{
+	g_autoptr(GBytes) package = build_package();
+	gsize document = find(package, inbound, strlen(inbound));
+	gsize digest = find(package, "sha256=\"", 8) + 8;
+	gsize block = find_header(package, "documents/block.txt");
+	gsize size = g_bytes_get_size(package);
+	g_autoptr(GBytes) cut = g_bytes_new_from_bytes(package, 0, size - 1024);
+	const struct {
+		const gchar *what;
+		GBytes *package;
+		const gchar *ca;
+		const gchar *reason;
+	} cases[] = {
+	        {"a document's byte changed",
+	         patch(package, document + 20, other(package, document + 20)), "ca.crt",
+	         "archive document documents/inbound-1.xml: SHA-256 differs from the manifest"},
+	        {"a manifest digest changed", patch(package, digest, other(package, digest)),
+	         "ca.crt", "archive manifest signature: "},
+	        {"a member renamed", rename_member(package, block, "documents/other.txt"), "ca.crt",
+	         "archive document documents/other.txt: not listed in the manifest"},
+	        {"the end marker cut off", g_bytes_ref(cut), "ca.crt",
+	         "the container ends without its end marker"},
+	        {"another CA", g_bytes_ref(package), "other-ca.crt",
+	         "archive manifest signature: "},
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		PhArchiveCheck check = {0};
+		g_test_message("%s", cases[i].what);
+		g_autoptr(GError) error = verify_with(cases[i].package, cases[i].ca, &check);
+		g_assert_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT);
+		g_test_message("  %s", error->message);
+		g_assert_nonnull(strstr(error->message, cases[i].reason));
+		g_assert_null(check.case_id);
+		g_bytes_unref(cases[i].package);
+	}
+}
+
+static gint
+run_ctl(const gchar *package_path, gchar **out)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *ctl =
+	        g_build_filename(g_getenv("PH_BUILD_DIR"), "hub", "pensionctl", NULL);
+	g_autofree gchar *ca = pki_file("ca.crt");
+	const gchar *argv[] = {ctl, "archive", "verify", package_path, "--ca", ca, NULL};
+	g_autofree gchar *err = NULL;
+	g_autofree gchar *stdout_text = NULL;
+	gint status = 0;
+	g_spawn_sync(NULL, (gchar **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &stdout_text, &err,
+	             &status, &error);
+	g_assert_no_error(error);
+	*out = g_strconcat(stdout_text, err, NULL);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Offline, as an archivist runs it: exit 0 and what was checked, or 1 naming the problem. */
+static void
+test_cli(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) package = build_package();
+	g_autofree gchar *path = pki_file("package.tar");
+	g_autofree gchar *ok = NULL;
+	g_autofree gchar *bad = NULL;
+	g_assert_true(g_file_set_contents(path, g_bytes_get_data(package, NULL),
+	                                  (gssize)g_bytes_get_size(package), &error));
+	g_assert_cmpint(run_ctl(path, &ok), ==, 0);
+	g_assert_nonnull(strstr(ok, ": ok: transfer case T-2026-0001, 3 documents"));
+	gsize at = find(package, generated, sizeof(generated));
+	g_autoptr(GBytes) broken = patch(package, at + 1, 'Z');
+	g_assert_true(g_file_set_contents(path, g_bytes_get_data(broken, NULL),
+	                                  (gssize)g_bytes_get_size(broken), &error));
+	g_assert_cmpint(run_ctl(path, &bad), ==, 1);
+	g_assert_nonnull(strstr(bad, "documents/payout-7.txt: SHA-256 differs"));
+}
+
+static void
+make_pki(void)
+{
+	g_autoptr(GError) error = NULL;
+	pki = g_dir_make_tmp("ph-archive-XXXXXX", &error);
+	g_assert_no_error(error);
+	g_autofree gchar *script = g_build_filename(g_getenv("PH_SOURCE_DIR"), "tests", "unit",
+	                                            "data", "make-xmldsig-pki", NULL);
+	const gchar *argv[] = {script, pki, NULL};
+	gint status = 0;
+	g_spawn_sync(NULL, (gchar **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL, &status,
+	             &error);
+	g_assert_no_error(error);
+	g_assert_true(g_spawn_check_wait_status(status, &error));
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	make_pki();
+	g_test_add_func("/archive-package/round-trip", test_round_trip);
+	g_test_add_func("/archive-package/corrupted", test_corrupted);
+	g_test_add_func("/archive-package/cli", test_cli);
+	int status = g_test_run();
+	const gchar *rm[] = {"rm", "-rf", pki, NULL};
+	g_spawn_sync(NULL, (gchar **)rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL,
+	             NULL);
+	return status;
+}
