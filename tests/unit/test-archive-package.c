@@ -6,6 +6,7 @@
 
 #include "ph-archive-package.h"
 #include "ph-error.h"
+#include "ph-unit-pki.h"
 
 static gchar *pki;
 
@@ -219,33 +220,15 @@ test_cli(void)
 	g_assert_nonnull(strstr(bad, "documents/payout-7.txt: SHA-256 differs"));
 }
 
-static void
-make_pki(void)
-{
-	g_autoptr(GError) error = NULL;
-	pki = g_dir_make_tmp("ph-archive-XXXXXX", &error);
-	g_assert_no_error(error);
-	g_autofree gchar *script = g_build_filename(g_getenv("PH_SOURCE_DIR"), "tests", "unit",
-	                                            "data", "make-xmldsig-pki", NULL);
-	const gchar *argv[] = {script, pki, NULL};
-	gint status = 0;
-	g_spawn_sync(NULL, (gchar **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL, &status,
-	             &error);
-	g_assert_no_error(error);
-	g_assert_true(g_spawn_check_wait_status(status, &error));
-}
-
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-	make_pki();
+	pki = ph_unit_pki_make();
 	g_test_add_func("/archive-package/round-trip", test_round_trip);
 	g_test_add_func("/archive-package/corrupted", test_corrupted);
 	g_test_add_func("/archive-package/cli", test_cli);
 	int status = g_test_run();
-	const gchar *rm[] = {"rm", "-rf", pki, NULL};
-	g_spawn_sync(NULL, (gchar **)rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL,
-	             NULL);
+	ph_unit_pki_remove(pki);
 	return status;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "pension-hub.h"
+#include "ph-unit-pki.h"
 
 static gchar *pki; /* the temporary folder */
 
@@ -170,41 +171,18 @@ test_certificates(void)
 	g_assert_nonnull(strstr(error->message, "at the signing time"));
 }
 
-static void
-make_pki(void)
-{
-	g_autoptr(GError) error = NULL;
-	pki = g_dir_make_tmp("ph-xmldsig-XXXXXX", &error);
-	g_assert_no_error(error);
-	g_autofree gchar *script = g_build_filename(g_getenv("PH_SOURCE_DIR"), "tests", "unit",
-	                                            "data", "make-xmldsig-pki", NULL);
-	const gchar *argv[] = {script, pki, NULL};
-	gint status = 0;
-	g_spawn_sync(NULL, (gchar **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL, &status,
-	             &error);
-	g_assert_no_error(error);
-	g_assert_true(g_spawn_check_wait_status(status, &error));
-	g_assert_no_error(error);
-}
 
-static void
-remove_pki(void)
-{
-	const gchar *argv[] = {"rm", "-rf", pki, NULL};
-	g_spawn_sync(NULL, (gchar **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL,
-	             NULL);
-}
 
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-	make_pki();
+	pki = ph_unit_pki_make();
 	g_test_add_func("/xmldsig/good", test_good);
 	g_test_add_func("/xmldsig/tampered", test_tampered);
 	g_test_add_func("/xmldsig/shape", test_shape);
 	g_test_add_func("/xmldsig/certificates", test_certificates);
 	int result = g_test_run();
-	remove_pki();
+	ph_unit_pki_remove(pki);
 	return result;
 }
