@@ -1,33 +1,17 @@
 /* Archival packages PH-ARCHIVE-1 (docs/formats/archive.md): a ustar container of a signed
  * manifest.xml and the case's documents with SM3 and SHA-256 fixity. Built and checked with
- * the SDK's XML-DSig and digests only, so the archive plugin and `pensionctl archive verify`
- * share it. */
+ * the SDK's XML-DSig and digests only, so the archive plugin (through ph-archive-api.h, which
+ * holds the case and document types) and `pensionctl archive verify` share it. Hub only. */
 #pragma once
 
 #include <glib.h>
 
+#include "pension-hub/ph-archive-api.h"
 #include "pension-hub/ph-xml.h"
 
 G_BEGIN_DECLS
 
 #define PH_ARCHIVE_NAMESPACE "urn:pension-hub:archive:1"
-
-typedef struct {
-	const gchar *name;         /* member name below documents/, e.g. "inbound-17.xml" */
-	const gchar *role;         /* inbound, outbound, generated */
-	const gchar *element_code; /* national element / document class code, e.g. "AIC160" */
-	GBytes *bytes;
-} PhArchiveDocument;
-
-typedef struct {
-	const gchar *case_type; /* enrolment, benefit, transfer, death, payout */
-	const gchar *case_id;
-	const gchar *closed_at; /* ISO 8601 UTC */
-	gint64 person_id;       /* AAC001, 0 when the case has none (payout batch) */
-	const gchar *id_number; /* AAC002, NULL when none */
-	const gchar *name;      /* AAC003, NULL when none */
-	const gchar *agency;    /* AAB034 of the hub */
-} PhArchiveCase;
 
 /* The package bytes: manifest (signed with @signer) first, then the documents in order. */
 GBytes *ph_archive_package_build(const PhArchiveCase *archive_case,

@@ -100,8 +100,11 @@ ph_http_client_answer(const PhHttpRequest *request, glong status, const gchar *c
 	return response;
 }
 
-PhHttpResponse *
-ph_http_post(PhPlugin *plugin, const PhHttpRequest *request, GError **error)
+/* @method "POST" or "PUT": both send the body as it is (curl's POST fields, the method
+ * renamed for PUT), so one path serves both. */
+static PhHttpResponse *
+ph_http_client_send(PhPlugin *plugin, const gchar *method, const PhHttpRequest *request,
+                    GError **error)
 {
 	g_return_val_if_fail(request != NULL && request->url != NULL && request->body != NULL,
 	                     NULL);
@@ -119,6 +122,8 @@ ph_http_post(PhPlugin *plugin, const PhHttpRequest *request, GError **error)
 	curl_easy_setopt(handle, CURLOPT_PROTOCOLS_STR, "https,http");
 	curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(handle, CURLOPT_POST, 1L);
+	if (!g_str_equal(method, "POST"))
+		curl_easy_setopt(handle, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(handle, CURLOPT_POSTFIELDS, data);
 	curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)size);
 	curl_easy_setopt(handle, CURLOPT_HTTPHEADER, headers);
@@ -143,4 +148,16 @@ ph_http_post(PhPlugin *plugin, const PhHttpRequest *request, GError **error)
 	curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_getinfo(handle, CURLINFO_CONTENT_TYPE, &content_type);
 	return ph_http_client_answer(request, status, content_type, received, error);
+}
+
+PhHttpResponse *
+ph_http_post(PhPlugin *plugin, const PhHttpRequest *request, GError **error)
+{
+	return ph_http_client_send(plugin, "POST", request, error);
+}
+
+PhHttpResponse *
+ph_http_put(PhPlugin *plugin, const PhHttpRequest *request, GError **error)
+{
+	return ph_http_client_send(plugin, "PUT", request, error);
 }

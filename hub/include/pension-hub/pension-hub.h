@@ -17,3 +17,4 @@
 #include "ph-personnel-api.h"
 #include "ph-cardholder-api.h"
 #include "ph-medical-api.h"
+#include "ph-archive-api.h"

@@ -1,4 +1,4 @@
-/* The host's HTTPS client for plugins: one blocking POST with the hub's client certificate
+/* The host's HTTPS client for plugins: one blocking POST or PUT with the hub's client certificate
  * ([client-tls]), the partner's CA pinned, connect and total time-outs, and partners'
  * answers sorted into retry-worthy and final failures for the outbox. Implemented with
  * libcurl in hub/ph-http-client.c; call it from a worker thread (a deliver function or a
@@ -35,5 +35,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhHttpResponse, ph_http_response_free)
  * 5xx answer fails with PH_ERROR_TRANSIENT; a 4xx answer fails with PH_ERROR_PERMANENT and
  * the partner's status and body in the message. Connections are kept alive per thread. */
 PhHttpResponse *ph_http_post(PhPlugin *plugin, const PhHttpRequest *request, GError **error);
+/* The same as a PUT of @request's body (e.g. an archival package to its resource URL). */
+PhHttpResponse *ph_http_put(PhPlugin *plugin, const PhHttpRequest *request, GError **error);
 
 G_END_DECLS

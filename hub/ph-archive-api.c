@@ -1,0 +1,205 @@
+/* The SDK's archival packages (pension-hub/ph-archive-api.h): a core event's outbox payload
+ * read with json-glib, the person from the register, the package built by
+ * ph-archive-package.c, the receipt kept as plugin state. Hub layer. */
+#include "pension-hub/ph-archive-api.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "pension-hub/ph-digest.h"
+#include "ph-archive-package.h"
+#include "ph-pension-status.h"
+#include "ph-plugin-private.h"
+#include "ph-worker-db.h"
+
+/* Which case each core event closes, and the national element its event document carries
+ * (docs/formats/archive.md; STANDARDS: AIC160 待遇享受开始年月, AAE138 死亡日期, AAE031
+ * 终止日期, AIC102 转移总额, AAE002 结算年月). */
+static const struct {
+	const gchar *event_type;
+	const gchar *case_type;
+	const gchar *element_code;
+} ph_archive_api_cases[] = {
+        {"retired", "benefit", "AIC160"},           {"died", "death", "AAE138"},
+        {"enrolment_ended", "enrolment", "AAE031"}, {"transfer_amounts", "transfer", "AIC102"},
+        {"payout_due", "payout", "AAE002"},
+};
+
+void
+ph_archive_api_package_free(PhArchivePackage *package)
+{
+	if (package == NULL)
+		return;
+	g_free(package->case_id);
+	g_free(package->package_id);
+	g_free(package->sha256);
+	g_clear_pointer(&package->package, g_bytes_unref);
+	g_free(package);
+}
+
+static gboolean
+ph_archive_api_refuse(GError **error, const gchar *why)
+{
+	g_set_error(error, PH_ERROR, PH_ERROR_PERMANENT, "archive event: %s", why);
+	return FALSE;
+}
+
+/* "2026-11-27T13:00:00.123456+08:00" → "2026-11-27T05:00:00.123Z". */
+static gchar *
+ph_archive_api_utc(const gchar *created_at)
+{
+	g_autoptr(GDateTime) when = g_date_time_new_from_iso8601(created_at, NULL);
+	if (when == NULL)
+		return NULL;
+	g_autoptr(GDateTime) utc = g_date_time_to_utc(when);
+	g_autofree gchar *seconds = g_date_time_format(utc, "%Y-%m-%dT%H:%M:%S");
+	return g_strdup_printf("%s.%03dZ", seconds, g_date_time_get_microsecond(utc) / 1000);
+}
+
+typedef struct {
+	gint64 event_id;
+	const gchar *type;
+	const gchar *business_key;
+	gint64 person_id;
+	const gchar *created_at;
+} PhArchiveEvent;
+
+static gboolean
+ph_archive_api_read_event(JsonNode *root, PhArchiveEvent *event, GError **error)
+{
+	if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root))
+		return ph_archive_api_refuse(error, "the payload is not a JSON object");
+	JsonObject *object = json_node_get_object(root);
+	const gchar *const members[] = {"event_id", "type", "business_key", "created_at"};
+	for (guint i = 0; i < G_N_ELEMENTS(members); i++) {
+		JsonNode *node = json_object_get_member(object, members[i]);
+		if (node == NULL || !JSON_NODE_HOLDS_VALUE(node))
+			return ph_archive_api_refuse(error,
+			                             "a member of the core event is missing");
+	}
+	event->event_id = json_object_get_int_member(object, "event_id");
+	event->type = json_object_get_string_member(object, "type");
+	event->business_key = json_object_get_string_member(object, "business_key");
+	event->created_at = json_object_get_string_member(object, "created_at");
+	JsonNode *person = json_object_get_member(object, "person_id");
+	event->person_id =
+	        person != NULL && JSON_NODE_HOLDS_VALUE(person) ? json_node_get_int(person) : 0;
+	if (event->type == NULL || event->business_key == NULL || event->created_at == NULL)
+		return ph_archive_api_refuse(error, "a member of the core event is not text");
+	return TRUE;
+}
+
+static PhArchivePackage *
+ph_archive_api_finish(const PhArchiveEvent *event, const gchar *agency, GBytes *bytes)
+{
+	PhArchivePackage *package = g_new0(PhArchivePackage, 1);
+	package->case_id = g_strdup_printf("%s:%s", event->type, event->business_key);
+	package->package_id = g_strdup_printf("%s-%" G_GINT64_FORMAT,
+	                                      agency != NULL ? agency : "hub", event->event_id);
+	gsize length = 0;
+	const guint8 *data = g_bytes_get_data(bytes, &length);
+	package->sha256 = ph_digest_hex(PH_DIGEST_SHA256, data, length);
+	package->package = g_bytes_ref(bytes);
+	return package;
+}
+
+PhArchivePackage *
+ph_archive_api_build_event(PhPlugin *plugin, GBytes *event_bytes, PhXmlSigner *signer,
+                           GError **error)
+{
+	g_return_val_if_fail(plugin != NULL && event_bytes != NULL && signer != NULL, NULL);
+	g_autofree gchar *text =
+	        g_strndup(g_bytes_get_data(event_bytes, NULL), g_bytes_get_size(event_bytes));
+	g_autoptr(JsonNode) root = json_from_string(text, NULL);
+	PhArchiveEvent event = {0};
+	if (!ph_archive_api_read_event(root, &event, error))
+		return NULL;
+	guint at = 0;
+	while (at < G_N_ELEMENTS(ph_archive_api_cases) &&
+	       !g_str_equal(ph_archive_api_cases[at].event_type, event.type))
+		at++;
+	if (at == G_N_ELEMENTS(ph_archive_api_cases)) {
+		ph_archive_api_refuse(error, "the event type closes no case");
+		return NULL;
+	}
+	g_autofree gchar *closed_at = ph_archive_api_utc(event.created_at);
+	if (closed_at == NULL) {
+		ph_archive_api_refuse(error, "created_at is not an ISO 8601 time");
+		return NULL;
+	}
+	PhPensionStatus person = {0};
+	gboolean found = FALSE;
+	if (event.person_id != 0) {
+		PhDb *db = ph_worker_db_get(error);
+		if (db == NULL ||
+		    !ph_pension_status_get(db, NULL, event.person_id, &person, &found, error))
+			return NULL;
+	}
+	const gchar *agency = plugin->config != NULL ? plugin->config->agency : NULL;
+	g_autofree gchar *case_id = g_strdup_printf("%s:%s", event.type, event.business_key);
+	g_autofree gchar *document_name =
+	        g_strdup_printf("event-%" G_GINT64_FORMAT ".json", event.event_id);
+	const PhArchiveCase archive_case = {ph_archive_api_cases[at].case_type,
+	                                    case_id,
+	                                    closed_at,
+	                                    found ? event.person_id : 0,
+	                                    person.id_number,
+	                                    person.name,
+	                                    agency};
+	/* the event as the core recorded it: the decision and its inputs */
+	const PhArchiveDocument document = {document_name, "generated",
+	                                    ph_archive_api_cases[at].element_code, event_bytes};
+	g_autoptr(GBytes) bytes =
+	        ph_archive_package_build(&archive_case, &document, 1, signer, error);
+	ph_pension_status_clear(&person);
+	return bytes != NULL ? ph_archive_api_finish(&event, agency, bytes) : NULL;
+}
+
+static gchar *
+ph_archive_api_receipt_id(GBytes *answer)
+{
+	g_autofree gchar *text =
+	        g_strndup(g_bytes_get_data(answer, NULL), g_bytes_get_size(answer));
+	g_autoptr(JsonNode) root = json_from_string(text, NULL);
+	if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root))
+		return NULL;
+	JsonNode *node = json_object_get_member(json_node_get_object(root), "receipt_id");
+	if (node == NULL || json_node_get_value_type(node) != G_TYPE_STRING)
+		return NULL;
+	const gchar *receipt = json_node_get_string(node);
+	return receipt != NULL && receipt[0] != '\0' ? g_strdup(receipt) : NULL;
+}
+
+gboolean
+ph_archive_api_record_receipt(PhPlugin *plugin, const PhArchivePackage *package, GBytes *answer,
+                              gchar **receipt_id, GError **error)
+{
+	g_return_val_if_fail(plugin != NULL && package != NULL && answer != NULL, FALSE);
+	g_autofree gchar *receipt = ph_archive_api_receipt_id(answer);
+	if (receipt == NULL) {
+		g_set_error(error, PH_ERROR, PH_ERROR_PERMANENT,
+		            "archive package %s: the archive's answer holds no receipt_id",
+		            package->package_id);
+		return FALSE;
+	}
+	g_autoptr(JsonBuilder) builder = json_builder_new();
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "package_id");
+	json_builder_add_string_value(builder, package->package_id);
+	json_builder_set_member_name(builder, "sha256");
+	json_builder_add_string_value(builder, package->sha256);
+	json_builder_set_member_name(builder, "size");
+	json_builder_add_int_value(builder, (gint64)g_bytes_get_size(package->package));
+	json_builder_set_member_name(builder, "receipt_id");
+	json_builder_add_string_value(builder, receipt);
+	json_builder_end_object(builder);
+	g_autoptr(JsonNode) root = json_builder_get_root(builder);
+	gchar *json = json_to_string(root, FALSE);
+	g_autoptr(GBytes) value = g_bytes_new_take(json, strlen(json));
+	g_autofree gchar *key = g_strconcat("case:", package->case_id, NULL);
+	if (!ph_plugin_state_set(plugin, key, value, error))
+		return FALSE;
+	if (receipt_id != NULL)
+		*receipt_id = g_steal_pointer(&receipt);
+	return TRUE;
+}
