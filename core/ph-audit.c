@@ -142,17 +142,17 @@ ph_audit_link_locked(PhDb *db, guint *linked, GError **error)
 		}
 		if (linked != NULL)
 			*linked += (guint)PQntuples(rows);
+		if (PQntuples(rows) < 1000)
+			return TRUE;
 	}
 }
 
-gboolean
-ph_audit_append(PhDb *db, const gchar *actor, const gchar *action, const gchar *object,
-                GBytes *payload, GError **error)
+/* Writes the entry into audit_pending in the caller's transaction. */
+static gboolean
+ph_audit_queue(PhDb *db, const gchar *actor, const gchar *action, const gchar *object,
+               GBytes *payload, GError **error)
 {
 	g_autoptr(GBytes) payload_digest = NULL;
-
-	g_return_val_if_fail(db != NULL && actor != NULL && action != NULL && object != NULL,
-	                     FALSE);
 	if (payload != NULL) {
 		gsize length = 0;
 		const gchar *data = g_bytes_get_data(payload, &length);
@@ -168,11 +168,20 @@ ph_audit_append(PhDb *db, const gchar *actor, const gchar *action, const gchar *
 	        "INSERT INTO audit_pending (actor, action, object, payload_digest) "
 	        "VALUES ($1, $2, $3, $4)",
 	        4, params, lengths, formats, error);
-	if (result == NULL)
+	return result != NULL;
+}
+
+gboolean
+ph_audit_append(PhDb *db, const gchar *actor, const gchar *action, const gchar *object,
+                GBytes *payload, GError **error)
+{
+	g_return_val_if_fail(db != NULL && actor != NULL && action != NULL && object != NULL,
+	                     FALSE);
+	if (!ph_audit_queue(db, actor, action, object, payload, error))
 		return FALSE;
 	/* Link now if nobody else is linking: the entry then enters the chain with this
 	 * transaction. Otherwise it waits in audit_pending for the next linker; never block
-	 * here, or every partner request would queue behind one lock until its COMMIT. */
+	 * here, or every writer would queue behind one lock until its COMMIT. */
 	g_autoptr(PGresult) lock = ph_db_query(
 	        db, "SELECT pg_try_advisory_xact_lock(" PH_AUDIT_LOCK_KEY ")", 0, NULL, error);
 	if (lock == NULL)
@@ -180,6 +189,15 @@ ph_audit_append(PhDb *db, const gchar *actor, const gchar *action, const gchar *
 	if (g_strcmp0(PQgetvalue(lock, 0, 0), "t") != 0)
 		return TRUE;
 	return ph_audit_link_locked(db, NULL, error);
+}
+
+gboolean
+ph_audit_append_queued(PhDb *db, const gchar *actor, const gchar *action, const gchar *object,
+                       GBytes *payload, GError **error)
+{
+	g_return_val_if_fail(db != NULL && actor != NULL && action != NULL && object != NULL,
+	                     FALSE);
+	return ph_audit_queue(db, actor, action, object, payload, error);
 }
 
 gboolean

@@ -16,6 +16,12 @@ G_BEGIN_DECLS
 gboolean ph_audit_append(PhDb *db, const gchar *actor, const gchar *action, const gchar *object,
                          GBytes *payload, GError **error);
 
+/* The same without trying to link: the entry enters the chain at the next linker (within
+ * about a second in the daemon). For the hot paths that run for every partner message
+ * (inbox, outbox), where linking inline would cost every request several statements. */
+gboolean ph_audit_append_queued(PhDb *db, const gchar *actor, const gchar *action,
+                                const gchar *object, GBytes *payload, GError **error);
+
 /* Links every committed pending entry into the chain, in its own transaction (@db must have
  * none open), waiting for the chain's lock. The daemon runs it every second; audit verify
  * runs it first. @linked (may be NULL) receives how many were linked. */

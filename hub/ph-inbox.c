@@ -79,7 +79,7 @@ ph_inbox_audit(PhDb *db, const gchar *partner, const gchar *action, const gchar 
 {
 	g_autofree gchar *actor =
 	        g_strdup_printf("partner:%s", partner != NULL ? partner : "unknown");
-	return ph_audit_append(db, actor, action, object, body, error);
+	return ph_audit_append_queued(db, actor, action, object, body, error);
 }
 
 /* BEGINs when the caller has no transaction open, so the audit entry commits with the row. */
@@ -207,7 +207,7 @@ ph_inbox_mark(PhDb *db, gint64 id, const gchar *state, guint64 delay_ms, const g
 		return TRUE;
 	g_autofree gchar *object = g_strdup_printf("inbox %s", id_text);
 	g_autofree gchar *action = g_strdup_printf("inbound-%s", state);
-	return ph_audit_append(db, "hub", action, object, NULL, error);
+	return ph_audit_append_queued(db, "hub", action, object, NULL, error);
 }
 
 static gboolean

@@ -211,7 +211,7 @@ ph_outbox_audit_delivered(PhDb *db, PhOutboxBatch *batch, GError **error)
 		g_autofree gchar *object = g_strdup_printf(
 		        "outbox %" G_GINT64_FORMAT " %s %s", item->message.id, item->message.topic,
 		        item->message.key != NULL ? item->message.key : "-");
-		if (!ph_audit_append(db, "hub", "outbound", object, item->message.payload, error))
+		if (!ph_audit_append_queued(db, "hub", "outbound", object, item->message.payload, error))
 			return FALSE;
 	}
 	return TRUE;

@@ -83,6 +83,12 @@ fixture_setup(Fixture *fixture, gconstpointer data)
 	g_assert_true(ph_inbox_record_refusal(fixture->db, "bank", "bank.result", body,
 	                                      "signature does not verify", &error));
 	g_assert_no_error(error);
+	/* Inbound entries are queued for the linker (the daemon's, or verify's) rather than
+	 * chained by the request itself; link them as the daemon would within a second. */
+	guint linked = 0;
+	g_assert_true(ph_audit_link(fixture->db, &linked, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(linked, ==, 2);
 }
 
 static void
@@ -350,6 +356,41 @@ test_append_only(Fixture *fixture, gconstpointer data)
 	g_assert_nonnull(strstr(error->message, "audit_seal is append-only"));
 }
 
+/* Two writers at once: the one holding the chain's lock chains its entry in its own
+ * commit; the other does not wait for it, its entry is queued and chained by the next
+ * linker after the first commits — in commit order, one chain, nothing lost. */
+static void
+test_concurrent_appends(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PhDb) other = ph_test_db_connect(fixture->test_db);
+	gint64 before = ph_test_db_query_int(fixture->db, "SELECT count(*) FROM audit_log");
+
+	g_assert_true(ph_db_begin(other, &error));
+	g_assert_true(ph_audit_append(other, "core", "enrol", "person 100", NULL, &error));
+	g_assert_no_error(error);
+	/* @other holds the lock until it commits; this append must not block on it. */
+	append(fixture->db, "core", "enrol", "person 101");
+	g_assert_cmpint(ph_test_db_query_int(fixture->db, "SELECT count(*) FROM audit_pending"),
+			==, 1);
+	g_assert_true(ph_db_commit(other, &error));
+	g_assert_no_error(error);
+	/* person 100 was chained by its own transaction; person 101 waits for a linker. */
+	g_assert_cmpint(ph_test_db_query_int(fixture->db, "SELECT count(*) FROM audit_log"), ==,
+			before + 1);
+	guint linked = 0;
+	g_assert_true(ph_audit_link(fixture->db, &linked, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(linked, ==, 1);
+	g_assert_cmpint(ph_test_db_query_int(
+			    fixture->db, "SELECT count(*) FROM audit_log WHERE object = 'person 101' "
+					 "AND id = (SELECT max(id) FROM audit_log)"),
+			==, 1);
+	g_autoptr(PhAuditReport) report = verify(fixture, 0, 0);
+	g_assert_cmpint(report->entries, ==, before + 2);
+	assert_findings(report, NULL);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -368,5 +409,7 @@ main(int argc, char **argv)
 	g_test_add("/audit/append-only", Fixture, NULL, fixture_setup, test_append_only,
 	           fixture_teardown);
 	g_test_add("/audit/cli", Fixture, NULL, fixture_setup, test_cli, fixture_teardown);
+	g_test_add("/audit/concurrent-appends", Fixture, NULL, fixture_setup,
+	           test_concurrent_appends, fixture_teardown);
 	return g_test_run();
 }
