@@ -33,7 +33,7 @@ static const PhCtlEntry commands[] = {
     {"adjust", ph_ctl_adjust_main, "annual pension adjustment: run --policy YYYY-MM"},
     {"person", ph_ctl_person_main, "one person's enrolment, contributions, balances, benefit"},
     {"audit", ph_ctl_audit_main, "audit chain: verify [--from ID --to ID], seal"},
-    {"archive", ph_ctl_archive_main, "archival packages: verify PACKAGE [--ca FILE] (offline)"},
+    {"archive", ph_ctl_archive_main, "archival packages: verify PACKAGE [--ca FILE] (offline), show CASE"},
     {"keys", ph_ctl_keys_main, "encryption at rest: status, add, rotate [--new] [--batch N]"},
     {NULL, NULL, NULL},
 };

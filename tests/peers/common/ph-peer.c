@@ -132,8 +132,15 @@ ph_peer_respond(SoupServerMessage *message, guint status, const gchar *content_t
 gboolean
 ph_peer_take_post(PhPeer *peer, SoupServerMessage *message, const gchar *what)
 {
-	if (g_strcmp0(soup_server_message_get_method(message), "POST") != 0) {
-		ph_peer_respond(message, 405, "text/plain", "POST only\n");
+	return ph_peer_take(peer, message, "POST", what);
+}
+
+gboolean
+ph_peer_take(PhPeer *peer, SoupServerMessage *message, const gchar *method, const gchar *what)
+{
+	if (g_strcmp0(soup_server_message_get_method(message), method) != 0) {
+		g_autofree gchar *only = g_strdup_printf("%s only\n", method);
+		ph_peer_respond(message, 405, "text/plain", only);
 		return FALSE;
 	}
 	if (!peer->down)

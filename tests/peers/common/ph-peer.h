@@ -46,6 +46,9 @@ void ph_peer_event(PhPeer *peer, const gchar *format, ...) G_GNUC_PRINTF(2, 3);
 /* TRUE when @message is a POST to take now; otherwise it has been answered: 405 for
  * another method, 503 (logged "DOWN refused @what") while down. */
 gboolean ph_peer_take_post(PhPeer *peer, SoupServerMessage *message, const gchar *what);
+/* The same for another @method (e.g. "PUT"). */
+gboolean ph_peer_take(PhPeer *peer, SoupServerMessage *message, const gchar *method,
+                      const gchar *what);
 /* Holds the answer back for --delay-ms. */
 void ph_peer_maybe_delay(PhPeer *peer, SoupServerMessage *message);
 void ph_peer_respond(SoupServerMessage *message, guint status, const gchar *content_type,
