@@ -1,0 +1,207 @@
+/* The archive adapter end to end (issue 9 §2, §4): a real daemon with plugins/archive and the
+ * archive simulator tests/peers/archive-sim over mTLS: a death settlement through the core
+ * becomes one signed PH-ARCHIVE-1 package that the simulator checks with the hub's offline
+ * verifier and stores once; the receipt id is kept and shown by pensionctl archive show; the
+ * stored package verifies with pensionctl archive verify; while the archive is down the
+ * outbox retries and delivers once it is back. */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+
+#include "pension-hub.h"
+#include "ph-test-db.h"
+#include "ph-test-hub.h"
+#include "ph-test-peer.h"
+#include "ph-txn.h"
+
+/* A valid GB 11643 number (ISO 7064 MOD 11-2 check character), male, born 1970-01-01 */
+#define ID_MEMBER  "110105197001010193"
+#define DEATH_DATE "20261010"
+
+typedef struct {
+	PhTestDb *db;
+	PhTestHub *hub;
+	PhTestPeer sim;
+	gchar *store; /* the simulator's --store folder */
+} Fixture;
+
+static void
+fixture_set_up(Fixture *fixture, gconstpointer data)
+{
+	const gchar *const *extra = data;
+	fixture->db = ph_test_db_new();
+	guint sim_port = ph_test_free_port();
+	const gchar *pki = g_getenv("PH_PKI");
+	g_autofree gchar *config = g_strdup_printf(
+	        "[plugin archive]\nurl = https://127.0.0.1:%u/archive/v1/packages\n"
+	        "ca = %s/ca.crt\nsigning_key = %s/hub.key\nsigning_certificate = %s/hub.crt\n"
+	        "timeout_ms = 5000\nretry_initial_ms = 200\nretry_max_ms = 800\n",
+	        sim_port, pki, pki, pki);
+	fixture->hub = ph_test_adapter_hub(fixture->db, "archive", config);
+	fixture->store = g_build_filename(fixture->hub->dir, "archive", NULL);
+	g_assert_cmpint(g_mkdir(fixture->store, 0700), ==, 0);
+	g_autoptr(GPtrArray) options = g_ptr_array_new();
+	g_ptr_array_add(options, "--store");
+	g_ptr_array_add(options, fixture->store);
+	for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
+		g_ptr_array_add(options, (gpointer)extra[i]);
+	g_ptr_array_add(options, NULL);
+	ph_test_peer_start(&fixture->sim, "archive-sim", fixture->hub->dir, sim_port, pki,
+	                   (const gchar *const *)options->pdata);
+	ph_test_hub_start(fixture->hub);
+}
+
+static void
+fixture_tear_down(Fixture *fixture, gconstpointer data)
+{
+	ph_test_peer_stop(&fixture->sim);
+	g_clear_pointer(&fixture->store, g_free);
+	g_clear_pointer(&fixture->hub, ph_test_hub_free);
+	g_clear_pointer(&fixture->db, ph_test_db_free);
+}
+
+/* Enrols a member and records the death through the core's SDK command (a death settlement
+ * closes: core event "died"); returns the case id the archive plugin uses, died:person:ID. */
+static gchar *
+close_death_case(Fixture *fixture)
+{
+	g_autoptr(GError) error = NULL;
+	gint64 person_id = ph_test_enrol(fixture->db, ID_MEMBER, "李四", "19700101", "20240101");
+	g_autoptr(PhDb) db = ph_test_db_connect(fixture->db);
+	g_autoptr(PhTxn) txn = ph_txn_begin(db, NULL, &error);
+	g_assert_no_error(error);
+	PhCommandOutcome outcome = {0};
+	PhDeathRequest death = {ID_MEMBER, DEATH_DATE};
+	gboolean done = ph_core_death(txn, &death, &outcome, &error) && ph_txn_commit(txn, &error);
+	g_assert_no_error(error);
+	g_assert_true(done);
+	ph_core_outcome_clear(&outcome);
+	return g_strdup_printf("died:person:%" G_GINT64_FORMAT, person_id);
+}
+
+static void
+wait_delivered(Fixture *fixture, const gchar *case_id)
+{
+	g_autofree gchar *sql = g_strdup_printf(
+	        "SELECT state FROM outbox WHERE topic = 'archive.package' AND key = '%s'", case_id);
+	g_autofree gchar *state =
+	        ph_test_wait_for_value(ph_test_db_get_url(fixture->db), sql, "delivered", 30000);
+	g_assert_cmpstr(state, ==, "delivered");
+}
+
+/* The value after "LABEL: " in pensionctl archive show's output. */
+static gchar *
+show_field(const gchar *output, const gchar *label)
+{
+	g_autofree gchar *prefix = g_strdup_printf("%s: ", label);
+	g_auto(GStrv) lines = g_strsplit(output, "\n", -1);
+	for (guint i = 0; lines[i] != NULL; i++) {
+		if (g_str_has_prefix(lines[i], prefix))
+			return g_strdup(lines[i] + strlen(prefix));
+	}
+	g_test_message("no '%s' in:\n%s", label, output);
+	g_assert_not_reached();
+}
+
+static gchar *
+archive_show(Fixture *fixture, const gchar *case_id, gint *status)
+{
+	const gchar *show[] = {"archive", "show", case_id, NULL};
+	return ph_test_pensionctl(fixture->hub, show, status);
+}
+
+/* The stored package's SHA-256, as the simulator wrote it. */
+static gchar *
+stored_sha256(Fixture *fixture, const gchar *package_id, gchar **path)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *name = g_strconcat(package_id, ".tar", NULL);
+	*path = g_build_filename(fixture->store, name, NULL);
+	gchar *data = NULL;
+	gsize length = 0;
+	g_file_get_contents(*path, &data, &length, &error);
+	g_assert_no_error(error);
+	g_autofree gchar *owned = data;
+	return g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)data, length);
+}
+
+/* The kept receipt matches what the simulator stored; the package verifies offline. */
+static void
+check_archived(Fixture *fixture, const gchar *case_id)
+{
+	gint status = -1;
+	g_autofree gchar *shown = archive_show(fixture, case_id, &status);
+	g_assert_cmpint(status, ==, 0);
+	g_test_message("pensionctl archive show %s:\n%s", case_id, shown);
+	g_autofree gchar *delivery = show_field(shown, "delivery");
+	g_assert_cmpstr(delivery, ==, "delivered");
+	g_autofree gchar *package_id = show_field(shown, "package");
+	g_autofree gchar *receipt = show_field(shown, "receipt");
+	g_autofree gchar *sha256 = show_field(shown, "sha256");
+	/* the simulator numbers its receipts from AR-000001; this is its only package */
+	g_assert_cmpstr(receipt, ==, "AR-000001");
+	const gchar *stored[] = {"STORED",      package_id, " death ", case_id, "receipt=AR-000001",
+	                         "documents=1", NULL};
+	g_assert_cmpuint(ph_test_peer_count(&fixture->sim, stored), ==, 1);
+	g_autofree gchar *path = NULL;
+	g_autofree gchar *file_sha256 = stored_sha256(fixture, package_id, &path);
+	g_assert_cmpstr(file_sha256, ==, sha256);
+
+	g_autofree gchar *ca = g_build_filename(fixture->hub->pki, "ca.crt", NULL);
+	const gchar *verify[] = {"archive", "verify", path, "--ca", ca, NULL};
+	g_autofree gchar *verdict = ph_test_pensionctl(fixture->hub, verify, &status);
+	g_assert_cmpint(status, ==, 0);
+	g_test_message("pensionctl archive verify: %s", verdict);
+	g_autofree gchar *expected = g_strdup_printf("ok: death case %s, 1 documents", case_id);
+	g_assert_nonnull(strstr(verdict, expected));
+}
+
+static void
+test_delivered_once(Fixture *fixture, gconstpointer data)
+{
+	g_autofree gchar *case_id = close_death_case(fixture);
+	const gchar *stored[] = {"STORED", case_id, NULL};
+	ph_test_peer_wait(&fixture->sim, stored, 1);
+	wait_delivered(fixture, case_id);
+	check_archived(fixture, case_id);
+	/* no case, no package: pensionctl says so and fails */
+	gint status = -1;
+	g_autofree gchar *none = archive_show(fixture, "died:person:999999", &status);
+	g_assert_cmpint(status, ==, 1);
+}
+
+static void
+test_down_retried(Fixture *fixture, gconstpointer data)
+{
+	g_autofree gchar *case_id = close_death_case(fixture);
+	/* the archive is down: every delivery is refused and retried by the outbox */
+	const gchar *refused[] = {"DOWN refused a package", NULL};
+	ph_test_peer_wait(&fixture->sim, refused, 3);
+	gint status = -1;
+	g_autofree gchar *pending = archive_show(fixture, case_id, &status);
+	g_assert_cmpint(status, ==, 0);
+	g_autofree gchar *delivery = show_field(pending, "delivery");
+	g_autofree gchar *receipt = show_field(pending, "receipt");
+	g_assert_cmpstr(delivery, ==, "pending");
+	g_assert_cmpstr(receipt, ==, "none yet");
+	g_assert_nonnull(strstr(pending, "last error: "));
+
+	ph_test_peer_switch(&fixture->sim, SIGUSR2, "up");
+	const gchar *stored[] = {"STORED", case_id, NULL};
+	ph_test_peer_wait(&fixture->sim, stored, 1);
+	wait_delivered(fixture, case_id);
+	check_archived(fixture, case_id);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const gchar *const down[] = {"--down", NULL};
+	g_test_init(&argc, &argv, NULL);
+	g_test_add("/archive/delivered-once", Fixture, NULL, fixture_set_up, test_delivered_once,
+	           fixture_tear_down);
+	g_test_add("/archive/down-retried", Fixture, down, fixture_set_up, test_down_retried,
+	           fixture_tear_down);
+	return g_test_run();
+}
