@@ -4,9 +4,15 @@
 
 #include <string.h>
 
+/* Statements prepared on one connection; past this many, run the rest unprepared (SQL
+ * built with values in its text would otherwise grow the cache without bound). */
+#define PH_DB_MAX_PREPARED 512
+
 struct _PhDb {
 	PGconn *conn;
 	gchar *url;
+	GHashTable *prepared; /* SQL text → statement name, for this connection */
+	guint next_statement;
 };
 
 static void
@@ -24,7 +30,7 @@ ph_db_open(const gchar *url, GError **error)
 	if (PQstatus(conn) != CONNECTION_OK) {
 		g_autofree gchar *why = g_strchomp(g_strdup(PQerrorMessage(conn)));
 		g_set_error(error, PH_ERROR, PH_ERROR_DATABASE, "cannot connect to database: %s",
-			    why);
+		            why);
 		return NULL;
 	}
 	PQsetNoticeProcessor(conn, ph_db_quiet_notices, NULL);
@@ -41,6 +47,7 @@ ph_db_connect(const gchar *url, GError **error)
 	PhDb *db = g_new0(PhDb, 1);
 	db->conn = conn;
 	db->url = g_strdup(url);
+	db->prepared = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	return db;
 }
 
@@ -50,6 +57,7 @@ ph_db_free(PhDb *db)
 	if (db == NULL)
 		return;
 	g_clear_pointer(&db->conn, PQfinish);
+	g_hash_table_unref(db->prepared);
 	g_free(db->url);
 	g_free(db);
 }
@@ -72,6 +80,8 @@ ph_db_ensure(PhDb *db, GError **error)
 	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
 		return TRUE;
 	g_clear_pointer(&db->conn, PQfinish);
+	/* Prepared statements died with the old session. */
+	g_hash_table_remove_all(db->prepared);
 	db->conn = ph_db_open(db->url, error);
 	return db->conn != NULL;
 }
@@ -84,8 +94,8 @@ ph_db_check(PhDb *db, PGresult *result, GError **error)
 	    status == PGRES_COPY_OUT)
 		return TRUE;
 	const gchar *state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
-	g_autofree gchar *why = g_strchomp(g_strdup(result != NULL ? PQresultErrorMessage(result)
-								   : PQerrorMessage(db->conn)));
+	g_autofree gchar *why = g_strchomp(
+	        g_strdup(result != NULL ? PQresultErrorMessage(result) : PQerrorMessage(db->conn)));
 	/* 23505 unique_violation: the caller's business key already exists. */
 	gint code = g_strcmp0(state, "23505") == 0 ? PH_ERROR_CONFLICT : PH_ERROR_DATABASE;
 	g_set_error(error, PH_ERROR, code, "database: %s", why);
@@ -102,22 +112,48 @@ ph_db_exec(PhDb *db, const gchar *sql, GError **error)
 	return ph_db_check(db, result, error);
 }
 
+/* The name of @sql prepared on this connection, preparing it on first use: hot statements
+ * are then parsed and planned once per connection, not per call (the inbox and outbox run
+ * a few for every partner message). NULL: run it unprepared (cache full, or preparing
+ * failed — executing it unprepared then reports the error with the server's text). */
+static const gchar *
+ph_db_prepared_name(PhDb *db, const gchar *sql, gint n_params)
+{
+	const gchar *name = g_hash_table_lookup(db->prepared, sql);
+	if (name != NULL || g_hash_table_size(db->prepared) >= PH_DB_MAX_PREPARED)
+		return name;
+	/* A statement that cannot be prepared could not run either, so a PREPARE that fails
+	 * inside a transaction aborts nothing that would have survived; an already aborted
+	 * transaction refuses every statement, so leave that to the plain path. */
+	if (PQtransactionStatus(db->conn) == PQTRANS_INERROR)
+		return NULL;
+	g_autofree gchar *candidate = g_strdup_printf("ph_%u", ++db->next_statement);
+	g_autoptr(PGresult) result = PQprepare(db->conn, candidate, sql, n_params, NULL);
+	if (PQresultStatus(result) != PGRES_COMMAND_OK)
+		return NULL;
+	g_hash_table_insert(db->prepared, g_strdup(sql), g_steal_pointer(&candidate));
+	return g_hash_table_lookup(db->prepared, sql);
+}
+
 PGresult *
 ph_db_query_binary(PhDb *db, const gchar *sql, gint n_params, const gchar *const *params,
-		   const gint *lengths, const gint *formats, GError **error)
+                   const gint *lengths, const gint *formats, GError **error)
 {
 	g_autoptr(PGresult) result = NULL;
 	if (!ph_db_ensure(db, error))
 		return NULL;
-	result = PQexecParams(db->conn, sql, n_params, NULL, params, lengths, formats, 0);
+	const gchar *name = ph_db_prepared_name(db, sql, n_params);
+	if (name != NULL)
+		result = PQexecPrepared(db->conn, name, n_params, params, lengths, formats, 0);
+	else
+		result = PQexecParams(db->conn, sql, n_params, NULL, params, lengths, formats, 0);
 	if (!ph_db_check(db, result, error))
 		return NULL;
 	return g_steal_pointer(&result);
 }
 
 PGresult *
-ph_db_query(PhDb *db, const gchar *sql, gint n_params, const gchar *const *params,
-	    GError **error)
+ph_db_query(PhDb *db, const gchar *sql, gint n_params, const gchar *const *params, GError **error)
 {
 	return ph_db_query_binary(db, sql, n_params, params, NULL, NULL, error);
 }
