@@ -1,6 +1,7 @@
 /* The SDK's archival packages (pension-hub/ph-archive-api.h): a core event's outbox payload
- * read with json-glib, the person from the register, the package built by
- * ph-archive-package.c, the receipt kept as plugin state. Hub layer. */
+ * read with json-glib, the person from the register, a transfer case's signed messages from
+ * transfer_message, the package built by ph-archive-package.c, the receipt kept as plugin
+ * state. Hub layer. */
 #include "pension-hub/ph-archive-api.h"
 
 #include <json-glib/json-glib.h>
@@ -89,6 +90,79 @@ ph_archive_api_read_event(JsonNode *root, PhArchiveEvent *event, GError **error)
 	return TRUE;
 }
 
+/* The package's documents; names, codes and bytes are owned here. */
+typedef struct {
+	GArray *documents; /* PhArchiveDocument */
+	GPtrArray *names;  /* and element codes */
+	GPtrArray *bytes;
+} PhArchiveDocuments;
+
+static void
+ph_archive_api_documents_clear(PhArchiveDocuments *documents)
+{
+	g_clear_pointer(&documents->documents, g_array_unref);
+	g_clear_pointer(&documents->names, g_ptr_array_unref);
+	g_clear_pointer(&documents->bytes, g_ptr_array_unref);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(PhArchiveDocuments, ph_archive_api_documents_clear)
+
+static void
+ph_archive_api_documents_add(PhArchiveDocuments *documents, gchar *name, const gchar *role,
+                             gchar *element_code, GBytes *bytes)
+{
+	g_ptr_array_add(documents->names, name);
+	g_ptr_array_add(documents->names, element_code);
+	g_ptr_array_add(documents->bytes, bytes);
+	const PhArchiveDocument document = {name, role, element_code, bytes};
+	g_array_append_val(documents->documents, document);
+}
+
+/* A transfer case's signed platform messages, inbound and outbound, in the order they
+ * passed up to the event (later ones would change the bytes between retries); the platform's
+ * MsgType (LETTER, INFO, FUND, RECEIPT, CERT) is the document class. */
+static gboolean
+ph_archive_api_add_transfer(PhDb *db, const PhArchiveEvent *event, PhArchiveDocuments *documents,
+                            GError **error)
+{
+	const gchar *params[] = {event->business_key, event->created_at};
+	g_autoptr(PGresult) result =
+	        ph_db_query(db,
+	                    "SELECT id, direction, coalesce(msg_type, 'UNKNOWN'), body "
+	                    "FROM transfer_message WHERE case_id = $1 AND body IS NOT NULL "
+	                    "AND created_at <= $2::timestamptz "
+	                    "ORDER BY id",
+	                    2, params, error);
+	if (result == NULL)
+		return FALSE;
+	for (gint row = 0; row < PQntuples(result); row++) {
+		gboolean inbound = g_str_equal(PQgetvalue(result, row, 1), "in");
+		const gchar *role = inbound ? "inbound" : "outbound";
+		gchar *name = g_strdup_printf("%s-%s.xml", role, PQgetvalue(result, row, 0));
+		GBytes *body =
+		        g_bytes_new(PQgetvalue(result, row, 3), (gsize)PQgetlength(result, row, 3));
+		ph_archive_api_documents_add(documents, name, role,
+		                             g_strdup(PQgetvalue(result, row, 2)), body);
+	}
+	return TRUE;
+}
+
+/* The event itself (the decision and its inputs), then what else the case holds. */
+static gboolean
+ph_archive_api_collect(const PhArchiveEvent *event, const gchar *element_code, GBytes *event_bytes,
+                       PhArchiveDocuments *documents, GError **error)
+{
+	documents->documents = g_array_new(FALSE, FALSE, sizeof(PhArchiveDocument));
+	documents->names = g_ptr_array_new_with_free_func(g_free);
+	documents->bytes = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	ph_archive_api_documents_add(
+	        documents, g_strdup_printf("event-%" G_GINT64_FORMAT ".json", event->event_id),
+	        "generated", g_strdup(element_code), g_bytes_ref(event_bytes));
+	if (!g_str_equal(event->type, "transfer_amounts"))
+		return TRUE;
+	PhDb *db = ph_worker_db_get(error);
+	return db != NULL && ph_archive_api_add_transfer(db, event, documents, error);
+}
+
 static PhArchivePackage *
 ph_archive_api_finish(const PhArchiveEvent *event, const gchar *agency, GBytes *bytes)
 {
@@ -137,8 +211,6 @@ ph_archive_api_build_event(PhPlugin *plugin, GBytes *event_bytes, PhXmlSigner *s
 	}
 	const gchar *agency = plugin->config != NULL ? plugin->config->agency : NULL;
 	g_autofree gchar *case_id = g_strdup_printf("%s:%s", event.type, event.business_key);
-	g_autofree gchar *document_name =
-	        g_strdup_printf("event-%" G_GINT64_FORMAT ".json", event.event_id);
 	const PhArchiveCase archive_case = {ph_archive_api_cases[at].case_type,
 	                                    case_id,
 	                                    closed_at,
@@ -146,11 +218,13 @@ ph_archive_api_build_event(PhPlugin *plugin, GBytes *event_bytes, PhXmlSigner *s
 	                                    person.id_number,
 	                                    person.name,
 	                                    agency};
-	/* the event as the core recorded it: the decision and its inputs */
-	const PhArchiveDocument document = {document_name, "generated",
-	                                    ph_archive_api_cases[at].element_code, event_bytes};
-	g_autoptr(GBytes) bytes =
-	        ph_archive_package_build(&archive_case, &document, 1, signer, error);
+	g_auto(PhArchiveDocuments) documents = {NULL, NULL, NULL};
+	g_autoptr(GBytes) bytes = NULL;
+	if (ph_archive_api_collect(&event, ph_archive_api_cases[at].element_code, event_bytes,
+	                           &documents, error))
+		bytes = ph_archive_package_build(
+		        &archive_case, (const PhArchiveDocument *)documents.documents->data,
+		        documents.documents->len, signer, error);
 	ph_pension_status_clear(&person);
 	return bytes != NULL ? ph_archive_api_finish(&event, agency, bytes) : NULL;
 }

@@ -2,7 +2,8 @@
  * archive simulator tests/peers/archive-sim over mTLS: a death settlement through the core
  * becomes one signed PH-ARCHIVE-1 package that the simulator checks with the hub's offline
  * verifier and stores once; the receipt id is kept and shown by pensionctl archive show; the
- * stored package verifies with pensionctl archive verify; while the archive is down the
+ * stored package verifies with pensionctl archive verify; a transfer case's package holds the
+ * platform messages signed in and out up to the case's close; while the archive is down the
  * outbox retries and delivers once it is back. */
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -12,7 +13,9 @@
 #include "pension-hub.h"
 #include "ph-test-db.h"
 #include "ph-test-hub.h"
+#include "ph-policy-file.h"
 #include "ph-test-peer.h"
+#include "ph-transfer-cmd.h"
 #include "ph-txn.h"
 
 /* A valid GB 11643 number (ISO 7064 MOD 11-2 check character), male, born 1970-01-01 */
@@ -126,9 +129,10 @@ stored_sha256(Fixture *fixture, const gchar *package_id, gchar **path)
 	return g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)data, length);
 }
 
-/* The kept receipt matches what the simulator stored; the package verifies offline. */
-static void
-check_archived(Fixture *fixture, const gchar *case_id)
+/* The kept receipt matches what the simulator stored (the package of @case_type with
+ * @documents documents); the package verifies offline. Returns the stored package's path. */
+static gchar *
+check_archived(Fixture *fixture, const gchar *case_id, const gchar *case_type, guint documents)
 {
 	gint status = -1;
 	g_autofree gchar *shown = archive_show(fixture, case_id, &status);
@@ -141,10 +145,12 @@ check_archived(Fixture *fixture, const gchar *case_id)
 	g_autofree gchar *sha256 = show_field(shown, "sha256");
 	/* the simulator numbers its receipts from AR-000001; this is its only package */
 	g_assert_cmpstr(receipt, ==, "AR-000001");
-	const gchar *stored[] = {"STORED",      package_id, " death ", case_id, "receipt=AR-000001",
-	                         "documents=1", NULL};
+	g_autofree gchar *type = g_strdup_printf(" %s ", case_type);
+	g_autofree gchar *count = g_strdup_printf("documents=%u ", documents);
+	const gchar *stored[] = {"STORED", package_id, type, case_id, "receipt=AR-000001",
+	                         count,    NULL};
 	g_assert_cmpuint(ph_test_peer_count(&fixture->sim, stored), ==, 1);
-	g_autofree gchar *path = NULL;
+	gchar *path = NULL;
 	g_autofree gchar *file_sha256 = stored_sha256(fixture, package_id, &path);
 	g_assert_cmpstr(file_sha256, ==, sha256);
 
@@ -153,8 +159,10 @@ check_archived(Fixture *fixture, const gchar *case_id)
 	g_autofree gchar *verdict = ph_test_pensionctl(fixture->hub, verify, &status);
 	g_assert_cmpint(status, ==, 0);
 	g_test_message("pensionctl archive verify: %s", verdict);
-	g_autofree gchar *expected = g_strdup_printf("ok: death case %s, 1 documents", case_id);
+	g_autofree gchar *expected =
+	        g_strdup_printf("ok: %s case %s, %u documents", case_type, case_id, documents);
 	g_assert_nonnull(strstr(verdict, expected));
+	return path;
 }
 
 static void
@@ -164,7 +172,7 @@ test_delivered_once(Fixture *fixture, gconstpointer data)
 	const gchar *stored[] = {"STORED", case_id, NULL};
 	ph_test_peer_wait(&fixture->sim, stored, 1);
 	wait_delivered(fixture, case_id);
-	check_archived(fixture, case_id);
+	g_free(check_archived(fixture, case_id, "death", 1));
 	/* no case, no package: pensionctl says so and fails */
 	gint status = -1;
 	g_autofree gchar *none = archive_show(fixture, "died:person:999999", &status);
@@ -191,7 +199,89 @@ test_down_retried(Fixture *fixture, gconstpointer data)
 	const gchar *stored[] = {"STORED", case_id, NULL};
 	ph_test_peer_wait(&fixture->sim, stored, 1);
 	wait_delivered(fixture, case_id);
-	check_archived(fixture, case_id);
+	g_free(check_archived(fixture, case_id, "death", 1));
+}
+
+/* A member arrives by a transfer in (RULES §8's: 120 months 2014-10 … 2024-09 at 7,500.00,
+ * balances 139,000.00 / 69,500.00) and leaves again by the transfer out @case_id (core event
+ * transfer_amounts), run with region 110100's policy as the daemon's would, in one
+ * transaction with the platform messages of the case (a LETTER in, an INFO out); a RECEIPT
+ * arrives after the case closed. */
+static void
+close_transfer_case(Fixture *fixture, const gchar *case_id)
+{
+	g_autoptr(GError) error = NULL;
+	ph_test_enrol(fixture->db, ID_MEMBER, "李四", "19700101", "20240901");
+	g_autoptr(PhDb) db = ph_test_db_connect(fixture->db);
+	g_autofree PhPolicy *policy = g_new0(PhPolicy, 1);
+	gboolean loaded =
+	        ph_policy_file_load(ph_policy_file_dir(), "110100", 202410, policy, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_true(loaded);
+	const PhCommandContext context = {policy, "test"};
+	PhMonthBase months[120];
+	for (guint i = 0; i < 120; i++)
+		months[i] = (PhMonthBase){ph_period_add(201410, (gint)i), 750000};
+	PhTransferInInput transfer = {.case_id = "CASE-IN",
+	                              .id_number = ID_MEMBER,
+	                              .transfer_date = "20241001",
+	                              .other_region = "310000",
+	                              .months = months,
+	                              .n_months = 120,
+	                              .pooled_fund = 10800000,
+	                              .account_balance = 13900000,
+	                              .annuity_balance = 6950000};
+	g_autofree gchar *messages = g_strdup_printf(
+	        "INSERT INTO transfer_message (case_id, msg_id, direction, msg_type, verdict, "
+	        "body) VALUES ('%s', 'L1', 'in', 'LETTER', 'ACCEPTED', '<Letter>in</Letter>'), "
+	        "('%s', 'I1', 'out', 'INFO', 'DELIVERED', '<Info>out</Info>')",
+	        case_id, case_id);
+	PhCommandResult outcome = {0};
+	g_assert_true(ph_db_begin(db, &error));
+	gboolean done = ph_db_exec(db, messages, &error) &&
+	                ph_transfer_cmd_in(db, &context, &transfer, &outcome, &error);
+	ph_command_result_clear(&outcome);
+	PhTransferOutInput out = {case_id, ID_MEMBER, "20241001", "310000"};
+	done = done && ph_transfer_cmd_out(db, &context, &out, &outcome, &error) &&
+	       ph_db_commit(db, &error);
+	g_assert_no_error(error);
+	g_assert_true(done);
+	ph_command_result_clear(&outcome);
+	g_autofree gchar *later = g_strdup_printf(
+	        "INSERT INTO transfer_message (case_id, msg_id, direction, msg_type, verdict, "
+	        "body) VALUES ('%s', 'R1', 'in', 'RECEIPT', 'ACCEPTED', '<Receipt/>')",
+	        case_id);
+	g_assert_true(ph_db_exec(db, later, &error));
+	g_assert_no_error(error);
+}
+
+static void
+test_transfer_messages(Fixture *fixture, gconstpointer data)
+{
+	close_transfer_case(fixture, "CASE-9");
+	const gchar *stored[] = {"STORED", "transfer_amounts:CASE-9", NULL};
+	ph_test_peer_wait(&fixture->sim, stored, 1);
+	wait_delivered(fixture, "transfer_amounts:CASE-9");
+	/* the event, the LETTER in and the INFO out; not the RECEIPT that came after */
+	g_autofree gchar *path = check_archived(fixture, "transfer_amounts:CASE-9", "transfer", 3);
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *package = NULL;
+	gsize length = 0;
+	g_file_get_contents(path, &package, &length, &error);
+	g_assert_no_error(error);
+	/* a ustar container: its zero padding would end the text searches below */
+	for (gsize i = 0; i < length; i++)
+		package[i] = package[i] == '\0' ? ' ' : package[i];
+	const gchar *expected[] = {
+	        "role=\"generated\" elementCode=\"AIC102\"",
+	        "role=\"inbound\" elementCode=\"LETTER\"",
+	        "role=\"outbound\" elementCode=\"INFO\"",
+	        "<Letter>in</Letter>",
+	        "<Info>out</Info>",
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(expected); i++)
+		g_assert_nonnull(strstr(package, expected[i]));
+	g_assert_null(strstr(package, "<Receipt/>"));
 }
 
 int
@@ -201,6 +291,8 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add("/archive/delivered-once", Fixture, NULL, fixture_set_up, test_delivered_once,
 	           fixture_tear_down);
+	g_test_add("/archive/transfer-messages", Fixture, NULL, fixture_set_up,
+	           test_transfer_messages, fixture_tear_down);
 	g_test_add("/archive/down-retried", Fixture, down, fixture_set_up, test_down_retried,
 	           fixture_tear_down);
 	return g_test_run();
