@@ -278,6 +278,25 @@ ph_plugin_config_get_int(PhPlugin *plugin, const gchar *key, gint64 fallback, GE
 }
 
 gboolean
+ph_plugin_config_get_range(PhPlugin *plugin, const gchar *key, gint64 fallback, gint64 min,
+                           gint64 max, gint64 *value, GError **error)
+{
+	g_return_val_if_fail(value != NULL, FALSE);
+	g_autoptr(GError) local = NULL;
+	*value = ph_plugin_config_get_int(plugin, key, fallback, &local);
+	if (local != NULL) {
+		g_propagate_error(error, g_steal_pointer(&local));
+		return FALSE;
+	}
+	if (*value >= min && *value <= max)
+		return TRUE;
+	g_autofree gchar *why = g_strdup_printf("%" G_GINT64_FORMAT " is not in %" G_GINT64_FORMAT
+	                                        " … %" G_GINT64_FORMAT,
+	                                        *value, min, max);
+	return ph_plugin_config_fail(plugin, key, why, error);
+}
+
+gboolean
 ph_plugin_config_get_boolean(PhPlugin *plugin, const gchar *key, gboolean fallback, GError **error)
 {
 	g_return_val_if_fail(plugin != NULL, fallback);

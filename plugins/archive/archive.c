@@ -32,23 +32,14 @@ archive_free(Archive *archive)
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Archive, archive_free)
 
+/* A whole-number key within 1 … @max into a guint field. */
 static gboolean
-archive_config_int(PhPlugin *plugin, const gchar *key, gint64 fallback, gint64 max, guint *value,
-                   GError **error)
+archive_config_uint(PhPlugin *plugin, const gchar *key, gint64 fallback, gint64 max, guint *value,
+                    GError **error)
 {
-	g_autoptr(GError) local = NULL;
-	gint64 number = ph_plugin_config_get_int(plugin, key, fallback, &local);
-	if (local != NULL) {
-		g_propagate_error(error, g_steal_pointer(&local));
+	gint64 number = 0;
+	if (!ph_plugin_config_get_range(plugin, key, fallback, 1, max, &number, error))
 		return FALSE;
-	}
-	if (number < 1 || number > max) {
-		g_set_error(error, PH_ERROR, PH_ERROR_CONFIG,
-		            "[plugin archive] %s: %" G_GINT64_FORMAT
-		            " is not in 1 … %" G_GINT64_FORMAT,
-		            key, number, max);
-		return FALSE;
-	}
 	*value = (guint)number;
 	return TRUE;
 }
@@ -75,15 +66,16 @@ archive_read_config(Archive *archive, GError **error)
 	if ((archive->url = ph_plugin_config_get_string(plugin, "url", NULL, error)) == NULL ||
 	    (archive->ca = ph_plugin_config_get_path(plugin, "ca", NULL, error)) == NULL ||
 	    !archive_read_signer(archive, error) ||
-	    !archive_config_int(plugin, "connect_timeout_ms", 5000, 600000,
-	                        &archive->connect_timeout_ms, error) ||
-	    !archive_config_int(plugin, "timeout_ms", 60000, 600000, &archive->timeout_ms, error) ||
-	    !archive_config_int(plugin, "retry_initial_ms", 5000, 3600000,
-	                        &archive->retry.initial_delay_ms, error) ||
-	    !archive_config_int(plugin, "retry_max_ms", 600000, 86400000,
-	                        &archive->retry.max_delay_ms, error) ||
-	    !archive_config_int(plugin, "max_attempts", 1000, 100000, &archive->retry.max_attempts,
-	                        error))
+	    !archive_config_uint(plugin, "connect_timeout_ms", 5000, 600000,
+	                         &archive->connect_timeout_ms, error) ||
+	    !archive_config_uint(plugin, "timeout_ms", 60000, 600000, &archive->timeout_ms,
+	                         error) ||
+	    !archive_config_uint(plugin, "retry_initial_ms", 5000, 3600000,
+	                         &archive->retry.initial_delay_ms, error) ||
+	    !archive_config_uint(plugin, "retry_max_ms", 600000, 86400000,
+	                         &archive->retry.max_delay_ms, error) ||
+	    !archive_config_uint(plugin, "max_attempts", 1000, 100000, &archive->retry.max_attempts,
+	                         error))
 		return FALSE;
 	if (!g_str_has_prefix(archive->url, "https://")) {
 		g_set_error(error, PH_ERROR, PH_ERROR_CONFIG,

@@ -369,6 +369,11 @@ test_config_values(void)
 	g_assert_cmpint(ph_plugin_config_get_int(plugin, "count", 0, &error), ==, 42);
 	g_assert_cmpint(ph_plugin_config_get_int(plugin, "negative", 0, &error), ==, -7);
 	g_assert_cmpint(ph_plugin_config_get_int(plugin, "unset", 9, &error), ==, 9);
+	gint64 ranged = 0;
+	g_assert_true(ph_plugin_config_get_range(plugin, "count", 0, 1, 42, &ranged, &error));
+	g_assert_cmpint(ranged, ==, 42);
+	g_assert_true(ph_plugin_config_get_range(plugin, "unset", 5, 1, 9, &ranged, &error));
+	g_assert_cmpint(ranged, ==, 5);
 	g_assert_true(ph_plugin_config_get_boolean(plugin, "flag", FALSE, &error));
 	g_assert_false(ph_plugin_config_get_boolean(plugin, "off", TRUE, &error));
 	g_assert_no_error(error);
@@ -392,6 +397,8 @@ test_config_values(void)
 		const gchar *why;
 	} bad[] = {
 	        {"flag", "int", "flag: 'true' is not a whole number"},
+	        {"flag", "range", "flag: 'true' is not a whole number"},
+	        {"count", "range", "count: 42 is not in 1 … 41"},
 	        {"bad_flag", "boolean", "bad_flag: 'yes' is not true or false"},
 	        {"blank", "string", "blank: empty value"},
 	        {"required", "string", "required: required key is missing"},
@@ -402,7 +409,11 @@ test_config_values(void)
 		if (g_str_equal(bad[i].call, "int"))
 			g_assert_cmpint(ph_plugin_config_get_int(plugin, bad[i].key, 3, &local), ==,
 			                3);
-		else if (g_str_equal(bad[i].call, "boolean"))
+		else if (g_str_equal(bad[i].call, "range")) {
+			gint64 value = 0;
+			g_assert_false(ph_plugin_config_get_range(plugin, bad[i].key, 3, 1, 41,
+			                                          &value, &local));
+		} else if (g_str_equal(bad[i].call, "boolean"))
 			g_assert_true(
 			        ph_plugin_config_get_boolean(plugin, bad[i].key, TRUE, &local));
 		else

@@ -56,6 +56,11 @@ ph_plugin_config_get_string(PhPlugin *plugin, const gchar *key, const gchar *fal
 			    GError **error);
 gint64
 ph_plugin_config_get_int(PhPlugin *plugin, const gchar *key, gint64 fallback, GError **error);
+/* The same kept within @min … @max: FALSE with PH_ERROR_CONFIG naming file, group and key
+ * when the value is not a whole number or out of range. */
+gboolean
+ph_plugin_config_get_range(PhPlugin *plugin, const gchar *key, gint64 fallback, gint64 min,
+			   gint64 max, gint64 *value, GError **error);
 gboolean
 ph_plugin_config_get_boolean(PhPlugin *plugin, const gchar *key, gboolean fallback,
 			     GError **error);
