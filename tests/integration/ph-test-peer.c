@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "pension-hub.h"
+#include "ph-policy-file.h"
+#include "ph-transfer-cmd.h"
 #include "ph-txn.h"
 
 static gchar *
@@ -167,4 +169,38 @@ ph_test_enrol(PhTestDb *test_db, const gchar *id_number, const gchar *name, cons
 	g_assert_true(ph_txn_commit(txn, &error));
 	g_assert_no_error(error);
 	return person_id;
+}
+
+PhPolicy *
+ph_test_policy_110100(void)
+{
+	g_autoptr(GError) error = NULL;
+	PhPolicy *policy = g_new0(PhPolicy, 1);
+	gboolean loaded =
+	        ph_policy_file_load(ph_policy_file_dir(), "110100", 202410, policy, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_true(loaded);
+	return policy;
+}
+
+gboolean
+ph_test_transfer_in(PhDb *db, const PhCommandContext *context, const gchar *case_id,
+                    const gchar *id_number, PhCommandResult *outcome, GError **error)
+{
+	PhMonthBase months[120];
+	for (guint i = 0; i < 120; i++)
+		months[i] = (PhMonthBase){ph_period_add(201410, (gint)i), 750000};
+	PhTransferInInput transfer = {.case_id = case_id,
+	                              .id_number = id_number,
+	                              .transfer_date = "20241001",
+	                              .other_region = "310000",
+	                              .has_deemed = TRUE,
+	                              .deemed_months = 240,
+	                              .deemed_index = 12000,
+	                              .months = months,
+	                              .n_months = 120,
+	                              .pooled_fund = 10800000,
+	                              .account_balance = 13900000,
+	                              .annuity_balance = 6950000};
+	return ph_transfer_cmd_in(db, context, &transfer, outcome, error);
 }

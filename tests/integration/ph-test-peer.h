@@ -5,6 +5,7 @@
 
 #include <glib.h>
 
+#include "ph-command.h"
 #include "ph-test-db.h"
 #include "ph-test-hub.h"
 
@@ -41,5 +42,15 @@ gchar *ph_test_pensionctl(PhTestHub *hub, const gchar *const *args, gint *exit_s
  * from @effective; returns the person id. */
 gint64 ph_test_enrol(PhTestDb *db, const gchar *id_number, const gchar *name, const gchar *birth,
                      const gchar *effective);
+
+/* Region 110100's policy for 2024-10, loaded as the daemon would (its average wages); free
+ * it with g_free. */
+PhPolicy *ph_test_policy_110100(void);
+
+/* RULES §8's transfer in of @id_number (AAC002) by @case_id, dated 2024-10-01 from region
+ * 310000: 240 deemed months at 1.2, 120 months 2014-10 … 2024-09 at a base of 7,500.00, the
+ * balances 139,000.00 / 69,500.00; in @db's open transaction. */
+gboolean ph_test_transfer_in(PhDb *db, const PhCommandContext *context, const gchar *case_id,
+                             const gchar *id_number, PhCommandResult *outcome, GError **error);
 
 G_END_DECLS

@@ -13,7 +13,6 @@
 #include "pension-hub.h"
 #include "ph-test-db.h"
 #include "ph-test-hub.h"
-#include "ph-policy-file.h"
 #include "ph-test-peer.h"
 #include "ph-transfer-cmd.h"
 #include "ph-txn.h"
@@ -202,35 +201,18 @@ test_down_retried(Fixture *fixture, gconstpointer data)
 	g_free(check_archived(fixture, case_id, "death", 1));
 }
 
-/* A member arrives by a transfer in (RULES §8's: 120 months 2014-10 … 2024-09 at 7,500.00,
- * balances 139,000.00 / 69,500.00) and leaves again by the transfer out @case_id (core event
- * transfer_amounts), run with region 110100's policy as the daemon's would, in one
- * transaction with the platform messages of the case (a LETTER in, an INFO out); a RECEIPT
- * arrives after the case closed. */
+/* A member arrives by RULES §8's transfer in (ph_test_transfer_in) and leaves again by the
+ * transfer out @case_id (core event transfer_amounts), run with region 110100's policy as
+ * the daemon's would, in one transaction with the platform messages of the case (a LETTER
+ * in, an INFO out); a RECEIPT arrives after the case closed. */
 static void
 close_transfer_case(Fixture *fixture, const gchar *case_id)
 {
 	g_autoptr(GError) error = NULL;
 	ph_test_enrol(fixture->db, ID_MEMBER, "李四", "19700101", "20240901");
 	g_autoptr(PhDb) db = ph_test_db_connect(fixture->db);
-	g_autofree PhPolicy *policy = g_new0(PhPolicy, 1);
-	gboolean loaded =
-	        ph_policy_file_load(ph_policy_file_dir(), "110100", 202410, policy, NULL, &error);
-	g_assert_no_error(error);
-	g_assert_true(loaded);
+	g_autofree PhPolicy *policy = ph_test_policy_110100();
 	const PhCommandContext context = {policy, "test"};
-	PhMonthBase months[120];
-	for (guint i = 0; i < 120; i++)
-		months[i] = (PhMonthBase){ph_period_add(201410, (gint)i), 750000};
-	PhTransferInInput transfer = {.case_id = "CASE-IN",
-	                              .id_number = ID_MEMBER,
-	                              .transfer_date = "20241001",
-	                              .other_region = "310000",
-	                              .months = months,
-	                              .n_months = 120,
-	                              .pooled_fund = 10800000,
-	                              .account_balance = 13900000,
-	                              .annuity_balance = 6950000};
 	g_autofree gchar *messages = g_strdup_printf(
 	        "INSERT INTO transfer_message (case_id, msg_id, direction, msg_type, verdict, "
 	        "body) VALUES ('%s', 'L1', 'in', 'LETTER', 'ACCEPTED', '<Letter>in</Letter>'), "
@@ -239,7 +221,7 @@ close_transfer_case(Fixture *fixture, const gchar *case_id)
 	PhCommandResult outcome = {0};
 	g_assert_true(ph_db_begin(db, &error));
 	gboolean done = ph_db_exec(db, messages, &error) &&
-	                ph_transfer_cmd_in(db, &context, &transfer, &outcome, &error);
+	                ph_test_transfer_in(db, &context, "CASE-IN", ID_MEMBER, &outcome, &error);
 	ph_command_result_clear(&outcome);
 	PhTransferOutInput out = {case_id, ID_MEMBER, "20241001", "310000"};
 	done = done && ph_transfer_cmd_out(db, &context, &out, &outcome, &error) &&

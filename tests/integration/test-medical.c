@@ -77,31 +77,12 @@ make_retiree(Fixture *fixture)
 	g_autoptr(GError) error = NULL;
 	gint64 person_id = ph_test_enrol(fixture->db, ID_RETIREE, "张三", "19641015", "20240901");
 	g_autoptr(PhDb) db = ph_test_db_connect(fixture->db);
-	g_autofree PhPolicy *policy = g_new0(PhPolicy, 1);
-	gboolean loaded =
-	        ph_policy_file_load(ph_policy_file_dir(), "110100", 202410, policy, NULL, &error);
-	g_assert_no_error(error);
-	g_assert_true(loaded);
+	g_autofree PhPolicy *policy = ph_test_policy_110100();
 	const PhCommandContext context = {policy, "test"};
-	PhMonthBase months[120];
-	for (guint i = 0; i < 120; i++)
-		months[i] = (PhMonthBase){ph_period_add(201410, (gint)i), 750000};
-	PhTransferInInput transfer = {.case_id = "CASE-8",
-	                              .id_number = ID_RETIREE,
-	                              .transfer_date = "20241001",
-	                              .other_region = "310000",
-	                              .has_deemed = TRUE,
-	                              .deemed_months = 240,
-	                              .deemed_index = 12000,
-	                              .months = months,
-	                              .n_months = 120,
-	                              .pooled_fund = 10800000,
-	                              .account_balance = 13900000,
-	                              .annuity_balance = 6950000};
 	PhRetireInput retire = {ID_RETIREE, "20241001", "2", FALSE, 0};
 	PhCommandResult outcome = {0};
 	g_assert_true(ph_db_begin(db, &error));
-	gboolean done = ph_transfer_cmd_in(db, &context, &transfer, &outcome, &error) &&
+	gboolean done = ph_test_transfer_in(db, &context, "CASE-8", ID_RETIREE, &outcome, &error) &&
 	                ph_retirement_retire(db, &context, &retire, &outcome, &error) &&
 	                ph_db_commit(db, &error);
 	g_assert_no_error(error);
