@@ -4,7 +4,8 @@
  * verifier and stores once; the receipt id is kept and shown by pensionctl archive show; the
  * stored package verifies with pensionctl archive verify; a transfer case's package holds the
  * platform messages signed in and out up to the case's close; while the archive is down the
- * outbox retries and delivers once it is back. */
+ * outbox retries and delivers once it is back; an answer without a receipt id is a dead
+ * letter. */
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <signal.h>
@@ -266,15 +267,43 @@ test_transfer_messages(Fixture *fixture, gconstpointer data)
 	g_assert_null(strstr(package, "<Receipt/>"));
 }
 
+/* An archive that answers without a receipt id: the package is not taken as archived but
+ * dead-lettered at once (a partner fault to look into, not one to retry), and shown so. */
+static void
+test_no_receipt(Fixture *fixture, gconstpointer data)
+{
+	g_autofree gchar *case_id = close_death_case(fixture);
+	g_autofree gchar *sql = g_strdup_printf(
+	        "SELECT count(*) FROM dead_letter WHERE topic = 'archive.package' AND key = '%s'",
+	        case_id);
+	g_autofree gchar *dead =
+	        ph_test_wait_for_value(ph_test_db_get_url(fixture->db), sql, "1", 30000);
+	g_assert_cmpstr(dead, ==, "1");
+	gint status = -1;
+	g_autofree gchar *shown = archive_show(fixture, case_id, &status);
+	g_assert_cmpint(status, ==, 0);
+	g_autofree gchar *delivery = show_field(shown, "delivery");
+	g_autofree gchar *attempts = show_field(shown, "attempts");
+	g_autofree gchar *receipt = show_field(shown, "receipt");
+	g_autofree gchar *last_error = show_field(shown, "last error");
+	g_assert_cmpstr(delivery, ==, "dead");
+	g_assert_cmpstr(attempts, ==, "1");
+	g_assert_cmpstr(receipt, ==, "none yet");
+	g_assert_nonnull(strstr(last_error, "holds no receipt_id"));
+}
+
 int
 main(int argc, char **argv)
 {
 	static const gchar *const down[] = {"--down", NULL};
+	static const gchar *const no_receipt[] = {"--no-receipt", NULL};
 	g_test_init(&argc, &argv, NULL);
 	g_test_add("/archive/delivered-once", Fixture, NULL, fixture_set_up, test_delivered_once,
 	           fixture_tear_down);
 	g_test_add("/archive/transfer-messages", Fixture, NULL, fixture_set_up,
 	           test_transfer_messages, fixture_tear_down);
+	g_test_add("/archive/no-receipt", Fixture, no_receipt, fixture_set_up, test_no_receipt,
+	           fixture_tear_down);
 	g_test_add("/archive/down-retried", Fixture, down, fixture_set_up, test_down_retried,
 	           fixture_tear_down);
 	return g_test_run();

@@ -19,8 +19,8 @@ typedef struct {
 
 typedef struct {
 	PhPeer peer;
-	gchar *store;     /* folder the packages are written to as <id>.tar, may be NULL */
-	gboolean corrupt; /* answer 201 without a receipt id (the hub must not accept it) */
+	gchar *store;        /* folder the packages are written to as <id>.tar, may be NULL */
+	gboolean no_receipt; /* answer 201 without a receipt id (the hub must not accept it) */
 	PhXmlVerifier *verifier;
 	GHashTable *stored; /* package id → Stored */
 	guint next_receipt;
@@ -122,7 +122,7 @@ sim_take(Sim *sim, SoupServerMessage *message, const gchar *package_id, GBytes *
 	              check.signer);
 	ph_archive_check_clear(&check);
 	g_autofree gchar *body =
-	        sim->corrupt ? g_strdup("{}") : sim_receipt(package_id, stored->receipt_id);
+	        sim->no_receipt ? g_strdup("{}") : sim_receipt(package_id, stored->receipt_id);
 	ph_peer_respond(message, 201, "application/json", body);
 }
 
@@ -152,7 +152,7 @@ main(int argc, char **argv)
 	GOptionEntry entries[] = {
 	        {"store", 0, 0, G_OPTION_ARG_FILENAME, &sim.store,
 	         "write every package taken to DIR/<id>.tar", "DIR"},
-	        {"no-receipt", 0, 0, G_OPTION_ARG_NONE, &sim.corrupt,
+	        {"no-receipt", 0, 0, G_OPTION_ARG_NONE, &sim.no_receipt,
 	         "answer 201 without a receipt id", NULL},
 	        {NULL},
 	};
