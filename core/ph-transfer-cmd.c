@@ -176,25 +176,48 @@ ph_transfer_cmd_amounts(PhDb *db, const PhPolicy *policy, const PhPerson *person
 	return TRUE;
 }
 
+/* The sheet is computed: contributions stop (enrolment and person AAC031 = 2, which the
+ * monthly run skips) so that nothing changes the sheet while the other side decides. */
 static gboolean
-ph_transfer_cmd_close_out(PhDb *db, const PhPerson *person, const PhTransferCase *transfer,
-                          const PhLedgerRoll *roll, GError **error)
+ph_transfer_cmd_suspend(PhDb *db, gint64 person_id, const gchar *from, const gchar *to,
+                        GError **error)
 {
-	PhEnrolmentOpen open;
-	gboolean has_open = FALSE;
-
-	if (!ph_enrolment_get_open(db, person->person_id, &open, &has_open, error) ||
-	    (has_open &&
-	     !ph_enrolment_close(db, person->person_id, ph_period_add(transfer->month, -1), "3",
-	                         "transfer", NULL, error)))
+	gchar id[24];
+	const gchar *params[] = {PH_COMMAND_INT_TEXT(id, person_id), from, to};
+	g_autoptr(PGresult) enrolment =
+	        ph_db_query(db,
+	                    "UPDATE enrolment SET status = $3 WHERE person_id = $1::bigint "
+	                    "AND end_period IS NULL AND status = $2",
+	                    3, params, error);
+	if (enrolment == NULL)
 		return FALSE;
-	return ph_ledger_append_closing_interest(db, person->person_id, transfer->month, roll,
-	                                         error) &&
-	       ph_ledger_append(db, person->person_id, transfer->month, "transfer_out",
-	                        transfer->case_id, -transfer->account_balance,
-	                        -transfer->annuity_balance, error) &&
-	       ph_person_set_status(db, person->person_id, "transferred", "3", transfer->month,
-	                            error);
+	g_autoptr(PGresult) person = ph_db_query(
+	        db,
+	        "UPDATE person SET contribution_status = $3, updated_at = now() "
+	        "WHERE person_id = $1::bigint AND status = 'active' AND contribution_status = $2",
+	        3, params, error);
+	return person != NULL;
+}
+
+/* One pending transfer out at a time: its cancellation must not resume a member that
+ * another case still holds. */
+static gboolean
+ph_transfer_cmd_check_pending(PhDb *db, gint64 person_id, GError **error)
+{
+	gchar id[24];
+	const gchar *params[] = {PH_COMMAND_INT_TEXT(id, person_id)};
+	g_autoptr(PGresult) rows = ph_db_query(
+	        db,
+	        "SELECT 1 FROM enrolment WHERE person_id = $1::bigint AND end_period IS NULL "
+	        "AND status = '2'",
+	        1, params, error);
+
+	if (rows == NULL)
+		return FALSE;
+	if (PQntuples(rows) > 0)
+		return ph_command_invalid(error, "AAC002",
+		                          "contributions are suspended by a pending transfer out");
+	return TRUE;
 }
 
 gboolean
@@ -217,17 +240,121 @@ ph_transfer_cmd_out(PhDb *db, const PhCommandContext *context, const PhTransferO
 	g_autoptr(GArray) months = NULL;
 	if (!ph_ledger_check_closable(db, person.person_id, person.status, transfer.month,
 	                              "transfer_date", error) ||
+	    !ph_transfer_cmd_check_pending(db, person.person_id, error) ||
 	    (months = ph_ledger_months(db, person.person_id, transfer.month, error)) == NULL ||
 	    !ph_transfer_cmd_amounts(db, context->policy, &person, months, &transfer, &roll, error))
 		return FALSE;
 	outcome->result = ph_transfer_cmd_sheet(&person, &transfer, months, roll.provisional);
 	if (!ph_transfer_cmd_store_case(db, person.person_id, &transfer, outcome->result, error) ||
-	    !ph_transfer_cmd_close_out(db, &person, &transfer, &roll, error))
+	    !ph_transfer_cmd_suspend(db, person.person_id, "1", "2", error))
 		return FALSE;
 	g_autofree gchar *object = g_strdup_printf("transfer:%s", input->case_id);
 	return ph_command_record(db, context, "transfer-out", object,
 	                         PH_CORE_EVENT_TRANSFER_AMOUNTS, person.person_id, input->case_id,
 	                         outcome->result, error);
+}
+
+/* ---- the other side's answer on a transfer out ---- */
+
+/* The stored transfer out @case_id: its person, month and sent balances; *@settled is TRUE
+ * when its transfer_out ledger entry exists (the case was completed). */
+static gboolean
+ph_transfer_cmd_find_out(PhDb *db, const gchar *case_id, PhTransferCase *transfer,
+                         gint64 *person_id, gboolean *settled, JsonNode **result, GError **error)
+{
+	const gchar *params[] = {case_id};
+	g_autoptr(PGresult) rows = ph_db_query(
+	        db,
+	        "SELECT t.person_id, t.transfer_period, t.account_balance, t.annuity_balance, "
+	        "t.result, EXISTS (SELECT 1 FROM account_entry a WHERE a.person_id = t.person_id "
+	        "AND a.kind = 'transfer_out' AND a.reference = t.case_id) "
+	        "FROM transfer_case t WHERE t.case_id = $1 AND t.direction = 'out'",
+	        1, params, error);
+
+	if (rows == NULL)
+		return FALSE;
+	if (PQntuples(rows) == 0) {
+		g_set_error(error, PH_ERROR, PH_ERROR_NOT_FOUND, "case_id: %s is no transfer out",
+		            case_id);
+		return FALSE;
+	}
+	*person_id = ph_db_get_int64(rows, 0, 0);
+	transfer->case_id = case_id;
+	transfer->direction = "out";
+	transfer->month = (PhPeriod)ph_db_get_int64(rows, 0, 1);
+	transfer->account_balance = ph_db_get_int64(rows, 0, 2);
+	transfer->annuity_balance = ph_db_get_int64(rows, 0, 3);
+	*result = ph_command_json_parse(PQgetvalue(rows, 0, 4));
+	*settled = g_str_equal(PQgetvalue(rows, 0, 5), "t");
+	return TRUE;
+}
+
+/* Ends the enrolment (AAC031 = 3, last month the one before the transfer month) and settles
+ * the account: interest to the transfer month, then the balances sent go out. */
+static gboolean
+ph_transfer_cmd_close_out(PhDb *db, const PhPolicy *policy, gint64 person_id,
+                          const PhTransferCase *transfer, GError **error)
+{
+	PhLedgerRoll roll;
+
+	return ph_ledger_roll(db, policy, person_id, transfer->month, &roll, error) &&
+	       ph_enrolment_close(db, person_id, ph_period_add(transfer->month, -1), "3",
+	                          "transfer", NULL, error) &&
+	       ph_ledger_append_closing_interest(db, person_id, transfer->month, &roll, error) &&
+	       ph_ledger_append(db, person_id, transfer->month, "transfer_out", transfer->case_id,
+	                        -transfer->account_balance, -transfer->annuity_balance, error) &&
+	       ph_person_set_status(db, person_id, "transferred", "3", transfer->month, error);
+}
+
+/* The transfer out ended: completed (the other side's RECEIPT OK) or not (rejected). */
+static gboolean
+ph_transfer_cmd_end_out(PhDb *db, const PhCommandContext *context, const gchar *case_id,
+                        gboolean completed, PhCommandResult *outcome, GError **error)
+{
+	PhTransferCase transfer = {0};
+	gint64 person_id = 0;
+	gboolean settled = FALSE;
+	JsonNode *result = NULL;
+
+	g_return_val_if_fail(db != NULL && context != NULL && case_id != NULL && outcome != NULL,
+	                     FALSE);
+	ph_command_result_clear(outcome);
+	if (!ph_transfer_cmd_find_out(db, case_id, &transfer, &person_id, &settled, &result, error))
+		return FALSE;
+	outcome->person_id = person_id;
+	outcome->result = result;
+	if (settled && !completed) {
+		g_set_error(error, PH_ERROR, PH_ERROR_CONFLICT,
+		            "case_id: transfer out %s is already completed", case_id);
+		return FALSE;
+	}
+	outcome->duplicate = settled;
+	if (settled)
+		return TRUE;
+	/* A cancellation puts back to paying only a member still suspended by this case (not
+	 * one who left otherwise meanwhile). */
+	if (!(completed
+	              ? ph_transfer_cmd_close_out(db, context->policy, person_id, &transfer, error)
+	              : ph_transfer_cmd_suspend(db, person_id, "2", "1", error)))
+		return FALSE;
+	g_autofree gchar *object = g_strdup_printf("transfer:%s", case_id);
+	return ph_command_record(db, context,
+	                         completed ? "transfer-out-complete" : "transfer-out-cancel",
+	                         object, NULL, person_id, case_id, outcome->result, error);
+}
+
+gboolean
+ph_transfer_cmd_complete_out(PhDb *db, const PhCommandContext *context, const gchar *case_id,
+                             PhCommandResult *outcome, GError **error)
+{
+	return ph_transfer_cmd_end_out(db, context, case_id, TRUE, outcome, error);
+}
+
+gboolean
+ph_transfer_cmd_cancel_out(PhDb *db, const PhCommandContext *context, const gchar *case_id,
+                           PhCommandResult *outcome, GError **error)
+{
+	return ph_transfer_cmd_end_out(db, context, case_id, FALSE, outcome, error);
 }
 
 /* ---- in ---- */

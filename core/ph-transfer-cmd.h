@@ -1,7 +1,8 @@
 /* Transfers between pooling areas (RULES §4): transfer out computes the amounts and the
- * information sheet and closes the account; transfer in applies a received sheet (months,
- * bases, balances). Idempotent by case id. Core only; the transfer adapter calls them
- * through ph-core-api.c. */
+ * information sheet and suspends contributions; its completion (the other side's RECEIPT)
+ * ends the enrolment and settles the account, its cancellation resumes paying; transfer in applies
+ * a received sheet (months, bases, balances). Idempotent by case id. Core only; the transfer
+ * adapter calls them through ph-core-api.c. */
 #pragma once
 
 #include <glib.h>
@@ -33,10 +34,21 @@ typedef struct {
 	gint64 annuity_balance;
 } PhTransferInInput;
 
-/* Emits `transfer_amounts` with the information sheet. */
+/* Emits `transfer_amounts` with the information sheet; the open enrolment and the person
+ * become AAC031 = 2 (暂停缴费: the monthly run skips them) until the case ends. */
 gboolean ph_transfer_cmd_out(PhDb *db, const PhCommandContext *context,
                              const PhTransferOutInput *input, PhCommandResult *outcome,
                              GError **error);
+/* The other side confirmed (RECEIPT OK): the enrolment ends (AAC031 = 3, last month the one
+ * before the transfer month), interest is closed and the sent balances leave the account.
+ * A repeat is a duplicate. PH_ERROR_NOT_FOUND when @case_id is no transfer out. */
+gboolean ph_transfer_cmd_complete_out(PhDb *db, const PhCommandContext *context,
+                                      const gchar *case_id, PhCommandResult *outcome,
+                                      GError **error);
+/* The case was rejected or failed: a member still suspended by it pays again (AAC031 = 1);
+ * PH_ERROR_CONFLICT when the case was completed. */
+gboolean ph_transfer_cmd_cancel_out(PhDb *db, const PhCommandContext *context, const gchar *case_id,
+                                    PhCommandResult *outcome, GError **error);
 gboolean ph_transfer_cmd_in(PhDb *db, const PhCommandContext *context,
                             const PhTransferInInput *input, PhCommandResult *outcome,
                             GError **error);

@@ -244,6 +244,32 @@ ph_core_transfer_out(PhTxn *txn, const PhTransferOutRequest *request, PhCommandO
 }
 
 gboolean
+ph_core_transfer_out_complete(PhTxn *txn, const gchar *case_id, PhCommandOutcome *outcome,
+                              GError **error)
+{
+	g_auto(PhCoreCall) call = {0};
+
+	return ph_core_call_init(&call, txn, error) &&
+	       ph_core_call_finish(&call,
+	                           ph_transfer_cmd_complete_out(call.db, &call.context, case_id,
+	                                                        &call.result, error),
+	                           outcome);
+}
+
+gboolean
+ph_core_transfer_out_cancel(PhTxn *txn, const gchar *case_id, PhCommandOutcome *outcome,
+                            GError **error)
+{
+	g_auto(PhCoreCall) call = {0};
+
+	return ph_core_call_init(&call, txn, error) &&
+	       ph_core_call_finish(&call,
+	                           ph_transfer_cmd_cancel_out(call.db, &call.context, case_id,
+	                                                      &call.result, error),
+	                           outcome);
+}
+
+gboolean
 ph_core_transfer_in(PhTxn *txn, const PhTransferInRequest *request, PhCommandOutcome *outcome,
                     GError **error)
 {

@@ -91,9 +91,13 @@ transfer_core_in(PhTxn *txn, const gchar *case_id, const gchar *other_region,
 }
 
 gboolean
-transfer_core_end(PhTxn *txn, const gchar *case_id, const gchar *id_number, GError **error)
+transfer_core_end(PhTxn *txn, const gchar *case_id, gboolean completed, GError **error)
 {
-	/* The core's transfer out already ended the enrolment (AAC031 = 3) and settled the
-	 * account in the transaction that computed the amounts; the RECEIPT confirms it. */
-	return TRUE;
+	/* Computing the sheet only suspended the member's contributions (AAC031 = 2); the
+	 * case's end decides, in the transaction that marks it COMPLETED or REJECTED. */
+	PhCommandOutcome outcome = {0};
+	gboolean ok = completed ? ph_core_transfer_out_complete(txn, case_id, &outcome, error)
+	                        : ph_core_transfer_out_cancel(txn, case_id, &outcome, error);
+	ph_core_outcome_clear(&outcome);
+	return ok;
 }

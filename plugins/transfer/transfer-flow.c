@@ -2,8 +2,9 @@
  *   transfer in:  LETTER_SENT → INFO_RECEIVED / FUND_RECEIVED (either order) → COMPLETED
  *                 (both there and agreeing: the core adds months, bases and balances, and a
  *                 RECEIPT goes back) or REJECTED (they disagree: a RECEIPT says why);
- *   transfer out: LETTER_RECEIVED → INFO_SENT → FUND_SENT (amounts from the core) →
- *                 COMPLETED on the other side's RECEIPT (enrolment here ends). */
+ *   transfer out: LETTER_RECEIVED → INFO_SENT → FUND_SENT (amounts from the core, whose
+ *                 contributions stop: AAC031 = 2) → COMPLETED on the other side's RECEIPT
+ *                 OK (enrolment here ends, AAC031 = 3) or REJECTED (paying again). */
 #include <string.h>
 
 #include "transfer-private.h"
@@ -220,9 +221,10 @@ transfer_flow_receipt_in(Transfer *transfer, PhTxn *txn, PhTransferCase *transfe
 		g_free(transfer_case->reason);
 		transfer_case->reason = g_strdup_printf("the other side answered %s: %s", code,
 		                                        text != NULL ? text : "");
-		return transfer_flow_step(transfer, txn, transfer_case, "REJECTED", error);
+		return transfer_core_end(txn, transfer_case->case_id, FALSE, error) &&
+		       transfer_flow_step(transfer, txn, transfer_case, "REJECTED", error);
 	}
-	return transfer_core_end(txn, transfer_case->case_id, transfer_case->id_number, error) &&
+	return transfer_core_end(txn, transfer_case->case_id, TRUE, error) &&
 	       transfer_flow_step(transfer, txn, transfer_case, "COMPLETED", error);
 }
 

@@ -146,8 +146,8 @@ gboolean transfer_core_out(PhTxn *txn, const gchar *case_id, const gchar *id_num
 /* Adds the months, base history and balances of a received sheet to the member. */
 gboolean transfer_core_in(PhTxn *txn, const gchar *case_id, const gchar *other_region,
                           const TransferSheet *info, GError **error);
-/* Ends the member's enrolment here (AAC031 = 3) on a completed transfer out. */
-gboolean transfer_core_end(PhTxn *txn, const gchar *case_id, const gchar *id_number,
-                           GError **error);
+/* The end of a transfer out: @completed (the other side's RECEIPT OK) ends the member's
+ * enrolment here (AAC031 = 3); otherwise the member, suspended since the sheet, pays again. */
+gboolean transfer_core_end(PhTxn *txn, const gchar *case_id, gboolean completed, GError **error);
 
 G_END_DECLS

@@ -847,6 +847,39 @@ test_death_of_member(Fixture *fixture, gconstpointer data)
 	g_assert_cmpint(run.members, ==, 0);
 }
 
+/* The one member's enrolment and person AAC031, and the person's status. */
+static void
+expect_suspended(Fixture *fixture, const gchar *aac031, const gchar *status)
+{
+	g_autofree gchar *sql = g_strdup_printf(
+	        "SELECT count(*) FROM enrolment e JOIN person p USING (person_id) WHERE "
+	        "e.status = '%s' AND p.contribution_status = '%s' AND p.status = '%s' AND "
+	        "(e.end_period IS NULL) = %s",
+	        aac031, aac031, status, g_str_equal(aac031, "3") ? "false" : "true");
+	g_assert_cmpint(query_int(fixture, sql), ==, 1);
+}
+
+/* Completes (@completed) or cancels transfer out @case_id, which must succeed; its
+ * duplicate flag. */
+static gboolean
+end_transfer_out(Fixture *fixture, const gchar *case_id, gboolean completed)
+{
+	g_autoptr(GError) error = NULL;
+	PhCommandResult outcome = {0};
+	gboolean ok =
+	        completed
+	                ? IN_TXN(fixture,
+	                         ph_transfer_cmd_complete_out(fixture->db, &fixture->context,
+	                                                      case_id, &outcome, &error))
+	                : IN_TXN(fixture, ph_transfer_cmd_cancel_out(fixture->db, &fixture->context,
+	                                                             case_id, &outcome, &error));
+	g_assert_no_error(error);
+	g_assert_true(ok);
+	gboolean duplicate = outcome.duplicate;
+	ph_command_result_clear(&outcome);
+	return duplicate;
+}
+
 /* ---- transfer out then in conserves months and money ---- */
 
 static void
@@ -867,14 +900,31 @@ test_transfer_conservation(Fixture *fixture, gconstpointer data)
 		g_assert_no_error(error);
 		g_assert_cmpint(outcome.duplicate, ==, round == 1);
 	}
-	JsonObject *sheet = json_node_get_object(outcome.result);
+	g_autoptr(JsonNode) computed = json_node_ref(outcome.result);
+	JsonObject *sheet = json_node_get_object(computed);
 	/* 12% × 6 × 750000; account: 360000 + 0.0262 / 12 × 60000 × 21 = 360000 + 2751 */
 	g_assert_cmpint(json_object_get_int_member(sheet, "AIC103"), ==, 540000);
 	g_assert_cmpint(json_object_get_int_member(sheet, "AIC099"), ==, 362751);
-	g_assert_cmpint(ledger_account(fixture, person_id, NULL), ==, 0);
 	g_assert_cmpint(query_int(fixture, "SELECT count(*) FROM core_event WHERE "
 	                                   "type = 'transfer_amounts'"),
 	                ==, 1);
+	/* the sheet only suspends: enrolment open with AAC031 = 2, the account untouched
+	 * (the six credits, 6 × 8% × 750000), and the July run charges nobody */
+	expect_suspended(fixture, "2", "active");
+	g_assert_cmpint(ledger_account(fixture, person_id, NULL), ==, 360000);
+	run_contributions(fixture, 202407, 202407);
+	g_assert_cmpint(query_int(fixture, "SELECT count(*) FROM contribution"), ==, 6);
+	/* the other side's RECEIPT: the enrolment ends (AAC031 = 3, last month 2024-06) and
+	 * the sheet's balances leave the account; a repeat is a duplicate */
+	for (gint round = 0; round < 2; round++)
+		g_assert_cmpint(end_transfer_out(fixture, "CASE-T1", TRUE), ==, round == 1);
+	expect_suspended(fixture, "3", "transferred");
+	g_assert_cmpint(query_int(fixture, "SELECT end_period FROM enrolment"), ==, 202406);
+	g_assert_cmpint(ledger_account(fixture, person_id, NULL), ==, 0);
+	g_assert_false(IN_TXN(fixture, ph_transfer_cmd_cancel_out(fixture->db, &fixture->context,
+	                                                          "CASE-T1", &outcome, &error)));
+	g_assert_error(error, PH_ERROR, PH_ERROR_CONFLICT);
+	g_clear_error(&error);
 
 	/* the receiving pooling area: another database */
 	fixture_set_up(&other, NULL);
@@ -923,6 +973,58 @@ test_transfer_conservation(Fixture *fixture, gconstpointer data)
 	                ==, 1);
 }
 
+/* ---- a rejected transfer out: the member pays again, unless they left meanwhile ---- */
+
+static void
+test_transfer_out_cancel(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	PhCommandResult outcome = {0};
+
+	register_unit(fixture, "U0001");
+	PhEnrolInput member = enrol_input(ID_1970, "19700202", "20240101", 750000);
+	gint64 person_id = enrol(fixture, &member);
+	run_contributions(fixture, 202401, 202406);
+	PhTransferOutInput out = {"CASE-R1", ID_1970, "20240701", "310000"};
+	g_assert_true(IN_TXN(fixture, ph_transfer_cmd_out(fixture->db, &fixture->context, &out,
+	                                                  &outcome, &error)));
+	g_assert_no_error(error);
+	ph_command_result_clear(&outcome);
+	expect_suspended(fixture, "2", "active");
+	/* a second case while the first is pending is refused */
+	PhTransferOutInput second = {"CASE-R9", ID_1970, "20240701", "310000"};
+	g_assert_false(IN_TXN(fixture, ph_transfer_cmd_out(fixture->db, &fixture->context, &second,
+	                                                   &outcome, &error)));
+	g_assert_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT);
+	g_clear_error(&error);
+	ph_command_result_clear(&outcome);
+	g_assert_false(end_transfer_out(fixture, "CASE-R1", FALSE));
+	/* paying again: July is charged, the account holds 7 × 8% × 750000 */
+	expect_suspended(fixture, "1", "active");
+	run_contributions(fixture, 202407, 202407);
+	g_assert_cmpint(query_int(fixture, "SELECT count(*) FROM contribution"), ==, 7);
+	g_assert_cmpint(ledger_account(fixture, person_id, NULL), ==, 420000);
+	g_assert_false(
+	        IN_TXN(fixture, ph_transfer_cmd_complete_out(fixture->db, &fixture->context,
+	                                                     "CASE-NONE", &outcome, &error)));
+	g_assert_error(error, PH_ERROR, PH_ERROR_NOT_FOUND);
+	g_clear_error(&error);
+
+	/* another case, the member leaves meanwhile: the cancellation keeps the LEAVE */
+	PhTransferOutInput again = {"CASE-R2", ID_1970, "20240801", "310000"};
+	g_assert_true(IN_TXN(fixture, ph_transfer_cmd_out(fixture->db, &fixture->context, &again,
+	                                                  &outcome, &error)));
+	g_assert_no_error(error);
+	ph_command_result_clear(&outcome);
+	PhLeaveInput leave = {ID_1970, "20240801", NULL};
+	g_assert_true(IN_TXN(fixture, ph_enrolment_leave(fixture->db, &fixture->context, &leave,
+	                                                 &outcome, &error)));
+	g_assert_no_error(error);
+	ph_command_result_clear(&outcome);
+	g_assert_false(end_transfer_out(fixture, "CASE-R2", FALSE));
+	expect_suspended(fixture, "3", "left");
+}
+
 /* ---- property: every ledger balance is the sum of its entries ---- */
 
 /* A random population (seeded by GTest, so a failure names its seed): members enrolled
@@ -963,6 +1065,10 @@ test_ledger_property(Fixture *fixture, gconstpointer data)
 	PhTransferOutInput out = {"CASE-P", ids[0], "20250301", NULL};
 	g_assert_true(IN_TXN(fixture, ph_transfer_cmd_out(fixture->db, &fixture->context, &out,
 	                                                  &outcome, &error)));
+	g_assert_no_error(error);
+	ph_command_result_clear(&outcome);
+	g_assert_true(IN_TXN(fixture, ph_transfer_cmd_complete_out(fixture->db, &fixture->context,
+	                                                           "CASE-P", &outcome, &error)));
 	g_assert_no_error(error);
 	gint64 annuity = -1;
 	g_assert_cmpint(ledger_account(fixture, outcome.person_id, &annuity), ==, 0);
@@ -1083,6 +1189,7 @@ main(int argc, char **argv)
 	ADD("adjustment-run", test_adjustment_run);
 	ADD("death-of-member", test_death_of_member);
 	ADD("transfer-conservation", test_transfer_conservation);
+	ADD("transfer-out-cancel", test_transfer_out_cancel);
 	ADD("ledger-property", test_ledger_property);
 	ADD("audit-chain", test_audit_chain);
 	ADD("sdk-personnel-events", test_sdk_personnel_events);

@@ -536,11 +536,46 @@ test_kill_mid_case(Fixture *fixture, gconstpointer data)
 	g_assert_cmpstr(cases, ==, "1");
 }
 
-/* The other side asks for a member of ours: INFO and FUND with the core's amounts, then its
- * RECEIPT completes the case and the enrolment here has ended (AAC031 = 3). */
+/* AAC031 of the one member (person and enrolment), and whether the enrolment is still open:
+ * "2 open" while the case waits for the RECEIPT, "3 ended" after an OK, "1 open" after a
+ * REJECTED. */
+static void
+check_member(Fixture *fixture, const gchar *expected)
+{
+	g_autofree gchar *member = query(
+	        fixture, "SELECT p.contribution_status || e.status || ' ' || CASE WHEN "
+	                 "e.end_period IS NULL THEN 'open' ELSE 'ended' END FROM person p JOIN "
+	                 "enrolment e USING (person_id)");
+	g_autofree gchar *want = g_strdup_printf("%c%s", expected[0], expected);
+	g_assert_cmpstr(member, ==, want);
+}
+
+/* The other side's RECEIPT of a transfer out, signed as the platform relays it. */
+static gchar *
+receipt_document(Fixture *fixture, const gchar *case_id, const gchar *code)
+{
+	g_autofree gchar *now = sent_at(0);
+	g_autofree gchar *receipt = g_strdup_printf(
+	        "<TransferMessage "
+	        "xmlns=\"urn:pension-hub:transfer:1\"><Header><MsgId>R-%s</MsgId>"
+	        "<MsgType>RECEIPT</MsgType><CaseId>%s</CaseId><Sender>" SIM_AGENCY "</Sender>"
+	        "<SenderRegion>330100</SenderRegion><Receiver>" HUB_AGENCY "</Receiver>"
+	        "<ReceiverRegion>110100</ReceiverRegion><SentAt>%s</SentAt></Header><Body>"
+	        "<AckMsgId>FND-x</AckMsgId><ResultCode>%s</ResultCode><ResultText>test"
+	        "</ResultText></Body></TransferMessage>",
+	        code, case_id, now, code);
+	return sign_with(fixture->hub->pki, "transfer-platform", receipt);
+}
+
+/* The other side asks for a member of ours: INFO and FUND with the core's amounts, which
+ * only stop the member's contributions (AAC031 = 2); its RECEIPT @data then completes the
+ * case and ends the enrolment here (OK: AAC031 = 3) or rejects it (the member pays again,
+ * AAC031 = 1). */
 static void
 test_transfer_out(Fixture *fixture, gconstpointer data)
 {
+	const gchar *code = data;
+	gboolean completed = g_str_equal(code, "OK");
 	enrol(fixture, ID_1970, "19700202", "20240101");
 	g_autofree gchar *run = g_strdup_printf(
 	        "INSERT INTO contribution (person_id, period, unit_code, wage, base, employer, "
@@ -554,13 +589,13 @@ test_transfer_out(Fixture *fixture, gconstpointer data)
 	PQclear(result);
 	PQfinish(conn);
 
-	const gchar *options[] = {"--start-out=" ID_1970, NULL};
+	const gchar *options[] = {"--start-out=" ID_1970, "--no-receipt", NULL};
 	sim_start(fixture, options);
 	const gchar *started[] = {"START", ID_1970, NULL};
 	g_autofree gchar *start_line = wait_for_event(fixture, started);
 	g_auto(GStrv) words = g_strsplit(start_line, " ", -1);
 	const gchar *case_id = words[1];
-	check_transfer_in(fixture, case_id, "COMPLETED");
+	check_transfer_in(fixture, case_id, "FUND_SENT");
 
 	/* RULES §4: pooled = Σ_years round_fen(0.12 × Σ bases of the year), from the rows. */
 	g_autofree gchar *expected_pooled =
@@ -583,11 +618,21 @@ test_transfer_out(Fixture *fixture, gconstpointer data)
 	g_autofree gchar *info_line = wait_for_event(fixture, info);
 	const gchar *fund[] = {"RECEIVED FUND", case_id, yuan, NULL};
 	g_autofree gchar *fund_line = wait_for_event(fixture, fund);
-	g_autofree gchar *status = query(fixture, "SELECT contribution_status FROM person");
-	g_assert_cmpstr(status, ==, "3");
-	g_autofree gchar *ended =
-	        query(fixture, "SELECT count(*) FROM enrolment WHERE end_period IS NOT NULL");
-	g_assert_cmpstr(ended, ==, "1");
+	check_member(fixture, "2 open");
+
+	g_autofree gchar *receipt = receipt_document(fixture, case_id, code);
+	const Expect receipt_accepted = {"RECEIPT", 202, "ACCEPTED"};
+	post_expect(fixture, &receipt_accepted, receipt);
+	const gchar *final = completed ? "COMPLETED" : "REJECTED";
+	check_transfer_in(fixture, case_id, final);
+	check_member(fixture, completed ? "3 ended" : "1 open");
+	/* the sent balances leave the account only on completion */
+	g_autofree gchar *out_sql = g_strdup_printf(
+	        "SELECT count(*) FROM account_entry WHERE kind = 'transfer_out' AND reference = "
+	        "'%s'",
+	        case_id);
+	g_autofree gchar *debits = query(fixture, out_sql);
+	g_assert_cmpstr(debits, ==, completed ? "1" : "0");
 
 	/* Another LETTER for the case is accepted at the door, then failed for good (kept,
 	 * not retried, the case untouched). */
@@ -612,7 +657,7 @@ test_transfer_out(Fixture *fixture, gconstpointer data)
 	g_autofree gchar *state_sql = g_strdup_printf(
 	        "SELECT state FROM transfer_exchange WHERE case_id = '%s'", case_id);
 	g_autofree gchar *state = query(fixture, state_sql);
-	g_assert_cmpstr(state, ==, "COMPLETED");
+	g_assert_cmpstr(state, ==, final);
 }
 
 /* A step past its deadline is reported once: a warning in the log, OVERDUE in the list. */
@@ -683,7 +728,9 @@ main(int argc, char **argv)
 	           fixture_tear_down);
 	g_test_add("/transfer/out/unknown-member", Fixture, NULL, fixture_set_up,
 	           test_transfer_out_unknown, fixture_tear_down);
-	g_test_add("/transfer/out", Fixture, NULL, fixture_set_up, test_transfer_out,
+	g_test_add("/transfer/out", Fixture, "OK", fixture_set_up, test_transfer_out,
+	           fixture_tear_down);
+	g_test_add("/transfer/out/rejected", Fixture, "REJECTED", fixture_set_up, test_transfer_out,
 	           fixture_tear_down);
 	return g_test_run();
 }

@@ -83,7 +83,9 @@ typedef struct {
 	const gchar *death_date; /* AAE138 YYYYMMDD */
 } PhDeathRequest;
 
-/* Transfer out: compute the amounts and the information sheet (result_json). */
+/* Transfer out: compute the amounts and the information sheet (result_json); the member's
+ * contributions stop (AAC031 = 2) until ph_core_transfer_out_complete() ends the enrolment
+ * (AAC031 = 3) or ph_core_transfer_out_cancel() resumes them (AAC031 = 1). */
 typedef struct {
 	const gchar *case_id;
 	const gchar *id_number;     /* AAC002 */
@@ -138,6 +140,14 @@ gboolean ph_core_death(PhTxn *txn, const PhDeathRequest *request, PhCommandOutco
                        GError **error);
 gboolean ph_core_transfer_out(PhTxn *txn, const PhTransferOutRequest *request,
                               PhCommandOutcome *outcome, GError **error);
+/* The other side's RECEIPT OK on transfer out @case_id: the enrolment ends (AAC031 = 3) and
+ * the sent balances leave the account; a repeat is a duplicate. */
+gboolean ph_core_transfer_out_complete(PhTxn *txn, const gchar *case_id, PhCommandOutcome *outcome,
+                                       GError **error);
+/* Transfer out @case_id was rejected or failed: a member it suspended pays again
+ * (AAC031 = 1); PH_ERROR_CONFLICT when it was completed. */
+gboolean ph_core_transfer_out_cancel(PhTxn *txn, const gchar *case_id, PhCommandOutcome *outcome,
+                                     GError **error);
 gboolean ph_core_transfer_in(PhTxn *txn, const PhTransferInRequest *request,
                              PhCommandOutcome *outcome, GError **error);
 

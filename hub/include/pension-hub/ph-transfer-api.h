@@ -104,8 +104,8 @@ typedef struct {
 void ph_transfer_out_sheet_clear(PhTransferOutSheet *sheet);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(PhTransferOutSheet, ph_transfer_out_sheet_clear)
 
-/* Runs ph_core_transfer_out() (RULES §4; it also ends the enrolment here) and reads its
- * result into @sheet. */
+/* Runs ph_core_transfer_out() (RULES §4; it also suspends the member's contributions until
+ * ph_core_transfer_out_complete() or _cancel()) and reads its result into @sheet. */
 gboolean ph_transfer_core_compute_out(PhTxn *txn, const PhTransferOutRequest *request,
                                       PhTransferOutSheet *sheet, GError **error);
 
