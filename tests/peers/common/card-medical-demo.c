@@ -7,6 +7,7 @@
 
 #include "pension-hub.h"
 #include "ph-config.h"
+#include "ph-field-key.h"
 #include "ph-txn.h"
 
 #define DEMO_NAME "李四"
@@ -101,7 +102,9 @@ main(int argc, char **argv)
 	}
 	g_autofree gchar *person = argc == 3 ? g_strdup(argv[2]) : demo_new_id();
 	g_autoptr(PhConfig) config = ph_config_load(ph_config_choose_path(config_path), &error);
-	g_autoptr(PhDb) db = config != NULL ? ph_db_connect(config->database_url, &error) : NULL;
+	/* Sealed columns (encryption at rest) must be written as the hub writes them. */
+	gboolean keys = config != NULL && ph_field_keys_install(config, &error);
+	g_autoptr(PhDb) db = keys ? ph_db_connect(config->database_url, &error) : NULL;
 	g_autoptr(PhTxn) txn = db != NULL ? ph_txn_begin(db, NULL, &error) : NULL;
 	if (txn == NULL || !demo_run(txn, argv[1], person, &error) || !ph_txn_commit(txn, &error) ||
 	    (cards != NULL && !demo_add_card(cards, person, &error))) {

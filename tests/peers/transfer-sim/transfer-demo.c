@@ -5,6 +5,7 @@
 
 #include "pension-hub.h"
 #include "ph-config.h"
+#include "ph-field-key.h"
 #include "ph-core-api.h"
 #include "ph-txn.h"
 
@@ -65,7 +66,9 @@ main(int argc, char **argv)
 	if (person == NULL)
 		person = demo_new_id();
 	g_autoptr(PhConfig) config = ph_config_load(ph_config_choose_path(config_path), &error);
-	g_autoptr(PhDb) db = config != NULL ? ph_db_connect(config->database_url, &error) : NULL;
+	/* Sealed columns (encryption at rest) must be written as the hub writes them. */
+	gboolean keys = config != NULL && ph_field_keys_install(config, &error);
+	g_autoptr(PhDb) db = keys ? ph_db_connect(config->database_url, &error) : NULL;
 	g_autoptr(PhTxn) txn = db != NULL ? ph_txn_begin(db, NULL, &error) : NULL;
 	if (txn == NULL || !demo_enrol(txn, person, &error) || !ph_txn_commit(txn, &error)) {
 		g_printerr("transfer-demo: %s\n", error->message);
