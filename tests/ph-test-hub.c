@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 #include <libpq-fe.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,8 +32,8 @@ guint
 ph_test_free_port(void)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GSocket) socket =
-	    g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+	g_autoptr(GSocket) socket = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+	                                         G_SOCKET_PROTOCOL_TCP, &error);
 	g_assert_no_error(error);
 	g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
 	g_autoptr(GSocketAddress) any = g_inet_socket_address_new(loopback, 0);
@@ -47,7 +48,8 @@ static void
 ph_test_hub_link_plugin(PhTestHub *hub, const gchar *name)
 {
 	g_autofree gchar *file = g_strdup_printf("%s.so", name);
-	g_autofree gchar *target = g_build_filename(ph_test_build_dir(), "tests", "plugins", file, NULL);
+	g_autofree gchar *target =
+	        g_build_filename(ph_test_build_dir(), "tests", "plugins", file, NULL);
 	g_autofree gchar *link = g_build_filename(hub->dir, "plugins", file, NULL);
 	g_assert_true(g_file_test(target, G_FILE_TEST_EXISTS));
 	g_assert_cmpint(symlink(target, link), ==, 0);
@@ -59,19 +61,20 @@ ph_test_hub_write_config(PhTestHub *hub, const gchar *extra)
 	g_autoptr(GError) error = NULL;
 	const gchar *pki = hub->pki;
 	g_autofree gchar *text = g_strdup_printf(
-	    "[hub]\nagency = 110100000001\nregion = 110100\nplugin_dir = plugins\n"
-	    "mapping_dir = %s/mappings\npolicy_dir = %s/core/policy\nworkers = 4\n"
-	    "drain_seconds = 10\n\n"
-	    "[database]\nurl = %s\n\n"
-	    "[partner-listener]\naddress = 127.0.0.1\nport = %u\ncertificate = %s/hub.crt\n"
-	    "key = %s/hub.key\nca = %s/ca.crt\nbody_limit = %" G_GUINT64_FORMAT "\n\n"
-	    "[admin-listener]\naddress = 127.0.0.1\nport = %u\n\n"
-	    "[partner transfer-platform]\nsubject = CN=transfer-platform,OU=partners,O=pension-hub dev\n\n"
-	    "[partner personnel]\nsubject = CN=personnel,OU=partners,O=pension-hub dev\n\n"
-	    "[partner medical]\nsubject = CN=medical,OU=partners,O=pension-hub dev\n\n"
-	    "%s\n",
-	    ph_test_source_dir(), ph_test_source_dir(), hub->database_url, hub->partner_port, pki,
-	    pki, pki, hub->body_limit, hub->admin_port, extra != NULL ? extra : "");
+	        "[hub]\nagency = 110100000001\nregion = 110100\nplugin_dir = plugins\n"
+	        "mapping_dir = %s/mappings\npolicy_dir = %s/core/policy\nworkers = 4\n"
+	        "drain_seconds = 10\n\n"
+	        "[database]\nurl = %s\n\n"
+	        "[partner-listener]\naddress = 127.0.0.1\nport = %u\ncertificate = %s/hub.crt\n"
+	        "key = %s/hub.key\nca = %s/ca.crt\nbody_limit = %" G_GUINT64_FORMAT "\n\n"
+	        "[admin-listener]\naddress = 127.0.0.1\nport = %u\n\n"
+	        "[partner transfer-platform]\nsubject = "
+	        "CN=transfer-platform,OU=partners,O=pension-hub dev\n\n"
+	        "[partner personnel]\nsubject = CN=personnel,OU=partners,O=pension-hub dev\n\n"
+	        "[partner medical]\nsubject = CN=medical,OU=partners,O=pension-hub dev\n\n"
+	        "%s\n",
+	        ph_test_source_dir(), ph_test_source_dir(), hub->database_url, hub->partner_port,
+	        pki, pki, pki, hub->body_limit, hub->admin_port, extra != NULL ? extra : "");
 	g_file_set_contents(hub->config_path, text, -1, &error);
 	g_assert_no_error(error);
 }
@@ -108,7 +111,8 @@ ph_test_remove_tree(const gchar *path)
 	const gchar *name;
 	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
 		g_autofree gchar *child = g_build_filename(path, name, NULL);
-		if (g_file_test(child, G_FILE_TEST_IS_DIR) && !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
+		if (g_file_test(child, G_FILE_TEST_IS_DIR) &&
+		    !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
 			ph_test_remove_tree(child);
 		else
 			g_unlink(child);
@@ -145,12 +149,13 @@ void
 ph_test_hub_start(PhTestHub *hub)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree gchar *binary = g_build_filename(ph_test_build_dir(), "hub", "pension-hub", NULL);
+	g_autofree gchar *binary =
+	        g_build_filename(ph_test_build_dir(), "hub", "pension-hub", NULL);
 	const gchar *argv[] = {binary, "--config", hub->config_path, NULL};
 	gint log_fd = g_open(hub->log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
 	g_assert_cmpint(log_fd, >=, 0);
 	g_spawn_async_with_fds(NULL, (gchar **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
-			       &hub->pid, -1, log_fd, log_fd, &error);
+	                       &hub->pid, -1, log_fd, log_fd, &error);
 	close(log_fd);
 	g_assert_no_error(error);
 	for (guint i = 0; i < 200; i++) {
@@ -217,7 +222,7 @@ ph_test_http(PhTestHub *hub, const PhTestRequest *request, gchar **body_out)
 	if (request->body != NULL) {
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, g_bytes_get_data(request->body, NULL));
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
-				 (curl_off_t)g_bytes_get_size(request->body));
+		                 (curl_off_t)g_bytes_get_size(request->body));
 	}
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 	if (curl_easy_perform(curl) == CURLE_OK)
@@ -231,7 +236,7 @@ ph_test_http(PhTestHub *hub, const PhTestRequest *request, gchar **body_out)
 
 glong
 ph_test_hub_post(PhTestHub *hub, const gchar *partner, const gchar *path,
-		 const gchar *const *headers, const gchar *body, gchar **body_out)
+                 const gchar *const *headers, const gchar *body, gchar **body_out)
 {
 	g_autofree gchar *url = g_strdup_printf("https://127.0.0.1:%u%s", hub->partner_port, path);
 	g_autoptr(GBytes) bytes = g_bytes_new(body, strlen(body));
@@ -265,7 +270,7 @@ ph_test_query_value(const gchar *database_url, const gchar *sql)
 
 gchar *
 ph_test_wait_for_value(const gchar *database_url, const gchar *sql, const gchar *expected,
-		       guint timeout_ms)
+                       guint timeout_ms)
 {
 	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
 	for (;;) {
@@ -275,4 +280,39 @@ ph_test_wait_for_value(const gchar *database_url, const gchar *sql, const gchar 
 		g_free(value);
 		g_usleep(50 * 1000);
 	}
+}
+
+gint
+ph_test_hub_ctl(PhTestHub *hub, const gchar *const *args, gchar **out, gchar **err)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+	gint wait_status = 0;
+	g_ptr_array_add(argv, g_build_filename(ph_test_build_dir(), "hub", "pensionctl", NULL));
+	g_ptr_array_add(argv, g_strdup_printf("--config=%s", hub->config_path));
+	for (guint i = 0; args[i] != NULL; i++)
+		g_ptr_array_add(argv, g_strdup(args[i]));
+	g_ptr_array_add(argv, NULL);
+	g_spawn_sync(NULL, (gchar **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err,
+	             &wait_status, &error);
+	g_assert_no_error(error);
+	return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
+}
+
+gint
+ph_test_hub_run_ctl(PhTestHub *hub, gchar **output, const gchar *first, ...)
+{
+	g_autoptr(GPtrArray) args = g_ptr_array_new();
+	g_autofree gchar *out = NULL;
+	g_autofree gchar *err = NULL;
+	va_list list;
+	va_start(list, first);
+	for (const gchar *arg = first; arg != NULL; arg = va_arg(list, const gchar *))
+		g_ptr_array_add(args, (gpointer)arg);
+	va_end(list);
+	g_ptr_array_add(args, NULL);
+	gint status = ph_test_hub_ctl(hub, (const gchar *const *)args->pdata, &out, &err);
+	*output = g_strconcat(out, err, NULL);
+	g_test_message("%s", *output);
+	return status;
 }

@@ -8,36 +8,32 @@
 G_BEGIN_DECLS
 
 typedef struct {
-	gchar *dir;          /* temporary folder: config, plugins/, log */
+	gchar *dir; /* temporary folder: config, plugins/, log */
 	gchar *config_path;
 	gchar *log_path;
 	gchar *database_url;
-	gchar *pki;          /* $PH_PKI */
+	gchar *pki; /* $PH_PKI */
 	guint partner_port;
 	guint admin_port;
-	guint64 body_limit;  /* of the partner listener; change, then write the config again */
-	GPid pid;            /* 0 when not running */
+	guint64 body_limit; /* of the partner listener; change, then write the config again */
+	GPid pid;           /* 0 when not running */
 } PhTestHub;
 
 /* Makes the folder and config. @plugins lists test plugin names (modules NAME.so in the
- * build tree's tests/plugins, e.g. "probe") to link into the plugin folder; @extra is appended to the
- * config verbatim (plugin groups, overrides). Fails the test when PH_PKI is not set. */
-PhTestHub *
-ph_test_hub_new(const gchar *database_url, const gchar *const *plugins, const gchar *extra);
-void
-ph_test_hub_free(PhTestHub *hub);
+ * build tree's tests/plugins, e.g. "probe") to link into the plugin folder; @extra is appended to
+ * the config verbatim (plugin groups, overrides). Fails the test when PH_PKI is not set. */
+PhTestHub *ph_test_hub_new(const gchar *database_url, const gchar *const *plugins,
+                           const gchar *extra);
+void ph_test_hub_free(PhTestHub *hub);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhTestHub, ph_test_hub_free)
 
 /* Rewrites the config with new @extra text (for a restart with other settings). */
-void
-ph_test_hub_write_config(PhTestHub *hub, const gchar *extra);
+void ph_test_hub_write_config(PhTestHub *hub, const gchar *extra);
 
 /* Spawns the daemon and waits until /healthz answers (fails the test after 20 s). */
-void
-ph_test_hub_start(PhTestHub *hub);
+void ph_test_hub_start(PhTestHub *hub);
 /* Sends @signal and waits for the exit; returns the exit status (or 128 + signal). */
-gint
-ph_test_hub_signal(PhTestHub *hub, gint signal_number);
+gint ph_test_hub_signal(PhTestHub *hub, gint signal_number);
 
 /* An HTTPS or HTTP request. @partner names the dev PKI certificate to present (NULL for
  * none); @ca the CA file name in the PKI to trust (NULL: ca.crt). Returns the HTTP status,
@@ -46,33 +42,35 @@ typedef struct {
 	const gchar *method;
 	const gchar *url;
 	const gchar *partner;
-	const gchar *client_pki; /* folder of the client certificate, NULL: hub->pki */
+	const gchar *client_pki;     /* folder of the client certificate, NULL: hub->pki */
 	const gchar *const *headers; /* "Name: value" */
 	GBytes *body;
 } PhTestRequest;
 
-glong
-ph_test_http(PhTestHub *hub, const PhTestRequest *request, gchar **body_out);
+glong ph_test_http(PhTestHub *hub, const PhTestRequest *request, gchar **body_out);
 
 /* Convenience for the partner listener: POST @body to @path as @partner. */
-glong
-ph_test_hub_post(PhTestHub *hub, const gchar *partner, const gchar *path,
-		 const gchar *const *headers, const gchar *body, gchar **body_out);
+glong ph_test_hub_post(PhTestHub *hub, const gchar *partner, const gchar *path,
+                       const gchar *const *headers, const gchar *body, gchar **body_out);
 /* GET on the admin listener. */
-glong
-ph_test_hub_admin_get(PhTestHub *hub, const gchar *path, gchar **body_out);
+glong ph_test_hub_admin_get(PhTestHub *hub, const gchar *path, gchar **body_out);
+
+/* Runs the built pensionctl with --config of @hub and @args (NULL-terminated); returns its
+ * exit status (-1 when killed by a signal); @out and @err (may be NULL) receive its output. */
+gint ph_test_hub_ctl(PhTestHub *hub, const gchar *const *args, gchar **out, gchar **err);
+/* The same with the arguments as a NULL-terminated list, stdout and stderr together in
+ * @output (also logged with g_test_message). */
+gint ph_test_hub_run_ctl(PhTestHub *hub, gchar **output, const gchar *first,
+                         ...) G_GNUC_NULL_TERMINATED;
 
 /* A free TCP port on 127.0.0.1 at the time of the call. */
-guint
-ph_test_free_port(void);
+guint ph_test_free_port(void);
 
 /* Polls @sql (one value) on @database_url until it equals @expected or @timeout_ms passes;
  * returns the last value seen. */
-gchar *
-ph_test_wait_for_value(const gchar *database_url, const gchar *sql, const gchar *expected,
-		       guint timeout_ms);
+gchar *ph_test_wait_for_value(const gchar *database_url, const gchar *sql, const gchar *expected,
+                              guint timeout_ms);
 /* One value of @sql, NULL for SQL NULL or no row. */
-gchar *
-ph_test_query_value(const gchar *database_url, const gchar *sql);
+gchar *ph_test_query_value(const gchar *database_url, const gchar *sql);
 
 G_END_DECLS

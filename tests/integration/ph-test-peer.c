@@ -122,21 +122,9 @@ ph_test_adapter_hub(PhTestDb *db, const gchar *plugin, const gchar *plugin_confi
 gchar *
 ph_test_pensionctl(PhTestHub *hub, const gchar *const *args, gint *exit_status)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-	g_ptr_array_add(argv,
-	                g_build_filename(g_getenv("PH_BUILD_DIR"), "hub", "pensionctl", NULL));
-	g_ptr_array_add(argv, g_strdup_printf("--config=%s", hub->config_path));
-	for (guint i = 0; args[i] != NULL; i++)
-		g_ptr_array_add(argv, g_strdup(args[i]));
-	g_ptr_array_add(argv, NULL);
 	gchar *out = NULL;
 	g_autofree gchar *err = NULL;
-	gint wait_status = 0;
-	g_spawn_sync(NULL, (gchar **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
-	             &wait_status, &error);
-	g_assert_no_error(error);
-	*exit_status = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
+	*exit_status = ph_test_hub_ctl(hub, args, &out, &err);
 	if (*exit_status != 0)
 		g_test_message("pensionctl: %s", err);
 	return out;

@@ -280,30 +280,6 @@ test_foreign_seal(Fixture *fixture, gconstpointer data)
 	g_assert_cmpint(sealed, ==, 0);
 }
 
-/* Runs pensionctl with @hub's config; returns the exit status and the output. */
-static gint
-run_ctl(PhTestHub *hub, gchar **output, const gchar *const *args)
-{
-	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GError) error = NULL;
-	g_autofree gchar *out = NULL;
-	g_autofree gchar *err = NULL;
-	gint status = 0;
-	g_ptr_array_add(argv,
-	                g_build_filename(g_getenv("PH_BUILD_DIR"), "hub", "pensionctl", NULL));
-	g_ptr_array_add(argv, g_strdup("--config"));
-	g_ptr_array_add(argv, g_strdup(hub->config_path));
-	for (guint i = 0; args[i] != NULL; i++)
-		g_ptr_array_add(argv, g_strdup(args[i]));
-	g_ptr_array_add(argv, NULL);
-	g_spawn_sync(NULL, (gchar **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
-	             &status, &error);
-	g_assert_no_error(error);
-	*output = g_strconcat(out, err, NULL);
-	g_test_message("%s", *output);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 /* The operator's commands: seal, verify (exit 0, then 1 naming the entry), and an outbox
  * retry recorded with the configured operator as actor in its own entry. */
 static void
@@ -320,23 +296,23 @@ test_cli(Fixture *fixture, gconstpointer data)
 	g_autofree gchar *ok = NULL;
 	g_autofree gchar *retried = NULL;
 	g_autofree gchar *tampered = NULL;
-	g_assert_cmpint(run_ctl(hub, &sealed, (const gchar *[]){"audit", "seal", NULL}), ==, 0);
+	g_assert_cmpint(ph_test_hub_run_ctl(hub, &sealed, "audit", "seal", NULL), ==, 0);
 	g_assert_cmpstr(sealed, ==, "sealed entry 10\n");
 	exec_sql(fixture->db, "INSERT INTO dead_letter (id, topic, key, payload, created_at, "
 	                      "attempts, last_error) VALUES (77, 'bank.payout', 'b-1', 'P', now(), "
 	                      "5, 'partner answered 503')");
-	g_assert_cmpint(run_ctl(hub, &retried, (const gchar *[]){"outbox", "retry", "77", NULL}),
+	g_assert_cmpint(ph_test_hub_run_ctl(hub, &retried, "outbox", "retry", "77", NULL),
 	                ==, 0);
 	g_autofree gchar *entry = ph_test_query_value(
 	        hub->database_url,
 	        "SELECT actor || ' ' || action || ' ' || object FROM audit_log WHERE id = 11");
 	g_assert_cmpstr(entry, ==, "CN=alice,OU=operators outbox-retry outbox 77");
-	g_assert_cmpint(run_ctl(hub, &ok, (const gchar *[]){"audit", "verify", NULL}), ==, 0);
+	g_assert_cmpint(ph_test_hub_run_ctl(hub, &ok, "audit", "verify", NULL), ==, 0);
 	g_assert_cmpstr(ok, ==, "11 entries, 1 seals (newest: entry 10): ok\n");
 	exec_sql(fixture->db, "ALTER TABLE audit_log DISABLE TRIGGER USER; "
 	                      "UPDATE audit_log SET action = 'x' WHERE id = 7");
 	g_assert_cmpint(
-	        run_ctl(hub, &tampered, (const gchar *[]){"audit", "verify", "--from", "5", NULL}),
+	        ph_test_hub_run_ctl(hub, &tampered, "audit", "verify", "--from", "5", NULL),
 	        ==, 1);
 	g_assert_cmpstr(tampered, ==,
 	                "entry 7 changed: its hash does not match its content (core x person 7)\n"

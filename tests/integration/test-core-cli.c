@@ -15,34 +15,6 @@
 static PhTestDb *test_db;
 static PhTestHub *hub;
 
-/* Runs pensionctl --config HUB ARGS...; returns its exit status, *output its stdout+stderr. */
-static gint
-run_ctl(gchar **output, const gchar *first, ...)
-{
-	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GError) error = NULL;
-	g_autofree gchar *out = NULL;
-	g_autofree gchar *err = NULL;
-	gint status = 0;
-	va_list args;
-
-	g_ptr_array_add(argv,
-	                g_build_filename(g_getenv("PH_BUILD_DIR"), "hub", "pensionctl", NULL));
-	g_ptr_array_add(argv, g_strdup("--config"));
-	g_ptr_array_add(argv, g_strdup(hub->config_path));
-	va_start(args, first);
-	for (const gchar *arg = first; arg != NULL; arg = va_arg(args, const gchar *))
-		g_ptr_array_add(argv, g_strdup(arg));
-	va_end(args);
-	g_ptr_array_add(argv, NULL);
-	g_spawn_sync(NULL, (gchar **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
-	             &status, &error);
-	g_assert_no_error(error);
-	*output = g_strconcat(out, err, NULL);
-	g_test_message("%s", *output);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 /* One member of unit U0001 from 2025-01 at 7,500.00 a month, through the core commands. */
 static void
 enrol_member(void)
@@ -80,19 +52,19 @@ test_cli_contrib(void)
 	g_autofree gchar *usage = NULL;
 
 	enrol_member();
-	g_assert_cmpint(run_ctl(&first, "contrib", "run", "--period", "2025-06", NULL), ==, 0);
+	g_assert_cmpint(ph_test_hub_run_ctl(hub, &first, "contrib", "run", "--period", "2025-06", NULL), ==, 0);
 	/* SAMPLE region 110000: avg_wage_monthly[2024] = 950000, limits 570000 … 2850000, so
 	 * the base is the wage 750000: employer 16% = 120000, individual 8% = 60000 */
 	g_assert_nonnull(strstr(first, "\"members\" : 1"));
 	g_assert_nonnull(strstr(first, "\"employer\" : 120000"));
 	g_assert_nonnull(strstr(first, "\"individual\" : 60000"));
 	g_assert_nonnull(strstr(first, "\"duplicate\" : false"));
-	g_assert_cmpint(run_ctl(&again, "contrib", "run", "--period", "2025-06", NULL), ==, 0);
+	g_assert_cmpint(ph_test_hub_run_ctl(hub, &again, "contrib", "run", "--period", "2025-06", NULL), ==, 0);
 	g_assert_nonnull(strstr(again, "\"members\" : 0"));
 	g_assert_nonnull(strstr(again, "\"duplicate\" : true"));
-	g_assert_cmpint(run_ctl(&early, "contrib", "run", "--period", "2014-09", NULL), ==, 1);
+	g_assert_cmpint(ph_test_hub_run_ctl(hub, &early, "contrib", "run", "--period", "2014-09", NULL), ==, 1);
 	g_assert_nonnull(strstr(early, "before the scheme began"));
-	g_assert_cmpint(run_ctl(&usage, "contrib", "run", NULL), ==, 2);
+	g_assert_cmpint(ph_test_hub_run_ctl(hub, &usage, "contrib", "run", NULL), ==, 2);
 }
 
 static void
@@ -103,11 +75,11 @@ test_cli_interest(void)
 	g_autofree gchar *usage = NULL;
 
 	/* 2025 is over (the clock is past it) and the ledger starts in 2025 */
-	g_assert_cmpint(run_ctl(&close, "interest", "close", "--year", "2025", NULL), ==, 0);
+	g_assert_cmpint(ph_test_hub_run_ctl(hub, &close, "interest", "close", "--year", "2025", NULL), ==, 0);
 	g_assert_nonnull(strstr(close, "\"accounts\" : 1"));
-	g_assert_cmpint(run_ctl(&again, "interest", "close", "--year", "2025", NULL), ==, 0);
+	g_assert_cmpint(ph_test_hub_run_ctl(hub, &again, "interest", "close", "--year", "2025", NULL), ==, 0);
 	g_assert_nonnull(strstr(again, "\"duplicate\" : true"));
-	g_assert_cmpint(run_ctl(&usage, "interest", "close", "--year", "20x5", NULL), ==, 2);
+	g_assert_cmpint(ph_test_hub_run_ctl(hub, &usage, "interest", "close", "--year", "20x5", NULL), ==, 2);
 }
 
 static void
@@ -117,9 +89,9 @@ test_cli_adjust(void)
 	g_autofree gchar *unknown = NULL;
 
 	/* the SAMPLE region's adjustment takes effect in 2024-01; nobody is retired */
-	g_assert_cmpint(run_ctl(&run, "adjust", "run", "--policy", "2024-01", NULL), ==, 0);
+	g_assert_cmpint(ph_test_hub_run_ctl(hub, &run, "adjust", "run", "--policy", "2024-01", NULL), ==, 0);
 	g_assert_nonnull(strstr(run, "\"persons\" : 0"));
-	g_assert_cmpint(run_ctl(&unknown, "adjust", "run", "--policy", "2024-02", NULL), ==, 1);
+	g_assert_cmpint(ph_test_hub_run_ctl(hub, &unknown, "adjust", "run", "--policy", "2024-02", NULL), ==, 1);
 	g_assert_nonnull(strstr(unknown, "no adjustment effective 2024-02"));
 }
 
@@ -129,12 +101,12 @@ test_cli_person(void)
 	g_autofree gchar *show = NULL;
 	g_autofree gchar *unknown = NULL;
 
-	g_assert_cmpint(run_ctl(&show, "person", "show", MEMBER_ID, NULL), ==, 0);
+	g_assert_cmpint(ph_test_hub_run_ctl(hub, &show, "person", "show", MEMBER_ID, NULL), ==, 0);
 	g_assert_nonnull(strstr(show, "\"AAC002\" : \"" MEMBER_ID "\""));
 	g_assert_nonnull(strstr(show, "\"AAE022\" : 60000"));
 	g_assert_nonnull(strstr(show, "\"enrolment\""));
 	g_assert_nonnull(strstr(show, "\"balances\""));
-	g_assert_cmpint(run_ctl(&unknown, "person", "show", "110105199005200057", NULL), ==, 1);
+	g_assert_cmpint(ph_test_hub_run_ctl(hub, &unknown, "person", "show", "110105199005200057", NULL), ==, 1);
 	g_assert_nonnull(strstr(unknown, "unknown"));
 }
 

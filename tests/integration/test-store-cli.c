@@ -11,33 +11,6 @@
 static PhTestDb *test_db;
 static PhTestHub *hub;
 
-/* Runs pensionctl --config HUB ARGS...; returns its exit status and its stdout+stderr. */
-static gint
-run_ctl(gchar **output, const gchar *first, ...)
-{
-	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GError) error = NULL;
-	g_autofree gchar *out = NULL;
-	g_autofree gchar *err = NULL;
-	gint status = 0;
-	va_list args;
-	g_ptr_array_add(argv,
-	                g_build_filename(g_getenv("PH_BUILD_DIR"), "hub", "pensionctl", NULL));
-	g_ptr_array_add(argv, g_strdup("--config"));
-	g_ptr_array_add(argv, g_strdup(hub->config_path));
-	va_start(args, first);
-	for (const gchar *arg = first; arg != NULL; arg = va_arg(args, const gchar *))
-		g_ptr_array_add(argv, g_strdup(arg));
-	va_end(args);
-	g_ptr_array_add(argv, NULL);
-	g_spawn_sync(NULL, (gchar **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
-	             &status, &error);
-	g_assert_no_error(error);
-	*output = g_strconcat(out, err, NULL);
-	g_test_message("%s", *output);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static void
 exec_sql(const gchar *sql)
 {
@@ -53,12 +26,12 @@ test_cli_db(void)
 	g_autofree gchar *status = NULL;
 	g_autofree gchar *migrate = NULL;
 	g_autofree gchar *usage = NULL;
-	g_assert_cmpint(run_ctl(&status, "db", "status", NULL), ==, 0);
+	g_assert_cmpint(ph_test_hub_run_ctl(hub, &status, "db", "status", NULL), ==, 0);
 	g_assert_nonnull(strstr(status, "0001_hub.sql"));
 	g_assert_nonnull(strstr(status, "applied"));
-	g_assert_cmpint(run_ctl(&migrate, "db", "migrate", NULL), ==, 0);
+	g_assert_cmpint(ph_test_hub_run_ctl(hub, &migrate, "db", "migrate", NULL), ==, 0);
 	g_assert_nonnull(strstr(migrate, "up to date"));
-	g_assert_cmpint(run_ctl(&usage, "db", "upgrade", NULL), ==, 2);
+	g_assert_cmpint(ph_test_hub_run_ctl(hub, &usage, "db", "upgrade", NULL), ==, 2);
 }
 
 static void
@@ -72,15 +45,15 @@ test_cli_outbox(void)
 	exec_sql("INSERT INTO dead_letter (id, topic, key, payload, created_at, attempts, "
 	         "last_error) VALUES (900001, 'bank.payout', 'batch-7', 'PAYOUT-7', now(), 5, "
 	         "'partner answered 503')");
-	g_assert_cmpint(run_ctl(&list, "outbox", "list", "--state", "dead", NULL), ==, 0);
+	g_assert_cmpint(ph_test_hub_run_ctl(hub, &list, "outbox", "list", "--state", "dead", NULL), ==, 0);
 	g_assert_nonnull(strstr(list, "900001"));
 	g_assert_nonnull(strstr(list, "partner answered 503"));
-	g_assert_cmpint(run_ctl(&show, "outbox", "show", "900001", NULL), ==, 0);
+	g_assert_cmpint(ph_test_hub_run_ctl(hub, &show, "outbox", "show", "900001", NULL), ==, 0);
 	g_assert_nonnull(strstr(show, "PAYOUT-7"));
 	g_assert_nonnull(strstr(show, "state: dead"));
 
 	g_assert_cmpint(
-	        run_ctl(&retry, "outbox", "retry", "--dead", "--topic", "bank.payout", NULL), ==,
+	        ph_test_hub_run_ctl(hub, &retry, "outbox", "retry", "--dead", "--topic", "bank.payout", NULL), ==,
 	        0);
 	g_assert_nonnull(strstr(retry, "1 dead letters back"));
 	g_autoptr(PhDb) db = ph_test_db_connect(test_db);
@@ -88,8 +61,8 @@ test_cli_outbox(void)
 	                                         "AND state = 'pending' AND attempts = 0"),
 	                ==, 1);
 	/* Pending and not leased: retry ID makes it due now. */
-	g_assert_cmpint(run_ctl(&again, "outbox", "retry", "900001", NULL), ==, 0);
-	g_assert_cmpint(run_ctl(&missing, "outbox", "retry", "900002", NULL), ==, 1);
+	g_assert_cmpint(ph_test_hub_run_ctl(hub, &again, "outbox", "retry", "900001", NULL), ==, 0);
+	g_assert_cmpint(ph_test_hub_run_ctl(hub, &missing, "outbox", "retry", "900002", NULL), ==, 1);
 	g_assert_nonnull(strstr(missing, "does not exist"));
 }
 
@@ -108,14 +81,14 @@ test_cli_inbox(void)
 	g_autofree gchar *list = NULL;
 	g_autofree gchar *show = NULL;
 	g_autofree gchar *bad = NULL;
-	g_assert_cmpint(run_ctl(&list, "inbox", "list", NULL), ==, 0);
+	g_assert_cmpint(ph_test_hub_run_ctl(hub, &list, "inbox", "list", NULL), ==, 0);
 	g_assert_nonnull(strstr(list, "msg-cli-1"));
-	g_assert_cmpint(run_ctl(&show, "inbox", "show", id_text, NULL), ==, 0);
+	g_assert_cmpint(ph_test_hub_run_ctl(hub, &show, "inbox", "show", id_text, NULL), ==, 0);
 	g_assert_nonnull(strstr(show, "<case id=\"T-1\"/>"));
 	g_autofree gchar *digest = g_compute_checksum_for_data(
 	        G_CHECKSUM_SHA256, (const guchar *)"<case id=\"T-1\"/>", 16);
 	g_assert_nonnull(strstr(show, digest));
-	g_assert_cmpint(run_ctl(&bad, "inbox", "show", "abc", NULL), ==, 1);
+	g_assert_cmpint(ph_test_hub_run_ctl(hub, &bad, "inbox", "show", "abc", NULL), ==, 1);
 }
 
 int
