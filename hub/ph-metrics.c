@@ -66,16 +66,6 @@ ph_metrics_set_gauge(const gchar *name, const gchar *labels, gint64 value)
 	*ph_metrics_slot(name, labels) = value;
 }
 
-gint64
-ph_metrics_get(const gchar *name, const gchar *labels)
-{
-	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&metrics_lock);
-	g_autofree gchar *key = ph_metrics_key(name, labels);
-	ph_metrics_ensure_tables();
-	gint64 *slot = g_hash_table_lookup(metrics_series, key);
-	return slot != NULL ? *slot : 0;
-}
-
 void
 ph_metrics_describe(const gchar *name, const gchar *type, const gchar *help)
 {

@@ -12,9 +12,6 @@ void
 ph_metrics_count(const gchar *name, const gchar *labels, gint64 delta);
 void
 ph_metrics_set_gauge(const gchar *name, const gchar *labels, gint64 value);
-/* The value of a counter or gauge, 0 when never set (for tests). */
-gint64
-ph_metrics_get(const gchar *name, const gchar *labels);
 
 /* HELP and TYPE lines; TYPE is "counter" or "gauge". */
 void
