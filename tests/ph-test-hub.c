@@ -60,6 +60,10 @@ ph_test_hub_write_config(PhTestHub *hub, const gchar *extra)
 {
 	g_autoptr(GError) error = NULL;
 	const gchar *pki = hub->pki;
+	if (extra != hub->extra) {
+		g_free(hub->extra);
+		hub->extra = g_strdup(extra);
+	}
 	g_autofree gchar *text = g_strdup_printf(
 	        "[hub]\nagency = 110100000001\nregion = 110100\nplugin_dir = plugins\n"
 	        "mapping_dir = %s/mappings\npolicy_dir = %s/core/policy\nworkers = 4\n"
@@ -77,6 +81,15 @@ ph_test_hub_write_config(PhTestHub *hub, const gchar *extra)
 	        pki, pki, pki, hub->body_limit, hub->admin_port, extra != NULL ? extra : "");
 	g_file_set_contents(hub->config_path, text, -1, &error);
 	g_assert_no_error(error);
+}
+
+static void
+ph_test_hub_choose_ports(PhTestHub *hub)
+{
+	hub->partner_port = ph_test_free_port();
+	do
+		hub->admin_port = ph_test_free_port();
+	while (hub->admin_port == hub->partner_port);
 }
 
 PhTestHub *
@@ -97,8 +110,7 @@ ph_test_hub_new(const gchar *database_url, const gchar *const *plugins, const gc
 	hub->config_path = g_build_filename(hub->dir, "pension-hub.conf", NULL);
 	hub->log_path = g_build_filename(hub->dir, "hub.log", NULL);
 	hub->database_url = g_strdup(database_url);
-	hub->partner_port = ph_test_free_port();
-	hub->admin_port = ph_test_free_port();
+	ph_test_hub_choose_ports(hub);
 	hub->body_limit = 64 * 1024 * 1024;
 	ph_test_hub_write_config(hub, extra);
 	return hub;
@@ -134,19 +146,39 @@ ph_test_hub_free(PhTestHub *hub)
 	g_free(hub->log_path);
 	g_free(hub->database_url);
 	g_free(hub->pki);
+	g_free(hub->extra);
 	g_free(hub);
 }
 
+/* On stderr, so that a failed run in CI shows why the daemon did not come up. */
 static void
 ph_test_hub_dump_log(PhTestHub *hub)
 {
 	g_autofree gchar *log = NULL;
 	if (g_file_get_contents(hub->log_path, &log, NULL, NULL))
-		g_test_message("hub log:\n%s", log);
+		g_printerr("hub log (%s):\n%s\n", hub->log_path, log);
 }
 
-void
-ph_test_hub_start(PhTestHub *hub)
+/* Whether the log written since @offset says a listener port was taken. */
+static gboolean
+ph_test_hub_lost_port(PhTestHub *hub, gsize offset)
+{
+	g_autofree gchar *log = NULL;
+	gsize length = 0;
+	return g_file_get_contents(hub->log_path, &log, &length, NULL) && length > offset &&
+	       strstr(log + offset, "cannot listen on") != NULL;
+}
+
+static gsize
+ph_test_hub_log_size(PhTestHub *hub)
+{
+	GStatBuf st;
+	return g_stat(hub->log_path, &st) == 0 ? (gsize)st.st_size : 0;
+}
+
+/* Spawns the daemon once; FALSE when it exited at start-up. */
+static gboolean
+ph_test_hub_spawn(PhTestHub *hub)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *binary =
@@ -160,16 +192,33 @@ ph_test_hub_start(PhTestHub *hub)
 	g_assert_no_error(error);
 	for (guint i = 0; i < 200; i++) {
 		if (ph_test_hub_admin_get(hub, "/healthz", NULL) > 0)
-			return;
+			return TRUE;
 		if (waitpid(hub->pid, NULL, WNOHANG) == hub->pid) {
+			g_spawn_close_pid(hub->pid);
 			hub->pid = 0;
-			ph_test_hub_dump_log(hub);
-			g_error("pension-hub exited at start-up");
+			return FALSE;
 		}
 		g_usleep(100 * 1000);
 	}
 	ph_test_hub_dump_log(hub);
 	g_error("pension-hub did not answer /healthz within 20 s");
+}
+
+void
+ph_test_hub_start(PhTestHub *hub)
+{
+	for (guint attempt = 0; attempt < 5; attempt++) {
+		gsize log_offset = ph_test_hub_log_size(hub);
+		if (ph_test_hub_spawn(hub))
+			return;
+		if (!ph_test_hub_lost_port(hub, log_offset))
+			break;
+		g_test_message("a listener port was taken meanwhile; trying fresh ports");
+		ph_test_hub_choose_ports(hub);
+		ph_test_hub_write_config(hub, hub->extra);
+	}
+	ph_test_hub_dump_log(hub);
+	g_error("pension-hub exited at start-up");
 }
 
 gint

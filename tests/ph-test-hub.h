@@ -16,6 +16,7 @@ typedef struct {
 	guint partner_port;
 	guint admin_port;
 	guint64 body_limit; /* of the partner listener; change, then write the config again */
+	gchar *extra;       /* the config's extra text, kept to rewrite it with other ports */
 	GPid pid;           /* 0 when not running */
 } PhTestHub;
 
@@ -30,7 +31,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhTestHub, ph_test_hub_free)
 /* Rewrites the config with new @extra text (for a restart with other settings). */
 void ph_test_hub_write_config(PhTestHub *hub, const gchar *extra);
 
-/* Spawns the daemon and waits until /healthz answers (fails the test after 20 s). */
+/* Spawns the daemon and waits until /healthz answers (fails the test after 20 s). A port
+ * taken between choosing it and the daemon binding it (other tests run in parallel) is not a
+ * failure: the daemon is started again on fresh ports. */
 void ph_test_hub_start(PhTestHub *hub);
 /* Sends @signal and waits for the exit; returns the exit status (or 128 + signal). */
 gint ph_test_hub_signal(PhTestHub *hub, gint signal_number);

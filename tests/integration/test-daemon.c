@@ -1,6 +1,7 @@
 /* End-to-end tests of the daemon: a real pension-hub process on its own database, real
  * mutual TLS with the dev PKI, and the probe test plugin (tests/plugins/probe). */
 #include <curl/curl.h>
+#include <gio/gio.h>
 #include <signal.h>
 #include <string.h>
 
@@ -288,6 +289,40 @@ test_bad_plugin_refused_others_load(void)
 	g_assert_cmpint(post_message(hub, "personnel", "m-abi", "x", NULL), ==, 202);
 }
 
+/* A listener port someone else holds: the daemon exits at once naming the address (not
+ * half-started), and the test fixture then moves to fresh ports. */
+static void
+test_port_taken(void)
+{
+	g_autoptr(PhTestDb) db = ph_test_db_new();
+	g_autoptr(PhTestHub) hub = ph_test_hub_new(ph_test_db_get_url(db), probe_only, NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GSocket) holder = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+						 G_SOCKET_PROTOCOL_TCP, &error);
+	g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+	g_autoptr(GSocketAddress) address = g_inet_socket_address_new(loopback, 0);
+	g_assert_true(g_socket_bind(holder, address, FALSE, &error));
+	g_assert_true(g_socket_listen(holder, &error));
+	g_autoptr(GSocketAddress) bound = g_socket_get_local_address(holder, &error);
+	guint taken = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
+	hub->partner_port = taken;
+	ph_test_hub_write_config(hub, NULL);
+
+	g_autofree gchar *binary = g_build_filename(g_getenv("PH_BUILD_DIR"), "hub", "pension-hub", NULL);
+	const gchar *argv[] = {binary, "--config", hub->config_path, NULL};
+	g_autofree gchar *err = NULL;
+	gint status = 0;
+	g_assert_true(g_spawn_sync(NULL, (gchar **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
+				   NULL, NULL, &err, &status, &error));
+	g_assert_false(g_spawn_check_wait_status(status, NULL));
+	g_autofree gchar *expected = g_strdup_printf("cannot listen on 127.0.0.1:%u", taken);
+	g_assert_nonnull(strstr(err, expected));
+
+	ph_test_hub_start(hub);
+	g_assert_cmpuint(hub->partner_port, !=, taken);
+	g_assert_cmpint(post_message(hub, "personnel", "m-port", "x", NULL), ==, 202);
+}
+
 /* SIGHUP re-reads the partners: a partner added to the file is recognised on new
  * connections without a restart. */
 static void
@@ -331,5 +366,6 @@ main(int argc, char **argv)
 	ADD("/daemon/sighup-reloads-partners", NULL, test_sighup_reloads_partners);
 	g_test_add_func("/daemon/database-down", test_database_down_reported);
 	g_test_add_func("/daemon/bad-plugin-refused-others-load", test_bad_plugin_refused_others_load);
+	g_test_add_func("/daemon/port-taken", test_port_taken);
 	return g_test_run();
 }
