@@ -129,14 +129,80 @@ ph_partner_listener_count(const gchar *route, guint status)
 	ph_metrics_count("ph_http_requests_total", labels, 1);
 }
 
-/* Refuses a body over the limit from its Content-Length, before it is read. */
+/* A chunked body has no length up front: it is collected here chunk by chunk instead of
+ * by libsoup, and dropped once it passes the limit, so that a partner cannot make the hub
+ * hold more than the limit in memory. The rest is still read (and discarded) so that the
+ * 413 answer reaches the partner. */
+typedef struct {
+	GByteArray *bytes; /* NULL once over the limit */
+	guint64 limit;
+} PhChunkedBody;
+
+static void
+ph_chunked_body_free(gpointer data)
+{
+	PhChunkedBody *body = data;
+	if (body->bytes != NULL)
+		g_byte_array_unref(body->bytes);
+	g_free(body);
+}
+
+static void
+ph_chunked_body_got_chunk(SoupServerMessage *message, GBytes *chunk, gpointer user_data)
+{
+	PhChunkedBody *body = user_data;
+	gsize size = 0;
+	const guint8 *data = g_bytes_get_data(chunk, &size);
+	if (body->bytes == NULL)
+		return;
+	if (body->bytes->len + (guint64)size > body->limit) {
+		g_clear_pointer(&body->bytes, g_byte_array_unref);
+		return;
+	}
+	g_byte_array_append(body->bytes, data, (guint)size);
+}
+
+static void
+ph_chunked_body_collect(SoupServerMessage *message, guint64 limit)
+{
+	PhChunkedBody *body = g_new0(PhChunkedBody, 1);
+	body->bytes = g_byte_array_new();
+	body->limit = limit;
+	soup_message_body_set_accumulate(soup_server_message_get_request_body(message), FALSE);
+	g_object_set_data_full(G_OBJECT(message), "ph-chunked-body", body, ph_chunked_body_free);
+	g_signal_connect(message, "got-chunk", G_CALLBACK(ph_chunked_body_got_chunk), body);
+}
+
+/* The request body, or NULL when it passed the limit. */
+static GBytes *
+ph_partner_listener_body(PhPartnerListener *listener, SoupServerMessage *message)
+{
+	PhChunkedBody *chunked = g_object_get_data(G_OBJECT(message), "ph-chunked-body");
+	if (chunked != NULL)
+		return chunked->bytes != NULL
+		               ? g_byte_array_free_to_bytes(g_steal_pointer(&chunked->bytes))
+		               : NULL;
+	GBytes *body = soup_message_body_flatten(soup_server_message_get_request_body(message));
+	if (g_bytes_get_size(body) <= listener->config->body_limit)
+		return body;
+	g_bytes_unref(body);
+	return NULL;
+}
+
+/* Refuses a body over the limit from its Content-Length, before it is read; a chunked body
+ * is counted as it arrives. */
 static void
 ph_partner_listener_early(SoupServer *server, SoupServerMessage *message, const char *path,
                           GHashTable *query, gpointer user_data)
 {
 	PhPartnerListener *listener = user_data;
 	SoupMessageHeaders *headers = soup_server_message_get_request_headers(message);
-	if (soup_message_headers_get_encoding(headers) != SOUP_ENCODING_CONTENT_LENGTH)
+	SoupEncoding encoding = soup_message_headers_get_encoding(headers);
+	if (encoding == SOUP_ENCODING_CHUNKED) {
+		ph_chunked_body_collect(message, listener->config->body_limit);
+		return;
+	}
+	if (encoding != SOUP_ENCODING_CONTENT_LENGTH)
 		return;
 	if ((guint64)soup_message_headers_get_content_length(headers) <=
 	    listener->config->body_limit)
@@ -219,9 +285,8 @@ ph_partner_listener_handle(SoupServer *server, SoupServerMessage *message, const
 		ph_partner_listener_count(route->path_prefix, SOUP_STATUS_FORBIDDEN);
 		return;
 	}
-	g_autoptr(GBytes) body =
-	        soup_message_body_flatten(soup_server_message_get_request_body(message));
-	if (g_bytes_get_size(body) > listener->config->body_limit) {
+	g_autoptr(GBytes) body = ph_partner_listener_body(listener, message);
+	if (body == NULL) {
 		ph_partner_listener_reply(message, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
 		                          "request body over the size limit\n");
 		ph_partner_listener_count(route->path_prefix, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE);
@@ -277,9 +342,9 @@ ph_partner_listener_new(const PhConfig *config, PhRegistry *registry, PhWorkers 
 gboolean
 ph_partner_listener_start(PhPartnerListener *listener, GError **error)
 {
-	listener->port = ph_http_listen(listener->server, listener->config->partner_address,
-					listener->config->partner_port, SOUP_SERVER_LISTEN_HTTPS,
-					error);
+	listener->port =
+	        ph_http_listen(listener->server, listener->config->partner_address,
+	                       listener->config->partner_port, SOUP_SERVER_LISTEN_HTTPS, error);
 	return listener->port != 0;
 }
 
