@@ -1,24 +1,15 @@
 /* archive: the electronic archive (电子档案) adapter. Every core event that closes a case
  * (retired, died, enrolment_ended, transfer_amounts, payout_due) is queued on the outbox topic
  * archive.package in the event's own transaction; delivering it builds the case's PH-ARCHIVE-1
- * package (docs/formats/archive.md), PUTs it to the archive over mTLS and keeps the archive's
- * receipt id per case. The outbox retries while the archive is down. Plugin: SDK only. */
-#include <pension-hub/pension-hub.h>
+ * package (docs/formats/archive.md), hands it to the archive (HTTPS PUT over mTLS, or SFTP:
+ * archive-sftp.c) and keeps the archive's receipt id per case. The outbox retries while the
+ * archive is down. Plugin: SDK only. */
+#include "archive-private.h"
 
 #define ARCHIVE_TOPIC "archive.package"
 
 static const gchar *const archive_events[] = {"retired", "died", "enrolment_ended",
                                               "transfer_amounts", "payout_due"};
-
-typedef struct {
-	PhPlugin *plugin;
-	gchar *url; /* the archive's package collection, https://…/archive/v1/packages */
-	gchar *ca;  /* the only CA trusted for its server certificate */
-	PhXmlSigner *signer;
-	guint connect_timeout_ms;
-	guint timeout_ms;
-	PhRetryPolicy retry;
-} Archive;
 
 static void
 archive_free(Archive *archive)
@@ -27,13 +18,13 @@ archive_free(Archive *archive)
 		return;
 	g_free(archive->url);
 	g_free(archive->ca);
+	archive_sftp_clear_config(archive);
 	g_clear_pointer(&archive->signer, ph_xml_signer_free);
 	g_free(archive);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Archive, archive_free)
 
-/* A whole-number key within 1 … @max into a guint field. */
-static gboolean
+gboolean
 archive_config_uint(PhPlugin *plugin, const gchar *key, gint64 fallback, gint64 max, guint *value,
                     GError **error)
 {
@@ -60,14 +51,47 @@ archive_read_signer(Archive *archive, GError **error)
 }
 
 static gboolean
-archive_read_config(Archive *archive, GError **error)
+archive_read_delivery(Archive *archive, GError **error)
+{
+	g_autofree gchar *delivery =
+	        ph_plugin_config_get_string(archive->plugin, "delivery", "https", error);
+	if (delivery == NULL)
+		return FALSE;
+	if (g_str_equal(delivery, "sftp")) {
+		archive->delivery = ARCHIVE_DELIVERY_SFTP;
+		return TRUE;
+	}
+	if (g_str_equal(delivery, "https")) {
+		archive->delivery = ARCHIVE_DELIVERY_HTTPS;
+		return TRUE;
+	}
+	g_set_error(error, PH_ERROR, PH_ERROR_CONFIG,
+	            "[plugin archive] delivery: '%s' is not https or sftp", delivery);
+	return FALSE;
+}
+
+static gboolean
+archive_read_https(Archive *archive, GError **error)
 {
 	PhPlugin *plugin = archive->plugin;
 	if ((archive->url = ph_plugin_config_get_string(plugin, "url", NULL, error)) == NULL ||
 	    (archive->ca = ph_plugin_config_get_path(plugin, "ca", NULL, error)) == NULL ||
-	    !archive_read_signer(archive, error) ||
 	    !archive_config_uint(plugin, "connect_timeout_ms", 5000, 600000,
-	                         &archive->connect_timeout_ms, error) ||
+	                         &archive->connect_timeout_ms, error))
+		return FALSE;
+	if (!g_str_has_prefix(archive->url, "https://")) {
+		g_set_error(error, PH_ERROR, PH_ERROR_CONFIG,
+		            "[plugin archive] url: '%s' is not an https:// address", archive->url);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+archive_read_config(Archive *archive, GError **error)
+{
+	PhPlugin *plugin = archive->plugin;
+	if (!archive_read_delivery(archive, error) || !archive_read_signer(archive, error) ||
 	    !archive_config_uint(plugin, "timeout_ms", 60000, 600000, &archive->timeout_ms,
 	                         error) ||
 	    !archive_config_uint(plugin, "retry_initial_ms", 5000, 3600000,
@@ -77,18 +101,30 @@ archive_read_config(Archive *archive, GError **error)
 	    !archive_config_uint(plugin, "max_attempts", 1000, 100000, &archive->retry.max_attempts,
 	                         error))
 		return FALSE;
-	if (!g_str_has_prefix(archive->url, "https://")) {
-		g_set_error(error, PH_ERROR, PH_ERROR_CONFIG,
-		            "[plugin archive] url: '%s' is not an https:// address", archive->url);
-		return FALSE;
-	}
 	archive->retry.max_delay_ms =
 	        MAX(archive->retry.max_delay_ms, archive->retry.initial_delay_ms);
-	return TRUE;
+	if (archive->delivery == ARCHIVE_DELIVERY_SFTP)
+		return archive_sftp_read_config(archive, error);
+	return archive_read_https(archive, error);
 }
 
-/* Builds the case's package and PUTs it to URL/PACKAGE_ID; the package id is stable across
- * retries, so the archive keeps one package per case however often it is sent. */
+/* PUTs the package to URL/PACKAGE_ID; the archive answers with its receipt. */
+static gchar *
+archive_https_deliver(Archive *archive, const PhArchivePackage *package, GError **error)
+{
+	g_autofree gchar *url = g_strdup_printf("%s/%s", archive->url, package->package_id);
+	PhHttpRequest request = {url,         "application/x-tar",         package->package,
+	                         archive->ca, archive->connect_timeout_ms, archive->timeout_ms};
+	g_autoptr(PhHttpResponse) response = ph_http_put(archive->plugin, &request, error);
+	gchar *receipt = NULL;
+	if (response == NULL || !ph_archive_api_record_receipt(archive->plugin, package,
+	                                                       response->body, &receipt, error))
+		return NULL;
+	return receipt;
+}
+
+/* Builds the case's package and hands it to the archive; the package id and bytes are stable
+ * across retries, so the archive keeps one package per case however often it is sent. */
 static gboolean
 archive_deliver(const PhOutboxMessage *message, gpointer state, GError **error)
 {
@@ -99,19 +135,16 @@ archive_deliver(const PhOutboxMessage *message, gpointer state, GError **error)
 		g_prefix_error(error, "case %s: ", message->key);
 		return FALSE;
 	}
-	g_autofree gchar *url = g_strdup_printf("%s/%s", archive->url, package->package_id);
-	PhHttpRequest request = {url,         "application/x-tar",         package->package,
-	                         archive->ca, archive->connect_timeout_ms, archive->timeout_ms};
-	g_autoptr(PhHttpResponse) response = ph_http_put(archive->plugin, &request, error);
-	g_autofree gchar *receipt = NULL;
-	if (response == NULL || !ph_archive_api_record_receipt(archive->plugin, package,
-	                                                       response->body, &receipt, error)) {
+	gboolean sftp = archive->delivery == ARCHIVE_DELIVERY_SFTP;
+	g_autofree gchar *receipt = sftp ? archive_sftp_deliver(archive, package, error)
+	                                 : archive_https_deliver(archive, package, error);
+	if (receipt == NULL) {
 		g_prefix_error(error, "package %s of case %s (attempt %u): ", package->package_id,
 		               message->key, message->attempt);
 		return FALSE;
 	}
-	g_message("package %s of case %s archived (HTTP %u, receipt %s)", package->package_id,
-	          message->key, response->status, receipt);
+	g_message("package %s of case %s archived over %s (receipt %s)", package->package_id,
+	          message->key, sftp ? "SFTP" : "HTTPS", receipt);
 	return TRUE;
 }
 
@@ -137,5 +170,5 @@ archive_shutdown(gpointer state)
 }
 
 PH_PLUGIN_DEFINE(archive, "1.0.0",
-                 "electronic archive (电子档案): signed packages of closed cases over mTLS",
+                 "electronic archive (电子档案): signed packages of closed cases over mTLS or SFTP",
                  archive_init, archive_shutdown)

@@ -5,7 +5,9 @@
  * stored package verifies with pensionctl archive verify; a transfer case's package holds the
  * platform messages signed in and out up to the case's close; while the archive is down the
  * outbox retries and delivers once it is back; an answer without a receipt id is a dead
- * letter. */
+ * letter. The same over SFTP (delivery = sftp) to a real OpenSSH sshd whose folder the
+ * simulator watches: delivered once with its receipt file; sshd down, retried, delivered after
+ * it comes back. */
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <signal.h>
@@ -15,6 +17,7 @@
 #include "ph-test-db.h"
 #include "ph-test-hub.h"
 #include "ph-test-peer.h"
+#include "ph-test-sshd.h"
 #include "ph-transfer-cmd.h"
 #include "ph-txn.h"
 
@@ -26,21 +29,22 @@ typedef struct {
 	PhTestDb *db;
 	PhTestHub *hub;
 	PhTestPeer sim;
-	gchar *store; /* the simulator's --store folder */
+	gchar *store;      /* the simulator's --store folder */
+	PhTestSshd *sshd;  /* the archive's SFTP server (delivery = sftp), else NULL */
+	gchar *sftp_inbox; /* the folder it serves packages into, which the simulator watches */
 } Fixture;
 
+/* The hub with [plugin archive] @delivery_config (plus the signing key and test timings) and
+ * the simulator on @sim_port keeping what it takes in the store, with @extra options. */
 static void
-fixture_set_up(Fixture *fixture, gconstpointer data)
+fixture_start(Fixture *fixture, const gchar *delivery_config, guint sim_port,
+              const gchar *const *extra)
 {
-	const gchar *const *extra = data;
-	fixture->db = ph_test_db_new();
-	guint sim_port = ph_test_free_port();
 	const gchar *pki = g_getenv("PH_PKI");
 	g_autofree gchar *config = g_strdup_printf(
-	        "[plugin archive]\nurl = https://127.0.0.1:%u/archive/v1/packages\n"
-	        "ca = %s/ca.crt\nsigning_key = %s/hub.key\nsigning_certificate = %s/hub.crt\n"
+	        "[plugin archive]\n%ssigning_key = %s/hub.key\nsigning_certificate = %s/hub.crt\n"
 	        "timeout_ms = 5000\nretry_initial_ms = 200\nretry_max_ms = 800\n",
-	        sim_port, pki, pki, pki);
+	        delivery_config, pki, pki);
 	fixture->hub = ph_test_adapter_hub(fixture->db, "archive", config);
 	fixture->store = g_build_filename(fixture->hub->dir, "archive", NULL);
 	g_assert_cmpint(g_mkdir(fixture->store, 0700), ==, 0);
@@ -56,9 +60,37 @@ fixture_set_up(Fixture *fixture, gconstpointer data)
 }
 
 static void
+fixture_set_up(Fixture *fixture, gconstpointer data)
+{
+	fixture->db = ph_test_db_new();
+	guint sim_port = ph_test_free_port();
+	g_autofree gchar *https =
+	        g_strdup_printf("url = https://127.0.0.1:%u/archive/v1/packages\nca = %s/ca.crt\n",
+	                        sim_port, g_getenv("PH_PKI"));
+	fixture_start(fixture, https, sim_port, data);
+}
+
+/* delivery = sftp into the sshd's folder "incoming", which the simulator watches. */
+static void
+fixture_set_up_sftp(Fixture *fixture, gconstpointer data)
+{
+	fixture->db = ph_test_db_new();
+	fixture->sshd = ph_test_sshd_new();
+	fixture->sftp_inbox = ph_test_sshd_path(fixture->sshd, "incoming", TRUE);
+	g_autofree gchar *login = ph_test_sshd_config_lines(fixture->sshd);
+	g_autofree gchar *sftp = g_strdup_printf("delivery = sftp\n%sfolder = incoming\n"
+	                                         "receipt_wait_ms = 5000\n",
+	                                         login);
+	const gchar *const watch[] = {"--watch", fixture->sftp_inbox, NULL};
+	fixture_start(fixture, sftp, ph_test_free_port(), watch);
+}
+
+static void
 fixture_tear_down(Fixture *fixture, gconstpointer data)
 {
 	ph_test_peer_stop(&fixture->sim);
+	g_clear_pointer(&fixture->sshd, ph_test_sshd_free);
+	g_clear_pointer(&fixture->sftp_inbox, g_free);
 	g_clear_pointer(&fixture->store, g_free);
 	g_clear_pointer(&fixture->hub, ph_test_hub_free);
 	g_clear_pointer(&fixture->db, ph_test_db_free);
@@ -292,6 +324,78 @@ test_no_receipt(Fixture *fixture, gconstpointer data)
 	g_assert_nonnull(strstr(last_error, "holds no receipt_id"));
 }
 
+/* What the hub left in the archive's SFTP folder for @package_id: the package under its
+ * final name (the bytes the simulator kept), its receipt beside it, no .part. */
+static void
+check_sftp_folder(Fixture *fixture, const gchar *case_id)
+{
+	gint status = -1;
+	g_autofree gchar *shown = archive_show(fixture, case_id, &status);
+	g_assert_cmpint(status, ==, 0);
+	g_autofree gchar *package_id = show_field(shown, "package");
+	g_autofree gchar *sha256 = show_field(shown, "sha256");
+	g_autofree gchar *name = g_strconcat(package_id, ".tar", NULL);
+	g_autofree gchar *path = g_build_filename(fixture->sftp_inbox, name, NULL);
+	g_autofree gchar *data = NULL;
+	gsize length = 0;
+	g_autoptr(GError) error = NULL;
+	g_file_get_contents(path, &data, &length, &error);
+	g_assert_no_error(error);
+	g_autofree gchar *uploaded =
+	        g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)data, length);
+	g_assert_cmpstr(uploaded, ==, sha256);
+	g_autofree gchar *part = g_strconcat(path, ".part", NULL);
+	g_assert_false(g_file_test(part, G_FILE_TEST_EXISTS));
+	g_autofree gchar *receipt_name = g_strconcat(package_id, ".receipt", NULL);
+	g_autofree gchar *receipt_path = g_build_filename(fixture->sftp_inbox, receipt_name, NULL);
+	g_autofree gchar *receipt = NULL;
+	g_file_get_contents(receipt_path, &receipt, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(strstr(receipt, "\"receipt_id\":\"AR-000001\""));
+}
+
+static void
+test_sftp_delivered(Fixture *fixture, gconstpointer data)
+{
+	g_autofree gchar *case_id = close_death_case(fixture);
+	const gchar *stored[] = {"STORED", case_id, NULL};
+	ph_test_peer_wait(&fixture->sim, stored, 1);
+	wait_delivered(fixture, case_id);
+	g_free(check_archived(fixture, case_id, "death", 1));
+	check_sftp_folder(fixture, case_id);
+}
+
+/* The archive's SFTP server is down: refused connections are retried by the outbox, shown
+ * as pending with the last error; once it is back the package goes and its receipt is kept. */
+static void
+test_sftp_down_retried(Fixture *fixture, gconstpointer data)
+{
+	ph_test_sshd_stop(fixture->sshd);
+	g_autofree gchar *case_id = close_death_case(fixture);
+	g_autofree gchar *sql = g_strdup_printf(
+	        "SELECT attempts >= 3 FROM outbox WHERE topic = 'archive.package' AND key = '%s'",
+	        case_id);
+	g_autofree gchar *retried =
+	        ph_test_wait_for_value(ph_test_db_get_url(fixture->db), sql, "t", 30000);
+	g_assert_cmpstr(retried, ==, "t");
+	gint status = -1;
+	g_autofree gchar *pending = archive_show(fixture, case_id, &status);
+	g_assert_cmpint(status, ==, 0);
+	g_autofree gchar *delivery = show_field(pending, "delivery");
+	g_autofree gchar *receipt = show_field(pending, "receipt");
+	g_autofree gchar *last_error = show_field(pending, "last error");
+	g_assert_cmpstr(delivery, ==, "pending");
+	g_assert_cmpstr(receipt, ==, "none yet");
+	g_assert_nonnull(strstr(last_error, "sftp"));
+
+	ph_test_sshd_start(fixture->sshd);
+	const gchar *stored[] = {"STORED", case_id, NULL};
+	ph_test_peer_wait(&fixture->sim, stored, 1);
+	wait_delivered(fixture, case_id);
+	g_free(check_archived(fixture, case_id, "death", 1));
+	check_sftp_folder(fixture, case_id);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -306,5 +410,9 @@ main(int argc, char **argv)
 	           fixture_tear_down);
 	g_test_add("/archive/down-retried", Fixture, down, fixture_set_up, test_down_retried,
 	           fixture_tear_down);
+	g_test_add("/archive/sftp/delivered", Fixture, NULL, fixture_set_up_sftp,
+	           test_sftp_delivered, fixture_tear_down);
+	g_test_add("/archive/sftp/down-retried", Fixture, NULL, fixture_set_up_sftp,
+	           test_sftp_down_retried, fixture_tear_down);
 	return g_test_run();
 }
