@@ -1,7 +1,7 @@
 /* The SDK's archival packages (pension-hub/ph-archive-api.h): a core event's outbox payload
  * read with json-glib, the person from the register, a transfer case's signed messages from
- * transfer_message, the package built by ph-archive-package.c, the receipt kept as plugin
- * state. Hub layer. */
+ * transfer_message, a personnel case's batch event (ph-archive-personnel.c), the package built
+ * by ph-archive-package.c, the receipt kept as plugin state. Hub layer. */
 #include "pension-hub/ph-archive-api.h"
 
 #include <json-glib/json-glib.h>
@@ -9,21 +9,28 @@
 
 #include "pension-hub/ph-digest.h"
 #include "ph-archive-package.h"
+#include "ph-archive-personnel.h"
 #include "ph-pension-status.h"
 #include "ph-plugin-private.h"
 #include "ph-worker-db.h"
 
-/* Which case each core event closes, and the national element its event document carries
+/* Which case each core event closes, the national element its event document carries
  * (docs/formats/archive.md; STANDARDS: AIC160 待遇享受开始年月, AAE138 死亡日期, AAE031
- * 终止日期, AIC102 转移总额, AAE002 结算年月). */
-static const struct {
+ * 终止日期, AIC102 转移总额, AAE002 结算年月) and the personnel batch event (PH-PERS-1)
+ * that raises it when the personnel system reports it. */
+typedef struct {
 	const gchar *event_type;
 	const gchar *case_type;
 	const gchar *element_code;
-} ph_archive_api_cases[] = {
-        {"retired", "benefit", "AIC160"},           {"died", "death", "AAE138"},
-        {"enrolment_ended", "enrolment", "AAE031"}, {"transfer_amounts", "transfer", "AIC102"},
-        {"payout_due", "payout", "AAE002"},
+	const gchar *personnel_type;
+} PhArchiveCaseKind;
+
+static const PhArchiveCaseKind ph_archive_api_cases[] = {
+        {"retired", "benefit", "AIC160", "RETIRE"},
+        {"died", "death", "AAE138", "DEATH"},
+        {"enrolment_ended", "enrolment", "AAE031", "LEAVE"},
+        {"transfer_amounts", "transfer", "AIC102", NULL},
+        {"payout_due", "payout", "AAE002", NULL},
 };
 
 void
@@ -146,21 +153,46 @@ ph_archive_api_add_transfer(PhDb *db, const PhArchiveEvent *event, PhArchiveDocu
 	return TRUE;
 }
 
+/* The personnel batch event that raised the case, when the personnel system reported it. */
+static gboolean
+ph_archive_api_add_personnel(PhDb *db, const PhConfig *config, const PhArchiveEvent *event,
+                             const PhArchiveCaseKind *kind, const gchar *id_number,
+                             PhArchiveDocuments *documents, GError **error)
+{
+	gchar *name = NULL;
+	GBytes *excerpt = NULL;
+	if (!ph_archive_personnel_find(db, config, kind->personnel_type, event->created_at,
+	                               id_number, &name, &excerpt, error))
+		return FALSE;
+	if (excerpt != NULL)
+		ph_archive_api_documents_add(documents, name, "inbound",
+		                             g_strdup(kind->element_code), excerpt);
+	return TRUE;
+}
+
 /* The event itself (the decision and its inputs), then what else the case holds. */
 static gboolean
-ph_archive_api_collect(const PhArchiveEvent *event, const gchar *element_code, GBytes *event_bytes,
-                       PhArchiveDocuments *documents, GError **error)
+ph_archive_api_collect(PhPlugin *plugin, const PhArchiveEvent *event, const PhArchiveCaseKind *kind,
+                       const gchar *id_number, GBytes *event_bytes, PhArchiveDocuments *documents,
+                       GError **error)
 {
 	documents->documents = g_array_new(FALSE, FALSE, sizeof(PhArchiveDocument));
 	documents->names = g_ptr_array_new_with_free_func(g_free);
 	documents->bytes = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
 	ph_archive_api_documents_add(
 	        documents, g_strdup_printf("event-%" G_GINT64_FORMAT ".json", event->event_id),
-	        "generated", g_strdup(element_code), g_bytes_ref(event_bytes));
-	if (!g_str_equal(event->type, "transfer_amounts"))
+	        "generated", g_strdup(kind->element_code), g_bytes_ref(event_bytes));
+	gboolean transfer = g_str_equal(event->type, "transfer_amounts");
+	gboolean personnel = kind->personnel_type != NULL && id_number != NULL;
+	if (!transfer && !personnel)
 		return TRUE;
 	PhDb *db = ph_worker_db_get(error);
-	return db != NULL && ph_archive_api_add_transfer(db, event, documents, error);
+	if (db == NULL)
+		return FALSE;
+	if (transfer)
+		return ph_archive_api_add_transfer(db, event, documents, error);
+	return ph_archive_api_add_personnel(db, plugin->config, event, kind, id_number, documents,
+	                                    error);
 }
 
 static PhArchivePackage *
@@ -220,8 +252,8 @@ ph_archive_api_build_event(PhPlugin *plugin, GBytes *event_bytes, PhXmlSigner *s
 	                                    agency};
 	g_auto(PhArchiveDocuments) documents = {NULL, NULL, NULL};
 	g_autoptr(GBytes) bytes = NULL;
-	if (ph_archive_api_collect(&event, ph_archive_api_cases[at].element_code, event_bytes,
-	                           &documents, error))
+	if (ph_archive_api_collect(plugin, &event, &ph_archive_api_cases[at], person.id_number,
+	                           event_bytes, &documents, error))
 		bytes = ph_archive_package_build(
 		        &archive_case, (const PhArchiveDocument *)documents.documents->data,
 		        documents.documents->len, signer, error);

@@ -12,6 +12,7 @@
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pension-hub.h"
 #include "ph-test-db.h"
@@ -43,9 +44,16 @@ fixture_start(Fixture *fixture, const gchar *delivery_config, guint sim_port,
 	const gchar *pki = g_getenv("PH_PKI");
 	g_autofree gchar *config = g_strdup_printf(
 	        "[plugin archive]\n%ssigning_key = %s/hub.key\nsigning_certificate = %s/hub.crt\n"
-	        "timeout_ms = 5000\nretry_initial_ms = 200\nretry_max_ms = 800\n",
+	        "timeout_ms = 5000\nretry_initial_ms = 200\nretry_max_ms = 800\n\n"
+	        "[plugin personnel]\nspool_dir = spool\npoll_seconds = 1\n",
 	        delivery_config, pki, pki);
 	fixture->hub = ph_test_adapter_hub(fixture->db, "archive", config);
+	/* the personnel adapter too: its batches are the inbound documents of the cases */
+	g_autofree gchar *target = g_build_filename(g_getenv("PH_BUILD_DIR"), "plugins",
+	                                            "personnel", "libph-personnel.so", NULL);
+	g_autofree gchar *link =
+	        g_build_filename(fixture->hub->dir, "plugins", "libph-personnel.so", NULL);
+	g_assert_cmpint(symlink(target, link), ==, 0);
 	fixture->store = g_build_filename(fixture->hub->dir, "archive", NULL);
 	g_assert_cmpint(g_mkdir(fixture->store, 0700), ==, 0);
 	g_autoptr(GPtrArray) options = g_ptr_array_new();
@@ -324,6 +332,120 @@ test_no_receipt(Fixture *fixture, gconstpointer data)
 	g_assert_nonnull(strstr(last_error, "holds no receipt_id"));
 }
 
+/* ---- cases reported by the personnel system (PH-PERS-1 batches) ---- */
+
+#define PERSONNEL_NS "urn:pension-hub:personnel:1"
+/* Two more valid GB 11643 numbers (check characters computed as in test-personnel) */
+#define ID_LEAVER "110105198001010016"
+#define ID_OTHER  "110105196410150037"
+
+/* POSTs a batch as partner personnel and waits until it is done; returns the SHA-256 of its
+ * bytes (the excerpt names the whole batch by it). */
+static gchar *
+post_personnel_batch(Fixture *fixture, const gchar *xml)
+{
+	g_autoptr(GBytes) body = g_bytes_new(xml, strlen(xml));
+	PhTestRequest request = {"POST", NULL, "personnel", NULL, NULL, body};
+	g_autofree gchar *url = g_strdup_printf("https://127.0.0.1:%u/personnel/v1/batches",
+	                                        fixture->hub->partner_port);
+	request.url = url;
+	g_autofree gchar *answer = NULL;
+	g_assert_cmpint(ph_test_http(fixture->hub, &request, &answer), ==, 202);
+	g_autofree gchar *done = ph_test_wait_for_value(
+	        ph_test_db_get_url(fixture->db),
+	        "SELECT string_agg(state, ',') FROM personnel_batch", "done", 30000);
+	g_assert_cmpstr(done, ==, "done");
+	return g_compute_checksum_for_string(G_CHECKSUM_SHA256, xml, -1);
+}
+
+/* The stored package of @case_id as text (its zero padding made spaces for strstr). */
+static gchar *
+stored_package_text(Fixture *fixture, const gchar *case_id, guint documents)
+{
+	const gchar *stored[] = {"STORED", case_id, NULL};
+	ph_test_peer_wait(&fixture->sim, stored, 1);
+	wait_delivered(fixture, case_id);
+	g_autofree gchar *count = g_strdup_printf("documents=%u ", documents);
+	const gchar *with_count[] = {"STORED", case_id, count, NULL};
+	g_assert_cmpuint(ph_test_peer_count(&fixture->sim, with_count), ==, 1);
+	gint status = -1;
+	g_autofree gchar *shown = archive_show(fixture, case_id, &status);
+	g_assert_cmpint(status, ==, 0);
+	g_autofree gchar *package_id = show_field(shown, "package");
+	g_autofree gchar *name = g_strconcat(package_id, ".tar", NULL);
+	g_autofree gchar *path = g_build_filename(fixture->store, name, NULL);
+	gchar *package = NULL;
+	gsize length = 0;
+	g_autoptr(GError) error = NULL;
+	g_file_get_contents(path, &package, &length, &error);
+	g_assert_no_error(error);
+	for (gsize i = 0; i < length; i++)
+		package[i] = package[i] == '\0' ? ' ' : package[i];
+	const gchar *excerpt = strstr(package, "<InboundExcerpt");
+	g_test_message("%s: %.600s", case_id, excerpt != NULL ? excerpt : "no excerpt");
+	return package;
+}
+
+/* A death and a leave reported in one personnel batch: each case's package holds, besides the
+ * core event, the batch event that raised it (role inbound, the case's element code), inside
+ * an excerpt naming the whole batch by its SHA-256, and nothing of the batch's other people. */
+static void
+test_personnel_sources(Fixture *fixture, gconstpointer data)
+{
+	gint64 dead = ph_test_enrol(fixture->db, ID_MEMBER, "李四", "19700101", "20240101");
+	gint64 leaver = ph_test_enrol(fixture->db, ID_LEAVER, "王五", "19800101", "20240101");
+	g_autofree gchar *xml = g_strdup_printf(
+	        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	        "<PersonnelBatch xmlns=\"" PERSONNEL_NS "\" batchId=\"B-ARCH\" AAB001=\"U0001\" "
+	        "sentAt=\"2026-11-27T09:00:00+08:00\">\n"
+	        "<Event seq=\"1\" type=\"WAGE\" effective=\"20250101\"><AAC002>%s</AAC002>"
+	        "<Wage>8200.00</Wage></Event>\n"
+	        "<Event seq=\"2\" type=\"DEATH\" effective=\"%s\"><AAC002>%s</AAC002>"
+	        "<AAE138>%s</AAE138></Event>\n"
+	        "<Event seq=\"3\" type=\"LEAVE\" effective=\"20261201\"><AAC002>%s</AAC002>"
+	        "<AAE160>6301</AAE160></Event>\n"
+	        "<Event seq=\"4\" type=\"DEATH\" effective=\"%s\"><AAC002>%s</AAC002>"
+	        "<AAE138>%s</AAE138></Event>\n"
+	        "</PersonnelBatch>\n",
+	        ID_LEAVER, DEATH_DATE, ID_MEMBER, DEATH_DATE, ID_LEAVER, DEATH_DATE, ID_OTHER,
+	        DEATH_DATE);
+	g_autofree gchar *sha256 = post_personnel_batch(fixture, xml);
+	g_autofree gchar *expected_sha = g_strdup_printf("sha256=\"%s\"", sha256);
+
+	g_autofree gchar *death_case = g_strdup_printf("died:person:%" G_GINT64_FORMAT, dead);
+	g_autofree gchar *death = stored_package_text(fixture, death_case, 2);
+	g_autofree gchar *death_event = g_strdup_printf(
+	        "<Event xmlns=\"" PERSONNEL_NS "\" seq=\"2\" type=\"DEATH\" effective=\"%s\">"
+	        "<AAC002>%s</AAC002><AAE138>%s</AAE138></Event>",
+	        DEATH_DATE, ID_MEMBER, DEATH_DATE);
+	const gchar *in_death[] = {"role=\"inbound\" elementCode=\"AAE138\"",
+	                           "partner=\"personnel\"", "batchId=\"B-ARCH\"", expected_sha,
+	                           death_event};
+	for (guint i = 0; i < G_N_ELEMENTS(in_death); i++)
+		g_assert_nonnull(strstr(death, in_death[i]));
+	/* the batch's other people stay out of this person's package */
+	g_assert_null(strstr(death, ID_LEAVER));
+	g_assert_null(strstr(death, ID_OTHER));
+
+	g_autofree gchar *leave_case =
+	        ph_test_query_value(ph_test_db_get_url(fixture->db),
+	                            "SELECT type || ':' || business_key FROM core_event WHERE "
+	                            "type = 'enrolment_ended'");
+	g_assert_nonnull(leave_case);
+	g_autofree gchar *leave = stored_package_text(fixture, leave_case, 2);
+	const gchar *in_leave[] = {"role=\"inbound\" elementCode=\"AAE031\"",
+	                           "seq=\"3\" type=\"LEAVE\"", "<AAE160>6301</AAE160>",
+	                           expected_sha};
+	for (guint i = 0; i < G_N_ELEMENTS(in_leave); i++)
+		g_assert_nonnull(strstr(leave, in_leave[i]));
+	g_assert_null(strstr(leave, "<Wage>"));
+	g_assert_null(strstr(leave, ID_MEMBER));
+	/* the unknown person's DEATH was refused: no case, nothing archived */
+	g_assert_cmpint(leaver, >, 0);
+	const gchar *stored[] = {"STORED", NULL};
+	g_assert_cmpuint(ph_test_peer_count(&fixture->sim, stored), ==, 2);
+}
+
 /* What the hub left in the archive's SFTP folder for @package_id: the package under its
  * final name (the bytes the simulator kept), its receipt beside it, no .part. */
 static void
@@ -410,6 +532,8 @@ main(int argc, char **argv)
 	           fixture_tear_down);
 	g_test_add("/archive/down-retried", Fixture, down, fixture_set_up, test_down_retried,
 	           fixture_tear_down);
+	g_test_add("/archive/personnel-sources", Fixture, NULL, fixture_set_up,
+	           test_personnel_sources, fixture_tear_down);
 	g_test_add("/archive/sftp/delivered", Fixture, NULL, fixture_set_up_sftp,
 	           test_sftp_delivered, fixture_tear_down);
 	g_test_add("/archive/sftp/down-retried", Fixture, NULL, fixture_set_up_sftp,
