@@ -27,6 +27,8 @@ typedef struct {
 	PhMappingTotals *totals; /* borrowed from the writer */
 	GArray *matchers;        /* Matcher, tagged kinds in mapping order (reading) */
 	const PhMappingRecord *untagged;
+	PhMappingSlot *slots; /* the record being read or written, one per field */
+	gsize *arena_at;      /* reading: where a slot's text lies in base.text, or G_MAXSIZE */
 } Fixed;
 
 static void
@@ -43,6 +45,8 @@ fixed_free(gpointer state)
 	ph_mapping_io_layout_clear(&fixed->base);
 	g_array_unref(fixed->patches);
 	g_array_unref(fixed->matchers);
+	g_free(fixed->slots);
+	g_free(fixed->arena_at);
 	g_free(fixed);
 }
 
@@ -77,6 +81,8 @@ fixed_new(PhMapping *mapping, GInputStream *input, GOutputStream *output, GError
 	fixed->matchers = g_array_new(FALSE, FALSE, sizeof(Matcher));
 	g_array_set_clear_func(fixed->matchers, matcher_clear);
 	find_tags(fixed, mapping);
+	fixed->slots = g_new0(PhMappingSlot, ph_mapping_slots_max(mapping) + 1);
+	fixed->arena_at = g_new0(gsize, ph_mapping_slots_max(mapping) + 1);
 	if (!ph_mapping_io_layout_init(&fixed->base, mapping, input, output, error)) {
 		fixed_free(fixed);
 		return NULL;
@@ -153,11 +159,11 @@ trim(const PhMappingField *field, const gchar **text, gsize *len)
  * line and file offset, else the conversion names what it could not convert. */
 static gboolean
 read_field_checked(PhLineLayout *reader, const PhMappingRecord *type, const PhMappingField *field,
-                   const gchar *line, const gchar *text, gsize len, PhRecord *record,
-                   GError **error)
+                   const gchar *line, const gchar *text, gsize len, GError **error)
 {
 	gsize bad = 0;
 	gboolean cut = FALSE;
+	g_autoptr(GError) local = NULL;
 
 	if (!ph_encoding_scan(reader->encoding, line + field->offset, field->bytes, &bad, &cut)) {
 		guint64 at = field->offset + bad;
@@ -172,32 +178,66 @@ read_field_checked(PhLineLayout *reader, const PhMappingRecord *type, const PhMa
 		                : "invalid byte sequence");
 		return FALSE;
 	}
-	return ph_mapping_field_decode_bytes(type, field, reader->encoding, text, len, record,
-	                                     reader->text, error);
+	g_string_truncate(reader->encoded, 0);
+	if (!ph_encoding_to_utf8(reader->encoding, text, len, reader->encoded, &local)) {
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT, "record %s field %s: %s",
+		            type->kind, PH_MAPPING_FIELD_NAME(field), local->message);
+		return FALSE;
+	}
+	g_set_error(error, PH_ERROR, PH_ERROR_FAILED, "record %s field %s: cannot convert it",
+	            type->kind, PH_MAPPING_FIELD_NAME(field));
+	return FALSE;
 }
 
 /* Padding is ASCII, so the field is whole characters exactly when its trimmed text is:
- * ASCII text needs no conversion, the rest one pass that also checks it. */
+ * ASCII text needs no conversion, the rest one pass into the line's UTF-8 (base.text) that
+ * also checks it. */
 static gboolean
-read_field(PhLineLayout *reader, const PhMappingRecord *type, const PhMappingField *field,
-           const gchar *line, PhRecord *record, GError **error)
+read_field(Fixed *fixed, const PhMappingRecord *type, const PhMappingField *field,
+           const gchar *line, GError **error)
 {
+	PhLineLayout *reader = &fixed->base;
+	GString *utf8 = reader->text;
+	PhMappingSlot *slot = &fixed->slots[field->index];
 	const gchar *text = line + field->offset;
 	gsize len = field->bytes;
+	gsize at = utf8->len;
 
+	fixed->arena_at[field->index] = G_MAXSIZE;
 	trim(field, &text, &len);
 	if (ph_encoding_is_ascii(text, len))
-		return ph_mapping_field_decode(type, field, text, len, record, error);
-	g_string_truncate(reader->text, 0);
-	if (ph_encoding_to_utf8(reader->encoding, text, len, reader->text, NULL))
-		return ph_mapping_field_decode(type, field, reader->text->str, reader->text->len,
-		                               record, error);
-	return read_field_checked(reader, type, field, line, text, len, record, error);
+		return ph_mapping_field_decode_slot(type, field, text, len, slot, error);
+	if (!ph_encoding_to_utf8(reader->encoding, text, len, utf8, NULL))
+		return read_field_checked(reader, type, field, line, text, len, error);
+	if (!ph_mapping_field_decode_slot(type, field, utf8->str + at, utf8->len - at, slot, error))
+		return FALSE;
+	/* Later fields may move the buffer: kept as an offset until the line is done. */
+	if (slot->state == PH_SLOT_TEXT && slot->text >= utf8->str &&
+	    slot->text <= utf8->str + utf8->len)
+		fixed->arena_at[field->index] = (gsize)(slot->text - utf8->str);
+	return TRUE;
 }
 
 static gboolean
-fixed_reader_next(gpointer state, PhRecord *record, const PhMappingRecord **type_out,
-                  GError **error)
+read_fields(Fixed *fixed, const PhMappingRecord *type, const gchar *line, GError **error)
+{
+	GString *utf8 = fixed->base.text;
+
+	g_string_truncate(utf8, 0);
+	for (guint i = 0; i < type->fields->len; i++) {
+		if (!read_field(fixed, type, g_ptr_array_index(type->fields, i), line, error))
+			return FALSE;
+	}
+	for (guint i = 0; i < type->fields->len; i++) {
+		if (fixed->arena_at[i] != G_MAXSIZE)
+			fixed->slots[i].text = utf8->str + fixed->arena_at[i];
+	}
+	return TRUE;
+}
+
+static gboolean
+fixed_reader_next_slots(gpointer state, const PhMappingRecord **type_out,
+                        const PhMappingSlot **slots, GError **error)
 {
 	Fixed *fixed = state;
 	PhLineLayout *reader = &fixed->base;
@@ -219,13 +259,22 @@ fixed_reader_next(gpointer state, PhRecord *record, const PhMappingRecord **type
 		            "record %s: %zu bytes, expected %zu", type->kind, len, type->width);
 		return FALSE;
 	}
-	ph_record_reset(record, type->kind);
-	for (guint i = 0; i < type->fields->len; i++) {
-		if (!read_field(reader, type, g_ptr_array_index(type->fields, i), line, record,
-		                error))
-			return FALSE;
-	}
+	if (!read_fields(fixed, type, line, error))
+		return FALSE;
 	*type_out = type;
+	*slots = fixed->slots;
+	return TRUE;
+}
+
+static gboolean
+fixed_reader_next(gpointer state, PhRecord *record, const PhMappingRecord **type_out,
+                  GError **error)
+{
+	const PhMappingSlot *slots = NULL;
+
+	if (!fixed_reader_next_slots(state, type_out, &slots, error))
+		return FALSE;
+	ph_mapping_slots_to_record(*type_out, slots, record);
 	return TRUE;
 }
 
@@ -275,15 +324,15 @@ append_padded(PhLineLayout *writer, const PhMappingRecord *type, const PhMapping
 
 /* A count or sum left out of a record that precedes what it counts. */
 static gboolean
-needs_patch(const PhMappingRecord *type, const PhMappingField *field, const PhRecord *record)
+needs_patch(const PhMappingRecord *type, const PhMappingField *field, const PhMappingSlot *slot)
 {
 	return (field->compute == PH_COMPUTE_COUNT || field->compute == PH_COMPUTE_SUM) &&
-	       type->position != PH_POSITION_LAST && !ph_record_contains(record, field->key);
+	       type->position != PH_POSITION_LAST && slot->state == PH_SLOT_ABSENT;
 }
 
 /* Refused at once on a stream that cannot seek, before anything is sent. */
 static gboolean
-note_patches(Fixed *fixed, const PhMappingRecord *type, const PhRecord *record, guint64 start,
+note_patches(Fixed *fixed, const PhMappingRecord *type, const PhMappingSlot *slots, guint64 start,
              GError **error)
 {
 	GOutputStream *output = fixed->base.output;
@@ -292,7 +341,7 @@ note_patches(Fixed *fixed, const PhMappingRecord *type, const PhRecord *record, 
 		const PhMappingField *field = g_ptr_array_index(type->fields, i);
 		Patch patch = {type, field, start + field->offset};
 
-		if (!needs_patch(type, field, record))
+		if (!needs_patch(type, field, &slots[i]))
 			continue;
 		/* Asked only here: can_seek costs a system call on a file. */
 		if (!G_IS_SEEKABLE(output) || !g_seekable_can_seek(G_SEEKABLE(output))) {
@@ -308,24 +357,25 @@ note_patches(Fixed *fixed, const PhMappingRecord *type, const PhRecord *record, 
 }
 
 static gboolean
-fixed_writer_write(gpointer state, const PhMappingRecord *type, const PhRecord *record,
-                   PhMappingTotals *totals, GError **error)
+fixed_writer_write_slots(gpointer state, const PhMappingRecord *type, const PhMappingSlot *slots,
+                         PhMappingTotals *totals, GError **error)
 {
 	Fixed *fixed = state;
 	PhLineLayout *writer = &fixed->base;
 	gsize start = writer->buffer->len;
 
 	fixed->totals = totals;
-	if (!note_patches(fixed, type, record, writer->flushed + start, error))
+	if (!note_patches(fixed, type, slots, writer->flushed + start, error))
 		return FALSE;
 
 	for (guint i = 0; i < type->fields->len; i++) {
 		const PhMappingField *field = g_ptr_array_index(type->fields, i);
 		/* ASCII is the same bytes in every supported encoding. */
 		const GString *encoded = writer->text;
+		const gchar *value = slots[i].state == PH_SLOT_TEXT ? slots[i].text : NULL;
 		g_autoptr(GError) local = NULL;
 
-		if (!ph_mapping_field_encode(type, field, record, totals, writer->text, error))
+		if (!ph_mapping_field_encode_value(type, field, value, totals, writer->text, error))
 			goto failed;
 		if (!ph_encoding_is_ascii(writer->text->str, writer->text->len)) {
 			encoded = writer->encoded;
@@ -345,6 +395,16 @@ fixed_writer_write(gpointer state, const PhMappingRecord *type, const PhRecord *
 failed:
 	g_string_truncate(writer->buffer, start);
 	return FALSE;
+}
+
+static gboolean
+fixed_writer_write(gpointer state, const PhMappingRecord *type, const PhRecord *record,
+                   PhMappingTotals *totals, GError **error)
+{
+	Fixed *fixed = state;
+
+	ph_mapping_slots_from_record(type, record, fixed->slots);
+	return fixed_writer_write_slots(state, type, fixed->slots, totals, error);
 }
 
 /* Writes the final value of one patched field over its placeholder. */
@@ -397,4 +457,6 @@ const PhLayoutOps ph_layout_fixed_ops = {
         .writer_write = fixed_writer_write,
         .writer_finish = fixed_writer_finish,
         .writer_free = fixed_free,
+        .reader_next_slots = fixed_reader_next_slots,
+        .writer_write_slots = fixed_writer_write_slots,
 };

@@ -17,11 +17,9 @@ partner_to_canonical(PhMapping *mapping, GInputStream *input, const gchar *sourc
 {
 	g_autoptr(PhMappingReader) reader = ph_mapping_reader_new(mapping, input, source);
 	g_autoptr(GString) buffer = g_string_sized_new(512 * 1024);
-	const PhRecord *record;
 	g_autoptr(GError) local = NULL;
 
-	while ((record = ph_mapping_reader_next(reader, &local)) != NULL) {
-		ph_record_append_json(record, buffer);
+	while (ph_mapping_reader_next_json(reader, buffer, &local)) {
 		g_string_append_c(buffer, '\n');
 		if (!ph_mapping_io_flush(output, buffer, FALSE, error))
 			return FALSE;
@@ -39,14 +37,12 @@ canonical_to_partner(PhMapping *mapping, GInputStream *input, const gchar *sourc
 {
 	g_autoptr(PhMappingWriter) writer = ph_mapping_writer_new(mapping, output, target);
 	g_autoptr(PhLineInput) lines = ph_mapping_io_input_new(input, FALSE);
-	g_autoptr(PhRecord) record = ph_record_new();
 	const gchar *line = NULL;
 	gsize len = 0;
 	g_autoptr(GError) local = NULL;
 
 	while (ph_mapping_io_input_next(lines, &line, &len, TRUE, &local)) {
-		if (!ph_record_parse_json(record, line, len, &local) ||
-		    !ph_mapping_writer_write(writer, record, &local)) {
+		if (!ph_mapping_writer_write_json(writer, line, len, &local)) {
 			g_set_error(error, PH_ERROR, local->code,
 			            "%s line %" G_GUINT64_FORMAT ": %s", source,
 			            ph_mapping_io_input_line(lines), local->message);

@@ -169,7 +169,7 @@ check_national(const PhMappingRecord *type, const PhMappingField *field, const g
 
 static gboolean
 decode_text(const PhMappingRecord *type, const PhMappingField *field, const gchar *text, gsize len,
-            PhRecord *record, GError **error)
+            PhMappingSlot *slot, GError **error)
 {
 	g_autoptr(GError) local = NULL;
 	g_autofree gchar *copy = NULL;
@@ -178,6 +178,7 @@ decode_text(const PhMappingRecord *type, const PhMappingField *field, const gcha
 	if (field->type == PH_FIELD_DIGITS && !only_digits(text, len))
 		return field_fail(error, type, field, "'%.*s' is not all digits", (int)len, text);
 	if (field->map != NULL || field->table != NULL || field->check != PH_CHECK_NONE) {
+		/* The checks want a string; a value the map leaves is @text itself. */
 		copy = g_strndup(text, len);
 		national = copy;
 		if (field->map != NULL && len > 0 &&
@@ -186,17 +187,21 @@ decode_text(const PhMappingRecord *type, const PhMappingField *field, const gcha
 		if (!check_national(type, field, national, error))
 			return FALSE;
 		len = strlen(national);
+		national = national == copy ? text : national;
 	}
-	ph_record_append_static(record, field->key, national, len);
+	slot->state = PH_SLOT_TEXT;
+	slot->text = national;
+	slot->len = len;
 	return TRUE;
 }
 
 gboolean
-ph_mapping_field_decode(const PhMappingRecord *type, const PhMappingField *field, const gchar *text,
-                        gsize len, PhRecord *record, GError **error)
+ph_mapping_field_decode_slot(const PhMappingRecord *type, const PhMappingField *field,
+                             const gchar *text, gsize len, PhMappingSlot *slot, GError **error)
 {
 	gint64 number = 0;
 
+	slot->state = PH_SLOT_ABSENT;
 	if (field->constant != NULL &&
 	    (len != field->constant_len || memcmp(text, field->constant, len) != 0))
 		return field_fail(error, type, field, "expected '%s', found '%.*s'",
@@ -208,14 +213,30 @@ ph_mapping_field_decode(const PhMappingRecord *type, const PhMappingField *field
 	if (len == 0 && (field->type == PH_FIELD_INTEGER || field->type == PH_FIELD_AMOUNT))
 		return TRUE; /* an optional number left empty: no key */
 	if (field->type == PH_FIELD_TEXT || field->type == PH_FIELD_DIGITS)
-		return decode_text(type, field, text, len, record, error);
+		return decode_text(type, field, text, len, slot, error);
 	if (!ph_mapping_field_parse_amount(text, len, field->type == PH_FIELD_AMOUNT && field->yuan,
 	                                   &number))
 		return field_fail(error, type, field, "'%.*s' is not %s", (int)len, text,
 		                  field->type == PH_FIELD_INTEGER ? "an integer"
 		                  : field->yuan ? "an amount in yuan with at most two decimals"
 		                                : "an amount in fen");
-	ph_record_append_static_int(record, field->key, number);
+	slot->state = PH_SLOT_INT;
+	slot->number = number;
+	return TRUE;
+}
+
+gboolean
+ph_mapping_field_decode(const PhMappingRecord *type, const PhMappingField *field, const gchar *text,
+                        gsize len, PhRecord *record, GError **error)
+{
+	PhMappingSlot slot;
+
+	if (!ph_mapping_field_decode_slot(type, field, text, len, &slot, error))
+		return FALSE;
+	if (slot.state == PH_SLOT_TEXT)
+		ph_record_append_static(record, field->key, slot.text, slot.len);
+	else if (slot.state == PH_SLOT_INT)
+		ph_record_append_static_int(record, field->key, slot.number);
 	return TRUE;
 }
 
@@ -271,6 +292,15 @@ ph_mapping_field_encode(const PhMappingRecord *type, const PhMappingField *field
                         GError **error)
 {
 	const gchar *value = field->key != NULL ? ph_record_get(record, field->key) : NULL;
+
+	return ph_mapping_field_encode_value(type, field, value, totals, out, error);
+}
+
+gboolean
+ph_mapping_field_encode_value(const PhMappingRecord *type, const PhMappingField *field,
+                              const gchar *value, PhMappingTotals *totals, GString *out,
+                              GError **error)
+{
 	gchar computed[AMOUNT_TEXT_BYTES];
 
 	g_string_truncate(out, 0);

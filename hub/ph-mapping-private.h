@@ -72,6 +72,9 @@ typedef struct {
 	gboolean where_differs;
 	guint line;
 	guint computation; /* index into PhMapping.computed */
+	guint index;       /* position in its record */
+	gchar *json_key;   /* ,"KEY": as canonical JSON writes it (keyed fields) */
+	gsize json_key_len;
 } PhMappingField;
 
 /* How errors name a field: its key, or its constant when it has none. */
@@ -88,6 +91,8 @@ typedef struct {
 	gboolean container;
 	guint index;
 	guint line;
+	gchar *json_kind; /* {"kind":"D" as canonical JSON starts the record */
+	gsize json_kind_len;
 } PhMappingRecord;
 
 struct _PhMapping {
@@ -114,6 +119,22 @@ struct _PhMapping {
 /* A layout (fixed, delimited, XML): the format-specific half of a reader and a writer. */
 typedef struct _PhMappingTotals PhMappingTotals;
 
+/* One field's value in a record held without a PhRecord, one slot per field of the record
+ * kind in field order: the fast paths (fixed-width lines, canonical JSON Lines) fill and
+ * read these instead of looking values up by key. */
+typedef enum {
+	PH_SLOT_ABSENT,
+	PH_SLOT_TEXT, /* UTF-8 @text of @len bytes; NUL-terminated when it goes to a writer */
+	PH_SLOT_INT,  /* @number (counts, fen) */
+} PhSlotState;
+
+typedef struct {
+	const gchar *text;
+	gsize len;
+	gint64 number;
+	PhSlotState state;
+} PhMappingSlot;
+
 typedef struct {
 	gpointer (*reader_new)(PhMapping *mapping, GInputStream *input, GError **error);
 	/* FALSE with no error at the end of input. */
@@ -126,6 +147,14 @@ typedef struct {
 	                         const PhRecord *record, PhMappingTotals *totals, GError **error);
 	gboolean (*writer_finish)(gpointer state, GError **error);
 	void (*writer_free)(gpointer state);
+	/* Optional fast paths. The next record as slots (valid until the next call), same
+	 * contract as reader_next: */
+	gboolean (*reader_next_slots)(gpointer state, const PhMappingRecord **type,
+	                              const PhMappingSlot **slots, GError **error);
+	/* A record given as slots, text NUL-terminated: */
+	gboolean (*writer_write_slots)(gpointer state, const PhMappingRecord *type,
+	                               const PhMappingSlot *slots, PhMappingTotals *totals,
+	                               GError **error);
 } PhLayoutOps;
 
 extern const PhLayoutOps ph_layout_fixed_ops;
@@ -139,8 +168,12 @@ PhValueMap *ph_valuemap_new_from_node(const gchar *path, xmlNode *node, GError *
 const PhMappingRecord *ph_mapping_find_record(const PhMapping *mapping, const gchar *kind);
 
 /* ph-mapping-field.c: partner text <-> canonical value of one field. */
-/* Decodes partner text (UTF-8, padding already removed) into @record. Errors name the
- * record and field. */
+/* Decodes partner text (UTF-8, padding already removed) into @slot, which may point into
+ * @text. Errors name the record and field. */
+gboolean ph_mapping_field_decode_slot(const PhMappingRecord *type, const PhMappingField *field,
+                                      const gchar *text, gsize len, PhMappingSlot *slot,
+                                      GError **error);
+/* The same, appended to @record. */
 gboolean ph_mapping_field_decode(const PhMappingRecord *type, const PhMappingField *field,
                                  const gchar *text, gsize len, PhRecord *record, GError **error);
 /* Decodes partner bytes in @encoding (NULL: already UTF-8) into @record; @scratch is
@@ -153,6 +186,10 @@ gboolean ph_mapping_field_decode_bytes(const PhMappingRecord *type, const PhMapp
 gboolean ph_mapping_field_encode(const PhMappingRecord *type, const PhMappingField *field,
                                  const PhRecord *record, PhMappingTotals *totals, GString *out,
                                  GError **error);
+/* The same for the canonical text @value of the field (NULL: absent). */
+gboolean ph_mapping_field_encode_value(const PhMappingRecord *type, const PhMappingField *field,
+                                       const gchar *value, PhMappingTotals *totals, GString *out,
+                                       GError **error);
 /* Parses "12.34"/"1234" (per @yuan) into fen, exactly. */
 gboolean ph_mapping_field_parse_amount(const gchar *text, gsize len, gboolean yuan, gint64 *fen);
 void ph_mapping_field_format_amount(gint64 fen, gboolean yuan, GString *out);
@@ -166,6 +203,9 @@ void ph_mapping_totals_free(PhMappingTotals *totals);
  * sequence field is checked at once. @position is the line or record number. */
 gboolean ph_mapping_totals_add(PhMappingTotals *totals, const PhMappingRecord *type,
                                const PhRecord *record, guint64 position, GError **error);
+/* The same for a record held as slots. */
+gboolean ph_mapping_totals_add_slots(PhMappingTotals *totals, const PhMappingRecord *type,
+                                     const PhMappingSlot *slots, guint64 position, GError **error);
 gint64 ph_mapping_totals_get(PhMappingTotals *totals, const PhMappingField *field);
 /* Every declared computed value must equal what the records add up to. */
 gboolean ph_mapping_totals_check(PhMappingTotals *totals, GError **error);
@@ -183,5 +223,45 @@ gboolean ph_mapping_reader_check_order(const PhMapping *mapping, const PhMapping
 gboolean ph_mapping_reader_check_end(const PhMapping *mapping, const PhMappingRecord *previous,
                                      GError **error);
 const PhLayoutOps *ph_mapping_reader_layout(const PhMapping *mapping);
+
+G_END_DECLS
+
+G_BEGIN_DECLS
+
+/* ph-mapping-slots.c: records as slots. */
+/* @before + @text escaped as a JSON string's contents + @after, as a new string. */
+gchar *ph_mapping_slots_json_text(const gchar *before, const gchar *text, const gchar *after,
+                                  gsize *len);
+/* Appends the record as ph_record_append_json() would: {"kind":"D","AAC002":"…",…}. */
+void ph_mapping_slots_append_json(const PhMappingRecord *type, const PhMappingSlot *slots,
+                                  GString *out);
+void ph_mapping_slots_to_record(const PhMappingRecord *type, const PhMappingSlot *slots,
+                                PhRecord *record);
+/* Text slots pointing into @record (NUL-terminated), absent where it has no value. */
+void ph_mapping_slots_from_record(const PhMappingRecord *type, const PhRecord *record,
+                                  PhMappingSlot *slots);
+/* Scans one line of canonical JSON Lines in the form ph_mapping_slots_append_json() writes
+ * (keys in field order, no spaces, no escapes) into *@type and @slots (room for every field
+ * of the widest record), values copied NUL-terminated into @arena. FALSE, with nothing
+ * decided, for any other line: ph_record_parse_json() then judges it. */
+gboolean ph_mapping_slots_parse_json(const PhMapping *mapping, const gchar *line, gsize len,
+                                     GString *arena, const PhMappingRecord **type,
+                                     PhMappingSlot *slots);
+/* The number of fields of the widest record kind. */
+guint ph_mapping_slots_max(const PhMapping *mapping);
+
+G_END_DECLS
+
+G_BEGIN_DECLS
+
+/* ph-mapping-reader.c, ph-mapping-writer.c: canonical JSON Lines without a PhRecord where
+ * the layout allows (ph_mapping_convert_*). */
+/* Appends the next record as canonical JSON (no newline); FALSE at the end, or with @error
+ * set as ph_mapping_reader_next() sets it. */
+gboolean ph_mapping_reader_next_json(PhMappingReader *reader, GString *out, GError **error);
+/* Writes one line of canonical JSON Lines, as ph_record_parse_json() and
+ * ph_mapping_writer_write() would; parse errors are not prefixed with the target. */
+gboolean ph_mapping_writer_write_json(PhMappingWriter *writer, const gchar *line, gsize len,
+                                      GError **error);
 
 G_END_DECLS

@@ -15,6 +15,7 @@ struct _PhMappingReader {
 	GError *open_error;
 	guint64 n_records;
 	const PhMappingRecord *last_type;
+	const PhMappingSlot *slots; /* the record last read, when the layout gives slots */
 	guint64 line;
 	gboolean finished;
 };
@@ -123,14 +124,33 @@ check_end(const PhMapping *mapping, const PhMappingRecord *previous, GError **er
 	return TRUE;
 }
 
+/* The layout's next record: as slots when it can give them (the record is then built only
+ * when @want_record), else in reader->record. */
 static gboolean
-read_one(PhMappingReader *reader, gboolean *end, GError **error)
+layout_next(PhMappingReader *reader, gboolean want_record, const PhMappingRecord **type,
+            GError **error)
+{
+	const PhLayoutOps *ops = reader->ops;
+
+	reader->slots = NULL;
+	if (ops->reader_next_slots == NULL)
+		return ops->reader_next(reader->state, reader->record, type, error);
+	if (!ops->reader_next_slots(reader->state, type, &reader->slots, error))
+		return FALSE;
+	if (want_record)
+		ph_mapping_slots_to_record(*type, reader->slots, reader->record);
+	return TRUE;
+}
+
+static gboolean
+read_one(PhMappingReader *reader, gboolean want_record, gboolean *end, GError **error)
 {
 	const PhMappingRecord *type = NULL;
 	g_autoptr(GError) local = NULL;
+	gboolean counted;
 
 	*end = FALSE;
-	if (!reader->ops->reader_next(reader->state, reader->record, &type, &local)) {
+	if (!layout_next(reader, want_record, &type, &local)) {
 		reader->line = reader->ops->reader_line(reader->state);
 		if (local != NULL) {
 			g_propagate_error(error, g_steal_pointer(&local));
@@ -141,30 +161,36 @@ read_one(PhMappingReader *reader, gboolean *end, GError **error)
 		       ph_mapping_totals_check(reader->totals, error);
 	}
 	reader->line = reader->ops->reader_line(reader->state);
-	if (!check_order(reader->mapping, reader->last_type, type, reader->n_records, error) ||
-	    !ph_mapping_totals_add(reader->totals, type, reader->record, reader->line, error))
+	if (!check_order(reader->mapping, reader->last_type, type, reader->n_records, error))
+		return FALSE;
+	counted = reader->slots != NULL
+	                  ? ph_mapping_totals_add_slots(reader->totals, type, reader->slots,
+	                                                reader->line, error)
+	                  : ph_mapping_totals_add(reader->totals, type, reader->record,
+	                                          reader->line, error);
+	if (!counted)
 		return FALSE;
 	reader->last_type = type;
 	reader->n_records++;
 	return TRUE;
 }
 
-const PhRecord *
-ph_mapping_reader_next(PhMappingReader *reader, GError **error)
+/* TRUE when a record was read; FALSE at the end or with @error set, naming the source. */
+static gboolean
+next(PhMappingReader *reader, gboolean want_record, GError **error)
 {
 	gboolean end = FALSE;
 	g_autoptr(GError) local = NULL;
 
-	g_return_val_if_fail(reader != NULL, NULL);
 	if (reader->finished)
-		return NULL;
+		return FALSE;
 	if (reader->open_error != NULL) {
 		reader->finished = TRUE;
 		g_set_error(error, PH_ERROR, reader->open_error->code, "%s: %s", reader->source,
 		            reader->open_error->message);
-		return NULL;
+		return FALSE;
 	}
-	if (!read_one(reader, &end, &local)) {
+	if (!read_one(reader, want_record, &end, &local)) {
 		reader->finished = TRUE;
 		/* Layout errors already say "line N: …" where they know better. */
 		if (g_str_has_prefix(local->message, "line "))
@@ -175,13 +201,30 @@ ph_mapping_reader_next(PhMappingReader *reader, GError **error)
 		else
 			g_prefix_error(&local, "%s: ", reader->source);
 		g_propagate_error(error, g_steal_pointer(&local));
-		return NULL;
+		return FALSE;
 	}
-	if (end) {
-		reader->finished = TRUE;
-		return NULL;
-	}
-	return reader->record;
+	reader->finished = end;
+	return !end;
+}
+
+const PhRecord *
+ph_mapping_reader_next(PhMappingReader *reader, GError **error)
+{
+	g_return_val_if_fail(reader != NULL, NULL);
+	return next(reader, TRUE, error) ? reader->record : NULL;
+}
+
+gboolean
+ph_mapping_reader_next_json(PhMappingReader *reader, GString *out, GError **error)
+{
+	g_return_val_if_fail(reader != NULL && out != NULL, FALSE);
+	if (!next(reader, FALSE, error))
+		return FALSE;
+	if (reader->slots != NULL)
+		ph_mapping_slots_append_json(reader->last_type, reader->slots, out);
+	else
+		ph_record_append_json(reader->record, out);
+	return TRUE;
 }
 
 /* The writer needs the same order rules. */

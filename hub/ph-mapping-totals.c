@@ -3,15 +3,16 @@
  * what it counts, so every declared value is compared at the end. Mapping engine only. */
 #include "ph-mapping-private.h"
 
+#include <string.h>
+
 #include "ph-error.h"
 
 typedef struct {
 	const PhMappingField *field;
 	const PhMappingRecord *owner;
-	/* sum-of and where as the counted record's own key strings, which a reader's records
-	 * hold: found by pointer, without comparing text. */
-	const gchar *sum_key;
-	const gchar *where_key;
+	/* sum-of and where as fields of the counted record: their slots are read directly. */
+	const PhMappingField *sum_field;
+	const PhMappingField *where_field;
 	gint64 value;
 	gboolean declared;
 	gint64 declared_value;
@@ -23,10 +24,11 @@ struct _PhMappingTotals {
 	const gchar *unit; /* "line" or "record" */
 	Computation *computations;
 	guint64 *kind_counts; /* records seen per kind */
+	PhMappingSlot *slots; /* ph_mapping_totals_add(): the record as slots */
 };
 
-static const gchar *
-field_key(const PhMapping *mapping, guint of, const gchar *key)
+static const PhMappingField *
+find_field(const PhMapping *mapping, guint of, const gchar *key)
 {
 	const PhMappingRecord *record = g_ptr_array_index(mapping->records, of);
 
@@ -34,9 +36,9 @@ field_key(const PhMapping *mapping, guint of, const gchar *key)
 		const PhMappingField *field = g_ptr_array_index(record->fields, i);
 
 		if (g_strcmp0(field->key, key) == 0)
-			return field->key;
+			return field;
 	}
-	return key;
+	return NULL;
 }
 
 PhMappingTotals *
@@ -48,20 +50,20 @@ ph_mapping_totals_new(PhMapping *mapping, const gchar *unit)
 	totals->unit = unit;
 	totals->computations = g_new0(Computation, mapping->computed->len + 1);
 	totals->kind_counts = g_new0(guint64, mapping->records->len);
+	totals->slots = g_new0(PhMappingSlot, ph_mapping_slots_max(mapping) + 1);
 	for (guint i = 0; i < mapping->records->len; i++) {
 		const PhMappingRecord *record = g_ptr_array_index(mapping->records, i);
 
 		for (guint j = 0; j < record->fields->len; j++) {
 			const PhMappingField *field = g_ptr_array_index(record->fields, j);
+			Computation *computation = &totals->computations[field->computation];
 
 			if (field->compute == PH_COMPUTE_NONE)
 				continue;
-			totals->computations[field->computation].field = field;
-			totals->computations[field->computation].owner = record;
-			totals->computations[field->computation].sum_key =
-			        field_key(mapping, field->of, field->sum_of);
-			totals->computations[field->computation].where_key =
-			        field_key(mapping, field->of, field->where);
+			computation->field = field;
+			computation->owner = record;
+			computation->sum_field = find_field(mapping, field->of, field->sum_of);
+			computation->where_field = find_field(mapping, field->of, field->where);
 		}
 	}
 	return totals;
@@ -75,36 +77,91 @@ ph_mapping_totals_free(PhMappingTotals *totals)
 	ph_mapping_unref(totals->mapping);
 	g_free(totals->computations);
 	g_free(totals->kind_counts);
+	g_free(totals->slots);
 	g_free(totals);
 }
 
-static gboolean
-condition_holds(const Computation *computation, const PhRecord *record)
+/* The slot as the C string a record would give: an integer formatted into @buffer, text up
+ * to a NUL it may hold. */
+static const gchar *
+slot_text(const PhMappingSlot *slot, gchar buffer[24], gsize *len)
 {
-	const PhMappingField *field = computation->field;
-	const gchar *value;
+	if (slot->state == PH_SLOT_INT) {
+		*len = (gsize)g_snprintf(buffer, 24, "%" G_GINT64_FORMAT, slot->number);
+		return buffer;
+	}
+	*len = strnlen(slot->text, slot->len);
+	return slot->text;
+}
 
-	if (field->where == NULL)
+/* As ph_record_get_int() reads a value: at most 18 digits after an optional '-'. */
+static gboolean
+slot_int(const PhMappingRecord *type, const PhMappingField *field, const PhMappingSlot *slot,
+         gint64 *value, GError **error)
+{
+	gchar buffer[24];
+	gsize len = 0;
+	const gchar *text = slot->state == PH_SLOT_TEXT ? slot_text(slot, buffer, &len) : NULL;
+	gboolean negative = len > 0 && text[0] == '-';
+	guint64 magnitude = 0;
+	gsize n = negative ? 1 : 0;
+
+	if (slot->state == PH_SLOT_INT) {
+		*value = slot->number;
 		return TRUE;
-	value = ph_record_get(record, computation->where_key);
-	return (g_strcmp0(value, field->where_value) == 0) != field->where_differs;
+	}
+	if (slot->state == PH_SLOT_ABSENT) {
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT, "record %s has no field %s",
+		            type->kind, field->key);
+		return FALSE;
+	}
+	for (; n < len && g_ascii_isdigit(text[n]); n++)
+		magnitude = magnitude * 10 + (guint64)(text[n] - '0');
+	if (n != len || n == (negative ? 1u : 0u) || n - (negative ? 1 : 0) > 18) {
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+		            "record %s field %s: '%.*s' is not an integer", type->kind, field->key,
+		            (int)len, text);
+		return FALSE;
+	}
+	*value = negative ? -(gint64)magnitude : (gint64)magnitude;
+	return TRUE;
 }
 
 static gboolean
-accumulate(Computation *computation, const PhMappingRecord *type, const PhRecord *record,
+condition_holds(const Computation *computation, const PhMappingSlot *slots)
+{
+	const PhMappingField *field = computation->field;
+	const PhMappingSlot *slot;
+	gchar buffer[24];
+	const gchar *text;
+	gsize len;
+
+	if (field->where == NULL)
+		return TRUE;
+	slot = &slots[computation->where_field->index];
+	if (slot->state == PH_SLOT_ABSENT)
+		return field->where_differs;
+	text = slot_text(slot, buffer, &len);
+	return (len == strlen(field->where_value) && memcmp(text, field->where_value, len) == 0) !=
+	       field->where_differs;
+}
+
+static gboolean
+accumulate(Computation *computation, const PhMappingRecord *type, const PhMappingSlot *slots,
            GError **error)
 {
 	const PhMappingField *field = computation->field;
 	gint64 amount = 0;
 
 	if (field->of != type->index || field->compute == PH_COMPUTE_SEQUENCE ||
-	    !condition_holds(computation, record))
+	    !condition_holds(computation, slots))
 		return TRUE;
 	if (field->compute == PH_COMPUTE_COUNT) {
 		computation->value++;
 		return TRUE;
 	}
-	if (!ph_record_get_int(record, computation->sum_key, &amount, error))
+	if (!slot_int(type, computation->sum_field, &slots[computation->sum_field->index], &amount,
+	              error))
 		return FALSE;
 	if ((amount > 0 && computation->value > G_MAXINT64 - amount) ||
 	    (amount < 0 && computation->value < G_MININT64 - amount)) {
@@ -118,15 +175,15 @@ accumulate(Computation *computation, const PhMappingRecord *type, const PhRecord
 
 /* A record states a computed value: a sequence is checked at once, the rest at the end. */
 static gboolean
-declare(PhMappingTotals *totals, Computation *computation, const PhRecord *record, guint64 line,
+declare(PhMappingTotals *totals, Computation *computation, const PhMappingSlot *slots, guint64 line,
         GError **error)
 {
 	const PhMappingField *field = computation->field;
 	gint64 value = 0;
 
-	if (!ph_record_contains(record, field->key))
+	if (slots[field->index].state == PH_SLOT_ABSENT)
 		return TRUE;
-	if (!ph_record_get_int(record, field->key, &value, error))
+	if (!slot_int(computation->owner, field, &slots[field->index], &value, error))
 		return FALSE;
 	if (field->compute == PH_COMPUTE_SEQUENCE) {
 		guint64 expected = totals->kind_counts[field->of];
@@ -147,24 +204,31 @@ declare(PhMappingTotals *totals, Computation *computation, const PhRecord *recor
 }
 
 gboolean
-ph_mapping_totals_add(PhMappingTotals *totals, const PhMappingRecord *type, const PhRecord *record,
-                      guint64 line, GError **error)
+ph_mapping_totals_add_slots(PhMappingTotals *totals, const PhMappingRecord *type,
+                            const PhMappingSlot *slots, guint64 line, GError **error)
 {
 	guint n = totals->mapping->computed->len;
 
 	totals->kind_counts[type->index]++;
 	for (guint i = 0; i < n; i++) {
-		if (!accumulate(&totals->computations[i], type, record, error))
+		if (!accumulate(&totals->computations[i], type, slots, error))
 			return FALSE;
 	}
 	for (guint i = 0; i < n; i++) {
 		Computation *computation = &totals->computations[i];
 
-		if (computation->owner == type &&
-		    !declare(totals, computation, record, line, error))
+		if (computation->owner == type && !declare(totals, computation, slots, line, error))
 			return FALSE;
 	}
 	return TRUE;
+}
+
+gboolean
+ph_mapping_totals_add(PhMappingTotals *totals, const PhMappingRecord *type, const PhRecord *record,
+                      guint64 line, GError **error)
+{
+	ph_mapping_slots_from_record(type, record, totals->slots);
+	return ph_mapping_totals_add_slots(totals, type, totals->slots, line, error);
 }
 
 gint64

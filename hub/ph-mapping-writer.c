@@ -14,6 +14,9 @@ struct _PhMappingWriter {
 	const PhMappingRecord *last_type;
 	guint64 n_records;
 	gboolean failed;
+	PhMappingSlot *slots; /* the record being written, one per field */
+	PhRecord *record;     /* ph_mapping_writer_write_json(): lines the scanner leaves */
+	GString *arena;       /* ph_mapping_writer_write_json(): the values of one line */
 };
 
 PhMappingWriter *
@@ -27,6 +30,9 @@ ph_mapping_writer_new(PhMapping *mapping, GOutputStream *output, const gchar *ta
 	writer->ops = ph_mapping_reader_layout(mapping);
 	writer->target = g_strdup(target != NULL ? target : "output");
 	writer->totals = ph_mapping_totals_new(mapping, "record");
+	writer->slots = g_new0(PhMappingSlot, ph_mapping_slots_max(mapping) + 1);
+	writer->record = ph_record_new();
+	writer->arena = g_string_sized_new(1024);
 	writer->state = writer->ops->writer_new(mapping, output, &writer->open_error);
 	return writer;
 }
@@ -39,6 +45,9 @@ ph_mapping_writer_free(PhMappingWriter *writer)
 	if (writer->state != NULL)
 		writer->ops->writer_free(writer->state);
 	ph_mapping_totals_free(writer->totals);
+	g_free(writer->slots);
+	ph_record_free(writer->record);
+	g_string_free(writer->arena, TRUE);
 	g_clear_error(&writer->open_error);
 	g_free(writer->target);
 	ph_mapping_unref(writer->mapping);
@@ -61,6 +70,29 @@ check_keys(const PhMappingRecord *type, const PhRecord *record, GError **error)
 	return TRUE;
 }
 
+/* Order, computed fields, then the bytes; @record is NULL when the record is only slots
+ * (the layout then writes slots). */
+static gboolean
+write_slots(PhMappingWriter *writer, const PhMappingRecord *type, const PhRecord *record,
+            GError **error)
+{
+	const PhLayoutOps *ops = writer->ops;
+
+	if (!ph_mapping_reader_check_order(writer->mapping, writer->last_type, type,
+	                                   writer->n_records, error) ||
+	    !ph_mapping_totals_add_slots(writer->totals, type, writer->slots, writer->n_records + 1,
+	                                 error))
+		return FALSE;
+	if (ops->writer_write_slots != NULL
+	            ? !ops->writer_write_slots(writer->state, type, writer->slots, writer->totals,
+	                                       error)
+	            : !ops->writer_write(writer->state, type, record, writer->totals, error))
+		return FALSE;
+	writer->last_type = type;
+	writer->n_records++;
+	return TRUE;
+}
+
 static gboolean
 write_one(PhMappingWriter *writer, const PhRecord *record, GError **error)
 {
@@ -76,33 +108,55 @@ write_one(PhMappingWriter *writer, const PhRecord *record, GError **error)
 		            "mapping %s has no record kind '%s'", writer->mapping->name, kind);
 		return FALSE;
 	}
-	if (!check_keys(type, record, error) ||
-	    !ph_mapping_reader_check_order(writer->mapping, writer->last_type, type,
-	                                   writer->n_records, error) ||
-	    !ph_mapping_totals_add(writer->totals, type, record, writer->n_records + 1, error) ||
-	    !writer->ops->writer_write(writer->state, type, record, writer->totals, error))
+	if (!check_keys(type, record, error))
 		return FALSE;
-	writer->last_type = type;
-	writer->n_records++;
-	return TRUE;
+	ph_mapping_slots_from_record(type, record, writer->slots);
+	return write_slots(writer, type, record, error);
+}
+
+static gboolean
+refuse_after_failure(PhMappingWriter *writer, GError **error)
+{
+	g_set_error(error, PH_ERROR, PH_ERROR_FAILED, "%s: an earlier write failed",
+	            writer->target);
+	return FALSE;
+}
+
+/* A failed write fails the writer, and its error names the record. */
+static gboolean
+written(PhMappingWriter *writer, gboolean ok, GError **error)
+{
+	if (!ok) {
+		writer->failed = TRUE;
+		g_prefix_error(error, "%s record %" G_GUINT64_FORMAT ": ", writer->target,
+		               writer->n_records + 1);
+	}
+	return ok;
 }
 
 gboolean
 ph_mapping_writer_write(PhMappingWriter *writer, const PhRecord *record, GError **error)
 {
 	g_return_val_if_fail(writer != NULL && record != NULL, FALSE);
-	if (writer->failed) {
-		g_set_error(error, PH_ERROR, PH_ERROR_FAILED, "%s: an earlier write failed",
-		            writer->target);
-		return FALSE;
-	}
-	if (!write_one(writer, record, error)) {
-		writer->failed = TRUE;
-		g_prefix_error(error, "%s record %" G_GUINT64_FORMAT ": ", writer->target,
-		               writer->n_records + 1);
-		return FALSE;
-	}
-	return TRUE;
+	if (writer->failed)
+		return refuse_after_failure(writer, error);
+	return written(writer, write_one(writer, record, error), error);
+}
+
+gboolean
+ph_mapping_writer_write_json(PhMappingWriter *writer, const gchar *line, gsize len, GError **error)
+{
+	const PhMappingRecord *type = NULL;
+
+	g_return_val_if_fail(writer != NULL && line != NULL, FALSE);
+	/* Our own flat lines go straight to slots; anything else is judged by the parser. */
+	if (writer->failed || writer->open_error != NULL ||
+	    writer->ops->writer_write_slots == NULL ||
+	    !ph_mapping_slots_parse_json(writer->mapping, line, len, writer->arena, &type,
+	                                 writer->slots))
+		return ph_record_parse_json(writer->record, line, len, error) &&
+		       ph_mapping_writer_write(writer, writer->record, error);
+	return written(writer, write_slots(writer, type, NULL, error), error);
 }
 
 gboolean

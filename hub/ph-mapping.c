@@ -45,6 +45,7 @@ field_free(PhMappingField *field)
 	g_free(field->sum_of);
 	g_free(field->where);
 	g_free(field->where_value);
+	g_free(field->json_key);
 	g_free(field);
 }
 
@@ -52,6 +53,7 @@ static void
 record_free(PhMappingRecord *record)
 {
 	g_free(record->kind);
+	g_free(record->json_kind);
 	g_ptr_array_unref(record->fields);
 	g_hash_table_unref(record->keys);
 	free_steps(record->steps, record->n_steps);
@@ -343,8 +345,12 @@ parse_field(Loader *loader, PhMappingRecord *record, xmlNode *node, GError **err
 		return fail(error, loader, node, "%s", local->message);
 	if (map != NULL && (field->map = find_map(loader, map, &local)) == NULL)
 		return fail(error, loader, node, "%s", local->message);
-	if (field->key != NULL)
+	if (field->key != NULL) {
 		g_hash_table_add(record->keys, field->key);
+		field->json_key =
+		        ph_mapping_slots_json_text(",\"", field->key, "\":", &field->json_key_len);
+	}
+	field->index = record->fields->len - 1;
 	field->offset = record->width;
 	record->width += field->bytes;
 	return TRUE;
@@ -360,6 +366,8 @@ parse_record(Loader *loader, xmlNode *node, GError **error)
 	g_autoptr(GPtrArray) fields = ph_mapping_schema_children(node, "field");
 
 	record->kind = ph_mapping_schema_attr(node, "kind");
+	record->json_kind = ph_mapping_slots_json_text("{\"kind\":\"", record->kind, "\"",
+	                                               &record->json_kind_len);
 	record->line = (guint)xmlGetLineNo(node);
 	record->index = mapping->records->len;
 	record->fields = g_ptr_array_new_with_free_func((GDestroyNotify)field_free);

@@ -1,0 +1,324 @@
+/* Records held as one slot per field (no PhRecord, no lookups by key): conversion to and
+ * from PhRecord, canonical JSON written straight from the slots, and a scanner for the flat
+ * JSON Lines we write ourselves. Mapping engine only; anything the scanner does not expect
+ * goes back to ph_record_parse_json(), which decides. */
+#include "ph-mapping-private.h"
+
+#include <string.h>
+
+#define ONES  G_GUINT64_CONSTANT(0x0101010101010101)
+#define HIGHS G_GUINT64_CONSTANT(0x8080808080808080)
+
+/* TRUE when one of the eight bytes at @bytes is a control character, '"' or '\\' (the
+ * zero-byte and less-than word tests, exact as to whether any byte matches). */
+static gboolean
+special8(const gchar *bytes)
+{
+	guint64 word, quote, backslash;
+
+	memcpy(&word, bytes, 8);
+	quote = word ^ (ONES * '"');
+	backslash = word ^ (ONES * '\\');
+	return ((((word - ONES * 0x20) & ~word) | ((quote - ONES) & ~quote) |
+	         ((backslash - ONES) & ~backslash)) &
+	        HIGHS) != 0;
+}
+
+static gboolean
+special(guchar c)
+{
+	return c < 0x20 || c == '"' || c == '\\';
+}
+
+/* Length of the leading run of @text that JSON copies as it is. */
+static gsize
+plain_run(const gchar *text, gsize len)
+{
+	gsize i = 0;
+
+	while (i + 8 <= len && !special8(text + i))
+		i += 8;
+	while (i < len && !special((guchar)text[i]))
+		i++;
+	return i;
+}
+
+/* Writes @text escaped as canonical JSON escapes it (without quotes) at @p, which has room
+ * for six bytes per byte; returns the end. */
+static gchar *
+escape(gchar *p, const gchar *text, gsize len)
+{
+	static const gchar hex[] = "0123456789abcdef";
+	gsize plain = plain_run(text, len);
+
+	memcpy(p, text, plain);
+	p += plain;
+	for (gsize i = plain; i < len; i++) {
+		guchar c = (guchar)text[i];
+
+		if (!special(c)) {
+			*p++ = (gchar)c;
+		} else if (c == '"' || c == '\\') {
+			*p++ = '\\';
+			*p++ = (gchar)c;
+		} else if (c == '\n' || c == '\r' || c == '\t') {
+			*p++ = '\\';
+			*p++ = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+		} else {
+			memcpy(p, "\\u00", 4);
+			p[4] = hex[c >> 4];
+			p[5] = hex[c & 0xF];
+			p += 6;
+		}
+	}
+	return p;
+}
+
+/* Room for @n more bytes at the end of @out, returned; the caller sets the length. */
+static gchar *
+reserve(GString *out, gsize n)
+{
+	gsize at = out->len;
+
+	if (at + n >= out->allocated_len) {
+		g_string_set_size(out, at + n);
+		out->len = at;
+	}
+	return out->str + at;
+}
+
+static void
+finish(GString *out, gchar *end)
+{
+	out->len = (gsize)(end - out->str);
+	*end = '\0';
+}
+
+gchar *
+ph_mapping_slots_json_text(const gchar *before, const gchar *text, const gchar *after, gsize *len)
+{
+	gsize text_len = strlen(text);
+	g_autoptr(GString) out = g_string_new(before);
+	gchar *p = reserve(out, text_len * 6 + strlen(after) + 1);
+
+	p = escape(p, text, text_len);
+	finish(out, p);
+	g_string_append(out, after);
+	*len = out->len;
+	return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+/* Decimal digits of @value at @p; returns the end. */
+static gchar *
+put_int(gchar *p, gint64 value)
+{
+	guint64 magnitude = value < 0 ? (guint64)(-(value + 1)) + 1 : (guint64)value;
+	gchar digits[24];
+	gchar *d = digits + sizeof digits;
+
+	do {
+		*--d = (gchar)('0' + magnitude % 10);
+		magnitude /= 10;
+	} while (magnitude > 0);
+	if (value < 0)
+		*--d = '-';
+	memcpy(p, d, (gsize)(digits + sizeof digits - d));
+	return p + (digits + sizeof digits - d);
+}
+
+void
+ph_mapping_slots_append_json(const PhMappingRecord *type, const PhMappingSlot *slots, GString *out)
+{
+	gchar *p = reserve(out, type->json_kind_len + 2);
+
+	memcpy(p, type->json_kind, type->json_kind_len);
+	p += type->json_kind_len;
+	for (guint i = 0; i < type->fields->len; i++) {
+		const PhMappingField *field = g_ptr_array_index(type->fields, i);
+		const PhMappingSlot *slot = &slots[i];
+
+		if (slot->state == PH_SLOT_ABSENT)
+			continue;
+		finish(out, p);
+		p = reserve(out, field->json_key_len + slot->len * 6 + 24);
+		memcpy(p, field->json_key, field->json_key_len);
+		p += field->json_key_len;
+		if (slot->state == PH_SLOT_INT) {
+			p = put_int(p, slot->number);
+			continue;
+		}
+		*p++ = '"';
+		p = escape(p, slot->text, slot->len);
+		*p++ = '"';
+	}
+	*p++ = '}';
+	finish(out, p);
+}
+
+void
+ph_mapping_slots_to_record(const PhMappingRecord *type, const PhMappingSlot *slots,
+                           PhRecord *record)
+{
+	ph_record_reset(record, type->kind);
+	for (guint i = 0; i < type->fields->len; i++) {
+		const PhMappingField *field = g_ptr_array_index(type->fields, i);
+
+		if (slots[i].state == PH_SLOT_TEXT)
+			ph_record_append_static(record, field->key, slots[i].text, slots[i].len);
+		else if (slots[i].state == PH_SLOT_INT)
+			ph_record_append_static_int(record, field->key, slots[i].number);
+	}
+}
+
+void
+ph_mapping_slots_from_record(const PhMappingRecord *type, const PhRecord *record,
+                             PhMappingSlot *slots)
+{
+	for (guint i = 0; i < type->fields->len; i++) {
+		const PhMappingField *field = g_ptr_array_index(type->fields, i);
+		const gchar *value = field->key != NULL ? ph_record_get(record, field->key) : NULL;
+
+		slots[i].state = value != NULL ? PH_SLOT_TEXT : PH_SLOT_ABSENT;
+		slots[i].text = value;
+		slots[i].len = value != NULL ? strlen(value) : 0;
+	}
+}
+
+/* The scanner: a line as ph_mapping_slots_append_json() writes it, or FALSE. */
+typedef struct {
+	const gchar *p;
+	const gchar *end;
+	gchar *arena; /* values copied NUL-terminated: room for the whole line */
+} Scan;
+
+static gboolean
+scan_literal(Scan *scan, const gchar *text, gsize len)
+{
+	if ((gsize)(scan->end - scan->p) < len || memcmp(scan->p, text, len) != 0)
+		return FALSE;
+	scan->p += len;
+	return TRUE;
+}
+
+/* A string without escapes, valid UTF-8, copied NUL-terminated into the arena. */
+static gboolean
+scan_string(Scan *scan, PhMappingSlot *slot)
+{
+	const gchar *start = ++scan->p;
+	gsize len = plain_run(start, (gsize)(scan->end - start));
+
+	if (start + len >= scan->end || start[len] != '"')
+		return FALSE;
+	for (gsize i = 0; i < len; i++) {
+		if ((guchar)start[i] >= 0x80) {
+			if (!g_utf8_validate_len(start, len, NULL))
+				return FALSE;
+			break;
+		}
+	}
+	memcpy(scan->arena, start, len);
+	scan->arena[len] = '\0';
+	slot->text = scan->arena;
+	slot->len = len;
+	slot->state = PH_SLOT_TEXT;
+	scan->arena += len + 1;
+	scan->p = start + len + 1;
+	return TRUE;
+}
+
+/* An integer as ph_record_parse_json() takes it: kept as its text. */
+static gboolean
+scan_integer(Scan *scan, PhMappingSlot *slot)
+{
+	const gchar *start = scan->p;
+	gsize len;
+
+	if (scan->p < scan->end && *scan->p == '-')
+		scan->p++;
+	while (scan->p < scan->end && g_ascii_isdigit(*scan->p))
+		scan->p++;
+	len = (gsize)(scan->p - start);
+	if (len == (start[0] == '-' ? 1u : 0u) || len > 19)
+		return FALSE;
+	memcpy(scan->arena, start, len);
+	scan->arena[len] = '\0';
+	slot->text = scan->arena;
+	slot->len = len;
+	slot->state = PH_SLOT_TEXT;
+	scan->arena += len + 1;
+	return TRUE;
+}
+
+/* The field at or after @from whose ,"KEY": starts at the cursor; G_MAXUINT for none. */
+static guint
+scan_key(Scan *scan, const PhMappingRecord *type, guint from)
+{
+	for (guint i = from; i < type->fields->len; i++) {
+		const PhMappingField *field = g_ptr_array_index(type->fields, i);
+
+		if (field->json_key != NULL &&
+		    scan_literal(scan, field->json_key, field->json_key_len))
+			return i;
+	}
+	return G_MAXUINT;
+}
+
+static const PhMappingRecord *
+scan_kind(Scan *scan, const PhMapping *mapping)
+{
+	const gchar *start = scan->p;
+
+	for (guint i = 0; i < mapping->records->len; i++) {
+		const PhMappingRecord *type = g_ptr_array_index(mapping->records, i);
+
+		/* {"kind":"D" with its closing quote: not the start of "DX". */
+		if (scan_literal(scan, type->json_kind, type->json_kind_len))
+			return type;
+		scan->p = start;
+	}
+	return NULL;
+}
+
+gboolean
+ph_mapping_slots_parse_json(const PhMapping *mapping, const gchar *line, gsize len, GString *arena,
+                            const PhMappingRecord **type_out, PhMappingSlot *slots)
+{
+	Scan scan = {line, line + len, NULL};
+	const PhMappingRecord *type;
+	guint next = 0;
+
+	g_string_set_size(arena, len + 1);
+	scan.arena = arena->str;
+	type = scan_kind(&scan, mapping);
+	if (type == NULL)
+		return FALSE;
+	for (guint i = 0; i < type->fields->len; i++)
+		slots[i].state = PH_SLOT_ABSENT;
+	while (scan.p < scan.end && *scan.p == ',') {
+		guint index = scan_key(&scan, type, next);
+		gboolean ok;
+
+		if (index == G_MAXUINT || scan.p >= scan.end)
+			return FALSE;
+		ok = *scan.p == '"' ? scan_string(&scan, &slots[index])
+		                    : scan_integer(&scan, &slots[index]);
+		if (!ok)
+			return FALSE;
+		next = index + 1;
+	}
+	*type_out = type;
+	return scan.p + 1 == scan.end && *scan.p == '}';
+}
+
+guint
+ph_mapping_slots_max(const PhMapping *mapping)
+{
+	guint max = 0;
+
+	for (guint i = 0; i < mapping->records->len; i++) {
+		const PhMappingRecord *type = g_ptr_array_index(mapping->records, i);
+
+		max = MAX(max, type->fields->len);
+	}
+	return max;
+}
