@@ -10,7 +10,11 @@ typedef struct {
 	PhRecord *record;
 	BankProfile profile;
 	const gchar *memo;
+	gint64 batch_no;
 } BankFileWrite;
+
+/* ISO 20022 identifiers are Max35Text. */
+#define BANK_FILE_ISO_ID_MAX 35
 
 gchar *
 bank_file_payout_name(const BankPartner *partner, const PhPayoutHeader *header)
@@ -27,14 +31,56 @@ bank_file_memo(gint period)
 	return g_strdup_printf("%d年%d月养老金", period / 100, period % 100);
 }
 
+gboolean
+bank_file_end_to_end_id(gint64 batch_no, gint serial, gchar id[BANK_END_TO_END_SIZE],
+                        GError **error)
+{
+	/* both fit by construction (batch numbers are 10 digits, serials PH-BANK-1's N 8);
+	 * a value that does not would make an id the pain.002 side cannot split */
+	if (batch_no < 1 || batch_no > 9999999999 || serial < 1 || serial > 99999999) {
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+		            "payout batch %" G_GINT64_FORMAT
+		            " serial %d: does not fit an end-to-end id",
+		            batch_no, serial);
+		return FALSE;
+	}
+	g_snprintf(id, BANK_END_TO_END_SIZE, "%010" G_GINT64_FORMAT "-%08d", batch_no, serial);
+	return TRUE;
+}
+
+gboolean
+bank_file_end_to_end_parse(const gchar *text, gint64 *batch_no, gint64 *serial, GError **error)
+{
+	gsize len = strlen(text);
+	gboolean ok = len == BANK_END_TO_END_SIZE - 1 && text[10] == '-';
+	for (gsize i = 0; ok && i < len; i++)
+		ok = i == 10 || g_ascii_isdigit(text[i]);
+	if (ok) {
+		*batch_no = g_ascii_strtoll(text, NULL, 10);
+		*serial = g_ascii_strtoll(text + 11, NULL, 10);
+	}
+	if (!ok || *batch_no < 1 || *serial < 1) {
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+		            "end-to-end id '%s' is not '<batch, 10 digits>-<serial, 8 digits>'",
+		            text);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static gboolean
 bank_file_write_line(const PhPayoutLine *line, gpointer user_data, GError **error)
 {
 	BankFileWrite *write = user_data;
 	PhRecord *record = write->record;
 	ph_record_reset(record, "D");
-	if (write->profile == BANK_PROFILE_PAIN)
+	if (write->profile == BANK_PROFILE_PAIN) {
+		gchar id[BANK_END_TO_END_SIZE];
+		if (!bank_file_end_to_end_id(write->batch_no, line->serial, id, error))
+			return FALSE;
+		ph_record_set(record, "end_to_end_id", id);
 		ph_record_set_int(record, "AAE019", line->amount);
+	}
 	ph_record_set(record, "AAC002", line->id_number);
 	ph_record_set(record, "AAC003", line->name);
 	ph_record_set(record, "AAE010", line->account);
@@ -81,8 +127,16 @@ bank_file_write_pain(BankFileWrite *write, const BankPartner *partner, const PhP
 	gchar batch_no[16], time[20], date[11];
 	g_snprintf(batch_no, sizeof batch_no, "%010" G_GINT64_FORMAT, header->batch_no);
 	bank_file_iso_time(header->created, time, date);
+	/* unique per initiating party, as ISO asks: the batch number alone is the hub's */
 	g_autofree gchar *msg_id =
-	        g_strdup_printf("PAYOUT-%s-%06d-%s", partner->agency, header->period, batch_no);
+	        g_strdup_printf("%s-%06d-%s", partner->agency, header->period, batch_no);
+	if (strlen(msg_id) > BANK_FILE_ISO_ID_MAX) {
+		g_set_error(
+		        error, PH_ERROR, PH_ERROR_CONFIG,
+		        "[plugin bank] %s.agency: pain.001 MsgId '%s' is longer than %d characters",
+		        partner->name, msg_id, BANK_FILE_ISO_ID_MAX);
+		return FALSE;
+	}
 	PhRecord *record = write->record;
 	ph_record_reset(record, "GH");
 	ph_record_set(record, "msg_id", msg_id);
@@ -111,7 +165,7 @@ bank_file_write_payout(Bank *bank, const BankPartner *partner, const PhPayoutHea
 	g_autofree gchar *memo = bank_file_memo(header->period);
 	g_autoptr(PhMappingWriter) writer =
 	        ph_mapping_writer_new(bank->payout[partner->profile], output, name);
-	BankFileWrite write = {writer, record, partner->profile, memo};
+	BankFileWrite write = {writer, record, partner->profile, memo, header->batch_no};
 	gboolean head_ok = partner->profile == BANK_PROFILE_PAIN
 	                           ? bank_file_write_pain(&write, partner, header, error)
 	                           : bank_file_write_ph_bank_1(&write, partner, header, error);

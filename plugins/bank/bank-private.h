@@ -67,6 +67,15 @@ gboolean bank_file_write_payout(Bank *bank, const BankPartner *partner,
                                 const gchar *name, GError **error);
 gchar *bank_file_payout_name(const BankPartner *partner, const PhPayoutHeader *header);
 
+/* pain.001 EndToEndId "<batch_no, 10 digits>-<serial, 8 digits>": a pain.002 answer echoes
+ * it, so each result names its batch as well as its serial. */
+#define BANK_END_TO_END_SIZE 20 /* 19 characters and the NUL */
+gboolean bank_file_end_to_end_id(gint64 batch_no, gint serial, gchar id[BANK_END_TO_END_SIZE],
+                                 GError **error);
+/* INVALID_INPUT naming @text unless it is such an id. */
+gboolean bank_file_end_to_end_parse(const gchar *text, gint64 *batch_no, gint64 *serial,
+                                    GError **error);
+
 /* A done file: "<ALG> <hex digest> <count> <total fen>". */
 typedef struct {
 	PhDigestAlg alg;

@@ -53,17 +53,40 @@ bank_result_reason(const PhRecord *record)
 	return NULL;
 }
 
+/* The result's serial: PH-BANK-1 gives it; pain.002 echoes the end-to-end id sent, whose
+ * batch must be the file's (one result for another batch would book the wrong payment). */
+static gboolean
+bank_result_serial(const BankResultFile *file, const PhRecord *record, gint64 *serial,
+                   GError **error)
+{
+	const gchar *end_to_end = ph_record_get(record, "end_to_end_id");
+	gint64 batch_no = 0;
+	if (end_to_end == NULL)
+		return ph_record_get_int(record, "serial", serial, error);
+	if (!bank_file_end_to_end_parse(end_to_end, &batch_no, serial, error))
+		return FALSE;
+	if (batch_no != file->batch_no) {
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+		            "result %s (end-to-end id): names batch %010" G_GINT64_FORMAT
+		            ", the file answers batch %010" G_GINT64_FORMAT,
+		            end_to_end, batch_no, file->batch_no);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static gboolean
 bank_result_add(BankResultFile *file, PhPayoutReconcile *reconcile, const PhRecord *record,
                 GError **error)
 {
 	gint64 serial = 0, amount = 0;
-	if (!ph_record_get_int(record, "serial", &serial, error) ||
+	if (!bank_result_serial(file, record, &serial, error) ||
 	    !ph_record_get_int(record, "AAE019", &amount, error))
 		return FALSE;
 	PhPayoutResult result = {
 	        .serial = (gint)serial,
-	        .id_number = ph_record_get(record, "AAC002"), /* pain.002 does not echo it */
+	        /* NULL when the bank does not echo it (a pain.002 may leave it out) */
+	        .id_number = ph_record_get(record, "AAC002"),
 	        .account = ph_record_get(record, "AAE010"),
 	        .amount = amount,
 	        .status = ph_record_get(record, "status"),
@@ -92,6 +115,13 @@ bank_result_batch_no(BankResultFile *file, const PhRecord *record, GError **erro
 	if (!g_ascii_string_to_unsigned(text, 10, 1, 9999999999, &number, NULL)) {
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT, "batch_no '%s' is not a batch",
 		            text);
+		return FALSE;
+	}
+	/* a pain.002 may hold several payment blocks; a file answers one batch */
+	if (file->batch_no != 0 && file->batch_no != (gint64)number) {
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+		            "batch_no %s: the file answered batch %010" G_GINT64_FORMAT " before",
+		            text, file->batch_no);
 		return FALSE;
 	}
 	file->batch_no = (gint64)number;

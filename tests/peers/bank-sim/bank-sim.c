@@ -129,7 +129,11 @@ bank_sim_result_record(BankSim *sim, const BankSimPayout *payout, guint index, P
 	g_autofree gchar *ref = g_strdup_printf("BR%s%08u", payout->batch_no, index + 1);
 	ph_record_get_int(in, "AAE019", amount, NULL);
 	ph_record_reset(out, "R");
-	ph_record_set_int(out, "serial", index + 1);
+	/* pain.002 echoes the EndToEndId sent (batch and serial); PH-BANK-1 counts serials */
+	if (payout->pain)
+		ph_record_set(out, "end_to_end_id", ph_record_get(in, "end_to_end_id"));
+	else
+		ph_record_set_int(out, "serial", index + 1);
 	if (payout->pain) {
 		ph_record_set(out, "status", g_str_equal(status, "0000") ? "0000" : "9999");
 		if (!g_str_equal(status, "0000")) {
@@ -152,6 +156,8 @@ bank_sim_result_record(BankSim *sim, const BankSimPayout *payout, guint index, P
 	}
 	ph_record_set_int(out, "AAE019", *amount);
 	ph_record_set(out, "AAC003", ph_record_get(in, "AAC003"));
+	/* the original creditor's private id, as an ISO 20022 bank echoes it in OrgnlTxRef */
+	ph_record_set(out, "AAC002", id);
 	ph_record_set(out, "AAE010", ph_record_get(in, "AAE010"));
 }
 
