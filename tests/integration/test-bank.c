@@ -525,7 +525,8 @@ test_retry_finds_its_file(void)
 	g_assert_cmpstr(kept, ==, data);
 }
 
-/* The ISO 20022 profile: pain.001 out (PENS, CtrlSum), pain.002 back with a rejection. */
+/* The ISO 20022 profile: pain.001 out (PENS, CtrlSum, EndToEndId of batch and serial),
+ * pain.002 back with a rejection; the simulator echoes the ID numbers, which must match. */
 static void
 test_pain_profile(void)
 {
@@ -539,14 +540,25 @@ test_pain_profile(void)
 	g_assert_cmpstr(sent, ==, "sent");
 	g_autofree gchar *boc_inbox = ph_test_sshd_path(sshd, "boc/inbox", FALSE);
 	g_autofree gchar *boc_outbox = ph_test_sshd_path(sshd, "boc/outbox", FALSE);
+	gint64 batch = query_int("SELECT batch_no FROM payout_batch WHERE bank = 'boc' AND "
+	                         "period = 202611");
 	g_autofree gchar *name = g_strdup_printf(
-	        "%s/PAYOUT_330100000002_202611_%010" G_GINT64_FORMAT ".xml", boc_inbox,
-	        query_int("SELECT batch_no FROM payout_batch WHERE bank = 'boc'"));
+	        "%s/PAYOUT_330100000002_202611_%010" G_GINT64_FORMAT ".xml", boc_inbox, batch);
 	g_autofree gchar *xml = NULL;
 	g_assert_true(g_file_get_contents(name, &xml, NULL, NULL));
 	/* 4123.45 + 3000.00 yuan */
 	g_assert_nonnull(strstr(xml, "<CtrlSum>7123.45</CtrlSum>"));
 	g_assert_nonnull(strstr(xml, "<Purp><Cd>PENS</Cd></Purp>"));
+	/* "<batch, 10 digits>-<serial, 8 digits>" for serials 1 and 2; the MsgId
+	 * "<agency>-<period>-<batch>" keeps within ISO's 35 characters */
+	for (gint serial = 1; serial <= 3; serial++) {
+		g_autofree gchar *id = g_strdup_printf(
+		        "<EndToEndId>%010" G_GINT64_FORMAT "-%08d</EndToEndId>", batch, serial);
+		g_assert_cmpint(strstr(xml, id) != NULL, ==, serial <= 2);
+	}
+	g_autofree gchar *msg_id = g_strdup_printf(
+	        "<MsgId>330100000002-202611-%010" G_GINT64_FORMAT "</MsgId>", batch);
+	g_assert_nonnull(strstr(xml, msg_id));
 	run_bank_in(boc_inbox, boc_outbox, "--fail 110105195108080081=1001");
 	g_autofree gchar *closed =
 	        ph_test_wait_for_value(ph_test_db_get_url(test_db), sql, "closed", 30000);
@@ -557,6 +569,130 @@ test_pain_profile(void)
 	g_assert_cmpint(count_where("payout_item_state", "person_id = 8 AND period = 202611 AND "
 	                                                 "state = 'failed' AND reason = 'AC04'"),
 	                ==, 1);
+}
+
+/* A pain.002 answer changed one way, and what its rejection must say; "B1" stands for the
+ * answered batch, "B2" for another batch of the same bank. */
+typedef struct {
+	const gchar *from;
+	const gchar *to;
+	gint64 total_change; /* fen the change adds to the done file's total */
+	const gchar *reason;
+} PainChange;
+
+static gchar *
+pain_expand(const gchar *text, const gchar *b1, const gchar *b2)
+{
+	g_autoptr(GString) expanded = g_string_new(text);
+	g_string_replace(expanded, "B1", b1, 0);
+	g_string_replace(expanded, "B2", b2, 0);
+	return g_string_free(g_steal_pointer(&expanded), FALSE);
+}
+
+/* Drops @data and its done file into @folder as the bank's answer @name and waits until the
+ * hub has taken the pair (moved it to processed/ or rejected/). */
+static void
+drop_result(const gchar *folder, const gchar *name, const gchar *data, gint64 count, gint64 total)
+{
+	g_autofree gchar *path = g_build_filename(folder, name, NULL);
+	g_autofree gchar *done_path = g_strconcat(path, ".ok", NULL);
+	g_autofree gchar *hex = ph_digest_hex(PH_DIGEST_SM3, data, strlen(data));
+	g_autofree gchar *done = g_strdup_printf(
+	        "SM3 %s %" G_GINT64_FORMAT " %" G_GINT64_FORMAT "\r\n", hex, count, total);
+	g_assert_true(g_file_set_contents(path, data, -1, NULL));
+	g_assert_true(g_file_set_contents(done_path, done, -1, NULL));
+	for (guint i = 0; i < 300 && (g_file_test(path, G_FILE_TEST_EXISTS) ||
+	                              g_file_test(done_path, G_FILE_TEST_EXISTS));
+	     i++)
+		g_usleep(100 * 1000);
+	g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+	g_assert_false(g_file_test(done_path, G_FILE_TEST_EXISTS));
+}
+
+/* pain.002 answers matched exactly (issue 5 §4): a result naming another batch in its
+ * OrgnlEndToEndId, a bare serial, or another amount, ID number or account than was sent
+ * rejects the whole file and books nothing; the bank's true answer is booked after them. */
+static void
+test_pain_mismatch_rejected(void)
+{
+	/* persons 7 and 8 bank with boc (BANK_PEOPLE): 4123.45 and 3000.00 yuan */
+	exec_sql("INSERT INTO payout_schedule (person_id, period, amount, account_part, "
+	         "annuity_part) VALUES (7, 202701, 412345, 0, 0), (8, 202701, 300000, 0, 0), "
+	         "(7, 202702, 412345, 0, 0), (8, 202702, 300000, 0, 0)");
+	g_assert_cmpint(run_payout("run", "2027-01", NULL), ==, 0);
+	g_assert_cmpint(run_payout("run", "2027-02", NULL), ==, 0);
+	g_autofree gchar *sent = ph_test_wait_for_value(
+	        ph_test_db_get_url(test_db),
+	        "SELECT count(*) FROM payout_batch WHERE bank = 'boc' AND period IN (202701, "
+	        "202702) AND state = 'sent'",
+	        "2", 30000);
+	g_assert_cmpstr(sent, ==, "2");
+	gint64 batch = query_int("SELECT batch_no FROM payout_batch WHERE bank = 'boc' AND "
+	                         "period = 202701");
+	g_autofree gchar *b1 = g_strdup_printf("%010" G_GINT64_FORMAT, batch);
+	g_autofree gchar *b2 = g_strdup_printf(
+	        "%010" G_GINT64_FORMAT,
+	        query_int("SELECT batch_no FROM payout_batch WHERE bank = 'boc' AND "
+	                  "period = 202702"));
+	/* the simulator answers into a folder the hub does not see, so each change is made
+	 * before the hub can take the answer */
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *staging = g_dir_make_tmp("bank-pain-XXXXXX", &error);
+	g_assert_no_error(error);
+	g_autofree gchar *boc_inbox = ph_test_sshd_path(sshd, "boc/inbox", FALSE);
+	g_autofree gchar *boc_outbox = ph_test_sshd_path(sshd, "boc/outbox", FALSE);
+	run_bank_in(boc_inbox, staging, NULL);
+	g_autofree gchar *name = g_strdup_printf("RESULT_PAYOUT_330100000002_202701_%s.xml", b1);
+	g_autofree gchar *path = g_build_filename(staging, name, NULL);
+	g_autofree gchar *answer = NULL;
+	g_assert_true(g_file_get_contents(path, &answer, NULL, NULL));
+	/* 412345 + 300000 fen (the schedule above) */
+	const gint64 total = 712345;
+
+	const gchar *no_match = "no item with that serial, ID number, account and amount was sent";
+	const PainChange changes[] = {
+	        {"<OrgnlEndToEndId>B1-00000002<", "<OrgnlEndToEndId>B2-00000002<", 0,
+	         "result B2-00000002 (end-to-end id): names batch B2, the file answers batch B1"},
+	        /* the serial alone, as pain.002 answers carried it before */
+	        {"<OrgnlEndToEndId>B1-00000002<", "<OrgnlEndToEndId>2<", 0,
+	         "end-to-end id '2' is not '<batch, 10 digits>-<serial, 8 digits>'"},
+	        {">3000.00</InstdAmt>", ">3000.01</InstdAmt>", 1, no_match},
+	        /* person 8's result with person 7's ID number (BANK_PEOPLE) */
+	        {"<Id>110105195108080081</Id>", "<Id>110105195107070071</Id>", 0, no_match},
+	        {"<Id>6013820000000000008</Id>", "<Id>6013820000000000007</Id>", 0, no_match},
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(changes); i++) {
+		g_autofree gchar *from = pain_expand(changes[i].from, b1, b2);
+		g_autofree gchar *to = pain_expand(changes[i].to, b1, b2);
+		g_autofree gchar *reason = pain_expand(changes[i].reason, b1, b2);
+		g_autoptr(GString) changed = g_string_new(answer);
+		g_assert_cmpuint(g_string_replace(changed, from, to, 0), ==, 1);
+		drop_result(boc_outbox, name, changed->str, 2, total + changes[i].total_change);
+		g_autofree gchar *sql =
+		        g_strdup_printf("SELECT reason FROM payout_result_file WHERE batch_no = "
+		                        "%" G_GINT64_FORMAT " AND verdict = 'rejected' "
+		                        "ORDER BY received_at DESC LIMIT 1",
+		                        batch);
+		g_autoptr(PhDb) db = ph_test_db_connect(test_db);
+		g_autoptr(PGresult) seen = ph_db_query(db, sql, 0, NULL, &error);
+		g_assert_no_error(error);
+		g_assert_cmpint(PQntuples(seen), ==, 1);
+		g_assert_nonnull(strstr(PQgetvalue(seen, 0, 0), reason));
+		g_assert_cmpint(count_where("payout_result_file",
+		                            "verdict = 'rejected' AND name LIKE '%_202701_%'"),
+		                ==, i + 1);
+		/* nothing booked: the batch is still out, no item paid or failed */
+		g_assert_cmpint(count_where("payout_batch", "period = 202701 AND bank = 'boc' AND "
+		                                            "state = 'sent'"),
+		                ==, 1);
+		g_assert_cmpint(count_where("payout_item_state", "period = 202701 AND state <> "
+		                                                 "'sent'"),
+		                ==, 0);
+	}
+	drop_result(boc_outbox, name, answer, 2, total);
+	g_assert_cmpint(count_where("payout_item_state", "period = 202701 AND state = 'paid'"), ==,
+	                2);
+	g_assert_cmpint(count_where("payout_batch", "period = 202702 AND state = 'sent'"), ==, 1);
 }
 
 static gchar *bank_config(const gchar *extra);
@@ -648,6 +784,7 @@ main(int argc, char **argv)
 	g_test_add_func("/bank/death-reported-by-bank", test_death_reported_by_bank);
 	g_test_add_func("/bank/retry-finds-its-file", test_retry_finds_its_file);
 	g_test_add_func("/bank/pain-profile", test_pain_profile);
+	g_test_add_func("/bank/pain-mismatch-rejected", test_pain_mismatch_rejected);
 	g_test_add_func("/bank/kill-during-upload", test_kill_during_upload);
 	g_test_add_func("/bank/scheduled-run", test_scheduled_run);
 	gint rc = g_test_run();
