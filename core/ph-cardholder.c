@@ -7,10 +7,12 @@
 #include "ph-audit.h"
 #include "ph-command.h"
 #include "ph-error.h"
+#include "ph-field-cipher.h"
 #include "ph-person.h"
 
 /* The account a person is paid to: the clerk's override, else the card's (valid only when
- * confirmed, normal and at a known bank). $1 is the person. */
+ * confirmed, normal and at a known bank). $1 is the person. The account comes sealed: it is
+ * opened in C (an empty one is stored as is, so the test for it stays here). */
 #define PH_CARDHOLDER_WANTED                                                                       \
 	"SELECT o.bank, o.account, true FROM payee_account_override o WHERE o.person_id = "        \
 	"$1::bigint UNION ALL SELECT c.bank, c.account, c.verdict = 'confirmed' AND "              \
@@ -18,13 +20,16 @@
 	"FROM cardholder_card c WHERE c.person_id = $1::bigint AND NOT EXISTS (SELECT 1 FROM "     \
 	"payee_account_override o WHERE o.person_id = $1::bigint)"
 
-/* Only a real change stamps updated_at: a re-issue must not follow a mere refresh. */
+/* Only a real change stamps updated_at: a re-issue must not follow a mere refresh. Envelopes
+ * differ each time (fresh nonce), so the account is compared by its keyed hash ($5); a row
+ * from before 0015 has none and its plaintext account is its own lookup. */
 #define PH_CARDHOLDER_UPSERT_PAYEE                                                                 \
-	"INSERT INTO payee_account (person_id, bank, account, valid) VALUES ($1::bigint, $2, $3, " \
-	"$4::boolean) ON CONFLICT (person_id) DO UPDATE SET bank = EXCLUDED.bank, account = "      \
-	"EXCLUDED.account, valid = EXCLUDED.valid, updated_at = clock_timestamp() WHERE "          \
-	"(payee_account.bank, payee_account.account, payee_account.valid) IS DISTINCT FROM "       \
-	"(EXCLUDED.bank, EXCLUDED.account, EXCLUDED.valid)"
+	"INSERT INTO payee_account (person_id, bank, account, valid, account_lookup) VALUES "      \
+	"($1::bigint, $2, $3, $4::boolean, $5) ON CONFLICT (person_id) DO UPDATE SET bank = "      \
+	"EXCLUDED.bank, account = EXCLUDED.account, valid = EXCLUDED.valid, account_lookup = "     \
+	"EXCLUDED.account_lookup, updated_at = clock_timestamp() WHERE (payee_account.bank, "      \
+	"coalesce(payee_account.account_lookup, payee_account.account), payee_account.valid) IS "  \
+	"DISTINCT FROM (EXCLUDED.bank, EXCLUDED.account_lookup, EXCLUDED.valid)"
 
 #define PH_CARDHOLDER_INVALIDATE_PAYEE                                                             \
 	"UPDATE payee_account SET valid = false, updated_at = clock_timestamp() "                  \
@@ -91,17 +96,47 @@ ph_cardholder_verdict(const PhCardholderAnswer *answer, const gchar *our_name)
 	return PH_CARDHOLDER_CONFIRMED;
 }
 
+/* @account_lookup, not the number: the audit payload's digest must not let a guess of the
+ * account be confirmed offline (without a key file it is the plaintext, as before). */
 static gboolean
 ph_cardholder_audit(PhDb *db, const gchar *actor, gint64 person_id, const gchar *bank,
-                    const gchar *account, gboolean valid, GError **error)
+                    const gchar *account_lookup, gboolean valid, GError **error)
 {
 	g_autofree gchar *object = g_strdup_printf("person:%" G_GINT64_FORMAT, person_id);
 	g_autofree gchar *payload =
 	        g_strdup_printf("bank=%s account=%s valid=%d", bank != NULL ? bank : "",
-	                        account != NULL ? account : "", valid ? 1 : 0);
+	                        account_lookup != NULL ? account_lookup : "", valid ? 1 : 0);
 	g_autoptr(GBytes) bytes = g_bytes_new(payload, strlen(payload));
 	return ph_audit_append(db, actor != NULL ? actor : "cardholder", "payee-account", object,
 	                       bytes, error);
+}
+
+/* The payout account that @wanted (PH_CARDHOLDER_WANTED) names, opened; NULL without one. */
+static gboolean
+ph_cardholder_wanted_account(PGresult *wanted, gchar **account, GError **error)
+{
+	*account = NULL;
+	if (PQntuples(wanted) == 0 || PQgetisnull(wanted, 0, 0) || PQgetisnull(wanted, 0, 1))
+		return TRUE;
+	g_autofree gchar *opened = ph_field_open_account(PQgetvalue(wanted, 0, 1), error);
+	if (opened == NULL)
+		return FALSE;
+	if (*opened != '\0')
+		*account = g_steal_pointer(&opened);
+	return TRUE;
+}
+
+/* Stores @account as the person's payout account, sealed beside its keyed hash. */
+static PGresult *
+ph_cardholder_upsert_payee(PhDb *db, const gchar *person, const gchar *bank, const gchar *account,
+                           gboolean valid, gchar **lookup, GError **error)
+{
+	g_autofree gchar *sealed = ph_field_seal_account(account, error);
+	if (sealed == NULL)
+		return NULL;
+	*lookup = ph_field_lookup(account);
+	const gchar *params[] = {person, bank, sealed, valid ? "true" : "false", *lookup};
+	return ph_db_query(db, PH_CARDHOLDER_UPSERT_PAYEE, 5, params, error);
 }
 
 /* Brings payee_account in line with the override or the cached card. */
@@ -110,29 +145,24 @@ ph_cardholder_sync_payee(PhDb *db, gint64 person_id, const gchar *actor, gboolea
                          gboolean *valid, GError **error)
 {
 	gchar number[24];
-	const gchar *params[] = {PH_COMMAND_INT_TEXT(number, person_id), NULL, NULL, NULL};
+	const gchar *params[] = {PH_COMMAND_INT_TEXT(number, person_id)};
 	g_autoptr(PGresult) wanted = ph_db_query(db, PH_CARDHOLDER_WANTED, 1, params, error);
-	if (wanted == NULL)
+	g_autofree gchar *account = NULL;
+	g_autofree gchar *lookup = NULL;
+	if (wanted == NULL || !ph_cardholder_wanted_account(wanted, &account, error))
 		return FALSE;
-	gboolean usable = PQntuples(wanted) > 0 && !PQgetisnull(wanted, 0, 0) &&
-	                  !PQgetisnull(wanted, 0, 1) && PQgetvalue(wanted, 0, 1)[0] != '\0';
-	*valid = usable && PQgetvalue(wanted, 0, 2)[0] == 't';
-	g_autoptr(PGresult) result = NULL;
-	if (usable) {
-		params[1] = PQgetvalue(wanted, 0, 0);
-		params[2] = PQgetvalue(wanted, 0, 1);
-		params[3] = *valid ? "true" : "false";
-		result = ph_db_query(db, PH_CARDHOLDER_UPSERT_PAYEE, 4, params, error);
-	} else {
-		result = ph_db_query(db, PH_CARDHOLDER_INVALIDATE_PAYEE, 1, params, error);
-	}
+	const gchar *bank = account != NULL ? PQgetvalue(wanted, 0, 0) : NULL;
+	*valid = account != NULL && PQgetvalue(wanted, 0, 2)[0] == 't';
+	g_autoptr(PGresult) result =
+	        account != NULL ? ph_cardholder_upsert_payee(db, number, bank, account, *valid,
+	                                                     &lookup, error)
+	                        : ph_db_query(db, PH_CARDHOLDER_INVALIDATE_PAYEE, 1, params, error);
 	if (result == NULL)
 		return FALSE;
 	*changed = g_strcmp0(PQcmdTuples(result), "0") != 0;
 	if (!*changed)
 		return TRUE;
-	return ph_cardholder_audit(db, actor, person_id, usable ? params[1] : NULL,
-	                           usable ? params[2] : NULL, *valid, error);
+	return ph_cardholder_audit(db, actor, person_id, bank, lookup, *valid, error);
 }
 
 gboolean
@@ -148,6 +178,9 @@ ph_cardholder_store(PhDb *db, const PhCardholderAnswer *answer, gint64 ttl_secon
 	                          error))
 		return FALSE;
 	outcome->verdict = ph_cardholder_verdict(answer, outcome->our_name);
+	g_autofree gchar *account = ph_field_seal_account(answer->account, error);
+	if (account == NULL && answer->account != NULL)
+		return FALSE;
 	gchar number[24], ttl[24];
 	const gchar *params[] = {PH_COMMAND_INT_TEXT(number, outcome->person_id),
 	                         outcome->verdict,
@@ -156,7 +189,7 @@ ph_cardholder_store(PhDb *db, const PhCardholderAnswer *answer, gint64 ttl_secon
 	                         answer->card_status,
 	                         answer->bank_code,
 	                         answer->bank,
-	                         answer->account,
+	                         account,
 	                         source,
 	                         PH_COMMAND_INT_TEXT(ttl, ttl_seconds)};
 	g_autoptr(PGresult) card = ph_db_query(db, PH_CARDHOLDER_UPSERT_CARD, 10, params, error);
@@ -182,11 +215,18 @@ ph_cardholder_apply_notice(PhDb *db, const PhCardholderChange *notice, gint64 tt
 	*duplicate = FALSE;
 	if (!ph_cardholder_person(db, notice->card.id_number, &person_id, NULL, error))
 		return FALSE;
+	g_autofree gchar *account = ph_field_seal_account(notice->card.account, error);
+	if (account == NULL && notice->card.account != NULL)
+		return FALSE;
 	gchar number[24];
-	const gchar *params[] = {notice->notice_id,        PH_COMMAND_INT_TEXT(number, person_id),
-	                         notice->change,           notice->card.card_no,
-	                         notice->card.card_status, notice->card.bank_code,
-	                         notice->card.account,     notice->changed_on};
+	const gchar *params[] = {notice->notice_id,
+	                         PH_COMMAND_INT_TEXT(number, person_id),
+	                         notice->change,
+	                         notice->card.card_no,
+	                         notice->card.card_status,
+	                         notice->card.bank_code,
+	                         account,
+	                         notice->changed_on};
 	g_autoptr(PGresult) result = ph_db_query(
 	        db,
 	        "INSERT INTO cardholder_notice (notice_id, person_id, change, card_no, "
@@ -269,8 +309,11 @@ ph_cardholder_set_override(PhDb *db, const gchar *id_number, const gchar *bank,
 		                          "an override needs a bank and an account");
 	if (!ph_cardholder_person(db, id_number, &person_id, NULL, error))
 		return FALSE;
+	g_autofree gchar *sealed = bank != NULL ? ph_field_seal_account(account, error) : NULL;
+	if (bank != NULL && sealed == NULL)
+		return FALSE;
 	gchar number[24];
-	const gchar *params[] = {PH_COMMAND_INT_TEXT(number, person_id), bank, account,
+	const gchar *params[] = {PH_COMMAND_INT_TEXT(number, person_id), bank, sealed,
 	                         reason != NULL ? reason : "", actor != NULL ? actor : "clerk"};
 	g_autoptr(PGresult) result =
 	        bank == NULL
@@ -289,38 +332,72 @@ ph_cardholder_set_override(PhDb *db, const gchar *id_number, const gchar *bank,
 	       ph_cardholder_sync_payee(db, person_id, params[4], &changed, &valid, error);
 }
 
+/* The stored accounts of the card, the override and the payee row of the person whose
+ * AAC002 hashes to @key, opened (NULL where there is none); FALSE with NOT_FOUND when no
+ * person has it. */
+static gboolean
+ph_cardholder_open_accounts(PhDb *db, const gchar *key, const gchar *id_number, gchar **card,
+                            gchar **override, gchar **payee, GError **error)
+{
+	gchar **accounts[] = {card, override, payee};
+	const gchar *params[] = {key};
+	g_autoptr(PGresult) result = ph_db_query(
+	        db,
+	        "SELECT c.account, o.account, a.account FROM person p "
+	        "LEFT JOIN cardholder_card c ON c.person_id = p.person_id "
+	        "LEFT JOIN payee_account_override o ON o.person_id = p.person_id "
+	        "LEFT JOIN payee_account a ON a.person_id = p.person_id WHERE p.id_lookup = $1",
+	        1, params, error);
+	if (result == NULL)
+		return FALSE;
+	if (PQntuples(result) == 0) {
+		g_autofree gchar *masked = ph_person_mask(id_number);
+		g_set_error(error, PH_ERROR, PH_ERROR_NOT_FOUND, "AAC002 '%s': not a person here",
+		            masked);
+		return FALSE;
+	}
+	for (gint column = 0; column < (gint)G_N_ELEMENTS(accounts); column++) {
+		if (PQgetisnull(result, 0, column))
+			continue;
+		*accounts[column] = ph_field_open_account(PQgetvalue(result, 0, column), error);
+		if (*accounts[column] == NULL)
+			return FALSE;
+	}
+	return TRUE;
+}
+
 gchar *
 ph_cardholder_show_json(PhDb *db, const gchar *id_number, GError **error)
 {
 	g_autofree gchar *key = ph_person_lookup_key(id_number);
-	/* found by its keyed hash: the stored envelope holds @id_number */
-	const gchar *params[] = {key, id_number};
+	g_autofree gchar *card = NULL;
+	g_autofree gchar *override = NULL;
+	g_autofree gchar *payee = NULL;
+	if (!ph_cardholder_open_accounts(db, key, id_number, &card, &override, &payee, error))
+		return NULL;
+	/* found by its keyed hash: the stored envelope holds @id_number; the accounts are
+	 * stored sealed and given here opened ($3 … $5) */
+	const gchar *params[] = {key, id_number, card, override, payee};
 	g_autoptr(PGresult) result = ph_db_query(
 	        db,
 	        "SELECT json_build_object('AAC002', $2::text, 'AAC003', p.name, 'cardholder', "
 	        "(SELECT json_build_object('verdict', c.verdict, 'AAC003', c.name, 'AAZ500', "
 	        "c.card_no, 'AAZ502', c.card_status, 'AAE008', c.bank_code, 'bank', c.bank, "
-	        "'AAE010', c.account, 'source', c.source, 'fetched_at', c.fetched_at, "
+	        "'AAE010', $3::text, 'source', c.source, 'fetched_at', c.fetched_at, "
 	        "'expires_at', "
 	        "c.expires_at, 'stale', c.expires_at <= now()) FROM cardholder_card c WHERE "
 	        "c.person_id = p.person_id), 'failed_lookup', (SELECT "
 	        "json_build_object('attempts', "
 	        "a.attempts, 'next_attempt_at', a.next_attempt_at, 'error', a.last_error) FROM "
 	        "cardholder_attempt a WHERE a.person_id = p.person_id), 'override', (SELECT "
-	        "json_build_object('bank', o.bank, 'AAE010', o.account, 'reason', o.reason, "
+	        "json_build_object('bank', o.bank, 'AAE010', $4::text, 'reason', o.reason, "
 	        "'actor', o.actor) FROM payee_account_override o WHERE o.person_id = p.person_id), "
-	        "'payee_account', (SELECT json_build_object('bank', a.bank, 'AAE010', a.account, "
+	        "'payee_account', (SELECT json_build_object('bank', a.bank, 'AAE010', $5::text, "
 	        "'valid', a.valid, 'updated_at', a.updated_at) FROM payee_account a WHERE "
 	        "a.person_id = p.person_id))::text FROM person p WHERE p.id_lookup = $1",
-	        2, params, error);
+	        5, params, error);
 	if (result == NULL)
 		return NULL;
-	if (PQntuples(result) == 0) {
-		g_autofree gchar *masked = ph_person_mask(id_number);
-		g_set_error(error, PH_ERROR, PH_ERROR_NOT_FOUND, "AAC002 '%s': not a person here",
-		            masked);
-		return NULL;
-	}
 	return g_strdup(PQgetvalue(result, 0, 0));
 }
 

@@ -57,3 +57,20 @@ ph_field_lookup(const gchar *plaintext)
 		return g_strdup(plaintext);
 	return ph_field_cipher.lookup(ph_field_cipher.data, plaintext);
 }
+
+gchar *
+ph_field_seal_account(const gchar *account, GError **error)
+{
+	if (account == NULL || *account == '\0')
+		return g_strdup(account);
+	return ph_field_seal(account, error);
+}
+
+gchar *
+ph_field_open_account(const gchar *stored, GError **error)
+{
+	gchar *account = ph_field_open(stored, error);
+	if (account == NULL && stored != NULL)
+		g_prefix_error(error, "AAE010: ");
+	return account;
+}

@@ -37,4 +37,10 @@ gchar *ph_field_lookup(const gchar *plaintext);
 /* TRUE when @stored is an envelope. */
 gboolean ph_field_is_sealed(const gchar *stored);
 
+/* AAE010 (bank account numbers), the one pair for every account column: sealed like AAC002,
+ * except that NULL and an empty value (a card without an account) are stored as they are, so
+ * that "has an account" stays a plain SQL test. Open fails naming AAE010, never the value. */
+gchar *ph_field_seal_account(const gchar *account, GError **error);
+gchar *ph_field_open_account(const gchar *stored, GError **error);
+
 G_END_DECLS

@@ -69,15 +69,29 @@ valid_birth_date(const gchar *yyyymmdd)
 	return g_date_valid_dmy((GDateDay)day, (GDateMonth)month, (GDateYear)year);
 }
 
-gchar *
-ph_identity_mask(const gchar *number)
+/* @number with all but its first @head and last @tail characters as '*'; "****" when it has
+ * fewer than @shortest, so that little of a short number is ever shown. */
+static gchar *
+ph_identity_mask_keep(const gchar *number, gsize head, gsize tail, gsize shortest)
 {
 	gsize length = number != NULL ? strlen(number) : 0;
 
-	if (length < 10)
+	if (length < shortest)
 		return g_strdup("****");
-	g_autofree gchar *stars = g_strnfill(length - 10, '*');
-	return g_strdup_printf("%.6s%s%s", number, stars, number + length - 4);
+	g_autofree gchar *stars = g_strnfill(length - head - tail, '*');
+	return g_strdup_printf("%.*s%s%s", (int)head, number, stars, number + length - tail);
+}
+
+gchar *
+ph_identity_mask(const gchar *number)
+{
+	return ph_identity_mask_keep(number, 6, 4, 10);
+}
+
+gchar *
+ph_identity_mask_account(const gchar *account)
+{
+	return ph_identity_mask_keep(account, 0, 4, 8);
 }
 
 gboolean
@@ -94,7 +108,8 @@ ph_identity_check_citizen_id(const gchar *id, GError **error)
 	}
 	if (!all_digits(id, 17) || !(g_ascii_isdigit(id[17]) || id[17] == 'X')) {
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
-		            "citizen id '%s' must be 17 digits and a digit or upper-case X", masked);
+		            "citizen id '%s' must be 17 digits and a digit or upper-case X",
+		            masked);
 		return FALSE;
 	}
 	if (!known_province(id)) {

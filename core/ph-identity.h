@@ -10,10 +10,15 @@ G_BEGIN_DECLS
  * ISO 7064 MOD 11-2 check character (upper-case X only). */
 gboolean ph_identity_check_citizen_id(const gchar *id, GError **error);
 
-/* The one masking of an ID or account number for messages and logs: the first six and last
- * four characters, the rest as '*' ("110105********002X"); "****" when shorter than 10.
+/* The one masking of an ID number for messages and logs: the first six and last four
+ * characters, the rest as '*' ("110105********002X"); "****" when shorter than 10.
  * Messages name numbers only through this (docs/security.md, "Logs"). */
 gchar *ph_identity_mask(const gchar *number);
+
+/* The same for an AAE010 bank account number, which has no public prefix worth showing: only
+ * the last four characters, the rest as '*' ("***************0007"); "****" when shorter than
+ * 8, so that a short account is never shown nearly whole. */
+gchar *ph_identity_mask_account(const gchar *account);
 
 /* As ph_identity_check_citizen_id(), and the birth date and sex in the number must agree
  * with @birth_date (AAC006, YYYYMMDD) and @sex (AAC004) when those are not NULL or empty.

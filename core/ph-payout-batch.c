@@ -6,26 +6,29 @@
 
 #include "ph-bulk.h"
 #include "ph-error.h"
+#include "ph-field-cipher.h"
 #include "ph-person.h"
 #include "ph-payout-schedule.h"
 
-/* Who may be paid, as (person_id, period, id_number, name, account, amount, bank): alive,
- * not held, a valid account, and no live item for the month. $1 is the period. */
+/* Who may be paid, as (person_id, period, id_number, name, account, amount, bank,
+ * account_lookup): alive, not held, a valid account, and no live item for the month. $1 is
+ * the period. The sealed values are copied as they are stored (docs/security.md). */
 #define PH_PAYOUT_NOT_BLOCKED                                                                      \
 	"p.status <> 'dead' AND p.death_date IS NULL "                                             \
 	"AND NOT EXISTS (SELECT 1 FROM payout_hold h WHERE h.person_id = p.person_id) "            \
 	"AND NOT EXISTS (SELECT 1 FROM payout_item i WHERE i.person_id = p.person_id "             \
 	"AND i.period = $1::integer AND i.state <> 'failed') "
 #define PH_PAYOUT_ELIGIBLE_REGULAR                                                                 \
-	"SELECT s.person_id, s.period, p.id_number, p.name, a.account, s.amount, a.bank "          \
-	"FROM payout_schedule s JOIN person p ON p.person_id = s.person_id "                       \
+	"SELECT s.person_id, s.period, p.id_number, p.name, a.account, s.amount, a.bank, "         \
+	"a.account_lookup FROM payout_schedule s JOIN person p ON p.person_id = s.person_id "      \
 	"JOIN payee_account a ON a.person_id = s.person_id AND a.valid "                           \
 	"WHERE s.period = $1::integer AND s.state = 'due' AND " PH_PAYOUT_NOT_BLOCKED
 /* The month's failed items whose account was corrected after the failure (the latest
  * failure of each person), paid to the corrected account. */
 #define PH_PAYOUT_ELIGIBLE_REISSUE                                                                 \
 	"SELECT DISTINCT ON (f.person_id) f.person_id, f.period, p.id_number, p.name, a.account, " \
-	"f.amount, a.bank FROM payout_item f JOIN person p ON p.person_id = f.person_id "          \
+	"f.amount, a.bank, a.account_lookup "                                                      \
+	"FROM payout_item f JOIN person p ON p.person_id = f.person_id "                           \
 	"JOIN payee_account a ON a.person_id = f.person_id AND a.valid "                           \
 	"AND a.updated_at > f.booked_at "                                                          \
 	"WHERE f.period = $1::integer AND f.state = 'failed' AND " PH_PAYOUT_NOT_BLOCKED           \
@@ -193,8 +196,9 @@ ph_payout_batch_create(PhDb *db, PhPayoutKind kind, const gchar *eligible, PhPer
 	const gchar *item_params[] = {params[0], bank, PQgetvalue(batch, 0, 0)};
 	g_autofree gchar *insert = g_strconcat(
 	        "INSERT INTO payout_item (batch_no, serial, person_id, period, id_number, name, "
-	        "account, amount) SELECT $3::bigint, row_number() OVER (ORDER BY person_id), "
-	        "person_id, period, id_number, name, account, amount FROM (",
+	        "account, amount, account_lookup) SELECT $3::bigint, row_number() OVER (ORDER BY "
+	        "person_id), person_id, period, id_number, name, account, amount, account_lookup "
+	        "FROM (",
 	        eligible, ") e WHERE bank = $2", NULL);
 	g_autoptr(PGresult) items = ph_db_query(db, insert, 3, item_params, error);
 	if (items == NULL)
@@ -314,16 +318,19 @@ ph_payout_batch_item_row(PGresult *rows, gint row, GString *copy, gpointer user_
                          GError **error)
 {
 	PhPayoutItemWalk *walk = user_data;
-	/* payout_item holds the copies of person.id_number made when the batch was built */
+	/* payout_item holds the sealed copies made when the batch was built; the bank's file
+	 * needs the numbers themselves */
 	g_autofree gchar *id_number = ph_person_open_id(PQgetvalue(rows, row, 2), error);
-	if (id_number == NULL)
+	g_autofree gchar *account =
+	        id_number != NULL ? ph_field_open_account(PQgetvalue(rows, row, 4), error) : NULL;
+	if (account == NULL)
 		return FALSE;
 	PhPayoutItem item = {
 	        .serial = (gint)ph_db_get_int64(rows, row, 0),
 	        .person_id = ph_db_get_int64(rows, row, 1),
 	        .id_number = id_number,
 	        .name = PQgetvalue(rows, row, 3),
-	        .account = PQgetvalue(rows, row, 4),
+	        .account = account,
 	        .amount = ph_db_get_int64(rows, row, 5),
 	        .state = PQgetvalue(rows, row, 6),
 	        .status = PQgetisnull(rows, row, 7) ? NULL : PQgetvalue(rows, row, 7),

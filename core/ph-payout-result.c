@@ -6,17 +6,21 @@
 
 #include "ph-bulk.h"
 #include "ph-error.h"
+#include "ph-field-cipher.h"
 #include "ph-payout-batch.h"
 #include "ph-person.h"
 
 /* A line matches the item sent with its serial, ID number (when the profile echoes it),
- * account and amount; $1 is the batch, $2 the file's id. The echoed number is stored as its
- * keyed hash: equal to the item's plaintext copy without a key file, else to the person's
- * id_lookup (payout_item holds it sealed; docs/security.md). */
+ * account and amount; $1 is the batch, $2 the file's id. The echoed numbers are stored as
+ * their keyed hashes (payout_item holds them sealed; docs/security.md): the ID number equal
+ * to the item's plaintext copy without a key file, else to the person's id_lookup; the
+ * account equal to the item's account_lookup, or to its plaintext account in an item built
+ * before migration 0015 (no lookup). */
 #define PH_PAYOUT_RESULT_MATCH                                                                     \
 	"i.batch_no = $1::bigint AND i.serial = l.serial AND (l.id_number IS NULL OR "             \
 	"i.id_number = l.id_number OR l.id_number = (SELECT p.id_lookup FROM person p WHERE "      \
-	"p.person_id = i.person_id)) AND i.account = l.account AND i.amount = l.amount"
+	"p.person_id = i.person_id)) AND coalesce(i.account_lookup, i.account) = l.account AND "   \
+	"i.amount = l.amount"
 
 #define PH_PAYOUT_RESULT_COPY                                                                      \
 	"COPY payout_result_line (file_id, serial, id_number, account, amount, status, reason, "   \
@@ -139,12 +143,13 @@ ph_payout_result_add(PhPayoutResultLoad *load, const PhPayoutResultLine *line, G
 	g_string_append(copy, load->file_text);
 	g_string_append_c(copy, '\t');
 	ph_bulk_append_int(copy, line->serial, '\t');
-	/* Encryption at rest (docs/security.md): the echoed AAC002 is kept as its keyed hash and
-	 * matched against the person's, since payout_item holds it sealed. */
+	/* Encryption at rest (docs/security.md): the echoed AAC002 and AAE010 are kept as their
+	 * keyed hashes and matched against the person's and the item's, held sealed. */
 	g_autofree gchar *id_key =
 	        line->id_number != NULL ? ph_person_lookup_key(line->id_number) : NULL;
+	g_autofree gchar *account_key = ph_field_lookup(line->account);
 	ph_bulk_append_nullable(copy, id_key, '\t');
-	ph_bulk_append_text(copy, line->account, '\t');
+	ph_bulk_append_text(copy, account_key, '\t');
 	ph_bulk_append_int(copy, line->amount, '\t');
 	ph_bulk_append_text(copy, line->status, '\t');
 	ph_bulk_append_nullable(copy, line->reason, '\t');

@@ -47,7 +47,9 @@ ph_ctl_transfer_list(PhDb *db, int argc, char **argv)
 	g_print("%-40s %-4s %-16s %-20s %-8s %-21s %s\n", "CASE", "DIR", "STATE", "PERSON",
 	        "REGION", "DEADLINE", "NOTE");
 	for (gint row = 0; row < PQntuples(result); row++) {
-		g_autoptr(PhTransferCase) transfer = ph_transfer_case_from_row(result, row);
+		g_autoptr(PhTransferCase) transfer = ph_transfer_case_from_row(result, row, &error);
+		if (transfer == NULL)
+			return ph_ctl_fail(error);
 		g_autofree gchar *deadline = ph_ctl_transfer_time(transfer->deadline);
 		gboolean open = g_strcmp0(transfer->state, "COMPLETED") != 0 &&
 		                g_strcmp0(transfer->state, "REJECTED") != 0;
@@ -76,7 +78,9 @@ ph_ctl_transfer_show(PhDb *db, const gchar *case_id)
 		            case_id);
 		return ph_ctl_fail(error);
 	}
-	g_autoptr(PhTransferCase) transfer = ph_transfer_case_from_row(cases, 0);
+	g_autoptr(PhTransferCase) transfer = ph_transfer_case_from_row(cases, 0, &error);
+	if (transfer == NULL)
+		return ph_ctl_fail(error);
 	g_autofree gchar *created = ph_ctl_transfer_time(transfer->created_at);
 	g_autofree gchar *updated = ph_ctl_transfer_time(transfer->updated_at);
 	g_autofree gchar *deadline = ph_ctl_transfer_time(transfer->deadline);

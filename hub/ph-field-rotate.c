@@ -17,14 +17,23 @@ typedef struct {
 	const gchar *table;
 	const gchar *column;
 	PhFieldKind kind;
-	gboolean has_lookup; /* person: id_lookup recomputed while it is still plaintext */
+	const gchar *lookup; /* its keyed-hash column, hashed while still plaintext (or NULL) */
 } PhFieldColumn;
 
-/* Every stored AAC002 (docs/security.md, "What is encrypted"). */
+/* Every stored AAC002 and AAE010 (docs/security.md, "What is encrypted"). Bank result lines
+ * are append-only but for their echoes becoming hashes (0015). */
 static const PhFieldColumn ph_field_columns[] = {
-        {"person", "id_number", PH_FIELD_SEALED, TRUE},
-        {"payout_item", "id_number", PH_FIELD_SEALED, FALSE},
-        {"medical_compare_line", "id_number", PH_FIELD_SEALED, FALSE},
+        {"person", "id_number", PH_FIELD_SEALED, "id_lookup"},
+        {"payout_item", "id_number", PH_FIELD_SEALED, NULL},
+        {"medical_compare_line", "id_number", PH_FIELD_SEALED, NULL},
+        {"transfer_exchange", "id_number", PH_FIELD_SEALED, "id_lookup"},
+        {"payee_account", "account", PH_FIELD_SEALED, "account_lookup"},
+        {"payee_account_override", "account", PH_FIELD_SEALED, NULL},
+        {"cardholder_card", "account", PH_FIELD_SEALED, NULL},
+        {"cardholder_notice", "account", PH_FIELD_SEALED, NULL},
+        {"payout_item", "account", PH_FIELD_SEALED, "account_lookup"},
+        {"payout_result_line", "id_number", PH_FIELD_HASHED, NULL},
+        {"payout_result_line", "account", PH_FIELD_HASHED, NULL},
 };
 
 /* The prefix of a value already in its final form. */
@@ -34,6 +43,21 @@ ph_field_rotate_done_prefix(const PhFieldColumn *column, const gchar *current)
 	return column->kind == PH_FIELD_HASHED
 	               ? g_strdup("h1:")
 	               : g_strconcat(PH_FIELD_ENVELOPE_PREFIX, current, ":", NULL);
+}
+
+/* The condition of a row still to convert: its value is not in its final form (the prefix in
+ * parameter @done, "$1" or "$2"), or its lookup is not yet a keyed hash. NULL and empty values
+ * hold nothing to hide and stay as they are. */
+static gchar *
+ph_field_rotate_pending(const PhFieldColumn *column, const gchar *done)
+{
+	g_autofree gchar *lookup =
+	        column->lookup != NULL
+	                ? g_strdup_printf(" OR NOT starts_with(coalesce(%s, ''), 'h1:')",
+	                                  column->lookup)
+	                : g_strdup("");
+	return g_strdup_printf("%s <> '' AND (NOT starts_with(%s, %s)%s)", column->column,
+	                       column->column, done, lookup);
 }
 
 /* A PostgreSQL array literal of @n quoted elements (NULL elements as NULL). */
@@ -64,7 +88,7 @@ ph_field_rotate_array(GPtrArray *values)
 typedef struct {
 	GPtrArray *ids;     /* ctid text */
 	GPtrArray *values;  /* the new stored value */
-	GPtrArray *lookups; /* the new id_lookup, or NULL to keep it */
+	GPtrArray *lookups; /* the new lookup column's value, or NULL to keep it */
 } PhFieldBatch;
 
 static void
@@ -75,7 +99,7 @@ ph_field_batch_clear(PhFieldBatch *batch)
 	g_clear_pointer(&batch->lookups, g_ptr_array_unref);
 }
 
-/* The new value of row @row of @rows (ctid, value[, id_lookup]). */
+/* The new value of row @row of @rows (ctid, value[, lookup]). */
 static gboolean
 ph_field_rotate_row(PhFieldKeys *keys, const PhFieldColumn *column, PGresult *rows, gint row,
                     PhFieldBatch *batch, PhFieldRotation *out, GError **error)
@@ -93,7 +117,7 @@ ph_field_rotate_row(PhFieldKeys *keys, const PhFieldColumn *column, PGresult *ro
 		if (plaintext == NULL ||
 		    (value = ph_field_keys_seal(keys, plaintext, error)) == NULL)
 			return FALSE;
-		if (column->has_lookup && !g_str_has_prefix(PQgetvalue(rows, row, 2), "h1:")) {
+		if (column->lookup != NULL && !g_str_has_prefix(PQgetvalue(rows, row, 2), "h1:")) {
 			lookup = ph_field_keys_lookup(keys, plaintext);
 			out->hashed++;
 		}
@@ -108,11 +132,14 @@ ph_field_rotate_row(PhFieldKeys *keys, const PhFieldColumn *column, PGresult *ro
 static gboolean
 ph_field_rotate_write(PhDb *db, const PhFieldColumn *column, PhFieldBatch *batch, GError **error)
 {
+	g_autofree gchar *set_lookup = column->lookup != NULL
+	                                       ? g_strdup_printf(", %s = coalesce(v.lookup, t.%s)",
+	                                                         column->lookup, column->lookup)
+	                                       : g_strdup("");
 	g_autofree gchar *sql = g_strdup_printf(
 	        "UPDATE %s t SET %s = v.value%s FROM unnest($1::tid[], $2::text[], $3::text[]) "
 	        "AS v(id, value, lookup) WHERE t.ctid = v.id",
-	        column->table, column->column,
-	        column->has_lookup ? ", id_lookup = coalesce(v.lookup, t.id_lookup)" : "");
+	        column->table, column->column, set_lookup);
 	g_autofree gchar *ids = ph_field_rotate_array(batch->ids);
 	g_autofree gchar *values = ph_field_rotate_array(batch->values);
 	g_autofree gchar *lookups = ph_field_rotate_array(batch->lookups);
@@ -127,11 +154,12 @@ ph_field_rotate_batch(PhDb *db, PhFieldKeys *keys, const PhFieldColumn *column, 
                       guint limit, gchar **after, guint *count, PhFieldRotation *out,
                       GError **error)
 {
+	g_autofree gchar *where = ph_field_rotate_pending(column, "$2");
 	g_autofree gchar *sql = g_strdup_printf(
-	        "SELECT ctid::text, %s%s FROM %s WHERE ctid > $1::tid AND %s IS NOT NULL AND NOT "
-	        "starts_with(%s, $2) ORDER BY ctid LIMIT $3::integer FOR UPDATE",
-	        column->column, column->has_lookup ? ", id_lookup" : "", column->table,
-	        column->column, column->column);
+	        "SELECT ctid::text, %s%s%s FROM %s WHERE ctid > $1::tid AND %s ORDER BY ctid "
+	        "LIMIT $3::integer FOR UPDATE",
+	        column->column, column->lookup != NULL ? ", " : "",
+	        column->lookup != NULL ? column->lookup : "", column->table, where);
 	g_autofree gchar *limit_text = g_strdup_printf("%u", limit);
 	const gchar *params[] = {*after, done, limit_text};
 	PhFieldBatch batch = {g_ptr_array_new_with_free_func(g_free),
@@ -214,11 +242,9 @@ ph_field_rotate_count_stale(PhDb *db, PhFieldKeys *keys, gint64 *stale, GError *
 	for (guint i = 0; i < G_N_ELEMENTS(ph_field_columns); i++) {
 		const PhFieldColumn *column = &ph_field_columns[i];
 		g_autofree gchar *done = ph_field_rotate_done_prefix(column, current);
-		g_autofree gchar *sql = g_strdup_printf(
-		        "SELECT count(*) FROM %s WHERE %s IS NOT NULL AND NOT starts_with(%s, "
-		        "$1)%s",
-		        column->table, column->column, column->column,
-		        column->has_lookup ? " OR NOT starts_with(id_lookup, 'h1:')" : "");
+		g_autofree gchar *where = ph_field_rotate_pending(column, "$1");
+		g_autofree gchar *sql =
+		        g_strdup_printf("SELECT count(*) FROM %s WHERE %s", column->table, where);
 		const gchar *params[] = {done};
 		g_autoptr(PGresult) result = ph_db_query(db, sql, 1, params, error);
 		if (result == NULL)

@@ -1,5 +1,7 @@
 /* Transfer cases (SDK ph-transfer-api.h): the rows of transfer_exchange that the transfer
- * adapter's state machine reads and writes inside the host's transaction. Host code. */
+ * adapter's state machine reads and writes inside the host's transaction; AAC002 stored
+ * sealed beside its keyed hash (docs/security.md). Host code. */
+#include "ph-field-cipher.h"
 #include "ph-plugin-private.h"
 #include "ph-transfer-private.h"
 #include "ph-txn.h"
@@ -27,20 +29,24 @@ ph_transfer_case_text(PGresult *result, gint row, gint column)
 }
 
 PhTransferCase *
-ph_transfer_case_from_row(PGresult *result, gint row)
+ph_transfer_case_from_row(PGresult *result, gint row, GError **error)
 {
-	PhTransferCase *transfer = g_new0(PhTransferCase, 1);
+	g_autoptr(PhTransferCase) transfer = g_new0(PhTransferCase, 1);
 	transfer->case_id = ph_transfer_case_text(result, row, 0);
+	transfer->id_number = ph_field_open(PQgetvalue(result, row, 3), error);
+	if (transfer->id_number == NULL) {
+		g_prefix_error(error, "transfer case %s: AAC002: ", transfer->case_id);
+		return NULL;
+	}
 	transfer->direction = ph_transfer_case_text(result, row, 1);
 	transfer->state = ph_transfer_case_text(result, row, 2);
-	transfer->id_number = ph_transfer_case_text(result, row, 3);
 	transfer->other_agency = ph_transfer_case_text(result, row, 4);
 	transfer->other_region = ph_transfer_case_text(result, row, 5);
 	transfer->reason = ph_transfer_case_text(result, row, 6);
 	transfer->deadline = ph_db_get_int64(result, row, 7);
 	transfer->created_at = ph_db_get_int64(result, row, 8);
 	transfer->updated_at = ph_db_get_int64(result, row, 9);
-	return transfer;
+	return g_steal_pointer(&transfer);
 }
 
 PhTransferCase *
@@ -60,24 +66,35 @@ ph_transfer_case_lock(PhTxn *txn, const gchar *case_id, GError **error)
 		            case_id);
 		return NULL;
 	}
-	return ph_transfer_case_from_row(result, 0);
+	return ph_transfer_case_from_row(result, 0, error);
 }
 
 gboolean
 ph_transfer_case_create(PhTxn *txn, const PhTransferCase *transfer, GError **error)
 {
 	g_return_val_if_fail(txn != NULL && transfer != NULL, FALSE);
+	g_return_val_if_fail(transfer->id_number != NULL, FALSE);
 	g_autofree gchar *deadline = g_strdup_printf("%" G_GINT64_FORMAT, transfer->deadline);
-	const gchar *params[] = {transfer->case_id,      transfer->direction,
-	                         transfer->state,        transfer->id_number,
-	                         transfer->other_agency, transfer->other_region,
-	                         transfer->reason,       deadline};
+	g_autofree gchar *sealed = ph_field_seal(transfer->id_number, error);
+	g_autofree gchar *lookup = ph_field_lookup(transfer->id_number);
+	const gchar *params[] = {transfer->case_id,
+	                         transfer->direction,
+	                         transfer->state,
+	                         sealed,
+	                         transfer->other_agency,
+	                         transfer->other_region,
+	                         transfer->reason,
+	                         deadline,
+	                         lookup};
 	g_autoptr(PGresult) result =
-	        ph_db_query(ph_txn_get_db(txn),
-	                    "INSERT INTO transfer_exchange (case_id, direction, state, id_number, "
-	                    "other_agency, other_region, reason, deadline) "
-	                    "VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($8::bigint))",
-	                    8, params, error);
+	        sealed == NULL
+	                ? NULL
+	                : ph_db_query(ph_txn_get_db(txn),
+	                              "INSERT INTO transfer_exchange (case_id, direction, state, "
+	                              "id_number, other_agency, other_region, reason, deadline, "
+	                              "id_lookup) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+	                              "to_timestamp($8::bigint), $9)",
+	                              9, params, error);
 	if (result == NULL)
 		g_prefix_error(error, "transfer case %s: ", transfer->case_id);
 	return result != NULL;
@@ -117,10 +134,15 @@ ph_transfer_case_take_overdue(PhPlugin *plugin, GError **error)
 	        0, NULL, error);
 	if (result == NULL)
 		return NULL;
-	GPtrArray *cases = g_ptr_array_new_with_free_func((GDestroyNotify)ph_transfer_case_free);
-	for (gint row = 0; row < PQntuples(result); row++)
-		g_ptr_array_add(cases, ph_transfer_case_from_row(result, row));
-	return cases;
+	g_autoptr(GPtrArray) cases =
+	        g_ptr_array_new_with_free_func((GDestroyNotify)ph_transfer_case_free);
+	for (gint row = 0; row < PQntuples(result); row++) {
+		PhTransferCase *transfer = ph_transfer_case_from_row(result, row, error);
+		if (transfer == NULL)
+			return NULL;
+		g_ptr_array_add(cases, transfer);
+	}
+	return g_steal_pointer(&cases);
 }
 
 const gchar *

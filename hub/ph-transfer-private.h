@@ -15,6 +15,8 @@ G_BEGIN_DECLS
 	"floor(extract(epoch FROM created_at))::bigint, "                                          \
 	"floor(extract(epoch FROM updated_at))::bigint"
 
-PhTransferCase *ph_transfer_case_from_row(PGresult *result, gint row);
+/* The case of @row, its AAC002 opened (transfer_exchange holds it sealed, 0015); NULL with
+ * @error set when it does not open. */
+PhTransferCase *ph_transfer_case_from_row(PGresult *result, gint row, GError **error);
 
 G_END_DECLS

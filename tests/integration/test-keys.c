@@ -1,22 +1,33 @@
 /* Encryption at rest against a real PostgreSQL (issue 9 §3, §4): AAC002 stored sealed with a
  * keyed lookup; key rotation in batches while another connection keeps reading; a plaintext
  * database converted by the same rotation; and the daemon's log after an end-to-end personnel
- * batch holds no valid citizen ID. Suite integration (PH_DATABASE_URL, PH_PKI). */
+ * batch holds no valid citizen ID. AAE010 likewise: after cardholder answers, a notice, a
+ * clerk's override, a payout month and the bank's result file no table holds an account
+ * number or a transfer case's AAC002 in plaintext, results still match by keyed hash, rotation
+ * and conversion cover those columns while they are read, and the daemon's log after
+ * cardholder lookups and notices names no account. Suite integration (PH_DATABASE_URL, PH_PKI). */
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "pension-hub/ph-transfer-api.h"
+#include "ph-cardholder.h"
 #include "ph-field-cipher.h"
 #include "ph-field-key.h"
 #include "ph-field-rotate.h"
 #include "ph-identity.h"
+#include "ph-payout-batch.h"
+#include "ph-payout-result.h"
 #include "ph-pension-status.h"
 #include "ph-person-show.h"
 #include "ph-person.h"
+#include "ph-policy-file.h"
 #include "ph-test-db.h"
 #include "ph-test-hub.h"
+#include "ph-test-peer.h"
+#include "ph-txn.h"
 
 /* Persons of the rotation test: more than two batches of ROTATE_BATCH. */
 #define PERSONS      2500
@@ -324,6 +335,503 @@ test_log_scan(void)
 	g_assert_cmpuint(found, ==, 0);
 }
 
+/* ---- AAE010 account numbers and transfer cases (issue 9 §3) ---- */
+
+#define ACCOUNT_PERSONS 6
+#define ACCOUNT_PERIOD  202611
+#define NOTICE_PATH     "/cardholder/v1/notices"
+
+/* 19-digit accounts unlike anything else in the tables or the log: a card BIN, then a
+ * multiple of a large number. A card's; the one a notice changes person @n's card to; a
+ * clerk's override. */
+static gchar *
+card_account(guint n)
+{
+	return g_strdup_printf("622202%013" G_GUINT64_FORMAT, (guint64)7316058291 * (n + 1));
+}
+
+static gchar *
+changed_account(guint n)
+{
+	return g_strdup_printf("621700%013" G_GUINT64_FORMAT, (guint64)5820394417 * (n + 1));
+}
+
+static gchar *
+override_account(guint n)
+{
+	return g_strdup_printf("601382%013" G_GUINT64_FORMAT, (guint64)4093817263 * (n + 1));
+}
+
+/* Where person @n is paid after answer_cards(): person 0's card was changed by a notice,
+ * person 1 has a clerk's override, the others are paid to their cards. */
+static gchar *
+expected_account(guint n)
+{
+	return n == 0 ? changed_account(n) : n == 1 ? override_account(n) : card_account(n);
+}
+
+/* Every plaintext number the account tests store: accounts of all kinds and AAC002. */
+static GPtrArray *
+plaintext_numbers(void)
+{
+	GPtrArray *numbers = g_ptr_array_new_with_free_func(g_free);
+	for (guint n = 0; n < ACCOUNT_PERSONS; n++) {
+		g_ptr_array_add(numbers, card_account(n));
+		g_ptr_array_add(numbers, changed_account(n));
+		g_ptr_array_add(numbers, override_account(n));
+		g_ptr_array_add(numbers, person_id(n));
+	}
+	return numbers;
+}
+
+static PhPolicy *
+national_policy(void)
+{
+	g_autoptr(GError) error = NULL;
+	PhPolicy *policy = g_new0(PhPolicy, 1);
+	g_assert_true(ph_policy_file_load_national(ph_policy_file_dir(), policy, &error));
+	g_assert_no_error(error);
+	return policy;
+}
+
+/* The cardholder base's answers for persons 0 … ACCOUNT_PERSONS − 1 (all confirmed), a
+ * notice changing person 0's account, a clerk's override for person 1. */
+static void
+answer_cards(PhDb *db)
+{
+	g_autoptr(GError) error = NULL;
+	PhCardholderOutcome outcome = {0};
+	g_assert_true(ph_db_begin(db, &error));
+	for (guint n = 0; n < ACCOUNT_PERSONS; n++) {
+		g_autofree gchar *id = person_id(n);
+		g_autofree gchar *account = card_account(n);
+		const PhCardholderAnswer answer = {id,  TRUE,  "测试", "A10000001",
+		                                   "1", "102", "icbc", account};
+		g_assert_true(
+		        ph_cardholder_store(db, &answer, 3600, "query", "test", &outcome, &error));
+		g_assert_no_error(error);
+		g_assert_true(outcome.payee_valid);
+		ph_cardholder_outcome_clear(&outcome);
+	}
+	g_autofree gchar *first = person_id(0);
+	g_autofree gchar *changed = changed_account(0);
+	const PhCardholderChange notice = {
+	        "N-KEYS-1",
+	        "account_changed",
+	        "20261125",
+	        {first, TRUE, "测试", "A10000009", "1", "102", "icbc", changed}};
+	gboolean duplicate = FALSE;
+	g_assert_true(ph_cardholder_apply_notice(db, &notice, 3600, "test", &outcome, &duplicate,
+	                                         &error));
+	g_assert_no_error(error);
+	g_assert_true(outcome.payee_changed); /* compared by keyed hash: a real change */
+	ph_cardholder_outcome_clear(&outcome);
+	g_autofree gchar *second = person_id(1);
+	g_autofree gchar *override = override_account(1);
+	g_assert_true(ph_cardholder_set_override(db, second, "icbc", override, "card closed",
+	                                         "clerk", &error));
+	g_assert_no_error(error);
+	g_assert_true(ph_db_commit(db, &error));
+}
+
+/* Schedules @period for everyone and builds and sends its one regular batch (bank icbc). */
+static PhPayoutBatch *
+build_month(PhDb *db, PhPeriod period)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *schedule = g_strdup_printf(
+	        "INSERT INTO payout_schedule (person_id, period, amount, account_part, "
+	        "annuity_part) SELECT person_id, %d, 350000 + person_id, 0, 0 FROM person",
+	        period);
+	g_assert_true(ph_db_exec(db, schedule, &error));
+	g_autofree PhPolicy *policy = national_policy();
+	const PhCommandContext context = {policy, "test"};
+	PhPayoutRun run = {0};
+	g_assert_true(ph_db_begin(db, &error));
+	g_assert_true(
+	        ph_payout_batch_build(db, &context, PH_PAYOUT_REGULAR, period, NULL, &run, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(run.batches->len, ==, 1);
+	PhPayoutBatch *batch = g_ptr_array_steal_index(run.batches, 0);
+	ph_payout_run_clear(&run);
+	g_assert_cmpint(batch->item_count, ==, ACCOUNT_PERSONS);
+	g_autofree gchar *name =
+	        g_strdup_printf("PAYOUT_%010" G_GINT64_FORMAT ".txt", batch->batch_no);
+	g_assert_true(ph_payout_batch_mark_sent(db, batch->batch_no, "ph-bank-1", name,
+	                                        "SHA-256 00", &error));
+	g_assert_true(ph_db_commit(db, &error));
+	return batch;
+}
+
+typedef struct {
+	gint serial;
+	gchar *id_number;
+	gchar *account;
+	gint64 amount;
+} SentItem;
+
+static void
+sent_item_free(SentItem *item)
+{
+	g_free(item->id_number);
+	g_free(item->account);
+	g_free(item);
+}
+
+static gboolean
+collect_item(const PhPayoutItem *item, gpointer user_data, GError **error)
+{
+	SentItem *sent = g_new0(SentItem, 1);
+	sent->serial = item->serial;
+	sent->id_number = g_strdup(item->id_number);
+	sent->account = g_strdup(item->account);
+	sent->amount = item->amount;
+	g_ptr_array_add(user_data, sent);
+	return TRUE;
+}
+
+/* The batch's items as the bank's file gets them (numbers opened); NULL with @error. */
+static GPtrArray *
+read_items(PhDb *db, gint64 batch_no, GError **error)
+{
+	g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func((GDestroyNotify)sent_item_free);
+	if (!ph_db_begin(db, error))
+		return NULL;
+	gboolean ok = ph_payout_batch_foreach_item(db, batch_no, collect_item, items, error);
+	ph_db_rollback(db);
+	return ok ? g_steal_pointer(&items) : NULL;
+}
+
+/* Serial k went to person k − 1 (serials follow person ids): TRUE when each item carries
+ * that person's AAC002 and payout account. */
+static gboolean
+items_as_expected(GPtrArray *items)
+{
+	for (guint i = 0; i < items->len; i++) {
+		const SentItem *item = g_ptr_array_index(items, i);
+		g_autofree gchar *id = person_id((guint)item->serial - 1);
+		g_autofree gchar *account = expected_account((guint)item->serial - 1);
+		if (g_strcmp0(item->id_number, id) != 0 || g_strcmp0(item->account, account) != 0)
+			return FALSE;
+	}
+	return items->len == ACCOUNT_PERSONS;
+}
+
+/* The bank's result file for @items, echoing them (the last one failed, 1002), except that
+ * serial @wrong echoes another account; booked in its own transaction, rolled back when
+ * refused. */
+static gboolean
+book_result(PhDb *db, const PhPayoutBatch *batch, GPtrArray *items, gint wrong,
+            PhPayoutBooking *booking, GError **error)
+{
+	g_autofree PhPolicy *policy = national_policy();
+	const PhCommandContext context = {policy, "test"};
+	g_autofree gchar *name =
+	        g_strdup_printf("RESULT_%010" G_GINT64_FORMAT ".txt", batch->batch_no);
+	const PhPayoutResultFile file = {"icbc", name, 1, "SHA-256 00"};
+	if (!ph_db_begin(db, error))
+		return FALSE;
+	g_autoptr(PhPayoutResultLoad) load = ph_payout_result_begin(db, error);
+	gboolean ok = load != NULL;
+	for (guint i = 0; ok && i < items->len; i++) {
+		const SentItem *item = g_ptr_array_index(items, i);
+		const PhPayoutResultLine line = {item->serial,
+		                                 item->id_number,
+		                                 item->serial == wrong ? "6222000000000000000"
+		                                                       : item->account,
+		                                 item->amount,
+		                                 i + 1 == items->len ? "1002" : "0000",
+		                                 NULL,
+		                                 "BR0001",
+		                                 NULL};
+		ok = ph_payout_result_add(load, &line, error);
+	}
+	ok = ok && ph_payout_result_book(load, &context, batch->batch_no, &file, booking, error);
+	g_clear_pointer(&load, ph_payout_result_load_free);
+	if (ok)
+		return ph_db_commit(db, error);
+	ph_db_rollback(db);
+	return FALSE;
+}
+
+/* A payout month on the accounts of answer_cards(): built, sent, the bank's file booked. */
+static PhPayoutBatch *
+pay_month(PhDb *db, PhPeriod period)
+{
+	g_autoptr(GError) error = NULL;
+	PhPayoutBatch *batch = build_month(db, period);
+	g_autoptr(GPtrArray) items = read_items(db, batch->batch_no, &error);
+	g_assert_no_error(error);
+	g_assert_true(items_as_expected(items));
+	PhPayoutBooking booking = {0};
+	g_assert_true(book_result(db, batch, items, 0, &booking, &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(booking.paid_count, ==, ACCOUNT_PERSONS - 1);
+	g_assert_cmpint(booking.failed_count, ==, 1);
+	return batch;
+}
+
+/* A transfer case of person @n, as the transfer adapter creates it. */
+static void
+create_transfer(PhDb *db, guint n)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *id = person_id(n);
+	g_autofree gchar *case_id = g_strdup_printf("CASE-KEYS-%u", n);
+	const PhTransferCase transfer = {
+	        .case_id = case_id,
+	        .direction = "in",
+	        .state = "LETTER_SENT",
+	        .id_number = id,
+	        .other_agency = "320100000001",
+	        .other_region = "320100",
+	        .deadline = g_get_real_time() / G_USEC_PER_SEC + 86400,
+	};
+	g_autoptr(PhTxn) txn = ph_txn_begin(db, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_true(ph_transfer_case_create(txn, &transfer, &error));
+	g_assert_no_error(error);
+	g_assert_true(ph_txn_commit(txn, &error));
+}
+
+/* TRUE when person @n's transfer case reads back with the number. */
+static gboolean
+transfer_as_expected(PhDb *db, guint n, GError **error)
+{
+	g_autofree gchar *id = person_id(n);
+	g_autofree gchar *case_id = g_strdup_printf("CASE-KEYS-%u", n);
+	g_autoptr(PhTxn) txn = ph_txn_begin(db, NULL, error);
+	if (txn == NULL)
+		return FALSE;
+	g_autoptr(PhTransferCase) transfer = ph_transfer_case_lock(txn, case_id, error);
+	ph_txn_rollback(txn);
+	return transfer != NULL && g_strcmp0(transfer->id_number, id) == 0;
+}
+
+/* TRUE when `cardholder show` of person @n names its payout account (opened). */
+static gboolean
+shown_as_expected(PhDb *db, guint n, GError **error)
+{
+	g_autofree gchar *id = person_id(n);
+	g_autofree gchar *account = expected_account(n);
+	g_autofree gchar *json = ph_cardholder_show_json(db, id, error);
+	g_autofree gchar *field = g_strdup_printf("\"AAE010\" : \"%s\"", account);
+	return json != NULL && strstr(json, field) != NULL;
+}
+
+/* The tables that hold AAE010 or a transfer case's AAC002. */
+static const gchar *const account_tables[] = {
+        "payee_account", "payee_account_override", "cardholder_card",   "cardholder_notice",
+        "payout_item",   "payout_result_line",     "transfer_exchange",
+};
+
+/* Rows of those tables holding any of @numbers in plaintext anywhere in the row. */
+static gint64
+count_plaintext(PhDb *db, GPtrArray *numbers)
+{
+	g_autoptr(GError) error = NULL;
+	g_ptr_array_add(numbers, NULL);
+	g_autofree gchar *joined = g_strjoinv(",", (gchar **)numbers->pdata);
+	g_ptr_array_remove_index(numbers, numbers->len - 1);
+	g_autofree gchar *array = g_strdup_printf("{%s}", joined);
+	const gchar *params[] = {array};
+	gint64 total = 0;
+	for (guint i = 0; i < G_N_ELEMENTS(account_tables); i++) {
+		g_autofree gchar *sql =
+		        g_strdup_printf("SELECT count(*) FROM %s t WHERE EXISTS (SELECT 1 FROM "
+		                        "unnest($1::text[]) n WHERE strpos(t::text, n) > 0)",
+		                        account_tables[i]);
+		g_autoptr(PGresult) result = ph_db_query(db, sql, 1, params, &error);
+		g_assert_no_error(error);
+		gint64 rows = ph_db_get_int64(result, 0, 0);
+		if (rows > 0)
+			g_test_message("%s: %" G_GINT64_FORMAT " rows with a plaintext number",
+			               account_tables[i], rows);
+		total += rows;
+	}
+	return total;
+}
+
+/* Stored values not in their sealed form under @key (envelopes; keyed hashes for lookups and
+ * the bank's echoes), over every account column and transfer_exchange. */
+static gint64
+count_unsealed(PhDb *db, const gchar *key)
+{
+	g_autofree gchar *sql = g_strdup_printf(
+	        "SELECT (SELECT count(*) FROM payee_account WHERE account NOT LIKE '%1$s' "
+	        "OR account_lookup !~ '^h1:') + (SELECT count(*) FROM payee_account_override "
+	        "WHERE account NOT LIKE '%1$s') + (SELECT count(*) FROM cardholder_card WHERE "
+	        "account NOT LIKE '%1$s') + (SELECT count(*) FROM cardholder_notice WHERE account "
+	        "NOT LIKE '%1$s') + (SELECT count(*) FROM payout_item WHERE account NOT LIKE "
+	        "'%1$s' "
+	        "OR account_lookup !~ '^h1:' OR id_number NOT LIKE '%1$s') + (SELECT count(*) FROM "
+	        "payout_result_line WHERE account !~ '^h1:' OR id_number !~ '^h1:') + (SELECT "
+	        "count(*) FROM transfer_exchange WHERE id_number NOT LIKE '%1$s' OR id_lookup !~ "
+	        "'^h1:')",
+	        key);
+	return count(db, sql);
+}
+
+/* A month paid, a transfer case: every account and case number sealed, none in plaintext;
+ * the bank's echoes still match (a wrong account does not), reads give the numbers. */
+static void
+test_accounts_sealed(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PhTestDb) test_db = ph_test_db_new();
+	g_autoptr(PhDb) db = ph_test_db_connect(test_db);
+	install_keys(test_db);
+	store_persons(db, 0, ACCOUNT_PERSONS);
+	answer_cards(db);
+	g_autoptr(PhPayoutBatch) batch = build_month(db, ACCOUNT_PERIOD);
+	g_autoptr(GPtrArray) items = read_items(db, batch->batch_no, &error);
+	g_assert_no_error(error);
+	g_assert_true(items_as_expected(items));
+	/* the match compares keyed hashes: another account for serial 3 is refused */
+	PhPayoutBooking booking = {0};
+	g_assert_false(book_result(db, batch, items, 3, &booking, &error));
+	g_assert_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT);
+	g_assert_nonnull(strstr(error->message, "result serial 3: no item"));
+	g_clear_error(&error);
+	g_assert_true(book_result(db, batch, items, 0, &booking, &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(booking.paid_count, ==, ACCOUNT_PERSONS - 1);
+	create_transfer(db, 2);
+	g_assert_true(transfer_as_expected(db, 2, &error));
+	g_assert_no_error(error);
+	for (guint n = 0; n < 3; n++) {
+		g_assert_true(shown_as_expected(db, n, &error));
+		g_assert_no_error(error);
+	}
+	g_autofree gchar *current = ph_field_keys_current(ph_field_keys_installed());
+	g_autofree gchar *pattern = g_strdup_printf("enc1:%s:%%", current);
+	g_assert_cmpint(count_unsealed(db, pattern), ==, 0);
+	g_autoptr(GPtrArray) numbers = plaintext_numbers();
+	g_assert_cmpint(count_plaintext(db, numbers), ==, 0);
+	/* the tables were written: six payees, one override, one case, twelve echoes */
+	g_assert_cmpint(count(db, "SELECT (SELECT count(*) FROM payee_account) + (SELECT count(*) "
+	                          "FROM payee_account_override) + (SELECT count(*) FROM "
+	                          "transfer_exchange) + (SELECT count(*) FROM payout_result_line)"),
+	                ==, ACCOUNT_PERSONS + 1 + 1 + ACCOUNT_PERSONS);
+}
+
+typedef struct {
+	gchar *url;
+	gint64 batch_no;
+	gint stop;
+	gint reads;
+	gint failures;
+} AccountReader;
+
+/* Reads the batch as the bank's file does, `cardholder show` and a transfer case, until told
+ * to stop; counts wrong answers. */
+static gpointer
+account_reader_thread(gpointer data)
+{
+	AccountReader *reader = data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PhDb) db = ph_db_connect(reader->url, &error);
+	g_assert_no_error(error);
+	for (guint n = 0; !g_atomic_int_get(&reader->stop); n = (n + 1) % ACCOUNT_PERSONS) {
+		g_autoptr(GPtrArray) items = read_items(db, reader->batch_no, &error);
+		gboolean ok = items != NULL && items_as_expected(items) &&
+		              shown_as_expected(db, n, &error) &&
+		              transfer_as_expected(db, 2, &error);
+		if (!ok) {
+			g_printerr("account reader: %s\n",
+			           error != NULL ? error->message : "wrong number");
+			g_atomic_int_inc(&reader->failures);
+		}
+		g_clear_error(&error);
+		g_atomic_int_inc(&reader->reads);
+	}
+	return NULL;
+}
+
+/* A new key; the account columns re-sealed two rows per transaction while a second
+ * connection reads them; the lookup key is unchanged, so the next month's echoes match. */
+static void
+test_accounts_rotate(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PhTestDb) test_db = ph_test_db_new();
+	g_autoptr(PhDb) db = ph_test_db_connect(test_db);
+	install_keys(test_db);
+	store_persons(db, 0, ACCOUNT_PERSONS);
+	answer_cards(db);
+	g_autoptr(PhPayoutBatch) batch = pay_month(db, ACCOUNT_PERIOD);
+	create_transfer(db, 2);
+	AccountReader reader = {g_strdup(ph_test_db_get_url(test_db)), batch->batch_no, 0, 0, 0};
+	GThread *thread = g_thread_new("account-reader", account_reader_thread, &reader);
+	while (g_atomic_int_get(&reader.reads) < 3)
+		g_usleep(1000);
+	g_autofree gchar *new_id = NULL;
+	g_assert_true(ph_field_keys_add(key_path, "k-accounts", &new_id, &error));
+	g_autoptr(PhFieldKeys) keys = ph_field_keys_load(key_path, &error);
+	g_assert_no_error(error);
+	PhFieldRotation rotation = {0};
+	gint reads_before = g_atomic_int_get(&reader.reads);
+	g_assert_true(ph_field_rotate(db, keys, 2, on_batch, NULL, &rotation, &error));
+	g_assert_no_error(error);
+	gint reads_during = g_atomic_int_get(&reader.reads) - reads_before;
+	g_atomic_int_set(&reader.stop, 1);
+	g_thread_join(thread);
+	g_test_message("account rotation: %" G_GINT64_FORMAT " re-sealed in %u batches; %d reads "
+	               "meanwhile",
+	               rotation.resealed, rotation.batches, reads_during);
+	/* person 6, payout_item AAC002 6 and AAE010 6, payee_account 6, cardholder_card 6,
+	 * the notice 1, the override 1, the transfer case 1: each once; nothing left to hash */
+	g_assert_cmpint(rotation.resealed, ==, 33);
+	g_assert_cmpint(rotation.hashed, ==, 0);
+	g_assert_cmpint(reads_during, >, 0);
+	g_assert_cmpint(reader.failures, ==, 0);
+	gint64 stale = -1;
+	g_assert_true(ph_field_rotate_count_stale(db, keys, &stale, &error));
+	g_assert_cmpint(stale, ==, 0);
+	g_assert_cmpint(count_unsealed(db, "enc1:k-accounts:%"), ==, 0);
+	g_autoptr(PhPayoutBatch) next = pay_month(db, ACCOUNT_PERIOD + 1);
+	g_free(reader.url);
+}
+
+/* Accounts, echoes and a transfer case written without a key file are sealed and hashed by
+ * the same rotation (bank result lines too, append-only but for that); then the next month
+ * is paid and matched through the hashes. */
+static void
+test_accounts_converted(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PhTestDb) test_db = ph_test_db_new();
+	g_autoptr(PhDb) db = ph_test_db_connect(test_db);
+	ph_field_cipher_install(NULL);
+	store_persons(db, 0, ACCOUNT_PERSONS);
+	answer_cards(db);
+	g_autoptr(PhPayoutBatch) batch = pay_month(db, ACCOUNT_PERIOD);
+	create_transfer(db, 2);
+	g_autoptr(GPtrArray) numbers = plaintext_numbers();
+	g_assert_cmpint(count_plaintext(db, numbers), >, 0); /* the scan sees plaintext */
+	install_keys(test_db);
+	g_autoptr(PhFieldKeys) keys = ph_field_keys_load(key_path, &error);
+	g_assert_no_error(error);
+	PhFieldRotation rotation = {0};
+	g_assert_true(ph_field_rotate(db, keys, 4, NULL, NULL, &rotation, &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(rotation.resealed, ==, 33); /* as in test_accounts_rotate */
+	/* lookups: person 6, transfer case 1, payee_account 6, payout_item 6; the bank's
+	 * echoes: AAC002 6, AAE010 6 */
+	g_assert_cmpint(rotation.hashed, ==, 31);
+	g_autofree gchar *current = ph_field_keys_current(keys);
+	g_autofree gchar *pattern = g_strdup_printf("enc1:%s:%%", current);
+	g_assert_cmpint(count_unsealed(db, pattern), ==, 0);
+	g_assert_cmpint(count_plaintext(db, numbers), ==, 0);
+	/* bank result lines accept no other change */
+	g_assert_false(ph_db_exec(db, "UPDATE payout_result_line SET amount = amount + 1", &error));
+	g_assert_nonnull(strstr(error->message, "append-only"));
+	g_clear_error(&error);
+	g_assert_true(transfer_as_expected(db, 2, &error));
+	g_assert_no_error(error);
+	g_autoptr(PhPayoutBatch) next = pay_month(db, ACCOUNT_PERIOD + 1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -337,6 +845,9 @@ main(int argc, char **argv)
 	g_test_add_func("/keys/rotate-while-reading", test_rotate_while_reading);
 	g_test_add_func("/keys/plaintext-converted", test_plaintext_converted);
 	g_test_add_func("/keys/log-scan", test_log_scan);
+	g_test_add_func("/keys/accounts-sealed", test_accounts_sealed);
+	g_test_add_func("/keys/accounts-rotate", test_accounts_rotate);
+	g_test_add_func("/keys/accounts-converted", test_accounts_converted);
 	int status = g_test_run();
 	g_unlink(key_path);
 	g_rmdir(key_dir);

@@ -146,12 +146,32 @@ test_mask(void)
 	} cases[] = {
 	        {"11010519491231002X", "110105********002X"}, /* 18-character citizen ID */
 	        {"110105491231002", "110105*****1002"},       /* 15-character old form */
-	        {"6222020200112233445", "622202*********3445"}, /* a 19-digit account (AAE010) */
-	        {"123456789", "****"},                          /* too short to show any part */
+	        {"123456789", "****"},                        /* too short to show any part */
 	        {NULL, "****"},
 	};
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_autofree gchar *masked = ph_identity_mask(cases[i].number);
+		g_assert_cmpstr(masked, ==, cases[i].masked);
+	}
+}
+
+/* Account numbers (AAE010, issue 9 §3): only the last four kept, whatever the length. */
+static void
+test_mask_account(void)
+{
+	static const struct {
+		const gchar *account;
+		const gchar *masked;
+	} cases[] = {
+	        {"6222020200112233445", "***************3445"}, /* 19-digit card account */
+	        {"6013820000000000007", "***************0007"}, /* test-bank's boc account */
+	        {"12345678", "****5678"},                       /* 8: the shortest shown */
+	        {"1234567", "****"},                            /* 7: four of seven would show */
+	        {"", "****"},
+	        {NULL, "****"},
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree gchar *masked = ph_identity_mask_account(cases[i].account);
 		g_assert_cmpstr(masked, ==, cases[i].masked);
 	}
 }
@@ -161,6 +181,7 @@ main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/identity/mask", test_mask);
+	g_test_add_func("/identity/mask-account", test_mask_account);
 	g_test_add_func("/identity/citizen-id", test_citizen_id);
 	g_test_add_func("/identity/check-char", test_check_char);
 	g_test_add_func("/identity/upgrade", test_upgrade);
