@@ -77,7 +77,7 @@ gboolean ph_payout_api_result_reject(PhPlugin *plugin, const PhPayoutFileId *fil
 /* One result line of the bank; status "0000" is paid, anything else failed. */
 typedef struct {
 	gint serial;
-	const gchar *id_number; /* NULL when the profile does not echo it (pain.002) */
+	const gchar *id_number; /* NULL when the bank did not echo it (optional in pain.002) */
 	const gchar *account;
 	gint64 amount;
 	const gchar *status;   /* 0000, 1001, 1002, 1003, 9999 */
