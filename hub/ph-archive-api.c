@@ -170,7 +170,67 @@ ph_archive_api_add_personnel(PhDb *db, const PhConfig *config, const PhArchiveEv
 	return TRUE;
 }
 
-/* The event itself (the decision and its inputs), then what else the case holds. */
+/* "{…" → json, "<…" → xml, else bin: a name an archivist's viewer can open. */
+static const gchar *
+ph_archive_api_extension(GBytes *bytes)
+{
+	gsize length = 0;
+	const gchar *data = g_bytes_get_data(bytes, &length);
+	gsize at = 0;
+	while (at < length && g_ascii_isspace(data[at]))
+		at++;
+	if (at < length && (data[at] == '{' || data[at] == '['))
+		return "json";
+	return at < length && data[at] == '<' ? "xml" : "bin";
+}
+
+/* What the case's event made other plugins send (their outbox topics subscribed to the event,
+ * the same key TYPE:BUSINESS_KEY), as they kept it: plugin state "sent:TOPIC:KEY". While one
+ * is still pending the package waits (PH_ERROR_TRANSIENT, the outbox retries), so that every
+ * attempt builds the same bytes; a dead letter or a plugin that keeps nothing adds nothing. */
+static gboolean
+ph_archive_api_add_sent(PhDb *db, PhPlugin *plugin, const PhArchiveEvent *event,
+                        const PhArchiveCaseKind *kind, PhArchiveDocuments *documents,
+                        GError **error)
+{
+	g_autofree gchar *key = g_strdup_printf("%s:%s", event->type, event->business_key);
+	const gchar *params[] = {key, event->type, plugin->name};
+	g_autoptr(PGresult) result =
+	        ph_db_query(db,
+	                    "SELECT o.id, o.topic, o.state, s.value FROM outbox o "
+	                    "JOIN event_subscription e ON e.topic = o.topic AND e.event_type = $2 "
+	                    "LEFT JOIN plugin_state s ON s.plugin = e.plugin "
+	                    "AND s.key = 'sent:' || o.topic || ':' || o.key "
+	                    "WHERE o.key = $1 AND e.plugin <> $3 ORDER BY o.id",
+	                    3, params, error);
+	if (result == NULL)
+		return FALSE;
+	for (gint row = 0; row < PQntuples(result); row++) {
+		const gchar *topic = PQgetvalue(result, row, 1);
+		if (g_str_equal(PQgetvalue(result, row, 2), "pending")) {
+			g_set_error(error, PH_ERROR, PH_ERROR_TRANSIENT,
+			            "waiting until %s (outbox %s) is delivered, to archive it too",
+			            topic, PQgetvalue(result, row, 0));
+			return FALSE;
+		}
+		if (PQgetisnull(result, row, 3))
+			continue;
+		gsize length = 0;
+		guchar *value =
+		        PQunescapeBytea((const guchar *)PQgetvalue(result, row, 3), &length);
+		GBytes *bytes = g_bytes_new(value, length);
+		PQfreemem(value);
+		gchar *name =
+		        g_strdup_printf("outbound-%s-%s.%s", topic, PQgetvalue(result, row, 0),
+		                        ph_archive_api_extension(bytes));
+		ph_archive_api_documents_add(documents, name, "outbound",
+		                             g_strdup(kind->element_code), bytes);
+	}
+	return TRUE;
+}
+
+/* The event itself (the decision and its inputs), then what else the case holds: the batch
+ * event that raised it, a transfer's platform messages, what other plugins sent about it. */
 static gboolean
 ph_archive_api_collect(PhPlugin *plugin, const PhArchiveEvent *event, const PhArchiveCaseKind *kind,
                        const gchar *id_number, GBytes *event_bytes, PhArchiveDocuments *documents,
@@ -182,17 +242,17 @@ ph_archive_api_collect(PhPlugin *plugin, const PhArchiveEvent *event, const PhAr
 	ph_archive_api_documents_add(
 	        documents, g_strdup_printf("event-%" G_GINT64_FORMAT ".json", event->event_id),
 	        "generated", g_strdup(kind->element_code), g_bytes_ref(event_bytes));
-	gboolean transfer = g_str_equal(event->type, "transfer_amounts");
-	gboolean personnel = kind->personnel_type != NULL && id_number != NULL;
-	if (!transfer && !personnel)
-		return TRUE;
 	PhDb *db = ph_worker_db_get(error);
 	if (db == NULL)
 		return FALSE;
-	if (transfer)
-		return ph_archive_api_add_transfer(db, event, documents, error);
-	return ph_archive_api_add_personnel(db, plugin->config, event, kind, id_number, documents,
-	                                    error);
+	if (kind->personnel_type != NULL && id_number != NULL &&
+	    !ph_archive_api_add_personnel(db, plugin->config, event, kind, id_number, documents,
+	                                  error))
+		return FALSE;
+	if (g_str_equal(event->type, "transfer_amounts") &&
+	    !ph_archive_api_add_transfer(db, event, documents, error))
+		return FALSE;
+	return ph_archive_api_add_sent(db, plugin, event, kind, documents, error);
 }
 
 static PhArchivePackage *

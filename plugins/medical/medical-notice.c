@@ -2,7 +2,8 @@
  * queued on the outbox topic medical.notice in the event's own transaction (a
  * subscription), and delivered here as JSON over mTLS with the host's HTTPS client,
  * retried by the outbox. The notice id is the outbox key (TYPE:person:ID), stable across
- * retries, so the medical system drops repeats. Plugin: SDK only. */
+ * retries, so the medical system drops repeats; the bytes sent are kept as the plugin's state
+ * sent:TOPIC:KEY for the case's archival package. Plugin: SDK only. */
 #include <string.h>
 
 #include "medical-private.h"
@@ -69,5 +70,12 @@ medical_notice_deliver(const PhOutboxMessage *message, gpointer state, GError **
 		return FALSE;
 	}
 	g_message("notice %s delivered (HTTP %u)", message->key, response->status);
+	/* the bytes sent, for the case's archival package (docs/formats/archive.md); the notice
+	 * is delivered either way, so a failure here is only logged */
+	g_autoptr(GError) local = NULL;
+	g_autofree gchar *sent = g_strdup_printf("sent:%s:%s", message->topic, message->key);
+	if (!ph_plugin_state_set(medical->plugin, sent, body, &local))
+		g_warning("notice %s: the bytes sent are not kept: %s", message->key,
+		          local->message);
 	return TRUE;
 }

@@ -33,27 +33,64 @@ typedef struct {
 	gchar *store;      /* the simulator's --store folder */
 	PhTestSshd *sshd;  /* the archive's SFTP server (delivery = sftp), else NULL */
 	gchar *sftp_inbox; /* the folder it serves packages into, which the simulator watches */
+	gboolean medical;  /* with the medical adapter and its simulator */
+	guint medical_port;
+	PhTestPeer medical_sim;
 } Fixture;
 
 /* The hub with [plugin archive] @delivery_config (plus the signing key and test timings) and
  * the simulator on @sim_port keeping what it takes in the store, with @extra options. */
 static void
+link_plugin(Fixture *fixture, const gchar *name)
+{
+	g_autofree gchar *file = g_strdup_printf("libph-%s.so", name);
+	g_autofree gchar *target =
+	        g_build_filename(g_getenv("PH_BUILD_DIR"), "plugins", name, file, NULL);
+	g_autofree gchar *link = g_build_filename(fixture->hub->dir, "plugins", file, NULL);
+	g_assert_cmpint(symlink(target, link), ==, 0);
+}
+
+/* With fixture->medical: the medical adapter too, its simulator started down. */
+static gchar *
+medical_config(Fixture *fixture)
+{
+	if (!fixture->medical)
+		return g_strdup("");
+	fixture->medical_port = ph_test_free_port();
+	return g_strdup_printf(
+	        "\n[plugin medical]\nnotice_url = https://127.0.0.1:%u/medical/v1/notices\n"
+	        "ca = %s/ca.crt\ntimeout_ms = 5000\nretry_initial_ms = 200\nretry_max_ms = 800\n",
+	        fixture->medical_port, g_getenv("PH_PKI"));
+}
+
+static void
+start_medical(Fixture *fixture)
+{
+	if (!fixture->medical)
+		return;
+	link_plugin(fixture, "medical");
+	const gchar *const down[] = {"--down", NULL};
+	ph_test_peer_start(&fixture->medical_sim, "medical-sim", fixture->hub->dir,
+	                   fixture->medical_port, fixture->hub->pki, down);
+}
+
+/* The hub with [plugin archive] @delivery_config (plus the signing key and test timings), the
+ * personnel adapter (its batches are the inbound documents of cases) and the simulator on
+ * @sim_port keeping what it takes in the store, with @extra options. */
+static void
 fixture_start(Fixture *fixture, const gchar *delivery_config, guint sim_port,
               const gchar *const *extra)
 {
 	const gchar *pki = g_getenv("PH_PKI");
+	g_autofree gchar *medical = medical_config(fixture);
 	g_autofree gchar *config = g_strdup_printf(
 	        "[plugin archive]\n%ssigning_key = %s/hub.key\nsigning_certificate = %s/hub.crt\n"
 	        "timeout_ms = 5000\nretry_initial_ms = 200\nretry_max_ms = 800\n\n"
-	        "[plugin personnel]\nspool_dir = spool\npoll_seconds = 1\n",
-	        delivery_config, pki, pki);
+	        "[plugin personnel]\nspool_dir = spool\npoll_seconds = 1\n%s",
+	        delivery_config, pki, pki, medical);
 	fixture->hub = ph_test_adapter_hub(fixture->db, "archive", config);
-	/* the personnel adapter too: its batches are the inbound documents of the cases */
-	g_autofree gchar *target = g_build_filename(g_getenv("PH_BUILD_DIR"), "plugins",
-	                                            "personnel", "libph-personnel.so", NULL);
-	g_autofree gchar *link =
-	        g_build_filename(fixture->hub->dir, "plugins", "libph-personnel.so", NULL);
-	g_assert_cmpint(symlink(target, link), ==, 0);
+	link_plugin(fixture, "personnel");
+	start_medical(fixture);
 	fixture->store = g_build_filename(fixture->hub->dir, "archive", NULL);
 	g_assert_cmpint(g_mkdir(fixture->store, 0700), ==, 0);
 	g_autoptr(GPtrArray) options = g_ptr_array_new();
@@ -93,10 +130,19 @@ fixture_set_up_sftp(Fixture *fixture, gconstpointer data)
 	fixture_start(fixture, sftp, ph_test_free_port(), watch);
 }
 
+/* With the medical adapter (its simulator down at first). */
+static void
+fixture_set_up_medical(Fixture *fixture, gconstpointer data)
+{
+	fixture->medical = TRUE;
+	fixture_set_up(fixture, data);
+}
+
 static void
 fixture_tear_down(Fixture *fixture, gconstpointer data)
 {
 	ph_test_peer_stop(&fixture->sim);
+	ph_test_peer_stop(&fixture->medical_sim);
 	g_clear_pointer(&fixture->sshd, ph_test_sshd_free);
 	g_clear_pointer(&fixture->sftp_inbox, g_free);
 	g_clear_pointer(&fixture->store, g_free);
@@ -446,6 +492,39 @@ test_personnel_sources(Fixture *fixture, gconstpointer data)
 	g_assert_cmpuint(ph_test_peer_count(&fixture->sim, stored), ==, 2);
 }
 
+/* A death the medical adapter must also be told of: the archive waits until the notice has
+ * gone (the medical system is down at first), then the package holds the notice's bytes as
+ * sent (role outbound). */
+static void
+test_medical_notice(Fixture *fixture, gconstpointer data)
+{
+	g_autofree gchar *case_id = close_death_case(fixture);
+	g_autofree gchar *sql = g_strdup_printf(
+	        "SELECT last_error LIKE '%%waiting until medical.notice%%' AND attempts >= 2 "
+	        "FROM outbox WHERE topic = 'archive.package' AND key = '%s'",
+	        case_id);
+	g_autofree gchar *waiting =
+	        ph_test_wait_for_value(ph_test_db_get_url(fixture->db), sql, "t", 30000);
+	g_assert_cmpstr(waiting, ==, "t");
+	const gchar *none[] = {"STORED", NULL};
+	g_assert_cmpuint(ph_test_peer_count(&fixture->sim, none), ==, 0);
+
+	ph_test_peer_switch(&fixture->medical_sim, SIGUSR2, "up");
+	/* the event and the notice */
+	g_autofree gchar *package = stored_package_text(fixture, case_id, 2);
+	g_autofree gchar *sent_sql = g_strdup_printf(
+	        "SELECT convert_from(value, 'UTF8') FROM plugin_state WHERE plugin = 'medical' "
+	        "AND key = 'sent:medical.notice:%s'",
+	        case_id);
+	g_autofree gchar *sent = ph_test_query_value(ph_test_db_get_url(fixture->db), sent_sql);
+	g_assert_nonnull(sent);
+	g_autofree gchar *notice_id = g_strdup_printf("\"notice_id\":\"%s\"", case_id);
+	g_assert_nonnull(strstr(sent, notice_id));
+	g_assert_nonnull(strstr(package, sent));
+	g_assert_nonnull(strstr(package, "role=\"outbound\" elementCode=\"AAE138\""));
+	g_assert_nonnull(strstr(package, "documents/outbound-medical.notice-"));
+}
+
 /* What the hub left in the archive's SFTP folder for @package_id: the package under its
  * final name (the bytes the simulator kept), its receipt beside it, no .part. */
 static void
@@ -534,6 +613,8 @@ main(int argc, char **argv)
 	           fixture_tear_down);
 	g_test_add("/archive/personnel-sources", Fixture, NULL, fixture_set_up,
 	           test_personnel_sources, fixture_tear_down);
+	g_test_add("/archive/medical-notice", Fixture, NULL, fixture_set_up_medical,
+	           test_medical_notice, fixture_tear_down);
 	g_test_add("/archive/sftp/delivered", Fixture, NULL, fixture_set_up_sftp,
 	           test_sftp_delivered, fixture_tear_down);
 	g_test_add("/archive/sftp/down-retried", Fixture, NULL, fixture_set_up_sftp,
