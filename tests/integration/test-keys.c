@@ -256,6 +256,47 @@ test_plaintext_converted(void)
 	g_assert_no_error(error);
 }
 
+/* Starts @hub with debug logging on. */
+static void
+start_hub_debug(PhTestHub *hub)
+{
+	/* the daemon inherits it; libc's calls, as GLib's warn once threads exist */
+	setenv("G_MESSAGES_DEBUG", "all", 1);
+	ph_test_hub_start(hub);
+	unsetenv("G_MESSAGES_DEBUG");
+}
+
+/* Stops @hub and returns everything it logged. */
+static gchar *
+stopped_hub_log(PhTestHub *hub)
+{
+	g_autoptr(GError) error = NULL;
+	gchar *log = NULL;
+	ph_test_hub_signal(hub, SIGTERM);
+	g_assert_true(g_file_get_contents(hub->log_path, &log, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(strlen(log), >, 0);
+	return log;
+}
+
+/* Valid 18-character citizen IDs anywhere in @log. */
+static guint
+count_citizen_ids(const gchar *log)
+{
+	guint found = 0;
+	for (const gchar *p = log; *p != '\0'; p++) {
+		gchar candidate[19];
+		if (strspn(p, "0123456789") < 17 || (p > log && g_ascii_isdigit(p[-1])))
+			continue;
+		g_strlcpy(candidate, p, sizeof(candidate));
+		if (ph_identity_check_citizen_id(candidate, NULL)) {
+			g_test_message("plaintext ID in the hub log at offset %td", p - log);
+			found++;
+		}
+	}
+	return found;
+}
+
 /* After an end-to-end personnel batch on a daemon with debug logging, its log names no valid
  * citizen ID in full, though the batch held a birth-date mismatch (an error naming it). */
 static void
@@ -271,10 +312,7 @@ test_log_scan(void)
 	                                            "personnel", "libph-personnel.so", NULL);
 	g_autofree gchar *link = g_build_filename(hub->dir, "plugins", "libph-personnel.so", NULL);
 	g_assert_cmpint(symlink(target, link), ==, 0);
-	/* the daemon inherits it; libc's calls, as GLib's warn once threads exist */
-	setenv("G_MESSAGES_DEBUG", "all", 1);
-	ph_test_hub_start(hub);
-	unsetenv("G_MESSAGES_DEBUG");
+	start_hub_debug(hub);
 
 	GString *xml = g_string_new("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 	                            "<PersonnelBatch xmlns=\"urn:pension-hub:personnel:1\" "
@@ -316,23 +354,8 @@ test_log_scan(void)
 	g_autofree gchar *sealed = ph_test_query_value(
 	        hub->database_url, "SELECT count(*) FROM person WHERE id_number LIKE 'enc1:%'");
 	g_assert_cmpstr(sealed, ==, "5");
-	ph_test_hub_signal(hub, SIGTERM);
-
-	g_autofree gchar *log = NULL;
-	g_assert_true(g_file_get_contents(hub->log_path, &log, NULL, &error));
-	g_assert_cmpuint(strlen(log), >, 0);
-	guint found = 0;
-	for (const gchar *p = log; *p != '\0'; p++) {
-		gchar candidate[19];
-		if (strspn(p, "0123456789") < 17 || (p > log && g_ascii_isdigit(p[-1])))
-			continue;
-		g_strlcpy(candidate, p, sizeof(candidate));
-		if (ph_identity_check_citizen_id(candidate, NULL)) {
-			g_test_message("plaintext ID in the hub log at offset %td", p - log);
-			found++;
-		}
-	}
-	g_assert_cmpuint(found, ==, 0);
+	g_autofree gchar *log = stopped_hub_log(hub);
+	g_assert_cmpuint(count_citizen_ids(log), ==, 0);
 }
 
 /* ---- AAE010 account numbers and transfer cases (issue 9 §3) ---- */
@@ -370,16 +393,17 @@ expected_account(guint n)
 	return n == 0 ? changed_account(n) : n == 1 ? override_account(n) : card_account(n);
 }
 
-/* Every plaintext number the account tests store: accounts of all kinds and AAC002. */
+/* Every account number the account tests use, of all kinds; with @ids their AAC002 too. */
 static GPtrArray *
-plaintext_numbers(void)
+plaintext_numbers(gboolean ids)
 {
 	GPtrArray *numbers = g_ptr_array_new_with_free_func(g_free);
 	for (guint n = 0; n < ACCOUNT_PERSONS; n++) {
 		g_ptr_array_add(numbers, card_account(n));
 		g_ptr_array_add(numbers, changed_account(n));
 		g_ptr_array_add(numbers, override_account(n));
-		g_ptr_array_add(numbers, person_id(n));
+		if (ids)
+			g_ptr_array_add(numbers, person_id(n));
 	}
 	return numbers;
 }
@@ -706,7 +730,7 @@ test_accounts_sealed(void)
 	g_autofree gchar *current = ph_field_keys_current(ph_field_keys_installed());
 	g_autofree gchar *pattern = g_strdup_printf("enc1:%s:%%", current);
 	g_assert_cmpint(count_unsealed(db, pattern), ==, 0);
-	g_autoptr(GPtrArray) numbers = plaintext_numbers();
+	g_autoptr(GPtrArray) numbers = plaintext_numbers(TRUE);
 	g_assert_cmpint(count_plaintext(db, numbers), ==, 0);
 	/* the tables were written: six payees, one override, one case, twelve echoes */
 	g_assert_cmpint(count(db, "SELECT (SELECT count(*) FROM payee_account) + (SELECT count(*) "
@@ -807,7 +831,7 @@ test_accounts_converted(void)
 	answer_cards(db);
 	g_autoptr(PhPayoutBatch) batch = pay_month(db, ACCOUNT_PERIOD);
 	create_transfer(db, 2);
-	g_autoptr(GPtrArray) numbers = plaintext_numbers();
+	g_autoptr(GPtrArray) numbers = plaintext_numbers(TRUE);
 	g_assert_cmpint(count_plaintext(db, numbers), >, 0); /* the scan sees plaintext */
 	install_keys(test_db);
 	g_autoptr(PhFieldKeys) keys = ph_field_keys_load(key_path, &error);
@@ -832,6 +856,116 @@ test_accounts_converted(void)
 	g_autoptr(PhPayoutBatch) next = pay_month(db, ACCOUNT_PERIOD + 1);
 }
 
+/* The card file of the cardholder simulator: persons 0-3 as ours, 4 under another name,
+ * 5 without a card. */
+static gchar *
+write_cards(const gchar *dir)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GString) text =
+	        g_string_new("# AAC002\tAAC003\tAAZ500\tAAZ502\tAAE008\tAAE010\n");
+	for (guint n = 0; n + 1 < ACCOUNT_PERSONS; n++) {
+		g_autofree gchar *id = person_id(n);
+		g_autofree gchar *account = card_account(n);
+		g_string_append_printf(text, "%s\t%s\tA1000000%u\t1\t102\t%s\n", id,
+		                       n == 4 ? "王小五" : "测试", n, account);
+	}
+	gchar *path = g_build_filename(dir, "cards.tsv", NULL);
+	g_file_set_contents(path, text->str, -1, &error);
+	g_assert_no_error(error);
+	return path;
+}
+
+/* A change notice of the cardholder base for @id_number, as its XML document. */
+static glong
+post_notice(PhTestHub *hub, const gchar *notice_id, const gchar *id_number, const gchar *account)
+{
+	g_autofree gchar *document = g_strdup_printf(
+	        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CardholderNotice "
+	        "xmlns=\"urn:pension-hub:cardholder:1\"><NoticeId>%s</NoticeId>"
+	        "<Change>ACCOUNT_CHANGED</Change><AAE035>20261125</AAE035><AAC002>%s</AAC002>"
+	        "<AAC003>测试</AAC003><AAZ500>A10000009</AAZ500><AAZ502>1</AAZ502>"
+	        "<AAE008>102</AAE008><AAE010>%s</AAE010></CardholderNotice>\n",
+	        notice_id, id_number, account);
+	g_autofree gchar *answer = NULL;
+	glong status = ph_test_hub_post(hub, "cardholder", NOTICE_PATH, NULL, document, &answer);
+	g_test_message("notice %s: %ld %s", notice_id, status, answer);
+	return status;
+}
+
+/* Where in @log any of @numbers appears, or its last eight digits (the mask keeps four). */
+static guint
+count_accounts(const gchar *log, GPtrArray *numbers)
+{
+	guint found = 0;
+	for (guint i = 0; i < numbers->len; i++) {
+		const gchar *number = g_ptr_array_index(numbers, i);
+		const gchar *tail = number + strlen(number) - 8;
+		if (strstr(log, tail) != NULL) {
+			g_test_message("account ending %s in the hub log", tail + 4);
+			found++;
+		}
+	}
+	return found;
+}
+
+/* A daemon with debug logging looks up every person at the cardholder simulator (cards
+ * confirmed, one name mismatch, one without a card) and applies an account-changed notice
+ * and one for a stranger: its log names no account number and no citizen ID. */
+static void
+test_log_scan_accounts(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PhTestDb) test_db = ph_test_db_new();
+	g_autoptr(PhDb) db = ph_test_db_connect(test_db);
+	install_keys(test_db);
+	store_persons(db, 0, ACCOUNT_PERSONS);
+	guint sim_port = ph_test_free_port();
+	const gchar *pki = g_getenv("PH_PKI");
+	g_autofree gchar *config = g_strdup_printf(
+	        "[keys]\nfile = %s\n\n[plugin cardholder]\n"
+	        "url = https://127.0.0.1:%u/cardholder/v1/query\nca = %s/ca.crt\n"
+	        "region = 110100\nttl_seconds = 3600\nretry_seconds = 1\nrefresh_seconds = 1\n"
+	        "attempts = 2\nretry_delay_ms = 50\ntimeout_ms = 5000\nbanks = 102=icbc\n",
+	        key_path, sim_port, pki);
+	g_autoptr(PhTestHub) hub = ph_test_adapter_hub(test_db, "cardholder", config);
+	g_autofree gchar *cards = write_cards(hub->dir);
+	g_autofree gchar *cards_option = g_strdup_printf("--cards=%s", cards);
+	const gchar *options[] = {cards_option, NULL};
+	PhTestPeer sim = {0};
+	ph_test_peer_start(&sim, "cardholder-sim", hub->dir, sim_port, pki, options);
+	start_hub_debug(hub);
+	g_autofree gchar *answered = ph_test_wait_for_value(
+	        hub->database_url, "SELECT count(*) FROM cardholder_card", "6", 30000);
+	g_assert_cmpstr(answered, ==, "6");
+	g_autofree gchar *first = person_id(0);
+	g_autofree gchar *changed = changed_account(0);
+	g_autofree gchar *stranger = person_id(ACCOUNT_PERSONS);
+	g_autofree gchar *stranger_account = override_account(0);
+	g_assert_cmpint(post_notice(hub, "N-LOG-1", first, changed), ==, 202);
+	g_assert_cmpint(post_notice(hub, "N-LOG-2", stranger, stranger_account), ==, 202);
+	g_autofree gchar *handled = ph_test_wait_for_value(
+	        hub->database_url, "SELECT count(*) FROM inbox WHERE state <> 'pending'", "2",
+	        30000);
+	g_assert_cmpstr(handled, ==, "2");
+	g_autofree gchar *log = stopped_hub_log(hub);
+	ph_test_peer_stop(&sim);
+	/* the paths ran: five payees from the cards (the one under another name not valid),
+	 * the first changed by the notice */
+	g_autoptr(PGresult) payee =
+	        ph_db_query(db, "SELECT account FROM payee_account ORDER BY valid DESC, person_id",
+	                    0, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(PQntuples(payee), ==, 5);
+	g_autofree gchar *paid_to = ph_field_open_account(PQgetvalue(payee, 0, 0), &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(paid_to, ==, changed);
+	g_assert_nonnull(strstr(log, "notice N-LOG-1"));
+	g_autoptr(GPtrArray) numbers = plaintext_numbers(FALSE);
+	g_assert_cmpuint(count_accounts(log, numbers), ==, 0);
+	g_assert_cmpuint(count_citizen_ids(log), ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -848,6 +982,7 @@ main(int argc, char **argv)
 	g_test_add_func("/keys/accounts-sealed", test_accounts_sealed);
 	g_test_add_func("/keys/accounts-rotate", test_accounts_rotate);
 	g_test_add_func("/keys/accounts-converted", test_accounts_converted);
+	g_test_add_func("/keys/log-scan-accounts", test_log_scan_accounts);
 	int status = g_test_run();
 	g_unlink(key_path);
 	g_rmdir(key_dir);
