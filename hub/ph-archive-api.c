@@ -229,8 +229,85 @@ ph_archive_api_add_sent(PhDb *db, PhPlugin *plugin, const PhArchiveEvent *event,
 	return TRUE;
 }
 
+/* UTC text of a timestamptz column, as the manifest writes times. */
+#define PH_ARCHIVE_API_UTC(column)                                                                 \
+	"to_char(" column " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+
+/* A payout run's batches (built in the event's transaction, so with its time) once the bank's
+ * result of every one is booked (closed; until then the package waits, PH_ERROR_TRANSIENT):
+ * per batch a generated record of its payout file and booked result file, named by their
+ * digests. The files' bytes are not kept by the hub (docs/formats/archive.md). */
+static gboolean
+ph_archive_api_add_payout(PhDb *db, const PhArchiveEvent *event, const PhArchiveCaseKind *kind,
+                          PhArchiveDocuments *documents, GError **error)
+{
+	const gchar *params[] = {event->created_at};
+	g_autoptr(PGresult) result = ph_db_query(
+	        db,
+	        "SELECT b.batch_no, b.state, json_build_object('batch_no', b.batch_no, "
+	        "'bank', b.bank, 'period', b.period, 'kind', b.kind, 'profile', b.profile, "
+	        "'file_name', b.file_name, 'file_digest', b.digest, 'item_count', b.item_count, "
+	        "'total', b.total, 'sent_at', " PH_ARCHIVE_API_UTC(
+	                "b.sent_at") ", "
+	                             "'closed_at', " PH_ARCHIVE_API_UTC(
+	                                     "b.closed_at") ", 'result_file', "
+	                                                    "(SELECT json_build_object('name', "
+	                                                    "f.name, 'size', f.size, 'digest', "
+	                                                    "f.digest, "
+	                                                    "'paid_count', f.paid_count, "
+	                                                    "'paid_total', f.paid_total, "
+	                                                    "'failed_count', f.failed_count, "
+	                                                    "'failed_total', f.failed_total, "
+	                                                    "'received_at', " PH_ARCHIVE_API_UTC(
+	                                                            "f.received_at") ") "
+	                                                                             "FROM "
+	                                                                             "payout_"
+	                                                                             "result_file "
+	                                                                             "f WHERE "
+	                                                                             "f.batch_no = "
+	                                                                             "b.batch_no "
+	                                                                             "AND "
+	                                                                             "f.verdict = "
+	                                                                             "'booked' "
+	                                                                             "ORDER BY "
+	                                                                             "f.received_"
+	                                                                             "at LIMIT "
+	                                                                             "1))::text "
+	                                                                             "FROM "
+	                                                                             "payout_batch "
+	                                                                             "b WHERE "
+	                                                                             "b.created_at "
+	                                                                             "= "
+	                                                                             "$1::"
+	                                                                             "timestamptz "
+	                                                                             "ORDER BY "
+	                                                                             "b.batch_no",
+	        1, params, error);
+	if (result == NULL)
+		return FALSE;
+	for (gint row = 0; row < PQntuples(result); row++) {
+		if (!g_str_equal(PQgetvalue(result, row, 1), "closed")) {
+			g_set_error(
+			        error, PH_ERROR, PH_ERROR_TRANSIENT,
+			        "waiting until payout batch %s is closed (its result booked), to "
+			        "archive it too",
+			        PQgetvalue(result, row, 0));
+			return FALSE;
+		}
+		gchar *json = g_strconcat(PQgetvalue(result, row, 2), "\n", NULL);
+		gchar *name =
+		        g_strdup_printf("payout-batch-%010" G_GINT64_FORMAT ".json",
+		                        g_ascii_strtoll(PQgetvalue(result, row, 0), NULL, 10));
+		ph_archive_api_documents_add(documents, name, "generated",
+		                             g_strdup(kind->element_code),
+		                             g_bytes_new_take(json, strlen(json)));
+	}
+	return TRUE;
+}
+
 /* The event itself (the decision and its inputs), then what else the case holds: the batch
- * event that raised it, a transfer's platform messages, what other plugins sent about it. */
+ * event that raised it, a transfer's platform messages, a payout run's batches, what other
+ * plugins sent about it. */
 static gboolean
 ph_archive_api_collect(PhPlugin *plugin, const PhArchiveEvent *event, const PhArchiveCaseKind *kind,
                        const gchar *id_number, GBytes *event_bytes, PhArchiveDocuments *documents,
@@ -251,6 +328,9 @@ ph_archive_api_collect(PhPlugin *plugin, const PhArchiveEvent *event, const PhAr
 		return FALSE;
 	if (g_str_equal(event->type, "transfer_amounts") &&
 	    !ph_archive_api_add_transfer(db, event, documents, error))
+		return FALSE;
+	if (g_str_equal(event->type, "payout_due") &&
+	    !ph_archive_api_add_payout(db, event, kind, documents, error))
 		return FALSE;
 	return ph_archive_api_add_sent(db, plugin, event, kind, documents, error);
 }

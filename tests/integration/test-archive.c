@@ -525,6 +525,67 @@ test_medical_notice(Fixture *fixture, gconstpointer data)
 	g_assert_nonnull(strstr(package, "documents/outbound-medical.notice-"));
 }
 
+static void
+exec_sql(Fixture *fixture, const gchar *sql)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PhDb) db = ph_test_db_connect(fixture->db);
+	g_assert_true(ph_db_exec(db, sql, &error));
+	g_assert_no_error(error);
+}
+
+/* A payout run (its event payout_due and two bank batches, in one transaction as pensionctl
+ * payout run writes them; test-bank runs the real thing): the package waits until both
+ * batches are closed, then holds per batch the record of its payout file and booked result
+ * file, named by their digests. */
+static void
+test_payout_batches(Fixture *fixture, gconstpointer data)
+{
+	exec_sql(fixture,
+	         "BEGIN; "
+	         "INSERT INTO core_event (type, business_key, payload) VALUES ('payout_due', "
+	         "'2026-11#1', '{\"period\": \"2026-11\", \"added\": 3, \"rows\": 3, "
+	         "\"amount\": 1050006}'); "
+	         "INSERT INTO payout_batch (batch_no, bank, period, kind, created, item_count, "
+	         "total, state) VALUES (7, 'icbc', 202611, 'regular', '20261127090000', 2, 700003, "
+	         "'sent'), (8, 'boc', 202611, 'regular', '20261127090000', 1, 350003, 'sent'); "
+	         "COMMIT");
+	const gchar *case_id = "payout_due:2026-11#1";
+	g_autofree gchar *sql = g_strdup_printf(
+	        "SELECT last_error LIKE '%%waiting until payout batch 7 is closed%%' FROM outbox "
+	        "WHERE topic = 'archive.package' AND key = '%s'",
+	        case_id);
+	g_autofree gchar *waiting =
+	        ph_test_wait_for_value(ph_test_db_get_url(fixture->db), sql, "t", 30000);
+	g_assert_cmpstr(waiting, ==, "t");
+
+	exec_sql(fixture,
+	         "UPDATE payout_batch SET state = 'closed', profile = 'ph-bank-1', "
+	         "file_name = 'PAYOUT_110100000001_202611_' || lpad(batch_no::text, 10, '0') || "
+	         "'.txt', digest = 'SM3 ' || repeat(batch_no::text, 64), "
+	         "sent_at = now(), closed_at = now(); "
+	         "INSERT INTO payout_result_file (bank, name, size, digest, batch_no, verdict, "
+	         "paid_count, paid_total, failed_count, failed_total) VALUES "
+	         "('icbc', 'RESULT_7.txt', 310, 'SM3 aa', 7, 'booked', 2, 700003, 0, 0), "
+	         "('boc', 'RESULT_8.txt', 160, 'SM3 bb', 8, 'booked', 0, 0, 1, 350003)");
+	/* the event and the two batches */
+	g_autofree gchar *package = stored_package_text(fixture, case_id, 3);
+	const gchar *expected[] = {
+	        "documents/payout-batch-0000000007.json",
+	        "documents/payout-batch-0000000008.json",
+	        "role=\"generated\" elementCode=\"AAE002\"",
+	        "\"file_name\" : \"PAYOUT_110100000001_202611_0000000007.txt\"",
+	        "\"file_digest\" : \"SM3 7777777777",
+	        "\"name\" : \"RESULT_8.txt\"",
+	        "\"failed_total\" : 350003",
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(expected); i++) {
+		if (strstr(package, expected[i]) == NULL)
+			g_test_message("missing: %s", expected[i]);
+		g_assert_nonnull(strstr(package, expected[i]));
+	}
+}
+
 /* What the hub left in the archive's SFTP folder for @package_id: the package under its
  * final name (the bytes the simulator kept), its receipt beside it, no .part. */
 static void
@@ -615,6 +676,8 @@ main(int argc, char **argv)
 	           test_personnel_sources, fixture_tear_down);
 	g_test_add("/archive/medical-notice", Fixture, NULL, fixture_set_up_medical,
 	           test_medical_notice, fixture_tear_down);
+	g_test_add("/archive/payout-batches", Fixture, NULL, fixture_set_up, test_payout_batches,
+	           fixture_tear_down);
 	g_test_add("/archive/sftp/delivered", Fixture, NULL, fixture_set_up_sftp,
 	           test_sftp_delivered, fixture_tear_down);
 	g_test_add("/archive/sftp/down-retried", Fixture, NULL, fixture_set_up_sftp,
