@@ -105,7 +105,7 @@ cardholder_check_answer(const PhRecord *answer, const gchar *query_id, const gch
 {
 	if (g_strcmp0(ph_record_get(answer, "query_id"), query_id) != 0 ||
 	    g_strcmp0(ph_record_get(answer, "AAC002"), id_number) != 0) {
-		g_autofree gchar *masked = cardholder_mask(id_number);
+		g_autofree gchar *masked = ph_mask_id_number(id_number);
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
 		            "query %s: the answer is about another query or AAC002 than %s",
 		            query_id, masked);
@@ -145,7 +145,7 @@ static void
 cardholder_report(const PhCardholderPerson *person, const PhCardholderCard *card,
                   const PhCardholderResult *result)
 {
-	g_autofree gchar *masked = cardholder_mask(person->id_number);
+	g_autofree gchar *masked = ph_mask_id_number(person->id_number);
 	if (g_strcmp0(result->verdict, "name_mismatch") == 0)
 		g_warning("AAC002 %s: identity not confirmed: the cardholder base has the name "
 		          "'%s', we have '%s'; the card's account is not used until a clerk "
@@ -171,7 +171,7 @@ cardholder_refresh_one(Cardholder *cardholder, const PhCardholderPerson *person)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(PhRecord) answer = ph_record_new();
-	g_autofree gchar *masked = cardholder_mask(person->id_number);
+	g_autofree gchar *masked = ph_mask_id_number(person->id_number);
 	if (!cardholder_lookup(cardholder, person->id_number, person->name, answer, &error)) {
 		g_autoptr(GError) note = NULL;
 		g_warning(

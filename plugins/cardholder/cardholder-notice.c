@@ -89,7 +89,7 @@ cardholder_notice_apply(PhTxn *txn, const PhInboxMessage *message, gpointer stat
 		                           "notice %s: ", notice.notice_id);
 		return FALSE;
 	}
-	g_autofree gchar *masked = cardholder_mask(notice.card.id_number);
+	g_autofree gchar *masked = ph_mask_id_number(notice.card.id_number);
 	g_message("notice %s (%s) for AAC002 %s applied%s: payout account %s", notice.notice_id,
 	          notice.change, masked, duplicate ? " before" : "",
 	          result.payee_valid ? "usable" : "not usable until confirmed");

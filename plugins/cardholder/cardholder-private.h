@@ -41,9 +41,6 @@ void cardholder_card_from_record(Cardholder *cardholder, const PhRecord *record,
 PhRecord *cardholder_read_one(PhMapping *mapping, GBytes *body, const gchar *source,
                               GError **error);
 
-/* AAC002 with the middle hidden, for logs. */
-gchar *cardholder_mask(const gchar *id_number);
-
 /* Asks the cardholder base about one person (with the configured tries) and fills @record
  * with its answer. */
 gboolean cardholder_lookup(Cardholder *cardholder, const gchar *id_number, const gchar *name,

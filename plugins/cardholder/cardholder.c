@@ -26,15 +26,6 @@ cardholder_free(Cardholder *cardholder)
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Cardholder, cardholder_free)
 
-gchar *
-cardholder_mask(const gchar *id_number)
-{
-	gsize length = strlen(id_number);
-	if (length < 10)
-		return g_strdup("****");
-	return g_strdup_printf("%.6s********%s", id_number, id_number + length - 4);
-}
-
 /* "102=icbc,105=ccb": the cardholder base's AAE008 codes of the banks the hub pays via. */
 static gboolean
 cardholder_parse_banks(Cardholder *cardholder, const gchar *text, GError **error)

@@ -98,8 +98,11 @@ transfer_flow_complete_in(Transfer *transfer, PhTxn *txn, PhTransferCase *transf
 	    !transfer_flow_read_sheet(txn, transfer_case->case_id, "FUND", &fund, error))
 		return FALSE;
 	if (g_strcmp0(info.id_number, transfer_case->id_number) != 0) {
-		g_autofree gchar *reason = g_strdup_printf(
-		        "INFO names %s, the case %s", info.id_number, transfer_case->id_number);
+		/* the reason is stored and sent: numbers masked (docs/security.md, "Logs") */
+		g_autofree gchar *theirs = ph_mask_id_number(info.id_number);
+		g_autofree gchar *ours = ph_mask_id_number(transfer_case->id_number);
+		g_autofree gchar *reason =
+		        g_strdup_printf("INFO names %s, the case %s", theirs, ours);
 		return transfer_flow_reject(transfer, txn, transfer_case, last_msg_id, reason,
 		                            error);
 	}

@@ -18,3 +18,4 @@
 #include "ph-cardholder-api.h"
 #include "ph-medical-api.h"
 #include "ph-archive-api.h"
+#include "ph-mask.h"
