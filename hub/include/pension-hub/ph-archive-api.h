@@ -1,8 +1,9 @@
 /* SDK: archival packages PH-ARCHIVE-1 (docs/formats/archive.md) for the archive plugin: one
  * package per closed case, built by the host from a core event (the case, the person from the
- * register, the event as a generated document, a transfer case's platform messages) and signed with
- * the plugin's signer; and the archive's receipt kept per case. Implemented in hub/ph-archive-api.c
- * over hub/ph-archive-package.c. GLib only. */
+ * register, the event as a generated document, the personnel batch event that raised it, a
+ * transfer case's platform messages, a payout run's file records, what other plugins sent about
+ * the case) and signed with the plugin's signer; and the archive's receipt kept per case.
+ * Implemented in hub/ph-archive-api.c over hub/ph-archive-package.c. GLib only. */
 #pragma once
 
 #include <glib.h>
@@ -43,11 +44,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhArchivePackage, ph_archive_api_package_free)
 
 /* Builds the package of the case a core event closes, from the event's outbox payload
  * (ph_plugin_subscribe): retired → benefit, died → death, enrolment_ended → enrolment,
- * transfer_amounts → transfer, payout_due → payout. The person (AAC001 … AAC003) is read
- * from the register on the calling worker thread's connection; a transfer case adds the
- * platform messages of the case stored up to the event (docs/formats/archive.md). The same
- * event gives the same bytes. PH_ERROR_PERMANENT for a payload that is no core event or of another
- * type. */
+ * transfer_amounts → transfer, payout_due → payout. The person (AAC001 … AAC003) and the
+ * case's documents are read on the calling worker thread's connection
+ * (docs/formats/archive.md, "Packages of the archive plugin"). The same event gives the same
+ * bytes: PH_ERROR_TRANSIENT while a document is not final yet (another plugin's message about
+ * the case pending, a payout batch not closed); PH_ERROR_PERMANENT for a payload that is no
+ * core event or of another type. */
 PhArchivePackage *ph_archive_api_build_event(PhPlugin *plugin, GBytes *event, PhXmlSigner *signer,
                                              GError **error);
 
