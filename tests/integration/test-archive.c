@@ -169,14 +169,25 @@ close_death_case(Fixture *fixture)
 	return g_strdup_printf("died:person:%" G_GINT64_FORMAT, person_id);
 }
 
+/* Waits until @condition holds of the case's archive.package outbox row. */
+static void
+wait_archive_row(Fixture *fixture, const gchar *case_id, const gchar *condition)
+{
+	g_autofree gchar *sql = g_strdup_printf(
+	        "SELECT %s FROM outbox WHERE topic = 'archive.package' AND key = '%s'", condition,
+	        case_id);
+	g_autofree gchar *holds =
+	        ph_test_wait_for_value(ph_test_db_get_url(fixture->db), sql, "t", 30000);
+	g_assert_cmpstr(holds, ==, "t");
+}
+
+/* The simulator stored the case's package and the outbox knows it. */
 static void
 wait_delivered(Fixture *fixture, const gchar *case_id)
 {
-	g_autofree gchar *sql = g_strdup_printf(
-	        "SELECT state FROM outbox WHERE topic = 'archive.package' AND key = '%s'", case_id);
-	g_autofree gchar *state =
-	        ph_test_wait_for_value(ph_test_db_get_url(fixture->db), sql, "delivered", 30000);
-	g_assert_cmpstr(state, ==, "delivered");
+	const gchar *stored[] = {"STORED", case_id, NULL};
+	ph_test_peer_wait(&fixture->sim, stored, 1);
+	wait_archive_row(fixture, case_id, "state = 'delivered'");
 }
 
 /* The value after "LABEL: " in pensionctl archive show's output. */
@@ -200,6 +211,31 @@ archive_show(Fixture *fixture, const gchar *case_id, gint *status)
 	return ph_test_pensionctl(fixture->hub, show, status);
 }
 
+/* pensionctl archive show CASE, which must succeed. */
+static gchar *
+archive_show_ok(Fixture *fixture, const gchar *case_id)
+{
+	gint status = -1;
+	gchar *shown = archive_show(fixture, case_id, &status);
+	g_assert_cmpint(status, ==, 0);
+	return shown;
+}
+
+/* pensionctl archive show CASE says @delivery, no receipt yet, and a last error holding
+ * @error_part. */
+static void
+assert_not_archived(Fixture *fixture, const gchar *case_id, const gchar *delivery,
+                    const gchar *error_part)
+{
+	g_autofree gchar *shown = archive_show_ok(fixture, case_id);
+	g_autofree gchar *state = show_field(shown, "delivery");
+	g_autofree gchar *receipt = show_field(shown, "receipt");
+	g_autofree gchar *last_error = show_field(shown, "last error");
+	g_assert_cmpstr(state, ==, delivery);
+	g_assert_cmpstr(receipt, ==, "none yet");
+	g_assert_nonnull(strstr(last_error, error_part));
+}
+
 /* The stored package's SHA-256, as the simulator wrote it. */
 static gchar *
 stored_sha256(Fixture *fixture, const gchar *package_id, gchar **path)
@@ -220,9 +256,7 @@ stored_sha256(Fixture *fixture, const gchar *package_id, gchar **path)
 static gchar *
 check_archived(Fixture *fixture, const gchar *case_id, const gchar *case_type, guint documents)
 {
-	gint status = -1;
-	g_autofree gchar *shown = archive_show(fixture, case_id, &status);
-	g_assert_cmpint(status, ==, 0);
+	g_autofree gchar *shown = archive_show_ok(fixture, case_id);
 	g_test_message("pensionctl archive show %s:\n%s", case_id, shown);
 	g_autofree gchar *delivery = show_field(shown, "delivery");
 	g_assert_cmpstr(delivery, ==, "delivered");
@@ -242,6 +276,7 @@ check_archived(Fixture *fixture, const gchar *case_id, const gchar *case_type, g
 
 	g_autofree gchar *ca = g_build_filename(fixture->hub->pki, "ca.crt", NULL);
 	const gchar *verify[] = {"archive", "verify", path, "--ca", ca, NULL};
+	gint status = -1;
 	g_autofree gchar *verdict = ph_test_pensionctl(fixture->hub, verify, &status);
 	g_assert_cmpint(status, ==, 0);
 	g_test_message("pensionctl archive verify: %s", verdict);
@@ -255,8 +290,6 @@ static void
 test_delivered_once(Fixture *fixture, gconstpointer data)
 {
 	g_autofree gchar *case_id = close_death_case(fixture);
-	const gchar *stored[] = {"STORED", case_id, NULL};
-	ph_test_peer_wait(&fixture->sim, stored, 1);
 	wait_delivered(fixture, case_id);
 	g_free(check_archived(fixture, case_id, "death", 1));
 	/* no case, no package: pensionctl says so and fails */
@@ -272,18 +305,9 @@ test_down_retried(Fixture *fixture, gconstpointer data)
 	/* the archive is down: every delivery is refused and retried by the outbox */
 	const gchar *refused[] = {"DOWN refused a package", NULL};
 	ph_test_peer_wait(&fixture->sim, refused, 3);
-	gint status = -1;
-	g_autofree gchar *pending = archive_show(fixture, case_id, &status);
-	g_assert_cmpint(status, ==, 0);
-	g_autofree gchar *delivery = show_field(pending, "delivery");
-	g_autofree gchar *receipt = show_field(pending, "receipt");
-	g_assert_cmpstr(delivery, ==, "pending");
-	g_assert_cmpstr(receipt, ==, "none yet");
-	g_assert_nonnull(strstr(pending, "last error: "));
+	assert_not_archived(fixture, case_id, "pending", "answered 503");
 
 	ph_test_peer_switch(&fixture->sim, SIGUSR2, "up");
-	const gchar *stored[] = {"STORED", case_id, NULL};
-	ph_test_peer_wait(&fixture->sim, stored, 1);
 	wait_delivered(fixture, case_id);
 	g_free(check_archived(fixture, case_id, "death", 1));
 }
@@ -328,8 +352,6 @@ static void
 test_transfer_messages(Fixture *fixture, gconstpointer data)
 {
 	close_transfer_case(fixture, "CASE-9");
-	const gchar *stored[] = {"STORED", "transfer_amounts:CASE-9", NULL};
-	ph_test_peer_wait(&fixture->sim, stored, 1);
 	wait_delivered(fixture, "transfer_amounts:CASE-9");
 	/* the event, the LETTER in and the INFO out; not the RECEIPT that came after */
 	g_autofree gchar *path = check_archived(fixture, "transfer_amounts:CASE-9", "transfer", 3);
@@ -365,17 +387,10 @@ test_no_receipt(Fixture *fixture, gconstpointer data)
 	g_autofree gchar *dead =
 	        ph_test_wait_for_value(ph_test_db_get_url(fixture->db), sql, "1", 30000);
 	g_assert_cmpstr(dead, ==, "1");
-	gint status = -1;
-	g_autofree gchar *shown = archive_show(fixture, case_id, &status);
-	g_assert_cmpint(status, ==, 0);
-	g_autofree gchar *delivery = show_field(shown, "delivery");
+	assert_not_archived(fixture, case_id, "dead", "holds no receipt_id");
+	g_autofree gchar *shown = archive_show_ok(fixture, case_id);
 	g_autofree gchar *attempts = show_field(shown, "attempts");
-	g_autofree gchar *receipt = show_field(shown, "receipt");
-	g_autofree gchar *last_error = show_field(shown, "last error");
-	g_assert_cmpstr(delivery, ==, "dead");
 	g_assert_cmpstr(attempts, ==, "1");
-	g_assert_cmpstr(receipt, ==, "none yet");
-	g_assert_nonnull(strstr(last_error, "holds no receipt_id"));
 }
 
 /* ---- cases reported by the personnel system (PH-PERS-1 batches) ---- */
@@ -408,15 +423,11 @@ post_personnel_batch(Fixture *fixture, const gchar *xml)
 static gchar *
 stored_package_text(Fixture *fixture, const gchar *case_id, guint documents)
 {
-	const gchar *stored[] = {"STORED", case_id, NULL};
-	ph_test_peer_wait(&fixture->sim, stored, 1);
 	wait_delivered(fixture, case_id);
 	g_autofree gchar *count = g_strdup_printf("documents=%u ", documents);
 	const gchar *with_count[] = {"STORED", case_id, count, NULL};
 	g_assert_cmpuint(ph_test_peer_count(&fixture->sim, with_count), ==, 1);
-	gint status = -1;
-	g_autofree gchar *shown = archive_show(fixture, case_id, &status);
-	g_assert_cmpint(status, ==, 0);
+	g_autofree gchar *shown = archive_show_ok(fixture, case_id);
 	g_autofree gchar *package_id = show_field(shown, "package");
 	g_autofree gchar *name = g_strconcat(package_id, ".tar", NULL);
 	g_autofree gchar *path = g_build_filename(fixture->store, name, NULL);
@@ -499,13 +510,8 @@ static void
 test_medical_notice(Fixture *fixture, gconstpointer data)
 {
 	g_autofree gchar *case_id = close_death_case(fixture);
-	g_autofree gchar *sql = g_strdup_printf(
-	        "SELECT last_error LIKE '%%waiting until medical.notice%%' AND attempts >= 2 "
-	        "FROM outbox WHERE topic = 'archive.package' AND key = '%s'",
-	        case_id);
-	g_autofree gchar *waiting =
-	        ph_test_wait_for_value(ph_test_db_get_url(fixture->db), sql, "t", 30000);
-	g_assert_cmpstr(waiting, ==, "t");
+	wait_archive_row(fixture, case_id, "attempts >= 2");
+	assert_not_archived(fixture, case_id, "pending", "waiting until medical.notice");
 	const gchar *none[] = {"STORED", NULL};
 	g_assert_cmpuint(ph_test_peer_count(&fixture->sim, none), ==, 0);
 
@@ -551,13 +557,8 @@ test_payout_batches(Fixture *fixture, gconstpointer data)
 	         "'sent'), (8, 'boc', 202611, 'regular', '20261127090000', 1, 350003, 'sent'); "
 	         "COMMIT");
 	const gchar *case_id = "payout_due:2026-11#1";
-	g_autofree gchar *sql = g_strdup_printf(
-	        "SELECT last_error LIKE '%%waiting until payout batch 7 is closed%%' FROM outbox "
-	        "WHERE topic = 'archive.package' AND key = '%s'",
-	        case_id);
-	g_autofree gchar *waiting =
-	        ph_test_wait_for_value(ph_test_db_get_url(fixture->db), sql, "t", 30000);
-	g_assert_cmpstr(waiting, ==, "t");
+	wait_archive_row(fixture, case_id, "attempts >= 2");
+	assert_not_archived(fixture, case_id, "pending", "waiting until payout batch 7 is closed");
 
 	exec_sql(fixture,
 	         "UPDATE payout_batch SET state = 'closed', profile = 'ph-bank-1', "
@@ -591,9 +592,7 @@ test_payout_batches(Fixture *fixture, gconstpointer data)
 static void
 check_sftp_folder(Fixture *fixture, const gchar *case_id)
 {
-	gint status = -1;
-	g_autofree gchar *shown = archive_show(fixture, case_id, &status);
-	g_assert_cmpint(status, ==, 0);
+	g_autofree gchar *shown = archive_show_ok(fixture, case_id);
 	g_autofree gchar *package_id = show_field(shown, "package");
 	g_autofree gchar *sha256 = show_field(shown, "sha256");
 	g_autofree gchar *name = g_strconcat(package_id, ".tar", NULL);
@@ -620,8 +619,6 @@ static void
 test_sftp_delivered(Fixture *fixture, gconstpointer data)
 {
 	g_autofree gchar *case_id = close_death_case(fixture);
-	const gchar *stored[] = {"STORED", case_id, NULL};
-	ph_test_peer_wait(&fixture->sim, stored, 1);
 	wait_delivered(fixture, case_id);
 	g_free(check_archived(fixture, case_id, "death", 1));
 	check_sftp_folder(fixture, case_id);
@@ -634,25 +631,10 @@ test_sftp_down_retried(Fixture *fixture, gconstpointer data)
 {
 	ph_test_sshd_stop(fixture->sshd);
 	g_autofree gchar *case_id = close_death_case(fixture);
-	g_autofree gchar *sql = g_strdup_printf(
-	        "SELECT attempts >= 3 FROM outbox WHERE topic = 'archive.package' AND key = '%s'",
-	        case_id);
-	g_autofree gchar *retried =
-	        ph_test_wait_for_value(ph_test_db_get_url(fixture->db), sql, "t", 30000);
-	g_assert_cmpstr(retried, ==, "t");
-	gint status = -1;
-	g_autofree gchar *pending = archive_show(fixture, case_id, &status);
-	g_assert_cmpint(status, ==, 0);
-	g_autofree gchar *delivery = show_field(pending, "delivery");
-	g_autofree gchar *receipt = show_field(pending, "receipt");
-	g_autofree gchar *last_error = show_field(pending, "last error");
-	g_assert_cmpstr(delivery, ==, "pending");
-	g_assert_cmpstr(receipt, ==, "none yet");
-	g_assert_nonnull(strstr(last_error, "sftp"));
+	wait_archive_row(fixture, case_id, "attempts >= 3");
+	assert_not_archived(fixture, case_id, "pending", "sftp");
 
 	ph_test_sshd_start(fixture->sshd);
-	const gchar *stored[] = {"STORED", case_id, NULL};
-	ph_test_peer_wait(&fixture->sim, stored, 1);
 	wait_delivered(fixture, case_id);
 	g_free(check_archived(fixture, case_id, "death", 1));
 	check_sftp_folder(fixture, case_id);
