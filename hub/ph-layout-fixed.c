@@ -27,9 +27,21 @@ typedef struct {
 	PhMappingTotals *totals; /* borrowed from the writer */
 	GArray *matchers;        /* Matcher, tagged kinds in mapping order (reading) */
 	const PhMappingRecord *untagged;
-	PhMappingSlot *slots; /* the record being read or written, one per field */
-	gsize *arena_at;      /* reading: where a slot's text lies in base.text, or G_MAXSIZE */
+	PhMappingSlot *slots;  /* writing: the record, one per field */
+	PhMappingAhead *ahead; /* reading: lines decoded ahead, in order */
 } Fixed;
+
+/* What one thread needs to decode lines: its own converter (not shareable) and buffers. */
+typedef struct {
+	const Fixed *fixed;
+	PhEncoding *encoding;
+	GString *text;    /* the line's UTF-8 */
+	GString *encoded; /* the error path */
+	gsize *arena_at;  /* where a slot's text lies in text, or G_MAXSIZE */
+	PhMappingSlot *slots;
+	guint64 line;   /* of the line being decoded, for errors */
+	guint64 offset; /* its file offset */
+} Decoder;
 
 static void
 matcher_clear(gpointer data)
@@ -42,11 +54,12 @@ fixed_free(gpointer state)
 {
 	Fixed *fixed = state;
 
+	/* First: its threads read the input and the matchers. */
+	ph_mapping_ahead_free(fixed->ahead);
 	ph_mapping_io_layout_clear(&fixed->base);
 	g_array_unref(fixed->patches);
 	g_array_unref(fixed->matchers);
 	g_free(fixed->slots);
-	g_free(fixed->arena_at);
 	g_free(fixed);
 }
 
@@ -82,24 +95,11 @@ fixed_new(PhMapping *mapping, GInputStream *input, GOutputStream *output, GError
 	g_array_set_clear_func(fixed->matchers, matcher_clear);
 	find_tags(fixed, mapping);
 	fixed->slots = g_new0(PhMappingSlot, ph_mapping_slots_max(mapping) + 1);
-	fixed->arena_at = g_new0(gsize, ph_mapping_slots_max(mapping) + 1);
 	if (!ph_mapping_io_layout_init(&fixed->base, mapping, input, output, error)) {
 		fixed_free(fixed);
 		return NULL;
 	}
 	return fixed;
-}
-
-static gpointer
-fixed_reader_new(PhMapping *mapping, GInputStream *input, GError **error)
-{
-	return fixed_new(mapping, input, NULL, error);
-}
-
-static guint64
-fixed_reader_line(gpointer state)
-{
-	return ph_mapping_io_input_line(((PhLineLayout *)state)->lines);
 }
 
 static gboolean
@@ -158,28 +158,27 @@ trim(const PhMappingField *field, const gchar **text, gsize *len)
 /* The slow path of a field that does not convert at once: the scan names the bad byte by
  * line and file offset, else the conversion names what it could not convert. */
 static gboolean
-read_field_checked(PhLineLayout *reader, const PhMappingRecord *type, const PhMappingField *field,
+read_field_checked(Decoder *decoder, const PhMappingRecord *type, const PhMappingField *field,
                    const gchar *line, const gchar *text, gsize len, GError **error)
 {
 	gsize bad = 0;
 	gboolean cut = FALSE;
 	g_autoptr(GError) local = NULL;
 
-	if (!ph_encoding_scan(reader->encoding, line + field->offset, field->bytes, &bad, &cut)) {
+	if (!ph_encoding_scan(decoder->encoding, line + field->offset, field->bytes, &bad, &cut)) {
 		guint64 at = field->offset + bad;
 
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
 		            "line %" G_GUINT64_FORMAT ", byte %" G_GUINT64_FORMAT
 		            " (file offset %" G_GUINT64_FORMAT "): record %s field %s: %s",
-		            ph_mapping_io_input_line(reader->lines), at + 1,
-		            ph_mapping_io_input_offset(reader->lines) + at, type->kind,
+		            decoder->line, at + 1, decoder->offset + at, type->kind,
 		            PH_MAPPING_FIELD_NAME(field),
 		            cut ? "a multi-byte character crosses the field's end"
 		                : "invalid byte sequence");
 		return FALSE;
 	}
-	g_string_truncate(reader->encoded, 0);
-	if (!ph_encoding_to_utf8(reader->encoding, text, len, reader->encoded, &local)) {
+	g_string_truncate(decoder->encoded, 0);
+	if (!ph_encoding_to_utf8(decoder->encoding, text, len, decoder->encoded, &local)) {
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT, "record %s field %s: %s",
 		            type->kind, PH_MAPPING_FIELD_NAME(field), local->message);
 		return FALSE;
@@ -190,68 +189,67 @@ read_field_checked(PhLineLayout *reader, const PhMappingRecord *type, const PhMa
 }
 
 /* Padding is ASCII, so the field is whole characters exactly when its trimmed text is:
- * ASCII text needs no conversion, the rest one pass into the line's UTF-8 (base.text) that
- * also checks it. */
+ * ASCII text needs no conversion, the rest one pass into the line's UTF-8 that also checks
+ * it. */
 static gboolean
-read_field(Fixed *fixed, const PhMappingRecord *type, const PhMappingField *field,
+read_field(Decoder *decoder, const PhMappingRecord *type, const PhMappingField *field,
            const gchar *line, GError **error)
 {
-	PhLineLayout *reader = &fixed->base;
-	GString *utf8 = reader->text;
-	PhMappingSlot *slot = &fixed->slots[field->index];
+	GString *utf8 = decoder->text;
+	PhMappingSlot *slot = &decoder->slots[field->index];
 	const gchar *text = line + field->offset;
 	gsize len = field->bytes;
 	gsize at = utf8->len;
 
-	fixed->arena_at[field->index] = G_MAXSIZE;
+	decoder->arena_at[field->index] = G_MAXSIZE;
 	trim(field, &text, &len);
 	if (ph_encoding_is_ascii(text, len))
 		return ph_mapping_field_decode_slot(type, field, text, len, slot, error);
-	if (!ph_encoding_to_utf8(reader->encoding, text, len, utf8, NULL))
-		return read_field_checked(reader, type, field, line, text, len, error);
+	if (!ph_encoding_to_utf8(decoder->encoding, text, len, utf8, NULL))
+		return read_field_checked(decoder, type, field, line, text, len, error);
 	if (!ph_mapping_field_decode_slot(type, field, utf8->str + at, utf8->len - at, slot, error))
 		return FALSE;
 	/* Later fields may move the buffer: kept as an offset until the line is done. */
 	if (slot->state == PH_SLOT_TEXT && slot->text >= utf8->str &&
 	    slot->text <= utf8->str + utf8->len)
-		fixed->arena_at[field->index] = (gsize)(slot->text - utf8->str);
+		decoder->arena_at[field->index] = (gsize)(slot->text - utf8->str);
 	return TRUE;
 }
 
 static gboolean
-read_fields(Fixed *fixed, const PhMappingRecord *type, const gchar *line, GError **error)
+read_fields(Decoder *decoder, const PhMappingRecord *type, const gchar *line, GError **error)
 {
-	GString *utf8 = fixed->base.text;
+	GString *utf8 = decoder->text;
 
 	g_string_truncate(utf8, 0);
 	for (guint i = 0; i < type->fields->len; i++) {
-		if (!read_field(fixed, type, g_ptr_array_index(type->fields, i), line, error))
+		if (!read_field(decoder, type, g_ptr_array_index(type->fields, i), line, error))
 			return FALSE;
 	}
 	for (guint i = 0; i < type->fields->len; i++) {
-		if (fixed->arena_at[i] != G_MAXSIZE)
-			fixed->slots[i].text = utf8->str + fixed->arena_at[i];
+		if (decoder->arena_at[i] != G_MAXSIZE)
+			decoder->slots[i].text = utf8->str + decoder->arena_at[i];
 	}
 	return TRUE;
 }
 
+/* One line into @slots; texts point into @line or into *@scratch. */
 static gboolean
-fixed_reader_next_slots(gpointer state, const PhMappingRecord **type_out,
-                        const PhMappingSlot **slots, GError **error)
+decode_line(gpointer data, const gchar *line, gsize len, guint64 line_no, guint64 offset,
+            const PhMappingRecord **type_out, PhMappingSlot *slots, const GString **scratch,
+            GError **error)
 {
-	Fixed *fixed = state;
-	PhLineLayout *reader = &fixed->base;
-	const PhMappingRecord *type;
-	const gchar *line = NULL;
-	gsize len = 0;
+	Decoder *decoder = data;
+	const PhMappingRecord *type = match_record(decoder->fixed, line, len);
 
-	if (!ph_mapping_io_layout_next_line(reader, &line, &len, FALSE, error))
-		return FALSE;
-	type = match_record(fixed, line, len);
+	decoder->line = line_no;
+	decoder->offset = offset;
+	decoder->slots = slots;
+	*scratch = decoder->text;
 	if (type == NULL) {
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
 		            "no record kind of mapping %s starts like this line",
-		            reader->mapping->name);
+		            decoder->fixed->base.mapping->name);
 		return FALSE;
 	}
 	if (len != type->width) {
@@ -259,11 +257,65 @@ fixed_reader_next_slots(gpointer state, const PhMappingRecord **type_out,
 		            "record %s: %zu bytes, expected %zu", type->kind, len, type->width);
 		return FALSE;
 	}
-	if (!read_fields(fixed, type, line, error))
-		return FALSE;
 	*type_out = type;
-	*slots = fixed->slots;
-	return TRUE;
+	return read_fields(decoder, type, line, error);
+}
+
+static gpointer
+decoder_new(gpointer layout)
+{
+	Fixed *fixed = layout;
+	Decoder *decoder = g_new0(Decoder, 1);
+
+	decoder->fixed = fixed;
+	/* The mapping was loaded with this encoding: it cannot fail here. */
+	decoder->encoding = ph_encoding_new(fixed->base.mapping->encoding, NULL);
+	decoder->text = g_string_sized_new(256);
+	decoder->encoded = g_string_sized_new(256);
+	decoder->arena_at = g_new0(gsize, ph_mapping_slots_max(fixed->base.mapping) + 1);
+	return decoder;
+}
+
+static void
+decoder_free(gpointer data)
+{
+	Decoder *decoder = data;
+
+	ph_encoding_free(decoder->encoding);
+	g_string_free(decoder->text, TRUE);
+	g_string_free(decoder->encoded, TRUE);
+	g_free(decoder->arena_at);
+	g_free(decoder);
+}
+
+static const PhMappingAheadOps decode_ops = {
+        .decoder_new = decoder_new,
+        .decoder_free = decoder_free,
+        .decode = decode_line,
+};
+
+static gpointer
+fixed_reader_new(PhMapping *mapping, GInputStream *input, GError **error)
+{
+	Fixed *fixed = fixed_new(mapping, input, NULL, error);
+
+	if (fixed != NULL)
+		fixed->ahead = ph_mapping_ahead_new(&decode_ops, fixed, &fixed->base,
+		                                    ph_mapping_slots_max(mapping));
+	return fixed;
+}
+
+static guint64
+fixed_reader_line(gpointer state)
+{
+	return ph_mapping_ahead_line(((Fixed *)state)->ahead);
+}
+
+static gboolean
+fixed_reader_next_slots(gpointer state, const PhMappingRecord **type_out,
+                        const PhMappingSlot **slots, GError **error)
+{
+	return ph_mapping_ahead_next(((Fixed *)state)->ahead, type_out, slots, error);
 }
 
 static gboolean

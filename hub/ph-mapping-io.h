@@ -28,7 +28,7 @@ gboolean ph_mapping_io_flush(GOutputStream *output, GString *buffer, gboolean fo
 
 /* What the line-based layouts share: the file's encoding, the lines read or the bytes to
  * write, and buffers for one field. A layout's state starts with one of these. */
-typedef struct {
+struct _PhLineLayout {
 	PhMapping *mapping; /* borrowed: the reader or writer holds a reference */
 	PhEncoding *encoding;
 	PhLineInput *lines;    /* reading */
@@ -37,7 +37,7 @@ typedef struct {
 	GString *text;         /* one field as UTF-8 */
 	GString *encoded;      /* writing: one field in the file's encoding */
 	guint64 flushed;       /* writing: bytes handed to the output so far */
-} PhLineLayout;
+};
 
 gboolean ph_mapping_io_layout_init(PhLineLayout *layout, PhMapping *mapping, GInputStream *input,
                                    GOutputStream *output, GError **error);

@@ -265,3 +265,34 @@ gboolean ph_mapping_writer_write_json(PhMappingWriter *writer, const gchar *line
                                       GError **error);
 
 G_END_DECLS
+
+G_BEGIN_DECLS
+
+/* ph-mapping-ahead.c: lines decoded ahead by worker threads, handed out in file order. */
+typedef struct _PhLineLayout PhLineLayout;
+typedef struct _PhMappingAhead PhMappingAhead;
+
+typedef struct {
+	/* A decoder per thread (encodings are not shared between threads). */
+	gpointer (*decoder_new)(gpointer layout);
+	void (*decoder_free)(gpointer decoder);
+	/* One line into @slots, texts pointing into @line or into *@scratch (the decoder's,
+	 * valid until its next line); errors as the layout reports them. */
+	gboolean (*decode)(gpointer decoder, const gchar *line, gsize len, guint64 line_no,
+	                   guint64 offset, const PhMappingRecord **type, PhMappingSlot *slots,
+	                   const GString **scratch, GError **error);
+} PhMappingAheadOps;
+
+/* Reads the lines of @input (its next_line, BOM and line-end rules) for @layout; @n_slots
+ * is the widest record's field count. */
+PhMappingAhead *ph_mapping_ahead_new(const PhMappingAheadOps *ops, gpointer layout,
+                                     PhLineLayout *input, guint n_slots);
+void ph_mapping_ahead_free(PhMappingAhead *ahead);
+/* The next decoded record; FALSE at the end, or with @error set (the error of the first
+ * line that failed, after the records before it). */
+gboolean ph_mapping_ahead_next(PhMappingAhead *ahead, const PhMappingRecord **type,
+                               const PhMappingSlot **slots, GError **error);
+/* The line of the record last returned, or where reading stopped. */
+guint64 ph_mapping_ahead_line(const PhMappingAhead *ahead);
+
+G_END_DECLS

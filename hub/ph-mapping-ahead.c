@@ -1,0 +1,319 @@
+/* Read-ahead for the line layouts: lines are taken from the input in order, one batch at a
+ * time, decoded into slots by up to two worker threads, and handed out in file order, each
+ * batch's error or end after its records. Memory stays bounded (a few batches); a small
+ * file is read in the caller's thread. Mapping engine only (ph-layout-fixed.c). */
+#include "ph-mapping-private.h"
+
+#include <string.h>
+
+#include "ph-mapping-io.h"
+
+#define BATCH_LINES 2048
+#define N_BATCHES   4
+#define MAX_WORKERS 2
+
+typedef struct {
+	guint64 seq;
+	gboolean decoded;
+	GString *bytes; /* the lines, copied */
+	gsize *line_at; /* per line: where it starts in bytes, its length, number, offset */
+	gsize *line_len;
+	guint64 *line_no;
+	guint64 *line_offset;
+	guint n_lines;
+	GString *arena; /* decoded text the slots point into */
+	const PhMappingRecord **types;
+	PhMappingSlot *slots; /* n_slots per line */
+	guint n_records;      /* decoded, in order; then */
+	GError *error;        /* the first decoding error, at line n_records, or */
+	GError *take_error;   /* an error reading the line after the last, or */
+	gboolean end;         /* the end of the input */
+	guint64 final_line;   /* the input's line count when taking stopped */
+} Batch;
+
+struct _PhMappingAhead {
+	const PhMappingAheadOps *ops;
+	gpointer layout;
+	PhLineLayout *input;
+	guint n_slots;
+	Batch batches[N_BATCHES];
+	gpointer own_decoder; /* the caller's, for batches read in its thread */
+	GMutex input_lock;    /* taking lines: one thread at a time, in batch order */
+	GMutex lock;          /* the rest */
+	GCond changed;
+	guint64 next_seq;    /* the next batch to take */
+	guint64 released;    /* batches before this one are free */
+	gboolean input_done; /* a batch ended with the end or an error of the input */
+	gboolean stop;
+	GThread *workers[MAX_WORKERS];
+	guint n_workers;
+	/* The caller's position. */
+	gboolean started; /* the first batch was read */
+	guint64 seq;
+	guint index;
+	guint64 line;
+};
+
+static void
+batch_init(Batch *batch, guint n_slots)
+{
+	batch->bytes = g_string_sized_new(BATCH_LINES * 160);
+	batch->arena = g_string_sized_new(BATCH_LINES * 64);
+	batch->line_at = g_new(gsize, BATCH_LINES);
+	batch->line_len = g_new(gsize, BATCH_LINES);
+	batch->line_no = g_new(guint64, BATCH_LINES);
+	batch->line_offset = g_new(guint64, BATCH_LINES);
+	batch->types = g_new(const PhMappingRecord *, BATCH_LINES);
+	batch->slots = g_new0(PhMappingSlot, (gsize)BATCH_LINES * n_slots);
+}
+
+static void
+batch_clear(Batch *batch)
+{
+	g_string_free(batch->bytes, TRUE);
+	g_string_free(batch->arena, TRUE);
+	g_free(batch->line_at);
+	g_free(batch->line_len);
+	g_free(batch->line_no);
+	g_free(batch->line_offset);
+	g_free(batch->types);
+	g_free(batch->slots);
+	g_clear_error(&batch->error);
+	g_clear_error(&batch->take_error);
+}
+
+/* Copies the next lines of the input into @batch; called in batch order. */
+static void
+take(PhMappingAhead *ahead, Batch *batch)
+{
+	PhLineLayout *input = ahead->input;
+
+	g_string_truncate(batch->bytes, 0);
+	batch->n_lines = 0;
+	batch->n_records = 0;
+	batch->end = FALSE;
+	g_clear_error(&batch->error);
+	g_clear_error(&batch->take_error);
+	while (batch->n_lines < BATCH_LINES) {
+		const gchar *line = NULL;
+		gsize len = 0;
+		guint i = batch->n_lines;
+
+		if (!ph_mapping_io_layout_next_line(input, &line, &len, FALSE,
+		                                    &batch->take_error)) {
+			batch->end = batch->take_error == NULL;
+			ahead->input_done = TRUE;
+			break;
+		}
+		batch->line_at[i] = batch->bytes->len;
+		batch->line_len[i] = len;
+		batch->line_no[i] = ph_mapping_io_input_line(input->lines);
+		batch->line_offset[i] = ph_mapping_io_input_offset(input->lines);
+		g_string_append_len(batch->bytes, line, (gssize)len);
+		batch->n_lines++;
+	}
+	batch->final_line = ph_mapping_io_input_line(input->lines);
+}
+
+/* Moves the slot texts that lie in the decoder's scratch into the batch's arena, which was
+ * sized for them: it does not move while the batch is decoded. */
+static void
+keep_texts(Batch *batch, PhMappingSlot *slots, guint n_slots, const GString *scratch)
+{
+	for (guint i = 0; i < n_slots; i++) {
+		PhMappingSlot *slot = &slots[i];
+		gsize at = batch->arena->len;
+
+		if (slot->state != PH_SLOT_TEXT || slot->text < scratch->str ||
+		    slot->text > scratch->str + scratch->len)
+			continue;
+		g_return_if_fail(at + slot->len < batch->arena->allocated_len);
+		memcpy(batch->arena->str + at, slot->text, slot->len);
+		slot->text = batch->arena->str + at;
+		batch->arena->len += slot->len;
+	}
+}
+
+static void
+decode(PhMappingAhead *ahead, Batch *batch, gpointer decoder)
+{
+	/* Decoded text is at most twice the bytes it came from. */
+	g_string_set_size(batch->arena, batch->bytes->len * 2 + 64);
+	g_string_truncate(batch->arena, 0);
+	for (guint i = 0; i < batch->n_lines; i++) {
+		PhMappingSlot *slots = &batch->slots[(gsize)i * ahead->n_slots];
+		const GString *scratch = NULL;
+
+		if (!ahead->ops->decode(decoder, batch->bytes->str + batch->line_at[i],
+		                        batch->line_len[i], batch->line_no[i],
+		                        batch->line_offset[i], &batch->types[i], slots, &scratch,
+		                        &batch->error))
+			return;
+		keep_texts(batch, slots, ahead->n_slots, scratch);
+		batch->n_records++;
+	}
+}
+
+/* A worker: takes the next batch in order, decodes it, marks it done; until the input is
+ * done or the reader stops. */
+static gpointer
+work(gpointer data)
+{
+	PhMappingAhead *ahead = data;
+	gpointer decoder = ahead->ops->decoder_new(ahead->layout);
+
+	for (;;) {
+		Batch *batch;
+
+		g_mutex_lock(&ahead->input_lock);
+		g_mutex_lock(&ahead->lock);
+		while (!ahead->stop && !ahead->input_done &&
+		       ahead->next_seq >= ahead->released + N_BATCHES)
+			g_cond_wait(&ahead->changed, &ahead->lock);
+		if (ahead->stop || ahead->input_done) {
+			g_mutex_unlock(&ahead->lock);
+			g_mutex_unlock(&ahead->input_lock);
+			break;
+		}
+		batch = &ahead->batches[ahead->next_seq % N_BATCHES];
+		batch->seq = ahead->next_seq++;
+		g_mutex_unlock(&ahead->lock);
+		take(ahead, batch);
+		g_mutex_unlock(&ahead->input_lock);
+		decode(ahead, batch, decoder);
+		g_mutex_lock(&ahead->lock);
+		batch->decoded = TRUE;
+		g_cond_broadcast(&ahead->changed);
+		g_mutex_unlock(&ahead->lock);
+	}
+	ahead->ops->decoder_free(decoder);
+	return NULL;
+}
+
+PhMappingAhead *
+ph_mapping_ahead_new(const PhMappingAheadOps *ops, gpointer layout, PhLineLayout *input,
+                     guint n_slots)
+{
+	PhMappingAhead *ahead = g_new0(PhMappingAhead, 1);
+
+	ahead->ops = ops;
+	ahead->layout = layout;
+	ahead->input = input;
+	ahead->n_slots = MAX(n_slots, 1);
+	for (guint i = 0; i < N_BATCHES; i++)
+		batch_init(&ahead->batches[i], ahead->n_slots);
+	ahead->own_decoder = ops->decoder_new(layout);
+	g_mutex_init(&ahead->input_lock);
+	g_mutex_init(&ahead->lock);
+	g_cond_init(&ahead->changed);
+	return ahead;
+}
+
+void
+ph_mapping_ahead_free(PhMappingAhead *ahead)
+{
+	if (ahead == NULL)
+		return;
+	g_mutex_lock(&ahead->lock);
+	ahead->stop = TRUE;
+	g_cond_broadcast(&ahead->changed);
+	g_mutex_unlock(&ahead->lock);
+	for (guint i = 0; i < ahead->n_workers; i++)
+		g_thread_join(ahead->workers[i]);
+	ahead->ops->decoder_free(ahead->own_decoder);
+	for (guint i = 0; i < N_BATCHES; i++)
+		batch_clear(&ahead->batches[i]);
+	g_mutex_clear(&ahead->input_lock);
+	g_mutex_clear(&ahead->lock);
+	g_cond_clear(&ahead->changed);
+	g_free(ahead);
+}
+
+/* The first batch is read in the caller's thread; workers start only when there is more. */
+static void
+start_workers(PhMappingAhead *ahead)
+{
+	guint n = MIN(g_get_num_processors(), MAX_WORKERS);
+
+	for (guint i = 0; n > 1 && i < n; i++)
+		ahead->workers[ahead->n_workers++] = g_thread_new("ph-mapping-ahead", work, ahead);
+}
+
+/* The batch the caller reads next, once decoded. */
+static Batch *
+current(PhMappingAhead *ahead)
+{
+	Batch *batch = &ahead->batches[ahead->seq % N_BATCHES];
+
+	if (!ahead->started) {
+		ahead->started = TRUE;
+		batch->seq = ahead->next_seq++;
+		take(ahead, batch);
+		decode(ahead, batch, ahead->own_decoder);
+		batch->decoded = TRUE;
+		if (!ahead->input_done)
+			start_workers(ahead);
+		return batch;
+	}
+	if (ahead->n_workers == 0) {
+		/* One processor: read on in this thread. */
+		if (!batch->decoded) {
+			batch->seq = ahead->next_seq++;
+			take(ahead, batch);
+			decode(ahead, batch, ahead->own_decoder);
+			batch->decoded = TRUE;
+		}
+		return batch;
+	}
+	g_mutex_lock(&ahead->lock);
+	while (!(batch->decoded && batch->seq == ahead->seq))
+		g_cond_wait(&ahead->changed, &ahead->lock);
+	g_mutex_unlock(&ahead->lock);
+	return batch;
+}
+
+static void
+release(PhMappingAhead *ahead, Batch *batch)
+{
+	g_mutex_lock(&ahead->lock);
+	batch->decoded = FALSE;
+	ahead->released = ++ahead->seq;
+	ahead->index = 0;
+	g_cond_broadcast(&ahead->changed);
+	g_mutex_unlock(&ahead->lock);
+}
+
+gboolean
+ph_mapping_ahead_next(PhMappingAhead *ahead, const PhMappingRecord **type,
+                      const PhMappingSlot **slots, GError **error)
+{
+	for (;;) {
+		Batch *batch = current(ahead);
+
+		if (ahead->index < batch->n_records) {
+			guint i = ahead->index++;
+
+			*type = batch->types[i];
+			*slots = &batch->slots[(gsize)i * ahead->n_slots];
+			ahead->line = batch->line_no[i];
+			return TRUE;
+		}
+		if (batch->error != NULL || batch->take_error != NULL || batch->end) {
+			GError **stored = batch->error != NULL ? &batch->error : &batch->take_error;
+
+			ahead->line = batch->error != NULL ? batch->line_no[batch->n_records]
+			                                   : batch->final_line;
+			if (*stored != NULL)
+				g_propagate_error(error, g_steal_pointer(stored));
+			batch->end = TRUE; /* asked again: the end */
+			return FALSE;
+		}
+		release(ahead, batch);
+	}
+}
+
+guint64
+ph_mapping_ahead_line(const PhMappingAhead *ahead)
+{
+	return ahead->line;
+}
