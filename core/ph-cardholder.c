@@ -61,6 +61,15 @@ ph_cardholder_due_free(PhCardholderDue *due)
 	g_free(due);
 }
 
+/* NOT_FOUND naming the masked number; FALSE. */
+static gboolean
+ph_cardholder_not_ours(const gchar *id_number, GError **error)
+{
+	g_autofree gchar *masked = ph_person_mask(id_number);
+	g_set_error(error, PH_ERROR, PH_ERROR_NOT_FOUND, "AAC002 '%s': not a person here", masked);
+	return FALSE;
+}
+
 /* The person row for @id_number, locked; NOT_FOUND names the masked number. */
 static gboolean
 ph_cardholder_person(PhDb *db, const gchar *id_number, gint64 *person_id, gchar **name,
@@ -73,12 +82,8 @@ ph_cardholder_person(PhDb *db, const gchar *id_number, gint64 *person_id, gchar 
 	        error);
 	if (result == NULL)
 		return FALSE;
-	if (PQntuples(result) == 0) {
-		g_autofree gchar *masked = ph_person_mask(id_number);
-		g_set_error(error, PH_ERROR, PH_ERROR_NOT_FOUND, "AAC002 '%s': not a person here",
-		            masked);
-		return FALSE;
-	}
+	if (PQntuples(result) == 0)
+		return ph_cardholder_not_ours(id_number, error);
 	*person_id = ph_db_get_int64(result, 0, 0);
 	if (name != NULL)
 		*name = g_strdup(PQgetvalue(result, 0, 1));
@@ -350,12 +355,8 @@ ph_cardholder_open_accounts(PhDb *db, const gchar *key, const gchar *id_number, 
 	        1, params, error);
 	if (result == NULL)
 		return FALSE;
-	if (PQntuples(result) == 0) {
-		g_autofree gchar *masked = ph_person_mask(id_number);
-		g_set_error(error, PH_ERROR, PH_ERROR_NOT_FOUND, "AAC002 '%s': not a person here",
-		            masked);
-		return FALSE;
-	}
+	if (PQntuples(result) == 0)
+		return ph_cardholder_not_ours(id_number, error);
 	for (gint column = 0; column < (gint)G_N_ELEMENTS(accounts); column++) {
 		if (PQgetisnull(result, 0, column))
 			continue;

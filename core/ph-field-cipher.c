@@ -67,10 +67,16 @@ ph_field_seal_account(const gchar *account, GError **error)
 }
 
 gchar *
+ph_field_open_named(const gchar *stored, const gchar *field, GError **error)
+{
+	gchar *plaintext = ph_field_open(stored, error);
+	if (plaintext == NULL && stored != NULL)
+		g_prefix_error(error, "%s: ", field);
+	return plaintext;
+}
+
+gchar *
 ph_field_open_account(const gchar *stored, GError **error)
 {
-	gchar *account = ph_field_open(stored, error);
-	if (account == NULL && stored != NULL)
-		g_prefix_error(error, "AAE010: ");
-	return account;
+	return ph_field_open_named(stored, "AAE010", error);
 }

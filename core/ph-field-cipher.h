@@ -34,6 +34,9 @@ gchar *ph_field_open(const gchar *stored, GError **error);
 /* The lookup key for @plaintext: the keyed hash, or @plaintext itself without a cipher. */
 gchar *ph_field_lookup(const gchar *plaintext);
 
+/* As ph_field_open(), a failure naming @field (its element code, never the value). */
+gchar *ph_field_open_named(const gchar *stored, const gchar *field, GError **error);
+
 /* TRUE when @stored is an envelope. */
 gboolean ph_field_is_sealed(const gchar *stored);
 

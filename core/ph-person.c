@@ -9,7 +9,7 @@
 #include "ph-identity.h"
 
 #define PH_PERSON_COLUMNS                                                                          \
-	"person_id, NULL, birth_date, deemed_months, deemed_index, "                          \
+	"person_id, NULL, birth_date, deemed_months, deemed_index, "                               \
 	"coalesce(unit_code, ''), status, coalesce(account_closed_period, 0)"
 
 gchar *
@@ -29,10 +29,7 @@ ph_person_seal_id(const gchar *id_number, GError **error)
 gchar *
 ph_person_open_id(const gchar *stored, GError **error)
 {
-	gchar *id_number = ph_field_open(stored, error);
-	if (id_number == NULL && stored != NULL)
-		g_prefix_error(error, "AAC002: ");
-	return id_number;
+	return ph_field_open_named(stored, "AAC002", error);
 }
 
 gchar *

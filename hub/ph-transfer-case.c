@@ -33,9 +33,9 @@ ph_transfer_case_from_row(PGresult *result, gint row, GError **error)
 {
 	g_autoptr(PhTransferCase) transfer = g_new0(PhTransferCase, 1);
 	transfer->case_id = ph_transfer_case_text(result, row, 0);
-	transfer->id_number = ph_field_open(PQgetvalue(result, row, 3), error);
+	transfer->id_number = ph_field_open_named(PQgetvalue(result, row, 3), "AAC002", error);
 	if (transfer->id_number == NULL) {
-		g_prefix_error(error, "transfer case %s: AAC002: ", transfer->case_id);
+		g_prefix_error(error, "transfer case %s: ", transfer->case_id);
 		return NULL;
 	}
 	transfer->direction = ph_transfer_case_text(result, row, 1);

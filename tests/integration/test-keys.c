@@ -95,15 +95,44 @@ count(PhDb *db, const gchar *sql)
 	return ph_test_db_query_int(db, sql);
 }
 
+/* Each test's own database with persons 0 … @persons − 1 stored: sealed under the test key
+ * file, or, with @keys FALSE, as before encryption was configured. */
+typedef struct {
+	gboolean keys;
+	guint persons;
+} Setup;
+
+typedef struct {
+	PhTestDb *test_db;
+	PhDb *db;
+} Fixture;
+
+static void
+fixture_set_up(Fixture *fixture, gconstpointer data)
+{
+	const Setup *setup = data;
+	fixture->test_db = ph_test_db_new();
+	fixture->db = ph_test_db_connect(fixture->test_db);
+	if (setup->keys)
+		install_keys(fixture->test_db);
+	else
+		ph_field_cipher_install(NULL);
+	store_persons(fixture->db, 0, setup->persons);
+}
+
+static void
+fixture_tear_down(Fixture *fixture, gconstpointer data)
+{
+	g_clear_pointer(&fixture->db, ph_db_free);
+	g_clear_pointer(&fixture->test_db, ph_test_db_free);
+}
+
 /* Rows hold envelopes and keyed hashes, no plaintext; lookups and reads give the number. */
 static void
-test_sealed(void)
+test_sealed(Fixture *fixture, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(PhTestDb) test_db = ph_test_db_new();
-	g_autoptr(PhDb) db = ph_test_db_connect(test_db);
-	install_keys(test_db);
-	store_persons(db, 0, 3);
+	PhDb *db = fixture->db;
 	g_assert_cmpint(count(db, "SELECT count(*) FROM person WHERE id_number LIKE 'enc1:k1:%' "
 	                          "AND id_lookup ~ '^h1:[0-9a-f]{64}$'"),
 	                ==, 3);
@@ -129,14 +158,22 @@ test_sealed(void)
 	                id);
 }
 
+/* One read of the n-th value through the paths under test; FALSE when it failed or gave
+ * another number. */
+typedef gboolean (*ReadCheck)(PhDb *db, guint n, gpointer data, GError **error);
+
 typedef struct {
 	gchar *url;
+	ReadCheck check;
+	gpointer data;
+	guint count; /* n runs over 0 … count − 1 */
+	guint step;
 	gint stop;
 	gint reads;
 	gint failures;
 } Reader;
 
-/* Reads persons through both paths (lookup by hash, decryption) until told to stop. */
+/* Reads on its own connection until told to stop, counting reads and failures. */
 static gpointer
 reader_thread(gpointer data)
 {
@@ -144,21 +181,13 @@ reader_thread(gpointer data)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(PhDb) db = ph_db_connect(reader->url, &error);
 	g_assert_no_error(error);
-	for (guint n = 0; !g_atomic_int_get(&reader->stop); n = (n + 97) % PERSONS) {
-		g_autofree gchar *id = person_id(n);
-		PhPerson person;
-		PhPensionStatus status = {0};
-		gboolean found = FALSE;
-		gboolean ok = ph_person_find(db, id, &person, &error) &&
-		              ph_pension_status_get(db, NULL, person.person_id, &status, &found,
-		                                    &error) &&
-		              found && g_strcmp0(status.id_number, id) == 0;
-		if (!ok) {
+	for (guint n = 0; !g_atomic_int_get(&reader->stop);
+	     n = (n + reader->step) % reader->count) {
+		if (!reader->check(db, n, reader->data, &error)) {
 			g_printerr("reader: %s\n", error != NULL ? error->message : "wrong number");
 			g_atomic_int_inc(&reader->failures);
 		}
 		g_clear_error(&error);
-		ph_pension_status_clear(&status);
 		g_atomic_int_inc(&reader->reads);
 	}
 	return NULL;
@@ -171,43 +200,71 @@ on_batch(const gchar *table, const PhFieldRotation *so_far, gpointer user_data)
 	g_usleep(20 * 1000);
 }
 
-/* k1 → k2 in batches of 1,000 while a second connection reads; afterwards k1 can go. */
-static void
-test_rotate_while_reading(void)
+/* Adds key @key_id to the key file and rotates to it, @batch rows per transaction, while
+ * @reader keeps reading: reads ran meanwhile, none failed, nothing is left under an older
+ * key. Returns the keys. */
+static PhFieldKeys *
+rotate_while_reading(PhDb *db, Reader *reader, const gchar *key_id, guint batch,
+                     PhFieldRotation *rotation)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(PhTestDb) test_db = ph_test_db_new();
-	g_autoptr(PhDb) db = ph_test_db_connect(test_db);
-	install_keys(test_db);
-	store_persons(db, 0, PERSONS);
+	GThread *thread = g_thread_new("reader", reader_thread, reader);
+	while (g_atomic_int_get(&reader->reads) < 20)
+		g_usleep(1000);
+	g_assert_true(ph_field_keys_add(key_path, key_id, NULL, &error));
+	PhFieldKeys *keys = ph_field_keys_load(key_path, &error);
+	g_assert_no_error(error);
+	gint reads_before = g_atomic_int_get(&reader->reads);
+	g_assert_true(ph_field_rotate(db, keys, batch, on_batch, NULL, rotation, &error));
+	g_assert_no_error(error);
+	gint reads_during = g_atomic_int_get(&reader->reads) - reads_before;
+	g_atomic_int_set(&reader->stop, 1);
+	g_thread_join(thread);
+	g_test_message("rotation to %s: %" G_GINT64_FORMAT " re-sealed in %u batches, %u passes; "
+	               "%d reads meanwhile",
+	               key_id, rotation->resealed, rotation->batches, rotation->passes,
+	               reads_during);
+	g_assert_cmpint(reads_during, >, 0);
+	g_assert_cmpint(reader->failures, ==, 0);
+	gint64 stale = -1;
+	g_assert_true(ph_field_rotate_count_stale(db, keys, &stale, &error));
+	g_assert_cmpint(stale, ==, 0);
+	g_free(reader->url);
+	return keys;
+}
+
+/* Person n found by its keyed hash and read back decrypted (pension status). */
+static gboolean
+read_person(PhDb *db, guint n, gpointer data, GError **error)
+{
+	g_autofree gchar *id = person_id(n);
+	PhPerson person;
+	PhPensionStatus status = {0};
+	gboolean found = FALSE;
+	gboolean ok = ph_person_find(db, id, &person, error) &&
+	              ph_pension_status_get(db, NULL, person.person_id, &status, &found, error) &&
+	              found && g_strcmp0(status.id_number, id) == 0;
+	ph_pension_status_clear(&status);
+	return ok;
+}
+
+/* k1 → k2 in batches of 1,000 while a second connection reads; afterwards k1 can go. */
+static void
+test_rotate_while_reading(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	PhDb *db = fixture->db;
 	g_assert_cmpint(count(db, "SELECT count(*) FROM person WHERE id_number LIKE 'enc1:k1:%'"),
 	                ==, PERSONS);
-	Reader reader = {g_strdup(ph_test_db_get_url(test_db)), 0, 0, 0};
-	GThread *thread = g_thread_new("reader", reader_thread, &reader);
-	while (g_atomic_int_get(&reader.reads) < 20)
-		g_usleep(1000);
-	g_assert_true(ph_field_keys_add(key_path, "k2", NULL, &error));
-	g_autoptr(PhFieldKeys) keys = ph_field_keys_load(key_path, &error);
-	g_assert_no_error(error);
+	Reader reader = {g_strdup(ph_test_db_get_url(fixture->test_db)), read_person, NULL, PERSONS,
+	                 97};
 	PhFieldRotation rotation = {0};
-	gint reads_before = g_atomic_int_get(&reader.reads);
-	g_assert_true(ph_field_rotate(db, keys, ROTATE_BATCH, on_batch, NULL, &rotation, &error));
-	g_assert_no_error(error);
-	gint reads_during = g_atomic_int_get(&reader.reads) - reads_before;
-	g_atomic_int_set(&reader.stop, 1);
-	g_thread_join(thread);
-	g_test_message("rotation: %" G_GINT64_FORMAT " re-sealed in %u batches, %u passes; %d "
-	               "reads meanwhile",
-	               rotation.resealed, rotation.batches, rotation.passes, reads_during);
+	g_autoptr(PhFieldKeys) keys =
+	        rotate_while_reading(db, &reader, "k2", ROTATE_BATCH, &rotation);
 	/* each value re-sealed exactly once, in transactions of at most ROTATE_BATCH rows */
 	g_assert_cmpint(rotation.resealed, ==, PERSONS);
 	g_assert_cmpuint(rotation.batches, >=, (PERSONS + ROTATE_BATCH - 1) / ROTATE_BATCH);
 	g_assert_cmpuint(rotation.passes, >=, 2); /* the last pass finds nothing left */
-	g_assert_cmpint(reads_during, >, 0);
-	g_assert_cmpint(reader.failures, ==, 0);
-	gint64 stale = -1;
-	g_assert_true(ph_field_rotate_count_stale(db, keys, &stale, &error));
-	g_assert_cmpint(stale, ==, 0);
 	/* k1 removed from the file: every value still opens */
 	g_autoptr(GKeyFile) file = g_key_file_new();
 	g_assert_true(g_key_file_load_from_file(file, key_path, G_KEY_FILE_NONE, &error));
@@ -223,21 +280,17 @@ test_rotate_while_reading(void)
 		g_assert_no_error(error);
 		g_assert_true(ph_identity_check_citizen_id(plain, NULL));
 	}
-	g_free(reader.url);
 }
 
 /* Rows written before a key file was configured are converted by the same rotation. */
 static void
-test_plaintext_converted(void)
+test_plaintext_converted(Fixture *fixture, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(PhTestDb) test_db = ph_test_db_new();
-	g_autoptr(PhDb) db = ph_test_db_connect(test_db);
-	ph_field_cipher_install(NULL);
-	store_persons(db, 0, 5);
+	PhDb *db = fixture->db;
 	g_assert_cmpint(count(db, "SELECT count(*) FROM person WHERE id_number ~ '^[0-9]{17}'"), ==,
 	                5);
-	install_keys(test_db);
+	install_keys(fixture->test_db);
 	g_autoptr(PhFieldKeys) keys = ph_field_keys_load(key_path, &error);
 	g_autofree gchar *current = ph_field_keys_current(keys);
 	PhFieldRotation rotation = {0};
@@ -618,6 +671,17 @@ create_transfer(PhDb *db, guint n)
 	g_assert_true(ph_txn_commit(txn, &error));
 }
 
+/* The cards answered, a month paid and person 2's transfer case: every account table
+ * written. */
+static PhPayoutBatch *
+account_month(PhDb *db)
+{
+	answer_cards(db);
+	PhPayoutBatch *batch = pay_month(db, ACCOUNT_PERIOD);
+	create_transfer(db, 2);
+	return batch;
+}
+
 /* TRUE when person @n's transfer case reads back with the number. */
 static gboolean
 transfer_as_expected(PhDb *db, guint n, GError **error)
@@ -699,13 +763,10 @@ count_unsealed(PhDb *db, const gchar *key)
 /* A month paid, a transfer case: every account and case number sealed, none in plaintext;
  * the bank's echoes still match (a wrong account does not), reads give the numbers. */
 static void
-test_accounts_sealed(void)
+test_accounts_sealed(Fixture *fixture, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(PhTestDb) test_db = ph_test_db_new();
-	g_autoptr(PhDb) db = ph_test_db_connect(test_db);
-	install_keys(test_db);
-	store_persons(db, 0, ACCOUNT_PERSONS);
+	PhDb *db = fixture->db;
 	answer_cards(db);
 	g_autoptr(PhPayoutBatch) batch = build_month(db, ACCOUNT_PERIOD);
 	g_autoptr(GPtrArray) items = read_items(db, batch->batch_no, &error);
@@ -739,103 +800,54 @@ test_accounts_sealed(void)
 	                ==, ACCOUNT_PERSONS + 1 + 1 + ACCOUNT_PERSONS);
 }
 
-typedef struct {
-	gchar *url;
-	gint64 batch_no;
-	gint stop;
-	gint reads;
-	gint failures;
-} AccountReader;
-
-/* Reads the batch as the bank's file does, `cardholder show` and a transfer case, until told
- * to stop; counts wrong answers. */
-static gpointer
-account_reader_thread(gpointer data)
+/* Batch @data read as the bank's file does, `cardholder show` of person n and a transfer
+ * case. */
+static gboolean
+read_accounts(PhDb *db, guint n, gpointer data, GError **error)
 {
-	AccountReader *reader = data;
-	g_autoptr(GError) error = NULL;
-	g_autoptr(PhDb) db = ph_db_connect(reader->url, &error);
-	g_assert_no_error(error);
-	for (guint n = 0; !g_atomic_int_get(&reader->stop); n = (n + 1) % ACCOUNT_PERSONS) {
-		g_autoptr(GPtrArray) items = read_items(db, reader->batch_no, &error);
-		gboolean ok = items != NULL && items_as_expected(items) &&
-		              shown_as_expected(db, n, &error) &&
-		              transfer_as_expected(db, 2, &error);
-		if (!ok) {
-			g_printerr("account reader: %s\n",
-			           error != NULL ? error->message : "wrong number");
-			g_atomic_int_inc(&reader->failures);
-		}
-		g_clear_error(&error);
-		g_atomic_int_inc(&reader->reads);
-	}
-	return NULL;
+	const PhPayoutBatch *batch = data;
+	g_autoptr(GPtrArray) items = read_items(db, batch->batch_no, error);
+	return items != NULL && items_as_expected(items) && shown_as_expected(db, n, error) &&
+	       transfer_as_expected(db, 2, error);
 }
 
 /* A new key; the account columns re-sealed two rows per transaction while a second
  * connection reads them; the lookup key is unchanged, so the next month's echoes match. */
 static void
-test_accounts_rotate(void)
+test_accounts_rotate(Fixture *fixture, gconstpointer data)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(PhTestDb) test_db = ph_test_db_new();
-	g_autoptr(PhDb) db = ph_test_db_connect(test_db);
-	install_keys(test_db);
-	store_persons(db, 0, ACCOUNT_PERSONS);
-	answer_cards(db);
-	g_autoptr(PhPayoutBatch) batch = pay_month(db, ACCOUNT_PERIOD);
-	create_transfer(db, 2);
-	AccountReader reader = {g_strdup(ph_test_db_get_url(test_db)), batch->batch_no, 0, 0, 0};
-	GThread *thread = g_thread_new("account-reader", account_reader_thread, &reader);
-	while (g_atomic_int_get(&reader.reads) < 3)
-		g_usleep(1000);
-	g_autofree gchar *new_id = NULL;
-	g_assert_true(ph_field_keys_add(key_path, "k-accounts", &new_id, &error));
-	g_autoptr(PhFieldKeys) keys = ph_field_keys_load(key_path, &error);
-	g_assert_no_error(error);
+	PhDb *db = fixture->db;
+	g_autoptr(PhPayoutBatch) batch = account_month(db);
+	Reader reader = {g_strdup(ph_test_db_get_url(fixture->test_db)), read_accounts, batch,
+	                 ACCOUNT_PERSONS, 1};
 	PhFieldRotation rotation = {0};
-	gint reads_before = g_atomic_int_get(&reader.reads);
-	g_assert_true(ph_field_rotate(db, keys, 2, on_batch, NULL, &rotation, &error));
-	g_assert_no_error(error);
-	gint reads_during = g_atomic_int_get(&reader.reads) - reads_before;
-	g_atomic_int_set(&reader.stop, 1);
-	g_thread_join(thread);
-	g_test_message("account rotation: %" G_GINT64_FORMAT " re-sealed in %u batches; %d reads "
-	               "meanwhile",
-	               rotation.resealed, rotation.batches, reads_during);
+	g_autoptr(PhFieldKeys) keys = rotate_while_reading(db, &reader, "k-accounts", 2, &rotation);
 	/* person 6, payout_item AAC002 6 and AAE010 6, payee_account 6, cardholder_card 6,
 	 * the notice 1, the override 1, the transfer case 1: each once; nothing left to hash */
 	g_assert_cmpint(rotation.resealed, ==, 33);
 	g_assert_cmpint(rotation.hashed, ==, 0);
-	g_assert_cmpint(reads_during, >, 0);
-	g_assert_cmpint(reader.failures, ==, 0);
-	gint64 stale = -1;
-	g_assert_true(ph_field_rotate_count_stale(db, keys, &stale, &error));
-	g_assert_cmpint(stale, ==, 0);
 	g_assert_cmpint(count_unsealed(db, "enc1:k-accounts:%"), ==, 0);
 	g_autoptr(PhPayoutBatch) next = pay_month(db, ACCOUNT_PERIOD + 1);
-	g_free(reader.url);
 }
 
 /* Accounts, echoes and a transfer case written without a key file are sealed and hashed by
  * the same rotation (bank result lines too, append-only but for that); then the next month
  * is paid and matched through the hashes. */
 static void
-test_accounts_converted(void)
+test_accounts_converted(Fixture *fixture, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(PhTestDb) test_db = ph_test_db_new();
-	g_autoptr(PhDb) db = ph_test_db_connect(test_db);
-	ph_field_cipher_install(NULL);
-	store_persons(db, 0, ACCOUNT_PERSONS);
-	answer_cards(db);
-	g_autoptr(PhPayoutBatch) batch = pay_month(db, ACCOUNT_PERIOD);
-	create_transfer(db, 2);
+	PhDb *db = fixture->db;
+	g_autoptr(PhPayoutBatch) batch = account_month(db);
 	g_autoptr(GPtrArray) numbers = plaintext_numbers(TRUE);
 	g_assert_cmpint(count_plaintext(db, numbers), >, 0); /* the scan sees plaintext */
-	install_keys(test_db);
+	install_keys(fixture->test_db);
 	g_autoptr(PhFieldKeys) keys = ph_field_keys_load(key_path, &error);
 	g_assert_no_error(error);
+	/* `keys status` counts them: the 33 values to seal below and the bank's 12 echoes */
+	gint64 stale = -1;
+	g_assert_true(ph_field_rotate_count_stale(db, keys, &stale, &error));
+	g_assert_cmpint(stale, ==, 33 + 12);
 	PhFieldRotation rotation = {0};
 	g_assert_true(ph_field_rotate(db, keys, 4, NULL, NULL, &rotation, &error));
 	g_assert_no_error(error);
@@ -847,6 +859,8 @@ test_accounts_converted(void)
 	g_autofree gchar *pattern = g_strdup_printf("enc1:%s:%%", current);
 	g_assert_cmpint(count_unsealed(db, pattern), ==, 0);
 	g_assert_cmpint(count_plaintext(db, numbers), ==, 0);
+	g_assert_true(ph_field_rotate_count_stale(db, keys, &stale, &error));
+	g_assert_cmpint(stale, ==, 0);
 	/* bank result lines accept no other change */
 	g_assert_false(ph_db_exec(db, "UPDATE payout_result_line SET amount = amount + 1", &error));
 	g_assert_nonnull(strstr(error->message, "append-only"));
@@ -913,13 +927,10 @@ count_accounts(const gchar *log, GPtrArray *numbers)
  * confirmed, one name mismatch, one without a card) and applies an account-changed notice
  * and one for a stranger: its log names no account number and no citizen ID. */
 static void
-test_log_scan_accounts(void)
+test_log_scan_accounts(Fixture *fixture, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(PhTestDb) test_db = ph_test_db_new();
-	g_autoptr(PhDb) db = ph_test_db_connect(test_db);
-	install_keys(test_db);
-	store_persons(db, 0, ACCOUNT_PERSONS);
+	PhDb *db = fixture->db;
 	guint sim_port = ph_test_free_port();
 	const gchar *pki = g_getenv("PH_PKI");
 	g_autofree gchar *config = g_strdup_printf(
@@ -928,7 +939,7 @@ test_log_scan_accounts(void)
 	        "region = 110100\nttl_seconds = 3600\nretry_seconds = 1\nrefresh_seconds = 1\n"
 	        "attempts = 2\nretry_delay_ms = 50\ntimeout_ms = 5000\nbanks = 102=icbc\n",
 	        key_path, sim_port, pki);
-	g_autoptr(PhTestHub) hub = ph_test_adapter_hub(test_db, "cardholder", config);
+	g_autoptr(PhTestHub) hub = ph_test_adapter_hub(fixture->test_db, "cardholder", config);
 	g_autofree gchar *cards = write_cards(hub->dir);
 	g_autofree gchar *cards_option = g_strdup_printf("--cards=%s", cards);
 	const gchar *options[] = {cards_option, NULL};
@@ -975,14 +986,24 @@ main(int argc, char **argv)
 	g_assert_no_error(error);
 	key_path = g_build_filename(key_dir, "field.keys", NULL);
 	g_assert_true(ph_field_keys_add(key_path, "k1", NULL, &error));
-	g_test_add_func("/keys/sealed", test_sealed);
-	g_test_add_func("/keys/rotate-while-reading", test_rotate_while_reading);
-	g_test_add_func("/keys/plaintext-converted", test_plaintext_converted);
+	static const Setup sealed = {TRUE, 3}, rotated = {TRUE, PERSONS}, plain = {FALSE, 5};
+	static const Setup accounts = {TRUE, ACCOUNT_PERSONS};
+	static const Setup plain_accounts = {FALSE, ACCOUNT_PERSONS};
+	g_test_add("/keys/sealed", Fixture, &sealed, fixture_set_up, test_sealed,
+	           fixture_tear_down);
+	g_test_add("/keys/rotate-while-reading", Fixture, &rotated, fixture_set_up,
+	           test_rotate_while_reading, fixture_tear_down);
+	g_test_add("/keys/plaintext-converted", Fixture, &plain, fixture_set_up,
+	           test_plaintext_converted, fixture_tear_down);
 	g_test_add_func("/keys/log-scan", test_log_scan);
-	g_test_add_func("/keys/accounts-sealed", test_accounts_sealed);
-	g_test_add_func("/keys/accounts-rotate", test_accounts_rotate);
-	g_test_add_func("/keys/accounts-converted", test_accounts_converted);
-	g_test_add_func("/keys/log-scan-accounts", test_log_scan_accounts);
+	g_test_add("/keys/accounts-sealed", Fixture, &accounts, fixture_set_up,
+	           test_accounts_sealed, fixture_tear_down);
+	g_test_add("/keys/accounts-rotate", Fixture, &accounts, fixture_set_up,
+	           test_accounts_rotate, fixture_tear_down);
+	g_test_add("/keys/accounts-converted", Fixture, &plain_accounts, fixture_set_up,
+	           test_accounts_converted, fixture_tear_down);
+	g_test_add("/keys/log-scan-accounts", Fixture, &accounts, fixture_set_up,
+	           test_log_scan_accounts, fixture_tear_down);
 	int status = g_test_run();
 	g_unlink(key_path);
 	g_rmdir(key_dir);
