@@ -208,6 +208,12 @@ ph_archive_personnel_try(PhDb *db, const gchar *spool_dir, const PhArchiveBatch 
 	g_autoptr(GInputStream) input = ph_spool_open(NULL, spool_dir, batch->source, error);
 	g_autofree gchar *seq = NULL;
 	if (input == NULL || !ph_archive_personnel_scan(db, batch, input, scan, &seq, error)) {
+		/* the original gone from the spool or unreadable: an operator must look, retrying
+		 * cannot bring it back */
+		if (error != NULL && *error != NULL && (*error)->domain == PH_ERROR &&
+		    ((*error)->code == PH_ERROR_NOT_FOUND ||
+		     (*error)->code == PH_ERROR_INVALID_INPUT))
+			(*error)->code = PH_ERROR_PERMANENT;
 		g_prefix_error(error, "personnel batch %s: ", batch->id);
 		return FALSE;
 	}

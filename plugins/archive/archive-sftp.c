@@ -138,6 +138,17 @@ archive_sftp_exchange(Archive *archive, PhSftp *sftp, const PhArchivePackage *pa
 	return archive_sftp_await_receipt(archive, sftp, package, name, error);
 }
 
+/* Puts the archive's own words (e.g. {"package_id": …, "refused": "why"}) before the error of
+ * a receipt that is not one. */
+static void
+archive_sftp_quote_receipt(const PhArchivePackage *package, GBytes *receipt, GError **error)
+{
+	g_autofree gchar *text = g_utf8_make_valid(g_bytes_get_data(receipt, NULL),
+	                                           (gssize)g_bytes_get_size(receipt));
+	g_autofree gchar *words = g_utf8_substring(text, 0, MIN(g_utf8_strlen(text, -1), 200));
+	g_prefix_error(error, "%s.receipt %s: ", package->package_id, words);
+}
+
 gchar *
 archive_sftp_deliver(Archive *archive, const PhArchivePackage *package, GError **error)
 {
@@ -150,6 +161,8 @@ archive_sftp_deliver(Archive *archive, const PhArchivePackage *package, GError *
 	if (receipt != NULL &&
 	    ph_archive_api_record_receipt(archive->plugin, package, receipt, &receipt_id, &local))
 		return receipt_id;
+	if (receipt != NULL)
+		archive_sftp_quote_receipt(package, receipt, &local);
 	/* a refused host key or login needs an operator, not a retry every few seconds */
 	if (g_error_matches(local, PH_ERROR, PH_ERROR_FORBIDDEN))
 		local->code = PH_ERROR_PERMANENT;

@@ -115,7 +115,8 @@ fixture_set_up(Fixture *fixture, gconstpointer data)
 	fixture_start(fixture, https, sim_port, data);
 }
 
-/* delivery = sftp into the sshd's folder "incoming", which the simulator watches. */
+/* delivery = sftp into the sshd's folder "incoming", which the simulator watches (with the
+ * options @data besides). */
 static void
 fixture_set_up_sftp(Fixture *fixture, gconstpointer data)
 {
@@ -126,8 +127,14 @@ fixture_set_up_sftp(Fixture *fixture, gconstpointer data)
 	g_autofree gchar *sftp = g_strdup_printf("delivery = sftp\n%sfolder = incoming\n"
 	                                         "receipt_wait_ms = 5000\n",
 	                                         login);
-	const gchar *const watch[] = {"--watch", fixture->sftp_inbox, NULL};
-	fixture_start(fixture, sftp, ph_test_free_port(), watch);
+	const gchar *const *extra = data;
+	g_autoptr(GPtrArray) options = g_ptr_array_new();
+	g_ptr_array_add(options, "--watch");
+	g_ptr_array_add(options, fixture->sftp_inbox);
+	for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
+		g_ptr_array_add(options, (gpointer)extra[i]);
+	g_ptr_array_add(options, NULL);
+	fixture_start(fixture, sftp, ph_test_free_port(), (const gchar *const *)options->pdata);
 }
 
 /* With the medical adapter (its simulator down at first). */
@@ -188,6 +195,18 @@ wait_delivered(Fixture *fixture, const gchar *case_id)
 	const gchar *stored[] = {"STORED", case_id, NULL};
 	ph_test_peer_wait(&fixture->sim, stored, 1);
 	wait_archive_row(fixture, case_id, "state = 'delivered'");
+}
+
+/* The case's package became a dead letter. */
+static void
+wait_dead(Fixture *fixture, const gchar *case_id)
+{
+	g_autofree gchar *sql = g_strdup_printf(
+	        "SELECT count(*) FROM dead_letter WHERE topic = 'archive.package' AND key = '%s'",
+	        case_id);
+	g_autofree gchar *dead =
+	        ph_test_wait_for_value(ph_test_db_get_url(fixture->db), sql, "1", 30000);
+	g_assert_cmpstr(dead, ==, "1");
 }
 
 /* The value after "LABEL: " in pensionctl archive show's output. */
@@ -381,12 +400,7 @@ static void
 test_no_receipt(Fixture *fixture, gconstpointer data)
 {
 	g_autofree gchar *case_id = close_death_case(fixture);
-	g_autofree gchar *sql = g_strdup_printf(
-	        "SELECT count(*) FROM dead_letter WHERE topic = 'archive.package' AND key = '%s'",
-	        case_id);
-	g_autofree gchar *dead =
-	        ph_test_wait_for_value(ph_test_db_get_url(fixture->db), sql, "1", 30000);
-	g_assert_cmpstr(dead, ==, "1");
+	wait_dead(fixture, case_id);
 	assert_not_archived(fixture, case_id, "dead", "holds no receipt_id");
 	g_autofree gchar *shown = archive_show_ok(fixture, case_id);
 	g_autofree gchar *attempts = show_field(shown, "attempts");
@@ -640,6 +654,38 @@ test_sftp_down_retried(Fixture *fixture, gconstpointer data)
 	check_sftp_folder(fixture, case_id);
 }
 
+/* An archive whose receipt file holds no receipt id: a dead letter at once, its words in the
+ * error. */
+static void
+test_sftp_no_receipt(Fixture *fixture, gconstpointer data)
+{
+	g_autofree gchar *case_id = close_death_case(fixture);
+	wait_dead(fixture, case_id);
+	assert_not_archived(fixture, case_id, "dead", ".receipt {}: ");
+}
+
+/* Other bytes already under the package's final name on the server (not ours; the archive is
+ * down, so it does not take them either): never overwritten, a dead letter for an operator;
+ * the file keeps its bytes. */
+static void
+test_sftp_never_overwritten(Fixture *fixture, gconstpointer data)
+{
+	/* the package id AAB034-EVENT_ID: the test hub's agency, the database's first event */
+	g_autofree gchar *path = g_build_filename(fixture->sftp_inbox, "110100000001-1.tar", NULL);
+	g_autoptr(GError) error = NULL;
+	g_file_set_contents(path, "someone else's file\n", -1, &error);
+	g_assert_no_error(error);
+	g_autofree gchar *case_id = close_death_case(fixture);
+	wait_dead(fixture, case_id);
+	assert_not_archived(fixture, case_id, "dead", "never overwritten");
+	g_autofree gchar *kept = NULL;
+	g_file_get_contents(path, &kept, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(kept, ==, "someone else's file\n");
+	g_autofree gchar *part = g_strconcat(path, ".part", NULL);
+	g_assert_false(g_file_test(part, G_FILE_TEST_EXISTS));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -664,5 +710,9 @@ main(int argc, char **argv)
 	           test_sftp_delivered, fixture_tear_down);
 	g_test_add("/archive/sftp/down-retried", Fixture, NULL, fixture_set_up_sftp,
 	           test_sftp_down_retried, fixture_tear_down);
+	g_test_add("/archive/sftp/no-receipt", Fixture, no_receipt, fixture_set_up_sftp,
+	           test_sftp_no_receipt, fixture_tear_down);
+	g_test_add("/archive/sftp/never-overwritten", Fixture, down, fixture_set_up_sftp,
+	           test_sftp_never_overwritten, fixture_tear_down);
 	return g_test_run();
 }
