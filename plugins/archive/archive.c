@@ -87,6 +87,32 @@ archive_read_https(Archive *archive, GError **error)
 	return TRUE;
 }
 
+/* The keys of the other delivery must not be set: a leftover url with delivery = sftp (or host
+ * with https) would otherwise look like it does something. */
+static gboolean
+archive_refuse_keys(Archive *archive, GError **error)
+{
+	static const gchar *const https_keys[] = {"url", "ca", "connect_timeout_ms", NULL};
+	static const gchar *const sftp_keys[] = {
+	        "host", "port", "user", "private_key", "known_hosts", "folder", "receipt_wait_ms",
+	        NULL};
+	gboolean sftp = archive->delivery == ARCHIVE_DELIVERY_SFTP;
+	const gchar *const *unused = sftp ? https_keys : sftp_keys;
+	for (guint i = 0; unused[i] != NULL; i++) {
+		g_autofree gchar *value =
+		        ph_plugin_config_get_string(archive->plugin, unused[i], "", error);
+		if (value == NULL)
+			return FALSE;
+		if (value[0] != '\0') {
+			g_set_error(error, PH_ERROR, PH_ERROR_CONFIG,
+			            "[plugin archive] %s: not used with delivery = %s", unused[i],
+			            sftp ? "sftp" : "https");
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
 static gboolean
 archive_read_config(Archive *archive, GError **error)
 {
@@ -103,6 +129,8 @@ archive_read_config(Archive *archive, GError **error)
 		return FALSE;
 	archive->retry.max_delay_ms =
 	        MAX(archive->retry.max_delay_ms, archive->retry.initial_delay_ms);
+	if (!archive_refuse_keys(archive, error))
+		return FALSE;
 	if (archive->delivery == ARCHIVE_DELIVERY_SFTP)
 		return archive_sftp_read_config(archive, error);
 	return archive_read_https(archive, error);
