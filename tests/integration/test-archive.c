@@ -76,7 +76,8 @@ start_medical(Fixture *fixture)
 
 /* The hub with [plugin archive] @delivery_config (plus the signing key and test timings), the
  * personnel adapter (its batches are the inbound documents of cases) and the simulator on
- * @sim_port keeping what it takes in the store, with @extra options. */
+ * @sim_port keeping what it takes in the store (watching the SFTP folder, if any), with @extra
+ * options. */
 static void
 fixture_start(Fixture *fixture, const gchar *delivery_config, guint sim_port,
               const gchar *const *extra)
@@ -96,6 +97,10 @@ fixture_start(Fixture *fixture, const gchar *delivery_config, guint sim_port,
 	g_autoptr(GPtrArray) options = g_ptr_array_new();
 	g_ptr_array_add(options, "--store");
 	g_ptr_array_add(options, fixture->store);
+	if (fixture->sftp_inbox != NULL) {
+		g_ptr_array_add(options, "--watch");
+		g_ptr_array_add(options, fixture->sftp_inbox);
+	}
 	for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
 		g_ptr_array_add(options, (gpointer)extra[i]);
 	g_ptr_array_add(options, NULL);
@@ -127,14 +132,7 @@ fixture_set_up_sftp(Fixture *fixture, gconstpointer data)
 	g_autofree gchar *sftp = g_strdup_printf("delivery = sftp\n%sfolder = incoming\n"
 	                                         "receipt_wait_ms = 5000\n",
 	                                         login);
-	const gchar *const *extra = data;
-	g_autoptr(GPtrArray) options = g_ptr_array_new();
-	g_ptr_array_add(options, "--watch");
-	g_ptr_array_add(options, fixture->sftp_inbox);
-	for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
-		g_ptr_array_add(options, (gpointer)extra[i]);
-	g_ptr_array_add(options, NULL);
-	fixture_start(fixture, sftp, ph_test_free_port(), (const gchar *const *)options->pdata);
+	fixture_start(fixture, sftp, ph_test_free_port(), data);
 }
 
 /* With the medical adapter (its simulator down at first). */
