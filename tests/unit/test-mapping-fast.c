@@ -1,0 +1,298 @@
+/* Tests of the mapping engine's fast paths (issue 4 §6) through the public API: fixed-width
+ * files longer than one read-ahead batch keep file order and give each error after exactly
+ * the records before it; canonical JSON written from slots equals ph_record_append_json();
+ * JSON Lines not in our own form still convert as ph_record_parse_json() reads them. */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "ph-error.h"
+#include "ph-mapping.h"
+
+/* More lines than one batch of the read-ahead (2,048), so that workers take part. */
+#define RECORDS 5000
+#define AMOUNT  350000
+/* 张三 and 𠮷田花子 in GB18030, as the bench writes them. */
+#define NAME_A "\xd5\xc5\xc8\xfd"
+#define NAME_B "\x95\x34\xb2\x35\xcc\xef\xbb\xa8\xd7\xd3"
+/* PH-BANK-1 (bank-payout.md): header 108 bytes, detail 148, each and CRLF. */
+#define HEADER_LINE 110
+#define DETAIL_LINE 150
+
+static void
+append_padded(GString *out, const gchar *bytes, gsize width)
+{
+	gsize len = strlen(bytes);
+
+	g_string_append(out, bytes);
+	for (gsize i = len; i < width; i++)
+		g_string_append_c(out, ' ');
+}
+
+/* A valid PH-BANK-1 payout file of RECORDS details. */
+static GString *
+payout_file(void)
+{
+	GString *out = g_string_new(NULL);
+	guint64 total = (guint64)RECORDS * AMOUNT;
+
+	g_string_append_printf(out, "H%010u", 1u);
+	append_padded(out, "330100000001", 16);
+	append_padded(out, "33010000001234567890", 32);
+	g_string_append_printf(out, "202611%08u%018" G_GUINT64_FORMAT "CNY20261127090000\r\n",
+	                       RECORDS, total);
+	for (guint i = 1; i <= RECORDS; i++) {
+		g_string_append_printf(out, "D%08u110105196410150037", i);
+		append_padded(out, i % 2 ? NAME_A : NAME_B, 40);
+		g_string_append_printf(out, "6222020200%09u", i);
+		append_padded(out, "", 13);
+		g_string_append_printf(out, "%015uP001", AMOUNT);
+		append_padded(out, "", 30);
+		g_string_append(out, "\r\n");
+	}
+	g_string_append_printf(out, "T%08u%018" G_GUINT64_FORMAT "\r\n", RECORDS, total);
+	return out;
+}
+
+/* Where line @line (from 1, a detail) starts in the file. */
+static gsize
+line_start(guint line)
+{
+	return HEADER_LINE + (gsize)(line - 2) * DETAIL_LINE;
+}
+
+static PhMapping *
+load_payout(void)
+{
+	g_autoptr(GError) error = NULL;
+	PhMapping *mapping = ph_mapping_load("ph-bank-1-payout", &error);
+
+	g_assert_no_error(error);
+	return mapping;
+}
+
+/* Reads @bytes whole: the records as JSON Lines (from the PhRecord), how many, and the
+ * error. */
+static gchar *
+read_all(PhMapping *mapping, const GString *bytes, guint *n_records, GError **error)
+{
+	g_autoptr(GInputStream) input =
+	        g_memory_input_stream_new_from_data(bytes->str, (gssize)bytes->len, NULL);
+	g_autoptr(PhMappingReader) reader = ph_mapping_reader_new(mapping, input, "test-input");
+	g_autoptr(GString) out = g_string_new(NULL);
+	const PhRecord *record;
+
+	*n_records = 0;
+	while ((record = ph_mapping_reader_next(reader, error)) != NULL) {
+		(*n_records)++;
+		/* Records come in file order: line N is the Nth record. */
+		g_assert_cmpuint(ph_mapping_reader_get_line(reader), ==, *n_records);
+		ph_record_append_json(record, out);
+		g_string_append_c(out, '\n');
+	}
+	return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+static gchar *
+write_temp(const gchar *dir, const gchar *name, const gchar *bytes, gsize len)
+{
+	gchar *path = g_build_filename(dir, name, NULL);
+	g_autoptr(GError) error = NULL;
+
+	g_file_set_contents(path, bytes, (gssize)len, &error);
+	g_assert_no_error(error);
+	return path;
+}
+
+static gchar *
+read_temp(const gchar *path, gsize *len)
+{
+	g_autoptr(GError) error = NULL;
+	gchar *contents = NULL;
+
+	g_file_get_contents(path, &contents, len, &error);
+	g_assert_no_error(error);
+	return contents;
+}
+
+/* The long file converts to canonical JSON exactly as the records' own JSON reads, and back
+ * byte for byte. */
+static void
+test_long_round_trip(void)
+{
+	g_autoptr(PhMapping) mapping = load_payout();
+	g_autoptr(GString) file = payout_file();
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *dir = g_dir_make_tmp("ph-test-mapping-fast-XXXXXX", &error);
+	g_autofree gchar *partner = write_temp(dir, "payout.txt", file->str, file->len);
+	g_autofree gchar *canonical = g_build_filename(dir, "payout.jsonl", NULL);
+	g_autofree gchar *back = g_build_filename(dir, "back.txt", NULL);
+	g_autofree gchar *expected = NULL;
+	g_autofree gchar *json = NULL;
+	g_autofree gchar *bytes = NULL;
+	gsize json_len = 0, bytes_len = 0;
+	guint n_records = 0;
+
+	g_assert_no_error(error);
+	expected = read_all(mapping, file, &n_records, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(n_records, ==, RECORDS + 2);
+	g_assert_true(ph_mapping_convert_to_canonical(mapping, partner, canonical, &error));
+	g_assert_no_error(error);
+	json = read_temp(canonical, &json_len);
+	g_assert_cmpstr(json, ==, expected);
+	g_assert_true(ph_mapping_convert_to_partner(mapping, canonical, back, &error));
+	g_assert_no_error(error);
+	bytes = read_temp(back, &bytes_len);
+	g_assert_cmpmem(bytes, bytes_len, file->str, file->len);
+	for (const gchar *const *path = (const gchar *const[]){partner, canonical, back, NULL};
+	     *path != NULL; path++)
+		g_unlink(*path);
+	g_rmdir(dir);
+}
+
+/* A fault deep in a long file: the reader gives every record before its line, then the
+ * error, whichever batch and thread decoded it. */
+typedef struct {
+	const gchar *name;
+	guint line;        /* the faulty line */
+	gsize byte;        /* from 0 within the line */
+	const gchar *with; /* written over it */
+	const gchar *message;
+} LateFault;
+
+static const LateFault late_faults[] = {
+        /* The amount (bytes 99..113) with a letter: field decoding, docs/mappings.md §4. */
+        {"amount", 4000, 110, "X",
+         "test-input line 4000: record D field AAE019: "
+         "'00000000035X000' is not an amount in fen"},
+        /* 0xFF starts no GB18030 character: byte 28 is AAC003's first (§11); file offset
+         * = 110 + 2498 × 150 + 27. */
+        {"gb18030", 2500, 27, "\xff",
+         "test-input line 2500, byte 28 (file offset 374837): record D field AAC003: "
+         "invalid byte sequence"},
+        /* A bare LF: taking lines, not decoding them, finds it (format: CRLF). */
+        {"line-end", 3001, 148, "\n", "test-input line 3001: ends in LF, expected CRLF"},
+        /* Serial 9999 where the sequence is at 4499 (§6, checked at once). */
+        {"sequence", 4500, 1, "00009999",
+         "test-input line 4500: record D field serial: is 9999, expected 4499 (the "
+         "sequence)"},
+};
+
+static void
+test_late_fault(gconstpointer data)
+{
+	const LateFault *fault = data;
+	g_autoptr(PhMapping) mapping = load_payout();
+	g_autoptr(GString) file = payout_file();
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *json = NULL;
+	guint n_records = 0;
+
+	memcpy(file->str + line_start(fault->line) + fault->byte, fault->with, strlen(fault->with));
+	json = read_all(mapping, file, &n_records, &error);
+	g_assert_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT);
+	g_assert_cmpstr(error->message, ==, fault->message);
+	g_assert_cmpuint(n_records, ==, fault->line - 1);
+}
+
+/* Lines of canonical JSON in forms other than ours: spaces, keys out of order, escapes. */
+typedef struct {
+	const gchar *name;
+	const gchar *line;    /* replaces the second detail of the long file */
+	const gchar *message; /* NULL: converts to the same bytes as the original */
+} JsonForm;
+
+static const JsonForm json_forms[] = {
+        {"spaces",
+         "{ \"kind\" : \"D\", \"serial\" : 2, \"AAC002\" : \"110105196410150037\", "
+         "\"AAC003\" : \"𠮷田花子\", \"AAE010\" : \"6222020200000000002\", \"AAE019\" : "
+         "350000, \"purpose\" : \"P001\", \"memo\" : \"\" }",
+         NULL},
+        {"kind-last",
+         "{\"serial\":2,\"AAC002\":\"110105196410150037\",\"AAC003\":\"𠮷田花子\","
+         "\"AAE010\":\"6222020200000000002\",\"AAE019\":350000,\"purpose\":\"P001\","
+         "\"memo\":\"\",\"kind\":\"D\"}",
+         NULL},
+        /* 𠮷 as a surrogate pair, 田 as \u7530, the amount as a string. */
+        {"escapes",
+         "{\"kind\":\"D\",\"serial\":2,\"AAC002\":\"110105196410150037\","
+         "\"AAC003\":\"\\ud842\\udfb7\\u7530花子\",\"AAE010\":\"6222020200000000002\","
+         "\"AAE019\":\"350000\",\"purpose\":\"P001\",\"memo\":\"\"}",
+         NULL},
+        /* The writer's own refusal (ph_mapping_writer_write), named by line and record. */
+        {"unknown-key",
+         "{\"kind\":\"D\",\"serial\":2,\"AAC002\":\"110105196410150037\","
+         "\"AAC003\":\"𠮷田花子\",\"AAE010\":\"6222020200000000002\",\"AAE019\":350000,"
+         "\"purpose\":\"P001\",\"memo\":\"\",\"AAC004\":\"1\"}",
+         "payout.jsonl line 3: back.txt record 3: record D: the layout has no field AAC004"},
+        /* ph_record_parse_json's refusal of a duplicate key. */
+        {"duplicate-key",
+         "{\"kind\":\"D\",\"serial\":2,\"serial\":2,\"AAC002\":\"110105196410150037\","
+         "\"AAC003\":\"𠮷田花子\",\"AAE010\":\"6222020200000000002\",\"AAE019\":350000,"
+         "\"purpose\":\"P001\",\"memo\":\"\"}",
+         "payout.jsonl line 3: not a flat JSON object of strings and integers (near byte "
+         "33)"},
+};
+
+static void
+test_json_form(gconstpointer data)
+{
+	const JsonForm *form = data;
+	g_autoptr(PhMapping) mapping = load_payout();
+	g_autoptr(GString) file = payout_file();
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *dir = g_dir_make_tmp("ph-test-mapping-fast-XXXXXX", &error);
+	g_autofree gchar *partner = write_temp(dir, "payout.txt", file->str, file->len);
+	g_autofree gchar *canonical = g_build_filename(dir, "payout.jsonl", NULL);
+	g_autofree gchar *back = g_build_filename(dir, "back.txt", NULL);
+	g_autofree gchar *json = NULL;
+	g_autofree gchar *edited = NULL;
+	g_autofree gchar *bytes = NULL;
+	g_auto(GStrv) lines = NULL;
+	gsize len = 0;
+
+	g_assert_no_error(error);
+	g_assert_true(ph_mapping_convert_to_canonical(mapping, partner, canonical, &error));
+	g_assert_no_error(error);
+	json = read_temp(canonical, &len);
+	lines = g_strsplit(json, "\n", -1);
+	g_free(lines[2]);
+	lines[2] = g_strdup(form->line);
+	edited = g_strjoinv("\n", lines);
+	g_free(write_temp(dir, "payout.jsonl", edited, strlen(edited)));
+	if (form->message != NULL) {
+		g_assert_false(ph_mapping_convert_to_partner(mapping, canonical, back, &error));
+		g_assert_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT);
+		g_assert_cmpstr(error->message, ==, form->message);
+	} else {
+		g_assert_true(ph_mapping_convert_to_partner(mapping, canonical, back, &error));
+		g_assert_no_error(error);
+		bytes = read_temp(back, &len);
+		g_assert_cmpmem(bytes, len, file->str, file->len);
+		g_unlink(back);
+	}
+	g_unlink(partner);
+	g_unlink(canonical);
+	g_rmdir(dir);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/mapping-fast/long-round-trip", test_long_round_trip);
+	for (guint i = 0; i < G_N_ELEMENTS(late_faults); i++) {
+		g_autofree gchar *name =
+		        g_strdup_printf("/mapping-fast/late-fault/%s", late_faults[i].name);
+
+		g_test_add_data_func(name, &late_faults[i], test_late_fault);
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(json_forms); i++) {
+		g_autofree gchar *name =
+		        g_strdup_printf("/mapping-fast/json-form/%s", json_forms[i].name);
+
+		g_test_add_data_func(name, &json_forms[i], test_json_form);
+	}
+	return g_test_run();
+}
