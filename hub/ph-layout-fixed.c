@@ -245,7 +245,7 @@ decode_line(gpointer data, const gchar *line, gsize len, guint64 line_no, guint6
 	decoder->line = line_no;
 	decoder->offset = offset;
 	decoder->slots = slots;
-	*scratch = decoder->text;
+	scratch[0] = decoder->text;
 	if (type == NULL) {
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
 		            "no record kind of mapping %s starts like this line",
@@ -289,6 +289,8 @@ decoder_free(gpointer data)
 }
 
 static const PhMappingAheadOps decode_ops = {
+        .next_line = ph_mapping_io_layout_take_line,
+        .line_count = ph_mapping_io_layout_line_count,
         .decoder_new = decoder_new,
         .decoder_free = decoder_free,
         .decode = decode_line,
@@ -336,34 +338,29 @@ fixed_writer_new(PhMapping *mapping, GOutputStream *output, GError **error)
 	return fixed_new(mapping, NULL, output, error);
 }
 
-/* Fits the encoded @value into the field's bytes: pads, or truncates at a character
- * boundary when the mapping allows, else refuses naming the value (writer->text). */
+/* Fits the encoded @value into the field's bytes at @dest: pads, or truncates at a
+ * character boundary when the mapping allows, else refuses naming the value (@utf8). */
 static gboolean
-append_padded(PhLineLayout *writer, const PhMappingRecord *type, const PhMappingField *field,
-              const GString *value, GError **error)
+pad_into(const PhEncoding *encoding, const PhMappingRecord *type, const PhMappingField *field,
+         const GString *utf8, const GString *value, gchar *dest, GError **error)
 {
 	gsize len = value->len;
-	gsize at;
-	gchar *dest;
 
 	if (len > field->bytes && field->truncate)
-		len = ph_encoding_fit(writer->encoding, value->str, value->len, field->bytes);
+		len = ph_encoding_fit(encoding, value->str, value->len, field->bytes);
 	if (len > field->bytes) {
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
 		            "record %s field %s: '%s' is %zu bytes in %s, the field has %zu",
-		            type->kind, PH_MAPPING_FIELD_NAME(field), writer->text->str, len,
-		            ph_encoding_get_name(writer->encoding), field->bytes);
+		            type->kind, PH_MAPPING_FIELD_NAME(field), utf8->str, len,
+		            ph_encoding_get_name(encoding), field->bytes);
 		return FALSE;
 	}
 	if (field->pad == '0' && len > 0 && value->str[0] == '-') {
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
 		            "record %s field %s: negative value %s cannot be zero-padded",
-		            type->kind, PH_MAPPING_FIELD_NAME(field), writer->text->str);
+		            type->kind, PH_MAPPING_FIELD_NAME(field), utf8->str);
 		return FALSE;
 	}
-	at = writer->buffer->len;
-	g_string_set_size(writer->buffer, at + field->bytes);
-	dest = writer->buffer->str + at;
 	if (field->align_right) {
 		memset(dest, field->pad, field->bytes - len);
 		memcpy(dest + field->bytes - len, value->str, len);
@@ -372,6 +369,38 @@ append_padded(PhLineLayout *writer, const PhMappingRecord *type, const PhMapping
 		memset(dest + len, field->pad, field->bytes - len);
 	}
 	return TRUE;
+}
+
+/* What encoding one field needs: a converter (one per thread) and two buffers. */
+typedef struct {
+	PhEncoding *encoding;
+	GString *text;    /* the field's partner text, UTF-8 */
+	GString *encoded; /* the same in the file's encoding */
+} FieldCodec;
+
+/* The bytes of @field for the canonical @value (NULL: absent) at @dest, padded. */
+static gboolean
+encode_field(FieldCodec *codec, const PhMappingRecord *type, const PhMappingField *field,
+             const gchar *value, PhMappingTotals *totals, gchar *dest, GError **error)
+{
+	/* ASCII is the same bytes in every supported encoding. */
+	const GString *bytes = codec->text;
+	g_autoptr(GError) local = NULL;
+
+	if (!ph_mapping_field_encode_value(type, field, value, totals, codec->text, error))
+		return FALSE;
+	if (!ph_encoding_is_ascii(codec->text->str, codec->text->len)) {
+		bytes = codec->encoded;
+		g_string_truncate(codec->encoded, 0);
+		if (!ph_encoding_from_utf8(codec->encoding, codec->text->str, codec->text->len,
+		                           codec->encoded, &local)) {
+			g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+			            "record %s field %s: %s", type->kind,
+			            PH_MAPPING_FIELD_NAME(field), local->message);
+			return FALSE;
+		}
+	}
+	return pad_into(codec->encoding, type, field, codec->text, bytes, dest, error);
 }
 
 /* A count or sum left out of a record that precedes what it counts. */
@@ -408,45 +437,44 @@ note_patches(Fixed *fixed, const PhMappingRecord *type, const PhMappingSlot *slo
 	return TRUE;
 }
 
+/* A field the writer's preparer (fixed_prepare) already encoded. */
+static gboolean
+prepared_field(const PhMappingSlot *prepared, guint index)
+{
+	return prepared != NULL && index < 63 &&
+	       ((guint64)prepared->number >> index & G_GUINT64_CONSTANT(1)) != 0;
+}
+
 static gboolean
 fixed_writer_write_slots(gpointer state, const PhMappingRecord *type, const PhMappingSlot *slots,
-                         PhMappingTotals *totals, GError **error)
+                         const PhMappingSlot *prepared, PhMappingTotals *totals, GError **error)
 {
 	Fixed *fixed = state;
 	PhLineLayout *writer = &fixed->base;
+	FieldCodec codec = {writer->encoding, writer->text, writer->encoded};
 	gsize start = writer->buffer->len;
+	gchar *line;
 
 	fixed->totals = totals;
 	if (!note_patches(fixed, type, slots, writer->flushed + start, error))
 		return FALSE;
-
+	g_string_set_size(writer->buffer, start + type->width);
+	line = writer->buffer->str + start;
 	for (guint i = 0; i < type->fields->len; i++) {
 		const PhMappingField *field = g_ptr_array_index(type->fields, i);
-		/* ASCII is the same bytes in every supported encoding. */
-		const GString *encoded = writer->text;
 		const gchar *value = slots[i].state == PH_SLOT_TEXT ? slots[i].text : NULL;
-		g_autoptr(GError) local = NULL;
 
-		if (!ph_mapping_field_encode_value(type, field, value, totals, writer->text, error))
-			goto failed;
-		if (!ph_encoding_is_ascii(writer->text->str, writer->text->len)) {
-			encoded = writer->encoded;
-			g_string_truncate(writer->encoded, 0);
-			if (!ph_encoding_from_utf8(writer->encoding, writer->text->str,
-			                           writer->text->len, writer->encoded, &local)) {
-				g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
-				            "record %s field %s: %s", type->kind,
-				            PH_MAPPING_FIELD_NAME(field), local->message);
-				goto failed;
-			}
+		if (prepared_field(prepared, i)) {
+			memcpy(line + field->offset, prepared->text + field->offset, field->bytes);
+			continue;
 		}
-		if (!append_padded(writer, type, field, encoded, error))
-			goto failed;
+		if (!encode_field(&codec, type, field, value, totals, line + field->offset,
+		                  error)) {
+			g_string_truncate(writer->buffer, start);
+			return FALSE;
+		}
 	}
 	return ph_mapping_io_layout_end_line(writer, error);
-failed:
-	g_string_truncate(writer->buffer, start);
-	return FALSE;
 }
 
 static gboolean
@@ -456,7 +484,7 @@ fixed_writer_write(gpointer state, const PhMappingRecord *type, const PhRecord *
 	Fixed *fixed = state;
 
 	ph_mapping_slots_from_record(type, record, fixed->slots);
-	return fixed_writer_write_slots(state, type, fixed->slots, totals, error);
+	return fixed_writer_write_slots(state, type, fixed->slots, NULL, totals, error);
 }
 
 /* Writes the final value of one patched field over its placeholder. */
@@ -469,9 +497,10 @@ apply_patch(Fixed *fixed, const Patch *patch, GError **error)
 	g_string_truncate(writer->text, 0);
 	ph_mapping_field_format_amount(ph_mapping_totals_get(fixed->totals, field),
 	                               field->type == PH_FIELD_AMOUNT && field->yuan, writer->text);
-	g_string_truncate(writer->buffer, 0);
+	g_string_set_size(writer->buffer, field->bytes);
 	/* A number: ASCII, the same bytes in every encoding. */
-	if (!append_padded(writer, patch->type, field, writer->text, error) ||
+	if (!pad_into(writer->encoding, patch->type, field, writer->text, writer->text,
+	              writer->buffer->str, error) ||
 	    !g_seekable_seek(G_SEEKABLE(writer->output), (goffset)patch->offset, G_SEEK_SET, NULL,
 	                     error) ||
 	    !g_output_stream_write_all(writer->output, writer->buffer->str, writer->buffer->len,
@@ -479,6 +508,66 @@ apply_patch(Fixed *fixed, const Patch *patch, GError **error)
 		return FALSE;
 	g_string_truncate(writer->buffer, 0);
 	return TRUE;
+}
+
+/* The writer's second thread: encodes, from canonical values alone, the fields that do not
+ * depend on the records before (all but computed fields left out); the writer copies
+ * those and encodes the rest, so any error is still found in record and field order. */
+typedef struct {
+	FieldCodec codec;
+	GString *line;
+} Preparer;
+
+static gpointer
+fixed_prepare_new(gpointer state)
+{
+	Fixed *fixed = state;
+	Preparer *preparer = g_new0(Preparer, 1);
+
+	/* The mapping was loaded with this encoding: it cannot fail here. */
+	preparer->codec.encoding = ph_encoding_new(fixed->base.mapping->encoding, NULL);
+	preparer->codec.text = g_string_sized_new(256);
+	preparer->codec.encoded = g_string_sized_new(256);
+	preparer->line = g_string_sized_new(1024);
+	return preparer;
+}
+
+static void
+fixed_prepare_free(gpointer data)
+{
+	Preparer *preparer = data;
+
+	ph_encoding_free(preparer->codec.encoding);
+	g_string_free(preparer->codec.text, TRUE);
+	g_string_free(preparer->codec.encoded, TRUE);
+	g_string_free(preparer->line, TRUE);
+	g_free(preparer);
+}
+
+static void
+fixed_prepare(gpointer data, const PhMappingRecord *type, const PhMappingSlot *slots,
+              PhMappingSlot *prepared, const GString **scratch)
+{
+	Preparer *preparer = data;
+	guint64 done = 0;
+
+	g_string_set_size(preparer->line, type->width);
+	for (guint i = 0; i < type->fields->len && i < 63; i++) {
+		const PhMappingField *field = g_ptr_array_index(type->fields, i);
+		const gchar *value = slots[i].state == PH_SLOT_TEXT ? slots[i].text : NULL;
+
+		/* Left out and computed: the running value, the writer's own. */
+		if (value == NULL && field->compute != PH_COMPUTE_NONE)
+			continue;
+		if (encode_field(&preparer->codec, type, field, value, NULL,
+		                 preparer->line->str + field->offset, NULL))
+			done |= G_GUINT64_CONSTANT(1) << i;
+	}
+	prepared->state = PH_SLOT_TEXT;
+	prepared->text = preparer->line->str;
+	prepared->len = type->width;
+	prepared->number = (gint64)done;
+	*scratch = preparer->line;
 }
 
 static gboolean
@@ -511,4 +600,7 @@ const PhLayoutOps ph_layout_fixed_ops = {
         .writer_free = fixed_free,
         .reader_next_slots = fixed_reader_next_slots,
         .writer_write_slots = fixed_writer_write_slots,
+        .writer_prepare_new = fixed_prepare_new,
+        .writer_prepare_free = fixed_prepare_free,
+        .writer_prepare = fixed_prepare,
 };

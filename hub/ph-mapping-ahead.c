@@ -6,8 +6,6 @@
 
 #include <string.h>
 
-#include "ph-mapping-io.h"
-
 #define BATCH_LINES 2048
 #define N_BATCHES   4
 #define MAX_WORKERS 2
@@ -34,7 +32,7 @@ typedef struct {
 struct _PhMappingAhead {
 	const PhMappingAheadOps *ops;
 	gpointer layout;
-	PhLineLayout *input;
+	gpointer source; /* for ops->next_line */
 	guint n_slots;
 	Batch batches[N_BATCHES];
 	gpointer own_decoder; /* the caller's, for batches read in its thread */
@@ -86,8 +84,6 @@ batch_clear(Batch *batch)
 static void
 take(PhMappingAhead *ahead, Batch *batch)
 {
-	PhLineLayout *input = ahead->input;
-
 	g_string_truncate(batch->bytes, 0);
 	batch->n_lines = 0;
 	batch->n_records = 0;
@@ -99,57 +95,89 @@ take(PhMappingAhead *ahead, Batch *batch)
 		gsize len = 0;
 		guint i = batch->n_lines;
 
-		if (!ph_mapping_io_layout_next_line(input, &line, &len, FALSE,
-		                                    &batch->take_error)) {
+		if (!ahead->ops->next_line(ahead->source, &line, &len, &batch->line_no[i],
+		                           &batch->line_offset[i], &batch->take_error)) {
 			batch->end = batch->take_error == NULL;
 			ahead->input_done = TRUE;
 			break;
 		}
 		batch->line_at[i] = batch->bytes->len;
 		batch->line_len[i] = len;
-		batch->line_no[i] = ph_mapping_io_input_line(input->lines);
-		batch->line_offset[i] = ph_mapping_io_input_offset(input->lines);
 		g_string_append_len(batch->bytes, line, (gssize)len);
 		batch->n_lines++;
 	}
-	batch->final_line = ph_mapping_io_input_line(input->lines);
+	batch->final_line = ahead->ops->line_count(ahead->source);
 }
 
-/* Moves the slot texts that lie in the decoder's scratch into the batch's arena, which was
- * sized for them: it does not move while the batch is decoded. */
+/* Grows the arena by at least @more bytes, moving the texts of the records decoded so far
+ * (the first @n_records, and @slots) with it. */
 static void
-keep_texts(Batch *batch, PhMappingSlot *slots, guint n_slots, const GString *scratch)
+grow_arena(PhMappingAhead *ahead, Batch *batch, PhMappingSlot *slots, gsize more)
 {
-	for (guint i = 0; i < n_slots; i++) {
-		PhMappingSlot *slot = &slots[i];
-		gsize at = batch->arena->len;
+	const gchar *old = batch->arena->str;
+	gsize used = batch->arena->len;
+	gsize n = (gsize)(batch->n_records + 1) * ahead->n_slots;
 
-		if (slot->state != PH_SLOT_TEXT || slot->text < scratch->str ||
-		    slot->text > scratch->str + scratch->len)
+	g_string_set_size(batch->arena, batch->arena->allocated_len * 2 + more);
+	batch->arena->len = used;
+	for (gsize i = 0; i < n; i++) {
+		PhMappingSlot *slot =
+		        i < (gsize)batch->n_records * ahead->n_slots
+		                ? &batch->slots[i]
+		                : &slots[i - (gsize)batch->n_records * ahead->n_slots];
+
+		if (slot->state == PH_SLOT_TEXT && slot->text >= old && slot->text <= old + used)
+			slot->text = batch->arena->str + (slot->text - old);
+	}
+}
+
+static gboolean
+in_scratch(const PhMappingSlot *slot, const GString *const *scratch)
+{
+	for (guint i = 0; i < PH_MAPPING_AHEAD_SCRATCH && scratch[i] != NULL; i++) {
+		if (slot->text >= scratch[i]->str &&
+		    slot->text <= scratch[i]->str + scratch[i]->len)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* Moves the slot texts that lie in the decoder's scratch buffers into the batch's arena,
+ * NUL-terminated. */
+static void
+keep_texts(PhMappingAhead *ahead, Batch *batch, PhMappingSlot *slots, const GString *const *scratch)
+{
+	for (guint i = 0; i < ahead->n_slots; i++) {
+		PhMappingSlot *slot = &slots[i];
+		GString *arena = batch->arena;
+
+		if (slot->state != PH_SLOT_TEXT || !in_scratch(slot, scratch))
 			continue;
-		g_return_if_fail(at + slot->len < batch->arena->allocated_len);
-		memcpy(batch->arena->str + at, slot->text, slot->len);
-		slot->text = batch->arena->str + at;
-		batch->arena->len += slot->len;
+		if (arena->len + slot->len + 1 >= arena->allocated_len)
+			grow_arena(ahead, batch, slots, slot->len + 1);
+		memcpy(arena->str + arena->len, slot->text, slot->len);
+		arena->str[arena->len + slot->len] = '\0';
+		slot->text = arena->str + arena->len;
+		arena->len += slot->len + 1;
 	}
 }
 
 static void
 decode(PhMappingAhead *ahead, Batch *batch, gpointer decoder)
 {
-	/* Decoded text is at most twice the bytes it came from. */
+	/* Usually enough: decoded text is rarely more than twice the bytes it came from. */
 	g_string_set_size(batch->arena, batch->bytes->len * 2 + 64);
 	g_string_truncate(batch->arena, 0);
 	for (guint i = 0; i < batch->n_lines; i++) {
 		PhMappingSlot *slots = &batch->slots[(gsize)i * ahead->n_slots];
-		const GString *scratch = NULL;
+		const GString *scratch[PH_MAPPING_AHEAD_SCRATCH] = {NULL};
 
 		if (!ahead->ops->decode(decoder, batch->bytes->str + batch->line_at[i],
 		                        batch->line_len[i], batch->line_no[i],
-		                        batch->line_offset[i], &batch->types[i], slots, &scratch,
+		                        batch->line_offset[i], &batch->types[i], slots, scratch,
 		                        &batch->error))
 			return;
-		keep_texts(batch, slots, ahead->n_slots, scratch);
+		keep_texts(ahead, batch, slots, scratch);
 		batch->n_records++;
 	}
 }
@@ -191,14 +219,13 @@ work(gpointer data)
 }
 
 PhMappingAhead *
-ph_mapping_ahead_new(const PhMappingAheadOps *ops, gpointer layout, PhLineLayout *input,
-                     guint n_slots)
+ph_mapping_ahead_new(const PhMappingAheadOps *ops, gpointer layout, gpointer source, guint n_slots)
 {
 	PhMappingAhead *ahead = g_new0(PhMappingAhead, 1);
 
 	ahead->ops = ops;
 	ahead->layout = layout;
-	ahead->input = input;
+	ahead->source = source;
 	ahead->n_slots = MAX(n_slots, 1);
 	for (guint i = 0; i < N_BATCHES; i++)
 		batch_init(&ahead->batches[i], ahead->n_slots);

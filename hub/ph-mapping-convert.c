@@ -36,24 +36,9 @@ canonical_to_partner(PhMapping *mapping, GInputStream *input, const gchar *sourc
                      GOutputStream *output, const gchar *target, GError **error)
 {
 	g_autoptr(PhMappingWriter) writer = ph_mapping_writer_new(mapping, output, target);
-	g_autoptr(PhLineInput) lines = ph_mapping_io_input_new(input, FALSE);
-	const gchar *line = NULL;
-	gsize len = 0;
-	g_autoptr(GError) local = NULL;
 
-	while (ph_mapping_io_input_next(lines, &line, &len, TRUE, &local)) {
-		if (!ph_mapping_writer_write_json(writer, line, len, &local)) {
-			g_set_error(error, PH_ERROR, local->code,
-			            "%s line %" G_GUINT64_FORMAT ": %s", source,
-			            ph_mapping_io_input_line(lines), local->message);
-			return FALSE;
-		}
-	}
-	if (local != NULL) {
-		g_set_error(error, PH_ERROR, local->code, "%s %s", source, local->message);
-		return FALSE;
-	}
-	return ph_mapping_writer_finish(writer, error);
+	return ph_mapping_writer_write_lines(writer, input, source, error) &&
+	       ph_mapping_writer_finish(writer, error);
 }
 
 /* A device or a pipe (/dev/stdout, /dev/null) is written as it is: renaming a file onto it

@@ -223,3 +223,44 @@ ph_mapping_io_layout_next_line(PhLineLayout *layout, const gchar **line, gsize *
 	}
 	return TRUE;
 }
+
+/* Line sources for ph-mapping-ahead.c: a layout's lines (line-end and byte order mark rules,
+ * no last line without its end) and plain lines (canonical JSON Lines, where it may lack
+ * one). */
+gboolean
+ph_mapping_io_layout_take_line(gpointer layout, const gchar **line, gsize *len, guint64 *line_no,
+                               guint64 *offset, GError **error)
+{
+	PhLineLayout *lines = layout;
+
+	if (!ph_mapping_io_layout_next_line(lines, line, len, FALSE, error))
+		return FALSE;
+	*line_no = lines->lines->line;
+	*offset = lines->lines->line_offset;
+	return TRUE;
+}
+
+guint64
+ph_mapping_io_layout_line_count(gpointer layout)
+{
+	return ((PhLineLayout *)layout)->lines->line;
+}
+
+gboolean
+ph_mapping_io_input_take_line(gpointer input, const gchar **line, gsize *len, guint64 *line_no,
+                              guint64 *offset, GError **error)
+{
+	PhLineInput *lines = input;
+
+	if (!ph_mapping_io_input_next(lines, line, len, TRUE, error))
+		return FALSE;
+	*line_no = lines->line;
+	*offset = lines->line_offset;
+	return TRUE;
+}
+
+guint64
+ph_mapping_io_input_line_count(gpointer input)
+{
+	return ((PhLineInput *)input)->line;
+}

@@ -28,6 +28,8 @@ gboolean ph_mapping_io_flush(GOutputStream *output, GString *buffer, gboolean fo
 
 /* What the line-based layouts share: the file's encoding, the lines read or the bytes to
  * write, and buffers for one field. A layout's state starts with one of these. */
+typedef struct _PhLineLayout PhLineLayout;
+
 struct _PhLineLayout {
 	PhMapping *mapping; /* borrowed: the reader or writer holds a reference */
 	PhEncoding *encoding;
@@ -50,6 +52,16 @@ gboolean ph_mapping_io_layout_next_line(PhLineLayout *layout, const gchar **line
 gboolean ph_mapping_io_layout_flush(PhLineLayout *layout, gboolean force, GError **error);
 /* Ends the line being written and writes the buffer out once it is large. */
 gboolean ph_mapping_io_layout_end_line(PhLineLayout *layout, GError **error);
+
+/* Line sources for ph_mapping_ahead_new() (PhMappingAheadOps.next_line and line_count): a
+ * PhLineLayout's lines as a reader takes them, and a PhLineInput's with the last line's end
+ * optional (canonical JSON Lines). */
+gboolean ph_mapping_io_layout_take_line(gpointer layout, const gchar **line, gsize *len,
+                                        guint64 *line_no, guint64 *offset, GError **error);
+guint64 ph_mapping_io_layout_line_count(gpointer layout);
+gboolean ph_mapping_io_input_take_line(gpointer input, const gchar **line, gsize *len,
+                                       guint64 *line_no, guint64 *offset, GError **error);
+guint64 ph_mapping_io_input_line_count(gpointer input);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhLineInput, ph_mapping_io_input_free)
 

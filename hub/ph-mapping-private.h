@@ -151,10 +151,19 @@ typedef struct {
 	 * contract as reader_next: */
 	gboolean (*reader_next_slots)(gpointer state, const PhMappingRecord **type,
 	                              const PhMappingSlot **slots, GError **error);
-	/* A record given as slots, text NUL-terminated: */
+	/* A record given as slots, text NUL-terminated; @prepared (or NULL) what
+	 * writer_prepare made of it: */
 	gboolean (*writer_write_slots)(gpointer state, const PhMappingRecord *type,
-	                               const PhMappingSlot *slots, PhMappingTotals *totals,
-	                               GError **error);
+	                               const PhMappingSlot *slots, const PhMappingSlot *prepared,
+	                               PhMappingTotals *totals, GError **error);
+	/* In another thread (one preparer each): what can be encoded of a record before the
+	 * writer sees it, into *@prepared (texts in @scratch). Never an error: what fails is
+	 * left to writer_write_slots, which then reports it in order. */
+	gpointer (*writer_prepare_new)(gpointer state);
+	void (*writer_prepare_free)(gpointer preparer);
+	void (*writer_prepare)(gpointer preparer, const PhMappingRecord *type,
+	                       const PhMappingSlot *slots, PhMappingSlot *prepared,
+	                       const GString **scratch);
 } PhLayoutOps;
 
 extern const PhLayoutOps ph_layout_fixed_ops;
@@ -259,34 +268,43 @@ G_BEGIN_DECLS
 /* Appends the next record as canonical JSON (no newline); FALSE at the end, or with @error
  * set as ph_mapping_reader_next() sets it. */
 gboolean ph_mapping_reader_next_json(PhMappingReader *reader, GString *out, GError **error);
-/* Writes one line of canonical JSON Lines, as ph_record_parse_json() and
- * ph_mapping_writer_write() would; parse errors are not prefixed with the target. */
-gboolean ph_mapping_writer_write_json(PhMappingWriter *writer, const gchar *line, gsize len,
-                                      GError **error);
+/* Writes every line of canonical JSON Lines from @input, as ph_record_parse_json() and
+ * ph_mapping_writer_write() would line by line; errors say "@source line N: …". The
+ * writer is not finished. */
+gboolean ph_mapping_writer_write_lines(PhMappingWriter *writer, GInputStream *input,
+                                       const gchar *source, GError **error);
 
 G_END_DECLS
 
 G_BEGIN_DECLS
 
 /* ph-mapping-ahead.c: lines decoded ahead by worker threads, handed out in file order. */
-typedef struct _PhLineLayout PhLineLayout;
 typedef struct _PhMappingAhead PhMappingAhead;
 
+/* Scratch buffers a decoder may leave slot texts in. */
+#define PH_MAPPING_AHEAD_SCRATCH 2
+
 typedef struct {
+	/* The next line of @source with its number and file offset; FALSE at the end or with
+	 * @error. Called by one thread at a time, in order. */
+	gboolean (*next_line)(gpointer source, const gchar **line, gsize *len, guint64 *line_no,
+	                      guint64 *offset, GError **error);
+	/* Lines read from @source so far. */
+	guint64 (*line_count)(gpointer source);
 	/* A decoder per thread (encodings are not shared between threads). */
 	gpointer (*decoder_new)(gpointer layout);
 	void (*decoder_free)(gpointer decoder);
-	/* One line into @slots, texts pointing into @line or into *@scratch (the decoder's,
-	 * valid until its next line); errors as the layout reports them. */
+	/* One line into @slots, texts pointing into @line or into the decoder's @scratch
+	 * buffers (valid until its next line, copied out NUL-terminated); errors as the layout
+	 * reports them. */
 	gboolean (*decode)(gpointer decoder, const gchar *line, gsize len, guint64 line_no,
 	                   guint64 offset, const PhMappingRecord **type, PhMappingSlot *slots,
 	                   const GString **scratch, GError **error);
 } PhMappingAheadOps;
 
-/* Reads the lines of @input (its next_line, BOM and line-end rules) for @layout; @n_slots
- * is the widest record's field count. */
-PhMappingAhead *ph_mapping_ahead_new(const PhMappingAheadOps *ops, gpointer layout,
-                                     PhLineLayout *input, guint n_slots);
+/* Reads the lines of @source for @layout; @n_slots slots per line. */
+PhMappingAhead *ph_mapping_ahead_new(const PhMappingAheadOps *ops, gpointer layout, gpointer source,
+                                     guint n_slots);
 void ph_mapping_ahead_free(PhMappingAhead *ahead);
 /* The next decoded record; FALSE at the end, or with @error set (the error of the first
  * line that failed, after the records before it). */

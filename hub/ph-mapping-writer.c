@@ -3,6 +3,7 @@
 #include "ph-mapping-private.h"
 
 #include "ph-error.h"
+#include "ph-mapping-io.h"
 
 struct _PhMappingWriter {
 	PhMapping *mapping;
@@ -15,6 +16,7 @@ struct _PhMappingWriter {
 	guint64 n_records;
 	gboolean failed;
 	PhMappingSlot *slots; /* the record being written, one per field */
+	guint n_fields;       /* of the widest record kind */
 	PhRecord *record;     /* ph_mapping_writer_write_json(): lines the scanner leaves */
 	GString *arena;       /* ph_mapping_writer_write_json(): the values of one line */
 };
@@ -30,7 +32,8 @@ ph_mapping_writer_new(PhMapping *mapping, GOutputStream *output, const gchar *ta
 	writer->ops = ph_mapping_reader_layout(mapping);
 	writer->target = g_strdup(target != NULL ? target : "output");
 	writer->totals = ph_mapping_totals_new(mapping, "record");
-	writer->slots = g_new0(PhMappingSlot, ph_mapping_slots_max(mapping) + 1);
+	writer->n_fields = ph_mapping_slots_max(mapping);
+	writer->slots = g_new0(PhMappingSlot, writer->n_fields + 1);
 	writer->record = ph_record_new();
 	writer->arena = g_string_sized_new(1024);
 	writer->state = writer->ops->writer_new(mapping, output, &writer->open_error);
@@ -73,18 +76,17 @@ check_keys(const PhMappingRecord *type, const PhRecord *record, GError **error)
 /* Order, computed fields, then the bytes; @record is NULL when the record is only slots
  * (the layout then writes slots). */
 static gboolean
-write_slots(PhMappingWriter *writer, const PhMappingRecord *type, const PhRecord *record,
-            GError **error)
+write_slots(PhMappingWriter *writer, const PhMappingRecord *type, const PhMappingSlot *slots,
+            const PhMappingSlot *prepared, const PhRecord *record, GError **error)
 {
 	const PhLayoutOps *ops = writer->ops;
 
 	if (!ph_mapping_reader_check_order(writer->mapping, writer->last_type, type,
 	                                   writer->n_records, error) ||
-	    !ph_mapping_totals_add_slots(writer->totals, type, writer->slots, writer->n_records + 1,
-	                                 error))
+	    !ph_mapping_totals_add_slots(writer->totals, type, slots, writer->n_records + 1, error))
 		return FALSE;
 	if (ops->writer_write_slots != NULL
-	            ? !ops->writer_write_slots(writer->state, type, writer->slots, writer->totals,
+	            ? !ops->writer_write_slots(writer->state, type, slots, prepared, writer->totals,
 	                                       error)
 	            : !ops->writer_write(writer->state, type, record, writer->totals, error))
 		return FALSE;
@@ -111,7 +113,7 @@ write_one(PhMappingWriter *writer, const PhRecord *record, GError **error)
 	if (!check_keys(type, record, error))
 		return FALSE;
 	ph_mapping_slots_from_record(type, record, writer->slots);
-	return write_slots(writer, type, record, error);
+	return write_slots(writer, type, writer->slots, NULL, record, error);
 }
 
 static gboolean
@@ -143,20 +145,117 @@ ph_mapping_writer_write(PhMappingWriter *writer, const PhRecord *record, GError 
 	return written(writer, write_one(writer, record, error), error);
 }
 
-gboolean
-ph_mapping_writer_write_json(PhMappingWriter *writer, const gchar *line, gsize len, GError **error)
-{
-	const PhMappingRecord *type = NULL;
+/* JSON Lines read ahead: lines in our own flat form become slots and, where the layout
+ * can, fields encoded in a second thread; any other line is kept as it is (slot n_fields,
+ * type NULL) for ph_record_parse_json(). */
+typedef struct {
+	PhMappingWriter *writer;
+	GString *arena;
+	gpointer preparer;
+} JsonDecoder;
 
-	g_return_val_if_fail(writer != NULL && line != NULL, FALSE);
-	/* Our own flat lines go straight to slots; anything else is judged by the parser. */
-	if (writer->failed || writer->open_error != NULL ||
-	    writer->ops->writer_write_slots == NULL ||
-	    !ph_mapping_slots_parse_json(writer->mapping, line, len, writer->arena, &type,
-	                                 writer->slots))
-		return ph_record_parse_json(writer->record, line, len, error) &&
+static gpointer
+json_decoder_new(gpointer data)
+{
+	PhMappingWriter *writer = data;
+	JsonDecoder *decoder = g_new0(JsonDecoder, 1);
+
+	decoder->writer = writer;
+	decoder->arena = g_string_sized_new(1024);
+	if (writer->ops->writer_prepare_new != NULL && writer->state != NULL)
+		decoder->preparer = writer->ops->writer_prepare_new(writer->state);
+	return decoder;
+}
+
+static void
+json_decoder_free(gpointer data)
+{
+	JsonDecoder *decoder = data;
+
+	if (decoder->preparer != NULL)
+		decoder->writer->ops->writer_prepare_free(decoder->preparer);
+	g_string_free(decoder->arena, TRUE);
+	g_free(decoder);
+}
+
+static gboolean
+json_decode(gpointer data, const gchar *line, gsize len, guint64 line_no, guint64 offset,
+            const PhMappingRecord **type, PhMappingSlot *slots, const GString **scratch,
+            GError **error)
+{
+	JsonDecoder *decoder = data;
+	guint n = decoder->writer->n_fields;
+
+	slots[n].state = PH_SLOT_ABSENT;
+	slots[n + 1].state = PH_SLOT_ABSENT;
+	if (!ph_mapping_slots_parse_json(decoder->writer->mapping, line, len, decoder->arena, type,
+	                                 slots)) {
+		*type = NULL;
+		slots[n].state = PH_SLOT_TEXT;
+		slots[n].text = line;
+		slots[n].len = len;
+		return TRUE;
+	}
+	scratch[0] = decoder->arena;
+	if (decoder->preparer != NULL)
+		decoder->writer->ops->writer_prepare(decoder->preparer, *type, slots, &slots[n + 1],
+		                                     &scratch[1]);
+	return TRUE;
+}
+
+static const PhMappingAheadOps json_ops = {
+        .next_line = ph_mapping_io_input_take_line,
+        .line_count = ph_mapping_io_input_line_count,
+        .decoder_new = json_decoder_new,
+        .decoder_free = json_decoder_free,
+        .decode = json_decode,
+};
+
+/* One line read ahead, as ph_record_parse_json() and ph_mapping_writer_write() would. */
+static gboolean
+write_line(PhMappingWriter *writer, const PhMappingRecord *type, const PhMappingSlot *slots,
+           GError **error)
+{
+	const PhMappingSlot *line = &slots[writer->n_fields];
+	const PhMappingSlot *prepared = &slots[writer->n_fields + 1];
+
+	if (type == NULL || writer->failed || writer->open_error != NULL ||
+	    writer->ops->writer_write_slots == NULL)
+		return ph_record_parse_json(writer->record, line->text, line->len, error) &&
 		       ph_mapping_writer_write(writer, writer->record, error);
-	return written(writer, write_slots(writer, type, NULL, error), error);
+	return written(writer,
+	               write_slots(writer, type, slots,
+	                           prepared->state == PH_SLOT_TEXT ? prepared : NULL, NULL, error),
+	               error);
+}
+
+gboolean
+ph_mapping_writer_write_lines(PhMappingWriter *writer, GInputStream *input, const gchar *source,
+                              GError **error)
+{
+	g_autoptr(PhLineInput) lines = NULL;
+	PhMappingAhead *ahead;
+	const PhMappingRecord *type = NULL;
+	const PhMappingSlot *slots = NULL;
+	g_autoptr(GError) local = NULL;
+	gboolean ok = TRUE;
+
+	g_return_val_if_fail(writer != NULL && G_IS_INPUT_STREAM(input), FALSE);
+	lines = ph_mapping_io_input_new(input, FALSE);
+	ahead = ph_mapping_ahead_new(&json_ops, writer, lines, writer->n_fields + 2);
+	while (ok && ph_mapping_ahead_next(ahead, &type, &slots, &local)) {
+		ok = write_line(writer, type, slots, &local);
+		if (!ok)
+			g_set_error(error, PH_ERROR, local->code,
+			            "%s line %" G_GUINT64_FORMAT ": %s", source,
+			            ph_mapping_ahead_line(ahead), local->message);
+	}
+	if (ok && local != NULL) {
+		g_set_error(error, PH_ERROR, local->code, "%s %s", source, local->message);
+		ok = FALSE;
+	}
+	ph_mapping_ahead_free(ahead);
+	return ok;
 }
 
 gboolean
