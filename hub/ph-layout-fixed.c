@@ -188,6 +188,24 @@ read_field_checked(Decoder *decoder, const PhMappingRecord *type, const PhMappin
 	return FALSE;
 }
 
+/* TRUE when @text is ASCII, eight bytes at a time; inline, as it runs for every field. */
+static inline gboolean
+is_ascii(const gchar *text, gsize len)
+{
+	guint64 high = 0;
+	gsize i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		guint64 word;
+
+		memcpy(&word, text + i, 8);
+		high |= word;
+	}
+	for (; i < len; i++)
+		high |= (guchar)text[i];
+	return (high & G_GUINT64_CONSTANT(0x8080808080808080)) == 0;
+}
+
 /* Padding is ASCII, so the field is whole characters exactly when its trimmed text is:
  * ASCII text needs no conversion, the rest one pass into the line's UTF-8 that also checks
  * it. */
@@ -203,7 +221,7 @@ read_field(Decoder *decoder, const PhMappingRecord *type, const PhMappingField *
 
 	decoder->arena_at[field->index] = G_MAXSIZE;
 	trim(field, &text, &len);
-	if (ph_encoding_is_ascii(text, len))
+	if (is_ascii(text, len))
 		return ph_mapping_field_decode_slot(type, field, text, len, slot, error);
 	if (!ph_encoding_to_utf8(decoder->encoding, text, len, utf8, NULL))
 		return read_field_checked(decoder, type, field, line, text, len, error);

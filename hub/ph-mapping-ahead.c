@@ -47,6 +47,7 @@ struct _PhMappingAhead {
 	guint n_workers;
 	/* The caller's position. */
 	gboolean started; /* the first batch was read */
+	gboolean ready;   /* the current batch is known to be decoded */
 	guint64 seq;
 	guint index;
 	guint64 line;
@@ -292,10 +293,14 @@ current(PhMappingAhead *ahead)
 		}
 		return batch;
 	}
+	if (ahead->ready)
+		return batch;
 	g_mutex_lock(&ahead->lock);
 	while (!(batch->decoded && batch->seq == ahead->seq))
 		g_cond_wait(&ahead->changed, &ahead->lock);
 	g_mutex_unlock(&ahead->lock);
+	/* Nobody touches a decoded batch until it is released: no lock per record. */
+	ahead->ready = TRUE;
 	return batch;
 }
 
@@ -306,6 +311,7 @@ release(PhMappingAhead *ahead, Batch *batch)
 	batch->decoded = FALSE;
 	ahead->released = ++ahead->seq;
 	ahead->index = 0;
+	ahead->ready = FALSE;
 	g_cond_broadcast(&ahead->changed);
 	g_mutex_unlock(&ahead->lock);
 }

@@ -49,19 +49,22 @@ ph_mapping_field_parse_amount(const gchar *text, gsize len, gboolean yuan, gint6
 	gsize whole = dot != NULL ? (gsize)(dot - digits) : n;
 	gsize decimals = dot != NULL ? n - whole - 1 : 0;
 	gsize max_digits = yuan ? YUAN_MAX_DIGITS : FEN_MAX_DIGITS;
-	gsize significant = 0; /* digits after the leading zeros */
+	gsize zeros = 0; /* leading zeros: padding, not significant */
 	gint64 value = 0;
 
 	if (whole == 0)
 		return FALSE;
-	/* One pass: a reader parses millions of these. */
-	for (gsize i = 0; i < whole; i++) {
+	/* Eight zeros at a time: zero-padded amounts are mostly padding. */
+	while (zeros + 8 <= whole && memcmp(digits + zeros, "00000000", 8) == 0)
+		zeros += 8;
+	while (zeros < whole && digits[zeros] == '0')
+		zeros++;
+	if (whole - zeros > max_digits)
+		return FALSE;
+	for (gsize i = zeros; i < whole; i++) {
 		guint digit = (guint)(guchar)digits[i] - '0';
 
 		if (digit > 9)
-			return FALSE;
-		significant += significant > 0 || digit != 0 ? 1 : 0;
-		if (significant > max_digits)
 			return FALSE;
 		value = value * 10 + digit;
 	}
