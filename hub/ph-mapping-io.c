@@ -226,18 +226,24 @@ ph_mapping_io_layout_next_line(PhLineLayout *layout, const gchar **line, gsize *
 
 /* Line sources for ph-mapping-ahead.c: a layout's lines (line-end and byte order mark rules,
  * no last line without its end) and plain lines (canonical JSON Lines, where it may lack
- * one). */
+ * one). @taken: whether a line was. */
+static gboolean
+numbered(const PhLineInput *lines, gboolean taken, guint64 *line_no, guint64 *offset)
+{
+	*line_no = lines->line;
+	*offset = lines->line_offset;
+	return taken;
+}
+
 gboolean
 ph_mapping_io_layout_take_line(gpointer layout, const gchar **line, gsize *len, guint64 *line_no,
                                guint64 *offset, GError **error)
 {
 	PhLineLayout *lines = layout;
 
-	if (!ph_mapping_io_layout_next_line(lines, line, len, FALSE, error))
-		return FALSE;
-	*line_no = lines->lines->line;
-	*offset = lines->lines->line_offset;
-	return TRUE;
+	return numbered(lines->lines,
+	                ph_mapping_io_layout_next_line(lines, line, len, FALSE, error), line_no,
+	                offset);
 }
 
 guint64
@@ -252,11 +258,8 @@ ph_mapping_io_input_take_line(gpointer input, const gchar **line, gsize *len, gu
 {
 	PhLineInput *lines = input;
 
-	if (!ph_mapping_io_input_next(lines, line, len, TRUE, error))
-		return FALSE;
-	*line_no = lines->line;
-	*offset = lines->line_offset;
-	return TRUE;
+	return numbered(lines, ph_mapping_io_input_next(lines, line, len, TRUE, error), line_no,
+	                offset);
 }
 
 guint64

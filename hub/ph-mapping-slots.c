@@ -200,7 +200,19 @@ scan_literal(Scan *scan, const gchar *text, gsize len)
 	return TRUE;
 }
 
-/* A string without escapes, valid UTF-8, copied NUL-terminated into the arena. */
+/* The value's text, copied NUL-terminated into the arena: the writer wants strings. */
+static void
+keep_value(Scan *scan, PhMappingSlot *slot, const gchar *text, gsize len)
+{
+	memcpy(scan->arena, text, len);
+	scan->arena[len] = '\0';
+	slot->text = scan->arena;
+	slot->len = len;
+	slot->state = PH_SLOT_TEXT;
+	scan->arena += len + 1;
+}
+
+/* A string without escapes, valid UTF-8. */
 static gboolean
 scan_string(Scan *scan, PhMappingSlot *slot)
 {
@@ -216,12 +228,7 @@ scan_string(Scan *scan, PhMappingSlot *slot)
 			break;
 		}
 	}
-	memcpy(scan->arena, start, len);
-	scan->arena[len] = '\0';
-	slot->text = scan->arena;
-	slot->len = len;
-	slot->state = PH_SLOT_TEXT;
-	scan->arena += len + 1;
+	keep_value(scan, slot, start, len);
 	scan->p = start + len + 1;
 	return TRUE;
 }
@@ -240,12 +247,7 @@ scan_integer(Scan *scan, PhMappingSlot *slot)
 	len = (gsize)(scan->p - start);
 	if (len == (start[0] == '-' ? 1u : 0u) || len > 19)
 		return FALSE;
-	memcpy(scan->arena, start, len);
-	scan->arena[len] = '\0';
-	slot->text = scan->arena;
-	slot->len = len;
-	slot->state = PH_SLOT_TEXT;
-	scan->arena += len + 1;
+	keep_value(scan, slot, start, len);
 	return TRUE;
 }
 

@@ -115,40 +115,83 @@ read_temp(const gchar *path, gsize *len)
 	return contents;
 }
 
+/* The long file written to a temporary folder, with room for its conversions. */
+typedef struct {
+	PhMapping *mapping;
+	GString *file;
+	gchar *dir;
+	gchar *partner;   /* the file */
+	gchar *canonical; /* converted to canonical */
+	gchar *back;      /* and back */
+} Files;
+
+static Files *
+files_new(void)
+{
+	Files *files = g_new0(Files, 1);
+	g_autoptr(GError) error = NULL;
+
+	files->mapping = load_payout();
+	files->file = payout_file();
+	files->dir = g_dir_make_tmp("ph-test-mapping-fast-XXXXXX", &error);
+	g_assert_no_error(error);
+	files->partner = write_temp(files->dir, "payout.txt", files->file->str, files->file->len);
+	files->canonical = g_build_filename(files->dir, "payout.jsonl", NULL);
+	files->back = g_build_filename(files->dir, "back.txt", NULL);
+	g_assert_true(ph_mapping_convert_to_canonical(files->mapping, files->partner,
+	                                              files->canonical, &error));
+	g_assert_no_error(error);
+	return files;
+}
+
+static void
+files_free(Files *files)
+{
+	g_unlink(files->partner);
+	g_unlink(files->canonical);
+	g_unlink(files->back);
+	g_rmdir(files->dir);
+	g_free(files->partner);
+	g_free(files->canonical);
+	g_free(files->back);
+	g_free(files->dir);
+	g_string_free(files->file, TRUE);
+	ph_mapping_unref(files->mapping);
+	g_free(files);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Files, files_free)
+
+/* Converts files->canonical back; the bytes, or NULL with @error. */
+static gchar *
+convert_back(Files *files, gsize *len, GError **error)
+{
+	if (!ph_mapping_convert_to_partner(files->mapping, files->canonical, files->back, error))
+		return NULL;
+	return read_temp(files->back, len);
+}
+
 /* The long file converts to canonical JSON exactly as the records' own JSON reads, and back
  * byte for byte. */
 static void
 test_long_round_trip(void)
 {
-	g_autoptr(PhMapping) mapping = load_payout();
-	g_autoptr(GString) file = payout_file();
+	g_autoptr(Files) files = files_new();
 	g_autoptr(GError) error = NULL;
-	g_autofree gchar *dir = g_dir_make_tmp("ph-test-mapping-fast-XXXXXX", &error);
-	g_autofree gchar *partner = write_temp(dir, "payout.txt", file->str, file->len);
-	g_autofree gchar *canonical = g_build_filename(dir, "payout.jsonl", NULL);
-	g_autofree gchar *back = g_build_filename(dir, "back.txt", NULL);
 	g_autofree gchar *expected = NULL;
 	g_autofree gchar *json = NULL;
 	g_autofree gchar *bytes = NULL;
 	gsize json_len = 0, bytes_len = 0;
 	guint n_records = 0;
 
-	g_assert_no_error(error);
-	expected = read_all(mapping, file, &n_records, &error);
+	expected = read_all(files->mapping, files->file, &n_records, &error);
 	g_assert_no_error(error);
 	g_assert_cmpuint(n_records, ==, RECORDS + 2);
-	g_assert_true(ph_mapping_convert_to_canonical(mapping, partner, canonical, &error));
-	g_assert_no_error(error);
-	json = read_temp(canonical, &json_len);
+	json = read_temp(files->canonical, &json_len);
 	g_assert_cmpstr(json, ==, expected);
-	g_assert_true(ph_mapping_convert_to_partner(mapping, canonical, back, &error));
+	bytes = convert_back(files, &bytes_len, &error);
 	g_assert_no_error(error);
-	bytes = read_temp(back, &bytes_len);
-	g_assert_cmpmem(bytes, bytes_len, file->str, file->len);
-	for (const gchar *const *path = (const gchar *const[]){partner, canonical, back, NULL};
-	     *path != NULL; path++)
-		g_unlink(*path);
-	g_rmdir(dir);
+	g_assert_cmpmem(bytes, bytes_len, files->file->str, files->file->len);
 }
 
 /* A fault deep in a long file: the reader gives every record before its line, then the
@@ -239,42 +282,29 @@ static void
 test_json_form(gconstpointer data)
 {
 	const JsonForm *form = data;
-	g_autoptr(PhMapping) mapping = load_payout();
-	g_autoptr(GString) file = payout_file();
+	g_autoptr(Files) files = files_new();
 	g_autoptr(GError) error = NULL;
-	g_autofree gchar *dir = g_dir_make_tmp("ph-test-mapping-fast-XXXXXX", &error);
-	g_autofree gchar *partner = write_temp(dir, "payout.txt", file->str, file->len);
-	g_autofree gchar *canonical = g_build_filename(dir, "payout.jsonl", NULL);
-	g_autofree gchar *back = g_build_filename(dir, "back.txt", NULL);
 	g_autofree gchar *json = NULL;
 	g_autofree gchar *edited = NULL;
 	g_autofree gchar *bytes = NULL;
 	g_auto(GStrv) lines = NULL;
 	gsize len = 0;
 
-	g_assert_no_error(error);
-	g_assert_true(ph_mapping_convert_to_canonical(mapping, partner, canonical, &error));
-	g_assert_no_error(error);
-	json = read_temp(canonical, &len);
+	json = read_temp(files->canonical, &len);
 	lines = g_strsplit(json, "\n", -1);
 	g_free(lines[2]);
 	lines[2] = g_strdup(form->line);
 	edited = g_strjoinv("\n", lines);
-	g_free(write_temp(dir, "payout.jsonl", edited, strlen(edited)));
+	g_free(write_temp(files->dir, "payout.jsonl", edited, strlen(edited)));
+	bytes = convert_back(files, &len, &error);
 	if (form->message != NULL) {
-		g_assert_false(ph_mapping_convert_to_partner(mapping, canonical, back, &error));
+		g_assert_null(bytes);
 		g_assert_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT);
 		g_assert_cmpstr(error->message, ==, form->message);
-	} else {
-		g_assert_true(ph_mapping_convert_to_partner(mapping, canonical, back, &error));
-		g_assert_no_error(error);
-		bytes = read_temp(back, &len);
-		g_assert_cmpmem(bytes, len, file->str, file->len);
-		g_unlink(back);
+		return;
 	}
-	g_unlink(partner);
-	g_unlink(canonical);
-	g_rmdir(dir);
+	g_assert_no_error(error);
+	g_assert_cmpmem(bytes, len, files->file->str, files->file->len);
 }
 
 int
