@@ -148,24 +148,36 @@ ph_field_rotate_write(PhDb *db, const PhFieldColumn *column, PhFieldBatch *batch
 	return result != NULL;
 }
 
-/* One transaction: up to @limit rows after @after (updated to the last ctid seen). */
+/* Where a walk over a column is: the rows after @after and before block @window_end. Windows
+ * of blocks keep each batch's scan and sort to its own part of the table (a walk is linear),
+ * since a TID range scan comes with no order the planner could use. */
+typedef struct {
+	gchar *after;       /* ctid text: the last row changed, or "(B,0)" at a window's start */
+	gint64 window_end;  /* the block after the current window */
+	gint64 blocks;      /* the table's size in blocks when the walk began */
+	gint64 window_size; /* blocks per window */
+} PhFieldWalk;
+
+/* One transaction: up to @limit rows of the walk's window after @walk->after (moved to the
+ * last row changed). */
 static gboolean
 ph_field_rotate_batch(PhDb *db, PhFieldKeys *keys, const PhFieldColumn *column, const gchar *done,
-                      guint limit, gchar **after, guint *count, PhFieldRotation *out,
+                      guint limit, PhFieldWalk *walk, guint *count, PhFieldRotation *out,
                       GError **error)
 {
 	g_autofree gchar *where = ph_field_rotate_pending(column, "$2");
 	g_autofree gchar *sql = g_strdup_printf(
-	        "SELECT ctid::text, %s%s%s FROM %s WHERE ctid > $1::tid AND %s ORDER BY ctid "
-	        "LIMIT $3::integer FOR UPDATE",
+	        "SELECT ctid::text AS row_id, %s%s%s FROM %s WHERE ctid > $1::tid AND "
+	        "ctid < $4::tid AND %s ORDER BY ctid LIMIT $3::integer FOR UPDATE",
 	        column->column, column->lookup != NULL ? ", " : "",
 	        column->lookup != NULL ? column->lookup : "", column->table, where);
 	g_autofree gchar *limit_text = g_strdup_printf("%u", limit);
-	const gchar *params[] = {*after, done, limit_text};
+	g_autofree gchar *before = g_strdup_printf("(%" G_GINT64_FORMAT ",0)", walk->window_end);
+	const gchar *params[] = {walk->after, done, limit_text, before};
 	PhFieldBatch batch = {g_ptr_array_new_with_free_func(g_free),
 	                      g_ptr_array_new_with_free_func(g_free),
 	                      g_ptr_array_new_with_free_func(g_free)};
-	g_autoptr(PGresult) rows = ph_db_query(db, sql, 3, params, error);
+	g_autoptr(PGresult) rows = ph_db_query(db, sql, 4, params, error);
 	gboolean ok = rows != NULL;
 	for (gint row = 0; ok && row < PQntuples(rows); row++)
 		ok = ph_field_rotate_row(keys, column, rows, row, &batch, out, error);
@@ -174,12 +186,45 @@ ph_field_rotate_batch(PhDb *db, PhFieldKeys *keys, const PhFieldColumn *column, 
 	if (ok) {
 		*count = batch.ids->len;
 		if (batch.ids->len > 0) {
-			g_free(*after);
-			*after = g_strdup(g_ptr_array_index(batch.ids, batch.ids->len - 1));
+			g_free(walk->after);
+			walk->after = g_strdup(g_ptr_array_index(batch.ids, batch.ids->len - 1));
 		}
 	}
 	ph_field_batch_clear(&batch);
 	return ok;
+}
+
+/* The walk's start: the first window of @column's table as large as it is now. */
+static gboolean
+ph_field_rotate_walk_start(PhDb *db, const PhFieldColumn *column, guint limit, PhFieldWalk *walk,
+                           GError **error)
+{
+	g_autofree gchar *sql = g_strdup_printf(
+	        "SELECT pg_relation_size('%s') / current_setting('block_size')::bigint",
+	        column->table);
+	g_autoptr(PGresult) size = ph_db_query(db, sql, 0, NULL, error);
+	if (size == NULL)
+		return FALSE;
+	walk->after = g_strdup("(0,0)");
+	walk->blocks = ph_db_get_int64(size, 0, 0);
+	/* a block holds some tens of rows: a window holds a few batches at most */
+	walk->window_size = MAX(1, limit / 16);
+	walk->window_end = walk->window_size;
+	return TRUE;
+}
+
+/* After a batch of @count rows: the same window again when it was full, else the next one. */
+static gboolean
+ph_field_rotate_walk_next(PhFieldWalk *walk, guint count, guint limit)
+{
+	if (count == limit)
+		return TRUE;
+	if (walk->window_end >= walk->blocks)
+		return FALSE;
+	g_free(walk->after);
+	walk->after = g_strdup_printf("(%" G_GINT64_FORMAT ",0)", walk->window_end);
+	walk->window_end += walk->window_size;
+	return TRUE;
 }
 
 /* One walk over @column; @changed receives how many rows it changed. */
@@ -190,17 +235,17 @@ ph_field_rotate_column(PhDb *db, PhFieldKeys *keys, const PhFieldColumn *column,
 {
 	g_autofree gchar *current = ph_field_keys_current(keys);
 	g_autofree gchar *done = ph_field_rotate_done_prefix(column, current);
-	g_autofree gchar *after = g_strdup("(0,0)");
+	PhFieldWalk walk = {0};
 	guint count = 0;
-	do {
-		if (!ph_db_begin(db, error))
-			return FALSE;
-		if (!ph_field_rotate_batch(db, keys, column, done, limit, &after, &count, out,
-		                           error) ||
-		    !ph_db_commit(db, error)) {
+	gboolean ok = ph_field_rotate_walk_start(db, column, limit, &walk, error);
+	while (ok && (ok = ph_db_begin(db, error))) {
+		ok = ph_field_rotate_batch(db, keys, column, done, limit, &walk, &count, out,
+		                           error) &&
+		     ph_db_commit(db, error);
+		if (!ok) {
 			ph_db_rollback(db);
 			g_prefix_error(error, "rotating %s.%s: ", column->table, column->column);
-			return FALSE;
+			break;
 		}
 		*changed += count;
 		if (count > 0) {
@@ -208,8 +253,11 @@ ph_field_rotate_column(PhDb *db, PhFieldKeys *keys, const PhFieldColumn *column,
 			if (progress != NULL)
 				progress(column->table, out, user_data);
 		}
-	} while (count == limit);
-	return TRUE;
+		if (!ph_field_rotate_walk_next(&walk, count, limit))
+			break;
+	}
+	g_free(walk.after);
+	return ok;
 }
 
 gboolean
