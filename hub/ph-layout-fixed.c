@@ -478,6 +478,12 @@ fixed_writer_write_slots(gpointer state, const PhMappingRecord *type, const PhMa
 		return FALSE;
 	g_string_set_size(writer->buffer, start + type->width);
 	line = writer->buffer->str + start;
+	if (prepared != NULL && type->fields->len < 63 &&
+	    (guint64)prepared->number == (G_GUINT64_CONSTANT(1) << type->fields->len) - 1) {
+		/* Every field prepared: the line as it is. */
+		memcpy(line, prepared->text, type->width);
+		return ph_mapping_io_layout_end_line(writer, error);
+	}
 	for (guint i = 0; i < type->fields->len; i++) {
 		const PhMappingField *field = g_ptr_array_index(type->fields, i);
 		const gchar *value = slots[i].state == PH_SLOT_TEXT ? slots[i].text : NULL;
