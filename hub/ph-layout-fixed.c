@@ -29,6 +29,8 @@ typedef struct {
 	const PhMappingRecord *untagged;
 	PhMappingSlot *slots;  /* writing: the record, one per field */
 	PhMappingAhead *ahead; /* reading: lines decoded ahead, in order */
+	guint n_fields;        /* of the widest record: its slot holds the record's JSON */
+	gboolean json;         /* reading: the decoders also write canonical JSON */
 } Fixed;
 
 /* What one thread needs to decode lines: its own converter (not shareable) and buffers. */
@@ -37,6 +39,7 @@ typedef struct {
 	PhEncoding *encoding;
 	GString *text;    /* the line's UTF-8 */
 	GString *encoded; /* the error path */
+	GString *json;    /* the line as canonical JSON, when wanted */
 	gsize *arena_at;  /* where a slot's text lies in text, or G_MAXSIZE */
 	PhMappingSlot *slots;
 	guint64 line;   /* of the line being decoded, for errors */
@@ -94,7 +97,8 @@ fixed_new(PhMapping *mapping, GInputStream *input, GOutputStream *output, GError
 	fixed->matchers = g_array_new(FALSE, FALSE, sizeof(Matcher));
 	g_array_set_clear_func(fixed->matchers, matcher_clear);
 	find_tags(fixed, mapping);
-	fixed->slots = g_new0(PhMappingSlot, ph_mapping_slots_max(mapping) + 1);
+	fixed->n_fields = ph_mapping_slots_max(mapping);
+	fixed->slots = g_new0(PhMappingSlot, fixed->n_fields + 1);
 	if (!ph_mapping_io_layout_init(&fixed->base, mapping, input, output, error)) {
 		fixed_free(fixed);
 		return NULL;
@@ -276,7 +280,19 @@ decode_line(gpointer data, const gchar *line, gsize len, guint64 line_no, guint6
 		return FALSE;
 	}
 	*type_out = type;
-	return read_fields(decoder, type, line, error);
+	if (!read_fields(decoder, type, line, error))
+		return FALSE;
+	slots[decoder->fixed->n_fields].state = PH_SLOT_ABSENT;
+	if (decoder->fixed->json) {
+		/* Written here, in a worker, rather than by the one thread that writes it out. */
+		g_string_truncate(decoder->json, 0);
+		ph_mapping_slots_append_json(type, slots, decoder->json);
+		slots[decoder->fixed->n_fields] = (PhMappingSlot){.state = PH_SLOT_TEXT,
+		                                                  .text = decoder->json->str,
+		                                                  .len = decoder->json->len};
+		scratch[1] = decoder->json;
+	}
+	return TRUE;
 }
 
 static gpointer
@@ -289,6 +305,7 @@ decoder_new(gpointer layout)
 	/* The mapping was loaded with this encoding: it cannot fail here. */
 	decoder->encoding = ph_encoding_new(fixed->base.mapping->encoding, NULL);
 	decoder->text = g_string_sized_new(256);
+	decoder->json = g_string_sized_new(512);
 	decoder->encoded = g_string_sized_new(256);
 	decoder->arena_at = g_new0(gsize, ph_mapping_slots_max(fixed->base.mapping) + 1);
 	return decoder;
@@ -302,6 +319,7 @@ decoder_free(gpointer data)
 	ph_encoding_free(decoder->encoding);
 	g_string_free(decoder->text, TRUE);
 	g_string_free(decoder->encoded, TRUE);
+	g_string_free(decoder->json, TRUE);
 	g_free(decoder->arena_at);
 	g_free(decoder);
 }
@@ -320,8 +338,8 @@ fixed_reader_new(PhMapping *mapping, GInputStream *input, GError **error)
 	Fixed *fixed = fixed_new(mapping, input, NULL, error);
 
 	if (fixed != NULL)
-		fixed->ahead = ph_mapping_ahead_new(&decode_ops, fixed, &fixed->base,
-		                                    ph_mapping_slots_max(mapping));
+		fixed->ahead =
+		        ph_mapping_ahead_new(&decode_ops, fixed, &fixed->base, fixed->n_fields + 1);
 	return fixed;
 }
 
@@ -336,6 +354,16 @@ fixed_reader_next_slots(gpointer state, const PhMappingRecord **type_out,
                         const PhMappingSlot **slots, GError **error)
 {
 	return ph_mapping_ahead_next(((Fixed *)state)->ahead, type_out, slots, error);
+}
+
+/* Only before the first line is read: the worker threads read the flag. */
+static void
+fixed_reader_want_json(gpointer state)
+{
+	Fixed *fixed = state;
+
+	if (!ph_mapping_ahead_started(fixed->ahead))
+		fixed->json = TRUE;
 }
 
 static gboolean
@@ -623,6 +651,7 @@ const PhLayoutOps ph_layout_fixed_ops = {
         .writer_finish = fixed_writer_finish,
         .writer_free = fixed_free,
         .reader_next_slots = fixed_reader_next_slots,
+        .reader_want_json = fixed_reader_want_json,
         .writer_write_slots = fixed_writer_write_slots,
         .writer_prepare_new = fixed_prepare_new,
         .writer_prepare_free = fixed_prepare_free,

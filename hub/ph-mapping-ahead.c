@@ -350,3 +350,9 @@ ph_mapping_ahead_line(const PhMappingAhead *ahead)
 {
 	return ahead->line;
 }
+
+gboolean
+ph_mapping_ahead_started(const PhMappingAhead *ahead)
+{
+	return ahead->started;
+}

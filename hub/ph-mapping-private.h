@@ -151,6 +151,9 @@ typedef struct {
 	 * contract as reader_next: */
 	gboolean (*reader_next_slots)(gpointer state, const PhMappingRecord **type,
 	                              const PhMappingSlot **slots, GError **error);
+	/* Asks, before the first record, that the slot after the widest record's fields hold
+	 * the record as canonical JSON (ph_mapping_slots_append_json()) where it can: */
+	void (*reader_want_json)(gpointer state);
 	/* A record given as slots, text NUL-terminated; @prepared (or NULL) what
 	 * writer_prepare made of it: */
 	gboolean (*writer_write_slots)(gpointer state, const PhMappingRecord *type,
@@ -312,5 +315,7 @@ gboolean ph_mapping_ahead_next(PhMappingAhead *ahead, const PhMappingRecord **ty
                                const PhMappingSlot **slots, GError **error);
 /* The line of the record last returned, or where reading stopped. */
 guint64 ph_mapping_ahead_line(const PhMappingAhead *ahead);
+/* TRUE once the first line was asked for (worker threads may be running). */
+gboolean ph_mapping_ahead_started(const PhMappingAhead *ahead);
 
 G_END_DECLS

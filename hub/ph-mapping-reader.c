@@ -16,6 +16,7 @@ struct _PhMappingReader {
 	guint64 n_records;
 	const PhMappingRecord *last_type;
 	const PhMappingSlot *slots; /* the record last read, when the layout gives slots */
+	guint n_fields;             /* of the widest record: its slot may hold the JSON */
 	guint64 line;
 	gboolean finished;
 };
@@ -46,6 +47,7 @@ ph_mapping_reader_new(PhMapping *mapping, GInputStream *input, const gchar *sour
 	reader->source = g_strdup(source != NULL ? source : "input");
 	reader->record = ph_record_new();
 	reader->totals = ph_mapping_totals_new(mapping, "line");
+	reader->n_fields = ph_mapping_slots_max(mapping);
 	reader->state = reader->ops->reader_new(mapping, input, &reader->open_error);
 	return reader;
 }
@@ -217,13 +219,23 @@ ph_mapping_reader_next(PhMappingReader *reader, GError **error)
 gboolean
 ph_mapping_reader_next_json(PhMappingReader *reader, GString *out, GError **error)
 {
+	const PhMappingSlot *json;
+
 	g_return_val_if_fail(reader != NULL && out != NULL, FALSE);
+	if (reader->n_records == 0 && reader->state != NULL &&
+	    reader->ops->reader_want_json != NULL)
+		reader->ops->reader_want_json(reader->state);
 	if (!next(reader, FALSE, error))
 		return FALSE;
-	if (reader->slots != NULL)
-		ph_mapping_slots_append_json(reader->last_type, reader->slots, out);
-	else
+	if (reader->slots == NULL) {
 		ph_record_append_json(reader->record, out);
+		return TRUE;
+	}
+	json = &reader->slots[reader->n_fields];
+	if (json->state == PH_SLOT_TEXT)
+		g_string_append_len(out, json->text, (gssize)json->len);
+	else
+		ph_mapping_slots_append_json(reader->last_type, reader->slots, out);
 	return TRUE;
 }
 
