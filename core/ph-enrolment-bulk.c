@@ -164,10 +164,13 @@ ph_enrolment_bulk_ids(PhDb *db, guint count, GError **error)
 {
 	gchar text[24];
 	const gchar *params[] = {PH_COMMAND_INT_TEXT(text, count)};
+	/* MATERIALIZED: inlined, the sequence's name is looked up again for every id
+	 * (measured: 50-85 ms instead of 9 ms for 20,000 ids). */
 	g_autoptr(PGresult) result =
 	        ph_db_query(db,
-	                    "SELECT nextval(s.seq) FROM (SELECT pg_get_serial_sequence('person', "
-	                    "'person_id')::regclass AS seq) s, generate_series(1, $1::integer)",
+	                    "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence('person', "
+	                    "'person_id')::regclass AS seq) "
+	                    "SELECT nextval(s.seq) FROM s, generate_series(1, $1::integer)",
 	                    1, params, error);
 	if (result == NULL)
 		return NULL;
@@ -177,7 +180,24 @@ ph_enrolment_bulk_ids(PhDb *db, guint count, GError **error)
 	return ids;
 }
 
-/* COPY of the new persons, their enrolments and wages, and one audit entry. */
+/* Sorts id positions by their persons' lookup keys. */
+typedef struct {
+	gchar **keys;
+	const guint *slots;
+} PhEnrolmentBulkOrder;
+
+static gint
+ph_enrolment_bulk_key_compare(gconstpointer a, gconstpointer b, gpointer user_data)
+{
+	const PhEnrolmentBulkOrder *by_key = user_data;
+	return strcmp(by_key->keys[by_key->slots[*(const guint *)a]],
+	              by_key->keys[by_key->slots[*(const guint *)b]]);
+}
+
+/* COPY of the new persons, their enrolments and wages, and one audit entry. Person rows go
+ * in the order of their lookup keys: keyed hashes are random, and the unique index on
+ * person.id_lookup then takes them leaf after leaf instead of jumping about (ids keep the
+ * inputs' order). */
 static gboolean
 ph_enrolment_bulk_copy(PhDb *db, const PhCommandContext *context, PhEnrolmentBulk *bulk,
                        guint count, GError **error)
@@ -185,20 +205,32 @@ ph_enrolment_bulk_copy(PhDb *db, const PhCommandContext *context, PhEnrolmentBul
 	g_autofree gint64 *ids = ph_enrolment_bulk_ids(db, count, error);
 	if (ids == NULL)
 		return FALSE;
-	g_autoptr(GString) persons = g_string_sized_new(count * 128);
+	g_autofree guint *slots = g_new(guint, count); /* id position → input */
+	g_autofree guint *order = g_new(guint, count); /* id positions by lookup key */
+	g_autoptr(GString) persons = g_string_sized_new(count * 160);
 	g_autoptr(GString) enrolments = g_string_sized_new(count * 32);
 	g_autoptr(GString) wages = g_string_sized_new(count * 32);
 	for (guint i = 0, next = 0; i < bulk->n; i++) {
 		if (bulk->paths[i] != PH_ENROLMENT_BULK_COPY)
 			continue;
-		gint64 id = ids[next++];
-		if (!ph_enrolment_bulk_person_line(persons, id, bulk->keys[i], &bulk->inputs[i],
-		                                   error))
+		order[next] = next;
+		slots[next++] = i;
+	}
+	PhEnrolmentBulkOrder by_key = {bulk->keys, slots};
+	g_qsort_with_data(order, (gint)count, sizeof(guint), ph_enrolment_bulk_key_compare,
+	                  &by_key);
+	for (guint j = 0; j < count; j++) {
+		guint i = slots[order[j]];
+		if (!ph_enrolment_bulk_person_line(persons, ids[order[j]], bulk->keys[i],
+		                                   &bulk->inputs[i], error))
 			return FALSE;
-		ph_bulk_append_int(enrolments, id, '\t');
+	}
+	for (guint j = 0; j < count; j++) {
+		guint i = slots[j];
+		ph_bulk_append_int(enrolments, ids[j], '\t');
 		ph_bulk_append_int(enrolments, bulk->starts[i], '\t');
 		ph_bulk_append_text(enrolments, bulk->inputs[i].unit_code, '\n');
-		ph_bulk_append_int(wages, id, '\t');
+		ph_bulk_append_int(wages, ids[j], '\t');
 		ph_bulk_append_int(wages, bulk->starts[i], '\t');
 		ph_bulk_append_int(wages, bulk->inputs[i].wage, '\n');
 	}

@@ -3,7 +3,8 @@
  * last commit, against the reference measured in the same run: `xmllint --stream` over
  * the file plus a plain COPY of the rows the ingest produced (persons, enrolments, wages,
  * results) into tables of the same columns without keys. Prints both and the daemon's
- * peak RSS. A figure, not a verdict. Needs PH_DATABASE_URL, PH_PKI, PH_BUILD_DIR. */
+ * peak RSS. AAC002 is sealed under a key file, as deployed (PH_BENCH_PLAINTEXT=1: not).
+ * A figure, not a verdict. Needs PH_DATABASE_URL, PH_PKI, PH_BUILD_DIR. */
 #include <glib/gstdio.h>
 #include <sys/stat.h>
 #include <libpq-fe.h>
@@ -56,6 +57,20 @@ write_batch(const gchar *path, guint events, GChecksum *checksum)
 		}
 	}
 	g_assert_cmpint(fclose(file), ==, 0);
+}
+
+/* A field key file as deploy/dev makes one (docs/security.md): AAC002 sealed and looked up
+ * by keyed hash, as in production. */
+static gchar *
+write_keys(const gchar *dir)
+{
+	gchar *path = g_build_filename(dir, "field.keys", NULL);
+	const gchar *text = "[field-keys]\ncurrent=bench1\n"
+	                    "lookup=YmVuY2gtbG9va3VwLWtleS0xMjM0NTY3ODlhYmNkZWY=\n"
+	                    "key.bench1=YmVuY2gtc2VhbC1rZXktLTAxMjM0NTY3ODlhYmNkZWY=\n";
+	g_assert_true(g_file_set_contents(path, text, -1, NULL));
+	g_assert_cmpint(g_chmod(path, 0600), ==, 0);
+	return path;
 }
 
 static gdouble
@@ -180,10 +195,15 @@ main(int argc, char **argv)
 	g_autoptr(PhTestDb) db = ph_test_db_new();
 	g_autoptr(PhTestHub) hub = ph_test_hub_new(ph_test_db_get_url(db), NULL, NULL);
 	g_autofree gchar *drop = g_build_filename(hub->dir, "drop", NULL);
-	g_autofree gchar *extra = g_strdup_printf("[plugin personnel]\nspool_dir = spool\n"
+	/* PH_BENCH_PLAINTEXT=1: AAC002 stored as plaintext, as before encryption at rest. */
+	gboolean plaintext = g_strcmp0(g_getenv("PH_BENCH_PLAINTEXT"), "1") == 0;
+	g_autofree gchar *keys = plaintext ? NULL : write_keys(hub->dir);
+	g_autofree gchar *keys_section =
+	        plaintext ? g_strdup("") : g_strdup_printf("[keys]\nfile = %s\n\n", keys);
+	g_autofree gchar *extra = g_strdup_printf("%s[plugin personnel]\nspool_dir = spool\n"
 	                                          "drop_dir = %s\npoll_seconds = 1\n"
 	                                          "chunk_events = 20000\n",
-	                                          drop);
+	                                          keys_section, drop);
 	g_assert_cmpint(g_mkdir(drop, 0700), ==, 0);
 	ph_test_hub_write_config(hub, extra);
 	g_autofree gchar *target = g_build_filename(g_getenv("PH_BUILD_DIR"), "plugins",
@@ -216,13 +236,19 @@ main(int argc, char **argv)
 	g_autofree gchar *applied =
 	        ph_test_query_value(ph_test_db_get_url(db), "SELECT applied FROM personnel_batch");
 
+	/* The figure is of the mode it names: every AAC002 sealed, or none. */
+	g_autofree gchar *sealed =
+	        ph_test_query_value(ph_test_db_get_url(db),
+	                            "SELECT count(*) FROM person WHERE id_number LIKE 'enc1:%'");
+	g_assert_cmpint(g_ascii_strtoll(sealed, NULL, 10), ==, plaintext ? 0 : events);
+
 	g_autofree gchar *processed = g_build_filename(drop, "processed", "batch.xml", NULL);
 	gdouble xmllint = time_xmllint(processed);
 	gdouble copy = time_copy(ph_test_db_get_url(db), FALSE);
 	gdouble keyed = time_copy(ph_test_db_get_url(db), TRUE);
 	gdouble reference = xmllint + copy;
-	g_print("personnel ingest: %u HIRE events, %.1f MB, %s applied\n", events,
-	        info.st_size / 1e6, applied);
+	g_print("personnel ingest: %u HIRE events, %.1f MB, %s applied, AAC002 %s\n", events,
+	        info.st_size / 1e6, applied, plaintext ? "plaintext" : "sealed (key file)");
 	g_print("  ours (done file -> last commit)   %8.2f s  (%.0f events/s)\n", ours,
 	        events / ours);
 	g_print("  reference: xmllint --stream       %8.2f s\n", xmllint);
