@@ -1,7 +1,9 @@
-/* Read-ahead for the line layouts: lines are taken from the input in order, one batch at a
- * time, decoded into slots by up to two worker threads, and handed out in file order, each
- * batch's error or end after its records. Memory stays bounded (a few batches); a small
- * file is read in the caller's thread. Mapping engine only (ph-layout-fixed.c). */
+/* Read-ahead for the line layouts: the caller's thread takes lines from the input in order,
+ * a batch at a time, and up to two worker threads decode them into slots; records are handed
+ * out in file order, each batch's error or end after its records. Only the caller's thread
+ * touches the input, and only inside ph_mapping_ahead_next(): an adapter may use its stream
+ * again once it stops reading. Memory stays bounded (a few batches); a small file starts no
+ * thread. Mapping engine only (ph-layout-fixed.c, ph-mapping-writer.c). */
 #include "ph-mapping-private.h"
 
 #include <string.h>
@@ -10,9 +12,16 @@
 #define N_BATCHES   4
 #define MAX_WORKERS 2
 
+typedef enum {
+	BATCH_FREE,
+	BATCH_TAKEN, /* lines taken, waiting for a worker */
+	BATCH_DECODING,
+	BATCH_DECODED,
+} BatchState;
+
 typedef struct {
 	guint64 seq;
-	gboolean decoded;
+	BatchState state;
 	GString *bytes; /* the lines, copied */
 	gsize *line_at; /* per line: where it starts in bytes, its length, number, offset */
 	gsize *line_len;
@@ -35,12 +44,10 @@ struct _PhMappingAhead {
 	gpointer source; /* for ops->next_line */
 	guint n_slots;
 	Batch batches[N_BATCHES];
-	gpointer own_decoder; /* the caller's, for batches read in its thread */
-	GMutex input_lock;    /* taking lines: one thread at a time, in batch order */
-	GMutex lock;          /* the rest */
+	gpointer own_decoder; /* the caller's, for batches decoded in its thread */
+	GMutex lock;          /* batch states, stop */
 	GCond changed;
-	guint64 next_seq;    /* the next batch to take */
-	guint64 released;    /* batches before this one are free */
+	guint64 next_seq;    /* the next batch to take (the caller's) */
 	gboolean input_done; /* a batch ended with the end or an error of the input */
 	gboolean stop;
 	GThread *workers[MAX_WORKERS];
@@ -183,38 +190,43 @@ decode(PhMappingAhead *ahead, Batch *batch, gpointer decoder)
 	}
 }
 
-/* A worker: takes the next batch in order, decodes it, marks it done; until the input is
- * done or the reader stops. */
+/* The taken batch with the lowest number, or NULL. */
+static Batch *
+next_taken(PhMappingAhead *ahead)
+{
+	Batch *found = NULL;
+
+	for (guint i = 0; i < N_BATCHES; i++) {
+		Batch *batch = &ahead->batches[i];
+
+		if (batch->state == BATCH_TAKEN && (found == NULL || batch->seq < found->seq))
+			found = batch;
+	}
+	return found;
+}
+
+/* A worker: decodes taken batches, lowest first, until the reader stops. */
 static gpointer
 work(gpointer data)
 {
 	PhMappingAhead *ahead = data;
 	gpointer decoder = ahead->ops->decoder_new(ahead->layout);
+	Batch *batch;
 
+	g_mutex_lock(&ahead->lock);
 	for (;;) {
-		Batch *batch;
-
-		g_mutex_lock(&ahead->input_lock);
-		g_mutex_lock(&ahead->lock);
-		while (!ahead->stop && !ahead->input_done &&
-		       ahead->next_seq >= ahead->released + N_BATCHES)
+		while (!ahead->stop && (batch = next_taken(ahead)) == NULL)
 			g_cond_wait(&ahead->changed, &ahead->lock);
-		if (ahead->stop || ahead->input_done) {
-			g_mutex_unlock(&ahead->lock);
-			g_mutex_unlock(&ahead->input_lock);
+		if (ahead->stop)
 			break;
-		}
-		batch = &ahead->batches[ahead->next_seq % N_BATCHES];
-		batch->seq = ahead->next_seq++;
+		batch->state = BATCH_DECODING;
 		g_mutex_unlock(&ahead->lock);
-		take(ahead, batch);
-		g_mutex_unlock(&ahead->input_lock);
 		decode(ahead, batch, decoder);
 		g_mutex_lock(&ahead->lock);
-		batch->decoded = TRUE;
+		batch->state = BATCH_DECODED;
 		g_cond_broadcast(&ahead->changed);
-		g_mutex_unlock(&ahead->lock);
 	}
+	g_mutex_unlock(&ahead->lock);
 	ahead->ops->decoder_free(decoder);
 	return NULL;
 }
@@ -231,7 +243,6 @@ ph_mapping_ahead_new(const PhMappingAheadOps *ops, gpointer layout, gpointer sou
 	for (guint i = 0; i < N_BATCHES; i++)
 		batch_init(&ahead->batches[i], ahead->n_slots);
 	ahead->own_decoder = ops->decoder_new(layout);
-	g_mutex_init(&ahead->input_lock);
 	g_mutex_init(&ahead->lock);
 	g_cond_init(&ahead->changed);
 	return ahead;
@@ -251,20 +262,51 @@ ph_mapping_ahead_free(PhMappingAhead *ahead)
 	ahead->ops->decoder_free(ahead->own_decoder);
 	for (guint i = 0; i < N_BATCHES; i++)
 		batch_clear(&ahead->batches[i]);
-	g_mutex_clear(&ahead->input_lock);
 	g_mutex_clear(&ahead->lock);
 	g_cond_clear(&ahead->changed);
 	g_free(ahead);
 }
 
-/* The first batch is read in the caller's thread; workers start only when there is more. */
+/* The first batch is read in the caller's thread; workers start only when there is more,
+ * and only where there is a second processor. */
 static void
 start_workers(PhMappingAhead *ahead)
 {
 	guint n = MIN(g_get_num_processors(), MAX_WORKERS);
 
-	for (guint i = 0; n > 1 && i < n; i++)
-		ahead->workers[ahead->n_workers++] = g_thread_new("ph-mapping-ahead", work, ahead);
+	for (guint i = 0; n > 1 && i < n; i++) {
+		GThread *thread = g_thread_try_new("ph-mapping-ahead", work, ahead, NULL);
+
+		/* Without threads the caller's thread decodes: slower, not wrong. */
+		if (thread == NULL)
+			break;
+		ahead->workers[ahead->n_workers++] = thread;
+	}
+}
+
+/* Takes the next batch's lines in this (the caller's) thread. */
+static Batch *
+take_next(PhMappingAhead *ahead)
+{
+	Batch *batch = &ahead->batches[ahead->next_seq % N_BATCHES];
+
+	batch->seq = ahead->next_seq++;
+	take(ahead, batch);
+	return batch;
+}
+
+/* Fills every free batch with lines for the workers. */
+static void
+top_up(PhMappingAhead *ahead)
+{
+	while (!ahead->input_done && ahead->next_seq < ahead->seq + N_BATCHES) {
+		Batch *batch = take_next(ahead);
+
+		g_mutex_lock(&ahead->lock);
+		batch->state = BATCH_TAKEN;
+		g_cond_broadcast(&ahead->changed);
+		g_mutex_unlock(&ahead->lock);
+	}
 }
 
 /* The batch the caller reads next, once decoded. */
@@ -273,30 +315,24 @@ current(PhMappingAhead *ahead)
 {
 	Batch *batch = &ahead->batches[ahead->seq % N_BATCHES];
 
-	if (!ahead->started) {
-		ahead->started = TRUE;
-		batch->seq = ahead->next_seq++;
-		take(ahead, batch);
-		decode(ahead, batch, ahead->own_decoder);
-		batch->decoded = TRUE;
-		if (!ahead->input_done)
-			start_workers(ahead);
-		return batch;
-	}
-	if (ahead->n_workers == 0) {
-		/* One processor: read on in this thread. */
-		if (!batch->decoded) {
-			batch->seq = ahead->next_seq++;
-			take(ahead, batch);
-			decode(ahead, batch, ahead->own_decoder);
-			batch->decoded = TRUE;
-		}
-		return batch;
-	}
 	if (ahead->ready)
 		return batch;
+	if (!ahead->started || ahead->n_workers == 0) {
+		/* The first batch, or one processor: decoded in this thread. */
+		ahead->started = TRUE;
+		if (batch->state == BATCH_FREE) {
+			take_next(ahead);
+			decode(ahead, batch, ahead->own_decoder);
+			batch->state = BATCH_DECODED;
+		}
+		if (ahead->seq == 0 && !ahead->input_done)
+			start_workers(ahead);
+		ahead->ready = TRUE;
+		return batch;
+	}
+	top_up(ahead);
 	g_mutex_lock(&ahead->lock);
-	while (!(batch->decoded && batch->seq == ahead->seq))
+	while (batch->state != BATCH_DECODED)
 		g_cond_wait(&ahead->changed, &ahead->lock);
 	g_mutex_unlock(&ahead->lock);
 	/* Nobody touches a decoded batch until it is released: no lock per record. */
@@ -308,12 +344,11 @@ static void
 release(PhMappingAhead *ahead, Batch *batch)
 {
 	g_mutex_lock(&ahead->lock);
-	batch->decoded = FALSE;
-	ahead->released = ++ahead->seq;
+	batch->state = BATCH_FREE;
+	g_mutex_unlock(&ahead->lock);
+	ahead->seq++;
 	ahead->index = 0;
 	ahead->ready = FALSE;
-	g_cond_broadcast(&ahead->changed);
-	g_mutex_unlock(&ahead->lock);
 }
 
 gboolean
