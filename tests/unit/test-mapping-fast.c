@@ -239,6 +239,34 @@ test_late_fault(gconstpointer data)
 	g_assert_cmpuint(n_records, ==, fault->line - 1);
 }
 
+/* A reader left halfway leaves its stream alone: only ph_mapping_reader_next() reads it, in
+ * the caller's thread, so the caller may read the rest itself (the bank adapter finishes
+ * its digest so) while the reader still exists. */
+static void
+test_stream_left_alone(void)
+{
+	g_autoptr(PhMapping) mapping = load_payout();
+	g_autoptr(GString) file = payout_file();
+	g_autoptr(GInputStream) input =
+	        g_memory_input_stream_new_from_data(file->str, (gssize)file->len, NULL);
+	g_autoptr(PhMappingReader) reader = ph_mapping_reader_new(mapping, input, "test-input");
+	g_autoptr(GError) error = NULL;
+	goffset position;
+	gssize rest;
+
+	/* Past the first read-ahead batch: the worker threads are running. */
+	for (guint i = 0; i < 3000; i++)
+		g_assert_nonnull(ph_mapping_reader_next(reader, &error));
+	position = g_seekable_tell(G_SEEKABLE(input));
+	for (guint i = 0; i < 100; i++) {
+		g_thread_yield();
+		g_assert_cmpint(g_seekable_tell(G_SEEKABLE(input)), ==, position);
+	}
+	rest = g_input_stream_skip(input, (gsize)file->len, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(position + rest, ==, (goffset)file->len);
+}
+
 /* Lines of canonical JSON in forms other than ours: spaces, keys out of order, escapes. */
 typedef struct {
 	const gchar *name;
@@ -312,6 +340,7 @@ main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/mapping-fast/long-round-trip", test_long_round_trip);
+	g_test_add_func("/mapping-fast/stream-left-alone", test_stream_left_alone);
 	for (guint i = 0; i < G_N_ELEMENTS(late_faults); i++) {
 		g_autofree gchar *name =
 		        g_strdup_printf("/mapping-fast/late-fault/%s", late_faults[i].name);
