@@ -8,9 +8,13 @@
 
 #include <string.h>
 
-#define BATCH_LINES 2048
-#define N_BATCHES   4
-#define MAX_WORKERS 2
+/* A batch: at most this many lines, line bytes and slots, so that memory stays bounded
+ * whatever the widths (four batches of each). */
+#define BATCH_LINES      2048
+#define BATCH_BYTES      (1024 * 1024)
+#define BATCH_SLOT_BYTES (2 * 1024 * 1024)
+#define N_BATCHES        4
+#define MAX_WORKERS      2
 
 typedef enum {
 	BATCH_FREE,
@@ -43,6 +47,7 @@ struct _PhMappingAhead {
 	gpointer layout;
 	gpointer source; /* for ops->next_line */
 	guint n_slots;
+	guint max_lines; /* per batch */
 	Batch batches[N_BATCHES];
 	gpointer own_decoder; /* the caller's, for batches decoded in its thread */
 	GMutex lock;          /* batch states, stop */
@@ -61,16 +66,16 @@ struct _PhMappingAhead {
 };
 
 static void
-batch_init(Batch *batch, guint n_slots)
+batch_init(Batch *batch, guint max_lines, guint n_slots)
 {
-	batch->bytes = g_string_sized_new(BATCH_LINES * 160);
-	batch->arena = g_string_sized_new(BATCH_LINES * 64);
-	batch->line_at = g_new(gsize, BATCH_LINES);
-	batch->line_len = g_new(gsize, BATCH_LINES);
-	batch->line_no = g_new(guint64, BATCH_LINES);
-	batch->line_offset = g_new(guint64, BATCH_LINES);
-	batch->types = g_new(const PhMappingRecord *, BATCH_LINES);
-	batch->slots = g_new0(PhMappingSlot, (gsize)BATCH_LINES * n_slots);
+	batch->bytes = g_string_sized_new(max_lines * 160);
+	batch->arena = g_string_sized_new(max_lines * 64);
+	batch->line_at = g_new(gsize, max_lines);
+	batch->line_len = g_new(gsize, max_lines);
+	batch->line_no = g_new(guint64, max_lines);
+	batch->line_offset = g_new(guint64, max_lines);
+	batch->types = g_new(const PhMappingRecord *, max_lines);
+	batch->slots = g_new0(PhMappingSlot, (gsize)max_lines * n_slots);
 }
 
 static void
@@ -98,7 +103,7 @@ take(PhMappingAhead *ahead, Batch *batch)
 	batch->end = FALSE;
 	g_clear_error(&batch->error);
 	g_clear_error(&batch->take_error);
-	while (batch->n_lines < BATCH_LINES) {
+	while (batch->n_lines < ahead->max_lines && batch->bytes->len < BATCH_BYTES) {
 		const gchar *line = NULL;
 		gsize len = 0;
 		guint i = batch->n_lines;
@@ -240,8 +245,10 @@ ph_mapping_ahead_new(const PhMappingAheadOps *ops, gpointer layout, gpointer sou
 	ahead->layout = layout;
 	ahead->source = source;
 	ahead->n_slots = MAX(n_slots, 1);
+	ahead->max_lines =
+	        CLAMP(BATCH_SLOT_BYTES / (ahead->n_slots * sizeof(PhMappingSlot)), 16, BATCH_LINES);
 	for (guint i = 0; i < N_BATCHES; i++)
-		batch_init(&ahead->batches[i], ahead->n_slots);
+		batch_init(&ahead->batches[i], ahead->max_lines, ahead->n_slots);
 	ahead->own_decoder = ops->decoder_new(layout);
 	g_mutex_init(&ahead->lock);
 	g_cond_init(&ahead->changed);
