@@ -10,19 +10,21 @@
 #define PERSONNEL_BATCHES_PER_RUN 16
 
 /* One chunk on its way to a commit. */
-typedef struct {
+struct _PersonnelChunk {
 	Personnel *personnel;
 	PhPersonnelBatch *batch;
 	PhTxn *txn;
 	GArray *results;            /* PhPersonnelResult, in seq order */
 	GHashTable *applied_before; /* seqs a re-sent batch applied already */
 	GHashTable *rejected;       /* subject → first rejected seq (text), whole batch */
+	GMutex *rejected_lock;      /* rejected is shared with the other lane */
 	/* HIREs waiting for one ph_personnel_enrol_many call */
 	GArray *hires;             /* PhEnrolRequest */
 	GArray *hire_slots;        /* guint: index into results */
 	GHashTable *hire_subjects; /* AAC002 of the waiting HIREs */
 	gint64 applied, duplicate, rejected_count;
-} PersonnelChunk;
+	gint64 last_seq; /* of the events applied, -1 for none */
+};
 
 static void
 personnel_chunk_clear(PersonnelChunk *chunk)
@@ -69,10 +71,12 @@ personnel_chunk_set(PersonnelChunk *chunk, guint slot, const gchar *status,
 		result->code = g_strdup(rejection->code);
 		result->message = g_steal_pointer(&rejection->message);
 		chunk->rejected_count++;
+		g_mutex_lock(chunk->rejected_lock);
 		if (result->subject != NULL &&
 		    !g_hash_table_contains(chunk->rejected, result->subject))
 			g_hash_table_insert(chunk->rejected, g_strdup(result->subject),
 			                    g_strdup_printf("%" G_GINT64_FORMAT, result->seq));
+		g_mutex_unlock(chunk->rejected_lock);
 		return;
 	}
 	/* The subject serves only to find what depends on a rejection: the ID number of a
@@ -119,10 +123,11 @@ personnel_chunk_flush(PersonnelChunk *chunk, GError **error)
 }
 
 /* The rejected event this one depends on (same person, or the unit it joins), or NULL. */
-static const gchar *
+static gchar *
 personnel_chunk_dependency(PersonnelChunk *chunk, const PersonnelEvent *event, const gchar *subject,
                            const gchar **what)
 {
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(chunk->rejected_lock);
 	const gchar *seq = subject != NULL ? g_hash_table_lookup(chunk->rejected, subject) : NULL;
 	*what = "the same person";
 	if (seq == NULL && (event->type == PERSONNEL_HIRE || event->type == PERSONNEL_MOVE)) {
@@ -133,7 +138,7 @@ personnel_chunk_dependency(PersonnelChunk *chunk, const PersonnelEvent *event, c
 		seq = g_hash_table_lookup(chunk->rejected, key);
 		*what = "its unit";
 	}
-	return seq;
+	return g_strdup(seq);
 }
 
 static gboolean
@@ -143,7 +148,7 @@ personnel_chunk_event(PersonnelChunk *chunk, const PersonnelEvent *event, GError
 	guint slot = personnel_chunk_add(chunk, event, subject);
 	PersonnelRejection rejection = {0};
 	const gchar *what = NULL;
-	const gchar *depends = personnel_chunk_dependency(chunk, event, subject, &what);
+	g_autofree gchar *depends = personnel_chunk_dependency(chunk, event, subject, &what);
 	gboolean duplicate = FALSE;
 
 	if (g_hash_table_contains(chunk->applied_before, &event->seq)) {
@@ -181,35 +186,38 @@ personnel_chunk_event(PersonnelChunk *chunk, const PersonnelEvent *event, GError
 	return TRUE;
 }
 
-static gboolean
-personnel_chunk_commit(PersonnelChunk *chunk, gboolean done, GError **error)
+PersonnelChunk *
+personnel_chunk_new(Personnel *personnel, PhPersonnelBatch *batch, GHashTable *rejected,
+                    GMutex *rejected_lock)
 {
-	PhPersonnelBatch *batch = chunk->batch;
-	gint64 last = chunk->results->len > 0 ? g_array_index(chunk->results, PhPersonnelResult,
-	                                                      chunk->results->len - 1)
-	                                                .seq
-	                                      : -1;
-	if (!personnel_chunk_flush(chunk, error) ||
-	    !ph_personnel_result_add(chunk->txn, batch->id, chunk->results, error) ||
-	    !ph_personnel_batch_advance(chunk->txn, batch->id, last, chunk->applied,
-	                                chunk->duplicate, chunk->rejected_count, done, error) ||
-	    !ph_plugin_txn_commit(chunk->txn, error))
-		return FALSE;
-	if (last >= 0)
-		batch->cursor_seq = last;
-	return TRUE;
+	PersonnelChunk *chunk = g_new0(PersonnelChunk, 1);
+	chunk->personnel = personnel;
+	chunk->batch = batch;
+	chunk->rejected = rejected;
+	chunk->rejected_lock = rejected_lock;
+	return chunk;
 }
 
-/* Applies @events (read, not yet applied) in one transaction with their results and the
- * cursor. */
-static gboolean
-personnel_chunk_run(PersonnelChunk *chunk, GArray *events, gboolean done, GError **error)
+void
+personnel_chunk_free(PersonnelChunk *chunk)
+{
+	if (chunk == NULL)
+		return;
+	personnel_chunk_clear(chunk); /* rolls back what was not committed */
+	g_free(chunk);
+}
+
+/* Applies @events (read, not yet applied) and writes their results in a transaction left
+ * open for personnel_chunk_commit. */
+gboolean
+personnel_chunk_apply(PersonnelChunk *chunk, GArray *events, GError **error)
 {
 	PhPersonnelBatch *batch = chunk->batch;
 	gint64 first = events->len > 0 ? g_array_index(events, PersonnelEvent, 0).seq : 0;
 	gint64 last =
 	        events->len > 0 ? g_array_index(events, PersonnelEvent, events->len - 1).seq : 0;
 	personnel_chunk_reset(chunk);
+	chunk->last_seq = events->len > 0 ? last : -1;
 	chunk->txn = ph_plugin_txn_begin(chunk->personnel->plugin, error);
 	/* A chunk lost in a crash is applied again from the spooled batch and its cursor. */
 	if (chunk->txn == NULL || !ph_plugin_txn_set_replayable(chunk->txn, error))
@@ -222,7 +230,22 @@ personnel_chunk_run(PersonnelChunk *chunk, GArray *events, gboolean done, GError
 		if (!personnel_chunk_event(chunk, &g_array_index(events, PersonnelEvent, i), error))
 			return FALSE;
 	}
-	return personnel_chunk_commit(chunk, done, error);
+	return personnel_chunk_flush(chunk, error) &&
+	       ph_personnel_result_add(chunk->txn, batch->id, chunk->results, error);
+}
+
+/* Commits the applied chunk with the batch's cursor (@done: the batch's last chunk). */
+gboolean
+personnel_chunk_commit(PersonnelChunk *chunk, gboolean done, GError **error)
+{
+	PhPersonnelBatch *batch = chunk->batch;
+	if (!ph_personnel_batch_advance(chunk->txn, batch->id, chunk->last_seq, chunk->applied,
+	                                chunk->duplicate, chunk->rejected_count, done, error) ||
+	    !ph_plugin_txn_commit(chunk->txn, error))
+		return FALSE;
+	if (chunk->last_seq >= 0)
+		batch->cursor_seq = chunk->last_seq;
+	return TRUE;
 }
 
 static GInputStream *
@@ -238,37 +261,44 @@ personnel_process_rejected(Personnel *personnel, PhPersonnelBatch *batch, GError
 	return txn != NULL ? ph_personnel_result_rejected_subjects(txn, batch->id, error) : NULL;
 }
 
-/* The events after the cursor, chunk by chunk: read ahead in a thread of their own while
- * the chunk before is applied here. */
+/* The events after the cursor, chunk by chunk: read ahead in a thread of their own and
+ * applied by two lanes (personnel-lane.c). */
 static gboolean
 personnel_process_events(Personnel *personnel, PhPersonnelBatch *batch, GError **error)
 {
 	g_autoptr(GInputStream) input = personnel_process_open(personnel, batch, error);
 	if (input == NULL)
 		return FALSE;
-	PersonnelChunk chunk = {.personnel = personnel, .batch = batch};
 	/* Rejections of chunks committed before a restart still count for dependencies. */
-	chunk.rejected = personnel_process_rejected(personnel, batch, error);
-	if (chunk.rejected == NULL)
+	GHashTable *rejected = personnel_process_rejected(personnel, batch, error);
+	if (rejected == NULL)
 		return FALSE;
 	PersonnelFeed *feed =
 	        personnel_feed_start(input, batch->id, batch->cursor_seq, personnel->chunk_events);
-	gboolean ok = TRUE;
-	for (gboolean last = FALSE; ok && !last;) {
+	PersonnelLanes *lanes = personnel_lanes_start(personnel, batch, rejected);
+	GError *stopped = NULL;
+	for (gboolean last = FALSE; !last;) {
 		PersonnelFeedChunk *next = personnel_feed_next(feed);
 		last = next->last;
 		if (next->error != NULL) {
 			/* The document changed since its check: the spool was touched. */
-			g_propagate_error(error, g_steal_pointer(&next->error));
-			ok = FALSE;
-		} else {
-			ok = personnel_chunk_run(&chunk, next->events, last, error);
+			stopped = g_steal_pointer(&next->error);
+			personnel_feed_chunk_free(next);
+			break;
 		}
-		personnel_feed_chunk_free(next);
+		if (!personnel_lanes_push(lanes, next))
+			break;
 	}
 	personnel_feed_stop(feed);
-	personnel_chunk_clear(&chunk);
-	g_hash_table_unref(chunk.rejected);
+	gboolean ok = personnel_lanes_finish(lanes, error);
+	g_hash_table_unref(rejected);
+	if (stopped != NULL) {
+		if (ok)
+			g_propagate_error(error, stopped);
+		else
+			g_error_free(stopped);
+		return FALSE;
+	}
 	return ok;
 }
 

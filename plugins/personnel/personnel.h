@@ -145,6 +145,32 @@ gboolean personnel_apply_classify(const GError *failure, PersonnelRejection *rej
 void personnel_apply_hire_request(const PersonnelEvent *event, const gchar *batch_unit,
                                   PhEnrolRequest *request);
 
+/* ---- one chunk: its events' effects, results and the cursor in one transaction
+ * (personnel-process.c) ---- */
+typedef struct _PersonnelChunk PersonnelChunk;
+
+/* @rejected (subject → first rejected seq) is the batch's, shared under @rejected_lock. */
+PersonnelChunk *personnel_chunk_new(Personnel *personnel, PhPersonnelBatch *batch,
+                                    GHashTable *rejected, GMutex *rejected_lock);
+/* Rolls back what was not committed. */
+void personnel_chunk_free(PersonnelChunk *chunk);
+/* Applies @events and writes their results in a transaction of the calling thread, left
+ * open for personnel_chunk_commit. */
+gboolean personnel_chunk_apply(PersonnelChunk *chunk, GArray *events, GError **error);
+/* Advances the batch's cursor past the chunk (@done: the batch is finished) and commits. */
+gboolean personnel_chunk_commit(PersonnelChunk *chunk, gboolean done, GError **error);
+
+/* ---- applying a batch's chunks two at a time (personnel-lane.c) ---- */
+typedef struct _PersonnelLanes PersonnelLanes;
+
+PersonnelLanes *personnel_lanes_start(Personnel *personnel, PhPersonnelBatch *batch,
+                                      GHashTable *rejected);
+/* Hands @chunk (taken) to a lane; FALSE once a chunk failed (nothing more is taken). */
+gboolean personnel_lanes_push(PersonnelLanes *lanes, PersonnelFeedChunk *chunk);
+/* Waits for the lanes to apply what they took and stops them; FALSE with the first
+ * failure. */
+gboolean personnel_lanes_finish(PersonnelLanes *lanes, GError **error);
+
 /* ---- processing (personnel-process.c) ---- */
 /* The job: processes due batches, each in chunks, until none is due. */
 void personnel_process_job(gpointer state);
