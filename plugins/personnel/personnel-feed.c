@@ -1,9 +1,9 @@
-/* A batch's events read in a thread of their own, chunk by chunk, while the job's thread
- * applies the chunk before: parsing overlaps the database's work. At most two chunks are
- * read ahead, so memory stays bounded. Plugin-only. */
+/* A batch's events read in a thread of their own, chunk by chunk, while the lanes apply
+ * the chunks before: parsing overlaps the database's work. One chunk is read ahead (the
+ * lanes hold two more), so memory stays bounded. Plugin-only. */
 #include "personnel.h"
 
-#define PERSONNEL_FEED_AHEAD 2
+#define PERSONNEL_FEED_AHEAD 1
 /* Strings of skipped events (seqs up to the cursor) are dropped this often. */
 #define PERSONNEL_FEED_SKIP_RESET 4096
 
