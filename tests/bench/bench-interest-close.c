@@ -57,7 +57,10 @@ main(int argc, char **argv)
 	g_print("interest close, %" G_GINT64_FORMAT " accounts, year 2024\n", bench.members);
 	bench_core_store_load_members(&bench, 202401);
 	bench_interest_close_load(&bench);
-	bench_core_store_exec(&bench, "analyze", "ANALYZE");
+	/* As autovacuum has done by the time a year is closed, weeks after December's run;
+	 * left to autovacuum here, its pass over the fresh 13,000,000 rows runs during ours and
+	 * not during the reference (measured: 14.09 s against 3.37 s). */
+	bench_core_store_exec(&bench, "vacuum analyze", "VACUUM ANALYZE");
 
 	gdouble ours = bench_interest_close_once(&bench, &result);
 	g_assert_cmpint(result.accounts, ==, bench.members);

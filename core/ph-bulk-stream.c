@@ -1,0 +1,277 @@
+/* Reading on a second connection while writing on the caller's (see ph-bulk-stream.h).
+ * Core only. */
+#include "ph-bulk-stream.h"
+
+#include <string.h>
+
+#include "ph-error.h"
+
+/* The type of bigint (pg_type.oid), fixed since PostgreSQL 6. */
+#define PH_BULK_STREAM_INT8_OID 20
+
+/* The start of a binary COPY: signature, then flags and the length of an extension. */
+static const guint8 ph_bulk_stream_signature[11] = "PGCOPY\n\377\r\n\0";
+#define PH_BULK_STREAM_HEADER 19
+
+static gboolean
+ph_bulk_stream_fail(PGconn *conn, const gchar *what, GError **error)
+{
+	g_autofree gchar *why = g_strchomp(g_strdup(PQerrorMessage(conn)));
+	g_set_error(error, PH_ERROR, PH_ERROR_DATABASE, "%s failed: %s", what, why);
+	return FALSE;
+}
+
+/* Collects the results after a COPY; the first failure is the error, a unique violation a
+ * conflict. */
+static gboolean
+ph_bulk_stream_finished(PGconn *conn, const gchar *what, GError **error)
+{
+	gboolean ok = TRUE;
+	PGresult *result;
+
+	while ((result = PQgetResult(conn)) != NULL) {
+		if (ok && PQresultStatus(result) != PGRES_COMMAND_OK) {
+			const gchar *state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+			g_autofree gchar *why = g_strchomp(g_strdup(PQresultErrorMessage(result)));
+			g_set_error(error, PH_ERROR,
+			            g_strcmp0(state, "23505") == 0 ? PH_ERROR_CONFLICT
+			                                           : PH_ERROR_DATABASE,
+			            "%s failed: %s", what, why);
+			ok = FALSE;
+		}
+		PQclear(result);
+	}
+	return ok;
+}
+
+static gboolean
+ph_bulk_stream_start(PGconn *conn, const gchar *sql, ExecStatusType expected, GError **error)
+{
+	g_autoptr(PGresult) result = PQexec(conn, sql);
+
+	if (PQresultStatus(result) != expected) {
+		g_autofree gchar *why = g_strchomp(g_strdup(PQresultErrorMessage(result)));
+		g_set_error(error, PH_ERROR, PH_ERROR_DATABASE, "copy failed: %s", why);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* The reader: a new connection in a read-only transaction that sees exactly what @db's
+ * transaction sees now (its own uncommitted rows excepted, and it has written none). */
+static PhDb *
+ph_bulk_stream_reader(PhDb *db, const gchar *settings, GError **error)
+{
+	g_autoptr(PGresult) exported =
+	        ph_db_query(db, "SELECT pg_export_snapshot()", 0, NULL, error);
+	if (exported == NULL)
+		return NULL;
+	const gchar *snapshot = PQgetvalue(exported, 0, 0);
+	if (strspn(snapshot, "0123456789ABCDEF-") != strlen(snapshot)) {
+		g_set_error(error, PH_ERROR, PH_ERROR_DATABASE, "snapshot id %s is unexpected",
+		            snapshot);
+		return NULL;
+	}
+	g_autoptr(PhDb) reader = ph_db_connect(ph_db_get_url(db), error);
+	g_autofree gchar *adopt = g_strdup_printf("SET TRANSACTION SNAPSHOT '%s'", snapshot);
+	if (reader == NULL ||
+	    !ph_db_exec(reader, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", error) ||
+	    !ph_db_exec(reader, adopt, error) ||
+	    (settings != NULL && !ph_db_exec(reader, settings, error))) {
+		g_prefix_error(error, "reading connection: ");
+		return NULL;
+	}
+	return g_steal_pointer(&reader);
+}
+
+/* The unsigned integer of @size bytes at @bytes, in network order as COPY sends it. */
+static guint64
+ph_bulk_stream_be(const guint8 *bytes, guint size)
+{
+	guint64 value = 0;
+
+	for (guint i = 0; i < size; i++)
+		value = value << 8 | bytes[i];
+	return value;
+}
+
+static gboolean
+ph_bulk_stream_malformed(GError **error)
+{
+	g_set_error(error, PH_ERROR, PH_ERROR_DATABASE, "reading rows failed: malformed row");
+	return FALSE;
+}
+
+/* Splits one message of a binary COPY into @row's fields; the first message starts with the
+ * header, and the last one is the trailer (@end). */
+static gboolean
+ph_bulk_stream_parse(const guint8 *data, gsize length, gboolean *header, PhBulkStreamRow *row,
+                     gboolean *end, GError **error)
+{
+	gsize at = 0;
+
+	if (*header) {
+		if (length < PH_BULK_STREAM_HEADER ||
+		    memcmp(data, ph_bulk_stream_signature, sizeof(ph_bulk_stream_signature)) != 0)
+			return ph_bulk_stream_malformed(error);
+		at = PH_BULK_STREAM_HEADER + ph_bulk_stream_be(data + 15, 4);
+		*header = FALSE;
+	}
+	if (at > length || length - at < 2)
+		return ph_bulk_stream_malformed(error);
+	gint16 count = (gint16)ph_bulk_stream_be(data + at, 2);
+	at += 2;
+	*end = count == -1;
+	if (*end)
+		return at == length || ph_bulk_stream_malformed(error);
+	if (count < 0 || count > PH_BULK_STREAM_MAX_FIELDS)
+		return ph_bulk_stream_malformed(error);
+	row->n_fields = (guint)count;
+	for (guint i = 0; i < row->n_fields; i++) {
+		if (length - at < 4)
+			return ph_bulk_stream_malformed(error);
+		row->length[i] = (gint32)ph_bulk_stream_be(data + at, 4);
+		row->data[i] = data + at + 4;
+		at += 4;
+		if (row->length[i] < -1 ||
+		    (row->length[i] > 0 && (gsize)row->length[i] > length - at))
+			return ph_bulk_stream_malformed(error);
+		at += row->length[i] > 0 ? (gsize)row->length[i] : 0;
+	}
+	return at == length || ph_bulk_stream_malformed(error);
+}
+
+static gboolean
+ph_bulk_stream_put(PGconn *writer, GString *copy, GError **error)
+{
+	if (copy->len > 0 && PQputCopyData(writer, copy->str, (int)copy->len) != 1)
+		return ph_bulk_stream_fail(writer, "copy", error);
+	g_string_truncate(copy, 0);
+	return TRUE;
+}
+
+static gboolean
+ph_bulk_stream_one(const guint8 *data, gsize length, gboolean *header, gboolean *end,
+                   PhBulkStreamFunc func, gpointer user_data, GString *copy, gint64 *lines,
+                   GError **error)
+{
+	PhBulkStreamRow row;
+	gsize before = copy->len;
+
+	if (!ph_bulk_stream_parse(data, length, header, &row, end, error))
+		return FALSE;
+	if (*end)
+		return TRUE;
+	if (!func(&row, copy, user_data, error))
+		return FALSE;
+	for (const gchar *c = copy->str + before; (c = strchr(c, '\n')) != NULL; c++)
+		(*lines)++;
+	return TRUE;
+}
+
+/* Every row of the reader through @func to the writer, a chunk at a time. */
+static gboolean
+ph_bulk_stream_pump(PGconn *reader, PGconn *writer, PhBulkStreamFunc func, gpointer user_data,
+                    gint64 *lines, GError **error)
+{
+	g_autoptr(GString) copy = g_string_sized_new(PH_BULK_STREAM_CHUNK + 4096);
+	gboolean header = TRUE;
+	gboolean end = FALSE;
+	char *data = NULL;
+	int length;
+
+	while ((length = PQgetCopyData(reader, &data, 0)) > 0) {
+		/* nothing may follow the trailer */
+		gboolean ok = end ? ph_bulk_stream_malformed(error)
+		                  : ph_bulk_stream_one((const guint8 *)data, (gsize)length, &header,
+		                                       &end, func, user_data, copy, lines, error);
+		PQfreemem(data);
+		if (!ok)
+			return FALSE;
+		if (copy->len >= PH_BULK_STREAM_CHUNK && !ph_bulk_stream_put(writer, copy, error))
+			return FALSE;
+	}
+	if (length != -1)
+		return ph_bulk_stream_fail(reader, "reading rows", error);
+	if (!ph_bulk_stream_finished(reader, "reading rows", error))
+		return FALSE;
+	if (!end)
+		return ph_bulk_stream_malformed(error);
+	return ph_bulk_stream_put(writer, copy, error);
+}
+
+gboolean
+ph_bulk_stream_run(PhDb *db, const gchar *settings, const gchar *select_sql, const gchar *copy_sql,
+                   PhBulkStreamFunc func, gpointer user_data, gint64 *written, GError **error)
+{
+	g_autofree gchar *copy_out =
+	        g_strdup_printf("COPY (%s) TO STDOUT (FORMAT binary)", select_sql);
+	PGconn *writer = ph_db_get_conn(db);
+	gint64 lines = 0;
+
+	g_return_val_if_fail(ph_db_in_transaction(db), FALSE);
+	g_autoptr(PhDb) reader = ph_bulk_stream_reader(db, settings, error);
+	if (reader == NULL ||
+	    !ph_bulk_stream_start(ph_db_get_conn(reader), copy_out, PGRES_COPY_OUT, error) ||
+	    !ph_bulk_stream_start(writer, copy_sql, PGRES_COPY_IN, error))
+		return FALSE;
+	if (!ph_bulk_stream_pump(ph_db_get_conn(reader), writer, func, user_data, &lines, error)) {
+		/* Ends the COPY with an error, so that nothing of it is kept. */
+		PQputCopyEnd(writer, "bulk stream failed");
+		ph_bulk_stream_finished(writer, "copy", NULL);
+		return FALSE;
+	}
+	if (PQputCopyEnd(writer, NULL) != 1)
+		return ph_bulk_stream_fail(writer, "copy end", error);
+	if (!ph_bulk_stream_finished(writer, "copy", error))
+		return FALSE;
+	if (written != NULL)
+		*written = lines;
+	return TRUE;
+}
+
+gboolean
+ph_bulk_stream_is_null(const PhBulkStreamRow *row, guint field)
+{
+	g_return_val_if_fail(row != NULL && field < row->n_fields, TRUE);
+	return row->length[field] < 0;
+}
+
+gboolean
+ph_bulk_stream_int64(const PhBulkStreamRow *row, guint field, gint64 *value)
+{
+	g_return_val_if_fail(row != NULL && field < row->n_fields && value != NULL, FALSE);
+	if (row->length[field] != 8)
+		return FALSE;
+	*value = (gint64)ph_bulk_stream_be(row->data[field], 8);
+	return TRUE;
+}
+
+gboolean
+ph_bulk_stream_int64_array(const PhBulkStreamRow *row, guint field, GArray *values)
+{
+	g_return_val_if_fail(row != NULL && field < row->n_fields && values != NULL, FALSE);
+	const guint8 *data = row->data[field];
+	gsize length = row->length[field] < 0 ? 0 : (gsize)row->length[field];
+	/* dimensions, has-null flag, element type; then size and lower bound per dimension */
+	if (length < 12)
+		return FALSE;
+	guint32 dimensions = (guint32)ph_bulk_stream_be(data, 4);
+	gsize at = 12 + 8 * (gsize)dimensions;
+	if (dimensions > 6 || at > length ||
+	    (dimensions > 0 && ph_bulk_stream_be(data + 8, 4) != PH_BULK_STREAM_INT8_OID))
+		return FALSE;
+	guint64 count = dimensions > 0;
+	for (guint32 d = 0; d < dimensions && count <= length; d++)
+		count *= ph_bulk_stream_be(data + 12 + 8 * d, 4);
+	/* each element: its length (8, or -1 for NULL) and the value */
+	if (count > length || (length - at) != count * 12)
+		return FALSE;
+	for (; at < length; at += 12) {
+		if (ph_bulk_stream_be(data + at, 4) != 8)
+			return FALSE;
+		gint64 value = (gint64)ph_bulk_stream_be(data + at + 4, 8);
+		g_array_append_val(values, value);
+	}
+	return TRUE;
+}

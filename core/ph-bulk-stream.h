@@ -1,0 +1,46 @@
+/* Bulk work on two connections: rows are read with COPY … TO STDOUT (binary) on a second
+ * connection that shares the snapshot of the caller's transaction, and what C makes of
+ * them is written with one COPY … FROM STDIN in that transaction, so the server reads and
+ * writes at once. Memory stays bounded by one row and one chunk of output. Core only. */
+#pragma once
+
+#include <glib.h>
+
+#include "ph-db.h"
+
+G_BEGIN_DECLS
+
+/* COPY text sent to the writer at a time. */
+#define PH_BULK_STREAM_CHUNK (16 * 1024)
+/* Columns a streamed query may have. */
+#define PH_BULK_STREAM_MAX_FIELDS 16
+
+/* One row of the reader, its fields in PostgreSQL's binary format. */
+typedef struct {
+	guint n_fields;
+	const guint8 *data[PH_BULK_STREAM_MAX_FIELDS];
+	gint32 length[PH_BULK_STREAM_MAX_FIELDS]; /* -1 for NULL */
+} PhBulkStreamRow;
+
+/* Turns one row of the reader into zero or more COPY text lines appended to @copy. */
+typedef gboolean (*PhBulkStreamFunc)(const PhBulkStreamRow *row, GString *copy, gpointer user_data,
+                                     GError **error);
+
+/* Runs @select_sql (a query with no parameters) on a new connection to @db's database, in
+ * a read-only transaction with the snapshot of @db's open transaction, after @settings
+ * (SQL run first in that transaction, e.g. planner settings; may be NULL), and writes what
+ * @func makes of each row with @copy_sql ("COPY table (columns) FROM STDIN") on @db. On
+ * failure the COPY is aborted, which leaves @db's transaction failed. @written (may be
+ * NULL) receives the number of COPY lines. */
+gboolean ph_bulk_stream_run(PhDb *db, const gchar *settings, const gchar *select_sql,
+                            const gchar *copy_sql, PhBulkStreamFunc func, gpointer user_data,
+                            gint64 *written, GError **error);
+
+gboolean ph_bulk_stream_is_null(const PhBulkStreamRow *row, guint field);
+/* A bigint field; FALSE for NULL or another size. */
+gboolean ph_bulk_stream_int64(const PhBulkStreamRow *row, guint field, gint64 *value);
+/* A bigint[] field of any shape, its elements appended in order to @values (gint64);
+ * FALSE for NULL, NULL elements or another element type. */
+gboolean ph_bulk_stream_int64_array(const PhBulkStreamRow *row, guint field, GArray *values);
+
+G_END_DECLS
