@@ -188,7 +188,9 @@ json_decode(gpointer data, const gchar *line, gsize len, guint64 line_no, guint6
 
 	slots[n].state = PH_SLOT_ABSENT;
 	slots[n + 1].state = PH_SLOT_ABSENT;
-	if (!ph_mapping_slots_parse_json(decoder->writer->mapping, line, len, decoder->arena, type,
+	/* A layout that writes only records (delimited, XML) gets the line as it is. */
+	if (decoder->writer->ops->writer_write_slots == NULL ||
+	    !ph_mapping_slots_parse_json(decoder->writer->mapping, line, len, decoder->arena, type,
 	                                 slots)) {
 		*type = NULL;
 		slots[n].state = PH_SLOT_TEXT;
