@@ -89,17 +89,28 @@ ph_ctl_keys_rotate(PhCtl *ctl, PhDb *db, const gchar *path, int argc, char **arg
 	return PH_CTL_EXIT_OK;
 }
 
+/* Collects "  table.column: N" for the columns with values left. */
+static void
+ph_ctl_keys_stale_line(const gchar *table, const gchar *column, gint64 stale, gpointer user_data)
+{
+	if (stale > 0)
+		g_string_append_printf(user_data, "  %s.%s: %" G_GINT64_FORMAT "\n", table, column,
+		                       stale);
+}
+
 static int
 ph_ctl_keys_status(PhDb *db, const gchar *path)
 {
 	g_autoptr(GError) error = NULL;
+	g_autoptr(GString) columns = g_string_new(NULL);
 	gint64 stale = 0;
 	g_autoptr(PhFieldKeys) keys = ph_field_keys_load(path, &error);
-	if (keys == NULL || !ph_field_rotate_count_stale(db, keys, &stale, &error))
+	if (keys == NULL || !ph_field_rotate_foreach_stale(db, keys, ph_ctl_keys_stale_line,
+	                                                   columns, &stale, &error))
 		return ph_ctl_fail(error);
 	g_autofree gchar *current = ph_field_keys_current(keys);
-	g_print("key file: %s\ncurrent key: %s\nvalues not under it: %" G_GINT64_FORMAT "\n", path,
-	        current, stale);
+	g_print("key file: %s\ncurrent key: %s\nvalues not under it: %" G_GINT64_FORMAT "\n%s",
+	        path, current, stale, columns->str);
 	return PH_CTL_EXIT_OK;
 }
 

@@ -282,7 +282,8 @@ ph_field_rotate(PhDb *db, PhFieldKeys *keys, guint batch, PhFieldRotateProgress 
 }
 
 gboolean
-ph_field_rotate_count_stale(PhDb *db, PhFieldKeys *keys, gint64 *stale, GError **error)
+ph_field_rotate_foreach_stale(PhDb *db, PhFieldKeys *keys, PhFieldStaleFunc func,
+                              gpointer user_data, gint64 *stale, GError **error)
 {
 	g_return_val_if_fail(db != NULL && keys != NULL && stale != NULL, FALSE);
 	g_autofree gchar *current = ph_field_keys_current(keys);
@@ -297,7 +298,16 @@ ph_field_rotate_count_stale(PhDb *db, PhFieldKeys *keys, gint64 *stale, GError *
 		g_autoptr(PGresult) result = ph_db_query(db, sql, 1, params, error);
 		if (result == NULL)
 			return FALSE;
-		*stale += ph_db_get_int64(result, 0, 0);
+		gint64 count = ph_db_get_int64(result, 0, 0);
+		*stale += count;
+		if (func != NULL)
+			func(column->table, column->column, count, user_data);
 	}
 	return TRUE;
+}
+
+gboolean
+ph_field_rotate_count_stale(PhDb *db, PhFieldKeys *keys, gint64 *stale, GError **error)
+{
+	return ph_field_rotate_foreach_stale(db, keys, NULL, NULL, stale, error);
 }

@@ -29,4 +29,12 @@ gboolean ph_field_rotate(PhDb *db, PhFieldKeys *keys, guint batch, PhFieldRotate
 /* How many stored values are not yet under the current key (a check after rotation). */
 gboolean ph_field_rotate_count_stale(PhDb *db, PhFieldKeys *keys, gint64 *stale, GError **error);
 
+/* One sealed column's count of values not yet under the current key (or not yet hashed). */
+typedef void (*PhFieldStaleFunc)(const gchar *table, const gchar *column, gint64 stale,
+                                 gpointer user_data);
+
+/* As ph_field_rotate_count_stale(), calling @func (may be NULL) for every column. */
+gboolean ph_field_rotate_foreach_stale(PhDb *db, PhFieldKeys *keys, PhFieldStaleFunc func,
+                                       gpointer user_data, gint64 *stale, GError **error);
+
 G_END_DECLS

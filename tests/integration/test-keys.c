@@ -830,6 +830,13 @@ test_accounts_rotate(Fixture *fixture, gconstpointer data)
 	g_autoptr(PhPayoutBatch) next = pay_month(db, ACCOUNT_PERIOD + 1);
 }
 
+static void
+note_stale(const gchar *table, const gchar *column, gint64 stale, gpointer user_data)
+{
+	g_hash_table_insert(user_data, g_strdup_printf("%s.%s", table, column),
+	                    GINT_TO_POINTER((gint)stale));
+}
+
 /* Accounts, echoes and a transfer case written without a key file are sealed and hashed by
  * the same rotation (bank result lines too, append-only but for that); then the next month
  * is paid and matched through the hashes. */
@@ -844,10 +851,30 @@ test_accounts_converted(Fixture *fixture, gconstpointer data)
 	install_keys(fixture->test_db);
 	g_autoptr(PhFieldKeys) keys = ph_field_keys_load(key_path, &error);
 	g_assert_no_error(error);
-	/* `keys status` counts them: the 33 values to seal below and the bank's 12 echoes */
+	/* `keys status` counts them: the 33 values to seal below and the bank's 12 echoes, by
+	 * column */
 	gint64 stale = -1;
-	g_assert_true(ph_field_rotate_count_stale(db, keys, &stale, &error));
+	g_autoptr(GHashTable) by_column =
+	        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_assert_true(
+	        ph_field_rotate_foreach_stale(db, keys, note_stale, by_column, &stale, &error));
 	g_assert_cmpint(stale, ==, 33 + 12);
+	static const struct {
+		const gchar *column;
+		gint count;
+	} expected[] = {
+	        {"person.id_number", ACCOUNT_PERSONS},
+	        {"transfer_exchange.id_number", 1},
+	        {"payee_account.account", ACCOUNT_PERSONS},
+	        {"payee_account_override.account", 1},
+	        {"cardholder_card.account", ACCOUNT_PERSONS},
+	        {"cardholder_notice.account", 1},
+	        {"payout_item.account", ACCOUNT_PERSONS},
+	        {"payout_result_line.account", ACCOUNT_PERSONS},
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(expected); i++)
+		g_assert_cmpint(GPOINTER_TO_INT(g_hash_table_lookup(by_column, expected[i].column)),
+		                ==, expected[i].count);
 	PhFieldRotation rotation = {0};
 	g_assert_true(ph_field_rotate(db, keys, 4, NULL, NULL, &rotation, &error));
 	g_assert_no_error(error);
