@@ -141,13 +141,51 @@ ph_bulk_stream_parse(const guint8 *data, gsize length, gboolean *header, PhBulkS
 	return at == length || ph_bulk_stream_malformed(error);
 }
 
-static gboolean
-ph_bulk_stream_put(PGconn *writer, GString *copy, GError **error)
+static void
+ph_bulk_stream_free(GString *chunk)
 {
-	if (copy->len > 0 && PQputCopyData(writer, copy->str, (int)copy->len) != 1)
-		return ph_bulk_stream_fail(writer, "copy", error);
-	g_string_truncate(copy, 0);
-	return TRUE;
+	g_string_free(chunk, TRUE);
+}
+
+/* The writing side runs in a thread of its own, so that waiting for the writing server never
+ * keeps the reading one waiting, and the other way round. Chunks go to it in order through
+ * @full and come back through @spare: PH_BULK_STREAM_CHUNKS of them bound the memory. */
+typedef struct {
+	PGconn *conn;
+	GAsyncQueue *full;  /* GString chunks to send, in order; an empty one ends */
+	GAsyncQueue *spare; /* sent chunks, to be filled again */
+	gint failed;        /* atomic: sending failed, the rows may stop */
+	GError *error;      /* why; read once the thread has ended */
+} PhBulkStreamWriter;
+
+static gpointer
+ph_bulk_stream_write(gpointer user_data)
+{
+	PhBulkStreamWriter *writer = user_data;
+	gboolean end = FALSE;
+
+	while (!end) {
+		GString *chunk = g_async_queue_pop(writer->full);
+		end = chunk->len == 0;
+		/* after a failure the chunks still come back, so that the rows side never waits */
+		if (!end && writer->error == NULL &&
+		    PQputCopyData(writer->conn, chunk->str, (int)chunk->len) != 1) {
+			ph_bulk_stream_fail(writer->conn, "copy", &writer->error);
+			g_atomic_int_set(&writer->failed, 1);
+		}
+		g_string_truncate(chunk, 0);
+		g_async_queue_push(writer->spare, chunk);
+	}
+	return NULL;
+}
+
+/* Hands @chunk to the writer and takes a spare one; FALSE once the writer has failed. */
+static gboolean
+ph_bulk_stream_send(PhBulkStreamWriter *writer, GString **chunk)
+{
+	g_async_queue_push(writer->full, *chunk);
+	*chunk = g_async_queue_pop(writer->spare);
+	return !g_atomic_int_get(&writer->failed);
 }
 
 static gboolean
@@ -169,12 +207,12 @@ ph_bulk_stream_one(const guint8 *data, gsize length, gboolean *header, gboolean 
 	return TRUE;
 }
 
-/* Every row of the reader through @func to the writer, a chunk at a time. */
+/* Every row of the reader through @func to the writer, a chunk at a time; @chunk is the
+ * one being filled. FALSE with @error unset when the writer failed. */
 static gboolean
-ph_bulk_stream_pump(PGconn *reader, PGconn *writer, PhBulkStreamFunc func, gpointer user_data,
-                    gint64 *lines, GError **error)
+ph_bulk_stream_pump(PGconn *reader, PhBulkStreamWriter *writer, GString **chunk,
+                    PhBulkStreamFunc func, gpointer user_data, gint64 *lines, GError **error)
 {
-	g_autoptr(GString) copy = g_string_sized_new(PH_BULK_STREAM_CHUNK + 4096);
 	gboolean header = TRUE;
 	gboolean end = FALSE;
 	char *data = NULL;
@@ -184,11 +222,11 @@ ph_bulk_stream_pump(PGconn *reader, PGconn *writer, PhBulkStreamFunc func, gpoin
 		/* nothing may follow the trailer */
 		gboolean ok = end ? ph_bulk_stream_malformed(error)
 		                  : ph_bulk_stream_one((const guint8 *)data, (gsize)length, &header,
-		                                       &end, func, user_data, copy, lines, error);
+		                                       &end, func, user_data, *chunk, lines, error);
 		PQfreemem(data);
 		if (!ok)
 			return FALSE;
-		if (copy->len >= PH_BULK_STREAM_CHUNK && !ph_bulk_stream_put(writer, copy, error))
+		if ((*chunk)->len >= PH_BULK_STREAM_CHUNK && !ph_bulk_stream_send(writer, chunk))
 			return FALSE;
 	}
 	if (length != -1)
@@ -197,7 +235,38 @@ ph_bulk_stream_pump(PGconn *reader, PGconn *writer, PhBulkStreamFunc func, gpoin
 		return FALSE;
 	if (!end)
 		return ph_bulk_stream_malformed(error);
-	return ph_bulk_stream_put(writer, copy, error);
+	return (*chunk)->len == 0 || ph_bulk_stream_send(writer, chunk);
+}
+
+/* Runs the pump with the writer's thread; the writer's failure, if any, when the pump had
+ * none. */
+static gboolean
+ph_bulk_stream_transfer(PGconn *reader, PGconn *conn, PhBulkStreamFunc func, gpointer user_data,
+                        gint64 *lines, GError **error)
+{
+	PhBulkStreamWriter writer = {
+	        conn, g_async_queue_new_full((GDestroyNotify)ph_bulk_stream_free),
+	        g_async_queue_new_full((GDestroyNotify)ph_bulk_stream_free), 0, NULL};
+	GError *failure = NULL;
+
+	for (guint i = 0; i < PH_BULK_STREAM_CHUNKS; i++)
+		g_async_queue_push(writer.spare, g_string_sized_new(PH_BULK_STREAM_CHUNK + 4096));
+	GThread *thread = g_thread_new("ph-bulk-stream", ph_bulk_stream_write, &writer);
+	GString *chunk = g_async_queue_pop(writer.spare);
+	ph_bulk_stream_pump(reader, &writer, &chunk, func, user_data, lines, &failure);
+	g_string_truncate(chunk, 0);
+	g_async_queue_push(writer.full, chunk); /* the end */
+	g_thread_join(thread);
+	if (failure == NULL)
+		failure = g_steal_pointer(&writer.error);
+	g_clear_error(&writer.error);
+	g_async_queue_unref(writer.full);
+	g_async_queue_unref(writer.spare);
+	if (failure != NULL) {
+		g_propagate_error(error, failure);
+		return FALSE;
+	}
+	return TRUE;
 }
 
 gboolean
@@ -215,7 +284,8 @@ ph_bulk_stream_run(PhDb *db, const gchar *settings, const gchar *select_sql, con
 	    !ph_bulk_stream_start(ph_db_get_conn(reader), copy_out, PGRES_COPY_OUT, error) ||
 	    !ph_bulk_stream_start(writer, copy_sql, PGRES_COPY_IN, error))
 		return FALSE;
-	if (!ph_bulk_stream_pump(ph_db_get_conn(reader), writer, func, user_data, &lines, error)) {
+	if (!ph_bulk_stream_transfer(ph_db_get_conn(reader), writer, func, user_data, &lines,
+	                             error)) {
 		/* Ends the COPY with an error, so that nothing of it is kept. */
 		PQputCopyEnd(writer, "bulk stream failed");
 		ph_bulk_stream_finished(writer, "copy", NULL);

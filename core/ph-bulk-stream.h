@@ -1,7 +1,8 @@
 /* Bulk work on two connections: rows are read with COPY … TO STDOUT (binary) on a second
  * connection that shares the snapshot of the caller's transaction, and what C makes of
- * them is written with one COPY … FROM STDIN in that transaction, so the server reads and
- * writes at once. Memory stays bounded by one row and one chunk of output. Core only. */
+ * them is written with one COPY … FROM STDIN in that transaction by a thread of its own,
+ * so the server reads and writes at once. Memory stays bounded by one row and
+ * PH_BULK_STREAM_CHUNKS chunks of output. Core only. */
 #pragma once
 
 #include <glib.h>
@@ -10,8 +11,9 @@
 
 G_BEGIN_DECLS
 
-/* COPY text sent to the writer at a time. */
-#define PH_BULK_STREAM_CHUNK (16 * 1024)
+/* COPY text sent to the writer at a time, and how many such chunks may be in flight. */
+#define PH_BULK_STREAM_CHUNK  (64 * 1024)
+#define PH_BULK_STREAM_CHUNKS 16
 /* Columns a streamed query may have. */
 #define PH_BULK_STREAM_MAX_FIELDS 16
 

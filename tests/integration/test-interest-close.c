@@ -2,9 +2,7 @@
  * year reaches the close (December's year credits, an earlier latest row, months without
  * year credits, a transfer in, a balance alone), closed accounts left out, the repeat
  * adding only missing accounts; and the two-connection stream under it (binary rows, the
- * caller's snapshot, a failure keeping nothing). */
-#include <string.h>
-
+ * caller's snapshot, a failing row or a refused COPY keeping nothing). */
 #include "ph-bulk-stream.h"
 #include "ph-interest-close.h"
 #include "ph-policy-file.h"
@@ -276,25 +274,41 @@ test_stream(Fixture *fixture, gconstpointer data)
 	                87530000);
 }
 
-/* A row that fails ends the COPY with an error: nothing of it is kept. */
+/* Streams stream_source (1 … 5000, and @extra) into stream_target (with a primary key when
+ * @keyed) and expects the run to fail with @code and keep nothing. */
 static void
-test_stream_failure(Fixture *fixture, gconstpointer data)
+stream_refused(Fixture *fixture, const gchar *extra, gboolean keyed, gint fail_at, gint code)
 {
 	g_autoptr(GError) error = NULL;
-	StreamCheck check = {0, 4500};
+	StreamCheck check = {0, fail_at};
+	g_autofree gchar *setup = g_strdup_printf(
+	        "CREATE TABLE stream_source (g bigint); CREATE TABLE stream_target (g bigint%s, "
+	        "total bigint); INSERT INTO stream_source SELECT generate_series(1, 5000)%s",
+	        keyed ? " PRIMARY KEY" : "", extra);
 
-	exec(fixture, "CREATE TABLE stream_source (g bigint); CREATE TABLE stream_target "
-	              "(g bigint, total bigint); INSERT INTO stream_source "
-	              "SELECT generate_series(1, 5000)");
+	exec(fixture, setup);
 	ph_db_begin(fixture->db, &error);
 	g_assert_no_error(error);
 	g_assert_false(ph_bulk_stream_run(fixture->db, NULL, STREAM_SELECT,
 	                                  "COPY stream_target (g, total) FROM STDIN", stream_row,
 	                                  &check, NULL, &error));
-	g_assert_error(error, PH_ERROR, PH_ERROR_FAILED);
-	g_assert_nonnull(strstr(error->message, "stopped at row 4500"));
+	g_assert_error(error, PH_ERROR, code);
 	ph_db_rollback(fixture->db);
 	g_assert_cmpint(query_int(fixture, "SELECT count(*) FROM stream_target"), ==, 0);
+}
+
+/* A row that fails ends the COPY with an error: nothing of it is kept. */
+static void
+test_stream_failure(Fixture *fixture, gconstpointer data)
+{
+	stream_refused(fixture, "", FALSE, 4500, PH_ERROR_FAILED);
+}
+
+/* The writing server's refusal (a second row for a key) is the run's error, a conflict. */
+static void
+test_stream_conflict(Fixture *fixture, gconstpointer data)
+{
+	stream_refused(fixture, " UNION ALL SELECT 17", TRUE, 0, PH_ERROR_CONFLICT);
 }
 
 int
@@ -307,5 +321,6 @@ main(int argc, char **argv)
 	ADD("repeat", test_close_repeat);
 	ADD("stream", test_stream);
 	ADD("stream-failure", test_stream_failure);
+	ADD("stream-conflict", test_stream_conflict);
 	return g_test_run();
 }
