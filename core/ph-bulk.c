@@ -28,23 +28,19 @@ ph_bulk_append_int(GString *copy, gint64 value, gchar end)
 void
 ph_bulk_append_text(GString *copy, const gchar *text, gchar end)
 {
-	for (const gchar *c = text; *c != '\0'; c++) {
-		switch (*c) {
-		case '\\':
-			g_string_append(copy, "\\\\");
+	/* Runs without a character to escape go in at once: most values have none (character
+	 * by character, this was the personnel ingest's largest own cost in a profile). */
+	for (const gchar *c = text;; c++) {
+		gsize plain = strcspn(c, "\\\t\n\r");
+		g_string_append_len(copy, c, (gssize)plain);
+		c += plain;
+		if (*c == '\0')
 			break;
-		case '\t':
-			g_string_append(copy, "\\t");
-			break;
-		case '\n':
-			g_string_append(copy, "\\n");
-			break;
-		case '\r':
-			g_string_append(copy, "\\r");
-			break;
-		default:
-			g_string_append_c(copy, *c);
-		}
+		g_string_append_c(copy, '\\');
+		g_string_append_c(copy, *c == '\t'   ? 't'
+		                        : *c == '\n' ? 'n'
+		                        : *c == '\r' ? 'r'
+		                                     : '\\');
 	}
 	g_string_append_c(copy, end);
 }
