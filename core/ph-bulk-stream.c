@@ -84,15 +84,15 @@ ph_bulk_stream_reader(PhDb *db, const gchar *settings, GError **error)
 	return g_steal_pointer(&reader);
 }
 
-/* The unsigned integer of @size bytes at @bytes, in network order as COPY sends it. */
-static guint64
+/* The unsigned integer of @size (2, 4 or 8) bytes at @bytes, in network order as COPY
+ * sends it. */
+static inline guint64
 ph_bulk_stream_be(const guint8 *bytes, guint size)
 {
 	guint64 value = 0;
 
-	for (guint i = 0; i < size; i++)
-		value = value << 8 | bytes[i];
-	return value;
+	memcpy((guint8 *)&value + sizeof(value) - size, bytes, size);
+	return GUINT64_FROM_BE(value);
 }
 
 static gboolean
@@ -337,11 +337,15 @@ ph_bulk_stream_int64_array(const PhBulkStreamRow *row, guint field, GArray *valu
 	/* each element: its length (8, or -1 for NULL) and the value */
 	if (count > length || (length - at) != count * 12)
 		return FALSE;
-	for (; at < length; at += 12) {
-		if (ph_bulk_stream_be(data + at, 4) != 8)
+	guint first = values->len;
+	g_array_set_size(values, first + (guint)count);
+	gint64 *out = &g_array_index(values, gint64, first);
+	for (guint64 i = 0; i < count; i++, at += 12) {
+		if (ph_bulk_stream_be(data + at, 4) != 8) {
+			g_array_set_size(values, first);
 			return FALSE;
-		gint64 value = (gint64)ph_bulk_stream_be(data + at + 4, 8);
-		g_array_append_val(values, value);
+		}
+		out[i] = (gint64)ph_bulk_stream_be(data + at + 4, 8);
 	}
 	return TRUE;
 }
