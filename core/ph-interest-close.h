@@ -1,6 +1,8 @@
 /* The yearly interest close (RULES §2): every open account and annuity account earns the
- * year's interest; one interest entry per person carries the closing balances. Streams
- * like the contribution run; one audit entry per run. Core only; pensionctl calls it. */
+ * year's interest; one interest entry per person carries the closing balances. Reads the
+ * accounts on a second connection while it writes the entries (ph-bulk-stream.h), so it
+ * needs a direct connection, not a pooled one; one audit entry per run. Core only;
+ * pensionctl calls it. */
 #pragma once
 
 #include <glib.h>
