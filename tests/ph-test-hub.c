@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -176,6 +177,14 @@ ph_test_hub_log_size(PhTestHub *hub)
 	return g_stat(hub->log_path, &st) == 0 ? (gsize)st.st_size : 0;
 }
 
+/* A test that dies (a failed assertion aborts it) takes its daemon along instead of leaving
+ * it running on the shared database and ports. */
+static void
+ph_test_hub_child_setup(gpointer user_data)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
 /* Spawns the daemon once; FALSE when it exited at start-up. */
 static gboolean
 ph_test_hub_spawn(PhTestHub *hub)
@@ -186,8 +195,9 @@ ph_test_hub_spawn(PhTestHub *hub)
 	const gchar *argv[] = {binary, "--config", hub->config_path, NULL};
 	gint log_fd = g_open(hub->log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
 	g_assert_cmpint(log_fd, >=, 0);
-	g_spawn_async_with_fds(NULL, (gchar **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
-	                       &hub->pid, -1, log_fd, log_fd, &error);
+	g_spawn_async_with_fds(NULL, (gchar **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+	                       ph_test_hub_child_setup, NULL, &hub->pid, -1, log_fd, log_fd,
+	                       &error);
 	close(log_fd);
 	g_assert_no_error(error);
 	for (guint i = 0; i < 200; i++) {
