@@ -6,103 +6,17 @@
 
 #include <string.h>
 
-#define ONES  G_GUINT64_CONSTANT(0x0101010101010101)
-#define HIGHS G_GUINT64_CONSTANT(0x8080808080808080)
-
-/* TRUE when one of the eight bytes at @bytes is a control character, '"' or '\\' (the
- * zero-byte and less-than word tests, exact as to whether any byte matches). */
-static gboolean
-special8(const gchar *bytes)
-{
-	guint64 word, quote, backslash;
-
-	memcpy(&word, bytes, 8);
-	quote = word ^ (ONES * '"');
-	backslash = word ^ (ONES * '\\');
-	return ((((word - ONES * 0x20) & ~word) | ((quote - ONES) & ~quote) |
-	         ((backslash - ONES) & ~backslash)) &
-	        HIGHS) != 0;
-}
-
-static gboolean
-special(guchar c)
-{
-	return c < 0x20 || c == '"' || c == '\\';
-}
-
-/* Length of the leading run of @text that JSON copies as it is. */
-static gsize
-plain_run(const gchar *text, gsize len)
-{
-	gsize i = 0;
-
-	while (i + 8 <= len && !special8(text + i))
-		i += 8;
-	while (i < len && !special((guchar)text[i]))
-		i++;
-	return i;
-}
-
-/* Writes @text escaped as canonical JSON escapes it (without quotes) at @p, which has room
- * for six bytes per byte; returns the end. */
-static gchar *
-escape(gchar *p, const gchar *text, gsize len)
-{
-	static const gchar hex[] = "0123456789abcdef";
-	gsize plain = plain_run(text, len);
-
-	memcpy(p, text, plain);
-	p += plain;
-	for (gsize i = plain; i < len; i++) {
-		guchar c = (guchar)text[i];
-
-		if (!special(c)) {
-			*p++ = (gchar)c;
-		} else if (c == '"' || c == '\\') {
-			*p++ = '\\';
-			*p++ = (gchar)c;
-		} else if (c == '\n' || c == '\r' || c == '\t') {
-			*p++ = '\\';
-			*p++ = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
-		} else {
-			memcpy(p, "\\u00", 4);
-			p[4] = hex[c >> 4];
-			p[5] = hex[c & 0xF];
-			p += 6;
-		}
-	}
-	return p;
-}
-
-/* Room for @n more bytes at the end of @out, returned; the caller sets the length. */
-static gchar *
-reserve(GString *out, gsize n)
-{
-	gsize at = out->len;
-
-	if (at + n >= out->allocated_len) {
-		g_string_set_size(out, at + n);
-		out->len = at;
-	}
-	return out->str + at;
-}
-
-static void
-finish(GString *out, gchar *end)
-{
-	out->len = (gsize)(end - out->str);
-	*end = '\0';
-}
+#include "ph-json-text.h"
 
 gchar *
 ph_mapping_slots_json_text(const gchar *before, const gchar *text, const gchar *after, gsize *len)
 {
 	gsize text_len = strlen(text);
 	g_autoptr(GString) out = g_string_new(before);
-	gchar *p = reserve(out, text_len * 6 + strlen(after) + 1);
+	gchar *p = ph_json_text_reserve(out, text_len * 6 + strlen(after) + 1);
 
-	p = escape(p, text, text_len);
-	finish(out, p);
+	p = ph_json_text_escape(p, text, text_len);
+	ph_json_text_end(out, p);
 	g_string_append(out, after);
 	*len = out->len;
 	return g_string_free(g_steal_pointer(&out), FALSE);
@@ -129,7 +43,7 @@ put_int(gchar *p, gint64 value)
 void
 ph_mapping_slots_append_json(const PhMappingRecord *type, const PhMappingSlot *slots, GString *out)
 {
-	gchar *p = reserve(out, type->json_kind_len + 2);
+	gchar *p = ph_json_text_reserve(out, type->json_kind_len + 2);
 
 	memcpy(p, type->json_kind, type->json_kind_len);
 	p += type->json_kind_len;
@@ -139,8 +53,8 @@ ph_mapping_slots_append_json(const PhMappingRecord *type, const PhMappingSlot *s
 
 		if (slot->state == PH_SLOT_ABSENT)
 			continue;
-		finish(out, p);
-		p = reserve(out, field->json_key_len + slot->len * 6 + 24);
+		ph_json_text_end(out, p);
+		p = ph_json_text_reserve(out, field->json_key_len + slot->len * 6 + 24);
 		memcpy(p, field->json_key, field->json_key_len);
 		p += field->json_key_len;
 		if (slot->state == PH_SLOT_INT) {
@@ -148,11 +62,11 @@ ph_mapping_slots_append_json(const PhMappingRecord *type, const PhMappingSlot *s
 			continue;
 		}
 		*p++ = '"';
-		p = escape(p, slot->text, slot->len);
+		p = ph_json_text_escape(p, slot->text, slot->len);
 		*p++ = '"';
 	}
 	*p++ = '}';
-	finish(out, p);
+	ph_json_text_end(out, p);
 }
 
 void
@@ -217,7 +131,7 @@ static gboolean
 scan_string(Scan *scan, PhMappingSlot *slot)
 {
 	const gchar *start = ++scan->p;
-	gsize len = plain_run(start, (gsize)(scan->end - start));
+	gsize len = ph_json_text_plain_run(start, (gsize)(scan->end - start));
 
 	if (start + len >= scan->end || start[len] != '"')
 		return FALSE;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ph-error.h"
+#include "ph-json-text.h"
 
 typedef struct {
 	const gchar *static_key; /* a key that outlives the record, else NULL */
@@ -409,98 +410,15 @@ ph_record_is_int(const PhRecord *record, guint index)
 	return record->entries[index].integer;
 }
 
-/* Room for @n more bytes at the end of @out; the caller writes them and calls json_end(). */
-static gchar *
-json_reserve(GString *out, gsize n)
-{
-	gsize at = out->len;
-
-	if (at + n >= out->allocated_len) {
-		g_string_set_size(out, at + n);
-		out->len = at;
-	}
-	return out->str + at;
-}
-
-static void
-json_end(GString *out, gchar *end)
-{
-	out->len = (gsize)(end - out->str);
-	*end = '\0';
-}
-
 /* At most six bytes out per byte in (\u00XX), and the quotes. */
 #define JSON_STRING_MAX(len) ((len)*6 + 2)
 
-#define ONES  G_GUINT64_CONSTANT(0x0101010101010101)
-#define HIGHS G_GUINT64_CONSTANT(0x8080808080808080)
-
-/* TRUE when one of the eight bytes at @bytes is a control character, '"' or '\\' (the
- * classic zero-byte and less-than tests, exact as to whether any byte matches). */
-static gboolean
-needs_escape8(const gchar *bytes)
-{
-	guint64 word, quote, backslash, found;
-
-	memcpy(&word, bytes, 8);
-	quote = word ^ (ONES * '"');
-	backslash = word ^ (ONES * '\\');
-	found = ((word - ONES * 0x20) & ~word) | ((quote - ONES) & ~quote) |
-	        ((backslash - ONES) & ~backslash);
-	return (found & HIGHS) != 0;
-}
-
-/* TRUE when @text holds a byte that JSON escapes; eight at a time, the tail padded. */
-static gboolean
-needs_escape(const gchar *text, gsize len)
-{
-	gchar tail[8];
-	gsize i = 0;
-
-	for (; i + 8 <= len; i += 8) {
-		if (needs_escape8(text + i))
-			return TRUE;
-	}
-	if (i == len)
-		return FALSE;
-	memset(tail, ' ', sizeof tail);
-	memcpy(tail, text + i, len - i);
-	return needs_escape8(tail);
-}
-
-/* Writes @text as a JSON string at @p; returns the end. Canonical values rarely need an
- * escape: those that do not are copied whole. */
+/* Writes @text as a JSON string at @p; returns the end. */
 static gchar *
 json_string(gchar *p, const gchar *text, gsize len)
 {
-	static const gchar hex[] = "0123456789abcdef";
-
 	*p++ = '"';
-	if (!needs_escape(text, len)) {
-		memcpy(p, text, len);
-		p += len;
-		*p++ = '"';
-		return p;
-	}
-	for (gsize i = 0; i < len; i++) {
-		guchar c = (guchar)text[i];
-
-		if (c >= 0x20 && c != '"' && c != '\\') {
-			*p++ = (gchar)c;
-			continue;
-		}
-		*p++ = '\\';
-		if (c == '"' || c == '\\') {
-			*p++ = (gchar)c;
-		} else if (c == '\n' || c == '\r' || c == '\t') {
-			*p++ = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
-		} else {
-			memcpy(p, "u00", 3);
-			p[3] = hex[c >> 4];
-			p[4] = hex[c & 0xF];
-			p += 5;
-		}
-	}
+	p = ph_json_text_escape(p, text, len);
 	*p++ = '"';
 	return p;
 }
@@ -510,7 +428,7 @@ ph_record_append_json(const PhRecord *record, GString *out)
 {
 	const gchar *kind = ph_record_get_kind(record);
 	gsize kind_len = strlen(kind);
-	gchar *p = json_reserve(out, JSON_STRING_MAX(kind_len) + 10);
+	gchar *p = ph_json_text_reserve(out, JSON_STRING_MAX(kind_len) + 10);
 
 	memcpy(p, "{\"kind\":", 8);
 	p = json_string(p + 8, kind, kind_len);
@@ -520,9 +438,9 @@ ph_record_append_json(const PhRecord *record, GString *out)
 		const gchar *value = value_text(record, entry);
 		gsize key_len = strlen(key);
 
-		json_end(out, p);
-		p = json_reserve(out,
-		                 JSON_STRING_MAX(key_len) + JSON_STRING_MAX(entry->value_len) + 4);
+		ph_json_text_end(out, p);
+		p = ph_json_text_reserve(out, JSON_STRING_MAX(key_len) +
+		                                      JSON_STRING_MAX(entry->value_len) + 4);
 		*p++ = ',';
 		p = json_string(p, key, key_len);
 		*p++ = ':';
@@ -534,7 +452,7 @@ ph_record_append_json(const PhRecord *record, GString *out)
 		}
 	}
 	*p++ = '}';
-	json_end(out, p);
+	ph_json_text_end(out, p);
 }
 
 /* A small parser for the flat objects of canonical JSON Lines: strings and integers only,
