@@ -67,7 +67,7 @@ ph_test_hub_write_config(PhTestHub *hub, const gchar *extra)
 	}
 	g_autofree gchar *text = g_strdup_printf(
 	        "[hub]\nagency = 110100000001\nregion = 110100\nplugin_dir = plugins\n"
-	        "mapping_dir = %s/mappings\npolicy_dir = %s/core/policy\nworkers = 4\n"
+	        "mapping_dir = %s/mappings\npolicy_dir = %s/core/policy\nworkers = 8\n"
 	        "drain_seconds = 10\n\n"
 	        "[database]\nurl = %s\n\n"
 	        "[partner-listener]\naddress = 127.0.0.1\nport = %u\ncertificate = %s/hub.crt\n"

@@ -77,7 +77,7 @@ test_good(Fixture *fixture, gconstpointer data)
 	g_autofree gchar *url =
 	    g_strdup_printf("postgresql:///pension_hub?user=ph&host=%s", fixture->dir);
 	g_assert_cmpstr(config->database_url, ==, url);
-	g_assert_cmpuint(config->workers, ==, 4);
+	g_assert_cmpuint(config->workers, ==, 8); /* the default: good_config sets none */
 	g_assert_cmpuint(config->body_limit, ==, 64 * 1024 * 1024);
 	g_assert_cmpuint(config->partners->len, ==, 2);
 
