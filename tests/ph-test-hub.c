@@ -29,20 +29,39 @@ ph_test_source_dir(void)
 	return dir;
 }
 
+/* Ports below the kernel's ephemeral range (32768–60999 on Debian): a port the kernel
+ * hands out for bind(0) is also where it takes the source ports of outgoing connections, so
+ * another test's client could take it between this call and the server's bind. */
+#define PH_TEST_PORT_LOW  20000
+#define PH_TEST_PORT_HIGH 32768
+
+static gboolean
+ph_test_port_bindable(guint port)
+{
+	g_autoptr(GSocket) socket = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+	                                         G_SOCKET_PROTOCOL_TCP, NULL);
+	g_assert_nonnull(socket);
+	g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+	g_autoptr(GSocketAddress) address = g_inet_socket_address_new(loopback, (guint16)port);
+	return g_socket_bind(socket, address, TRUE, NULL);
+}
+
 guint
 ph_test_free_port(void)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GSocket) socket = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-	                                         G_SOCKET_PROTOCOL_TCP, &error);
-	g_assert_no_error(error);
-	g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
-	g_autoptr(GSocketAddress) any = g_inet_socket_address_new(loopback, 0);
-	g_socket_bind(socket, any, TRUE, &error);
-	g_assert_no_error(error);
-	g_autoptr(GSocketAddress) bound = g_socket_get_local_address(socket, &error);
-	g_assert_no_error(error);
-	return g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
+	/* Never the same port twice in one test program, even once its server is gone. */
+	static GHashTable *given = NULL;
+	if (given == NULL)
+		given = g_hash_table_new(NULL, NULL);
+	for (guint attempt = 0; attempt < 1000; attempt++) {
+		guint port = (guint)g_random_int_range(PH_TEST_PORT_LOW, PH_TEST_PORT_HIGH);
+		if (g_hash_table_contains(given, GUINT_TO_POINTER(port)) ||
+		    !ph_test_port_bindable(port))
+			continue;
+		g_hash_table_add(given, GUINT_TO_POINTER(port));
+		return port;
+	}
+	g_error("no free loopback port between %d and %d", PH_TEST_PORT_LOW, PH_TEST_PORT_HIGH);
 }
 
 static void
