@@ -1,13 +1,14 @@
 /* A person's pension status as partners see it (the medical system's query and notices,
  * issue 8): enrolment state, retirement, benefit start and status, death, in national
- * element codes. Core only; the hub reaches it through hub/ph-medical-api.c. */
+ * element codes. Core; the hub reaches it through hub/ph-medical-api.c. GLib only, as the
+ * SDK ships it for its type (pension-hub/ph-medical-api.h's PhMedicalStatus). */
 #pragma once
 
 #include <glib.h>
 
-#include "ph-db.h"
-
 G_BEGIN_DECLS
+
+typedef struct _PhDb PhDb; /* core/ph-db.h */
 
 typedef struct {
 	gint64 person_id;          /* AAC001 */

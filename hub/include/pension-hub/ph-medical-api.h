@@ -6,23 +6,13 @@
 #include <glib.h>
 
 #include "ph-error.h"
+#include "ph-pension-status.h"
 #include "ph-plugin.h"
 
 G_BEGIN_DECLS
 
-typedef struct {
-	gint64 person_id;          /* AAC001 */
-	gchar *id_number;          /* AAC002 */
-	gchar *name;               /* AAC003 */
-	gchar *sex;                /* AAC004 */
-	gchar *birth_date;         /* AAC006 YYYYMMDD */
-	gchar *enrolment_state;    /* AAC008: 1 正常参保, 2 暂停参保, 3 终止参保 */
-	gchar *contribution_state; /* AAC031: 1 参保缴费, 2 暂停缴费, 3 终止缴费 */
-	gchar *retired;            /* AAC084: 0 在职, 1 离退休 */
-	gint benefit_start;        /* AIC160 YYYYMM; 0 when no benefit is paid */
-	gchar *benefit_status; /* AAE116: 1 正常发放, 2 暂停发放, 3 终止发放; NULL: none */
-	gchar *death_date;     /* AAE138 YYYYMMDD; NULL while alive */
-} PhMedicalStatus;
+/* The core's record, fields in national element codes (see ph-pension-status.h). */
+typedef PhPensionStatus PhMedicalStatus;
 
 void ph_medical_api_status_clear(PhMedicalStatus *status);
 
