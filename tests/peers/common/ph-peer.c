@@ -27,20 +27,26 @@ ph_peer_add_options(PhPeer *peer, GOptionContext *context, gint port)
 }
 
 void
+ph_peer_event_line(GMutex *lock, FILE *events, const gchar *line)
+{
+	g_mutex_lock(lock);
+	printf("%s\n", line);
+	fflush(stdout);
+	if (events != NULL) {
+		fprintf(events, "%s\n", line);
+		fflush(events);
+	}
+	g_mutex_unlock(lock);
+}
+
+void
 ph_peer_event(PhPeer *peer, const gchar *format, ...)
 {
 	va_list args;
 	va_start(args, format);
 	g_autofree gchar *line = g_strdup_vprintf(format, args);
 	va_end(args);
-	g_mutex_lock(&peer->lock);
-	printf("%s\n", line);
-	fflush(stdout);
-	if (peer->events != NULL) {
-		fprintf(peer->events, "%s\n", line);
-		fflush(peer->events);
-	}
-	g_mutex_unlock(&peer->lock);
+	ph_peer_event_line(&peer->lock, peer->events, line);
 }
 
 static gboolean

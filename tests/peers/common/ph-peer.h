@@ -41,6 +41,9 @@ typedef struct {
  * exit status: 2 for bad usage, 1 when it cannot listen. */
 int ph_peer_main(PhPeer *peer, const PhPeerSpec *spec, int argc, char **argv);
 
+/* Writes one event line to stdout and @events (may be NULL) under @lock; for simulators
+ * that keep their own state (transfer-sim). */
+void ph_peer_event_line(GMutex *lock, FILE *events, const gchar *line);
 void ph_peer_event(PhPeer *peer, const gchar *format, ...) G_GNUC_PRINTF(2, 3);
 
 /* TRUE when @message is a POST to take now; otherwise it has been answered: 405 for

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "pension-hub.h"
+#include "ph-peer.h"
 
 typedef struct {
 	guint port;
@@ -55,14 +56,7 @@ sim_event(Sim *sim, const gchar *format, ...)
 	va_start(args, format);
 	g_autofree gchar *line = g_strdup_vprintf(format, args);
 	va_end(args);
-	g_mutex_lock(&sim->lock);
-	printf("%s\n", line);
-	fflush(stdout);
-	if (sim->events != NULL) {
-		fprintf(sim->events, "%s\n", line);
-		fflush(sim->events);
-	}
-	g_mutex_unlock(&sim->lock);
+	ph_peer_event_line(&sim->lock, sim->events, line);
 }
 
 /* ---- building and pushing our documents ---- */
