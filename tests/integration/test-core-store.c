@@ -16,7 +16,7 @@
 #include "ph-policy-file.h"
 #include "ph-retirement.h"
 #include "ph-sql-value.h"
-#include "ph-test-db.h"
+#include "ph-test-core.h"
 #include "ph-transfer-cmd.h"
 #include "ph-txn.h"
 
@@ -42,39 +42,18 @@ static const gchar *const test_policy_json =
         "  \"fixed\": 5000, \"basic_share\": \"0.01\", \"per_year\": 200,"
         "  \"age_bands\": [{\"min_age\": 70, \"amount\": 3000}]}]}";
 
-typedef struct {
-	PhTestDb *test_db;
-	PhDb *db;
-	PhPolicy *policy;
-	PhCommandContext context;
-} Fixture;
+typedef PhTestCore Fixture;
 
 static void
 fixture_set_up(Fixture *fixture, gconstpointer data)
 {
-	g_autoptr(GError) error = NULL;
-	g_autofree gchar *field = NULL;
-	g_autoptr(JsonNode) overrides = json_from_string(test_policy_json, &error);
-
-	g_assert_no_error(error);
-	fixture->test_db = ph_test_db_new();
-	fixture->db = ph_test_db_connect(fixture->test_db);
-	fixture->policy = g_new0(PhPolicy, 1);
-	ph_policy_file_load_national(ph_policy_file_dir(), fixture->policy, &error);
-	g_assert_no_error(error);
-	ph_policy_apply_json(fixture->policy, json_node_get_object(overrides), "policy", &field,
-	                     &error);
-	g_assert_no_error(error);
-	fixture->context.policy = fixture->policy;
-	fixture->context.actor = "test";
+	ph_test_core_set_up(fixture, test_policy_json);
 }
 
 static void
 fixture_tear_down(Fixture *fixture, gconstpointer data)
 {
-	g_clear_pointer(&fixture->db, ph_db_free);
-	g_clear_pointer(&fixture->test_db, ph_test_db_free);
-	g_free(fixture->policy);
+	ph_test_core_tear_down(fixture);
 }
 
 /* Every command runs in its own transaction, committed on success, rolled back on

@@ -6,35 +6,20 @@
 #include "ph-bulk-stream.h"
 #include "ph-interest-close.h"
 #include "ph-policy-file.h"
-#include "ph-test-db.h"
+#include "ph-test-core.h"
 
-typedef struct {
-	PhTestDb *test_db;
-	PhDb *db;
-	PhPolicy *policy;
-	PhCommandContext context;
-} Fixture;
+typedef PhTestCore Fixture;
 
 static void
 fixture_set_up(Fixture *fixture, gconstpointer data)
 {
-	g_autoptr(GError) error = NULL;
-
-	fixture->test_db = ph_test_db_new();
-	fixture->db = ph_test_db_connect(fixture->test_db);
-	fixture->policy = g_new0(PhPolicy, 1);
-	ph_policy_file_load_national(ph_policy_file_dir(), fixture->policy, &error);
-	g_assert_no_error(error);
-	fixture->context.policy = fixture->policy;
-	fixture->context.actor = "test";
+	ph_test_core_set_up(fixture, NULL);
 }
 
 static void
 fixture_tear_down(Fixture *fixture, gconstpointer data)
 {
-	g_clear_pointer(&fixture->db, ph_db_free);
-	g_clear_pointer(&fixture->test_db, ph_test_db_free);
-	g_free(fixture->policy);
+	ph_test_core_tear_down(fixture);
 }
 
 static void
