@@ -64,6 +64,19 @@ ph_test_free_port(void)
 	g_error("no free loopback port between %d and %d", PH_TEST_PORT_LOW, PH_TEST_PORT_HIGH);
 }
 
+gint64
+ph_test_proc_kib(GPid pid, const gchar *field)
+{
+	g_autofree gchar *path = pid != 0 ? g_strdup_printf("/proc/%d/status", (gint)pid)
+	                                  : g_strdup("/proc/self/status");
+	g_autofree gchar *status = NULL;
+	g_autofree gchar *key = g_strconcat(field, ":", NULL);
+	g_assert_true(g_file_get_contents(path, &status, NULL, NULL));
+	const gchar *line = strstr(status, key);
+	g_assert_nonnull(line);
+	return g_ascii_strtoll(line + strlen(key), NULL, 10);
+}
+
 static void
 ph_test_hub_link_plugin(PhTestHub *hub, const gchar *name)
 {

@@ -66,6 +66,10 @@ gint ph_test_hub_ctl(PhTestHub *hub, const gchar *const *args, gchar **out, gcha
 gint ph_test_hub_run_ctl(PhTestHub *hub, gchar **output, const gchar *first,
                          ...) G_GNUC_NULL_TERMINATED;
 
+/* A memory figure in KiB of process @pid (0: this process) from /proc/PID/status: @field
+ * "VmRSS" (now) or "VmHWM" (peak). Fails the test when it cannot be read. */
+gint64 ph_test_proc_kib(GPid pid, const gchar *field);
+
 /* A free TCP port on 127.0.0.1 at the time of the call. */
 guint ph_test_free_port(void);
 

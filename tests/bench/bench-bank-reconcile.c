@@ -11,6 +11,7 @@
 #include "pension-hub/ph-payout-api.h"
 #include "ph-mapping.h"
 #include "ph-test-db.h"
+#include "ph-test-hub.h"
 #include "ph-worker-db.h"
 
 #define AMOUNT 350000
@@ -174,15 +175,6 @@ bench_plain_copy(PhDb *db, const gchar *copy_path)
 	return seconds;
 }
 
-static glong
-bench_peak_rss_kb(void)
-{
-	g_autofree gchar *status = NULL;
-	g_file_get_contents("/proc/self/status", &status, NULL, NULL);
-	const gchar *line = status != NULL ? strstr(status, "VmHWM:") : NULL;
-	return line != NULL ? strtol(line + 6, NULL, 10) : -1;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -200,12 +192,12 @@ main(int argc, char **argv)
 	bench_write_files(result_path, copy_path, records);
 	GStatBuf st;
 	g_stat(result_path, &st);
-	glong rss_before = bench_peak_rss_kb();
+	gint64 rss_before = ph_test_proc_kib(0, "VmHWM");
 
 	PhPayoutTotals totals = {0};
 	gdouble ours = bench_reconcile(result_path, st.st_size, &totals, &error);
 	g_assert_no_error(error);
-	glong rss_ours = bench_peak_rss_kb();
+	gint64 rss_ours = ph_test_proc_kib(0, "VmHWM");
 	gdouble reference = bench_plain_copy(db, copy_path);
 
 	g_print("bank result reconciliation, %u records, %.1f MB PH-BANK-1 file\n", records,
@@ -216,7 +208,8 @@ main(int argc, char **argv)
 	g_print("  reference: plain COPY of the same rows, same database      %6.2f s\n",
 	        reference);
 	g_print("  ratio ours / reference: %.2f (limit 2.00)\n", ours / reference);
-	g_print("  peak RSS: %ld kB after set-up, %ld kB after reconciling (limit 131072 kB)\n",
+	g_print("  peak RSS: %" G_GINT64_FORMAT " kB after set-up, %" G_GINT64_FORMAT
+	        " kB after reconciling (limit 131072 kB)\n",
 	        rss_before, rss_ours);
 	g_unlink(result_path);
 	g_unlink(copy_path);

@@ -11,6 +11,7 @@
 #include "pension-hub/ph-sftp.h"
 #include "ph-mapping.h"
 #include "ph-record.h"
+#include "ph-test-hub.h"
 #include "ph-test-sshd.h"
 
 #define AMOUNT 350000
@@ -183,15 +184,6 @@ bench_remove_uploads(const gchar *inbox)
 	}
 }
 
-static glong
-bench_peak_rss_kb(void)
-{
-	g_autofree gchar *status = NULL;
-	g_file_get_contents("/proc/self/status", &status, NULL, NULL);
-	const gchar *line = status != NULL ? strstr(status, "VmHWM:") : NULL;
-	return line != NULL ? strtol(line + 6, NULL, 10) : -1;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -240,6 +232,7 @@ main(int argc, char **argv)
 	        reference);
 	g_print("  ratio ours / reference: %.2f (limit 2.00); transport / reference: %.2f\n",
 	        ours / reference, transport / reference);
-	g_print("  peak RSS: %ld kB (limit 131072 kB)\n", bench_peak_rss_kb());
+	g_print("  peak RSS: %" G_GINT64_FORMAT " kB (limit 131072 kB)\n",
+	        ph_test_proc_kib(0, "VmHWM"));
 	return 0;
 }

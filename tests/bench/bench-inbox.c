@@ -9,9 +9,9 @@
 #include "ph-test-db.h"
 #include "ph-test-hub.h"
 
-#define CLIENTS 8
+#define CLIENTS             8
 #define MESSAGES_PER_CLIENT 2500
-#define MESSAGE_BYTES 2048
+#define MESSAGE_BYTES       2048
 
 typedef struct {
 	PhTestHub *hub;
@@ -30,7 +30,7 @@ client_run(gpointer data)
 {
 	Client *client = data;
 	g_autofree gchar *url = g_strdup_printf("https://127.0.0.1:%u/probe/v1/messages",
-						client->hub->partner_port);
+	                                        client->hub->partner_port);
 	g_autofree gchar *ca = g_build_filename(client->hub->pki, "ca.crt", NULL);
 	g_autofree gchar *cert = g_build_filename(client->hub->pki, "personnel.crt", NULL);
 	g_autofree gchar *key = g_build_filename(client->hub->pki, "personnel.key", NULL);
@@ -44,7 +44,8 @@ client_run(gpointer data)
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)MESSAGE_BYTES);
 	for (guint i = 0; i < MESSAGES_PER_CLIENT; i++) {
-		g_autofree gchar *header = g_strdup_printf("X-Message-Id: bench-%u-%u", client->client, i);
+		g_autofree gchar *header =
+		        g_strdup_printf("X-Message-Id: bench-%u-%u", client->client, i);
 		struct curl_slist *headers = curl_slist_append(NULL, header);
 		long status = 0;
 		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
@@ -53,22 +54,12 @@ client_run(gpointer data)
 		if (status == 202)
 			client->accepted++;
 		else
-			fprintf(stderr, "client %u message %u: HTTP %ld\n", client->client, i, status);
+			fprintf(stderr, "client %u message %u: HTTP %ld\n", client->client, i,
+			        status);
 		curl_slist_free_all(headers);
 	}
 	curl_easy_cleanup(curl);
 	return NULL;
-}
-
-static gint64
-rss_kib(GPid pid)
-{
-	g_autofree gchar *path = g_strdup_printf("/proc/%d/status", pid);
-	g_autofree gchar *status = NULL;
-	if (!g_file_get_contents(path, &status, NULL, NULL))
-		return -1;
-	const gchar *line = strstr(status, "VmRSS:");
-	return line != NULL ? g_ascii_strtoll(line + 6, NULL, 10) : -1;
 }
 
 int
@@ -83,11 +74,11 @@ main(int argc, char **argv)
 	g_autoptr(PhTestDb) db = ph_test_db_new();
 	/* The probe's handler counts each message in one transaction; no delivery follows, so
 	 * processing competes for the cores as a light adapter's would. */
-	g_autoptr(PhTestHub) hub =
-	    ph_test_hub_new(ph_test_db_get_url(db), plugins, "[plugin probe]\nforward = false\n");
+	g_autoptr(PhTestHub) hub = ph_test_hub_new(ph_test_db_get_url(db), plugins,
+	                                           "[plugin probe]\nforward = false\n");
 	ph_test_hub_start(hub);
 	g_usleep(2 * G_USEC_PER_SEC);
-	gint64 idle_rss = rss_kib(hub->pid);
+	gint64 idle_rss = ph_test_proc_kib(hub->pid, "VmRSS");
 
 	gint64 start = g_get_monotonic_time();
 	for (guint i = 0; i < CLIENTS; i++) {
@@ -100,7 +91,7 @@ main(int argc, char **argv)
 		accepted += clients[i].accepted;
 	}
 	gdouble seconds = (gdouble)(g_get_monotonic_time() - start) / G_USEC_PER_SEC;
-	gint64 busy_rss = rss_kib(hub->pid);
+	gint64 busy_rss = ph_test_proc_kib(hub->pid, "VmRSS");
 
 	printf("inbox accept: %u of %u messages of %d bytes stored and answered 202 in %.2f s "
 	       "over %d keep-alive mTLS connections\n",

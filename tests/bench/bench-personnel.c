@@ -165,16 +165,6 @@ time_copy(const gchar *url, gboolean keyed)
 	return seconds;
 }
 
-static gint64
-peak_rss_kb(GPid pid)
-{
-	g_autofree gchar *path = g_strdup_printf("/proc/%d/status", pid);
-	g_autofree gchar *status = NULL;
-	g_assert_true(g_file_get_contents(path, &status, NULL, NULL));
-	const gchar *line = strstr(status, "VmHWM:");
-	return line != NULL ? g_ascii_strtoll(line + strlen("VmHWM:"), NULL, 10) : -1;
-}
-
 /* User plus system CPU seconds of @pid so far (/proc/PID/stat fields 14 and 15). */
 static gdouble
 cpu_seconds(GPid pid)
@@ -231,7 +221,7 @@ main(int argc, char **argv)
 	        1800 * 1000);
 	gdouble ours = (g_get_monotonic_time() - start) / 1e6;
 	g_assert_cmpstr(state, ==, "done");
-	gint64 rss = peak_rss_kb(hub->pid);
+	gint64 rss = ph_test_proc_kib(hub->pid, "VmHWM");
 	gdouble cpu = cpu_seconds(hub->pid);
 	g_autofree gchar *applied =
 	        ph_test_query_value(ph_test_db_get_url(db), "SELECT applied FROM personnel_batch");

@@ -171,18 +171,6 @@ test_duplicate_and_conflict(Fixture *fixture, gconstpointer extra)
 			==, 202);
 }
 
-/* VmHWM of a running process, from /proc. */
-static guint64
-peak_rss_kib(GPid pid)
-{
-	g_autofree gchar *path = g_strdup_printf("/proc/%d/status", (gint)pid);
-	g_autofree gchar *status = NULL;
-	g_assert_true(g_file_get_contents(path, &status, NULL, NULL));
-	const gchar *line = strstr(status, "VmHWM:");
-	g_assert_nonnull(line);
-	return g_ascii_strtoull(line + strlen("VmHWM:"), NULL, 10);
-}
-
 static void
 test_body_limit(Fixture *fixture, gconstpointer extra)
 {
@@ -223,7 +211,7 @@ test_body_limit(Fixture *fixture, gconstpointer extra)
 	g_assert_cmpint(ph_test_hub_post(fixture->hub, "personnel", "/probe/v1/messages",
 					 chunked_big, huge, NULL),
 			==, 413);
-	g_assert_cmpuint(peak_rss_kib(fixture->hub->pid), <, 48 * 1024);
+	g_assert_cmpint(ph_test_proc_kib(fixture->hub->pid, "VmHWM"), <, 48 * 1024);
 }
 
 static void

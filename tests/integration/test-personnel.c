@@ -532,17 +532,6 @@ test_gb18030(Fixture *fixture, gconstpointer data)
 	g_assert_cmpstr(name, ==, "𠮷野家");
 }
 
-static gint64
-peak_rss_kb(GPid pid)
-{
-	g_autofree gchar *path = g_strdup_printf("/proc/%d/status", pid);
-	g_autofree gchar *status = NULL;
-	g_assert_true(g_file_get_contents(path, &status, NULL, NULL));
-	const gchar *line = strstr(status, "VmHWM:");
-	g_assert_nonnull(line);
-	return g_ascii_strtoll(line + strlen("VmHWM:"), NULL, 10);
-}
-
 /* Drops @size bytes of garbage and its done file in the watched folder. */
 static void
 drop_garbage(Fixture *fixture, const gchar *name, guint64 size)
@@ -582,7 +571,7 @@ test_garbage(Fixture *fixture, gconstpointer data)
 	g_autofree gchar *size = query(fixture, "SELECT source->>'size' FROM personnel_batch");
 	g_assert_cmpstr(size, ==, "1073741824");
 	/* The daemon's peak resident set stayed under 128 MiB (issue 7 §5). */
-	gint64 peak = peak_rss_kb(fixture->hub->pid);
+	gint64 peak = ph_test_proc_kib(fixture->hub->pid, "VmHWM");
 	g_test_message("daemon peak RSS %" G_GINT64_FORMAT " KiB", peak);
 	g_assert_cmpint(peak, <, 128 * 1024);
 }
