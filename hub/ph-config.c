@@ -16,7 +16,9 @@ typedef struct {
 
 static const gchar *const hub_keys[] = {"agency",      "region",        "plugin_dir",
                                         "mapping_dir", "policy_dir",    "workers",
-                                        "dispatchers", "drain_seconds", NULL};
+                                        "dispatchers", "drain_seconds",
+                                        /* read by ph-document-store.c */
+                                        "documents_dir", NULL};
 static const gchar *const database_keys[] = {"url", "socket_dir", NULL};
 static const gchar *const partner_listener_keys[] = {"address", "port",       "certificate", "key",
                                                      "ca",      "body_limit", NULL};

@@ -1,0 +1,456 @@
+/* Kept documents on disk (ph-document-store.h). A sealed file is envelope-encrypted: a random
+ * data key per file, itself sealed under the key file's current key as a field envelope in the
+ * header (so the raw field keys never leave ph-field-key.c, and a rotation re-wraps headers,
+ * not files), then the plaintext in AES-256-GCM chunks. Host-only. */
+#include "ph-document-store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pension-hub/ph-digest.h"
+#include "ph-error.h"
+
+#define PH_DOCUMENT_MAGIC     "PHKEPT1\n"
+#define PH_DOCUMENT_MAGIC_LEN 8
+/* Plaintext bytes per sealed chunk: memory stays at two chunks whatever the file's size. */
+#define PH_DOCUMENT_CHUNK    (1024 * 1024)
+#define PH_DOCUMENT_NONCE    12
+#define PH_DOCUMENT_TAG      16
+#define PH_DOCUMENT_KEY      32
+#define PH_DOCUMENT_HEAD_MAX 4096 /* the data key's envelope */
+
+struct _PhDocumentWriter {
+	gchar *dir;
+	gchar *part_path;
+	gchar *file_name;
+	int fd;
+	gboolean committed;
+	PhDigest *sha256;
+	GByteArray *buffer; /* plaintext not yet written */
+	guint8 *sealed;     /* one sealed chunk */
+	EVP_CIPHER_CTX *cipher;
+	gchar *key_id; /* NULL: plaintext */
+	guint64 chunk_index;
+};
+
+static gboolean
+ph_document_errno(GError **error, const gchar *what, const gchar *path)
+{
+	int saved = errno;
+	g_set_error(error, PH_ERROR, PH_ERROR_FAILED, "kept document: cannot %s %s: %s", what, path,
+	            g_strerror(saved));
+	return FALSE;
+}
+
+static gboolean
+ph_document_invalid(GError **error, const gchar *path, const gchar *why)
+{
+	g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT, "kept document %s: %s", path, why);
+	return FALSE;
+}
+
+gchar *
+ph_document_store_dir(const PhConfig *config)
+{
+	g_return_val_if_fail(config != NULL, NULL);
+	g_autofree gchar *value =
+	        g_key_file_get_string(config->keyfile, "hub", "documents_dir", NULL);
+	return ph_config_resolve_path(config, value != NULL ? g_strstrip(value) : "documents");
+}
+
+static gboolean
+ph_document_write_all(int fd, const guint8 *data, gsize length, const gchar *path, GError **error)
+{
+	while (length > 0) {
+		gssize written = write(fd, data, length);
+		if (written < 0 && errno == EINTR)
+			continue;
+		if (written < 0)
+			return ph_document_errno(error, "write", path);
+		data += written;
+		length -= (gsize)written;
+	}
+	return TRUE;
+}
+
+static void
+ph_document_put_u32(guint8 *at, guint32 value)
+{
+	at[0] = (guint8)(value >> 24);
+	at[1] = (guint8)(value >> 16);
+	at[2] = (guint8)(value >> 8);
+	at[3] = (guint8)value;
+}
+
+static guint32
+ph_document_get_u32(const guint8 *at)
+{
+	return (guint32)at[0] << 24 | (guint32)at[1] << 16 | (guint32)at[2] << 8 | at[3];
+}
+
+/* Additional data of chunk @index: its place and whether it is the last, so that chunks
+ * cannot be reordered, dropped or the file cut at a chunk boundary unnoticed. */
+static void
+ph_document_chunk_aad(guint64 index, gboolean final, guint8 aad[9])
+{
+	for (guint i = 0; i < 8; i++)
+		aad[i] = (guint8)(index >> (56 - 8 * i));
+	aad[8] = final ? 1 : 0;
+}
+
+/* Header: magic, length and text of the data key's field envelope, chunk size. */
+static gboolean
+ph_document_writer_seal_head(PhDocumentWriter *writer, PhFieldKeys *keys, GError **error)
+{
+	guint8 data_key[PH_DOCUMENT_KEY];
+	if (RAND_bytes(data_key, sizeof data_key) != 1) {
+		g_set_error(error, PH_ERROR, PH_ERROR_FAILED, "kept document: no random bytes");
+		return FALSE;
+	}
+	g_autofree gchar *encoded = g_base64_encode(data_key, sizeof data_key);
+	g_autofree gchar *envelope = ph_field_keys_seal(keys, encoded, error);
+	memset(encoded, 0, strlen(encoded));
+	writer->cipher = EVP_CIPHER_CTX_new();
+	gboolean keyed =
+	        envelope != NULL &&
+	        EVP_EncryptInit_ex(writer->cipher, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
+	        EVP_CIPHER_CTX_ctrl(writer->cipher, EVP_CTRL_GCM_SET_IVLEN, PH_DOCUMENT_NONCE,
+	                            NULL) == 1 &&
+	        EVP_EncryptInit_ex(writer->cipher, NULL, NULL, data_key, NULL) == 1;
+	memset(data_key, 0, sizeof data_key);
+	if (envelope == NULL)
+		return FALSE;
+	if (!keyed) {
+		g_set_error(error, PH_ERROR, PH_ERROR_FAILED, "kept document: AES-256-GCM failed");
+		return FALSE;
+	}
+	writer->key_id = ph_field_key_id(envelope);
+	gsize length = strlen(envelope);
+	guint8 head[PH_DOCUMENT_MAGIC_LEN + 4];
+	guint8 tail[4];
+	memcpy(head, PH_DOCUMENT_MAGIC, PH_DOCUMENT_MAGIC_LEN);
+	ph_document_put_u32(head + PH_DOCUMENT_MAGIC_LEN, (guint32)length);
+	ph_document_put_u32(tail, PH_DOCUMENT_CHUNK);
+	return ph_document_write_all(writer->fd, head, sizeof head, writer->part_path, error) &&
+	       ph_document_write_all(writer->fd, (const guint8 *)envelope, length,
+	                             writer->part_path, error) &&
+	       ph_document_write_all(writer->fd, tail, sizeof tail, writer->part_path, error);
+}
+
+PhDocumentWriter *
+ph_document_writer_new(const gchar *dir, const gchar *part_name, PhFieldKeys *keys, GError **error)
+{
+	g_return_val_if_fail(dir != NULL && part_name != NULL, NULL);
+	if (g_mkdir_with_parents(dir, 0700) != 0) {
+		ph_document_errno(error, "create folder", dir);
+		return NULL;
+	}
+	g_autoptr(PhDocumentWriter) writer = g_new0(PhDocumentWriter, 1);
+	writer->dir = g_strdup(dir);
+	writer->part_path = g_strdup_printf("%s/%s.part", dir, part_name);
+	writer->fd = open(writer->part_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (writer->fd < 0) {
+		ph_document_errno(error, "create", writer->part_path);
+		return NULL;
+	}
+	writer->sha256 = ph_digest_new(PH_DIGEST_SHA256);
+	writer->buffer = g_byte_array_sized_new(PH_DOCUMENT_CHUNK);
+	if (keys != NULL) {
+		writer->sealed = g_malloc(PH_DOCUMENT_NONCE + PH_DOCUMENT_CHUNK + PH_DOCUMENT_TAG);
+		if (!ph_document_writer_seal_head(writer, keys, error))
+			return NULL;
+	}
+	return g_steal_pointer(&writer);
+}
+
+/* Writes the buffered plaintext: as it is, or as sealed chunk number chunk_index. */
+static gboolean
+ph_document_writer_flush(PhDocumentWriter *writer, gboolean final, GError **error)
+{
+	GByteArray *buffer = writer->buffer;
+	if (writer->cipher == NULL) {
+		gboolean ok = ph_document_write_all(writer->fd, buffer->data, buffer->len,
+		                                    writer->part_path, error);
+		g_byte_array_set_size(buffer, 0);
+		return ok;
+	}
+	guint8 aad[9];
+	gint length = 0;
+	guint8 *nonce = writer->sealed;
+	guint8 *out = writer->sealed + PH_DOCUMENT_NONCE;
+	ph_document_chunk_aad(writer->chunk_index++, final, aad);
+	gboolean ok = RAND_bytes(nonce, PH_DOCUMENT_NONCE) == 1 &&
+	              EVP_EncryptInit_ex(writer->cipher, NULL, NULL, NULL, nonce) == 1 &&
+	              EVP_EncryptUpdate(writer->cipher, NULL, &length, aad, sizeof aad) == 1 &&
+	              EVP_EncryptUpdate(writer->cipher, out, &length, buffer->data,
+	                                (gint)buffer->len) == 1 &&
+	              EVP_EncryptFinal_ex(writer->cipher, out + length, &length) == 1 &&
+	              EVP_CIPHER_CTX_ctrl(writer->cipher, EVP_CTRL_GCM_GET_TAG, PH_DOCUMENT_TAG,
+	                                  out + buffer->len) == 1;
+	if (!ok) {
+		g_set_error(error, PH_ERROR, PH_ERROR_FAILED, "kept document: AES-256-GCM failed");
+		return FALSE;
+	}
+	gsize sealed_length = PH_DOCUMENT_NONCE + buffer->len + PH_DOCUMENT_TAG;
+	g_byte_array_set_size(buffer, 0);
+	return ph_document_write_all(writer->fd, writer->sealed, sealed_length, writer->part_path,
+	                             error);
+}
+
+gboolean
+ph_document_writer_write(PhDocumentWriter *writer, const void *data, gsize length, GError **error)
+{
+	g_return_val_if_fail(writer != NULL && !writer->committed, FALSE);
+	const guint8 *at = data;
+	ph_digest_update(writer->sha256, data, length);
+	while (length > 0) {
+		/* a full chunk is written only once more bytes follow: the last one is final */
+		if (writer->buffer->len == PH_DOCUMENT_CHUNK &&
+		    !ph_document_writer_flush(writer, FALSE, error))
+			return FALSE;
+		gsize take = MIN(length, PH_DOCUMENT_CHUNK - writer->buffer->len);
+		g_byte_array_append(writer->buffer, at, (guint)take);
+		at += take;
+		length -= take;
+	}
+	return TRUE;
+}
+
+static gboolean
+ph_document_sync_dir(const gchar *dir, GError **error)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return ph_document_errno(error, "open folder", dir);
+	int status = fsync(fd);
+	close(fd);
+	return status == 0 || ph_document_errno(error, "sync folder", dir);
+}
+
+gboolean
+ph_document_writer_commit(PhDocumentWriter *writer, GError **error)
+{
+	g_return_val_if_fail(writer != NULL && !writer->committed, FALSE);
+	if (!ph_document_writer_flush(writer, TRUE, error))
+		return FALSE;
+	if (fsync(writer->fd) != 0)
+		return ph_document_errno(error, "sync", writer->part_path);
+	close(writer->fd);
+	writer->fd = -1;
+	writer->file_name = g_strconcat(ph_digest_get_hex(writer->sha256),
+	                                writer->cipher != NULL ? PH_DOCUMENT_SEALED_SUFFIX
+	                                                       : PH_DOCUMENT_PLAIN_SUFFIX,
+	                                NULL);
+	g_autofree gchar *path = g_build_filename(writer->dir, writer->file_name, NULL);
+	/* named by the plaintext's digest: a file of that name holds these bytes already */
+	if (g_file_test(path, G_FILE_TEST_EXISTS))
+		g_unlink(writer->part_path);
+	else if (g_rename(writer->part_path, path) != 0)
+		return ph_document_errno(error, "rename", writer->part_path);
+	writer->committed = TRUE;
+	return ph_document_sync_dir(writer->dir, error);
+}
+
+const gchar *
+ph_document_writer_get_file_name(PhDocumentWriter *writer)
+{
+	return writer->file_name;
+}
+
+const gchar *
+ph_document_writer_get_sha256(PhDocumentWriter *writer)
+{
+	return ph_digest_get_hex(writer->sha256);
+}
+
+guint64
+ph_document_writer_get_size(PhDocumentWriter *writer)
+{
+	return ph_digest_get_length(writer->sha256);
+}
+
+const gchar *
+ph_document_writer_get_key_id(PhDocumentWriter *writer)
+{
+	return writer->key_id;
+}
+
+void
+ph_document_writer_free(PhDocumentWriter *writer)
+{
+	if (writer == NULL)
+		return;
+	if (writer->fd >= 0)
+		close(writer->fd);
+	if (!writer->committed && writer->part_path != NULL)
+		g_unlink(writer->part_path);
+	g_clear_pointer(&writer->cipher, EVP_CIPHER_CTX_free);
+	g_clear_pointer(&writer->sha256, ph_digest_free);
+	g_clear_pointer(&writer->buffer, g_byte_array_unref);
+	g_free(writer->sealed);
+	g_free(writer->key_id);
+	g_free(writer->file_name);
+	g_free(writer->part_path);
+	g_free(writer->dir);
+	g_free(writer);
+}
+
+/* ---- reading ---- */
+
+typedef struct {
+	const gchar *path;
+	FILE *file;
+	PhDigest *sha256;
+	PhDocumentSink sink;
+	gpointer user_data;
+} PhDocumentReader;
+
+static gboolean
+ph_document_deliver(PhDocumentReader *reader, const guint8 *data, gsize length, GError **error)
+{
+	ph_digest_update(reader->sha256, data, length);
+	return length == 0 || reader->sink(data, length, reader->user_data, error);
+}
+
+static gboolean
+ph_document_read_plain(PhDocumentReader *reader, const guint8 *head, gsize head_length,
+                       GError **error)
+{
+	if (!ph_document_deliver(reader, head, head_length, error))
+		return FALSE;
+	g_autofree guint8 *buffer = g_malloc(PH_DOCUMENT_CHUNK);
+	gsize got;
+	while ((got = fread(buffer, 1, PH_DOCUMENT_CHUNK, reader->file)) > 0) {
+		if (!ph_document_deliver(reader, buffer, got, error))
+			return FALSE;
+	}
+	return !ferror(reader->file) || ph_document_errno(error, "read", reader->path);
+}
+
+/* The data key from the header's envelope, ready in @cipher. */
+static gboolean
+ph_document_open_key(PhDocumentReader *reader, PhFieldKeys *keys, EVP_CIPHER_CTX *cipher,
+                     GError **error)
+{
+	guint8 field[4];
+	if (fread(field, 1, 4, reader->file) != 4)
+		return ph_document_invalid(error, reader->path, "the header is cut short");
+	guint32 length = ph_document_get_u32(field);
+	if (length == 0 || length > PH_DOCUMENT_HEAD_MAX)
+		return ph_document_invalid(error, reader->path, "the header is not a key envelope");
+	g_autofree gchar *envelope = g_malloc0(length + 1);
+	if (fread(envelope, 1, length, reader->file) != length ||
+	    fread(field, 1, 4, reader->file) != 4 ||
+	    ph_document_get_u32(field) != PH_DOCUMENT_CHUNK)
+		return ph_document_invalid(error, reader->path, "the header is cut short");
+	if (keys == NULL) {
+		g_set_error(error, PH_ERROR, PH_ERROR_CONFIG,
+		            "kept document %s is sealed and no [keys] file is configured",
+		            reader->path);
+		return FALSE;
+	}
+	g_autofree gchar *encoded = ph_field_keys_open(keys, envelope, error);
+	if (encoded == NULL) {
+		g_prefix_error(error, "kept document %s: ", reader->path);
+		return FALSE;
+	}
+	gsize key_length = 0;
+	g_autofree guchar *data_key = g_base64_decode(encoded, &key_length);
+	gboolean ok =
+	        key_length == PH_DOCUMENT_KEY &&
+	        EVP_DecryptInit_ex(cipher, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
+	        EVP_CIPHER_CTX_ctrl(cipher, EVP_CTRL_GCM_SET_IVLEN, PH_DOCUMENT_NONCE, NULL) == 1 &&
+	        EVP_DecryptInit_ex(cipher, NULL, NULL, data_key, NULL) == 1;
+	memset(data_key, 0, key_length);
+	return ok || ph_document_invalid(error, reader->path, "the data key is not usable");
+}
+
+/* Opens one sealed chunk of @length bytes (nonce, ciphertext, tag) in place. */
+static gboolean
+ph_document_open_chunk(PhDocumentReader *reader, EVP_CIPHER_CTX *cipher, guint8 *chunk,
+                       gsize length, guint64 index, gboolean final, GError **error)
+{
+	if (length < PH_DOCUMENT_NONCE + PH_DOCUMENT_TAG)
+		return ph_document_invalid(error, reader->path, "a chunk is cut short");
+	gsize plain = length - PH_DOCUMENT_NONCE - PH_DOCUMENT_TAG;
+	guint8 aad[9];
+	gint written = 0;
+	guint8 *data = chunk + PH_DOCUMENT_NONCE;
+	ph_document_chunk_aad(index, final, aad);
+	gboolean ok = EVP_DecryptInit_ex(cipher, NULL, NULL, NULL, chunk) == 1 &&
+	              EVP_DecryptUpdate(cipher, NULL, &written, aad, sizeof aad) == 1 &&
+	              EVP_DecryptUpdate(cipher, data, &written, data, (gint)plain) == 1 &&
+	              EVP_CIPHER_CTX_ctrl(cipher, EVP_CTRL_GCM_SET_TAG, PH_DOCUMENT_TAG,
+	                                  data + plain) == 1 &&
+	              EVP_DecryptFinal_ex(cipher, data + written, &written) == 1;
+	if (!ok) {
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+		            "kept document %s: chunk %" G_GUINT64_FORMAT
+		            " does not authenticate (changed, cut or reordered)",
+		            reader->path, index);
+		return FALSE;
+	}
+	return ph_document_deliver(reader, data, plain, error);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(EVP_CIPHER_CTX, EVP_CIPHER_CTX_free)
+
+static gboolean
+ph_document_read_sealed(PhDocumentReader *reader, PhFieldKeys *keys, GError **error)
+{
+	g_autoptr(EVP_CIPHER_CTX) cipher = EVP_CIPHER_CTX_new();
+	if (!ph_document_open_key(reader, keys, cipher, error))
+		return FALSE;
+	const gsize full = PH_DOCUMENT_NONCE + PH_DOCUMENT_CHUNK + PH_DOCUMENT_TAG;
+	g_autofree guint8 *current = g_malloc(full);
+	g_autofree guint8 *next = g_malloc(full);
+	gsize have = fread(current, 1, full, reader->file);
+	for (guint64 index = 0;; index++) {
+		/* a chunk is the last when nothing follows it */
+		gsize following = have == full ? fread(next, 1, full, reader->file) : 0;
+		if (ferror(reader->file))
+			return ph_document_errno(error, "read", reader->path);
+		if (!ph_document_open_chunk(reader, cipher, current, have, index, following == 0,
+		                            error))
+			return FALSE;
+		if (following == 0)
+			return TRUE;
+		guint8 *swap = current;
+		current = next;
+		next = swap;
+		have = following;
+	}
+}
+
+gboolean
+ph_document_store_read(const gchar *path, PhFieldKeys *keys, const gchar *sha256,
+                       PhDocumentSink sink, gpointer user_data, GError **error)
+{
+	g_return_val_if_fail(path != NULL && sink != NULL, FALSE);
+	g_autoptr(PhDigest) digest = ph_digest_new(PH_DIGEST_SHA256);
+	PhDocumentReader reader = {path, fopen(path, "rbe"), digest, sink, user_data};
+	if (reader.file == NULL)
+		return ph_document_errno(error, "open", path);
+	guint8 head[PH_DOCUMENT_MAGIC_LEN];
+	gsize got = fread(head, 1, sizeof head, reader.file);
+	gboolean sealed = g_str_has_suffix(path, PH_DOCUMENT_SEALED_SUFFIX);
+	gboolean ok;
+	if (sealed && (got != sizeof head || memcmp(head, PH_DOCUMENT_MAGIC, sizeof head) != 0))
+		ok = ph_document_invalid(error, path, "not a sealed kept document");
+	else
+		ok = sealed ? ph_document_read_sealed(&reader, keys, error)
+		            : ph_document_read_plain(&reader, head, got, error);
+	fclose(reader.file);
+	if (ok && sha256 != NULL && !g_str_equal(ph_digest_get_hex(digest), sha256)) {
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+		            "kept document %s: SHA-256 %s differs from the recorded %s", path,
+		            ph_digest_get_hex(digest), sha256);
+		return FALSE;
+	}
+	return ok;
+}

@@ -1,0 +1,52 @@
+/* The kept-document store: large files the hub exchanged (a bank's payout and result files)
+ * kept under `[hub] documents_dir`, named by their SHA-256, written as NAME.part, fsynced and
+ * renamed, and sealed at rest in AES-256-GCM chunks when `[keys] file` is configured, read back
+ * as a stream. Format: docs/security.md, "Kept documents". Host-only. */
+#pragma once
+
+#include <glib.h>
+
+#include "ph-config.h"
+#include "ph-field-key.h"
+
+G_BEGIN_DECLS
+
+/* Sealed files end in .gcm, plaintext ones (no key file) in .bin. */
+#define PH_DOCUMENT_SEALED_SUFFIX ".gcm"
+#define PH_DOCUMENT_PLAIN_SUFFIX  ".bin"
+
+/* `[hub] documents_dir` resolved against the config file's folder; default "documents". */
+gchar *ph_document_store_dir(const PhConfig *config);
+
+typedef struct _PhDocumentWriter PhDocumentWriter;
+
+/* Starts a kept file in @dir (created when missing) as @dir/@part_name.part, truncating what
+ * an earlier, killed attempt left there. @keys NULL: plaintext. */
+PhDocumentWriter *ph_document_writer_new(const gchar *dir, const gchar *part_name,
+                                         PhFieldKeys *keys, GError **error);
+gboolean ph_document_writer_write(PhDocumentWriter *writer, const void *data, gsize length,
+                                  GError **error);
+/* Ends the file, fsyncs it and renames it to SHA256 + suffix; when that file exists already
+ * (the same bytes, kept before) ours is dropped. */
+gboolean ph_document_writer_commit(PhDocumentWriter *writer, GError **error);
+/* After the commit: the file's name in the store, the plaintext's SHA-256 and size, the key
+ * id sealing it (NULL: plaintext). */
+const gchar *ph_document_writer_get_file_name(PhDocumentWriter *writer);
+const gchar *ph_document_writer_get_sha256(PhDocumentWriter *writer);
+guint64 ph_document_writer_get_size(PhDocumentWriter *writer);
+const gchar *ph_document_writer_get_key_id(PhDocumentWriter *writer);
+/* Removes the .part file unless committed. */
+void ph_document_writer_free(PhDocumentWriter *writer);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhDocumentWriter, ph_document_writer_free)
+
+typedef gboolean (*PhDocumentSink)(const guint8 *data, gsize length, gpointer user_data,
+                                   GError **error);
+
+/* Streams the plaintext of the kept file @path to @sink in chunks (memory stays bounded),
+ * opening sealed chunks with @keys. PH_ERROR_INVALID_INPUT naming the file when a chunk does
+ * not authenticate, the file is cut short or reordered, or its SHA-256 is not @sha256 (may be
+ * NULL: not checked); PH_ERROR_CONFIG when a sealed file meets no keys. */
+gboolean ph_document_store_read(const gchar *path, PhFieldKeys *keys, const gchar *sha256,
+                                PhDocumentSink sink, gpointer user_data, GError **error);
+
+G_END_DECLS
