@@ -29,8 +29,8 @@ typedef struct {
 	const PhMappingRecord *untagged;
 	PhMappingSlot *slots;  /* writing: the record, one per field */
 	PhMappingAhead *ahead; /* reading: lines decoded ahead, in order */
-	guint n_fields;        /* of the widest record: its slot holds the record's JSON */
-	gboolean json;         /* reading: the decoders also write canonical JSON */
+	guint n_fields;        /* of the widest record */
+	gboolean json;         /* reading: the decoders also write canonical JSON Lines */
 } Fixed;
 
 /* What one thread needs to decode lines: its own converter (not shareable) and buffers. */
@@ -39,7 +39,6 @@ typedef struct {
 	PhEncoding *encoding;
 	GString *text;    /* the line's UTF-8 */
 	GString *encoded; /* the error path */
-	GString *json;    /* the line as canonical JSON, when wanted */
 	gsize *arena_at;  /* where a slot's text lies in text, or G_MAXSIZE */
 	PhMappingSlot *slots;
 	guint64 line;   /* of the line being decoded, for errors */
@@ -259,7 +258,7 @@ read_fields(Decoder *decoder, const PhMappingRecord *type, const gchar *line, GE
 static gboolean
 decode_line(gpointer data, const gchar *line, gsize len, guint64 line_no, guint64 offset,
             const PhMappingRecord **type_out, PhMappingSlot *slots, const GString **scratch,
-            GError **error)
+            GString *out, GError **error)
 {
 	Decoder *decoder = data;
 	const PhMappingRecord *type = match_record(decoder->fixed, line, len);
@@ -282,15 +281,11 @@ decode_line(gpointer data, const gchar *line, gsize len, guint64 line_no, guint6
 	*type_out = type;
 	if (!read_fields(decoder, type, line, error))
 		return FALSE;
-	slots[decoder->fixed->n_fields].state = PH_SLOT_ABSENT;
 	if (decoder->fixed->json) {
-		/* Written here, in a worker, rather than by the one thread that writes it out. */
-		g_string_truncate(decoder->json, 0);
-		ph_mapping_slots_append_json(type, slots, decoder->json);
-		slots[decoder->fixed->n_fields] = (PhMappingSlot){.state = PH_SLOT_TEXT,
-		                                                  .text = decoder->json->str,
-		                                                  .len = decoder->json->len};
-		scratch[1] = decoder->json;
+		/* Written here, in a worker, straight into the batch's output, which the one
+		 * thread that writes it out hands on without a copy. */
+		ph_mapping_slots_append_json(type, slots, out);
+		g_string_append_c(out, '\n');
 	}
 	return TRUE;
 }
@@ -305,7 +300,6 @@ decoder_new(gpointer layout)
 	/* The mapping was loaded with this encoding: it cannot fail here. */
 	decoder->encoding = ph_encoding_new(fixed->base.mapping->encoding, NULL);
 	decoder->text = g_string_sized_new(256);
-	decoder->json = g_string_sized_new(512);
 	decoder->encoded = g_string_sized_new(256);
 	decoder->arena_at = g_new0(gsize, ph_mapping_slots_max(fixed->base.mapping) + 1);
 	return decoder;
@@ -319,7 +313,6 @@ decoder_free(gpointer data)
 	ph_encoding_free(decoder->encoding);
 	g_string_free(decoder->text, TRUE);
 	g_string_free(decoder->encoded, TRUE);
-	g_string_free(decoder->json, TRUE);
 	g_free(decoder->arena_at);
 	g_free(decoder);
 }
@@ -339,7 +332,7 @@ fixed_reader_new(PhMapping *mapping, GInputStream *input, GError **error)
 
 	if (fixed != NULL)
 		fixed->ahead =
-		        ph_mapping_ahead_new(&decode_ops, fixed, &fixed->base, fixed->n_fields + 1);
+		        ph_mapping_ahead_new(&decode_ops, fixed, &fixed->base, fixed->n_fields);
 	return fixed;
 }
 
@@ -357,13 +350,26 @@ fixed_reader_next_slots(gpointer state, const PhMappingRecord **type_out,
 }
 
 /* Only before the first line is read: the worker threads read the flag. */
-static void
+static gboolean
 fixed_reader_want_json(gpointer state)
 {
 	Fixed *fixed = state;
 
 	if (!ph_mapping_ahead_started(fixed->ahead))
 		fixed->json = TRUE;
+	return fixed->json;
+}
+
+static gboolean
+fixed_reader_json_due(gpointer state)
+{
+	return ph_mapping_ahead_batch_done(((Fixed *)state)->ahead);
+}
+
+static const gchar *
+fixed_reader_take_json(gpointer state, gboolean drop_last, gsize *len)
+{
+	return ph_mapping_ahead_take_output(((Fixed *)state)->ahead, drop_last, len);
 }
 
 static gboolean
@@ -652,6 +658,8 @@ const PhLayoutOps ph_layout_fixed_ops = {
         .writer_free = fixed_free,
         .reader_next_slots = fixed_reader_next_slots,
         .reader_want_json = fixed_reader_want_json,
+        .reader_json_due = fixed_reader_json_due,
+        .reader_take_json = fixed_reader_take_json,
         .writer_write_slots = fixed_writer_write_slots,
         .writer_prepare_new = fixed_prepare_new,
         .writer_prepare_free = fixed_prepare_free,

@@ -33,6 +33,8 @@ typedef struct {
 	guint64 *line_offset;
 	guint n_lines;
 	GString *arena; /* decoded text the slots point into */
+	GString *out;   /* what the decoders wrote for the records (canonical JSON Lines) */
+	gsize *out_end; /* per record: where its output ends in out */
 	const PhMappingRecord **types;
 	PhMappingSlot *slots; /* n_slots per line */
 	guint n_records;      /* decoded, in order; then */
@@ -63,6 +65,7 @@ struct _PhMappingAhead {
 	guint64 seq;
 	guint index;
 	guint64 line;
+	gsize out_taken; /* of the current batch's output */
 };
 
 static void
@@ -70,6 +73,8 @@ batch_init(Batch *batch, guint max_lines, guint n_slots)
 {
 	batch->bytes = g_string_sized_new(max_lines * 160);
 	batch->arena = g_string_sized_new(max_lines * 64);
+	batch->out = g_string_sized_new(64);
+	batch->out_end = g_new(gsize, max_lines);
 	batch->line_at = g_new(gsize, max_lines);
 	batch->line_len = g_new(gsize, max_lines);
 	batch->line_no = g_new(guint64, max_lines);
@@ -83,6 +88,8 @@ batch_clear(Batch *batch)
 {
 	g_string_free(batch->bytes, TRUE);
 	g_string_free(batch->arena, TRUE);
+	g_string_free(batch->out, TRUE);
+	g_free(batch->out_end);
 	g_free(batch->line_at);
 	g_free(batch->line_len);
 	g_free(batch->line_no);
@@ -181,6 +188,7 @@ decode(PhMappingAhead *ahead, Batch *batch, gpointer decoder)
 	/* Usually enough: decoded text is rarely more than twice the bytes it came from. */
 	g_string_set_size(batch->arena, batch->bytes->len * 2 + 64);
 	g_string_truncate(batch->arena, 0);
+	g_string_truncate(batch->out, 0);
 	for (guint i = 0; i < batch->n_lines; i++) {
 		PhMappingSlot *slots = &batch->slots[(gsize)i * ahead->n_slots];
 		const GString *scratch[PH_MAPPING_AHEAD_SCRATCH] = {NULL};
@@ -188,9 +196,10 @@ decode(PhMappingAhead *ahead, Batch *batch, gpointer decoder)
 		if (!ahead->ops->decode(decoder, batch->bytes->str + batch->line_at[i],
 		                        batch->line_len[i], batch->line_no[i],
 		                        batch->line_offset[i], &batch->types[i], slots, scratch,
-		                        &batch->error))
+		                        batch->out, &batch->error))
 			return;
 		keep_texts(ahead, batch, slots, scratch);
+		batch->out_end[i] = batch->out->len;
 		batch->n_records++;
 	}
 }
@@ -356,6 +365,7 @@ release(PhMappingAhead *ahead, Batch *batch)
 	ahead->seq++;
 	ahead->index = 0;
 	ahead->ready = FALSE;
+	ahead->out_taken = 0;
 }
 
 gboolean
@@ -397,4 +407,23 @@ gboolean
 ph_mapping_ahead_started(const PhMappingAhead *ahead)
 {
 	return ahead->started;
+}
+
+gboolean
+ph_mapping_ahead_batch_done(const PhMappingAhead *ahead)
+{
+	return ahead->ready && ahead->index >= ahead->batches[ahead->seq % N_BATCHES].n_records;
+}
+
+const gchar *
+ph_mapping_ahead_take_output(PhMappingAhead *ahead, gboolean drop_last, gsize *len)
+{
+	const Batch *batch = &ahead->batches[ahead->seq % N_BATCHES];
+	guint n = ahead->ready ? ahead->index - (drop_last && ahead->index > 0 ? 1 : 0) : 0;
+	gsize end = n > 0 ? batch->out_end[n - 1] : 0;
+	const gchar *text = batch->out->str + ahead->out_taken;
+
+	*len = end > ahead->out_taken ? end - ahead->out_taken : 0;
+	ahead->out_taken = MAX(end, ahead->out_taken);
+	return text;
 }

@@ -6,29 +6,29 @@
 #include <glib/gstdio.h>
 
 #include "ph-error.h"
-#include "ph-mapping-io.h"
 
 typedef gboolean (*ConvertFunc)(PhMapping *mapping, GInputStream *input, const gchar *source,
                                 GOutputStream *output, const gchar *target, GError **error);
 
+/* The reader hands out JSON Lines a batch at a time, written as they come: no copy. */
 static gboolean
 partner_to_canonical(PhMapping *mapping, GInputStream *input, const gchar *source,
                      GOutputStream *output, const gchar *target, GError **error)
 {
 	g_autoptr(PhMappingReader) reader = ph_mapping_reader_new(mapping, input, source);
-	g_autoptr(GString) buffer = g_string_sized_new(512 * 1024);
 	g_autoptr(GError) local = NULL;
+	const gchar *text = NULL;
+	gsize len = 0;
 
-	while (ph_mapping_reader_next_json(reader, buffer, &local)) {
-		g_string_append_c(buffer, '\n');
-		if (!ph_mapping_io_flush(output, buffer, FALSE, error))
+	while (ph_mapping_reader_next_json_lines(reader, &text, &len, &local)) {
+		if (!g_output_stream_write_all(output, text, len, NULL, NULL, error))
 			return FALSE;
 	}
 	if (local != NULL) {
 		g_propagate_error(error, g_steal_pointer(&local));
 		return FALSE;
 	}
-	return ph_mapping_io_flush(output, buffer, TRUE, error);
+	return TRUE;
 }
 
 static gboolean

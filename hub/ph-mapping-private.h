@@ -151,9 +151,17 @@ typedef struct {
 	 * contract as reader_next: */
 	gboolean (*reader_next_slots)(gpointer state, const PhMappingRecord **type,
 	                              const PhMappingSlot **slots, GError **error);
-	/* Asks, before the first record, that the slot after the widest record's fields hold
-	 * the record as canonical JSON (ph_mapping_slots_append_json()) where it can: */
-	void (*reader_want_json)(gpointer state);
+	/* Asks, before the first record, that the layout also write each record as a line of
+	 * canonical JSON (ph_mapping_slots_append_json() and a newline), to be taken with
+	 * reader_take_json; FALSE when it cannot (then nothing is written): */
+	gboolean (*reader_want_json)(gpointer state);
+	/* TRUE when the lines of the records returned so far must be taken now: the next
+	 * record would come from other memory. */
+	gboolean (*reader_json_due)(gpointer state);
+	/* The JSON Lines of the records returned since the last call, valid until the next
+	 * record is asked for; without the last record's line when @drop_last (it was
+	 * rejected). */
+	const gchar *(*reader_take_json)(gpointer state, gboolean drop_last, gsize *len);
 	/* A record given as slots, text NUL-terminated; @prepared (or NULL) what
 	 * writer_prepare made of it: */
 	gboolean (*writer_write_slots)(gpointer state, const PhMappingRecord *type,
@@ -268,9 +276,12 @@ G_BEGIN_DECLS
 
 /* ph-mapping-reader.c, ph-mapping-writer.c: canonical JSON Lines without a PhRecord where
  * the layout allows (ph_mapping_convert_*). */
-/* Appends the next record as canonical JSON (no newline); FALSE at the end, or with @error
- * set as ph_mapping_reader_next() sets it. */
-gboolean ph_mapping_reader_next_json(PhMappingReader *reader, GString *out, GError **error);
+/* The next records as canonical JSON Lines (each line ends in a newline), as many as come
+ * at once, in *@text (valid until the next call) and *@len; FALSE at the end, or with
+ * @error set as ph_mapping_reader_next() sets it once the lines of the records before the
+ * failure were returned. */
+gboolean ph_mapping_reader_next_json_lines(PhMappingReader *reader, const gchar **text, gsize *len,
+                                           GError **error);
 /* Writes every line of canonical JSON Lines from @input, as ph_record_parse_json() and
  * ph_mapping_writer_write() would line by line; errors say "@source line N: …". The
  * writer is not finished. */
@@ -299,10 +310,11 @@ typedef struct {
 	void (*decoder_free)(gpointer decoder);
 	/* One line into @slots, texts pointing into @line or into the decoder's @scratch
 	 * buffers (valid until its next line, copied out NUL-terminated); errors as the layout
-	 * reports them. */
+	 * reports them. A decoder that writes output for the record appends it to @out (the
+	 * batch's, handed out by ph_mapping_ahead_take_output()). */
 	gboolean (*decode)(gpointer decoder, const gchar *line, gsize len, guint64 line_no,
 	                   guint64 offset, const PhMappingRecord **type, PhMappingSlot *slots,
-	                   const GString **scratch, GError **error);
+	                   const GString **scratch, GString *out, GError **error);
 } PhMappingAheadOps;
 
 /* Reads the lines of @source for @layout; @n_slots slots per line. */
@@ -317,5 +329,11 @@ gboolean ph_mapping_ahead_next(PhMappingAhead *ahead, const PhMappingRecord **ty
 guint64 ph_mapping_ahead_line(const PhMappingAhead *ahead);
 /* TRUE once the first line was asked for (worker threads may be running). */
 gboolean ph_mapping_ahead_started(const PhMappingAhead *ahead);
+/* TRUE when the record last returned is the last of its batch: the next comes from another
+ * batch (and the output of this one is gone then). */
+gboolean ph_mapping_ahead_batch_done(const PhMappingAhead *ahead);
+/* The output the decoders wrote for the records returned from the current batch since the
+ * last call, without the last record's when @drop_last; valid until the next record. */
+const gchar *ph_mapping_ahead_take_output(PhMappingAhead *ahead, gboolean drop_last, gsize *len);
 
 G_END_DECLS

@@ -16,9 +16,14 @@ struct _PhMappingReader {
 	guint64 n_records;
 	const PhMappingRecord *last_type;
 	const PhMappingSlot *slots; /* the record last read, when the layout gives slots */
-	guint n_fields;             /* of the widest record: its slot may hold the JSON */
 	guint64 line;
 	gboolean finished;
+	gboolean rejected; /* the layout gave a record that failed the shared rules */
+	/* ph_mapping_reader_next_json_lines(): */
+	gboolean json_asked;
+	gboolean json_fast; /* the layout writes the JSON Lines */
+	GString *json;      /* else they are written here */
+	GError *json_error; /* held until the lines before it were returned */
 };
 
 static const PhLayoutOps *
@@ -47,7 +52,7 @@ ph_mapping_reader_new(PhMapping *mapping, GInputStream *input, const gchar *sour
 	reader->source = g_strdup(source != NULL ? source : "input");
 	reader->record = ph_record_new();
 	reader->totals = ph_mapping_totals_new(mapping, "line");
-	reader->n_fields = ph_mapping_slots_max(mapping);
+	reader->json = g_string_new(NULL);
 	reader->state = reader->ops->reader_new(mapping, input, &reader->open_error);
 	return reader;
 }
@@ -62,6 +67,8 @@ ph_mapping_reader_free(PhMappingReader *reader)
 	ph_mapping_totals_free(reader->totals);
 	ph_record_free(reader->record);
 	g_clear_error(&reader->open_error);
+	g_clear_error(&reader->json_error);
+	g_string_free(reader->json, TRUE);
 	g_free(reader->source);
 	ph_mapping_unref(reader->mapping);
 	g_free(reader);
@@ -163,6 +170,7 @@ read_one(PhMappingReader *reader, gboolean want_record, gboolean *end, GError **
 		       ph_mapping_totals_check(reader->totals, error);
 	}
 	reader->line = reader->ops->reader_line(reader->state);
+	reader->rejected = TRUE;
 	if (!check_order(reader->mapping, reader->last_type, type, reader->n_records, error))
 		return FALSE;
 	counted = reader->slots != NULL
@@ -172,6 +180,7 @@ read_one(PhMappingReader *reader, gboolean want_record, gboolean *end, GError **
 	                                          reader->line, error);
 	if (!counted)
 		return FALSE;
+	reader->rejected = FALSE;
 	reader->last_type = type;
 	reader->n_records++;
 	return TRUE;
@@ -216,27 +225,58 @@ ph_mapping_reader_next(PhMappingReader *reader, GError **error)
 	return next(reader, TRUE, error) ? reader->record : NULL;
 }
 
-gboolean
-ph_mapping_reader_next_json(PhMappingReader *reader, GString *out, GError **error)
-{
-	const PhMappingSlot *json;
+/* Up to this much of JSON Lines is gathered per call where the layout does not write them. */
+#define JSON_LINES_BYTES (256 * 1024)
 
-	g_return_val_if_fail(reader != NULL && out != NULL, FALSE);
-	if (reader->n_records == 0 && reader->state != NULL &&
-	    reader->ops->reader_want_json != NULL)
-		reader->ops->reader_want_json(reader->state);
-	if (!next(reader, FALSE, error))
-		return FALSE;
-	if (reader->slots == NULL) {
-		ph_record_append_json(reader->record, out);
-		return TRUE;
+/* The lines of the next records, one call of ph_mapping_reader_next_json_lines(). */
+static const gchar *
+json_lines(PhMappingReader *reader, gsize *len, GError **error)
+{
+	const PhLayoutOps *ops = reader->ops;
+
+	g_string_truncate(reader->json, 0);
+	while (next(reader, FALSE, error)) {
+		if (reader->json_fast) {
+			if (ops->reader_json_due(reader->state))
+				break;
+			continue;
+		}
+		if (reader->slots != NULL)
+			ph_mapping_slots_append_json(reader->last_type, reader->slots,
+			                             reader->json);
+		else
+			ph_record_append_json(reader->record, reader->json);
+		g_string_append_c(reader->json, '\n');
+		if (reader->json->len >= JSON_LINES_BYTES)
+			break;
 	}
-	json = &reader->slots[reader->n_fields];
-	if (json->state == PH_SLOT_TEXT)
-		g_string_append_len(out, json->text, (gssize)json->len);
-	else
-		ph_mapping_slots_append_json(reader->last_type, reader->slots, out);
-	return TRUE;
+	if (reader->json_fast)
+		return ops->reader_take_json(reader->state, reader->rejected, len);
+	*len = reader->json->len;
+	return reader->json->str;
+}
+
+gboolean
+ph_mapping_reader_next_json_lines(PhMappingReader *reader, const gchar **text, gsize *len,
+                                  GError **error)
+{
+	const PhLayoutOps *ops;
+
+	g_return_val_if_fail(reader != NULL && text != NULL && len != NULL, FALSE);
+	ops = reader->ops;
+	if (!reader->json_asked && reader->n_records == 0 && reader->state != NULL &&
+	    ops->reader_want_json != NULL)
+		reader->json_fast = ops->reader_want_json(reader->state);
+	reader->json_asked = TRUE;
+	*len = 0;
+	*text = NULL;
+	if (reader->json_error == NULL)
+		*text = json_lines(reader, len, &reader->json_error);
+	if (*len > 0)
+		return TRUE;
+	if (reader->json_error != NULL)
+		g_propagate_error(error, g_steal_pointer(&reader->json_error));
+	return FALSE;
 }
 
 /* The writer needs the same order rules. */
