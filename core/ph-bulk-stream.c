@@ -317,35 +317,64 @@ ph_bulk_stream_int64(const PhBulkStreamRow *row, guint field, gint64 *value)
 	return TRUE;
 }
 
-gboolean
-ph_bulk_stream_int64_array(const PhBulkStreamRow *row, guint field, GArray *values)
+/* Checks that @row's @field is a bigint[] without NULLs and finds its @count elements,
+ * each a length and 8 bytes, from @at. */
+static gboolean
+ph_bulk_stream_array(const PhBulkStreamRow *row, guint field, guint64 *count, gsize *at)
 {
-	g_return_val_if_fail(row != NULL && field < row->n_fields && values != NULL, FALSE);
 	const guint8 *data = row->data[field];
 	gsize length = row->length[field] < 0 ? 0 : (gsize)row->length[field];
 	/* dimensions, has-null flag, element type; then size and lower bound per dimension */
 	if (length < 12)
 		return FALSE;
 	guint32 dimensions = (guint32)ph_bulk_stream_be(data, 4);
-	gsize at = 12 + 8 * (gsize)dimensions;
-	if (dimensions > 6 || at > length ||
+	*at = 12 + 8 * (gsize)dimensions;
+	if (dimensions > 6 || *at > length ||
 	    (dimensions > 0 && ph_bulk_stream_be(data + 8, 4) != PH_BULK_STREAM_INT8_OID))
 		return FALSE;
-	guint64 count = dimensions > 0;
-	for (guint32 d = 0; d < dimensions && count <= length; d++)
-		count *= ph_bulk_stream_be(data + 12 + 8 * d, 4);
-	/* each element: its length (8, or -1 for NULL) and the value */
-	if (count > length || (length - at) != count * 12)
+	*count = dimensions > 0;
+	for (guint32 d = 0; d < dimensions && *count <= length; d++)
+		*count *= ph_bulk_stream_be(data + 12 + 8 * d, 4);
+	if (*count > length || (length - *at) != *count * 12)
+		return FALSE;
+	for (gsize element = *at; element < length; element += 12)
+		if (ph_bulk_stream_be(data + element, 4) != 8)
+			return FALSE;
+	return TRUE;
+}
+
+static void
+ph_bulk_stream_elements(const guint8 *data, guint64 count, gint64 *out)
+{
+	for (guint64 i = 0; i < count; i++)
+		out[i] = (gint64)ph_bulk_stream_be(data + 12 * i + 4, 8);
+}
+
+gboolean
+ph_bulk_stream_int64_array(const PhBulkStreamRow *row, guint field, GArray *values)
+{
+	guint64 count = 0;
+	gsize at = 0;
+
+	g_return_val_if_fail(row != NULL && field < row->n_fields && values != NULL, FALSE);
+	if (!ph_bulk_stream_array(row, field, &count, &at))
 		return FALSE;
 	guint first = values->len;
 	g_array_set_size(values, first + (guint)count);
-	gint64 *out = &g_array_index(values, gint64, first);
-	for (guint64 i = 0; i < count; i++, at += 12) {
-		if (ph_bulk_stream_be(data + at, 4) != 8) {
-			g_array_set_size(values, first);
-			return FALSE;
-		}
-		out[i] = (gint64)ph_bulk_stream_be(data + at + 4, 8);
-	}
+	ph_bulk_stream_elements(row->data[field] + at, count,
+	                        &g_array_index(values, gint64, first));
+	return TRUE;
+}
+
+gboolean
+ph_bulk_stream_int64_n(const PhBulkStreamRow *row, guint field, gint64 *values, guint n)
+{
+	guint64 count = 0;
+	gsize at = 0;
+
+	g_return_val_if_fail(row != NULL && field < row->n_fields && values != NULL, FALSE);
+	if (!ph_bulk_stream_array(row, field, &count, &at) || count != n)
+		return FALSE;
+	ph_bulk_stream_elements(row->data[field] + at, count, values);
 	return TRUE;
 }

@@ -17,6 +17,15 @@ G_BEGIN_DECLS
 /* Columns a streamed query may have. */
 #define PH_BULK_STREAM_MAX_FIELDS 16
 
+/* Planner settings for a reading query that merges inputs read through indexes in one
+ * order: PostgreSQL 15 prices such ordered index scans as random reads and would rather hash
+ * or sort a million rows, spilling to disk; the merge plan streams them. For @settings of
+ * ph_bulk_stream_run (the reading connection's own transaction keeps them). */
+#define PH_BULK_STREAM_MERGE_PLAN                                                                  \
+	"SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0; "                     \
+	"SET LOCAL enable_hashjoin = off; SET LOCAL enable_hashagg = off; "                        \
+	"SET LOCAL enable_sort = off"
+
 /* One row of the reader, its fields in PostgreSQL's binary format. */
 typedef struct {
 	guint n_fields;
@@ -44,5 +53,8 @@ gboolean ph_bulk_stream_int64(const PhBulkStreamRow *row, guint field, gint64 *v
 /* A bigint[] field of any shape, its elements appended in order to @values (gint64);
  * FALSE for NULL, NULL elements or another element type. */
 gboolean ph_bulk_stream_int64_array(const PhBulkStreamRow *row, guint field, GArray *values);
+/* As ph_bulk_stream_int64_array, for an array of exactly @n elements stored into @values;
+ * FALSE (and @values unchanged) for any other. */
+gboolean ph_bulk_stream_int64_n(const PhBulkStreamRow *row, guint field, gint64 *values, guint n);
 
 G_END_DECLS

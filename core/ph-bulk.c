@@ -26,15 +26,20 @@ ph_bulk_append_int(GString *copy, gint64 value, gchar end)
 }
 
 void
-ph_bulk_append_text(GString *copy, const gchar *text, gchar end)
+ph_bulk_append_text_len(GString *copy, const gchar *text, gsize length, gchar end)
 {
+	const gchar *stop = text + length;
+
 	/* Runs without a character to escape go in at once: most values have none (character
 	 * by character, this was the personnel ingest's largest own cost in a profile). */
 	for (const gchar *c = text;; c++) {
-		gsize plain = strcspn(c, "\\\t\n\r");
-		g_string_append_len(copy, c, (gssize)plain);
-		c += plain;
-		if (*c == '\0')
+		const gchar *plain = c;
+		while (plain < stop && *plain != '\\' && *plain != '\t' && *plain != '\n' &&
+		       *plain != '\r')
+			plain++;
+		g_string_append_len(copy, c, plain - c);
+		c = plain;
+		if (c == stop)
 			break;
 		g_string_append_c(copy, '\\');
 		g_string_append_c(copy, *c == '\t'   ? 't'
@@ -43,6 +48,12 @@ ph_bulk_append_text(GString *copy, const gchar *text, gchar end)
 		                                     : '\\');
 	}
 	g_string_append_c(copy, end);
+}
+
+void
+ph_bulk_append_text(GString *copy, const gchar *text, gchar end)
+{
+	ph_bulk_append_text_len(copy, text, strlen(text), end);
 }
 
 void

@@ -36,6 +36,8 @@ gboolean ph_bulk_copy_in(PhDb *db, const gchar *copy_sql, const gchar *data, gsi
 /* COPY text field writers; each appends the field and then @end ('\t' or '\n'). */
 void ph_bulk_append_int(GString *copy, gint64 value, gchar end);
 void ph_bulk_append_text(GString *copy, const gchar *text, gchar end);
+/* As ph_bulk_append_text, for @length bytes of @text that need not end in a NUL. */
+void ph_bulk_append_text_len(GString *copy, const gchar *text, gsize length, gchar end);
 /* As ph_bulk_append_text, and SQL NULL (\N) for a NULL @text. */
 void ph_bulk_append_nullable(GString *copy, const gchar *text, gchar end);
 /* An array of @n integers as "{v1,v2,…}". */

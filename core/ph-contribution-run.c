@@ -4,25 +4,62 @@
 #include <string.h>
 
 #include "ph-bulk.h"
+#include "ph-bulk-stream.h"
+#include "ph-error.h"
 #include "ph-contribution.h"
 
-/* Members enrolled in $1 with the wage declared for it and their latest earlier row of
- * the year ($2 is its January), whose year credits the new row extends. A repeat adds
- * NOT EXISTS so that only missing members are charged; a first run skips that probe
- * (docs/core-store.md). */
+/* Members enrolled in the month (%1$d) with the wage declared for it (the latest
+ * effective month up to it, as max of {month, wage}) and the year credits of their latest
+ * earlier row of the year (%2$s), whose year credits the new row extends; %3$s and %4$s the
+ * repeat's join and condition. Read on a second connection while the caller's transaction
+ * writes (ph-bulk-stream.h); every input is read through an index in person order and
+ * merged, nothing hashed or sorted (PH_BULK_STREAM_MERGE_PLAN; measured: a hashing plan
+ * spilled to disk for over five minutes; docs/core-store.md, "contribution run"). */
 #define PH_CONTRIBUTION_RUN_SELECT                                                                 \
-	"SELECT e.person_id, e.unit_code, w.wage, prev.period, prev.year_account, "                \
-	"prev.year_annuity FROM enrolment e "                                                      \
-	"JOIN LATERAL (SELECT wage FROM declared_wage d WHERE d.person_id = e.person_id "          \
-	"AND d.effective_period <= $1::integer ORDER BY d.effective_period DESC LIMIT 1) w "       \
-	"ON true LEFT JOIN LATERAL (SELECT c.period, c.year_account, c.year_annuity "              \
-	"FROM contribution c WHERE c.person_id = e.person_id AND c.period >= $2::integer "         \
-	"AND c.period < $1::integer ORDER BY c.period DESC LIMIT 1) prev ON true "                 \
-	"WHERE e.start_period <= $1::integer AND e.status <> '2' "                                 \
-	"AND (e.end_period IS NULL OR e.end_period >= $1::integer)"
-#define PH_CONTRIBUTION_RUN_MISSING                                                                \
-	" AND NOT EXISTS (SELECT 1 FROM contribution c WHERE c.person_id = e.person_id "           \
-	"AND c.period = $1::integer)"
+	"SELECT e.person_id, e.unit_code, w.wage, y.period, y.account, y.annuity "                 \
+	"FROM enrolment e JOIN (SELECT person_id, "                                                \
+	"(max(ARRAY[effective_period::bigint, wage]))[2] AS wage FROM declared_wage "              \
+	"WHERE effective_period <= %1$d GROUP BY person_id ORDER BY person_id) w "                 \
+	"ON w.person_id = e.person_id %2$s%3$s"                                                    \
+	"WHERE e.start_period <= %1$d AND e.status <> '2' "                                        \
+	"AND (e.end_period IS NULL OR e.end_period >= %1$d)%4$s"
+
+/* The previous row: last month's (%1$d) through the index on (period, person_id) in person
+ * order, else the latest since January (%2$d) by a probe of the member's own rows; a
+ * subquery with one row per person, as PostgreSQL 15 merges on an index's order on the
+ * nullable side of an outer join only from one. %3$d is this month. */
+#define PH_CONTRIBUTION_RUN_PREVIOUS                                                               \
+	"LEFT JOIN (SELECT DISTINCT ON (person_id) person_id, period, year_account, year_annuity " \
+	"FROM contribution WHERE period = %1$d ORDER BY person_id) d "                             \
+	"ON d.person_id = e.person_id "                                                            \
+	"LEFT JOIN LATERAL (SELECT x.period, x.year_account, x.year_annuity FROM contribution x "  \
+	"WHERE d.person_id IS NULL AND x.person_id = e.person_id AND x.period >= %2$d "            \
+	"AND x.period < %3$d ORDER BY x.period DESC LIMIT 1) c ON true "                           \
+	"CROSS JOIN LATERAL (SELECT coalesce(d.period, c.period)::bigint AS period, "              \
+	"coalesce(d.year_account, c.year_account) AS account, "                                    \
+	"coalesce(d.year_annuity, c.year_annuity) AS annuity) y "
+/* January has no earlier row of the year. */
+#define PH_CONTRIBUTION_RUN_JANUARY                                                                \
+	"CROSS JOIN (SELECT NULL::bigint AS period, NULL::bigint[] AS account, "                   \
+	"NULL::bigint[] AS annuity) y "
+
+/* A repeat charges only the members without a row of the month; a first run skips that
+ * join (docs/core-store.md). */
+#define PH_CONTRIBUTION_RUN_MISSING_JOIN                                                           \
+	"LEFT JOIN (SELECT DISTINCT ON (person_id) person_id FROM contribution "                   \
+	"WHERE period = %d ORDER BY person_id) n ON n.person_id = e.person_id "
+#define PH_CONTRIBUTION_RUN_MISSING " AND n.person_id IS NULL"
+
+/* The columns of a row of PH_CONTRIBUTION_RUN_SELECT. */
+enum {
+	PH_CONTRIBUTION_RUN_PERSON,
+	PH_CONTRIBUTION_RUN_UNIT,
+	PH_CONTRIBUTION_RUN_WAGE,
+	PH_CONTRIBUTION_RUN_PREVIOUS_PERIOD,
+	PH_CONTRIBUTION_RUN_YEAR_ACCOUNT,
+	PH_CONTRIBUTION_RUN_YEAR_ANNUITY,
+	PH_CONTRIBUTION_RUN_COLUMNS
+};
 
 #define PH_CONTRIBUTION_RUN_COPY                                                                   \
 	"COPY contribution (person_id, period, source, unit_code, wage, base, employer, "          \
@@ -46,15 +83,15 @@ typedef struct {
 /* The row's year credits: the previous row's with this month's added; none before it in
  * the year gives zeros; a previous row whose year credits are unknown gives unknown. */
 static void
-ph_contribution_run_year(PGresult *rows, gint row, gint month, gint64 account_credit,
+ph_contribution_run_year(const PhBulkStreamRow *row, gint month, gint64 account_credit,
                          gint64 annuity_credit, GString *copy)
 {
 	gint64 account[12] = {0};
 	gint64 annuity[12] = {0};
 
-	if (!PQgetisnull(rows, row, 3) &&
-	    (!ph_bulk_parse_int_array(PQgetvalue(rows, row, 4), account, 12) ||
-	     !ph_bulk_parse_int_array(PQgetvalue(rows, row, 5), annuity, 12))) {
+	if (!ph_bulk_stream_is_null(row, PH_CONTRIBUTION_RUN_PREVIOUS_PERIOD) &&
+	    (!ph_bulk_stream_int64_n(row, PH_CONTRIBUTION_RUN_YEAR_ACCOUNT, account, 12) ||
+	     !ph_bulk_stream_int64_n(row, PH_CONTRIBUTION_RUN_YEAR_ANNUITY, annuity, 12))) {
 		g_string_append(copy, "\\N\t\\N\n");
 		return;
 	}
@@ -65,25 +102,32 @@ ph_contribution_run_year(PGresult *rows, gint row, gint month, gint64 account_cr
 }
 
 static gboolean
-ph_contribution_run_row(PGresult *rows, gint row, GString *copy, gpointer user_data, GError **error)
+ph_contribution_run_row(const PhBulkStreamRow *row, GString *copy, gpointer user_data,
+                        GError **error)
 {
 	PhContributionRunState *state = user_data;
 	PhContribution contribution;
-	gint64 annuity_credit = 0;
-	gint64 wage = g_ascii_strtoll(PQgetvalue(rows, row, 2), NULL, 10);
+	gint64 person = 0, wage = 0, annuity_credit = 0;
 
+	if (row->n_fields != PH_CONTRIBUTION_RUN_COLUMNS ||
+	    !ph_bulk_stream_int64(row, PH_CONTRIBUTION_RUN_PERSON, &person) ||
+	    !ph_bulk_stream_int64(row, PH_CONTRIBUTION_RUN_WAGE, &wage) ||
+	    ph_bulk_stream_is_null(row, PH_CONTRIBUTION_RUN_UNIT)) {
+		g_set_error(error, PH_ERROR, PH_ERROR_DATABASE, "member row unreadable");
+		return FALSE;
+	}
 	if (!ph_contribution_compute(state->policy, state->result->period, wage, &contribution,
 	                             error) ||
 	    !ph_contribution_credit(state->policy, PH_ACCOUNT_ANNUITY, contribution.base,
 	                            &annuity_credit, error)) {
-		g_prefix_error(error, "person %s: ", PQgetvalue(rows, row, 0));
+		g_prefix_error(error, "person %" G_GINT64_FORMAT ": ", person);
 		return FALSE;
 	}
-	g_string_append(copy, PQgetvalue(rows, row, 0));
-	g_string_append_c(copy, '\t');
+	ph_bulk_append_int(copy, person, '\t');
 	ph_bulk_append_int(copy, state->result->period, '\t');
 	g_string_append(copy, "R\t");
-	ph_bulk_append_text(copy, PQgetvalue(rows, row, 1), '\t');
+	ph_bulk_append_text_len(copy, (const gchar *)row->data[PH_CONTRIBUTION_RUN_UNIT],
+	                        (gsize)row->length[PH_CONTRIBUTION_RUN_UNIT], '\t');
 	ph_bulk_append_int(copy, wage, '\t');
 	ph_bulk_append_int(copy, contribution.base, '\t');
 	ph_bulk_append_int(copy, contribution.employer, '\t');
@@ -92,7 +136,7 @@ ph_contribution_run_row(PGresult *rows, gint row, GString *copy, gpointer user_d
 	ph_bulk_append_int(copy, contribution.annuity_individual, '\t');
 	ph_bulk_append_int(copy, contribution.account_credit, '\t');
 	ph_bulk_append_int(copy, annuity_credit, '\t');
-	ph_contribution_run_year(rows, row, ph_period_month(state->result->period),
+	ph_contribution_run_year(row, ph_period_month(state->result->period),
 	                         contribution.account_credit, annuity_credit, copy);
 	state->result->employer += contribution.employer;
 	state->result->individual += contribution.individual;
@@ -202,29 +246,45 @@ ph_contribution_run_mark_stale(PhDb *db, PhPeriod period, GError **error)
 	return updated != NULL;
 }
 
+/* The members' query for @period; @ran_before adds the repeat's condition. */
+static gchar *
+ph_contribution_run_select(PhPeriod period, gboolean ran_before)
+{
+	gint month = ph_period_month(period);
+	g_autofree gchar *previous =
+	        month == 1
+	                ? g_strdup(PH_CONTRIBUTION_RUN_JANUARY)
+	                : g_strdup_printf(PH_CONTRIBUTION_RUN_PREVIOUS,
+	                                  (gint)ph_period_make(ph_period_year(period), month - 1),
+	                                  (gint)ph_period_make(ph_period_year(period), 1),
+	                                  (gint)period);
+	g_autofree gchar *missing =
+	        ran_before ? g_strdup_printf(PH_CONTRIBUTION_RUN_MISSING_JOIN, (gint)period)
+	                   : g_strdup("");
+
+	return g_strdup_printf(PH_CONTRIBUTION_RUN_SELECT, (gint)period, previous, missing,
+	                       ran_before ? PH_CONTRIBUTION_RUN_MISSING : "");
+}
+
 gboolean
 ph_contribution_run(PhDb *db, const PhCommandContext *context, PhPeriod period,
                     PhContributionRunResult *out, GError **error)
 {
 	PhContributionRunState state = {context->policy, out};
 	gboolean ran_before = FALSE;
-	gchar month[24], january[24];
-	const gchar *params[] = {
-	        PH_COMMAND_INT_TEXT(month, period),
-	        PH_COMMAND_INT_TEXT(january, ph_period_make(ph_period_year(period), 1))};
+	gchar month[24];
 
 	g_return_val_if_fail(db != NULL && context != NULL && out != NULL, FALSE);
 	memset(out, 0, sizeof(*out));
 	out->period = period;
 	if (!ph_contribution_run_check(context->policy, period, error) ||
-	    !ph_contribution_run_begin(db, month, &ran_before, error))
+	    !ph_contribution_run_begin(db, PH_COMMAND_INT_TEXT(month, period), &ran_before, error))
 		return FALSE;
-	const gchar *select = ran_before ? PH_CONTRIBUTION_RUN_SELECT PH_CONTRIBUTION_RUN_MISSING
-	                                 : PH_CONTRIBUTION_RUN_SELECT;
 	if (ran_before && !ph_bulk_analyze(db, "contribution", error))
 		return FALSE;
-	if (!ph_bulk_run(db, select, 2, params, PH_CONTRIBUTION_RUN_COPY, ph_contribution_run_row,
-	                 &state, &out->members, error) ||
+	g_autofree gchar *select = ph_contribution_run_select(period, ran_before);
+	if (!ph_bulk_stream_run(db, PH_BULK_STREAM_MERGE_PLAN, select, PH_CONTRIBUTION_RUN_COPY,
+	                        ph_contribution_run_row, &state, &out->members, error) ||
 	    (out->members > 0 && !ph_contribution_run_mark_stale(db, period, error)))
 		return FALSE;
 	out->duplicate = ran_before && out->members == 0;

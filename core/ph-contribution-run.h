@@ -1,6 +1,7 @@
 /* The monthly contribution run (RULES §1) for every member enrolled in a period: members
- * stream in through a cursor, the rules run in C, rows go out with COPY. One audit entry
- * per run. Core only; pensionctl `contrib run` and the scheduler call it. */
+ * are read on a second connection while the rows the rules make in C go out with COPY in
+ * the caller's transaction (ph-bulk-stream.h). One audit entry per run. Core only;
+ * pensionctl `contrib run` and the scheduler call it. */
 #pragma once
 
 #include <glib.h>
@@ -19,7 +20,10 @@ typedef struct {
 } PhContributionRunResult;
 
 /* Writes the contribution of every member enrolled in @period who has none yet; a repeat
- * adds only members still missing (enrolled late), so it never charges anyone twice. */
+ * adds only members still missing (enrolled late), so it never charges anyone twice. @db's
+ * transaction must be open and must not itself have written what the run reads (members,
+ * wages, contributions): the reading connection sees only committed rows. It needs a direct
+ * connection (a pooler in transaction mode cannot carry the snapshot across). */
 gboolean ph_contribution_run(PhDb *db, const PhCommandContext *context, PhPeriod period,
                              PhContributionRunResult *out, GError **error);
 

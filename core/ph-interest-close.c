@@ -50,14 +50,6 @@
 	"ON n.person_id = p.person_id "
 #define PH_INTEREST_CLOSE_MISSING " AND n.person_id IS NULL"
 
-/* PostgreSQL 15 prices these ordered index scans as random reads and would rather hash or
- * sort a million rows with their arrays, spilling to disk; the merge plan streams them. The
- * reading connection has its own transaction, so these stay there. */
-#define PH_INTEREST_CLOSE_PLAN                                                                     \
-	"SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0; "                     \
-	"SET LOCAL enable_hashjoin = off; SET LOCAL enable_hashagg = off; "                        \
-	"SET LOCAL enable_sort = off"
-
 #define PH_INTEREST_CLOSE_COPY                                                                     \
 	"COPY account_entry (person_id, period, kind, reference, account_amount, "                 \
 	"annuity_amount, account_balance, annuity_balance, provisional) FROM STDIN"
@@ -308,7 +300,7 @@ ph_interest_close(PhDb *db, const PhCommandContext *context, gint year, PhIntere
 	g_autofree gchar *select =
 	        g_strdup_printf(PH_INTEREST_CLOSE_SELECT, year - 1, year * 100 + 1, year * 100 + 12,
 	                        missing_join, closed_before ? PH_INTEREST_CLOSE_MISSING : "");
-	if (!ph_bulk_stream_run(db, PH_INTEREST_CLOSE_PLAN, select, PH_INTEREST_CLOSE_COPY,
+	if (!ph_bulk_stream_run(db, PH_BULK_STREAM_MERGE_PLAN, select, PH_INTEREST_CLOSE_COPY,
 	                        ph_interest_close_row, state, &out->accounts, error))
 		return FALSE;
 	out->duplicate = closed_before && out->accounts == 0;
