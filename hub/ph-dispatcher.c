@@ -144,6 +144,8 @@ ph_dispatcher_deliver_item(PhDispatcher *dispatcher, PhOutboxItem *item)
 	g_autoptr(GError) error = NULL;
 	if (topic == NULL)
 		return; /* its plugin went away after the claim: released by finish */
+	if (item->outcome != PH_OUTBOX_OUTCOME_NONE)
+		return; /* settled by the claim: its stored payload did not open */
 	gpointer state = topic->plugin != NULL ? ph_plugin_get_data(topic->plugin) : NULL;
 	if (topic->deliver(&item->message, state, &error)) {
 		ph_outbox_item_delivered(item);

@@ -250,6 +250,48 @@ ph_field_keys_get(PhFieldKeys *keys, const gchar *id, gchar **current_id)
 	return key;
 }
 
+/* AES-256-GCM of @length bytes at @plaintext into @sealed (nonce ‖ ciphertext ‖ tag, so
+ * PH_FIELD_NONCE_BYTES + @length + PH_FIELD_TAG_BYTES long), authenticating @aad too. */
+static gboolean
+ph_field_gcm_seal(GBytes *key, const GString *aad, const guint8 *plaintext, gsize length,
+                  guint8 *sealed)
+{
+	EVP_CIPHER_CTX *context = ph_field_cipher_context_get();
+	gint written = 0;
+	gint final = 0;
+	return RAND_bytes(sealed, PH_FIELD_NONCE_BYTES) == 1 &&
+	       EVP_EncryptInit_ex(context, ph_field_aes_gcm, NULL, g_bytes_get_data(key, NULL),
+	                          sealed) == 1 &&
+	       EVP_EncryptUpdate(context, NULL, &written, (const guint8 *)aad->str,
+	                         (gint)aad->len) == 1 &&
+	       EVP_EncryptUpdate(context, sealed + PH_FIELD_NONCE_BYTES, &written, plaintext,
+	                         (gint)length) == 1 &&
+	       EVP_EncryptFinal_ex(context, sealed + PH_FIELD_NONCE_BYTES + written, &final) == 1 &&
+	       EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_GET_TAG, PH_FIELD_TAG_BYTES,
+	                           sealed + PH_FIELD_NONCE_BYTES + length) == 1;
+}
+
+/* The reverse of ph_field_gcm_seal(): @length - PH_FIELD_NONCE_BYTES - PH_FIELD_TAG_BYTES
+ * bytes into @plaintext; FALSE when the tag does not match (altered, or another key or aad). */
+static gboolean
+ph_field_gcm_open(GBytes *key, const GString *aad, const guint8 *sealed, gsize length,
+                  guint8 *plaintext)
+{
+	gsize text_length = length - PH_FIELD_NONCE_BYTES - PH_FIELD_TAG_BYTES;
+	EVP_CIPHER_CTX *context = ph_field_cipher_context_get();
+	gint written = 0;
+	gint final = 0;
+	return EVP_DecryptInit_ex(context, ph_field_aes_gcm, NULL, g_bytes_get_data(key, NULL),
+	                          sealed) == 1 &&
+	       EVP_DecryptUpdate(context, NULL, &written, (const guint8 *)aad->str,
+	                         (gint)aad->len) == 1 &&
+	       EVP_DecryptUpdate(context, plaintext, &written, sealed + PH_FIELD_NONCE_BYTES,
+	                         (gint)text_length) == 1 &&
+	       EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_SET_TAG, PH_FIELD_TAG_BYTES,
+	                           (void *)(sealed + length - PH_FIELD_TAG_BYTES)) == 1 &&
+	       EVP_DecryptFinal_ex(context, plaintext + written, &final) == 1;
+}
+
 gchar *
 ph_field_keys_seal(PhFieldKeys *keys, const gchar *plaintext, GError **error)
 {
@@ -257,30 +299,17 @@ ph_field_keys_seal(PhFieldKeys *keys, const gchar *plaintext, GError **error)
 	g_autofree gchar *id = NULL;
 	ph_field_keys_refresh(keys);
 	g_autoptr(GBytes) key = ph_field_keys_get(keys, NULL, &id);
-	g_autofree gchar *header = g_strconcat(PH_FIELD_ENVELOPE_PREFIX, id, NULL);
+	g_autoptr(GString) header = g_string_new(PH_FIELD_ENVELOPE_PREFIX);
+	g_string_append(header, id);
 	gsize length = strlen(plaintext);
 	g_autofree guint8 *sealed = g_malloc(PH_FIELD_NONCE_BYTES + length + PH_FIELD_TAG_BYTES);
-	EVP_CIPHER_CTX *context = ph_field_cipher_context_get();
-	gint written = 0;
-	gint final = 0;
-	gboolean ok = RAND_bytes(sealed, PH_FIELD_NONCE_BYTES) == 1 &&
-	              EVP_EncryptInit_ex(context, ph_field_aes_gcm, NULL,
-	                                 g_bytes_get_data(key, NULL), sealed) == 1 &&
-	              EVP_EncryptUpdate(context, NULL, &written, (const guint8 *)header,
-	                                (gint)strlen(header)) == 1 &&
-	              EVP_EncryptUpdate(context, sealed + PH_FIELD_NONCE_BYTES, &written,
-	                                (const guint8 *)plaintext, (gint)length) == 1 &&
-	              EVP_EncryptFinal_ex(context, sealed + PH_FIELD_NONCE_BYTES + written,
-	                                  &final) == 1 &&
-	              EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_GET_TAG, PH_FIELD_TAG_BYTES,
-	                                  sealed + PH_FIELD_NONCE_BYTES + length) == 1;
-	if (!ok) {
+	if (!ph_field_gcm_seal(key, header, (const guint8 *)plaintext, length, sealed)) {
 		g_set_error(error, PH_ERROR, PH_ERROR_FAILED, "field encryption failed");
 		return NULL;
 	}
 	g_autofree gchar *body =
 	        g_base64_encode(sealed, PH_FIELD_NONCE_BYTES + length + PH_FIELD_TAG_BYTES);
-	return g_strconcat(header, ":", body, NULL);
+	return g_strconcat(header->str, ":", body, NULL);
 }
 
 gchar *
@@ -298,22 +327,24 @@ ph_field_keys_decrypt(GBytes *key, const gchar *header, const guint8 *sealed, gs
 {
 	gsize text_length = length - PH_FIELD_NONCE_BYTES - PH_FIELD_TAG_BYTES;
 	g_autofree gchar *plaintext = g_malloc(text_length + 1);
-	EVP_CIPHER_CTX *context = ph_field_cipher_context_get();
-	gint written = 0;
-	gint final = 0;
-	gboolean ok = EVP_DecryptInit_ex(context, ph_field_aes_gcm, NULL,
-	                                 g_bytes_get_data(key, NULL), sealed) == 1 &&
-	              EVP_DecryptUpdate(context, NULL, &written, (const guint8 *)header,
-	                                (gint)strlen(header)) == 1 &&
-	              EVP_DecryptUpdate(context, (guint8 *)plaintext, &written,
-	                                sealed + PH_FIELD_NONCE_BYTES, (gint)text_length) == 1 &&
-	              EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_SET_TAG, PH_FIELD_TAG_BYTES,
-	                                  (void *)(sealed + length - PH_FIELD_TAG_BYTES)) == 1 &&
-	              EVP_DecryptFinal_ex(context, (guint8 *)plaintext + written, &final) == 1;
-	if (!ok)
+	g_autoptr(GString) aad = g_string_new(header);
+	if (!ph_field_gcm_open(key, aad, sealed, length, (guint8 *)plaintext))
 		return NULL;
 	plaintext[text_length] = '\0';
 	return g_steal_pointer(&plaintext);
+}
+
+/* The key an envelope names; a key added since the file was loaded makes it read again once. */
+static GBytes *
+ph_field_keys_find(PhFieldKeys *keys, const gchar *id, GError **error)
+{
+	GBytes *key = ph_field_keys_get(keys, id, NULL);
+	if (key == NULL && ph_field_keys_reload(keys, NULL))
+		key = ph_field_keys_get(keys, id, NULL);
+	if (key == NULL)
+		g_set_error(error, PH_ERROR, PH_ERROR_CONFIG,
+		            "encrypted field: key %s is not in the key file %s", id, keys->path);
+	return key;
 }
 
 gchar *
@@ -326,15 +357,9 @@ ph_field_keys_open(PhFieldKeys *keys, const gchar *envelope, GError **error)
 		            "encrypted field: malformed envelope");
 		return NULL;
 	}
-	g_autoptr(GBytes) key = ph_field_keys_get(keys, id, NULL);
-	/* Written under a key added since we loaded the file: read it again once. */
-	if (key == NULL && ph_field_keys_reload(keys, NULL))
-		key = ph_field_keys_get(keys, id, NULL);
-	if (key == NULL) {
-		g_set_error(error, PH_ERROR, PH_ERROR_CONFIG,
-		            "encrypted field: key %s is not in the key file %s", id, keys->path);
+	g_autoptr(GBytes) key = ph_field_keys_find(keys, id, error);
+	if (key == NULL)
 		return NULL;
-	}
 	g_autofree gchar *header = g_strconcat(PH_FIELD_ENVELOPE_PREFIX, id, NULL);
 	gsize length = 0;
 	g_autofree guint8 *sealed = g_base64_decode(envelope + strlen(header) + 1, &length);
@@ -346,6 +371,92 @@ ph_field_keys_open(PhFieldKeys *keys, const gchar *envelope, GError **error)
 		            "encrypted field under key %s does not decrypt (altered or wrong key)",
 		            id);
 	return plaintext;
+}
+
+/* ---- binary envelopes of message bodies ---- */
+
+gchar *
+ph_field_bytes_prefix(const gchar *key_id)
+{
+	g_return_val_if_fail(key_id != NULL, NULL);
+	return g_strconcat(PH_FIELD_BYTES_MAGIC, key_id, ":", NULL);
+}
+
+gchar *
+ph_field_bytes_key_id(GBytes *stored)
+{
+	gsize length = 0;
+	const gchar *data = stored != NULL ? g_bytes_get_data(stored, &length) : NULL;
+	gsize magic = strlen(PH_FIELD_BYTES_MAGIC);
+	if (length <= magic || memcmp(data, PH_FIELD_BYTES_MAGIC, magic) != 0)
+		return NULL;
+	const gchar *end = memchr(data + magic, ':', length - magic);
+	return end != NULL ? g_strndup(data + magic, (gsize)(end - data) - magic) : NULL;
+}
+
+/* The additional data of a binary envelope: its prefix and the column it belongs to. */
+static GString *
+ph_field_bytes_aad(const gchar *prefix, const gchar *column)
+{
+	GString *aad = g_string_new(prefix);
+	g_string_append(aad, column);
+	return aad;
+}
+
+GBytes *
+ph_field_keys_seal_bytes(PhFieldKeys *keys, GBytes *plaintext, const gchar *column, GError **error)
+{
+	g_return_val_if_fail(keys != NULL && plaintext != NULL && column != NULL, NULL);
+	g_autofree gchar *id = NULL;
+	ph_field_keys_refresh(keys);
+	g_autoptr(GBytes) key = ph_field_keys_get(keys, NULL, &id);
+	g_autofree gchar *prefix = ph_field_bytes_prefix(id);
+	g_autoptr(GString) aad = ph_field_bytes_aad(prefix, column);
+	gsize length = 0;
+	const guint8 *data = g_bytes_get_data(plaintext, &length);
+	gsize start = strlen(prefix);
+	gsize total = start + PH_FIELD_NONCE_BYTES + length + PH_FIELD_TAG_BYTES;
+	g_autofree guint8 *stored = g_malloc(total);
+	memcpy(stored, prefix, start);
+	if (!ph_field_gcm_seal(key, aad, data != NULL ? data : stored, length, stored + start)) {
+		g_set_error(error, PH_ERROR, PH_ERROR_FAILED, "%s: encryption failed", column);
+		return NULL;
+	}
+	return g_bytes_new_take(g_steal_pointer(&stored), total);
+}
+
+GBytes *
+ph_field_keys_open_bytes(PhFieldKeys *keys, GBytes *stored, const gchar *column, GError **error)
+{
+	g_return_val_if_fail(keys != NULL && stored != NULL && column != NULL, NULL);
+	g_autofree gchar *id = ph_field_bytes_key_id(stored);
+	if (id == NULL) {
+		g_set_error(error, PH_ERROR, PH_ERROR_PERMANENT, "%s: malformed envelope", column);
+		return NULL;
+	}
+	g_autoptr(GBytes) key = ph_field_keys_find(keys, id, error);
+	if (key == NULL)
+		return NULL;
+	g_autofree gchar *prefix = ph_field_bytes_prefix(id);
+	g_autoptr(GString) aad = ph_field_bytes_aad(prefix, column);
+	gsize length = 0;
+	const guint8 *data = g_bytes_get_data(stored, &length);
+	gsize start = strlen(prefix);
+	gsize sealed = length - start;
+	gsize text_length = sealed >= PH_FIELD_NONCE_BYTES + PH_FIELD_TAG_BYTES
+	                            ? sealed - PH_FIELD_NONCE_BYTES - PH_FIELD_TAG_BYTES
+	                            : 0;
+	/* one byte more, so that an empty body has a buffer too */
+	g_autofree guint8 *plaintext = g_malloc(text_length + 1);
+	if (sealed < PH_FIELD_NONCE_BYTES + PH_FIELD_TAG_BYTES ||
+	    !ph_field_gcm_open(key, aad, data + start, sealed, plaintext)) {
+		g_set_error(error, PH_ERROR, PH_ERROR_PERMANENT,
+		            "%s under key %s does not decrypt (altered, moved from another column "
+		            "or under a wrong key)",
+		            column, id);
+		return NULL;
+	}
+	return g_bytes_new_take(g_steal_pointer(&plaintext), text_length);
 }
 
 gchar *

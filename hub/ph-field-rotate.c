@@ -6,11 +6,14 @@
 #include <string.h>
 
 #include "ph-error.h"
+#include "ph-field-body.h"
 #include "ph-field-cipher.h"
+#include "ph-sql-value.h"
 
 typedef enum {
 	PH_FIELD_SEALED, /* an envelope under the current key */
 	PH_FIELD_HASHED, /* a keyed hash "h1:..." (the lookup key is not rotated) */
+	PH_FIELD_BODY,   /* a bytea message body, a binary envelope under the current key */
 } PhFieldKind;
 
 typedef struct {
@@ -18,6 +21,7 @@ typedef struct {
 	const gchar *column;
 	PhFieldKind kind;
 	const gchar *lookup; /* its keyed-hash column, hashed while still plaintext (or NULL) */
+	const gchar *aad;    /* PH_FIELD_BODY: the column name its envelopes are sealed with */
 } PhFieldColumn;
 
 /* Every stored AAC002 and AAE010 (docs/security.md, "What is encrypted"). Bank result lines
@@ -34,12 +38,37 @@ static const PhFieldColumn ph_field_columns[] = {
         {"payout_item", "account", PH_FIELD_SEALED, "account_lookup"},
         {"payout_result_line", "id_number", PH_FIELD_HASHED, NULL},
         {"payout_result_line", "account", PH_FIELD_HASHED, NULL},
+        {"inbox", "body", PH_FIELD_BODY, NULL, PH_FIELD_BODY_INBOX},
+        {"inbox", "answer_body", PH_FIELD_BODY, NULL, PH_FIELD_BODY_INBOX_ANSWER},
+        {"inbox_refusal", "body", PH_FIELD_BODY, NULL, PH_FIELD_BODY_REFUSAL},
+        {"outbox", "payload", PH_FIELD_BODY, NULL, PH_FIELD_BODY_OUTBOX},
+        {"dead_letter", "payload", PH_FIELD_BODY, NULL, PH_FIELD_BODY_OUTBOX},
 };
+
+/* bytea in PostgreSQL's hex text form "\\x…", as a text parameter or array element. */
+static gchar *
+ph_field_rotate_hex(const guint8 *data, gsize length)
+{
+	static const gchar hex[] = "0123456789abcdef";
+	gchar *text = g_malloc(2 + 2 * length + 1);
+	text[0] = '\\';
+	text[1] = 'x';
+	for (gsize i = 0; i < length; i++) {
+		text[2 + 2 * i] = hex[data[i] >> 4];
+		text[3 + 2 * i] = hex[data[i] & 15];
+	}
+	text[2 + 2 * length] = '\0';
+	return text;
+}
 
 /* The prefix of a value already in its final form. */
 static gchar *
 ph_field_rotate_done_prefix(const PhFieldColumn *column, const gchar *current)
 {
+	if (column->kind == PH_FIELD_BODY) {
+		g_autofree gchar *prefix = ph_field_bytes_prefix(current);
+		return ph_field_rotate_hex((const guint8 *)prefix, strlen(prefix));
+	}
 	return column->kind == PH_FIELD_HASHED
 	               ? g_strdup("h1:")
 	               : g_strconcat(PH_FIELD_ENVELOPE_PREFIX, current, ":", NULL);
@@ -51,6 +80,10 @@ ph_field_rotate_done_prefix(const PhFieldColumn *column, const gchar *current)
 static gchar *
 ph_field_rotate_pending(const PhFieldColumn *column, const gchar *done)
 {
+	/* every body is sealed, empty ones too; a NULL answer stays NULL */
+	if (column->kind == PH_FIELD_BODY)
+		return g_strdup_printf("substring(%s for octet_length(%s::bytea)) <> %s::bytea",
+		                       column->column, done, done);
 	g_autofree gchar *lookup =
 	        column->lookup != NULL
 	                ? g_strdup_printf(" OR NOT starts_with(coalesce(%s, ''), 'h1:')",
@@ -99,6 +132,28 @@ ph_field_batch_clear(PhFieldBatch *batch)
 	g_clear_pointer(&batch->lookups, g_ptr_array_unref);
 }
 
+/* A body re-sealed under the current key, in hex text form; NULL with @error naming the row. */
+static gchar *
+ph_field_rotate_body(PhFieldKeys *keys, const PhFieldColumn *column, PGresult *rows, gint row,
+                     GError **error)
+{
+	g_autoptr(GBytes) stored = ph_sql_value_bytes(rows, row, 1);
+	g_autofree gchar *id = ph_field_bytes_key_id(stored);
+	g_autoptr(GBytes) plaintext =
+	        id != NULL ? ph_field_keys_open_bytes(keys, stored, column->aad, error)
+	                   : g_bytes_ref(stored);
+	g_autoptr(GBytes) sealed =
+	        plaintext != NULL ? ph_field_keys_seal_bytes(keys, plaintext, column->aad, error)
+	                          : NULL;
+	if (sealed == NULL) {
+		g_prefix_error(error, "row %s: ", PQgetvalue(rows, row, 0));
+		return NULL;
+	}
+	gsize length = 0;
+	const guint8 *data = g_bytes_get_data(sealed, &length);
+	return ph_field_rotate_hex(data, length);
+}
+
 /* The new value of row @row of @rows (ctid, value[, lookup]). */
 static gboolean
 ph_field_rotate_row(PhFieldKeys *keys, const PhFieldColumn *column, PGresult *rows, gint row,
@@ -107,7 +162,11 @@ ph_field_rotate_row(PhFieldKeys *keys, const PhFieldColumn *column, PGresult *ro
 	const gchar *stored = PQgetvalue(rows, row, 1);
 	gchar *lookup = NULL;
 	gchar *value = NULL;
-	if (column->kind == PH_FIELD_HASHED) {
+	if (column->kind == PH_FIELD_BODY) {
+		if ((value = ph_field_rotate_body(keys, column, rows, row, error)) == NULL)
+			return FALSE;
+		out->resealed++;
+	} else if (column->kind == PH_FIELD_HASHED) {
 		value = ph_field_keys_lookup(keys, stored);
 		out->hashed++;
 	} else {
@@ -137,9 +196,10 @@ ph_field_rotate_write(PhDb *db, const PhFieldColumn *column, PhFieldBatch *batch
 	                                                         column->lookup, column->lookup)
 	                                       : g_strdup("");
 	g_autofree gchar *sql = g_strdup_printf(
-	        "UPDATE %s t SET %s = v.value%s FROM unnest($1::tid[], $2::text[], $3::text[]) "
+	        "UPDATE %s t SET %s = v.value%s FROM unnest($1::tid[], $2::%s[], $3::text[]) "
 	        "AS v(id, value, lookup) WHERE t.ctid = v.id",
-	        column->table, column->column, set_lookup);
+	        column->table, column->column, set_lookup,
+	        column->kind == PH_FIELD_BODY ? "bytea" : "text");
 	g_autofree gchar *ids = ph_field_rotate_array(batch->ids);
 	g_autofree gchar *values = ph_field_rotate_array(batch->values);
 	g_autofree gchar *lookups = ph_field_rotate_array(batch->lookups);

@@ -7,6 +7,7 @@
 #include "ph-answer.h"
 #include "ph-audit.h"
 #include "ph-backoff.h"
+#include "ph-field-body.h"
 #include "ph-plugin-private.h"
 #include "ph-sql-value.h"
 #include "ph-txn.h"
@@ -37,18 +38,45 @@ ph_inbox_record_free(PhInboxRecord *record)
 	g_free(record);
 }
 
+/* The plaintext of a stored body (NULL stays NULL), a failure naming row @id: a tampered
+ * envelope is never handed on. */
+static GBytes *
+ph_inbox_open(GBytes *stored, const gchar *column, gint64 id, GError **error)
+{
+	if (stored == NULL)
+		return NULL;
+	GBytes *plaintext = ph_field_body_open(stored, column, error);
+	if (plaintext == NULL)
+		g_prefix_error(error, "inbox message %" G_GINT64_FORMAT ": ", id);
+	return plaintext;
+}
+
+/* The SHA-256 of the plaintext body, for the digest column (dedup and audit compare it). */
+static GBytes *
+ph_inbox_digest(GBytes *body)
+{
+	g_autoptr(GChecksum) checksum = g_checksum_new(G_CHECKSUM_SHA256);
+	gsize length = 0;
+	const guchar *data = g_bytes_get_data(body, &length);
+	guint8 digest[32];
+	gsize size = sizeof(digest);
+	g_checksum_update(checksum, data, (gssize)length);
+	g_checksum_get_digest(checksum, digest, &size);
+	return g_bytes_new(digest, size);
+}
+
 /* The row of an earlier arrival: same kind and bytes give its answer, else a conflict. */
 static PhAnswer *
 ph_inbox_repeat(PhDb *db, const gchar *partner, const gchar *kind, const gchar *message_id,
                 const gchar *const *params, const gint *lengths, const gint *formats, gint64 *id,
                 GError **error)
 {
-	g_autoptr(PGresult) result = ph_db_query_binary(
-	        db,
-	        "SELECT id, kind = $3 AND digest = sha256($4::bytea), answer_status, "
-	        "answer_content_type, answer_body "
-	        "FROM inbox WHERE partner = $1 AND message_id = $2",
-	        4, params, lengths, formats, error);
+	g_autoptr(PGresult) result =
+	        ph_db_query_binary(db,
+	                           "SELECT id, kind = $3 AND digest = $4::bytea, answer_status, "
+	                           "answer_content_type, answer_body "
+	                           "FROM inbox WHERE partner = $1 AND message_id = $2",
+	                           4, params, lengths, formats, error);
 	if (result == NULL)
 		return NULL;
 	if (PQntuples(result) == 0) {
@@ -65,7 +93,11 @@ ph_inbox_repeat(PhDb *db, const gchar *partner, const gchar *kind, const gchar *
 	}
 	if (id != NULL)
 		*id = ph_db_get_int64(result, 0, 0);
-	g_autoptr(GBytes) body = ph_sql_value_bytes(result, 0, 4);
+	g_autoptr(GBytes) stored = ph_sql_value_bytes(result, 0, 4);
+	g_autoptr(GBytes) body = ph_inbox_open(stored, PH_FIELD_BODY_INBOX_ANSWER,
+	                                       ph_db_get_int64(result, 0, 0), error);
+	if (stored != NULL && body == NULL)
+		return NULL;
 	return ph_answer_new((guint)ph_db_get_int64(result, 0, 2),
 	                     PQgetisnull(result, 0, 3) ? NULL : PQgetvalue(result, 0, 3), body);
 }
@@ -107,24 +139,34 @@ ph_inbox_store_in_txn(PhDb *db, const gchar *partner, const gchar *kind, const g
                       GError **error)
 {
 	g_autofree gchar *status = g_strdup_printf("%u", answer->status);
-	gint lengths[7] = {0};
-	const gint formats[] = {0, 0, 0, 1, 0, 0, 1};
-	const gchar *params[] = {
-	        partner,
-	        message_id,
-	        kind,
-	        ph_sql_value_bytes_param(body, &lengths[3]),
-	        status,
-	        answer->content_type,
-	        answer->body != NULL ? ph_sql_value_bytes_param(answer->body, &lengths[6]) : NULL};
+	g_autoptr(GBytes) digest = ph_inbox_digest(body);
+	g_autoptr(GBytes) sealed = ph_field_body_seal(body, PH_FIELD_BODY_INBOX, error);
+	g_autoptr(GBytes) sealed_answer =
+	        sealed != NULL && answer->body != NULL
+	                ? ph_field_body_seal(answer->body, PH_FIELD_BODY_INBOX_ANSWER, error)
+	                : NULL;
+	if (sealed == NULL || (answer->body != NULL && sealed_answer == NULL))
+		return NULL;
+	gint lengths[8] = {0};
+	const gint formats[] = {0, 0, 0, 1, 1, 0, 0, 1};
+	const gchar *params[] = {partner,
+	                         message_id,
+	                         kind,
+	                         ph_sql_value_bytes_param(digest, &lengths[3]),
+	                         ph_sql_value_bytes_param(sealed, &lengths[4]),
+	                         status,
+	                         answer->content_type,
+	                         sealed_answer != NULL
+	                                 ? ph_sql_value_bytes_param(sealed_answer, &lengths[7])
+	                                 : NULL};
 	/* ON CONFLICT DO NOTHING waits for a concurrent first arrival to commit, so the
 	 * repeat below always finds the row. */
 	g_autoptr(PGresult) result = ph_db_query_binary(
 	        db,
-	        "INSERT INTO inbox (partner, message_id, kind, body, digest, answer_status, "
-	        "answer_content_type, answer_body) VALUES ($1, $2, $3, $4, sha256($4), $5, $6, $7) "
+	        "INSERT INTO inbox (partner, message_id, kind, digest, body, answer_status, "
+	        "answer_content_type, answer_body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
 	        "ON CONFLICT (partner, message_id) DO NOTHING RETURNING id",
-	        7, params, lengths, formats, error);
+	        8, params, lengths, formats, error);
 	if (result == NULL)
 		return NULL;
 	if (duplicate != NULL)
@@ -134,8 +176,8 @@ ph_inbox_store_in_txn(PhDb *db, const gchar *partner, const gchar *kind, const g
 		                       error);
 	if (id != NULL)
 		*id = ph_db_get_int64(result, 0, 0);
-	g_autofree gchar *object = g_strdup_printf("inbox %s %s %s", PQgetvalue(result, 0, 0), kind,
-	                                           message_id);
+	g_autofree gchar *object =
+	        g_strdup_printf("inbox %s %s %s", PQgetvalue(result, 0, 0), kind, message_id);
 	if (!ph_inbox_audit(db, partner, "inbound", object, body, error))
 		return NULL;
 	return ph_answer_copy(answer);
@@ -163,22 +205,27 @@ ph_inbox_record_refusal(PhDb *db, const gchar *partner, const gchar *kind, GByte
                         const gchar *reason, GError **error)
 {
 	g_return_val_if_fail(db != NULL && body != NULL && reason != NULL, FALSE);
-	gint lengths[4] = {0};
-	const gint formats[] = {0, 0, 1, 0};
-	const gchar *params[] = {partner, kind, ph_sql_value_bytes_param(body, &lengths[2]),
-	                         reason};
+	g_autoptr(GBytes) digest = ph_inbox_digest(body);
+	g_autoptr(GBytes) sealed = ph_field_body_seal(body, PH_FIELD_BODY_REFUSAL, error);
+	if (sealed == NULL)
+		return FALSE;
+	gint lengths[5] = {0};
+	const gint formats[] = {0, 0, 1, 1, 0};
+	const gchar *params[] = {partner, kind, ph_sql_value_bytes_param(sealed, &lengths[2]),
+	                         ph_sql_value_bytes_param(digest, &lengths[3]), reason};
 	gboolean own = FALSE;
 	if (!ph_inbox_own_begin(db, &own, error))
 		return FALSE;
 	g_autoptr(PGresult) result = ph_db_query_binary(
 	        db,
 	        "INSERT INTO inbox_refusal (partner, kind, body, digest, reason) "
-	        "VALUES ($1, $2, $3, sha256($3), $4) RETURNING id",
-	        4, params, lengths, formats, error);
+	        "VALUES ($1, $2, $3, $4, $5) RETURNING id",
+	        5, params, lengths, formats, error);
 	g_autofree gchar *object =
-	        result != NULL ? g_strdup_printf("inbox_refusal %s %s: %s", PQgetvalue(result, 0, 0),
-	                                         kind != NULL ? kind : "-", reason)
-	                       : NULL;
+	        result != NULL
+	                ? g_strdup_printf("inbox_refusal %s %s: %s", PQgetvalue(result, 0, 0),
+	                                  kind != NULL ? kind : "-", reason)
+	                : NULL;
 	gboolean ok = object != NULL &&
 	              ph_inbox_audit(db, partner, "inbound-refused", object, body, error);
 	return ph_inbox_own_end(db, own, ok, error);
@@ -268,8 +315,10 @@ ph_inbox_run_handler(PhTxn *txn, const PhInboxBinding *binding, PGresult *rows, 
                      PhInboxCounts *counts, GError **error)
 {
 	PhDb *db = ph_txn_get_db(txn);
-	g_autoptr(GBytes) body = ph_sql_value_bytes(rows, row, 4);
+	g_autoptr(GBytes) stored = ph_sql_value_bytes(rows, row, 4);
 	g_autoptr(GError) handler_error = NULL;
+	g_autoptr(GBytes) body = ph_inbox_open(stored, PH_FIELD_BODY_INBOX,
+	                                       ph_db_get_int64(rows, row, 0), &handler_error);
 	PhInboxMessage message = {
 	        .id = ph_db_get_int64(rows, row, 0),
 	        .partner = PQgetvalue(rows, row, 1),
@@ -284,7 +333,9 @@ ph_inbox_run_handler(PhTxn *txn, const PhInboxBinding *binding, PGresult *rows, 
 	ph_txn_set_plugin(txn, binding->plugin);
 	if (!ph_db_exec(db, "SAVEPOINT handler", error))
 		return FALSE;
-	if (!binding->handler(txn, &message, state, &handler_error) && handler_error == NULL)
+	if (body == NULL)
+		g_warning("%s; not handed to %s", handler_error->message, message.kind);
+	else if (!binding->handler(txn, &message, state, &handler_error) && handler_error == NULL)
 		g_set_error(&handler_error, PH_ERROR, PH_ERROR_FAILED,
 		            "handler for %s failed without saying why", message.kind);
 	if (!ph_inbox_settle(db, message.id, attempt, handler_error, counts, error))
@@ -357,7 +408,8 @@ ph_inbox_process(PhDb *db, PhRegistry *registry, guint limit, PhInboxCounts *cou
 
 /* clang-format off */
 #define PH_INBOX_COLUMNS                                                                   \
-	"id, partner, kind, message_id, octet_length(body), encode(digest, 'hex'), "       \
+	"id, partner, kind, message_id, " PH_FIELD_BODY_SQL_SIZE("body") ", "              \
+	"encode(digest, 'hex'), "                                                          \
 	PH_SQL_UTC("received_at") ", state, attempts, last_error, "                        \
 	PH_SQL_UTC("processed_at") ", answer_status, answer_content_type"
 /* clang-format on */
@@ -417,8 +469,14 @@ ph_inbox_show(PhDb *db, gint64 id, GError **error)
 		            id_text);
 		return NULL;
 	}
-	PhInboxRecord *record = ph_inbox_record_from_row(result, 0);
-	record->body = ph_sql_value_bytes(result, 0, 13);
-	record->answer_body = ph_sql_value_bytes(result, 0, 14);
-	return record;
+	g_autoptr(PhInboxRecord) record = ph_inbox_record_from_row(result, 0);
+	g_autoptr(GBytes) body = ph_sql_value_bytes(result, 0, 13);
+	g_autoptr(GBytes) answer_body = ph_sql_value_bytes(result, 0, 14);
+	record->body = ph_inbox_open(body, PH_FIELD_BODY_INBOX, id, error);
+	if (record->body == NULL)
+		return NULL;
+	record->answer_body = ph_inbox_open(answer_body, PH_FIELD_BODY_INBOX_ANSWER, id, error);
+	if (answer_body != NULL && record->answer_body == NULL)
+		return NULL;
+	return g_steal_pointer(&record);
 }

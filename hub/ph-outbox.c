@@ -7,16 +7,25 @@
 
 #include "ph-audit.h"
 #include "ph-backoff.h"
+#include "ph-field-body.h"
 #include "ph-sql-value.h"
+
+/* A payload whose key is not in the key file is looked at again after this. */
+#define PH_OUTBOX_KEY_MISSING_DELAY_MS 60000
 
 gboolean
 ph_outbox_add(PhDb *db, const gchar *topic, const gchar *key, GBytes *payload, gint64 *id,
               GError **error)
 {
 	g_return_val_if_fail(db != NULL && topic != NULL && payload != NULL, FALSE);
+	g_autoptr(GBytes) sealed = ph_field_body_seal(payload, PH_FIELD_BODY_OUTBOX, error);
+	if (sealed == NULL) {
+		g_prefix_error(error, "outbox message for %s: ", topic);
+		return FALSE;
+	}
 	gint lengths[3] = {0};
 	const gint formats[] = {0, 0, 1};
-	const gchar *params[] = {topic, key, ph_sql_value_bytes_param(payload, &lengths[2])};
+	const gchar *params[] = {topic, key, ph_sql_value_bytes_param(sealed, &lengths[2])};
 	g_autoptr(PGresult) result = ph_db_query_binary(
 	        db, "INSERT INTO outbox (topic, key, payload) VALUES ($1, $2, $3) RETURNING id", 3,
 	        params, lengths, formats, error);
@@ -69,15 +78,39 @@ ph_outbox_text_array(const gchar *const *values)
 	return g_string_free(literal, FALSE);
 }
 
+/* The plaintext of a stored payload, a failure naming message @id. */
+static GBytes *
+ph_outbox_open(GBytes *stored, gint64 id, GError **error)
+{
+	GBytes *payload = ph_field_body_open(stored, PH_FIELD_BODY_OUTBOX, error);
+	if (payload == NULL)
+		g_prefix_error(error, "outbox message %" G_GINT64_FORMAT ": ", id);
+	return payload;
+}
+
+/* A claimed row. A payload that does not open is never handed to a plugin: the item is
+ * settled at once with the reason, dead when it was altered (finish moves it to the dead
+ * letters, bytes kept as found), retried a minute later when its key is not loaded (an
+ * operator may restore the key file). */
 static PhOutboxItem *
 ph_outbox_item_from_row(PGresult *result, gint row)
 {
 	PhOutboxItem *item = g_new0(PhOutboxItem, 1);
+	g_autoptr(GBytes) stored = ph_sql_value_bytes(result, row, 3);
+	g_autoptr(GError) error = NULL;
 	item->message.id = ph_db_get_int64(result, row, 0);
 	item->message.topic = ph_sql_value_dup(result, row, 1);
 	item->message.key = ph_sql_value_dup(result, row, 2);
-	item->message.payload = ph_sql_value_bytes(result, row, 3);
+	item->message.payload = ph_outbox_open(stored, item->message.id, &error);
 	item->message.attempt = (guint)ph_db_get_int64(result, row, 4);
+	if (item->message.payload == NULL) {
+		g_warning("%s; not handed to the deliverer of %s", error->message,
+		          item->message.topic);
+		gboolean missing_key = g_error_matches(error, PH_ERROR, PH_ERROR_CONFIG);
+		item->outcome = missing_key ? PH_OUTBOX_OUTCOME_RETRY : PH_OUTBOX_OUTCOME_DEAD;
+		item->delay_ms = PH_OUTBOX_KEY_MISSING_DELAY_MS;
+		item->error = g_strdup(error->message);
+	}
 	return item;
 }
 
@@ -211,7 +244,8 @@ ph_outbox_audit_delivered(PhDb *db, PhOutboxBatch *batch, GError **error)
 		g_autofree gchar *object = g_strdup_printf(
 		        "outbox %" G_GINT64_FORMAT " %s %s", item->message.id, item->message.topic,
 		        item->message.key != NULL ? item->message.key : "-");
-		if (!ph_audit_append_queued(db, "hub", "outbound", object, item->message.payload, error))
+		if (!ph_audit_append_queued(db, "hub", "outbound", object, item->message.payload,
+		                            error))
 			return FALSE;
 	}
 	return TRUE;
@@ -288,7 +322,7 @@ ph_outbox_record_free(PhOutboxRecord *record)
 
 /* clang-format off */
 #define PH_OUTBOX_COLUMNS                                                                  \
-	"id, topic, key, octet_length(payload), state, attempts, "                         \
+	"id, topic, key, " PH_FIELD_BODY_SQL_SIZE("payload") ", state, attempts, "         \
 	PH_SQL_UTC("created_at") ", " PH_SQL_UTC("next_attempt_at") ", "                   \
 	PH_SQL_UTC("finished_at") ", last_error"
 /* clang-format on */
@@ -346,9 +380,12 @@ ph_outbox_show(PhDb *db, gint64 id, GError **error)
 		            id_text);
 		return NULL;
 	}
-	PhOutboxRecord *record = ph_outbox_record_from_row(result, 0);
-	record->payload = ph_sql_value_bytes(result, 0, 10);
-	return record;
+	g_autoptr(PhOutboxRecord) record = ph_outbox_record_from_row(result, 0);
+	g_autoptr(GBytes) stored = ph_sql_value_bytes(result, 0, 10);
+	record->payload = ph_outbox_open(stored, id, error);
+	if (record->payload == NULL)
+		return NULL;
+	return g_steal_pointer(&record);
 }
 
 /* Moves dead letters back (id and/or topic may be NULL to match any). */

@@ -1,0 +1,34 @@
+/* Message bodies at rest (inbox, refusals, outbox, dead letters): sealed under the process's
+ * installed field keys when [keys] file is configured, opened where they are read. Host-only.
+ * docs/security.md, "What is encrypted". */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* The additional data each kind of body column is sealed with. Outbox rows move to dead
+ * letters and back by SQL, so both tables share one. */
+#define PH_FIELD_BODY_INBOX        "inbox.body"
+#define PH_FIELD_BODY_INBOX_ANSWER "inbox.answer_body"
+#define PH_FIELD_BODY_REFUSAL      "inbox_refusal.body"
+#define PH_FIELD_BODY_OUTBOX       "outbox.payload"
+
+/* The bytes to store for @plaintext: an envelope, or @plaintext itself (a new reference)
+ * when no keys are installed. */
+GBytes *ph_field_body_seal(GBytes *plaintext, const gchar *column, GError **error);
+
+/* The plaintext of a stored body (a new reference); a body stored before keys were configured
+ * is returned as it is. An envelope fails (PH_ERROR_PERMANENT) when it does not decrypt, and
+ * with PH_ERROR_CONFIG when no keys are installed or its key is missing. */
+GBytes *ph_field_body_open(GBytes *stored, const gchar *column, GError **error);
+
+/* SQL: the plaintext size of bytea @column, whether it holds an envelope (prefix, 12-byte
+ * nonce and 16-byte tag subtracted) or a body stored before keys were configured. */
+#define PH_FIELD_BODY_SQL_SIZE(column)                                                             \
+	"CASE WHEN substring(" column                                                              \
+	" for 6) = '\\x89706862313a'::bytea THEN octet_length(" column                             \
+	") - 34 - position('\\x3a'::bytea in substring(" column                                    \
+	" from 7)) ELSE octet_length(" column ") END"
+
+G_END_DECLS

@@ -1,0 +1,426 @@
+/* Message bodies encrypted at rest (issue 9 §3) against a real PostgreSQL: with a key file, no
+ * inbox, refusal, outbox or dead-letter row holds an exchanged ID number in plaintext while
+ * handlers and deliverers get the original bytes; digests stay those of the plaintext; a
+ * tampered envelope is refused naming its row and never handed on; rows stored before keys
+ * were configured stay readable and `keys rotate` seals them. Suite integration. */
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "ph-answer.h"
+#include "ph-field-body.h"
+#include "ph-field-cipher.h"
+#include "ph-field-key.h"
+#include "ph-field-rotate.h"
+#include "ph-inbox.h"
+#include "ph-outbox.h"
+#include "ph-test-hub.h"
+#include "ph-txn.h"
+#include "store-fixture.h"
+
+static PhTestDb *test_db;
+static gchar *key_dir;
+static gchar *key_path;
+
+/* A valid GB 11643 citizen ID (the weights of STANDARDS.md over 11010519580317123 sum to 200,
+ * 200 mod 11 = 2, "10X98765432"[2] = 'X') that nothing else in the database holds, so finding
+ * it anywhere means a plaintext copy. Its hex "3131…3358" is spelled out in the scans. */
+#define PERSON_ID "11010519580317123X"
+
+/* An exchanged document carrying the number, as a partner would send it. */
+#define DOCUMENT "<msg><AAC002>" PERSON_ID "</AAC002><AAE010>6222020200112233</AAE010></msg>"
+
+/* What the handler and deliverers were handed, for comparing with what was sent. */
+static GBytes *handled_body;
+static GBytes *delivered_payload;
+static guint handled;
+static guint delivered;
+/* t.refused refuses for good while this is set (it is, at each test's start). */
+static gboolean refusing;
+
+/* Queues two replies carrying the number: one the partner takes, one it refuses for good
+ * (a dead letter). */
+static gboolean
+reply_handler(PhTxn *txn, const PhInboxMessage *message, gpointer state, GError **error)
+{
+	handled++;
+	g_clear_pointer(&handled_body, g_bytes_unref);
+	handled_body = g_bytes_ref(message->body);
+	return ph_txn_outbox_add(txn, "t.ok", message->message_id, message->body, error) &&
+	       ph_txn_outbox_add(txn, "t.refused", message->message_id, message->body, error);
+}
+
+static gboolean
+deliver_ok(const PhOutboxMessage *message, gpointer state, GError **error)
+{
+	delivered++;
+	g_clear_pointer(&delivered_payload, g_bytes_unref);
+	delivered_payload = g_bytes_ref(message->payload);
+	return TRUE;
+}
+
+static gboolean
+deliver_refused(const PhOutboxMessage *message, gpointer state, GError **error)
+{
+	if (!refusing)
+		return deliver_ok(message, state, error);
+	g_set_error(error, PH_ERROR, PH_ERROR_PERMANENT, "partner says: unknown person");
+	return FALSE;
+}
+
+/* Installs the test key file as the process's keys, as the daemon and pensionctl do. */
+static void
+install_keys(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *extra = g_strdup_printf("[keys]\nfile = %s\n", key_path);
+	g_autoptr(PhTestHub) hub = ph_test_hub_new(ph_test_db_get_url(test_db), NULL, extra);
+	g_autoptr(PhConfig) config = ph_config_load(hub->config_path, &error);
+	g_assert_no_error(error);
+	g_assert_true(ph_field_keys_install(config, &error));
+	g_assert_no_error(error);
+}
+
+static void
+fixture_setup(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	static const PhRetryPolicy policy = {10, 100, 3};
+	store_fixture_setup(fixture, test_db,
+	                    "TRUNCATE inbox, inbox_refusal, outbox, dead_letter, plugin_state");
+	ph_registry_add_inbox_handler(fixture->registry, NULL, "t.kind", reply_handler, &error);
+	g_assert_no_error(error);
+	ph_registry_add_topic(fixture->registry, NULL, "t.ok", &policy, deliver_ok, &error);
+	g_assert_no_error(error);
+	ph_registry_add_topic(fixture->registry, NULL, "t.refused", &policy, deliver_refused,
+	                      &error);
+	g_assert_no_error(error);
+	handled = delivered = 0;
+	refusing = TRUE;
+	install_keys();
+}
+
+static PhAnswer *
+store(Fixture *fixture, const gchar *message_id, const gchar *body, gboolean *duplicate,
+      GError **error)
+{
+	g_autoptr(GBytes) bytes = g_bytes_new(body, strlen(body));
+	g_autoptr(GBytes) answer_body = g_bytes_new_static("ack " PERSON_ID, 22);
+	g_autoptr(PhAnswer) answer = ph_answer_new(202, "text/plain", answer_body);
+	return ph_inbox_store(fixture->db, "bank-a", "t.kind", message_id, bytes, answer, duplicate,
+	                      NULL, error);
+}
+
+static void
+refuse(Fixture *fixture, const gchar *body)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) bytes = g_bytes_new(body, strlen(body));
+	g_assert_true(ph_inbox_record_refusal(fixture->db, "bank-a", "t.kind", bytes,
+	                                      "signature invalid", &error));
+	g_assert_no_error(error);
+}
+
+/* Rows of the four body columns holding the number's digits anywhere in their bytes. */
+static gint64
+plaintext_rows(Fixture *fixture)
+{
+	return count(fixture,
+	             "SELECT (SELECT count(*) FROM inbox WHERE position('\\x" /* PERSON_ID */
+	             "313130313035313935383033313731323358'::bytea IN body) > 0 OR "
+	             "position('\\x313130313035313935383033313731323358'::bytea IN "
+	             "coalesce(answer_body, '')) > 0) + "
+	             "(SELECT count(*) FROM inbox_refusal WHERE position("
+	             "'\\x313130313035313935383033313731323358'::bytea IN body) > 0) + "
+	             "(SELECT count(*) FROM outbox WHERE position("
+	             "'\\x313130313035313935383033313731323358'::bytea IN payload) > 0) + "
+	             "(SELECT count(*) FROM dead_letter WHERE position("
+	             "'\\x313130313035313935383033313731323358'::bytea IN payload) > 0)");
+}
+
+/* Rows of the four body columns whose value is a binary envelope. */
+static gint64
+sealed_rows(Fixture *fixture)
+{
+	return count(fixture,
+	             "SELECT (SELECT count(*) FROM inbox WHERE substring(body for 6) = "
+	             "'\\x89706862313a' AND substring(answer_body for 6) = '\\x89706862313a') + "
+	             "(SELECT count(*) FROM inbox_refusal WHERE substring(body for 6) = "
+	             "'\\x89706862313a') + (SELECT count(*) FROM outbox WHERE "
+	             "substring(payload for 6) = '\\x89706862313a') + (SELECT count(*) FROM "
+	             "dead_letter WHERE substring(payload for 6) = '\\x89706862313a')");
+}
+
+static void
+assert_bytes(GBytes *bytes, const gchar *expected)
+{
+	g_assert_nonnull(bytes);
+	g_assert_cmpmem(g_bytes_get_data(bytes, NULL), g_bytes_get_size(bytes), expected,
+	                strlen(expected));
+}
+
+/* A partner message accepted and processed, its replies sent and dead-lettered, a refused
+ * message: the SQL scan finds the number nowhere, while every reader got the plaintext. */
+static void
+test_sealed(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	gboolean duplicate = TRUE;
+	g_autoptr(PhAnswer) first = store(fixture, "m-1", DOCUMENT, &duplicate, &error);
+	g_assert_no_error(error);
+	g_assert_false(duplicate);
+	refuse(fixture, DOCUMENT);
+	run_once(fixture);
+
+	/* handler and deliverer got the bytes the partner sent */
+	g_assert_cmpuint(handled, ==, 1);
+	assert_bytes(handled_body, DOCUMENT);
+	g_assert_cmpuint(delivered, ==, 1);
+	assert_bytes(delivered_payload, DOCUMENT);
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM dead_letter"), ==, 1);
+	/* inbox row (body and answer), refusal, delivered reply, dead letter */
+	g_assert_cmpint(sealed_rows(fixture), ==, 4);
+	g_assert_cmpint(plaintext_rows(fixture), ==, 0);
+
+	/* the digests are the plaintext's SHA-256, as computed here */
+	g_autofree gchar *digest = g_compute_checksum_for_string(G_CHECKSUM_SHA256, DOCUMENT, -1);
+	g_autofree gchar *sql = g_strdup_printf(
+	        "SELECT (SELECT count(*) FROM inbox WHERE encode(digest, 'hex') = '%s') + "
+	        "(SELECT count(*) FROM inbox_refusal WHERE encode(digest, 'hex') = '%s')",
+	        digest, digest);
+	g_assert_cmpint(count(fixture, sql), ==, 2);
+
+	/* a repeat with the same bytes gets the stored answer; other bytes conflict */
+	g_autoptr(PhAnswer) again = store(fixture, "m-1", DOCUMENT, &duplicate, &error);
+	g_assert_no_error(error);
+	g_assert_true(duplicate);
+	assert_bytes(again->body, "ack " PERSON_ID);
+	g_autoptr(PhAnswer) clash = store(fixture, "m-1", DOCUMENT " ", &duplicate, &error);
+	g_assert_null(clash);
+	g_assert_error(error, PH_ERROR, PH_ERROR_CONFLICT);
+	g_clear_error(&error);
+
+	/* the operator's views open them; sizes are the plaintext's */
+	gint64 inbox_id = count(fixture, "SELECT id FROM inbox");
+	g_autoptr(PhInboxRecord) shown = ph_inbox_show(fixture->db, inbox_id, &error);
+	g_assert_no_error(error);
+	assert_bytes(shown->body, DOCUMENT);
+	assert_bytes(shown->answer_body, "ack " PERSON_ID);
+	g_assert_cmpint(shown->body_size, ==, strlen(DOCUMENT));
+	gint64 dead_id = count(fixture, "SELECT id FROM dead_letter");
+	g_autoptr(PhOutboxRecord) dead = ph_outbox_show(fixture->db, dead_id, &error);
+	g_assert_no_error(error);
+	assert_bytes(dead->payload, DOCUMENT);
+	g_assert_cmpint(dead->payload_size, ==, strlen(DOCUMENT));
+
+	/* a dead letter requeued is delivered with its original bytes */
+	g_assert_true(ph_outbox_retry(fixture->db, dead_id, &error));
+	g_assert_no_error(error);
+	g_clear_pointer(&delivered_payload, g_bytes_unref);
+	refusing = FALSE;
+	run_once(fixture);
+	g_assert_cmpuint(delivered, ==, 2);
+	assert_bytes(delivered_payload, DOCUMENT);
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM dead_letter"), ==, 0);
+	g_assert_cmpint(plaintext_rows(fixture), ==, 0);
+}
+
+/* Flips one byte of the ciphertext of @table's @column in every row. */
+static void
+tamper(Fixture *fixture, const gchar *table, const gchar *column)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *sql =
+	        g_strdup_printf("UPDATE %s SET %s = set_byte(%s, octet_length(%s) - 20, "
+	                        "get_byte(%s, octet_length(%s) - 20) # 1)",
+	                        table, column, column, column, column, column);
+	g_assert_true(ph_db_exec(fixture->db, sql, &error));
+	g_assert_no_error(error);
+}
+
+/* An altered inbox body fails its row naming it, the handler never sees it; an altered
+ * outbox payload goes to the dead letters naming it, the deliverer never sees it. */
+static void
+test_tampered(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PhAnswer) answer = store(fixture, "m-2", DOCUMENT, NULL, &error);
+	g_assert_no_error(error);
+	tamper(fixture, "inbox", "body");
+	g_test_expect_message("ph-hub", G_LOG_LEVEL_WARNING,
+	                      "inbox message *: inbox.body under key k1 does not decrypt *; not "
+	                      "handed to t.kind");
+	run_once(fixture);
+	g_test_assert_expected_messages();
+	g_assert_cmpuint(handled, ==, 0);
+	gint64 id = count(fixture, "SELECT id FROM inbox");
+	g_autofree gchar *failed = g_strdup_printf(
+	        "SELECT count(*) FROM inbox WHERE state = 'failed' AND last_error = 'inbox "
+	        "message %" G_GINT64_FORMAT ": inbox.body under key k1 does not decrypt "
+	        "(altered, moved from another column or under a wrong key)'",
+	        id);
+	g_assert_cmpint(count(fixture, failed), ==, 1);
+	g_autoptr(PhInboxRecord) shown = ph_inbox_show(fixture->db, id, &error);
+	g_assert_null(shown);
+	g_assert_error(error, PH_ERROR, PH_ERROR_PERMANENT);
+	g_autofree gchar *row = g_strdup_printf("inbox message %" G_GINT64_FORMAT ":", id);
+	g_assert_true(g_str_has_prefix(error->message, row));
+	g_clear_error(&error);
+
+	g_autoptr(GBytes) payload = g_bytes_new_static(DOCUMENT, strlen(DOCUMENT));
+	gint64 out_id = 0;
+	g_assert_true(ph_outbox_add(fixture->db, "t.ok", "k", payload, &out_id, &error));
+	g_assert_no_error(error);
+	tamper(fixture, "outbox", "payload");
+	g_test_expect_message("ph-hub", G_LOG_LEVEL_WARNING,
+	                      "outbox message *: outbox.payload under key k1 does not decrypt *; "
+	                      "not handed to the deliverer of t.ok");
+	run_once(fixture);
+	g_test_assert_expected_messages();
+	g_assert_cmpuint(delivered, ==, 0);
+	g_autofree gchar *dead =
+	        g_strdup_printf("SELECT count(*) FROM dead_letter WHERE id = %" G_GINT64_FORMAT
+	                        " AND last_error LIKE 'outbox message %" G_GINT64_FORMAT
+	                        ": outbox.payload under key k1 does not decrypt%%'",
+	                        out_id, out_id);
+	g_assert_cmpint(count(fixture, dead), ==, 1);
+	g_autoptr(PhOutboxRecord) record = ph_outbox_show(fixture->db, out_id, &error);
+	g_assert_null(record);
+	g_assert_error(error, PH_ERROR, PH_ERROR_PERMANENT);
+}
+
+/* An envelope copied into another kind of column does not open there (the column is
+ * authenticated): a refused message's body pasted into the outbox is dead-lettered, not
+ * delivered. */
+static void
+test_moved(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	refuse(fixture, DOCUMENT);
+	g_assert_true(ph_db_exec(fixture->db,
+	                         "INSERT INTO outbox (topic, key, payload) "
+	                         "SELECT 't.ok', 'moved', body FROM inbox_refusal",
+	                         &error));
+	g_assert_no_error(error);
+	g_test_expect_message("ph-hub", G_LOG_LEVEL_WARNING,
+	                      "outbox message *: outbox.payload under key * does not decrypt *");
+	run_once(fixture);
+	g_test_assert_expected_messages();
+	g_assert_cmpuint(delivered, ==, 0);
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM dead_letter WHERE key = 'moved' AND "
+	                               "last_error LIKE '%outbox.payload under key%'"),
+	                ==, 1);
+}
+
+/* Stale bodies per column, as `keys status` counts them (table.column → count). */
+static void
+note_stale(const gchar *table, const gchar *column, gint64 stale, gpointer user_data)
+{
+	g_hash_table_insert(user_data, g_strdup_printf("%s.%s", table, column),
+	                    GINT_TO_POINTER((gint)stale));
+}
+
+/* Rows stored before keys were configured stay readable; `keys status` counts them and the
+ * ones under the old key; rotation seals all under the new key and they still read. */
+static void
+test_rotate(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	ph_field_cipher_install(NULL);
+	g_autoptr(PhAnswer) plain = store(fixture, "m-plain", DOCUMENT, NULL, &error);
+	g_assert_no_error(error);
+	refuse(fixture, DOCUMENT);
+	install_keys();
+	g_autoptr(PhAnswer) sealed = store(fixture, "m-sealed", DOCUMENT, NULL, &error);
+	g_assert_no_error(error);
+	/* m-plain's inbox row (body and answer) and the refusal were stored in plaintext */
+	g_assert_cmpint(plaintext_rows(fixture), ==, 2);
+	gint64 plain_id = count(fixture, "SELECT id FROM inbox WHERE message_id = 'm-plain'");
+	g_autoptr(PhInboxRecord) before = ph_inbox_show(fixture->db, plain_id, &error);
+	g_assert_no_error(error);
+	assert_bytes(before->body, DOCUMENT);
+	run_once(fixture);
+	g_assert_cmpuint(handled, ==, 2);
+	assert_bytes(handled_body, DOCUMENT);
+
+	g_assert_true(ph_field_keys_add(key_path, "k-bodies", NULL, &error));
+	g_assert_no_error(error);
+	g_autoptr(PhFieldKeys) keys = ph_field_keys_load(key_path, &error);
+	g_assert_no_error(error);
+	g_autoptr(GHashTable) stale = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	gint64 total = 0;
+	g_assert_true(ph_field_rotate_foreach_stale(fixture->db, keys, note_stale, stale, &total,
+	                                            &error));
+	g_assert_no_error(error);
+	/* everything written so far is under k1 or plaintext: 2 inbox rows, 1 refusal, the
+	 * 2 delivered replies, the 2 dead letters */
+	g_assert_cmpint(GPOINTER_TO_INT(g_hash_table_lookup(stale, "inbox.body")), ==, 2);
+	g_assert_cmpint(GPOINTER_TO_INT(g_hash_table_lookup(stale, "inbox.answer_body")), ==, 2);
+	g_assert_cmpint(GPOINTER_TO_INT(g_hash_table_lookup(stale, "inbox_refusal.body")), ==, 1);
+	g_assert_cmpint(GPOINTER_TO_INT(g_hash_table_lookup(stale, "outbox.payload")), ==, 2);
+	g_assert_cmpint(GPOINTER_TO_INT(g_hash_table_lookup(stale, "dead_letter.payload")), ==, 2);
+
+	PhFieldRotation rotation;
+	g_assert_true(ph_field_rotate(fixture->db, keys, 1, NULL, NULL, &rotation, &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(rotation.resealed, ==, 9);
+	g_assert_true(ph_field_rotate_count_stale(fixture->db, keys, &total, &error));
+	g_assert_cmpint(total, ==, 0);
+	g_assert_cmpint(plaintext_rows(fixture), ==, 0);
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM inbox WHERE substring(body for 15) = "
+	                               "'\\x89706862313a6b2d626f646965733a'" /* …k-bodies: */),
+	                ==, 2);
+
+	/* the installed keys read the new key from the file when they meet it */
+	g_autoptr(PhInboxRecord) after = ph_inbox_show(fixture->db, plain_id, &error);
+	g_assert_no_error(error);
+	assert_bytes(after->body, DOCUMENT);
+	assert_bytes(after->answer_body, "ack " PERSON_ID);
+	gint64 dead_id = count(fixture, "SELECT min(id) FROM dead_letter");
+	g_autoptr(PhOutboxRecord) dead = ph_outbox_show(fixture->db, dead_id, &error);
+	g_assert_no_error(error);
+	assert_bytes(dead->payload, DOCUMENT);
+}
+
+/* Without a key file nothing changes: bodies are stored as they came. */
+static void
+test_without_keys(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	ph_field_cipher_install(NULL);
+	g_autoptr(PhAnswer) answer = store(fixture, "m-4", DOCUMENT, NULL, &error);
+	g_assert_no_error(error);
+	run_once(fixture);
+	assert_bytes(handled_body, DOCUMENT);
+	g_assert_cmpint(sealed_rows(fixture), ==, 0);
+	/* body and answer of the inbox row, the delivered reply and the dead letter */
+	g_assert_cmpint(plaintext_rows(fixture), ==, 3);
+	g_assert_cmpint(count(fixture,
+	                      "SELECT count(*) FROM inbox WHERE body = convert_to('" DOCUMENT
+	                      "', 'UTF8')"),
+	                ==, 1);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_autoptr(GError) error = NULL;
+	g_test_init(&argc, &argv, NULL);
+	test_db = ph_test_db_new();
+	key_dir = g_dir_make_tmp("ph-test-bodies-XXXXXX", &error);
+	g_assert_no_error(error);
+	key_path = g_build_filename(key_dir, "field.keys", NULL);
+	g_assert_true(ph_field_keys_add(key_path, "k1", NULL, &error));
+	g_assert_no_error(error);
+#define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+	ADD("/keys-bodies/sealed", test_sealed);
+	ADD("/keys-bodies/tampered", test_tampered);
+	ADD("/keys-bodies/moved", test_moved);
+	ADD("/keys-bodies/without-keys", test_without_keys);
+	ADD("/keys-bodies/rotate", test_rotate);
+#undef ADD
+	int status = g_test_run();
+	ph_test_db_free(test_db);
+	g_unlink(key_path);
+	g_rmdir(key_dir);
+	return status;
+}
