@@ -5,6 +5,7 @@
 
 #include <pension-hub/pension-hub.h>
 #include <pension-hub/ph-payout-api.h>
+#include <pension-hub/ph-document-api.h>
 
 /* The two file profiles a bank may use. */
 typedef enum {
@@ -57,6 +58,15 @@ gboolean bank_upload_deliver(const PhOutboxMessage *message, gpointer state, GEr
 void bank_result_poll(gpointer state);
 /* One bank's poll; returns the number of result files taken (booked or rejected). */
 gint bank_result_poll_partner(Bank *bank, const BankPartner *partner, GError **error);
+
+/* bank-keep.c: the payout, done and result files kept for the archive (ph-document-api.h). */
+PhDocumentKeep *bank_keep_payout_begin(Bank *bank, const BankPartner *partner,
+                                       const PhPayoutHeader *header, const gchar *name,
+                                       GError **error);
+gboolean bank_keep_done(Bank *bank, const BankPartner *partner, const PhPayoutHeader *header,
+                        const gchar *done_name, GBytes *done, GError **error);
+gboolean bank_keep_result(Bank *bank, const BankPartner *partner, PhSftp *sftp, const gchar *path,
+                          const gchar *name, PhDigestAlg alg, GError **error);
 
 /* bank-schedule.c: the hourly check that builds the month's batches from `run_day` on. */
 void bank_schedule_run(gpointer state);

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include "pension-hub/ph-digest.h"
+#include "ph-document-store.h"
 #include "ph-mapping.h"
 #include "ph-test-db.h"
 #include "ph-test-hub.h"
@@ -18,6 +19,11 @@ static PhTestHub *hub;
 static PhTestSshd *sshd;
 static gchar *inbox;
 static gchar *outbox;
+/* the hub's [keys] file once test_kept_sealed has turned it on (NULL before): kept documents
+ * are sealed under it */
+static gchar *key_dir;
+static gchar *key_path;
+static PhFieldKeys *keys;
 
 /* Five retirees: 1-3 paid, 4 dead, 5 without a valid account; 6 held by an operator. The
  * name of 2 has a character outside the BMP, four bytes in GB18030 (𠮷 = 95 34 B2 35). */
@@ -168,6 +174,69 @@ count_files(const gchar *folder, const gchar *prefix, const gchar *suffix)
 	return count;
 }
 
+static gboolean
+kept_collect(const guint8 *data, gsize length, gpointer user_data, GError **error)
+{
+	g_byte_array_append(user_data, data, (guint)length);
+	return TRUE;
+}
+
+/* The hub kept @name (role @role) once and it opens to exactly the bytes of @file_path (what
+ * the bank simulator received, or wrote); with the key file on, sealed under it, the stored
+ * file holding no @id_number in the clear although the exchanged file does. */
+static void
+assert_kept(const gchar *role, const gchar *name, const gchar *file_path, const gchar *id_number)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *data = NULL;
+	gsize size = 0;
+	g_assert_true(g_file_get_contents(file_path, &data, &size, NULL));
+	g_autofree gchar *sha256 = ph_digest_hex(PH_DIGEST_SHA256, data, size);
+	g_autoptr(PhDb) db = ph_test_db_connect(test_db);
+	const gchar *params[] = {role, name};
+	g_autoptr(PGresult) result = ph_db_query(
+	        db,
+	        "SELECT store_file, sha256, size, coalesce(key_id, '') FROM kept_document WHERE "
+	        "role = $1 AND name = $2",
+	        2, params, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(PQntuples(result), ==, 1);
+	g_assert_cmpstr(PQgetvalue(result, 0, 1), ==, sha256);
+	g_assert_cmpint(g_ascii_strtoll(PQgetvalue(result, 0, 2), NULL, 10), ==, (gint64)size);
+	g_assert_cmpstr(PQgetvalue(result, 0, 3), ==, keys != NULL ? "k1" : "");
+	g_autofree gchar *stored =
+	        g_build_filename(hub->dir, "documents", PQgetvalue(result, 0, 0), NULL);
+	g_autofree gchar *sealed = NULL;
+	gsize sealed_size = 0;
+	g_assert_true(g_file_get_contents(stored, &sealed, &sealed_size, NULL));
+	if (id_number != NULL) {
+		g_assert_nonnull(memmem(data, size, id_number, strlen(id_number)));
+		gboolean clear = memmem(sealed, sealed_size, id_number, strlen(id_number)) != NULL;
+		g_assert_cmpint(clear, ==, keys == NULL);
+	}
+	g_autoptr(GByteArray) opened = g_byte_array_new();
+	g_assert_true(ph_document_store_read(stored, keys, sha256, kept_collect, opened, &error));
+	g_assert_no_error(error);
+	g_assert_cmpmem(opened->data, opened->len, data, size);
+}
+
+/* The one file in @folder named PREFIX…SUFFIX. */
+static gchar *
+find_file(const gchar *folder, const gchar *prefix, const gchar *suffix)
+{
+	g_autoptr(GDir) dir = g_dir_open(folder, 0, NULL);
+	const gchar *name;
+	gchar *found = NULL;
+	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+		if (g_str_has_prefix(name, prefix) && g_str_has_suffix(name, suffix)) {
+			g_assert_null(found);
+			found = g_strdup(name);
+		}
+	}
+	g_assert_nonnull(found);
+	return found;
+}
+
 /* A normal month: three paid, the dead, the account-less and the held person left out with
  * their reasons; the file names the 4-byte GB18030 character; booked paid, schedule paid. */
 static void
@@ -216,6 +285,18 @@ test_normal_month(void)
 	g_autofree gchar *processed = g_build_filename(outbox, "processed", NULL);
 	g_assert_cmpuint(count_files(processed, "RESULT_PAYOUT_330100000001_202601", ".txt"), ==,
 	                 1);
+	/* the payout file and its done file as the bank received them, the result file as the
+	 * bank wrote it, kept sealed for the batch's archival package (issue 9 §2) */
+	assert_kept("payout", name, path, "110105195001010011");
+	g_autofree gchar *done_name = g_strconcat(name, ".ok", NULL);
+	assert_kept("done", done_name, done_path, NULL);
+	g_autofree gchar *result_name =
+	        find_file(processed, "RESULT_PAYOUT_330100000001_202601", ".txt");
+	g_autofree gchar *result_path = g_build_filename(processed, result_name, NULL);
+	assert_kept("result", result_name, result_path, "110105195001010011");
+	g_autofree gchar *batch_where = g_strdup_printf(
+	        "batch_no = %" G_GINT64_FORMAT " AND role IN ('payout', 'done')", batch);
+	g_assert_cmpint(count_where("kept_document", batch_where), ==, 2);
 	/* a second run of the month builds nothing new */
 	g_clear_pointer(&output, g_free);
 	g_assert_cmpint(run_payout("run", "2026-01", &output), ==, 0);
@@ -446,6 +527,13 @@ test_kill_during_upload(void)
 	g_assert_cmpuint(count_files(inbox, "PAYOUT_330100000001_202608", ".txt"), ==, 1);
 	g_assert_cmpuint(count_files(inbox, "PAYOUT_330100000001_202608", ".ok"), ==, 1);
 	g_assert_cmpuint(count_files(inbox, "PAYOUT_330100000001_202608", ".part"), ==, 0);
+	/* the retry kept the file once: one row, one stored file, no .part left */
+	g_autofree gchar *name =
+	        g_strdup_printf("PAYOUT_330100000001_202608_%010" G_GINT64_FORMAT ".txt", batch);
+	g_autofree gchar *path = g_build_filename(inbox, name, NULL);
+	assert_kept("payout", name, path, "110105195000100000");
+	g_autofree gchar *documents = g_build_filename(hub->dir, "documents", NULL);
+	g_assert_cmpuint(count_files(documents, "", ".part"), ==, 0);
 	run_bank(NULL);
 	wait_batch_state_for(202608, "regular", "closed", 180000);
 	g_assert_cmpint(count_where("payout_item_state", "period = 202608 AND state = 'paid'"), ==,
@@ -697,6 +785,37 @@ test_pain_mismatch_rejected(void)
 
 static gchar *bank_config(const gchar *extra);
 
+/* With `[keys] file` on (issue 9 §3) the payout file and its done file are kept sealed: the
+ * stored file opens to the bytes the bank received and holds no ID number in the clear. Last:
+ * the keys stay on (the people here were stored in plaintext, so no result is booked). */
+static void
+test_kept_sealed(void)
+{
+	g_autoptr(GError) error = NULL;
+	key_dir = g_dir_make_tmp("ph-bank-keys-XXXXXX", &error);
+	g_assert_no_error(error);
+	key_path = g_build_filename(key_dir, "field.keys", NULL);
+	g_assert_true(ph_field_keys_add(key_path, "k1", NULL, &error));
+	g_assert_no_error(error);
+	keys = ph_field_keys_load(key_path, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(ph_test_hub_signal(hub, SIGTERM), ==, 0);
+	g_autofree gchar *config = bank_config("");
+	ph_test_hub_write_config(hub, config);
+	ph_test_hub_start(hub);
+	schedule_month(202701, 3);
+	g_assert_cmpint(run_payout("run", "2027-01", NULL), ==, 0);
+	wait_batch_state(202701, "regular", "sent");
+	gint64 batch = batch_of(202701, "regular");
+	g_autofree gchar *name =
+	        g_strdup_printf("PAYOUT_330100000001_202701_%010" G_GINT64_FORMAT ".txt", batch);
+	g_autofree gchar *path = g_build_filename(inbox, name, NULL);
+	assert_kept("payout", name, path, "110105195001010011");
+	g_autofree gchar *done_name = g_strconcat(name, ".ok", NULL);
+	g_autofree gchar *done_path = g_strconcat(path, ".ok", NULL);
+	assert_kept("done", done_name, done_path, NULL);
+}
+
 /* From `run_day` on, the plugin's job builds the current month's batches once, as pensionctl
  * payout run does, and remembers it in its state. */
 static void
@@ -733,16 +852,18 @@ bank_config(const gchar *extra)
 	g_autofree gchar *lines = ph_test_sshd_config_lines(sshd);
 	g_autofree gchar *prefixed = NULL;
 	g_auto(GStrv) split = g_strsplit(lines, "\n", -1);
-	g_autoptr(GString) text =
-	        g_string_new("[plugin bank]\nbanks = icbc, boc\npoll_seconds = 1\n"
-	                     "boc.profile = pain001\nboc.agency = 330100000002\n"
-	                     "boc.payer_account = 33010000009876543210\n"
-	                     "boc.payer_name = 杭州市社会保险经办机构\n"
-	                     "boc.payer_bank = BKCHCNBJ\n"
-	                     "boc.inbox = boc/inbox\nboc.outbox = boc/outbox\n"
-	                     "icbc.agency = 330100000001\n"
-	                     "icbc.payer_account = 33010000001234567890\n"
-	                     "icbc.timeout_ms = 5000\n");
+	g_autoptr(GString) text = g_string_new(NULL);
+	if (key_path != NULL)
+		g_string_printf(text, "[keys]\nfile = %s\n\n", key_path);
+	g_string_append(text, "[plugin bank]\nbanks = icbc, boc\npoll_seconds = 1\n"
+	                      "boc.profile = pain001\nboc.agency = 330100000002\n"
+	                      "boc.payer_account = 33010000009876543210\n"
+	                      "boc.payer_name = 杭州市社会保险经办机构\n"
+	                      "boc.payer_bank = BKCHCNBJ\n"
+	                      "boc.inbox = boc/inbox\nboc.outbox = boc/outbox\n"
+	                      "icbc.agency = 330100000001\n"
+	                      "icbc.payer_account = 33010000001234567890\n"
+	                      "icbc.timeout_ms = 5000\n");
 	g_string_append(text, extra);
 	for (guint i = 0; split[i] != NULL; i++)
 		if (split[i][0] != '\0')
@@ -787,11 +908,19 @@ main(int argc, char **argv)
 	g_test_add_func("/bank/pain-mismatch-rejected", test_pain_mismatch_rejected);
 	g_test_add_func("/bank/kill-during-upload", test_kill_during_upload);
 	g_test_add_func("/bank/scheduled-run", test_scheduled_run);
+	g_test_add_func("/bank/kept-sealed", test_kept_sealed);
 	gint rc = g_test_run();
 	g_clear_pointer(&hub, ph_test_hub_free);
 	g_clear_pointer(&sshd, ph_test_sshd_free);
 	g_clear_pointer(&test_db, ph_test_db_free);
 	g_free(inbox);
 	g_free(outbox);
+	if (key_dir != NULL) {
+		ph_field_keys_free(keys);
+		g_unlink(key_path);
+		g_rmdir(key_dir);
+	}
+	g_free(key_path);
+	g_free(key_dir);
 	return rc;
 }
