@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "ph-bulk-stream.h"
 #include "ph-bulk.h"
 #include "ph-error.h"
 #include "ph-field-cipher.h"
@@ -23,6 +24,14 @@
 	"i.amount = l.amount LEFT JOIN person p ON p.person_id = i.person_id AND l.id_number IS "  \
 	"NOT NULL AND i.id_number <> l.id_number WHERE l.file_id = $2::bigint AND (l.id_number "   \
 	"IS NULL OR i.id_number = l.id_number OR l.id_number = p.id_lookup)"
+
+/* The batch's items in serial order, as the stream compares them with the lines: serial, ID
+ * number (sealed, or plaintext before a key file), account lookup, amount; with a key file
+ * also the person's id_lookup, which a sealed item's AAC002 echo is compared with. */
+#define PH_PAYOUT_RESULT_ITEMS                                                                     \
+	"SELECT i.serial::bigint, i.id_number, coalesce(i.account_lookup, i.account), i.amount%s " \
+	"FROM payout_item i %s WHERE i.batch_no = %" G_GINT64_FORMAT " ORDER BY i.serial"
+#define PH_PAYOUT_RESULT_ITEMS_PERSON "LEFT JOIN person p ON p.person_id = i.person_id"
 
 #define PH_PAYOUT_RESULT_COPY                                                                      \
 	"COPY payout_result_line (file_id, serial, id_number, account, amount, status, reason, "   \
@@ -46,6 +55,13 @@ struct _PhPayoutResultLoad {
 	gint64 repeated;      /* the first serial added twice, or 0 */
 	gint64 out_of_range;  /* the first serial outside 1 … 99,999,999, or 0 */
 	PhPayoutBooking sums; /* of the lines as added; equal to the items once all match */
+	/* ph_payout_result_stream(): the batch streamed, the lines found equal to the item
+	 * read beside them, and where the lines come from */
+	gint64 stream_batch;
+	gint64 proven;
+	PhPayoutResultNextFunc next;
+	gpointer next_data;
+	gboolean next_end;
 };
 
 gboolean
@@ -86,14 +102,21 @@ ph_payout_result_begin(PhDb *db, GError **error)
 	load->file_id = ph_db_get_int64(id, 0, 0);
 	PH_COMMAND_INT_TEXT(load->file_text, load->file_id);
 	load->copy = g_string_sized_new(PH_PAYOUT_RESULT_CHUNK + 1024);
-	g_autoptr(PGresult) start = PQexec(ph_db_get_conn(db), PH_PAYOUT_RESULT_COPY);
+	return g_steal_pointer(&load);
+}
+
+/* Starts the COPY of ph_payout_result_add() at its first line. */
+static gboolean
+ph_payout_result_start_copy(PhPayoutResultLoad *load, GError **error)
+{
+	g_autoptr(PGresult) start = PQexec(ph_db_get_conn(load->db), PH_PAYOUT_RESULT_COPY);
 	if (PQresultStatus(start) != PGRES_COPY_IN) {
 		g_set_error(error, PH_ERROR, PH_ERROR_DATABASE, "payout result lines: %s",
 		            PQresultErrorMessage(start));
-		return NULL;
+		return FALSE;
 	}
 	load->copying = TRUE;
-	return g_steal_pointer(&load);
+	return TRUE;
 }
 
 /* Notes a serial; the booking rejects a file with a repeated or impossible serial. */
@@ -128,12 +151,38 @@ ph_payout_result_send(PhPayoutResultLoad *load, GError **error)
 	return TRUE;
 }
 
-gboolean
-ph_payout_result_add(PhPayoutResultLoad *load, const PhPayoutResultLine *line, GError **error)
+/* TRUE when field @field of @row is the text @text. */
+static gboolean
+ph_payout_result_field_is(const PhBulkStreamRow *row, guint field, const gchar *text)
 {
-	g_return_val_if_fail(load != NULL && load->copying && line != NULL, FALSE);
-	g_return_val_if_fail(line->account != NULL && line->status != NULL, FALSE);
-	GString *copy = load->copy;
+	if (text == NULL || field >= row->n_fields || ph_bulk_stream_is_null(row, field))
+		return FALSE;
+	gsize length = strlen(text);
+	return (gsize)row->length[field] == length && memcmp(row->data[field], text, length) == 0;
+}
+
+/* What the matching query would find for this line and item (PH_PAYOUT_RESULT_MATCHED), in
+ * C: the same serial, account lookup and amount, and no ID number echoed, or the item's, or
+ * the person's lookup of it. */
+static gboolean
+ph_payout_result_matches(const PhBulkStreamRow *row, const PhPayoutResultLine *line,
+                         const gchar *id_key, const gchar *account_key)
+{
+	gint64 serial = 0, amount = 0;
+	if (!ph_bulk_stream_int64(row, 0, &serial) || serial != line->serial ||
+	    !ph_bulk_stream_int64(row, 3, &amount) || amount != line->amount ||
+	    !ph_payout_result_field_is(row, 2, account_key))
+		return FALSE;
+	return id_key == NULL || ph_payout_result_field_is(row, 1, id_key) ||
+	       ph_payout_result_field_is(row, 4, id_key);
+}
+
+/* Notes @line in the sums and appends its COPY text; with @item (the item read beside it),
+ * counts it proven when they match. */
+static void
+ph_payout_result_put(PhPayoutResultLoad *load, const PhPayoutResultLine *line,
+                     const PhBulkStreamRow *item, GString *copy)
+{
 	gboolean paid = g_str_equal(line->status, "0000");
 	ph_payout_result_see(load, line->serial);
 	load->lines++;
@@ -150,6 +199,8 @@ ph_payout_result_add(PhPayoutResultLoad *load, const PhPayoutResultLine *line, G
 	g_autofree gchar *id_key =
 	        line->id_number != NULL ? ph_person_lookup_key(line->id_number) : NULL;
 	g_autofree gchar *account_key = ph_field_lookup(line->account);
+	if (item != NULL && ph_payout_result_matches(item, line, id_key, account_key))
+		load->proven++;
 	ph_bulk_append_nullable(copy, id_key, '\t');
 	ph_bulk_append_text(copy, account_key, '\t');
 	ph_bulk_append_int(copy, line->amount, '\t');
@@ -157,7 +208,81 @@ ph_payout_result_add(PhPayoutResultLoad *load, const PhPayoutResultLine *line, G
 	ph_bulk_append_nullable(copy, line->reason, '\t');
 	ph_bulk_append_nullable(copy, line->bank_ref, '\t');
 	ph_bulk_append_nullable(copy, line->message, '\n');
-	return copy->len < PH_PAYOUT_RESULT_CHUNK || ph_payout_result_send(load, error);
+}
+
+gboolean
+ph_payout_result_add(PhPayoutResultLoad *load, const PhPayoutResultLine *line, GError **error)
+{
+	g_return_val_if_fail(load != NULL && line != NULL, FALSE);
+	g_return_val_if_fail(line->account != NULL && line->status != NULL, FALSE);
+	if (!load->copying && !ph_payout_result_start_copy(load, error))
+		return FALSE;
+	ph_payout_result_put(load, line, NULL, load->copy);
+	return load->copy->len < PH_PAYOUT_RESULT_CHUNK || ph_payout_result_send(load, error);
+}
+
+/* Takes the next line from the caller; FALSE with @error unset after the last. */
+static gboolean
+ph_payout_result_next(PhPayoutResultLoad *load, PhPayoutResultLine *line, GError **error)
+{
+	memset(line, 0, sizeof(*line));
+	if (load->next_end || !load->next(line, &load->next_end, load->next_data, error))
+		return FALSE;
+	if (load->next_end)
+		return FALSE;
+	if (line->account == NULL || line->status == NULL) {
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+		            "result serial %d: account or status missing", line->serial);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* One item of the batch, in serial order: the caller's next line goes beside it. Items left
+ * when the lines have ended are read to the end, so that the stream ends cleanly. */
+static gboolean
+ph_payout_result_pair(const PhBulkStreamRow *item, GString *copy, gpointer user_data,
+                      GError **error)
+{
+	PhPayoutResultLoad *load = user_data;
+	PhPayoutResultLine line;
+	GError *local = NULL;
+	if (ph_payout_result_next(load, &line, &local))
+		ph_payout_result_put(load, &line, item, copy);
+	if (local != NULL) {
+		g_propagate_error(error, local);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+ph_payout_result_stream(PhPayoutResultLoad *load, gint64 batch_no, PhPayoutResultNextFunc next,
+                        gpointer user_data, GError **error)
+{
+	g_return_val_if_fail(load != NULL && !load->copying && load->lines == 0, FALSE);
+	g_return_val_if_fail(next != NULL && batch_no > 0, FALSE);
+	gboolean keyed = ph_field_cipher_is_installed();
+	g_autofree gchar *items =
+	        g_strdup_printf(PH_PAYOUT_RESULT_ITEMS, keyed ? ", p.id_lookup" : "",
+	                        keyed ? PH_PAYOUT_RESULT_ITEMS_PERSON : "", batch_no);
+	load->stream_batch = batch_no;
+	load->next = next;
+	load->next_data = user_data;
+	if (!ph_bulk_stream_run(load->db, NULL, items, PH_PAYOUT_RESULT_COPY, ph_payout_result_pair,
+	                        load, NULL, error))
+		return FALSE;
+	/* more lines than items: the rest are stored unmatched, for the query to name */
+	PhPayoutResultLine line;
+	g_autoptr(GError) local = NULL;
+	while (ph_payout_result_next(load, &line, &local))
+		if (!ph_payout_result_add(load, &line, &local))
+			break;
+	if (local != NULL) {
+		g_propagate_error(error, g_steal_pointer(&local));
+		return FALSE;
+	}
+	return TRUE;
 }
 
 /* Sends the rest and ends the COPY; with @abandon, ends it as failed. */
@@ -232,6 +357,9 @@ ph_payout_result_check_lines(PhPayoutResultLoad *load, const PhPayoutBatch *batc
 		                                "%" G_GINT64_FORMAT " results for %" G_GINT64_FORMAT
 		                                " items sent",
 		                                load->lines, batch->item_count);
+	/* each line was found equal to a distinct item of this batch as it was streamed */
+	if (load->stream_batch == batch->batch_no && load->proven == load->lines)
+		return TRUE;
 	g_autoptr(PGresult) matched =
 	        ph_db_query(load->db, "SELECT count(*) FROM (" PH_PAYOUT_RESULT_MATCHED ") m", 2,
 	                    params, error);
@@ -346,14 +474,14 @@ ph_payout_result_book(PhPayoutResultLoad *load, const PhCommandContext *context,
                       const PhPayoutResultFile *file, PhPayoutBooking *out, GError **error)
 {
 	gchar number[24];
-	g_return_val_if_fail(load != NULL && load->copying, FALSE);
+	g_return_val_if_fail(load != NULL, FALSE);
 	g_return_val_if_fail(context != NULL && file != NULL && out != NULL, FALSE);
 	const gchar *params[] = {PH_COMMAND_INT_TEXT(number, batch_no), load->file_text,
 	                         file->name};
 	memset(out, 0, sizeof(*out));
 	/* the lines just stored have no statistics yet: the check is a hash join (in memory)
 	 * whatever the planner would guess, not a nested loop over a million rows */
-	if (!ph_payout_result_end_copy(load, NULL, error) ||
+	if ((load->copying && !ph_payout_result_end_copy(load, NULL, error)) ||
 	    !ph_db_exec(load->db, "SET LOCAL enable_nestloop = off", error) ||
 	    !ph_db_exec(load->db, "SET LOCAL work_mem = '128MB'", error) ||
 	    !ph_payout_result_check(load, batch_no, params, error))

@@ -50,12 +50,27 @@ typedef struct {
  * file is read, so that the server stores lines while the caller parses the next ones. */
 typedef struct _PhPayoutResultLoad PhPayoutResultLoad;
 
-/* In @db's open transaction: reserves the file's id and starts its COPY. */
+/* In @db's open transaction: reserves the file's id; the COPY starts with the first line. */
 PhPayoutResultLoad *ph_payout_result_begin(PhDb *db, GError **error);
 /* Adds one line; a serial answered twice or outside 1 … 99,999,999 is noted for the
  * booking to reject. */
 gboolean ph_payout_result_add(PhPayoutResultLoad *load, const PhPayoutResultLine *line,
                               GError **error);
+
+/* Fills @line with the file's next line (its strings valid until the next call), or sets
+ * *@end after the last one. */
+typedef gboolean (*PhPayoutResultNextFunc)(PhPayoutResultLine *line, gboolean *end,
+                                           gpointer user_data, GError **error);
+
+/* Adds every line @next gives, as ph_payout_result_add() would, before any line was added,
+ * for a file that answers batch @batch_no: the batch's items are read in serial order on a
+ * second connection (ph-bulk-stream.h) and each line is compared in C with the item read
+ * beside it, while the lines are stored. A file answering every item in serial order, each
+ * with its ID number, account and amount, then needs no matching query at the booking;
+ * any other file (out of order, short, long, different) is left to that query, which names
+ * the first line that does not match. */
+gboolean ph_payout_result_stream(PhPayoutResultLoad *load, gint64 batch_no,
+                                 PhPayoutResultNextFunc next, gpointer user_data, GError **error);
 
 /* Ends the COPY, reconciles the lines with batch @batch_no and books them: failed items (with
  * the bank's answer, for re-issue), holds for people reported dead, the batch closed, the

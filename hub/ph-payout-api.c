@@ -162,15 +162,48 @@ ph_payout_api_reconcile_begin(PhPlugin *plugin, GError **error)
 	return reconcile;
 }
 
+/* The SDK's result is the core's line, field by field. */
+static PhPayoutResultLine
+ph_payout_api_line_of(const PhPayoutResult *result)
+{
+	return (PhPayoutResultLine){result->serial,   result->id_number, result->account,
+	                            result->amount,   result->status,    result->reason,
+	                            result->bank_ref, result->message};
+}
+
 gboolean
 ph_payout_api_reconcile_add(PhPayoutReconcile *reconcile, const PhPayoutResult *result,
                             GError **error)
 {
 	g_return_val_if_fail(reconcile != NULL && reconcile->open && result != NULL, FALSE);
-	const PhPayoutResultLine line = {result->serial,   result->id_number, result->account,
-	                                 result->amount,   result->status,    result->reason,
-	                                 result->bank_ref, result->message};
+	const PhPayoutResultLine line = ph_payout_api_line_of(result);
 	return ph_payout_result_add(reconcile->load, &line, error);
+}
+
+typedef struct {
+	PhPayoutResultFunc func;
+	gpointer user_data;
+} PhPayoutApiResults;
+
+static gboolean
+ph_payout_api_next_line(PhPayoutResultLine *line, gboolean *end, gpointer user_data, GError **error)
+{
+	PhPayoutApiResults *results = user_data;
+	PhPayoutResult result = {0};
+	if (!results->func(&result, end, results->user_data, error))
+		return FALSE;
+	*line = ph_payout_api_line_of(&result);
+	return TRUE;
+}
+
+gboolean
+ph_payout_api_reconcile_stream(PhPayoutReconcile *reconcile, gint64 batch_no,
+                               PhPayoutResultFunc next, gpointer user_data, GError **error)
+{
+	PhPayoutApiResults results = {next, user_data};
+	g_return_val_if_fail(reconcile != NULL && reconcile->open && next != NULL, FALSE);
+	return ph_payout_result_stream(reconcile->load, batch_no, ph_payout_api_next_line, &results,
+	                               error);
 }
 
 /* Rolls the booking back and records the file as rejected in a transaction of its own. */

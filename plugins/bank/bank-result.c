@@ -75,9 +75,10 @@ bank_result_serial(const BankResultFile *file, const PhRecord *record, gint64 *s
 	return TRUE;
 }
 
+/* The result of an R record, counted for the done file's check; its strings are the
+ * record's. */
 static gboolean
-bank_result_add(BankResultFile *file, PhPayoutReconcile *reconcile, const PhRecord *record,
-                GError **error)
+bank_result_fill(BankResultFile *file, const PhRecord *record, PhPayoutResult *out, GError **error)
 {
 	gint64 serial = 0, amount = 0;
 	if (!bank_result_serial(file, record, &serial, error) ||
@@ -102,7 +103,8 @@ bank_result_add(BankResultFile *file, PhPayoutReconcile *reconcile, const PhReco
 	}
 	file->count++;
 	file->total += amount;
-	return ph_payout_api_reconcile_add(reconcile, &result, error);
+	*out = result;
+	return TRUE;
 }
 
 static gboolean
@@ -128,6 +130,72 @@ bank_result_batch_no(BankResultFile *file, const PhRecord *record, GError **erro
 	return TRUE;
 }
 
+/* The records of a file as the reconciliation takes them: one R record may wait, read ahead
+ * to learn the batch from the records before it. */
+typedef struct {
+	BankResultFile *file;
+	PhMappingReader *reader;
+	const PhRecord *pending;
+} BankResultSource;
+
+/* The next R record into @record (NULL after the last), taking the batch number from the
+ * records between. */
+static gboolean
+bank_result_next_record(BankResultSource *source, const PhRecord **record, GError **error)
+{
+	GError *local = NULL;
+	*record = g_steal_pointer(&source->pending);
+	while (*record == NULL || !g_str_equal(ph_record_get_kind(*record), "R")) {
+		if (*record != NULL && !bank_result_batch_no(source->file, *record, error))
+			return FALSE;
+		*record = ph_mapping_reader_next(source->reader, &local);
+		if (*record == NULL && local != NULL) {
+			g_propagate_error(error, local);
+			return FALSE;
+		}
+		if (*record == NULL)
+			return TRUE;
+	}
+	return TRUE;
+}
+
+/* PhPayoutResultFunc over the file's R records. */
+static gboolean
+bank_result_next(PhPayoutResult *result, gboolean *end, gpointer user_data, GError **error)
+{
+	BankResultSource *source = user_data;
+	const PhRecord *record = NULL;
+	if (!bank_result_next_record(source, &record, error))
+		return FALSE;
+	*end = record == NULL;
+	return *end || bank_result_fill(source->file, record, result, error);
+}
+
+/* The results into @reconcile: streamed beside the batch's items once the records before
+ * the first result named the batch, else added one by one (the booking then rejects a file
+ * that never names its batch). */
+static gboolean
+bank_result_lines(BankResultFile *file, PhPayoutReconcile *reconcile, PhMappingReader *reader,
+                  GError **error)
+{
+	BankResultSource source = {file, reader, NULL};
+	if (!bank_result_next_record(&source, &source.pending, error))
+		return FALSE;
+	if (source.pending != NULL && file->batch_no != 0)
+		return ph_payout_api_reconcile_stream(reconcile, file->batch_no, bank_result_next,
+		                                      &source, error);
+	for (;;) {
+		PhPayoutResult result;
+		gboolean end = FALSE;
+		if (!bank_result_next(&result, &end, &source, error))
+			return FALSE;
+		if (end)
+			return TRUE;
+		if (!ph_payout_api_reconcile_add(reconcile, &result, error))
+			return FALSE;
+	}
+}
+
 /* Streams the file through its digest and mapping into @reconcile. A parse error is the
  * file's fault (INVALID_INPUT); a transport error is not (TRANSIENT). */
 static gboolean
@@ -142,16 +210,8 @@ bank_result_read(BankResultFile *file, PhPayoutReconcile *reconcile, GError **er
 	g_autoptr(GInputStream) tee = ph_digest_input_stream_new_threaded(input, digest);
 	PhMapping *mapping = file->bank->result[file->partner->profile];
 	g_autoptr(PhMappingReader) reader = ph_mapping_reader_new(mapping, tee, file->name);
-	const PhRecord *record;
 	g_autoptr(GError) local = NULL;
-	while ((record = ph_mapping_reader_next(reader, &local)) != NULL) {
-		const gchar *kind = ph_record_get_kind(record);
-		gboolean ok = g_str_equal(kind, "R")
-		                      ? bank_result_add(file, reconcile, record, &local)
-		                      : bank_result_batch_no(file, record, &local);
-		if (!ok)
-			break;
-	}
+	bank_result_lines(file, reconcile, reader, &local);
 	/* whatever the reader left unread still counts for the digest */
 	while (local == NULL && g_input_stream_skip(tee, 1 << 16, NULL, &local) > 0)
 		;

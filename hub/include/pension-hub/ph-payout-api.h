@@ -36,9 +36,8 @@ PhPayoutHeader *ph_payout_api_get_batch(PhPlugin *plugin, gint64 batch_no, GErro
  * month's batches (one per bank, or only @bank) and queues their uploads on bank.upload in
  * one transaction. *@built receives the number of new batches (0 when the month's were
  * built before or nobody is due). */
-gboolean
-ph_payout_api_run(PhPlugin *plugin, gint period, const gchar *bank, gboolean reissue,
-                  guint *built, GError **error);
+gboolean ph_payout_api_run(PhPlugin *plugin, gint period, const gchar *bank, gboolean reissue,
+                           guint *built, GError **error);
 
 /* One person to pay; strings valid during the callback only. */
 typedef struct {
@@ -101,11 +100,23 @@ typedef struct _PhPayoutReconcile PhPayoutReconcile;
 PhPayoutReconcile *ph_payout_api_reconcile_begin(PhPlugin *plugin, GError **error);
 gboolean ph_payout_api_reconcile_add(PhPayoutReconcile *reconcile, const PhPayoutResult *result,
                                      GError **error);
+/* Fills @result with the file's next result (its strings valid until the next call), or sets
+ * *@end after the last one. */
+typedef gboolean (*PhPayoutResultFunc)(PhPayoutResult *result, gboolean *end, gpointer user_data,
+                                       GError **error);
+/* Adds every result @next gives, before any was added, once the file is known to answer
+ * batch @batch_no (its header): the batch's items are read beside the results in serial
+ * order and compared with them as they are stored, so that a file in serial order that
+ * matches needs no matching query when it is booked. The booking still names the batch and
+ * decides; an error of @next is returned as it is. */
+gboolean ph_payout_api_reconcile_stream(PhPayoutReconcile *reconcile, gint64 batch_no,
+                                        PhPayoutResultFunc next, gpointer user_data,
+                                        GError **error);
 /* Reconciles every result added with batch @batch_no and, when each item of the batch is
  * answered exactly once with the ID number, account and amount sent, keeps the results as
  * received, books the failed items, holds people reported dead, closes the batch (every item
- * that did not fail is then paid) and records @file, all in one commit. Otherwise books nothing, records @file as rejected with the reason, and fails
- * with PH_ERROR_INVALID_INPUT naming it. */
+ * that did not fail is then paid) and records @file, all in one commit. Otherwise books nothing,
+ * records @file as rejected with the reason, and fails with PH_ERROR_INVALID_INPUT naming it. */
 gboolean ph_payout_api_reconcile_book(PhPayoutReconcile *reconcile, gint64 batch_no,
                                       const PhPayoutFileId *file, PhPayoutTotals *out,
                                       GError **error);
