@@ -349,28 +349,62 @@ gb_two_byte_supplementary(const GbTables *tables, gunichar ch)
 	return FALSE;
 }
 
-/* Valid UTF-8 to GB18030/GBK through the tables; FALSE, with @out as it was, for a
- * character they do not hold (the slow path converts it or names it). */
+/* The character at @p (before @end) when it is well-formed UTF-8 that g_utf8_validate()
+ * accepts (shortest form, no surrogate, no NUL, at most U+10FFFF), its length in *@len;
+ * else (gunichar)-1, and the caller's slow path judges the text. */
+static inline gunichar
+utf8_strict_char(const guchar *p, const guchar *end, gsize *len)
+{
+	guchar c = p[0];
+	gsize avail = (gsize)(end - p);
+	gunichar ch;
+
+	if (c >= 0xC2 && c <= 0xDF && avail >= 2 && (p[1] & 0xC0) == 0x80) {
+		*len = 2;
+		return (gunichar)(c & 0x1F) << 6 | (p[1] & 0x3F);
+	}
+	if (c >= 0xE0 && c <= 0xEF && avail >= 3 && (p[1] & 0xC0) == 0x80 &&
+	    (p[2] & 0xC0) == 0x80) {
+		ch = (gunichar)(c & 0x0F) << 12 | (gunichar)(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
+		*len = 3;
+		return ch >= 0x800 && (ch < 0xD800 || ch > 0xDFFF) ? ch : (gunichar)-1;
+	}
+	if (c >= 0xF0 && c <= 0xF4 && avail >= 4 && (p[1] & 0xC0) == 0x80 &&
+	    (p[2] & 0xC0) == 0x80 && (p[3] & 0xC0) == 0x80) {
+		ch = (gunichar)(c & 0x07) << 18 | (gunichar)(p[1] & 0x3F) << 12 |
+		     (gunichar)(p[2] & 0x3F) << 6 | (p[3] & 0x3F);
+		*len = 4;
+		return ch >= 0x10000 && ch <= 0x10FFFF ? ch : (gunichar)-1;
+	}
+	return (gunichar)-1;
+}
+
+/* UTF-8 to GB18030/GBK through the tables, checking the UTF-8 as it goes; FALSE, with @out
+ * as it was, for anything else: text g_utf8_validate() refuses or a character the tables
+ * do not hold (the slow path names the bad byte, converts the character or names it). */
 static gboolean
 gb_encode_fast(PhEncoding *encoding, const gchar *text, gsize len, GString *out)
 {
 	const GbTables *tables = gb_tables(encoding);
-	const gchar *end = text + len;
+	const guchar *p = (const guchar *)text;
+	const guchar *end = p + len;
 	gsize start = out->len;
 	guchar *dest;
 
 	g_string_set_size(out, start + len * 2);
 	dest = (guchar *)out->str + start;
-	for (const gchar *p = text; p < end; p = g_utf8_next_char(p)) {
-		gunichar ch = (guchar)*p < 0x80 ? (guchar)*p : g_utf8_get_char(p);
+	while (p < end) {
+		gsize char_len = 1;
+		gunichar ch = *p < 0x80 ? *p : utf8_strict_char(p, end, &char_len);
 		guint16 code = ch < 0x10000 ? tables->from_bmp[ch] : 0;
 
-		if (ch < 0x80) {
+		if (ch < 0x80 && ch != 0) {
 			*dest++ = (guchar)ch;
 		} else if (code != 0) {
 			*dest++ = (guchar)(code >> 8);
 			*dest++ = (guchar)code;
-		} else if (ch >= 0x10000 && encoding->kind == PH_ENCODING_GB18030 &&
+		} else if (ch >= 0x10000 && ch <= 0x10FFFF &&
+		           encoding->kind == PH_ENCODING_GB18030 &&
 		           !gb_two_byte_supplementary(tables, ch)) {
 			gb_four_byte_encode(ch, dest);
 			dest += 4;
@@ -378,6 +412,7 @@ gb_encode_fast(PhEncoding *encoding, const gchar *text, gsize len, GString *out)
 			g_string_set_size(out, start);
 			return FALSE;
 		}
+		p += char_len;
 	}
 	g_string_set_size(out, (gsize)(dest - (guchar *)out->str));
 	return TRUE;
@@ -463,6 +498,9 @@ ph_encoding_from_utf8(PhEncoding *encoding, const gchar *text, gsize len, GStrin
 		g_string_append_len(out, text, (gssize)len);
 		return TRUE;
 	}
+	/* The common case checks and converts in one pass. */
+	if (encoding->kind != PH_ENCODING_UTF8 && gb_encode_fast(encoding, text, len, out))
+		return TRUE;
 	if (!g_utf8_validate_len(text, len, &end)) {
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT, "invalid UTF-8 at byte %zu",
 		            (gsize)(end - text));
@@ -472,8 +510,6 @@ ph_encoding_from_utf8(PhEncoding *encoding, const gchar *text, gsize len, GStrin
 		g_string_append_len(out, text, (gssize)len);
 		return TRUE;
 	}
-	if (gb_encode_fast(encoding, text, len, out))
-		return TRUE;
 	if (!iconv_append(encoding->from_utf8, text, len, out, &bad_offset)) {
 		gchar character[8] = {0};
 

@@ -40,10 +40,36 @@ put_int(gchar *p, gint64 value)
 	return p + (digits + sizeof digits - d);
 }
 
+/* The most bytes ph_mapping_slots_append_json() writes for @type and @slots. */
+static gsize
+json_room(const PhMappingRecord *type, const PhMappingSlot *slots)
+{
+	gsize room = type->json_kind_len + 2;
+
+	for (guint i = 0; i < type->fields->len; i++) {
+		const PhMappingField *field = g_ptr_array_index(type->fields, i);
+
+		if (slots[i].state != PH_SLOT_ABSENT)
+			room += field->json_key_len + slots[i].len * 6 + 24;
+	}
+	return room;
+}
+
+/* A string's contents: most are copied as they are, the rest escaped. */
+static inline gchar *
+put_text(gchar *p, const gchar *text, gsize len)
+{
+	if (ph_json_text_plain_run(text, len) == len) {
+		memcpy(p, text, len);
+		return p + len;
+	}
+	return ph_json_text_escape(p, text, len);
+}
+
 void
 ph_mapping_slots_append_json(const PhMappingRecord *type, const PhMappingSlot *slots, GString *out)
 {
-	gchar *p = ph_json_text_reserve(out, type->json_kind_len + 2);
+	gchar *p = ph_json_text_reserve(out, json_room(type, slots));
 
 	memcpy(p, type->json_kind, type->json_kind_len);
 	p += type->json_kind_len;
@@ -53,8 +79,6 @@ ph_mapping_slots_append_json(const PhMappingRecord *type, const PhMappingSlot *s
 
 		if (slot->state == PH_SLOT_ABSENT)
 			continue;
-		ph_json_text_end(out, p);
-		p = ph_json_text_reserve(out, field->json_key_len + slot->len * 6 + 24);
 		memcpy(p, field->json_key, field->json_key_len);
 		p += field->json_key_len;
 		if (slot->state == PH_SLOT_INT) {
@@ -62,7 +86,7 @@ ph_mapping_slots_append_json(const PhMappingRecord *type, const PhMappingSlot *s
 			continue;
 		}
 		*p++ = '"';
-		p = ph_json_text_escape(p, slot->text, slot->len);
+		p = put_text(p, slot->text, slot->len);
 		*p++ = '"';
 	}
 	*p++ = '}';

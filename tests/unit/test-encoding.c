@@ -94,6 +94,37 @@ test_unrepresentable(void)
 	g_assert_nonnull(strstr(error->message, "U+20BB7"));
 }
 
+/* UTF-8 that g_utf8_validate() refuses is refused when written in GB18030, at the byte it
+ * names (the converter checks the UTF-8 in the same pass as it converts). */
+static void
+test_invalid_utf8(void)
+{
+	static const struct {
+		const gchar *text;
+		gsize len;
+		const gchar *message;
+	} cases[] = {
+	        {"a\xc0\x80", 3, "invalid UTF-8 at byte 1"},            /* overlong NUL */
+	        {"\xe0\x80\x80", 3, "invalid UTF-8 at byte 0"},         /* overlong 3-byte */
+	        {"\xed\xa0\x80", 3, "invalid UTF-8 at byte 0"},         /* surrogate U+D800 */
+	        {"\xf4\x90\x80\x80", 4, "invalid UTF-8 at byte 0"},     /* above U+10FFFF */
+	        {"\xe4\xb8\xad\0x", 5, "invalid UTF-8 at byte 3"},      /* 中, then a NUL */
+	        {"\xe4\xb8\xad\xe4\xb8", 5, "invalid UTF-8 at byte 3"}, /* 中, then cut */
+	        {"\xe4\xb8\xad\x80", 4, "invalid UTF-8 at byte 3"},     /* stray continuation */
+	};
+	g_autoptr(PhEncoding) gb = ph_encoding_new("GB18030", NULL);
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GString) out = g_string_new("kept");
+		g_autoptr(GError) error = NULL;
+
+		g_assert_false(ph_encoding_from_utf8(gb, cases[i].text, cases[i].len, out, &error));
+		g_assert_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT);
+		g_assert_cmpstr(error->message, ==, cases[i].message);
+		g_assert_cmpstr(out->str, ==, "kept");
+	}
+}
+
 static void
 test_unknown_encoding(void)
 {
@@ -115,12 +146,12 @@ compare_with_iconv(PhEncoding *encoding, const gchar *iconv_name, const gchar *b
 	g_autoptr(GError) their_error = NULL;
 	gboolean ours_ok = ph_encoding_to_utf8(encoding, bytes, len, ours, &our_error);
 	g_autofree gchar *theirs =
-	    g_convert(bytes, (gssize)len, "UTF-8", iconv_name, NULL, NULL, &their_error);
+	        g_convert(bytes, (gssize)len, "UTF-8", iconv_name, NULL, NULL, &their_error);
 	if (ours_ok != (theirs != NULL))
 		g_error("%s %02x%02x%02x%02x: ours %s, iconv %s", iconv_name, (guchar)bytes[0],
-			len > 1 ? (guchar)bytes[1] : 0, len > 2 ? (guchar)bytes[2] : 0,
-			len > 3 ? (guchar)bytes[3] : 0, ours_ok ? ours->str : our_error->message,
-			theirs != NULL ? theirs : their_error->message);
+		        len > 1 ? (guchar)bytes[1] : 0, len > 2 ? (guchar)bytes[2] : 0,
+		        len > 3 ? (guchar)bytes[3] : 0, ours_ok ? ours->str : our_error->message,
+		        theirs != NULL ? theirs : their_error->message);
 	if (!ours_ok)
 		return;
 	g_assert_cmpstr(ours->str, ==, theirs);
@@ -158,7 +189,8 @@ test_tables_agree_with_iconv(void)
 		for (guint b2 = 0x30; b2 <= 0x39; b2++) {
 			for (guint b3 = 0x81; b3 <= 0xfe; b3 += 5) {
 				for (guint b4 = 0x30; b4 <= 0x39; b4++) {
-					const gchar quad[] = {(gchar)b1, (gchar)b2, (gchar)b3, (gchar)b4};
+					const gchar quad[] = {(gchar)b1, (gchar)b2, (gchar)b3,
+					                      (gchar)b4};
 					compare_with_iconv(gb18030, "GB18030", quad, 4);
 				}
 			}
@@ -175,6 +207,7 @@ main(int argc, char **argv)
 	g_test_add_func("/encoding/fit", test_fit_never_cuts);
 	g_test_add_func("/encoding/invalid", test_invalid_sequence);
 	g_test_add_func("/encoding/unrepresentable", test_unrepresentable);
+	g_test_add_func("/encoding/invalid-utf8", test_invalid_utf8);
 	g_test_add_func("/encoding/unknown", test_unknown_encoding);
 	g_test_add_func("/encoding/tables-agree-with-iconv", test_tables_agree_with_iconv);
 	return g_test_run();
