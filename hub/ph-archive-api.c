@@ -10,6 +10,7 @@
 #include "pension-hub/ph-digest.h"
 #include "ph-archive-package.h"
 #include "ph-archive-personnel.h"
+#include "ph-document-store.h"
 #include "ph-pension-status.h"
 #include "ph-plugin-private.h"
 #include "ph-worker-db.h"
@@ -102,6 +103,7 @@ typedef struct {
 	GArray *documents; /* PhArchiveDocument */
 	GPtrArray *names;  /* and element codes */
 	GPtrArray *bytes;
+	GPtrArray *kept; /* per document, PhArchiveKept (streamed from the store) or NULL */
 } PhArchiveDocuments;
 
 static void
@@ -110,6 +112,7 @@ ph_archive_api_documents_clear(PhArchiveDocuments *documents)
 	g_clear_pointer(&documents->documents, g_array_unref);
 	g_clear_pointer(&documents->names, g_ptr_array_unref);
 	g_clear_pointer(&documents->bytes, g_ptr_array_unref);
+	g_clear_pointer(&documents->kept, g_ptr_array_unref);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(PhArchiveDocuments, ph_archive_api_documents_clear)
 
@@ -120,8 +123,61 @@ ph_archive_api_documents_add(PhArchiveDocuments *documents, gchar *name, const g
 	g_ptr_array_add(documents->names, name);
 	g_ptr_array_add(documents->names, element_code);
 	g_ptr_array_add(documents->bytes, bytes);
+	g_ptr_array_add(documents->kept, NULL);
 	const PhArchiveDocument document = {name, role, element_code, bytes};
 	g_array_append_val(documents->documents, document);
+}
+
+/* A document kept in the document store, streamed into the package when it is written. */
+static void
+ph_archive_api_documents_add_kept(PhArchiveDocuments *documents, gchar *name, const gchar *role,
+                                  gchar *element_code, PhArchiveKept *kept)
+{
+	ph_archive_api_documents_add(documents, name, role, element_code, g_bytes_new(NULL, 0));
+	g_ptr_array_index(documents->kept, documents->kept->len - 1) = kept;
+}
+
+/* The files of payout batch @batch_no kept by the bank adapter (ph-document-api.h): the payout
+ * file as sent (the digest the batch recorded) and its done file, outbound; the result file
+ * that was booked, inbound. A batch from before files were kept has none: its record names
+ * them by digest only. */
+static gboolean
+ph_archive_api_add_kept(PhDb *db, PhPlugin *plugin, const gchar *batch_no,
+                        const PhArchiveCaseKind *kind, PhArchiveDocuments *documents,
+                        GError **error)
+{
+	const gchar *params[] = {batch_no};
+	g_autoptr(PGresult) result = ph_db_query(
+	        db,
+	        "SELECT k.role, k.name, k.store_file, k.sha256 FROM payout_batch b "
+	        "JOIN kept_document k ON k.bank = b.bank AND ("
+	        "(k.role = 'payout' AND k.batch_no = b.batch_no AND k.name = b.file_name "
+	        "AND k.digest = b.digest) "
+	        "OR (k.role = 'done' AND k.batch_no = b.batch_no AND k.name = b.file_name || "
+	        "'.ok') "
+	        "OR (k.role = 'result' AND EXISTS (SELECT 1 FROM payout_result_file f "
+	        "WHERE f.batch_no = b.batch_no AND f.verdict = 'booked' AND f.bank = k.bank "
+	        "AND f.name = k.name AND f.digest = k.digest))) "
+	        "WHERE b.batch_no = $1::bigint "
+	        "ORDER BY CASE k.role WHEN 'payout' THEN 0 WHEN 'done' THEN 1 ELSE 2 END, k.id",
+	        1, params, error);
+	if (result == NULL)
+		return FALSE;
+	if (PQntuples(result) == 0 || plugin->config == NULL)
+		return TRUE;
+	g_autofree gchar *dir = ph_document_store_dir(plugin->config);
+	for (gint row = 0; row < PQntuples(result); row++) {
+		gboolean inbound = g_str_equal(PQgetvalue(result, row, 0), "result");
+		PhArchiveKept *kept = g_new0(PhArchiveKept, 1);
+		kept->path = g_build_filename(dir, PQgetvalue(result, row, 2), NULL);
+		kept->sha256 = g_strdup(PQgetvalue(result, row, 3));
+		ph_archive_api_documents_add_kept(
+		        documents,
+		        g_strdup_printf("%s-bank-%s", inbound ? "inbound" : "outbound",
+		                        PQgetvalue(result, row, 1)),
+		        inbound ? "inbound" : "outbound", g_strdup(kind->element_code), kept);
+	}
+	return TRUE;
 }
 
 /* A transfer case's signed platform messages, inbound and outbound, in the order they
@@ -238,8 +294,9 @@ ph_archive_api_add_sent(PhDb *db, PhPlugin *plugin, const PhArchiveEvent *event,
  * per batch a generated record of its payout file and booked result file, named by their
  * digests. The files' bytes are not kept by the hub (docs/formats/archive.md). */
 static gboolean
-ph_archive_api_add_payout(PhDb *db, const PhArchiveEvent *event, const PhArchiveCaseKind *kind,
-                          PhArchiveDocuments *documents, GError **error)
+ph_archive_api_add_payout(PhDb *db, PhPlugin *plugin, const PhArchiveEvent *event,
+                          const PhArchiveCaseKind *kind, PhArchiveDocuments *documents,
+                          GError **error)
 {
 	const gchar *params[] = {event->created_at};
 	g_autoptr(PGresult) result = ph_db_query(
@@ -301,6 +358,9 @@ ph_archive_api_add_payout(PhDb *db, const PhArchiveEvent *event, const PhArchive
 		ph_archive_api_documents_add(documents, name, "generated",
 		                             g_strdup(kind->element_code),
 		                             g_bytes_new_take(json, strlen(json)));
+		if (!ph_archive_api_add_kept(db, plugin, PQgetvalue(result, row, 0), kind,
+		                             documents, error))
+			return FALSE;
 	}
 	return TRUE;
 }
@@ -316,6 +376,7 @@ ph_archive_api_collect(PhPlugin *plugin, const PhArchiveEvent *event, const PhAr
 	documents->documents = g_array_new(FALSE, FALSE, sizeof(PhArchiveDocument));
 	documents->names = g_ptr_array_new_with_free_func(g_free);
 	documents->bytes = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	documents->kept = g_ptr_array_new_with_free_func((GDestroyNotify)ph_archive_kept_free);
 	ph_archive_api_documents_add(
 	        documents, g_strdup_printf("event-%" G_GINT64_FORMAT ".json", event->event_id),
 	        "generated", g_strdup(kind->element_code), g_bytes_ref(event_bytes));
@@ -330,9 +391,27 @@ ph_archive_api_collect(PhPlugin *plugin, const PhArchiveEvent *event, const PhAr
 	    !ph_archive_api_add_transfer(db, event, documents, error))
 		return FALSE;
 	if (g_str_equal(event->type, "payout_due") &&
-	    !ph_archive_api_add_payout(db, event, kind, documents, error))
+	    !ph_archive_api_add_payout(db, plugin, event, kind, documents, error))
 		return FALSE;
 	return ph_archive_api_add_sent(db, plugin, event, kind, documents, error);
+}
+
+/* The package of the collected documents. A kept file found damaged or changed (or a name
+ * too long) fails every attempt alike: PH_ERROR_PERMANENT, a dead letter naming it. */
+static GBytes *
+ph_archive_api_build(const PhArchiveCase *archive_case, PhArchiveDocuments *documents,
+                     const gchar *work_dir, PhXmlSigner *signer, GError **error)
+{
+	GError *local = NULL;
+	GBytes *bytes = ph_archive_package_build_kept(
+	        archive_case, (const PhArchiveDocument *)documents->documents->data,
+	        (PhArchiveKept *const *)documents->kept->pdata, documents->documents->len,
+	        ph_field_keys_installed(), work_dir, signer, &local);
+	if (bytes == NULL && g_error_matches(local, PH_ERROR, PH_ERROR_INVALID_INPUT))
+		local->code = PH_ERROR_PERMANENT;
+	if (local != NULL)
+		g_propagate_error(error, local);
+	return bytes;
 }
 
 static PhArchivePackage *
@@ -390,13 +469,14 @@ ph_archive_api_build_event(PhPlugin *plugin, GBytes *event_bytes, PhXmlSigner *s
 	                                    person.id_number,
 	                                    person.name,
 	                                    agency};
-	g_auto(PhArchiveDocuments) documents = {NULL, NULL, NULL};
+	g_auto(PhArchiveDocuments) documents = {NULL, NULL, NULL, NULL};
 	g_autoptr(GBytes) bytes = NULL;
+	/* a package with kept files is written beside them, not in memory */
+	g_autofree gchar *work_dir = plugin->config != NULL ? ph_document_store_dir(plugin->config)
+	                                                    : g_strdup(g_get_tmp_dir());
 	if (ph_archive_api_collect(plugin, &event, &ph_archive_api_cases[at], person.id_number,
 	                           event_bytes, &documents, error))
-		bytes = ph_archive_package_build(
-		        &archive_case, (const PhArchiveDocument *)documents.documents->data,
-		        documents.documents->len, signer, error);
+		bytes = ph_archive_api_build(&archive_case, &documents, work_dir, signer, error);
 	ph_pension_status_clear(&person);
 	return bytes != NULL ? ph_archive_api_finish(&event, agency, bytes) : NULL;
 }

@@ -2,9 +2,14 @@
  * files only, names under 100 bytes) around a manifest signed with the SDK's XML-DSig. */
 #include "ph-archive-package.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pension-hub/ph-digest.h"
+#include "ph-document-store.h"
 #include "ph-error.h"
 
 #define PH_TAR_BLOCK        512
@@ -31,12 +36,41 @@ ph_tar_checksum(const guint8 *header)
 	return sum;
 }
 
+/* Where a package is written: memory for small ones, else a file (memory stays bounded). */
+typedef struct {
+	GByteArray *memory; /* NULL: fd */
+	int fd;
+	const gchar *path;
+} PhTarOut;
+
 static gboolean
-ph_tar_append(GByteArray *tar, const gchar *name, GBytes *bytes, GError **error)
+ph_tar_out_write(PhTarOut *out, const guint8 *data, gsize length, GError **error)
+{
+	if (out->memory != NULL) {
+		g_byte_array_append(out->memory, data, (guint)length);
+		return TRUE;
+	}
+	while (length > 0) {
+		gssize written = write(out->fd, data, length);
+		if (written < 0 && errno == EINTR)
+			continue;
+		if (written < 0) {
+			int saved = errno;
+			g_set_error(error, PH_ERROR, PH_ERROR_FAILED,
+			            "archive package: cannot write %s: %s", out->path,
+			            g_strerror(saved));
+			return FALSE;
+		}
+		data += written;
+		length -= (gsize)written;
+	}
+	return TRUE;
+}
+
+static gboolean
+ph_tar_header(PhTarOut *out, const gchar *name, guint64 length, GError **error)
 {
 	guint8 header[PH_TAR_BLOCK] = {0};
-	gsize length = 0;
-	const guint8 *data = g_bytes_get_data(bytes, &length);
 	if (strlen(name) >= 100 || strchr(name, '\\') != NULL || strstr(name, "..") != NULL) {
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
 		            "archive member %s: the name must be under 100 bytes without ..", name);
@@ -53,12 +87,41 @@ ph_tar_append(GByteArray *tar, const gchar *name, GBytes *bytes, GError **error)
 	memcpy(header + 263, "00", 2);
 	ph_tar_octal((gchar *)header + 148, 7, ph_tar_checksum(header));
 	header[155] = ' ';
-	g_byte_array_append(tar, header, sizeof(header));
-	g_byte_array_append(tar, data, (guint)length);
+	return ph_tar_out_write(out, header, sizeof(header), error);
+}
+
+static gboolean
+ph_tar_pad(PhTarOut *out, guint64 length, GError **error)
+{
 	static const guint8 zeros[PH_TAR_BLOCK] = {0};
-	g_byte_array_append(tar, zeros,
-	                    (guint)((PH_TAR_BLOCK - length % PH_TAR_BLOCK) % PH_TAR_BLOCK));
-	return TRUE;
+	return ph_tar_out_write(out, zeros, (PH_TAR_BLOCK - length % PH_TAR_BLOCK) % PH_TAR_BLOCK,
+	                        error);
+}
+
+static gboolean
+ph_tar_append(PhTarOut *out, const gchar *name, GBytes *bytes, GError **error)
+{
+	gsize length = 0;
+	const guint8 *data = g_bytes_get_data(bytes, &length);
+	return ph_tar_header(out, name, length, error) &&
+	       ph_tar_out_write(out, data, length, error) && ph_tar_pad(out, length, error);
+}
+
+static gboolean
+ph_tar_kept_sink(const guint8 *data, gsize length, gpointer user_data, GError **error)
+{
+	return ph_tar_out_write(user_data, data, length, error);
+}
+
+/* A kept document streamed from the store; its SHA-256 is checked again on the way. */
+static gboolean
+ph_tar_append_kept(PhTarOut *out, const gchar *name, const PhArchiveKept *kept, PhFieldKeys *keys,
+                   GError **error)
+{
+	return ph_tar_header(out, name, kept->size, error) &&
+	       ph_document_store_read(kept->path, keys, kept->sha256, ph_tar_kept_sink, out,
+	                              error) &&
+	       ph_tar_pad(out, kept->size, error);
 }
 
 typedef struct {
@@ -143,9 +206,31 @@ ph_archive_digest(PhDigestAlg alg, GBytes *bytes)
 	return ph_digest_hex(alg, data, length);
 }
 
+/* One <Document> line: from the bytes, or from a kept file's first pass. */
+static gchar *
+ph_archive_manifest_line(const PhArchiveDocument *document, const PhArchiveKept *kept)
+{
+	g_autofree gchar *sha256 = NULL;
+	g_autofree gchar *sm3 = NULL;
+	guint64 size;
+	if (kept != NULL) {
+		sha256 = g_strdup(kept->sha256);
+		sm3 = g_strdup(kept->sm3);
+		size = kept->size;
+	} else {
+		sha256 = ph_archive_digest(PH_DIGEST_SHA256, document->bytes);
+		sm3 = ph_archive_digest(PH_DIGEST_SM3, document->bytes);
+		size = g_bytes_get_size(document->bytes);
+	}
+	return g_markup_printf_escaped(
+	        "<Document name=\"" PH_ARCHIVE_DIR "%s\" role=\"%s\" elementCode=\"%s\" "
+	        "size=\"%" G_GUINT64_FORMAT "\" sha256=\"%s\" sm3=\"%s\"/>\n",
+	        document->name, document->role, document->element_code, size, sha256, sm3);
+}
+
 static GBytes *
 ph_archive_manifest(const PhArchiveCase *archive_case, const PhArchiveDocument *documents,
-                    guint n_documents)
+                    PhArchiveKept *const *kept, guint n_documents)
 {
 	GString *xml = g_string_new("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
 	g_autofree gchar *head = g_markup_printf_escaped(
@@ -164,41 +249,143 @@ ph_archive_manifest(const PhArchiveCase *archive_case, const PhArchiveDocument *
 	}
 	g_string_append(xml, "<Documents>\n");
 	for (guint i = 0; i < n_documents; i++) {
-		const PhArchiveDocument *document = &documents[i];
-		g_autofree gchar *sha256 = ph_archive_digest(PH_DIGEST_SHA256, document->bytes);
-		g_autofree gchar *sm3 = ph_archive_digest(PH_DIGEST_SM3, document->bytes);
-		g_autofree gchar *line = g_markup_printf_escaped(
-		        "<Document name=\"" PH_ARCHIVE_DIR "%s\" role=\"%s\" elementCode=\"%s\" "
-		        "size=\"%" G_GSIZE_FORMAT "\" sha256=\"%s\" sm3=\"%s\"/>\n",
-		        document->name, document->role, document->element_code,
-		        g_bytes_get_size(document->bytes), sha256, sm3);
+		g_autofree gchar *line =
+		        ph_archive_manifest_line(&documents[i], kept != NULL ? kept[i] : NULL);
 		g_string_append(xml, line);
 	}
 	g_string_append(xml, "</Documents>\n</ArchivePackage>\n");
 	return g_string_free_to_bytes(xml);
 }
 
+typedef struct {
+	PhDigest *sm3;
+	guint64 size;
+} PhArchiveKeptPass;
+
+static gboolean
+ph_archive_kept_sink(const guint8 *data, gsize length, gpointer user_data, GError **error)
+{
+	PhArchiveKeptPass *pass = user_data;
+	ph_digest_update(pass->sm3, data, length);
+	pass->size += length;
+	return TRUE;
+}
+
+/* The first pass over a kept file: its SHA-256 checked against the recorded one (a changed
+ * or damaged file stops the package here), its SM3 and size for the manifest. */
+static gboolean
+ph_archive_kept_measure(PhArchiveKept *kept, PhFieldKeys *keys, GError **error)
+{
+	g_autoptr(PhDigest) sm3 = ph_digest_new(PH_DIGEST_SM3);
+	PhArchiveKeptPass pass = {sm3, 0};
+	if (!ph_document_store_read(kept->path, keys, kept->sha256, ph_archive_kept_sink, &pass,
+	                            error))
+		return FALSE;
+	g_free(kept->sm3);
+	kept->sm3 = g_strdup(ph_digest_get_hex(sm3));
+	kept->size = pass.size;
+	return TRUE;
+}
+
+static gboolean
+ph_archive_package_write(PhTarOut *out, GBytes *signed_manifest, const PhArchiveDocument *documents,
+                         PhArchiveKept *const *kept, guint n_documents, PhFieldKeys *keys,
+                         GError **error)
+{
+	if (!ph_tar_append(out, PH_ARCHIVE_MANIFEST, signed_manifest, error))
+		return FALSE;
+	for (guint i = 0; i < n_documents; i++) {
+		g_autofree gchar *name = g_strconcat(PH_ARCHIVE_DIR, documents[i].name, NULL);
+		gboolean ok = kept != NULL && kept[i] != NULL
+		                      ? ph_tar_append_kept(out, name, kept[i], keys, error)
+		                      : ph_tar_append(out, name, documents[i].bytes, error);
+		if (!ok)
+			return FALSE;
+	}
+	static const guint8 end[2 * PH_TAR_BLOCK] = {0};
+	return ph_tar_out_write(out, end, sizeof(end), error);
+}
+
+/* The package written to a file of @work_dir, handed back mapped: the page cache holds it,
+ * not the heap. The file is unlinked at once; the mapping keeps it until released. */
+static GBytes *
+ph_archive_package_write_file(GBytes *signed_manifest, const PhArchiveDocument *documents,
+                              PhArchiveKept *const *kept, guint n_documents, PhFieldKeys *keys,
+                              const gchar *work_dir, GError **error)
+{
+	if (g_mkdir_with_parents(work_dir, 0700) != 0) {
+		int saved = errno;
+		g_set_error(error, PH_ERROR, PH_ERROR_FAILED,
+		            "archive package: cannot create %s: %s", work_dir, g_strerror(saved));
+		return NULL;
+	}
+	g_autofree gchar *path = g_build_filename(work_dir, "package-XXXXXX", NULL);
+	PhTarOut out = {NULL, g_mkstemp_full(path, O_RDWR | O_CLOEXEC, 0600), path};
+	if (out.fd < 0) {
+		int saved = errno;
+		g_set_error(error, PH_ERROR, PH_ERROR_FAILED,
+		            "archive package: cannot create %s: %s", path, g_strerror(saved));
+		return NULL;
+	}
+	GBytes *bytes = NULL;
+	if (ph_archive_package_write(&out, signed_manifest, documents, kept, n_documents, keys,
+	                             error)) {
+		g_autoptr(GMappedFile) mapped = g_mapped_file_new_from_fd(out.fd, FALSE, error);
+		if (mapped != NULL)
+			bytes = g_mapped_file_get_bytes(mapped);
+	}
+	close(out.fd);
+	g_unlink(path);
+	return bytes;
+}
+
+GBytes *
+ph_archive_package_build_kept(const PhArchiveCase *archive_case, const PhArchiveDocument *documents,
+                              PhArchiveKept *const *kept, guint n_documents, PhFieldKeys *keys,
+                              const gchar *work_dir, PhXmlSigner *signer, GError **error)
+{
+	g_return_val_if_fail(archive_case != NULL && signer != NULL, NULL);
+	g_return_val_if_fail(documents != NULL || n_documents == 0, NULL);
+	g_return_val_if_fail(kept == NULL || work_dir != NULL, NULL);
+	gboolean any_kept = FALSE;
+	for (guint i = 0; kept != NULL && i < n_documents; i++) {
+		if (kept[i] != NULL && !ph_archive_kept_measure(kept[i], keys, error))
+			return NULL;
+		any_kept = any_kept || kept[i] != NULL;
+	}
+	g_autoptr(GBytes) manifest =
+	        ph_archive_manifest(archive_case, documents, kept, n_documents);
+	g_autoptr(GBytes) signed_manifest = ph_xml_signer_sign(signer, manifest, error);
+	if (signed_manifest == NULL)
+		return NULL;
+	if (any_kept)
+		return ph_archive_package_write_file(signed_manifest, documents, kept, n_documents,
+		                                     keys, work_dir, error);
+	g_autoptr(GByteArray) tar = g_byte_array_new();
+	PhTarOut out = {tar, -1, NULL};
+	if (!ph_archive_package_write(&out, signed_manifest, documents, NULL, n_documents, NULL,
+	                              error))
+		return NULL;
+	return g_byte_array_free_to_bytes(g_steal_pointer(&tar));
+}
+
 GBytes *
 ph_archive_package_build(const PhArchiveCase *archive_case, const PhArchiveDocument *documents,
                          guint n_documents, PhXmlSigner *signer, GError **error)
 {
-	g_return_val_if_fail(archive_case != NULL && signer != NULL, NULL);
-	g_return_val_if_fail(documents != NULL || n_documents == 0, NULL);
-	g_autoptr(GBytes) manifest = ph_archive_manifest(archive_case, documents, n_documents);
-	g_autoptr(GBytes) signed_manifest = ph_xml_signer_sign(signer, manifest, error);
-	if (signed_manifest == NULL)
-		return NULL;
-	g_autoptr(GByteArray) tar = g_byte_array_new();
-	if (!ph_tar_append(tar, PH_ARCHIVE_MANIFEST, signed_manifest, error))
-		return NULL;
-	for (guint i = 0; i < n_documents; i++) {
-		g_autofree gchar *name = g_strconcat(PH_ARCHIVE_DIR, documents[i].name, NULL);
-		if (!ph_tar_append(tar, name, documents[i].bytes, error))
-			return NULL;
-	}
-	static const guint8 end[2 * PH_TAR_BLOCK] = {0};
-	g_byte_array_append(tar, end, sizeof(end));
-	return g_byte_array_free_to_bytes(g_steal_pointer(&tar));
+	return ph_archive_package_build_kept(archive_case, documents, NULL, n_documents, NULL, NULL,
+	                                     signer, error);
+}
+
+void
+ph_archive_kept_free(PhArchiveKept *kept)
+{
+	if (kept == NULL)
+		return;
+	g_free(kept->path);
+	g_free(kept->sha256);
+	g_free(kept->sm3);
+	g_free(kept);
 }
 
 void
@@ -225,10 +412,15 @@ ph_archive_check_documents(PhXmlDoc *manifest, GPtrArray *members, GError **erro
 	g_auto(GStrv) sizes = ph_xml_doc_get_attributes(manifest, "Documents/Document", "size");
 	g_auto(GStrv) sha256 = ph_xml_doc_get_attributes(manifest, "Documents/Document", "sha256");
 	g_auto(GStrv) sm3 = ph_xml_doc_get_attributes(manifest, "Documents/Document", "sm3");
+	g_auto(GStrv) roles = ph_xml_doc_get_attributes(manifest, "Documents/Document", "role");
+	static const gchar *const known_roles[] = {"inbound", "outbound", "generated", NULL};
 	g_autoptr(GHashTable) listed = g_hash_table_new(g_str_hash, g_str_equal);
 	for (guint i = 0; names[i] != NULL; i++) {
 		if (!g_hash_table_add(listed, names[i]))
 			return ph_archive_invalid(error, names[i], "listed twice in the manifest");
+		if (roles[i] == NULL || !g_strv_contains(known_roles, roles[i]))
+			return ph_archive_invalid(error, names[i],
+			                          "role is not inbound, outbound or generated");
 	}
 	for (guint i = 1; i < members->len; i++) {
 		PhTarMember *member = g_ptr_array_index(members, i);

@@ -8,6 +8,7 @@
 
 #include "pension-hub/ph-archive-api.h"
 #include "pension-hub/ph-xml.h"
+#include "ph-field-key.h"
 
 G_BEGIN_DECLS
 
@@ -17,6 +18,29 @@ G_BEGIN_DECLS
 GBytes *ph_archive_package_build(const PhArchiveCase *archive_case,
                                  const PhArchiveDocument *documents, guint n_documents,
                                  PhXmlSigner *signer, GError **error);
+
+/* A document kept in the document store (ph-document-store.h), streamed into the package
+ * rather than held in memory. */
+typedef struct {
+	gchar *path;   /* the stored file */
+	gchar *sha256; /* of the plaintext, as recorded when it was kept */
+	guint64 size;  /* filled by the build's first pass over the file */
+	gchar *sm3;    /* likewise */
+} PhArchiveKept;
+
+void ph_archive_kept_free(PhArchiveKept *kept);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhArchiveKept, ph_archive_kept_free)
+
+/* As ph_archive_package_build, where document i with @kept[i] != NULL (its bytes unused) is
+ * read from the store twice, streamed, never whole in memory: once for its SM3 and size with its
+ * SHA-256 checked against the recorded one, once into the container (checked again). With
+ * any kept document the package is written to a file in @work_dir, unlinked at once, and
+ * returned mapped. A kept file that is damaged or changed: PH_ERROR_INVALID_INPUT naming it. */
+GBytes *ph_archive_package_build_kept(const PhArchiveCase *archive_case,
+                                      const PhArchiveDocument *documents,
+                                      PhArchiveKept *const *kept, guint n_documents,
+                                      PhFieldKeys *keys, const gchar *work_dir, PhXmlSigner *signer,
+                                      GError **error);
 
 typedef struct {
 	gchar *case_type;

@@ -32,11 +32,11 @@ ph_ctl_archive_verify(PhCtl *ctl, int argc, char **argv)
 			return ph_ctl_fail(error);
 		ca = g_strdup(config->tls_ca);
 	}
-	gchar *data = NULL;
-	gsize length = 0;
-	if (!g_file_get_contents(argv[1], &data, &length, &error))
+	/* mapped, not read: a payout batch's package is as large as its files */
+	g_autoptr(GMappedFile) mapped = g_mapped_file_new(argv[1], FALSE, &error);
+	if (mapped == NULL)
 		return ph_ctl_fail(error);
-	g_autoptr(GBytes) package = g_bytes_new_take(data, length);
+	g_autoptr(GBytes) package = g_mapped_file_get_bytes(mapped);
 	g_autoptr(PhXmlVerifier) verifier = ph_xml_verifier_new(ca, &error);
 	PhArchiveCheck check = {0};
 	if (verifier == NULL || !ph_archive_package_verify(package, verifier, &check, &error))

@@ -58,23 +58,36 @@ archive_sftp_get_receipt(Archive *archive, PhSftp *sftp, const gchar *name, GErr
 	return receipt;
 }
 
+/* The SHA-256 of the file at @path on the archive's server, streamed (a package with a
+ * payout batch's files is as large as they are). */
+static gchar *
+archive_sftp_remote_sha256(PhSftp *sftp, const gchar *path, GError **error)
+{
+	g_autoptr(GInputStream) input = ph_sftp_open_read(sftp, path, error);
+	if (input == NULL)
+		return NULL;
+	g_autoptr(PhDigest) digest = ph_digest_new(PH_DIGEST_SHA256);
+	g_autoptr(GInputStream) tee = ph_digest_input_stream_new(input, digest);
+	gssize skipped;
+	/* the digest stream's skip reads, so every byte passes the digest */
+	while ((skipped = g_input_stream_skip(tee, 1 << 20, NULL, error)) > 0)
+		;
+	return skipped < 0 ? NULL : g_strdup(ph_digest_get_hex(digest));
+}
+
 /* NAME.tar is there from an earlier attempt: accept it only when it holds our bytes. */
 static gboolean
 archive_sftp_accept_existing(Archive *archive, PhSftp *sftp, const PhArchivePackage *package,
                              const gchar *name, GError **error)
 {
-	g_autoptr(GError) local = NULL;
 	g_autofree gchar *path = g_build_path("/", archive->folder, name, NULL);
-	g_autoptr(GBytes) theirs =
-	        ph_sftp_get_bytes(sftp, path, g_bytes_get_size(package->package), &local);
-	if (theirs != NULL && g_bytes_equal(theirs, package->package)) {
+	g_autofree gchar *theirs = archive_sftp_remote_sha256(sftp, path, error);
+	if (theirs == NULL)
+		return FALSE;
+	if (g_str_equal(theirs, package->sha256)) {
 		g_message("package %s is on the archive's server from an earlier attempt",
 		          package->package_id);
 		return TRUE;
-	}
-	if (theirs == NULL && !g_error_matches(local, PH_ERROR, PH_ERROR_INVALID_INPUT)) {
-		g_propagate_error(error, g_steal_pointer(&local));
-		return FALSE;
 	}
 	g_set_error(error, PH_ERROR, PH_ERROR_PERMANENT,
 	            "%s exists on the archive's server with other content: never overwritten, "

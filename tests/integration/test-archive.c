@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "pension-hub.h"
+#include "pension-hub/ph-digest.h"
+#include "ph-document-store.h"
 #include "ph-test-db.h"
 #include "ph-test-hub.h"
 #include "ph-test-peer.h"
@@ -552,12 +554,84 @@ exec_sql(Fixture *fixture, const gchar *sql)
 	g_assert_no_error(error);
 }
 
-/* A payout run (its event payout_due and two bank batches, in one transaction as pensionctl
- * payout run writes them; test-bank runs the real thing): the package waits until both
- * batches are closed, then holds per batch the record of its payout file and booked result
- * file, named by their digests. */
+/* A payout file, its done file and a result file as the bank adapter keeps them (the
+ * document store of ph-document-store.h, plaintext here: no [keys]), with their
+ * kept_document rows; @payout_digest and @result_digest receive "SM3 hex" as exchanged.
+ * test-bank shows that the adapter keeps exactly what the bank received and wrote. */
+typedef struct {
+	const gchar *role;
+	const gchar *name;
+	const gchar *content;
+	gint64 batch_no;
+} KeptFile;
+
+static const KeptFile payout_kept[] = {
+        {"payout", "PAYOUT_110100000001_202611_0000000007.txt",
+         "H0000000007110100000001202611\r\nD00000001110105197001010193张三 "
+         "6222020200000000001 350001\r\nD00000002110105197001010193张三 "
+         "6222020200000000002 350002\r\nT\r\n",
+         7},
+        {"done", "PAYOUT_110100000001_202611_0000000007.txt.ok", NULL, 7},
+        {"result", "RESULT_7.txt",
+         "R00000001110105197001010193 6222020200000000001 350001 0000 BK1\r\n"
+         "R00000002110105197001010193 6222020200000000002 350002 0000 BK2\r\n",
+         0},
+};
+
+/* Keeps @content as the store does; returns the stored file's path. */
+static gchar *
+keep_file(Fixture *fixture, const KeptFile *file, const gchar *content, const gchar *digest)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *dir = g_build_filename(fixture->hub->dir, "documents", NULL);
+	g_autoptr(PhDocumentWriter) writer = ph_document_writer_new(dir, "test", NULL, &error);
+	g_assert_no_error(error);
+	g_assert_true(ph_document_writer_write(writer, content, strlen(content), &error));
+	g_assert_true(ph_document_writer_commit(writer, &error));
+	g_assert_no_error(error);
+	g_autofree gchar *batch_no = file->batch_no > 0
+	                                     ? g_strdup_printf("%" G_GINT64_FORMAT, file->batch_no)
+	                                     : g_strdup("NULL");
+	g_autofree gchar *sql = g_strdup_printf(
+	        "INSERT INTO kept_document (role, bank, batch_no, name, size, sha256, digest, "
+	        "store_file) VALUES ('%s', 'icbc', %s, '%s', %" G_GSIZE_FORMAT
+	        ", '%s', %s%s%s, '%s')",
+	        file->role, batch_no, file->name, strlen(content),
+	        ph_document_writer_get_sha256(writer), digest != NULL ? "'" : "",
+	        digest != NULL ? digest : "NULL", digest != NULL ? "'" : "",
+	        ph_document_writer_get_file_name(writer));
+	exec_sql(fixture, sql);
+	return g_build_filename(dir, ph_document_writer_get_file_name(writer), NULL);
+}
+
+/* Batch 7's three files kept; returns the payout file's stored path and in @digest_sql what
+ * names them by digest in the batch and its booked result (run with the close). */
+static gchar *
+keep_payout_files(Fixture *fixture, gchar **digest_sql)
+{
+	const KeptFile *payout = &payout_kept[0], *result = &payout_kept[2];
+	g_autofree gchar *payout_hex =
+	        ph_digest_hex(PH_DIGEST_SM3, payout->content, strlen(payout->content));
+	g_autofree gchar *result_hex =
+	        ph_digest_hex(PH_DIGEST_SM3, result->content, strlen(result->content));
+	g_autofree gchar *payout_digest = g_strconcat("SM3 ", payout_hex, NULL);
+	g_autofree gchar *result_digest = g_strconcat("SM3 ", result_hex, NULL);
+	/* the done file: "<ALG> <hex> <count> <total>" (bank-file.c) */
+	g_autofree gchar *done = g_strdup_printf("%s 2 700003\r\n", payout_digest);
+	gchar *path = keep_file(fixture, payout, payout->content, payout_digest);
+	g_free(keep_file(fixture, &payout_kept[1], done, NULL));
+	g_free(keep_file(fixture, result, result->content, result_digest));
+	/* the batch as sent and its booked result name these files by their digests */
+	*digest_sql = g_strdup_printf(
+	        "UPDATE payout_batch SET digest = '%s' WHERE batch_no = 7; "
+	        "UPDATE payout_result_file SET digest = '%s', size = %" G_GSIZE_FORMAT
+	        " WHERE name = 'RESULT_7.txt'; ",
+	        payout_digest, result_digest, strlen(result->content));
+	return path;
+}
+
 static void
-test_payout_batches(Fixture *fixture, gconstpointer data)
+open_payout_run(Fixture *fixture)
 {
 	exec_sql(fixture,
 	         "BEGIN; "
@@ -568,39 +642,97 @@ test_payout_batches(Fixture *fixture, gconstpointer data)
 	         "total, state) VALUES (7, 'icbc', 202611, 'regular', '20261127090000', 2, 700003, "
 	         "'sent'), (8, 'boc', 202611, 'regular', '20261127090000', 1, 350003, 'sent'); "
 	         "COMMIT");
+}
+
+/* Both batches closed with their booked result files, in one transaction with @digest_sql. */
+static void
+close_payout_batches(Fixture *fixture, const gchar *digest_sql)
+{
+	g_autofree gchar *sql = g_strdup_printf(
+	        "BEGIN; UPDATE payout_batch SET state = 'closed', profile = 'ph-bank-1', "
+	        "file_name = 'PAYOUT_110100000001_202611_' || lpad(batch_no::text, 10, '0') || "
+	        "'.txt', digest = 'SM3 ' || repeat(batch_no::text, 64), "
+	        "sent_at = now(), closed_at = now(); "
+	        "INSERT INTO payout_result_file (bank, name, size, digest, batch_no, verdict, "
+	        "paid_count, paid_total, failed_count, failed_total) VALUES "
+	        "('icbc', 'RESULT_7.txt', 310, 'SM3 aa', 7, 'booked', 2, 700003, 0, 0), "
+	        "('boc', 'RESULT_8.txt', 160, 'SM3 bb', 8, 'booked', 0, 0, 1, 350003); %sCOMMIT",
+	        digest_sql != NULL ? digest_sql : "");
+	exec_sql(fixture, sql);
+}
+
+/* A payout run (its event payout_due and two bank batches, in one transaction as pensionctl
+ * payout run writes them; test-bank runs the real thing): the package waits until both
+ * batches are closed, then holds per batch the record of its payout file and booked result
+ * file, and the bytes of the files the bank adapter kept (batch 7: payout, done, result; batch
+ * 8 from before files were kept: its record only), exactly: the manifest's SHA-256 of each is
+ * the kept content's, and pensionctl archive verify checks every member against it. */
+static void
+test_payout_batches(Fixture *fixture, gconstpointer data)
+{
+	open_payout_run(fixture);
 	const gchar *case_id = "payout_due:2026-11#1";
 	wait_archive_row(fixture, case_id, "attempts >= 2");
 	assert_not_archived(fixture, case_id, "pending", "waiting until payout batch 7 is closed");
 
-	exec_sql(fixture,
-	         "UPDATE payout_batch SET state = 'closed', profile = 'ph-bank-1', "
-	         "file_name = 'PAYOUT_110100000001_202611_' || lpad(batch_no::text, 10, '0') || "
-	         "'.txt', digest = 'SM3 ' || repeat(batch_no::text, 64), "
-	         "sent_at = now(), closed_at = now(); "
-	         "INSERT INTO payout_result_file (bank, name, size, digest, batch_no, verdict, "
-	         "paid_count, paid_total, failed_count, failed_total) VALUES "
-	         "('icbc', 'RESULT_7.txt', 310, 'SM3 aa', 7, 'booked', 2, 700003, 0, 0), "
-	         "('boc', 'RESULT_8.txt', 160, 'SM3 bb', 8, 'booked', 0, 0, 1, 350003)");
-	/* the event and the two batches */
-	g_autofree gchar *package = stored_package_text(fixture, case_id, 3);
+	g_autofree gchar *digest_sql = NULL;
+	g_free(keep_payout_files(fixture, &digest_sql));
+	close_payout_batches(fixture, digest_sql);
+	/* the event, the two batch records and batch 7's three files */
+	g_autofree gchar *package = stored_package_text(fixture, case_id, 6);
+	g_free(check_archived(fixture, case_id, "payout", 6));
 	const gchar *expected[] = {
 	        "documents/payout-batch-0000000007.json",
 	        "documents/payout-batch-0000000008.json",
 	        "role=\"generated\" elementCode=\"AAE002\"",
 	        "\"file_name\" : \"PAYOUT_110100000001_202611_0000000007.txt\"",
-	        "\"file_digest\" : \"SM3 7777777777",
+	        "\"file_digest\" : \"SM3 8888888888",
 	        "\"name\" : \"RESULT_8.txt\"",
 	        "\"failed_total\" : 350003",
+	        "name=\"documents/outbound-bank-PAYOUT_110100000001_202611_0000000007.txt\" "
+	        "role=\"outbound\" elementCode=\"AAE002\"",
+	        "name=\"documents/outbound-bank-PAYOUT_110100000001_202611_0000000007.txt.ok\" "
+	        "role=\"outbound\"",
+	        "name=\"documents/inbound-bank-RESULT_7.txt\" role=\"inbound\"",
+	        payout_kept[0].content,
+	        payout_kept[2].content,
 	};
 	for (guint i = 0; i < G_N_ELEMENTS(expected); i++) {
 		if (strstr(package, expected[i]) == NULL)
 			g_test_message("missing: %s", expected[i]);
 		g_assert_nonnull(strstr(package, expected[i]));
 	}
+	for (guint i = 0; i < G_N_ELEMENTS(payout_kept); i += 2) {
+		const gchar *content = payout_kept[i].content;
+		g_autofree gchar *sha256 =
+		        ph_digest_hex(PH_DIGEST_SHA256, content, strlen(content));
+		g_autofree gchar *fixity = g_strdup_printf(
+		        "size=\"%" G_GSIZE_FORMAT "\" sha256=\"%s\"", strlen(content), sha256);
+		g_assert_nonnull(strstr(package, fixity));
+	}
 }
 
-/* What the hub left in the archive's SFTP folder for @package_id: the package under its
- * final name (the bytes the simulator kept), its receipt beside it, no .part. */
+/* A kept file changed on disk after it was kept: the package is never built from it; the
+ * delivery is a dead letter naming the file and the SHA-256 that differs. */
+static void
+test_payout_kept_corrupted(Fixture *fixture, gconstpointer data)
+{
+	open_payout_run(fixture);
+	g_autofree gchar *digest_sql = NULL;
+	g_autofree gchar *stored = keep_payout_files(fixture, &digest_sql);
+	g_autofree gchar *content = NULL;
+	gsize length = 0;
+	g_assert_true(g_file_get_contents(stored, &content, &length, NULL));
+	content[length / 2] ^= 0x01;
+	g_assert_true(g_file_set_contents(stored, content, (gssize)length, NULL));
+	close_payout_batches(fixture, digest_sql);
+	const gchar *case_id = "payout_due:2026-11#1";
+	wait_dead(fixture, case_id);
+	g_autofree gchar *store_file = g_path_get_basename(stored);
+	assert_not_archived(fixture, case_id, "dead", store_file);
+	assert_not_archived(fixture, case_id, "dead", "differs from the recorded");
+}
+
 static void
 check_sftp_folder(Fixture *fixture, const gchar *case_id)
 {
@@ -702,6 +834,8 @@ main(int argc, char **argv)
 	           test_personnel_sources, fixture_tear_down);
 	g_test_add("/archive/medical-notice", Fixture, NULL, fixture_set_up_medical,
 	           test_medical_notice, fixture_tear_down);
+	g_test_add("/archive/payout-kept-corrupted", Fixture, NULL, fixture_set_up,
+	           test_payout_kept_corrupted, fixture_tear_down);
 	g_test_add("/archive/payout-batches", Fixture, NULL, fixture_set_up, test_payout_batches,
 	           fixture_tear_down);
 	g_test_add("/archive/sftp/delivered", Fixture, NULL, fixture_set_up_sftp,
