@@ -318,6 +318,7 @@ decoder_free(gpointer data)
 }
 
 static const PhMappingAheadOps decode_ops = {
+        .take_run = ph_mapping_io_layout_take_run,
         .next_line = ph_mapping_io_layout_take_line,
         .line_count = ph_mapping_io_layout_line_count,
         .decoder_new = decoder_new,

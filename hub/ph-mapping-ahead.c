@@ -115,6 +115,17 @@ take(PhMappingAhead *ahead, Batch *batch)
 		gsize len = 0;
 		guint i = batch->n_lines;
 
+		if (ahead->ops->take_run != NULL) {
+			PhLineRun run = {batch->bytes,     batch->line_at,     batch->line_len,
+			                 batch->line_no,   batch->line_offset, i,
+			                 ahead->max_lines, BATCH_BYTES};
+
+			ahead->ops->take_run(ahead->source, &run);
+			batch->n_lines = run.n_lines;
+			if (run.n_lines > i)
+				continue;
+		}
+
 		if (!ahead->ops->next_line(ahead->source, &line, &len, &batch->line_no[i],
 		                           &batch->line_offset[i], &batch->take_error)) {
 			batch->end = batch->take_error == NULL;

@@ -267,3 +267,50 @@ ph_mapping_io_input_line_count(gpointer input)
 {
 	return ((PhLineInput *)input)->line;
 }
+
+/* The whole lines already in the buffer, in one pass and one copy: a line is taken here
+ * only when ph_mapping_io_input_next() would return it as it is (its newline held, the
+ * line end the mapping wants); the first line other than that is left to it. */
+void
+ph_mapping_io_input_take_run(gpointer input, PhLineRun *run)
+{
+	PhLineInput *lines = input;
+	const gchar *start = lines->buffer + lines->start;
+	const gchar *end = lines->buffer + lines->end;
+	const gchar *p = start;
+	gsize base = run->bytes->len;
+
+	while (run->n_lines < run->max_lines && base + (gsize)(p - start) < run->max_bytes) {
+		const gchar *newline = memchr(p, '\n', (gsize)(end - p));
+		gsize length;
+		gboolean cr;
+		guint n = run->n_lines;
+
+		if (newline == NULL)
+			break;
+		length = (gsize)(newline - p);
+		cr = length > 0 && p[length - 1] == '\r';
+		if (cr != lines->crlf)
+			break;
+		lines->line++;
+		lines->line_offset = lines->offset + (guint64)(p - lines->buffer);
+		run->line_at[n] = base + (gsize)(p - start);
+		run->line_len[n] = length - (cr ? 1 : 0);
+		run->line_no[n] = lines->line;
+		run->line_offset[n] = lines->line_offset;
+		run->n_lines++;
+		p = newline + 1;
+	}
+	g_string_append_len(run->bytes, start, p - start);
+	lines->start += (gsize)(p - start);
+}
+
+/* The first line is left to ph_mapping_io_layout_next_line(): its byte order mark. */
+void
+ph_mapping_io_layout_take_run(gpointer layout, PhLineRun *run)
+{
+	PhLineLayout *lines = layout;
+
+	if (lines->lines->line > 0)
+		ph_mapping_io_input_take_run(lines->lines, run);
+}

@@ -62,6 +62,9 @@ guint64 ph_mapping_io_layout_line_count(gpointer layout);
 gboolean ph_mapping_io_input_take_line(gpointer input, const gchar **line, gsize *len,
                                        guint64 *line_no, guint64 *offset, GError **error);
 guint64 ph_mapping_io_input_line_count(gpointer input);
+/* PhMappingAheadOps.take_run for the same two. */
+void ph_mapping_io_layout_take_run(gpointer layout, PhLineRun *run);
+void ph_mapping_io_input_take_run(gpointer input, PhLineRun *run);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhLineInput, ph_mapping_io_input_free)
 

@@ -298,7 +298,24 @@ typedef struct _PhMappingAhead PhMappingAhead;
 /* Scratch buffers a decoder may leave slot texts in. */
 #define PH_MAPPING_AHEAD_SCRATCH 2
 
+/* Lines taken into a batch: copied into @bytes, each with where it starts there, its
+ * length without the line end, its number and file offset. */
 typedef struct {
+	GString *bytes;
+	gsize *line_at;
+	gsize *line_len;
+	guint64 *line_no;
+	guint64 *line_offset;
+	guint n_lines;
+	guint max_lines; /* no more lines than this, */
+	gsize max_bytes; /* and none once bytes holds this many */
+} PhLineRun;
+
+typedef struct {
+	/* Optional: as many of the next lines of @source as are at hand and plainly whole
+	 * (nothing next_line would refuse or treat apart), appended to @run; none when the
+	 * next line needs next_line. Called like next_line. */
+	void (*take_run)(gpointer source, PhLineRun *run);
 	/* The next line of @source with its number and file offset; FALSE at the end or with
 	 * @error. Called by one thread at a time, in order. */
 	gboolean (*next_line)(gpointer source, const gchar **line, gsize *len, guint64 *line_no,
