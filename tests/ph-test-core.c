@@ -37,3 +37,12 @@ ph_test_core_tear_down(PhTestCore *core)
 	g_clear_pointer(&core->test_db, ph_test_db_free);
 	g_clear_pointer(&core->policy, g_free);
 }
+
+void
+ph_test_core_exec(PhTestCore *core, const gchar *sql)
+{
+	g_autoptr(GError) error = NULL;
+
+	ph_db_exec(core->db, sql, &error);
+	g_assert_no_error(error);
+}

@@ -20,5 +20,8 @@ typedef struct {
  * file), or NULL. Fails the test on any error. */
 void ph_test_core_set_up(PhTestCore *core, const gchar *policy_overrides);
 void ph_test_core_tear_down(PhTestCore *core);
+/* Runs @sql (several statements allowed) on the fixture's connection; fails the test on
+ * any error. */
+void ph_test_core_exec(PhTestCore *core, const gchar *sql);
 
 G_END_DECLS

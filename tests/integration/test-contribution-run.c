@@ -22,14 +22,6 @@ fixture_tear_down(Fixture *fixture, gconstpointer data)
 	ph_test_core_tear_down(fixture);
 }
 
-static void
-exec(Fixture *fixture, const gchar *sql)
-{
-	g_autoptr(GError) error = NULL;
-	ph_db_exec(fixture->db, sql, &error);
-	g_assert_no_error(error);
-}
-
 /* The one value of @sql as text, "NULL" for SQL NULL, "none" without a row. */
 static gchar *
 query_text(Fixture *fixture, const gchar *sql)
@@ -155,7 +147,7 @@ test_previous_rows(Fixture *fixture, gconstpointer data)
 	} runs[] = {{202601, 3}, {202602, 2}, {202604, 3}, {202603, 3}, {202605, 3}};
 	PhContributionRunResult result;
 
-	exec(fixture, SET_UP_MEMBERS);
+	ph_test_core_exec(fixture, SET_UP_MEMBERS);
 	for (guint i = 0; i < G_N_ELEMENTS(runs); i++) {
 		run(fixture, runs[i].period, &result);
 		g_assert_cmpint(result.members, ==, runs[i].members);
@@ -178,7 +170,7 @@ test_repeat(Fixture *fixture, gconstpointer data)
 {
 	PhContributionRunResult result;
 
-	exec(fixture, SET_UP_MEMBERS);
+	ph_test_core_exec(fixture, SET_UP_MEMBERS);
 	run(fixture, 202603, &result);
 	g_assert_cmpint(result.members, ==, 3); /* 1, 3, 6 */
 	/* 1's March: 16% employer of 1000000, 3's and 6's of 750000 */
@@ -187,7 +179,7 @@ test_repeat(Fixture *fixture, gconstpointer data)
 	g_assert_true(result.duplicate);
 	g_assert_cmpint(result.members, ==, 0);
 	/* 4 declares a wage late: the repeat charges 4 alone */
-	exec(fixture, "INSERT INTO declared_wage VALUES (4, 202602, 2000000)");
+	ph_test_core_exec(fixture, "INSERT INTO declared_wage VALUES (4, 202602, 2000000)");
 	run(fixture, 202603, &result);
 	g_assert_false(result.duplicate);
 	g_assert_cmpint(result.members, ==, 1);
