@@ -31,7 +31,8 @@ struct _PersonnelLanes {
 	guint64 committed; /* chunks committed, in order */
 	GError *failure;   /* the first failure: nothing commits after it */
 	guint64 pushed;
-	GHashTable *previous; /* persons of the chunk pushed last; NULL: it held a UNIT */
+	GHashTable *previous;           /* persons of the chunk pushed last; NULL: it held a UNIT */
+	gint64 spent[PERSONNEL_PHASES]; /* the chunks' time, summed */
 	PersonnelLane lane[PERSONNEL_LANES];
 };
 
@@ -62,15 +63,22 @@ static void
 personnel_lanes_apply(PersonnelLanes *lanes, PersonnelLaneWork *work)
 {
 	g_autoptr(GError) error = NULL;
+	gint64 start = g_get_monotonic_time();
 	if (!work->independent && !personnel_lanes_wait(lanes, work->index))
 		return;
 	PersonnelChunk *chunk = personnel_chunk_new(lanes->personnel, lanes->batch, lanes->rejected,
 	                                            &lanes->rejected_lock);
+	personnel_chunk_spent(chunk, PERSONNEL_PHASE_WAIT_START, start);
 	gboolean ok = personnel_chunk_apply(chunk, work->feed->events, &error);
 	/* A chunk that stops after a failure of another is rolled back without an error of
 	 * its own: it is applied again when the batch resumes. */
-	gboolean committed = ok && personnel_lanes_wait(lanes, work->index) &&
-	                     personnel_chunk_commit(chunk, work->feed->last, &error);
+	start = g_get_monotonic_time();
+	ok = ok && personnel_lanes_wait(lanes, work->index);
+	personnel_chunk_spent(chunk, PERSONNEL_PHASE_WAIT_COMMIT, start);
+	gboolean committed = ok && personnel_chunk_commit(chunk, work->feed->last, &error);
+	g_mutex_lock(&lanes->lock);
+	personnel_chunk_add_spent(chunk, lanes->spent);
+	g_mutex_unlock(&lanes->lock);
 	personnel_chunk_free(chunk);
 	personnel_lanes_done(lanes, committed, error);
 }
@@ -161,6 +169,20 @@ personnel_lanes_push(PersonnelLanes *lanes, PersonnelFeedChunk *chunk)
 	return TRUE;
 }
 
+/* Where the chunks' time went, summed over both lanes (so up to twice the wall time). */
+static void
+personnel_lanes_log(PersonnelLanes *lanes)
+{
+	const gint64 *spent = lanes->spent;
+	g_message("personnel batch %s: %" G_GUINT64_FORMAT " chunks, lane time: waiting to start "
+	          "%.2f s, events %.2f s, bulk HIREs %.2f s, results %.2f s, waiting to commit "
+	          "%.2f s, commit %.2f s",
+	          lanes->batch->id, lanes->committed, spent[PERSONNEL_PHASE_WAIT_START] / 1e6,
+	          spent[PERSONNEL_PHASE_EVENTS] / 1e6, spent[PERSONNEL_PHASE_HIRES] / 1e6,
+	          spent[PERSONNEL_PHASE_RESULTS] / 1e6, spent[PERSONNEL_PHASE_WAIT_COMMIT] / 1e6,
+	          spent[PERSONNEL_PHASE_COMMIT] / 1e6);
+}
+
 gboolean
 personnel_lanes_finish(PersonnelLanes *lanes, GError **error)
 {
@@ -172,6 +194,7 @@ personnel_lanes_finish(PersonnelLanes *lanes, GError **error)
 	gboolean ok = lanes->failure == NULL;
 	if (!ok)
 		g_propagate_error(error, g_steal_pointer(&lanes->failure));
+	personnel_lanes_log(lanes);
 	g_clear_pointer(&lanes->previous, g_hash_table_unref);
 	g_hash_table_unref(lanes->rejected);
 	g_mutex_clear(&lanes->rejected_lock);

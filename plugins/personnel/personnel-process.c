@@ -24,6 +24,7 @@ struct _PersonnelChunk {
 	GHashTable *hire_subjects; /* AAC002 of the waiting HIREs */
 	gint64 applied, duplicate, rejected_count;
 	gint64 last_seq; /* of the events applied, -1 for none */
+	gint64 spent[PERSONNEL_PHASES];
 };
 
 static void
@@ -97,9 +98,11 @@ personnel_chunk_flush(PersonnelChunk *chunk, GError **error)
 		return TRUE;
 	g_autofree GError **errors = g_new0(GError *, n);
 	g_autofree gboolean *duplicates = g_new0(gboolean, n);
+	gint64 start = g_get_monotonic_time();
 	if (!ph_personnel_enrol_many(chunk->txn, (PhEnrolRequest *)chunk->hires->data, n, errors,
 	                             duplicates, error))
 		return FALSE;
+	personnel_chunk_spent(chunk, PERSONNEL_PHASE_HIRES, start);
 	gboolean ok = TRUE;
 	for (guint i = 0; i < n; i++) {
 		guint slot = g_array_index(chunk->hire_slots, guint, i);
@@ -226,12 +229,33 @@ personnel_chunk_apply(PersonnelChunk *chunk, GArray *events, GError **error)
 	        chunk->txn, batch->id, batch->partner, batch->doc_batch_id, first, last, error);
 	if (chunk->applied_before == NULL)
 		return FALSE;
+	gint64 start = g_get_monotonic_time();
 	for (guint i = 0; i < events->len; i++) {
 		if (!personnel_chunk_event(chunk, &g_array_index(events, PersonnelEvent, i), error))
 			return FALSE;
 	}
-	return personnel_chunk_flush(chunk, error) &&
-	       ph_personnel_result_add(chunk->txn, batch->id, chunk->results, error);
+	if (!personnel_chunk_flush(chunk, error))
+		return FALSE;
+	/* The loop's time less the bulk HIREs it flushed on the way. */
+	chunk->spent[PERSONNEL_PHASE_EVENTS] +=
+	        g_get_monotonic_time() - start - chunk->spent[PERSONNEL_PHASE_HIRES];
+	start = g_get_monotonic_time();
+	gboolean ok = ph_personnel_result_add(chunk->txn, batch->id, chunk->results, error);
+	personnel_chunk_spent(chunk, PERSONNEL_PHASE_RESULTS, start);
+	return ok;
+}
+
+void
+personnel_chunk_spent(PersonnelChunk *chunk, PersonnelPhase phase, gint64 since)
+{
+	chunk->spent[phase] += g_get_monotonic_time() - since;
+}
+
+void
+personnel_chunk_add_spent(const PersonnelChunk *chunk, gint64 spent[PERSONNEL_PHASES])
+{
+	for (guint i = 0; i < PERSONNEL_PHASES; i++)
+		spent[i] += chunk->spent[i];
 }
 
 /* Commits the applied chunk with the batch's cursor (@done: the batch's last chunk). */
@@ -239,10 +263,12 @@ gboolean
 personnel_chunk_commit(PersonnelChunk *chunk, gboolean done, GError **error)
 {
 	PhPersonnelBatch *batch = chunk->batch;
+	gint64 start = g_get_monotonic_time();
 	if (!ph_personnel_batch_advance(chunk->txn, batch->id, chunk->last_seq, chunk->applied,
 	                                chunk->duplicate, chunk->rejected_count, done, error) ||
 	    !ph_plugin_txn_commit(chunk->txn, error))
 		return FALSE;
+	personnel_chunk_spent(chunk, PERSONNEL_PHASE_COMMIT, start);
 	if (chunk->last_seq >= 0)
 		batch->cursor_seq = chunk->last_seq;
 	return TRUE;
@@ -277,8 +303,11 @@ personnel_process_events(Personnel *personnel, PhPersonnelBatch *batch, GError *
 	        personnel_feed_start(input, batch->id, batch->cursor_seq, personnel->chunk_events);
 	PersonnelLanes *lanes = personnel_lanes_start(personnel, batch, rejected);
 	GError *stopped = NULL;
+	gint64 reading = 0, handing = 0; /* waiting for the reader, for a lane */
 	for (gboolean last = FALSE; !last;) {
+		gint64 start = g_get_monotonic_time();
 		PersonnelFeedChunk *next = personnel_feed_next(feed);
+		reading += g_get_monotonic_time() - start;
 		last = next->last;
 		if (next->error != NULL) {
 			/* The document changed since its check: the spool was touched. */
@@ -286,9 +315,14 @@ personnel_process_events(Personnel *personnel, PhPersonnelBatch *batch, GError *
 			personnel_feed_chunk_free(next);
 			break;
 		}
-		if (!personnel_lanes_push(lanes, next))
+		start = g_get_monotonic_time();
+		gboolean pushed = personnel_lanes_push(lanes, next);
+		handing += g_get_monotonic_time() - start;
+		if (!pushed)
 			break;
 	}
+	g_message("personnel batch %s: waited %.2f s for the reader, %.2f s for a lane", batch->id,
+	          reading / 1e6, handing / 1e6);
 	personnel_feed_stop(feed);
 	gboolean ok = personnel_lanes_finish(lanes, error);
 	g_hash_table_unref(rejected);

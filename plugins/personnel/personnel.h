@@ -149,6 +149,18 @@ void personnel_apply_hire_request(const PersonnelEvent *event, const gchar *batc
  * (personnel-process.c) ---- */
 typedef struct _PersonnelChunk PersonnelChunk;
 
+/* Where a chunk's time goes (microseconds), summed over a batch for its log line: where
+ * the ingest waits is what decides what to speed up. */
+typedef enum {
+	PERSONNEL_PHASE_WAIT_START,  /* for the chunk ahead to commit, before starting */
+	PERSONNEL_PHASE_EVENTS,      /* checks and core commands other than bulk HIREs */
+	PERSONNEL_PHASE_HIRES,       /* bulk HIREs: checks, COPY, key maintenance */
+	PERSONNEL_PHASE_RESULTS,     /* COPY of the per-event results */
+	PERSONNEL_PHASE_WAIT_COMMIT, /* for the chunk ahead to commit, before committing */
+	PERSONNEL_PHASE_COMMIT,      /* cursor and commit */
+	PERSONNEL_PHASES
+} PersonnelPhase;
+
 /* @rejected (subject → first rejected seq) is the batch's, shared under @rejected_lock. */
 PersonnelChunk *personnel_chunk_new(Personnel *personnel, PhPersonnelBatch *batch,
                                     GHashTable *rejected, GMutex *rejected_lock);
@@ -159,6 +171,10 @@ void personnel_chunk_free(PersonnelChunk *chunk);
 gboolean personnel_chunk_apply(PersonnelChunk *chunk, GArray *events, GError **error);
 /* Advances the batch's cursor past the chunk (@done: the batch is finished) and commits. */
 gboolean personnel_chunk_commit(PersonnelChunk *chunk, gboolean done, GError **error);
+/* Counts the time from @since (g_get_monotonic_time) to now against @phase. */
+void personnel_chunk_spent(PersonnelChunk *chunk, PersonnelPhase phase, gint64 since);
+/* Adds the chunk's time per phase to @spent. */
+void personnel_chunk_add_spent(const PersonnelChunk *chunk, gint64 spent[PERSONNEL_PHASES]);
 
 /* ---- applying a batch's chunks two at a time (personnel-lane.c) ---- */
 typedef struct _PersonnelLanes PersonnelLanes;
