@@ -138,47 +138,9 @@ ph_document_api_keep_stream(PhPlugin *plugin, const PhDocumentKind *kind, GInput
 	return TRUE;
 }
 
-/* ---- the tee stream ---- */
-
-#define PH_TYPE_DOCUMENT_TEE (ph_document_tee_get_type())
-G_DECLARE_FINAL_TYPE(PhDocumentTee, ph_document_tee, PH, DOCUMENT_TEE, GFilterOutputStream)
-
-struct _PhDocumentTee {
-	GFilterOutputStream parent;
-	PhDocumentWriter *writer; /* the keep's; the keep outlives the stream */
-};
-
-G_DEFINE_TYPE(PhDocumentTee, ph_document_tee, G_TYPE_FILTER_OUTPUT_STREAM)
-
-static gssize
-ph_document_tee_write(GOutputStream *stream, const void *buffer, gsize count,
-                      GCancellable *cancellable, GError **error)
-{
-	PhDocumentTee *self = PH_DOCUMENT_TEE(stream);
-	GOutputStream *next = g_filter_output_stream_get_base_stream(G_FILTER_OUTPUT_STREAM(self));
-	gssize n = g_output_stream_write(next, buffer, count, cancellable, error);
-	if (n > 0 && !ph_document_writer_write(self->writer, buffer, (gsize)n, error))
-		return -1;
-	return n;
-}
-
-static void
-ph_document_tee_class_init(PhDocumentTeeClass *klass)
-{
-	G_OUTPUT_STREAM_CLASS(klass)->write_fn = ph_document_tee_write;
-}
-
-static void
-ph_document_tee_init(PhDocumentTee *self)
-{
-}
-
 GOutputStream *
 ph_document_api_keep_tee(PhDocumentKeep *keep, GOutputStream *next)
 {
 	g_return_val_if_fail(keep != NULL && G_IS_OUTPUT_STREAM(next), NULL);
-	PhDocumentTee *self = g_object_new(PH_TYPE_DOCUMENT_TEE, "base-stream", next,
-	                                   "close-base-stream", FALSE, NULL);
-	self->writer = keep->writer;
-	return G_OUTPUT_STREAM(self);
+	return ph_document_writer_tee_new(keep->writer, next);
 }

@@ -4,7 +4,7 @@
  * as a stream. Format: docs/security.md, "Kept documents". Host-only. */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 #include "ph-config.h"
 #include "ph-field-key.h"
@@ -35,6 +35,9 @@ const gchar *ph_document_writer_get_file_name(PhDocumentWriter *writer);
 const gchar *ph_document_writer_get_sha256(PhDocumentWriter *writer);
 guint64 ph_document_writer_get_size(PhDocumentWriter *writer);
 const gchar *ph_document_writer_get_key_id(PhDocumentWriter *writer);
+/* A stream that writes to @next first, then the same bytes to @writer (which must outlive
+ * it); closing it does not close @next. */
+GOutputStream *ph_document_writer_tee_new(PhDocumentWriter *writer, GOutputStream *next);
 /* Removes the .part file unless committed. */
 void ph_document_writer_free(PhDocumentWriter *writer);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhDocumentWriter, ph_document_writer_free)
