@@ -11,6 +11,7 @@
 #include "ph-archive-package.h"
 #include "ph-archive-personnel.h"
 #include "ph-document-store.h"
+#include "ph-field-cipher.h"
 #include "ph-pension-status.h"
 #include "ph-plugin-private.h"
 #include "ph-worker-db.h"
@@ -200,9 +201,15 @@ ph_archive_api_add_transfer(PhDb *db, const PhArchiveEvent *event, PhArchiveDocu
 	for (gint row = 0; row < PQntuples(result); row++) {
 		gboolean inbound = g_str_equal(PQgetvalue(result, row, 1), "in");
 		const gchar *role = inbound ? "inbound" : "outbound";
+		/* sealed at rest (docs/security.md): the package carries the document as exchanged
+		 */
+		gchar *text = ph_field_open(PQgetvalue(result, row, 3), error);
+		if (text == NULL) {
+			g_prefix_error(error, "transfer message %s: ", PQgetvalue(result, row, 0));
+			return FALSE;
+		}
 		gchar *name = g_strdup_printf("%s-%s.xml", role, PQgetvalue(result, row, 0));
-		GBytes *body =
-		        g_bytes_new(PQgetvalue(result, row, 3), (gsize)PQgetlength(result, row, 3));
+		GBytes *body = g_bytes_new_take(text, strlen(text));
 		ph_archive_api_documents_add(documents, name, role,
 		                             g_strdup(PQgetvalue(result, row, 2)), body);
 	}

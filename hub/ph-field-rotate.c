@@ -38,6 +38,7 @@ static const PhFieldColumn ph_field_columns[] = {
         {"payout_item", "account", PH_FIELD_SEALED, "account_lookup"},
         {"payout_result_line", "id_number", PH_FIELD_HASHED, NULL},
         {"payout_result_line", "account", PH_FIELD_HASHED, NULL},
+        {"transfer_message", "body", PH_FIELD_SEALED, NULL},
         {"inbox", "body", PH_FIELD_BODY, NULL, PH_FIELD_BODY_INBOX},
         {"inbox", "answer_body", PH_FIELD_BODY, NULL, PH_FIELD_BODY_INBOX_ANSWER},
         {"inbox_refusal", "body", PH_FIELD_BODY, NULL, PH_FIELD_BODY_REFUSAL},
@@ -216,7 +217,60 @@ typedef struct {
 	gint64 window_end;  /* the block after the current window */
 	gint64 blocks;      /* the table's size in blocks when the walk began */
 	gint64 window_size; /* blocks per window */
+	gboolean cut;       /* the last batch left rows of its window for the next one */
 } PhFieldWalk;
+
+/* Bodies read per transaction at most (stored bytes; one body at least), so that a batch of
+ * large messages does not become one huge statement. */
+#define PH_FIELD_ROTATE_BODY_BYTES (16 * 1024 * 1024)
+
+/* The rows of a body batch: locked and measured first (octet_length reads no body), then as
+ * many read as fit in PH_FIELD_ROTATE_BODY_BYTES; @walk->cut when some were left. */
+static PGresult *
+ph_field_rotate_select_bodies(PhDb *db, const PhFieldColumn *column, const gchar *where,
+                              const gchar *const *params, PhFieldWalk *walk, GError **error)
+{
+	g_autofree gchar *sql = g_strdup_printf(
+	        "SELECT ctid::text, octet_length(%s) FROM %s WHERE ctid > $1::tid AND "
+	        "ctid < $4::tid AND %s ORDER BY ctid LIMIT $3::integer FOR UPDATE",
+	        column->column, column->table, where);
+	g_autoptr(PGresult) sizes = ph_db_query(db, sql, 4, params, error);
+	if (sizes == NULL)
+		return NULL;
+	g_autoptr(GPtrArray) ids = g_ptr_array_new();
+	gint64 total = 0;
+	for (gint row = 0; row < PQntuples(sizes); row++) {
+		gint64 size = ph_db_get_int64(sizes, row, 1);
+		if (ids->len > 0 && total + size > PH_FIELD_ROTATE_BODY_BYTES) {
+			walk->cut = TRUE;
+			break;
+		}
+		total += size;
+		g_ptr_array_add(ids, PQgetvalue(sizes, row, 0));
+	}
+	g_autofree gchar *array = ph_field_rotate_array(ids);
+	g_autofree gchar *read = g_strdup_printf(
+	        "SELECT ctid::text, %s FROM %s WHERE ctid = ANY($1::tid[]) ORDER BY ctid",
+	        column->column, column->table);
+	const gchar *read_params[] = {array};
+	return ph_db_query(db, read, 1, read_params, error);
+}
+
+/* The rows of a batch (ctid, value[, lookup]), locked. */
+static PGresult *
+ph_field_rotate_select(PhDb *db, const PhFieldColumn *column, const gchar *const *params,
+                       PhFieldWalk *walk, GError **error)
+{
+	g_autofree gchar *where = ph_field_rotate_pending(column, "$2");
+	if (column->kind == PH_FIELD_BODY)
+		return ph_field_rotate_select_bodies(db, column, where, params, walk, error);
+	g_autofree gchar *sql = g_strdup_printf(
+	        "SELECT ctid::text AS row_id, %s%s%s FROM %s WHERE ctid > $1::tid AND "
+	        "ctid < $4::tid AND %s ORDER BY ctid LIMIT $3::integer FOR UPDATE",
+	        column->column, column->lookup != NULL ? ", " : "",
+	        column->lookup != NULL ? column->lookup : "", column->table, where);
+	return ph_db_query(db, sql, 4, params, error);
+}
 
 /* One transaction: up to @limit rows of the walk's window after @walk->after (moved to the
  * last row changed). */
@@ -225,19 +279,13 @@ ph_field_rotate_batch(PhDb *db, PhFieldKeys *keys, const PhFieldColumn *column, 
                       guint limit, PhFieldWalk *walk, guint *count, PhFieldRotation *out,
                       GError **error)
 {
-	g_autofree gchar *where = ph_field_rotate_pending(column, "$2");
-	g_autofree gchar *sql = g_strdup_printf(
-	        "SELECT ctid::text AS row_id, %s%s%s FROM %s WHERE ctid > $1::tid AND "
-	        "ctid < $4::tid AND %s ORDER BY ctid LIMIT $3::integer FOR UPDATE",
-	        column->column, column->lookup != NULL ? ", " : "",
-	        column->lookup != NULL ? column->lookup : "", column->table, where);
 	g_autofree gchar *limit_text = g_strdup_printf("%u", limit);
 	g_autofree gchar *before = g_strdup_printf("(%" G_GINT64_FORMAT ",0)", walk->window_end);
 	const gchar *params[] = {walk->after, done, limit_text, before};
 	PhFieldBatch batch = {g_ptr_array_new_with_free_func(g_free),
 	                      g_ptr_array_new_with_free_func(g_free),
 	                      g_ptr_array_new_with_free_func(g_free)};
-	g_autoptr(PGresult) rows = ph_db_query(db, sql, 4, params, error);
+	g_autoptr(PGresult) rows = ph_field_rotate_select(db, column, params, walk, error);
 	gboolean ok = rows != NULL;
 	for (gint row = 0; ok && row < PQntuples(rows); row++)
 		ok = ph_field_rotate_row(keys, column, rows, row, &batch, out, error);
@@ -273,12 +321,15 @@ ph_field_rotate_walk_start(PhDb *db, const PhFieldColumn *column, guint limit, P
 	return TRUE;
 }
 
-/* After a batch of @count rows: the same window again when it was full, else the next one. */
+/* After a batch of @count rows: the same window again when it was full (or cut), else the
+ * next one. */
 static gboolean
 ph_field_rotate_walk_next(PhFieldWalk *walk, guint count, guint limit)
 {
-	if (count == limit)
+	if (count == limit || walk->cut) {
+		walk->cut = FALSE;
 		return TRUE;
+	}
 	if (walk->window_end >= walk->blocks)
 		return FALSE;
 	g_free(walk->after);

@@ -2,6 +2,7 @@
  * time and verdict, in transfer_message, for `pensionctl transfer show`. Host code. */
 #include <string.h>
 
+#include "ph-field-cipher.h"
 #include "ph-transfer-api.h"
 #include "ph-txn.h"
 #include "ph-worker-db.h"
@@ -9,10 +10,14 @@
 static gboolean
 ph_transfer_message_insert(PhDb *db, const PhTransferMessage *message, GError **error)
 {
-	g_autofree gchar *body = message->body != NULL
-	                                 ? g_strndup(g_bytes_get_data(message->body, NULL),
-	                                             g_bytes_get_size(message->body))
-	                                 : NULL;
+	g_autofree gchar *plain = message->body != NULL
+	                                  ? g_strndup(g_bytes_get_data(message->body, NULL),
+	                                              g_bytes_get_size(message->body))
+	                                  : NULL;
+	/* the signed document names the member (AAC002): sealed at rest like the case's number */
+	g_autofree gchar *body = plain != NULL ? ph_field_seal(plain, error) : NULL;
+	if (plain != NULL && body == NULL)
+		return FALSE;
 	const gchar *params[] = {message->case_id,
 	                         message->msg_id,
 	                         message->direction,
@@ -64,8 +69,13 @@ ph_transfer_message_find(PhTxn *txn, const gchar *case_id, const gchar *directio
 		            case_id, direction, msg_type);
 		return NULL;
 	}
-	const gchar *body = PQgetvalue(result, 0, 0);
-	return g_bytes_new(body, strlen(body));
+	gchar *body = ph_field_open(PQgetvalue(result, 0, 0), error);
+	if (body == NULL) {
+		g_prefix_error(error, "transfer case %s: stored %s %s message: ", case_id,
+		               direction, msg_type);
+		return NULL;
+	}
+	return g_bytes_new_take(body, strlen(body));
 }
 
 gboolean
