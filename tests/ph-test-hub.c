@@ -116,6 +116,20 @@ ph_test_hub_write_config(PhTestHub *hub, const gchar *extra)
 	g_assert_no_error(error);
 }
 
+gchar *
+ph_test_hub_keys_config(PhTestHub *hub)
+{
+	if (g_strcmp0(g_getenv("PH_BENCH_PLAINTEXT"), "1") == 0)
+		return g_strdup("");
+	g_autofree gchar *path = g_build_filename(hub->dir, "field.keys", NULL);
+	const gchar *text = "[field-keys]\ncurrent=bench1\n"
+	                    "lookup=YmVuY2gtbG9va3VwLWtleS0xMjM0NTY3ODlhYmNkZWY=\n"
+	                    "key.bench1=YmVuY2gtc2VhbC1rZXktLTAxMjM0NTY3ODlhYmNkZWY=\n";
+	g_assert_true(g_file_set_contents(path, text, -1, NULL));
+	g_assert_cmpint(g_chmod(path, 0600), ==, 0);
+	return g_strdup_printf("[keys]\nfile = %s\n\n", path);
+}
+
 static void
 ph_test_hub_choose_ports(PhTestHub *hub)
 {

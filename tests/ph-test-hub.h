@@ -31,6 +31,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhTestHub, ph_test_hub_free)
 /* Rewrites the config with new @extra text (for a restart with other settings). */
 void ph_test_hub_write_config(PhTestHub *hub, const gchar *extra);
 
+/* Writes a field key file (mode 0600, key "bench1" current, a lookup key) as deploy/dev makes
+ * one, in @hub's folder, and returns the config text "[keys]\nfile = PATH\n\n" that turns
+ * encryption at rest on, as in production; "" when PH_BENCH_PLAINTEXT=1 (before encryption). */
+gchar *ph_test_hub_keys_config(PhTestHub *hub);
+
 /* Spawns the daemon and waits until /healthz answers (fails the test after 20 s). A port
  * taken between choosing it and the daemon binding it (other tests run in parallel) is not a
  * failure: the daemon is started again on fresh ports. */

@@ -59,20 +59,6 @@ write_batch(const gchar *path, guint events, GChecksum *checksum)
 	g_assert_cmpint(fclose(file), ==, 0);
 }
 
-/* A field key file as deploy/dev makes one (docs/security.md): AAC002 sealed and looked up
- * by keyed hash, as in production. */
-static gchar *
-write_keys(const gchar *dir)
-{
-	gchar *path = g_build_filename(dir, "field.keys", NULL);
-	const gchar *text = "[field-keys]\ncurrent=bench1\n"
-	                    "lookup=YmVuY2gtbG9va3VwLWtleS0xMjM0NTY3ODlhYmNkZWY=\n"
-	                    "key.bench1=YmVuY2gtc2VhbC1rZXktLTAxMjM0NTY3ODlhYmNkZWY=\n";
-	g_assert_true(g_file_set_contents(path, text, -1, NULL));
-	g_assert_cmpint(g_chmod(path, 0600), ==, 0);
-	return path;
-}
-
 static gdouble
 time_xmllint(const gchar *path)
 {
@@ -186,10 +172,8 @@ main(int argc, char **argv)
 	g_autoptr(PhTestHub) hub = ph_test_hub_new(ph_test_db_get_url(db), NULL, NULL);
 	g_autofree gchar *drop = g_build_filename(hub->dir, "drop", NULL);
 	/* PH_BENCH_PLAINTEXT=1: AAC002 stored as plaintext, as before encryption at rest. */
-	gboolean plaintext = g_strcmp0(g_getenv("PH_BENCH_PLAINTEXT"), "1") == 0;
-	g_autofree gchar *keys = plaintext ? NULL : write_keys(hub->dir);
-	g_autofree gchar *keys_section =
-	        plaintext ? g_strdup("") : g_strdup_printf("[keys]\nfile = %s\n\n", keys);
+	g_autofree gchar *keys_section = ph_test_hub_keys_config(hub);
+	gboolean plaintext = keys_section[0] == '\0';
 	g_autofree gchar *extra = g_strdup_printf("%s[plugin personnel]\nspool_dir = spool\n"
 	                                          "drop_dir = %s\npoll_seconds = 1\n"
 	                                          "chunk_events = 20000\n",

@@ -356,6 +356,10 @@ main(int argc, char **argv)
 	        "signers = 330100000001=%s/transfer-platform.crt\n",
 	        pki, pki, pki, pki);
 	g_autoptr(PhTestHub) hub = ph_test_hub_new(ph_test_db_get_url(db), NULL, extra);
+	/* Bodies and AAC002 sealed at rest as in production (PH_BENCH_PLAINTEXT=1: as before) */
+	g_autofree gchar *keys = ph_test_hub_keys_config(hub);
+	g_autofree gchar *keyed = g_strconcat(keys, extra, NULL);
+	ph_test_hub_write_config(hub, keyed);
 	g_autofree gchar *target = g_build_filename(g_getenv("PH_BUILD_DIR"), "plugins", "transfer",
 	                                            "libph-transfer.so", NULL);
 	g_autofree gchar *link = g_build_filename(hub->dir, "plugins", "libph-transfer.so", NULL);
@@ -419,5 +423,7 @@ main(int argc, char **argv)
 	       one, all, cores);
 	g_autofree gchar *load = load_average();
 	printf("machine load average at the end (other work shares these cores): %s\n", load);
+	printf("stored bodies and AAC002: %s\n",
+	       keys[0] != '\0' ? "sealed (key file)" : "plaintext");
 	return 0;
 }
