@@ -37,6 +37,15 @@
 	"COPY payout_result_line (file_id, serial, id_number, account, amount, status, reason, "   \
 	"bank_ref, message) FROM STDIN"
 
+/* The failed lines (file id, serial, status, reason, bank_ref, message) are kept aside as COPY text
+ * for the booking, up to this size (a hundred thousand lines or so); a file with more is
+ * booked from its stored lines instead, a scan of all of them. */
+#define PH_PAYOUT_RESULT_FAILED_MAX (16 * 1024 * 1024)
+#define PH_PAYOUT_RESULT_FAILED_TABLE                                                              \
+	"CREATE TEMPORARY TABLE payout_result_failed (file_id bigint NOT NULL, serial integer "    \
+	"NOT "                                                                                     \
+	"NULL, status text NOT NULL, reason text, bank_ref text, message text) ON COMMIT DROP"
+
 /* COPY text sent per call: small enough that the server stores lines while the caller
  * parses the next ones. */
 #define PH_PAYOUT_RESULT_CHUNK (256 * 1024)
@@ -55,6 +64,7 @@ struct _PhPayoutResultLoad {
 	gint64 repeated;      /* the first serial added twice, or 0 */
 	gint64 out_of_range;  /* the first serial outside 1 … 99,999,999, or 0 */
 	PhPayoutBooking sums; /* of the lines as added; equal to the items once all match */
+	GString *failed;      /* the failed lines' answers, or NULL once too many */
 	/* ph_payout_result_stream(): the batch streamed, the lines found equal to the item
 	 * read beside them, and where the lines come from */
 	gint64 stream_batch;
@@ -102,6 +112,7 @@ ph_payout_result_begin(PhDb *db, GError **error)
 	load->file_id = ph_db_get_int64(id, 0, 0);
 	PH_COMMAND_INT_TEXT(load->file_text, load->file_id);
 	load->copy = g_string_sized_new(PH_PAYOUT_RESULT_CHUNK + 1024);
+	load->failed = g_string_new(NULL);
 	return g_steal_pointer(&load);
 }
 
@@ -177,6 +188,26 @@ ph_payout_result_matches(const PhBulkStreamRow *row, const PhPayoutResultLine *l
 	       ph_payout_result_field_is(row, 4, id_key);
 }
 
+/* Keeps a failed line's answer aside for the booking, while there is room. */
+static void
+ph_payout_result_put_failed(PhPayoutResultLoad *load, const PhPayoutResultLine *line)
+{
+	GString *failed = load->failed;
+	if (failed == NULL)
+		return;
+	g_string_append(failed, load->file_text);
+	g_string_append_c(failed, '\t');
+	ph_bulk_append_int(failed, line->serial, '\t');
+	ph_bulk_append_text(failed, line->status, '\t');
+	ph_bulk_append_nullable(failed, line->reason, '\t');
+	ph_bulk_append_nullable(failed, line->bank_ref, '\t');
+	ph_bulk_append_nullable(failed, line->message, '\n');
+	if (failed->len > PH_PAYOUT_RESULT_FAILED_MAX) {
+		g_string_free(failed, TRUE);
+		load->failed = NULL;
+	}
+}
+
 /* Notes @line in the sums and appends its COPY text; with @item (the item read beside it),
  * counts it proven when they match. */
 static void
@@ -191,6 +222,8 @@ ph_payout_result_put(PhPayoutResultLoad *load, const PhPayoutResultLine *line,
 	load->sums.failed_count += !paid;
 	load->sums.failed_total += paid ? 0 : line->amount;
 	load->sums.holds += !paid && g_strcmp0(line->reason, PH_PAYOUT_REASON_DECEASED) == 0;
+	if (!paid)
+		ph_payout_result_put_failed(load, line);
 	g_string_append(copy, load->file_text);
 	g_string_append_c(copy, '\t');
 	ph_bulk_append_int(copy, line->serial, '\t');
@@ -316,6 +349,8 @@ ph_payout_result_load_free(PhPayoutResultLoad *load)
 		ph_payout_result_end_copy(load, "reconciliation abandoned", NULL);
 	if (load->copy != NULL)
 		g_string_free(load->copy, TRUE);
+	if (load->failed != NULL)
+		g_string_free(load->failed, TRUE);
 	g_free(load->seen);
 	g_free(load);
 }
@@ -402,6 +437,36 @@ ph_payout_result_check(PhPayoutResultLoad *load, gint64 batch_no, const gchar *c
 	return ph_payout_result_check_lines(load, batch, params, error);
 }
 
+/* The failed items booked from @source, "FROM … WHERE" the failed lines l. */
+#define PH_PAYOUT_RESULT_FAIL(source)                                                              \
+	"WITH failed AS (UPDATE payout_item i SET state = 'failed', status = l.status, "           \
+	"reason = l.reason, bank_ref = l.bank_ref, message = l.message, booked_at = now() "        \
+	"FROM " source " AND i.batch_no = $1::bigint AND i.serial = l.serial "                     \
+	"RETURNING i.person_id, i.status, i.reason) "                                              \
+	"INSERT INTO payout_hold (person_id, reason, source) SELECT person_id, "                   \
+	"'the bank reported the account holder dead (' || status || ' ' || reason || ')', $3 "     \
+	"FROM failed WHERE reason = '" PH_PAYOUT_REASON_DECEASED "' "                              \
+	"ON CONFLICT (person_id) DO NOTHING"
+
+/* The failed items' statement: from the answers kept aside, staged with one COPY (a probe
+ * per failed item), or else from the stored lines (a scan of the file's lines). NULL when
+ * nothing failed. */
+static const gchar *
+ph_payout_result_fail_sql(PhPayoutResultLoad *load, GError **error)
+{
+	if (load->failed == NULL)
+		return PH_PAYOUT_RESULT_FAIL(
+		        "payout_result_line l WHERE l.file_id = $2::bigint AND "
+		        "l.status <> '0000'");
+	if (load->sums.failed_count == 0)
+		return NULL;
+	if (!ph_db_exec(load->db, PH_PAYOUT_RESULT_FAILED_TABLE, error) ||
+	    !ph_bulk_copy_in(load->db, "COPY payout_result_failed FROM STDIN", load->failed->str,
+	                     load->failed->len, error))
+		return NULL;
+	return PH_PAYOUT_RESULT_FAIL("payout_result_failed l WHERE l.file_id = $2::bigint");
+}
+
 /* The changes, in order; $1 is the batch, $2 the file's id, $3 its name. Paid items are
  * not rewritten: closing the batch makes every item that did not fail paid. Failed items
  * (few) are found through the primary key, one probe each, and a person the bank reported
@@ -413,16 +478,7 @@ static const struct {
         {"SET LOCAL enable_nestloop = on", 0},
         {"SET LOCAL enable_hashjoin = off", 0},
         {"SET LOCAL enable_mergejoin = off", 0},
-        {"WITH failed AS (UPDATE payout_item i SET state = 'failed', status = l.status, "
-         "reason = l.reason, bank_ref = l.bank_ref, message = l.message, booked_at = now() "
-         "FROM payout_result_line l WHERE l.file_id = $2::bigint AND l.status <> '0000' "
-         "AND i.batch_no = $1::bigint AND i.serial = l.serial "
-         "RETURNING i.person_id, i.status, i.reason) "
-         "INSERT INTO payout_hold (person_id, reason, source) SELECT person_id, "
-         "'the bank reported the account holder dead (' || status || ' ' || reason || ')', $3 "
-         "FROM failed WHERE reason = '" PH_PAYOUT_REASON_DECEASED "' "
-         "ON CONFLICT (person_id) DO NOTHING",
-         3},
+        {NULL, 3}, /* the failed items: ph_payout_result_fail_sql() */
         {"SET LOCAL enable_hashjoin = on", 0},
         {"SET LOCAL enable_mergejoin = on", 0},
         {"UPDATE payout_batch SET state = 'closed', closed_at = now() "
@@ -487,9 +543,16 @@ ph_payout_result_book(PhPayoutResultLoad *load, const PhCommandContext *context,
 	    !ph_payout_result_check(load, batch_no, params, error))
 		return FALSE;
 	for (guint i = 0; i < G_N_ELEMENTS(ph_payout_result_bookings); i++) {
-		g_autoptr(PGresult) result =
-		        ph_db_query(load->db, ph_payout_result_bookings[i].sql,
-		                    ph_payout_result_bookings[i].n_params, params, error);
+		const gchar *sql = ph_payout_result_bookings[i].sql;
+		GError *local = NULL;
+		if (sql == NULL && (sql = ph_payout_result_fail_sql(load, &local)) == NULL) {
+			if (local == NULL)
+				continue; /* nothing failed */
+			g_propagate_error(error, local);
+			return FALSE;
+		}
+		g_autoptr(PGresult) result = ph_db_query(
+		        load->db, sql, ph_payout_result_bookings[i].n_params, params, error);
 		if (result == NULL)
 			return FALSE;
 	}
