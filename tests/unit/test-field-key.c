@@ -1,6 +1,7 @@
 /* Encryption at rest (issue 9 §3): field envelopes round trip, refuse alteration and key
  * swaps, keyed lookups match an independent HMAC, a key file read again after a new key was
- * added, and the core's pass-through without a cipher. Suite unit. */
+ * added, the core's pass-through without a cipher, and binary envelopes of message bodies
+ * (round trip, alteration, another column, truncation, unknown key). Suite unit. */
 #include <glib/gstdio.h>
 #include <string.h>
 
@@ -161,6 +162,81 @@ test_file_checks(Fixture *fixture, gconstpointer data)
 	g_assert_nonnull(strstr(error->message, "current names no key"));
 }
 
+/* Binary envelopes of message bodies: the empty body, a text and 100 KB of every byte value
+ * come back as they were; the stored form begins with the magic and key id and holds no
+ * plaintext; a plaintext body has no key id. */
+static void
+test_bytes_round_trip(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PhFieldKeys) keys = load(fixture);
+	g_autoptr(GByteArray) large = g_byte_array_new();
+	for (guint i = 0; i < 100 * 1024; i++)
+		g_byte_array_append(large, (const guint8 *)&(guint8){i % 256}, 1);
+	g_autoptr(GPtrArray) bodies = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	g_ptr_array_add(bodies, g_bytes_new_static("", 0));
+	g_ptr_array_add(bodies, g_bytes_new_static(ID_NUMBER, strlen(ID_NUMBER)));
+	g_ptr_array_add(bodies, g_bytes_new(large->data, large->len));
+	for (guint i = 0; i < bodies->len; i++) {
+		GBytes *body = g_ptr_array_index(bodies, i);
+		g_autoptr(GBytes) stored = ph_field_keys_seal_bytes(keys, body, "t.c", &error);
+		g_assert_no_error(error);
+		/* prefix 0x89 "phb1:k1:" (9 bytes), nonce 12, tag 16 */
+		g_assert_cmpuint(g_bytes_get_size(stored), ==, g_bytes_get_size(body) + 37);
+		g_assert_cmpmem(g_bytes_get_data(stored, NULL), 9, "\x89phb1:k1:", 9);
+		g_autofree gchar *id = ph_field_bytes_key_id(stored);
+		g_assert_cmpstr(id, ==, "k1");
+		g_assert_null(memmem(g_bytes_get_data(stored, NULL), g_bytes_get_size(stored),
+		                     ID_NUMBER, strlen(ID_NUMBER)));
+		g_autoptr(GBytes) opened = ph_field_keys_open_bytes(keys, stored, "t.c", &error);
+		g_assert_no_error(error);
+		g_assert_true(g_bytes_equal(opened, body));
+	}
+	g_assert_null(ph_field_bytes_key_id(g_ptr_array_index(bodies, 1)));
+	g_assert_null(ph_field_bytes_key_id(NULL));
+}
+
+/* A body that does not open: each case is refused with the code and words given, never
+ * returned. */
+static void
+test_bytes_refused(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(PhFieldKeys) keys = load(fixture);
+	g_autoptr(GBytes) body = g_bytes_new_static(ID_NUMBER, strlen(ID_NUMBER));
+	g_autoptr(GBytes) sealed = ph_field_keys_seal_bytes(keys, body, "t.c", NULL);
+	gsize length = 0;
+	g_autofree guint8 *altered = g_bytes_unref_to_data(g_bytes_ref(sealed), &length);
+	altered[20] ^= 1;
+	const struct {
+		GBytes *stored;
+		const gchar *column;
+		gint code;
+		const gchar *words;
+	} cases[] = {
+	        /* a flipped ciphertext bit fails the tag */
+	        {g_bytes_new(altered, length), "t.c", PH_ERROR_PERMANENT, "t.c under key k1 does"},
+	        /* the column is authenticated: the same bytes in another column fail */
+	        {g_bytes_ref(sealed), "t.other", PH_ERROR_PERMANENT, "does not decrypt"},
+	        /* shorter than nonce and tag */
+	        {g_bytes_new_static("\x89phb1:k1:short", 14), "t.c", PH_ERROR_PERMANENT,
+	         "does not decrypt"},
+	        /* a key id not in the file (after reading it again) */
+	        {g_bytes_new_static("\x89phb1:k9:0123456789012345678901234567", 37), "t.c",
+	         PH_ERROR_CONFIG, "key k9 is not in the key file"},
+	        /* the magic without a key id's end */
+	        {g_bytes_new_static("\x89phb1:k1", 9), "t.c", PH_ERROR_PERMANENT, "malformed"},
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GBytes) stored = cases[i].stored;
+		g_autoptr(GBytes) opened =
+		        ph_field_keys_open_bytes(keys, stored, cases[i].column, &error);
+		g_assert_null(opened);
+		g_assert_error(error, PH_ERROR, cases[i].code);
+		g_assert_nonnull(strstr(error->message, cases[i].words));
+	}
+}
+
 /* Without a cipher the core stores plaintext and refuses to hand out an envelope. */
 static void
 test_core_without_cipher(void)
@@ -192,6 +268,10 @@ main(int argc, char **argv)
 	g_test_add("/field-key/rotation", Fixture, NULL, fixture_setup, test_rotation,
 	           fixture_teardown);
 	g_test_add("/field-key/file-checks", Fixture, NULL, fixture_setup, test_file_checks,
+	           fixture_teardown);
+	g_test_add("/field-key/bytes-round-trip", Fixture, NULL, fixture_setup,
+	           test_bytes_round_trip, fixture_teardown);
+	g_test_add("/field-key/bytes-refused", Fixture, NULL, fixture_setup, test_bytes_refused,
 	           fixture_teardown);
 	g_test_add_func("/field-key/core-without-cipher", test_core_without_cipher);
 	return g_test_run();
