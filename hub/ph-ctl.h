@@ -71,6 +71,9 @@ int
 ph_ctl_keys_main(PhCtl *ctl, int argc, char **argv);
 int
 ph_ctl_archive_main(PhCtl *ctl, int argc, char **argv);
+/* ph-ctl-documents.c */
+int
+ph_ctl_documents_main(PhCtl *ctl, int argc, char **argv);
 
 /* The audit actor of this operator: [audit] operator, else "operator:<unix user>"
  * (ph-ctl-audit.c). */

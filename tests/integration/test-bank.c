@@ -783,6 +783,57 @@ test_pain_mismatch_rejected(void)
 	g_assert_cmpint(count_where("payout_batch", "period = 202702 AND state = 'sent'"), ==, 1);
 }
 
+/* pensionctl documents ARGS…; returns the exit status and the output. */
+static gint
+run_documents(gchar **output, const gchar *const *args)
+{
+	g_autofree gchar *ctl =
+	        g_build_filename(g_getenv("PH_BUILD_DIR"), "hub", "pensionctl", NULL);
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	const gchar *head[] = {ctl, "--config", hub->config_path, "documents"};
+	for (guint i = 0; i < G_N_ELEMENTS(head); i++)
+		g_ptr_array_add(argv, (gpointer)head[i]);
+	for (guint i = 0; args[i] != NULL; i++)
+		g_ptr_array_add(argv, (gpointer)args[i]);
+	g_ptr_array_add(argv, NULL);
+	return run_program(output, (const gchar *const *)argv->pdata);
+}
+
+/* pensionctl documents list names every kept file with its batch (a result file's from its
+ * booking); prune keeps what is newer than the date, then removes rows and files, audited. */
+static void
+test_documents_prune(void)
+{
+	g_autofree gchar *listed = NULL;
+	const gchar *list[] = {"list", NULL};
+	g_assert_cmpint(run_documents(&listed, list), ==, 0);
+	gint64 kept = count_where("kept_document", "TRUE");
+	g_assert_cmpint(kept, >, 0);
+	g_autofree gchar *count = g_strdup_printf("%" G_GINT64_FORMAT " kept files", kept);
+	g_assert_nonnull(strstr(listed, count));
+	g_autofree gchar *result_line = g_strdup_printf("%010" G_GINT64_FORMAT "  result  icbc",
+	                                                batch_of(202601, "regular"));
+	g_assert_nonnull(strstr(listed, result_line));
+
+	g_autofree gchar *none = NULL;
+	const gchar *old[] = {"prune", "--before", "2000-01-01", NULL};
+	g_assert_cmpint(run_documents(&none, old), ==, 0);
+	g_assert_nonnull(strstr(none, "0 kept files removed"));
+	g_assert_cmpint(count_where("kept_document", "TRUE"), ==, kept);
+
+	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+	g_autoptr(GDateTime) tomorrow = g_date_time_add_days(now, 1);
+	g_autofree gchar *day = g_date_time_format(tomorrow, "%Y-%m-%d");
+	const gchar *all[] = {"prune", "--before", day, NULL};
+	g_autofree gchar *pruned = NULL;
+	g_assert_cmpint(run_documents(&pruned, all), ==, 0);
+	g_assert_cmpint(count_where("kept_document", "TRUE"), ==, 0);
+	g_autofree gchar *documents = g_build_filename(hub->dir, "documents", NULL);
+	g_assert_cmpuint(count_files(documents, "", ""), ==, 0);
+	/* both prunes are operator actions, the one that removed nothing too */
+	g_assert_cmpint(count_where("audit_log", "action = 'documents-prune'"), ==, 2);
+}
+
 static gchar *bank_config(const gchar *extra);
 
 /* With `[keys] file` on (issue 9 §3) the payout file and its done file are kept sealed: the
@@ -909,6 +960,7 @@ main(int argc, char **argv)
 	g_test_add_func("/bank/kill-during-upload", test_kill_during_upload);
 	g_test_add_func("/bank/scheduled-run", test_scheduled_run);
 	g_test_add_func("/bank/kept-sealed", test_kept_sealed);
+	g_test_add_func("/bank/documents-prune", test_documents_prune);
 	gint rc = g_test_run();
 	g_clear_pointer(&hub, ph_test_hub_free);
 	g_clear_pointer(&sshd, ph_test_sshd_free);

@@ -1,0 +1,163 @@
+/* pensionctl documents list [--before DATE] | prune --before DATE [--dry-run]: the files the
+ * hub keeps in its document store (kept_document, ph-document-store.h) for the archive, and
+ * their removal once they are archived and old enough (docs/security.md, "Kept documents").
+ * pensionctl only. */
+#include <errno.h>
+#include <glib/gstdio.h>
+
+#include "ph-config.h"
+#include "ph-ctl-store.h"
+#include "ph-ctl.h"
+#include "ph-document-store.h"
+
+#define PH_CTL_DOCUMENTS_USAGE                                                                     \
+	"documents list [--before YYYY-MM-DD] | prune --before YYYY-MM-DD [--dry-run]"
+
+/* The payout batch of a kept file: its own, or for a result file the batch its booking named. */
+#define PH_CTL_DOCUMENTS_BATCH                                                                     \
+	"coalesce(k.batch_no, (SELECT f.batch_no FROM payout_result_file f WHERE f.bank = k.bank " \
+	"AND f.name = k.name AND f.digest = k.digest AND f.batch_no IS NOT NULL LIMIT 1))"
+
+/* A kept file may go once it is older than the date and no payout package that may need it
+ * is still waiting for the archive (pending in the outbox of topic archive.package). */
+#define PH_CTL_DOCUMENTS_PRUNABLE                                                                  \
+	"k.kept_at < $1::date AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.topic = "             \
+	"'archive.package' AND o.state = 'pending' AND o.key LIKE 'payout\\_due:%')"
+
+static gboolean
+ph_ctl_documents_date(const gchar *text, GError **error)
+{
+	g_autoptr(GDateTime) when = NULL;
+	if (text != NULL) {
+		g_autofree gchar *iso = g_strconcat(text, "T00:00:00Z", NULL);
+		when = g_date_time_new_from_iso8601(iso, NULL);
+	}
+	if (when == NULL) {
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+		            "--before '%s': not a date YYYY-MM-DD", text != NULL ? text : "");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static int
+ph_ctl_documents_list(PhCtl *ctl, int argc, char **argv)
+{
+	g_autofree gchar *before = NULL;
+	g_autoptr(GError) error = NULL;
+	const GOptionEntry entries[] = {
+	        {"before", 0, 0, G_OPTION_ARG_STRING, &before, "kept before this day",
+	         "YYYY-MM-DD"},
+	        {NULL},
+	};
+	if (!ph_ctl_store_parse(PH_CTL_DOCUMENTS_USAGE, entries, &argc, &argv) || argc != 1)
+		return ph_ctl_usage(PH_CTL_DOCUMENTS_USAGE);
+	if (before != NULL && !ph_ctl_documents_date(before, &error))
+		return ph_ctl_fail(error);
+	PhDb *db = ph_ctl_store_db(ctl);
+	if (db == NULL)
+		return PH_CTL_EXIT_FAILED;
+	const gchar *params[] = {before != NULL ? before : "infinity"};
+	g_autoptr(PGresult) result = ph_db_query(
+	        db,
+	        "SELECT k.kept_at::date, coalesce(lpad(" PH_CTL_DOCUMENTS_BATCH
+	        "::text, 10, '0'), '-'), k.role, k.bank, k.name, k.size, k.sha256, "
+	        "coalesce(k.key_id, "
+	        "'plaintext'), k.store_file FROM kept_document k WHERE k.kept_at < $1::date "
+	        "ORDER BY k.id",
+	        1, params, &error);
+	if (result == NULL)
+		return ph_ctl_fail(error);
+	g_print("%-10s  %-10s  %-6s  %-6s  %12s  %-9s  %s\n", "kept", "batch", "role", "bank",
+	        "bytes", "sealed", "name (sha256)");
+	for (gint row = 0; row < PQntuples(result); row++)
+		g_print("%-10s  %-10s  %-6s  %-6s  %12s  %-9s  %s (%.16s…)\n",
+		        PQgetvalue(result, row, 0), PQgetvalue(result, row, 1),
+		        PQgetvalue(result, row, 2), PQgetvalue(result, row, 3),
+		        PQgetvalue(result, row, 5), PQgetvalue(result, row, 7),
+		        PQgetvalue(result, row, 4), PQgetvalue(result, row, 6));
+	g_print("%d kept files\n", PQntuples(result));
+	return PH_CTL_EXIT_OK;
+}
+
+/* Deletes the rows (audited, one transaction), then the files no remaining row names. */
+static gboolean
+ph_ctl_documents_prune_rows(PhCtl *ctl, PhDb *db, const gchar *before, const gchar *dir,
+                            guint *files, GError **error)
+{
+	const gchar *params[] = {before};
+	if (!ph_db_begin(db, error))
+		return FALSE;
+	g_autoptr(PGresult) result = ph_db_query(
+	        db,
+	        "WITH gone AS (DELETE FROM kept_document k WHERE " PH_CTL_DOCUMENTS_PRUNABLE
+	        " RETURNING id, store_file) SELECT DISTINCT g.store_file FROM gone g WHERE NOT "
+	        "EXISTS "
+	        /* the statement still sees the rows it deletes: a file goes when no other names it
+	         */
+	        "(SELECT 1 FROM kept_document k WHERE k.store_file = g.store_file AND k.id NOT IN "
+	        "(SELECT id FROM gone))",
+	        1, params, error);
+	g_autofree gchar *object = g_strdup_printf("kept documents before %s", before);
+	if (result == NULL || !ph_ctl_audit(ctl, db, "documents-prune", object, NULL, error) ||
+	    !ph_db_commit(db, error)) {
+		ph_db_rollback(db);
+		return FALSE;
+	}
+	for (gint row = 0; row < PQntuples(result); row++) {
+		g_autofree gchar *path = g_build_filename(dir, PQgetvalue(result, row, 0), NULL);
+		if (g_unlink(path) == 0)
+			(*files)++;
+		else
+			g_printerr("pensionctl: cannot remove %s: %s\n", path, g_strerror(errno));
+	}
+	return TRUE;
+}
+
+static int
+ph_ctl_documents_prune(PhCtl *ctl, int argc, char **argv)
+{
+	g_autofree gchar *before = NULL;
+	gboolean dry_run = FALSE;
+	g_autoptr(GError) error = NULL;
+	const GOptionEntry entries[] = {
+	        {"before", 0, 0, G_OPTION_ARG_STRING, &before, "kept before this day",
+	         "YYYY-MM-DD"},
+	        {"dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run, "only count what would go", NULL},
+	        {NULL},
+	};
+	if (!ph_ctl_store_parse(PH_CTL_DOCUMENTS_USAGE, entries, &argc, &argv) || argc != 1)
+		return ph_ctl_usage(PH_CTL_DOCUMENTS_USAGE);
+	PhConfig *config = ph_ctl_config(ctl, &error);
+	if (config == NULL || !ph_ctl_documents_date(before, &error))
+		return ph_ctl_fail(error);
+	PhDb *db = ph_ctl_store_db(ctl);
+	if (db == NULL)
+		return PH_CTL_EXIT_FAILED;
+	if (dry_run) {
+		const gchar *params[] = {before};
+		g_autoptr(PGresult) result = ph_db_query(
+		        db, "SELECT count(*) FROM kept_document k WHERE " PH_CTL_DOCUMENTS_PRUNABLE,
+		        1, params, &error);
+		if (result == NULL)
+			return ph_ctl_fail(error);
+		g_print("%s kept files would be removed\n", PQgetvalue(result, 0, 0));
+		return PH_CTL_EXIT_OK;
+	}
+	g_autofree gchar *dir = ph_document_store_dir(config);
+	guint files = 0;
+	if (!ph_ctl_documents_prune_rows(ctl, db, before, dir, &files, &error))
+		return ph_ctl_fail(error);
+	g_print("%u kept files removed from %s\n", files, dir);
+	return PH_CTL_EXIT_OK;
+}
+
+int
+ph_ctl_documents_main(PhCtl *ctl, int argc, char **argv)
+{
+	if (argc >= 2 && g_str_equal(argv[1], "list"))
+		return ph_ctl_documents_list(ctl, argc - 1, argv + 1);
+	if (argc >= 2 && g_str_equal(argv[1], "prune"))
+		return ph_ctl_documents_prune(ctl, argc - 1, argv + 1);
+	return ph_ctl_usage(PH_CTL_DOCUMENTS_USAGE);
+}
