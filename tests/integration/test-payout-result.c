@@ -1,0 +1,260 @@
+/* Integration test of bank result reconciliation in the core (core/ph-payout-result.c): lines
+ * streamed beside the batch's items (ph_payout_result_stream) are booked only when every item
+ * is answered once with its ID number, account and amount, whatever their order; otherwise the
+ * whole file is refused naming the first line that does not match, and nothing is booked. */
+#include <string.h>
+
+#include "ph-error.h"
+#include "ph-payout-result.h"
+#include "ph-test-db.h"
+
+/* Each case's batch has these items: serial k to person 100 + k, with the ID number, account
+ * and amount below (fen). */
+#define ITEMS          4
+#define MAX_LINES      6
+#define AMOUNT(serial) (300000 + (serial))
+
+static gchar *
+item_id(gint serial)
+{
+	return g_strdup_printf("1101051950010100%02d", serial);
+}
+
+static gchar *
+item_account(gint serial)
+{
+	return g_strdup_printf("62220000000000000%02d", serial);
+}
+
+/* How a case's file differs from the batch, line by line. */
+typedef enum {
+	LINE_ECHO,          /* as sent, paid */
+	LINE_FAILED,        /* as sent, failed 1003 (account frozen) */
+	LINE_DECEASED,      /* as sent, failed 1001 MD07: the person is held */
+	LINE_NO_ID,         /* paid, no ID number echoed (a pain.002 may leave it out) */
+	LINE_WRONG_ID,      /* another person's ID number */
+	LINE_WRONG_ACCOUNT, /* another account */
+	LINE_WRONG_AMOUNT,  /* one fen more */
+} LineKind;
+
+typedef struct {
+	gint serial;
+	LineKind kind;
+} CaseLine;
+
+typedef struct {
+	const gchar *name;
+	CaseLine lines[MAX_LINES];
+	guint n_lines;
+	/* NULL: booked; else the reason, after "payout batch NNNNNNNNNN: " */
+	const gchar *refused;
+	gint64 failed; /* items booked failed */
+	gint64 holds;  /* people held for review */
+} Case;
+
+/* Expected reasons are ph-payout-result.c's messages for the first line that does not match
+ * (by serial), a count that differs, or a serial answered twice. */
+static const Case cases[] = {
+        {"in-order",
+         {{1, LINE_ECHO}, {2, LINE_FAILED}, {3, LINE_ECHO}, {4, LINE_ECHO}},
+         4,
+         NULL,
+         1,
+         0},
+        {"out-of-order",
+         {{2, LINE_ECHO}, {1, LINE_FAILED}, {4, LINE_ECHO}, {3, LINE_ECHO}},
+         4,
+         NULL,
+         1,
+         0},
+        {"no-id-echoed",
+         {{1, LINE_NO_ID}, {2, LINE_NO_ID}, {3, LINE_NO_ID}, {4, LINE_NO_ID}},
+         4,
+         NULL,
+         0,
+         0},
+        {"deceased",
+         {{1, LINE_ECHO}, {2, LINE_ECHO}, {3, LINE_DECEASED}, {4, LINE_FAILED}},
+         4,
+         NULL,
+         2,
+         1},
+        {"wrong-amount",
+         {{1, LINE_ECHO}, {2, LINE_ECHO}, {3, LINE_WRONG_AMOUNT}, {4, LINE_ECHO}},
+         4,
+         "result serial 3: no item with that serial, ID number, account and amount was sent"},
+        {"wrong-account",
+         {{1, LINE_ECHO}, {2, LINE_WRONG_ACCOUNT}, {3, LINE_ECHO}, {4, LINE_ECHO}},
+         4,
+         "result serial 2: no item with that serial, ID number, account and amount was sent"},
+        {"wrong-id",
+         {{1, LINE_ECHO}, {2, LINE_ECHO}, {3, LINE_ECHO}, {4, LINE_WRONG_ID}},
+         4,
+         "result serial 4: no item with that serial, ID number, account and amount was sent"},
+        {"out-of-order-wrong",
+         {{4, LINE_ECHO}, {3, LINE_WRONG_AMOUNT}, {2, LINE_ECHO}, {1, LINE_ECHO}},
+         4,
+         "result serial 3: no item with that serial, ID number, account and amount was sent"},
+        {"one-missing",
+         {{1, LINE_ECHO}, {2, LINE_ECHO}, {3, LINE_ECHO}},
+         3,
+         "3 results for 4 items sent"},
+        {"one-more",
+         {{1, LINE_ECHO}, {2, LINE_ECHO}, {3, LINE_ECHO}, {4, LINE_ECHO}, {5, LINE_ECHO}},
+         5,
+         "5 results for 4 items sent"},
+        {"twice",
+         {{1, LINE_ECHO}, {2, LINE_ECHO}, {2, LINE_ECHO}, {4, LINE_ECHO}},
+         4,
+         "result serial 2 is answered twice"},
+};
+
+static PhTestDb *test_db;
+static PhDb *db;
+
+/* A sent batch of ITEMS items, numbered @batch_no, of month @batch_no of 2026 (one regular
+ * batch per bank and month); serial k to person 100 * batch + k. */
+static void
+seed_batch(gint64 batch_no)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *sql = g_strdup_printf(
+	        "INSERT INTO payout_batch (batch_no, bank, period, kind, profile, file_name, "
+	        "created, item_count, total, state) VALUES (%" G_GINT64_FORMAT
+	        ", 'icbc', 202600 + %" G_GINT64_FORMAT ", "
+	        "'regular', 'ph-bank-1', 'PAYOUT_%" G_GINT64_FORMAT ".txt', '20261127090000', %d, "
+	        "0, 'sent'); "
+	        "INSERT INTO payout_item (batch_no, serial, person_id, period, id_number, name, "
+	        "account, amount) SELECT %" G_GINT64_FORMAT ", n, 100 * %" G_GINT64_FORMAT
+	        " + n, 202600 + %" G_GINT64_FORMAT
+	        ", '1101051950010100' || lpad(n::text, 2, '0'), '张三', "
+	        "'62220000000000000' || lpad(n::text, 2, '0'), 300000 + n "
+	        "FROM generate_series(1, %d) n",
+	        batch_no, batch_no, batch_no, ITEMS, batch_no, batch_no, batch_no, ITEMS);
+	ph_db_exec(db, sql, &error);
+	g_assert_no_error(error);
+}
+
+/* The lines of a case, handed out one by one as a bank file's parser would. */
+typedef struct {
+	const Case *test;
+	guint next;
+	gchar *id;
+	gchar *account;
+} CaseFile;
+
+static gboolean
+case_next(PhPayoutResultLine *line, gboolean *end, gpointer user_data, GError **error)
+{
+	CaseFile *file = user_data;
+	*end = file->next == file->test->n_lines;
+	if (*end)
+		return TRUE;
+	const CaseLine *spec = &file->test->lines[file->next++];
+	gint serial = spec->serial;
+	g_free(file->id);
+	g_free(file->account);
+	file->id = item_id(spec->kind == LINE_WRONG_ID ? serial + 50 : serial);
+	file->account = item_account(spec->kind == LINE_WRONG_ACCOUNT ? serial + 50 : serial);
+	gboolean failed = spec->kind == LINE_FAILED || spec->kind == LINE_DECEASED;
+	*line = (PhPayoutResultLine){
+	        .serial = serial,
+	        .id_number = spec->kind == LINE_NO_ID ? NULL : file->id,
+	        .account = file->account,
+	        .amount = AMOUNT(serial) + (spec->kind == LINE_WRONG_AMOUNT),
+	        .status = spec->kind == LINE_DECEASED ? "1001"
+	                  : failed                    ? "1003"
+	                                              : "0000",
+	        .reason = spec->kind == LINE_DECEASED ? PH_PAYOUT_REASON_DECEASED : NULL,
+	        .bank_ref = "BR0001",
+	        .message = failed ? "账户冻结" : NULL,
+	};
+	return TRUE;
+}
+
+/* Rows of @table for batch @batch_no (@batch: the expression naming a row's batch) that meet
+ * @condition. */
+static gint64
+count(const gchar *table, const gchar *batch, gint64 batch_no, const gchar *condition)
+{
+	g_autofree gchar *sql =
+	        g_strdup_printf("SELECT count(*) FROM %s WHERE %s = %" G_GINT64_FORMAT " AND %s",
+	                        table, batch, batch_no, condition);
+	return ph_test_db_query_int(db, sql);
+}
+
+static void
+test_case(gconstpointer data)
+{
+	const Case *test = data;
+	gint64 batch_no = 1 + (gint64)(test - cases);
+	g_autoptr(GError) error = NULL;
+	seed_batch(batch_no);
+	g_autofree gchar *name = g_strdup_printf("RESULT_%s.txt", test->name);
+	const PhPayoutResultFile file = {"icbc", name, 1, "SM3 00"};
+	const PhCommandContext context = {NULL, "test"};
+	CaseFile lines = {test, 0, NULL, NULL};
+	PhPayoutBooking booking = {0};
+
+	g_assert_true(ph_db_begin(db, &error));
+	g_autoptr(PhPayoutResultLoad) load = ph_payout_result_begin(db, &error);
+	g_assert_no_error(error);
+	gboolean ok = ph_payout_result_stream(load, batch_no, case_next, &lines, &error) &&
+	              ph_payout_result_book(load, &context, batch_no, &file, &booking, &error);
+	g_clear_pointer(&load, ph_payout_result_load_free);
+	g_free(lines.id);
+	g_free(lines.account);
+	if (ok)
+		g_assert_true(ph_db_commit(db, &error));
+	else
+		ph_db_rollback(db);
+
+	if (test->refused != NULL) {
+		g_autofree gchar *expected = g_strdup_printf(
+		        "payout batch %010" G_GINT64_FORMAT ": %s", batch_no, test->refused);
+		g_assert_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT);
+		g_assert_cmpstr(error->message, ==, expected);
+		/* nothing booked: the batch still sent, no item failed, no line kept */
+		g_assert_cmpint(count("payout_batch", "batch_no", batch_no, "state = 'sent'"), ==,
+		                1);
+		g_assert_cmpint(count("payout_item", "batch_no", batch_no, "state = 'failed'"), ==,
+		                0);
+		g_assert_cmpint(ph_test_db_query_int(
+		                        db, "SELECT count(*) FROM payout_result_line WHERE file_id "
+		                            "NOT IN (SELECT file_id FROM payout_result_file WHERE "
+		                            "verdict = 'booked')"),
+		                ==, 0);
+		return;
+	}
+	g_assert_no_error(error);
+	g_assert_cmpint(booking.failed_count, ==, test->failed);
+	g_assert_cmpint(booking.paid_count, ==, ITEMS - test->failed);
+	g_assert_cmpint(booking.holds, ==, test->holds);
+	g_assert_cmpint(count("payout_batch", "batch_no", batch_no, "state = 'closed'"), ==, 1);
+	/* the failed items carry the bank's answer; the others are paid by the batch's close,
+	 * their answer in the lines kept */
+	g_assert_cmpint(count("payout_item", "batch_no", batch_no,
+	                      "state = 'failed' AND bank_ref = 'BR0001' AND status IN ('1001', "
+	                      "'1003') AND message = '账户冻结'"),
+	                ==, test->failed);
+	g_assert_cmpint(count("payout_item_state", "batch_no", batch_no,
+	                      "state = 'paid' AND status = '0000' AND bank_ref = 'BR0001'"),
+	                ==, ITEMS - test->failed);
+	g_assert_cmpint(count("payout_hold", "person_id / 100", batch_no, "TRUE"), ==, test->holds);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	test_db = ph_test_db_new();
+	db = ph_test_db_connect(test_db);
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree gchar *path = g_strdup_printf("/payout-result/%s", cases[i].name);
+		g_test_add_data_func(path, &cases[i], test_case);
+	}
+	int status = g_test_run();
+	ph_db_free(db);
+	ph_test_db_free(test_db);
+	return status;
+}
