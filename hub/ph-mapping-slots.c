@@ -129,10 +129,29 @@ typedef struct {
 	gchar *arena; /* values copied NUL-terminated: room for the whole line */
 } Scan;
 
-static gboolean
+/* memcmp() for the short keys compared on every line, eight bytes at a time inline. */
+static inline gboolean
+same_bytes(const gchar *a, const gchar *b, gsize len)
+{
+	guint64 x, y;
+
+	for (; len >= 8; a += 8, b += 8, len -= 8) {
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		if (x != y)
+			return FALSE;
+	}
+	for (; len > 0; a++, b++, len--) {
+		if (*a != *b)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static inline gboolean
 scan_literal(Scan *scan, const gchar *text, gsize len)
 {
-	if ((gsize)(scan->end - scan->p) < len || memcmp(scan->p, text, len) != 0)
+	if ((gsize)(scan->end - scan->p) < len || !same_bytes(scan->p, text, len))
 		return FALSE;
 	scan->p += len;
 	return TRUE;
