@@ -46,24 +46,9 @@ typedef struct {
 static gboolean
 ph_tar_out_write(PhTarOut *out, const guint8 *data, gsize length, GError **error)
 {
-	if (out->memory != NULL) {
-		g_byte_array_append(out->memory, data, (guint)length);
-		return TRUE;
-	}
-	while (length > 0) {
-		gssize written = write(out->fd, data, length);
-		if (written < 0 && errno == EINTR)
-			continue;
-		if (written < 0) {
-			int saved = errno;
-			g_set_error(error, PH_ERROR, PH_ERROR_FAILED,
-			            "archive package: cannot write %s: %s", out->path,
-			            g_strerror(saved));
-			return FALSE;
-		}
-		data += written;
-		length -= (gsize)written;
-	}
+	if (out->memory == NULL)
+		return ph_document_write_all(out->fd, data, length, out->path, error);
+	g_byte_array_append(out->memory, data, (guint)length);
 	return TRUE;
 }
 

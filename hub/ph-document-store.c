@@ -64,7 +64,7 @@ ph_document_store_dir(const PhConfig *config)
 	return ph_config_resolve_path(config, value != NULL ? g_strstrip(value) : "documents");
 }
 
-static gboolean
+gboolean
 ph_document_write_all(int fd, const guint8 *data, gsize length, const gchar *path, GError **error)
 {
 	while (length > 0) {

@@ -42,6 +42,11 @@ GOutputStream *ph_document_writer_tee_new(PhDocumentWriter *writer, GOutputStrea
 void ph_document_writer_free(PhDocumentWriter *writer);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhDocumentWriter, ph_document_writer_free)
 
+/* Writes all @length bytes to @fd (a file of the store, or a package beside it), retrying
+ * short writes; PH_ERROR_FAILED naming @path. */
+gboolean ph_document_write_all(int fd, const guint8 *data, gsize length, const gchar *path,
+                               GError **error);
+
 typedef gboolean (*PhDocumentSink)(const guint8 *data, gsize length, gpointer user_data,
                                    GError **error);
 
