@@ -8,19 +8,20 @@
 #include "ph-error.h"
 #include "ph-contribution.h"
 
-/* Members enrolled in the month (%1$d) with the wage declared for it (the latest
- * effective month up to it, as max of {month, wage}) and the year credits of their latest
- * earlier row of the year (%2$s), whose year credits the new row extends; %3$s and %4$s the
- * repeat's join and condition. Read on a second connection while the caller's transaction
- * writes (ph-bulk-stream.h); every input is read through an index in person order and
+/* Members enrolled in the month (%1$d) with the wage declared for it (the latest effective
+ * month up to it, by a probe of the member's own wages: grouping all of them in person order
+ * instead reads the whole wage history each month, measured 6.2 s against 3.9 s of the
+ * reader's CPU with ten wages per member) and the year credits of their latest earlier row
+ * of the year (%2$s), whose year credits the new row extends; %3$s and %4$s the repeat's
+ * join and condition. Read on a second connection while the caller's transaction writes
+ * (ph-bulk-stream.h); the other inputs are read through an index in person order and
  * merged, nothing hashed or sorted (PH_BULK_STREAM_MERGE_PLAN; measured: a hashing plan
  * spilled to disk for over five minutes; docs/core-store.md, "contribution run"). */
 #define PH_CONTRIBUTION_RUN_SELECT                                                                 \
 	"SELECT e.person_id, e.unit_code, w.wage, y.period, y.account, y.annuity "                 \
-	"FROM enrolment e JOIN (SELECT person_id, "                                                \
-	"(max(ARRAY[effective_period::bigint, wage]))[2] AS wage FROM declared_wage "              \
-	"WHERE effective_period <= %1$d GROUP BY person_id ORDER BY person_id) w "                 \
-	"ON w.person_id = e.person_id %2$s%3$s"                                                    \
+	"FROM enrolment e JOIN LATERAL (SELECT wage FROM declared_wage dw "                        \
+	"WHERE dw.person_id = e.person_id AND dw.effective_period <= %1$d "                        \
+	"ORDER BY dw.effective_period DESC LIMIT 1) w ON true %2$s%3$s"                            \
 	"WHERE e.start_period <= %1$d AND e.status <> '2' "                                        \
 	"AND (e.end_period IS NULL OR e.end_period >= %1$d)%4$s"
 
