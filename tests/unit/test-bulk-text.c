@@ -31,6 +31,29 @@ test_text(void)
 	}
 }
 
+/* ph_bulk_append_text_len: the text of a binary COPY field, which has no NUL of its own. */
+static void
+test_text_len(void)
+{
+	static const struct {
+		const gchar *bytes;
+		gsize length;
+		const gchar *line;
+		const gchar *source;
+	} cases[] = {
+	        {"U0001xyz", 5, "U0001\t", "only the given bytes, nothing after them"},
+	        {"a\tb", 2, "a\\t\t", "an escape (tab: \\t) as the last byte given"},
+	        {"\tU", 2, "\\tU\t", "an escape as the first byte"},
+	        {"", 0, "\t", "no bytes: an empty string, not NULL"},
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GString) copy = g_string_new("");
+		ph_bulk_append_text_len(copy, cases[i].bytes, cases[i].length, '\t');
+		g_test_message("%s", cases[i].source);
+		g_assert_cmpstr(copy->str, ==, cases[i].line);
+	}
+}
+
 static void
 test_row(void)
 {
@@ -47,6 +70,7 @@ main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/bulk-text/fields", test_text);
+	g_test_add_func("/bulk-text/text-len", test_text_len);
 	g_test_add_func("/bulk-text/row", test_row);
 	return g_test_run();
 }
