@@ -1,7 +1,8 @@
 /* The monthly contribution run against a real PostgreSQL (issue 3 §4, §7): each way a member's
  * previous row of the year is found by the two-connection read (last month's row, an earlier
  * one by a probe, none, January), the wage in force, who is charged, the year credits made
- * unknown by a month run late, unit codes that COPY must escape, and the repeat. */
+ * unknown by a month run late or by a previous row's unreadable ones, unit codes that COPY
+ * must escape, and the repeat. */
 #include "ph-contribution-run.h"
 #include "ph-test-core.h"
 
@@ -195,6 +196,28 @@ test_repeat(Fixture *fixture, gconstpointer data)
 	                ==, 4 * 10 + 2);
 }
 
+/* A previous row whose year credits are not twelve numbers makes the new row's unknown, as
+ * one written out of order does: the close then reads the months themselves. */
+static void
+test_odd_year_credits(Fixture *fixture, gconstpointer data)
+{
+	PhContributionRunResult result;
+
+	ph_test_core_exec(fixture, SET_UP_MEMBERS);
+	run(fixture, 202601, &result);
+	ph_test_core_exec(fixture, "UPDATE contribution SET year_account = '{60000,0,0}' "
+	                           "WHERE person_id = 1 AND period = 202601");
+	run(fixture, 202602, &result);
+	g_assert_cmpint(result.members, ==, 2); /* 1 and 6 */
+	g_autofree gchar *odd = query_text(fixture, "SELECT coalesce(year_account, year_annuity) "
+	                                            "FROM contribution WHERE person_id = 1 AND "
+	                                            "period = 202602");
+	g_autofree gchar *other = query_text(fixture, "SELECT year_account FROM contribution "
+	                                              "WHERE person_id = 6 AND period = 202602");
+	g_assert_cmpstr(odd, ==, "NULL");
+	g_assert_cmpstr(other, ==, "{60000,60000,0,0,0,0,0,0,0,0,0,0}");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -203,5 +226,7 @@ main(int argc, char **argv)
 	           test_previous_rows, fixture_tear_down);
 	g_test_add("/contribution-run/repeat", Fixture, NULL, fixture_set_up, test_repeat,
 	           fixture_tear_down);
+	g_test_add("/contribution-run/odd-year-credits", Fixture, NULL, fixture_set_up,
+	           test_odd_year_credits, fixture_tear_down);
 	return g_test_run();
 }
