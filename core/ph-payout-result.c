@@ -302,8 +302,9 @@ ph_payout_result_stream(PhPayoutResultLoad *load, gint64 batch_no, PhPayoutResul
 	load->stream_batch = batch_no;
 	load->next = next;
 	load->next_data = user_data;
-	if (!ph_bulk_stream_run(load->db, NULL, items, PH_PAYOUT_RESULT_COPY, ph_payout_result_pair,
-	                        load, NULL, error))
+	/* with a key file the people are joined: in memory, as the booking's match would */
+	if (!ph_bulk_stream_run(load->db, keyed ? "SET LOCAL work_mem = '128MB'" : NULL, items,
+	                        PH_PAYOUT_RESULT_COPY, ph_payout_result_pair, load, NULL, error))
 		return FALSE;
 	/* more lines than items: the rest are stored unmatched, for the query to name */
 	PhPayoutResultLine line;
