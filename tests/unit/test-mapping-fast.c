@@ -5,6 +5,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ph-error.h"
 #include "ph-mapping.h"
@@ -239,6 +240,59 @@ test_late_fault(gconstpointer data)
 	g_assert_cmpuint(n_records, ==, fault->line - 1);
 }
 
+/* Drains a pipe into a GString until its writer closes it. */
+static gpointer
+drain(gpointer data)
+{
+	const gchar *path = data;
+	GString *out = g_string_new(NULL);
+	gchar chunk[65536];
+	FILE *pipe = fopen(path, "rb");
+	gsize got;
+
+	g_assert_nonnull(pipe);
+	while ((got = fread(chunk, 1, sizeof chunk, pipe)) > 0)
+		g_string_append_len(out, chunk, (gssize)got);
+	fclose(pipe);
+	return out;
+}
+
+/* A conversion to canonical written to a pipe (written as it goes, not renamed) sends the
+ * lines of exactly the records before a late fault, then fails with the reader's error:
+ * whether the faulty line was refused while decoded (amount, GB18030), while taken (line
+ * end) or after it was decoded and its JSON written (sequence). */
+static void
+test_late_fault_to_pipe(gconstpointer data)
+{
+	const LateFault *fault = data;
+	g_autoptr(Files) files = files_new();
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GString) sent = NULL;
+	g_autofree gchar *pipe_path = g_build_filename(files->dir, "pipe", NULL);
+	g_autofree gchar *json = NULL;
+	g_autofree gchar *message =
+	        g_strconcat("payout.txt", fault->message + strlen("test-input"), NULL);
+	gsize json_len = 0, expected_len = 0;
+	GThread *reader;
+
+	json = read_temp(files->canonical, &json_len);
+	/* The records before the faulty line: its line - 1 lines of the good conversion. */
+	for (guint line = 1; line < fault->line; line++)
+		expected_len = (gsize)(strchr(json + expected_len, '\n') - json) + 1;
+	memcpy(files->file->str + line_start(fault->line) + fault->byte, fault->with,
+	       strlen(fault->with));
+	g_free(write_temp(files->dir, "payout.txt", files->file->str, files->file->len));
+	g_assert_cmpint(mkfifo(pipe_path, 0600), ==, 0);
+	reader = g_thread_new("drain", drain, pipe_path);
+	g_assert_false(
+	        ph_mapping_convert_to_canonical(files->mapping, files->partner, pipe_path, &error));
+	g_assert_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT);
+	g_assert_cmpstr(error->message, ==, message);
+	sent = g_thread_join(reader);
+	g_assert_cmpmem(sent->str, sent->len, json, expected_len);
+	g_unlink(pipe_path);
+}
+
 /* A reader left halfway leaves its stream alone: only ph_mapping_reader_next() reads it, in
  * the caller's thread, so the caller may read the rest itself (the bank adapter finishes
  * its digest so) while the reader still exists. */
@@ -346,6 +400,9 @@ main(int argc, char **argv)
 		        g_strdup_printf("/mapping-fast/late-fault/%s", late_faults[i].name);
 
 		g_test_add_data_func(name, &late_faults[i], test_late_fault);
+		g_free(name);
+		name = g_strdup_printf("/mapping-fast/late-fault-to-pipe/%s", late_faults[i].name);
+		g_test_add_data_func(name, &late_faults[i], test_late_fault_to_pipe);
 	}
 	for (guint i = 0; i < G_N_ELEMENTS(json_forms); i++) {
 		g_autofree gchar *name =
