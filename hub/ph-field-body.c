@@ -27,7 +27,7 @@ GBytes *
 ph_field_body_open(GBytes *stored, const gchar *column, GError **error)
 {
 	g_return_val_if_fail(stored != NULL && column != NULL, NULL);
-	g_autofree gchar *id = ph_field_bytes_key_id(stored);
+	g_autofree gchar *id = ph_field_key_bytes_id(stored);
 	if (id == NULL)
 		return g_bytes_ref(stored);
 	PhFieldKeys *keys = ph_field_body_keys();

@@ -376,14 +376,14 @@ ph_field_keys_open(PhFieldKeys *keys, const gchar *envelope, GError **error)
 /* ---- binary envelopes of message bodies ---- */
 
 gchar *
-ph_field_bytes_prefix(const gchar *key_id)
+ph_field_key_bytes_prefix(const gchar *key_id)
 {
 	g_return_val_if_fail(key_id != NULL, NULL);
 	return g_strconcat(PH_FIELD_BYTES_MAGIC, key_id, ":", NULL);
 }
 
 gchar *
-ph_field_bytes_key_id(GBytes *stored)
+ph_field_key_bytes_id(GBytes *stored)
 {
 	gsize length = 0;
 	const gchar *data = stored != NULL ? g_bytes_get_data(stored, &length) : NULL;
@@ -396,7 +396,7 @@ ph_field_bytes_key_id(GBytes *stored)
 
 /* The additional data of a binary envelope: its prefix and the column it belongs to. */
 static GString *
-ph_field_bytes_aad(const gchar *prefix, const gchar *column)
+ph_field_key_bytes_aad(const gchar *prefix, const gchar *column)
 {
 	GString *aad = g_string_new(prefix);
 	g_string_append(aad, column);
@@ -410,8 +410,8 @@ ph_field_keys_seal_bytes(PhFieldKeys *keys, GBytes *plaintext, const gchar *colu
 	g_autofree gchar *id = NULL;
 	ph_field_keys_refresh(keys);
 	g_autoptr(GBytes) key = ph_field_keys_get(keys, NULL, &id);
-	g_autofree gchar *prefix = ph_field_bytes_prefix(id);
-	g_autoptr(GString) aad = ph_field_bytes_aad(prefix, column);
+	g_autofree gchar *prefix = ph_field_key_bytes_prefix(id);
+	g_autoptr(GString) aad = ph_field_key_bytes_aad(prefix, column);
 	gsize length = 0;
 	const guint8 *data = g_bytes_get_data(plaintext, &length);
 	gsize start = strlen(prefix);
@@ -429,7 +429,7 @@ GBytes *
 ph_field_keys_open_bytes(PhFieldKeys *keys, GBytes *stored, const gchar *column, GError **error)
 {
 	g_return_val_if_fail(keys != NULL && stored != NULL && column != NULL, NULL);
-	g_autofree gchar *id = ph_field_bytes_key_id(stored);
+	g_autofree gchar *id = ph_field_key_bytes_id(stored);
 	if (id == NULL) {
 		g_set_error(error, PH_ERROR, PH_ERROR_PERMANENT, "%s: malformed envelope", column);
 		return NULL;
@@ -437,8 +437,8 @@ ph_field_keys_open_bytes(PhFieldKeys *keys, GBytes *stored, const gchar *column,
 	g_autoptr(GBytes) key = ph_field_keys_find(keys, id, error);
 	if (key == NULL)
 		return NULL;
-	g_autofree gchar *prefix = ph_field_bytes_prefix(id);
-	g_autoptr(GString) aad = ph_field_bytes_aad(prefix, column);
+	g_autofree gchar *prefix = ph_field_key_bytes_prefix(id);
+	g_autoptr(GString) aad = ph_field_key_bytes_aad(prefix, column);
 	gsize length = 0;
 	const guint8 *data = g_bytes_get_data(stored, &length);
 	gsize start = strlen(prefix);

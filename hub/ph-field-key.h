@@ -43,9 +43,9 @@ GBytes *ph_field_keys_seal_bytes(PhFieldKeys *keys, GBytes *plaintext, const gch
 GBytes *ph_field_keys_open_bytes(PhFieldKeys *keys, GBytes *stored, const gchar *column,
                                  GError **error);
 /* The key id of a binary envelope, NULL when @stored (may be NULL) is plaintext. */
-gchar *ph_field_bytes_key_id(GBytes *stored);
+gchar *ph_field_key_bytes_id(GBytes *stored);
 /* The prefix of every binary envelope under @key_id (magic, id, ":"). */
-gchar *ph_field_bytes_prefix(const gchar *key_id);
+gchar *ph_field_key_bytes_prefix(const gchar *key_id);
 
 /* Creates @path (mode 0600) with a first key and a lookup key, or, when it exists, adds a new
  * key and makes it current. @key_id NULL: "k" + UTC time. @new_id (may be NULL) receives it. */

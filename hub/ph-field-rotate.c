@@ -67,7 +67,7 @@ static gchar *
 ph_field_rotate_done_prefix(const PhFieldColumn *column, const gchar *current)
 {
 	if (column->kind == PH_FIELD_BODY) {
-		g_autofree gchar *prefix = ph_field_bytes_prefix(current);
+		g_autofree gchar *prefix = ph_field_key_bytes_prefix(current);
 		return ph_field_rotate_hex((const guint8 *)prefix, strlen(prefix));
 	}
 	return column->kind == PH_FIELD_HASHED
@@ -139,7 +139,7 @@ ph_field_rotate_body(PhFieldKeys *keys, const PhFieldColumn *column, PGresult *r
                      GError **error)
 {
 	g_autoptr(GBytes) stored = ph_sql_value_bytes(rows, row, 1);
-	g_autofree gchar *id = ph_field_bytes_key_id(stored);
+	g_autofree gchar *id = ph_field_key_bytes_id(stored);
 	g_autoptr(GBytes) plaintext =
 	        id != NULL ? ph_field_keys_open_bytes(keys, stored, column->aad, error)
 	                   : g_bytes_ref(stored);

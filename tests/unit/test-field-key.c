@@ -184,7 +184,7 @@ test_bytes_round_trip(Fixture *fixture, gconstpointer data)
 		/* prefix 0x89 "phb1:k1:" (9 bytes), nonce 12, tag 16 */
 		g_assert_cmpuint(g_bytes_get_size(stored), ==, g_bytes_get_size(body) + 37);
 		g_assert_cmpmem(g_bytes_get_data(stored, NULL), 9, "\x89phb1:k1:", 9);
-		g_autofree gchar *id = ph_field_bytes_key_id(stored);
+		g_autofree gchar *id = ph_field_key_bytes_id(stored);
 		g_assert_cmpstr(id, ==, "k1");
 		g_assert_null(memmem(g_bytes_get_data(stored, NULL), g_bytes_get_size(stored),
 		                     ID_NUMBER, strlen(ID_NUMBER)));
@@ -192,8 +192,8 @@ test_bytes_round_trip(Fixture *fixture, gconstpointer data)
 		g_assert_no_error(error);
 		g_assert_true(g_bytes_equal(opened, body));
 	}
-	g_assert_null(ph_field_bytes_key_id(g_ptr_array_index(bodies, 1)));
-	g_assert_null(ph_field_bytes_key_id(NULL));
+	g_assert_null(ph_field_key_bytes_id(g_ptr_array_index(bodies, 1)));
+	g_assert_null(ph_field_key_bytes_id(NULL));
 }
 
 /* A body that does not open: each case is refused with the code and words given, never
