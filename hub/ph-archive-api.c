@@ -11,9 +11,11 @@
 #include "ph-archive-package.h"
 #include "ph-archive-personnel.h"
 #include "ph-document-store.h"
+#include "ph-field-body.h"
 #include "ph-field-cipher.h"
 #include "ph-pension-status.h"
 #include "ph-plugin-private.h"
+#include "ph-sql-value.h"
 #include "ph-worker-db.h"
 
 /* Which case each core event closes, the national element its event document carries
@@ -278,11 +280,13 @@ ph_archive_api_add_sent(PhDb *db, PhPlugin *plugin, const PhArchiveEvent *event,
 		}
 		if (PQgetisnull(result, row, 3))
 			continue;
-		gsize length = 0;
-		guchar *value =
-		        PQunescapeBytea((const guchar *)PQgetvalue(result, row, 3), &length);
-		GBytes *bytes = g_bytes_new(value, length);
-		PQfreemem(value);
+		g_autoptr(GBytes) stored = ph_sql_value_bytes(result, row, 3);
+		GBytes *bytes = ph_field_body_open(stored, PH_FIELD_BODY_STATE, error);
+		if (bytes == NULL) {
+			g_prefix_error(error,
+			               "the sent copy of outbox %s: ", PQgetvalue(result, row, 0));
+			return FALSE;
+		}
 		gchar *name =
 		        g_strdup_printf("outbound-%s-%s.%s", topic, PQgetvalue(result, row, 0),
 		                        ph_archive_api_extension(bytes));

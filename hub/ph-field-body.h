@@ -13,6 +13,8 @@ G_BEGIN_DECLS
 #define PH_FIELD_BODY_INBOX_ANSWER "inbox.answer_body"
 #define PH_FIELD_BODY_REFUSAL      "inbox_refusal.body"
 #define PH_FIELD_BODY_OUTBOX       "outbox.payload"
+/* Plugins keep copies of what they sent in their state (the archive packs them). */
+#define PH_FIELD_BODY_STATE "plugin_state.value"
 
 /* The bytes to store for @plaintext: an envelope, or @plaintext itself (a new reference)
  * when no keys are installed. */

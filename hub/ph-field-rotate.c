@@ -44,6 +44,7 @@ static const PhFieldColumn ph_field_columns[] = {
         {"inbox_refusal", "body", PH_FIELD_BODY, NULL, PH_FIELD_BODY_REFUSAL},
         {"outbox", "payload", PH_FIELD_BODY, NULL, PH_FIELD_BODY_OUTBOX},
         {"dead_letter", "payload", PH_FIELD_BODY, NULL, PH_FIELD_BODY_OUTBOX},
+        {"plugin_state", "value", PH_FIELD_BODY, NULL, PH_FIELD_BODY_STATE},
 };
 
 /* bytea in PostgreSQL's hex text form "\\x…", as a text parameter or array element. */

@@ -13,6 +13,7 @@
 #include "ph-field-rotate.h"
 #include "ph-inbox.h"
 #include "ph-outbox.h"
+#include "ph-state.h"
 #include "ph-transfer-api.h"
 #include "ph-test-hub.h"
 #include "ph-txn.h"
@@ -212,6 +213,19 @@ test_sealed(Fixture *fixture, gconstpointer data)
 	g_assert_no_error(error);
 	assert_bytes(dead->payload, DOCUMENT);
 	g_assert_cmpint(dead->payload_size, ==, strlen(DOCUMENT));
+
+	/* a plugin's copy of what it sent (the archive packs it) is sealed in its state too */
+	g_autoptr(GBytes) sent = g_bytes_new_static(DOCUMENT, strlen(DOCUMENT));
+	g_assert_true(ph_state_set(fixture->db, "t.plugin", "sent:t.ok:m-1", sent, &error));
+	g_assert_no_error(error);
+	g_autoptr(GBytes) kept = ph_state_get(fixture->db, "t.plugin", "sent:t.ok:m-1", &error);
+	g_assert_no_error(error);
+	assert_bytes(kept, DOCUMENT);
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM plugin_state WHERE "
+	                               "substring(value for 6) = '\\x89706862313a' AND position("
+	                               "'\\x313130313035313935383033313731323358'::bytea IN "
+	                               "value) = 0"),
+	                ==, 1);
 
 	/* a dead letter requeued is delivered with its original bytes */
 	g_assert_true(ph_outbox_retry(fixture->db, dead_id, &error));
