@@ -76,23 +76,6 @@ ph_bulk_append_int_array(GString *copy, const gint64 *values, guint n, gchar end
 	g_string_append_c(copy, end);
 }
 
-gboolean
-ph_bulk_parse_int_array(const gchar *text, gint64 *values, guint n)
-{
-	const gchar *cursor = text;
-
-	if (*cursor++ != '{')
-		return FALSE;
-	for (guint i = 0; i < n; i++) {
-		gchar *end = NULL;
-		values[i] = g_ascii_strtoll(cursor, &end, 10);
-		if (end == cursor || *end != (i + 1 < n ? ',' : '}'))
-			return FALSE;
-		cursor = end + 1;
-	}
-	return *cursor == '\0';
-}
-
 static gboolean
 ph_bulk_fail(PGconn *conn, const gchar *what, GError **error)
 {

@@ -42,7 +42,5 @@ void ph_bulk_append_text_len(GString *copy, const gchar *text, gsize length, gch
 void ph_bulk_append_nullable(GString *copy, const gchar *text, gchar end);
 /* An array of @n integers as "{v1,v2,…}". */
 void ph_bulk_append_int_array(GString *copy, const gint64 *values, guint n, gchar end);
-/* Parses "{v1,…,vn}" (an int8[] column as text) into exactly @n values. */
-gboolean ph_bulk_parse_int_array(const gchar *text, gint64 *values, guint n);
 
 G_END_DECLS
