@@ -37,14 +37,14 @@
 	"COPY payout_result_line (file_id, serial, id_number, account, amount, status, reason, "   \
 	"bank_ref, message) FROM STDIN"
 
-/* The failed lines (file id, serial, status, reason, bank_ref, message) are kept aside as COPY text
- * for the booking, up to this size (a hundred thousand lines or so); a file with more is
- * booked from its stored lines instead, a scan of all of them. */
+/* The failed lines' answers (file id, serial, status, reason, bank_ref, message) are kept
+ * aside as COPY text for the booking, up to this size (a hundred thousand lines or so); a
+ * file with more is booked from its stored lines instead, a scan of all of them. */
 #define PH_PAYOUT_RESULT_FAILED_MAX (16 * 1024 * 1024)
 #define PH_PAYOUT_RESULT_FAILED_TABLE                                                              \
-	"CREATE TEMPORARY TABLE payout_result_failed (file_id bigint NOT NULL, serial integer "    \
-	"NOT "                                                                                     \
-	"NULL, status text NOT NULL, reason text, bank_ref text, message text) ON COMMIT DROP"
+	"CREATE TEMPORARY TABLE payout_result_failed (file_id bigint NOT NULL, "                   \
+	"serial integer NOT NULL, status text NOT NULL, reason text, bank_ref text, "              \
+	"message text) ON COMMIT DROP"
 
 /* COPY text sent per call: small enough that the server stores lines while the caller
  * parses the next ones. */
