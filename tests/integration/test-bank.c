@@ -844,6 +844,27 @@ test_documents_prune(void)
 
 static gchar *bank_config(const gchar *extra);
 
+/* The hub stopped and started again with bank_config(@extra). */
+static void
+restart_hub(const gchar *extra)
+{
+	g_assert_cmpint(ph_test_hub_signal(hub, SIGTERM), ==, 0);
+	g_autofree gchar *config = bank_config(extra);
+	ph_test_hub_write_config(hub, config);
+	ph_test_hub_start(hub);
+}
+
+/* Persons 1-3 owed @period (YYYYMM, @month as pensionctl takes it), the month run and its
+ * batch sent; returns the batch. */
+static gint64
+pay_month_sent(gint period, const gchar *month)
+{
+	schedule_month(period, 3);
+	g_assert_cmpint(run_payout("run", month, NULL), ==, 0);
+	wait_batch_state(period, "regular", "sent");
+	return batch_of(period, "regular");
+}
+
 /* The SHA-256 of the member @name of the ustar @package, NULL when it has none. */
 static gchar *
 tar_member_sha256(const gchar *package, gsize length, const gchar *name)
@@ -888,21 +909,15 @@ test_archived(void)
 	        "signing_key = %s/hub.key\nsigning_certificate = %s/hub.crt\ntimeout_ms = 5000\n"
 	        "retry_initial_ms = 200\nretry_max_ms = 800\n\n",
 	        pki, pki, port, pki, pki, pki);
-	g_assert_cmpint(ph_test_hub_signal(hub, SIGTERM), ==, 0);
 	g_autofree gchar *target = g_build_filename(g_getenv("PH_BUILD_DIR"), "plugins", "archive",
 	                                            "libph-archive.so", NULL);
 	g_autofree gchar *link = g_build_filename(hub->dir, "plugins", "libph-archive.so", NULL);
 	g_assert_cmpint(symlink(target, link), ==, 0);
-	g_autofree gchar *config = bank_config("");
-	ph_test_hub_write_config(hub, config);
-	ph_test_hub_start(hub);
+	restart_hub("");
 
-	schedule_month(202702, 3);
-	g_assert_cmpint(run_payout("run", "2027-02", NULL), ==, 0);
-	wait_batch_state(202702, "regular", "sent");
+	gint64 batch = pay_month_sent(202702, "2027-02");
 	/* the run raises payout_due only when it adds schedule rows itself (from benefits, which
 	 * this test does not set up): the event as it would have been written with the batch */
-	gint64 batch = batch_of(202702, "regular");
 	g_autofree gchar *event = g_strdup_printf(
 	        "INSERT INTO core_event (type, business_key, payload, created_at) SELECT "
 	        "'payout_due', '2027-02#1', '{\"period\": \"2027-02\", \"added\": 3, "
@@ -970,14 +985,8 @@ test_kept_sealed(void)
 	g_assert_no_error(error);
 	keys = ph_field_keys_load(key_path, &error);
 	g_assert_no_error(error);
-	g_assert_cmpint(ph_test_hub_signal(hub, SIGTERM), ==, 0);
-	g_autofree gchar *config = bank_config("");
-	ph_test_hub_write_config(hub, config);
-	ph_test_hub_start(hub);
-	schedule_month(202701, 3);
-	g_assert_cmpint(run_payout("run", "2027-01", NULL), ==, 0);
-	wait_batch_state(202701, "regular", "sent");
-	gint64 batch = batch_of(202701, "regular");
+	restart_hub("");
+	gint64 batch = pay_month_sent(202701, "2027-01");
 	g_autofree gchar *name =
 	        g_strdup_printf("PAYOUT_330100000001_202701_%010" G_GINT64_FORMAT ".txt", batch);
 	g_autofree gchar *path = g_build_filename(inbox, name, NULL);
@@ -1001,10 +1010,7 @@ test_scheduled_run(void)
 	        "ON CONFLICT DO NOTHING",
 	        period);
 	exec_sql(schedule);
-	g_assert_cmpint(ph_test_hub_signal(hub, SIGTERM), ==, 0);
-	g_autofree gchar *config = bank_config("run_day = 1\nrun_check_seconds = 1\n");
-	ph_test_hub_write_config(hub, config);
-	ph_test_hub_start(hub);
+	restart_hub("run_day = 1\nrun_check_seconds = 1\n");
 	g_autofree gchar *sql = g_strdup_printf("SELECT count(*) FROM plugin_state WHERE "
 	                                        "plugin = 'bank' AND key = 'run:%06d'",
 	                                        period);
