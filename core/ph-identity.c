@@ -2,6 +2,7 @@
  * Pure functions with no I/O; any layer may call them. */
 #include "ph-identity.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 #include "ph-error.h"
@@ -94,40 +95,38 @@ ph_identity_mask_account(const gchar *account)
 	return ph_identity_mask_keep(account, 0, 4, 8);
 }
 
+/* Refuses citizen id @id for the reason @format: the number is masked only here, on refusal,
+ * since valid numbers are checked by the million (a personnel batch checks every HIRE). */
+static G_GNUC_PRINTF(3, 4) gboolean
+        ph_identity_refuse_citizen_id(GError **error, const gchar *id, const gchar *format, ...)
+{
+	g_autofree gchar *masked = ph_identity_mask(id);
+	va_list args;
+
+	va_start(args, format);
+	g_autofree gchar *reason = g_strdup_vprintf(format, args);
+	va_end(args);
+	g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT, "citizen id '%s' %s", masked, reason);
+	return FALSE;
+}
+
 gboolean
 ph_identity_check_citizen_id(const gchar *id, GError **error)
 {
-	g_autofree gchar *masked = ph_identity_mask(id);
-	gchar expected;
-
 	g_return_val_if_fail(id != NULL, FALSE);
-	if (strlen(id) != CITIZEN_ID_LEN) {
-		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
-		            "citizen id '%s' has %zu characters, not 18", masked, strlen(id));
-		return FALSE;
-	}
-	if (!all_digits(id, 17) || !(g_ascii_isdigit(id[17]) || id[17] == 'X')) {
-		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
-		            "citizen id '%s' must be 17 digits and a digit or upper-case X",
-		            masked);
-		return FALSE;
-	}
-	if (!known_province(id)) {
-		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
-		            "citizen id '%s' has an unknown province code %.2s", masked, id);
-		return FALSE;
-	}
-	if (!valid_birth_date(id + 6)) {
-		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
-		            "citizen id '%s' has an invalid birth date", masked);
-		return FALSE;
-	}
-	expected = ph_identity_citizen_id_check_char(id);
-	if (id[17] != expected) {
-		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
-		            "citizen id '%s' has a wrong check character", masked);
-		return FALSE;
-	}
+	if (strlen(id) != CITIZEN_ID_LEN)
+		return ph_identity_refuse_citizen_id(error, id, "has %zu characters, not 18",
+		                                     strlen(id));
+	if (!all_digits(id, 17) || !(g_ascii_isdigit(id[17]) || id[17] == 'X'))
+		return ph_identity_refuse_citizen_id(
+		        error, id, "must be 17 digits and a digit or upper-case X");
+	if (!known_province(id))
+		return ph_identity_refuse_citizen_id(error, id, "has an unknown province code %.2s",
+		                                     id);
+	if (!valid_birth_date(id + 6))
+		return ph_identity_refuse_citizen_id(error, id, "has an invalid birth date");
+	if (id[17] != ph_identity_citizen_id_check_char(id))
+		return ph_identity_refuse_citizen_id(error, id, "has a wrong check character");
 	return TRUE;
 }
 
@@ -139,22 +138,15 @@ ph_identity_check_citizen_id_person(const gchar *id, const gchar *birth_date, co
 
 	if (!ph_identity_check_citizen_id(id, error))
 		return FALSE;
-	g_autofree gchar *masked = ph_identity_mask(id);
-	if (birth_date != NULL && birth_date[0] != '\0' && strncmp(id + 6, birth_date, 8) != 0) {
-		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
-		            "citizen id '%s' gives another birth date than AAC006 %s", masked,
-		            birth_date);
-		return FALSE;
-	}
+	if (birth_date != NULL && birth_date[0] != '\0' && strncmp(id + 6, birth_date, 8) != 0)
+		return ph_identity_refuse_citizen_id(
+		        error, id, "gives another birth date than AAC006 %s", birth_date);
 	if (sex == NULL || (!g_str_equal(sex, "1") && !g_str_equal(sex, "2")))
 		return TRUE;
 	odd = (id[16] - '0') % 2 == 1;
-	if (odd != g_str_equal(sex, "1")) {
-		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
-		            "citizen id '%s' says %s but AAC004 is %s", masked,
-		            odd ? "male" : "female", sex);
-		return FALSE;
-	}
+	if (odd != g_str_equal(sex, "1"))
+		return ph_identity_refuse_citizen_id(error, id, "says %s but AAC004 is %s",
+		                                     odd ? "male" : "female", sex);
 	return TRUE;
 }
 
