@@ -34,6 +34,10 @@ ph_json_text_plain_run(const gchar *text, gsize len)
 
 	while (i + 8 <= len && !ph_json_text_special8(text + i))
 		i += 8;
+	/* Fewer than eight bytes left: as the word that ends the text (it overlaps what was
+	 * tested), as most values end without anything to escape. */
+	if (i < len && i + 8 > len && len >= 8 && !ph_json_text_special8(text + len - 8))
+		return len;
 	while (i < len && !ph_json_text_special((guchar)text[i]))
 		i++;
 	return i;

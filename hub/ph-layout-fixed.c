@@ -147,6 +147,10 @@ trim(const PhMappingField *field, const gchar **text, gsize *len)
 
 		while (*len >= 8 && (memcpy(&word, *text + *len - 8, 8), word == pads))
 			*len -= 8;
+		/* The pads that end the last word: its high bytes (little-endian) that equal
+		 * the pad are the zero bytes that lead word ^ pads. */
+		if (*len >= 8 && G_BYTE_ORDER == G_LITTLE_ENDIAN)
+			*len -= (gsize)__builtin_clzll(word ^ pads) / 8;
 		while (*len > 0 && (*text)[*len - 1] == pad)
 			(*len)--;
 	}
@@ -203,6 +207,14 @@ is_ascii(const gchar *text, gsize len)
 
 		memcpy(&word, text + i, 8);
 		high |= word;
+	}
+	if (i < len && len >= 8) {
+		/* The rest as the word that ends the text. */
+		guint64 word;
+
+		memcpy(&word, text + len - 8, 8);
+		high |= word;
+		i = len;
 	}
 	for (; i < len; i++)
 		high |= (guchar)text[i];

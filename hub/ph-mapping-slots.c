@@ -27,13 +27,25 @@ static gchar *
 put_int(gchar *p, gint64 value)
 {
 	guint64 magnitude = value < 0 ? (guint64)(-(value + 1)) + 1 : (guint64)value;
+	static const gchar pairs[] = "00010203040506070809101112131415161718192021222324"
+	                             "25262728293031323334353637383940414243444546474849"
+	                             "50515253545556575859606162636465666768697071727374"
+	                             "75767778798081828384858687888990919293949596979899";
 	gchar digits[24];
 	gchar *d = digits + sizeof digits;
 
-	do {
-		*--d = (gchar)('0' + magnitude % 10);
-		magnitude /= 10;
-	} while (magnitude > 0);
+	/* Two digits a division: amounts have six to twelve. */
+	while (magnitude >= 100) {
+		d -= 2;
+		memcpy(d, pairs + 2 * (magnitude % 100), 2);
+		magnitude /= 100;
+	}
+	if (magnitude >= 10) {
+		d -= 2;
+		memcpy(d, pairs + 2 * magnitude, 2);
+	} else {
+		*--d = (gchar)('0' + magnitude);
+	}
 	if (value < 0)
 		*--d = '-';
 	memcpy(p, d, (gsize)(digits + sizeof digits - d));
