@@ -4,6 +4,7 @@
  * at all, and a second hub process skips the row meanwhile. */
 #include "ph-inbox.h"
 
+#include "pension-hub/ph-digest.h"
 #include "ph-answer.h"
 #include "ph-audit.h"
 #include "ph-backoff.h"
@@ -51,18 +52,14 @@ ph_inbox_open(GBytes *stored, const gchar *column, gint64 id, GError **error)
 	return plaintext;
 }
 
-/* The SHA-256 of the plaintext body, for the digest column (dedup and audit compare it). */
-static GBytes *
+/* The hex SHA-256 of the plaintext body, for the digest column (dedup and audit compare it;
+ * OpenSSL's, several times faster than GChecksum's on a partner's batch). */
+static gchar *
 ph_inbox_digest(GBytes *body)
 {
-	g_autoptr(GChecksum) checksum = g_checksum_new(G_CHECKSUM_SHA256);
 	gsize length = 0;
 	const guchar *data = g_bytes_get_data(body, &length);
-	guint8 digest[32];
-	gsize size = sizeof(digest);
-	g_checksum_update(checksum, data, (gssize)length);
-	g_checksum_get_digest(checksum, digest, &size);
-	return g_bytes_new(digest, size);
+	return ph_digest_hex(PH_DIGEST_SHA256, data, length);
 }
 
 /* The row of an earlier arrival: same kind and bytes give its answer, else a conflict. */
@@ -71,12 +68,12 @@ ph_inbox_repeat(PhDb *db, const gchar *partner, const gchar *kind, const gchar *
                 const gchar *const *params, const gint *lengths, const gint *formats, gint64 *id,
                 GError **error)
 {
-	g_autoptr(PGresult) result =
-	        ph_db_query_binary(db,
-	                           "SELECT id, kind = $3 AND digest = $4::bytea, answer_status, "
-	                           "answer_content_type, answer_body "
-	                           "FROM inbox WHERE partner = $1 AND message_id = $2",
-	                           4, params, lengths, formats, error);
+	g_autoptr(PGresult) result = ph_db_query_binary(
+	        db,
+	        "SELECT id, kind = $3 AND digest = decode($4, 'hex'), answer_status, "
+	        "answer_content_type, answer_body "
+	        "FROM inbox WHERE partner = $1 AND message_id = $2",
+	        4, params, lengths, formats, error);
 	if (result == NULL)
 		return NULL;
 	if (PQntuples(result) == 0) {
@@ -139,7 +136,7 @@ ph_inbox_store_in_txn(PhDb *db, const gchar *partner, const gchar *kind, const g
                       GError **error)
 {
 	g_autofree gchar *status = g_strdup_printf("%u", answer->status);
-	g_autoptr(GBytes) digest = ph_inbox_digest(body);
+	g_autofree gchar *digest = ph_inbox_digest(body);
 	g_autoptr(GBytes) sealed = ph_field_body_seal(body, PH_FIELD_BODY_INBOX, error);
 	g_autoptr(GBytes) sealed_answer =
 	        sealed != NULL && answer->body != NULL
@@ -148,11 +145,11 @@ ph_inbox_store_in_txn(PhDb *db, const gchar *partner, const gchar *kind, const g
 	if (sealed == NULL || (answer->body != NULL && sealed_answer == NULL))
 		return NULL;
 	gint lengths[8] = {0};
-	const gint formats[] = {0, 0, 0, 1, 1, 0, 0, 1};
+	const gint formats[] = {0, 0, 0, 0, 1, 0, 0, 1};
 	const gchar *params[] = {partner,
 	                         message_id,
 	                         kind,
-	                         ph_sql_value_bytes_param(digest, &lengths[3]),
+	                         digest,
 	                         ph_sql_value_bytes_param(sealed, &lengths[4]),
 	                         status,
 	                         answer->content_type,
@@ -164,7 +161,8 @@ ph_inbox_store_in_txn(PhDb *db, const gchar *partner, const gchar *kind, const g
 	g_autoptr(PGresult) result = ph_db_query_binary(
 	        db,
 	        "INSERT INTO inbox (partner, message_id, kind, digest, body, answer_status, "
-	        "answer_content_type, answer_body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+	        "answer_content_type, answer_body) VALUES ($1, $2, $3, decode($4, 'hex'), $5, $6, "
+	        "$7, $8) "
 	        "ON CONFLICT (partner, message_id) DO NOTHING RETURNING id",
 	        8, params, lengths, formats, error);
 	if (result == NULL)
@@ -205,21 +203,21 @@ ph_inbox_record_refusal(PhDb *db, const gchar *partner, const gchar *kind, GByte
                         const gchar *reason, GError **error)
 {
 	g_return_val_if_fail(db != NULL && body != NULL && reason != NULL, FALSE);
-	g_autoptr(GBytes) digest = ph_inbox_digest(body);
+	g_autofree gchar *digest = ph_inbox_digest(body);
 	g_autoptr(GBytes) sealed = ph_field_body_seal(body, PH_FIELD_BODY_REFUSAL, error);
 	if (sealed == NULL)
 		return FALSE;
 	gint lengths[5] = {0};
-	const gint formats[] = {0, 0, 1, 1, 0};
+	const gint formats[] = {0, 0, 1, 0, 0};
 	const gchar *params[] = {partner, kind, ph_sql_value_bytes_param(sealed, &lengths[2]),
-	                         ph_sql_value_bytes_param(digest, &lengths[3]), reason};
+	                         digest, reason};
 	gboolean own = FALSE;
 	if (!ph_inbox_own_begin(db, &own, error))
 		return FALSE;
 	g_autoptr(PGresult) result = ph_db_query_binary(
 	        db,
 	        "INSERT INTO inbox_refusal (partner, kind, body, digest, reason) "
-	        "VALUES ($1, $2, $3, $4, $5) RETURNING id",
+	        "VALUES ($1, $2, $3, decode($4, 'hex'), $5) RETURNING id",
 	        5, params, lengths, formats, error);
 	g_autofree gchar *object =
 	        result != NULL

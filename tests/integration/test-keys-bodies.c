@@ -16,6 +16,7 @@
 #include "ph-state.h"
 #include "ph-transfer-api.h"
 #include "ph-test-hub.h"
+#include "ph-test-keys.h"
 #include "ph-txn.h"
 #include "store-fixture.h"
 
@@ -73,13 +74,7 @@ deliver_refused(const PhOutboxMessage *message, gpointer state, GError **error)
 static void
 install_keys(void)
 {
-	g_autoptr(GError) error = NULL;
-	g_autofree gchar *extra = g_strdup_printf("[keys]\nfile = %s\n", key_path);
-	g_autoptr(PhTestHub) hub = ph_test_hub_new(ph_test_db_get_url(test_db), NULL, extra);
-	g_autoptr(PhConfig) config = ph_config_load(hub->config_path, &error);
-	g_assert_no_error(error);
-	g_assert_true(ph_field_keys_install(config, &error));
-	g_assert_no_error(error);
+	ph_test_keys_install(ph_test_db_get_url(test_db), key_path);
 }
 
 static void

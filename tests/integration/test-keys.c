@@ -26,6 +26,7 @@
 #include "ph-policy-file.h"
 #include "ph-test-db.h"
 #include "ph-test-hub.h"
+#include "ph-test-keys.h"
 #include "ph-test-peer.h"
 #include "ph-txn.h"
 
@@ -62,14 +63,7 @@ person_id(guint n)
 static void
 install_keys(PhTestDb *test_db)
 {
-	g_autoptr(GError) error = NULL;
-	g_autofree gchar *extra = g_strdup_printf("[keys]\nfile = %s\n", key_path);
-	g_autoptr(PhTestHub) hub = ph_test_hub_new(ph_test_db_get_url(test_db), NULL, extra);
-	g_autoptr(PhConfig) config = ph_config_load(hub->config_path, &error);
-	g_assert_no_error(error);
-	g_assert_true(ph_field_keys_install(config, &error));
-	g_assert_no_error(error);
-	g_assert_true(ph_field_cipher_is_installed());
+	ph_test_keys_install(ph_test_db_get_url(test_db), key_path);
 }
 
 static void
