@@ -95,6 +95,33 @@ test_altered(Fixture *fixture, gconstpointer data)
 	g_assert_error(error, PH_ERROR, PH_ERROR_FAILED);
 }
 
+/* One thread's sealer keeps its cipher keyed between calls and hands out pooled nonces: a
+ * thousand seals (several pools) never repeat a nonce, and seals that alternate between two
+ * keys each open under the key their envelope names (a cached key schedule is never used for
+ * the other key). */
+static void
+test_sealer(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PhFieldKeys) first = load(fixture);
+	g_assert_true(ph_field_keys_add(fixture->path, "k2", NULL, &error));
+	g_autoptr(PhFieldKeys) second = load(fixture);
+	g_autoptr(GHashTable) nonces = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	for (guint i = 0; i < 1000; i++) {
+		PhFieldKeys *keys = i % 2 == 0 ? first : second;
+		g_autofree gchar *sealed = ph_field_keys_seal(keys, ID_NUMBER, &error);
+		g_assert_no_error(error);
+		g_assert_true(g_str_has_prefix(sealed, i % 2 == 0 ? "enc1:k1:" : "enc1:k2:"));
+		/* 12 bytes of nonce are the first 16 base64 characters */
+		gchar *nonce = g_strndup(sealed + strlen("enc1:k1:"), 16);
+		g_assert_true(g_hash_table_add(nonces, nonce));
+		g_autofree gchar *opened = ph_field_keys_open(second, sealed, &error);
+		g_assert_no_error(error);
+		g_assert_cmpstr(opened, ==, ID_NUMBER);
+	}
+	g_assert_cmpuint(g_hash_table_size(nonces), ==, 1000);
+}
+
 /* HMAC-SHA-256 under the file's lookup key, computed again with GLib's GHmac. */
 static void
 test_lookup(Fixture *fixture, gconstpointer data)
@@ -262,6 +289,8 @@ main(int argc, char **argv)
 	g_test_add("/field-key/round-trip", Fixture, NULL, fixture_setup, test_round_trip,
 	           fixture_teardown);
 	g_test_add("/field-key/altered", Fixture, NULL, fixture_setup, test_altered,
+	           fixture_teardown);
+	g_test_add("/field-key/sealer", Fixture, NULL, fixture_setup, test_sealer,
 	           fixture_teardown);
 	g_test_add("/field-key/lookup", Fixture, NULL, fixture_setup, test_lookup,
 	           fixture_teardown);
