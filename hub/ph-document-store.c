@@ -14,16 +14,8 @@
 #include <unistd.h>
 
 #include "pension-hub/ph-digest.h"
+#include "ph-document-stream.h"
 #include "ph-error.h"
-
-#define PH_DOCUMENT_MAGIC     "PHKEPT1\n"
-#define PH_DOCUMENT_MAGIC_LEN 8
-/* Plaintext bytes per sealed chunk: memory stays at two chunks whatever the file's size. */
-#define PH_DOCUMENT_CHUNK    (1024 * 1024)
-#define PH_DOCUMENT_NONCE    12
-#define PH_DOCUMENT_TAG      16
-#define PH_DOCUMENT_KEY      32
-#define PH_DOCUMENT_HEAD_MAX 4096 /* the data key's envelope */
 
 struct _PhDocumentWriter {
 	gchar *dir;
@@ -37,6 +29,8 @@ struct _PhDocumentWriter {
 	EVP_CIPHER_CTX *cipher;
 	gchar *key_id; /* NULL: plaintext */
 	guint64 chunk_index;
+	const gchar *plain_suffix;
+	gboolean existed; /* the file was there before the commit */
 };
 
 static gboolean
@@ -45,13 +39,6 @@ ph_document_errno(GError **error, const gchar *what, const gchar *path)
 	int saved = errno;
 	g_set_error(error, PH_ERROR, PH_ERROR_FAILED, "kept document: cannot %s %s: %s", what, path,
 	            g_strerror(saved));
-	return FALSE;
-}
-
-static gboolean
-ph_document_invalid(GError **error, const gchar *path, const gchar *why)
-{
-	g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT, "kept document %s: %s", path, why);
 	return FALSE;
 }
 
@@ -88,15 +75,15 @@ ph_document_put_u32(guint8 *at, guint32 value)
 	at[3] = (guint8)value;
 }
 
-static guint32
+guint32
 ph_document_get_u32(const guint8 *at)
 {
 	return (guint32)at[0] << 24 | (guint32)at[1] << 16 | (guint32)at[2] << 8 | at[3];
 }
 
-/* Additional data of chunk @index: its place and whether it is the last, so that chunks
- * cannot be reordered, dropped or the file cut at a chunk boundary unnoticed. */
-static void
+/* Its place and whether it is the last, so that chunks cannot be reordered, dropped or the
+ * file cut at a chunk boundary unnoticed. */
+void
 ph_document_chunk_aad(guint64 index, gboolean final, guint8 aad[9])
 {
 	for (guint i = 0; i < 8; i++)
@@ -161,6 +148,7 @@ ph_document_writer_new(const gchar *dir, const gchar *part_name, PhFieldKeys *ke
 	}
 	writer->sha256 = ph_digest_new(PH_DIGEST_SHA256);
 	writer->buffer = g_byte_array_sized_new(PH_DOCUMENT_CHUNK);
+	writer->plain_suffix = PH_DOCUMENT_PLAIN_SUFFIX;
 	if (keys != NULL) {
 		writer->sealed = g_malloc(PH_DOCUMENT_NONCE + PH_DOCUMENT_CHUNK + PH_DOCUMENT_TAG);
 		if (!ph_document_writer_seal_head(writer, keys, error))
@@ -257,13 +245,13 @@ ph_document_writer_commit(PhDocumentWriter *writer, GError **error)
 		return ph_document_errno(error, "sync", writer->part_path);
 	close(writer->fd);
 	writer->fd = -1;
-	writer->file_name = g_strconcat(ph_digest_get_hex(writer->sha256),
-	                                writer->cipher != NULL ? PH_DOCUMENT_SEALED_SUFFIX
-	                                                       : PH_DOCUMENT_PLAIN_SUFFIX,
-	                                NULL);
+	writer->file_name = g_strconcat(
+	        ph_digest_get_hex(writer->sha256),
+	        writer->cipher != NULL ? PH_DOCUMENT_SEALED_SUFFIX : writer->plain_suffix, NULL);
 	g_autofree gchar *path = g_build_filename(writer->dir, writer->file_name, NULL);
 	/* named by the plaintext's digest: a file of that name holds these bytes already */
-	if (g_file_test(path, G_FILE_TEST_EXISTS))
+	writer->existed = g_file_test(path, G_FILE_TEST_EXISTS);
+	if (writer->existed)
 		g_unlink(writer->part_path);
 	else if (g_rename(writer->part_path, path) != 0)
 		return ph_document_errno(error, "rename", writer->part_path);
@@ -293,6 +281,19 @@ const gchar *
 ph_document_writer_get_key_id(PhDocumentWriter *writer)
 {
 	return writer->key_id;
+}
+
+gboolean
+ph_document_writer_get_existed(PhDocumentWriter *writer)
+{
+	return writer->existed;
+}
+
+void
+ph_document_writer_set_plain_suffix(PhDocumentWriter *writer, const gchar *suffix)
+{
+	g_return_if_fail(writer != NULL && suffix != NULL && !writer->committed);
+	writer->plain_suffix = suffix;
 }
 
 void
@@ -362,155 +363,30 @@ ph_document_writer_tee_new(PhDocumentWriter *writer, GOutputStream *next)
 
 /* ---- reading ---- */
 
-typedef struct {
-	const gchar *path;
-	FILE *file;
-	PhDigest *sha256;
-	PhDocumentSink sink;
-	gpointer user_data;
-} PhDocumentReader;
-
-static gboolean
-ph_document_deliver(PhDocumentReader *reader, const guint8 *data, gsize length, GError **error)
-{
-	ph_digest_update(reader->sha256, data, length);
-	return length == 0 || reader->sink(data, length, reader->user_data, error);
-}
-
-static gboolean
-ph_document_read_plain(PhDocumentReader *reader, const guint8 *head, gsize head_length,
-                       GError **error)
-{
-	if (!ph_document_deliver(reader, head, head_length, error))
-		return FALSE;
-	g_autofree guint8 *buffer = g_malloc(PH_DOCUMENT_CHUNK);
-	gsize got;
-	while ((got = fread(buffer, 1, PH_DOCUMENT_CHUNK, reader->file)) > 0) {
-		if (!ph_document_deliver(reader, buffer, got, error))
-			return FALSE;
-	}
-	return !ferror(reader->file) || ph_document_errno(error, "read", reader->path);
-}
-
-/* The data key from the header's envelope, ready in @cipher. */
-static gboolean
-ph_document_open_key(PhDocumentReader *reader, PhFieldKeys *keys, EVP_CIPHER_CTX *cipher,
-                     GError **error)
-{
-	guint8 field[4];
-	if (fread(field, 1, 4, reader->file) != 4)
-		return ph_document_invalid(error, reader->path, "the header is cut short");
-	guint32 length = ph_document_get_u32(field);
-	if (length == 0 || length > PH_DOCUMENT_HEAD_MAX)
-		return ph_document_invalid(error, reader->path, "the header is not a key envelope");
-	g_autofree gchar *envelope = g_malloc0(length + 1);
-	if (fread(envelope, 1, length, reader->file) != length ||
-	    fread(field, 1, 4, reader->file) != 4 ||
-	    ph_document_get_u32(field) != PH_DOCUMENT_CHUNK)
-		return ph_document_invalid(error, reader->path, "the header is cut short");
-	if (keys == NULL) {
-		g_set_error(error, PH_ERROR, PH_ERROR_CONFIG,
-		            "kept document %s is sealed and no [keys] file is configured",
-		            reader->path);
-		return FALSE;
-	}
-	g_autofree gchar *encoded = ph_field_keys_open(keys, envelope, error);
-	if (encoded == NULL) {
-		g_prefix_error(error, "kept document %s: ", reader->path);
-		return FALSE;
-	}
-	gsize key_length = 0;
-	g_autofree guchar *data_key = g_base64_decode(encoded, &key_length);
-	gboolean ok =
-	        key_length == PH_DOCUMENT_KEY &&
-	        EVP_DecryptInit_ex(cipher, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
-	        EVP_CIPHER_CTX_ctrl(cipher, EVP_CTRL_GCM_SET_IVLEN, PH_DOCUMENT_NONCE, NULL) == 1 &&
-	        EVP_DecryptInit_ex(cipher, NULL, NULL, data_key, NULL) == 1;
-	memset(data_key, 0, key_length);
-	return ok || ph_document_invalid(error, reader->path, "the data key is not usable");
-}
-
-/* Opens one sealed chunk of @length bytes (nonce, ciphertext, tag) in place. */
-static gboolean
-ph_document_open_chunk(PhDocumentReader *reader, EVP_CIPHER_CTX *cipher, guint8 *chunk,
-                       gsize length, guint64 index, gboolean final, GError **error)
-{
-	if (length < PH_DOCUMENT_NONCE + PH_DOCUMENT_TAG)
-		return ph_document_invalid(error, reader->path, "a chunk is cut short");
-	gsize plain = length - PH_DOCUMENT_NONCE - PH_DOCUMENT_TAG;
-	guint8 aad[9];
-	gint written = 0;
-	guint8 *data = chunk + PH_DOCUMENT_NONCE;
-	ph_document_chunk_aad(index, final, aad);
-	gboolean ok = EVP_DecryptInit_ex(cipher, NULL, NULL, NULL, chunk) == 1 &&
-	              EVP_DecryptUpdate(cipher, NULL, &written, aad, sizeof aad) == 1 &&
-	              EVP_DecryptUpdate(cipher, data, &written, data, (gint)plain) == 1 &&
-	              EVP_CIPHER_CTX_ctrl(cipher, EVP_CTRL_GCM_SET_TAG, PH_DOCUMENT_TAG,
-	                                  data + plain) == 1 &&
-	              EVP_DecryptFinal_ex(cipher, data + written, &written) == 1;
-	if (!ok) {
-		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
-		            "kept document %s: chunk %" G_GUINT64_FORMAT
-		            " does not authenticate (changed, cut or reordered)",
-		            reader->path, index);
-		return FALSE;
-	}
-	return ph_document_deliver(reader, data, plain, error);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(EVP_CIPHER_CTX, EVP_CIPHER_CTX_free)
-
-static gboolean
-ph_document_read_sealed(PhDocumentReader *reader, PhFieldKeys *keys, GError **error)
-{
-	g_autoptr(EVP_CIPHER_CTX) cipher = EVP_CIPHER_CTX_new();
-	if (!ph_document_open_key(reader, keys, cipher, error))
-		return FALSE;
-	const gsize full = PH_DOCUMENT_NONCE + PH_DOCUMENT_CHUNK + PH_DOCUMENT_TAG;
-	g_autofree guint8 *current = g_malloc(full);
-	g_autofree guint8 *next = g_malloc(full);
-	gsize have = fread(current, 1, full, reader->file);
-	for (guint64 index = 0;; index++) {
-		/* a chunk is the last when nothing follows it */
-		gsize following = have == full ? fread(next, 1, full, reader->file) : 0;
-		if (ferror(reader->file))
-			return ph_document_errno(error, "read", reader->path);
-		if (!ph_document_open_chunk(reader, cipher, current, have, index, following == 0,
-		                            error))
-			return FALSE;
-		if (following == 0)
-			return TRUE;
-		guint8 *swap = current;
-		current = next;
-		next = swap;
-		have = following;
-	}
-}
-
 gboolean
 ph_document_store_read(const gchar *path, PhFieldKeys *keys, const gchar *sha256,
                        PhDocumentSink sink, gpointer user_data, GError **error)
 {
 	g_return_val_if_fail(path != NULL && sink != NULL, FALSE);
-	g_autoptr(PhDigest) digest = ph_digest_new(PH_DIGEST_SHA256);
-	PhDocumentReader reader = {path, fopen(path, "rbe"), digest, sink, user_data};
-	if (reader.file == NULL)
-		return ph_document_errno(error, "open", path);
-	guint8 head[PH_DOCUMENT_MAGIC_LEN];
-	gsize got = fread(head, 1, sizeof head, reader.file);
 	gboolean sealed = g_str_has_suffix(path, PH_DOCUMENT_SEALED_SUFFIX);
-	gboolean ok;
-	if (sealed && (got != sizeof head || memcmp(head, PH_DOCUMENT_MAGIC, sizeof head) != 0))
-		ok = ph_document_invalid(error, path, "not a sealed kept document");
-	else
-		ok = sealed ? ph_document_read_sealed(&reader, keys, error)
-		            : ph_document_read_plain(&reader, head, got, error);
-	fclose(reader.file);
-	if (ok && sha256 != NULL && !g_str_equal(ph_digest_get_hex(digest), sha256)) {
+	g_autoptr(GInputStream) input = ph_document_stream_open(path, keys, sealed, error);
+	if (input == NULL)
+		return FALSE;
+	g_autoptr(PhDigest) digest = ph_digest_new(PH_DIGEST_SHA256);
+	g_autofree guint8 *buffer = g_malloc(PH_DOCUMENT_CHUNK);
+	gssize got;
+	while ((got = g_input_stream_read(input, buffer, PH_DOCUMENT_CHUNK, NULL, error)) > 0) {
+		ph_digest_update(digest, buffer, (gsize)got);
+		if (!sink(buffer, (gsize)got, user_data, error))
+			return FALSE;
+	}
+	if (got < 0)
+		return FALSE;
+	if (sha256 != NULL && !g_str_equal(ph_digest_get_hex(digest), sha256)) {
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
 		            "kept document %s: SHA-256 %s differs from the recorded %s", path,
 		            ph_digest_get_hex(digest), sha256);
 		return FALSE;
 	}
-	return ok;
+	return TRUE;
 }

@@ -11,6 +11,23 @@
 
 G_BEGIN_DECLS
 
+/* The sealed format (docs/security.md, "Kept documents"), written here and read by
+ * ph-document-stream.c: magic, the data key's envelope, then chunks of nonce, ciphertext of
+ * at most PH_DOCUMENT_CHUNK plaintext bytes, tag. */
+#define PH_DOCUMENT_MAGIC     "PHKEPT1\n"
+#define PH_DOCUMENT_MAGIC_LEN 8
+/* Plaintext bytes per sealed chunk: memory stays at two chunks whatever the file's size. */
+#define PH_DOCUMENT_CHUNK    (1024 * 1024)
+#define PH_DOCUMENT_NONCE    12
+#define PH_DOCUMENT_TAG      16
+#define PH_DOCUMENT_KEY      32
+#define PH_DOCUMENT_HEAD_MAX 4096 /* the data key's envelope */
+
+/* The additional data authenticated with chunk @index (@final: the file's last). */
+void ph_document_chunk_aad(guint64 index, gboolean final, guint8 aad[9]);
+/* A big-endian 32-bit field of the header. */
+guint32 ph_document_get_u32(const guint8 *at);
+
 /* Sealed files end in .gcm, plaintext ones (no key file) in .bin. */
 #define PH_DOCUMENT_SEALED_SUFFIX ".gcm"
 #define PH_DOCUMENT_PLAIN_SUFFIX  ".bin"
@@ -35,6 +52,10 @@ const gchar *ph_document_writer_get_file_name(PhDocumentWriter *writer);
 const gchar *ph_document_writer_get_sha256(PhDocumentWriter *writer);
 guint64 ph_document_writer_get_size(PhDocumentWriter *writer);
 const gchar *ph_document_writer_get_key_id(PhDocumentWriter *writer);
+/* After the commit: whether a file of that name was there already (ours then dropped). */
+gboolean ph_document_writer_get_existed(PhDocumentWriter *writer);
+/* Before the commit: the suffix of a plaintext file instead of .bin (the spool's is ""). */
+void ph_document_writer_set_plain_suffix(PhDocumentWriter *writer, const gchar *suffix);
 /* A stream that writes to @next first, then the same bytes to @writer (which must outlive
  * it); closing it does not close @next. */
 GOutputStream *ph_document_writer_tee_new(PhDocumentWriter *writer, GOutputStream *next);

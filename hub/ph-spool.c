@@ -1,16 +1,15 @@
 /* The SDK's spool for large raw batches (<pension-hub/ph-spool.h>): bytes copied to a file
- * named by their SHA-256 under a folder the host writes, the inbox row holding a reference.
- * Host code. */
+ * named by their SHA-256 under a folder the host writes, sealed like a kept document when a key
+ * file is installed, the inbox row holding a reference. Host code. */
 #include "ph-spool.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "ph-digest.h"
+#include "ph-document-store.h"
+#include "ph-document-stream.h"
 #include "ph-inbox.h"
 #include "ph-worker-db.h"
 
@@ -32,25 +31,9 @@ ph_spool_errno(GError **error, const gchar *what, const gchar *path)
 	return FALSE;
 }
 
+/* Copies @input into @writer; fails past @max_bytes. */
 static gboolean
-ph_spool_write_all(int fd, const gchar *data, gsize length, const gchar *path, GError **error)
-{
-	while (length > 0) {
-		gssize written = write(fd, data, length);
-		if (written < 0 && errno == EINTR)
-			continue;
-		if (written < 0)
-			return ph_spool_errno(error, "write", path);
-		data += written;
-		length -= (gsize)written;
-	}
-	return TRUE;
-}
-
-/* Copies @input to @fd, feeding @digest; fails past @max_bytes. */
-static gboolean
-ph_spool_copy(GInputStream *input, int fd, const gchar *path, guint64 max_bytes, PhDigest *digest,
-              GError **error)
+ph_spool_copy(GInputStream *input, PhDocumentWriter *writer, guint64 max_bytes, GError **error)
 {
 	g_autofree gchar *buffer = g_malloc(PH_SPOOL_CHUNK);
 	for (;;) {
@@ -61,55 +44,40 @@ ph_spool_copy(GInputStream *input, int fd, const gchar *path, guint64 max_bytes,
 		}
 		if (got == 0)
 			return TRUE;
-		ph_digest_update(digest, buffer, (gsize)got);
-		if (max_bytes > 0 && ph_digest_get_length(digest) > max_bytes) {
+		if (max_bytes > 0 &&
+		    ph_document_writer_get_size(writer) + (guint64)got > max_bytes) {
 			g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
 			            "larger than the limit of %" G_GUINT64_FORMAT " bytes",
 			            max_bytes);
 			return FALSE;
 		}
-		if (!ph_spool_write_all(fd, buffer, (gsize)got, path, error))
+		if (!ph_document_writer_write(writer, buffer, (gsize)got, error))
 			return FALSE;
 	}
 }
 
-static gboolean
-ph_spool_sync_dir(const gchar *dir, GError **error)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
-		return ph_spool_errno(error, "open folder", dir);
-	int status = fsync(fd);
-	close(fd);
-	if (status != 0)
-		return ph_spool_errno(error, "sync folder", dir);
-	return TRUE;
-}
-
-/* Writes the temporary file, then renames it to its digest (or drops it when a file of
- * that digest, hence those bytes, is there already). */
+/* Writes the file through the kept-document store's writer (sealed when a key file is
+ * installed, as NAME.gcm; plaintext under the bare NAME as before), NAME being the plaintext's
+ * SHA-256; a file of that name is those bytes already, and ours is dropped. */
 static gboolean
 ph_spool_fill(PhSpoolFile *file, const gchar *spool_dir, GInputStream *input, guint64 max_bytes,
               GError **error)
 {
-	g_autofree gchar *temporary = g_build_filename(spool_dir, ".incoming-XXXXXX", NULL);
-	g_autoptr(PhDigest) digest = ph_digest_new(PH_DIGEST_SHA256);
-	int fd = g_mkstemp_full(temporary, O_WRONLY | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return ph_spool_errno(error, "create a file in", spool_dir);
-	gboolean ok = ph_spool_copy(input, fd, temporary, max_bytes, digest, error) &&
-	              (fsync(fd) == 0 || ph_spool_errno(error, "sync", temporary));
-	close(fd);
-	if (ok) {
-		file->sha256 = g_strdup(ph_digest_get_hex(digest));
-		file->size = ph_digest_get_length(digest);
-		file->path = g_build_filename(spool_dir, file->sha256, NULL);
-		file->keep = g_file_test(file->path, G_FILE_TEST_EXISTS);
-		ok = file->keep || g_rename(temporary, file->path) == 0 ||
-		     ph_spool_errno(error, "rename", temporary);
-	}
-	g_unlink(temporary); /* gone already after a rename */
-	return ok && ph_spool_sync_dir(spool_dir, error);
+	g_autofree gchar *uuid = g_uuid_string_random();
+	g_autofree gchar *part = g_strconcat(".incoming-", uuid, NULL);
+	g_autoptr(PhDocumentWriter) writer =
+	        ph_document_writer_new(spool_dir, part, ph_field_keys_installed(), error);
+	if (writer == NULL)
+		return FALSE;
+	ph_document_writer_set_plain_suffix(writer, "");
+	if (!ph_spool_copy(input, writer, max_bytes, error) ||
+	    !ph_document_writer_commit(writer, error))
+		return FALSE;
+	file->sha256 = g_strdup(ph_document_writer_get_sha256(writer));
+	file->size = ph_document_writer_get_size(writer);
+	file->path = g_build_filename(spool_dir, ph_document_writer_get_file_name(writer), NULL);
+	file->keep = ph_document_writer_get_existed(writer);
+	return TRUE;
 }
 
 PhSpoolFile *
@@ -207,34 +175,41 @@ ph_spool_parse_reference(GBytes *reference, gchar **name, gint64 *size, GError *
 	return TRUE;
 }
 
+/* The sealed file NAME.gcm when there is one, else the plaintext NAME (no key file, or
+ * spooled before files were sealed). */
+static GInputStream *
+ph_spool_open_file(const gchar *spool_dir, const gchar *name, gchar **path, GError **error)
+{
+	g_autofree gchar *sealed_name = g_strconcat(name, PH_DOCUMENT_SEALED_SUFFIX, NULL);
+	*path = g_build_filename(spool_dir, sealed_name, NULL);
+	if (g_file_test(*path, G_FILE_TEST_EXISTS))
+		return ph_document_stream_open(*path, ph_field_keys_installed(), TRUE, error);
+	g_free(*path);
+	*path = g_build_filename(spool_dir, name, NULL);
+	return ph_document_stream_open(*path, NULL, FALSE, error);
+}
+
 GInputStream *
 ph_spool_open(PhPlugin *plugin, const gchar *spool_dir, GBytes *reference, GError **error)
 {
 	g_autofree gchar *name = NULL;
+	g_autofree gchar *path = NULL;
 	gint64 size = -1;
 	g_return_val_if_fail(spool_dir != NULL && reference != NULL, NULL);
 	if (!ph_spool_parse_reference(reference, &name, &size, error))
 		return NULL;
-	g_autofree gchar *path = g_build_filename(spool_dir, name, NULL);
-	g_autoptr(GFile) gfile = g_file_new_for_path(path);
-	g_autoptr(GError) local = NULL;
-	g_autoptr(GFileInputStream) stream = g_file_read(gfile, NULL, &local);
+	g_autoptr(GInputStream) stream = ph_spool_open_file(spool_dir, name, &path, error);
 	if (stream == NULL) {
-		gboolean missing = g_error_matches(local, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
-		g_set_error(error, PH_ERROR, missing ? PH_ERROR_NOT_FOUND : PH_ERROR_FAILED,
-		            "spool: cannot open %s: %s", path, local->message);
+		g_prefix_error(error, "spool: ");
 		return NULL;
 	}
-	g_autoptr(GFileInfo) info =
-	        g_file_input_stream_query_info(stream, G_FILE_ATTRIBUTE_STANDARD_SIZE, NULL, error);
-	if (info == NULL)
-		return NULL;
-	if (size >= 0 && g_file_info_get_size(info) != size) {
+	gint64 stored = ph_document_stream_get_size(stream);
+	if (size >= 0 && stored != size) {
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
 		            "spool: %s has %" G_GINT64_FORMAT
 		            " bytes, the reference says %" G_GINT64_FORMAT,
-		            path, (gint64)g_file_info_get_size(info), size);
+		            path, stored, size);
 		return NULL;
 	}
-	return G_INPUT_STREAM(g_steal_pointer(&stream));
+	return g_steal_pointer(&stream);
 }

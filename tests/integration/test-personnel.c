@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "pension-hub.h"
+#include "ph-field-key.h"
 #include "ph-test-db.h"
 #include "ph-test-hub.h"
 #include "ph-test-sshd.h"
@@ -55,13 +56,14 @@ link_plugin(PhTestHub *hub)
 	g_assert_cmpint(symlink(target, link), ==, 0);
 }
 
+/* @keys: config text before the plugin's section (a [keys] section), or "". */
 static void
-fixture_config(Fixture *fixture, guint chunk_events)
+fixture_config(Fixture *fixture, guint chunk_events, const gchar *keys)
 {
 	g_autofree gchar *extra = g_strdup_printf(
-	        "[plugin personnel]\nspool_dir = spool\ndrop_dir = %s\npoll_seconds = 1\n"
+	        "%s[plugin personnel]\nspool_dir = spool\ndrop_dir = %s\npoll_seconds = 1\n"
 	        "chunk_events = %u\nreceipt_page = 50\n",
-	        fixture->drop, chunk_events);
+	        keys, fixture->drop, chunk_events);
 	ph_test_hub_write_config(fixture->hub, extra);
 }
 
@@ -73,7 +75,7 @@ fixture_set_up(Fixture *fixture, gconstpointer data)
 	fixture->hub = ph_test_hub_new(ph_test_db_get_url(fixture->db), NULL, NULL);
 	fixture->drop = g_build_filename(fixture->hub->dir, "drop", NULL);
 	g_assert_cmpint(g_mkdir(fixture->drop, 0700), ==, 0);
-	fixture_config(fixture, chunk_events != 0 ? chunk_events : 1000);
+	fixture_config(fixture, chunk_events != 0 ? chunk_events : 1000, "");
 	link_plugin(fixture->hub);
 	ph_test_hub_start(fixture->hub);
 }
@@ -664,6 +666,20 @@ test_kill_resume(Fixture *fixture, gconstpointer data)
 
 /* The demo's starting population (deploy/demo/personnel, sample data): three unit batches
  * through the watched folder, every event applied. */
+/* Drops @text as @name in the watched folder, then its done file; returns the SHA-256. */
+static gchar *
+drop_file(Fixture *fixture, const gchar *name, const gchar *text, gsize length)
+{
+	gchar *digest =
+	        g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)text, length);
+	g_autofree gchar *path = g_build_filename(fixture->drop, name, NULL);
+	g_autofree gchar *done_path = g_strconcat(path, ".ok", NULL);
+	g_autofree gchar *done = g_strdup_printf("SHA256 %s\n", digest);
+	g_assert_true(g_file_set_contents(path, text, (gssize)length, NULL));
+	g_assert_true(g_file_set_contents(done_path, done, -1, NULL));
+	return digest;
+}
+
 static void
 test_demo(Fixture *fixture, gconstpointer data)
 {
@@ -674,13 +690,7 @@ test_demo(Fixture *fixture, gconstpointer data)
 		g_autofree gchar *text = NULL;
 		gsize length = 0;
 		g_assert_true(g_file_get_contents(source, &text, &length, NULL));
-		g_autofree gchar *digest = g_compute_checksum_for_data(
-		        G_CHECKSUM_SHA256, (const guchar *)text, length);
-		g_autofree gchar *path = g_build_filename(fixture->drop, files[i], NULL);
-		g_autofree gchar *done_path = g_strconcat(path, ".ok", NULL);
-		g_autofree gchar *done = g_strdup_printf("SHA256 %s\n", digest);
-		g_assert_true(g_file_set_contents(path, text, (gssize)length, NULL));
-		g_assert_true(g_file_set_contents(done_path, done, -1, NULL));
+		g_free(drop_file(fixture, files[i], text, length));
 	}
 	g_autofree gchar *seen = ph_test_wait_for_value(
 	        ph_test_db_get_url(fixture->db),
@@ -697,6 +707,50 @@ test_demo(Fixture *fixture, gconstpointer data)
 	g_assert_cmpint(count(fixture, "SELECT count(*) FROM unit"), ==, 3);
 	g_assert_cmpint(count(fixture, "SELECT count(*) FROM benefit"), ==, 8);
 	g_assert_cmpint(count(fixture, "SELECT count(*) FROM person WHERE status = 'dead'"), ==, 1);
+}
+
+/* With a key file ([keys] file), a batch through the watched folder is applied from a sealed
+ * spool file: the spool holds SHA256.gcm only, and no plaintext ID number (issue 9 §3). */
+static void
+test_sealed_spool(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *key_path = g_build_filename(fixture->hub->dir, "field.keys", NULL);
+	g_assert_true(ph_field_keys_add(key_path, "k1", NULL, &error));
+	g_assert_no_error(error);
+	g_autofree gchar *keys = g_strdup_printf("[keys]\nfile = %s\n\n", key_path);
+	ph_test_hub_signal(fixture->hub, SIGTERM);
+	fixture_config(fixture, 1000, keys);
+	ph_test_hub_start(fixture->hub);
+
+	g_autofree gchar *id = make_id("19800101", 21);
+	GString *xml = batch_begin("B-SEALED", "U0001");
+	add_unit(xml, 0, "某市财政局");
+	add_hire(xml, 1, id, "王五", "20150101");
+	g_autofree gchar *text = batch_end(xml);
+	g_autofree gchar *digest = drop_file(fixture, "sealed.xml", text, strlen(text));
+	g_autofree gchar *seen = ph_test_wait_for_value(
+	        ph_test_db_get_url(fixture->db),
+	        "SELECT count(*) FROM personnel_batch WHERE state = 'done'", "1", 30000);
+	if (g_strcmp0(seen, "1") != 0)
+		show_log(fixture);
+	g_assert_cmpstr(seen, ==, "1");
+	g_autofree gchar *statuses =
+	        query(fixture, "SELECT string_agg(status, ' ' ORDER BY seq) FROM personnel_result");
+	g_assert_cmpstr(statuses, ==, "APPLIED APPLIED");
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM person"), ==, 1);
+
+	/* the spool file: named by the plaintext's SHA-256, sealed, no ID number in it */
+	g_autofree gchar *spool_path =
+	        g_strdup_printf("%s/spool/%s.gcm", fixture->hub->dir, digest);
+	g_autofree gchar *plain_path = g_strdup_printf("%s/spool/%s", fixture->hub->dir, digest);
+	g_autofree gchar *stored = NULL;
+	gsize length = 0;
+	g_assert_true(g_file_get_contents(spool_path, &stored, &length, NULL));
+	g_assert_false(g_file_test(plain_path, G_FILE_TEST_EXISTS));
+	g_assert_cmpuint(length, >, strlen(text));
+	g_assert_null(g_strstr_len(stored, (gssize)length, id));
+	g_assert_null(g_strstr_len(stored, (gssize)length, "PersonnelBatch"));
 }
 
 /* SFTP pickup from the personnel system's outbox (a real sshd): the pair is taken under the
@@ -807,6 +861,8 @@ main(int argc, char **argv)
 	g_test_add("/personnel/sftp-pickup", Fixture, NULL, fixture_set_up, test_sftp_pickup,
 	           fixture_tear_down);
 	g_test_add("/personnel/demo", Fixture, NULL, fixture_set_up, test_demo, fixture_tear_down);
+	g_test_add("/personnel/sealed-spool", Fixture, NULL, fixture_set_up, test_sealed_spool,
+	           fixture_tear_down);
 	g_test_add("/personnel/kill-resume", Fixture, GUINT_TO_POINTER(500), fixture_set_up,
 	           test_kill_resume, fixture_tear_down);
 	return g_test_run();

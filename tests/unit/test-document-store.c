@@ -1,17 +1,25 @@
 /* The kept-document store (hub/ph-document-store.c, issue 9 §2/§3): plaintext and sealed
  * files round trip byte for byte across chunk boundaries, a sealed file holds no plaintext ID
  * number, the same bytes kept twice make one file, and a changed byte, a dropped last chunk or
- * a changed plaintext file is detected. Suite unit. */
+ * a changed plaintext file is detected. Its pull stream (hub/ph-document-stream.c), also under
+ * sealed spool files: reads of any size, a changed or cut chunk failing with file and chunk
+ * named and no byte of it handed on, a cut header, no keys; a plaintext spool file of before
+ * read as it is. Suite unit. */
 #include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pension-hub/ph-digest.h"
+#include "pension-hub/ph-spool.h"
 #include "ph-document-store.h"
+#include "ph-document-stream.h"
 
 /* A valid GB 11643 number (the test-keys one) */
 #define ID_NUMBER "11010519491231002X"
 /* the store's chunk: 1 MiB of plaintext (ph-document-store.c) */
 #define CHUNK (1024 * 1024)
+/* a sealed chunk adds a 12-byte nonce and a 16-byte tag (ph-document-store.h) */
+#define SEALED_CHUNK (12 + CHUNK + 16)
 
 typedef struct {
 	gchar *dir;
@@ -207,6 +215,160 @@ test_sealed_needs_keys(Fixture *fixture, gconstpointer data)
 	g_assert_error(error, PH_ERROR, PH_ERROR_CONFIG);
 }
 
+/* Reads @input to its end in reads of 1..8191 bytes into @out; FALSE with @error on a failed
+ * read, @out then holding what was handed on before it. */
+static gboolean
+drain(GInputStream *input, GByteArray *out, GError **error)
+{
+	guint8 buffer[8191];
+	gsize step = 1;
+	for (;;) {
+		gssize got = g_input_stream_read(input, buffer, step, NULL, error);
+		if (got < 0)
+			return FALSE;
+		if (got == 0)
+			return TRUE;
+		g_byte_array_append(out, buffer, (guint)got);
+		step = step * 13 % sizeof buffer + 1;
+	}
+}
+
+/* The pull stream (ph-document-stream.h) in reads of odd sizes, every size around the chunk
+ * boundary, and none: the same bytes back, and the size the file's length implies. */
+static void
+test_stream_round_trip(Fixture *fixture, gconstpointer data)
+{
+	const gsize sizes[] = {0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK, 2 * CHUNK + 100};
+	for (guint i = 0; i < G_N_ELEMENTS(sizes); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GByteArray) content = make_content(sizes[i]);
+		g_autofree gchar *path = keep(fixture, content, fixture->keys);
+		g_autoptr(GInputStream) input =
+		        ph_document_stream_open(path, fixture->keys, TRUE, &error);
+		g_assert_no_error(error);
+		g_assert_cmpint(ph_document_stream_get_size(input), ==, (gint64)sizes[i]);
+		g_autoptr(GByteArray) back = g_byte_array_new();
+		g_assert_true(drain(input, back, &error));
+		g_assert_no_error(error);
+		g_assert_cmpmem(back->data, back->len, content->data, content->len);
+		g_unlink(path);
+	}
+}
+
+/* A changed byte in a chunk, the last chunk dropped (the one before is not marked final), a
+ * chunk cut short: the read fails naming the file and chunk, after the bytes of the chunks
+ * before only; a further read fails too. */
+static void
+test_stream_tampered(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GByteArray) content = make_content(2 * CHUNK + 100);
+	const gsize last_chunk = 12 + 100 + 16;
+	const struct {
+		gsize cut;           /* bytes dropped from the end */
+		gsize flip_from_end; /* the byte changed, counted from the end; 0: none */
+		const gchar *expected;
+		gsize handed_on; /* plaintext bytes before the failing chunk */
+	} cases[] = {
+	        {0, last_chunk + SEALED_CHUNK / 2, "chunk 1 does not authenticate", CHUNK},
+	        {0, 1, "chunk 2 does not authenticate", 2 * CHUNK},
+	        {last_chunk, 0, "chunk 1 does not authenticate", CHUNK},
+	        {10, 0, "chunk 2 does not authenticate", 2 * CHUNK},
+	        {last_chunk + SEALED_CHUNK + 5, 0, "chunk 0 does not authenticate", 0},
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autofree gchar *path = keep(fixture, content, fixture->keys);
+		g_autofree gchar *stored = NULL;
+		gsize length = 0;
+		g_assert_true(g_file_get_contents(path, &stored, &length, NULL));
+		if (cases[i].flip_from_end > 0)
+			stored[length - cases[i].flip_from_end] ^= 0x01;
+		g_assert_true(
+		        g_file_set_contents(path, stored, (gssize)(length - cases[i].cut), NULL));
+		g_autoptr(GInputStream) input =
+		        ph_document_stream_open(path, fixture->keys, TRUE, &error);
+		g_assert_no_error(error);
+		g_autoptr(GByteArray) back = g_byte_array_new();
+		g_assert_false(drain(input, back, &error));
+		g_assert_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT);
+		g_test_message("%s", error->message);
+		g_assert_nonnull(strstr(error->message, cases[i].expected));
+		g_assert_nonnull(strstr(error->message, path));
+		g_assert_cmpuint(back->len, ==, cases[i].handed_on);
+		g_assert_cmpint(memcmp(back->data, content->data, back->len), ==, 0);
+		g_clear_error(&error);
+		guint8 byte;
+		g_assert_cmpint(g_input_stream_read(input, &byte, 1, NULL, &error), ==, -1);
+		g_assert_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT);
+		g_unlink(path);
+	}
+}
+
+/* A file cut inside its header, or not sealed at all, fails at the open naming it; a sealed
+ * file without keys is a configuration error. */
+static void
+test_stream_bad_open(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GByteArray) content = make_content(1000);
+	const struct {
+		gsize keep; /* bytes kept from the start; 0: the whole file */
+		gboolean keys;
+		gint code;
+	} cases[] = {
+	        {20, TRUE, PH_ERROR_INVALID_INPUT}, /* magic (8) and length (4), envelope cut */
+	        {5, TRUE, PH_ERROR_INVALID_INPUT},  /* no magic */
+	        {0, FALSE, PH_ERROR_CONFIG},
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autofree gchar *path = keep(fixture, content, fixture->keys);
+		if (cases[i].keep > 0)
+			g_assert_cmpint(truncate(path, (off_t)cases[i].keep), ==, 0);
+		g_autoptr(GInputStream) input = ph_document_stream_open(
+		        path, cases[i].keys ? fixture->keys : NULL, TRUE, &error);
+		g_assert_null(input);
+		g_assert_error(error, PH_ERROR, cases[i].code);
+		g_assert_nonnull(strstr(error->message, path));
+		g_unlink(path);
+	}
+}
+
+/* Without a key file the spool writes the plaintext under its bare SHA-256 as before, and such
+ * a file (spooled before sealing) is read back as it is, its size checked. */
+static void
+test_spool_plain(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GByteArray) content = make_content(CHUNK + 7);
+	g_autoptr(GInputStream) source = g_memory_input_stream_new_from_data(
+	        g_memdup2(content->data, content->len), content->len, g_free);
+	g_autofree gchar *spool = g_build_filename(fixture->dir, "spool", NULL);
+	g_autoptr(PhSpoolFile) file = ph_spool_write(NULL, spool, source, 0, "batch.xml", &error);
+	g_assert_no_error(error);
+	g_autofree gchar *sha256 = ph_digest_hex(PH_DIGEST_SHA256, content->data, content->len);
+	g_assert_cmpstr(ph_spool_file_get_sha256(file), ==, sha256);
+	g_autofree gchar *path = g_build_filename(spool, sha256, NULL);
+	g_autofree gchar *stored = NULL;
+	gsize stored_length = 0;
+	g_assert_true(g_file_get_contents(path, &stored, &stored_length, NULL));
+	g_assert_cmpuint(stored_length, ==, content->len);
+	g_autoptr(GBytes) reference = ph_spool_file_get_reference(file);
+	g_autoptr(GInputStream) input = ph_spool_open(NULL, spool, reference, &error);
+	g_assert_no_error(error);
+	g_autoptr(GByteArray) back = g_byte_array_new();
+	g_assert_true(drain(input, back, &error));
+	g_assert_no_error(error);
+	g_assert_cmpmem(back->data, back->len, content->data, content->len);
+	g_clear_object(&input);
+	/* a file that is not the referenced size */
+	g_assert_cmpint(truncate(path, 100), ==, 0);
+	g_assert_null(ph_spool_open(NULL, spool, reference, &error));
+	g_assert_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT);
+	g_clear_pointer(&file, ph_spool_file_free); /* not stored in an inbox: removed */
+	g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+	g_rmdir(spool);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -219,5 +381,13 @@ main(int argc, char **argv)
 	           test_corruption_detected, fixture_tear_down);
 	g_test_add("/document-store/sealed-needs-keys", Fixture, NULL, fixture_set_up,
 	           test_sealed_needs_keys, fixture_tear_down);
+	g_test_add("/document-store/stream-round-trip", Fixture, NULL, fixture_set_up,
+	           test_stream_round_trip, fixture_tear_down);
+	g_test_add("/document-store/stream-tampered", Fixture, NULL, fixture_set_up,
+	           test_stream_tampered, fixture_tear_down);
+	g_test_add("/document-store/stream-bad-open", Fixture, NULL, fixture_set_up,
+	           test_stream_bad_open, fixture_tear_down);
+	g_test_add("/document-store/spool-plain", Fixture, NULL, fixture_set_up, test_spool_plain,
+	           fixture_tear_down);
 	return g_test_run();
 }

@@ -3,7 +3,9 @@
  * name, fsynced, renamed to their SHA-256) and stores the inbox row with a small JSON
  * reference {"spool": NAME, "sha256": HEX, "size": N, "name": ORIGINAL} as its body, so
  * that "stored before acknowledged" holds for files of any size while memory stays
- * bounded. Implemented in hub/ph-spool.c. GLib/GIO only. */
+ * bounded. With a key file ([keys] file) the file is sealed at rest in the kept-document format
+ * (docs/security.md), the name and digest staying the plaintext's, and read back decrypted.
+ * Implemented in hub/ph-spool.c. GLib/GIO only. */
 #pragma once
 
 #include <gio/gio.h>
@@ -40,7 +42,9 @@ PhAnswer *ph_spool_store_inbox(PhPlugin *plugin, PhSpoolFile *file, const gchar 
 
 /* Opens the bytes a reference (an inbox body made by ph_spool_store_inbox) points to, in
  * @spool_dir; PH_ERROR_NOT_FOUND when the file is gone, PH_ERROR_INVALID_INPUT when the
- * reference is not one or the file's size differs from it. */
+ * reference is not one or the file's size differs from it. Reading a sealed file fails with
+ * PH_ERROR_INVALID_INPUT naming the file and chunk when a chunk does not authenticate (no byte
+ * of it is handed on); a sealed file without a key file is PH_ERROR_CONFIG. */
 GInputStream *ph_spool_open(PhPlugin *plugin, const gchar *spool_dir, GBytes *reference,
                             GError **error);
 
