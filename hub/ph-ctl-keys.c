@@ -5,6 +5,8 @@
 
 #include "ph-config.h"
 #include "ph-ctl-store.h"
+#include "ph-document-rewrap.h"
+#include "ph-document-store.h"
 #include "ph-field-rotate.h"
 
 #define PH_CTL_KEYS_USAGE "keys status | add [--id ID] | rotate [--new] [--batch N]"
@@ -48,7 +50,8 @@ ph_ctl_keys_progress(const gchar *table, const PhFieldRotation *so_far, gpointer
 }
 
 static int
-ph_ctl_keys_rotate(PhCtl *ctl, PhDb *db, const gchar *path, int argc, char **argv)
+ph_ctl_keys_rotate(PhCtl *ctl, PhDb *db, const gchar *path, const gchar *documents, int argc,
+                   char **argv)
 {
 	gboolean add = FALSE;
 	gint batch = 1000;
@@ -71,13 +74,17 @@ ph_ctl_keys_rotate(PhCtl *ctl, PhDb *db, const gchar *path, int argc, char **arg
 	}
 	g_autoptr(PhFieldKeys) keys = ph_field_keys_load(path, &error);
 	PhFieldRotation rotation = {0};
+	gint64 rewrapped = 0;
 	if (keys == NULL ||
-	    !ph_field_rotate(db, keys, (guint)batch, ph_ctl_keys_progress, NULL, &rotation, &error))
+	    !ph_field_rotate(db, keys, (guint)batch, ph_ctl_keys_progress, NULL, &rotation,
+	                     &error) ||
+	    !ph_document_rotate(db, documents, keys, &rewrapped, &error))
 		return ph_ctl_fail(error);
 	g_autofree gchar *current = ph_field_keys_current(keys);
-	g_autofree gchar *object = g_strdup_printf("field key %s: %" G_GINT64_FORMAT
-	                                           " re-sealed, %" G_GINT64_FORMAT " hashed",
-	                                           current, rotation.resealed, rotation.hashed);
+	g_autofree gchar *object =
+	        g_strdup_printf("field key %s: %" G_GINT64_FORMAT " re-sealed, %" G_GINT64_FORMAT
+	                        " hashed, %" G_GINT64_FORMAT " kept files re-wrapped",
+	                        current, rotation.resealed, rotation.hashed, rewrapped);
 	if (!ph_db_begin(db, &error) ||
 	    !ph_ctl_audit(ctl, db, "keys-rotate", object, NULL, &error) ||
 	    !ph_db_commit(db, &error)) {
@@ -104,13 +111,17 @@ ph_ctl_keys_status(PhDb *db, const gchar *path)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GString) columns = g_string_new(NULL);
 	gint64 stale = 0;
+	gint64 stale_files = 0;
 	g_autoptr(PhFieldKeys) keys = ph_field_keys_load(path, &error);
-	if (keys == NULL || !ph_field_rotate_foreach_stale(db, keys, ph_ctl_keys_stale_line,
-	                                                   columns, &stale, &error))
+	if (keys == NULL ||
+	    !ph_field_rotate_foreach_stale(db, keys, ph_ctl_keys_stale_line, columns, &stale,
+	                                   &error) ||
+	    !ph_document_count_stale(db, keys, &stale_files, &error))
 		return ph_ctl_fail(error);
 	g_autofree gchar *current = ph_field_keys_current(keys);
-	g_print("key file: %s\ncurrent key: %s\nvalues not under it: %" G_GINT64_FORMAT "\n%s",
-	        path, current, stale, columns->str);
+	g_print("key file: %s\ncurrent key: %s\nvalues not under it: %" G_GINT64_FORMAT
+	        "\n%skept files not under it: %" G_GINT64_FORMAT "\n",
+	        path, current, stale, columns->str, stale_files);
 	return PH_CTL_EXIT_OK;
 }
 
@@ -127,8 +138,10 @@ ph_ctl_keys_main(PhCtl *ctl, int argc, char **argv)
 		return ph_ctl_fail(error);
 	if (g_str_equal(argv[1], "status") && argc == 2)
 		return ph_ctl_keys_status(db, path);
-	if (g_str_equal(argv[1], "rotate"))
-		return ph_ctl_keys_rotate(ctl, db, path, argc - 1, argv + 1);
+	if (g_str_equal(argv[1], "rotate")) {
+		g_autofree gchar *documents = ph_document_store_dir(config);
+		return ph_ctl_keys_rotate(ctl, db, path, documents, argc - 1, argv + 1);
+	}
 	if (g_str_equal(argv[1], "add") &&
 	    (argc == 2 || (argc == 4 && g_str_equal(argv[2], "--id")))) {
 		g_autofree gchar *new_id = NULL;

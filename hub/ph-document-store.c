@@ -33,7 +33,7 @@ struct _PhDocumentWriter {
 	gboolean existed; /* the file was there before the commit */
 };
 
-static gboolean
+gboolean
 ph_document_errno(GError **error, const gchar *what, const gchar *path)
 {
 	int saved = errno;
@@ -66,7 +66,7 @@ ph_document_write_all(int fd, const guint8 *data, gsize length, const gchar *pat
 	return TRUE;
 }
 
-static void
+void
 ph_document_put_u32(guint8 *at, guint32 value)
 {
 	at[0] = (guint8)(value >> 24);
@@ -224,7 +224,7 @@ ph_document_writer_write(PhDocumentWriter *writer, const void *data, gsize lengt
 	return TRUE;
 }
 
-static gboolean
+gboolean
 ph_document_sync_dir(const gchar *dir, GError **error)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

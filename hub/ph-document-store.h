@@ -26,6 +26,7 @@ G_BEGIN_DECLS
 /* The additional data authenticated with chunk @index (@final: the file's last). */
 void ph_document_chunk_aad(guint64 index, gboolean final, guint8 aad[9]);
 /* A big-endian 32-bit field of the header. */
+void ph_document_put_u32(guint8 *at, guint32 value);
 guint32 ph_document_get_u32(const guint8 *at);
 
 /* Sealed files end in .gcm, plaintext ones (no key file) in .bin. */
@@ -67,6 +68,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhDocumentWriter, ph_document_writer_free)
  * short writes; PH_ERROR_FAILED naming @path. */
 gboolean ph_document_write_all(int fd, const guint8 *data, gsize length, const gchar *path,
                                GError **error);
+
+/* FALSE with PH_ERROR_FAILED "kept document: cannot @what @path: <errno text>". */
+gboolean ph_document_errno(GError **error, const gchar *what, const gchar *path);
+/* fsync of the folder @dir, so that a rename in it is durable. */
+gboolean ph_document_sync_dir(const gchar *dir, GError **error);
 
 typedef gboolean (*PhDocumentSink)(const guint8 *data, gsize length, gpointer user_data,
                                    GError **error);

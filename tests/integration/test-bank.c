@@ -981,6 +981,42 @@ test_archived(void)
 /* With `[keys] file` on (issue 9 §3) the payout file and its done file are kept sealed: the
  * stored file opens to the bytes the bank received and holds no ID number in the clear. Last:
  * the keys stay on (the people here were stored in plaintext, so no result is booked). */
+/* keys rotate under a new current key re-wraps every kept file (the header names k2, no file
+ * names k1) and records it; keys status then counts none left. */
+static void
+assert_kept_rotated(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_assert_true(ph_field_keys_add(key_path, "k2", NULL, &error));
+	g_assert_no_error(error);
+	const gchar *rotate[] = {"keys", "rotate", NULL};
+	g_autofree gchar *out = NULL;
+	g_autofree gchar *err = NULL;
+	g_assert_cmpint(ph_test_hub_ctl(hub, rotate, &out, &err), ==, 0);
+	g_assert_nonnull(strstr(out, " kept files re-wrapped"));
+	g_assert_cmpint(count_where("kept_document", "key_id = 'k1'"), ==, 0);
+	g_autoptr(PhDb) db = ph_test_db_connect(test_db);
+	g_autoptr(PGresult) files =
+	        ph_db_query(db, "SELECT DISTINCT store_file FROM kept_document WHERE key_id = 'k2'",
+	                    0, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(PQntuples(files), >=, 2);
+	for (gint row = 0; row < PQntuples(files); row++) {
+		g_autofree gchar *stored =
+		        g_build_filename(hub->dir, "documents", PQgetvalue(files, row, 0), NULL);
+		g_autofree gchar *bytes = NULL;
+		gsize size = 0;
+		g_assert_true(g_file_get_contents(stored, &bytes, &size, NULL));
+		g_assert_nonnull(memmem(bytes, MIN(size, 4096), "enc1:k2:", 8));
+		g_assert_null(memmem(bytes, MIN(size, 4096), "enc1:k1:", 8));
+	}
+	const gchar *status[] = {"keys", "status", NULL};
+	g_autofree gchar *status_out = NULL;
+	g_autofree gchar *status_err = NULL;
+	g_assert_cmpint(ph_test_hub_ctl(hub, status, &status_out, &status_err), ==, 0);
+	g_assert_nonnull(strstr(status_out, "kept files not under it: 0"));
+}
+
 static void
 test_kept_sealed(void)
 {
@@ -1001,6 +1037,7 @@ test_kept_sealed(void)
 	g_autofree gchar *done_name = g_strconcat(name, ".ok", NULL);
 	g_autofree gchar *done_path = g_strconcat(path, ".ok", NULL);
 	assert_kept("done", done_name, done_path, NULL);
+	assert_kept_rotated();
 }
 
 /* From `run_day` on, the plugin's job builds the current month's batches once, as pensionctl

@@ -11,8 +11,10 @@
 
 #include "pension-hub/ph-digest.h"
 #include "pension-hub/ph-spool.h"
+#include "ph-document-rewrap.h"
 #include "ph-document-store.h"
 #include "ph-document-stream.h"
+#include "ph-error.h"
 
 /* A valid GB 11643 number (the test-keys one) */
 #define ID_NUMBER "11010519491231002X"
@@ -369,6 +371,72 @@ test_spool_plain(Fixture *fixture, gconstpointer data)
 	g_rmdir(spool);
 }
 
+/* The key file of the fixture, with @key_id's key taken out (mode kept at 0600). */
+static void
+drop_key(Fixture *fixture, const gchar *key_id)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *path = g_build_filename(fixture->dir, "field.keys", NULL);
+	g_autoptr(GKeyFile) file = g_key_file_new();
+	g_assert_true(g_key_file_load_from_file(file, path, G_KEY_FILE_NONE, &error));
+	g_autofree gchar *name = g_strconcat("key.", key_id, NULL);
+	g_assert_true(g_key_file_remove_key(file, "field-keys", name, &error));
+	g_assert_true(g_key_file_save_to_file(file, path, &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(g_chmod(path, 0600), ==, 0);
+}
+
+/* Loads the fixture's key file again as the fixture's keys. */
+static void
+reload_keys(Fixture *fixture)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *path = g_build_filename(fixture->dir, "field.keys", NULL);
+	ph_field_keys_free(fixture->keys);
+	fixture->keys = ph_field_keys_load(path, &error);
+	g_assert_no_error(error);
+}
+
+/* keys rotate's re-wrap: a file sealed under k1 is re-wrapped under k2 and then reads back
+ * byte for byte with k1 gone from the key file; a second re-wrap leaves the file as it is. */
+static void
+test_rewrap(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GByteArray) content = make_content(5 * CHUNK / 2);
+	g_autofree gchar *sha256 = ph_digest_hex(PH_DIGEST_SHA256, content->data, content->len);
+	g_autofree gchar *path = keep(fixture, content, fixture->keys);
+	g_autofree gchar *keys_path = g_build_filename(fixture->dir, "field.keys", NULL);
+	g_assert_true(ph_field_keys_add(keys_path, "k2", NULL, &error));
+	reload_keys(fixture);
+	g_autofree gchar *key_id = NULL;
+	g_assert_true(ph_document_rewrap(path, fixture->keys, &key_id, &error));
+	g_assert_no_error(error);
+	g_assert_cmpstr(key_id, ==, "k2");
+	drop_key(fixture, "k1");
+	reload_keys(fixture);
+	g_autoptr(GByteArray) back = read_back(fixture, path, sha256, &error);
+	g_assert_no_error(error);
+	g_assert_cmpmem(back->data, back->len, content->data, content->len);
+	g_autofree gchar *before = NULL;
+	gsize before_length = 0;
+	g_assert_true(g_file_get_contents(path, &before, &before_length, NULL));
+	g_autofree gchar *again = NULL;
+	g_assert_true(ph_document_rewrap(path, fixture->keys, &again, &error));
+	g_assert_cmpstr(again, ==, "k2");
+	g_autofree gchar *after = NULL;
+	gsize after_length = 0;
+	g_assert_true(g_file_get_contents(path, &after, &after_length, NULL));
+	g_assert_cmpmem(after, after_length, before, before_length);
+	/* not a sealed kept file: refused, nothing written beside it */
+	g_autofree gchar *plain = g_build_filename(fixture->dir, "plain.bin", NULL);
+	g_assert_true(g_file_set_contents(plain, "D00000001 not sealed", -1, NULL));
+	g_assert_false(ph_document_rewrap(plain, fixture->keys, NULL, &error));
+	g_assert_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT);
+	g_autofree gchar *part = g_strconcat(plain, ".rewrap.part", NULL);
+	g_assert_false(g_file_test(part, G_FILE_TEST_EXISTS));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -387,6 +455,8 @@ main(int argc, char **argv)
 	           test_stream_tampered, fixture_tear_down);
 	g_test_add("/document-store/stream-bad-open", Fixture, NULL, fixture_set_up,
 	           test_stream_bad_open, fixture_tear_down);
+	g_test_add("/document-store/rewrap", Fixture, NULL, fixture_set_up, test_rewrap,
+	           fixture_tear_down);
 	g_test_add("/document-store/spool-plain", Fixture, NULL, fixture_set_up, test_spool_plain,
 	           fixture_tear_down);
 	return g_test_run();

@@ -1,0 +1,197 @@
+/* Key rotation of kept documents (ph-document-rewrap.h). The header is magic, the length and
+ * text of the data key's field envelope, and the chunk size (ph-document-store.c); the
+ * chunks' additional data names only their index, so they need no change. Host-only. */
+#include "ph-document-rewrap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ph-document-store.h"
+#include "ph-error.h"
+
+/* A sealed file's header as read. */
+typedef struct {
+	gchar *envelope;      /* the data key's field envelope */
+	guint8 chunk_size[4]; /* as stored */
+	goffset chunks_at;    /* where the chunks start */
+} PhDocumentHead;
+
+static void
+ph_document_head_clear(PhDocumentHead *head)
+{
+	g_clear_pointer(&head->envelope, g_free);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(PhDocumentHead, ph_document_head_clear)
+
+static gboolean
+ph_document_read_exact(int fd, void *buffer, gsize length, const gchar *path, GError **error)
+{
+	gsize done = 0;
+	while (done < length) {
+		gssize n = read(fd, (guint8 *)buffer + done, length - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return ph_document_errno(error, "read", path);
+		if (n == 0) {
+			g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+			            "kept document %s: header cut short", path);
+			return FALSE;
+		}
+		done += (gsize)n;
+	}
+	return TRUE;
+}
+
+static gboolean
+ph_document_head_read(int fd, const gchar *path, PhDocumentHead *head, GError **error)
+{
+	guint8 start[PH_DOCUMENT_MAGIC_LEN + 4];
+	if (!ph_document_read_exact(fd, start, sizeof start, path, error))
+		return FALSE;
+	guint32 length = ph_document_get_u32(start + PH_DOCUMENT_MAGIC_LEN);
+	if (memcmp(start, PH_DOCUMENT_MAGIC, PH_DOCUMENT_MAGIC_LEN) != 0 || length == 0 ||
+	    length > PH_DOCUMENT_HEAD_MAX) {
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+		            "kept document %s: not a sealed kept file", path);
+		return FALSE;
+	}
+	head->envelope = g_malloc0(length + 1);
+	head->chunks_at = (goffset)(sizeof start + length + sizeof head->chunk_size);
+	return ph_document_read_exact(fd, head->envelope, length, path, error) &&
+	       ph_document_read_exact(fd, head->chunk_size, sizeof head->chunk_size, path, error);
+}
+
+/* The data key's envelope opened with its key and sealed again under the current one. */
+static gchar *
+ph_document_head_rewrap(const PhDocumentHead *head, PhFieldKeys *keys, const gchar *path,
+                        GError **error)
+{
+	g_autofree gchar *data_key = ph_field_keys_open(keys, head->envelope, error);
+	if (data_key == NULL) {
+		g_prefix_error(error, "kept document %s: ", path);
+		return NULL;
+	}
+	gchar *envelope = ph_field_keys_seal(keys, data_key, error);
+	memset(data_key, 0, strlen(data_key));
+	return envelope;
+}
+
+/* The new header, then the chunks of @fd from where they start, into @part. */
+static gboolean
+ph_document_write_rewrapped(int fd, const PhDocumentHead *head, const gchar *envelope,
+                            const gchar *part, GError **error)
+{
+	int out = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (out < 0)
+		return ph_document_errno(error, "create", part);
+	guint8 start[PH_DOCUMENT_MAGIC_LEN + 4];
+	memcpy(start, PH_DOCUMENT_MAGIC, PH_DOCUMENT_MAGIC_LEN);
+	gsize length = strlen(envelope);
+	ph_document_put_u32(start + PH_DOCUMENT_MAGIC_LEN, (guint32)length);
+	gboolean ok =
+	        ph_document_write_all(out, start, sizeof start, part, error) &&
+	        ph_document_write_all(out, (const guint8 *)envelope, length, part, error) &&
+	        ph_document_write_all(out, head->chunk_size, sizeof head->chunk_size, part, error);
+	g_autofree guint8 *buffer = g_malloc(PH_DOCUMENT_CHUNK);
+	goffset at = head->chunks_at;
+	gssize n = 0;
+	while (ok && (n = pread(fd, buffer, PH_DOCUMENT_CHUNK, at)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		ok = n > 0 ? ph_document_write_all(out, buffer, (gsize)n, part, error)
+		           : ph_document_errno(error, "read", part);
+		at += MAX(n, 0);
+	}
+	ok = ok && (fsync(out) == 0 || ph_document_errno(error, "sync", part));
+	close(out);
+	return ok;
+}
+
+gboolean
+ph_document_rewrap(const gchar *path, PhFieldKeys *keys, gchar **key_id, GError **error)
+{
+	g_return_val_if_fail(path != NULL && keys != NULL, FALSE);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ph_document_errno(error, "open", path);
+	g_auto(PhDocumentHead) head = {0};
+	g_autofree gchar *current = ph_field_keys_current(keys);
+	g_autofree gchar *old_id = NULL;
+	g_autofree gchar *envelope = NULL;
+	g_autofree gchar *part = g_strconcat(path, ".rewrap.part", NULL);
+	gboolean ok = ph_document_head_read(fd, path, &head, error);
+	old_id = ok ? ph_field_key_id(head.envelope) : NULL;
+	gboolean current_already = ok && g_strcmp0(old_id, current) == 0;
+	if (ok && !current_already) {
+		envelope = ph_document_head_rewrap(&head, keys, path, error);
+		ok = envelope != NULL &&
+		     ph_document_write_rewrapped(fd, &head, envelope, part, error);
+		/* the rename replaces the file whole: a reader still holding it reads it to its end
+		 */
+		ok = ok && (g_rename(part, path) == 0 || ph_document_errno(error, "rename", part));
+		g_autofree gchar *dir = g_path_get_dirname(path);
+		ok = ok && ph_document_sync_dir(dir, error);
+		if (!ok)
+			g_unlink(part);
+	}
+	close(fd);
+	if (ok && key_id != NULL)
+		*key_id = g_strdup(current);
+	return ok;
+}
+
+gboolean
+ph_document_rotate(PhDb *db, const gchar *dir, PhFieldKeys *keys, gint64 *rewrapped, GError **error)
+{
+	g_return_val_if_fail(db != NULL && dir != NULL && keys != NULL && rewrapped != NULL, FALSE);
+	g_autofree gchar *current = ph_field_keys_current(keys);
+	const gchar *params[] = {current};
+	g_autoptr(PGresult) files = ph_db_query(db,
+	                                        "SELECT DISTINCT store_file FROM kept_document "
+	                                        "WHERE key_id IS NOT NULL AND key_id <> $1 "
+	                                        "ORDER BY store_file",
+	                                        1, params, error);
+	*rewrapped = 0;
+	if (files == NULL)
+		return FALSE;
+	for (gint row = 0; row < PQntuples(files); row++) {
+		const gchar *name = PQgetvalue(files, row, 0);
+		g_autofree gchar *path = g_build_filename(dir, name, NULL);
+		g_autofree gchar *key_id = NULL;
+		if (!ph_document_rewrap(path, keys, &key_id, error))
+			return FALSE;
+		/* after the rename: a crash between leaves a row naming the old key, and the
+		 * next rotation finds the header current and only records it */
+		const gchar *update_params[] = {name, key_id};
+		g_autoptr(PGresult) updated =
+		        ph_db_query(db,
+		                    "UPDATE kept_document SET key_id = $2 WHERE store_file = $1 "
+		                    "AND key_id IS NOT NULL",
+		                    2, update_params, error);
+		if (updated == NULL)
+			return FALSE;
+		(*rewrapped)++;
+	}
+	return TRUE;
+}
+
+gboolean
+ph_document_count_stale(PhDb *db, PhFieldKeys *keys, gint64 *stale, GError **error)
+{
+	g_return_val_if_fail(db != NULL && keys != NULL && stale != NULL, FALSE);
+	g_autofree gchar *current = ph_field_keys_current(keys);
+	const gchar *params[] = {current};
+	g_autoptr(PGresult) result = ph_db_query(db,
+	                                         "SELECT count(DISTINCT store_file) FROM "
+	                                         "kept_document WHERE key_id IS NOT NULL AND "
+	                                         "key_id <> $1",
+	                                         1, params, error);
+	if (result == NULL)
+		return FALSE;
+	*stale = ph_db_get_int64(result, 0, 0);
+	return TRUE;
+}
