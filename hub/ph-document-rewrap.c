@@ -1,6 +1,6 @@
-/* Key rotation of kept documents (ph-document-rewrap.h). The header is magic, the length and
- * text of the data key's field envelope, and the chunk size (ph-document-store.c); the
- * chunks' additional data names only their index, so they need no change. Host-only. */
+/* Key rotation of kept documents (ph-document-rewrap.h). Only the header holds the key id
+ * (the data key's field envelope, ph-document-store.c); the chunks' additional data names
+ * only their index, so they are copied as they are. Host-only. */
 #include "ph-document-rewrap.h"
 
 #include <errno.h>
@@ -12,65 +12,11 @@
 #include "ph-document-store.h"
 #include "ph-error.h"
 
-/* A sealed file's header as read. */
-typedef struct {
-	gchar *envelope;      /* the data key's field envelope */
-	guint8 chunk_size[4]; /* as stored */
-	goffset chunks_at;    /* where the chunks start */
-} PhDocumentHead;
-
-static void
-ph_document_head_clear(PhDocumentHead *head)
-{
-	g_clear_pointer(&head->envelope, g_free);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(PhDocumentHead, ph_document_head_clear)
-
-static gboolean
-ph_document_read_exact(int fd, void *buffer, gsize length, const gchar *path, GError **error)
-{
-	gsize done = 0;
-	while (done < length) {
-		gssize n = read(fd, (guint8 *)buffer + done, length - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return ph_document_errno(error, "read", path);
-		if (n == 0) {
-			g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
-			            "kept document %s: header cut short", path);
-			return FALSE;
-		}
-		done += (gsize)n;
-	}
-	return TRUE;
-}
-
-static gboolean
-ph_document_head_read(int fd, const gchar *path, PhDocumentHead *head, GError **error)
-{
-	guint8 start[PH_DOCUMENT_MAGIC_LEN + 4];
-	if (!ph_document_read_exact(fd, start, sizeof start, path, error))
-		return FALSE;
-	guint32 length = ph_document_get_u32(start + PH_DOCUMENT_MAGIC_LEN);
-	if (memcmp(start, PH_DOCUMENT_MAGIC, PH_DOCUMENT_MAGIC_LEN) != 0 || length == 0 ||
-	    length > PH_DOCUMENT_HEAD_MAX) {
-		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
-		            "kept document %s: not a sealed kept file", path);
-		return FALSE;
-	}
-	head->envelope = g_malloc0(length + 1);
-	head->chunks_at = (goffset)(sizeof start + length + sizeof head->chunk_size);
-	return ph_document_read_exact(fd, head->envelope, length, path, error) &&
-	       ph_document_read_exact(fd, head->chunk_size, sizeof head->chunk_size, path, error);
-}
-
 /* The data key's envelope opened with its key and sealed again under the current one. */
 static gchar *
-ph_document_head_rewrap(const PhDocumentHead *head, PhFieldKeys *keys, const gchar *path,
-                        GError **error)
+ph_document_envelope_rewrap(const gchar *old, PhFieldKeys *keys, const gchar *path, GError **error)
 {
-	g_autofree gchar *data_key = ph_field_keys_open(keys, head->envelope, error);
+	g_autofree gchar *data_key = ph_field_keys_open(keys, old, error);
 	if (data_key == NULL) {
 		g_prefix_error(error, "kept document %s: ", path);
 		return NULL;
@@ -80,24 +26,25 @@ ph_document_head_rewrap(const PhDocumentHead *head, PhFieldKeys *keys, const gch
 	return envelope;
 }
 
-/* The new header, then the chunks of @fd from where they start, into @part. */
+/* The new header, then the chunks of @fd from @chunks_at on, into @part. */
 static gboolean
-ph_document_write_rewrapped(int fd, const PhDocumentHead *head, const gchar *envelope,
-                            const gchar *part, GError **error)
+ph_document_write_rewrapped(int fd, goffset chunks_at, const gchar *envelope, const gchar *part,
+                            GError **error)
 {
 	int out = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (out < 0)
 		return ph_document_errno(error, "create", part);
 	guint8 start[PH_DOCUMENT_MAGIC_LEN + 4];
+	guint8 chunk_size[4];
 	memcpy(start, PH_DOCUMENT_MAGIC, PH_DOCUMENT_MAGIC_LEN);
 	gsize length = strlen(envelope);
 	ph_document_put_u32(start + PH_DOCUMENT_MAGIC_LEN, (guint32)length);
-	gboolean ok =
-	        ph_document_write_all(out, start, sizeof start, part, error) &&
-	        ph_document_write_all(out, (const guint8 *)envelope, length, part, error) &&
-	        ph_document_write_all(out, head->chunk_size, sizeof head->chunk_size, part, error);
+	ph_document_put_u32(chunk_size, PH_DOCUMENT_CHUNK);
+	gboolean ok = ph_document_write_all(out, start, sizeof start, part, error) &&
+	              ph_document_write_all(out, (const guint8 *)envelope, length, part, error) &&
+	              ph_document_write_all(out, chunk_size, sizeof chunk_size, part, error);
 	g_autofree guint8 *buffer = g_malloc(PH_DOCUMENT_CHUNK);
-	goffset at = head->chunks_at;
+	goffset at = chunks_at;
 	gssize n = 0;
 	while (ok && (n = pread(fd, buffer, PH_DOCUMENT_CHUNK, at)) != 0) {
 		if (n < 0 && errno == EINTR)
@@ -118,20 +65,17 @@ ph_document_rewrap(const gchar *path, PhFieldKeys *keys, gchar **key_id, GError 
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return ph_document_errno(error, "open", path);
-	g_auto(PhDocumentHead) head = {0};
 	g_autofree gchar *current = ph_field_keys_current(keys);
-	g_autofree gchar *old_id = NULL;
-	g_autofree gchar *envelope = NULL;
 	g_autofree gchar *part = g_strconcat(path, ".rewrap.part", NULL);
-	gboolean ok = ph_document_head_read(fd, path, &head, error);
-	old_id = ok ? ph_field_key_id(head.envelope) : NULL;
-	gboolean current_already = ok && g_strcmp0(old_id, current) == 0;
-	if (ok && !current_already) {
-		envelope = ph_document_head_rewrap(&head, keys, path, error);
+	g_autofree gchar *old = ph_document_read_head(fd, path, error);
+	goffset chunks_at = old != NULL ? lseek(fd, 0, SEEK_CUR) : -1;
+	g_autofree gchar *old_id = old != NULL ? ph_field_key_id(old) : NULL;
+	gboolean ok = old != NULL && (chunks_at >= 0 || ph_document_errno(error, "seek", path));
+	if (ok && g_strcmp0(old_id, current) != 0) {
+		g_autofree gchar *envelope = ph_document_envelope_rewrap(old, keys, path, error);
 		ok = envelope != NULL &&
-		     ph_document_write_rewrapped(fd, &head, envelope, part, error);
-		/* the rename replaces the file whole: a reader still holding it reads it to its end
-		 */
+		     ph_document_write_rewrapped(fd, chunks_at, envelope, part, error);
+		/* the rename replaces the file whole: a reader holding it reads it to its end */
 		ok = ok && (g_rename(part, path) == 0 || ph_document_errno(error, "rename", part));
 		g_autofree gchar *dir = g_path_get_dirname(path);
 		ok = ok && ph_document_sync_dir(dir, error);

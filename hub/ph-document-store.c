@@ -37,9 +37,75 @@ gboolean
 ph_document_errno(GError **error, const gchar *what, const gchar *path)
 {
 	int saved = errno;
-	g_set_error(error, PH_ERROR, PH_ERROR_FAILED, "kept document: cannot %s %s: %s", what, path,
-	            g_strerror(saved));
+	g_set_error(error, PH_ERROR, saved == ENOENT ? PH_ERROR_NOT_FOUND : PH_ERROR_FAILED,
+	            "kept document: cannot %s %s: %s", what, path, g_strerror(saved));
 	return FALSE;
+}
+
+gboolean
+ph_document_invalid(GError **error, const gchar *path, const gchar *why)
+{
+	g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT, "kept document %s: %s", path, why);
+	return FALSE;
+}
+
+gssize
+ph_document_read_full(int fd, guint8 *buffer, gsize length, const gchar *path, GError **error)
+{
+	gsize have = 0;
+	while (have < length) {
+		gssize got = read(fd, buffer + have, length - have);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			ph_document_errno(error, "read", path);
+			return -1;
+		}
+		if (got == 0)
+			break;
+		have += (gsize)got;
+	}
+	return (gssize)have;
+}
+
+/* Reads @length bytes of the header. */
+static gboolean
+ph_document_read_head_field(int fd, guint8 *buffer, gsize length, const gchar *path, GError **error)
+{
+	gssize got = ph_document_read_full(fd, buffer, length, path, error);
+	if (got < 0)
+		return FALSE;
+	return (gsize)got == length || ph_document_invalid(error, path, "the header is cut short");
+}
+
+gchar *
+ph_document_read_head(int fd, const gchar *path, GError **error)
+{
+	guint8 magic[PH_DOCUMENT_MAGIC_LEN];
+	gssize got = ph_document_read_full(fd, magic, sizeof magic, path, error);
+	if (got < 0)
+		return NULL;
+	if (got != sizeof magic || memcmp(magic, PH_DOCUMENT_MAGIC, sizeof magic) != 0) {
+		ph_document_invalid(error, path, "not a sealed kept document");
+		return NULL;
+	}
+	guint8 field[4];
+	if (!ph_document_read_head_field(fd, field, sizeof field, path, error))
+		return NULL;
+	guint32 length = ph_document_get_u32(field);
+	if (length == 0 || length > PH_DOCUMENT_HEAD_MAX) {
+		ph_document_invalid(error, path, "the header is not a key envelope");
+		return NULL;
+	}
+	g_autofree gchar *envelope = g_malloc0(length + 1);
+	if (!ph_document_read_head_field(fd, (guint8 *)envelope, length, path, error) ||
+	    !ph_document_read_head_field(fd, field, sizeof field, path, error))
+		return NULL;
+	if (ph_document_get_u32(field) != PH_DOCUMENT_CHUNK) {
+		ph_document_invalid(error, path, "the chunk size is not ours");
+		return NULL;
+	}
+	return g_steal_pointer(&envelope);
 }
 
 gchar *

@@ -69,8 +69,18 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhDocumentWriter, ph_document_writer_free)
 gboolean ph_document_write_all(int fd, const guint8 *data, gsize length, const gchar *path,
                                GError **error);
 
-/* FALSE with PH_ERROR_FAILED "kept document: cannot @what @path: <errno text>". */
+/* FALSE with PH_ERROR_FAILED (PH_ERROR_NOT_FOUND for a missing file) "kept document: cannot
+ * @what @path: <errno text>". */
 gboolean ph_document_errno(GError **error, const gchar *what, const gchar *path);
+/* FALSE with PH_ERROR_INVALID_INPUT "kept document @path: @why". */
+gboolean ph_document_invalid(GError **error, const gchar *path, const gchar *why);
+/* Reads up to @length bytes from @fd, fewer only at the end of the file; -1 on an error. */
+gssize ph_document_read_full(int fd, guint8 *buffer, gsize length, const gchar *path,
+                             GError **error);
+/* Reads a sealed kept file's header from @fd at its start (magic, the data key's field
+ * envelope, chunk size) and returns the envelope; PH_ERROR_INVALID_INPUT naming @path when it
+ * is not one of ours or is cut short. */
+gchar *ph_document_read_head(int fd, const gchar *path, GError **error);
 /* fsync of the folder @dir, so that a rename in it is durable. */
 gboolean ph_document_sync_dir(const gchar *dir, GError **error);
 

@@ -37,40 +37,11 @@ struct _PhDocumentStream {
 
 G_DEFINE_TYPE(PhDocumentStream, ph_document_stream, G_TYPE_INPUT_STREAM)
 
-static gboolean
-ph_document_stream_errno(GError **error, const gchar *what, const gchar *path)
-{
-	int saved = errno;
-	g_set_error(error, PH_ERROR, saved == ENOENT ? PH_ERROR_NOT_FOUND : PH_ERROR_FAILED,
-	            "kept document: cannot %s %s: %s", what, path, g_strerror(saved));
-	return FALSE;
-}
-
-static gboolean
-ph_document_stream_invalid(GError **error, const gchar *path, const gchar *why)
-{
-	g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT, "kept document %s: %s", path, why);
-	return FALSE;
-}
-
 /* Reads up to @length bytes, fewer only at the end of the file; -1 on an error. */
 static gssize
 ph_document_stream_read_full(PhDocumentStream *self, guint8 *buffer, gsize length, GError **error)
 {
-	gsize have = 0;
-	while (have < length) {
-		gssize got = read(self->fd, buffer + have, length - have);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			ph_document_stream_errno(error, "read", self->path);
-			return -1;
-		}
-		if (got == 0)
-			break;
-		have += (gsize)got;
-	}
-	return (gssize)have;
+	return ph_document_read_full(self->fd, buffer, length, self->path, error);
 }
 
 /* Opens chunk @length bytes long in self->current in place and points self->plain at it. */
@@ -78,7 +49,7 @@ static gboolean
 ph_document_stream_open_chunk(PhDocumentStream *self, gsize length, gboolean final, GError **error)
 {
 	if (length < PH_DOCUMENT_NONCE + PH_DOCUMENT_TAG)
-		return ph_document_stream_invalid(error, self->path, "a chunk is cut short");
+		return ph_document_invalid(error, self->path, "a chunk is cut short");
 	gsize plain = length - PH_DOCUMENT_NONCE - PH_DOCUMENT_TAG;
 	guint8 aad[9];
 	gint written = 0;
@@ -131,8 +102,7 @@ ph_document_stream_read(GInputStream *stream, void *buffer, gsize count, GCancel
 	while (self->plain_left == 0 && !self->done) {
 		/* nothing after a chunk that failed: its bytes must not be taken for the next */
 		if (self->failed) {
-			ph_document_stream_invalid(error, self->path,
-			                           "read on after a chunk failed");
+			ph_document_invalid(error, self->path, "read on after a chunk failed");
 			return -1;
 		}
 		if (!ph_document_stream_next_chunk(self, error)) {
@@ -185,35 +155,11 @@ ph_document_stream_init(PhDocumentStream *self)
 	self->size = -1;
 }
 
-/* Reads @length bytes of the header. */
+/* Opens the data key of the header's @envelope with @keys. */
 static gboolean
-ph_document_stream_read_head(PhDocumentStream *self, guint8 *buffer, gsize length, GError **error)
+ph_document_stream_open_key(PhDocumentStream *self, PhFieldKeys *keys, const gchar *envelope,
+                            GError **error)
 {
-	gssize got = ph_document_stream_read_full(self, buffer, length, error);
-	if (got < 0)
-		return FALSE;
-	return (gsize)got == length ||
-	       ph_document_stream_invalid(error, self->path, "the header is cut short");
-}
-
-/* Reads the header after the magic: the data key's envelope, opened with @keys, and the chunk
- * size. */
-static gboolean
-ph_document_stream_open_key(PhDocumentStream *self, PhFieldKeys *keys, GError **error)
-{
-	guint8 field[4];
-	if (!ph_document_stream_read_head(self, field, 4, error))
-		return FALSE;
-	guint32 length = ph_document_get_u32(field);
-	if (length == 0 || length > PH_DOCUMENT_HEAD_MAX)
-		return ph_document_stream_invalid(error, self->path,
-		                                  "the header is not a key envelope");
-	g_autofree gchar *envelope = g_malloc0(length + 1);
-	if (!ph_document_stream_read_head(self, (guint8 *)envelope, length, error) ||
-	    !ph_document_stream_read_head(self, field, 4, error))
-		return FALSE;
-	if (ph_document_get_u32(field) != PH_DOCUMENT_CHUNK)
-		return ph_document_stream_invalid(error, self->path, "the chunk size is not ours");
 	if (keys == NULL) {
 		g_set_error(error, PH_ERROR, PH_ERROR_CONFIG,
 		            "kept document %s is sealed and no [keys] file is configured",
@@ -234,7 +180,7 @@ ph_document_stream_open_key(PhDocumentStream *self, PhFieldKeys *keys, GError **
 	                                  NULL) == 1 &&
 	              EVP_DecryptInit_ex(self->cipher, NULL, NULL, data_key, NULL) == 1;
 	memset(data_key, 0, key_length);
-	return ok || ph_document_stream_invalid(error, self->path, "the data key is not usable");
+	return ok || ph_document_invalid(error, self->path, "the data key is not usable");
 }
 
 /* The plaintext size the sealed file's length implies: each chunk adds a nonce and a tag, and
@@ -245,7 +191,7 @@ ph_document_stream_sealed_size(PhDocumentStream *self, GError **error)
 	struct stat status;
 	off_t start = lseek(self->fd, 0, SEEK_CUR);
 	if (start < 0 || fstat(self->fd, &status) != 0) {
-		ph_document_stream_errno(error, "inspect", self->path);
+		ph_document_errno(error, "inspect", self->path);
 		return -2;
 	}
 	guint64 body = (guint64)(status.st_size - start);
@@ -257,20 +203,16 @@ ph_document_stream_sealed_size(PhDocumentStream *self, GError **error)
 static gboolean
 ph_document_stream_start(PhDocumentStream *self, PhFieldKeys *keys, GError **error)
 {
-	guint8 magic[PH_DOCUMENT_MAGIC_LEN];
-	gssize got = ph_document_stream_read_full(self, magic, sizeof magic, error);
-	if (got < 0)
-		return FALSE;
-	if (got != sizeof magic || memcmp(magic, PH_DOCUMENT_MAGIC, sizeof magic) != 0)
-		return ph_document_stream_invalid(error, self->path, "not a sealed kept document");
-	if (!ph_document_stream_open_key(self, keys, error))
+	g_autofree gchar *envelope = ph_document_read_head(self->fd, self->path, error);
+	if (envelope == NULL || !ph_document_stream_open_key(self, keys, envelope, error))
 		return FALSE;
 	self->size = ph_document_stream_sealed_size(self, error);
 	if (self->size == -2)
 		return FALSE;
 	self->current = g_malloc(PH_DOCUMENT_SEALED_CHUNK);
 	self->ahead = g_malloc(PH_DOCUMENT_SEALED_CHUNK);
-	got = ph_document_stream_read_full(self, self->ahead, PH_DOCUMENT_SEALED_CHUNK, error);
+	gssize got =
+	        ph_document_stream_read_full(self, self->ahead, PH_DOCUMENT_SEALED_CHUNK, error);
 	self->ahead_length = got > 0 ? (gsize)got : 0;
 	return got >= 0;
 }
@@ -285,7 +227,7 @@ ph_document_stream_open(const gchar *path, PhFieldKeys *keys, gboolean sealed, G
 	self->path = g_strdup(path);
 	self->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (self->fd < 0) {
-		ph_document_stream_errno(error, "open", path);
+		ph_document_errno(error, "open", path);
 		return NULL;
 	}
 	if (!ph_document_stream_start(self, keys, error))
