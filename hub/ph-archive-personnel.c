@@ -9,6 +9,7 @@
 #include "pension-hub/ph-spool.h"
 #include "pension-hub/ph-xml-stream.h"
 #include "ph-archive-package.h"
+#include "ph-document-store.h"
 
 #define PH_ARCHIVE_PERSONNEL_NAMESPACE "urn:pension-hub:personnel:1"
 
@@ -55,20 +56,6 @@ ph_archive_personnel_scan_clear(PhArchiveScan *scan)
 	scan->event = NULL;
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(PhArchiveScan, ph_archive_personnel_scan_clear)
-
-static gchar *
-ph_archive_personnel_spool_dir(const PhConfig *config)
-{
-	g_autofree gchar *value = NULL;
-	if (config != NULL && config->keyfile != NULL)
-		value = g_key_file_get_string(config->keyfile, "plugin personnel", "spool_dir",
-		                              NULL);
-	/* the personnel plugin's own default (plugins/personnel/README.md) */
-	const gchar *dir = value != NULL ? value : "spool/personnel";
-	if (config == NULL || g_path_is_absolute(dir))
-		return g_strdup(dir);
-	return ph_config_resolve_path(config, dir);
-}
 
 static void
 ph_archive_personnel_attribute(GString *out, const gchar *name, const gchar *value)
@@ -249,7 +236,7 @@ ph_archive_personnel_find(PhDb *db, const PhConfig *config, const gchar *event_t
 	        2, params, error);
 	if (result == NULL)
 		return FALSE;
-	g_autofree gchar *spool_dir = ph_archive_personnel_spool_dir(config);
+	g_autofree gchar *spool_dir = ph_document_spool_dir(config);
 	g_auto(PhArchiveScan) scan = {event_type, id_number, NULL, FALSE, g_string_new(NULL)};
 	for (gint row = 0; row < PQntuples(result) && *excerpt == NULL; row++) {
 		g_autoptr(GBytes) source =

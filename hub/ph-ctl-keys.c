@@ -49,9 +49,23 @@ ph_ctl_keys_progress(const gchar *table, const PhFieldRotation *so_far, gpointer
 		g_print("  %s: %" G_GINT64_FORMAT " re-sealed so far\n", table, so_far->resealed);
 }
 
+/* Where sealed documents are kept: the document store and the personnel spool. */
+typedef struct {
+	gchar *store;
+	gchar *spool;
+} PhCtlKeysFolders;
+
+static void
+ph_ctl_keys_folders_clear(PhCtlKeysFolders *folders)
+{
+	g_clear_pointer(&folders->store, g_free);
+	g_clear_pointer(&folders->spool, g_free);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(PhCtlKeysFolders, ph_ctl_keys_folders_clear)
+
 static int
-ph_ctl_keys_rotate(PhCtl *ctl, PhDb *db, const gchar *path, const gchar *documents, int argc,
-                   char **argv)
+ph_ctl_keys_rotate(PhCtl *ctl, PhDb *db, const gchar *path, const PhCtlKeysFolders *folders,
+                   int argc, char **argv)
 {
 	gboolean add = FALSE;
 	gint batch = 1000;
@@ -75,16 +89,19 @@ ph_ctl_keys_rotate(PhCtl *ctl, PhDb *db, const gchar *path, const gchar *documen
 	g_autoptr(PhFieldKeys) keys = ph_field_keys_load(path, &error);
 	PhFieldRotation rotation = {0};
 	gint64 rewrapped = 0;
+	gint64 spooled = 0;
 	if (keys == NULL ||
 	    !ph_field_rotate(db, keys, (guint)batch, ph_ctl_keys_progress, NULL, &rotation,
 	                     &error) ||
-	    !ph_document_rotate(db, documents, keys, &rewrapped, &error))
+	    !ph_document_rotate(db, folders->store, keys, &rewrapped, &error) ||
+	    !ph_document_rotate_folder(folders->spool, keys, FALSE, &spooled, &error))
 		return ph_ctl_fail(error);
 	g_autofree gchar *current = ph_field_keys_current(keys);
 	g_autofree gchar *object =
 	        g_strdup_printf("field key %s: %" G_GINT64_FORMAT " re-sealed, %" G_GINT64_FORMAT
-	                        " hashed, %" G_GINT64_FORMAT " kept files re-wrapped",
-	                        current, rotation.resealed, rotation.hashed, rewrapped);
+	                        " hashed, %" G_GINT64_FORMAT " kept files and %" G_GINT64_FORMAT
+	                        " spool files re-wrapped",
+	                        current, rotation.resealed, rotation.hashed, rewrapped, spooled);
 	if (!ph_db_begin(db, &error) ||
 	    !ph_ctl_audit(ctl, db, "keys-rotate", object, NULL, &error) ||
 	    !ph_db_commit(db, &error)) {
@@ -106,22 +123,25 @@ ph_ctl_keys_stale_line(const gchar *table, const gchar *column, gint64 stale, gp
 }
 
 static int
-ph_ctl_keys_status(PhDb *db, const gchar *path)
+ph_ctl_keys_status(PhDb *db, const gchar *path, const PhCtlKeysFolders *folders)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GString) columns = g_string_new(NULL);
 	gint64 stale = 0;
 	gint64 stale_files = 0;
+	gint64 stale_spool = 0;
 	g_autoptr(PhFieldKeys) keys = ph_field_keys_load(path, &error);
 	if (keys == NULL ||
 	    !ph_field_rotate_foreach_stale(db, keys, ph_ctl_keys_stale_line, columns, &stale,
 	                                   &error) ||
-	    !ph_document_count_stale(db, keys, &stale_files, &error))
+	    !ph_document_count_stale(db, keys, &stale_files, &error) ||
+	    !ph_document_rotate_folder(folders->spool, keys, TRUE, &stale_spool, &error))
 		return ph_ctl_fail(error);
 	g_autofree gchar *current = ph_field_keys_current(keys);
 	g_print("key file: %s\ncurrent key: %s\nvalues not under it: %" G_GINT64_FORMAT
-	        "\n%skept files not under it: %" G_GINT64_FORMAT "\n",
-	        path, current, stale, columns->str, stale_files);
+	        "\n%skept files not under it: %" G_GINT64_FORMAT
+	        "\nspool files not under it: %" G_GINT64_FORMAT "\n",
+	        path, current, stale, columns->str, stale_files, stale_spool);
 	return PH_CTL_EXIT_OK;
 }
 
@@ -136,12 +156,12 @@ ph_ctl_keys_main(PhCtl *ctl, int argc, char **argv)
 	PhDb *db = path != NULL ? ph_ctl_db(ctl, &error) : NULL;
 	if (db == NULL)
 		return ph_ctl_fail(error);
+	g_auto(PhCtlKeysFolders)
+	        folders = {ph_document_store_dir(config), ph_document_spool_dir(config)};
 	if (g_str_equal(argv[1], "status") && argc == 2)
-		return ph_ctl_keys_status(db, path);
-	if (g_str_equal(argv[1], "rotate")) {
-		g_autofree gchar *documents = ph_document_store_dir(config);
-		return ph_ctl_keys_rotate(ctl, db, path, documents, argc - 1, argv + 1);
-	}
+		return ph_ctl_keys_status(db, path, &folders);
+	if (g_str_equal(argv[1], "rotate"))
+		return ph_ctl_keys_rotate(ctl, db, path, &folders, argc - 1, argv + 1);
 	if (g_str_equal(argv[1], "add") &&
 	    (argc == 2 || (argc == 4 && g_str_equal(argv[2], "--id")))) {
 		g_autofree gchar *new_id = NULL;

@@ -139,3 +139,44 @@ ph_document_count_stale(PhDb *db, PhFieldKeys *keys, gint64 *stale, GError **err
 	*stale = ph_db_get_int64(result, 0, 0);
 	return TRUE;
 }
+
+/* The key id in the header of the sealed file @path, or NULL (with @error). */
+static gchar *
+ph_document_head_key_id(const gchar *path, GError **error)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ph_document_errno(error, "open", path);
+		return NULL;
+	}
+	g_autofree gchar *envelope = ph_document_read_head(fd, path, error);
+	close(fd);
+	return envelope != NULL ? ph_field_key_id(envelope) : NULL;
+}
+
+gboolean
+ph_document_rotate_folder(const gchar *dir, PhFieldKeys *keys, gboolean count_only, gint64 *count,
+                          GError **error)
+{
+	g_return_val_if_fail(dir != NULL && keys != NULL && count != NULL, FALSE);
+	*count = 0;
+	g_autoptr(GDir) folder = g_dir_open(dir, 0, NULL);
+	if (folder == NULL)
+		return TRUE; /* no folder yet: nothing kept in it */
+	g_autofree gchar *current = ph_field_keys_current(keys);
+	const gchar *name;
+	while ((name = g_dir_read_name(folder)) != NULL) {
+		if (!g_str_has_suffix(name, PH_DOCUMENT_SEALED_SUFFIX))
+			continue;
+		g_autofree gchar *path = g_build_filename(dir, name, NULL);
+		g_autofree gchar *key_id = ph_document_head_key_id(path, error);
+		if (key_id == NULL)
+			return FALSE;
+		if (g_str_equal(key_id, current))
+			continue;
+		if (!count_only && !ph_document_rewrap(path, keys, NULL, error))
+			return FALSE;
+		(*count)++;
+	}
+	return TRUE;
+}

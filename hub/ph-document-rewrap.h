@@ -23,4 +23,10 @@ gboolean ph_document_rotate(PhDb *db, const gchar *dir, PhFieldKeys *keys, gint6
 /* How many kept files are sealed under another key than the current one. */
 gboolean ph_document_count_stale(PhDb *db, PhFieldKeys *keys, gint64 *stale, GError **error);
 
+/* The sealed files (NAME.gcm) of the folder @dir not under the current key: re-wrapped, or
+ * only counted when @count_only; @count gets how many. A missing folder holds none. For
+ * folders whose files have no kept_document row (the personnel plugin's spool). */
+gboolean ph_document_rotate_folder(const gchar *dir, PhFieldKeys *keys, gboolean count_only,
+                                   gint64 *count, GError **error);
+
 G_END_DECLS

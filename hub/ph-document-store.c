@@ -117,6 +117,20 @@ ph_document_store_dir(const PhConfig *config)
 	return ph_config_resolve_path(config, value != NULL ? g_strstrip(value) : "documents");
 }
 
+gchar *
+ph_document_spool_dir(const PhConfig *config)
+{
+	g_autofree gchar *value = NULL;
+	if (config != NULL && config->keyfile != NULL)
+		value = g_key_file_get_string(config->keyfile, "plugin personnel", "spool_dir",
+		                              NULL);
+	/* the personnel plugin's own default (plugins/personnel/README.md) */
+	const gchar *dir = value != NULL ? g_strstrip(value) : "spool/personnel";
+	if (config == NULL || g_path_is_absolute(dir))
+		return g_strdup(dir);
+	return ph_config_resolve_path(config, dir);
+}
+
 gboolean
 ph_document_write_all(int fd, const guint8 *data, gsize length, const gchar *path, GError **error)
 {

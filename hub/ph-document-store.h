@@ -35,6 +35,9 @@ guint32 ph_document_get_u32(const guint8 *at);
 
 /* `[hub] documents_dir` resolved against the config file's folder; default "documents". */
 gchar *ph_document_store_dir(const PhConfig *config);
+/* The personnel plugin's spool folder (`[plugin personnel] spool_dir`, resolved as the plugin
+ * does), where its batches are kept as sealed documents; @config may be NULL. */
+gchar *ph_document_spool_dir(const PhConfig *config);
 
 typedef struct _PhDocumentWriter PhDocumentWriter;
 

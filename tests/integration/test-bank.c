@@ -993,7 +993,7 @@ assert_kept_rotated(void)
 	g_autofree gchar *out = NULL;
 	g_autofree gchar *err = NULL;
 	g_assert_cmpint(ph_test_hub_ctl(hub, rotate, &out, &err), ==, 0);
-	g_assert_nonnull(strstr(out, " kept files re-wrapped"));
+	g_assert_nonnull(strstr(out, " kept files and 0 spool files re-wrapped"));
 	g_assert_cmpint(count_where("kept_document", "key_id = 'k1'"), ==, 0);
 	g_autoptr(PhDb) db = ph_test_db_connect(test_db);
 	g_autoptr(PGresult) files =

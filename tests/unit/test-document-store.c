@@ -437,6 +437,45 @@ test_rewrap(Fixture *fixture, gconstpointer data)
 	g_assert_false(g_file_test(part, G_FILE_TEST_EXISTS));
 }
 
+/* The spool's rotation: sealed files of a folder under an older key are counted, re-wrapped,
+ * then none is left and each reads back with the older key removed; other files are left. */
+static void
+test_rotate_folder(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GByteArray) first = make_content(CHUNK + 10);
+	g_autoptr(GByteArray) second = make_content(100);
+	g_autofree gchar *first_path = keep(fixture, first, fixture->keys);
+	g_autofree gchar *second_path = keep(fixture, second, fixture->keys);
+	g_autofree gchar *keys_path = g_build_filename(fixture->dir, "field.keys", NULL);
+	g_assert_true(ph_field_keys_add(keys_path, "k2", NULL, &error));
+	reload_keys(fixture);
+	gint64 count = -1;
+	g_assert_true(ph_document_rotate_folder(fixture->dir, fixture->keys, TRUE, &count, &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(count, ==, 2);
+	g_assert_true(
+	        ph_document_rotate_folder(fixture->dir, fixture->keys, FALSE, &count, &error));
+	g_assert_cmpint(count, ==, 2);
+	g_assert_true(ph_document_rotate_folder(fixture->dir, fixture->keys, TRUE, &count, &error));
+	g_assert_cmpint(count, ==, 0);
+	drop_key(fixture, "k1");
+	reload_keys(fixture);
+	GByteArray *contents[] = {first, second};
+	const gchar *paths[] = {first_path, second_path};
+	for (guint i = 0; i < G_N_ELEMENTS(paths); i++) {
+		g_autofree gchar *sha256 =
+		        ph_digest_hex(PH_DIGEST_SHA256, contents[i]->data, contents[i]->len);
+		g_autoptr(GByteArray) back = read_back(fixture, paths[i], sha256, &error);
+		g_assert_no_error(error);
+		g_assert_cmpmem(back->data, back->len, contents[i]->data, contents[i]->len);
+	}
+	/* a folder that is not there holds nothing to rotate */
+	g_autofree gchar *missing = g_build_filename(fixture->dir, "no-such-folder", NULL);
+	g_assert_true(ph_document_rotate_folder(missing, fixture->keys, FALSE, &count, &error));
+	g_assert_cmpint(count, ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -457,6 +496,8 @@ main(int argc, char **argv)
 	           test_stream_bad_open, fixture_tear_down);
 	g_test_add("/document-store/rewrap", Fixture, NULL, fixture_set_up, test_rewrap,
 	           fixture_tear_down);
+	g_test_add("/document-store/rotate-folder", Fixture, NULL, fixture_set_up,
+	           test_rotate_folder, fixture_tear_down);
 	g_test_add("/document-store/spool-plain", Fixture, NULL, fixture_set_up, test_spool_plain,
 	           fixture_tear_down);
 	return g_test_run();
