@@ -522,7 +522,8 @@ test_kill_during_upload(void)
 	         "399999) n");
 	/* The run analyzes the items it added (autovacuum kept away so that only the run can
 	 * have): with stale statistics the count of paid items below ran for hours. */
-	exec_sql("ALTER TABLE payout_item SET (autovacuum_enabled = off)");
+	exec_sql("ALTER TABLE payout_item SET (autovacuum_enabled = off); "
+	         "ALTER TABLE payout_result_line SET (autovacuum_enabled = off)");
 	g_assert_cmpint(run_payout("run", "2026-08", NULL), ==, 0);
 	g_assert_cmpint(query_int("SELECT reltuples::bigint FROM pg_class WHERE relname = "
 	                          "'payout_item'"),
@@ -551,6 +552,11 @@ test_kill_during_upload(void)
 	g_assert_cmpuint(count_files(documents, "", ".part"), ==, 0);
 	run_bank(NULL);
 	wait_batch_state_for(202608, "regular", "closed", 180000);
+	/* and the booking the lines it stored, in the same transaction */
+	g_assert_cmpint(query_int("SELECT reltuples::bigint FROM pg_class WHERE relname = "
+	                          "'payout_result_line'"),
+	                >=, 300000);
+	exec_sql("ALTER TABLE payout_result_line RESET (autovacuum_enabled)");
 	g_assert_cmpint(count_where("payout_item_state", "period = 202608 AND state = 'paid'"), ==,
 	                300000);
 	g_assert_cmpint(count_where("payout_schedule_state", "period = 202608 AND state = 'paid'"),
