@@ -12,6 +12,9 @@
 #include "ph-document-store.h"
 #include "ph-error.h"
 
+/* The kept files sealed under another key than $1 (plaintext ones have no key id). */
+#define PH_DOCUMENT_STALE "FROM kept_document WHERE key_id IS NOT NULL AND key_id <> $1"
+
 /* The data key's envelope opened with its key and sealed again under the current one. */
 static gchar *
 ph_document_envelope_rewrap(const gchar *old, PhFieldKeys *keys, const gchar *path, GError **error)
@@ -94,11 +97,9 @@ ph_document_rotate(PhDb *db, const gchar *dir, PhFieldKeys *keys, gint64 *rewrap
 	g_return_val_if_fail(db != NULL && dir != NULL && keys != NULL && rewrapped != NULL, FALSE);
 	g_autofree gchar *current = ph_field_keys_current(keys);
 	const gchar *params[] = {current};
-	g_autoptr(PGresult) files = ph_db_query(db,
-	                                        "SELECT DISTINCT store_file FROM kept_document "
-	                                        "WHERE key_id IS NOT NULL AND key_id <> $1 "
-	                                        "ORDER BY store_file",
-	                                        1, params, error);
+	g_autoptr(PGresult) files = ph_db_query(
+	        db, "SELECT DISTINCT store_file " PH_DOCUMENT_STALE " ORDER BY store_file", 1,
+	        params, error);
 	*rewrapped = 0;
 	if (files == NULL)
 		return FALSE;
@@ -129,11 +130,8 @@ ph_document_count_stale(PhDb *db, PhFieldKeys *keys, gint64 *stale, GError **err
 	g_return_val_if_fail(db != NULL && keys != NULL && stale != NULL, FALSE);
 	g_autofree gchar *current = ph_field_keys_current(keys);
 	const gchar *params[] = {current};
-	g_autoptr(PGresult) result = ph_db_query(db,
-	                                         "SELECT count(DISTINCT store_file) FROM "
-	                                         "kept_document WHERE key_id IS NOT NULL AND "
-	                                         "key_id <> $1",
-	                                         1, params, error);
+	g_autoptr(PGresult) result = ph_db_query(
+	        db, "SELECT count(DISTINCT store_file) " PH_DOCUMENT_STALE, 1, params, error);
 	if (result == NULL)
 		return FALSE;
 	*stale = ph_db_get_int64(result, 0, 0);

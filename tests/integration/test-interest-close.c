@@ -22,14 +22,6 @@ fixture_tear_down(Fixture *fixture, gconstpointer data)
 	ph_test_core_tear_down(fixture);
 }
 
-static void
-exec(Fixture *fixture, const gchar *sql)
-{
-	g_autoptr(GError) error = NULL;
-	ph_db_exec(fixture->db, sql, &error);
-	g_assert_no_error(error);
-}
-
 static gint64
 query_int(Fixture *fixture, const gchar *sql)
 {
@@ -81,7 +73,7 @@ credit_months(Fixture *fixture, gint person, gint first, gint last, gboolean kno
 	        "  array_fill(0::bigint, ARRAY[12 - m]) END "
 	        " FROM generate_series(%d, %d) m",
 	        person, known ? 1 : 0, known ? 1 : 0, first, last);
-	exec(fixture, sql);
+	ph_test_core_exec(fixture, sql);
 }
 
 static gint64
@@ -127,14 +119,14 @@ test_close_inputs(Fixture *fixture, gconstpointer data)
 	PhInterestCloseResult result;
 	gint64 interest = 0, annuity = 0;
 
-	exec(fixture, SET_UP_LEDGER);
+	ph_test_core_exec(fixture, SET_UP_LEDGER);
 	credit_months(fixture, 1, 1, 12, TRUE);
 	credit_months(fixture, 2, 1, 6, TRUE);
 	credit_months(fixture, 3, 1, 12, FALSE);
 	credit_months(fixture, 5, 1, 6, TRUE);
-	exec(fixture, "INSERT INTO account_entry (person_id, period, kind, reference, "
-	              "account_amount, annuity_amount) "
-	              "VALUES (6, 202407, 'transfer_in', 'CASE-6', 100000, 50000)");
+	ph_test_core_exec(fixture, "INSERT INTO account_entry (person_id, period, kind, reference, "
+	                           "account_amount, annuity_amount) "
+	                           "VALUES (6, 202407, 'transfer_in', 'CASE-6', 100000, 50000)");
 
 	close_2024(fixture, &result);
 	for (guint i = 0; i < G_N_ELEMENTS(expected_2024); i++) {
@@ -164,7 +156,7 @@ test_close_repeat(Fixture *fixture, gconstpointer data)
 {
 	PhInterestCloseResult result;
 
-	exec(fixture, SET_UP_LEDGER);
+	ph_test_core_exec(fixture, SET_UP_LEDGER);
 	credit_months(fixture, 1, 1, 12, TRUE);
 	close_2024(fixture, &result);
 	g_assert_cmpint(result.accounts, ==, 3); /* persons 1, 2 and 4 */
@@ -238,13 +230,14 @@ test_stream(Fixture *fixture, gconstpointer data)
 	StreamCheck check = {0, 0};
 	gint64 written = 0;
 
-	exec(fixture, "CREATE TABLE stream_source (g bigint); CREATE TABLE stream_target "
-	              "(g bigint, total bigint); INSERT INTO stream_source "
-	              "SELECT generate_series(1, 5000)");
+	ph_test_core_exec(fixture,
+	                  "CREATE TABLE stream_source (g bigint); CREATE TABLE stream_target "
+	                  "(g bigint, total bigint); INSERT INTO stream_source "
+	                  "SELECT generate_series(1, 5000)");
 	ph_db_begin(fixture->db, &error);
 	g_assert_no_error(error);
 	/* the reader sees what the caller's transaction saw, not its own uncommitted rows */
-	exec(fixture, "INSERT INTO stream_source VALUES (5001)");
+	ph_test_core_exec(fixture, "INSERT INTO stream_source VALUES (5001)");
 	g_assert_true(ph_bulk_stream_run(fixture->db, "SET LOCAL jit = off", STREAM_SELECT,
 	                                 "COPY stream_target (g, total) FROM STDIN", stream_row,
 	                                 &check, &written, &error));
@@ -271,7 +264,7 @@ stream_refused(Fixture *fixture, const gchar *extra, gboolean keyed, gint fail_a
 	        "total bigint); INSERT INTO stream_source SELECT generate_series(1, 5000)%s",
 	        keyed ? " PRIMARY KEY" : "", extra);
 
-	exec(fixture, setup);
+	ph_test_core_exec(fixture, setup);
 	ph_db_begin(fixture->db, &error);
 	g_assert_no_error(error);
 	g_assert_false(ph_bulk_stream_run(fixture->db, NULL, STREAM_SELECT,
