@@ -1,6 +1,7 @@
 /* Reading on a second connection while writing on the caller's (see ph-bulk-stream.h).
  * Core only. */
 #include "ph-bulk-stream.h"
+#include "ph-bulk.h"
 
 #include <string.h>
 
@@ -12,37 +13,6 @@
 /* The start of a binary COPY: signature, then flags and the length of an extension. */
 static const guint8 ph_bulk_stream_signature[11] = "PGCOPY\n\377\r\n\0";
 #define PH_BULK_STREAM_HEADER 19
-
-static gboolean
-ph_bulk_stream_fail(PGconn *conn, const gchar *what, GError **error)
-{
-	g_autofree gchar *why = g_strchomp(g_strdup(PQerrorMessage(conn)));
-	g_set_error(error, PH_ERROR, PH_ERROR_DATABASE, "%s failed: %s", what, why);
-	return FALSE;
-}
-
-/* Collects the results after a COPY; the first failure is the error, a unique violation a
- * conflict. */
-static gboolean
-ph_bulk_stream_finished(PGconn *conn, const gchar *what, GError **error)
-{
-	gboolean ok = TRUE;
-	PGresult *result;
-
-	while ((result = PQgetResult(conn)) != NULL) {
-		if (ok && PQresultStatus(result) != PGRES_COMMAND_OK) {
-			const gchar *state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
-			g_autofree gchar *why = g_strchomp(g_strdup(PQresultErrorMessage(result)));
-			g_set_error(error, PH_ERROR,
-			            g_strcmp0(state, "23505") == 0 ? PH_ERROR_CONFLICT
-			                                           : PH_ERROR_DATABASE,
-			            "%s failed: %s", what, why);
-			ok = FALSE;
-		}
-		PQclear(result);
-	}
-	return ok;
-}
 
 static gboolean
 ph_bulk_stream_start(PGconn *conn, const gchar *sql, ExecStatusType expected, GError **error)
@@ -170,7 +140,7 @@ ph_bulk_stream_write(gpointer user_data)
 		/* after a failure the chunks still come back, so that the rows side never waits */
 		if (!end && writer->error == NULL &&
 		    PQputCopyData(writer->conn, chunk->str, (int)chunk->len) != 1) {
-			ph_bulk_stream_fail(writer->conn, "copy", &writer->error);
+			ph_bulk_fail(writer->conn, "copy", &writer->error);
 			g_atomic_int_set(&writer->failed, 1);
 		}
 		g_string_truncate(chunk, 0);
@@ -230,8 +200,8 @@ ph_bulk_stream_pump(PGconn *reader, PhBulkStreamWriter *writer, GString **chunk,
 			return FALSE;
 	}
 	if (length != -1)
-		return ph_bulk_stream_fail(reader, "reading rows", error);
-	if (!ph_bulk_stream_finished(reader, "reading rows", error))
+		return ph_bulk_fail(reader, "reading rows", error);
+	if (!ph_bulk_copy_result(reader, "reading rows", error))
 		return FALSE;
 	if (!end)
 		return ph_bulk_stream_malformed(error);
@@ -288,12 +258,12 @@ ph_bulk_stream_run(PhDb *db, const gchar *settings, const gchar *select_sql, con
 	                             error)) {
 		/* Ends the COPY with an error, so that nothing of it is kept. */
 		PQputCopyEnd(writer, "bulk stream failed");
-		ph_bulk_stream_finished(writer, "copy", NULL);
+		ph_bulk_copy_result(writer, "copy", NULL);
 		return FALSE;
 	}
 	if (PQputCopyEnd(writer, NULL) != 1)
-		return ph_bulk_stream_fail(writer, "copy end", error);
-	if (!ph_bulk_stream_finished(writer, "copy", error))
+		return ph_bulk_fail(writer, "copy end", error);
+	if (!ph_bulk_copy_result(writer, "copy", error))
 		return FALSE;
 	if (written != NULL)
 		*written = lines;

@@ -5,6 +5,9 @@
 
 #include "ph-error.h"
 
+/* Rows added by one statement from which ph_bulk_analyze_after() analyzes. */
+#define PH_BULK_ANALYZE_ROWS 10000
+
 #define PH_BULK_CURSOR "ph_bulk_cursor"
 
 void
@@ -76,17 +79,16 @@ ph_bulk_append_int_array(GString *copy, const gint64 *values, guint n, gchar end
 	g_string_append_c(copy, end);
 }
 
-static gboolean
+gboolean
 ph_bulk_fail(PGconn *conn, const gchar *what, GError **error)
 {
-	g_set_error(error, PH_ERROR, PH_ERROR_DATABASE, "%s failed: %s", what,
-	            PQerrorMessage(conn));
+	g_autofree gchar *why = g_strchomp(g_strdup(PQerrorMessage(conn)));
+	g_set_error(error, PH_ERROR, PH_ERROR_DATABASE, "%s failed: %s", what, why);
 	return FALSE;
 }
 
-/* Collects the COPY's final result; a unique violation is a conflict. */
-static gboolean
-ph_bulk_copy_result(PGconn *conn, GError **error)
+gboolean
+ph_bulk_copy_result(PGconn *conn, const gchar *what, GError **error)
 {
 	gboolean ok = TRUE;
 	PGresult *result;
@@ -94,10 +96,11 @@ ph_bulk_copy_result(PGconn *conn, GError **error)
 	while ((result = PQgetResult(conn)) != NULL) {
 		if (ok && PQresultStatus(result) != PGRES_COMMAND_OK) {
 			const gchar *state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+			g_autofree gchar *why = g_strchomp(g_strdup(PQresultErrorMessage(result)));
 			g_set_error(error, PH_ERROR,
 			            g_strcmp0(state, "23505") == 0 ? PH_ERROR_CONFLICT
 			                                           : PH_ERROR_DATABASE,
-			            "copy failed: %s", PQresultErrorMessage(result));
+			            "%s failed: %s", what, why);
 			ok = FALSE;
 		}
 		PQclear(result);
@@ -118,12 +121,12 @@ ph_bulk_copy_in(PhDb *db, const gchar *copy_sql, const gchar *data, gsize length
 	}
 	if (length > 0 && PQputCopyData(conn, data, (int)length) != 1) {
 		PQputCopyEnd(conn, "client failed");
-		ph_bulk_copy_result(conn, NULL);
+		ph_bulk_copy_result(conn, "copy", NULL);
 		return ph_bulk_fail(conn, "copy", error);
 	}
 	if (PQputCopyEnd(conn, NULL) != 1)
 		return ph_bulk_fail(conn, "copy end", error);
-	return ph_bulk_copy_result(conn, error);
+	return ph_bulk_copy_result(conn, "copy", error);
 }
 
 static gboolean
@@ -145,6 +148,12 @@ ph_bulk_analyze(PhDb *db, const gchar *table, GError **error)
 {
 	g_autofree gchar *sql = g_strdup_printf("ANALYZE %s", table);
 	return ph_db_exec(db, sql, error);
+}
+
+gboolean
+ph_bulk_analyze_after(PhDb *db, const gchar *table, gint64 rows, GError **error)
+{
+	return rows < PH_BULK_ANALYZE_ROWS || ph_bulk_analyze(db, table, error);
 }
 
 gboolean

@@ -24,10 +24,22 @@ gboolean ph_bulk_run(PhDb *db, const gchar *select_sql, gint n_params, const gch
                      const gchar *copy_sql, PhBulkRowFunc func, gpointer user_data, gint64 *written,
                      GError **error);
 
+/* FALSE with PH_ERROR_DATABASE "@what failed: <the connection's last error>". */
+gboolean ph_bulk_fail(PGconn *conn, const gchar *what, GError **error);
+/* Collects the results after a COPY on @conn; the first failure is @error ("@what failed:
+ * …"), a unique violation PH_ERROR_CONFLICT. */
+gboolean ph_bulk_copy_result(PGconn *conn, const gchar *what, GError **error);
+
 /* Refreshes the planner's statistics of @table before a repeat run: right after a run
  * wrote a million rows, stale statistics make the "still missing" probe scan the whole
  * primary key for every member (measured: minutes instead of a second). */
 gboolean ph_bulk_analyze(PhDb *db, const gchar *table, GError **error);
+
+/* ph_bulk_analyze() of @table when one statement just added @rows of 10,000 or more, in the
+ * same transaction so that the statistics commit with the rows. Until statistics see such a
+ * load the planner takes it for a handful of rows and picks nested loops over all of it
+ * (payout_item_state over a month's items and result lines: hours instead of a second). */
+gboolean ph_bulk_analyze_after(PhDb *db, const gchar *table, gint64 rows, GError **error);
 
 /* Sends @length bytes of COPY text with @copy_sql. */
 gboolean ph_bulk_copy_in(PhDb *db, const gchar *copy_sql, const gchar *data, gsize length,

@@ -57,9 +57,6 @@
 /* A batch's items in serial order with their state as booked (see payout_item_state, 0011);
  * $2 is the booked file's id, found first: its lines are read through the BRIN index on the
  * file id, and a batch without one (being uploaded) reads no lines at all ($2 NULL). */
-/* Items of one batch from which the batch's insert analyzes payout_item (see there). */
-#define PH_PAYOUT_BATCH_ANALYZE_ITEMS 10000
-
 #define PH_PAYOUT_BATCH_ITEMS                                                                      \
 	"SELECT i.serial, i.person_id, i.id_number, i.name, i.account, i.amount, "                 \
 	"CASE WHEN i.state = 'sent' AND b.state = 'closed' THEN 'paid' ELSE i.state END, "         \
@@ -206,12 +203,9 @@ ph_payout_batch_create(PhDb *db, PhPayoutKind kind, const gchar *eligible, PhPer
 	g_autoptr(PGresult) items = ph_db_query(db, insert, 3, item_params, error);
 	if (items == NULL)
 		return NULL;
-	/* A month adds up to a million items at once. Until statistics see them the planner
-	 * takes the month for a handful of rows and joins payout_item_state's result lines by
-	 * a nested loop: after the booking, a count of the month's paid items ran for hours
-	 * until autovacuum came by. Analyzed here, the statistics commit with the items. */
-	if (g_ascii_strtoll(PQcmdTuples(items), NULL, 10) >= PH_PAYOUT_BATCH_ANALYZE_ITEMS &&
-	    !ph_bulk_analyze(db, "payout_item", error))
+	/* a month adds up to a million items at once */
+	if (!ph_bulk_analyze_after(db, "payout_item", g_ascii_strtoll(PQcmdTuples(items), NULL, 10),
+	                           error))
 		return NULL;
 	g_autoptr(PGresult) totals = ph_db_query(
 	        db,

@@ -48,9 +48,6 @@
 	"serial integer NOT NULL, status text NOT NULL, reason text, bank_ref text, "              \
 	"message text) ON COMMIT DROP"
 
-/* Lines of one file from which its booking analyzes payout_result_line (see there). */
-#define PH_PAYOUT_RESULT_ANALYZE_LINES 10000
-
 /* COPY text sent per call: small enough that the server stores lines while the caller
  * parses the next ones. */
 #define PH_PAYOUT_RESULT_CHUNK (256 * 1024)
@@ -533,17 +530,6 @@ ph_payout_result_record(PhPayoutResultLoad *load, const PhCommandContext *contex
 	                         error);
 }
 
-/* A month's file adds up to a million lines at once. Until statistics see them the planner
- * takes the file for a few hundred lines and joins payout_item_state's items to them by a
- * nested loop over the whole file for each item (a count of a month's paid items ran past a
- * test's ten minutes). Analyzed here, the statistics commit with the lines. */
-static gboolean
-ph_payout_result_analyze(PhPayoutResultLoad *load, GError **error)
-{
-	return load->lines < PH_PAYOUT_RESULT_ANALYZE_LINES ||
-	       ph_bulk_analyze(load->db, "payout_result_line", error);
-}
-
 gboolean
 ph_payout_result_book(PhPayoutResultLoad *load, const PhCommandContext *context, gint64 batch_no,
                       const PhPayoutResultFile *file, PhPayoutBooking *out, GError **error)
@@ -577,8 +563,9 @@ ph_payout_result_book(PhPayoutResultLoad *load, const PhCommandContext *context,
 	}
 	/* every line matched its item, so the sums of the lines are the items' */
 	*out = load->sums;
+	/* a month's file adds up to a million lines at once */
 	return ph_payout_result_record(load, context, batch_no, file, out, error) &&
-	       ph_payout_result_analyze(load, error);
+	       ph_bulk_analyze_after(load->db, "payout_result_line", load->lines, error);
 }
 
 gboolean
