@@ -37,15 +37,7 @@ ph_document_write_rewrapped(int fd, goffset chunks_at, const gchar *envelope, co
 	int out = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (out < 0)
 		return ph_document_errno(error, "create", part);
-	guint8 start[PH_DOCUMENT_MAGIC_LEN + 4];
-	guint8 chunk_size[4];
-	memcpy(start, PH_DOCUMENT_MAGIC, PH_DOCUMENT_MAGIC_LEN);
-	gsize length = strlen(envelope);
-	ph_document_put_u32(start + PH_DOCUMENT_MAGIC_LEN, (guint32)length);
-	ph_document_put_u32(chunk_size, PH_DOCUMENT_CHUNK);
-	gboolean ok = ph_document_write_all(out, start, sizeof start, part, error) &&
-	              ph_document_write_all(out, (const guint8 *)envelope, length, part, error) &&
-	              ph_document_write_all(out, chunk_size, sizeof chunk_size, part, error);
+	gboolean ok = ph_document_write_head(out, envelope, part, error);
 	g_autofree guint8 *buffer = g_malloc(PH_DOCUMENT_CHUNK);
 	goffset at = chunks_at;
 	gssize n = 0;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "pension-hub/ph-digest.h"
+#include "pension-hub/ph-spool.h"
 #include "ph-document-stream.h"
 #include "ph-error.h"
 
@@ -30,7 +31,8 @@ struct _PhDocumentWriter {
 	gchar *key_id; /* NULL: plaintext */
 	guint64 chunk_index;
 	const gchar *plain_suffix;
-	gboolean existed; /* the file was there before the commit */
+	gboolean existed;   /* the file was there before the commit */
+	off_t written_back; /* the file's bytes already handed to the kernel's writeback */
 };
 
 gboolean
@@ -124,11 +126,8 @@ ph_document_spool_dir(const PhConfig *config)
 	if (config != NULL && config->keyfile != NULL)
 		value = g_key_file_get_string(config->keyfile, "plugin personnel", "spool_dir",
 		                              NULL);
-	/* the personnel plugin's own default (plugins/personnel/README.md) */
-	const gchar *dir = value != NULL ? g_strstrip(value) : "spool/personnel";
-	if (config == NULL || g_path_is_absolute(dir))
-		return g_strdup(dir);
-	return ph_config_resolve_path(config, dir);
+	const gchar *dir = value != NULL ? g_strstrip(value) : PH_SPOOL_PERSONNEL_DEFAULT;
+	return config == NULL ? g_strdup(dir) : ph_config_resolve_path(config, dir);
 }
 
 gboolean
@@ -171,7 +170,21 @@ ph_document_chunk_aad(guint64 index, gboolean final, guint8 aad[9])
 	aad[8] = final ? 1 : 0;
 }
 
-/* Header: magic, length and text of the data key's field envelope, chunk size. */
+gboolean
+ph_document_write_head(int fd, const gchar *envelope, const gchar *path, GError **error)
+{
+	gsize length = strlen(envelope);
+	guint8 head[PH_DOCUMENT_MAGIC_LEN + 4];
+	guint8 tail[4];
+	memcpy(head, PH_DOCUMENT_MAGIC, PH_DOCUMENT_MAGIC_LEN);
+	ph_document_put_u32(head + PH_DOCUMENT_MAGIC_LEN, (guint32)length);
+	ph_document_put_u32(tail, PH_DOCUMENT_CHUNK);
+	return ph_document_write_all(fd, head, sizeof head, path, error) &&
+	       ph_document_write_all(fd, (const guint8 *)envelope, length, path, error) &&
+	       ph_document_write_all(fd, tail, sizeof tail, path, error);
+}
+
+/* A fresh data key, sealed under the current field key into the header. */
 static gboolean
 ph_document_writer_seal_head(PhDocumentWriter *writer, PhFieldKeys *keys, GError **error)
 {
@@ -198,16 +211,7 @@ ph_document_writer_seal_head(PhDocumentWriter *writer, PhFieldKeys *keys, GError
 		return FALSE;
 	}
 	writer->key_id = ph_field_key_id(envelope);
-	gsize length = strlen(envelope);
-	guint8 head[PH_DOCUMENT_MAGIC_LEN + 4];
-	guint8 tail[4];
-	memcpy(head, PH_DOCUMENT_MAGIC, PH_DOCUMENT_MAGIC_LEN);
-	ph_document_put_u32(head + PH_DOCUMENT_MAGIC_LEN, (guint32)length);
-	ph_document_put_u32(tail, PH_DOCUMENT_CHUNK);
-	return ph_document_write_all(writer->fd, head, sizeof head, writer->part_path, error) &&
-	       ph_document_write_all(writer->fd, (const guint8 *)envelope, length,
-	                             writer->part_path, error) &&
-	       ph_document_write_all(writer->fd, tail, sizeof tail, writer->part_path, error);
+	return ph_document_write_head(writer->fd, envelope, writer->part_path, error);
 }
 
 PhDocumentWriter *
@@ -237,16 +241,19 @@ ph_document_writer_new(const gchar *dir, const gchar *part_name, PhFieldKeys *ke
 	return g_steal_pointer(&writer);
 }
 
-/* Writes the buffered plaintext: as it is, or as sealed chunk number chunk_index. */
-/* Starts the kernel writing what was just written, so that the fsync at the commit finds
- * little left to do: a 150 MB file is then not flushed all at once at the end. */
+/* Starts the kernel writing what was written since the last call, so that the fsync at the
+ * commit finds little left to do: a 150 MB file is then not flushed all at once at the end. */
 static void
 ph_document_writer_start_writeback(PhDocumentWriter *writer)
 {
 	off_t end = lseek(writer->fd, 0, SEEK_CUR);
-	if (end > 0)
-		sync_file_range(writer->fd, 0, end, SYNC_FILE_RANGE_WRITE);
+	if (end > writer->written_back)
+		sync_file_range(writer->fd, writer->written_back, end - writer->written_back,
+		                SYNC_FILE_RANGE_WRITE);
+	writer->written_back = MAX(end, writer->written_back);
 }
+
+/* Writes the buffered plaintext: as it is, or as sealed chunk number chunk_index. */
 
 static gboolean
 ph_document_writer_flush(PhDocumentWriter *writer, gboolean final, GError **error)

@@ -72,6 +72,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhDocumentWriter, ph_document_writer_free)
 gboolean ph_document_write_all(int fd, const guint8 *data, gsize length, const gchar *path,
                                GError **error);
 
+/* The header of a sealed kept file, written to @fd: magic, the length and text of the data
+ * key's field @envelope, the chunk size. */
+gboolean ph_document_write_head(int fd, const gchar *envelope, const gchar *path, GError **error);
 /* FALSE with PH_ERROR_FAILED (PH_ERROR_NOT_FOUND for a missing file) "kept document: cannot
  * @what @path: <errno text>". */
 gboolean ph_document_errno(GError **error, const gchar *what, const gchar *path);

@@ -37,13 +37,6 @@ struct _PhDocumentStream {
 
 G_DEFINE_TYPE(PhDocumentStream, ph_document_stream, G_TYPE_INPUT_STREAM)
 
-/* Reads up to @length bytes, fewer only at the end of the file; -1 on an error. */
-static gssize
-ph_document_stream_read_full(PhDocumentStream *self, guint8 *buffer, gsize length, GError **error)
-{
-	return ph_document_read_full(self->fd, buffer, length, self->path, error);
-}
-
 /* Opens chunk @length bytes long in self->current in place and points self->plain at it. */
 static gboolean
 ph_document_stream_open_chunk(PhDocumentStream *self, gsize length, gboolean final, GError **error)
@@ -85,8 +78,8 @@ ph_document_stream_next_chunk(PhDocumentStream *self, GError **error)
 	gsize length = self->ahead_length;
 	self->ahead_length = 0;
 	if (length == PH_DOCUMENT_SEALED_CHUNK) {
-		gssize got = ph_document_stream_read_full(self, self->ahead,
-		                                          PH_DOCUMENT_SEALED_CHUNK, error);
+		gssize got = ph_document_read_full(self->fd, self->ahead, PH_DOCUMENT_SEALED_CHUNK,
+		                                   self->path, error);
 		if (got < 0)
 			return FALSE;
 		self->ahead_length = (gsize)got;
@@ -211,8 +204,8 @@ ph_document_stream_start(PhDocumentStream *self, PhFieldKeys *keys, GError **err
 		return FALSE;
 	self->current = g_malloc(PH_DOCUMENT_SEALED_CHUNK);
 	self->ahead = g_malloc(PH_DOCUMENT_SEALED_CHUNK);
-	gssize got =
-	        ph_document_stream_read_full(self, self->ahead, PH_DOCUMENT_SEALED_CHUNK, error);
+	gssize got = ph_document_read_full(self->fd, self->ahead, PH_DOCUMENT_SEALED_CHUNK,
+	                                   self->path, error);
 	self->ahead_length = got > 0 ? (gsize)got : 0;
 	return got >= 0;
 }

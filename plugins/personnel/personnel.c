@@ -80,7 +80,7 @@ personnel_config(Personnel *personnel, PhPlugin *plugin, gint64 *poll_seconds, G
 {
 	gint64 chunk = 0, max_bytes = 0, page = 0;
 	personnel->spool_dir =
-	        ph_plugin_config_get_path(plugin, "spool_dir", "spool/personnel", error);
+	        ph_plugin_config_get_path(plugin, "spool_dir", PH_SPOOL_PERSONNEL_DEFAULT, error);
 	if (personnel->spool_dir == NULL)
 		return FALSE;
 	/* The watched folder is optional: read it as text first to see whether it is set. */

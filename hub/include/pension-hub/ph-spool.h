@@ -15,6 +15,10 @@
 
 G_BEGIN_DECLS
 
+/* The personnel plugin's spool folder when `[plugin personnel] spool_dir` is not set
+ * (relative to the configuration file); the host's `keys rotate` and archive look there too. */
+#define PH_SPOOL_PERSONNEL_DEFAULT "spool/personnel"
+
 typedef struct _PhSpoolFile PhSpoolFile;
 
 /* Copies @input (read to its end, at most @max_bytes; 0: no limit) into @spool_dir
