@@ -313,7 +313,7 @@ decoder_new(gpointer layout)
 	decoder->encoding = ph_encoding_new(fixed->base.mapping->encoding, NULL);
 	decoder->text = g_string_sized_new(256);
 	decoder->encoded = g_string_sized_new(256);
-	decoder->arena_at = g_new0(gsize, ph_mapping_slots_max(fixed->base.mapping) + 1);
+	decoder->arena_at = g_new0(gsize, fixed->n_fields);
 	return decoder;
 }
 

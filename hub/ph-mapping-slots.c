@@ -67,17 +67,6 @@ json_room(const PhMappingRecord *type, const PhMappingSlot *slots)
 	return room;
 }
 
-/* A string's contents: most are copied as they are, the rest escaped. */
-static inline gchar *
-put_text(gchar *p, const gchar *text, gsize len)
-{
-	if (ph_json_text_plain_run(text, len) == len) {
-		memcpy(p, text, len);
-		return p + len;
-	}
-	return ph_json_text_escape(p, text, len);
-}
-
 void
 ph_mapping_slots_append_json(const PhMappingRecord *type, const PhMappingSlot *slots, GString *out)
 {
@@ -98,7 +87,7 @@ ph_mapping_slots_append_json(const PhMappingRecord *type, const PhMappingSlot *s
 			continue;
 		}
 		*p++ = '"';
-		p = put_text(p, slot->text, slot->len);
+		p = ph_json_text_escape(p, slot->text, slot->len);
 		*p++ = '"';
 	}
 	*p++ = '}';

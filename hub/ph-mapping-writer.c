@@ -222,8 +222,8 @@ write_line(PhMappingWriter *writer, const PhMappingRecord *type, const PhMapping
 	const PhMappingSlot *line = &slots[writer->n_fields];
 	const PhMappingSlot *prepared = &slots[writer->n_fields + 1];
 
-	if (type == NULL || writer->failed || writer->open_error != NULL ||
-	    writer->ops->writer_write_slots == NULL)
+	/* type NULL: a layout without writer_write_slots, or a line not parsed into slots */
+	if (type == NULL || writer->failed || writer->open_error != NULL)
 		return ph_record_parse_json(writer->record, line->text, line->len, error) &&
 		       ph_mapping_writer_write(writer, writer->record, error);
 	return written(writer,
