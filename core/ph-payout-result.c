@@ -292,6 +292,13 @@ ph_payout_result_pair(const PhBulkStreamRow *item, GString *copy, gpointer user_
 }
 
 gboolean
+ph_payout_result_proven(const PhPayoutResultLoad *load)
+{
+	g_return_val_if_fail(load != NULL, FALSE);
+	return load->stream_batch != 0 && load->proven == load->lines;
+}
+
+gboolean
 ph_payout_result_stream(PhPayoutResultLoad *load, gint64 batch_no, PhPayoutResultNextFunc next,
                         gpointer user_data, GError **error)
 {
@@ -398,7 +405,7 @@ ph_payout_result_check_lines(PhPayoutResultLoad *load, const PhPayoutBatch *batc
 		                                " items sent",
 		                                load->lines, batch->item_count);
 	/* each line was found equal to a distinct item of this batch as it was streamed */
-	if (load->stream_batch == batch->batch_no && load->proven == load->lines)
+	if (load->stream_batch == batch->batch_no && ph_payout_result_proven(load))
 		return TRUE;
 	g_autoptr(PGresult) matched =
 	        ph_db_query(load->db, "SELECT count(*) FROM (" PH_PAYOUT_RESULT_MATCHED ") m", 2,

@@ -71,6 +71,9 @@ typedef gboolean (*PhPayoutResultNextFunc)(PhPayoutResultLine *line, gboolean *e
  * the first line that does not match. */
 gboolean ph_payout_result_stream(PhPayoutResultLoad *load, gint64 batch_no,
                                  PhPayoutResultNextFunc next, gpointer user_data, GError **error);
+/* After ph_payout_result_stream(): whether every line was found equal to the item beside it
+ * as it streamed, so that the booking runs no matching query (tests tell the paths apart). */
+gboolean ph_payout_result_proven(const PhPayoutResultLoad *load);
 
 /* Ends the COPY, reconciles the lines with batch @batch_no and books them: failed items (with
  * the bank's answer, for re-issue), holds for people reported dead, the batch closed, the

@@ -35,7 +35,16 @@ typedef enum {
 	LINE_WRONG_ID,      /* another person's ID number */
 	LINE_WRONG_ACCOUNT, /* another account */
 	LINE_WRONG_AMOUNT,  /* one fen more */
+	LINE_NO_ACCOUNT,    /* no account echoed: bad input, refused while it streams */
 } LineKind;
+
+/* How a booked file was proven: each line against the item beside it as it streamed, or
+ * by the matching query at the booking (out of order). */
+typedef enum {
+	PROOF_UNCHECKED,
+	PROOF_LINE_BY_LINE,
+	PROOF_BY_QUERY,
+} Proof;
 
 typedef struct {
 	gint serial;
@@ -50,6 +59,8 @@ typedef struct {
 	const gchar *refused;
 	gint64 failed; /* items booked failed */
 	gint64 holds;  /* people held for review */
+	Proof proof;
+	gboolean unprefixed; /* @refused is the whole message (refused before the batch check) */
 } Case;
 
 /* Expected reasons are ph-payout-result.c's messages for the first line that does not match
@@ -60,25 +71,29 @@ static const Case cases[] = {
          4,
          NULL,
          1,
-         0},
+         0,
+         PROOF_LINE_BY_LINE},
         {"out-of-order",
          {{2, LINE_ECHO}, {1, LINE_FAILED}, {4, LINE_ECHO}, {3, LINE_ECHO}},
          4,
          NULL,
          1,
-         0},
+         0,
+         PROOF_BY_QUERY},
         {"no-id-echoed",
          {{1, LINE_NO_ID}, {2, LINE_NO_ID}, {3, LINE_NO_ID}, {4, LINE_NO_ID}},
          4,
          NULL,
          0,
-         0},
+         0,
+         PROOF_LINE_BY_LINE},
         {"deceased",
          {{1, LINE_ECHO}, {2, LINE_ECHO}, {3, LINE_DECEASED}, {4, LINE_FAILED}},
          4,
          NULL,
          2,
-         1},
+         1,
+         PROOF_LINE_BY_LINE},
         {"wrong-amount",
          {{1, LINE_ECHO}, {2, LINE_ECHO}, {3, LINE_WRONG_AMOUNT}, {4, LINE_ECHO}},
          4,
@@ -107,6 +122,11 @@ static const Case cases[] = {
          {{1, LINE_ECHO}, {2, LINE_ECHO}, {2, LINE_ECHO}, {4, LINE_ECHO}},
          4,
          "result serial 2 is answered twice"},
+        {"no-account",
+         {{1, LINE_ECHO}, {2, LINE_NO_ACCOUNT}, {3, LINE_ECHO}, {4, LINE_ECHO}},
+         4,
+         "result serial 2: account or status missing",
+         .unprefixed = TRUE},
 };
 
 static PhTestDb *test_db;
@@ -160,7 +180,7 @@ case_next(PhPayoutResultLine *line, gboolean *end, gpointer user_data, GError **
 	*line = (PhPayoutResultLine){
 	        .serial = serial,
 	        .id_number = spec->kind == LINE_NO_ID ? NULL : file->id,
-	        .account = file->account,
+	        .account = spec->kind == LINE_NO_ACCOUNT ? NULL : file->account,
 	        .amount = AMOUNT(serial) + (spec->kind == LINE_WRONG_AMOUNT),
 	        .status = spec->kind == LINE_DECEASED ? "1001"
 	                  : failed                    ? "1003"
@@ -199,8 +219,9 @@ test_case(gconstpointer data)
 	g_assert_true(ph_db_begin(db, &error));
 	g_autoptr(PhPayoutResultLoad) load = ph_payout_result_begin(db, &error);
 	g_assert_no_error(error);
-	gboolean ok = ph_payout_result_stream(load, batch_no, case_next, &lines, &error) &&
-	              ph_payout_result_book(load, &context, batch_no, &file, &booking, &error);
+	gboolean ok = ph_payout_result_stream(load, batch_no, case_next, &lines, &error);
+	gboolean proven = ok && ph_payout_result_proven(load);
+	ok = ok && ph_payout_result_book(load, &context, batch_no, &file, &booking, &error);
 	g_clear_pointer(&load, ph_payout_result_load_free);
 	g_free(lines.id);
 	g_free(lines.account);
@@ -210,8 +231,11 @@ test_case(gconstpointer data)
 		ph_db_rollback(db);
 
 	if (test->refused != NULL) {
-		g_autofree gchar *expected = g_strdup_printf(
-		        "payout batch %010" G_GINT64_FORMAT ": %s", batch_no, test->refused);
+		g_autofree gchar *expected =
+		        test->unprefixed
+		                ? g_strdup(test->refused)
+		                : g_strdup_printf("payout batch %010" G_GINT64_FORMAT ": %s",
+		                                  batch_no, test->refused);
 		g_assert_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT);
 		g_assert_cmpstr(error->message, ==, expected);
 		/* nothing booked: the batch still sent, no item failed, no line kept */
@@ -227,6 +251,8 @@ test_case(gconstpointer data)
 		return;
 	}
 	g_assert_no_error(error);
+	if (test->proof != PROOF_UNCHECKED)
+		g_assert_cmpint(proven, ==, test->proof == PROOF_LINE_BY_LINE);
 	g_assert_cmpint(booking.failed_count, ==, test->failed);
 	g_assert_cmpint(booking.paid_count, ==, ITEMS - test->failed);
 	g_assert_cmpint(booking.holds, ==, test->holds);
