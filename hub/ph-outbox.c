@@ -108,7 +108,7 @@ ph_outbox_item_from_row(PGresult *result, gint row)
 		          item->message.topic);
 		gboolean missing_key = g_error_matches(error, PH_ERROR, PH_ERROR_CONFIG);
 		item->outcome = missing_key ? PH_OUTBOX_OUTCOME_RETRY : PH_OUTBOX_OUTCOME_DEAD;
-		item->delay_ms = PH_OUTBOX_KEY_MISSING_DELAY_MS;
+		item->delay_ms = missing_key ? PH_OUTBOX_KEY_MISSING_DELAY_MS : 0;
 		item->error = g_strdup(error->message);
 	}
 	return item;

@@ -433,6 +433,31 @@ test_rotate_large(Fixture *fixture, gconstpointer data)
 }
 
 /* Without a key file nothing changes: bodies are stored as they came. */
+/* A payload sealed under a key this process does not have is not handed on, and not
+ * dead-lettered either: it waits a minute for the key file to come back. */
+static void
+test_key_missing(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) payload = g_bytes_new_static(DOCUMENT, strlen(DOCUMENT));
+	gint64 out_id = 0;
+	g_assert_true(ph_outbox_add(fixture->db, "t.ok", "k", payload, &out_id, &error));
+	g_assert_no_error(error);
+	ph_field_cipher_install(NULL);
+	g_test_expect_message("ph-hub", G_LOG_LEVEL_WARNING,
+	                      "outbox message *: outbox.payload is sealed under key k1 but no "
+	                      "[keys] file is configured; not handed to the deliverer of t.ok");
+	run_once(fixture);
+	g_test_assert_expected_messages();
+	g_assert_cmpuint(delivered, ==, 0);
+	g_autofree gchar *waiting = g_strdup_printf(
+	        "SELECT count(*) FROM outbox WHERE id = %" G_GINT64_FORMAT " AND state = 'pending' "
+	        "AND next_attempt_at > now() + interval '50 seconds'",
+	        out_id);
+	g_assert_cmpint(count(fixture, waiting), ==, 1);
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM dead_letter"), ==, 0);
+}
+
 static void
 test_without_keys(Fixture *fixture, gconstpointer data)
 {
@@ -467,6 +492,7 @@ main(int argc, char **argv)
 	ADD("/keys-bodies/tampered", test_tampered);
 	ADD("/keys-bodies/moved", test_moved);
 	ADD("/keys-bodies/transfer-message", test_transfer_message);
+	ADD("/keys-bodies/key-missing", test_key_missing);
 	ADD("/keys-bodies/without-keys", test_without_keys);
 	ADD("/keys-bodies/rotate", test_rotate);
 	ADD("/keys-bodies/rotate-large", test_rotate_large);
