@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "ph-core-event.h"
 #include "ph-error.h"
 #include "ph-field-body.h"
 #include "ph-field-cipher.h"
@@ -14,6 +15,7 @@ typedef enum {
 	PH_FIELD_SEALED, /* an envelope under the current key */
 	PH_FIELD_HASHED, /* a keyed hash "h1:..." (the lookup key is not rotated) */
 	PH_FIELD_BODY,   /* a bytea message body, a binary envelope under the current key */
+	PH_FIELD_EVENT,  /* a jsonb core event payload, a jsonb string of an envelope under it */
 } PhFieldKind;
 
 typedef struct {
@@ -24,8 +26,8 @@ typedef struct {
 	const gchar *aad;    /* PH_FIELD_BODY: the column name its envelopes are sealed with */
 } PhFieldColumn;
 
-/* Every stored AAC002 and AAE010 (docs/security.md, "What is encrypted"). Bank result lines
- * are append-only but for their echoes becoming hashes (0015). */
+/* Every stored AAC002 and AAE010, message body and core event payload (docs/security.md, "What
+ * is encrypted"). Bank result lines are append-only but for their echoes becoming hashes (0015). */
 static const PhFieldColumn ph_field_columns[] = {
         {"person", "id_number", PH_FIELD_SEALED, "id_lookup"},
         {"payout_item", "id_number", PH_FIELD_SEALED, NULL},
@@ -45,7 +47,17 @@ static const PhFieldColumn ph_field_columns[] = {
         {"outbox", "payload", PH_FIELD_BODY, NULL, PH_FIELD_BODY_OUTBOX},
         {"dead_letter", "payload", PH_FIELD_BODY, NULL, PH_FIELD_BODY_OUTBOX},
         {"plugin_state", "value", PH_FIELD_BODY, NULL, PH_FIELD_BODY_STATE},
+        {"core_event", "payload", PH_FIELD_EVENT},
 };
+
+/* The column's value as text: an event payload's envelope (the jsonb string's text) or the
+ * JSON text of a payload stored before a key file. */
+static gchar *
+ph_field_rotate_value(const PhFieldColumn *column)
+{
+	return column->kind == PH_FIELD_EVENT ? g_strdup_printf("%s #>> '{}'", column->column)
+	                                      : g_strdup(column->column);
+}
 
 /* bytea in PostgreSQL's hex text form "\\x…", as a text parameter or array element. */
 static gchar *
@@ -91,8 +103,9 @@ ph_field_rotate_pending(const PhFieldColumn *column, const gchar *done)
 	                ? g_strdup_printf(" OR NOT starts_with(coalesce(%s, ''), 'h1:')",
 	                                  column->lookup)
 	                : g_strdup("");
-	return g_strdup_printf("%s <> '' AND (NOT starts_with(%s, %s)%s)", column->column,
-	                       column->column, done, lookup);
+	g_autofree gchar *value = ph_field_rotate_value(column);
+	return g_strdup_printf("%s <> '' AND (NOT starts_with(%s, %s)%s)", value, value, done,
+	                       lookup);
 }
 
 /* A PostgreSQL array literal of @n quoted elements (NULL elements as NULL). */
@@ -141,9 +154,14 @@ ph_field_rotate_body(PhFieldKeys *keys, const PhFieldColumn *column, PGresult *r
 {
 	g_autoptr(GBytes) stored = ph_sql_value_bytes(rows, row, 1);
 	g_autofree gchar *id = ph_field_key_bytes_id(stored);
-	g_autoptr(GBytes) plaintext =
+	g_autoptr(GBytes) body =
 	        id != NULL ? ph_field_keys_open_bytes(keys, stored, column->aad, error)
 	                   : g_bytes_ref(stored);
+	/* an event the trigger routed with its payload sealed inside becomes an outbox body like
+	 * any other, its payload opened and the whole sealed */
+	g_autoptr(GBytes) plaintext = body != NULL && g_str_equal(column->aad, PH_FIELD_BODY_OUTBOX)
+	                                      ? ph_field_body_open_event(body, keys, error)
+	                                      : g_steal_pointer(&body);
 	g_autoptr(GBytes) sealed =
 	        plaintext != NULL ? ph_field_keys_seal_bytes(keys, plaintext, column->aad, error)
 	                          : NULL;
@@ -154,6 +172,17 @@ ph_field_rotate_body(PhFieldKeys *keys, const PhFieldColumn *column, PGresult *r
 	gsize length = 0;
 	const guint8 *data = g_bytes_get_data(sealed, &length);
 	return ph_field_rotate_hex(data, length);
+}
+
+/* An event payload sealed again under the current key (its plaintext as it was), or sealed for
+ * the first time with the core's tag (ph-core-event.h). */
+static gchar *
+ph_field_rotate_event(PhFieldKeys *keys, const gchar *stored, GError **error)
+{
+	g_autofree gchar *plaintext = ph_field_is_sealed(stored)
+	                                      ? ph_field_keys_open(keys, stored, error)
+	                                      : g_strconcat(PH_CORE_EVENT_SEAL_TAG, stored, NULL);
+	return plaintext != NULL ? ph_field_keys_seal(keys, plaintext, error) : NULL;
 }
 
 /* The new value of row @row of @rows (ctid, value[, lookup]). */
@@ -171,6 +200,10 @@ ph_field_rotate_row(PhFieldKeys *keys, const PhFieldColumn *column, PGresult *ro
 	} else if (column->kind == PH_FIELD_HASHED) {
 		value = ph_field_keys_lookup(keys, stored);
 		out->hashed++;
+	} else if (column->kind == PH_FIELD_EVENT) {
+		if ((value = ph_field_rotate_event(keys, stored, error)) == NULL)
+			return FALSE;
+		out->resealed++;
 	} else {
 		g_autofree gchar *plaintext = ph_field_is_sealed(stored)
 		                                      ? ph_field_keys_open(keys, stored, error)
@@ -198,9 +231,10 @@ ph_field_rotate_write(PhDb *db, const PhFieldColumn *column, PhFieldBatch *batch
 	                                                         column->lookup, column->lookup)
 	                                       : g_strdup("");
 	g_autofree gchar *sql = g_strdup_printf(
-	        "UPDATE %s t SET %s = v.value%s FROM unnest($1::tid[], $2::%s[], $3::text[]) "
+	        "UPDATE %s t SET %s = %s%s FROM unnest($1::tid[], $2::%s[], $3::text[]) "
 	        "AS v(id, value, lookup) WHERE t.ctid = v.id",
-	        column->table, column->column, set_lookup,
+	        column->table, column->column,
+	        column->kind == PH_FIELD_EVENT ? "to_jsonb(v.value)" : "v.value", set_lookup,
 	        column->kind == PH_FIELD_BODY ? "bytea" : "text");
 	g_autofree gchar *ids = ph_field_rotate_array(batch->ids);
 	g_autofree gchar *values = ph_field_rotate_array(batch->values);
@@ -265,10 +299,11 @@ ph_field_rotate_select(PhDb *db, const PhFieldColumn *column, const gchar *const
 	g_autofree gchar *where = ph_field_rotate_pending(column, "$2");
 	if (column->kind == PH_FIELD_BODY)
 		return ph_field_rotate_select_bodies(db, column, where, params, walk, error);
+	g_autofree gchar *value = ph_field_rotate_value(column);
 	g_autofree gchar *sql = g_strdup_printf(
 	        "SELECT ctid::text AS row_id, %s%s%s FROM %s WHERE ctid > $1::tid AND "
 	        "ctid < $4::tid AND %s ORDER BY ctid LIMIT $3::integer FOR UPDATE",
-	        column->column, column->lookup != NULL ? ", " : "",
+	        value, column->lookup != NULL ? ", " : "",
 	        column->lookup != NULL ? column->lookup : "", column->table, where);
 	return ph_db_query(db, sql, 4, params, error);
 }

@@ -78,20 +78,23 @@ ph_outbox_text_array(const gchar *const *values)
 	return g_string_free(literal, FALSE);
 }
 
-/* The plaintext of a stored payload, a failure naming message @id. */
+/* The plaintext of a stored payload, a failure naming message @id: the body's envelope, then
+ * the sealed payload of a core event the routing trigger queued (stored in the clear around
+ * it, since the database cannot seal). */
 static GBytes *
 ph_outbox_open(GBytes *stored, gint64 id, GError **error)
 {
-	GBytes *payload = ph_field_body_open(stored, PH_FIELD_BODY_OUTBOX, error);
+	g_autoptr(GBytes) body = ph_field_body_open(stored, PH_FIELD_BODY_OUTBOX, error);
+	GBytes *payload = body != NULL ? ph_field_body_open_event(body, NULL, error) : NULL;
 	if (payload == NULL)
 		g_prefix_error(error, "outbox message %" G_GINT64_FORMAT ": ", id);
 	return payload;
 }
 
-/* A claimed row. A payload that does not open is never handed to a plugin: the item is
- * settled at once with the reason, dead when it was altered (finish moves it to the dead
- * letters, bytes kept as found), retried a minute later when its key is not loaded (an
- * operator may restore the key file). */
+/* A claimed row. A payload that does not open (its body or a routed core event's payload) is
+ * never handed to a plugin: the item is settled at once with the reason, dead when it was
+ * altered (finish moves it to the dead letters, bytes kept as found), retried a minute later
+ * when its key is not loaded (an operator may restore the key file). */
 static PhOutboxItem *
 ph_outbox_item_from_row(PGresult *result, gint row)
 {

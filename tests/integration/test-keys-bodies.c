@@ -2,17 +2,21 @@
  * inbox, refusal, outbox or dead-letter row holds an exchanged ID number in plaintext while
  * handlers and deliverers get the original bytes; digests stay those of the plaintext; a
  * tampered envelope is refused naming its row and never handed on; rows stored before keys
- * were configured stay readable and `keys rotate` seals them. Suite integration. */
+ * were configured stay readable and `keys rotate` seals them. The same for the core's events
+ * and the outbox rows the routing trigger queues from them. Suite integration. */
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <string.h>
 
 #include "ph-answer.h"
+#include "ph-core-event.h"
 #include "ph-field-body.h"
 #include "ph-field-cipher.h"
 #include "ph-field-key.h"
 #include "ph-field-rotate.h"
 #include "ph-inbox.h"
 #include "ph-outbox.h"
+#include "ph-sql-value.h"
 #include "ph-state.h"
 #include "ph-transfer-api.h"
 #include "ph-test-hub.h"
@@ -61,6 +65,16 @@ deliver_ok(const PhOutboxMessage *message, gpointer state, GError **error)
 	return TRUE;
 }
 
+/* The routed core events handed to their subscriber, in order. */
+static GPtrArray *events_delivered;
+
+static gboolean
+deliver_event(const PhOutboxMessage *message, gpointer state, GError **error)
+{
+	g_ptr_array_add(events_delivered, g_bytes_ref(message->payload));
+	return deliver_ok(message, state, error);
+}
+
 static gboolean
 deliver_refused(const PhOutboxMessage *message, gpointer state, GError **error)
 {
@@ -83,7 +97,9 @@ fixture_setup(Fixture *fixture, gconstpointer data)
 	g_autoptr(GError) error = NULL;
 	static const PhRetryPolicy policy = {10, 100, 3};
 	store_fixture_setup(fixture, test_db,
-	                    "TRUNCATE inbox, inbox_refusal, outbox, dead_letter, plugin_state");
+	                    "TRUNCATE inbox, inbox_refusal, outbox, dead_letter, plugin_state, "
+	                    "core_event, event_subscription; INSERT INTO event_subscription "
+	                    "(event_type, topic, plugin) VALUES ('retired', 't.event', 't')");
 	ph_registry_add_inbox_handler(fixture->registry, NULL, "t.kind", reply_handler, &error);
 	g_assert_no_error(error);
 	ph_registry_add_topic(fixture->registry, NULL, "t.ok", &policy, deliver_ok, &error);
@@ -91,6 +107,10 @@ fixture_setup(Fixture *fixture, gconstpointer data)
 	ph_registry_add_topic(fixture->registry, NULL, "t.refused", &policy, deliver_refused,
 	                      &error);
 	g_assert_no_error(error);
+	ph_registry_add_topic(fixture->registry, NULL, "t.event", &policy, deliver_event, &error);
+	g_assert_no_error(error);
+	g_clear_pointer(&events_delivered, g_ptr_array_unref);
+	events_delivered = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
 	handled = delivered = 0;
 	refusing = TRUE;
 	install_keys();
@@ -476,6 +496,226 @@ test_without_keys(Fixture *fixture, gconstpointer data)
 	                ==, 1);
 }
 
+/* ---- core events and the outbox rows routed from them ---- */
+
+/* A retirement's benefit JSON as the core writes it, with the ID number. */
+#define EVENT_PAYLOAD "{\"id_number\": \"" PERSON_ID "\", \"monthly\": 350003}"
+
+static void
+append_event(Fixture *fixture, const gchar *business_key)
+{
+	g_autoptr(GError) error = NULL;
+	g_assert_true(ph_core_event_append(fixture->db, PH_CORE_EVENT_RETIRED, 0, business_key,
+	                                   EVENT_PAYLOAD, &error));
+	g_assert_no_error(error);
+}
+
+/* core_event rows holding the number's digits anywhere in their payload. */
+static gint64
+plaintext_events(Fixture *fixture)
+{
+	return count(fixture, "SELECT count(*) FROM core_event WHERE position('" PERSON_ID
+	                      "' IN payload::text) > 0");
+}
+
+/* What a subscriber was handed for event @business_key: the trigger's members, and the
+ * payload as the core wrote it (EVENT_PAYLOAD). */
+static void
+assert_event(GBytes *bytes, const gchar *business_key)
+{
+	g_autoptr(GError) error = NULL;
+	g_assert_nonnull(bytes);
+	g_autofree gchar *text = g_strndup(g_bytes_get_data(bytes, NULL), g_bytes_get_size(bytes));
+	g_autoptr(JsonNode) root = json_from_string(text, &error);
+	g_assert_no_error(error);
+	JsonObject *event = json_node_get_object(root);
+	g_assert_cmpstr(json_object_get_string_member(event, "type"), ==, "retired");
+	g_assert_cmpstr(json_object_get_string_member(event, "business_key"), ==, business_key);
+	g_assert_cmpint(json_object_get_int_member(event, "event_id"), >, 0);
+	JsonObject *payload = json_object_get_object_member(event, "payload");
+	g_assert_nonnull(payload);
+	g_assert_cmpstr(json_object_get_string_member(payload, "id_number"), ==, PERSON_ID);
+	g_assert_cmpint(json_object_get_int_member(payload, "monthly"), ==, 350003);
+}
+
+/* An event appended with a key file: its payload is an envelope (a jsonb string), its routed
+ * outbox row holds the envelope too (marked 0x89 "phe1:"), the subscriber gets the JSON in the
+ * clear, and so does `outbox show`. */
+static void
+test_event_sealed(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	append_event(fixture, "person:1");
+	g_assert_cmpint(plaintext_events(fixture), ==, 0);
+	g_assert_cmpint(plaintext_rows(fixture), ==, 0);
+	g_assert_cmpint(count(fixture,
+	                      "SELECT count(*) FROM core_event WHERE jsonb_typeof(payload) "
+	                      "= 'string' AND starts_with(payload #>> '{}', 'enc1:')"),
+	                ==, 1);
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM outbox WHERE topic = 't.event' AND "
+	                               "substring(payload for 6) = '\\x89706865313a'"),
+	                ==, 1);
+	run_once(fixture);
+	g_assert_cmpuint(delivered, ==, 1);
+	assert_event(delivered_payload, "person:1");
+	gint64 id = count(fixture, "SELECT id FROM outbox WHERE topic = 't.event'");
+	g_autoptr(PhOutboxRecord) shown = ph_outbox_show(fixture->db, id, &error);
+	g_assert_no_error(error);
+	assert_event(shown->payload, "person:1");
+	g_assert_cmpint(plaintext_rows(fixture), ==, 0);
+}
+
+/* A routed event whose payload was altered, or replaced by an envelope of another column (an
+ * ID number sealed as a field), is dead-lettered naming the row and the event; the subscriber
+ * never sees it. */
+static void
+test_event_tampered(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	append_event(fixture, "person:2");
+	/* one base64 character of the routed copy's ciphertext changed (A↔B, both base64) */
+	g_assert_true(ph_db_exec(
+	        fixture->db,
+	        "UPDATE outbox SET payload = substring(payload for 6) || convert_to(regexp_replace("
+	        "convert_from(substring(payload from 7), 'UTF8'), '(enc1:[^:]*:.{20})(.)', "
+	        "'\\1' || CASE WHEN substring(convert_from(substring(payload from 7), 'UTF8') "
+	        "from 'enc1:[^:]*:.{20}(.)') = 'A' THEN 'B' ELSE 'A' END), 'UTF8')",
+	        &error));
+	g_assert_no_error(error);
+	g_autofree gchar *moved = ph_field_seal(PERSON_ID, &error);
+	g_assert_no_error(error);
+	g_autofree gchar *insert = g_strdup_printf(
+	        "INSERT INTO core_event (type, business_key, payload) VALUES ('retired', "
+	        "'person:3', to_jsonb('%s'::text))",
+	        moved);
+	g_assert_true(ph_db_exec(fixture->db, insert, &error));
+	g_assert_no_error(error);
+	g_test_expect_message("ph-hub", G_LOG_LEVEL_WARNING,
+	                      "outbox message *: core event * (retired) payload: encrypted field "
+	                      "under key * does not decrypt*; not handed to the deliverer of "
+	                      "t.event");
+	g_test_expect_message("ph-hub", G_LOG_LEVEL_WARNING,
+	                      "outbox message *: core event * (retired) payload: the envelope "
+	                      "holds no event payload*; not handed to the deliverer of t.event");
+	run_once(fixture);
+	g_test_assert_expected_messages();
+	g_assert_cmpuint(delivered, ==, 0);
+	g_assert_cmpint(
+	        count(fixture,
+	              "SELECT count(*) FROM dead_letter d JOIN core_event e ON d.key = "
+	              "'retired:' || e.business_key WHERE d.last_error LIKE 'outbox message ' "
+	              "|| d.id || ': core event ' || e.id || ' (retired) payload: ' || "
+	              "CASE e.business_key WHEN 'person:2' THEN 'encrypted field under "
+	              "key % does not decrypt (altered or wrong key)' ELSE 'the envelope "
+	              "holds no event payload (moved from another column)' END"),
+	        ==, 2);
+	gint64 id = count(fixture, "SELECT min(id) FROM dead_letter");
+	g_autoptr(PhOutboxRecord) shown = ph_outbox_show(fixture->db, id, &error);
+	g_assert_null(shown);
+	g_assert_nonnull(error);
+	g_assert_nonnull(strstr(error->message, "does not decrypt"));
+}
+
+/* A routed event whose payload's key this process does not have waits a minute for the key
+ * file to come back, neither delivered nor dead-lettered. */
+static void
+test_event_key_missing(Fixture *fixture, gconstpointer data)
+{
+	append_event(fixture, "person:7");
+	ph_field_cipher_install(NULL);
+	g_test_expect_message(
+	        "ph-hub", G_LOG_LEVEL_WARNING,
+	        "outbox message *: core event * (retired) payload: an encrypted field "
+	        "was read but no key file is configured ([keys] file); not handed to "
+	        "the deliverer of t.event");
+	run_once(fixture);
+	g_test_assert_expected_messages();
+	g_assert_cmpuint(delivered, ==, 0);
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM outbox WHERE key = 'retired:person:7' "
+	                               "AND state = 'pending' AND next_attempt_at > now() + "
+	                               "interval '50 seconds'"),
+	                ==, 1);
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM dead_letter"), ==, 0);
+}
+
+/* The stored payload of outbox row @key, as it is in the table. */
+static GBytes *
+stored_payload(Fixture *fixture, const gchar *key)
+{
+	g_autoptr(GError) error = NULL;
+	const gchar *params[] = {key};
+	g_autoptr(PGresult) result = ph_db_query(
+	        fixture->db, "SELECT payload FROM outbox WHERE key = $1", 1, params, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(PQntuples(result), ==, 1);
+	return ph_sql_value_bytes(result, 0, 0);
+}
+
+/* An event from before the key file stays readable and is delivered as the trigger wrote it,
+ * beside one sealed under the old key; `keys status` counts both and their routed rows;
+ * rotation seals every one under the new key (routed rows become ordinary sealed outbox
+ * bodies) and they still open; an event appended after it is delivered in the clear. */
+static void
+test_event_rotate(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	ph_field_cipher_install(NULL);
+	append_event(fixture, "person:4");
+	g_autoptr(GBytes) as_routed = stored_payload(fixture, "retired:person:4");
+	install_keys();
+	append_event(fixture, "person:5");
+	/* the plaintext event and its routed row */
+	g_assert_cmpint(plaintext_events(fixture), ==, 1);
+	g_assert_cmpint(plaintext_rows(fixture), ==, 1);
+	run_once(fixture);
+	g_assert_cmpuint(events_delivered->len, ==, 2);
+	g_assert_true(g_bytes_equal(g_ptr_array_index(events_delivered, 0), as_routed));
+	assert_event(g_ptr_array_index(events_delivered, 0), "person:4");
+	assert_event(g_ptr_array_index(events_delivered, 1), "person:5");
+
+	g_assert_true(ph_field_keys_add(key_path, "k-events", NULL, &error));
+	g_assert_no_error(error);
+	g_autoptr(PhFieldKeys) keys = ph_field_keys_load(key_path, &error);
+	g_assert_no_error(error);
+	gint64 total = 0;
+	g_assert_true(ph_field_rotate_count_stale(fixture->db, keys, &total, &error));
+	g_assert_no_error(error);
+	/* the 2 events and their 2 routed rows (delivered, kept in the outbox) */
+	g_assert_cmpint(total, ==, 4);
+	PhFieldRotation rotation;
+	g_assert_true(ph_field_rotate(fixture->db, keys, 1, NULL, NULL, &rotation, &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(rotation.resealed, ==, 4);
+	g_assert_true(ph_field_rotate_count_stale(fixture->db, keys, &total, &error));
+	g_assert_cmpint(total, ==, 0);
+	g_assert_cmpint(plaintext_events(fixture), ==, 0);
+	g_assert_cmpint(plaintext_rows(fixture), ==, 0);
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM core_event WHERE "
+	                               "starts_with(payload #>> '{}', 'enc1:k-events:')"),
+	                ==, 2);
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM outbox WHERE substring(payload for "
+	                               "15) = '\\x89706862313a6b2d6576656e74733a'" /* k-events: */),
+	                ==, 2);
+	const gchar *business_keys[] = {"person:4", "person:5"};
+	for (guint i = 0; i < G_N_ELEMENTS(business_keys); i++) {
+		g_autofree gchar *sql = g_strdup_printf(
+		        "SELECT id FROM outbox WHERE key = 'retired:%s'", business_keys[i]);
+		g_autoptr(PhOutboxRecord) shown =
+		        ph_outbox_show(fixture->db, count(fixture, sql), &error);
+		g_assert_no_error(error);
+		assert_event(shown->payload, business_keys[i]);
+	}
+
+	append_event(fixture, "person:6");
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM core_event WHERE business_key = "
+	                               "'person:6' AND starts_with(payload #>> '{}', "
+	                               "'enc1:k-events:')"),
+	                ==, 1);
+	run_once(fixture);
+	g_assert_cmpuint(events_delivered->len, ==, 3);
+	assert_event(g_ptr_array_index(events_delivered, 2), "person:6");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -496,6 +736,10 @@ main(int argc, char **argv)
 	ADD("/keys-bodies/without-keys", test_without_keys);
 	ADD("/keys-bodies/rotate", test_rotate);
 	ADD("/keys-bodies/rotate-large", test_rotate_large);
+	ADD("/keys-bodies/event-sealed", test_event_sealed);
+	ADD("/keys-bodies/event-tampered", test_event_tampered);
+	ADD("/keys-bodies/event-key-missing", test_event_key_missing);
+	ADD("/keys-bodies/event-rotate", test_event_rotate);
 #undef ADD
 	int status = g_test_run();
 	ph_test_db_free(test_db);
