@@ -124,6 +124,68 @@ split(Delimited *reader, const gchar *text, gsize len, gboolean *open, GError **
 	return TRUE;
 }
 
+static const PhMappingRecord *
+match_record(Delimited *reader)
+{
+	const PhMappingRecord *fallback = NULL;
+
+	for (guint i = 0; i < reader->base.mapping->records->len; i++) {
+		const PhMappingRecord *type = g_ptr_array_index(reader->base.mapping->records, i);
+		gboolean tagged = FALSE, match = TRUE;
+
+		for (guint j = 0; j < type->fields->len; j++) {
+			const PhMappingField *field = g_ptr_array_index(type->fields, j);
+
+			if (!field->tag)
+				continue;
+			tagged = TRUE;
+			match = match && j < reader->n_cells &&
+			        g_str_equal(reader->cells->str + reader->starts[j],
+			                    field->constant);
+		}
+		if (tagged && match)
+			return type;
+		if (!tagged)
+			fallback = type;
+	}
+	return fallback;
+}
+
+/* An invalid byte sequence at @bad of @line: names the record kind and field it falls in,
+ * found by splitting the valid text before it (a record kind whose tag column comes later,
+ * or no kind at all, leaves only the column number). */
+static gboolean
+bad_byte(Delimited *reader, const gchar *line, gsize bad, GError **error)
+{
+	guint64 offset = ph_mapping_io_input_offset(reader->base.lines) + bad;
+	const PhMappingRecord *type = NULL;
+	gboolean open = FALSE;
+	guint column = 0; /* from 1; 0 while unknown */
+
+	g_string_append_len(reader->joined, line, (gssize)bad);
+	if (split(reader, reader->joined->str, reader->joined->len, &open, NULL)) {
+		column = open ? reader->n_cells + 1 : reader->n_cells;
+		type = match_record(reader);
+	}
+	if (column == 0) /* the text before it does not split either */
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+		            "byte %zu (file offset %" G_GUINT64_FORMAT "): invalid byte sequence",
+		            bad + 1, offset);
+	else if (type != NULL && column <= type->fields->len)
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+		            "byte %zu (file offset %" G_GUINT64_FORMAT
+		            "): record %s field %s: invalid byte sequence",
+		            bad + 1, offset, type->kind,
+		            PH_MAPPING_FIELD_NAME((const PhMappingField *)g_ptr_array_index(
+		                    type->fields, column - 1)));
+	else
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+		            "byte %zu (file offset %" G_GUINT64_FORMAT
+		            "): column %u: invalid byte sequence",
+		            bad + 1, offset, column);
+	return FALSE;
+}
+
 /* Reads one logical line (quoted values may hold line ends) and splits it. */
 static gboolean
 next_cells(Delimited *reader, GError **error)
@@ -140,15 +202,12 @@ next_cells(Delimited *reader, GError **error)
 				                    "a quoted value is not closed");
 			return FALSE;
 		}
-		if (!ph_encoding_scan(reader->base.encoding, line, len, &bad, NULL)) {
-			g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
-			            "byte %zu (file offset %" G_GUINT64_FORMAT
-			            "): invalid byte sequence",
-			            bad + 1, ph_mapping_io_input_offset(reader->base.lines) + bad);
-			return FALSE;
-		}
+		/* A quoted value keeps the line end the file has, so that it is written back
+		 * as it was read (the reader refuses any other line end). */
 		if (open)
-			g_string_append_c(reader->joined, '\n');
+			g_string_append(reader->joined, reader->base.mapping->crlf ? "\r\n" : "\n");
+		if (!ph_encoding_scan(reader->base.encoding, line, len, &bad, NULL))
+			return bad_byte(reader, line, bad, error);
 		g_string_append_len(reader->joined, line, (gssize)len);
 		if (!split(reader, reader->joined->str, reader->joined->len, &open, error))
 			return FALSE;
@@ -194,33 +253,6 @@ check_header(Delimited *reader, GError **error)
 		}
 	}
 	return TRUE;
-}
-
-static const PhMappingRecord *
-match_record(Delimited *reader)
-{
-	const PhMappingRecord *fallback = NULL;
-
-	for (guint i = 0; i < reader->base.mapping->records->len; i++) {
-		const PhMappingRecord *type = g_ptr_array_index(reader->base.mapping->records, i);
-		gboolean tagged = FALSE, match = TRUE;
-
-		for (guint j = 0; j < type->fields->len; j++) {
-			const PhMappingField *field = g_ptr_array_index(type->fields, j);
-
-			if (!field->tag)
-				continue;
-			tagged = TRUE;
-			match = match && j < reader->n_cells &&
-			        g_str_equal(reader->cells->str + reader->starts[j],
-			                    field->constant);
-		}
-		if (tagged && match)
-			return type;
-		if (!tagged)
-			fallback = type;
-	}
-	return fallback;
 }
 
 static gboolean

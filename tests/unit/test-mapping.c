@@ -576,6 +576,18 @@ test_delimited_errors(void)
 	         "test-input line 2: record P: 5 columns, expected 6"},
 	        {"身份证号,姓名,性别,民族,缴费基数,备注\n11010519491231002X,\"a\"b,F,01,1,\n",
 	         "test-input line 2: byte 23: text after a closing quote"},
+	        /* Line 1 is 54 bytes with its LF; the bad byte is the 21st of line 2. */
+	        {"身份证号,姓名,性别,民族,缴费基数,备注\n11010519491231002X,a\xff,F,01,1,\n",
+	         "test-input line 2: byte 21 (file offset 74): record P field AAC003: invalid "
+	         "byte sequence"},
+	        /* Inside a quoted value that began on line 2: still field memo. */
+	        {"身份证号,姓名,性别,民族,缴费基数,备注\n11010519491231002X,a,F,01,1,"
+	         "\"x\nb\xff\"\n",
+	         "test-input line 3: byte 2 (file offset 86): record P field memo: invalid byte "
+	         "sequence"},
+	        /* More columns than the record kind has: only the column can be named. */
+	        {"身份证号,姓名,性别,民族,缴费基数,备注\n11010519491231002X,a,F,01,1,,\xff\n",
+	         "test-input line 2: byte 30 (file offset 83): column 7: invalid byte sequence"},
 	};
 
 	assert_refused("test-csv", cases, G_N_ELEMENTS(cases));
@@ -597,6 +609,26 @@ test_delimiter_in_trail_byte(void)
 	g_assert_no_error(error);
 	g_assert_cmpmem(g_bytes_get_data(again, NULL), g_bytes_get_size(again), line,
 	                sizeof line - 1);
+}
+
+/* A quoted value spanning lines in a CRLF file keeps its CRLF, so that it is written back
+ * byte for byte (it was once joined with a bare LF, a file the reader then refused). */
+static void
+test_quoted_line_end_kept(void)
+{
+	g_autoptr(PhMapping) mapping = load_test_mapping("test-pipe");
+	g_autoptr(GError) error = NULL;
+	const gchar lines[] = "\"\xd5\xc5\r\n\x83\x7c\"|12.30\r\n"; /* "张<CRLF>億"|12.30 */
+	g_autofree gchar *canonical = to_canonical(mapping, lines, -1, &error);
+	g_autoptr(GBytes) again = NULL;
+
+	g_assert_no_error(error);
+	g_assert_cmpstr(canonical, ==,
+	                "{\"kind\":\"P\",\"AAC003\":\"张\\r\\n億\",\"AAE019\":1230}\n");
+	again = to_partner(mapping, canonical, &error);
+	g_assert_no_error(error);
+	g_assert_cmpmem(g_bytes_get_data(again, NULL), g_bytes_get_size(again), lines,
+	                sizeof lines - 1);
 }
 
 /* An XML layout written in GB18030: the declaration says so and 𠮷 survives. */
@@ -842,6 +874,7 @@ main(int argc, char **argv)
 	                test_header_refused_when_not_seekable);
 	g_test_add_func("/mapping/delimited", test_delimited);
 	g_test_add_func("/mapping/delimited-errors", test_delimited_errors);
+	g_test_add_func("/mapping/quoted-line-end-kept", test_quoted_line_end_kept);
 	g_test_add_func("/mapping/byte-order-mark", test_byte_order_mark);
 	g_test_add_func("/mapping/byte-order-mark-kept", test_byte_order_mark_kept);
 	g_test_add_func("/mapping/delimiter-in-trail-byte", test_delimiter_in_trail_byte);
