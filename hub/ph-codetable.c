@@ -229,14 +229,24 @@ ph_valuemap_new_from_node(const gchar *path, xmlNode *node, GError **error)
 PhValueMap *
 ph_valuemap_load(const gchar *dir, const gchar *name, GError **error)
 {
-	g_autofree gchar *file = g_strconcat(name, ".xml", NULL);
+	g_autofree gchar *file = NULL;
 	g_autofree gchar *path = NULL;
+
+	g_return_val_if_fail(name != NULL, NULL);
+	file = g_strconcat(name, ".xml", NULL);
+	dir = dir != NULL ? dir : ph_mapping_dir();
+	path = g_build_filename(dir, "partners", file, NULL);
+	return ph_valuemap_load_file(dir, path, name, error);
+}
+
+PhValueMap *
+ph_valuemap_load_file(const gchar *dir, const gchar *path, const gchar *name, GError **error)
+{
 	g_autoptr(xmlDoc) doc = NULL;
 	g_autoptr(PhValueMap) map = NULL;
 
-	g_return_val_if_fail(name != NULL, NULL);
+	g_return_val_if_fail(path != NULL && name != NULL, NULL);
 	dir = dir != NULL ? dir : ph_mapping_dir();
-	path = g_build_filename(dir, "partners", file, NULL);
 	doc = ph_mapping_schema_load(dir, path, "valuemap", error);
 	if (doc == NULL)
 		return NULL;

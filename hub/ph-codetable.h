@@ -26,6 +26,10 @@ gboolean ph_codetable_check(const PhCodeTable *table, const gchar *value, GError
 
 /* Loads partners/@name.xml (a <valuemap> file) from @dir (NULL: ph_mapping_dir()). */
 PhValueMap *ph_valuemap_load(const gchar *dir, const gchar *name, GError **error);
+/* Loads the <valuemap> file at @path, validated against @dir's schema; its name must be
+ * @name. */
+PhValueMap *ph_valuemap_load_file(const gchar *dir, const gchar *path, const gchar *name,
+                                  GError **error);
 void ph_valuemap_free(PhValueMap *map);
 const gchar *ph_valuemap_get_name(const PhValueMap *map);
 /* The national code table the map's national side belongs to, or NULL. */

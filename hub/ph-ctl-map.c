@@ -3,6 +3,7 @@
  * ph-mapping.h. pensionctl only. */
 #include <string.h>
 
+#include "ph-config.h"
 #include "ph-ctl.h"
 #include "ph-error.h"
 #include "ph-mapping.h"
@@ -12,7 +13,7 @@
 	"       pensionctl map convert --mapping NAME|FILE --to canonical|partner IN OUT"
 
 static int
-map_check(int argc, char **argv)
+map_check(const gchar *dir, int argc, char **argv)
 {
 	int status = PH_CTL_EXIT_OK;
 
@@ -22,7 +23,7 @@ map_check(int argc, char **argv)
 		g_autoptr(GError) error = NULL;
 		g_autofree gchar *summary = NULL;
 
-		if (!ph_mapping_check_file(NULL, argv[i], &summary, &error)) {
+		if (!ph_mapping_check_file(dir, argv[i], &summary, &error)) {
 			g_printerr("%s\n", error->message);
 			status = PH_CTL_EXIT_FAILED;
 			continue;
@@ -35,15 +36,15 @@ map_check(int argc, char **argv)
 /* A name is looked up in the mapping directory; a path (with '/' or ".xml") is loaded as is,
  * so that a new file can be tried before it is installed. */
 static PhMapping *
-load_mapping(const gchar *name, GError **error)
+load_mapping(const gchar *dir, const gchar *name, GError **error)
 {
 	if (strchr(name, '/') != NULL || g_str_has_suffix(name, ".xml"))
-		return ph_mapping_load_file(NULL, name, error);
-	return ph_mapping_load(name, error);
+		return ph_mapping_load_file(dir, name, error);
+	return ph_mapping_load_from_dir(dir, name, error);
 }
 
 static int
-map_convert(int argc, char **argv)
+map_convert(const gchar *dir, int argc, char **argv)
 {
 	const gchar *name = NULL, *direction = NULL;
 	const gchar *paths[2] = {NULL, NULL};
@@ -62,10 +63,14 @@ map_convert(int argc, char **argv)
 		else
 			return ph_ctl_usage(MAP_USAGE);
 	}
-	if (name == NULL || direction == NULL || n_paths != 2 ||
-	    (!g_str_equal(direction, "canonical") && !g_str_equal(direction, "partner")))
+	if (direction != NULL && !g_str_equal(direction, "canonical") &&
+	    !g_str_equal(direction, "partner")) {
+		g_printerr("--to takes canonical or partner, not '%s'\n", direction);
 		return ph_ctl_usage(MAP_USAGE);
-	mapping = load_mapping(name, &error);
+	}
+	if (name == NULL || direction == NULL || n_paths != 2)
+		return ph_ctl_usage(MAP_USAGE);
+	mapping = load_mapping(dir, name, &error);
 	if (mapping == NULL)
 		return ph_ctl_fail(error);
 	ok = g_str_equal(direction, "canonical")
@@ -74,14 +79,40 @@ map_convert(int argc, char **argv)
 	return ok ? PH_CTL_EXIT_OK : ph_ctl_fail(error);
 }
 
+/* The hub's mapping folder: `[hub] mapping_dir` of the configuration when --config or
+ * $PENSION_HUB_CONFIG names one (so the tools see what the daemon sees), else
+ * ph_mapping_dir(). Without either, no configuration is needed at all: an integration
+ * engineer's machine may have none. */
+static gboolean
+mapping_dir(PhCtl *ctl, const gchar **dir, GError **error)
+{
+	const gchar *from_env = g_getenv("PENSION_HUB_CONFIG");
+	PhConfig *config;
+
+	*dir = ph_mapping_dir();
+	if (ctl->config_path == NULL && (from_env == NULL || from_env[0] == '\0'))
+		return TRUE;
+	config = ph_ctl_config(ctl, error);
+	if (config == NULL)
+		return FALSE;
+	if (config->mapping_dir != NULL)
+		*dir = config->mapping_dir;
+	return TRUE;
+}
+
 int
 ph_ctl_map_main(PhCtl *ctl, int argc, char **argv)
 {
+	g_autoptr(GError) error = NULL;
+	const gchar *dir = NULL;
+
 	if (argc < 2)
 		return ph_ctl_usage(MAP_USAGE);
+	if (!g_str_equal(argv[1], "check") && !g_str_equal(argv[1], "convert"))
+		return ph_ctl_usage(MAP_USAGE);
+	if (!mapping_dir(ctl, &dir, &error))
+		return ph_ctl_fail(error);
 	if (g_str_equal(argv[1], "check"))
-		return map_check(argc - 2, argv + 2);
-	if (g_str_equal(argv[1], "convert"))
-		return map_convert(argc - 2, argv + 2);
-	return ph_ctl_usage(MAP_USAGE);
+		return map_check(dir, argc - 2, argv + 2);
+	return map_convert(dir, argc - 2, argv + 2);
 }

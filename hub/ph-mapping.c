@@ -157,7 +157,15 @@ find_map(Loader *loader, const gchar *name, GError **error)
 		if (g_str_equal(ph_valuemap_get_name(map), name))
 			return map;
 	}
-	map = ph_valuemap_load(loader->dir, name, error);
+	/* A mapping tried from outside the mapping folder (`map convert --mapping PATH`) finds
+	 * its value maps beside it first, so a new bank's files can be tried together before
+	 * they are installed. */
+	g_autofree gchar *folder = g_path_get_dirname(loader->path);
+	g_autofree gchar *file = g_strconcat(name, ".xml", NULL);
+	g_autofree gchar *beside = g_build_filename(folder, file, NULL);
+	map = g_file_test(beside, G_FILE_TEST_IS_REGULAR)
+	              ? ph_valuemap_load_file(loader->dir, beside, name, error)
+	              : ph_valuemap_load(loader->dir, name, error);
 	if (map != NULL)
 		g_ptr_array_add(loader->mapping->maps, map);
 	return map;

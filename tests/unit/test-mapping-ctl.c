@@ -5,6 +5,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static gchar *
 pensionctl_path(void)
@@ -114,6 +115,95 @@ test_map_convert_failure(void)
 	g_rmdir(dir);
 }
 
+/* Writes a copy of the installed file @from (in mappings/partners) as @folder/@to.xml, with
+ * every "ph-bank-1-" name in it renamed to "my-bank-". */
+static void
+copy_renamed(const gchar *from, const gchar *folder, const gchar *to)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *path =
+	        g_build_filename(PH_SOURCE_DIR, "mappings", "partners", from, NULL);
+	g_autofree gchar *file = g_strconcat(to, ".xml", NULL);
+	g_autofree gchar *copy = g_build_filename(folder, file, NULL);
+	g_autofree gchar *contents = NULL;
+	g_autoptr(GString) text = NULL;
+
+	g_file_get_contents(path, &contents, NULL, &error);
+	g_assert_no_error(error);
+	text = g_string_new(contents);
+	g_string_replace(text, "\"ph-bank-1-", "\"my-bank-", 0);
+	g_file_set_contents(copy, text->str, -1, &error);
+	g_assert_no_error(error);
+}
+
+/* A new bank's mapping and its value map, tried together from a folder of their own before
+ * they are installed: --mapping PATH finds the value map beside the mapping. Once installed
+ * in a mapping folder named by the configuration's [hub] mapping_dir, --config finds them by
+ * name, as the daemon would; without it pensionctl looks in its own folder and says where. */
+static void
+test_map_new_bank_folder(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *dir = g_dir_make_tmp("ph-map-ctl-XXXXXX", &error);
+	g_autofree gchar *partners = g_build_filename(dir, "mappings", "partners", NULL);
+	g_autofree gchar *schema = g_build_filename(dir, "mappings", "schema", NULL);
+	g_autofree gchar *standard = g_build_filename(dir, "mappings", "standard", NULL);
+	g_autofree gchar *mapping = g_build_filename(partners, "my-bank-result.xml", NULL);
+	g_autofree gchar *input = data_path("ph-bank-1-result.txt");
+	g_autofree gchar *output = g_build_filename(dir, "result.jsonl", NULL);
+	g_autofree gchar *config = g_build_filename(dir, "hub.conf", NULL);
+	g_autofree gchar *out = NULL, *err = NULL;
+	g_autofree gchar *text = NULL;
+
+	g_assert_no_error(error);
+	g_assert_cmpint(g_mkdir_with_parents(partners, 0700), ==, 0);
+	g_assert_cmpint(symlink(PH_SOURCE_DIR "/mappings/schema", schema), ==, 0);
+	g_assert_cmpint(symlink(PH_SOURCE_DIR "/mappings/standard", standard), ==, 0);
+	copy_renamed("ph-bank-1-result.xml", partners, "my-bank-result");
+	copy_renamed("ph-bank-1-status.xml", partners, "my-bank-status");
+
+	g_assert_cmpint(run(&out, &err, "map", "convert", "--mapping", mapping, "--to", "canonical",
+	                    input, output, NULL),
+	                ==, 0);
+	g_assert_true(g_file_test(output, G_FILE_TEST_IS_REGULAR));
+	g_unlink(output);
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+
+	g_assert_cmpint(run(&out, &err, "map", "convert", "--mapping", "my-bank-result", "--to",
+	                    "canonical", input, output, NULL),
+	                ==, 1);
+	g_assert_nonnull(strstr(err, "no mapping my-bank-result (looked for " PH_SOURCE_DIR));
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+
+	text = g_strdup_printf(
+	        "[hub]\nagency = 110100000001\nregion = 110100\nplugin_dir = %s\n"
+	        "mapping_dir = %s/mappings\npolicy_dir = %s\n\n"
+	        "[database]\nurl = postgresql:///nowhere\n\n"
+	        "[partner-listener]\nport = 0\ncertificate = %s\nkey = %s\nca = %s\n\n"
+	        "[admin-listener]\naddress = 127.0.0.1\nport = 0\n",
+	        dir, dir, dir, config, config, config);
+	g_file_set_contents(config, text, -1, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(run(&out, &err, "--config", config, "map", "convert", "--mapping",
+	                    "my-bank-result", "--to", "canonical", input, output, NULL),
+	                ==, 0);
+	g_assert_true(g_file_test(output, G_FILE_TEST_IS_REGULAR));
+
+	g_unlink(output);
+	g_unlink(config);
+	g_unlink(mapping);
+	g_autofree gchar *status = g_build_filename(partners, "my-bank-status.xml", NULL);
+	g_unlink(status);
+	g_unlink(schema);
+	g_unlink(standard);
+	g_rmdir(partners);
+	g_autofree gchar *mappings = g_path_get_dirname(partners);
+	g_rmdir(mappings);
+	g_rmdir(dir);
+}
+
 static void
 test_id_check(void)
 {
@@ -147,9 +237,13 @@ int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
+	/* pensionctl map reads a configuration only when one is named; none is, unless a test
+	 * names it. */
+	g_unsetenv("PENSION_HUB_CONFIG");
 	g_test_add_func("/mapping-ctl/map-check", test_map_check);
 	g_test_add_func("/mapping-ctl/map-convert", test_map_convert);
 	g_test_add_func("/mapping-ctl/map-convert-failure", test_map_convert_failure);
+	g_test_add_func("/mapping-ctl/map-new-bank-folder", test_map_new_bank_folder);
 	g_test_add_func("/mapping-ctl/id-check", test_id_check);
 	return g_test_run();
 }
