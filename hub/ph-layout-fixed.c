@@ -27,10 +27,11 @@ typedef struct {
 	PhMappingTotals *totals; /* borrowed from the writer */
 	GArray *matchers;        /* Matcher, tagged kinds in mapping order (reading) */
 	const PhMappingRecord *untagged;
-	PhMappingSlot *slots;  /* writing: the record, one per field */
-	PhMappingAhead *ahead; /* reading: lines decoded ahead, in order */
-	guint n_fields;        /* of the widest record */
-	gboolean json;         /* reading: the decoders also write canonical JSON Lines */
+	PhMappingSlot *slots;        /* writing: the record, one per field */
+	PhMappingAhead *ahead;       /* reading: lines decoded ahead, in order */
+	guint n_fields;              /* of the widest record */
+	gboolean json;               /* reading: the decoders also write canonical JSON Lines */
+	PhMappingProgram **programs; /* reading: per record kind, NULL where it has none */
 } Fixed;
 
 /* What one thread needs to decode lines: its own converter (not shareable) and buffers. */
@@ -58,6 +59,9 @@ fixed_free(gpointer state)
 
 	/* First: its threads read the input and the matchers. */
 	ph_mapping_ahead_free(fixed->ahead);
+	for (guint i = 0; fixed->programs != NULL && i < fixed->base.mapping->records->len; i++)
+		ph_mapping_program_free(fixed->programs[i]);
+	g_free(fixed->programs);
 	ph_mapping_io_layout_clear(&fixed->base);
 	g_array_unref(fixed->patches);
 	g_array_unref(fixed->matchers);
@@ -274,6 +278,7 @@ decode_line(gpointer data, const gchar *line, gsize len, guint64 line_no, guint6
 {
 	Decoder *decoder = data;
 	const PhMappingRecord *type = match_record(decoder->fixed, line, len);
+	const PhMappingProgram *program;
 
 	decoder->line = line_no;
 	decoder->offset = offset;
@@ -291,6 +296,11 @@ decode_line(gpointer data, const gchar *line, gsize len, guint64 line_no, guint6
 		return FALSE;
 	}
 	*type_out = type;
+	program = decoder->fixed->programs[type->index];
+	if (program != NULL &&
+	    ph_mapping_program_run(program, decoder->encoding, line, slots, decoder->text,
+	                           decoder->arena_at, decoder->fixed->json ? out : NULL))
+		return TRUE;
 	if (!read_fields(decoder, type, line, error))
 		return FALSE;
 	if (decoder->fixed->json) {
@@ -331,6 +341,7 @@ decoder_free(gpointer data)
 
 static const PhMappingAheadOps decode_ops = {
         .take_run = ph_mapping_io_layout_take_run,
+        .take_mapped = ph_mapping_io_layout_take_mapped,
         .next_line = ph_mapping_io_layout_take_line,
         .line_count = ph_mapping_io_layout_line_count,
         .decoder_new = decoder_new,
@@ -343,9 +354,12 @@ fixed_reader_new(PhMapping *mapping, GInputStream *input, GError **error)
 {
 	Fixed *fixed = fixed_new(mapping, input, NULL, error);
 
-	if (fixed != NULL)
-		fixed->ahead =
-		        ph_mapping_ahead_new(&decode_ops, fixed, &fixed->base, fixed->n_fields);
+	if (fixed == NULL)
+		return NULL;
+	fixed->programs = g_new0(PhMappingProgram *, mapping->records->len);
+	for (guint i = 0; i < mapping->records->len; i++)
+		fixed->programs[i] = ph_mapping_program_new(g_ptr_array_index(mapping->records, i));
+	fixed->ahead = ph_mapping_ahead_new(&decode_ops, fixed, &fixed->base, fixed->n_fields);
 	return fixed;
 }
 

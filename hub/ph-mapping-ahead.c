@@ -2,11 +2,13 @@
  * a batch at a time, and up to two worker threads decode them into slots; records are handed
  * out in file order, each batch's error or end after its records. Only the caller's thread
  * touches the input, and only inside ph_mapping_ahead_next(): an adapter may use its stream
- * again once it stops reading. Memory stays bounded (a few batches); a small file starts no
+ * again once it stops reading. A local file's lines are read where they lie, mapped a batch
+ * at a time, not copied. Memory stays bounded (a few batches); a small file starts no
  * thread. Mapping engine only (ph-layout-fixed.c, ph-mapping-writer.c). */
 #include "ph-mapping-private.h"
 
 #include <string.h>
+#include <sys/mman.h>
 
 /* A batch: at most this many lines, line bytes and slots, so that memory stays bounded
  * whatever the widths (four batches of each). */
@@ -26,7 +28,10 @@ typedef enum {
 typedef struct {
 	guint64 seq;
 	BatchState state;
-	GString *bytes; /* the lines, copied */
+	GString *bytes;    /* the lines, copied, */
+	const gchar *data; /* or mapped: where line_at counts from */
+	gpointer map;      /* the mapping to release, or NULL */
+	gsize map_len;
 	gsize *line_at; /* per line: where it starts in bytes, its length, number, offset */
 	gsize *line_len;
 	guint64 *line_no;
@@ -84,8 +89,17 @@ batch_init(Batch *batch, guint max_lines, guint n_slots)
 }
 
 static void
+batch_unmap(Batch *batch)
+{
+	if (batch->map != NULL)
+		munmap(batch->map, batch->map_len);
+	batch->map = NULL;
+}
+
+static void
 batch_clear(Batch *batch)
 {
+	batch_unmap(batch);
 	g_string_free(batch->bytes, TRUE);
 	g_string_free(batch->arena, TRUE);
 	g_string_free(batch->out, TRUE);
@@ -100,16 +114,37 @@ batch_clear(Batch *batch)
 	g_clear_error(&batch->take_error);
 }
 
-/* Copies the next lines of the input into @batch; called in batch order. */
+/* Takes a batch of lines read in place from the mapped input, if the source can. */
+static gboolean
+take_mapped(PhMappingAhead *ahead, Batch *batch)
+{
+	PhLineRun run = {batch->bytes,     batch->line_at,     batch->line_len,
+	                 batch->line_no,   batch->line_offset, 0,
+	                 ahead->max_lines, BATCH_BYTES};
+
+	if (ahead->ops->take_mapped == NULL || !ahead->ops->take_mapped(ahead->source, &run))
+		return FALSE;
+	batch->n_lines = run.n_lines;
+	batch->data = run.mapped;
+	batch->map = run.map;
+	batch->map_len = run.map_len;
+	batch->final_line = ahead->ops->line_count(ahead->source);
+	return TRUE;
+}
+
+/* Copies the next lines of the input into @batch, or maps them; called in batch order. */
 static void
 take(PhMappingAhead *ahead, Batch *batch)
 {
 	g_string_truncate(batch->bytes, 0);
+	batch_unmap(batch);
 	batch->n_lines = 0;
 	batch->n_records = 0;
 	batch->end = FALSE;
 	g_clear_error(&batch->error);
 	g_clear_error(&batch->take_error);
+	if (take_mapped(ahead, batch))
+		return;
 	while (batch->n_lines < ahead->max_lines && batch->bytes->len < BATCH_BYTES) {
 		const gchar *line = NULL;
 		gsize len = 0;
@@ -137,6 +172,7 @@ take(PhMappingAhead *ahead, Batch *batch)
 		g_string_append_len(batch->bytes, line, (gssize)len);
 		batch->n_lines++;
 	}
+	batch->data = batch->bytes->str;
 	batch->final_line = ahead->ops->line_count(ahead->source);
 }
 
@@ -193,18 +229,27 @@ keep_texts(PhMappingAhead *ahead, Batch *batch, PhMappingSlot *slots, const GStr
 	}
 }
 
+/* The bytes the batch's lines span, copied or mapped. */
+static gsize
+batch_span(const Batch *batch)
+{
+	guint n = batch->n_lines;
+
+	return n > 0 ? batch->line_at[n - 1] + batch->line_len[n - 1] : 0;
+}
+
 static void
 decode(PhMappingAhead *ahead, Batch *batch, gpointer decoder)
 {
 	/* Usually enough: decoded text is rarely more than twice the bytes it came from. */
-	g_string_set_size(batch->arena, batch->bytes->len * 2 + 64);
+	g_string_set_size(batch->arena, batch_span(batch) * 2 + 64);
 	g_string_truncate(batch->arena, 0);
 	g_string_truncate(batch->out, 0);
 	for (guint i = 0; i < batch->n_lines; i++) {
 		PhMappingSlot *slots = &batch->slots[(gsize)i * ahead->n_slots];
 		const GString *scratch[PH_MAPPING_AHEAD_SCRATCH] = {NULL};
 
-		if (!ahead->ops->decode(decoder, batch->bytes->str + batch->line_at[i],
+		if (!ahead->ops->decode(decoder, batch->data + batch->line_at[i],
 		                        batch->line_len[i], batch->line_no[i],
 		                        batch->line_offset[i], &batch->types[i], slots, scratch,
 		                        batch->out, &batch->error))

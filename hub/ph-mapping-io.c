@@ -3,7 +3,11 @@
  * Mapping engine only. */
 #include "ph-mapping-io.h"
 
+#include <gio/gfiledescriptorbased.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "ph-error.h"
 
@@ -22,7 +26,28 @@ struct _PhLineInput {
 	guint64 line;
 	guint64 offset;      /* file offset of buffer[0] */
 	guint64 line_offset; /* file offset of the current line */
+	gint fd;             /* a regular file that can be mapped, else -1 */
+	guint64 fd_start;    /* its position when reading began: offsets count from there */
 };
+
+/* The descriptor of a stream over a regular file that can seek (a local file as g_file_read()
+ * opens it), whose lines can then be read from memory mapped in place; -1 for any other
+ * stream (a pipe, a filter such as the bank adapter's digest tee), read as before. */
+static gint
+mappable_fd(GInputStream *input, guint64 *start)
+{
+	struct stat st;
+	gint fd;
+
+	if (!G_IS_FILE_DESCRIPTOR_BASED(input) || !G_IS_SEEKABLE(input) ||
+	    !g_seekable_can_seek(G_SEEKABLE(input)))
+		return -1;
+	fd = g_file_descriptor_based_get_fd(G_FILE_DESCRIPTOR_BASED(input));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		return -1;
+	*start = (guint64)g_seekable_tell(G_SEEKABLE(input));
+	return fd;
+}
 
 PhLineInput *
 ph_mapping_io_input_new(GInputStream *input, gboolean crlf)
@@ -33,6 +58,7 @@ ph_mapping_io_input_new(GInputStream *input, gboolean crlf)
 	lines->crlf = crlf;
 	lines->size = CHUNK_BYTES * 2;
 	lines->buffer = g_malloc(lines->size);
+	lines->fd = mappable_fd(input, &lines->fd_start);
 	return lines;
 }
 
@@ -268,17 +294,15 @@ ph_mapping_io_input_line_count(gpointer input)
 	return ((PhLineInput *)input)->line;
 }
 
-/* The whole lines already in the buffer, in one pass and one copy: a line is taken here
- * only when ph_mapping_io_input_next() would return it as it is (its newline held, the
- * line end the mapping wants); the first line other than that is left to it. */
-void
-ph_mapping_io_input_take_run(gpointer input, PhLineRun *run)
+/* Takes the lines that start in [@start, @end) into @run while ph_mapping_io_input_next()
+ * would return them as they are (their newline there, the line end the mapping wants); the
+ * first line other than that is left to it. @start is at the file offset @offset, and at
+ * @base of where @run's lines are counted from. Returns the bytes taken. */
+static gsize
+scan_run(PhLineInput *lines, const gchar *start, const gchar *end, guint64 offset, gsize base,
+         PhLineRun *run)
 {
-	PhLineInput *lines = input;
-	const gchar *start = lines->buffer + lines->start;
-	const gchar *end = lines->buffer + lines->end;
 	const gchar *p = start;
-	gsize base = run->bytes->len;
 
 	while (run->n_lines < run->max_lines && base + (gsize)(p - start) < run->max_bytes) {
 		const gchar *newline = memchr(p, '\n', (gsize)(end - p));
@@ -293,7 +317,7 @@ ph_mapping_io_input_take_run(gpointer input, PhLineRun *run)
 		if (cr != lines->crlf)
 			break;
 		lines->line++;
-		lines->line_offset = lines->offset + (guint64)(p - lines->buffer);
+		lines->line_offset = offset + (guint64)(p - start);
 		run->line_at[n] = base + (gsize)(p - start);
 		run->line_len[n] = length - (cr ? 1 : 0);
 		run->line_no[n] = lines->line;
@@ -301,8 +325,64 @@ ph_mapping_io_input_take_run(gpointer input, PhLineRun *run)
 		run->n_lines++;
 		p = newline + 1;
 	}
-	g_string_append_len(run->bytes, start, p - start);
-	lines->start += (gsize)(p - start);
+	return (gsize)(p - start);
+}
+
+/* The whole lines already in the buffer, in one pass and one copy. */
+void
+ph_mapping_io_input_take_run(gpointer input, PhLineRun *run)
+{
+	PhLineInput *lines = input;
+	const gchar *start = lines->buffer + lines->start;
+	gsize taken = scan_run(lines, start, lines->buffer + lines->end,
+	                       lines->offset + lines->start, run->bytes->len, run);
+
+	g_string_append_len(run->bytes, start, (gssize)taken);
+	lines->start += taken;
+}
+
+/* The next lines of a mappable file, read where they lie: the window mapped holds a
+ * batch's bytes and the longest line beyond them, so a line that ends is never cut. The
+ * stream is moved past the lines taken and the buffer emptied, so that what follows is
+ * read as before. */
+gboolean
+ph_mapping_io_input_take_mapped(gpointer input, PhLineRun *run)
+{
+	PhLineInput *lines = input;
+	guint64 at = lines->offset + lines->start;
+	guint64 pos = lines->fd_start + at;
+	guint64 page = (guint64)sysconf(_SC_PAGESIZE);
+	guint64 from = pos - pos % page;
+	guint64 line = lines->line, line_offset = lines->line_offset;
+	struct stat st;
+	gpointer map;
+	gsize len, taken;
+
+	if (lines->fd < 0 || run->n_lines > 0 || fstat(lines->fd, &st) != 0 ||
+	    (guint64)st.st_size <= pos)
+		return FALSE;
+	len = (gsize)MIN((guint64)st.st_size - from, pos - from + run->max_bytes + LINE_MAX_BYTES);
+	map = mmap(NULL, len, PROT_READ, MAP_SHARED, lines->fd, (off_t)from);
+	if (map == MAP_FAILED)
+		return FALSE;
+	run->mapped = (const gchar *)map + (pos - from);
+	taken = scan_run(lines, run->mapped, (const gchar *)map + len, at, 0, run);
+	if (taken == 0 || !g_seekable_seek(G_SEEKABLE(lines->input), (goffset)(pos + taken),
+	                                   G_SEEK_SET, NULL, NULL)) {
+		/* Nothing taken: the lines are read from the buffer as before. */
+		munmap(map, len);
+		lines->line = line;
+		lines->line_offset = line_offset;
+		run->n_lines = 0;
+		run->mapped = NULL;
+		return FALSE;
+	}
+	lines->offset = at + taken;
+	lines->start = lines->end = 0;
+	lines->eof = FALSE;
+	run->map = map;
+	run->map_len = len;
+	return TRUE;
 }
 
 /* The first line is left to ph_mapping_io_layout_next_line(): its byte order mark. */
@@ -313,4 +393,12 @@ ph_mapping_io_layout_take_run(gpointer layout, PhLineRun *run)
 
 	if (lines->lines->line > 0)
 		ph_mapping_io_input_take_run(lines->lines, run);
+}
+
+gboolean
+ph_mapping_io_layout_take_mapped(gpointer layout, PhLineRun *run)
+{
+	PhLineLayout *lines = layout;
+
+	return lines->lines->line > 0 && ph_mapping_io_input_take_mapped(lines->lines, run);
 }

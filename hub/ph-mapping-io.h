@@ -65,6 +65,9 @@ guint64 ph_mapping_io_input_line_count(gpointer input);
 /* PhMappingAheadOps.take_run for the same two. */
 void ph_mapping_io_layout_take_run(gpointer layout, PhLineRun *run);
 void ph_mapping_io_input_take_run(gpointer input, PhLineRun *run);
+/* PhMappingAheadOps.take_mapped for the same two. */
+gboolean ph_mapping_io_layout_take_mapped(gpointer layout, PhLineRun *run);
+gboolean ph_mapping_io_input_take_mapped(gpointer input, PhLineRun *run);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhLineInput, ph_mapping_io_input_free)
 

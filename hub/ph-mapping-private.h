@@ -125,7 +125,8 @@ typedef struct _PhMappingTotals PhMappingTotals;
 typedef enum {
 	PH_SLOT_ABSENT,
 	PH_SLOT_TEXT, /* UTF-8 @text of @len bytes; NUL-terminated when it goes to a writer */
-	PH_SLOT_INT,  /* @number (counts, fen) */
+	PH_SLOT_INT,  /* @number (counts, fen); @text, when not NULL, its digits as JSON writes
+	               * them (ph-mapping-program.c leaves them so) */
 } PhSlotState;
 
 typedef struct {
@@ -252,6 +253,8 @@ G_BEGIN_DECLS
 /* @before + @text escaped as a JSON string's contents + @after, as a new string. */
 gchar *ph_mapping_slots_json_text(const gchar *before, const gchar *text, const gchar *after,
                                   gsize *len);
+/* The decimal digits of @value at @p (room for 20); returns their end. */
+gchar *ph_mapping_slots_put_int(gchar *p, gint64 value);
 /* Appends the record as ph_record_append_json() would: {"kind":"D","AAC002":"…",…}. */
 void ph_mapping_slots_append_json(const PhMappingRecord *type, const PhMappingSlot *slots,
                                   GString *out);
@@ -292,6 +295,27 @@ G_END_DECLS
 
 G_BEGIN_DECLS
 
+/* ph-mapping-program.c: a fixed-width record kind compiled for the lines that need nothing
+ * but their bytes trimmed, checked and decoded. */
+typedef struct _PhMappingProgram PhMappingProgram;
+
+/* NULL when a field of @type needs the generic field code (value maps, code tables,
+ * identity checks, keyed or non-ASCII constants). */
+PhMappingProgram *ph_mapping_program_new(const PhMappingRecord *type);
+void ph_mapping_program_free(PhMappingProgram *program);
+/* Decodes @line (of the record's width, in @encoding) into @slots as the generic reader
+ * would, texts pointing into @line or @utf8 (reset; @arena_at gets each slot's offset there,
+ * or G_MAXSIZE), and appends its canonical JSON line to @json unless NULL. FALSE when the
+ * line needs the generic code (anything to escape, refuse or convert apart): nothing was
+ * appended then, and the generic code decodes the line again and says what is wrong. */
+gboolean ph_mapping_program_run(const PhMappingProgram *program, PhEncoding *encoding,
+                                const gchar *line, PhMappingSlot *slots, GString *utf8,
+                                gsize *arena_at, GString *json);
+
+G_END_DECLS
+
+G_BEGIN_DECLS
+
 /* ph-mapping-ahead.c: lines decoded ahead by worker threads, handed out in file order. */
 typedef struct _PhMappingAhead PhMappingAhead;
 
@@ -309,6 +333,11 @@ typedef struct {
 	guint n_lines;
 	guint max_lines; /* no more lines than this, */
 	gsize max_bytes; /* and none once bytes holds this many */
+	/* take_mapped: the lines lie in @mapped (line_at counts from there, @bytes unused),
+	 * inside memory mapped at @map for @map_len bytes, unmapped once they are done. */
+	const gchar *mapped;
+	gpointer map;
+	gsize map_len;
 } PhLineRun;
 
 typedef struct {
@@ -316,6 +345,11 @@ typedef struct {
 	 * (nothing next_line would refuse or treat apart), appended to @run; none when the
 	 * next line needs next_line. Called like next_line. */
 	void (*take_run)(gpointer source, PhLineRun *run);
+	/* Optional, tried first for an empty batch: the next lines as take_run takes them, but
+	 * read in place from the input file mapped into memory (no copy); FALSE, with nothing
+	 * taken, where the input is not a file that can be mapped or the next line needs
+	 * next_line. */
+	gboolean (*take_mapped)(gpointer source, PhLineRun *run);
 	/* The next line of @source with its number and file offset; FALSE at the end or with
 	 * @error. Called by one thread at a time, in order. */
 	gboolean (*next_line)(gpointer source, const gchar **line, gsize *len, guint64 *line_no,

@@ -22,9 +22,8 @@ ph_mapping_slots_json_text(const gchar *before, const gchar *text, const gchar *
 	return g_string_free(g_steal_pointer(&out), FALSE);
 }
 
-/* Decimal digits of @value at @p; returns the end. */
-static gchar *
-put_int(gchar *p, gint64 value)
+gchar *
+ph_mapping_slots_put_int(gchar *p, gint64 value)
 {
 	guint64 magnitude = value < 0 ? (guint64)(-(value + 1)) + 1 : (guint64)value;
 	static const gchar pairs[] = "00010203040506070809101112131415161718192021222324"
@@ -83,7 +82,7 @@ ph_mapping_slots_append_json(const PhMappingRecord *type, const PhMappingSlot *s
 		memcpy(p, field->json_key, field->json_key_len);
 		p += field->json_key_len;
 		if (slot->state == PH_SLOT_INT) {
-			p = put_int(p, slot->number);
+			p = ph_mapping_slots_put_int(p, slot->number);
 			continue;
 		}
 		*p++ = '"';

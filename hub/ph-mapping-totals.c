@@ -19,11 +19,19 @@ typedef struct {
 	guint64 declared_line;
 } Computation;
 
+/* The computations a record kind takes part in, found once rather than for every record:
+ * the counts and sums over it, then the values it declares. */
+typedef struct {
+	Computation **counted; /* NULL-terminated */
+	Computation **declared;
+} KindPlan;
+
 struct _PhMappingTotals {
 	PhMapping *mapping;
 	const gchar *unit; /* "line" or "record" */
 	Computation *computations;
 	guint64 *kind_counts; /* records seen per kind */
+	KindPlan *plans;      /* per kind */
 	PhMappingSlot *slots; /* ph_mapping_totals_add(): the record as slots */
 };
 
@@ -39,6 +47,26 @@ find_field(const PhMapping *mapping, guint of, const gchar *key)
 			return field;
 	}
 	return NULL;
+}
+
+static void
+plan_kind(PhMappingTotals *totals, guint kind, KindPlan *plan)
+{
+	const PhMappingRecord *type = g_ptr_array_index(totals->mapping->records, kind);
+	guint n = totals->mapping->computed->len;
+	guint counted = 0, declared = 0;
+
+	plan->counted = g_new0(Computation *, n + 1);
+	plan->declared = g_new0(Computation *, n + 1);
+	for (guint i = 0; i < n; i++) {
+		Computation *computation = &totals->computations[i];
+		const PhMappingField *field = computation->field;
+
+		if (field->of == kind && field->compute != PH_COMPUTE_SEQUENCE)
+			plan->counted[counted++] = computation;
+		if (computation->owner == type)
+			plan->declared[declared++] = computation;
+	}
 }
 
 PhMappingTotals *
@@ -66,6 +94,9 @@ ph_mapping_totals_new(PhMapping *mapping, const gchar *unit)
 			computation->where_field = find_field(mapping, field->of, field->where);
 		}
 	}
+	totals->plans = g_new0(KindPlan, mapping->records->len);
+	for (guint i = 0; i < mapping->records->len; i++)
+		plan_kind(totals, i, &totals->plans[i]);
 	return totals;
 }
 
@@ -74,6 +105,11 @@ ph_mapping_totals_free(PhMappingTotals *totals)
 {
 	if (totals == NULL)
 		return;
+	for (guint i = 0; i < totals->mapping->records->len; i++) {
+		g_free(totals->plans[i].counted);
+		g_free(totals->plans[i].declared);
+	}
+	g_free(totals->plans);
 	ph_mapping_unref(totals->mapping);
 	g_free(totals->computations);
 	g_free(totals->kind_counts);
@@ -207,17 +243,15 @@ gboolean
 ph_mapping_totals_add_slots(PhMappingTotals *totals, const PhMappingRecord *type,
                             const PhMappingSlot *slots, guint64 line, GError **error)
 {
-	guint n = totals->mapping->computed->len;
+	const KindPlan *plan = &totals->plans[type->index];
 
 	totals->kind_counts[type->index]++;
-	for (guint i = 0; i < n; i++) {
-		if (!accumulate(&totals->computations[i], type, slots, error))
+	for (Computation **counted = plan->counted; *counted != NULL; counted++) {
+		if (!accumulate(*counted, type, slots, error))
 			return FALSE;
 	}
-	for (guint i = 0; i < n; i++) {
-		Computation *computation = &totals->computations[i];
-
-		if (computation->owner == type && !declare(totals, computation, slots, line, error))
+	for (Computation **declared = plan->declared; *declared != NULL; declared++) {
+		if (!declare(totals, *declared, slots, line, error))
 			return FALSE;
 	}
 	return TRUE;

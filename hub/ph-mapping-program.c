@@ -1,0 +1,332 @@
+/* A fixed-width record kind compiled into flat steps that decode a line into slots and write
+ * its canonical JSON in one pass, for the lines that need nothing but that. Mapping engine
+ * only (ph-layout-fixed.c); any other line goes through the generic field code. */
+#include "ph-mapping-private.h"
+
+#include <string.h>
+
+#include "ph-json-text.h"
+
+#define ONES  G_GUINT64_CONSTANT(0x0101010101010101)
+#define HIGHS G_GUINT64_CONSTANT(0x8080808080808080)
+
+typedef enum {
+	STEP_SKIP,   /* neither key nor constant: not read */
+	STEP_TAG,    /* a constant without a key: compared, not kept */
+	STEP_TEXT,   /* text, or digits when @digits */
+	STEP_NUMBER, /* an integer or an amount */
+} StepKind;
+
+typedef struct {
+	StepKind kind;
+	const PhMappingField *field;
+	guint64 pads; /* the pad byte eight times */
+	gboolean trim_left;
+	gboolean trim_right;
+	gboolean digits;
+	gboolean yuan;
+} Step;
+
+struct _PhMappingProgram {
+	const PhMappingRecord *type;
+	Step *steps; /* one per field, in field order */
+	gsize json_room;
+};
+
+/* The step of @field; FALSE when the field needs the generic code (value maps, code tables,
+ * identity checks, a keyed or non-ASCII constant). */
+static gboolean
+compile_step(const PhMappingField *field, Step *step)
+{
+	gboolean number = field->type == PH_FIELD_INTEGER || field->type == PH_FIELD_AMOUNT;
+
+	/* A constant is compared as the bytes of the line: only an ASCII one reads the same
+	 * in every encoding. */
+	if (field->map != NULL || field->table != NULL || field->check != PH_CHECK_NONE ||
+	    (field->constant != NULL &&
+	     (field->key != NULL || !ph_encoding_is_ascii(field->constant, field->constant_len))))
+		return FALSE;
+	*step = (Step){.field = field, .pads = ONES * (guchar)field->pad};
+	/* As the generic reader trims: zero-padded numbers keep their zeros (they are the
+	 * number), other numbers lose padding on both sides, text on its aligned side. */
+	if (field->type != PH_FIELD_TEXT && field->pad == '0') {
+		step->trim_left = step->trim_right = FALSE;
+	} else {
+		step->trim_right = field->type != PH_FIELD_TEXT || !field->align_right;
+		step->trim_left = field->type != PH_FIELD_TEXT || field->align_right;
+	}
+	if (field->constant != NULL)
+		step->kind = STEP_TAG;
+	else if (field->key == NULL)
+		step->kind = STEP_SKIP;
+	else
+		step->kind = number ? STEP_NUMBER : STEP_TEXT;
+	step->digits = field->type == PH_FIELD_DIGITS;
+	step->yuan = field->type == PH_FIELD_AMOUNT && field->yuan;
+	return TRUE;
+}
+
+PhMappingProgram *
+ph_mapping_program_new(const PhMappingRecord *type)
+{
+	g_autofree Step *steps = g_new0(Step, type->fields->len + 1);
+	PhMappingProgram *program;
+	gsize room = type->json_kind_len + 2;
+
+	for (guint i = 0; i < type->fields->len; i++) {
+		const PhMappingField *field = g_ptr_array_index(type->fields, i);
+
+		if (!compile_step(field, &steps[i]))
+			return NULL;
+		/* Decoded text takes at most three bytes for two; a number at most 20. */
+		room += field->json_key_len + 2 * field->bytes + 24;
+	}
+	program = g_new0(PhMappingProgram, 1);
+	program->type = type;
+	program->steps = g_steal_pointer(&steps);
+	program->json_room = room;
+	return program;
+}
+
+void
+ph_mapping_program_free(PhMappingProgram *program)
+{
+	if (program == NULL)
+		return;
+	g_free(program->steps);
+	g_free(program);
+}
+
+/* Removes the pad bytes at either end the step trims, eight at a time at the end (names
+ * and memos are mostly padding). */
+static inline void
+trim(const Step *step, const gchar **text, gsize *len)
+{
+	gchar pad = step->field->pad;
+
+	if (step->trim_right) {
+		guint64 word;
+
+		while (*len >= 8 && (memcpy(&word, *text + *len - 8, 8), word == step->pads))
+			*len -= 8;
+		while (*len > 0 && (*text)[*len - 1] == pad)
+			(*len)--;
+	}
+	if (step->trim_left) {
+		while (*len > 0 && **text == pad) {
+			(*text)++;
+			(*len)--;
+		}
+	}
+}
+
+/* What the text holds, eight bytes at a time: bytes >= 0x80, and ASCII that JSON escapes
+ * (a control character, '"' or '\\'); exact for ASCII words. */
+enum {
+	TEXT_HIGH = 1,
+	TEXT_SPECIAL = 2,
+};
+
+static inline guint64
+special8(guint64 word)
+{
+	guint64 quote = word ^ (ONES * '"');
+	guint64 backslash = word ^ (ONES * '\\');
+
+	return (((word - ONES * 0x20) & ~word) | ((quote - ONES) & ~quote) |
+	        ((backslash - ONES) & ~backslash)) &
+	       HIGHS;
+}
+
+static inline guint
+classify(const gchar *text, gsize len)
+{
+	guint64 high = 0, special = 0;
+	gsize i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		guint64 word;
+
+		memcpy(&word, text + i, 8);
+		high |= word;
+		special |= special8(word);
+	}
+	if (i < len && len >= 8) {
+		guint64 word;
+
+		/* The rest as the word that ends the text. */
+		memcpy(&word, text + len - 8, 8);
+		high |= word;
+		special |= special8(word);
+		i = len;
+	}
+	for (; i < len; i++) {
+		guchar c = (guchar)text[i];
+
+		high |= c;
+		special |= c < 0x20 || c == '"' || c == '\\';
+	}
+	return ((high & HIGHS) != 0 ? TEXT_HIGH : 0) | (special != 0 ? TEXT_SPECIAL : 0);
+}
+
+static inline gboolean
+all_digits(const gchar *text, gsize len)
+{
+	for (gsize i = 0; i < len; i++) {
+		if ((guint)(guchar)text[i] - '0' > 9)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* A text field: ASCII is kept where it lies, GB18030 decoded into @utf8 (the slot then
+ * holds its offset there until the line is done). FALSE for anything the generic code must
+ * judge or escape. */
+static inline gboolean
+run_text(const Step *step, PhEncoding *encoding, const gchar *text, gsize len, PhMappingSlot *slot,
+         GString *utf8, gsize *at)
+{
+	guint what = classify(text, len);
+
+	*at = G_MAXSIZE;
+	if (len == 0 && step->field->required)
+		return FALSE;
+	if (what == 0) {
+		if (step->digits && !all_digits(text, len))
+			return FALSE;
+		*slot = (PhMappingSlot){.text = text, .len = len, .state = PH_SLOT_TEXT};
+		return TRUE;
+	}
+	if (what != TEXT_HIGH || step->digits)
+		return FALSE;
+	/* No byte of @text is one JSON escapes, so no ASCII of its UTF-8 is: multi-byte
+	 * characters decode to bytes >= 0x80 in UTF-8, and ASCII stays what it was. */
+	*at = utf8->len;
+	if (!ph_encoding_to_utf8(encoding, text, len, utf8, NULL))
+		return FALSE;
+	*slot = (PhMappingSlot){.len = utf8->len - *at, .state = PH_SLOT_TEXT};
+	return TRUE;
+}
+
+/* Plain digits as a count or fen, the common case: the value, and its canonical JSON as
+ * the digits after the leading zeros (the number put_int writes), set in the slot's text.
+ * FALSE for anything else (a sign, yuan, more digits than a gint64 of fen holds). */
+static inline gboolean
+plain_number(const gchar *text, gsize len, PhMappingSlot *slot)
+{
+	gsize zeros = 0;
+	gint64 value = 0;
+
+	while (zeros + 1 < len && text[zeros] == '0')
+		zeros++;
+	if (len - zeros > 18)
+		return FALSE;
+	for (gsize i = zeros; i < len; i++) {
+		guint digit = (guint)(guchar)text[i] - '0';
+
+		if (digit > 9)
+			return FALSE;
+		value = value * 10 + digit;
+	}
+	*slot = (PhMappingSlot){
+	        .text = text + zeros, .len = len - zeros, .number = value, .state = PH_SLOT_INT};
+	return TRUE;
+}
+
+static inline gboolean
+run_number(const Step *step, const gchar *text, gsize len, PhMappingSlot *slot)
+{
+	slot->state = PH_SLOT_ABSENT;
+	if (len == 0)
+		return !step->field->required; /* an optional number left empty: no key */
+	if (!step->yuan && plain_number(text, len, slot))
+		return TRUE;
+	if (!ph_mapping_field_parse_amount(text, len, step->yuan, &slot->number))
+		return FALSE;
+	slot->text = NULL;
+	slot->state = PH_SLOT_INT;
+	return TRUE;
+}
+
+static inline gboolean
+run_step(const Step *step, PhEncoding *encoding, const gchar *line, PhMappingSlot *slot,
+         GString *utf8, gsize *at)
+{
+	const PhMappingField *field = step->field;
+	const gchar *text = line + field->offset;
+	gsize len = field->bytes;
+
+	*at = G_MAXSIZE;
+	trim(step, &text, &len);
+	switch (step->kind) {
+	case STEP_TEXT:
+		return run_text(step, encoding, text, len, slot, utf8, at);
+	case STEP_NUMBER:
+		return run_number(step, text, len, slot);
+	case STEP_TAG:
+		slot->state = PH_SLOT_ABSENT;
+		return len == field->constant_len && memcmp(text, field->constant, len) == 0;
+	case STEP_SKIP:
+		slot->state = PH_SLOT_ABSENT;
+		return TRUE;
+	}
+	return FALSE;
+}
+
+/* The record's JSON line, as ph_mapping_slots_append_json() and a newline write it; the
+ * texts need no escape (run_text made sure). */
+static void
+write_json(const PhMappingProgram *program, const PhMappingSlot *slots, GString *json)
+{
+	const PhMappingRecord *type = program->type;
+	gchar *p = ph_json_text_reserve(json, program->json_room);
+
+	memcpy(p, type->json_kind, type->json_kind_len);
+	p += type->json_kind_len;
+	for (guint i = 0; i < type->fields->len; i++) {
+		const PhMappingField *field = program->steps[i].field;
+		const PhMappingSlot *slot = &slots[i];
+
+		if (slot->state == PH_SLOT_ABSENT)
+			continue;
+		memcpy(p, field->json_key, field->json_key_len);
+		p += field->json_key_len;
+		if (slot->state == PH_SLOT_INT && slot->text == NULL) {
+			p = ph_mapping_slots_put_int(p, slot->number);
+			continue;
+		}
+		if (slot->state == PH_SLOT_INT) {
+			memcpy(p, slot->text, slot->len);
+			p += slot->len;
+			continue;
+		}
+		*p++ = '"';
+		memcpy(p, slot->text, slot->len);
+		p += slot->len;
+		*p++ = '"';
+	}
+	*p++ = '}';
+	*p++ = '\n';
+	ph_json_text_end(json, p);
+}
+
+gboolean
+ph_mapping_program_run(const PhMappingProgram *program, PhEncoding *encoding, const gchar *line,
+                       PhMappingSlot *slots, GString *utf8, gsize *arena_at, GString *json)
+{
+	const PhMappingRecord *type = program->type;
+
+	g_string_truncate(utf8, 0);
+	for (guint i = 0; i < type->fields->len; i++) {
+		if (!run_step(&program->steps[i], encoding, line, &slots[i], utf8, &arena_at[i]))
+			return FALSE;
+	}
+	/* The decoded texts, once @utf8 no longer moves. */
+	for (guint i = 0; i < type->fields->len; i++) {
+		if (arena_at[i] != G_MAXSIZE)
+			slots[i].text = utf8->str + arena_at[i];
+	}
+	if (json != NULL)
+		write_json(program, slots, json);
+	return TRUE;
+}
