@@ -122,11 +122,42 @@ ph_ctl_keys_stale_line(const gchar *table, const gchar *column, gint64 stale, gp
 		                       stale);
 }
 
+/* "core events by key: plaintext 3, k1 12" lines, one per kind of row. */
+typedef struct {
+	GString *lines;
+	gchar *what; /* of the line being written */
+} PhCtlKeysEvents;
+
+static void
+ph_ctl_keys_events_clear(PhCtlKeysEvents *events)
+{
+	g_string_free(events->lines, TRUE);
+	g_free(events->what);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(PhCtlKeysEvents, ph_ctl_keys_events_clear)
+
+static void
+ph_ctl_keys_event_count(const gchar *what, const gchar *key_id, gint64 count, gpointer user_data)
+{
+	PhCtlKeysEvents *events = user_data;
+	if (g_strcmp0(events->what, what) == 0) {
+		g_string_append_c(events->lines, ',');
+	} else {
+		g_string_append_printf(events->lines,
+		                       "%s%s by key:", events->what != NULL ? "\n" : "", what);
+		g_free(events->what);
+		events->what = g_strdup(what);
+	}
+	g_string_append_printf(events->lines, " %s %" G_GINT64_FORMAT,
+	                       key_id != NULL ? key_id : "plaintext", count);
+}
+
 static int
 ph_ctl_keys_status(PhDb *db, const gchar *path, const PhCtlKeysFolders *folders)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GString) columns = g_string_new(NULL);
+	g_auto(PhCtlKeysEvents) events = {g_string_new(NULL), NULL};
 	gint64 stale = 0;
 	gint64 stale_files = 0;
 	gint64 stale_spool = 0;
@@ -134,14 +165,16 @@ ph_ctl_keys_status(PhDb *db, const gchar *path, const PhCtlKeysFolders *folders)
 	if (keys == NULL ||
 	    !ph_field_rotate_foreach_stale(db, keys, ph_ctl_keys_stale_line, columns, &stale,
 	                                   &error) ||
+	    !ph_field_rotate_count_events(db, ph_ctl_keys_event_count, &events, &error) ||
 	    !ph_document_count_stale(db, keys, &stale_files, &error) ||
 	    !ph_document_rotate_folder(folders->spool, keys, TRUE, &stale_spool, &error))
 		return ph_ctl_fail(error);
 	g_autofree gchar *current = ph_field_keys_current(keys);
 	g_print("key file: %s\ncurrent key: %s\nvalues not under it: %" G_GINT64_FORMAT
 	        "\n%skept files not under it: %" G_GINT64_FORMAT
-	        "\nspool files not under it: %" G_GINT64_FORMAT "\n",
-	        path, current, stale, columns->str, stale_files, stale_spool);
+	        "\nspool files not under it: %" G_GINT64_FORMAT "\n%s%s",
+	        path, current, stale, columns->str, stale_files, stale_spool, events.lines->str,
+	        events.lines->len > 0 ? "\n" : "");
 	return PH_CTL_EXIT_OK;
 }
 

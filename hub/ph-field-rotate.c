@@ -458,3 +458,31 @@ ph_field_rotate_count_stale(PhDb *db, PhFieldKeys *keys, gint64 *stale, GError *
 {
 	return ph_field_rotate_foreach_stale(db, keys, NULL, NULL, stale, error);
 }
+
+gboolean
+ph_field_rotate_count_events(PhDb *db, PhFieldKeyCountFunc func, gpointer user_data, GError **error)
+{
+	g_return_val_if_fail(db != NULL && func != NULL, FALSE);
+	/* a routed row is a body envelope (after a rotation: its key id follows the magic), a
+	 * marked row (0023: the key id is the event envelope's) or plaintext */
+	g_autoptr(PGresult) result = ph_db_query(
+	        db,
+	        "SELECT 'core events', CASE WHEN jsonb_typeof(payload) = 'string' AND "
+	        "starts_with(payload #>> '{}', 'enc1:') THEN split_part(payload #>> '{}', ':', 2) "
+	        "END AS key_id, count(*) FROM core_event GROUP BY 2 "
+	        "UNION ALL SELECT 'routed notifications', key_id, count(*) FROM (SELECT CASE "
+	        "substring(payload for 6) WHEN '\\x89706862313a' THEN substring(encode(substring("
+	        "payload from 7 for 256), 'escape') from '^([^:]*):') WHEN '\\x89706865313a' THEN "
+	        "substring(encode(substring(payload from 7), 'escape') from '\"enc1:([^:\"]*):') "
+	        "END AS key_id FROM (SELECT topic, payload FROM outbox UNION ALL SELECT topic, "
+	        "payload FROM dead_letter) AS message WHERE topic IN (SELECT topic FROM "
+	        "event_subscription)) AS routed GROUP BY 2 ORDER BY 1, 2 NULLS FIRST",
+	        0, NULL, error);
+	if (result == NULL)
+		return FALSE;
+	for (gint row = 0; row < PQntuples(result); row++)
+		func(PQgetvalue(result, row, 0),
+		     PQgetisnull(result, row, 1) ? NULL : PQgetvalue(result, row, 1),
+		     ph_db_get_int64(result, row, 2), user_data);
+	return TRUE;
+}

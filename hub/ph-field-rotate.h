@@ -37,4 +37,14 @@ typedef void (*PhFieldStaleFunc)(const gchar *table, const gchar *column, gint64
 gboolean ph_field_rotate_foreach_stale(PhDb *db, PhFieldKeys *keys, PhFieldStaleFunc func,
                                        gpointer user_data, gint64 *stale, GError **error);
 
+/* One count of values sealed under @key_id (NULL: plaintext) among @what. */
+typedef void (*PhFieldKeyCountFunc)(const gchar *what, const gchar *key_id, gint64 count,
+                                    gpointer user_data);
+
+/* Core events ("core events") and the outbox rows and dead letters of subscribed topics routed
+ * from them ("routed notifications"), counted by the key their payload is sealed under, in
+ * order of @what and key id, plaintext first. */
+gboolean ph_field_rotate_count_events(PhDb *db, PhFieldKeyCountFunc func, gpointer user_data,
+                                      GError **error);
+
 G_END_DECLS

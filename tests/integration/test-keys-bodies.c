@@ -651,6 +651,24 @@ stored_payload(Fixture *fixture, const gchar *key)
 	return ph_sql_value_bytes(result, 0, 0);
 }
 
+static void
+add_count(const gchar *what, const gchar *key_id, gint64 n, gpointer user_data)
+{
+	g_string_append_printf(user_data, "%s %s %" G_GINT64_FORMAT "; ", what,
+	                       key_id != NULL ? key_id : "plaintext", n);
+}
+
+/* What `keys status` prints by key id for events and routed rows, as "WHAT KEY N; …". */
+static gchar *
+event_counts(Fixture *fixture)
+{
+	g_autoptr(GError) error = NULL;
+	GString *counts = g_string_new(NULL);
+	g_assert_true(ph_field_rotate_count_events(fixture->db, add_count, counts, &error));
+	g_assert_no_error(error);
+	return g_string_free(counts, FALSE);
+}
+
 /* An event from before the key file stays readable and is delivered as the trigger wrote it,
  * beside one sealed under the old key; `keys status` counts both and their routed rows;
  * rotation seals every one under the new key (routed rows become ordinary sealed outbox
@@ -673,6 +691,18 @@ test_event_rotate(Fixture *fixture, gconstpointer data)
 	assert_event(g_ptr_array_index(events_delivered, 0), "person:4");
 	assert_event(g_ptr_array_index(events_delivered, 1), "person:5");
 
+	/* one of each in plaintext, one of each under the key current before (k1, or the one an
+	 * earlier test added) */
+	g_autoptr(PhFieldKeys) before = ph_field_keys_load(key_path, &error);
+	g_assert_no_error(error);
+	g_autofree gchar *old_key = ph_field_keys_current(before);
+	g_autofree gchar *expected = g_strdup_printf(
+	        "core events plaintext 1; core events %s 1; routed notifications plaintext 1; "
+	        "routed notifications %s 1; ",
+	        old_key, old_key);
+	g_autofree gchar *counted = event_counts(fixture);
+	g_assert_cmpstr(counted, ==, expected);
+
 	g_assert_true(ph_field_keys_add(key_path, "k-events", NULL, &error));
 	g_assert_no_error(error);
 	g_autoptr(PhFieldKeys) keys = ph_field_keys_load(key_path, &error);
@@ -690,6 +720,8 @@ test_event_rotate(Fixture *fixture, gconstpointer data)
 	g_assert_cmpint(total, ==, 0);
 	g_assert_cmpint(plaintext_events(fixture), ==, 0);
 	g_assert_cmpint(plaintext_rows(fixture), ==, 0);
+	g_autofree gchar *rotated = event_counts(fixture);
+	g_assert_cmpstr(rotated, ==, "core events k-events 2; routed notifications k-events 2; ");
 	g_assert_cmpint(count(fixture, "SELECT count(*) FROM core_event WHERE "
 	                               "starts_with(payload #>> '{}', 'enc1:k-events:')"),
 	                ==, 2);
