@@ -661,9 +661,18 @@ ph_record_parse_json(PhRecord *record, const gchar *json, gsize len, GError **er
 		ok = ok && cursor.p == cursor.end;
 	}
 	if (!ok) {
-		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
-		            "not a flat JSON object of strings and integers (near byte %zu)",
-		            (gsize)(cursor.p - json));
+		const gchar *bad = NULL;
+
+		/* Text that is not UTF-8 is named as such, not as bad JSON. */
+		if (!g_utf8_validate_len(json, len, &bad))
+			g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+			            "byte %zu: invalid UTF-8 byte sequence",
+			            (gsize)(bad - json) + 1);
+		else
+			g_set_error(
+			        error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+			        "not a flat JSON object of strings and integers (near byte %zu)",
+			        (gsize)(cursor.p - json));
 		return FALSE;
 	}
 	if (!has_kind) {

@@ -473,6 +473,20 @@ test_unknown_key_on_output(void)
 	                "test-output record 1: record N: the layout has no field AAE19");
 }
 
+/* A canonical line that is not UTF-8 is named as such, with the byte, not as bad JSON. */
+static void
+test_canonical_not_utf8(void)
+{
+	g_autoptr(PhMapping) mapping = load_test_mapping("test-narrow");
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) bytes =
+	        to_partner(mapping, "{\"kind\":\"N\",\"AAC003\":\"a\xff\"}", &error);
+
+	g_assert_null(bytes);
+	/* {"kind":"N","AAC003":"a is 23 bytes: the bad one is the 24th. */
+	g_assert_cmpstr(error->message, ==, "byte 24: invalid UTF-8 byte sequence");
+}
+
 static const gchar csv_input[] =
         "身份证号,姓名,性别,民族,缴费基数,备注\n"
         "11010519491231002X,𠮷田花子,F,01,7500.5,\"说 \"\"备注\"\", 含逗号\"\n"
@@ -875,6 +889,7 @@ main(int argc, char **argv)
 	g_test_add_func("/mapping/delimited", test_delimited);
 	g_test_add_func("/mapping/delimited-errors", test_delimited_errors);
 	g_test_add_func("/mapping/quoted-line-end-kept", test_quoted_line_end_kept);
+	g_test_add_func("/mapping/canonical-not-utf8", test_canonical_not_utf8);
 	g_test_add_func("/mapping/byte-order-mark", test_byte_order_mark);
 	g_test_add_func("/mapping/byte-order-mark-kept", test_byte_order_mark_kept);
 	g_test_add_func("/mapping/delimiter-in-trail-byte", test_delimiter_in_trail_byte);
