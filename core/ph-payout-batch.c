@@ -204,8 +204,8 @@ ph_payout_batch_create(PhDb *db, PhPayoutKind kind, const gchar *eligible, PhPer
 	if (items == NULL)
 		return NULL;
 	/* a month adds up to a million items at once */
-	if (!ph_bulk_analyze_after(db, "payout_item", g_ascii_strtoll(PQcmdTuples(items), NULL, 10),
-	                           error))
+	if (!ph_bulk_analyze_after(db, "payout_item", NULL,
+	                           g_ascii_strtoll(PQcmdTuples(items), NULL, 10), error))
 		return NULL;
 	g_autoptr(PGresult) totals = ph_db_query(
 	        db,

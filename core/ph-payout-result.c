@@ -570,9 +570,11 @@ ph_payout_result_book(PhPayoutResultLoad *load, const PhCommandContext *context,
 	}
 	/* every line matched its item, so the sums of the lines are the items' */
 	*out = load->sums;
-	/* a month's file adds up to a million lines at once */
+	/* a month's file adds up to a million lines at once; payout_item_state joins them by
+	 * file and serial, so those columns' statistics (and the row count) are what count */
 	return ph_payout_result_record(load, context, batch_no, file, out, error) &&
-	       ph_bulk_analyze_after(load->db, "payout_result_line", load->lines, error);
+	       ph_bulk_analyze_after(load->db, "payout_result_line", "file_id, serial", load->lines,
+	                             error);
 }
 
 gboolean
