@@ -144,3 +144,10 @@ ph_document_api_keep_tee(PhDocumentKeep *keep, GOutputStream *next)
 	g_return_val_if_fail(keep != NULL && G_IS_OUTPUT_STREAM(next), NULL);
 	return ph_document_writer_tee_new(keep->writer, next);
 }
+
+GInputStream *
+ph_document_api_keep_input(PhDocumentKeep *keep, GInputStream *input)
+{
+	g_return_val_if_fail(keep != NULL && G_IS_INPUT_STREAM(input), NULL);
+	return ph_document_writer_input_tee_new(keep->writer, input);
+}

@@ -63,6 +63,9 @@ void ph_document_writer_set_plain_suffix(PhDocumentWriter *writer, const gchar *
 /* A stream that writes to @next first, then the same bytes to @writer (which must outlive
  * it); closing it does not close @next. */
 GOutputStream *ph_document_writer_tee_new(PhDocumentWriter *writer, GOutputStream *next);
+/* A stream that reads @base and writes the bytes read to @writer (which must outlive it):
+ * a file is kept as it is read, in one pass; closing it does not close @base. */
+GInputStream *ph_document_writer_input_tee_new(PhDocumentWriter *writer, GInputStream *base);
 /* Removes the .part file unless committed. */
 void ph_document_writer_free(PhDocumentWriter *writer);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhDocumentWriter, ph_document_writer_free)

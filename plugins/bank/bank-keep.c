@@ -1,7 +1,7 @@
 /* bank: the files exchanged with a bank kept in the host's document store (SDK
  * ph-document-api.h) for the payout batch's archival package: the payout file teed while it is
- * generated into the upload, its done file, and each result file before it is booked. Keeping
- * the same bytes again (a retry) keeps one copy. Plugin-internal. */
+ * generated into the upload, its done file, and each result file teed while it is read for its
+ * booking. Keeping the same bytes again (a retry) keeps one copy. Plugin-internal. */
 #include "bank-private.h"
 
 #include <pension-hub/ph-document-api.h>
@@ -22,9 +22,17 @@ bank_keep_done(Bank *bank, const BankPartner *partner, const PhPayoutHeader *hea
 	return ph_document_api_keep_bytes(bank->plugin, &kind, done, NULL, error);
 }
 
-/* Read once more from the bank's folder, apart from the booking's own pass, so that keeping
- * stays out of the reconciliation's reader; the batch is known from the booking
- * (payout_result_file by bank, name and digest). */
+/* Kept while the booking reads it (ph_document_api_keep_input), in the same pass: one
+ * download. */
+PhDocumentKeep *
+bank_keep_result_begin(Bank *bank, const BankPartner *partner, const gchar *name, GError **error)
+{
+	const PhDocumentKind kind = {"result", partner->name, 0, name};
+	return ph_document_api_keep_begin(bank->plugin, &kind, error);
+}
+
+/* A result file taken before, still in the bank's folder (the hub died between its booking
+ * and its keeping, or the bank sent it again): read once more, to keep it. */
 gboolean
 bank_keep_result(Bank *bank, const BankPartner *partner, PhSftp *sftp, const gchar *path,
                  const gchar *name, PhDigestAlg alg, GError **error)

@@ -65,6 +65,8 @@ PhDocumentKeep *bank_keep_payout_begin(Bank *bank, const BankPartner *partner,
                                        GError **error);
 gboolean bank_keep_done(Bank *bank, const BankPartner *partner, const PhPayoutHeader *header,
                         const gchar *done_name, GBytes *done, GError **error);
+PhDocumentKeep *bank_keep_result_begin(Bank *bank, const BankPartner *partner, const gchar *name,
+                                       GError **error);
 gboolean bank_keep_result(Bank *bank, const BankPartner *partner, PhSftp *sftp, const gchar *path,
                           const gchar *name, PhDigestAlg alg, GError **error);
 

@@ -1,8 +1,8 @@
 /* bank: the scheduled poll of each bank's outbox folder. Only complete files are taken (a
- * RESULT_ file with its done file); each is streamed once through its digest and the
- * profile's mapping into the host's reconciliation, checked against its done file (digest,
- * count, total), and booked whole or rejected whole; then the pair is moved to processed/
- * or rejected/ (with a .reason file) on the bank's side. Plugin-internal. */
+ * RESULT_ file with its done file); each is streamed once (one download) through its kept
+ * copy, its digest and the profile's mapping into the host's reconciliation, checked against its
+ * done file (digest, count, total), and booked whole or rejected whole; then the pair is moved to
+ * processed/ or rejected/ (with a .reason file) on the bank's side. Plugin-internal. */
 #include <string.h>
 
 #include "bank-private.h"
@@ -196,23 +196,32 @@ bank_result_lines(BankResultFile *file, PhPayoutReconcile *reconcile, PhMappingR
 	}
 }
 
-/* Streams the file through its digest and mapping into @reconcile. A parse error is the
- * file's fault (INVALID_INPUT); a transport error is not (TRANSIENT). */
+/* Streams the file through its kept copy, its digest and mapping into @reconcile, to its end.
+ * A parse error is the file's fault: @refused (INVALID_INPUT), the rest of the file still read
+ * for the digest and the kept copy; a transport or database error is not: FALSE. */
 static gboolean
-bank_result_read(BankResultFile *file, PhPayoutReconcile *reconcile, GError **error)
+bank_result_read(BankResultFile *file, PhPayoutReconcile *reconcile, PhDocumentKeep *keep,
+                 GError **refused, GError **error)
 {
 	g_autoptr(GInputStream) input = ph_sftp_open_read(file->sftp, file->path, error);
 	if (input == NULL)
 		return FALSE;
+	/* one download: the bytes read are kept as they pass */
+	g_autoptr(GInputStream) kept = ph_document_api_keep_input(keep, input);
 	/* declared before the stream whose thread digests, so that it outlives it */
 	g_autoptr(PhDigest) digest = ph_digest_new(file->done.alg);
 	/* the digest runs in the stream's own thread, beside the mapping reader */
-	g_autoptr(GInputStream) tee = ph_digest_input_stream_new_threaded(input, digest);
+	g_autoptr(GInputStream) tee = ph_digest_input_stream_new_threaded(kept, digest);
 	PhMapping *mapping = file->bank->result[file->partner->profile];
 	g_autoptr(PhMappingReader) reader = ph_mapping_reader_new(mapping, tee, file->name);
+	g_autoptr(GError) bad = NULL;
 	g_autoptr(GError) local = NULL;
-	bank_result_lines(file, reconcile, reader, &local);
-	/* whatever the reader left unread still counts for the digest */
+	if (!bank_result_lines(file, reconcile, reader, &bad) &&
+	    !g_error_matches(bad, PH_ERROR, PH_ERROR_INVALID_INPUT)) {
+		g_propagate_error(error, g_steal_pointer(&bad));
+		return FALSE;
+	}
+	/* whatever the reader left unread still counts for the digest and the kept copy */
 	while (local == NULL && g_input_stream_skip(tee, 1 << 16, NULL, &local) > 0)
 		;
 	/* closing waits for the digest thread: the digest is complete */
@@ -223,7 +232,20 @@ bank_result_read(BankResultFile *file, PhPayoutReconcile *reconcile, GError **er
 		return FALSE;
 	}
 	file->actual_hex = g_strdup(ph_digest_get_hex(digest));
+	if (bad != NULL)
+		g_propagate_error(refused, g_steal_pointer(&bad));
 	return TRUE;
+}
+
+/* Commits the copy kept while the file was read, once its booking or refusal is decided:
+ * the connection is free again, and a crash before leaves the file in the bank's folder
+ * for the next poll to keep (bank_result_take). */
+static gboolean
+bank_result_keep(BankResultFile *file, PhDocumentKeep *keep, GError **error)
+{
+	g_autofree gchar *exchanged =
+	        g_strdup_printf("%s %s", ph_digest_alg_get_name(file->done.alg), file->actual_hex);
+	return ph_document_api_keep_commit(keep, exchanged, error);
 }
 
 /* The file disagrees with its done file: the reason, or NULL when they agree. */
@@ -292,29 +314,31 @@ static gboolean
 bank_result_book(BankResultFile *file, GError **error)
 {
 	g_autoptr(GError) local = NULL;
+	g_autoptr(PhDocumentKeep) keep =
+	        bank_keep_result_begin(file->bank, file->partner, file->name, error);
+	if (keep == NULL)
+		return FALSE;
 	g_autoptr(PhPayoutReconcile) reconcile =
 	        ph_payout_api_reconcile_begin(file->bank->plugin, error);
-	if (reconcile == NULL)
+	if (reconcile == NULL || !bank_result_read(file, reconcile, keep, &local, error))
 		return FALSE;
-	if (!bank_result_read(file, reconcile, &local)) {
-		if (!g_error_matches(local, PH_ERROR, PH_ERROR_INVALID_INPUT)) {
-			g_propagate_error(error, g_steal_pointer(&local));
-			return FALSE;
-		}
-		g_clear_pointer(&reconcile, ph_payout_api_reconcile_free);
-		return bank_result_reject(file, local->message, error);
-	}
-	g_autofree gchar *mismatch = bank_result_check_done(file);
+	g_autofree gchar *mismatch =
+	        local != NULL ? g_strdup(local->message) : bank_result_check_done(file);
 	if (mismatch != NULL) {
 		g_clear_pointer(&reconcile, ph_payout_api_reconcile_free);
-		return bank_result_reject(file, mismatch, error);
+		return bank_result_keep(file, keep, error) &&
+		       bank_result_reject(file, mismatch, error);
 	}
 	PhPayoutTotals totals = {0};
-	if (!ph_payout_api_reconcile_book(reconcile, file->batch_no, &file->id, &totals, &local)) {
-		if (!g_error_matches(local, PH_ERROR, PH_ERROR_INVALID_INPUT)) {
-			g_propagate_error(error, g_steal_pointer(&local));
-			return FALSE;
-		}
+	gboolean booked =
+	        ph_payout_api_reconcile_book(reconcile, file->batch_no, &file->id, &totals, &local);
+	if (!booked && !g_error_matches(local, PH_ERROR, PH_ERROR_INVALID_INPUT)) {
+		g_propagate_error(error, g_steal_pointer(&local));
+		return FALSE;
+	}
+	if (!bank_result_keep(file, keep, error))
+		return FALSE;
+	if (!booked) {
 		/* the host has recorded the rejection already */
 		g_warning("bank %s: result file %s rejected, nothing booked: %s",
 		          file->partner->name, file->name, local->message);
@@ -355,12 +379,14 @@ bank_result_take(Bank *bank, const BankPartner *partner, PhSftp *sftp, const PhS
 		g_warning("bank %s: %s (%" G_GUINT64_FORMAT " bytes, %s) was taken before: not "
 		          "booked again",
 		          partner->name, entry->name, entry->size, file.id_digest);
+		/* kept before it leaves the folder, in case the hub died after booking it; the
+		 * same bytes kept again are one copy */
+		if (!bank_keep_result(bank, partner, sftp, file.path, entry->name, file.done.alg,
+		                      error))
+			return FALSE;
 		bank_result_move(&file, "processed", "taken before: not booked again");
 		return TRUE;
 	}
-	/* kept for the archive before it is booked: a crash between keeps it again, one copy */
-	if (!bank_keep_result(bank, partner, sftp, file.path, entry->name, file.done.alg, error))
-		return FALSE;
 	return bank_result_book(&file, error);
 }
 

@@ -1,6 +1,7 @@
 /* The kept-document store (hub/ph-document-store.c, issue 9 §2/§3): plaintext and sealed
  * files round trip byte for byte across chunk boundaries, a sealed file holds no plaintext ID
- * number, the same bytes kept twice make one file, and a changed byte, a dropped last chunk or
+ * number, a file kept as it is read holds every byte read or skipped, the same bytes kept
+ * twice make one file, and a changed byte, a dropped last chunk or
  * a changed plaintext file is detected. Its pull stream (hub/ph-document-stream.c), also under
  * sealed spool files: reads of any size, a changed or cut chunk failing with file and chunk
  * named and no byte of it handed on, a cut header, no keys; a plaintext spool file of before
@@ -145,6 +146,48 @@ test_round_trip(Fixture *fixture, gconstpointer data)
 			assert_round_trip(fixture, lengths[i], sealed ? fixture->keys : NULL);
 		}
 	}
+}
+
+/* A file kept as it is read (the bank's result file, one download): reads of 1..7919 bytes
+ * and skips (which must read too, or the kept copy would lose bytes) hand on every byte, and
+ * the kept file, sealed, reads back equal to them. */
+static void
+test_input_tee(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GByteArray) content = make_content(2 * CHUNK + 4321);
+	g_autoptr(GInputStream) source = g_memory_input_stream_new_from_data(
+	        g_memdup2(content->data, content->len), content->len, g_free);
+	g_autoptr(PhDocumentWriter) writer =
+	        ph_document_writer_new(fixture->dir, "result", fixture->keys, &error);
+	g_assert_no_error(error);
+	g_autoptr(GInputStream) tee = ph_document_writer_input_tee_new(writer, source);
+	g_autofree guint8 *buffer = g_malloc(7919);
+	gsize at = 0, step = 1;
+	for (guint turn = 0;; turn++) {
+		/* every third turn skips instead of reading */
+		gssize n = turn % 3 == 2 ? g_input_stream_skip(tee, step, NULL, &error)
+		                         : g_input_stream_read(tee, buffer, step, NULL, &error);
+		g_assert_no_error(error);
+		if (n == 0)
+			break;
+		if (turn % 3 != 2)
+			g_assert_cmpmem(buffer, n, content->data + at, n);
+		at += (gsize)n;
+		step = step * 7 % 7919 + 1;
+	}
+	g_assert_cmpuint(at, ==, content->len);
+	g_assert_true(g_input_stream_close(tee, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_true(ph_document_writer_commit(writer, &error));
+	g_assert_no_error(error);
+	g_autofree gchar *sha256 = ph_digest_hex(PH_DIGEST_SHA256, content->data, content->len);
+	g_assert_cmpstr(ph_document_writer_get_sha256(writer), ==, sha256);
+	g_autofree gchar *path =
+	        g_build_filename(fixture->dir, ph_document_writer_get_file_name(writer), NULL);
+	g_autoptr(GByteArray) back = read_back(fixture, path, sha256, &error);
+	g_assert_no_error(error);
+	g_assert_cmpmem(back->data, back->len, content->data, content->len);
 }
 
 /* The same bytes kept again (a retry after kill -9) make one file and leave no .part. */
@@ -481,6 +524,8 @@ main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add("/document-store/round-trip", Fixture, NULL, fixture_set_up, test_round_trip,
+	           fixture_tear_down);
+	g_test_add("/document-store/input-tee", Fixture, NULL, fixture_set_up, test_input_tee,
 	           fixture_tear_down);
 	g_test_add("/document-store/kept-twice-one-file", Fixture, NULL, fixture_set_up,
 	           test_kept_twice_one_file, fixture_tear_down);

@@ -30,6 +30,10 @@ PhDocumentKeep *ph_document_api_keep_begin(PhPlugin *plugin, const PhDocumentKin
 /* A stream that writes to @next first, then keeps the same bytes: wrap the stream a file is
  * generated into. Closing it does not close @next. */
 GOutputStream *ph_document_api_keep_tee(PhDocumentKeep *keep, GOutputStream *next);
+/* A stream that reads @input and keeps the bytes read: wrap the stream a file is read from
+ * (once, for its use and its keeping), read it to its end, then commit. Closing it does not
+ * close @input. */
+GInputStream *ph_document_api_keep_input(PhDocumentKeep *keep, GInputStream *input);
 /* Ends the file and records it, with @digest ("ALG hex" as exchanged, may be NULL). */
 gboolean ph_document_api_keep_commit(PhDocumentKeep *keep, const gchar *digest, GError **error);
 /* Drops what was written unless committed. */
