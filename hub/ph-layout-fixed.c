@@ -31,7 +31,8 @@ typedef struct {
 	PhMappingAhead *ahead;       /* reading: lines decoded ahead, in order */
 	guint n_fields;              /* of the widest record */
 	gboolean json;               /* reading: the decoders also write canonical JSON Lines */
-	PhMappingProgram **programs; /* reading: per record kind, NULL where it has none */
+	PhMappingProgram **programs; /* per record kind, NULL where it has none */
+	guint n_programs;
 } Fixed;
 
 /* What one thread needs to decode lines: its own converter (not shareable) and buffers. */
@@ -59,7 +60,7 @@ fixed_free(gpointer state)
 
 	/* First: its threads read the input and the matchers. */
 	ph_mapping_ahead_free(fixed->ahead);
-	for (guint i = 0; fixed->programs != NULL && i < fixed->base.mapping->records->len; i++)
+	for (guint i = 0; i < fixed->n_programs; i++)
 		ph_mapping_program_free(fixed->programs[i]);
 	g_free(fixed->programs);
 	ph_mapping_io_layout_clear(&fixed->base);
@@ -102,6 +103,10 @@ fixed_new(PhMapping *mapping, GInputStream *input, GOutputStream *output, GError
 	find_tags(fixed, mapping);
 	fixed->n_fields = ph_mapping_slots_max(mapping);
 	fixed->slots = g_new0(PhMappingSlot, fixed->n_fields + 1);
+	fixed->n_programs = mapping->records->len;
+	fixed->programs = g_new0(PhMappingProgram *, fixed->n_programs);
+	for (guint i = 0; i < fixed->n_programs; i++)
+		fixed->programs[i] = ph_mapping_program_new(g_ptr_array_index(mapping->records, i));
 	if (!ph_mapping_io_layout_init(&fixed->base, mapping, input, output, error)) {
 		fixed_free(fixed);
 		return NULL;
@@ -356,9 +361,6 @@ fixed_reader_new(PhMapping *mapping, GInputStream *input, GError **error)
 
 	if (fixed == NULL)
 		return NULL;
-	fixed->programs = g_new0(PhMappingProgram *, mapping->records->len);
-	for (guint i = 0; i < mapping->records->len; i++)
-		fixed->programs[i] = ph_mapping_program_new(g_ptr_array_index(mapping->records, i));
 	fixed->ahead = ph_mapping_ahead_new(&decode_ops, fixed, &fixed->base, fixed->n_fields);
 	return fixed;
 }
@@ -599,8 +601,10 @@ apply_patch(Fixed *fixed, const Patch *patch, GError **error)
  * depend on the records before (all but computed fields left out); the writer copies
  * those and encodes the rest, so any error is still found in record and field order. */
 typedef struct {
+	const Fixed *fixed;
 	FieldCodec codec;
 	GString *line;
+	GString *value; /* a value as a string, for the generic encoder */
 } Preparer;
 
 static gpointer
@@ -614,6 +618,8 @@ fixed_prepare_new(gpointer state)
 	preparer->codec.text = g_string_sized_new(256);
 	preparer->codec.encoded = g_string_sized_new(256);
 	preparer->line = g_string_sized_new(1024);
+	preparer->value = g_string_sized_new(256);
+	preparer->fixed = fixed;
 	return preparer;
 }
 
@@ -626,33 +632,57 @@ fixed_prepare_free(gpointer data)
 	g_string_free(preparer->codec.text, TRUE);
 	g_string_free(preparer->codec.encoded, TRUE);
 	g_string_free(preparer->line, TRUE);
+	g_string_free(preparer->value, TRUE);
 	g_free(preparer);
 }
 
-static void
+/* One field: the compiled step where it takes the value, else the generic encoder. */
+static gboolean
+prepare_field(Preparer *preparer, const PhMappingRecord *type, guint index,
+              const PhMappingSlot *slot, gchar *dest)
+{
+	const PhMappingProgram *program = preparer->fixed->programs[type->index];
+	const PhMappingField *field = g_ptr_array_index(type->fields, index);
+	const gchar *value = NULL;
+
+	if (program != NULL && ph_mapping_program_encode(program, index, preparer->codec.encoding,
+	                                                 slot, preparer->codec.encoded, dest))
+		return TRUE;
+	/* Left out and computed: the running value, the writer's own. */
+	if (slot->state != PH_SLOT_TEXT && field->compute != PH_COMPUTE_NONE)
+		return FALSE;
+	if (slot->state == PH_SLOT_TEXT) {
+		g_string_truncate(preparer->value, 0);
+		g_string_append_len(preparer->value, slot->text, (gssize)slot->len);
+		value = preparer->value->str;
+	}
+	return encode_field(&preparer->codec, type, field, value, NULL, dest, NULL);
+}
+
+static gboolean
 fixed_prepare(gpointer data, const PhMappingRecord *type, const PhMappingSlot *slots,
               PhMappingSlot *prepared, const GString **scratch)
 {
 	Preparer *preparer = data;
 	guint64 done = 0;
+	gboolean all = type->fields->len < 63;
 
 	g_string_set_size(preparer->line, type->width);
 	for (guint i = 0; i < type->fields->len && i < 63; i++) {
 		const PhMappingField *field = g_ptr_array_index(type->fields, i);
-		const gchar *value = slots[i].state == PH_SLOT_TEXT ? slots[i].text : NULL;
 
-		/* Left out and computed: the running value, the writer's own. */
-		if (value == NULL && field->compute != PH_COMPUTE_NONE)
-			continue;
-		if (encode_field(&preparer->codec, type, field, value, NULL,
-		                 preparer->line->str + field->offset, NULL))
+		if (prepare_field(preparer, type, i, &slots[i],
+		                  preparer->line->str + field->offset))
 			done |= G_GUINT64_CONSTANT(1) << i;
+		else
+			all = FALSE;
 	}
 	prepared->state = PH_SLOT_TEXT;
 	prepared->text = preparer->line->str;
 	prepared->len = type->width;
 	prepared->number = (gint64)done;
 	*scratch = preparer->line;
+	return all;
 }
 
 static gboolean

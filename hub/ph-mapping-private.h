@@ -169,13 +169,15 @@ typedef struct {
 	                               const PhMappingSlot *slots, const PhMappingSlot *prepared,
 	                               PhMappingTotals *totals, GError **error);
 	/* In another thread (one preparer each): what can be encoded of a record before the
-	 * writer sees it, into *@prepared (texts in @scratch). Never an error: what fails is
-	 * left to writer_write_slots, which then reports it in order. */
+	 * writer sees it, into *@prepared (texts in @scratch), from @slots whose texts need
+	 * not be NUL-terminated. Never an error: what fails is left to writer_write_slots,
+	 * which then reports it in order. TRUE when every field was prepared: the writer then
+	 * reads no slot's text but through the totals (which go by length). */
 	gpointer (*writer_prepare_new)(gpointer state);
 	void (*writer_prepare_free)(gpointer preparer);
-	void (*writer_prepare)(gpointer preparer, const PhMappingRecord *type,
-	                       const PhMappingSlot *slots, PhMappingSlot *prepared,
-	                       const GString **scratch);
+	gboolean (*writer_prepare)(gpointer preparer, const PhMappingRecord *type,
+	                           const PhMappingSlot *slots, PhMappingSlot *prepared,
+	                           const GString **scratch);
 } PhLayoutOps;
 
 extern const PhLayoutOps ph_layout_fixed_ops;
@@ -265,11 +267,13 @@ void ph_mapping_slots_from_record(const PhMappingRecord *type, const PhRecord *r
                                   PhMappingSlot *slots);
 /* Scans one line of canonical JSON Lines in the form ph_mapping_slots_append_json() writes
  * (keys in field order, no spaces, no escapes) into *@type and @slots (room for every field
- * of the widest record), values copied NUL-terminated into @arena. FALSE, with nothing
- * decided, for any other line: ph_record_parse_json() then judges it. */
+ * of the widest record), texts pointing into @line (not NUL-terminated). FALSE, with
+ * nothing decided, for any other line: ph_record_parse_json() then judges it. */
 gboolean ph_mapping_slots_parse_json(const PhMapping *mapping, const gchar *line, gsize len,
-                                     GString *arena, const PhMappingRecord **type,
-                                     PhMappingSlot *slots);
+                                     const PhMappingRecord **type, PhMappingSlot *slots);
+/* Copies the slots' texts into @arena (replacing its contents), NUL-terminated, and points
+ * the slots there: for a writer that wants strings. */
+void ph_mapping_slots_keep(const PhMappingRecord *type, PhMappingSlot *slots, GString *arena);
 /* The number of fields of the widest record kind. */
 guint ph_mapping_slots_max(const PhMapping *mapping);
 
@@ -311,6 +315,13 @@ void ph_mapping_program_free(PhMappingProgram *program);
 gboolean ph_mapping_program_run(const PhMappingProgram *program, PhEncoding *encoding,
                                 const gchar *line, PhMappingSlot *slots, GString *utf8,
                                 gsize *arena_at, GString *json);
+/* Writes field @index of the program's record kind for the canonical value in @slot
+ * (absent, or UTF-8 text) at @dest, padded to its bytes, as the generic encoder would;
+ * @scratch is reused. FALSE, with @dest undefined, where the generic encoder must decide:
+ * a value it may refuse or cut, a computed field left out (its running value). */
+gboolean ph_mapping_program_encode(const PhMappingProgram *program, guint index,
+                                   PhEncoding *encoding, const PhMappingSlot *slot,
+                                   GString *scratch, gchar *dest);
 
 G_END_DECLS
 

@@ -330,3 +330,100 @@ ph_mapping_program_run(const PhMappingProgram *program, PhEncoding *encoding, co
 		write_json(program, slots, json);
 	return TRUE;
 }
+
+/* The canonical digits of a plain number as the generic encoder formats it: fen as they
+ * are without leading zeros, yuan with two decimals. FALSE for anything else (a sign,
+ * more digits than a gint64 of fen holds), which the generic encoder judges. */
+static gboolean
+format_number(const Step *step, const gchar *text, gsize len, gchar buffer[32], const gchar **out,
+              gsize *out_len)
+{
+	gsize zeros = 0, n;
+	gchar *p = buffer;
+
+	if (len == 0 || !all_digits(text, len))
+		return FALSE;
+	while (zeros + 1 < len && text[zeros] == '0')
+		zeros++;
+	n = len - zeros;
+	if (n > 18)
+		return FALSE;
+	if (!step->yuan) {
+		*out = text + zeros;
+		*out_len = n;
+		return TRUE;
+	}
+	/* "5" -> "0.05", "1234" -> "12.34": the fen as two decimals. */
+	if (n <= 2) {
+		*p++ = '0';
+	} else {
+		memcpy(p, text + zeros, n - 2);
+		p += n - 2;
+	}
+	*p++ = '.';
+	if (n == 1)
+		*p++ = '0';
+	memcpy(p, text + len - MIN(n, 2), MIN(n, 2));
+	p += MIN(n, 2);
+	*out = buffer;
+	*out_len = (gsize)(p - buffer);
+	return TRUE;
+}
+
+/* The partner text (UTF-8) of a step for @slot, as the generic encoder makes it; FALSE
+ * where it must decide (a value it may refuse, a running computed value). */
+static gboolean
+encode_value(const Step *step, const PhMappingSlot *slot, gchar buffer[32], const gchar **text,
+             gsize *len)
+{
+	const PhMappingField *field = step->field;
+
+	if (slot->state != PH_SLOT_TEXT) {
+		if (field->compute != PH_COMPUTE_NONE || field->required)
+			return FALSE;
+		*text = step->kind == STEP_TAG ? field->constant : "";
+		*len = step->kind == STEP_TAG ? field->constant_len : 0;
+		return TRUE;
+	}
+	*text = slot->text;
+	*len = slot->len;
+	if (step->kind != STEP_TEXT && step->kind != STEP_NUMBER)
+		return FALSE;
+	if (*len == 0 && field->required)
+		return FALSE;
+	if (step->kind == STEP_NUMBER)
+		return format_number(step, slot->text, slot->len, buffer, text, len);
+	return !step->digits || all_digits(*text, *len);
+}
+
+gboolean
+ph_mapping_program_encode(const PhMappingProgram *program, guint index, PhEncoding *encoding,
+                          const PhMappingSlot *slot, GString *scratch, gchar *dest)
+{
+	const Step *step = &program->steps[index];
+	const PhMappingField *field = step->field;
+	gchar buffer[32];
+	const gchar *text = NULL;
+	gsize len = 0;
+
+	if (!encode_value(step, slot, buffer, &text, &len))
+		return FALSE;
+	if (!ph_encoding_is_ascii(text, len)) {
+		g_string_truncate(scratch, 0);
+		if (!ph_encoding_from_utf8(encoding, text, len, scratch, NULL))
+			return FALSE;
+		text = scratch->str;
+		len = scratch->len;
+	}
+	/* Too long (cut or refused) or negative and zero-padded: the generic encoder. */
+	if (len > field->bytes || (field->pad == '0' && len > 0 && text[0] == '-'))
+		return FALSE;
+	if (field->align_right) {
+		memset(dest, field->pad, field->bytes - len);
+		memcpy(dest + field->bytes - len, text, len);
+	} else {
+		memcpy(dest, text, len);
+		memset(dest + len, field->pad, field->bytes - len);
+	}
+	return TRUE;
+}

@@ -126,7 +126,6 @@ ph_mapping_slots_from_record(const PhMappingRecord *type, const PhRecord *record
 typedef struct {
 	const gchar *p;
 	const gchar *end;
-	gchar *arena; /* values copied NUL-terminated: room for the whole line */
 } Scan;
 
 /* memcmp() for the short keys compared on every line, eight bytes at a time inline. */
@@ -157,16 +156,13 @@ scan_literal(Scan *scan, const gchar *text, gsize len)
 	return TRUE;
 }
 
-/* The value's text, copied NUL-terminated into the arena: the writer wants strings. */
+/* The value's text where it lies in the line. */
 static void
-keep_value(Scan *scan, PhMappingSlot *slot, const gchar *text, gsize len)
+keep_value(PhMappingSlot *slot, const gchar *text, gsize len)
 {
-	memcpy(scan->arena, text, len);
-	scan->arena[len] = '\0';
-	slot->text = scan->arena;
+	slot->text = text;
 	slot->len = len;
 	slot->state = PH_SLOT_TEXT;
-	scan->arena += len + 1;
 }
 
 /* A string without escapes, valid UTF-8. */
@@ -178,14 +174,9 @@ scan_string(Scan *scan, PhMappingSlot *slot)
 
 	if (start + len >= scan->end || start[len] != '"')
 		return FALSE;
-	for (gsize i = 0; i < len; i++) {
-		if ((guchar)start[i] >= 0x80) {
-			if (!g_utf8_validate_len(start, len, NULL))
-				return FALSE;
-			break;
-		}
-	}
-	keep_value(scan, slot, start, len);
+	if (!ph_encoding_is_ascii(start, len) && !g_utf8_validate_len(start, len, NULL))
+		return FALSE;
+	keep_value(slot, start, len);
 	scan->p = start + len + 1;
 	return TRUE;
 }
@@ -204,7 +195,7 @@ scan_integer(Scan *scan, PhMappingSlot *slot)
 	len = (gsize)(scan->p - start);
 	if (len == (start[0] == '-' ? 1u : 0u) || len > 19)
 		return FALSE;
-	keep_value(scan, slot, start, len);
+	keep_value(slot, start, len);
 	return TRUE;
 }
 
@@ -239,15 +230,13 @@ scan_kind(Scan *scan, const PhMapping *mapping)
 }
 
 gboolean
-ph_mapping_slots_parse_json(const PhMapping *mapping, const gchar *line, gsize len, GString *arena,
+ph_mapping_slots_parse_json(const PhMapping *mapping, const gchar *line, gsize len,
                             const PhMappingRecord **type_out, PhMappingSlot *slots)
 {
-	Scan scan = {line, line + len, NULL};
+	Scan scan = {line, line + len};
 	const PhMappingRecord *type;
 	guint next = 0;
 
-	g_string_set_size(arena, len + 1);
-	scan.arena = arena->str;
 	type = scan_kind(&scan, mapping);
 	if (type == NULL)
 		return FALSE;
@@ -267,6 +256,26 @@ ph_mapping_slots_parse_json(const PhMapping *mapping, const gchar *line, gsize l
 	}
 	*type_out = type;
 	return scan.p + 1 == scan.end && *scan.p == '}';
+}
+
+void
+ph_mapping_slots_keep(const PhMappingRecord *type, PhMappingSlot *slots, GString *arena)
+{
+	gsize room = 0;
+	gchar *p;
+
+	for (guint i = 0; i < type->fields->len; i++)
+		room += slots[i].state == PH_SLOT_TEXT ? slots[i].len + 1 : 0;
+	g_string_set_size(arena, room);
+	p = arena->str;
+	for (guint i = 0; i < type->fields->len; i++) {
+		if (slots[i].state != PH_SLOT_TEXT)
+			continue;
+		memcpy(p, slots[i].text, slots[i].len);
+		p[slots[i].len] = '\0';
+		slots[i].text = p;
+		p += slots[i].len + 1;
+	}
 }
 
 guint

@@ -190,18 +190,21 @@ json_decode(gpointer data, const gchar *line, gsize len, guint64 line_no, guint6
 	slots[n + 1].state = PH_SLOT_ABSENT;
 	/* A layout that writes only records (delimited, XML) gets the line as it is. */
 	if (decoder->writer->ops->writer_write_slots == NULL ||
-	    !ph_mapping_slots_parse_json(decoder->writer->mapping, line, len, decoder->arena, type,
-	                                 slots)) {
+	    !ph_mapping_slots_parse_json(decoder->writer->mapping, line, len, type, slots)) {
 		*type = NULL;
 		slots[n].state = PH_SLOT_TEXT;
 		slots[n].text = line;
 		slots[n].len = len;
 		return TRUE;
 	}
-	scratch[0] = decoder->arena;
-	if (decoder->preparer != NULL)
-		decoder->writer->ops->writer_prepare(decoder->preparer, *type, slots, &slots[n + 1],
-		                                     &scratch[1]);
+	/* The texts stay in the line where the preparer encoded every field; else the writer
+	 * gets them as strings. Each buffer used is named in @scratch, in no gaps. */
+	if (decoder->preparer != NULL &&
+	    decoder->writer->ops->writer_prepare(decoder->preparer, *type, slots, &slots[n + 1],
+	                                         scratch++))
+		return TRUE;
+	ph_mapping_slots_keep(*type, slots, decoder->arena);
+	*scratch = decoder->arena;
 	return TRUE;
 }
 
