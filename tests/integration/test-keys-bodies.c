@@ -341,6 +341,29 @@ test_moved(Fixture *fixture, gconstpointer data)
 	                ==, 1);
 }
 
+/* Adds key @key_id and rotates one row per batch: `keys status` counted @stale values first,
+ * all are re-sealed, none is left. */
+static void
+rotate_to(Fixture *fixture, const gchar *key_id, gint64 stale)
+{
+	g_autoptr(GError) error = NULL;
+	g_assert_true(ph_field_keys_add(key_path, key_id, NULL, &error));
+	g_assert_no_error(error);
+	g_autoptr(PhFieldKeys) keys = ph_field_keys_load(key_path, &error);
+	g_assert_no_error(error);
+	gint64 total = 0;
+	g_assert_true(ph_field_rotate_count_stale(fixture->db, keys, &total, &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(total, ==, stale);
+	PhFieldRotation rotation;
+	g_assert_true(ph_field_rotate(fixture->db, keys, 1, NULL, NULL, &rotation, &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(rotation.resealed, ==, stale);
+	g_assert_true(ph_field_rotate_count_stale(fixture->db, keys, &total, &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(total, ==, 0);
+}
+
 /* Rows stored before keys were configured stay readable; `keys status` counts them and the
  * ones under the old key; rotation seals all under the new key and they still read. */
 static void
@@ -364,23 +387,9 @@ test_rotate(Fixture *fixture, gconstpointer data)
 	g_assert_cmpuint(handled, ==, 2);
 	assert_bytes(handled_body, DOCUMENT);
 
-	g_assert_true(ph_field_keys_add(key_path, "k-bodies", NULL, &error));
-	g_assert_no_error(error);
-	g_autoptr(PhFieldKeys) keys = ph_field_keys_load(key_path, &error);
-	g_assert_no_error(error);
 	/* `keys status` counts everything written so far (plaintext or under k1): the 2 inbox
 	 * rows' bodies and answers, 1 refusal, the 2 delivered replies, the 2 dead letters */
-	gint64 total = 0;
-	g_assert_true(ph_field_rotate_count_stale(fixture->db, keys, &total, &error));
-	g_assert_no_error(error);
-	g_assert_cmpint(total, ==, 9);
-
-	PhFieldRotation rotation;
-	g_assert_true(ph_field_rotate(fixture->db, keys, 1, NULL, NULL, &rotation, &error));
-	g_assert_no_error(error);
-	g_assert_cmpint(rotation.resealed, ==, 9);
-	g_assert_true(ph_field_rotate_count_stale(fixture->db, keys, &total, &error));
-	g_assert_cmpint(total, ==, 0);
+	rotate_to(fixture, "k-bodies", 9);
 	g_assert_cmpint(plaintext_rows(fixture), ==, 0);
 	g_assert_cmpint(count(fixture, "SELECT count(*) FROM inbox WHERE substring(body for 15) = "
 	                               "'\\x89706862313a6b2d626f646965733a'" /* …k-bodies: */),
@@ -703,21 +712,8 @@ test_event_rotate(Fixture *fixture, gconstpointer data)
 	g_autofree gchar *counted = event_counts(fixture);
 	g_assert_cmpstr(counted, ==, expected);
 
-	g_assert_true(ph_field_keys_add(key_path, "k-events", NULL, &error));
-	g_assert_no_error(error);
-	g_autoptr(PhFieldKeys) keys = ph_field_keys_load(key_path, &error);
-	g_assert_no_error(error);
-	gint64 total = 0;
-	g_assert_true(ph_field_rotate_count_stale(fixture->db, keys, &total, &error));
-	g_assert_no_error(error);
 	/* the 2 events and their 2 routed rows (delivered, kept in the outbox) */
-	g_assert_cmpint(total, ==, 4);
-	PhFieldRotation rotation;
-	g_assert_true(ph_field_rotate(fixture->db, keys, 1, NULL, NULL, &rotation, &error));
-	g_assert_no_error(error);
-	g_assert_cmpint(rotation.resealed, ==, 4);
-	g_assert_true(ph_field_rotate_count_stale(fixture->db, keys, &total, &error));
-	g_assert_cmpint(total, ==, 0);
+	rotate_to(fixture, "k-events", 4);
 	g_assert_cmpint(plaintext_events(fixture), ==, 0);
 	g_assert_cmpint(plaintext_rows(fixture), ==, 0);
 	g_autofree gchar *rotated = event_counts(fixture);
