@@ -564,6 +564,13 @@ test_event_sealed(Fixture *fixture, gconstpointer data)
 	g_assert_cmpint(count(fixture, "SELECT count(*) FROM outbox WHERE topic = 't.event' AND "
 	                               "substring(payload for 6) = '\\x89706865313a'"),
 	                ==, 1);
+	/* both under the current key: `keys status` counts nothing to rotate */
+	g_autoptr(PhFieldKeys) keys = ph_field_keys_load(key_path, &error);
+	g_assert_no_error(error);
+	gint64 stale = -1;
+	g_assert_true(ph_field_rotate_count_stale(fixture->db, keys, &stale, &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(stale, ==, 0);
 	run_once(fixture);
 	g_assert_cmpuint(delivered, ==, 1);
 	assert_event(delivered_payload, "person:1");
