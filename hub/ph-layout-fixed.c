@@ -346,7 +346,10 @@ decoder_free(gpointer data)
 
 static const PhMappingAheadOps decode_ops = {
         .take_run = ph_mapping_io_layout_take_run,
-        .take_mapped = ph_mapping_io_layout_take_mapped,
+        .take_span = ph_mapping_io_layout_take_span,
+        .split = ph_mapping_io_layout_split,
+        .count = ph_mapping_io_layout_count,
+        .rewind = ph_mapping_io_layout_rewind,
         .next_line = ph_mapping_io_layout_take_line,
         .line_count = ph_mapping_io_layout_line_count,
         .decoder_new = decoder_new,

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "ph-error.h"
+
 /* A batch: at most this many lines, line bytes and slots, so that memory stays bounded
  * whatever the widths (four batches of each). */
 #define BATCH_LINES      2048
@@ -29,10 +31,13 @@ typedef struct {
 	guint64 seq;
 	BatchState state;
 	GString *bytes;    /* the lines, copied, */
-	const gchar *data; /* or mapped: where line_at counts from */
-	gpointer map;      /* the mapping to release, or NULL */
-	gsize map_len;
-	gsize *line_at; /* per line: where it starts in bytes, its length, number, offset */
+	PhLineSpan span;   /* or read in place (span.map set), */
+	const gchar *data; /* where line_at counts from */
+	gboolean split;    /* in place: the decoder finds the lines, and then */
+	gboolean stopped;  /* it stopped before the span's end, at */
+	guint64 stop_offset;
+	gboolean counted; /* its lines are numbered and counted into the input's */
+	gsize *line_at;   /* per line: where it starts in bytes, its length, number, offset */
 	gsize *line_len;
 	guint64 *line_no;
 	guint64 *line_offset;
@@ -60,6 +65,8 @@ struct _PhMappingAhead {
 	GMutex lock;          /* batch states, stop */
 	GCond changed;
 	guint64 next_seq;    /* the next batch to take (the caller's) */
+	guint64 counted_seq; /* the first batch whose lines are not counted yet */
+	gsize span_bytes;    /* in place: bytes that hold a batch's lines, as seen so far */
 	gboolean input_done; /* a batch ended with the end or an error of the input */
 	gboolean stop;
 	GThread *workers[MAX_WORKERS];
@@ -91,9 +98,25 @@ batch_init(Batch *batch, guint max_lines, guint n_slots)
 static void
 batch_unmap(Batch *batch)
 {
-	if (batch->map != NULL)
-		munmap(batch->map, batch->map_len);
-	batch->map = NULL;
+	if (batch->span.map != NULL)
+		munmap(batch->span.map, batch->span.map_len);
+	batch->span.map = NULL;
+}
+
+/* Empties @batch for the next lines. */
+static void
+batch_reset(Batch *batch)
+{
+	g_string_truncate(batch->bytes, 0);
+	batch_unmap(batch);
+	batch->split = FALSE;
+	batch->stopped = FALSE;
+	batch->counted = FALSE;
+	batch->n_lines = 0;
+	batch->n_records = 0;
+	batch->end = FALSE;
+	g_clear_error(&batch->error);
+	g_clear_error(&batch->take_error);
 }
 
 static void
@@ -114,37 +137,25 @@ batch_clear(Batch *batch)
 	g_clear_error(&batch->take_error);
 }
 
-/* Takes a batch of lines read in place from the mapped input, if the source can. */
+/* Takes the next bytes of the input in place, if the source can: the decoder splits them
+ * into lines, and the caller's thread numbers them (count) before it hands them out. */
 static gboolean
-take_mapped(PhMappingAhead *ahead, Batch *batch)
+take_span(PhMappingAhead *ahead, Batch *batch)
 {
-	PhLineRun run = {batch->bytes,     batch->line_at,     batch->line_len,
-	                 batch->line_no,   batch->line_offset, 0,
-	                 ahead->max_lines, BATCH_BYTES};
-
-	if (ahead->ops->take_mapped == NULL || !ahead->ops->take_mapped(ahead->source, &run))
+	if (ahead->ops->take_span == NULL ||
+	    !ahead->ops->take_span(ahead->source, ahead->span_bytes, &batch->span))
 		return FALSE;
-	batch->n_lines = run.n_lines;
-	batch->data = run.mapped;
-	batch->map = run.map;
-	batch->map_len = run.map_len;
-	batch->final_line = ahead->ops->line_count(ahead->source);
+	batch->split = TRUE;
+	batch->data = batch->span.data;
 	return TRUE;
 }
 
-/* Copies the next lines of the input into @batch, or maps them; called in batch order. */
+/* Copies the next lines of the input into @batch, numbered; called in batch order. */
 static void
 take(PhMappingAhead *ahead, Batch *batch)
 {
-	g_string_truncate(batch->bytes, 0);
-	batch_unmap(batch);
-	batch->n_lines = 0;
-	batch->n_records = 0;
-	batch->end = FALSE;
-	g_clear_error(&batch->error);
-	g_clear_error(&batch->take_error);
-	if (take_mapped(ahead, batch))
-		return;
+	batch_reset(batch);
+	batch->counted = TRUE;
 	while (batch->n_lines < ahead->max_lines && batch->bytes->len < BATCH_BYTES) {
 		const gchar *line = NULL;
 		gsize len = 0;
@@ -238,9 +249,25 @@ batch_span(const Batch *batch)
 	return n > 0 ? batch->line_at[n - 1] + batch->line_len[n - 1] : 0;
 }
 
+/* Finds the lines of a batch taken in place (not numbered yet: count does that). */
+static void
+split(PhMappingAhead *ahead, Batch *batch)
+{
+	PhLineRun run = {
+	        NULL, batch->line_at,   batch->line_len, batch->line_no, batch->line_offset,
+	        0,    ahead->max_lines, batch->span.len};
+	gsize taken = ahead->ops->split(ahead->source, &batch->span, &run);
+
+	batch->n_lines = run.n_lines;
+	batch->stopped = taken < batch->span.len;
+	batch->stop_offset = batch->span.offset + taken;
+}
+
 static void
 decode(PhMappingAhead *ahead, Batch *batch, gpointer decoder)
 {
+	if (batch->split)
+		split(ahead, batch);
 	/* Usually enough: decoded text is rarely more than twice the bytes it came from. */
 	g_string_set_size(batch->arena, batch_span(batch) * 2 + 64);
 	g_string_truncate(batch->arena, 0);
@@ -249,8 +276,9 @@ decode(PhMappingAhead *ahead, Batch *batch, gpointer decoder)
 		PhMappingSlot *slots = &batch->slots[(gsize)i * ahead->n_slots];
 		const GString *scratch[PH_MAPPING_AHEAD_SCRATCH] = {NULL};
 
+		/* Lines split here are numbered later: an error is made again then (count). */
 		if (!ahead->ops->decode(decoder, batch->data + batch->line_at[i],
-		                        batch->line_len[i], batch->line_no[i],
+		                        batch->line_len[i], batch->split ? 0 : batch->line_no[i],
 		                        batch->line_offset[i], &batch->types[i], slots, scratch,
 		                        batch->out, &batch->error))
 			return;
@@ -312,6 +340,7 @@ ph_mapping_ahead_new(const PhMappingAheadOps *ops, gpointer layout, gpointer sou
 	ahead->n_slots = MAX(n_slots, 1);
 	ahead->max_lines =
 	        CLAMP(BATCH_SLOT_BYTES / (ahead->n_slots * sizeof(PhMappingSlot)), 16, BATCH_LINES);
+	ahead->span_bytes = BATCH_BYTES / 8;
 	for (guint i = 0; i < N_BATCHES; i++)
 		batch_init(&ahead->batches[i], ahead->max_lines, ahead->n_slots);
 	ahead->own_decoder = ops->decoder_new(layout);
@@ -356,14 +385,127 @@ start_workers(PhMappingAhead *ahead)
 	}
 }
 
-/* Takes the next batch's lines in this (the caller's) thread. */
+/* Waits until @batch is decoded, in whichever thread. */
+static void
+wait_decoded(PhMappingAhead *ahead, Batch *batch)
+{
+	g_mutex_lock(&ahead->lock);
+	while (batch->state != BATCH_DECODED)
+		g_cond_wait(&ahead->changed, &ahead->lock);
+	g_mutex_unlock(&ahead->lock);
+}
+
+/* A batch's lines in place are sized by what the lines seen so far take, so that they
+ * rarely outnumber a batch (split then stops, and the input goes back). */
+static void
+learn(PhMappingAhead *ahead, const Batch *batch)
+{
+	gsize bytes = batch_span(batch) + batch->n_lines;
+
+	if (batch->n_lines > 0)
+		ahead->span_bytes =
+		        CLAMP(bytes / batch->n_lines * ahead->max_lines / 8 * 7, 4096, BATCH_BYTES);
+}
+
+/* Makes the error of a line split in another thread again, now that its number is known:
+ * the same decoder on the same bytes fails the same way, with the line in the message. */
+static void
+redecode(PhMappingAhead *ahead, Batch *batch)
+{
+	guint i = batch->n_records;
+	const GString *scratch[PH_MAPPING_AHEAD_SCRATCH] = {NULL};
+
+	g_clear_error(&batch->error);
+	if (!ahead->ops->decode(ahead->own_decoder, batch->data + batch->line_at[i],
+	                        batch->line_len[i], batch->line_no[i], batch->line_offset[i],
+	                        &batch->types[i], &batch->slots[(gsize)i * ahead->n_slots], scratch,
+	                        batch->out, &batch->error))
+		return;
+	g_set_error(&batch->error, PH_ERROR, PH_ERROR_FAILED,
+	            "line %" G_GUINT64_FORMAT ": decoded differently in two threads",
+	            batch->line_no[i]);
+}
+
+/* The batches after @batch took lines from beyond where its split stopped: they are
+ * dropped, and the input goes back to the first line it did not take, which is then read
+ * line by line. */
+static void
+go_back(PhMappingAhead *ahead, Batch *batch)
+{
+	g_mutex_lock(&ahead->lock);
+	for (guint i = 0; i < N_BATCHES; i++) {
+		Batch *later = &ahead->batches[i];
+
+		if (later->state == BATCH_FREE || later->seq <= batch->seq)
+			continue;
+		while (later->state == BATCH_DECODING)
+			g_cond_wait(&ahead->changed, &ahead->lock);
+		later->state = BATCH_FREE;
+	}
+	g_mutex_unlock(&ahead->lock);
+	ahead->next_seq = batch->seq + 1;
+	ahead->input_done = FALSE;
+	if (!ahead->ops->rewind(ahead->source, batch->stop_offset)) {
+		g_set_error(&batch->take_error, PH_ERROR, PH_ERROR_FAILED,
+		            "line %" G_GUINT64_FORMAT ": cannot read the input again from there",
+		            batch->final_line + 1);
+		ahead->input_done = TRUE;
+	}
+}
+
+/* Numbers the lines of a decoded batch taken in place and counts them into the input's,
+ * in batch order, in the caller's thread. */
+static void
+count(PhMappingAhead *ahead, Batch *batch)
+{
+	guint64 first = ahead->ops->line_count(ahead->source);
+	guint n = batch->n_lines;
+
+	ahead->counted_seq = batch->seq + 1;
+	if (batch->counted)
+		return;
+	batch->counted = TRUE;
+	for (guint i = 0; i < n; i++)
+		batch->line_no[i] = first + i + 1;
+	ahead->ops->count(ahead->source, n, n > 0 ? batch->line_offset[n - 1] : 0);
+	batch->final_line = first + n;
+	learn(ahead, batch);
+	if (batch->error != NULL)
+		redecode(ahead, batch);
+	else if (batch->stopped)
+		go_back(ahead, batch);
+}
+
+/* Counts the batches taken before @until, waiting for their decoding. */
+static void
+count_through(PhMappingAhead *ahead, guint64 until)
+{
+	while (ahead->counted_seq < MIN(until, ahead->next_seq)) {
+		Batch *batch = &ahead->batches[ahead->counted_seq % N_BATCHES];
+
+		wait_decoded(ahead, batch);
+		count(ahead, batch);
+	}
+}
+
+/* Takes the next batch's lines in this (the caller's) thread: in place where the source
+ * can, else line by line once every line before is counted. */
 static Batch *
 take_next(PhMappingAhead *ahead)
 {
 	Batch *batch = &ahead->batches[ahead->next_seq % N_BATCHES];
 
+	batch_reset(batch);
+	if (take_span(ahead, batch)) {
+		batch->seq = ahead->next_seq++;
+		return batch;
+	}
+	count_through(ahead, ahead->next_seq);
+	batch = &ahead->batches[ahead->next_seq % N_BATCHES];
 	batch->seq = ahead->next_seq++;
 	take(ahead, batch);
+	ahead->counted_seq = ahead->next_seq;
+	learn(ahead, batch);
 	return batch;
 }
 
@@ -397,17 +539,16 @@ current(PhMappingAhead *ahead)
 			decode(ahead, batch, ahead->own_decoder);
 			batch->state = BATCH_DECODED;
 		}
+		count_through(ahead, ahead->seq + 1);
 		if (ahead->seq == 0 && !ahead->input_done)
 			start_workers(ahead);
 		ahead->ready = TRUE;
 		return batch;
 	}
 	top_up(ahead);
-	g_mutex_lock(&ahead->lock);
-	while (batch->state != BATCH_DECODED)
-		g_cond_wait(&ahead->changed, &ahead->lock);
-	g_mutex_unlock(&ahead->lock);
 	/* Nobody touches a decoded batch until it is released: no lock per record. */
+	wait_decoded(ahead, batch);
+	count_through(ahead, ahead->seq + 1);
 	ahead->ready = TRUE;
 	return batch;
 }

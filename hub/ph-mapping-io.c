@@ -294,36 +294,43 @@ ph_mapping_io_input_line_count(gpointer input)
 	return ((PhLineInput *)input)->line;
 }
 
-/* Takes the lines that start in [@start, @end) into @run while ph_mapping_io_input_next()
- * would return them as they are (their newline there, the line end the mapping wants); the
- * first line other than that is left to it. @start is at the file offset @offset, and at
- * @base of where @run's lines are counted from. Returns the bytes taken. */
+/* The length of the line at @p (before @end) when ph_mapping_io_input_next() would return
+ * it as it is: its newline there, the line end the mapping wants, and well short of the
+ * longest line (near that limit, whether it is refused depends on how the bytes were read:
+ * the line-by-line reader decides); else -1. *@cr: it ends in CRLF. */
+static inline gssize
+plain_line(gboolean crlf, const gchar *p, const gchar *end, gboolean *cr)
+{
+	const gchar *newline = memchr(p, '\n', (gsize)(end - p));
+	gsize length;
+
+	if (newline == NULL || newline - p >= LINE_MAX_BYTES / 2)
+		return -1;
+	length = (gsize)(newline - p);
+	*cr = length > 0 && p[length - 1] == '\r';
+	return *cr == crlf ? (gssize)length : -1;
+}
+
+/* Takes the plain lines that start in [@start, @end) into @run, not numbered (line_at
+ * counted from @base, file offsets from @offset for @start); returns the bytes taken. */
 static gsize
-scan_run(PhLineInput *lines, const gchar *start, const gchar *end, guint64 offset, gsize base,
-         PhLineRun *run)
+split_run(gboolean crlf, const gchar *start, const gchar *end, guint64 offset, gsize base,
+          PhLineRun *run)
 {
 	const gchar *p = start;
 
 	while (run->n_lines < run->max_lines && base + (gsize)(p - start) < run->max_bytes) {
-		const gchar *newline = memchr(p, '\n', (gsize)(end - p));
-		gsize length;
-		gboolean cr;
+		gboolean cr = FALSE;
+		gssize length = plain_line(crlf, p, end, &cr);
 		guint n = run->n_lines;
 
-		if (newline == NULL)
+		if (length < 0)
 			break;
-		length = (gsize)(newline - p);
-		cr = length > 0 && p[length - 1] == '\r';
-		if (cr != lines->crlf)
-			break;
-		lines->line++;
-		lines->line_offset = offset + (guint64)(p - start);
 		run->line_at[n] = base + (gsize)(p - start);
-		run->line_len[n] = length - (cr ? 1 : 0);
-		run->line_no[n] = lines->line;
-		run->line_offset[n] = lines->line_offset;
+		run->line_len[n] = (gsize)length - (cr ? 1 : 0);
+		run->line_offset[n] = offset + (guint64)(p - start);
 		run->n_lines++;
-		p = newline + 1;
+		p += length + 1;
 	}
 	return (gsize)(p - start);
 }
@@ -334,55 +341,96 @@ ph_mapping_io_input_take_run(gpointer input, PhLineRun *run)
 {
 	PhLineInput *lines = input;
 	const gchar *start = lines->buffer + lines->start;
-	gsize taken = scan_run(lines, start, lines->buffer + lines->end,
-	                       lines->offset + lines->start, run->bytes->len, run);
+	guint first = run->n_lines;
+	gsize taken = split_run(lines->crlf, start, lines->buffer + lines->end,
+	                        lines->offset + lines->start, run->bytes->len, run);
 
+	for (guint i = first; i < run->n_lines; i++)
+		run->line_no[i] = ++lines->line;
+	if (run->n_lines > first)
+		lines->line_offset = run->line_offset[run->n_lines - 1];
 	g_string_append_len(run->bytes, start, (gssize)taken);
 	lines->start += taken;
 }
 
-/* The next lines of a mappable file, read where they lie: the window mapped holds a
- * batch's bytes and the longest line beyond them, so a line that ends is never cut. The
- * stream is moved past the lines taken and the buffer emptied, so that what follows is
- * read as before. */
+/* Moves the stream to @at (counted from where reading began) and empties the buffer, so
+ * that what follows is read from there as before. */
+static gboolean
+move_to(PhLineInput *lines, guint64 at)
+{
+	if (!g_seekable_seek(G_SEEKABLE(lines->input), (goffset)(lines->fd_start + at), G_SEEK_SET,
+	                     NULL, NULL))
+		return FALSE;
+	lines->offset = at;
+	lines->start = lines->end = 0;
+	lines->eof = FALSE;
+	return TRUE;
+}
+
+/* The next bytes of a mappable file, mapped in place: whole lines up to the one that
+ * crosses @max_bytes (the window holds it whole unless it is very long), the first of them
+ * plain, which the caller splits later (ph_mapping_io_input_split) and counts
+ * (ph_mapping_io_input_count). The stream moves past them; the line count does not. */
 gboolean
-ph_mapping_io_input_take_mapped(gpointer input, PhLineRun *run)
+ph_mapping_io_input_take_span(gpointer input, gsize max_bytes, PhLineSpan *span)
 {
 	PhLineInput *lines = input;
 	guint64 at = lines->offset + lines->start;
 	guint64 pos = lines->fd_start + at;
 	guint64 page = (guint64)sysconf(_SC_PAGESIZE);
 	guint64 from = pos - pos % page;
-	guint64 line = lines->line, line_offset = lines->line_offset;
 	struct stat st;
+	const gchar *data, *end, *last;
+	gboolean cr = FALSE;
 	gpointer map;
-	gsize len, taken;
+	gsize len;
 
-	if (lines->fd < 0 || run->n_lines > 0 || fstat(lines->fd, &st) != 0 ||
-	    (guint64)st.st_size <= pos)
+	if (lines->fd < 0 || fstat(lines->fd, &st) != 0 || (guint64)st.st_size <= pos)
 		return FALSE;
-	len = (gsize)MIN((guint64)st.st_size - from, pos - from + run->max_bytes + LINE_MAX_BYTES);
+	len = (gsize)MIN((guint64)st.st_size - from, pos - from + max_bytes + LINE_MAX_BYTES);
 	map = mmap(NULL, len, PROT_READ, MAP_SHARED, lines->fd, (off_t)from);
 	if (map == MAP_FAILED)
 		return FALSE;
-	run->mapped = (const gchar *)map + (pos - from);
-	taken = scan_run(lines, run->mapped, (const gchar *)map + len, at, 0, run);
-	if (taken == 0 || !g_seekable_seek(G_SEEKABLE(lines->input), (goffset)(pos + taken),
-	                                   G_SEEK_SET, NULL, NULL)) {
-		/* Nothing taken: the lines are read from the buffer as before. */
+	data = (const gchar *)map + (pos - from);
+	end = (const gchar *)map + len;
+	/* The line that crosses @max_bytes ends the span, else the last line that ends. */
+	last = (gsize)(end - data) > max_bytes
+	               ? memchr(data + max_bytes - 1, '\n', (gsize)(end - data) - max_bytes + 1)
+	               : NULL;
+	if (last == NULL)
+		last = memrchr(data, '\n', MIN(max_bytes, (gsize)(end - data)));
+	if (last == NULL || plain_line(lines->crlf, data, end, &cr) < 0 ||
+	    !move_to(lines, at + (guint64)(last + 1 - data))) {
 		munmap(map, len);
-		lines->line = line;
-		lines->line_offset = line_offset;
-		run->n_lines = 0;
-		run->mapped = NULL;
 		return FALSE;
 	}
-	lines->offset = at + taken;
-	lines->start = lines->end = 0;
-	lines->eof = FALSE;
-	run->map = map;
-	run->map_len = len;
+	*span = (PhLineSpan){data, (gsize)(last + 1 - data), at, map, len};
 	return TRUE;
+}
+
+gsize
+ph_mapping_io_input_split(gpointer input, const PhLineSpan *span, PhLineRun *run)
+{
+	const PhLineInput *lines = input;
+
+	/* Only the line-end rule is read: fixed since the input was made. */
+	return split_run(lines->crlf, span->data, span->data + span->len, span->offset, 0, run);
+}
+
+void
+ph_mapping_io_input_count(gpointer input, guint n_lines, guint64 last_offset)
+{
+	PhLineInput *lines = input;
+
+	lines->line += n_lines;
+	if (n_lines > 0)
+		lines->line_offset = last_offset;
+}
+
+gboolean
+ph_mapping_io_input_rewind(gpointer input, guint64 offset)
+{
+	return move_to(input, offset);
 }
 
 /* The first line is left to ph_mapping_io_layout_next_line(): its byte order mark. */
@@ -396,9 +444,28 @@ ph_mapping_io_layout_take_run(gpointer layout, PhLineRun *run)
 }
 
 gboolean
-ph_mapping_io_layout_take_mapped(gpointer layout, PhLineRun *run)
+ph_mapping_io_layout_take_span(gpointer layout, gsize max_bytes, PhLineSpan *span)
 {
 	PhLineLayout *lines = layout;
 
-	return lines->lines->line > 0 && ph_mapping_io_input_take_mapped(lines->lines, run);
+	return lines->lines->line > 0 &&
+	       ph_mapping_io_input_take_span(lines->lines, max_bytes, span);
+}
+
+gsize
+ph_mapping_io_layout_split(gpointer layout, const PhLineSpan *span, PhLineRun *run)
+{
+	return ph_mapping_io_input_split(((PhLineLayout *)layout)->lines, span, run);
+}
+
+void
+ph_mapping_io_layout_count(gpointer layout, guint n_lines, guint64 last_offset)
+{
+	ph_mapping_io_input_count(((PhLineLayout *)layout)->lines, n_lines, last_offset);
+}
+
+gboolean
+ph_mapping_io_layout_rewind(gpointer layout, guint64 offset)
+{
+	return ph_mapping_io_input_rewind(((PhLineLayout *)layout)->lines, offset);
 }

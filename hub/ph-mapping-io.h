@@ -65,9 +65,15 @@ guint64 ph_mapping_io_input_line_count(gpointer input);
 /* PhMappingAheadOps.take_run for the same two. */
 void ph_mapping_io_layout_take_run(gpointer layout, PhLineRun *run);
 void ph_mapping_io_input_take_run(gpointer input, PhLineRun *run);
-/* PhMappingAheadOps.take_mapped for the same two. */
-gboolean ph_mapping_io_layout_take_mapped(gpointer layout, PhLineRun *run);
-gboolean ph_mapping_io_input_take_mapped(gpointer input, PhLineRun *run);
+/* PhMappingAheadOps.take_span, split, count and rewind for the same two. */
+gboolean ph_mapping_io_layout_take_span(gpointer layout, gsize max_bytes, PhLineSpan *span);
+gboolean ph_mapping_io_input_take_span(gpointer input, gsize max_bytes, PhLineSpan *span);
+gsize ph_mapping_io_layout_split(gpointer layout, const PhLineSpan *span, PhLineRun *run);
+gsize ph_mapping_io_input_split(gpointer input, const PhLineSpan *span, PhLineRun *run);
+void ph_mapping_io_layout_count(gpointer layout, guint n_lines, guint64 last_offset);
+void ph_mapping_io_input_count(gpointer input, guint n_lines, guint64 last_offset);
+gboolean ph_mapping_io_layout_rewind(gpointer layout, guint64 offset);
+gboolean ph_mapping_io_input_rewind(gpointer input, guint64 offset);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhLineInput, ph_mapping_io_input_free)
 

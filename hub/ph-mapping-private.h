@@ -344,23 +344,34 @@ typedef struct {
 	guint n_lines;
 	guint max_lines; /* no more lines than this, */
 	gsize max_bytes; /* and none once bytes holds this many */
-	/* take_mapped: the lines lie in @mapped (line_at counts from there, @bytes unused),
-	 * inside memory mapped at @map for @map_len bytes, unmapped once they are done. */
-	const gchar *mapped;
+} PhLineRun;
+
+/* Whole lines of the input read in place: @len bytes at @data, at file offset @offset,
+ * inside memory mapped at @map for @map_len bytes (unmapped once done with). */
+typedef struct {
+	const gchar *data;
+	gsize len;
+	guint64 offset;
 	gpointer map;
 	gsize map_len;
-} PhLineRun;
+} PhLineSpan;
 
 typedef struct {
 	/* Optional: as many of the next lines of @source as are at hand and plainly whole
 	 * (nothing next_line would refuse or treat apart), appended to @run; none when the
 	 * next line needs next_line. Called like next_line. */
 	void (*take_run)(gpointer source, PhLineRun *run);
-	/* Optional, tried first for an empty batch: the next lines as take_run takes them, but
-	 * read in place from the input file mapped into memory (no copy); FALSE, with nothing
-	 * taken, where the input is not a file that can be mapped or the next line needs
-	 * next_line. */
-	gboolean (*take_mapped)(gpointer source, PhLineRun *run);
+	/* Optional, tried first for every batch: the next bytes of the input read in place
+	 * (a file mapped into memory, no copy), whole lines up to the one that crosses
+	 * @max_bytes; FALSE, with nothing taken, where the input cannot be mapped or its next
+	 * line needs next_line. The lines are not counted yet: whoever decodes the batch
+	 * splits them (split, which may be called in any thread), then the caller's thread
+	 * counts them in order (count), or goes back to the first line split did not take
+	 * (rewind, to its file offset), which then goes through next_line. */
+	gboolean (*take_span)(gpointer source, gsize max_bytes, PhLineSpan *span);
+	gsize (*split)(gpointer source, const PhLineSpan *span, PhLineRun *run);
+	void (*count)(gpointer source, guint n_lines, guint64 last_offset);
+	gboolean (*rewind)(gpointer source, guint64 offset);
 	/* The next line of @source with its number and file offset; FALSE at the end or with
 	 * @error. Called by one thread at a time, in order. */
 	gboolean (*next_line)(gpointer source, const gchar **line, gsize *len, guint64 *line_no,

@@ -210,7 +210,10 @@ json_decode(gpointer data, const gchar *line, gsize len, guint64 line_no, guint6
 
 static const PhMappingAheadOps json_ops = {
         .take_run = ph_mapping_io_input_take_run,
-        .take_mapped = ph_mapping_io_input_take_mapped,
+        .take_span = ph_mapping_io_input_take_span,
+        .split = ph_mapping_io_input_split,
+        .count = ph_mapping_io_input_count,
+        .rewind = ph_mapping_io_input_rewind,
         .next_line = ph_mapping_io_input_take_line,
         .line_count = ph_mapping_io_input_line_count,
         .decoder_new = json_decoder_new,
