@@ -290,20 +290,16 @@ gb_four_byte_encode(gunichar ch, guchar *out)
 	out[0] = (guchar)(0x90 + linear / 10);
 }
 
-/* GB18030/GBK to UTF-8 through the tables. FALSE, with @utf8 as it was, for anything
- * they do not hold (invalid, cut short, four-byte BMP, unmapped): the exact slow path
- * decides those. */
-static gboolean
-gb_decode_fast(PhEncoding *encoding, const guchar *text, gsize len, GString *utf8)
+/* GB18030/GBK to UTF-8 through the tables, at @out (room for 2 × @len + 4 bytes); the
+ * bytes written, or -1 for anything they do not hold (invalid, cut short, four-byte BMP,
+ * unmapped): the exact slow path decides those. */
+static gssize
+gb_decode_into(PhEncoding *encoding, const guchar *text, gsize len, guchar *out)
 {
 	const GbTables *tables = gb_tables(encoding);
-	gsize start = utf8->len;
-	guchar *out;
+	guchar *start = out;
 	gsize i = 0;
 
-	/* At most 3 bytes out for 2 in, 4 for 4; the 3-byte store may run one past. */
-	g_string_set_size(utf8, start + len * 2 + 4);
-	out = (guchar *)utf8->str + start;
 	while (i < len) {
 		guchar lead = text[i];
 		guint32 entry;
@@ -315,11 +311,12 @@ gb_decode_fast(PhEncoding *encoding, const guchar *text, gsize len, GString *utf
 			continue;
 		}
 		if (lead == 0x80 || lead == 0xFF || i + 1 >= len)
-			break;
+			return -1;
 		if (text[i + 1] >= 0x40 && text[i + 1] != 0xFF) {
 			entry = tables->to_utf8[(lead - 0x81) * GB_TRAILS + (text[i + 1] - 0x40)];
 			if (entry == 0)
-				break;
+				return -1;
+			/* The 3-byte store may run one past a 2-byte character: within the room. */
 			out[0] = (guchar)entry;
 			out[1] = (guchar)(entry >> 8);
 			out[2] = (guchar)(entry >> 16);
@@ -329,12 +326,40 @@ gb_decode_fast(PhEncoding *encoding, const guchar *text, gsize len, GString *utf
 		}
 		if (encoding->kind != PH_ENCODING_GB18030 ||
 		    !gb_four_byte_decode(text + i, len - i, &ch))
-			break;
-		out += g_unichar_to_utf8(ch, (gchar *)out);
+			return -1;
+		/* U+10000..U+10FFFF: four bytes of UTF-8. */
+		out[0] = (guchar)(0xF0 | ch >> 18);
+		out[1] = (guchar)(0x80 | (ch >> 12 & 0x3F));
+		out[2] = (guchar)(0x80 | (ch >> 6 & 0x3F));
+		out[3] = (guchar)(0x80 | (ch & 0x3F));
+		out += 4;
 		i += 4;
 	}
-	g_string_set_size(utf8, i == len ? (gsize)(out - (guchar *)utf8->str) : start);
-	return i == len;
+	return out - start;
+}
+
+/* The same appended to @utf8; FALSE, with @utf8 as it was, where the tables do not hold. */
+static gboolean
+gb_decode_fast(PhEncoding *encoding, const guchar *text, gsize len, GString *utf8)
+{
+	gsize start = utf8->len;
+	gssize written;
+
+	g_string_set_size(utf8, start + len * 2 + 4);
+	written = gb_decode_into(encoding, text, len, (guchar *)utf8->str + start);
+	g_string_set_size(utf8, start + (written >= 0 ? (gsize)written : 0));
+	return written >= 0;
+}
+
+gssize
+ph_encoding_to_utf8_fast(PhEncoding *encoding, const gchar *bytes, gsize len, gchar *out)
+{
+	if (encoding->kind != PH_ENCODING_UTF8)
+		return gb_decode_into(encoding, (const guchar *)bytes, len, (guchar *)out);
+	if (!g_utf8_validate_len(bytes, len, NULL))
+		return -1;
+	memcpy(out, bytes, len);
+	return (gssize)len;
 }
 
 static gboolean

@@ -304,7 +304,7 @@ decode_line(gpointer data, const gchar *line, gsize len, guint64 line_no, guint6
 	program = decoder->fixed->programs[type->index];
 	if (program != NULL &&
 	    ph_mapping_program_run(program, decoder->encoding, line, slots, decoder->text,
-	                           decoder->arena_at, decoder->fixed->json ? out : NULL))
+	                           decoder->fixed->json ? out : NULL))
 		return TRUE;
 	if (!read_fields(decoder, type, line, error))
 		return FALSE;

@@ -308,13 +308,13 @@ typedef struct _PhMappingProgram PhMappingProgram;
 PhMappingProgram *ph_mapping_program_new(const PhMappingRecord *type);
 void ph_mapping_program_free(PhMappingProgram *program);
 /* Decodes @line (of the record's width, in @encoding) into @slots as the generic reader
- * would, texts pointing into @line or @utf8 (reset; @arena_at gets each slot's offset there,
- * or G_MAXSIZE), and appends its canonical JSON line to @json unless NULL. FALSE when the
- * line needs the generic code (anything to escape, refuse or convert apart): nothing was
- * appended then, and the generic code decodes the line again and says what is wrong. */
+ * would, texts pointing into @line or @utf8 (reset), and appends its canonical JSON line to
+ * @json unless NULL. FALSE when the line needs the generic code (anything to escape,
+ * refuse or convert apart): nothing was appended then, and the generic code decodes the
+ * line again and says what is wrong. */
 gboolean ph_mapping_program_run(const PhMappingProgram *program, PhEncoding *encoding,
                                 const gchar *line, PhMappingSlot *slots, GString *utf8,
-                                gsize *arena_at, GString *json);
+                                GString *json);
 /* Writes field @index of the program's record kind for the canonical value in @slot
  * (absent, or UTF-8 text) at @dest, padded to its bytes, as the generic encoder would;
  * @scratch is reused. FALSE, with @dest undefined, where the generic encoder must decide:

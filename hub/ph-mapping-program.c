@@ -31,6 +31,7 @@ struct _PhMappingProgram {
 	const PhMappingRecord *type;
 	Step *steps; /* one per field, in field order */
 	gsize json_room;
+	gsize utf8_room; /* the most UTF-8 the line's texts decode to */
 };
 
 /* The step of @field; FALSE when the field needs the generic code (value maps, code tables,
@@ -72,6 +73,7 @@ ph_mapping_program_new(const PhMappingRecord *type)
 	g_autofree Step *steps = g_new0(Step, type->fields->len + 1);
 	PhMappingProgram *program;
 	gsize room = type->json_kind_len + 2;
+	gsize utf8_room = 1;
 
 	for (guint i = 0; i < type->fields->len; i++) {
 		const PhMappingField *field = g_ptr_array_index(type->fields, i);
@@ -80,11 +82,13 @@ ph_mapping_program_new(const PhMappingRecord *type)
 			return NULL;
 		/* Decoded text takes at most three bytes for two; a number at most 20. */
 		room += field->json_key_len + 2 * field->bytes + 24;
+		utf8_room += 2 * field->bytes + 4;
 	}
 	program = g_new0(PhMappingProgram, 1);
 	program->type = type;
 	program->steps = g_steal_pointer(&steps);
 	program->json_room = room;
+	program->utf8_room = utf8_room;
 	return program;
 }
 
@@ -109,6 +113,10 @@ trim(const Step *step, const gchar **text, gsize *len)
 
 		while (*len >= 8 && (memcpy(&word, *text + *len - 8, 8), word == step->pads))
 			*len -= 8;
+		/* The pads that end the last word: its high bytes (little-endian) equal to the
+		 * pad, the zero bytes that lead word ^ pads. */
+		if (*len >= 8 && G_BYTE_ORDER == G_LITTLE_ENDIAN)
+			*len -= (gsize)__builtin_clzll(word ^ step->pads) / 8;
 		while (*len > 0 && (*text)[*len - 1] == pad)
 			(*len)--;
 	}
@@ -179,16 +187,15 @@ all_digits(const gchar *text, gsize len)
 	return TRUE;
 }
 
-/* A text field: ASCII is kept where it lies, GB18030 decoded into @utf8 (the slot then
- * holds its offset there until the line is done). FALSE for anything the generic code must
- * judge or escape. */
+/* A text field: ASCII is kept where it lies, GB18030 decoded into @utf8 (room made for the
+ * whole line). FALSE for anything the generic code must judge or escape. */
 static inline gboolean
 run_text(const Step *step, PhEncoding *encoding, const gchar *text, gsize len, PhMappingSlot *slot,
-         GString *utf8, gsize *at)
+         GString *utf8)
 {
 	guint what = classify(text, len);
+	gssize written;
 
-	*at = G_MAXSIZE;
 	if (len == 0 && step->field->required)
 		return FALSE;
 	if (what == 0) {
@@ -201,10 +208,12 @@ run_text(const Step *step, PhEncoding *encoding, const gchar *text, gsize len, P
 		return FALSE;
 	/* No byte of @text is one JSON escapes, so no ASCII of its UTF-8 is: multi-byte
 	 * characters decode to bytes >= 0x80 in UTF-8, and ASCII stays what it was. */
-	*at = utf8->len;
-	if (!ph_encoding_to_utf8(encoding, text, len, utf8, NULL))
+	written = ph_encoding_to_utf8_fast(encoding, text, len, utf8->str + utf8->len);
+	if (written < 0)
 		return FALSE;
-	*slot = (PhMappingSlot){.len = utf8->len - *at, .state = PH_SLOT_TEXT};
+	*slot = (PhMappingSlot){
+	        .text = utf8->str + utf8->len, .len = (gsize)written, .state = PH_SLOT_TEXT};
+	utf8->len += (gsize)written;
 	return TRUE;
 }
 
@@ -250,17 +259,16 @@ run_number(const Step *step, const gchar *text, gsize len, PhMappingSlot *slot)
 
 static inline gboolean
 run_step(const Step *step, PhEncoding *encoding, const gchar *line, PhMappingSlot *slot,
-         GString *utf8, gsize *at)
+         GString *utf8)
 {
 	const PhMappingField *field = step->field;
 	const gchar *text = line + field->offset;
 	gsize len = field->bytes;
 
-	*at = G_MAXSIZE;
 	trim(step, &text, &len);
 	switch (step->kind) {
 	case STEP_TEXT:
-		return run_text(step, encoding, text, len, slot, utf8, at);
+		return run_text(step, encoding, text, len, slot, utf8);
 	case STEP_NUMBER:
 		return run_number(step, text, len, slot);
 	case STEP_TAG:
@@ -312,19 +320,16 @@ write_json(const PhMappingProgram *program, const PhMappingSlot *slots, GString 
 
 gboolean
 ph_mapping_program_run(const PhMappingProgram *program, PhEncoding *encoding, const gchar *line,
-                       PhMappingSlot *slots, GString *utf8, gsize *arena_at, GString *json)
+                       PhMappingSlot *slots, GString *utf8, GString *json)
 {
 	const PhMappingRecord *type = program->type;
 
+	/* Room for every text of the line at once: the slots point there, nothing moves. */
+	g_string_set_size(utf8, program->utf8_room);
 	g_string_truncate(utf8, 0);
 	for (guint i = 0; i < type->fields->len; i++) {
-		if (!run_step(&program->steps[i], encoding, line, &slots[i], utf8, &arena_at[i]))
+		if (!run_step(&program->steps[i], encoding, line, &slots[i], utf8))
 			return FALSE;
-	}
-	/* The decoded texts, once @utf8 no longer moves. */
-	for (guint i = 0; i < type->fields->len; i++) {
-		if (arena_at[i] != G_MAXSIZE)
-			slots[i].text = utf8->str + arena_at[i];
 	}
 	if (json != NULL)
 		write_json(program, slots, json);
