@@ -404,20 +404,18 @@ utf8_strict_char(const guchar *p, const guchar *end, gsize *len)
 	return (gunichar)-1;
 }
 
-/* UTF-8 to GB18030/GBK through the tables, checking the UTF-8 as it goes; FALSE, with @out
- * as it was, for anything else: text g_utf8_validate() refuses or a character the tables
- * do not hold (the slow path names the bad byte, converts the character or names it). */
-static gboolean
-gb_encode_fast(PhEncoding *encoding, const gchar *text, gsize len, GString *out)
+/* UTF-8 to GB18030/GBK through the tables, checking the UTF-8 as it goes, at @out (room
+ * for @len bytes: no character takes more bytes there than in UTF-8); the bytes written, or
+ * -1 for anything else: text g_utf8_validate() refuses or a character the tables do not
+ * hold (the slow path names the bad byte, converts the character or names it). */
+static gssize
+gb_encode_into(PhEncoding *encoding, const gchar *text, gsize len, guchar *out)
 {
 	const GbTables *tables = gb_tables(encoding);
 	const guchar *p = (const guchar *)text;
 	const guchar *end = p + len;
-	gsize start = out->len;
-	guchar *dest;
+	guchar *dest = out;
 
-	g_string_set_size(out, start + len * 2);
-	dest = (guchar *)out->str + start;
 	while (p < end) {
 		gsize char_len = 1;
 		gunichar ch = *p < 0x80 ? *p : utf8_strict_char(p, end, &char_len);
@@ -434,13 +432,35 @@ gb_encode_fast(PhEncoding *encoding, const gchar *text, gsize len, GString *out)
 			gb_four_byte_encode(ch, dest);
 			dest += 4;
 		} else {
-			g_string_set_size(out, start);
-			return FALSE;
+			return -1;
 		}
 		p += char_len;
 	}
-	g_string_set_size(out, (gsize)(dest - (guchar *)out->str));
-	return TRUE;
+	return dest - out;
+}
+
+/* The same appended to @out; FALSE, with @out as it was, where the tables do not hold. */
+static gboolean
+gb_encode_fast(PhEncoding *encoding, const gchar *text, gsize len, GString *out)
+{
+	gsize start = out->len;
+	gssize written;
+
+	g_string_set_size(out, start + len);
+	written = gb_encode_into(encoding, text, len, (guchar *)out->str + start);
+	g_string_set_size(out, start + (written >= 0 ? (gsize)written : 0));
+	return written >= 0;
+}
+
+gssize
+ph_encoding_from_utf8_fast(PhEncoding *encoding, const gchar *text, gsize len, gchar *out)
+{
+	if (encoding->kind != PH_ENCODING_UTF8)
+		return gb_encode_into(encoding, text, len, (guchar *)out);
+	if (!g_utf8_validate_len(text, len, NULL))
+		return -1;
+	memcpy(out, text, len);
+	return (gssize)len;
 }
 
 /* Runs @converter over the whole input, growing @out; on EILSEQ/EINVAL reports the input

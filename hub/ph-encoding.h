@@ -50,6 +50,11 @@ gssize ph_encoding_to_utf8_fast(PhEncoding *encoding, const gchar *bytes, gsize 
 gboolean ph_encoding_from_utf8(PhEncoding *encoding, const gchar *text, gsize len, GString *out,
                                GError **error);
 
+/* The common case of ph_encoding_from_utf8() without a GString: UTF-8 @text in this
+ * encoding at @out, which has room for @len bytes; the bytes written, or -1 for what only
+ * ph_encoding_from_utf8() converts or refuses (it then says why). */
+gssize ph_encoding_from_utf8_fast(PhEncoding *encoding, const gchar *text, gsize len, gchar *out);
+
 /* The length of the longest prefix of @bytes (in this encoding, whole characters) that
  * fits in @width bytes. */
 gsize ph_encoding_fit(const PhEncoding *encoding, const gchar *bytes, gsize len, gsize width);

@@ -414,11 +414,14 @@ ph_mapping_program_encode(const PhMappingProgram *program, guint index, PhEncodi
 	if (!encode_value(step, slot, buffer, &text, &len))
 		return FALSE;
 	if (!ph_encoding_is_ascii(text, len)) {
-		g_string_truncate(scratch, 0);
-		if (!ph_encoding_from_utf8(encoding, text, len, scratch, NULL))
+		gssize written;
+
+		g_string_set_size(scratch, len);
+		written = ph_encoding_from_utf8_fast(encoding, text, len, scratch->str);
+		if (written < 0)
 			return FALSE;
 		text = scratch->str;
-		len = scratch->len;
+		len = (gsize)written;
 	}
 	/* Too long (cut or refused) or negative and zero-padded: the generic encoder. */
 	if (len > field->bytes || (field->pad == '0' && len > 0 && text[0] == '-'))

@@ -130,6 +130,26 @@ slot_text(const PhMappingSlot *slot, gchar buffer[24], gsize *len)
 	return slot->text;
 }
 
+/* The common case of slot_int(): text of 1 to 18 digits, which holds no NUL, so its C
+ * string is all of it. */
+static inline gboolean
+plain_int(const PhMappingSlot *slot, gint64 *value)
+{
+	gint64 number = 0;
+
+	if (slot->state != PH_SLOT_TEXT || slot->len == 0 || slot->len > 18)
+		return FALSE;
+	for (gsize i = 0; i < slot->len; i++) {
+		guint digit = (guint)(guchar)slot->text[i] - '0';
+
+		if (digit > 9)
+			return FALSE;
+		number = number * 10 + digit;
+	}
+	*value = number;
+	return TRUE;
+}
+
 /* As ph_record_get_int() reads a value: at most 18 digits after an optional '-'. */
 static gboolean
 slot_int(const PhMappingRecord *type, const PhMappingField *field, const PhMappingSlot *slot,
@@ -137,20 +157,25 @@ slot_int(const PhMappingRecord *type, const PhMappingField *field, const PhMappi
 {
 	gchar buffer[24];
 	gsize len = 0;
-	const gchar *text = slot->state == PH_SLOT_TEXT ? slot_text(slot, buffer, &len) : NULL;
-	gboolean negative = len > 0 && text[0] == '-';
+	const gchar *text;
+	gboolean negative;
 	guint64 magnitude = 0;
-	gsize n = negative ? 1 : 0;
+	gsize n;
 
 	if (slot->state == PH_SLOT_INT) {
 		*value = slot->number;
 		return TRUE;
 	}
+	if (plain_int(slot, value))
+		return TRUE;
 	if (slot->state == PH_SLOT_ABSENT) {
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT, "record %s has no field %s",
 		            type->kind, field->key);
 		return FALSE;
 	}
+	text = slot_text(slot, buffer, &len);
+	negative = len > 0 && text[0] == '-';
+	n = negative ? 1 : 0;
 	for (; n < len && g_ascii_isdigit(text[n]); n++)
 		magnitude = magnitude * 10 + (guint64)(text[n] - '0');
 	if (n != len || n == (negative ? 1u : 0u) || n - (negative ? 1 : 0) > 18) {
