@@ -27,7 +27,8 @@ ph_json_text_special(guchar c)
 	return c < 0x20 || c == '"' || c == '\\';
 }
 
-gsize
+/* The plain run alone, for the escaper. */
+static gsize
 ph_json_text_plain_run(const gchar *text, gsize len)
 {
 	gsize i = 0;
@@ -40,6 +41,24 @@ ph_json_text_plain_run(const gchar *text, gsize len)
 		return len;
 	while (i < len && !ph_json_text_special((guchar)text[i]))
 		i++;
+	return i;
+}
+
+gsize
+ph_json_text_plain_run_high(const gchar *text, gsize len, gboolean *high)
+{
+	guint64 bits = 0;
+	gsize i = 0;
+
+	for (; i + 8 <= len && !ph_json_text_special8(text + i); i += 8) {
+		guint64 word;
+
+		memcpy(&word, text + i, 8);
+		bits |= word;
+	}
+	for (; i < len && !ph_json_text_special((guchar)text[i]); i++)
+		bits |= (guchar)text[i];
+	*high = (bits & HIGHS) != 0;
 	return i;
 }
 

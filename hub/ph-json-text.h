@@ -7,8 +7,9 @@
 G_BEGIN_DECLS
 
 /* Length of the leading run of @text that JSON copies as it is (no control character,
- * '"' or '\\'); eight bytes at a time. */
-gsize ph_json_text_plain_run(const gchar *text, gsize len);
+ * '"' or '\\'), eight bytes at a time, and in *@high whether the run holds a byte >= 0x80
+ * (text that is not ASCII). */
+gsize ph_json_text_plain_run_high(const gchar *text, gsize len, gboolean *high);
 
 /* Writes @text escaped (without quotes) at @p, which has room for six bytes per byte
  * (\u00XX); returns the end. */

@@ -413,7 +413,8 @@ ph_mapping_program_encode(const PhMappingProgram *program, guint index, PhEncodi
 
 	if (!encode_value(step, slot, buffer, &text, &len))
 		return FALSE;
-	if (!ph_encoding_is_ascii(text, len)) {
+	/* Numbers and digits are ASCII (encode_value made sure); text is tested. */
+	if (step->kind == STEP_TEXT && !step->digits && (classify(text, len) & TEXT_HIGH) != 0) {
 		gssize written;
 
 		g_string_set_size(scratch, len);

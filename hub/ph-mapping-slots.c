@@ -170,11 +170,12 @@ static gboolean
 scan_string(Scan *scan, PhMappingSlot *slot)
 {
 	const gchar *start = ++scan->p;
-	gsize len = ph_json_text_plain_run(start, (gsize)(scan->end - start));
+	gboolean high = FALSE;
+	gsize len = ph_json_text_plain_run_high(start, (gsize)(scan->end - start), &high);
 
 	if (start + len >= scan->end || start[len] != '"')
 		return FALSE;
-	if (!ph_encoding_is_ascii(start, len) && !g_utf8_validate_len(start, len, NULL))
+	if (high && !g_utf8_validate_len(start, len, NULL))
 		return FALSE;
 	keep_value(slot, start, len);
 	scan->p = start + len + 1;
