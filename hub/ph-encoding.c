@@ -338,19 +338,6 @@ gb_decode_into(PhEncoding *encoding, const guchar *text, gsize len, guchar *out)
 	return out - start;
 }
 
-/* The same appended to @utf8; FALSE, with @utf8 as it was, where the tables do not hold. */
-static gboolean
-gb_decode_fast(PhEncoding *encoding, const guchar *text, gsize len, GString *utf8)
-{
-	gsize start = utf8->len;
-	gssize written;
-
-	g_string_set_size(utf8, start + len * 2 + 4);
-	written = gb_decode_into(encoding, text, len, (guchar *)utf8->str + start);
-	g_string_set_size(utf8, start + (written >= 0 ? (gsize)written : 0));
-	return written >= 0;
-}
-
 gssize
 ph_encoding_to_utf8_fast(PhEncoding *encoding, const gchar *bytes, gsize len, gchar *out)
 {
@@ -409,10 +396,10 @@ utf8_strict_char(const guchar *p, const guchar *end, gsize *len)
  * -1 for anything else: text g_utf8_validate() refuses or a character the tables do not
  * hold (the slow path names the bad byte, converts the character or names it). */
 static gssize
-gb_encode_into(PhEncoding *encoding, const gchar *text, gsize len, guchar *out)
+gb_encode_into(PhEncoding *encoding, const guchar *text, gsize len, guchar *out)
 {
 	const GbTables *tables = gb_tables(encoding);
-	const guchar *p = (const guchar *)text;
+	const guchar *p = text;
 	const guchar *end = p + len;
 	guchar *dest = out;
 
@@ -439,15 +426,19 @@ gb_encode_into(PhEncoding *encoding, const gchar *text, gsize len, guchar *out)
 	return dest - out;
 }
 
-/* The same appended to @out; FALSE, with @out as it was, where the tables do not hold. */
+/* A conversion through the tables (gb_decode_into, gb_encode_into) appended to @out, which
+ * it needs @room bytes of; FALSE, with @out as it was, where the tables do not hold. */
+typedef gssize (*TableConvert)(PhEncoding *encoding, const guchar *in, gsize len, guchar *out);
+
 static gboolean
-gb_encode_fast(PhEncoding *encoding, const gchar *text, gsize len, GString *out)
+table_append(PhEncoding *encoding, TableConvert convert, const gchar *in, gsize len, gsize room,
+             GString *out)
 {
 	gsize start = out->len;
 	gssize written;
 
-	g_string_set_size(out, start + len);
-	written = gb_encode_into(encoding, text, len, (guchar *)out->str + start);
+	g_string_set_size(out, start + room);
+	written = convert(encoding, (const guchar *)in, len, (guchar *)out->str + start);
 	g_string_set_size(out, start + (written >= 0 ? (gsize)written : 0));
 	return written >= 0;
 }
@@ -456,7 +447,7 @@ gssize
 ph_encoding_from_utf8_fast(PhEncoding *encoding, const gchar *text, gsize len, gchar *out)
 {
 	if (encoding->kind != PH_ENCODING_UTF8)
-		return gb_encode_into(encoding, text, len, (guchar *)out);
+		return gb_encode_into(encoding, (const guchar *)text, len, (guchar *)out);
 	if (!g_utf8_validate_len(text, len, NULL))
 		return -1;
 	memcpy(out, text, len);
@@ -510,7 +501,7 @@ ph_encoding_to_utf8(PhEncoding *encoding, const gchar *bytes, gsize len, GString
 		return TRUE;
 	}
 	if (encoding->kind != PH_ENCODING_UTF8 &&
-	    gb_decode_fast(encoding, (const guchar *)bytes, len, utf8))
+	    table_append(encoding, gb_decode_into, bytes, len, len * 2 + 4, utf8))
 		return TRUE;
 	if (!ph_encoding_scan(encoding, bytes, len, &bad_offset, &cut)) {
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
@@ -544,7 +535,8 @@ ph_encoding_from_utf8(PhEncoding *encoding, const gchar *text, gsize len, GStrin
 		return TRUE;
 	}
 	/* The common case checks and converts in one pass. */
-	if (encoding->kind != PH_ENCODING_UTF8 && gb_encode_fast(encoding, text, len, out))
+	if (encoding->kind != PH_ENCODING_UTF8 &&
+	    table_append(encoding, gb_encode_into, text, len, len, out))
 		return TRUE;
 	if (!g_utf8_validate_len(text, len, &end)) {
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT, "invalid UTF-8 at byte %zu",

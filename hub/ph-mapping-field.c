@@ -40,6 +40,32 @@ only_digits(const gchar *text, gsize len)
 }
 
 gboolean
+ph_mapping_field_parse_digits(const gchar *digits, gsize len, gsize max_digits, gsize *zeros,
+                              gint64 *value)
+{
+	gsize lead = 0;
+	gint64 number = 0;
+
+	/* Eight zeros at a time: zero-padded amounts are mostly padding. */
+	while (lead + 8 <= len && memcmp(digits + lead, "00000000", 8) == 0)
+		lead += 8;
+	while (lead < len && digits[lead] == '0')
+		lead++;
+	if (len - lead > max_digits)
+		return FALSE;
+	for (gsize i = lead; i < len; i++) {
+		guint digit = (guint)(guchar)digits[i] - '0';
+
+		if (digit > 9)
+			return FALSE;
+		number = number * 10 + digit;
+	}
+	*zeros = lead;
+	*value = number;
+	return TRUE;
+}
+
+gboolean
 ph_mapping_field_parse_amount(const gchar *text, gsize len, gboolean yuan, gint64 *fen)
 {
 	gboolean negative = len > 0 && text[0] == '-';
@@ -48,26 +74,13 @@ ph_mapping_field_parse_amount(const gchar *text, gsize len, gboolean yuan, gint6
 	const gchar *dot = yuan ? memchr(digits, '.', n) : NULL;
 	gsize whole = dot != NULL ? (gsize)(dot - digits) : n;
 	gsize decimals = dot != NULL ? n - whole - 1 : 0;
-	gsize max_digits = yuan ? YUAN_MAX_DIGITS : FEN_MAX_DIGITS;
-	gsize zeros = 0; /* leading zeros: padding, not significant */
+	gsize zeros = 0;
 	gint64 value = 0;
 
-	if (whole == 0)
+	if (whole == 0 ||
+	    !ph_mapping_field_parse_digits(digits, whole, yuan ? YUAN_MAX_DIGITS : FEN_MAX_DIGITS,
+	                                   &zeros, &value))
 		return FALSE;
-	/* Eight zeros at a time: zero-padded amounts are mostly padding. */
-	while (zeros + 8 <= whole && memcmp(digits + zeros, "00000000", 8) == 0)
-		zeros += 8;
-	while (zeros < whole && digits[zeros] == '0')
-		zeros++;
-	if (whole - zeros > max_digits)
-		return FALSE;
-	for (gsize i = zeros; i < whole; i++) {
-		guint digit = (guint)(guchar)digits[i] - '0';
-
-		if (digit > 9)
-			return FALSE;
-		value = value * 10 + digit;
-	}
 	if (dot != NULL && (decimals == 0 || decimals > 2 || !only_digits(dot + 1, decimals)))
 		return FALSE;
 	if (yuan) {

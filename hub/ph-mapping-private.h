@@ -213,6 +213,11 @@ gboolean ph_mapping_field_encode(const PhMappingRecord *type, const PhMappingFie
 gboolean ph_mapping_field_encode_value(const PhMappingRecord *type, const PhMappingField *field,
                                        const gchar *value, PhMappingTotals *totals, GString *out,
                                        GError **error);
+/* Digits alone (no sign, no point) into *@value, with how many leading zeros pad them in
+ * *@zeros (all of them for zero); FALSE for anything else or more than @max_digits
+ * significant digits. */
+gboolean ph_mapping_field_parse_digits(const gchar *digits, gsize len, gsize max_digits,
+                                       gsize *zeros, gint64 *value);
 /* Parses "12.34"/"1234" (per @yuan) into fen, exactly. */
 gboolean ph_mapping_field_parse_amount(const gchar *text, gsize len, gboolean yuan, gint64 *fen);
 void ph_mapping_field_format_amount(gint64 fen, gboolean yuan, GString *out);

@@ -226,17 +226,11 @@ plain_number(const gchar *text, gsize len, PhMappingSlot *slot)
 	gsize zeros = 0;
 	gint64 value = 0;
 
-	while (zeros + 1 < len && text[zeros] == '0')
-		zeros++;
-	if (len - zeros > 18)
+	/* As ph_mapping_field_parse_amount() reads fen: at most 18 significant digits. */
+	if (!ph_mapping_field_parse_digits(text, len, 18, &zeros, &value))
 		return FALSE;
-	for (gsize i = zeros; i < len; i++) {
-		guint digit = (guint)(guchar)text[i] - '0';
-
-		if (digit > 9)
-			return FALSE;
-		value = value * 10 + digit;
-	}
+	/* Zero itself is written as one zero. */
+	zeros = MIN(zeros, len - 1);
 	*slot = (PhMappingSlot){
 	        .text = text + zeros, .len = len - zeros, .number = value, .state = PH_SLOT_INT};
 	return TRUE;
@@ -343,18 +337,15 @@ static gboolean
 format_number(const Step *step, const gchar *text, gsize len, gchar buffer[32], const gchar **out,
               gsize *out_len)
 {
-	gsize zeros = 0, n;
+	PhMappingSlot digits;
 	gchar *p = buffer;
+	gsize n;
 
-	if (len == 0 || !all_digits(text, len))
+	if (len == 0 || !plain_number(text, len, &digits))
 		return FALSE;
-	while (zeros + 1 < len && text[zeros] == '0')
-		zeros++;
-	n = len - zeros;
-	if (n > 18)
-		return FALSE;
+	n = digits.len;
 	if (!step->yuan) {
-		*out = text + zeros;
+		*out = digits.text;
 		*out_len = n;
 		return TRUE;
 	}
@@ -362,13 +353,13 @@ format_number(const Step *step, const gchar *text, gsize len, gchar buffer[32], 
 	if (n <= 2) {
 		*p++ = '0';
 	} else {
-		memcpy(p, text + zeros, n - 2);
+		memcpy(p, digits.text, n - 2);
 		p += n - 2;
 	}
 	*p++ = '.';
 	if (n == 1)
 		*p++ = '0';
-	memcpy(p, text + len - MIN(n, 2), MIN(n, 2));
+	memcpy(p, digits.text + n - MIN(n, 2), MIN(n, 2));
 	p += MIN(n, 2);
 	*out = buffer;
 	*out_len = (gsize)(p - buffer);

@@ -420,25 +420,39 @@ static const JsonForm json_forms[] = {
          "33)"},
 };
 
+/* The lines of the long file's canonical form, the last one empty (it ends in a newline). */
+static GStrv
+canonical_lines(const Files *files)
+{
+	gsize len = 0;
+	g_autofree gchar *json = read_temp(files->canonical, &len);
+
+	return g_strsplit(json, "\n", -1);
+}
+
+/* @json as the canonical file, converted back: the bytes, or NULL with @error. */
+static gchar *
+convert_json_back(Files *files, const gchar *json, gsize *len, GError **error)
+{
+	g_free(write_temp(files->dir, "payout.jsonl", json, strlen(json)));
+	return convert_back(files, len, error);
+}
+
 static void
 test_json_form(gconstpointer data)
 {
 	const JsonForm *form = data;
 	g_autoptr(Files) files = files_new();
 	g_autoptr(GError) error = NULL;
-	g_autofree gchar *json = NULL;
+	g_auto(GStrv) lines = canonical_lines(files);
 	g_autofree gchar *edited = NULL;
 	g_autofree gchar *bytes = NULL;
-	g_auto(GStrv) lines = NULL;
 	gsize len = 0;
 
-	json = read_temp(files->canonical, &len);
-	lines = g_strsplit(json, "\n", -1);
 	g_free(lines[2]);
 	lines[2] = g_strdup(form->line);
 	edited = g_strjoinv("\n", lines);
-	g_free(write_temp(files->dir, "payout.jsonl", edited, strlen(edited)));
-	bytes = convert_back(files, &len, &error);
+	bytes = convert_json_back(files, edited, &len, &error);
 	if (form->message != NULL) {
 		g_assert_null(bytes);
 		g_assert_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT);
@@ -459,13 +473,10 @@ test_json_lengths(void)
 	g_autoptr(Files) files = files_new();
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GString) edited = g_string_new(NULL);
-	g_autofree gchar *json = NULL;
+	g_auto(GStrv) lines = canonical_lines(files);
 	g_autofree gchar *bytes = NULL;
-	g_auto(GStrv) lines = NULL;
 	gsize len = 0;
 
-	json = read_temp(files->canonical, &len);
-	lines = g_strsplit(json, "\n", -1);
 	for (guint i = 0; lines[i] != NULL && lines[i][0] != '\0'; i++) {
 		if (i > 0)
 			g_string_append_c(edited, '\n');
@@ -475,8 +486,7 @@ test_json_lengths(void)
 			g_string_append_c(edited, ' ');
 		g_string_append(edited, lines[i] + 1);
 	}
-	g_free(write_temp(files->dir, "payout.jsonl", edited->str, edited->len));
-	bytes = convert_back(files, &len, &error);
+	bytes = convert_json_back(files, edited->str, &len, &error);
 	g_assert_no_error(error);
 	g_assert_cmpmem(bytes, len, files->file->str, files->file->len);
 }
