@@ -425,6 +425,21 @@ ph_archive_api_build(const PhArchiveCase *archive_case, PhArchiveDocuments *docu
 	return bytes;
 }
 
+/* Once per process, before its first package: plaintext packages that a build of an older
+ * hub, killed while writing, left named in the documents folder are removed. */
+static void
+ph_archive_api_sweep_once(const gchar *work_dir)
+{
+	static gsize swept = 0;
+	if (!g_once_init_enter(&swept))
+		return;
+	guint removed = ph_archive_package_sweep(work_dir);
+	if (removed > 0)
+		g_message("archive: removed %u package file(s) left by a build that was killed",
+		          removed);
+	g_once_init_leave(&swept, 1);
+}
+
 static PhArchivePackage *
 ph_archive_api_finish(const PhArchiveEvent *event, const gchar *agency, GBytes *bytes)
 {
@@ -485,6 +500,8 @@ ph_archive_api_build_event(PhPlugin *plugin, GBytes *event_bytes, PhXmlSigner *s
 	/* a package with kept files is written beside them, not in memory */
 	g_autofree gchar *work_dir = plugin->config != NULL ? ph_document_store_dir(plugin->config)
 	                                                    : g_strdup(g_get_tmp_dir());
+	if (plugin->config != NULL)
+		ph_archive_api_sweep_once(work_dir); /* never someone else's files in /tmp */
 	if (ph_archive_api_collect(plugin, &event, &ph_archive_api_cases[at], person.id_number,
 	                           event_bytes, &documents, error))
 		bytes = ph_archive_api_build(&archive_case, &documents, work_dir, signer, error);

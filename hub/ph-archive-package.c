@@ -291,27 +291,55 @@ ph_archive_package_write(PhTarOut *out, GBytes *signed_manifest, const PhArchive
 	return ph_tar_out_write(out, end, sizeof(end), error);
 }
 
-/* The package written to a file of @work_dir, handed back mapped: the page cache holds it,
- * not the heap. The file is unlinked at once; the mapping keeps it until released. */
+static GBytes *
+ph_archive_package_errno(GError **error, const gchar *what, const gchar *path)
+{
+	int saved = errno;
+	g_set_error(error, PH_ERROR, PH_ERROR_FAILED, "archive package: cannot %s %s: %s", what,
+	            path, g_strerror(saved));
+	return NULL;
+}
+
+/* A file in @work_dir that never has a name (O_TMPFILE): the package holds every account and
+ * ID number in the clear, and a hub killed while writing it must leave no such file behind.
+ * A file system without unnamed files gets a named one unlinked before a byte is written. */
+static int
+ph_archive_package_open_unnamed(const gchar *work_dir, GError **error)
+{
+	int fd = open(work_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		return fd;
+	if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
+		ph_archive_package_errno(error, "create a file in", work_dir);
+		return -1;
+	}
+	g_autofree gchar *path = g_build_filename(work_dir, PH_ARCHIVE_WORK_PREFIX "XXXXXX", NULL);
+	fd = g_mkstemp_full(path, O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		ph_archive_package_errno(error, "create", path);
+		return -1;
+	}
+	/* a concurrent sweep may have removed it already: no name either way */
+	if (g_unlink(path) != 0 && errno != ENOENT) {
+		ph_archive_package_errno(error, "unlink", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The package written to an unnamed file of @work_dir, handed back mapped: the page cache
+ * holds it, not the heap, and the mapping keeps it until released. */
 static GBytes *
 ph_archive_package_write_file(GBytes *signed_manifest, const PhArchiveDocument *documents,
                               PhArchiveKept *const *kept, guint n_documents, PhFieldKeys *keys,
                               const gchar *work_dir, GError **error)
 {
-	if (g_mkdir_with_parents(work_dir, 0700) != 0) {
-		int saved = errno;
-		g_set_error(error, PH_ERROR, PH_ERROR_FAILED,
-		            "archive package: cannot create %s: %s", work_dir, g_strerror(saved));
+	if (g_mkdir_with_parents(work_dir, 0700) != 0)
+		return ph_archive_package_errno(error, "create", work_dir);
+	PhTarOut out = {NULL, ph_archive_package_open_unnamed(work_dir, error), work_dir};
+	if (out.fd < 0)
 		return NULL;
-	}
-	g_autofree gchar *path = g_build_filename(work_dir, "package-XXXXXX", NULL);
-	PhTarOut out = {NULL, g_mkstemp_full(path, O_RDWR | O_CLOEXEC, 0600), path};
-	if (out.fd < 0) {
-		int saved = errno;
-		g_set_error(error, PH_ERROR, PH_ERROR_FAILED,
-		            "archive package: cannot create %s: %s", path, g_strerror(saved));
-		return NULL;
-	}
 	GBytes *bytes = NULL;
 	if (ph_archive_package_write(&out, signed_manifest, documents, kept, n_documents, keys,
 	                             error)) {
@@ -320,8 +348,25 @@ ph_archive_package_write_file(GBytes *signed_manifest, const PhArchiveDocument *
 			bytes = g_mapped_file_get_bytes(mapped);
 	}
 	close(out.fd);
-	g_unlink(path);
 	return bytes;
+}
+
+guint
+ph_archive_package_sweep(const gchar *work_dir)
+{
+	g_return_val_if_fail(work_dir != NULL, 0);
+	g_autoptr(GDir) dir = g_dir_open(work_dir, 0, NULL);
+	const gchar *name;
+	guint removed = 0;
+	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+		if (!g_str_has_prefix(name, PH_ARCHIVE_WORK_PREFIX) ||
+		    strlen(name) != strlen(PH_ARCHIVE_WORK_PREFIX) + 6)
+			continue;
+		g_autofree gchar *path = g_build_filename(work_dir, name, NULL);
+		if (g_file_test(path, G_FILE_TEST_IS_REGULAR) && g_unlink(path) == 0)
+			removed++;
+	}
+	return removed;
 }
 
 GBytes *

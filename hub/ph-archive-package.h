@@ -34,13 +34,21 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhArchiveKept, ph_archive_kept_free)
 /* As ph_archive_package_build, where document i with @kept[i] != NULL (its bytes unused) is
  * read from the store twice, streamed, never whole in memory: once for its SM3 and size with its
  * SHA-256 checked against the recorded one, once into the container (checked again). With
- * any kept document the package is written to a file in @work_dir, unlinked at once, and
- * returned mapped. A kept file that is damaged or changed: PH_ERROR_INVALID_INPUT naming it. */
+ * any kept document the package is written to an unnamed file in @work_dir (O_TMPFILE; a
+ * hub killed while writing leaves no file) and returned mapped. A kept file that is damaged
+ * or changed: PH_ERROR_INVALID_INPUT naming it. */
 GBytes *ph_archive_package_build_kept(const PhArchiveCase *archive_case,
                                       const PhArchiveDocument *documents,
                                       PhArchiveKept *const *kept, guint n_documents,
                                       PhFieldKeys *keys, const gchar *work_dir, PhXmlSigner *signer,
                                       GError **error);
+
+/* What builds before unnamed files left in a work folder when killed mid-build: plaintext
+ * packages named PH_ARCHIVE_WORK_PREFIX + 6 characters. */
+#define PH_ARCHIVE_WORK_PREFIX "package-"
+
+/* Removes such leftovers from @work_dir (the documents folder); returns how many. */
+guint ph_archive_package_sweep(const gchar *work_dir);
 
 typedef struct {
 	gchar *case_type;

@@ -1,8 +1,17 @@
 /* Archival packages PH-ARCHIVE-1 (issue 9 §2, §4): a package round trip, and corrupted
  * packages refused naming the problem (a document's byte, the manifest, a renamed member, a
- * cut container, another CA), also through `pensionctl archive verify`. Suite unit. */
+ * cut container, another CA), also through `pensionctl archive verify`; a build killed with
+ * SIGKILL while writing a package of kept files leaves no file in its work folder, and
+ * leftovers of older builds are swept. Suite unit. */
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include "pension-hub/ph-digest.h"
 
 #include "ph-archive-package.h"
 #include "ph-error.h"
@@ -20,14 +29,26 @@ pki_file(const gchar *name)
 static const guint8 generated[] = {'P', 'A', 'Y', 0, 1, 2, 3, '\n'};
 static const gchar inbound[] = "<TransferMessage><AIC102>12345.67</AIC102></TransferMessage>";
 
-static GBytes *
-build_package(void)
+static PhXmlSigner *
+new_signer(void)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *key = pki_file("signer.key");
 	g_autofree gchar *certificate = pki_file("signer.crt");
-	g_autoptr(PhXmlSigner) signer = ph_xml_signer_new(key, certificate, &error);
+	PhXmlSigner *signer = ph_xml_signer_new(key, certificate, &error);
 	g_assert_no_error(error);
+	return signer;
+}
+
+static const PhArchiveCase archive_case = {
+        "transfer",    "T-2026-0001", "2026-11-27T12:00:00.000Z", 42, "11010519491231002X",
+        "张三 & <李>", "110100000001"};
+
+static GBytes *
+build_package(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PhXmlSigner) signer = new_signer();
 	g_autoptr(GBytes) in = g_bytes_new_static(inbound, strlen(inbound));
 	g_autoptr(GBytes) file = g_bytes_new_static(generated, sizeof(generated));
 	g_autofree gchar *big_text = g_strnfill(512, 'x'); /* exactly one block */
@@ -37,9 +58,6 @@ build_package(void)
 	        {"payout-7.txt", "generated", "AAE010", file},
 	        {"block.txt", "outbound", "AAC002", big},
 	};
-	const PhArchiveCase archive_case = {
-	        "transfer",    "T-2026-0001", "2026-11-27T12:00:00.000Z", 42, "11010519491231002X",
-	        "张三 & <李>", "110100000001"};
 	GBytes *package = ph_archive_package_build(&archive_case, documents,
 	                                           G_N_ELEMENTS(documents), signer, &error);
 	g_assert_no_error(error);
@@ -220,6 +238,127 @@ test_cli(void)
 	g_assert_nonnull(strstr(bad, "documents/payout-7.txt: SHA-256 differs"));
 }
 
+static gint
+compare_names(gconstpointer a, gconstpointer b)
+{
+	return g_strcmp0(*(const gchar *const *)a, *(const gchar *const *)b);
+}
+
+/* The names in @dir, sorted and joined with spaces ("" when empty). */
+static gchar *
+list_dir(const gchar *dir)
+{
+	g_autoptr(GDir) listing = g_dir_open(dir, 0, NULL);
+	g_assert_nonnull(listing);
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	const gchar *name;
+	while ((name = g_dir_read_name(listing)) != NULL)
+		g_ptr_array_add(names, g_strdup(name));
+	g_ptr_array_sort(names, compare_names);
+	g_ptr_array_add(names, NULL);
+	return g_strjoinv(" ", (gchar **)names->pdata);
+}
+
+/* Whether process @pid has a file of @dir open (its descriptors as /proc shows them). */
+static gboolean
+has_file_open_in(GPid pid, const gchar *dir)
+{
+	g_autofree gchar *fds = g_strdup_printf("/proc/%d/fd", (int)pid);
+	g_autoptr(GDir) listing = g_dir_open(fds, 0, NULL);
+	g_assert_nonnull(listing);
+	g_autofree gchar *prefix = g_strconcat(dir, "/", NULL);
+	const gchar *name;
+	while ((name = g_dir_read_name(listing)) != NULL) {
+		g_autofree gchar *link = g_build_filename(fds, name, NULL);
+		g_autofree gchar *target = g_file_read_link(link, NULL);
+		if (target != NULL && g_str_has_prefix(target, prefix))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* Opens the FIFO @path for writing (it returns once the builder opened it for reading) and
+ * writes @length bytes of @data; closed unless @keep_open. */
+static int
+feed_fifo(const gchar *path, const gchar *data, gsize length, gboolean keep_open)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpint(write(fd, data, length), ==, (gssize)length);
+	if (!keep_open) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* A hub killed (SIGKILL) while it writes a package of kept files: its work folder (the
+ * documents folder) holds no file before or after, though the package was half written with
+ * the person's ID number and a kept file's bytes in it. The two kept files are FIFOs that this
+ * test feeds, so that the build stops at a known point. The builder opens them in the order
+ * A, B (first pass: measured), A, B (second pass: into the package); a writer's open returns
+ * once the reader opened, so when A opens the second time the first pass over B is done and
+ * the manifest is written. With a named temporary file (before the fix) the listing mid-way
+ * shows package-XXXXXX and the test fails. */
+static void
+test_killed_mid_build(void)
+{
+	g_autofree gchar *work = pki_file("work");
+	g_assert_cmpint(g_mkdir(work, 0700), ==, 0);
+	static const gchar content[] = "D00000001110105197001010193 6222020200000000001 350001\r\n";
+	g_autofree gchar *sha256 = ph_digest_hex(PH_DIGEST_SHA256, content, strlen(content));
+	g_autofree gchar *fifo_a = pki_file("kept-a.bin");
+	g_autofree gchar *fifo_b = pki_file("kept-b.bin");
+	g_assert_cmpint(mkfifo(fifo_a, 0600), ==, 0);
+	g_assert_cmpint(mkfifo(fifo_b, 0600), ==, 0);
+	g_autoptr(PhXmlSigner) signer = new_signer();
+	g_autoptr(GBytes) unused = g_bytes_new_static("", 0);
+	const PhArchiveDocument documents[] = {
+	        {"outbound-bank-A.txt", "outbound", "AAE002", unused},
+	        {"outbound-bank-B.txt", "outbound", "AAE002", unused}};
+	PhArchiveKept kept_a = {fifo_a, sha256, 0, NULL}, kept_b = {fifo_b, sha256, 0, NULL};
+	PhArchiveKept *const kept[] = {&kept_a, &kept_b};
+	pid_t child = fork();
+	g_assert_cmpint(child, >=, 0);
+	if (child == 0) {
+		GBytes *package = ph_archive_package_build_kept(&archive_case, documents, kept, 2,
+		                                                NULL, work, signer, NULL);
+		_exit(package != NULL ? 0 : 1);
+	}
+	feed_fifo(fifo_a, content, strlen(content), FALSE);
+	feed_fifo(fifo_b, content, strlen(content), FALSE);
+	int held = feed_fifo(fifo_a, content, strlen(content) / 2, TRUE);
+	g_assert_true(has_file_open_in(child, work)); /* the package, mid-way */
+	g_autofree gchar *during = list_dir(work);
+	g_assert_cmpstr(during, ==, "");
+	g_assert_cmpint(kill(child, SIGKILL), ==, 0);
+	int status = 0;
+	g_assert_cmpint(waitpid(child, &status, 0), ==, child);
+	g_assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	close(held);
+	g_autofree gchar *after = list_dir(work);
+	g_assert_cmpstr(after, ==, "");
+	g_unlink(fifo_a);
+	g_unlink(fifo_b);
+	g_rmdir(work);
+}
+
+/* Leftovers of builds before unnamed files (package-XXXXXX) are removed; nothing else. */
+static void
+test_sweep(void)
+{
+	g_autofree gchar *work = pki_file("sweep");
+	g_assert_cmpint(g_mkdir(work, 0700), ==, 0);
+	const gchar *const files[] = {"package-Ab12Cd", "package-seven77", "0123abcd.gcm"};
+	for (guint i = 0; i < G_N_ELEMENTS(files); i++) {
+		g_autofree gchar *path = g_build_filename(work, files[i], NULL);
+		g_assert_true(g_file_set_contents(path, "x", -1, NULL));
+	}
+	g_assert_cmpuint(ph_archive_package_sweep(work), ==, 1);
+	g_autofree gchar *left = list_dir(work);
+	g_assert_cmpstr(left, ==, "0123abcd.gcm package-seven77");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -228,6 +367,8 @@ main(int argc, char **argv)
 	g_test_add_func("/archive-package/round-trip", test_round_trip);
 	g_test_add_func("/archive-package/corrupted", test_corrupted);
 	g_test_add_func("/archive-package/cli", test_cli);
+	g_test_add_func("/archive-package/killed-mid-build", test_killed_mid_build);
+	g_test_add_func("/archive-package/sweep", test_sweep);
 	int status = g_test_run();
 	ph_unit_pki_remove(pki);
 	return status;
