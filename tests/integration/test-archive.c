@@ -7,7 +7,8 @@
  * outbox retries and delivers once it is back; an answer without a receipt id is a dead
  * letter. The same over SFTP (delivery = sftp) to a real OpenSSH sshd whose folder the
  * simulator watches: delivered once with its receipt file; sshd down, retried, delivered after
- * it comes back. */
+ * it comes back. With a key file ([keys] file) the payout run's kept files are sealed at rest
+ * and the package holds their plaintext, exactly; a sealed file tampered with is refused. */
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include "pension-hub.h"
 #include "pension-hub/ph-digest.h"
 #include "ph-document-store.h"
+#include "ph-field-key.h"
 #include "ph-test-db.h"
 #include "ph-test-hub.h"
 #include "ph-test-peer.h"
@@ -38,6 +40,8 @@ typedef struct {
 	gboolean medical;  /* with the medical adapter and its simulator */
 	guint medical_port;
 	PhTestPeer medical_sim;
+	gboolean sealed;   /* with a [keys] file: kept files sealed at rest */
+	PhFieldKeys *keys; /* then its keys, to keep files as the bank adapter does */
 } Fixture;
 
 /* The hub with [plugin archive] @delivery_config (plus the signing key and test timings) and
@@ -76,6 +80,21 @@ start_medical(Fixture *fixture)
 	                   fixture->medical_port, fixture->hub->pki, down);
 }
 
+/* Encryption at rest on, as in production: the test hub's key file in [keys] (never the
+ * PH_BENCH_PLAINTEXT switch here), and its keys loaded for keep_file. */
+static void
+turn_sealing_on(Fixture *fixture)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *keys = ph_test_hub_keys_config(fixture->hub);
+	g_assert_true(g_str_has_prefix(keys, "[keys]\nfile = "));
+	g_autofree gchar *extra = g_strconcat(keys, fixture->hub->extra, NULL);
+	ph_test_hub_write_config(fixture->hub, extra);
+	g_autofree gchar *path = g_build_filename(fixture->hub->dir, "field.keys", NULL);
+	fixture->keys = ph_field_keys_load(path, &error);
+	g_assert_no_error(error);
+}
+
 /* The hub with [plugin archive] @delivery_config (plus the signing key and test timings), the
  * personnel adapter (its batches are the inbound documents of cases) and the simulator on
  * @sim_port keeping what it takes in the store (watching the SFTP folder, if any), with @extra
@@ -92,6 +111,8 @@ fixture_start(Fixture *fixture, const gchar *delivery_config, guint sim_port,
 	        "[plugin personnel]\nspool_dir = spool\npoll_seconds = 1\n%s",
 	        delivery_config, pki, pki, medical);
 	fixture->hub = ph_test_adapter_hub(fixture->db, "archive", config);
+	if (fixture->sealed)
+		turn_sealing_on(fixture);
 	link_plugin(fixture, "personnel");
 	start_medical(fixture);
 	fixture->store = g_build_filename(fixture->hub->dir, "archive", NULL);
@@ -137,6 +158,14 @@ fixture_set_up_sftp(Fixture *fixture, gconstpointer data)
 	fixture_start(fixture, sftp, ph_test_free_port(), data);
 }
 
+/* With a key file: kept files sealed. */
+static void
+fixture_set_up_sealed(Fixture *fixture, gconstpointer data)
+{
+	fixture->sealed = TRUE;
+	fixture_set_up(fixture, data);
+}
+
 /* With the medical adapter (its simulator down at first). */
 static void
 fixture_set_up_medical(Fixture *fixture, gconstpointer data)
@@ -155,6 +184,7 @@ fixture_tear_down(Fixture *fixture, gconstpointer data)
 	g_clear_pointer(&fixture->store, g_free);
 	g_clear_pointer(&fixture->hub, ph_test_hub_free);
 	g_clear_pointer(&fixture->db, ph_test_db_free);
+	g_clear_pointer(&fixture->keys, ph_field_keys_free);
 }
 
 /* Enrols a member and records the death through the core's SDK command (a death settlement
@@ -555,8 +585,8 @@ exec_sql(Fixture *fixture, const gchar *sql)
 }
 
 /* A payout file, its done file and a result file as the bank adapter keeps them (the
- * document store of ph-document-store.h, plaintext here: no [keys]), with their
- * kept_document rows; @payout_digest and @result_digest receive "SM3 hex" as exchanged.
+ * document store of ph-document-store.h: sealed with the fixture's keys, else plaintext), with
+ * their kept_document rows; @payout_digest and @result_digest receive "SM3 hex" as exchanged.
  * test-bank shows that the adapter keeps exactly what the bank received and wrote. */
 typedef struct {
 	const gchar *role;
@@ -584,7 +614,8 @@ keep_file(Fixture *fixture, const KeptFile *file, const gchar *content, const gc
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *dir = g_build_filename(fixture->hub->dir, "documents", NULL);
-	g_autoptr(PhDocumentWriter) writer = ph_document_writer_new(dir, "test", NULL, &error);
+	g_autoptr(PhDocumentWriter) writer =
+	        ph_document_writer_new(dir, "test", fixture->keys, &error);
 	g_assert_no_error(error);
 	g_assert_true(ph_document_writer_write(writer, content, strlen(content), &error));
 	g_assert_true(ph_document_writer_commit(writer, &error));
@@ -592,14 +623,17 @@ keep_file(Fixture *fixture, const KeptFile *file, const gchar *content, const gc
 	g_autofree gchar *batch_no = file->batch_no > 0
 	                                     ? g_strdup_printf("%" G_GINT64_FORMAT, file->batch_no)
 	                                     : g_strdup("NULL");
+	const gchar *key_id = ph_document_writer_get_key_id(writer);
+	g_assert_true((key_id != NULL) == fixture->sealed);
 	g_autofree gchar *sql = g_strdup_printf(
 	        "INSERT INTO kept_document (role, bank, batch_no, name, size, sha256, digest, "
-	        "store_file) VALUES ('%s', 'icbc', %s, '%s', %" G_GSIZE_FORMAT
-	        ", '%s', %s%s%s, '%s')",
+	        "store_file, key_id) VALUES ('%s', 'icbc', %s, '%s', %" G_GSIZE_FORMAT
+	        ", '%s', %s%s%s, '%s', %s%s%s)",
 	        file->role, batch_no, file->name, strlen(content),
 	        ph_document_writer_get_sha256(writer), digest != NULL ? "'" : "",
 	        digest != NULL ? digest : "NULL", digest != NULL ? "'" : "",
-	        ph_document_writer_get_file_name(writer));
+	        ph_document_writer_get_file_name(writer), key_id != NULL ? "'" : "",
+	        key_id != NULL ? key_id : "NULL", key_id != NULL ? "'" : "");
 	exec_sql(fixture, sql);
 	return g_build_filename(dir, ph_document_writer_get_file_name(writer), NULL);
 }
@@ -661,12 +695,34 @@ close_payout_batches(Fixture *fixture, const gchar *digest_sql)
 	exec_sql(fixture, sql);
 }
 
+/* With a key file, the stored file at @path is sealed: a .gcm file that begins with the
+ * sealed format's magic and holds none of @content's bytes in the clear. Without one it is the
+ * plaintext itself. */
+static void
+assert_kept_at_rest(Fixture *fixture, const gchar *path, const gchar *content)
+{
+	g_autofree gchar *stored = NULL;
+	gsize length = 0;
+	g_assert_true(g_file_get_contents(path, &stored, &length, NULL));
+	if (!fixture->sealed) {
+		g_assert_cmpstr(stored, ==, content);
+		return;
+	}
+	g_assert_true(g_str_has_suffix(path, PH_DOCUMENT_SEALED_SUFFIX));
+	g_assert_cmpmem(stored, PH_DOCUMENT_MAGIC_LEN, PH_DOCUMENT_MAGIC, PH_DOCUMENT_MAGIC_LEN);
+	/* "6222020200000000001", an account number of the file */
+	g_assert_null(g_strstr_len(stored, (gssize)length, "6222020200000000001"));
+}
+
 /* A payout run (its event payout_due and two bank batches, in one transaction as pensionctl
  * payout run writes them; test-bank runs the real thing): the package waits until both
  * batches are closed, then holds per batch the record of its payout file and booked result
  * file, and the bytes of the files the bank adapter kept (batch 7: payout, done, result; batch
  * 8 from before files were kept: its record only), exactly: the manifest's SHA-256 of each is
- * the kept content's, and pensionctl archive verify checks every member against it. */
+ * the kept content's, and pensionctl archive verify checks every member against it. With a key
+ * file the same, from files sealed at rest: the archive is the partner that must read them
+ * (docs/formats/archive.md, "the files themselves as the bank adapter kept them"), so the
+ * package holds their plaintext. */
 static void
 test_payout_batches(Fixture *fixture, gconstpointer data)
 {
@@ -676,7 +732,8 @@ test_payout_batches(Fixture *fixture, gconstpointer data)
 	assert_not_archived(fixture, case_id, "pending", "waiting until payout batch 7 is closed");
 
 	g_autofree gchar *digest_sql = NULL;
-	g_free(keep_payout_files(fixture, &digest_sql));
+	g_autofree gchar *kept_payout = keep_payout_files(fixture, &digest_sql);
+	assert_kept_at_rest(fixture, kept_payout, payout_kept[0].content);
 	close_payout_batches(fixture, digest_sql);
 	/* the event, the two batch records and batch 7's three files */
 	g_autofree gchar *package = stored_package_text(fixture, case_id, 6);
@@ -713,7 +770,8 @@ test_payout_batches(Fixture *fixture, gconstpointer data)
 }
 
 /* A kept file changed on disk after it was kept: the package is never built from it; the
- * delivery is a dead letter naming the file and the SHA-256 that differs. */
+ * delivery is a dead letter naming the file and the SHA-256 that differs, or with a key file
+ * the sealed chunk that does not authenticate (a byte of its ciphertext flipped). */
 static void
 test_payout_kept_corrupted(Fixture *fixture, gconstpointer data)
 {
@@ -730,7 +788,9 @@ test_payout_kept_corrupted(Fixture *fixture, gconstpointer data)
 	wait_dead(fixture, case_id);
 	g_autofree gchar *store_file = g_path_get_basename(stored);
 	assert_not_archived(fixture, case_id, "dead", store_file);
-	assert_not_archived(fixture, case_id, "dead", "differs from the recorded");
+	assert_not_archived(fixture, case_id, "dead",
+	                    fixture->sealed ? "chunk 0 does not authenticate"
+	                                    : "differs from the recorded");
 }
 
 static void
@@ -838,6 +898,10 @@ main(int argc, char **argv)
 	           test_payout_kept_corrupted, fixture_tear_down);
 	g_test_add("/archive/payout-batches", Fixture, NULL, fixture_set_up, test_payout_batches,
 	           fixture_tear_down);
+	g_test_add("/archive/sealed/payout-kept-corrupted", Fixture, NULL, fixture_set_up_sealed,
+	           test_payout_kept_corrupted, fixture_tear_down);
+	g_test_add("/archive/sealed/payout-batches", Fixture, NULL, fixture_set_up_sealed,
+	           test_payout_batches, fixture_tear_down);
 	g_test_add("/archive/sftp/delivered", Fixture, NULL, fixture_set_up_sftp,
 	           test_sftp_delivered, fixture_tear_down);
 	g_test_add("/archive/sftp/down-retried", Fixture, NULL, fixture_set_up_sftp,
