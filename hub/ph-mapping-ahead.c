@@ -2,9 +2,10 @@
  * a batch at a time, and up to two worker threads decode them into slots; records are handed
  * out in file order, each batch's error or end after its records. Only the caller's thread
  * touches the input, and only inside ph_mapping_ahead_next(): an adapter may use its stream
- * again once it stops reading. A local file's lines are read where they lie, mapped a batch
- * at a time, not copied. Memory stays bounded (a few batches); a small file starts no
- * thread. Mapping engine only (ph-layout-fixed.c, ph-mapping-writer.c). */
+ * again once it stops reading. A local file is read where it lies: the caller maps a
+ * batch's bytes, the worker splits them into lines, the caller numbers them. Memory stays
+ * bounded (a few batches); a small file starts no thread. Mapping engine only
+ * (ph-layout-fixed.c, ph-mapping-writer.c). */
 #include "ph-mapping-private.h"
 
 #include <string.h>

@@ -1,6 +1,5 @@
-/* A fixed-width record kind compiled into flat steps that decode a line into slots and write
- * its canonical JSON in one pass, for the lines that need nothing but that. Mapping engine
- * only (ph-layout-fixed.c); any other line goes through the generic field code. */
+/* A fixed-width record kind compiled into flat steps: a plain line decoded and written as
+ * canonical JSON in one pass, a plain field encoded back. Mapping engine only. */
 #include "ph-mapping-private.h"
 
 #include <string.h>
