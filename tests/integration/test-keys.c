@@ -5,7 +5,9 @@
  * clerk's override, a payout month and the bank's result file no table holds an account
  * number or a transfer case's AAC002 in plaintext, results still match by keyed hash, rotation
  * and conversion cover those columns while they are read, and the daemon's log after
- * cardholder lookups and notices names no account. Suite integration (PH_DATABASE_URL, PH_PKI). */
+ * cardholder lookups and notices names no account. A running hub keeps writing sealed rows
+ * while `pensionctl keys rotate --new` runs: afterwards nothing is left under the old key and
+ * every row opens without it. Suite integration (PH_DATABASE_URL, PH_PKI). */
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -28,6 +30,7 @@
 #include "ph-test-hub.h"
 #include "ph-test-keys.h"
 #include "ph-test-peer.h"
+#include "ph-test-scan.h"
 #include "ph-txn.h"
 
 /* Persons of the rotation test: more than two batches of ROTATE_BATCH. */
@@ -345,7 +348,8 @@ count_citizen_ids(const gchar *log)
 }
 
 /* After an end-to-end personnel batch on a daemon with debug logging, its log names no valid
- * citizen ID in full, though the batch held a birth-date mismatch (an error naming it). */
+ * citizen ID in full, though the batch held a birth-date mismatch (an error naming it), and no
+ * table holds one in the clear (the refused event's stored result included). */
 static void
 test_log_scan(void)
 {
@@ -403,6 +407,18 @@ test_log_scan(void)
 	g_assert_cmpstr(sealed, ==, "5");
 	g_autofree gchar *log = stopped_hub_log(hub);
 	g_assert_cmpuint(count_citizen_ids(log), ==, 0);
+	/* nor does any table hold one of the batch's numbers in the clear: the refused event's
+	 * stored result names its person by keyed hash */
+	g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
+	for (guint n = 0; n < 6; n++)
+		g_ptr_array_add(ids, person_id(n));
+	g_ptr_array_add(ids, NULL);
+	g_autoptr(PhDb) db = ph_test_db_connect(test_db);
+	g_autoptr(GPtrArray) found = ph_test_scan_plaintext(db, (const gchar *const *)ids->pdata);
+	g_assert_cmpuint(found->len, ==, 0);
+	g_assert_cmpint(count(db, "SELECT count(*) FROM personnel_result WHERE status = 'REJECTED' "
+	                          "AND subject LIKE 'h1:%'"),
+	                ==, 1);
 }
 
 /* ---- AAE010 account numbers and transfer cases (issue 9 §3) ---- */
@@ -998,6 +1014,169 @@ test_log_scan_accounts(Fixture *fixture, gconstpointer data)
 	g_assert_cmpuint(count_citizen_ids(log), ==, 0);
 }
 
+/* ---- rotation while a running hub writes ---- */
+
+/* Persons of the rotation under writes: ours, so that a notice writes their card and payee
+ * account too. */
+#define WRITE_PERSONS 4
+
+typedef struct {
+	PhTestHub *hub;
+	gint stop;
+	gint written; /* notices the hub took (202) */
+	gint refused;
+} Writer;
+
+/* Posts account-changed notices for persons 0 … WRITE_PERSONS − 1 in turn until told to stop:
+ * each stores a sealed inbox body and, when handled, a sealed card and payee account. */
+static gpointer
+writer_thread(gpointer data)
+{
+	Writer *writer = data;
+	for (guint n = 0; !g_atomic_int_get(&writer->stop); n++) {
+		g_autofree gchar *notice_id = g_strdup_printf("N-W-%u", n);
+		g_autofree gchar *id = person_id(n % WRITE_PERSONS);
+		g_autofree gchar *account = changed_account(n);
+		g_autofree gchar *document = g_strdup_printf(
+		        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CardholderNotice "
+		        "xmlns=\"urn:pension-hub:cardholder:1\"><NoticeId>%s</NoticeId>"
+		        "<Change>ACCOUNT_CHANGED</Change><AAE035>20261125</AAE035>"
+		        "<AAC002>%s</AAC002><AAC003>测试</AAC003><AAZ500>A10000009</AAZ500>"
+		        "<AAZ502>1</AAZ502><AAE008>102</AAE008><AAE010>%s</AAE010>"
+		        "</CardholderNotice>\n",
+		        notice_id, id, account);
+		g_autofree gchar *answer = NULL;
+		glong status = ph_test_hub_post(writer->hub, "cardholder", NOTICE_PATH, NULL,
+		                                document, &answer);
+		g_atomic_int_inc(status == 202 ? &writer->written : &writer->refused);
+	}
+	return NULL;
+}
+
+/* The inbox bodies, opened with @keys; fails the test when one does not open. */
+static guint
+open_inbox_bodies(PhDb *db, PhFieldKeys *keys)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PGresult) rows = ph_db_query(db, "SELECT body FROM inbox", 0, NULL, &error);
+	g_assert_no_error(error);
+	for (gint row = 0; row < PQntuples(rows); row++) {
+		size_t length = 0;
+		guchar *raw = PQunescapeBytea((const guchar *)PQgetvalue(rows, row, 0), &length);
+		g_autoptr(GBytes) stored = g_bytes_new(raw, length);
+		PQfreemem(raw);
+		g_autoptr(GBytes) body =
+		        ph_field_keys_open_bytes(keys, stored, "inbox.body", &error);
+		g_assert_no_error(error);
+		g_assert_nonnull(strstr(g_bytes_get_data(body, NULL), "<CardholderNotice"));
+	}
+	return (guint)PQntuples(rows);
+}
+
+/* Every stored value of the sealed text columns the writes touch opens with @keys. */
+static void
+open_text_values(PhDb *db, PhFieldKeys *keys)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PGresult) rows = ph_db_query(
+	        db,
+	        "SELECT id_number FROM person UNION ALL SELECT account FROM cardholder_card UNION "
+	        "ALL SELECT account FROM payee_account",
+	        0, NULL, &error);
+	g_assert_no_error(error);
+	/* the persons, and each one's card and payee account as the notices wrote them */
+	g_assert_cmpint(PQntuples(rows), ==, 3 * WRITE_PERSONS);
+	for (gint row = 0; row < PQntuples(rows); row++) {
+		g_autofree gchar *plain =
+		        ph_field_keys_open(keys, PQgetvalue(rows, row, 0), &error);
+		g_assert_no_error(error);
+		g_assert_true(g_ascii_isdigit(plain[0]));
+	}
+}
+
+/* The value after "LABEL: " in pensionctl's output, or NULL. */
+static gchar *
+output_field(const gchar *output, const gchar *label)
+{
+	g_autofree gchar *prefix = g_strdup_printf("\n%s: ", label);
+	g_autofree gchar *text = g_strconcat("\n", output, NULL);
+	const gchar *at = strstr(text, prefix);
+	if (at == NULL)
+		return NULL;
+	at += strlen(prefix);
+	return g_strndup(at, strcspn(at, "\n"));
+}
+
+/* A hub (its own key file, "w1" current) takes cardholder notices from a second thread
+ * before, during and after `pensionctl keys rotate --new --batch 5`: the command's six-second
+ * settle lets the hub see the new key (it looks at the file's time at most every 5 s), and
+ * its passes re-seal what was written under w1 meanwhile until one finds nothing. Afterwards
+ * `keys status` shows no value under another key than the new one, and with w1 removed from
+ * the file every inbox body, person, card and payee account still opens. */
+static void
+test_rotate_while_writing(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	PhDb *db = fixture->db;
+	g_autofree gchar *dir = g_dir_make_tmp("ph-test-keys-w-XXXXXX", &error);
+	g_assert_no_error(error);
+	g_autofree gchar *path = g_build_filename(dir, "writes.keys", NULL);
+	g_assert_true(ph_field_keys_add(path, "w1", NULL, &error));
+	ph_test_keys_install(ph_test_db_get_url(fixture->test_db), path);
+	store_persons(db, 0, WRITE_PERSONS);
+	g_autofree gchar *config = g_strdup_printf(
+	        "[keys]\nfile = %s\n\n[plugin cardholder]\n"
+	        "url = https://127.0.0.1:%u/cardholder/v1/query\nca = %s/ca.crt\n"
+	        "region = 110100\nttl_seconds = 3600\nretry_seconds = 3600\n"
+	        "refresh_seconds = 3600\nattempts = 1\nretry_delay_ms = 50\ntimeout_ms = 1000\n"
+	        "banks = 102=icbc\n",
+	        path, ph_test_free_port(), g_getenv("PH_PKI"));
+	g_autoptr(PhTestHub) hub = ph_test_adapter_hub(fixture->test_db, "cardholder", config);
+	ph_test_hub_start(hub);
+	Writer writer = {hub, 0, 0, 0};
+	GThread *thread = g_thread_new("writer", writer_thread, &writer);
+	while (g_atomic_int_get(&writer.written) < 10)
+		g_usleep(10 * 1000);
+	gint before = g_atomic_int_get(&writer.written);
+	g_autofree gchar *rotated = NULL;
+	gint status =
+	        ph_test_hub_run_ctl(hub, &rotated, "keys", "rotate", "--new", "--batch", "5", NULL);
+	g_assert_cmpint(status, ==, 0);
+	gint during = g_atomic_int_get(&writer.written) - before;
+	g_atomic_int_set(&writer.stop, 1);
+	g_thread_join(thread);
+	g_test_message("notices: %d before the rotation, %d during it, %d refused", before, during,
+	               writer.refused);
+	g_assert_cmpint(during, >, 0);
+	g_assert_cmpint(writer.refused, ==, 0);
+	g_autofree gchar *total = g_strdup_printf("%d", writer.written);
+	g_autofree gchar *handled = ph_test_wait_for_value(
+	        hub->database_url, "SELECT count(*) FROM inbox WHERE state <> 'pending'", total,
+	        30000);
+	g_assert_cmpstr(handled, ==, total);
+
+	g_autofree gchar *shown = NULL;
+	g_assert_cmpint(ph_test_hub_run_ctl(hub, &shown, "keys", "status", NULL), ==, 0);
+	g_autofree gchar *current = output_field(shown, "current key");
+	g_autofree gchar *stale = output_field(shown, "values not under it");
+	g_assert_nonnull(current);
+	g_assert_cmpstr(current, !=, "w1");
+	g_assert_cmpstr(stale, ==, "0");
+	/* w1 removed from the file: everything the hub wrote, before and during, opens */
+	g_autoptr(GKeyFile) file = g_key_file_new();
+	g_assert_true(g_key_file_load_from_file(file, path, G_KEY_FILE_NONE, &error));
+	g_assert_true(g_key_file_remove_key(file, "field-keys", "key.w1", &error));
+	g_assert_true(g_key_file_save_to_file(file, path, &error));
+	g_assert_cmpint(g_chmod(path, 0600), ==, 0);
+	g_autoptr(PhFieldKeys) without_w1 = ph_field_keys_load(path, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(open_inbox_bodies(db, without_w1), ==, (guint)writer.written);
+	open_text_values(db, without_w1);
+	ph_test_hub_signal(hub, SIGTERM);
+	g_unlink(path);
+	g_rmdir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1025,6 +1204,9 @@ main(int argc, char **argv)
 	           test_accounts_converted, fixture_tear_down);
 	g_test_add("/keys/log-scan-accounts", Fixture, &accounts, fixture_set_up,
 	           test_log_scan_accounts, fixture_tear_down);
+	static const Setup empty = {TRUE, 0};
+	g_test_add("/keys/rotate-while-writing", Fixture, &empty, fixture_set_up,
+	           test_rotate_while_writing, fixture_tear_down);
 	int status = g_test_run();
 	g_unlink(key_path);
 	g_rmdir(key_dir);
