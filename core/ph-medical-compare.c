@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "ph-audit.h"
 #include "ph-bulk.h"
 #include "ph-command.h"
 #include "ph-error.h"
@@ -122,11 +123,24 @@ ph_medical_compare_add(PhMedicalCompare *compare, const PhMedicalPerson *person,
 	return sent;
 }
 
+/* The operator action in the report's transaction: who compared which file (its name and
+ * digest are the payload, stored as their SHA-256), object "medical comparison ID". */
+static gboolean
+ph_medical_compare_audit(PhDb *db, const gchar *actor, const gchar *report_id,
+                         const gchar *file_name, const gchar *digest, GError **error)
+{
+	g_autofree gchar *object = g_strconcat("medical comparison ", report_id, NULL);
+	gchar *text = g_strdup_printf("%s\n%s", file_name, digest);
+	g_autoptr(GBytes) payload = g_bytes_new_take(text, strlen(text));
+	return ph_audit_append(db, actor, "medical-compare", object, payload, error);
+}
+
 gboolean
 ph_medical_compare_finish(PhMedicalCompare *compare, const gchar *file_name, const gchar *digest,
-                          gint64 *report_id, GError **error)
+                          const gchar *actor, gint64 *report_id, GError **error)
 {
 	g_return_val_if_fail(compare != NULL && compare->open, FALSE);
+	g_return_val_if_fail(actor != NULL, FALSE);
 
 	PhDb *db = compare->db;
 	if (compare->copy->len > 0 &&
@@ -150,7 +164,9 @@ ph_medical_compare_finish(PhMedicalCompare *compare, const gchar *file_name, con
 	if (lines == NULL)
 		return FALSE;
 	g_autoptr(PGresult) summary = ph_db_query(db, PH_MEDICAL_SUMMARISE, 1, id_params, error);
-	if (summary == NULL || !ph_db_commit(db, error))
+	if (summary == NULL ||
+	    !ph_medical_compare_audit(db, actor, id_params[0], file_name, digest, error) ||
+	    !ph_db_commit(db, error))
 		return FALSE;
 	compare->open = FALSE;
 	*report_id = ph_db_get_int64(header, 0, 0);
@@ -202,9 +218,8 @@ ph_medical_compare_row(PGresult *rows, gint row, GString *copy, gpointer user_da
 	    !ph_medical_open(rows, row, 5, &theirs, error))
 		return FALSE;
 	PhMedicalDifference difference = {
-	        (gint)ph_db_get_int64(rows, row, 0), id_number,
-	        ph_medical_value(rows, row, 2),      ph_medical_value(rows, row, 3),
-	        ours,                                theirs,
+	        (gint)ph_db_get_int64(rows, row, 0), id_number, ph_medical_value(rows, row, 2),
+	        ph_medical_value(rows, row, 3),      ours,      theirs,
 	        ph_db_get_int64(rows, row, 6)};
 	return walk->func(&difference, walk->user_data, error);
 }

@@ -38,10 +38,11 @@ PhMedicalCompare *ph_medical_compare_begin(PhDb *db, GError **error);
 /* Stages one line (buffered; COPY in chunks, bounded memory). */
 gboolean ph_medical_compare_add(PhMedicalCompare *compare, const PhMedicalPerson *person,
                                 GError **error);
-/* Compares, stores the report for @file_name with @digest ("SHA256 hex") and commits;
- * @report_id receives its id. */
+/* Compares, stores the report for @file_name with @digest ("SHA256 hex"), appends the audit
+ * entry "medical-compare" of @actor (the operator) and commits; @report_id receives its id. */
 gboolean ph_medical_compare_finish(PhMedicalCompare *compare, const gchar *file_name,
-                                   const gchar *digest, gint64 *report_id, GError **error);
+                                   const gchar *digest, const gchar *actor, gint64 *report_id,
+                                   GError **error);
 /* Rolls back unless finished. */
 void ph_medical_compare_free(PhMedicalCompare *compare);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhMedicalCompare, ph_medical_compare_free)

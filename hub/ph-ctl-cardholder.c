@@ -33,8 +33,10 @@ ph_ctl_cardholder_unconfirmed(PhDb *db)
 	return PH_CTL_EXIT_OK;
 }
 
+/* The override and its payee-account audit entry name the operator (ph_ctl_operator: [audit]
+ * operator, else the unix user), as every audited pensionctl command does. */
 static int
-ph_ctl_cardholder_override(PhDb *db, int argc, char **argv)
+ph_ctl_cardholder_override(PhCtl *ctl, PhDb *db, int argc, char **argv)
 {
 	g_autofree gchar *bank = NULL;
 	g_autofree gchar *account = NULL;
@@ -56,7 +58,7 @@ ph_ctl_cardholder_override(PhDb *db, int argc, char **argv)
 		return ph_ctl_usage(PH_CTL_CARDHOLDER_USAGE);
 	if (!ph_db_begin(db, &error) ||
 	    !ph_cardholder_set_override(db, argv[1], remove ? NULL : bank, account, reason,
-	                                "pensionctl", &error) ||
+	                                ph_ctl_operator(ctl), &error) ||
 	    !ph_db_commit(db, &error)) {
 		ph_db_rollback(db);
 		return ph_ctl_fail(error);
@@ -79,5 +81,5 @@ ph_ctl_cardholder_main(PhCtl *ctl, int argc, char **argv)
 		return ph_ctl_cardholder_unconfirmed(db);
 	if (g_str_equal(argv[1], "show"))
 		return ph_ctl_cardholder_show(db, argv[2]);
-	return ph_ctl_cardholder_override(db, argc - 1, argv + 1);
+	return ph_ctl_cardholder_override(ctl, db, argc - 1, argv + 1);
 }

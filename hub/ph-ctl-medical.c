@@ -108,7 +108,8 @@ ph_ctl_medical_compare(PhCtl *ctl, PhDb *db, int argc, char **argv)
 	g_autoptr(PhMedicalCompare) compare = ph_medical_compare_begin(db, &error);
 	gint64 report_id = 0;
 	if (compare == NULL || !ph_ctl_medical_stage(compare, mapping, file, name, &error) ||
-	    !ph_medical_compare_finish(compare, name, digest, &report_id, &error))
+	    !ph_medical_compare_finish(compare, name, digest, ph_ctl_operator(ctl), &report_id,
+	                               &error))
 		return ph_ctl_fail(error);
 	g_autofree gchar *summary = ph_medical_compare_summary_json(db, report_id, &error);
 	if (summary == NULL)
