@@ -208,11 +208,15 @@ ph_bulk_stream_pump(PGconn *reader, PhBulkStreamWriter *writer, GString **chunk,
 	return (*chunk)->len == 0 || ph_bulk_stream_send(writer, chunk);
 }
 
-/* Runs the pump with the writer's thread; the writer's failure, if any, when the pump had
+/* What fills the chunks for the writer: rows of a reader, or a caller's rows. FALSE with
+ * @error unset when the writer failed. */
+typedef gboolean (*PhBulkStreamPump)(PhBulkStreamWriter *writer, GString **chunk,
+                                     gpointer pump_data, GError **error);
+
+/* Runs @pump with the writer's thread; the writer's failure, if any, when the pump had
  * none. */
 static gboolean
-ph_bulk_stream_transfer(PGconn *reader, PGconn *conn, PhBulkStreamFunc func, gpointer user_data,
-                        gint64 *lines, GError **error)
+ph_bulk_stream_transfer(PGconn *conn, PhBulkStreamPump pump, gpointer pump_data, GError **error)
 {
 	PhBulkStreamWriter writer = {
 	        conn, g_async_queue_new_full((GDestroyNotify)ph_bulk_stream_free),
@@ -223,7 +227,7 @@ ph_bulk_stream_transfer(PGconn *reader, PGconn *conn, PhBulkStreamFunc func, gpo
 		g_async_queue_push(writer.spare, g_string_sized_new(PH_BULK_STREAM_CHUNK + 4096));
 	GThread *thread = g_thread_new("ph-bulk-stream", ph_bulk_stream_write, &writer);
 	GString *chunk = g_async_queue_pop(writer.spare);
-	ph_bulk_stream_pump(reader, &writer, &chunk, func, user_data, lines, &failure);
+	pump(&writer, &chunk, pump_data, &failure);
 	g_string_truncate(chunk, 0);
 	g_async_queue_push(writer.full, chunk); /* the end */
 	g_thread_join(thread);
@@ -239,34 +243,118 @@ ph_bulk_stream_transfer(PGconn *reader, PGconn *conn, PhBulkStreamFunc func, gpo
 	return TRUE;
 }
 
+/* The reader's rows through the caller's function (ph_bulk_stream_run_full). */
+typedef struct {
+	PGconn *reader;
+	PhBulkStreamFunc func;
+	gpointer user_data;
+	gint64 lines;
+} PhBulkStreamRows;
+
+static gboolean
+ph_bulk_stream_pump_rows(PhBulkStreamWriter *writer, GString **chunk, gpointer pump_data,
+                         GError **error)
+{
+	PhBulkStreamRows *rows = pump_data;
+	return ph_bulk_stream_pump(rows->reader, writer, chunk, rows->func, rows->user_data,
+	                           &rows->lines, error);
+}
+
+/* The caller's rows (ph_bulk_stream_copy). */
+typedef struct {
+	PhBulkStreamFillFunc fill;
+	gpointer user_data;
+} PhBulkStreamFill;
+
+static gboolean
+ph_bulk_stream_pump_fill(PhBulkStreamWriter *writer, GString **chunk, gpointer pump_data,
+                         GError **error)
+{
+	PhBulkStreamFill *fill = pump_data;
+	gboolean end = FALSE;
+
+	while (!end) {
+		if (!fill->fill(*chunk, &end, fill->user_data, error))
+			return FALSE;
+		if ((*chunk)->len >= PH_BULK_STREAM_CHUNK && !ph_bulk_stream_send(writer, chunk))
+			return FALSE;
+	}
+	return (*chunk)->len == 0 || ph_bulk_stream_send(writer, chunk);
+}
+
+/* Starts @copy_sql on @conn and sends @prologue. */
+static gboolean
+ph_bulk_stream_begin_copy(PGconn *conn, const gchar *copy_sql, GString *prologue, GError **error)
+{
+	if (!ph_bulk_stream_start(conn, copy_sql, PGRES_COPY_IN, error))
+		return FALSE;
+	if (prologue != NULL && prologue->len > 0 &&
+	    PQputCopyData(conn, prologue->str, (int)prologue->len) != 1) {
+		PQputCopyEnd(conn, "bulk stream failed");
+		ph_bulk_copy_result(conn, "copy", NULL);
+		return ph_bulk_fail(conn, "copy", error);
+	}
+	return TRUE;
+}
+
+/* Ends the COPY on @conn after the transfer: aborted when it failed (@ok FALSE), so that
+ * nothing of it is kept. */
+static gboolean
+ph_bulk_stream_end_copy(PGconn *conn, gboolean ok, GError **error)
+{
+	if (!ok) {
+		PQputCopyEnd(conn, "bulk stream failed");
+		ph_bulk_copy_result(conn, "copy", NULL);
+		return FALSE;
+	}
+	if (PQputCopyEnd(conn, NULL) != 1)
+		return ph_bulk_fail(conn, "copy end", error);
+	return ph_bulk_copy_result(conn, "copy", error);
+}
+
+gboolean
+ph_bulk_stream_copy(PhDb *db, const gchar *copy_sql, GString *prologue, PhBulkStreamFillFunc fill,
+                    gpointer user_data, GError **error)
+{
+	PGconn *conn = ph_db_get_conn(db);
+	PhBulkStreamFill pump = {fill, user_data};
+
+	g_return_val_if_fail(ph_db_in_transaction(db) && fill != NULL, FALSE);
+	if (!ph_bulk_stream_begin_copy(conn, copy_sql, prologue, error))
+		return FALSE;
+	gboolean ok = ph_bulk_stream_transfer(conn, ph_bulk_stream_pump_fill, &pump, error);
+	return ph_bulk_stream_end_copy(conn, ok, error);
+}
+
 gboolean
 ph_bulk_stream_run(PhDb *db, const gchar *settings, const gchar *select_sql, const gchar *copy_sql,
                    PhBulkStreamFunc func, gpointer user_data, gint64 *written, GError **error)
 {
+	return ph_bulk_stream_run_full(db, settings, select_sql, copy_sql, NULL, func, user_data,
+	                               written, error);
+}
+
+gboolean
+ph_bulk_stream_run_full(PhDb *db, const gchar *settings, const gchar *select_sql,
+                        const gchar *copy_sql, GString *prologue, PhBulkStreamFunc func,
+                        gpointer user_data, gint64 *written, GError **error)
+{
 	g_autofree gchar *copy_out =
 	        g_strdup_printf("COPY (%s) TO STDOUT (FORMAT binary)", select_sql);
 	PGconn *writer = ph_db_get_conn(db);
-	gint64 lines = 0;
 
 	g_return_val_if_fail(ph_db_in_transaction(db), FALSE);
 	g_autoptr(PhDb) reader = ph_bulk_stream_reader(db, settings, error);
 	if (reader == NULL ||
 	    !ph_bulk_stream_start(ph_db_get_conn(reader), copy_out, PGRES_COPY_OUT, error) ||
-	    !ph_bulk_stream_start(writer, copy_sql, PGRES_COPY_IN, error))
+	    !ph_bulk_stream_begin_copy(writer, copy_sql, prologue, error))
 		return FALSE;
-	if (!ph_bulk_stream_transfer(ph_db_get_conn(reader), writer, func, user_data, &lines,
-	                             error)) {
-		/* Ends the COPY with an error, so that nothing of it is kept. */
-		PQputCopyEnd(writer, "bulk stream failed");
-		ph_bulk_copy_result(writer, "copy", NULL);
-		return FALSE;
-	}
-	if (PQputCopyEnd(writer, NULL) != 1)
-		return ph_bulk_fail(writer, "copy end", error);
-	if (!ph_bulk_copy_result(writer, "copy", error))
+	PhBulkStreamRows rows = {ph_db_get_conn(reader), func, user_data, 0};
+	gboolean ok = ph_bulk_stream_transfer(writer, ph_bulk_stream_pump_rows, &rows, error);
+	if (!ph_bulk_stream_end_copy(writer, ok, error))
 		return FALSE;
 	if (written != NULL)
-		*written = lines;
+		*written = rows.lines;
 	return TRUE;
 }
 

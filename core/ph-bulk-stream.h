@@ -47,6 +47,23 @@ gboolean ph_bulk_stream_run(PhDb *db, const gchar *settings, const gchar *select
                             const gchar *copy_sql, PhBulkStreamFunc func, gpointer user_data,
                             gint64 *written, GError **error);
 
+/* As ph_bulk_stream_run, sending @prologue (may be NULL) first, before any row: the header
+ * of a binary COPY (ph_bulk_binary_header), which must be sent even when no row follows. */
+gboolean ph_bulk_stream_run_full(PhDb *db, const gchar *settings, const gchar *select_sql,
+                                 const gchar *copy_sql, GString *prologue, PhBulkStreamFunc func,
+                                 gpointer user_data, gint64 *written, GError **error);
+
+/* Makes rows into @copy (one or more at a time, appended); sets @end after the last. */
+typedef gboolean (*PhBulkStreamFillFunc)(GString *copy, gboolean *end, gpointer user_data,
+                                         GError **error);
+
+/* Writes what @fill makes with @copy_sql on @db, after @prologue (may be NULL), sent by the
+ * writer thread so that the caller makes the next rows while the server stores the last:
+ * the same pipeline as ph_bulk_stream_run without a reading query. On failure the COPY is
+ * aborted, which leaves @db's transaction failed. */
+gboolean ph_bulk_stream_copy(PhDb *db, const gchar *copy_sql, GString *prologue,
+                             PhBulkStreamFillFunc fill, gpointer user_data, GError **error);
+
 gboolean ph_bulk_stream_is_null(const PhBulkStreamRow *row, guint field);
 /* A bigint field; FALSE for NULL or another size. */
 gboolean ph_bulk_stream_int64(const PhBulkStreamRow *row, guint field, gint64 *value);

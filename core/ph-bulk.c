@@ -81,6 +81,46 @@ ph_bulk_append_int_array(GString *copy, const gint64 *values, guint n, gchar end
 	g_string_append_c(copy, end);
 }
 
+void
+ph_bulk_binary_header(GString *copy)
+{
+	/* signature, flags (none: no OIDs), length of the header extension (none) */
+	static const gchar header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
+	g_string_append_len(copy, header, sizeof(header));
+}
+
+void
+ph_bulk_binary_row(GString *copy, guint n_fields)
+{
+	guint16 count = GUINT16_TO_BE((guint16)n_fields);
+	g_string_append_len(copy, (const gchar *)&count, sizeof(count));
+}
+
+void
+ph_bulk_binary_int32(GString *copy, gint32 value)
+{
+	guint32 field[2] = {GUINT32_TO_BE(4), GUINT32_TO_BE((guint32)value)};
+	g_string_append_len(copy, (const gchar *)field, sizeof(field));
+}
+
+void
+ph_bulk_binary_int64(GString *copy, gint64 value)
+{
+	guint32 length = GUINT32_TO_BE(8);
+	guint64 field = GUINT64_TO_BE((guint64)value);
+	g_string_append_len(copy, (const gchar *)&length, sizeof(length));
+	g_string_append_len(copy, (const gchar *)&field, sizeof(field));
+}
+
+void
+ph_bulk_binary_text(GString *copy, const gchar *text)
+{
+	gsize size = text != NULL ? strlen(text) : 0;
+	guint32 length = GUINT32_TO_BE(text != NULL ? (guint32)size : G_MAXUINT32);
+	g_string_append_len(copy, (const gchar *)&length, sizeof(length));
+	g_string_append_len(copy, text, (gssize)size);
+}
+
 gboolean
 ph_bulk_fail(PGconn *conn, const gchar *what, GError **error)
 {

@@ -59,4 +59,15 @@ void ph_bulk_append_nullable(GString *copy, const gchar *text, gchar end);
 /* An array of @n integers as "{v1,v2,…}". */
 void ph_bulk_append_int_array(GString *copy, const gint64 *values, guint n, gchar end);
 
+/* Binary COPY ("… FROM STDIN (FORMAT binary)"): the server parses no text, which costs it
+ * about a tenth less than the same rows as text. The header starts the data; each row is
+ * its field count, then each field in PostgreSQL's binary form (integers in network
+ * order, text as its bytes). */
+void ph_bulk_binary_header(GString *copy);
+void ph_bulk_binary_row(GString *copy, guint n_fields);
+void ph_bulk_binary_int32(GString *copy, gint32 value);
+void ph_bulk_binary_int64(GString *copy, gint64 value);
+/* @text's bytes, or SQL NULL for a NULL @text. */
+void ph_bulk_binary_text(GString *copy, const gchar *text);
+
 G_END_DECLS

@@ -67,7 +67,7 @@
 
 #define PH_PAYOUT_BATCH_COLUMNS                                                                    \
 	"batch_no, bank, period, kind, profile, file_name, created, item_count, total, state, "    \
-	"digest"
+	"digest, items_digest"
 
 void
 ph_payout_batch_free(PhPayoutBatch *batch)
@@ -81,6 +81,7 @@ ph_payout_batch_free(PhPayoutBatch *batch)
 	g_free(batch->created);
 	g_free(batch->state);
 	g_free(batch->digest);
+	g_free(batch->items_digest);
 	g_free(batch);
 }
 
@@ -113,6 +114,7 @@ ph_payout_batch_from_row(PGresult *result, gint row)
 	batch->total = ph_db_get_int64(result, row, 8);
 	batch->state = ph_payout_batch_text(result, row, 9);
 	batch->digest = ph_payout_batch_text(result, row, 10);
+	batch->items_digest = ph_payout_batch_text(result, row, 11);
 	return batch;
 }
 
@@ -361,6 +363,20 @@ ph_payout_batch_foreach_item(PhDb *db, gint64 batch_no, PhPayoutItemFunc func, g
 		params[1] = PQgetvalue(file, 0, 0);
 	return ph_bulk_run(db, PH_PAYOUT_BATCH_ITEMS, 2, params, NULL, ph_payout_batch_item_row,
 	                   &walk, NULL, error);
+}
+
+gboolean
+ph_payout_batch_set_items_digest(PhDb *db, gint64 batch_no, const gchar *hex, GError **error)
+{
+	gchar number[24];
+	g_return_val_if_fail(db != NULL && hex != NULL, FALSE);
+	const gchar *params[] = {PH_COMMAND_INT_TEXT(number, batch_no), hex};
+	g_autoptr(PGresult) result = ph_db_query(
+	        db,
+	        "UPDATE payout_batch SET items_digest = $2 WHERE batch_no = $1::bigint AND "
+	        "state = 'built'",
+	        2, params, error);
+	return result != NULL;
 }
 
 gboolean

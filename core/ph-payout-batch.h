@@ -22,6 +22,7 @@ typedef struct {
 	gint64 total;
 	gchar *state; /* built, sent, closed */
 	gchar *digest;
+	gchar *items_digest; /* of the items as generated (0024), NULL before */
 } PhPayoutBatch;
 
 void ph_payout_batch_free(PhPayoutBatch *batch);
@@ -77,6 +78,10 @@ gboolean ph_payout_batch_foreach_item(PhDb *db, gint64 batch_no, PhPayoutItemFun
 
 /* Records the file a batch went out as (built → sent); a repeat with the same file is
  * accepted, another file name or digest for a sent batch is PH_ERROR_CONFLICT. */
+/* Stores @hex, the digest of the items of built batch @batch_no as they are written into its
+ * file (hub/ph-payout-digest.c); a batch sent already keeps the one it was sent with. */
+gboolean ph_payout_batch_set_items_digest(PhDb *db, gint64 batch_no, const gchar *hex,
+                                          GError **error);
 gboolean ph_payout_batch_mark_sent(PhDb *db, gint64 batch_no, const gchar *profile,
                                    const gchar *file_name, const gchar *digest, GError **error);
 

@@ -71,8 +71,23 @@ typedef gboolean (*PhPayoutResultNextFunc)(PhPayoutResultLine *line, gboolean *e
  * the first line that does not match. */
 gboolean ph_payout_result_stream(PhPayoutResultLoad *load, gint64 batch_no,
                                  PhPayoutResultNextFunc next, gpointer user_data, GError **error);
-/* After ph_payout_result_stream(): whether every line was found equal to the item beside it
- * as it streamed, so that the booking runs no matching query (tests tell the paths apart). */
+/* Instead of ph_payout_result_stream(), for batch @batch_no whose items' digest was stored
+ * when its file was generated (payout_batch.items_digest, 0024): the lines are only stored,
+ * no item is read. The caller digests the lines as it hands them on (hub/ph-payout-digest.c)
+ * and gives that digest to ph_payout_result_prove_digest(). */
+gboolean ph_payout_result_stream_lines(PhPayoutResultLoad *load, gint64 batch_no,
+                                       PhPayoutResultNextFunc next, gpointer user_data,
+                                       GError **error);
+/* After ph_payout_result_stream_lines(): @lines_digest, of the lines in the order they came,
+ * equal to the batch's items' digest proves every item answered once, in serial order, with
+ * its ID number, account and amount; any other file is left to the matching query. */
+void ph_payout_result_prove_digest(PhPayoutResultLoad *load, const gchar *lines_digest);
+/* Ends the storing of lines (a COPY still open after ph_payout_result_add), so that the
+ * transaction's connection can run other statements before the booking. */
+gboolean ph_payout_result_finish_lines(PhPayoutResultLoad *load, GError **error);
+/* After ph_payout_result_stream() or the two above: whether every line was proven equal to
+ * its item as it streamed, so that the booking runs no matching query (tests tell the paths
+ * apart). */
 gboolean ph_payout_result_proven(const PhPayoutResultLoad *load);
 
 /* Ends the COPY, reconciles the lines with batch @batch_no and books them: failed items (with

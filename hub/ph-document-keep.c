@@ -16,6 +16,7 @@ struct _PhDocumentKeep {
 	gint64 batch_no;
 	gchar *name;
 	PhDocumentWriter *writer;
+	gboolean stored; /* the file is in the store; only its row may be recorded again */
 };
 
 void
@@ -88,8 +89,9 @@ gboolean
 ph_document_api_keep_commit(PhDocumentKeep *keep, const gchar *digest, GError **error)
 {
 	g_return_val_if_fail(keep != NULL, FALSE);
-	if (!ph_document_writer_commit(keep->writer, error) ||
-	    !ph_document_keep_record(keep, digest, error)) {
+	if (!keep->stored && ph_document_writer_commit(keep->writer, error))
+		keep->stored = TRUE;
+	if (!keep->stored || !ph_document_keep_record(keep, digest, error)) {
 		g_prefix_error(error, "keeping %s %s: ", keep->role, keep->name);
 		return FALSE;
 	}

@@ -3,6 +3,7 @@
 #include "pension-hub/ph-payout-api.h"
 
 #include "ph-payout-batch.h"
+#include "ph-payout-digest.h"
 #include "ph-payout-result.h"
 #include "ph-payout-run.h"
 #include "ph-worker-db.h"
@@ -71,6 +72,7 @@ ph_payout_api_run(PhPlugin *plugin, gint period, const gchar *bank, gboolean rei
 typedef struct {
 	PhPayoutLineFunc func;
 	gpointer user_data;
+	PhPayoutDigest *digest;
 } PhPayoutApiWalk;
 
 static gboolean
@@ -79,6 +81,8 @@ ph_payout_api_line(const PhPayoutItem *item, gpointer user_data, GError **error)
 	PhPayoutApiWalk *walk = user_data;
 	PhPayoutLine line = {item->serial, item->id_number, item->name, item->account,
 	                     item->amount};
+	ph_payout_digest_add(walk->digest, item->serial, item->id_number, item->account,
+	                     item->amount);
 	return walk->func(&line, walk->user_data, error);
 }
 
@@ -86,13 +90,17 @@ gboolean
 ph_payout_api_foreach_line(PhPlugin *plugin, gint64 batch_no, PhPayoutLineFunc func,
                            gpointer user_data, GError **error)
 {
-	PhPayoutApiWalk walk = {func, user_data};
+	g_autoptr(PhPayoutDigest) digest = ph_payout_digest_new();
+	PhPayoutApiWalk walk = {func, user_data, digest};
 	g_return_val_if_fail(func != NULL, FALSE);
 	PhDb *db = ph_worker_db_get(error);
 	if (db == NULL || !ph_db_begin(db, error))
 		return FALSE;
-	/* the cursor needs a transaction; it only reads */
-	if (!ph_payout_batch_foreach_item(db, batch_no, ph_payout_api_line, &walk, error)) {
+	/* the items as written into the file: their digest proves a result file that echoes
+	 * them all in order without reading them back (ph_payout_api_reconcile_stream) */
+	if (!ph_payout_batch_foreach_item(db, batch_no, ph_payout_api_line, &walk, error) ||
+	    !ph_payout_batch_set_items_digest(db, batch_no, ph_payout_digest_get_hex(digest),
+	                                      error)) {
 		ph_db_rollback(db);
 		return FALSE;
 	}
@@ -183,6 +191,10 @@ ph_payout_api_reconcile_add(PhPayoutReconcile *reconcile, const PhPayoutResult *
 typedef struct {
 	PhPayoutResultFunc func;
 	gpointer user_data;
+	PhPayoutResult first; /* read ahead to choose how the lines are proven */
+	gboolean first_end;
+	gboolean first_pending;
+	PhPayoutDigest *digest; /* of the lines, when proven by the items' digest */
 } PhPayoutApiResults;
 
 static gboolean
@@ -190,9 +202,39 @@ ph_payout_api_next_line(PhPayoutResultLine *line, gboolean *end, gpointer user_d
 {
 	PhPayoutApiResults *results = user_data;
 	PhPayoutResult result = {0};
-	if (!results->func(&result, end, results->user_data, error))
+	if (results->first_pending) {
+		results->first_pending = FALSE;
+		result = results->first;
+		*end = results->first_end;
+	} else if (!results->func(&result, end, results->user_data, error)) {
 		return FALSE;
+	}
 	*line = ph_payout_api_line_of(&result);
+	if (!*end && results->digest != NULL && result.account != NULL)
+		ph_payout_digest_add(results->digest, result.serial, result.id_number,
+		                     result.account, result.amount);
+	return TRUE;
+}
+
+/* Whether to prove the lines by the items' digest: for a batch generated with it, answered
+ * by a file whose first line echoes the ID number (PH-BANK-1 always does, pain.002 may not).
+ * Otherwise (and when the digests differ) each line is compared with the item read beside
+ * it, or left to the matching query. An unknown batch is the booking's to refuse. */
+static gboolean
+ph_payout_api_by_digest(PhPayoutReconcile *reconcile, gint64 batch_no,
+                        const PhPayoutApiResults *results, gboolean *by_digest, GError **error)
+{
+	g_autoptr(GError) local = NULL;
+	*by_digest = FALSE;
+	if (results->first_end || results->first.id_number == NULL)
+		return TRUE;
+	g_autoptr(PhPayoutBatch) batch =
+	        ph_payout_batch_get(reconcile->db, batch_no, FALSE, &local);
+	if (batch == NULL && !g_error_matches(local, PH_ERROR, PH_ERROR_NOT_FOUND)) {
+		g_propagate_error(error, g_steal_pointer(&local));
+		return FALSE;
+	}
+	*by_digest = batch != NULL && batch->items_digest != NULL;
 	return TRUE;
 }
 
@@ -201,9 +243,29 @@ ph_payout_api_reconcile_stream(PhPayoutReconcile *reconcile, gint64 batch_no,
                                PhPayoutResultFunc next, gpointer user_data, GError **error)
 {
 	PhPayoutApiResults results = {next, user_data};
+	gboolean by_digest = FALSE;
 	g_return_val_if_fail(reconcile != NULL && reconcile->open && next != NULL, FALSE);
-	return ph_payout_result_stream(reconcile->load, batch_no, ph_payout_api_next_line, &results,
-	                               error);
+	if (!next(&results.first, &results.first_end, user_data, error) ||
+	    !ph_payout_api_by_digest(reconcile, batch_no, &results, &by_digest, error))
+		return FALSE;
+	results.first_pending = TRUE;
+	if (!by_digest)
+		return ph_payout_result_stream(reconcile->load, batch_no, ph_payout_api_next_line,
+		                               &results, error);
+	g_autoptr(PhPayoutDigest) digest = ph_payout_digest_new();
+	results.digest = digest;
+	if (!ph_payout_result_stream_lines(reconcile->load, batch_no, ph_payout_api_next_line,
+	                                   &results, error))
+		return FALSE;
+	ph_payout_result_prove_digest(reconcile->load, ph_payout_digest_get_hex(digest));
+	return TRUE;
+}
+
+gboolean
+ph_payout_api_reconcile_finish(PhPayoutReconcile *reconcile, GError **error)
+{
+	g_return_val_if_fail(reconcile != NULL && reconcile->open, FALSE);
+	return ph_payout_result_finish_lines(reconcile->load, error);
 }
 
 /* Rolls the booking back and records the file as rejected in a transaction of its own. */

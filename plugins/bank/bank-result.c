@@ -237,9 +237,9 @@ bank_result_read(BankResultFile *file, PhPayoutReconcile *reconcile, PhDocumentK
 	return TRUE;
 }
 
-/* Commits the copy kept while the file was read, once its booking or refusal is decided:
- * the connection is free again, and a crash before leaves the file in the bank's folder
- * for the next poll to keep (bank_result_take). */
+/* Commits the copy kept while the file was read, on the worker thread's connection: in the
+ * booking's transaction, so that a booked file is a kept one (the batch's archival package
+ * takes it from the close on), or alone for a file refused. */
 static gboolean
 bank_result_keep(BankResultFile *file, PhDocumentKeep *keep, GError **error)
 {
@@ -330,16 +330,19 @@ bank_result_book(BankResultFile *file, GError **error)
 		       bank_result_reject(file, mismatch, error);
 	}
 	PhPayoutTotals totals = {0};
-	gboolean booked =
-	        ph_payout_api_reconcile_book(reconcile, file->batch_no, &file->id, &totals, &local);
-	if (!booked && !g_error_matches(local, PH_ERROR, PH_ERROR_INVALID_INPUT)) {
-		g_propagate_error(error, g_steal_pointer(&local));
+	/* kept in the booking's commit */
+	if (!ph_payout_api_reconcile_finish(reconcile, error) ||
+	    !bank_result_keep(file, keep, error))
 		return FALSE;
-	}
-	if (!bank_result_keep(file, keep, error))
-		return FALSE;
-	if (!booked) {
-		/* the host has recorded the rejection already */
+	if (!ph_payout_api_reconcile_book(reconcile, file->batch_no, &file->id, &totals, &local)) {
+		if (!g_error_matches(local, PH_ERROR, PH_ERROR_INVALID_INPUT)) {
+			g_propagate_error(error, g_steal_pointer(&local));
+			return FALSE;
+		}
+		/* the host has rolled back (the kept file's record with it) and recorded the
+		 * rejection: the kept file is recorded again, alone */
+		if (!bank_result_keep(file, keep, error))
+			return FALSE;
 		g_warning("bank %s: result file %s rejected, nothing booked: %s",
 		          file->partner->name, file->name, local->message);
 		bank_result_move(file, "rejected", local->message);
@@ -379,8 +382,8 @@ bank_result_take(Bank *bank, const BankPartner *partner, PhSftp *sftp, const PhS
 		g_warning("bank %s: %s (%" G_GUINT64_FORMAT " bytes, %s) was taken before: not "
 		          "booked again",
 		          partner->name, entry->name, entry->size, file.id_digest);
-		/* kept before it leaves the folder, in case the hub died after booking it; the
-		 * same bytes kept again are one copy */
+		/* kept before it leaves the folder (a file the bank sent again, or one refused
+		 * before its copy was recorded); the same bytes kept again are one copy */
 		if (!bank_keep_result(bank, partner, sftp, file.path, entry->name, file.done.alg,
 		                      error))
 			return FALSE;

@@ -289,6 +289,10 @@ test_normal_month(void)
 	/* 350001 + 350002 + 350003 fen */
 	g_autofree gchar *expected = g_strdup_printf("SM3 %s 3 1050006\r\n", hex);
 	g_assert_cmpstr(done, ==, expected);
+	/* the items' digest stored as the file was written: it proves the result below */
+	g_assert_cmpint(count_where("payout_batch", "period = 202601 AND items_digest ~ "
+	                                            "'^[0-9a-f]{64}$'"),
+	                ==, 1);
 
 	run_bank(NULL);
 	wait_batch_state(202601, "regular", "closed");
@@ -1022,7 +1026,9 @@ assert_kept_rotated(void)
 	const gchar *rotate[] = {"keys", "rotate", NULL};
 	g_autofree gchar *out = NULL;
 	g_autofree gchar *err = NULL;
-	g_assert_cmpint(ph_test_hub_ctl(hub, rotate, &out, &err), ==, 0);
+	gint rotated = ph_test_hub_ctl(hub, rotate, &out, &err);
+	g_test_message("keys rotate: %s%s", out, err);
+	g_assert_cmpint(rotated, ==, 0);
 	g_assert_nonnull(strstr(out, " kept files and 0 spool files re-wrapped"));
 	g_assert_cmpint(count_where("kept_document", "key_id = 'k1'"), ==, 0);
 	g_autoptr(PhDb) db = ph_test_db_connect(test_db);
@@ -1095,6 +1101,9 @@ test_scheduled_run(void)
 	                                          "bank = 'icbc'",
 	                                          period);
 	g_assert_cmpint(count_where("payout_batch", where), ==, 1);
+	/* and uploaded, so that no kept file is still being written when the next test counts
+	 * the store's files */
+	wait_batch_state(period, "regular", "sent");
 }
 
 static gchar *

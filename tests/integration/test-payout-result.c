@@ -1,10 +1,14 @@
 /* Integration test of bank result reconciliation in the core (core/ph-payout-result.c): lines
- * streamed beside the batch's items (ph_payout_result_stream) are booked only when every item
- * is answered once with its ID number, account and amount, whatever their order; otherwise the
- * whole file is refused naming the first line that does not match, and nothing is booked. */
+ * streamed beside the batch's items (ph_payout_result_stream), or only stored and proven by the
+ * digest of the items stored when the file was generated (ph_payout_result_stream_lines,
+ * hub/ph-payout-digest.c), are booked only when every item is answered once with its ID
+ * number, account and amount, whatever their order; otherwise the whole file is refused
+ * naming the first line that does not match, and nothing is booked. */
 #include <string.h>
 
 #include "ph-error.h"
+#include "ph-payout-batch.h"
+#include "ph-payout-digest.h"
 #include "ph-payout-result.h"
 #include "ph-test-db.h"
 
@@ -38,8 +42,9 @@ typedef enum {
 	LINE_NO_ACCOUNT,    /* no account echoed: bad input, refused while it streams */
 } LineKind;
 
-/* How a booked file was proven: each line against the item beside it as it streamed, or
- * by the matching query at the booking (out of order). */
+/* How a booked file was proven: each line against the item beside it as it streamed (or all
+ * lines at once by the items' digest), or by the matching query at the booking (out of
+ * order). */
 typedef enum {
 	PROOF_UNCHECKED,
 	PROOF_LINE_BY_LINE,
@@ -61,6 +66,9 @@ typedef struct {
 	gint64 holds;  /* people held for review */
 	Proof proof;
 	gboolean unprefixed; /* @refused is the whole message (refused before the batch check) */
+	/* by the items' digest, proven by the query instead: lines that do not echo the ID
+	 * number never equal the items' digest */
+	gboolean digest_by_query;
 } Case;
 
 /* Expected reasons are ph-payout-result.c's messages for the first line that does not match
@@ -86,7 +94,8 @@ static const Case cases[] = {
          NULL,
          0,
          0,
-         PROOF_LINE_BY_LINE},
+         PROOF_LINE_BY_LINE,
+         .digest_by_query = TRUE},
         {"deceased",
          {{1, LINE_ECHO}, {2, LINE_ECHO}, {3, LINE_DECEASED}, {4, LINE_FAILED}},
          4,
@@ -155,12 +164,39 @@ seed_batch(gint64 batch_no)
 	g_assert_no_error(error);
 }
 
-/* The lines of a case, handed out one by one as a bank file's parser would. */
+/* Stores the digest of batch @batch_no's items as the payout API does while it writes the
+ * file (ph_payout_api_foreach_line); the batch is built then. */
+static void
+seal_items(gint64 batch_no)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PhPayoutDigest) digest = ph_payout_digest_new();
+	for (gint serial = 1; serial <= ITEMS; serial++) {
+		g_autofree gchar *id = item_id(serial);
+		g_autofree gchar *account = item_account(serial);
+		ph_payout_digest_add(digest, serial, id, account, AMOUNT(serial));
+	}
+	g_autofree gchar *built = g_strdup_printf(
+	        "UPDATE payout_batch SET state = 'built' WHERE batch_no = %" G_GINT64_FORMAT,
+	        batch_no);
+	g_autofree gchar *sent = g_strdup_printf(
+	        "UPDATE payout_batch SET state = 'sent' WHERE batch_no = %" G_GINT64_FORMAT,
+	        batch_no);
+	g_assert_true(ph_db_exec(db, built, &error));
+	g_assert_true(ph_payout_batch_set_items_digest(db, batch_no,
+	                                               ph_payout_digest_get_hex(digest), &error));
+	g_assert_true(ph_db_exec(db, sent, &error));
+	g_assert_no_error(error);
+}
+
+/* The lines of a case, handed out one by one as a bank file's parser would; with @digest,
+ * digested as the payout API does when the items' digest proves them. */
 typedef struct {
 	const Case *test;
 	guint next;
 	gchar *id;
 	gchar *account;
+	PhPayoutDigest *digest;
 } CaseFile;
 
 static gboolean
@@ -189,6 +225,21 @@ case_next(PhPayoutResultLine *line, gboolean *end, gpointer user_data, GError **
 	        .bank_ref = "BR0001",
 	        .message = failed ? "账户冻结" : NULL,
 	};
+	if (file->digest != NULL && line->account != NULL)
+		ph_payout_digest_add(file->digest, serial, line->id_number, line->account,
+		                     line->amount);
+	return TRUE;
+}
+
+/* The case's lines into @load: beside the items, or by the items' digest. */
+static gboolean
+case_stream(PhPayoutResultLoad *load, gint64 batch_no, CaseFile *lines, GError **error)
+{
+	if (lines->digest == NULL)
+		return ph_payout_result_stream(load, batch_no, case_next, lines, error);
+	if (!ph_payout_result_stream_lines(load, batch_no, case_next, lines, error))
+		return FALSE;
+	ph_payout_result_prove_digest(load, ph_payout_digest_get_hex(lines->digest));
 	return TRUE;
 }
 
@@ -204,22 +255,25 @@ count(const gchar *table, const gchar *batch, gint64 batch_no, const gchar *cond
 }
 
 static void
-test_case(gconstpointer data)
+run_case(const Case *test, gboolean by_digest)
 {
-	const Case *test = data;
-	gint64 batch_no = 1 + (gint64)(test - cases);
+	/* months 2026-01… beside the items, 2027-01… by the digest */
+	gint64 batch_no = (by_digest ? 101 : 1) + (gint64)(test - cases);
 	g_autoptr(GError) error = NULL;
 	seed_batch(batch_no);
+	if (by_digest)
+		seal_items(batch_no);
 	g_autofree gchar *name = g_strdup_printf("RESULT_%s.txt", test->name);
-	const PhPayoutResultFile file = {"icbc", name, 1, "SM3 00"};
+	const PhPayoutResultFile file = {"icbc", name, by_digest ? 2 : 1, "SM3 00"};
 	const PhCommandContext context = {NULL, "test"};
-	CaseFile lines = {test, 0, NULL, NULL};
+	g_autoptr(PhPayoutDigest) digest = by_digest ? ph_payout_digest_new() : NULL;
+	CaseFile lines = {test, 0, NULL, NULL, digest};
 	PhPayoutBooking booking = {0};
 
 	g_assert_true(ph_db_begin(db, &error));
 	g_autoptr(PhPayoutResultLoad) load = ph_payout_result_begin(db, &error);
 	g_assert_no_error(error);
-	gboolean ok = ph_payout_result_stream(load, batch_no, case_next, &lines, &error);
+	gboolean ok = case_stream(load, batch_no, &lines, &error);
 	gboolean proven = ok && ph_payout_result_proven(load);
 	ok = ok && ph_payout_result_book(load, &context, batch_no, &file, &booking, &error);
 	g_clear_pointer(&load, ph_payout_result_load_free);
@@ -252,7 +306,9 @@ test_case(gconstpointer data)
 	}
 	g_assert_no_error(error);
 	if (test->proof != PROOF_UNCHECKED)
-		g_assert_cmpint(proven, ==, test->proof == PROOF_LINE_BY_LINE);
+		g_assert_cmpint(proven, ==,
+		                test->proof == PROOF_LINE_BY_LINE &&
+		                        !(by_digest && test->digest_by_query));
 	g_assert_cmpint(booking.failed_count, ==, test->failed);
 	g_assert_cmpint(booking.paid_count, ==, ITEMS - test->failed);
 	g_assert_cmpint(booking.holds, ==, test->holds);
@@ -269,6 +325,18 @@ test_case(gconstpointer data)
 	g_assert_cmpint(count("payout_hold", "person_id / 100", batch_no, "TRUE"), ==, test->holds);
 }
 
+static void
+test_case(gconstpointer data)
+{
+	run_case(data, FALSE);
+}
+
+static void
+test_case_by_digest(gconstpointer data)
+{
+	run_case(data, TRUE);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -278,6 +346,9 @@ main(int argc, char **argv)
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_autofree gchar *path = g_strdup_printf("/payout-result/%s", cases[i].name);
 		g_test_add_data_func(path, &cases[i], test_case);
+		g_autofree gchar *by_digest =
+		        g_strdup_printf("/payout-result/by-digest/%s", cases[i].name);
+		g_test_add_data_func(by_digest, &cases[i], test_case_by_digest);
 	}
 	int status = g_test_run();
 	ph_db_free(db);

@@ -34,7 +34,9 @@ GOutputStream *ph_document_api_keep_tee(PhDocumentKeep *keep, GOutputStream *nex
  * (once, for its use and its keeping), read it to its end, then commit. Closing it does not
  * close @input. */
 GInputStream *ph_document_api_keep_input(PhDocumentKeep *keep, GInputStream *input);
-/* Ends the file and records it, with @digest ("ALG hex" as exchanged, may be NULL). */
+/* Ends the file and records it, with @digest ("ALG hex" as exchanged, may be NULL), on the
+ * worker thread's connection (in its open transaction, if any). Called again, it records the
+ * file once more (after that transaction rolled back). */
 gboolean ph_document_api_keep_commit(PhDocumentKeep *keep, const gchar *digest, GError **error);
 /* Drops what was written unless committed. */
 void ph_document_api_keep_free(PhDocumentKeep *keep);

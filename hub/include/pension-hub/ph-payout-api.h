@@ -112,6 +112,9 @@ typedef gboolean (*PhPayoutResultFunc)(PhPayoutResult *result, gboolean *end, gp
 gboolean ph_payout_api_reconcile_stream(PhPayoutReconcile *reconcile, gint64 batch_no,
                                         PhPayoutResultFunc next, gpointer user_data,
                                         GError **error);
+/* Ends the adding of results, so that the plugin's own statements on the worker thread's
+ * connection (a kept document's record) join the booking's transaction before it. */
+gboolean ph_payout_api_reconcile_finish(PhPayoutReconcile *reconcile, GError **error);
 /* Reconciles every result added with batch @batch_no and, when each item of the batch is
  * answered exactly once with the ID number, account and amount sent, keeps the results as
  * received, books the failed items, holds people reported dead, closes the batch (every item
