@@ -8,6 +8,7 @@
 #include "ph-enrolment.h"
 #include "ph-ledger.h"
 #include "ph-person.h"
+#include "ph-stored-result.h"
 
 static gboolean
 ph_death_cmd_stored(PhDb *db, gint64 person_id, JsonNode **result, GError **error)
@@ -15,8 +16,9 @@ ph_death_cmd_stored(PhDb *db, gint64 person_id, JsonNode **result, GError **erro
 	gchar id[24];
 
 	return ph_command_find_stored(
-	        db, "SELECT result FROM death_settlement WHERE person_id = $1::bigint",
-	        PH_COMMAND_INT_TEXT(id, person_id), result, error);
+	               db, "SELECT result FROM death_settlement WHERE person_id = $1::bigint",
+	               PH_COMMAND_INT_TEXT(id, person_id), result, error) &&
+	       ph_stored_result_open(result, error);
 }
 
 /* A retiree: the balances at retirement and what was paid up to the death month. */
@@ -113,7 +115,9 @@ ph_death_cmd_store(PhDb *db, const PhPerson *person, const gchar *death_date, Ph
                    GError **error)
 {
 	gchar id[24], month[24], values[6][24];
-	g_autofree gchar *text = ph_command_json_text(result);
+	g_autofree gchar *text = ph_stored_result_text(result, error);
+	if (text == NULL)
+		return FALSE;
 	const gchar *params[] = {PH_COMMAND_INT_TEXT(id, person->person_id),
 	                         death_date,
 	                         PH_COMMAND_INT_TEXT(month, death),

@@ -8,7 +8,7 @@
 
 #define PH_PERSON_SHOW_SQL                                                                         \
 	"SELECT jsonb_build_object("                                                               \
-	"'person_id', p.person_id, 'AAC002', $2::text, 'AAC003', p.name, "                        \
+	"'person_id', p.person_id, 'AAC002', $2::text, 'AAC003', p.name, "                         \
 	"'AAC004', p.sex, 'AAC005', p.ethnicity, 'AAC006', p.birth_date, "                         \
 	"'AAC007', p.work_start, 'AAB001', p.unit_code, 'status', p.status, "                      \
 	"'AAC031', p.contribution_status, 'AAE200', p.deemed_months, "                             \
@@ -37,7 +37,8 @@
 	" a.provisional) ORDER BY a.period), '[]') FROM account_entry a "                          \
 	" WHERE a.person_id = p.person_id AND a.kind = 'interest'), "                              \
 	"'benefit', (SELECT b.result || jsonb_build_object('AIC160', b.start_period, "             \
-	" 'AIC161', b.retire_kind) FROM benefit b WHERE b.person_id = p.person_id), "              \
+	" 'AIC161', b.retire_kind, 'AAC002', $2::text) FROM benefit b "                            \
+	" WHERE b.person_id = p.person_id), "                                                      \
 	"'adjustments', (SELECT coalesce(jsonb_agg(jsonb_build_object('effective', "               \
 	" a.effective_period, 'increase', a.increase) ORDER BY a.effective_period), '[]') "        \
 	" FROM benefit_adjustment a WHERE a.person_id = p.person_id), "                            \
@@ -46,7 +47,8 @@
 	" 'pooled_fund', t.pooled_fund, 'account_balance', t.account_balance, "                    \
 	" 'annuity_balance', t.annuity_balance) ORDER BY t.created_at), '[]') "                    \
 	" FROM transfer_case t WHERE t.person_id = p.person_id), "                                 \
-	"'death', (SELECT d.result FROM death_settlement d WHERE d.person_id = p.person_id), "     \
+	"'death', (SELECT d.result || jsonb_build_object('AAC002', $2::text) "                     \
+	" FROM death_settlement d WHERE d.person_id = p.person_id), "                              \
 	"'payouts', (SELECT jsonb_build_object('months', count(*), 'paid', "                       \
 	" coalesce(sum(s.amount) FILTER (WHERE s.state = 'paid'), 0), 'due', "                     \
 	" coalesce(sum(s.amount) FILTER (WHERE s.state = 'due'), 0), 'overpaid', "                 \
@@ -62,7 +64,8 @@ ph_person_show(PhDb *db, const gchar *id_number, GError **error)
 	if (!ph_command_check_text("AAC002", id_number, 32, error))
 		return NULL;
 	key = ph_person_lookup_key(id_number);
-	/* found by its keyed hash: the stored envelope holds @id_number */
+	/* found by its keyed hash: the stored envelopes (person, the AAC002 of the benefit and
+	 * death results) hold @id_number, so it is shown instead of opening them */
 	const gchar *params[] = {key, id_number};
 	g_autoptr(PGresult) rows = ph_db_query(db, PH_PERSON_SHOW_SQL, 2, params, error);
 	if (rows == NULL)

@@ -7,6 +7,7 @@
 #include "ph-enrolment.h"
 #include "ph-ledger.h"
 #include "ph-person.h"
+#include "ph-stored-result.h"
 
 static void
 ph_retirement_add_int(JsonBuilder *builder, const gchar *name, gint64 value)
@@ -104,7 +105,8 @@ ph_retirement_stored(PhDb *db, gint64 person_id, JsonNode **result, GError **err
 	gchar id[24];
 
 	return ph_command_find_stored(db, "SELECT result FROM benefit WHERE person_id = $1::bigint",
-	                              PH_COMMAND_INT_TEXT(id, person_id), result, error);
+	                              PH_COMMAND_INT_TEXT(id, person_id), result, error) &&
+	       ph_stored_result_open(result, error);
 }
 
 static gboolean
@@ -113,7 +115,7 @@ ph_retirement_store(PhDb *db, gint64 person_id, const PhRetireInput *input, PhPe
 {
 	gchar id[24], month[24], values[9][24];
 	g_autofree gchar *inputs_text = ph_command_json_text(inputs);
-	g_autofree gchar *result_text = ph_command_json_text(result);
+	g_autofree gchar *result_text = ph_stored_result_text(result, error);
 	const gchar *params[] = {
 	        PH_COMMAND_INT_TEXT(id, person_id),
 	        PH_COMMAND_INT_TEXT(month, start),
@@ -134,6 +136,8 @@ ph_retirement_store(PhDb *db, gint64 person_id, const PhRetireInput *input, PhPe
 	        result_text,
 	};
 	gchar months[24];
+	if (result_text == NULL)
+		return FALSE;
 	params[14] = PH_COMMAND_INT_TEXT(months, benefit->total_months);
 	g_autoptr(PGresult) rows = ph_db_query(
 	        db,

@@ -9,6 +9,7 @@
 #include "ph-error.h"
 #include "ph-ledger.h"
 #include "ph-person.h"
+#include "ph-stored-result.h"
 #include "ph-transfer-amount.h"
 
 typedef struct {
@@ -60,7 +61,7 @@ ph_transfer_cmd_stored(PhDb *db, const gchar *case_id, gint64 person_id, const g
 		return FALSE;
 	}
 	*result = ph_command_json_parse(PQgetvalue(rows, 0, 2));
-	return TRUE;
+	return ph_stored_result_open(result, error);
 }
 
 static gboolean
@@ -68,7 +69,9 @@ ph_transfer_cmd_store_case(PhDb *db, gint64 person_id, const PhTransferCase *tra
                            JsonNode *result, GError **error)
 {
 	gchar id[24], month[24], months[24], pooled[24], account[24], annuity[24];
-	g_autofree gchar *text = ph_command_json_text(result);
+	g_autofree gchar *text = ph_stored_result_text(result, error);
+	if (text == NULL)
+		return FALSE;
 	const gchar *params[] = {transfer->case_id,
 	                         PH_COMMAND_INT_TEXT(id, person_id),
 	                         transfer->direction,
@@ -286,7 +289,7 @@ ph_transfer_cmd_find_out(PhDb *db, const gchar *case_id, PhTransferCase *transfe
 	transfer->annuity_balance = ph_db_get_int64(rows, 0, 3);
 	*result = ph_command_json_parse(PQgetvalue(rows, 0, 4));
 	*settled = g_str_equal(PQgetvalue(rows, 0, 5), "t");
-	return TRUE;
+	return ph_stored_result_open(result, error);
 }
 
 /* Ends the enrolment (AAC031 = 3, last month the one before the transfer month) and settles

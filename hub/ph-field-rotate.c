@@ -16,6 +16,7 @@ typedef enum {
 	PH_FIELD_HASHED, /* a keyed hash "h1:..." (the lookup key is not rotated) */
 	PH_FIELD_BODY,   /* a bytea message body, a binary envelope under the current key */
 	PH_FIELD_EVENT,  /* a jsonb core event payload, a jsonb string of an envelope under it */
+	PH_FIELD_MEMBER, /* one string member of a jsonb result, an envelope like PH_FIELD_SEALED */
 } PhFieldKind;
 
 typedef struct {
@@ -24,6 +25,8 @@ typedef struct {
 	PhFieldKind kind;
 	const gchar *lookup; /* its keyed-hash column, hashed while still plaintext (or NULL) */
 	const gchar *aad;    /* PH_FIELD_BODY: the column name its envelopes are sealed with */
+	const gchar *member; /* PH_FIELD_MEMBER: the member's name */
+	const gchar *only;   /* a condition on the rows that hold a value to hide (or NULL) */
 } PhFieldColumn;
 
 /* Every stored AAC002 and AAE010, message body and core event payload (docs/security.md, "What
@@ -48,6 +51,13 @@ static const PhFieldColumn ph_field_columns[] = {
         {"dead_letter", "payload", PH_FIELD_BODY, NULL, PH_FIELD_BODY_OUTBOX},
         {"plugin_state", "value", PH_FIELD_BODY, NULL, PH_FIELD_BODY_STATE},
         {"core_event", "payload", PH_FIELD_EVENT},
+        /* the stored results of core commands: their AAC002 (ph-stored-result.h) */
+        {"benefit", "result", PH_FIELD_MEMBER, .member = "AAC002"},
+        {"death_settlement", "result", PH_FIELD_MEMBER, .member = "AAC002"},
+        {"transfer_case", "result", PH_FIELD_MEMBER, .member = "AAC002"},
+        /* a rejected personnel event's person, as a keyed hash; a unit's stays "unit:AAB001" */
+        {"personnel_result", "subject", PH_FIELD_HASHED,
+         .only = "NOT starts_with(subject, 'unit:')"},
 };
 
 /* The column's value as text: an event payload's envelope (the jsonb string's text) or the
@@ -55,6 +65,8 @@ static const PhFieldColumn ph_field_columns[] = {
 static gchar *
 ph_field_rotate_value(const PhFieldColumn *column)
 {
+	if (column->kind == PH_FIELD_MEMBER)
+		return g_strdup_printf("(%s ->> '%s')", column->column, column->member);
 	return column->kind == PH_FIELD_EVENT ? g_strdup_printf("%s #>> '{}'", column->column)
 	                                      : g_strdup(column->column);
 }
@@ -114,8 +126,9 @@ ph_field_rotate_pending(const PhFieldColumn *column, const gchar *done)
 	                                  column->lookup)
 	                : g_strdup("");
 	g_autofree gchar *value = ph_field_rotate_value(column);
-	return g_strdup_printf("%s <> '' AND (NOT starts_with(%s, %s)%s)", value, value, done,
-	                       lookup);
+	return g_strdup_printf("%s <> '' AND (NOT starts_with(%s, %s)%s)%s%s", value, value, done,
+	                       lookup, column->only != NULL ? " AND " : "",
+	                       column->only != NULL ? column->only : "");
 }
 
 /* A PostgreSQL array literal of @n quoted elements (NULL elements as NULL). */
@@ -240,12 +253,19 @@ ph_field_rotate_write(PhDb *db, const PhFieldColumn *column, PhFieldBatch *batch
 	                                       ? g_strdup_printf(", %s = coalesce(v.lookup, t.%s)",
 	                                                         column->lookup, column->lookup)
 	                                       : g_strdup("");
+	g_autofree gchar *member =
+	        column->kind == PH_FIELD_MEMBER
+	                ? g_strdup_printf("jsonb_set(t.%s, '{%s}', to_jsonb(v.value))",
+	                                  column->column, column->member)
+	                : NULL;
 	g_autofree gchar *sql = g_strdup_printf(
 	        "UPDATE %s t SET %s = %s%s FROM unnest($1::tid[], $2::%s[], $3::text[]) "
 	        "AS v(id, value, lookup) WHERE t.ctid = v.id",
 	        column->table, column->column,
-	        column->kind == PH_FIELD_EVENT ? "to_jsonb(v.value)" : "v.value", set_lookup,
-	        column->kind == PH_FIELD_BODY ? "bytea" : "text");
+	        member != NULL                   ? member
+	        : column->kind == PH_FIELD_EVENT ? "to_jsonb(v.value)"
+	                                         : "v.value",
+	        set_lookup, column->kind == PH_FIELD_BODY ? "bytea" : "text");
 	g_autofree gchar *ids = ph_field_rotate_array(batch->ids);
 	g_autofree gchar *values = ph_field_rotate_array(batch->values);
 	g_autofree gchar *lookups = ph_field_rotate_array(batch->lookups);
