@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ph-bulk.h"
+#include "ph-field-cipher.h"
 #include "ph-personnel-api.h"
 #include "ph-txn.h"
 #include "ph-worker-db.h"
@@ -16,6 +17,13 @@ ph_personnel_result_clear(PhPersonnelResult *result)
 	g_clear_pointer(&result->status, g_free);
 	g_clear_pointer(&result->code, g_free);
 	g_clear_pointer(&result->message, g_free);
+}
+
+gchar *
+ph_personnel_result_subject(const gchar *id_number)
+{
+	g_return_val_if_fail(id_number != NULL, NULL);
+	return ph_field_lookup(id_number);
 }
 
 gboolean

@@ -21,7 +21,7 @@ struct _PersonnelChunk {
 	/* HIREs waiting for one ph_personnel_enrol_many call */
 	GArray *hires;             /* PhEnrolRequest */
 	GArray *hire_slots;        /* guint: index into results */
-	GHashTable *hire_subjects; /* AAC002 of the waiting HIREs */
+	GHashTable *hire_subjects; /* subjects of the waiting HIREs (owned) */
 	gint64 applied, duplicate, rejected_count;
 	gint64 last_seq; /* of the events applied, -1 for none */
 	gint64 spent[PERSONNEL_PHASES];
@@ -46,7 +46,7 @@ personnel_chunk_reset(PersonnelChunk *chunk)
 	g_array_set_clear_func(chunk->results, (GDestroyNotify)ph_personnel_result_clear);
 	chunk->hires = g_array_new(FALSE, TRUE, sizeof(PhEnrolRequest));
 	chunk->hire_slots = g_array_new(FALSE, TRUE, sizeof(guint));
-	chunk->hire_subjects = g_hash_table_new(g_str_hash, g_str_equal);
+	chunk->hire_subjects = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	chunk->applied = chunk->duplicate = chunk->rejected_count = 0;
 }
 
@@ -173,7 +173,8 @@ personnel_chunk_event(PersonnelChunk *chunk, const PersonnelEvent *event, GError
 			personnel_apply_hire_request(event, chunk->batch->unit_code, &request);
 			g_array_append_val(chunk->hires, request);
 			g_array_append_val(chunk->hire_slots, slot);
-			g_hash_table_add(chunk->hire_subjects, (gpointer)request.id_number);
+			if (subject != NULL)
+				g_hash_table_add(chunk->hire_subjects, g_strdup(subject));
 			return TRUE;
 		}
 		if (personnel_apply_event(chunk->personnel, chunk->txn, event,

@@ -77,14 +77,20 @@ gboolean ph_personnel_batch_advance(PhTxn *txn, const gchar *id, gint64 cursor_s
 typedef struct {
 	gint64 seq;
 	gchar *event_type; /* UNIT, HIRE, … as in the document */
-	gchar *subject;    /* AAC002 of the person, or "unit:AAB001" for UNIT, of a rejected
-	                      event (for "depends on a rejected event"); else NULL */
+	gchar *subject;    /* ph_personnel_result_subject() of the person's AAC002, or
+	                      "unit:AAB001" for UNIT, of a rejected event (for "depends on a
+	                      rejected event"); else NULL */
 	gchar *status;     /* APPLIED, DUPLICATE, REJECTED */
 	gchar *code;       /* NULL unless rejected */
 	gchar *message;    /* NULL unless rejected */
 } PhPersonnelResult;
 
 void ph_personnel_result_clear(PhPersonnelResult *result);
+
+/* The subject of a person's event: the keyed hash of @id_number ("h1:…") with a key file, the
+ * number itself without one. It only has to match the same person's other events, so the
+ * stored results hold no ID number in the clear (docs/security.md). */
+gchar *ph_personnel_result_subject(const gchar *id_number);
 
 /* Stores the results of a chunk (element type PhPersonnelResult) with COPY. */
 gboolean ph_personnel_result_add(PhTxn *txn, const gchar *batch, GArray *results, GError **error);
