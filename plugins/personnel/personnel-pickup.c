@@ -1,10 +1,14 @@
 /* Batches picked up under the done-file rule from a watched folder (ph-drop.h) or the
  * personnel system's SFTP outbox (ph-sftp.h): a file NAME is taken only when NAME.ok is
  * there, copied to the spool while its digest is computed, checked against the done file,
- * stored in the inbox, and then moved with its done file to processed/ (or, refused, to
- * rejected/ with NAME.reason). Both places are reached through one small table of
- * operations. Plugin-only. */
+ * stored in the inbox, and then deleted (the spool keeps it, sealed with a key file: no
+ * plaintext copy of citizens' ID numbers stays behind), its done file moved to processed/ as
+ * the record that it was taken (or, refused, both to rejected/ with NAME.reason). Both places
+ * are reached through one small table of operations. Plugin-only. */
+#include <errno.h>
 #include <string.h>
+
+#include <glib/gstdio.h>
 
 #include "personnel.h"
 
@@ -24,6 +28,7 @@ struct _PersonnelSource {
 	                 GError **error);
 	gboolean (*put_bytes)(PersonnelSource *source, const gchar *path, GBytes *data,
 	                      GError **error);
+	gboolean (*remove)(PersonnelSource *source, const gchar *path, GError **error);
 };
 
 /* ---- the watched folder ---- */
@@ -56,6 +61,18 @@ static gboolean
 personnel_drop_put_bytes(PersonnelSource *source, const gchar *path, GBytes *data, GError **error)
 {
 	return ph_drop_put_bytes(source->personnel->plugin, path, data, error);
+}
+
+static gboolean
+personnel_drop_remove(PersonnelSource *source, const gchar *path, GError **error)
+{
+	(void)source;
+	if (g_unlink(path) == 0)
+		return TRUE;
+	int code = errno;
+	g_set_error(error, PH_ERROR, PH_ERROR_TRANSIENT, "cannot delete %s: %s", path,
+	            g_strerror(code));
+	return FALSE;
 }
 
 /* ---- the personnel system's SFTP outbox ---- */
@@ -118,6 +135,12 @@ personnel_sftp_put_bytes(PersonnelSource *source, const gchar *path, GBytes *dat
 	return ph_sftp_put_bytes(source->sftp, folder, name, data, error);
 }
 
+static gboolean
+personnel_sftp_remove(PersonnelSource *source, const gchar *path, GError **error)
+{
+	return ph_sftp_remove(source->sftp, path, error);
+}
+
 /* ---- taking files ---- */
 
 /* "SHA256 <hex>[ <count>]" or "SM3 <hex>[ <count>]": the algorithm and digest. */
@@ -143,8 +166,8 @@ personnel_source_path(PersonnelSource *source, const gchar *name)
 	return g_strdup_printf("%s/%s", source->folder, name);
 }
 
-/* Spools one data file whose done file is there, checks the digest, stores it and moves
- * the pair to processed/. */
+/* Spools one data file whose done file is there, checks the digest, stores it, deletes it
+ * (kept in the spool) and moves its done file to processed/. */
 static gboolean
 personnel_source_take(PersonnelSource *source, const gchar *name, GError **error)
 {
@@ -180,8 +203,10 @@ personnel_source_take(PersonnelSource *source, const gchar *name, GError **error
 	        personnel_intake_store(personnel, "personnel", file, name, &duplicate, error);
 	if (stored == NULL)
 		return FALSE;
+	/* The data file goes before its done file: a crash between the two leaves a done file
+	 * alone, which is never taken (the next poll stores a file left behind as a duplicate). */
 	g_autofree gchar *processed = personnel_source_path(source, "processed");
-	return source->move(source, path, processed, error) &&
+	return source->remove(source, path, error) &&
 	       source->move(source, done_path, processed, error);
 }
 
@@ -241,7 +266,7 @@ personnel_pickup_drop_job(gpointer state)
 	PersonnelSource source = {
 	        personnel,           personnel->drop_dir,      NULL,
 	        personnel_drop_list, personnel_drop_get_bytes, personnel_drop_open_read,
-	        personnel_drop_move, personnel_drop_put_bytes};
+	        personnel_drop_move, personnel_drop_put_bytes, personnel_drop_remove};
 	/* What was just queued is processed now rather than at the next tick. */
 	if (personnel_source_poll(&source) > 0)
 		personnel_process_job(personnel);
@@ -261,7 +286,7 @@ personnel_pickup_sftp_job(gpointer state)
 	PersonnelSource source = {
 	        personnel,           personnel->sftp_folder,   sftp,
 	        personnel_sftp_list, personnel_sftp_get_bytes, personnel_sftp_open_read,
-	        personnel_sftp_move, personnel_sftp_put_bytes};
+	        personnel_sftp_move, personnel_sftp_put_bytes, personnel_sftp_remove};
 	if (personnel_source_poll(&source) > 0)
 		personnel_process_job(personnel);
 }

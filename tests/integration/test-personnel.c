@@ -556,7 +556,8 @@ drop_garbage(Fixture *fixture, const gchar *name, guint64 size)
 }
 
 /* A 1 GiB file of garbage through the watched folder: stored, rejected whole, in bounded
- * memory; the data file and its done file move to processed/. */
+ * memory; the data file is deleted (the spool keeps it) and its done file moves to
+ * processed/. */
 static void
 test_garbage(Fixture *fixture, gconstpointer data)
 {
@@ -570,6 +571,11 @@ test_garbage(Fixture *fixture, gconstpointer data)
 	g_autofree gchar *moved =
 	        g_build_filename(fixture->drop, "processed", "garbage.xml.ok", NULL);
 	g_assert_true(g_file_test(moved, G_FILE_TEST_EXISTS));
+	/* no plaintext copy of a batch stays in the folder (docs/security.md) */
+	g_autofree gchar *kept = g_build_filename(fixture->drop, "processed", "garbage.xml", NULL);
+	g_assert_false(g_file_test(kept, G_FILE_TEST_EXISTS));
+	g_autofree gchar *left = g_build_filename(fixture->drop, "garbage.xml", NULL);
+	g_assert_false(g_file_test(left, G_FILE_TEST_EXISTS));
 	g_autofree gchar *size = query(fixture, "SELECT source->>'size' FROM personnel_batch");
 	g_assert_cmpstr(size, ==, "1073741824");
 	/* The daemon's peak resident set stayed under 128 MiB (issue 7 §5). */
@@ -796,6 +802,8 @@ test_sftp_pickup(Fixture *fixture, gconstpointer data)
 		g_usleep(100 * 1000);
 	g_assert_true(g_file_test(moved, G_FILE_TEST_EXISTS));
 	g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+	g_autofree gchar *kept = g_build_filename(outbox, "processed", "PERS_001.xml", NULL);
+	g_assert_false(g_file_test(kept, G_FILE_TEST_EXISTS));
 	g_assert_cmpint(count(fixture, "SELECT count(*) FROM person"), ==, 1);
 }
 
