@@ -245,6 +245,23 @@ read_person(PhDb *db, guint n, gpointer data, GError **error)
 	return ok;
 }
 
+/* Removes key @key_id from the key file @path (as an operator does once a rotation is done)
+ * and loads what is left. */
+static PhFieldKeys *
+keys_without(const gchar *path, const gchar *key_id)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GKeyFile) file = g_key_file_new();
+	g_autofree gchar *name = g_strconcat("key.", key_id, NULL);
+	g_assert_true(g_key_file_load_from_file(file, path, G_KEY_FILE_NONE, &error));
+	g_assert_true(g_key_file_remove_key(file, "field-keys", name, &error));
+	g_assert_true(g_key_file_save_to_file(file, path, &error));
+	g_assert_cmpint(g_chmod(path, 0600), ==, 0);
+	PhFieldKeys *keys = ph_field_keys_load(path, &error);
+	g_assert_no_error(error);
+	return keys;
+}
+
 /* k1 → k2 in batches of 1,000 while a second connection reads; afterwards k1 can go. */
 static void
 test_rotate_while_reading(Fixture *fixture, gconstpointer data)
@@ -263,13 +280,7 @@ test_rotate_while_reading(Fixture *fixture, gconstpointer data)
 	g_assert_cmpuint(rotation.batches, >=, (PERSONS + ROTATE_BATCH - 1) / ROTATE_BATCH);
 	g_assert_cmpuint(rotation.passes, >=, 2); /* the last pass finds nothing left */
 	/* k1 removed from the file: every value still opens */
-	g_autoptr(GKeyFile) file = g_key_file_new();
-	g_assert_true(g_key_file_load_from_file(file, key_path, G_KEY_FILE_NONE, &error));
-	g_assert_true(g_key_file_remove_key(file, "field-keys", "key.k1", &error));
-	g_assert_true(g_key_file_save_to_file(file, key_path, &error));
-	g_assert_cmpint(g_chmod(key_path, 0600), ==, 0);
-	g_autoptr(PhFieldKeys) without_k1 = ph_field_keys_load(key_path, &error);
-	g_assert_no_error(error);
+	g_autoptr(PhFieldKeys) without_k1 = keys_without(key_path, "k1");
 	g_autoptr(PGresult) rows = ph_db_query(db, "SELECT id_number FROM person", 0, NULL, &error);
 	for (gint row = 0; row < PQntuples(rows); row++) {
 		g_autofree gchar *plain =
@@ -1163,13 +1174,7 @@ test_rotate_while_writing(Fixture *fixture, gconstpointer data)
 	g_assert_cmpstr(current, !=, "w1");
 	g_assert_cmpstr(stale, ==, "0");
 	/* w1 removed from the file: everything the hub wrote, before and during, opens */
-	g_autoptr(GKeyFile) file = g_key_file_new();
-	g_assert_true(g_key_file_load_from_file(file, path, G_KEY_FILE_NONE, &error));
-	g_assert_true(g_key_file_remove_key(file, "field-keys", "key.w1", &error));
-	g_assert_true(g_key_file_save_to_file(file, path, &error));
-	g_assert_cmpint(g_chmod(path, 0600), ==, 0);
-	g_autoptr(PhFieldKeys) without_w1 = ph_field_keys_load(path, &error);
-	g_assert_no_error(error);
+	g_autoptr(PhFieldKeys) without_w1 = keys_without(path, "w1");
 	g_assert_cmpuint(open_inbox_bodies(db, without_w1), ==, (guint)writer.written);
 	open_text_values(db, without_w1);
 	ph_test_hub_signal(hub, SIGTERM);
