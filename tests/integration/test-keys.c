@@ -1182,6 +1182,60 @@ test_rotate_while_writing(Fixture *fixture, gconstpointer data)
 	g_rmdir(dir);
 }
 
+/* The limit docs/security.md states: a transaction that sealed a value under the old key
+ * before `keys rotate --new` and commits after its last pass leaves that value under the old
+ * key, and `keys status` names it; a second `keys rotate` (no --new) seals it under the new
+ * key, and only then may the old key go. */
+static void
+test_rotate_long_transaction(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *dir = g_dir_make_tmp("ph-test-keys-l-XXXXXX", &error);
+	g_assert_no_error(error);
+	g_autofree gchar *path = g_build_filename(dir, "long.keys", NULL);
+	g_assert_true(ph_field_keys_add(path, "l1", NULL, &error));
+	ph_test_keys_install(ph_test_db_get_url(fixture->test_db), path);
+	store_persons(fixture->db, 0, 3);
+	g_autofree gchar *config = g_strdup_printf("[keys]\nfile = %s\n", path);
+	g_autoptr(PhTestHub) hub =
+	        ph_test_hub_new(ph_test_db_get_url(fixture->test_db), NULL, config);
+	/* a person sealed under l1 in a transaction still open during the whole rotation */
+	g_autoptr(PhDb) long_db = ph_test_db_connect(fixture->test_db);
+	g_assert_true(ph_db_begin(long_db, &error));
+	g_autofree gchar *id = person_id(3);
+	g_autofree gchar *birth = g_strndup(id + 6, 8);
+	const PhPersonIdentity identity = {id, "测试", "1", NULL, birth, NULL, 0, 10000};
+	gint64 person = 0;
+	g_assert_true(ph_person_store(long_db, &identity, NULL, &person, &error));
+	g_assert_no_error(error);
+	g_autofree gchar *rotated = NULL;
+	g_assert_cmpint(ph_test_hub_run_ctl(hub, &rotated, "keys", "rotate", "--new", NULL), ==, 0);
+	g_assert_true(ph_db_commit(long_db, &error));
+	g_autofree gchar *shown = NULL;
+	g_assert_cmpint(ph_test_hub_run_ctl(hub, &shown, "keys", "status", NULL), ==, 0);
+	g_autofree gchar *stale = output_field(shown, "values not under it");
+	g_assert_cmpstr(stale, ==, "1"); /* the late person's AAC002 */
+	g_assert_nonnull(strstr(shown, "  person.id_number: 1\n"));
+	g_autofree gchar *again = NULL;
+	g_assert_cmpint(ph_test_hub_run_ctl(hub, &again, "keys", "rotate", NULL), ==, 0);
+	g_autofree gchar *after = NULL;
+	g_assert_cmpint(ph_test_hub_run_ctl(hub, &after, "keys", "status", NULL), ==, 0);
+	g_autofree gchar *left = output_field(after, "values not under it");
+	g_assert_cmpstr(left, ==, "0");
+	g_autoptr(PhFieldKeys) without_l1 = keys_without(path, "l1");
+	g_autoptr(PGresult) rows =
+	        ph_db_query(fixture->db, "SELECT id_number FROM person", 0, NULL, &error);
+	g_assert_cmpint(PQntuples(rows), ==, 4);
+	for (gint row = 0; row < PQntuples(rows); row++) {
+		g_autofree gchar *plain =
+		        ph_field_keys_open(without_l1, PQgetvalue(rows, row, 0), &error);
+		g_assert_no_error(error);
+		g_assert_true(ph_identity_check_citizen_id(plain, NULL));
+	}
+	g_unlink(path);
+	g_rmdir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1212,6 +1266,8 @@ main(int argc, char **argv)
 	static const Setup empty = {TRUE, 0};
 	g_test_add("/keys/rotate-while-writing", Fixture, &empty, fixture_set_up,
 	           test_rotate_while_writing, fixture_tear_down);
+	g_test_add("/keys/rotate-long-transaction", Fixture, &empty, fixture_set_up,
+	           test_rotate_long_transaction, fixture_tear_down);
 	int status = g_test_run();
 	g_unlink(key_path);
 	g_rmdir(key_dir);
