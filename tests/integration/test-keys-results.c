@@ -14,6 +14,7 @@
 #include "ph-person-show.h"
 #include "ph-retirement.h"
 #include "ph-test-core.h"
+#include "ph-test-hub.h"
 #include "ph-test-keys.h"
 #include "ph-test-scan.h"
 #include "ph-transfer-cmd.h"
@@ -219,6 +220,23 @@ expect_shown(Fixture *fixture)
 	                ==, 675600);
 }
 
+/* `pensionctl person show` with the key file in its config prints the number opened in the
+ * person, the benefit and the death, and no envelope. */
+static void
+expect_cli_shown(Fixture *fixture)
+{
+	g_autofree gchar *extra = g_strdup_printf("[keys]\nfile = %s\n", key_path);
+	g_autoptr(PhTestHub) hub =
+	        ph_test_hub_new(ph_test_db_get_url(fixture->test_db), NULL, extra);
+	g_autofree gchar *out = NULL;
+	g_assert_cmpint(ph_test_hub_run_ctl(hub, &out, "person", "show", ID_RETIREE, NULL), ==, 0);
+	guint shown = 0;
+	for (const gchar *p = out; (p = strstr(p, "\"AAC002\" : \"" ID_RETIREE "\"")) != NULL; p++)
+		shown++;
+	g_assert_cmpuint(shown, ==, 3);
+	g_assert_null(strstr(out, "enc1:"));
+}
+
 /* With the key file: nothing in the clear anywhere, three envelopes, reads opened. */
 static void
 test_sealed(Fixture *fixture, gconstpointer data)
@@ -229,6 +247,7 @@ test_sealed(Fixture *fixture, gconstpointer data)
 	/* benefit, death settlement, transfer out (a transfer in stores no AAC002) */
 	g_assert_cmpint(count_sealed_results(fixture), ==, 3);
 	expect_shown(fixture);
+	expect_cli_shown(fixture);
 }
 
 static void
