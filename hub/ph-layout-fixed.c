@@ -405,6 +405,24 @@ fixed_reader_take_json(gpointer state, gboolean drop_last, gsize *len)
 }
 
 static gboolean
+fixed_reader_want_json_fd(gpointer state, gint fd, guint64 offset)
+{
+	Fixed *fixed = state;
+
+	if (ph_mapping_ahead_started(fixed->ahead))
+		return FALSE;
+	fixed->json = TRUE;
+	ph_mapping_ahead_write_to(fixed->ahead, fd, offset);
+	return TRUE;
+}
+
+static gboolean
+fixed_reader_json_end(gpointer state, gboolean drop_last, guint64 *end, GError **error)
+{
+	return ph_mapping_ahead_output_end(((Fixed *)state)->ahead, drop_last, end, error);
+}
+
+static gboolean
 fixed_reader_next(gpointer state, PhRecord *record, const PhMappingRecord **type_out,
                   GError **error)
 {
@@ -720,6 +738,8 @@ const PhLayoutOps ph_layout_fixed_ops = {
         .reader_want_json = fixed_reader_want_json,
         .reader_json_due = fixed_reader_json_due,
         .reader_take_json = fixed_reader_take_json,
+        .reader_want_json_fd = fixed_reader_want_json_fd,
+        .reader_json_end = fixed_reader_json_end,
         .writer_write_slots = fixed_writer_write_slots,
         .writer_prepare_new = fixed_prepare_new,
         .writer_prepare_free = fixed_prepare_free,

@@ -8,8 +8,10 @@
  * (ph-layout-fixed.c, ph-mapping-writer.c). */
 #include "ph-mapping-private.h"
 
+#include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "ph-error.h"
 
@@ -43,9 +45,12 @@ typedef struct {
 	guint64 *line_no;
 	guint64 *line_offset;
 	guint n_lines;
-	GString *arena; /* decoded text the slots point into */
-	GString *out;   /* what the decoders wrote for the records (canonical JSON Lines) */
-	gsize *out_end; /* per record: where its output ends in out */
+	GString *arena;     /* decoded text the slots point into */
+	GString *out;       /* what the decoders wrote for the records (canonical JSON Lines) */
+	gsize *out_end;     /* per record: where its output ends in out */
+	gboolean claimed;   /* written to a file: out has its offset there, */
+	guint64 out_offset; /* this, */
+	gboolean written;   /* and is written */
 	const PhMappingRecord **types;
 	PhMappingSlot *slots; /* n_slots per line */
 	guint n_records;      /* decoded, in order; then */
@@ -72,6 +77,13 @@ struct _PhMappingAhead {
 	gboolean stop;
 	GThread *workers[MAX_WORKERS];
 	guint n_workers;
+	/* Output written to a file by whichever thread finds a batch's offset known (the
+	 * batches before it decoded), batch after batch: */
+	gint out_fd;          /* -1: the caller takes the output (take_output) */
+	guint64 out_start;    /* where the first batch's output goes */
+	guint64 write_seq;    /* the next batch to write, */
+	guint64 write_offset; /* at this offset */
+	gint write_errno;     /* of the first write that failed */
 	/* The caller's position. */
 	gboolean started; /* the first batch was read */
 	gboolean ready;   /* the current batch is known to be decoded */
@@ -113,6 +125,8 @@ batch_reset(Batch *batch)
 	batch->split = FALSE;
 	batch->stopped = FALSE;
 	batch->counted = FALSE;
+	batch->claimed = FALSE;
+	batch->written = FALSE;
 	batch->n_lines = 0;
 	batch->n_records = 0;
 	batch->end = FALSE;
@@ -304,6 +318,61 @@ next_taken(PhMappingAhead *ahead)
 	return found;
 }
 
+/* All of @len bytes at @offset of @fd; 0 or the errno of the failure. */
+static gint
+write_at(gint fd, const gchar *data, gsize len, guint64 offset)
+{
+	while (len > 0) {
+		gssize done = pwrite(fd, data, len, (off_t)offset);
+
+		if (done < 0 && errno == EINTR)
+			continue;
+		if (done < 0)
+			return errno;
+		data += done;
+		len -= (gsize)done;
+		offset += (guint64)done;
+	}
+	return 0;
+}
+
+/* With the lock held: writes out every decoded batch whose offset is known, in order, the
+ * lock let go while writing, so that the kernel's copy into the file runs in the thread
+ * that found it ready (mostly a worker) rather than in the caller's. */
+static void
+write_ready(PhMappingAhead *ahead)
+{
+	for (;;) {
+		Batch *batch = &ahead->batches[ahead->write_seq % N_BATCHES];
+		gint fd, failed;
+
+		if (ahead->out_fd < 0 || batch->state != BATCH_DECODED ||
+		    batch->seq != ahead->write_seq || batch->claimed)
+			return;
+		fd = ahead->out_fd;
+		batch->claimed = TRUE;
+		batch->out_offset = ahead->write_offset;
+		ahead->write_offset += batch->out->len;
+		ahead->write_seq++;
+		g_mutex_unlock(&ahead->lock);
+		failed = write_at(fd, batch->out->str, batch->out->len, batch->out_offset);
+		g_mutex_lock(&ahead->lock);
+		if (failed != 0 && ahead->write_errno == 0)
+			ahead->write_errno = failed;
+		batch->written = TRUE;
+		g_cond_broadcast(&ahead->changed);
+	}
+}
+
+/* With the lock held. */
+static void
+mark_decoded(PhMappingAhead *ahead, Batch *batch)
+{
+	batch->state = BATCH_DECODED;
+	g_cond_broadcast(&ahead->changed);
+	write_ready(ahead);
+}
+
 /* A worker: decodes taken batches, lowest first, until the reader stops. */
 static gpointer
 work(gpointer data)
@@ -322,8 +391,7 @@ work(gpointer data)
 		g_mutex_unlock(&ahead->lock);
 		decode(ahead, batch, decoder);
 		g_mutex_lock(&ahead->lock);
-		batch->state = BATCH_DECODED;
-		g_cond_broadcast(&ahead->changed);
+		mark_decoded(ahead, batch);
 	}
 	g_mutex_unlock(&ahead->lock);
 	ahead->ops->decoder_free(decoder);
@@ -342,6 +410,7 @@ ph_mapping_ahead_new(const PhMappingAheadOps *ops, gpointer layout, gpointer sou
 	ahead->max_lines =
 	        CLAMP(BATCH_SLOT_BYTES / (ahead->n_slots * sizeof(PhMappingSlot)), 16, BATCH_LINES);
 	ahead->span_bytes = BATCH_BYTES / 8;
+	ahead->out_fd = -1;
 	for (guint i = 0; i < N_BATCHES; i++)
 		batch_init(&ahead->batches[i], ahead->max_lines, ahead->n_slots);
 	ahead->own_decoder = ops->decoder_new(layout);
@@ -439,9 +508,14 @@ go_back(PhMappingAhead *ahead, Batch *batch)
 
 		if (later->state == BATCH_FREE || later->seq <= batch->seq)
 			continue;
-		while (later->state == BATCH_DECODING)
+		while (later->state == BATCH_DECODING || (later->claimed && !later->written))
 			g_cond_wait(&ahead->changed, &ahead->lock);
 		later->state = BATCH_FREE;
+	}
+	/* Written batches from beyond the stop are written over, or cut off at the end. */
+	if (batch->claimed) {
+		ahead->write_seq = batch->seq + 1;
+		ahead->write_offset = batch->out_offset + batch->out->len;
 	}
 	g_mutex_unlock(&ahead->lock);
 	ahead->next_seq = batch->seq + 1;
@@ -538,7 +612,9 @@ current(PhMappingAhead *ahead)
 		if (batch->state == BATCH_FREE) {
 			take_next(ahead);
 			decode(ahead, batch, ahead->own_decoder);
-			batch->state = BATCH_DECODED;
+			g_mutex_lock(&ahead->lock);
+			mark_decoded(ahead, batch);
+			g_mutex_unlock(&ahead->lock);
 		}
 		count_through(ahead, ahead->seq + 1);
 		if (ahead->seq == 0 && !ahead->input_done)
@@ -558,6 +634,9 @@ static void
 release(PhMappingAhead *ahead, Batch *batch)
 {
 	g_mutex_lock(&ahead->lock);
+	/* Its output may still be on its way to the file. */
+	while (batch->claimed && !batch->written)
+		g_cond_wait(&ahead->changed, &ahead->lock);
 	batch->state = BATCH_FREE;
 	g_mutex_unlock(&ahead->lock);
 	ahead->seq++;
@@ -643,4 +722,50 @@ ph_mapping_ahead_take_output(PhMappingAhead *ahead, gboolean drop_last, gsize *l
 	*len = end > ahead->out_taken ? end - ahead->out_taken : 0;
 	ahead->out_taken = MAX(end, ahead->out_taken);
 	return text;
+}
+
+void
+ph_mapping_ahead_write_to(PhMappingAhead *ahead, gint fd, guint64 offset)
+{
+	g_return_if_fail(!ahead->started);
+	ahead->out_fd = fd;
+	ahead->out_start = offset;
+	ahead->write_offset = offset;
+}
+
+/* With the lock held: no write starts after this, and none is under way when it returns. */
+static void
+stop_writing(PhMappingAhead *ahead)
+{
+	ahead->out_fd = -1;
+	for (guint i = 0; i < N_BATCHES; i++) {
+		const Batch *batch = &ahead->batches[i];
+
+		while (batch->claimed && !batch->written)
+			g_cond_wait(&ahead->changed, &ahead->lock);
+	}
+}
+
+gboolean
+ph_mapping_ahead_output_end(PhMappingAhead *ahead, gboolean drop_last, guint64 *end, GError **error)
+{
+	const Batch *batch = &ahead->batches[ahead->seq % N_BATCHES];
+	guint n = ahead->ready ? ahead->index - (drop_last && ahead->index > 0 ? 1 : 0) : 0;
+	gint failed;
+
+	g_mutex_lock(&ahead->lock);
+	/* The current batch is decoded, and so are those before it: its offset is known. */
+	while (ahead->ready && ahead->out_fd >= 0 && !batch->claimed)
+		g_cond_wait(&ahead->changed, &ahead->lock);
+	stop_writing(ahead);
+	failed = ahead->write_errno;
+	g_mutex_unlock(&ahead->lock);
+	*end = ahead->ready && batch->claimed
+	               ? batch->out_offset + (n > 0 ? batch->out_end[n - 1] : 0)
+	               : ahead->out_start;
+	if (failed == 0)
+		return TRUE;
+	g_set_error(error, G_IO_ERROR, g_io_error_from_errno(failed), "Error writing to file: %s",
+	            g_strerror(failed));
+	return FALSE;
 }

@@ -3,14 +3,31 @@
  * when everything succeeded, so a failed conversion leaves no output. Hub layer. */
 #include "ph-mapping-private.h"
 
+#include <gio/gfiledescriptorbased.h>
 #include <glib/gstdio.h>
+#include <sys/stat.h>
 
 #include "ph-error.h"
 
 typedef gboolean (*ConvertFunc)(PhMapping *mapping, GInputStream *input, const gchar *source,
                                 GOutputStream *output, const gchar *target, GError **error);
 
-/* The reader hands out JSON Lines a batch at a time, written as they come: no copy. */
+/* A regular file behind @output: the reader's decoding threads may write into it. */
+static gint
+regular_fd(GOutputStream *output)
+{
+	struct stat st;
+	gint fd;
+
+	if (!G_IS_FILE_DESCRIPTOR_BASED(output))
+		return -1;
+	fd = g_file_descriptor_based_get_fd(G_FILE_DESCRIPTOR_BASED(output));
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? fd : -1;
+}
+
+/* Into a regular file the decoding threads write the JSON Lines themselves, each batch at
+ * its offset (the kernel's copy then runs on both cores); else the reader hands them out a
+ * batch at a time, written as they come: no copy. */
 static gboolean
 partner_to_canonical(PhMapping *mapping, GInputStream *input, const gchar *source,
                      GOutputStream *output, const gchar *target, GError **error)
@@ -19,7 +36,15 @@ partner_to_canonical(PhMapping *mapping, GInputStream *input, const gchar *sourc
 	g_autoptr(GError) local = NULL;
 	const gchar *text = NULL;
 	gsize len = 0;
+	gint fd = regular_fd(output);
 
+	if (fd >= 0) {
+		gboolean done = FALSE;
+		gboolean ok = ph_mapping_reader_write_json_fd(reader, fd, &done, error);
+
+		if (!ok || done)
+			return ok;
+	}
 	while (ph_mapping_reader_next_json_lines(reader, &text, &len, &local)) {
 		if (!g_output_stream_write_all(output, text, len, NULL, NULL, error))
 			return FALSE;

@@ -163,6 +163,14 @@ typedef struct {
 	 * record is asked for; without the last record's line when @drop_last (it was
 	 * rejected). */
 	const gchar *(*reader_take_json)(gpointer state, gboolean drop_last, gsize *len);
+	/* Instead of reader_want_json, before the first record: the lines written by the
+	 * decoding threads straight into the regular file @fd from @offset on; FALSE when the
+	 * layout cannot (nothing changes then). Once reading stopped, reader_json_end says where
+	 * the lines of the records returned end there (as reader_take_json with @drop_last),
+	 * with every write done and none to come; FALSE with @error when a write failed. */
+	gboolean (*reader_want_json_fd)(gpointer state, gint fd, guint64 offset);
+	gboolean (*reader_json_end)(gpointer state, gboolean drop_last, guint64 *end,
+	                            GError **error);
 	/* A record given as slots, text NUL-terminated; @prepared (or NULL) what
 	 * writer_prepare made of it: */
 	gboolean (*writer_write_slots)(gpointer state, const PhMappingRecord *type,
@@ -294,6 +302,13 @@ G_BEGIN_DECLS
  * failure were returned. */
 gboolean ph_mapping_reader_next_json_lines(PhMappingReader *reader, const gchar **text, gsize *len,
                                            GError **error);
+/* Where the layout's decoding threads can write the canonical JSON Lines straight into the
+ * regular file @fd (from its offset on), has them write every record's and returns TRUE with
+ * *@done set, or FALSE with @error as ph_mapping_reader_next_json_lines() gives it, the file
+ * then holding exactly the lines of the records before the failure (cut there). Its offset
+ * is left at the end of what it holds. Where they cannot: TRUE, *@done FALSE, nothing read. */
+gboolean ph_mapping_reader_write_json_fd(PhMappingReader *reader, gint fd, gboolean *done,
+                                         GError **error);
 /* Writes every line of canonical JSON Lines from @input, as ph_record_parse_json() and
  * ph_mapping_writer_write() would line by line; errors say "@source line N: …". The
  * writer is not finished. */
@@ -413,5 +428,15 @@ gboolean ph_mapping_ahead_batch_done(const PhMappingAhead *ahead);
 /* The output the decoders wrote for the records returned from the current batch since the
  * last call, without the last record's when @drop_last; valid until the next record. */
 const gchar *ph_mapping_ahead_take_output(PhMappingAhead *ahead, gboolean drop_last, gsize *len);
+/* Asks, before the first line, that the decoders' output be written into the regular file
+ * @fd from @offset on (pwrite) by whichever thread finds a batch's place known, instead of
+ * being taken with ph_mapping_ahead_take_output(); batches decoded beyond the records
+ * handed out may be written too: ph_mapping_ahead_output_end() says where to cut. */
+void ph_mapping_ahead_write_to(PhMappingAhead *ahead, gint fd, guint64 offset);
+/* Once reading stopped: stops the writes and waits for those under way, and gives in *@end
+ * where the output of the records returned so far ends in the file (without the last
+ * record's when @drop_last). FALSE with @error when a write failed. */
+gboolean ph_mapping_ahead_output_end(PhMappingAhead *ahead, gboolean drop_last, guint64 *end,
+                                     GError **error);
 
 G_END_DECLS

@@ -3,6 +3,9 @@
  * error). Hub layer; adapters stream large files through it. */
 #include "ph-mapping-private.h"
 
+#include <errno.h>
+#include <unistd.h>
+
 #include "ph-error.h"
 
 struct _PhMappingReader {
@@ -277,6 +280,49 @@ ph_mapping_reader_next_json_lines(PhMappingReader *reader, const gchar **text, g
 	if (reader->json_error != NULL)
 		g_propagate_error(error, g_steal_pointer(&reader->json_error));
 	return FALSE;
+}
+
+/* Cuts the file at @end, where its offset is left. */
+static gboolean
+cut_at(gint fd, guint64 end, GError **error)
+{
+	if (ftruncate(fd, (off_t)end) == 0 && lseek(fd, (off_t)end, SEEK_SET) >= 0)
+		return TRUE;
+	g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "Error writing to file: %s",
+	            g_strerror(errno));
+	return FALSE;
+}
+
+gboolean
+ph_mapping_reader_write_json_fd(PhMappingReader *reader, gint fd, gboolean *done, GError **error)
+{
+	const PhLayoutOps *ops;
+	g_autoptr(GError) local = NULL;
+	off_t start;
+	guint64 end = 0;
+	gboolean written;
+
+	g_return_val_if_fail(reader != NULL && fd >= 0 && done != NULL, FALSE);
+	ops = reader->ops;
+	*done = FALSE;
+	if (reader->json_asked || reader->n_records > 0 || reader->state == NULL ||
+	    ops->reader_want_json_fd == NULL)
+		return TRUE;
+	start = lseek(fd, 0, SEEK_CUR);
+	if (start < 0 || !ops->reader_want_json_fd(reader->state, fd, (guint64)start))
+		return TRUE;
+	reader->json_asked = TRUE;
+	*done = TRUE;
+	while (next(reader, FALSE, &local))
+		;
+	/* A reading error comes first: the pull path stops at it before writing more. */
+	written = ops->reader_json_end(reader->state, reader->rejected, &end,
+	                               local != NULL ? NULL : &local);
+	if (!cut_at(fd, end, local != NULL ? NULL : &local) || !written || local != NULL) {
+		g_propagate_error(error, g_steal_pointer(&local));
+		return FALSE;
+	}
+	return TRUE;
 }
 
 /* The writer needs the same order rules. */

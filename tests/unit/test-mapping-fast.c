@@ -6,9 +6,12 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ph-error.h"
+#include "ph-mapping-private.h"
 #include "ph-mapping.h"
 
 /* More lines than one batch of the read-ahead (2,048), so that workers take part. */
@@ -300,6 +303,69 @@ test_late_fault_file(gconstpointer data)
 	g_unlink(path);
 }
 
+/* The bytes of canonical JSON Lines @json that hold the records before line @line of the
+ * partner file: its first @line - 1 lines. */
+static gsize
+lines_before(const gchar *json, guint line)
+{
+	gsize len = 0;
+
+	for (guint i = 1; i < line; i++)
+		len = (gsize)(strchr(json + len, '\n') - json) + 1;
+	return len;
+}
+
+/* The long file with @fault, written over files->partner (returned). */
+static gchar *
+write_faulty(Files *files, const LateFault *fault)
+{
+	memcpy(files->file->str + line_start(fault->line) + fault->byte, fault->with,
+	       strlen(fault->with));
+	return write_temp(files->dir, "payout.txt", files->file->str, files->file->len);
+}
+
+/* Written into a regular file, the JSON Lines come from the decoding threads, each batch
+ * at its offset, batches beyond the faulty line too (a sequence is checked after its line
+ * was written): the file is cut after exactly the records before the fault, from the
+ * offset it was given on (a prefix kept), and left at its end. */
+static void
+test_late_fault_to_file(gconstpointer data)
+{
+	const LateFault *fault = data;
+	g_autoptr(Files) files = files_new();
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *json = read_temp(files->canonical, NULL);
+	g_autofree gchar *out_path = g_build_filename(files->dir, "out.jsonl", NULL);
+	g_autofree gchar *written = NULL;
+	g_autofree gchar *faulty = NULL;
+	g_autoptr(GString) expected = g_string_new("a prefix the reader leaves\n");
+	g_autoptr(GFile) file = NULL;
+	g_autoptr(GFileInputStream) input = NULL;
+	g_autoptr(PhMappingReader) reader = NULL;
+	gsize written_len = 0;
+	gboolean done = FALSE;
+	gint fd;
+
+	faulty = write_faulty(files, fault);
+	file = g_file_new_for_path(faulty);
+	input = g_file_read(file, NULL, &error);
+	g_assert_no_error(error);
+	reader = ph_mapping_reader_new(files->mapping, G_INPUT_STREAM(input), "test-input");
+	fd = g_open(out_path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpint(write(fd, expected->str, expected->len), ==, (gssize)expected->len);
+	g_assert_false(ph_mapping_reader_write_json_fd(reader, fd, &done, &error));
+	g_assert_true(done);
+	g_assert_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT);
+	g_assert_cmpstr(error->message, ==, fault->message);
+	g_string_append_len(expected, json, (gssize)lines_before(json, fault->line));
+	g_assert_cmpint(lseek(fd, 0, SEEK_CUR), ==, (off_t)expected->len);
+	g_assert_cmpint(close(fd), ==, 0);
+	written = read_temp(out_path, &written_len);
+	g_assert_cmpmem(written, written_len, expected->str, expected->len);
+	g_unlink(out_path);
+}
+
 /* Drains a pipe into a GString until its writer closes it. */
 static gpointer
 drain(gpointer data)
@@ -336,12 +402,8 @@ test_late_fault_to_pipe(gconstpointer data)
 	GThread *reader;
 
 	json = read_temp(files->canonical, &json_len);
-	/* The records before the faulty line: its line - 1 lines of the good conversion. */
-	for (guint line = 1; line < fault->line; line++)
-		expected_len = (gsize)(strchr(json + expected_len, '\n') - json) + 1;
-	memcpy(files->file->str + line_start(fault->line) + fault->byte, fault->with,
-	       strlen(fault->with));
-	g_free(write_temp(files->dir, "payout.txt", files->file->str, files->file->len));
+	expected_len = lines_before(json, fault->line);
+	g_free(write_faulty(files, fault));
 	g_assert_cmpint(mkfifo(pipe_path, 0600), ==, 0);
 	reader = g_thread_new("drain", drain, pipe_path);
 	g_assert_false(
@@ -509,6 +571,9 @@ main(int argc, char **argv)
 		g_free(name);
 		name = g_strdup_printf("/mapping-fast/late-fault-file/%s", late_faults[i].name);
 		g_test_add_data_func(name, &late_faults[i], test_late_fault_file);
+		g_free(name);
+		name = g_strdup_printf("/mapping-fast/late-fault-to-file/%s", late_faults[i].name);
+		g_test_add_data_func(name, &late_faults[i], test_late_fault_to_file);
 	}
 	for (guint i = 0; i < G_N_ELEMENTS(json_forms); i++) {
 		g_autofree gchar *name =
