@@ -50,7 +50,9 @@ typedef struct {
 
 typedef gboolean (*PhPayoutLineFunc)(const PhPayoutLine *line, gpointer user_data, GError **error);
 
-/* Streams the batch's lines in serial order (bounded memory). */
+/* Streams the batch's lines in serial order (bounded memory), for writing its file: once all
+ * are through, a built batch stores their digest (migration 0024), which proves a result
+ * file that echoes them all (ph_payout_api_reconcile_stream). */
 gboolean ph_payout_api_foreach_line(PhPlugin *plugin, gint64 batch_no, PhPayoutLineFunc func,
                                     gpointer user_data, GError **error);
 
@@ -105,10 +107,12 @@ gboolean ph_payout_api_reconcile_add(PhPayoutReconcile *reconcile, const PhPayou
 typedef gboolean (*PhPayoutResultFunc)(PhPayoutResult *result, gboolean *end, gpointer user_data,
                                        GError **error);
 /* Adds every result @next gives, before any was added, once the file is known to answer
- * batch @batch_no (its header): the batch's items are read beside the results in serial
- * order and compared with them as they are stored, so that a file in serial order that
- * matches needs no matching query when it is booked. The booking still names the batch and
- * decides; an error of @next is returned as it is. */
+ * batch @batch_no (its header), so that a file in serial order that matches needs no
+ * matching query when it is booked: for a batch whose items' digest was stored while its
+ * file was generated (ph_payout_api_foreach_line), results that echo the ID number are
+ * digested the same way as they are stored and no item is read; otherwise the batch's items
+ * are read beside the results in serial order and compared with them. The booking still
+ * names the batch and decides; an error of @next is returned as it is. */
 gboolean ph_payout_api_reconcile_stream(PhPayoutReconcile *reconcile, gint64 batch_no,
                                         PhPayoutResultFunc next, gpointer user_data,
                                         GError **error);
