@@ -381,6 +381,40 @@ fixed_reader_next_slots(gpointer state, const PhMappingRecord **type_out,
 	return ph_mapping_ahead_next(((Fixed *)state)->ahead, type_out, slots, error);
 }
 
+/* The index of the field keyed @key in record kind @of, if any, marked in @keep. */
+static void
+keep_key(const PhMapping *mapping, guint of, const gchar *key, gboolean *keep)
+{
+	const PhMappingRecord *type = g_ptr_array_index(mapping->records, of);
+
+	for (guint i = 0; key != NULL && i < type->fields->len; i++) {
+		const PhMappingField *field = g_ptr_array_index(type->fields, i);
+
+		if (g_strcmp0(field->key, key) == 0)
+			keep[field->index] = TRUE;
+	}
+}
+
+/* With the JSON Lines written by the decoders, the records' slots are read only by the
+ * computed fields (ph-mapping-totals.c: a declared value, the field summed, the field a
+ * condition tests): only those texts are kept past their line. */
+static void
+want_json(Fixed *fixed)
+{
+	const PhMapping *mapping = fixed->base.mapping;
+	g_autofree gboolean *keep = g_new0(gboolean, fixed->n_fields + 1);
+
+	fixed->json = TRUE;
+	for (guint i = 0; i < mapping->computed->len; i++) {
+		const PhMappingField *field = g_ptr_array_index(mapping->computed, i);
+
+		keep[field->index] = TRUE;
+		keep_key(mapping, field->of, field->sum_of, keep);
+		keep_key(mapping, field->of, field->where, keep);
+	}
+	ph_mapping_ahead_keep_only(fixed->ahead, keep);
+}
+
 /* Only before the first line is read: the worker threads read the flag. */
 static gboolean
 fixed_reader_want_json(gpointer state)
@@ -388,7 +422,7 @@ fixed_reader_want_json(gpointer state)
 	Fixed *fixed = state;
 
 	if (!ph_mapping_ahead_started(fixed->ahead))
-		fixed->json = TRUE;
+		want_json(fixed);
 	return fixed->json;
 }
 
@@ -411,7 +445,7 @@ fixed_reader_want_json_fd(gpointer state, gint fd, guint64 offset)
 
 	if (ph_mapping_ahead_started(fixed->ahead))
 		return FALSE;
-	fixed->json = TRUE;
+	want_json(fixed);
 	ph_mapping_ahead_write_to(fixed->ahead, fd, offset);
 	return TRUE;
 }

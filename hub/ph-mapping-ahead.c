@@ -65,6 +65,7 @@ struct _PhMappingAhead {
 	gpointer layout;
 	gpointer source; /* for ops->next_line */
 	guint n_slots;
+	gboolean *keep;  /* per slot: its text is kept past its line (NULL: every slot's) */
 	guint max_lines; /* per batch */
 	Batch batches[N_BATCHES];
 	gpointer own_decoder; /* the caller's, for batches decoded in its thread */
@@ -246,6 +247,11 @@ keep_texts(PhMappingAhead *ahead, Batch *batch, PhMappingSlot *slots, const GStr
 
 		if (slot->state != PH_SLOT_TEXT || !in_scratch(slot, scratch))
 			continue;
+		if (ahead->keep != NULL && !ahead->keep[i]) {
+			/* Nobody reads it: gone with the line, rather than left pointing there. */
+			slot->text = NULL;
+			continue;
+		}
 		if (arena->len + slot->len + 1 >= arena->allocated_len)
 			grow_arena(ahead, batch, slots, slot->len + 1);
 		memcpy(arena->str + arena->len, slot->text, slot->len);
@@ -433,6 +439,7 @@ ph_mapping_ahead_free(PhMappingAhead *ahead)
 	ahead->ops->decoder_free(ahead->own_decoder);
 	for (guint i = 0; i < N_BATCHES; i++)
 		batch_clear(&ahead->batches[i]);
+	g_free(ahead->keep);
 	g_mutex_clear(&ahead->lock);
 	g_cond_clear(&ahead->changed);
 	g_free(ahead);
@@ -768,4 +775,12 @@ ph_mapping_ahead_output_end(PhMappingAhead *ahead, gboolean drop_last, guint64 *
 	g_set_error(error, G_IO_ERROR, g_io_error_from_errno(failed), "Error writing to file: %s",
 	            g_strerror(failed));
 	return FALSE;
+}
+
+void
+ph_mapping_ahead_keep_only(PhMappingAhead *ahead, const gboolean *keep)
+{
+	g_return_if_fail(!ahead->started);
+	g_free(ahead->keep);
+	ahead->keep = g_memdup2(keep, ahead->n_slots * sizeof(gboolean));
 }

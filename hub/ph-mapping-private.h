@@ -428,6 +428,11 @@ gboolean ph_mapping_ahead_batch_done(const PhMappingAhead *ahead);
 /* The output the decoders wrote for the records returned from the current batch since the
  * last call, without the last record's when @drop_last; valid until the next record. */
 const gchar *ph_mapping_ahead_take_output(PhMappingAhead *ahead, gboolean drop_last, gsize *len);
+/* Asks, before the first line, that only the texts of the slots @keep says (one per slot
+ * index, whatever the record kind) outlive the decoding of their line: where the records'
+ * output is written by the decoders, the caller reads only a few slots (computed fields).
+ * The texts of the others are NULL (if the decoder left them in its scratch buffers). */
+void ph_mapping_ahead_keep_only(PhMappingAhead *ahead, const gboolean *keep);
 /* Asks, before the first line, that the decoders' output be written into the regular file
  * @fd from @offset on (pwrite) by whichever thread finds a batch's place known, instead of
  * being taken with ph_mapping_ahead_take_output(); batches decoded beyond the records

@@ -274,6 +274,36 @@ run_step(const Step *step, PhEncoding *encoding, const gchar *line, PhMappingSlo
 	return FALSE;
 }
 
+/* @len bytes from @src at @p, returning their end: the short keys and values of a line
+ * copied by a few overlapping word moves instead of a call each. */
+static inline gchar *
+put_bytes(gchar *p, const gchar *src, gsize len)
+{
+	guint64 a, b, c, d;
+	guint32 x, y;
+
+	if (len >= 8 && len <= 32) {
+		gsize half = len > 16 ? 16 : 8; /* the first and last @half bytes cover them */
+
+		memcpy(&a, src, 8);
+		memcpy(&b, src + half - 8, 8);
+		memcpy(&c, src + len - half, 8);
+		memcpy(&d, src + len - 8, 8);
+		memcpy(p, &a, 8);
+		memcpy(p + half - 8, &b, 8);
+		memcpy(p + len - half, &c, 8);
+		memcpy(p + len - 8, &d, 8);
+	} else if (len >= 4 && len < 8) {
+		memcpy(&x, src, 4);
+		memcpy(&y, src + len - 4, 4);
+		memcpy(p, &x, 4);
+		memcpy(p + len - 4, &y, 4);
+	} else {
+		memcpy(p, src, len);
+	}
+	return p + len;
+}
+
 /* The record's JSON line, as ph_mapping_slots_append_json() and a newline write it; the
  * texts need no escape (run_text made sure). */
 static void
@@ -282,28 +312,24 @@ write_json(const PhMappingProgram *program, const PhMappingSlot *slots, GString 
 	const PhMappingRecord *type = program->type;
 	gchar *p = ph_json_text_reserve(json, program->json_room);
 
-	memcpy(p, type->json_kind, type->json_kind_len);
-	p += type->json_kind_len;
+	p = put_bytes(p, type->json_kind, type->json_kind_len);
 	for (guint i = 0; i < type->fields->len; i++) {
 		const PhMappingField *field = program->steps[i].field;
 		const PhMappingSlot *slot = &slots[i];
 
 		if (slot->state == PH_SLOT_ABSENT)
 			continue;
-		memcpy(p, field->json_key, field->json_key_len);
-		p += field->json_key_len;
+		p = put_bytes(p, field->json_key, field->json_key_len);
 		if (slot->state == PH_SLOT_INT && slot->text == NULL) {
 			p = ph_mapping_slots_put_int(p, slot->number);
 			continue;
 		}
 		if (slot->state == PH_SLOT_INT) {
-			memcpy(p, slot->text, slot->len);
-			p += slot->len;
+			p = put_bytes(p, slot->text, slot->len);
 			continue;
 		}
 		*p++ = '"';
-		memcpy(p, slot->text, slot->len);
-		p += slot->len;
+		p = put_bytes(p, slot->text, slot->len);
 		*p++ = '"';
 	}
 	*p++ = '}';

@@ -224,7 +224,8 @@ next(PhMappingReader *reader, gboolean want_record, GError **error)
 const PhRecord *
 ph_mapping_reader_next(PhMappingReader *reader, GError **error)
 {
-	g_return_val_if_fail(reader != NULL, NULL);
+	/* Once JSON Lines were asked for, the layout may keep only what the checks read. */
+	g_return_val_if_fail(reader != NULL && !reader->json_asked, NULL);
 	return next(reader, TRUE, error) ? reader->record : NULL;
 }
 

@@ -1,8 +1,10 @@
 /* Benchmark of the mapping engine (issue 4 §6): a 1,000,000-record PH-BANK-1 payout file
  * and a 1,000,000-event personnel XML batch converted to canonical JSON Lines, against the
  * raw read of the same file in the same run (a plain line-reading loop; xmllint --stream),
- * with the peak RSS. The way back (canonical -> PH-BANK-1) is compared with the raw read of
- * the file it reads, the JSON Lines. The fixed-width engine decodes in worker threads, so
+ * with the peak RSS: the bound of §6 (half the speed of the raw read) applies to these two
+ * (docs/mappings.md §15). The way back (canonical -> PH-BANK-1) is compared with the raw read
+ * of the file it reads, the JSON Lines, and the reader alone with getline, as information,
+ * not against the bound. The fixed-width engine decodes in worker threads, so
  * the CPU time of the process (all threads) is printed beside each wall time, and the load
  * of the machine before and after. Prints figures; not a test. */
 #include "ph-build-config.h"
@@ -244,13 +246,15 @@ file_size(const gchar *path)
 	return g_stat(path, &buf) == 0 ? (guint64)buf.st_size : 0;
 }
 
-/* Wall times compared; the CPU times (all threads) for what they cost the machine. */
+/* Wall times compared; the CPU times (all threads) for what they cost the machine. @bound:
+ * the ratio is held against §6's limit, else printed as information. */
 static void
-report(const gchar *what, Timing ours, const gchar *reference_name, Timing reference)
+report(const gchar *what, Timing ours, const gchar *reference_name, Timing reference,
+       gboolean bound)
 {
-	g_print("%-30s %6.3f s (cpu %6.3f)  %-24s %6.3f s (cpu %6.3f)  ratio %5.2f (limit 2.00)\n",
-	        what, ours.wall, ours.cpu, reference_name, reference.wall, reference.cpu,
-	        ours.wall / reference.wall);
+	g_print("%-30s %6.3f s (cpu %6.3f)  %-24s %6.3f s (cpu %6.3f)  ratio %5.2f %s\n", what,
+	        ours.wall, ours.cpu, reference_name, reference.wall, reference.cpu,
+	        ours.wall / reference.wall, bound ? "(limit 2.00)" : "(information)");
 }
 
 static void
@@ -312,10 +316,10 @@ main(int argc, char **argv)
 	g_print("PH-BANK-1 file: %" G_GUINT64_FORMAT " lines, %" G_GUINT64_FORMAT
 	        " bytes; canonical JSON Lines: %" G_GUINT64_FORMAT " bytes\n",
 	        lines, file_size(payout), file_size(payout_json));
-	report("PH-BANK-1 reader alone", reader, "getline over PH-BANK-1", raw);
-	report("PH-BANK-1 -> canonical", ours, "getline over PH-BANK-1", raw);
-	report("canonical -> PH-BANK-1", back, "getline over JSON Lines", raw_json);
-	report("  (same, against PH-BANK-1)", back, "getline over PH-BANK-1", raw);
+	report("PH-BANK-1 reader alone", reader, "getline over PH-BANK-1", raw, FALSE);
+	report("PH-BANK-1 -> canonical", ours, "getline over PH-BANK-1", raw, TRUE);
+	report("canonical -> PH-BANK-1", back, "getline over JSON Lines", raw_json, FALSE);
+	report("  (same, against PH-BANK-1)", back, "getline over PH-BANK-1", raw, FALSE);
 	g_print("for scale: writing the %" G_GUINT64_FORMAT " bytes of JSON Lines alone takes "
 	        "%.3f s\n",
 	        file_size(payout_json), write_json.wall);
@@ -327,7 +331,7 @@ main(int argc, char **argv)
 		keep_best(&lint, run_command(xmllint_argv));
 		keep_best(&xml, convert(personnel, batch, batch_json, TRUE));
 	}
-	report("personnel XML -> canonical", xml, "xmllint --stream", lint);
+	report("personnel XML -> canonical", xml, "xmllint --stream", lint, TRUE);
 	g_print("peak RSS of this process: %ld MiB after fixed-width, %ld MiB after XML "
 	        "(limit 64)\n",
 	        rss_fixed, peak_rss_mib());
