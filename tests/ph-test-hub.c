@@ -97,9 +97,12 @@ ph_test_hub_write_config(PhTestHub *hub, const gchar *extra)
 		g_free(hub->extra);
 		hub->extra = g_strdup(extra);
 	}
+	g_autofree gchar *source_mappings =
+	        g_build_filename(ph_test_source_dir(), "mappings", NULL);
+	const gchar *mappings = hub->mapping_dir != NULL ? hub->mapping_dir : source_mappings;
 	g_autofree gchar *text = g_strdup_printf(
 	        "[hub]\nagency = 110100000001\nregion = 110100\nplugin_dir = plugins\n"
-	        "mapping_dir = %s/mappings\npolicy_dir = %s/core/policy\nworkers = 8\n"
+	        "mapping_dir = %s\npolicy_dir = %s/core/policy\nworkers = 8\n"
 	        "drain_seconds = 10\n\n"
 	        "[database]\nurl = %s\n\n"
 	        "[partner-listener]\naddress = 127.0.0.1\nport = %u\ncertificate = %s/hub.crt\n"
@@ -110,8 +113,8 @@ ph_test_hub_write_config(PhTestHub *hub, const gchar *extra)
 	        "[partner personnel]\nsubject = CN=personnel,OU=partners,O=pension-hub dev\n\n"
 	        "[partner medical]\nsubject = CN=medical,OU=partners,O=pension-hub dev\n\n"
 	        "%s\n",
-	        ph_test_source_dir(), ph_test_source_dir(), hub->database_url, hub->partner_port,
-	        pki, pki, pki, hub->body_limit, hub->admin_port, extra != NULL ? extra : "");
+	        mappings, ph_test_source_dir(), hub->database_url, hub->partner_port, pki, pki, pki,
+	        hub->body_limit, hub->admin_port, extra != NULL ? extra : "");
 	g_file_set_contents(hub->config_path, text, -1, &error);
 	g_assert_no_error(error);
 }
@@ -194,6 +197,7 @@ ph_test_hub_free(PhTestHub *hub)
 	g_free(hub->database_url);
 	g_free(hub->pki);
 	g_free(hub->extra);
+	g_free(hub->mapping_dir);
 	g_free(hub);
 }
 

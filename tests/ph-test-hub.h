@@ -17,6 +17,7 @@ typedef struct {
 	guint admin_port;
 	guint64 body_limit; /* of the partner listener; change, then write the config again */
 	gchar *extra;       /* the config's extra text, kept to rewrite it with other ports */
+	gchar *mapping_dir; /* [hub] mapping_dir: NULL, the source tree's; change, then restart */
 	GPid pid;           /* 0 when not running */
 } PhTestHub;
 

@@ -163,8 +163,7 @@ bank_file_write_payout(Bank *bank, const BankPartner *partner, const PhPayoutHea
 {
 	g_autoptr(PhRecord) record = ph_record_new();
 	g_autofree gchar *memo = bank_file_memo(header->period);
-	g_autoptr(PhMappingWriter) writer =
-	        ph_mapping_writer_new(bank->payout[partner->profile], output, name);
+	g_autoptr(PhMappingWriter) writer = ph_mapping_writer_new(partner->payout, output, name);
 	BankFileWrite write = {writer, record, partner->profile, memo, header->batch_no};
 	gboolean head_ok = partner->profile == BANK_PROFILE_PAIN
 	                           ? bank_file_write_pain(&write, partner, header, error)

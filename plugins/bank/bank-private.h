@@ -29,13 +29,17 @@ typedef struct {
 	gchar *payer_name; /* pain.001 Dbtr/Nm */
 	gchar *payer_bank; /* pain.001 DbtrAgt id */
 	PhDigestAlg digest;
+	/* The layouts of its files: NAME.payout_mapping / NAME.result_mapping, by default the
+	 * profile's pair; a bank with its own layout of the profile's records names its own. */
+	gchar *payout_mapping_name;
+	gchar *result_mapping_name;
+	PhMapping *payout;
+	PhMapping *result;
 } BankPartner;
 
 typedef struct {
 	PhPlugin *plugin;
-	GPtrArray *banks;     /* BankPartner */
-	PhMapping *payout[2]; /* by BankProfile */
-	PhMapping *result[2];
+	GPtrArray *banks;        /* BankPartner */
 	gint run_day;            /* 0: no scheduled run; else the day of month it starts from */
 	guint run_check_seconds; /* how often the scheduled run looks at the date */
 } Bank;

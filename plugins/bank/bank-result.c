@@ -212,7 +212,7 @@ bank_result_read(BankResultFile *file, PhPayoutReconcile *reconcile, PhDocumentK
 	g_autoptr(PhDigest) digest = ph_digest_new(file->done.alg);
 	/* the digest runs in the stream's own thread, beside the mapping reader */
 	g_autoptr(GInputStream) tee = ph_digest_input_stream_new_threaded(kept, digest);
-	PhMapping *mapping = file->bank->result[file->partner->profile];
+	PhMapping *mapping = file->partner->result;
 	g_autoptr(PhMappingReader) reader = ph_mapping_reader_new(mapping, tee, file->name);
 	g_autoptr(GError) bad = NULL;
 	g_autoptr(GError) local = NULL;

@@ -45,6 +45,10 @@ bank_partner_free(BankPartner *partner)
 	g_free(partner->payer_account);
 	g_free(partner->payer_name);
 	g_free(partner->payer_bank);
+	g_free(partner->payout_mapping_name);
+	g_free(partner->result_mapping_name);
+	g_clear_pointer(&partner->payout, ph_mapping_unref);
+	g_clear_pointer(&partner->result, ph_mapping_unref);
 	g_free(partner);
 }
 
@@ -54,10 +58,6 @@ bank_free(Bank *bank)
 	if (bank == NULL)
 		return;
 	g_clear_pointer(&bank->banks, g_ptr_array_unref);
-	for (guint i = 0; i < 2; i++) {
-		g_clear_pointer(&bank->payout[i], ph_mapping_unref);
-		g_clear_pointer(&bank->result[i], ph_mapping_unref);
-	}
 	g_free(bank);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Bank, bank_free)
@@ -108,7 +108,15 @@ bank_read_profile(PhPlugin *plugin, BankPartner *partner, GError **error)
 		            digest);
 		return FALSE;
 	}
-	return TRUE;
+	partner->payout_mapping_name =
+	        bank_get(plugin, partner->name, "payout_mapping",
+	                 bank_mapping_names[partner->profile][0], FALSE, error);
+	partner->result_mapping_name =
+	        partner->payout_mapping_name == NULL
+	                ? NULL
+	                : bank_get(plugin, partner->name, "result_mapping",
+	                           bank_mapping_names[partner->profile][1], FALSE, error);
+	return partner->result_mapping_name != NULL;
 }
 
 static gboolean
@@ -219,20 +227,29 @@ bank_read_config(Bank *bank, gint64 *poll_seconds, GError **error)
 	return TRUE;
 }
 
+/* A bank's pair of layouts, loaded once at start: a mapping that does not load stops the
+ * plugin with the mapping's own message, before any file is written or read with it. */
+static gboolean
+bank_load_partner_mappings(PhPlugin *plugin, BankPartner *partner, GError **error)
+{
+	if (ph_plugin_use_mapping(plugin, partner->payout_mapping_name, error) &&
+	    ph_plugin_use_mapping(plugin, partner->result_mapping_name, error) &&
+	    (partner->payout =
+	             ph_plugin_get_mapping(plugin, partner->payout_mapping_name, error)) != NULL &&
+	    (partner->result =
+	             ph_plugin_get_mapping(plugin, partner->result_mapping_name, error)) != NULL)
+		return TRUE;
+	g_prefix_error(error, "[plugin bank] %s: ", partner->name);
+	return FALSE;
+}
+
 static gboolean
 bank_load_mappings(Bank *bank, GError **error)
 {
-	for (guint i = 0; i < 2; i++) {
-		if (!ph_plugin_use_mapping(bank->plugin, bank_mapping_names[i][0], error) ||
-		    !ph_plugin_use_mapping(bank->plugin, bank_mapping_names[i][1], error))
+	for (guint i = 0; i < bank->banks->len; i++)
+		if (!bank_load_partner_mappings(bank->plugin, g_ptr_array_index(bank->banks, i),
+		                                error))
 			return FALSE;
-		bank->payout[i] = ph_plugin_get_mapping(bank->plugin, bank_mapping_names[i][0], error);
-		if (bank->payout[i] == NULL)
-			return FALSE;
-		bank->result[i] = ph_plugin_get_mapping(bank->plugin, bank_mapping_names[i][1], error);
-		if (bank->result[i] == NULL)
-			return FALSE;
-	}
 	return TRUE;
 }
 

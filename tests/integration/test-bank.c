@@ -1106,6 +1106,82 @@ test_scheduled_run(void)
 	wait_batch_state(period, "regular", "sent");
 }
 
+/* Writes @folder/@to.xml: the installed @from with every "ph-bank-1-payout"/"-result" name
+ * in it renamed to @to. */
+static void
+write_renamed_mapping(const gchar *folder, const gchar *from, const gchar *to)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *file = g_strconcat(from, ".xml", NULL);
+	g_autofree gchar *path =
+	        g_build_filename(g_getenv("PH_SOURCE_DIR"), "mappings", "partners", file, NULL);
+	g_autofree gchar *contents = NULL;
+	g_assert_true(g_file_get_contents(path, &contents, NULL, NULL));
+	g_autoptr(GString) text = g_string_new(contents);
+	g_autofree gchar *quoted_from = g_strdup_printf("\"%s\"", from);
+	g_autofree gchar *quoted_to = g_strdup_printf("\"%s\"", to);
+	g_assert_cmpuint(g_string_replace(text, quoted_from, quoted_to, 0), ==, 1);
+	g_autofree gchar *copy_name = g_strconcat(to, ".xml", NULL);
+	g_autofree gchar *copy = g_build_filename(folder, copy_name, NULL);
+	g_file_set_contents(copy, text->str, -1, &error);
+	g_assert_no_error(error);
+}
+
+/* A mapping folder like the installed one, except that PH-BANK-1's two layouts are there
+ * only under a bank's own names (my-bank-payout, my-bank-result). */
+static gchar *
+own_layout_folder(void)
+{
+	g_autofree gchar *source = g_build_filename(g_getenv("PH_SOURCE_DIR"), "mappings", NULL);
+	gchar *folder = g_build_filename(hub->dir, "own-mappings", NULL);
+	g_autofree gchar *partners = g_build_filename(folder, "partners", NULL);
+	g_assert_cmpint(g_mkdir_with_parents(partners, 0700), ==, 0);
+	for (guint i = 0; i < 2; i++) {
+		const gchar *name = i == 0 ? "schema" : "standard";
+		g_autofree gchar *target = g_build_filename(source, name, NULL);
+		g_autofree gchar *link = g_build_filename(folder, name, NULL);
+		g_assert_cmpint(symlink(target, link), ==, 0);
+	}
+	g_autofree gchar *installed = g_build_filename(source, "partners", NULL);
+	g_autoptr(GDir) dir = g_dir_open(installed, 0, NULL);
+	const gchar *name;
+	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+		if (g_str_equal(name, "ph-bank-1-payout.xml") ||
+		    g_str_equal(name, "ph-bank-1-result.xml"))
+			continue;
+		g_autofree gchar *target = g_build_filename(installed, name, NULL);
+		g_autofree gchar *link = g_build_filename(partners, name, NULL);
+		g_assert_cmpint(symlink(target, link), ==, 0);
+	}
+	write_renamed_mapping(partners, "ph-bank-1-payout", "my-bank-payout");
+	write_renamed_mapping(partners, "ph-bank-1-result", "my-bank-result");
+	return folder;
+}
+
+/* A bank whose layouts have names of their own (NAME.payout_mapping, NAME.result_mapping)
+ * is paid and booked through them: the folder has no ph-bank-1-payout or -result, so a bank
+ * adapter that still used the profile's names would not start, and nothing would be sent. */
+static void
+test_own_layout_names(void)
+{
+	hub->mapping_dir = own_layout_folder();
+	restart_hub("icbc.payout_mapping = my-bank-payout\n"
+	            "icbc.result_mapping = my-bank-result\n");
+	schedule_month(202703, 3);
+	g_assert_cmpint(run_payout("run", "2027-03", NULL), ==, 0);
+	wait_batch_state(202703, "regular", "sent");
+	run_bank(NULL);
+	wait_batch_state(202703, "regular", "closed");
+	/* every item sent is booked paid (the person the bank reported dead earlier is not
+	 * sent) */
+	gint64 sent = count_where("payout_item_state", "period = 202703");
+	g_assert_cmpint(sent, >, 0);
+	g_assert_cmpint(count_where("payout_item_state", "period = 202703 AND state = 'paid'"), ==,
+	                sent);
+	g_clear_pointer(&hub->mapping_dir, g_free);
+	restart_hub("");
+}
+
 static gchar *
 bank_config(const gchar *extra)
 {
@@ -1167,6 +1243,7 @@ main(int argc, char **argv)
 	g_test_add_func("/bank/death-reported-by-bank", test_death_reported_by_bank);
 	g_test_add_func("/bank/retry-finds-its-file", test_retry_finds_its_file);
 	g_test_add_func("/bank/pain-profile", test_pain_profile);
+	g_test_add_func("/bank/own-layout-names", test_own_layout_names);
 	g_test_add_func("/bank/pain-mismatch-rejected", test_pain_mismatch_rejected);
 	g_test_add_func("/bank/kill-during-upload", test_kill_during_upload);
 	g_test_add_func("/bank/scheduled-run", test_scheduled_run);
