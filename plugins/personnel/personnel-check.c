@@ -185,6 +185,5 @@ personnel_event_subject(const PersonnelEvent *event, const gchar *batch_unit)
 {
 	if (event->type == PERSONNEL_UNIT)
 		return batch_unit != NULL ? g_strconcat("unit:", batch_unit, NULL) : NULL;
-	const gchar *id = event->fields[PERSONNEL_AAC002];
-	return id != NULL ? ph_personnel_result_subject(id) : NULL;
+	return g_strdup(event->fields[PERSONNEL_AAC002]);
 }

@@ -16,12 +16,12 @@ struct _PersonnelChunk {
 	PhTxn *txn;
 	GArray *results;            /* PhPersonnelResult, in seq order */
 	GHashTable *applied_before; /* seqs a re-sent batch applied already */
-	GHashTable *rejected;       /* subject → first rejected seq (text), whole batch */
+	GHashTable *rejected;       /* subject key → first rejected seq (text), whole batch */
 	GMutex *rejected_lock;      /* rejected is shared with the other lane */
 	/* HIREs waiting for one ph_personnel_enrol_many call */
 	GArray *hires;             /* PhEnrolRequest */
 	GArray *hire_slots;        /* guint: index into results */
-	GHashTable *hire_subjects; /* subjects of the waiting HIREs (owned) */
+	GHashTable *hire_subjects; /* AAC002 of the waiting HIREs */
 	gint64 applied, duplicate, rejected_count;
 	gint64 last_seq; /* of the events applied, -1 for none */
 	gint64 spent[PERSONNEL_PHASES];
@@ -46,7 +46,7 @@ personnel_chunk_reset(PersonnelChunk *chunk)
 	g_array_set_clear_func(chunk->results, (GDestroyNotify)ph_personnel_result_clear);
 	chunk->hires = g_array_new(FALSE, TRUE, sizeof(PhEnrolRequest));
 	chunk->hire_slots = g_array_new(FALSE, TRUE, sizeof(guint));
-	chunk->hire_subjects = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	chunk->hire_subjects = g_hash_table_new(g_str_hash, g_str_equal);
 	chunk->applied = chunk->duplicate = chunk->rejected_count = 0;
 }
 
@@ -62,6 +62,17 @@ personnel_chunk_add(PersonnelChunk *chunk, const PersonnelEvent *event, gchar *s
 	return chunk->results->len - 1;
 }
 
+/* The key of a subject in the rejected set and in stored results: a person's AAC002 as its
+ * keyed hash (ph_personnel_result_subject), a unit's "unit:AAB001" as it is. Computed only
+ * for a rejection or a look-up among rejections, which are rare. */
+static gchar *
+personnel_subject_key(const gchar *subject)
+{
+	if (subject == NULL || g_str_has_prefix(subject, "unit:"))
+		return g_strdup(subject);
+	return ph_personnel_result_subject(subject);
+}
+
 static void
 personnel_chunk_set(PersonnelChunk *chunk, guint slot, const gchar *status,
                     PersonnelRejection *rejection)
@@ -72,6 +83,10 @@ personnel_chunk_set(PersonnelChunk *chunk, guint slot, const gchar *status,
 		result->code = g_strdup(rejection->code);
 		result->message = g_steal_pointer(&rejection->message);
 		chunk->rejected_count++;
+		/* stored, so the person is named by keyed hash from here on */
+		gchar *key = personnel_subject_key(result->subject);
+		g_free(result->subject);
+		result->subject = key;
 		g_mutex_lock(chunk->rejected_lock);
 		if (result->subject != NULL &&
 		    !g_hash_table_contains(chunk->rejected, result->subject))
@@ -131,14 +146,17 @@ personnel_chunk_dependency(PersonnelChunk *chunk, const PersonnelEvent *event, c
                            const gchar **what)
 {
 	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(chunk->rejected_lock);
-	const gchar *seq = subject != NULL ? g_hash_table_lookup(chunk->rejected, subject) : NULL;
+	if (g_hash_table_size(chunk->rejected) == 0)
+		return NULL;
+	g_autofree gchar *key = personnel_subject_key(subject);
+	const gchar *seq = key != NULL ? g_hash_table_lookup(chunk->rejected, key) : NULL;
 	*what = "the same person";
 	if (seq == NULL && (event->type == PERSONNEL_HIRE || event->type == PERSONNEL_MOVE)) {
 		const gchar *unit = event->fields[PERSONNEL_AAB001] != NULL
 		                            ? event->fields[PERSONNEL_AAB001]
 		                            : chunk->batch->unit_code;
-		g_autofree gchar *key = g_strconcat("unit:", unit != NULL ? unit : "", NULL);
-		seq = g_hash_table_lookup(chunk->rejected, key);
+		g_autofree gchar *unit_key = g_strconcat("unit:", unit != NULL ? unit : "", NULL);
+		seq = g_hash_table_lookup(chunk->rejected, unit_key);
 		*what = "its unit";
 	}
 	return g_strdup(seq);
@@ -173,8 +191,7 @@ personnel_chunk_event(PersonnelChunk *chunk, const PersonnelEvent *event, GError
 			personnel_apply_hire_request(event, chunk->batch->unit_code, &request);
 			g_array_append_val(chunk->hires, request);
 			g_array_append_val(chunk->hire_slots, slot);
-			if (subject != NULL)
-				g_hash_table_add(chunk->hire_subjects, g_strdup(subject));
+			g_hash_table_add(chunk->hire_subjects, (gpointer)request.id_number);
 			return TRUE;
 		}
 		if (personnel_apply_event(chunk->personnel, chunk->txn, event,

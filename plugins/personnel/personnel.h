@@ -130,8 +130,8 @@ gboolean personnel_check_event(Personnel *personnel, const PersonnelEvent *event
                                PersonnelRejection *rejection);
 /* Yuan with at most two decimals ("7500.00") to fen. */
 gboolean personnel_parse_money(const gchar *text, gint64 *fen);
-/* The person (ph_personnel_result_subject() of its AAC002: a keyed hash with a key file) or
- * unit ("unit:AAB001") an event is about, for dependencies; stored with a rejection. */
+/* The person (AAC002) or unit ("unit:AAB001") an event is about, for dependencies; a
+ * rejection stores it keyed (a person by ph_personnel_result_subject(): personnel-process.c). */
 gchar *personnel_event_subject(const PersonnelEvent *event, const gchar *batch_unit);
 
 /* ---- applying (personnel-apply.c) ---- */

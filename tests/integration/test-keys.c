@@ -395,6 +395,12 @@ test_log_scan(void)
 		        "<AAE200>0</AAE200><DeemedIndex>1.0000</DeemedIndex></Event>\n",
 		        n + 2, id, (id[16] - '0') % 2 ? "1" : "2", n == 5 ? "19500101" : birth);
 	}
+	/* a later event of the refused person: refused as depending on it, found by keyed hash */
+	g_autofree gchar *refused = person_id(5);
+	g_string_append_printf(xml,
+	                       "<Event seq=\"8\" type=\"WAGE\" effective=\"20260201\"><AAC002>%s"
+	                       "</AAC002><Wage>8000.00</Wage></Event>\n",
+	                       refused);
 	g_string_append(xml, "</PersonnelBatch>\n");
 	g_autoptr(GBytes) body = g_bytes_new(xml->str, xml->len);
 	g_string_free(xml, TRUE);
@@ -429,6 +435,9 @@ test_log_scan(void)
 	g_assert_cmpuint(found->len, ==, 0);
 	g_assert_cmpint(count(db, "SELECT count(*) FROM personnel_result WHERE status = 'REJECTED' "
 	                          "AND subject LIKE 'h1:%'"),
+	                ==, 2);
+	g_assert_cmpint(count(db, "SELECT count(*) FROM personnel_result WHERE seq = 8 AND "
+	                          "code = 'DEPENDS_ON_REJECTED'"),
 	                ==, 1);
 }
 
