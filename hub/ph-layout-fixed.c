@@ -457,6 +457,18 @@ fixed_reader_json_end(gpointer state, gboolean drop_last, guint64 *end, GError *
 }
 
 static gboolean
+fixed_reader_next_run(gpointer state, PhMappingRun *run)
+{
+	return ph_mapping_ahead_next_run(((Fixed *)state)->ahead, run);
+}
+
+static void
+fixed_reader_take_run(gpointer state)
+{
+	ph_mapping_ahead_take_run(((Fixed *)state)->ahead);
+}
+
+static gboolean
 fixed_reader_next(gpointer state, PhRecord *record, const PhMappingRecord **type_out,
                   GError **error)
 {
@@ -774,6 +786,8 @@ const PhLayoutOps ph_layout_fixed_ops = {
         .reader_take_json = fixed_reader_take_json,
         .reader_want_json_fd = fixed_reader_want_json_fd,
         .reader_json_end = fixed_reader_json_end,
+        .reader_next_run = fixed_reader_next_run,
+        .reader_take_run = fixed_reader_take_run,
         .writer_write_slots = fixed_writer_write_slots,
         .writer_prepare_new = fixed_prepare_new,
         .writer_prepare_free = fixed_prepare_free,

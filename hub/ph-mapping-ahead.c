@@ -53,11 +53,15 @@ typedef struct {
 	gboolean written;   /* and is written */
 	const PhMappingRecord **types;
 	PhMappingSlot *slots; /* n_slots per line */
-	guint n_records;      /* decoded, in order; then */
-	GError *error;        /* the first decoding error, at line n_records, or */
-	GError *take_error;   /* an error reading the line after the last, or */
-	gboolean end;         /* the end of the input */
-	guint64 final_line;   /* the input's line count when taking stopped */
+	gboolean one_kind;    /* the decoded records' run: all of types[0], */
+	gboolean *plain;      /* and per kept slot as PhMappingRun says */
+	gint64 *sums;
+	gboolean *steps;
+	guint n_records;    /* decoded, in order; then */
+	GError *error;      /* the first decoding error, at line n_records, or */
+	GError *take_error; /* an error reading the line after the last, or */
+	gboolean end;       /* the end of the input */
+	guint64 final_line; /* the input's line count when taking stopped */
 } Batch;
 
 struct _PhMappingAhead {
@@ -107,6 +111,9 @@ batch_init(Batch *batch, guint max_lines, guint n_slots)
 	batch->line_offset = g_new(guint64, max_lines);
 	batch->types = g_new(const PhMappingRecord *, max_lines);
 	batch->slots = g_new0(PhMappingSlot, (gsize)max_lines * n_slots);
+	batch->plain = g_new0(gboolean, n_slots);
+	batch->sums = g_new0(gint64, n_slots);
+	batch->steps = g_new0(gboolean, n_slots);
 }
 
 static void
@@ -149,6 +156,9 @@ batch_clear(Batch *batch)
 	g_free(batch->line_offset);
 	g_free(batch->types);
 	g_free(batch->slots);
+	g_free(batch->plain);
+	g_free(batch->sums);
+	g_free(batch->steps);
 	g_clear_error(&batch->error);
 	g_clear_error(&batch->take_error);
 }
@@ -284,6 +294,43 @@ split(PhMappingAhead *ahead, Batch *batch)
 	batch->stop_offset = batch->span.offset + taken;
 }
 
+/* Slot @i of the decoded records, summed up as PhMappingRun says. */
+static void
+sum_slot(PhMappingAhead *ahead, Batch *batch, guint i)
+{
+	gboolean plain = TRUE, steps = TRUE;
+	gint64 sum = 0, previous = 0;
+
+	for (guint r = 0; r < batch->n_records && plain; r++) {
+		const PhMappingSlot *slot = &batch->slots[(gsize)r * ahead->n_slots + i];
+
+		plain = slot->state == PH_SLOT_INT && slot->number >= 0 &&
+		        sum <= G_MAXINT64 - slot->number;
+		if (!plain)
+			break;
+		sum += slot->number;
+		steps = steps &&
+		        (r == 0 || (previous < G_MAXINT64 && slot->number == previous + 1));
+		previous = slot->number;
+	}
+	batch->plain[i] = plain;
+	batch->sums[i] = sum;
+	batch->steps[i] = plain && steps;
+}
+
+/* What the thread that checks the records in order needs of a batch of one kind. */
+static void
+sum_up(PhMappingAhead *ahead, Batch *batch)
+{
+	batch->one_kind = batch->n_records > 0 && ahead->keep != NULL;
+	for (guint r = 1; r < batch->n_records && batch->one_kind; r++)
+		batch->one_kind = batch->types[r] == batch->types[0];
+	for (guint i = 0; batch->one_kind && i < ahead->n_slots; i++) {
+		if (ahead->keep[i])
+			sum_slot(ahead, batch, i);
+	}
+}
+
 static void
 decode(PhMappingAhead *ahead, Batch *batch, gpointer decoder)
 {
@@ -302,11 +349,12 @@ decode(PhMappingAhead *ahead, Batch *batch, gpointer decoder)
 		                        batch->line_len[i], batch->split ? 0 : batch->line_no[i],
 		                        batch->line_offset[i], &batch->types[i], slots, scratch,
 		                        batch->out, &batch->error))
-			return;
+			break;
 		keep_texts(ahead, batch, slots, scratch);
 		batch->out_end[i] = batch->out->len;
 		batch->n_records++;
 	}
+	sum_up(ahead, batch);
 }
 
 /* The taken batch with the lowest number, or NULL. */
@@ -783,4 +831,33 @@ ph_mapping_ahead_keep_only(PhMappingAhead *ahead, const gboolean *keep)
 	g_return_if_fail(!ahead->started);
 	g_free(ahead->keep);
 	ahead->keep = g_memdup2(keep, ahead->n_slots * sizeof(gboolean));
+}
+
+gboolean
+ph_mapping_ahead_next_run(PhMappingAhead *ahead, PhMappingRun *run)
+{
+	Batch *batch = current(ahead);
+
+	/* A batch done with, and not the last: the next one. */
+	while (ahead->index >= batch->n_records && batch->error == NULL &&
+	       batch->take_error == NULL && !batch->end) {
+		release(ahead, batch);
+		batch = current(ahead);
+	}
+	if (ahead->index != 0 || !batch->one_kind)
+		return FALSE;
+	*run = (PhMappingRun){
+	        batch->types[0], batch->n_records, batch->line_no[batch->n_records - 1],
+	        batch->slots,    batch->plain,     batch->sums,
+	        batch->steps};
+	return TRUE;
+}
+
+void
+ph_mapping_ahead_take_run(PhMappingAhead *ahead)
+{
+	const Batch *batch = &ahead->batches[ahead->seq % N_BATCHES];
+
+	ahead->index = batch->n_records;
+	ahead->line = batch->line_no[batch->n_records - 1];
 }

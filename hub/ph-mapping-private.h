@@ -136,6 +136,19 @@ typedef struct {
 	PhSlotState state;
 } PhMappingSlot;
 
+/* The records of a whole batch at once, for the checks of the one thread that reads them in
+ * order (ph-mapping-totals.c), summed up by the thread that decoded them: only the slots the
+ * computed fields read (ph_mapping_ahead_keep_only()). */
+typedef struct {
+	const PhMappingRecord *type; /* of every record */
+	guint n;                     /* records */
+	guint64 last_line;
+	const PhMappingSlot *first; /* the first record's slots */
+	const gboolean *plain;      /* per slot: a number >= 0 in every record, */
+	const gint64 *sums;         /* their sum (no overflow), */
+	const gboolean *steps;      /* and each the one before + 1 */
+} PhMappingRun;
+
 typedef struct {
 	gpointer (*reader_new)(PhMapping *mapping, GInputStream *input, GError **error);
 	/* FALSE with no error at the end of input. */
@@ -171,6 +184,11 @@ typedef struct {
 	gboolean (*reader_want_json_fd)(gpointer state, gint fd, guint64 offset);
 	gboolean (*reader_json_end)(gpointer state, gboolean drop_last, guint64 *end,
 	                            GError **error);
+	/* Optional, with the JSON Lines written by the decoders: the next records all of one
+	 * kind, a whole batch, as one run (FALSE when the next records do not come so: then
+	 * reader_next_slots, as ever). reader_take_run takes them as returned. */
+	gboolean (*reader_next_run)(gpointer state, PhMappingRun *run);
+	void (*reader_take_run)(gpointer state);
 	/* A record given as slots, text NUL-terminated; @prepared (or NULL) what
 	 * writer_prepare made of it: */
 	gboolean (*writer_write_slots)(gpointer state, const PhMappingRecord *type,
@@ -243,6 +261,10 @@ gboolean ph_mapping_totals_add(PhMappingTotals *totals, const PhMappingRecord *t
 gboolean ph_mapping_totals_add_slots(PhMappingTotals *totals, const PhMappingRecord *type,
                                      const PhMappingSlot *slots, guint64 position, GError **error);
 gint64 ph_mapping_totals_get(PhMappingTotals *totals, const PhMappingField *field);
+/* The records of @run at once, where nothing about them can fail (a sum that may overflow,
+ * a value not plainly a number, a sequence broken, a condition, a value declared by a body
+ * record: FALSE, nothing changed, and the records go one by one). */
+gboolean ph_mapping_totals_add_run(PhMappingTotals *totals, const PhMappingRun *run);
 /* Every declared computed value must equal what the records add up to. */
 gboolean ph_mapping_totals_check(PhMappingTotals *totals, GError **error);
 
@@ -433,6 +455,11 @@ const gchar *ph_mapping_ahead_take_output(PhMappingAhead *ahead, gboolean drop_l
  * output is written by the decoders, the caller reads only a few slots (computed fields).
  * The texts of the others are NULL (if the decoder left them in its scratch buffers). */
 void ph_mapping_ahead_keep_only(PhMappingAhead *ahead, const gboolean *keep);
+/* With ph_mapping_ahead_keep_only(): the next batch's records as one run, where they are all
+ * of one kind and none was handed out yet; FALSE otherwise. */
+gboolean ph_mapping_ahead_next_run(PhMappingAhead *ahead, PhMappingRun *run);
+/* Takes the run last returned: ph_mapping_ahead_next() goes on after it. */
+void ph_mapping_ahead_take_run(PhMappingAhead *ahead);
 /* Asks, before the first line, that the decoders' output be written into the regular file
  * @fd from @offset on (pwrite) by whichever thread finds a batch's place known, instead of
  * being taken with ph_mapping_ahead_take_output(); batches decoded beyond the records

@@ -283,6 +283,28 @@ ph_mapping_reader_next_json_lines(PhMappingReader *reader, const gchar **text, g
 	return FALSE;
 }
 
+/* Takes the next records a batch at a time where the layout hands them out so and they
+ * pass the shared rules as a whole (a body record kind after the records before it, totals
+ * that cannot fail); the first that may not is left to next(), which judges it alone. */
+static void
+take_runs(PhMappingReader *reader)
+{
+	const PhLayoutOps *ops = reader->ops;
+	PhMappingRun run;
+
+	if (ops->reader_next_run == NULL || reader->finished)
+		return;
+	while (ops->reader_next_run(reader->state, &run) &&
+	       run.type->position == PH_POSITION_BODY &&
+	       check_order(reader->mapping, reader->last_type, run.type, reader->n_records, NULL) &&
+	       ph_mapping_totals_add_run(reader->totals, &run)) {
+		ops->reader_take_run(reader->state);
+		reader->n_records += run.n;
+		reader->last_type = run.type;
+		reader->line = run.last_line;
+	}
+}
+
 /* Cuts the file at @end, where its offset is left. */
 static gboolean
 cut_at(gint fd, guint64 end, GError **error)
@@ -314,8 +336,9 @@ ph_mapping_reader_write_json_fd(PhMappingReader *reader, gint fd, gboolean *done
 		return TRUE;
 	reader->json_asked = TRUE;
 	*done = TRUE;
-	while (next(reader, FALSE, &local))
-		;
+	do
+		take_runs(reader);
+	while (next(reader, FALSE, &local));
 	/* A reading error comes first: the pull path stops at it before writing more. */
 	written = ops->reader_json_end(reader->state, reader->rejected, &end,
 	                               local != NULL ? NULL : &local);

@@ -282,6 +282,57 @@ ph_mapping_totals_add_slots(PhMappingTotals *totals, const PhMappingRecord *type
 	return TRUE;
 }
 
+/* TRUE when computation @c over the records of @run cannot fail: a count or a sum of plain
+ * numbers that stays in range, with no condition to test. */
+static gboolean
+run_counts(const Computation *c, const PhMappingRun *run)
+{
+	guint i;
+
+	if (c->field->where != NULL)
+		return FALSE;
+	if (c->field->compute == PH_COMPUTE_COUNT)
+		return TRUE;
+	i = c->sum_field->index;
+	return run->plain[i] && c->value <= G_MAXINT64 - run->sums[i];
+}
+
+/* TRUE when value @c declares in the records of @run is a sequence over their own kind that
+ * goes on from the records before. */
+static gboolean
+run_declares(const PhMappingTotals *totals, const Computation *c, const PhMappingRun *run)
+{
+	const PhMappingField *field = c->field;
+	guint i = field->index;
+
+	return field->compute == PH_COMPUTE_SEQUENCE && field->of == run->type->index &&
+	       run->steps[i] && run->first[i].number == (gint64)totals->kind_counts[field->of] + 1;
+}
+
+gboolean
+ph_mapping_totals_add_run(PhMappingTotals *totals, const PhMappingRun *run)
+{
+	const KindPlan *plan = &totals->plans[run->type->index];
+
+	for (Computation **counted = plan->counted; *counted != NULL; counted++) {
+		if (!run_counts(*counted, run))
+			return FALSE;
+	}
+	for (Computation **declared = plan->declared; *declared != NULL; declared++) {
+		if (!run_declares(totals, *declared, run))
+			return FALSE;
+	}
+	/* Nothing can fail now: as ph_mapping_totals_add_slots() record by record. */
+	for (Computation **counted = plan->counted; *counted != NULL; counted++) {
+		Computation *c = *counted;
+
+		c->value += c->field->compute == PH_COMPUTE_COUNT ? (gint64)run->n
+		                                                  : run->sums[c->sum_field->index];
+	}
+	totals->kind_counts[run->type->index] += run->n;
+	return TRUE;
+}
+
 gboolean
 ph_mapping_totals_add(PhMappingTotals *totals, const PhMappingRecord *type, const PhRecord *record,
                       guint64 line, GError **error)

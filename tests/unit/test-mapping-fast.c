@@ -324,45 +324,102 @@ write_faulty(Files *files, const LateFault *fault)
 	return write_temp(files->dir, "payout.txt", files->file->str, files->file->len);
 }
 
-/* Written into a regular file, the JSON Lines come from the decoding threads, each batch
- * at its offset, batches beyond the faulty line too (a sequence is checked after its line
- * was written): the file is cut after exactly the records before the fault, from the
- * offset it was given on (a prefix kept), and left at its end. */
-static void
-test_late_fault_to_file(gconstpointer data)
+/* Converts files->file as it is now to canonical into a new file at @out_path after
+ * @prefix, through the decoding threads' writes (ph_mapping_reader_write_json_fd()), which
+ * must fail with @message, the file's offset left at its end; returns what the file holds. */
+static gchar *
+fail_into_file(Files *files, const gchar *out_path, const gchar *prefix, const gchar *message,
+               gsize *len)
 {
-	const LateFault *fault = data;
-	g_autoptr(Files) files = files_new();
-	g_autoptr(GError) error = NULL;
-	g_autofree gchar *json = read_temp(files->canonical, NULL);
-	g_autofree gchar *out_path = g_build_filename(files->dir, "out.jsonl", NULL);
-	g_autofree gchar *written = NULL;
-	g_autofree gchar *faulty = NULL;
-	g_autoptr(GString) expected = g_string_new("a prefix the reader leaves\n");
-	g_autoptr(GFile) file = NULL;
+	g_autofree gchar *path =
+	        write_temp(files->dir, "payout.txt", files->file->str, files->file->len);
+	g_autoptr(GFile) file = g_file_new_for_path(path);
 	g_autoptr(GFileInputStream) input = NULL;
 	g_autoptr(PhMappingReader) reader = NULL;
-	gsize written_len = 0;
+	g_autoptr(GError) error = NULL;
 	gboolean done = FALSE;
+	struct stat st;
 	gint fd;
 
-	faulty = write_faulty(files, fault);
-	file = g_file_new_for_path(faulty);
 	input = g_file_read(file, NULL, &error);
 	g_assert_no_error(error);
 	reader = ph_mapping_reader_new(files->mapping, G_INPUT_STREAM(input), "test-input");
 	fd = g_open(out_path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	g_assert_cmpint(fd, >=, 0);
-	g_assert_cmpint(write(fd, expected->str, expected->len), ==, (gssize)expected->len);
+	g_assert_cmpint(write(fd, prefix, strlen(prefix)), ==, (gssize)strlen(prefix));
 	g_assert_false(ph_mapping_reader_write_json_fd(reader, fd, &done, &error));
 	g_assert_true(done);
 	g_assert_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT);
-	g_assert_cmpstr(error->message, ==, fault->message);
-	g_string_append_len(expected, json, (gssize)lines_before(json, fault->line));
-	g_assert_cmpint(lseek(fd, 0, SEEK_CUR), ==, (off_t)expected->len);
+	g_assert_cmpstr(error->message, ==, message);
+	g_assert_cmpint(fstat(fd, &st), ==, 0);
+	g_assert_cmpint(lseek(fd, 0, SEEK_CUR), ==, st.st_size);
 	g_assert_cmpint(close(fd), ==, 0);
-	written = read_temp(out_path, &written_len);
+	return read_temp(out_path, len);
+}
+
+/* Written into a regular file, the JSON Lines come from the decoding threads, each batch
+ * at its offset, batches beyond the faulty line too (a sequence is checked after its line
+ * was written): the file is cut after exactly the records before the fault, from the
+ * offset it was given on (a prefix kept). */
+static void
+test_late_fault_to_file(gconstpointer data)
+{
+	const LateFault *fault = data;
+	g_autoptr(Files) files = files_new();
+	g_autofree gchar *json = read_temp(files->canonical, NULL);
+	g_autofree gchar *out_path = g_build_filename(files->dir, "out.jsonl", NULL);
+	g_autofree gchar *written = NULL;
+	g_autoptr(GString) expected = g_string_new("a prefix the reader leaves\n");
+	gsize written_len = 0;
+
+	g_free(write_faulty(files, fault));
+	written = fail_into_file(files, out_path, expected->str, fault->message, &written_len);
+	g_string_append_len(expected, json, (gssize)lines_before(json, fault->line));
 	g_assert_cmpmem(written, written_len, expected->str, expected->len);
+	g_unlink(out_path);
+}
+
+/* Totals a trailer declares wrongly, checked once every record was counted: the records
+ * taken a batch at a time (ph_mapping_totals_add_run()) add up as taken one by one. */
+typedef struct {
+	const gchar *name;
+	gsize byte;        /* in the trailer, line RECORDS + 2 */
+	const gchar *with; /* written over it */
+	const gchar *message;
+} DeclaredFault;
+
+static const DeclaredFault declared_faults[] = {
+        /* The count (bytes 1..8, bank-payout.md): RECORDS details. */
+        {"count", 1, "00004999",
+         "test-input line 5002: record T field count: says 4999 but the D records number "
+         "5000"},
+        /* The total (bytes 9..26): RECORDS × AMOUNT fen. */
+        {"total", 9, "000000001750000001",
+         "test-input line 5002: record T field total: says 1750000001 but the D records add "
+         "up to 1750000000"},
+};
+
+static void
+test_declared_totals(gconstpointer data)
+{
+	const DeclaredFault *fault = data;
+	g_autoptr(Files) files = files_new();
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *json = read_temp(files->canonical, NULL);
+	g_autofree gchar *out_path = g_build_filename(files->dir, "out.jsonl", NULL);
+	g_autofree gchar *written = NULL;
+	gsize written_len = 0;
+
+	memcpy(files->file->str + line_start(RECORDS + 2) + fault->byte, fault->with,
+	       strlen(fault->with));
+	g_free(read_all(files->mapping, files->file, &(guint){0}, &error));
+	g_assert_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT);
+	g_assert_cmpstr(error->message, ==, fault->message);
+	written = fail_into_file(files, out_path, "", fault->message, &written_len);
+	/* Every record was taken, the trailer too, before the totals were compared: the
+	 * lines of the good file but the trailer's own values. */
+	g_assert_cmpmem(written, lines_before(written, RECORDS + 2), json,
+	                lines_before(json, RECORDS + 2));
 	g_unlink(out_path);
 }
 
@@ -574,6 +631,12 @@ main(int argc, char **argv)
 		g_free(name);
 		name = g_strdup_printf("/mapping-fast/late-fault-to-file/%s", late_faults[i].name);
 		g_test_add_data_func(name, &late_faults[i], test_late_fault_to_file);
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(declared_faults); i++) {
+		g_autofree gchar *name = g_strdup_printf("/mapping-fast/declared-totals/%s",
+		                                         declared_faults[i].name);
+
+		g_test_add_data_func(name, &declared_faults[i], test_declared_totals);
 	}
 	for (guint i = 0; i < G_N_ELEMENTS(json_forms); i++) {
 		g_autofree gchar *name =
