@@ -9,7 +9,8 @@
 #include "ph-document-store.h"
 #include "ph-field-rotate.h"
 
-#define PH_CTL_KEYS_USAGE "keys status | add [--id ID] | rotate [--new] [--batch N]"
+#define PH_CTL_KEYS_USAGE                                                                          \
+	"keys status | add [--id ID] | rotate [--new] [--batch N] [--wait SECONDS]"
 /* After a new key, wait longer than a running hub takes to notice the file changed
  * (ph-field-key.c re-reads it within 5 s) so that no new value is sealed under the old one. */
 #define PH_CTL_KEYS_SETTLE_SECONDS 6
@@ -63,20 +64,49 @@ ph_ctl_keys_folders_clear(PhCtlKeysFolders *folders)
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(PhCtlKeysFolders, ph_ctl_keys_folders_clear)
 
+/* The database's clock, so that it compares with pg_stat_activity's. */
+static gchar *
+ph_ctl_keys_now(PhDb *db, GError **error)
+{
+	g_autoptr(PGresult) now = ph_db_query(db, "SELECT clock_timestamp()", 0, NULL, error);
+	return now != NULL ? g_strdup(PQgetvalue(now, 0, 0)) : NULL;
+}
+
+/* Re-seals in passes, waits for the transactions begun before @since (which may still commit
+ * values sealed under an older key), then passes again to take what they committed. */
+static gboolean
+ph_ctl_keys_rotate_fields(PhDb *db, PhFieldKeys *keys, guint batch, const gchar *since, guint wait,
+                          PhFieldRotation *rotation, gchar **still_open, GError **error)
+{
+	PhFieldRotation late = {0};
+	if (!ph_field_rotate(db, keys, batch, ph_ctl_keys_progress, NULL, rotation, error) ||
+	    !ph_field_rotate_wait_older(db, since, wait, still_open, error) ||
+	    !ph_field_rotate(db, keys, batch, ph_ctl_keys_progress, NULL, &late, error))
+		return FALSE;
+	rotation->resealed += late.resealed;
+	rotation->hashed += late.hashed;
+	rotation->batches += late.batches;
+	rotation->passes += late.passes;
+	return TRUE;
+}
+
 static int
 ph_ctl_keys_rotate(PhCtl *ctl, PhDb *db, const gchar *path, const PhCtlKeysFolders *folders,
                    int argc, char **argv)
 {
 	gboolean add = FALSE;
 	gint batch = 1000;
+	gint wait = 60;
 	g_autoptr(GError) error = NULL;
 	const GOptionEntry entries[] = {
 	        {"new", 0, 0, G_OPTION_ARG_NONE, &add, "add a new key and make it current", NULL},
 	        {"batch", 0, 0, G_OPTION_ARG_INT, &batch, "rows per transaction", "N"},
+	        {"wait", 0, 0, G_OPTION_ARG_INT, &wait,
+	         "how long to wait for transactions older than the rotation", "SECONDS"},
 	        {NULL},
 	};
 	if (!ph_ctl_store_parse(PH_CTL_KEYS_USAGE, entries, &argc, &argv) || argc != 1 ||
-	    batch <= 0)
+	    batch <= 0 || wait < 0)
 		return ph_ctl_usage(PH_CTL_KEYS_USAGE);
 	g_autofree gchar *new_id = NULL;
 	if (add) {
@@ -86,13 +116,16 @@ ph_ctl_keys_rotate(PhCtl *ctl, PhDb *db, const gchar *path, const PhCtlKeysFolde
 		        new_id, PH_CTL_KEYS_SETTLE_SECONDS);
 		g_usleep(PH_CTL_KEYS_SETTLE_SECONDS * G_USEC_PER_SEC);
 	}
-	g_autoptr(PhFieldKeys) keys = ph_field_keys_load(path, &error);
+	/* every transaction begun from here on seals under the current key */
+	g_autofree gchar *since = ph_ctl_keys_now(db, &error);
+	g_autoptr(PhFieldKeys) keys = since != NULL ? ph_field_keys_load(path, &error) : NULL;
 	PhFieldRotation rotation = {0};
+	g_autofree gchar *still_open = NULL;
 	gint64 rewrapped = 0;
 	gint64 spooled = 0;
 	if (keys == NULL ||
-	    !ph_field_rotate(db, keys, (guint)batch, ph_ctl_keys_progress, NULL, &rotation,
-	                     &error) ||
+	    !ph_ctl_keys_rotate_fields(db, keys, (guint)batch, since, (guint)wait, &rotation,
+	                               &still_open, &error) ||
 	    !ph_document_rotate(db, folders->store, keys, &rewrapped, &error) ||
 	    !ph_document_rotate_folder(folders->spool, keys, FALSE, &spooled, &error))
 		return ph_ctl_fail(error);
@@ -107,6 +140,14 @@ ph_ctl_keys_rotate(PhCtl *ctl, PhDb *db, const gchar *path, const PhCtlKeysFolde
 	    !ph_db_commit(db, &error)) {
 		ph_db_rollback(db);
 		return ph_ctl_fail(error);
+	}
+	if (still_open != NULL) {
+		g_printerr("%s in %u batches, %u passes; not finished: %s may still commit values "
+		           "sealed under an older key. Run keys rotate again once it has ended "
+		           "(keys status shows what is left); keep the older keys in %s until "
+		           "then\n",
+		           object, rotation.batches, rotation.passes, still_open, path);
+		return PH_CTL_EXIT_FAILED;
 	}
 	g_print("%s in %u batches, %u passes; older keys may now be removed from %s\n", object,
 	        rotation.batches, rotation.passes, path);

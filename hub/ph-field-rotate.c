@@ -459,6 +459,38 @@ ph_field_rotate(PhDb *db, PhFieldKeys *keys, guint batch, PhFieldRotateProgress 
 }
 
 gboolean
+ph_field_rotate_wait_older(PhDb *db, const gchar *since, guint wait_seconds, gchar **still_open,
+                           GError **error)
+{
+	g_return_val_if_fail(db != NULL && since != NULL && still_open != NULL, FALSE);
+	const gchar *params[] = {since};
+	gint64 deadline = g_get_monotonic_time() + (gint64)wait_seconds * G_USEC_PER_SEC;
+	*still_open = NULL;
+	for (;;) {
+		g_autoptr(PGresult) oldest = ph_db_query(
+		        db,
+		        "SELECT pid, xact_start, application_name FROM pg_stat_activity "
+		        "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+		        "AND backend_type = 'client backend' AND xact_start < $1::timestamptz "
+		        "ORDER BY xact_start LIMIT 1",
+		        1, params, error);
+		if (oldest == NULL)
+			return FALSE;
+		if (PQntuples(oldest) == 0)
+			return TRUE;
+		if (g_get_monotonic_time() >= deadline) {
+			*still_open =
+			        g_strdup_printf("database backend %s (%s), in a transaction "
+			                        "since %s",
+			                        PQgetvalue(oldest, 0, 0), PQgetvalue(oldest, 0, 2),
+			                        PQgetvalue(oldest, 0, 1));
+			return TRUE;
+		}
+		g_usleep(G_USEC_PER_SEC / 5);
+	}
+}
+
+gboolean
 ph_field_rotate_foreach_stale(PhDb *db, PhFieldKeys *keys, PhFieldStaleFunc func,
                               gpointer user_data, gint64 *stale, GError **error)
 {

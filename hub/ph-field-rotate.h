@@ -26,6 +26,14 @@ typedef void (*PhFieldRotateProgress)(const gchar *table, const PhFieldRotation 
 gboolean ph_field_rotate(PhDb *db, PhFieldKeys *keys, guint batch, PhFieldRotateProgress progress,
                          gpointer user_data, PhFieldRotation *out, GError **error);
 
+/* A transaction that began before the new key was current may have sealed values under an
+ * older key and commit them after the last pass. Waits up to @wait_seconds for every
+ * transaction of this database that began before @since (a timestamp the database gave) to
+ * end: *@still_open is NULL when none is left, else names the oldest one left. Transactions
+ * of other roles are seen only with pg_read_all_stats (docs/security.md). */
+gboolean ph_field_rotate_wait_older(PhDb *db, const gchar *since, guint wait_seconds,
+                                    gchar **still_open, GError **error);
+
 /* How many stored values are not yet under the current key (a check after rotation). */
 gboolean ph_field_rotate_count_stale(PhDb *db, PhFieldKeys *keys, gint64 *stale, GError **error);
 

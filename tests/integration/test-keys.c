@@ -1191,10 +1191,10 @@ test_rotate_while_writing(Fixture *fixture, gconstpointer data)
 	g_rmdir(dir);
 }
 
-/* The limit docs/security.md states: a transaction that sealed a value under the old key
- * before `keys rotate --new` and commits after its last pass leaves that value under the old
- * key, and `keys status` names it; a second `keys rotate` (no --new) seals it under the new
- * key, and only then may the old key go. */
+/* A transaction that sealed a value under the old key before `keys rotate --new` and is still
+ * open when --wait runs out: the rotation fails saying so (it used to say the old key may go),
+ * `keys status` names the value once it is committed, and a second `keys rotate` (no --new)
+ * seals it under the new key; only then may the old key go. */
 static void
 test_rotate_long_transaction(Fixture *fixture, gconstpointer data)
 {
@@ -1217,8 +1217,13 @@ test_rotate_long_transaction(Fixture *fixture, gconstpointer data)
 	gint64 person = 0;
 	g_assert_true(ph_person_store(long_db, &identity, NULL, &person, &error));
 	g_assert_no_error(error);
+	/* the rotation waits for it, gives up after --wait and says so: no "may now be removed" */
 	g_autofree gchar *rotated = NULL;
-	g_assert_cmpint(ph_test_hub_run_ctl(hub, &rotated, "keys", "rotate", "--new", NULL), ==, 0);
+	g_assert_cmpint(
+	        ph_test_hub_run_ctl(hub, &rotated, "keys", "rotate", "--new", "--wait", "1", NULL),
+	        ==, 1);
+	g_assert_nonnull(strstr(rotated, "not finished: database backend"));
+	g_assert_null(strstr(rotated, "may now be removed"));
 	g_assert_true(ph_db_commit(long_db, &error));
 	g_autofree gchar *shown = NULL;
 	g_assert_cmpint(ph_test_hub_run_ctl(hub, &shown, "keys", "status", NULL), ==, 0);
@@ -1241,6 +1246,67 @@ test_rotate_long_transaction(Fixture *fixture, gconstpointer data)
 		g_assert_no_error(error);
 		g_assert_true(ph_identity_check_citizen_id(plain, NULL));
 	}
+	g_unlink(path);
+	g_rmdir(dir);
+}
+
+typedef struct {
+	PhDb *db;
+	guint delay_ms;
+} LateCommit;
+
+static gpointer
+commit_late(gpointer data)
+{
+	LateCommit *late = data;
+	g_autoptr(GError) error = NULL;
+	g_usleep(late->delay_ms * 1000);
+	g_assert_true(ph_db_commit(late->db, &error));
+	g_assert_no_error(error);
+	return NULL;
+}
+
+/* The same late person, but its transaction commits while the rotation waits (after the
+ * six-second settle and the first passes, long before --wait runs out): one keys rotate
+ * finishes with nothing left under the old key, and the old key can go. */
+static void
+test_rotate_waits_for_older(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *dir = g_dir_make_tmp("ph-test-keys-o-XXXXXX", &error);
+	g_assert_no_error(error);
+	g_autofree gchar *path = g_build_filename(dir, "older.keys", NULL);
+	g_assert_true(ph_field_keys_add(path, "o1", NULL, &error));
+	ph_test_keys_install(ph_test_db_get_url(fixture->test_db), path);
+	g_autofree gchar *config = g_strdup_printf("[keys]\nfile = %s\n", path);
+	g_autoptr(PhTestHub) hub =
+	        ph_test_hub_new(ph_test_db_get_url(fixture->test_db), NULL, config);
+	g_autoptr(PhDb) long_db = ph_test_db_connect(fixture->test_db);
+	g_assert_true(ph_db_begin(long_db, &error));
+	g_autofree gchar *id = person_id(3);
+	g_autofree gchar *birth = g_strndup(id + 6, 8);
+	const PhPersonIdentity identity = {id, "测试", "1", NULL, birth, NULL, 0, 10000};
+	gint64 person = 0;
+	g_assert_true(ph_person_store(long_db, &identity, NULL, &person, &error));
+	LateCommit late = {long_db, 9000};
+	GThread *committer = g_thread_new("late-commit", commit_late, &late);
+	g_autofree gchar *rotated = NULL;
+	g_assert_cmpint(
+	        ph_test_hub_run_ctl(hub, &rotated, "keys", "rotate", "--new", "--wait", "60", NULL),
+	        ==, 0);
+	g_thread_join(committer);
+	g_assert_nonnull(strstr(rotated, "may now be removed"));
+	g_autofree gchar *shown = NULL;
+	g_assert_cmpint(ph_test_hub_run_ctl(hub, &shown, "keys", "status", NULL), ==, 0);
+	g_autofree gchar *stale = output_field(shown, "values not under it");
+	g_assert_cmpstr(stale, ==, "0");
+	g_autoptr(PhFieldKeys) without_o1 = keys_without(path, "o1");
+	g_autoptr(PGresult) rows =
+	        ph_db_query(fixture->db, "SELECT id_number FROM person", 0, NULL, &error);
+	g_assert_cmpint(PQntuples(rows), ==, 1);
+	g_autofree gchar *plain = ph_field_keys_open(without_o1, PQgetvalue(rows, 0, 0), &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(plain, ==, id);
 	g_unlink(path);
 	g_rmdir(dir);
 }
@@ -1277,6 +1343,8 @@ main(int argc, char **argv)
 	           test_rotate_while_writing, fixture_tear_down);
 	g_test_add("/keys/rotate-long-transaction", Fixture, &empty, fixture_set_up,
 	           test_rotate_long_transaction, fixture_tear_down);
+	g_test_add("/keys/rotate-waits-for-older", Fixture, &empty, fixture_set_up,
+	           test_rotate_waits_for_older, fixture_tear_down);
 	int status = g_test_run();
 	g_unlink(key_path);
 	g_rmdir(key_dir);
