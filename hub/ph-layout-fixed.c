@@ -121,7 +121,8 @@ tags_match(const Matcher *matcher, const gchar *line, gsize len)
 		const PhMappingField *field = g_ptr_array_index(matcher->tags, i);
 
 		if (field->offset + field->constant_len > len ||
-		    memcmp(line + field->offset, field->constant, field->constant_len) != 0)
+		    !ph_mapping_same_bytes(line + field->offset, field->constant,
+		                           field->constant_len))
 			return FALSE;
 	}
 	return TRUE;

@@ -255,13 +255,15 @@ keep_texts(PhMappingAhead *ahead, Batch *batch, PhMappingSlot *slots, const GStr
 		PhMappingSlot *slot = &slots[i];
 		GString *arena = batch->arena;
 
-		if (slot->state != PH_SLOT_TEXT || !in_scratch(slot, scratch))
+		if (slot->state != PH_SLOT_TEXT)
 			continue;
 		if (ahead->keep != NULL && !ahead->keep[i]) {
-			/* Nobody reads it: gone with the line, rather than left pointing there. */
+			/* Nobody reads it: gone, rather than left pointing where it may not be. */
 			slot->text = NULL;
 			continue;
 		}
+		if (!in_scratch(slot, scratch))
+			continue;
 		if (arena->len + slot->len + 1 >= arena->allocated_len)
 			grow_arena(ahead, batch, slots, slot->len + 1);
 		memcpy(arena->str + arena->len, slot->text, slot->len);

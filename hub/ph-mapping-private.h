@@ -3,6 +3,7 @@
 #pragma once
 
 #include <libxml/tree.h>
+#include <string.h>
 
 #include "ph-codetable.h"
 #include "ph-encoding.h"
@@ -340,6 +341,20 @@ gboolean ph_mapping_writer_write_lines(PhMappingWriter *writer, GInputStream *in
 G_END_DECLS
 
 G_BEGIN_DECLS
+
+/* TRUE when the @len bytes at @a and @b are the same; a tag or constant is mostly a letter
+ * or two, compared inline rather than by a call per line. */
+static inline gboolean
+ph_mapping_same_bytes(const gchar *a, const gchar *b, gsize len)
+{
+	if (len > 4)
+		return memcmp(a, b, len) == 0;
+	for (gsize i = 0; i < len; i++) {
+		if (a[i] != b[i])
+			return FALSE;
+	}
+	return TRUE;
+}
 
 /* ph-mapping-program.c: a fixed-width record kind compiled for the lines that need nothing
  * but their bytes trimmed, checked and decoded. */

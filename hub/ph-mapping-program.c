@@ -266,7 +266,8 @@ run_step(const Step *step, PhEncoding *encoding, const gchar *line, PhMappingSlo
 		return run_number(step, text, len, slot);
 	case STEP_TAG:
 		slot->state = PH_SLOT_ABSENT;
-		return len == field->constant_len && memcmp(text, field->constant, len) == 0;
+		return len == field->constant_len &&
+		       ph_mapping_same_bytes(text, field->constant, len);
 	case STEP_SKIP:
 		slot->state = PH_SLOT_ABSENT;
 		return TRUE;
