@@ -26,7 +26,6 @@
  * HMAC() on every call cost more than sealing an 18-byte number. */
 static EVP_CIPHER *ph_field_aes_gcm;
 static EVP_MD *ph_field_sha256;
-static GPrivate ph_field_cipher_context = G_PRIVATE_INIT((GDestroyNotify)EVP_CIPHER_CTX_free);
 static GPrivate ph_field_md_context = G_PRIVATE_INIT((GDestroyNotify)EVP_MD_CTX_free);
 
 static void
@@ -38,17 +37,6 @@ ph_field_fetch(void)
 		ph_field_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
 		g_once_init_leave(&fetched, 1);
 	}
-}
-
-static EVP_CIPHER_CTX *
-ph_field_cipher_context_get(void)
-{
-	EVP_CIPHER_CTX *context = g_private_get(&ph_field_cipher_context);
-	if (context == NULL) {
-		context = EVP_CIPHER_CTX_new();
-		g_private_set(&ph_field_cipher_context, context);
-	}
-	return context;
 }
 
 static EVP_MD_CTX *
@@ -339,6 +327,46 @@ ph_field_gcm_seal(GBytes *key, const GString *aad, const guint8 *plaintext, gsiz
 	                           sealed + PH_FIELD_NONCE_BYTES + length) == 1;
 }
 
+/* Each thread's opening context stays keyed, as the sealer's does: keying AES-GCM (the key
+ * schedule and the GHASH table) cost more than opening a number (a batch read for the bank's
+ * file opens two per item). */
+typedef struct {
+	EVP_CIPHER_CTX *context;
+	GBytes *key; /* held, so that its address cannot be another key's while it is cached */
+} PhFieldOpener;
+
+static void
+ph_field_opener_free(PhFieldOpener *opener)
+{
+	EVP_CIPHER_CTX_free(opener->context);
+	g_clear_pointer(&opener->key, g_bytes_unref);
+	g_free(opener);
+}
+
+static GPrivate ph_field_opener = G_PRIVATE_INIT((GDestroyNotify)ph_field_opener_free);
+
+/* The thread's context with @nonce set, keyed first when @key is not the one it holds. */
+static EVP_CIPHER_CTX *
+ph_field_opener_start(GBytes *key, const guint8 *nonce)
+{
+	PhFieldOpener *opener = g_private_get(&ph_field_opener);
+	if (opener == NULL) {
+		opener = g_new0(PhFieldOpener, 1);
+		opener->context = EVP_CIPHER_CTX_new();
+		g_private_set(&ph_field_opener, opener);
+	}
+	if (opener->key == key)
+		return EVP_DecryptInit_ex(opener->context, NULL, NULL, NULL, nonce) == 1
+		               ? opener->context
+		               : NULL;
+	g_clear_pointer(&opener->key, g_bytes_unref);
+	if (EVP_DecryptInit_ex(opener->context, ph_field_aes_gcm, NULL, g_bytes_get_data(key, NULL),
+	                       nonce) != 1)
+		return NULL;
+	opener->key = g_bytes_ref(key);
+	return opener->context;
+}
+
 /* The reverse of ph_field_gcm_seal(): @length - PH_FIELD_NONCE_BYTES - PH_FIELD_TAG_BYTES
  * bytes into @plaintext; FALSE when the tag does not match (altered, or another key or aad). */
 static gboolean
@@ -346,18 +374,22 @@ ph_field_gcm_open(GBytes *key, const GString *aad, const guint8 *sealed, gsize l
                   guint8 *plaintext)
 {
 	gsize text_length = length - PH_FIELD_NONCE_BYTES - PH_FIELD_TAG_BYTES;
-	EVP_CIPHER_CTX *context = ph_field_cipher_context_get();
+	EVP_CIPHER_CTX *context = ph_field_opener_start(key, sealed);
 	gint written = 0;
 	gint final = 0;
-	return EVP_DecryptInit_ex(context, ph_field_aes_gcm, NULL, g_bytes_get_data(key, NULL),
-	                          sealed) == 1 &&
-	       EVP_DecryptUpdate(context, NULL, &written, (const guint8 *)aad->str,
-	                         (gint)aad->len) == 1 &&
-	       EVP_DecryptUpdate(context, plaintext, &written, sealed + PH_FIELD_NONCE_BYTES,
-	                         (gint)text_length) == 1 &&
-	       EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_SET_TAG, PH_FIELD_TAG_BYTES,
-	                           (void *)(sealed + length - PH_FIELD_TAG_BYTES)) == 1 &&
-	       EVP_DecryptFinal_ex(context, plaintext + written, &final) == 1;
+	gboolean opened =
+	        context != NULL &&
+	        EVP_DecryptUpdate(context, NULL, &written, (const guint8 *)aad->str,
+	                          (gint)aad->len) == 1 &&
+	        EVP_DecryptUpdate(context, plaintext, &written, sealed + PH_FIELD_NONCE_BYTES,
+	                          (gint)text_length) == 1 &&
+	        EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_SET_TAG, PH_FIELD_TAG_BYTES,
+	                            (void *)(sealed + length - PH_FIELD_TAG_BYTES)) == 1 &&
+	        EVP_DecryptFinal_ex(context, plaintext + written, &final) == 1;
+	if (!opened) /* the next open keys the context afresh */
+		g_clear_pointer(&((PhFieldOpener *)g_private_get(&ph_field_opener))->key,
+		                g_bytes_unref);
+	return opened;
 }
 
 gchar *

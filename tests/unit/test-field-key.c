@@ -122,6 +122,48 @@ test_sealer(Fixture *fixture, gconstpointer data)
 	g_assert_cmpuint(g_hash_table_size(nonces), ==, 1000);
 }
 
+/* One thread's opening context stays keyed between opens too: opens under the same key, a
+ * refused envelope (altered, or another key's bytes under this id) between good ones, and
+ * opens switching between keys each give the right plaintext or the refusal, never a value
+ * opened under the key of the open before. */
+static void
+test_opener(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PhFieldKeys) old_keys = load(fixture); /* k1 current */
+	g_assert_true(ph_field_keys_add(fixture->path, "k2", NULL, &error));
+	g_autoptr(PhFieldKeys) keys = load(fixture); /* k2 current, k1 kept */
+	g_autofree gchar *under_k1 = ph_field_keys_seal(old_keys, ID_NUMBER, &error);
+	g_autofree gchar *under_k2 = ph_field_keys_seal(keys, "6222020200112233445", &error);
+	g_assert_no_error(error);
+	g_autofree gchar *flipped = g_strdup(under_k1);
+	gsize at = strlen("enc1:k1:") + 20;
+	flipped[at] = flipped[at] == 'A' ? 'B' : 'A';
+	g_autofree gchar *swapped = g_strconcat("enc1:k1:", under_k2 + strlen("enc1:k2:"), NULL);
+	struct {
+		const gchar *envelope;
+		const gchar *plaintext; /* NULL: refused */
+	} opens[] = {
+	        {under_k1, ID_NUMBER},
+	        {under_k1, ID_NUMBER},
+	        {flipped, NULL},
+	        {under_k1, ID_NUMBER},
+	        {under_k2, "6222020200112233445"},
+	        {swapped, NULL},
+	        {under_k2, "6222020200112233445"},
+	        {under_k1, ID_NUMBER},
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(opens); i++) {
+		g_autofree gchar *opened = ph_field_keys_open(keys, opens[i].envelope, &error);
+		g_assert_cmpstr(opened, ==, opens[i].plaintext);
+		if (opens[i].plaintext == NULL)
+			g_assert_error(error, PH_ERROR, PH_ERROR_FAILED);
+		else
+			g_assert_no_error(error);
+		g_clear_error(&error);
+	}
+}
+
 /* HMAC-SHA-256 under the file's lookup key, computed again with GLib's GHmac. */
 static void
 test_lookup(Fixture *fixture, gconstpointer data)
@@ -291,6 +333,8 @@ main(int argc, char **argv)
 	g_test_add("/field-key/altered", Fixture, NULL, fixture_setup, test_altered,
 	           fixture_teardown);
 	g_test_add("/field-key/sealer", Fixture, NULL, fixture_setup, test_sealer,
+	           fixture_teardown);
+	g_test_add("/field-key/opener", Fixture, NULL, fixture_setup, test_opener,
 	           fixture_teardown);
 	g_test_add("/field-key/lookup", Fixture, NULL, fixture_setup, test_lookup,
 	           fixture_teardown);
