@@ -1191,6 +1191,38 @@ test_rotate_while_writing(Fixture *fixture, gconstpointer data)
 	g_rmdir(dir);
 }
 
+/* A key file of its own in a new folder (*@dir, *@path), with @key_id current, installed in
+ * this process, and a hub (not started) configured with it. */
+static PhTestHub *
+hub_with_own_key(Fixture *fixture, const gchar *key_id, gchar **dir, gchar **path)
+{
+	g_autoptr(GError) error = NULL;
+	*dir = g_dir_make_tmp("ph-test-keys-own-XXXXXX", &error);
+	g_assert_no_error(error);
+	*path = g_build_filename(*dir, "own.keys", NULL);
+	g_assert_true(ph_field_keys_add(*path, key_id, NULL, &error));
+	ph_test_keys_install(ph_test_db_get_url(fixture->test_db), *path);
+	g_autofree gchar *config = g_strdup_printf("[keys]\nfile = %s\n", *path);
+	return ph_test_hub_new(ph_test_db_get_url(fixture->test_db), NULL, config);
+}
+
+/* A new connection in a transaction that has stored person 3 (sealed under the current key)
+ * and not committed; returns it. */
+static PhDb *
+begin_late_person(Fixture *fixture)
+{
+	g_autoptr(GError) error = NULL;
+	PhDb *db = ph_test_db_connect(fixture->test_db);
+	g_assert_true(ph_db_begin(db, &error));
+	g_autofree gchar *id = person_id(3);
+	g_autofree gchar *birth = g_strndup(id + 6, 8);
+	const PhPersonIdentity identity = {id, "测试", "1", NULL, birth, NULL, 0, 10000};
+	gint64 person = 0;
+	g_assert_true(ph_person_store(db, &identity, NULL, &person, &error));
+	g_assert_no_error(error);
+	return db;
+}
+
 /* A transaction that sealed a value under the old key before `keys rotate --new` and is still
  * open when --wait runs out: the rotation fails saying so (it used to say the old key may go),
  * `keys status` names the value once it is committed, and a second `keys rotate` (no --new)
@@ -1199,24 +1231,11 @@ static void
 test_rotate_long_transaction(Fixture *fixture, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree gchar *dir = g_dir_make_tmp("ph-test-keys-l-XXXXXX", &error);
-	g_assert_no_error(error);
-	g_autofree gchar *path = g_build_filename(dir, "long.keys", NULL);
-	g_assert_true(ph_field_keys_add(path, "l1", NULL, &error));
-	ph_test_keys_install(ph_test_db_get_url(fixture->test_db), path);
+	g_autofree gchar *dir = NULL, *path = NULL;
+	g_autoptr(PhTestHub) hub = hub_with_own_key(fixture, "l1", &dir, &path);
 	store_persons(fixture->db, 0, 3);
-	g_autofree gchar *config = g_strdup_printf("[keys]\nfile = %s\n", path);
-	g_autoptr(PhTestHub) hub =
-	        ph_test_hub_new(ph_test_db_get_url(fixture->test_db), NULL, config);
 	/* a person sealed under l1 in a transaction still open during the whole rotation */
-	g_autoptr(PhDb) long_db = ph_test_db_connect(fixture->test_db);
-	g_assert_true(ph_db_begin(long_db, &error));
-	g_autofree gchar *id = person_id(3);
-	g_autofree gchar *birth = g_strndup(id + 6, 8);
-	const PhPersonIdentity identity = {id, "测试", "1", NULL, birth, NULL, 0, 10000};
-	gint64 person = 0;
-	g_assert_true(ph_person_store(long_db, &identity, NULL, &person, &error));
-	g_assert_no_error(error);
+	g_autoptr(PhDb) long_db = begin_late_person(fixture);
 	/* the rotation waits for it, gives up after --wait and says so: no "may now be removed" */
 	g_autofree gchar *rotated = NULL;
 	g_assert_cmpint(
@@ -1273,21 +1292,10 @@ static void
 test_rotate_waits_for_older(Fixture *fixture, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree gchar *dir = g_dir_make_tmp("ph-test-keys-o-XXXXXX", &error);
-	g_assert_no_error(error);
-	g_autofree gchar *path = g_build_filename(dir, "older.keys", NULL);
-	g_assert_true(ph_field_keys_add(path, "o1", NULL, &error));
-	ph_test_keys_install(ph_test_db_get_url(fixture->test_db), path);
-	g_autofree gchar *config = g_strdup_printf("[keys]\nfile = %s\n", path);
-	g_autoptr(PhTestHub) hub =
-	        ph_test_hub_new(ph_test_db_get_url(fixture->test_db), NULL, config);
-	g_autoptr(PhDb) long_db = ph_test_db_connect(fixture->test_db);
-	g_assert_true(ph_db_begin(long_db, &error));
+	g_autofree gchar *dir = NULL, *path = NULL;
+	g_autoptr(PhTestHub) hub = hub_with_own_key(fixture, "o1", &dir, &path);
+	g_autoptr(PhDb) long_db = begin_late_person(fixture);
 	g_autofree gchar *id = person_id(3);
-	g_autofree gchar *birth = g_strndup(id + 6, 8);
-	const PhPersonIdentity identity = {id, "测试", "1", NULL, birth, NULL, 0, 10000};
-	gint64 person = 0;
-	g_assert_true(ph_person_store(long_db, &identity, NULL, &person, &error));
 	LateCommit late = {long_db, 9000};
 	GThread *committer = g_thread_new("late-commit", commit_late, &late);
 	g_autofree gchar *rotated = NULL;
