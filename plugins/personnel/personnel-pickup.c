@@ -1,10 +1,12 @@
 /* Batches picked up under the done-file rule from a watched folder (ph-drop.h) or the
  * personnel system's SFTP outbox (ph-sftp.h): a file NAME is taken only when NAME.ok is
  * there, copied to the spool while its digest is computed, checked against the done file,
- * stored in the inbox, and then deleted (the spool keeps it, sealed with a key file: no
- * plaintext copy of citizens' ID numbers stays behind), its done file moved to processed/ as
- * the record that it was taken (or, refused, both to rejected/ with NAME.reason). Both places
- * are reached through one small table of operations. Plugin-only. */
+ * stored in the inbox, and then, from the watched folder, deleted (the spool keeps it, sealed
+ * with a key file: no plaintext copy of citizens' ID numbers stays on the hub's disk), or, on
+ * the personnel system's SFTP server, moved to processed/ as the done-file rule says; its done
+ * file moves to processed/ as the record that it was taken (or, refused, both to rejected/
+ * with NAME.reason). Both places are reached through one small table of operations.
+ * Plugin-only. */
 #include <errno.h>
 #include <string.h>
 
@@ -28,7 +30,9 @@ struct _PersonnelSource {
 	                 GError **error);
 	gboolean (*put_bytes)(PersonnelSource *source, const gchar *path, GBytes *data,
 	                      GError **error);
-	gboolean (*remove)(PersonnelSource *source, const gchar *path, GError **error);
+	/* What becomes of a data file once taken: see personnel_source_take() */
+	gboolean (*put_away)(PersonnelSource *source, const gchar *path, const gchar *processed,
+	                     GError **error);
 };
 
 /* ---- the watched folder ---- */
@@ -63,10 +67,14 @@ personnel_drop_put_bytes(PersonnelSource *source, const gchar *path, GBytes *dat
 	return ph_drop_put_bytes(source->personnel->plugin, path, data, error);
 }
 
+/* The hub's own folder keeps no plaintext copy: the spool has the batch (sealed with a key
+ * file). */
 static gboolean
-personnel_drop_remove(PersonnelSource *source, const gchar *path, GError **error)
+personnel_drop_put_away(PersonnelSource *source, const gchar *path, const gchar *processed,
+                        GError **error)
 {
 	(void)source;
+	(void)processed;
 	if (g_unlink(path) == 0)
 		return TRUE;
 	int code = errno;
@@ -135,10 +143,13 @@ personnel_sftp_put_bytes(PersonnelSource *source, const gchar *path, GBytes *dat
 	return ph_sftp_put_bytes(source->sftp, folder, name, data, error);
 }
 
+/* The personnel system's server is the sender's: the pair moves to processed/ there, as the
+ * done-file rule says (shared/formats/bank-payout.md, which PH-PERS-1 refers to). */
 static gboolean
-personnel_sftp_remove(PersonnelSource *source, const gchar *path, GError **error)
+personnel_sftp_put_away(PersonnelSource *source, const gchar *path, const gchar *processed,
+                        GError **error)
 {
-	return ph_sftp_remove(source->sftp, path, error);
+	return personnel_sftp_move(source, path, processed, error);
 }
 
 /* ---- taking files ---- */
@@ -166,8 +177,9 @@ personnel_source_path(PersonnelSource *source, const gchar *name)
 	return g_strdup_printf("%s/%s", source->folder, name);
 }
 
-/* Spools one data file whose done file is there, checks the digest, stores it, deletes it
- * (kept in the spool) and moves its done file to processed/. */
+/* Spools one data file whose done file is there, checks the digest, stores it, puts it away
+ * (deleted from the watched folder, kept in the spool; moved to processed/ on the SFTP
+ * server) and moves its done file to processed/. */
 static gboolean
 personnel_source_take(PersonnelSource *source, const gchar *name, GError **error)
 {
@@ -206,7 +218,7 @@ personnel_source_take(PersonnelSource *source, const gchar *name, GError **error
 	/* The data file goes before its done file: a crash between the two leaves a done file
 	 * alone, which is never taken (the next poll stores a file left behind as a duplicate). */
 	g_autofree gchar *processed = personnel_source_path(source, "processed");
-	return source->remove(source, path, error) &&
+	return source->put_away(source, path, processed, error) &&
 	       source->move(source, done_path, processed, error);
 }
 
@@ -266,7 +278,7 @@ personnel_pickup_drop_job(gpointer state)
 	PersonnelSource source = {
 	        personnel,           personnel->drop_dir,      NULL,
 	        personnel_drop_list, personnel_drop_get_bytes, personnel_drop_open_read,
-	        personnel_drop_move, personnel_drop_put_bytes, personnel_drop_remove};
+	        personnel_drop_move, personnel_drop_put_bytes, personnel_drop_put_away};
 	/* What was just queued is processed now rather than at the next tick. */
 	if (personnel_source_poll(&source) > 0)
 		personnel_process_job(personnel);
@@ -286,7 +298,7 @@ personnel_pickup_sftp_job(gpointer state)
 	PersonnelSource source = {
 	        personnel,           personnel->sftp_folder,   sftp,
 	        personnel_sftp_list, personnel_sftp_get_bytes, personnel_sftp_open_read,
-	        personnel_sftp_move, personnel_sftp_put_bytes, personnel_sftp_remove};
+	        personnel_sftp_move, personnel_sftp_put_bytes, personnel_sftp_put_away};
 	if (personnel_source_poll(&source) > 0)
 		personnel_process_job(personnel);
 }
