@@ -230,10 +230,18 @@ ph_mapping_io_layout_next_line(PhLineLayout *layout, const gchar **line, gsize *
 
 	if (!ph_mapping_io_input_next(layout->lines, line, len, lenient_end, error))
 		return FALSE;
-	if (ph_mapping_io_input_line(layout->lines) != 1 ||
-	    ph_encoding_get_kind(layout->encoding) != PH_ENCODING_UTF8)
+	if (ph_mapping_io_input_line(layout->lines) != 1)
 		return TRUE;
 	has_bom = *len >= 3 && memcmp(*line, UTF8_BOM, 3) == 0;
+	/* EF BB BF is also a GB18030 character and a half: say what the file most likely is */
+	if (ph_encoding_get_kind(layout->encoding) != PH_ENCODING_UTF8) {
+		if (has_bom)
+			g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+			            "line 1: starts with a UTF-8 byte order mark, but mapping %s "
+			            "reads %s: is the file in another encoding?",
+			            layout->mapping->name, layout->mapping->encoding);
+		return !has_bom;
+	}
 	if (has_bom != layout->mapping->bom) {
 		g_set_error(
 		        error, PH_ERROR, PH_ERROR_INVALID_INPUT,

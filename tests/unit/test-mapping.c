@@ -473,6 +473,25 @@ test_unknown_key_on_output(void)
 	                "test-output record 1: record N: the layout has no field AAE19");
 }
 
+/* A GB18030 file that starts with a UTF-8 byte order mark (EF BB BF is also GB18030 text) is
+ * refused saying so, not as a line no record kind starts like. */
+static void
+test_bom_on_gb18030(void)
+{
+	g_autoptr(PhMapping) mapping = ph_mapping_load("ph-bank-1-payout", NULL);
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *contents = NULL;
+	gsize len = 0;
+	read_file_or_fail("ph-bank-1-payout.txt", &contents, &len);
+	g_autofree gchar *with_bom = g_strconcat("\xef\xbb\xbf", contents, NULL);
+	g_autofree gchar *canonical = to_canonical(mapping, with_bom, (gssize)len + 3, &error);
+
+	g_assert_null(canonical);
+	g_assert_cmpstr(error->message, ==,
+	                "test-input line 1: starts with a UTF-8 byte order mark, but mapping "
+	                "ph-bank-1-payout reads GB18030: is the file in another encoding?");
+}
+
 /* A canonical line that is not UTF-8 is named as such, with the byte, not as bad JSON. */
 static void
 test_canonical_not_utf8(void)
@@ -890,6 +909,7 @@ main(int argc, char **argv)
 	g_test_add_func("/mapping/delimited-errors", test_delimited_errors);
 	g_test_add_func("/mapping/quoted-line-end-kept", test_quoted_line_end_kept);
 	g_test_add_func("/mapping/canonical-not-utf8", test_canonical_not_utf8);
+	g_test_add_func("/mapping/bom-on-gb18030", test_bom_on_gb18030);
 	g_test_add_func("/mapping/byte-order-mark", test_byte_order_mark);
 	g_test_add_func("/mapping/byte-order-mark-kept", test_byte_order_mark_kept);
 	g_test_add_func("/mapping/delimiter-in-trail-byte", test_delimiter_in_trail_byte);
