@@ -94,9 +94,22 @@ convert_to_file(PhMapping *mapping, GInputStream *input, const gchar *source,
 	g_autofree gchar *target = g_path_get_basename(output_path);
 	gboolean ok;
 
-	output = g_file_create(temp_file, G_FILE_CREATE_NONE, NULL, error);
-	if (output == NULL)
+	g_autoptr(GError) local = NULL;
+	output = g_file_create(temp_file, G_FILE_CREATE_NONE, NULL, &local);
+	if (output == NULL) { /* named by the output asked for, not by the temporary name */
+		g_autofree gchar *folder = g_path_get_dirname(output_path);
+		if (g_error_matches(local, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+			g_set_error(error, PH_ERROR, PH_ERROR_FAILED,
+			            "cannot write %s: folder %s does not exist", output_path,
+			            folder);
+		else if (g_error_matches(local, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED))
+			g_set_error(error, PH_ERROR, PH_ERROR_FAILED,
+			            "cannot write %s: no permission to create files in %s",
+			            output_path, folder);
+		else
+			g_propagate_error(error, g_steal_pointer(&local));
 		return FALSE;
+	}
 	ok = func(mapping, input, source, G_OUTPUT_STREAM(output), target, error) &&
 	     g_output_stream_close(G_OUTPUT_STREAM(output), NULL, error);
 	if (ok && g_rename(temp_path, output_path) != 0) {

@@ -108,6 +108,15 @@ test_map_convert_failure(void)
 	                    "partner", input, output, NULL),
 	                ==, 1);
 	g_assert_nonnull(strstr(err, "bad.jsonl line 1: "));
+	/* an output in a folder that does not exist is named as asked, not by its temporary name */
+	g_autofree gchar *nowhere = g_build_filename(dir, "missing", "out.txt", NULL);
+	g_autofree gchar *out2 = NULL, *err2 = NULL;
+	g_assert_cmpint(run(&out2, &err2, "map", "convert", "--mapping", "ph-bank-1-payout", "--to",
+	                    "partner", input, nowhere, NULL),
+	                ==, 1);
+	g_autofree gchar *expected =
+	        g_strdup_printf("cannot write %s: folder %s/missing does not exist", nowhere, dir);
+	g_assert_nonnull(strstr(err2, expected));
 	listing = g_dir_open(dir, 0, NULL);
 	g_assert_cmpstr(g_dir_read_name(listing), ==, "bad.jsonl");
 	g_assert_null(g_dir_read_name(listing));
