@@ -73,6 +73,7 @@ struct _PhPayoutResultLoad {
 	 * read beside them, and where the lines come from */
 	gint64 stream_batch;
 	gint64 proven;
+	gboolean by_digest; /* proven by the items' digest, not line by line */
 	PhPayoutResultNextFunc next;
 	gpointer next_data;
 	gboolean next_end;
@@ -393,8 +394,10 @@ void
 ph_payout_result_prove_digest(PhPayoutResultLoad *load, const gchar *lines_digest)
 {
 	g_return_if_fail(load != NULL && lines_digest != NULL);
-	if (load->items_digest != NULL && g_str_equal(load->items_digest, lines_digest))
+	if (load->items_digest != NULL && g_str_equal(load->items_digest, lines_digest)) {
 		load->proven = load->lines;
+		load->by_digest = TRUE;
+	}
 }
 
 /* Sends the rest and ends the COPY; with @abandon, ends it as failed. */
@@ -480,8 +483,11 @@ ph_payout_result_check_lines(PhPayoutResultLoad *load, const PhPayoutBatch *batc
 		                                " items sent",
 		                                load->lines, batch->item_count);
 	/* each line was found equal to a distinct item of this batch as it was streamed */
-	if (load->stream_batch == batch->batch_no && ph_payout_result_proven(load))
+	if (load->stream_batch == batch->batch_no && ph_payout_result_proven(load)) {
+		load->sums.proof = load->by_digest ? PH_PAYOUT_PROOF_DIGEST : PH_PAYOUT_PROOF_LINES;
 		return TRUE;
+	}
+	load->sums.proof = PH_PAYOUT_PROOF_QUERY;
 	g_autoptr(PGresult) matched =
 	        ph_db_query(load->db, "SELECT count(*) FROM (" PH_PAYOUT_RESULT_MATCHED ") m", 2,
 	                    params, error);

@@ -28,7 +28,13 @@ typedef struct {
 	gint64 failed_count;
 	gint64 failed_total;
 	gint64 holds; /* people held for review: the bank reported them dead */
+	/* how the lines were proven equal to the items: PH_PAYOUT_PROOF_* (static) */
+	const gchar *proof;
 } PhPayoutBooking;
+
+#define PH_PAYOUT_PROOF_DIGEST "the items' digest"
+#define PH_PAYOUT_PROOF_LINES  "line by line"
+#define PH_PAYOUT_PROOF_QUERY  "the matching query"
 
 /* TRUE in *@known when this file (bank, name, size, digest) was taken before. */
 gboolean ph_payout_result_known(PhDb *db, const PhPayoutResultFile *file, gboolean *known,

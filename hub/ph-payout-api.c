@@ -309,6 +309,7 @@ ph_payout_api_reconcile_book(PhPayoutReconcile *reconcile, gint64 batch_no,
 		out->failed_count = booking.failed_count;
 		out->failed_total = booking.failed_total;
 		out->holds = booking.holds;
+		out->proof = booking.proof;
 	}
 	return TRUE;
 }

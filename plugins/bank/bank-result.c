@@ -350,9 +350,10 @@ bank_result_book(BankResultFile *file, GError **error)
 	}
 	g_message("bank %s: %s booked for batch %010" G_GINT64_FORMAT ": %" G_GINT64_FORMAT
 	          " paid (%" G_GINT64_FORMAT " fen), %" G_GINT64_FORMAT " failed (%" G_GINT64_FORMAT
-	          " fen), %" G_GINT64_FORMAT " held for review",
+	          " fen), %" G_GINT64_FORMAT " held for review; lines proven by %s",
 	          file->partner->name, file->name, file->batch_no, totals.paid_count,
-	          totals.paid_total, totals.failed_count, totals.failed_total, totals.holds);
+	          totals.paid_total, totals.failed_count, totals.failed_total, totals.holds,
+	          totals.proof);
 	bank_result_move(file, "processed", NULL);
 	return TRUE;
 }

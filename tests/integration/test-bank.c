@@ -298,6 +298,15 @@ test_normal_month(void)
 	wait_batch_state(202601, "regular", "closed");
 	g_assert_cmpint(count_where("payout_item_state", "period = 202601 AND state = 'paid'"), ==,
 	                3);
+	/* the simulator echoes every item in order: the file is proven by the items' digest, as
+	 * generated and answered for real (not only as test-payout-result computes it) */
+	g_autofree gchar *log = NULL;
+	g_assert_true(g_file_get_contents(hub->log_path, &log, NULL, NULL));
+	g_autofree gchar *booked = g_strdup_printf("booked for batch %010" G_GINT64_FORMAT, batch);
+	const gchar *line = strstr(log, booked);
+	g_assert_nonnull(line);
+	g_assert_true(g_str_has_prefix(strstr(line, "lines proven by "),
+	                               "lines proven by the items' digest"));
 	/* paid items are not rewritten: the bank's answer is its result line's */
 	g_assert_cmpint(count_where("payout_item_state", "period = 202601 AND state = 'paid' AND "
 	                                                 "status = '0000' AND bank_ref <> ''"),

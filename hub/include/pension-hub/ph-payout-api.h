@@ -93,6 +93,9 @@ typedef struct {
 	gint64 failed_count;
 	gint64 failed_total;
 	gint64 holds; /* people held for review because the bank reported them dead */
+	/* how the lines were proven equal to the items sent ("the items' digest", "line by
+	 * line", "the matching query"; static), for the plugin's log */
+	const gchar *proof;
 } PhPayoutTotals;
 
 /* A reconciliation: one open transaction of the calling thread from begin to book/free;
