@@ -134,8 +134,11 @@ convert(PhMapping *mapping, const gchar *input_path, const gchar *output_path, C
 
 	if (input == NULL)
 		return FALSE;
-	if (g_file_test(output_path, G_FILE_TEST_EXISTS) &&
-	    !g_file_test(output_path, G_FILE_TEST_IS_REGULAR))
+	/* An output that exists and is not a plain file, or is a symbolic link (/dev/stdout,
+	 * a pipe, a device) is written as it is: renaming a finished temporary file onto it
+	 * would replace the link or device itself */
+	GStatBuf status;
+	if (g_lstat(output_path, &status) == 0 && !S_ISREG(status.st_mode))
 		return convert_to_stream(mapping, G_INPUT_STREAM(input), source, output_path, func,
 		                         error);
 	return convert_to_file(mapping, G_INPUT_STREAM(input), source, output_path, func, error);

@@ -663,8 +663,9 @@ ph_record_parse_json(PhRecord *record, const gchar *json, gsize len, GError **er
 	if (!ok) {
 		const gchar *bad = NULL;
 
-		/* Text that is not UTF-8 is named as such, not as bad JSON. */
-		if (!g_utf8_validate_len(json, len, &bad))
+		/* Text that is not UTF-8 is named as such, not as bad JSON (a NUL is UTF-8, and
+		 * bad JSON: g_utf8_validate_len() stops at it) */
+		if (!g_utf8_validate_len(json, len, &bad) && *bad != '\0')
 			g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
 			            "byte %zu: invalid UTF-8 byte sequence",
 			            (gsize)(bad - json) + 1);

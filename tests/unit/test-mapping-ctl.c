@@ -86,6 +86,24 @@ test_map_convert(void)
 	g_file_get_contents(input, &original, &original_len, NULL);
 	g_file_get_contents(back, &again, &again_len, NULL);
 	g_assert_cmpmem(again, again_len, original, original_len);
+	/* an output that is a symbolic link (as /dev/stdout is) is written through, the link
+	 * kept: a temporary file renamed onto it would replace the link itself */
+	g_autofree gchar *target = g_build_filename(dir, "target.txt", NULL);
+	g_autofree gchar *link = g_build_filename(dir, "link.txt", NULL);
+	g_assert_true(g_file_set_contents(target, "", 0, NULL));
+	g_assert_cmpint(symlink(target, link), ==, 0);
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	g_assert_cmpint(run(&out, &err, "map", "convert", "--mapping", "ph-bank-1-payout", "--to",
+	                    "partner", canonical, link, NULL),
+	                ==, 0);
+	g_assert_true(g_file_test(link, G_FILE_TEST_IS_SYMLINK));
+	g_autofree gchar *through = NULL;
+	gsize through_len = 0;
+	g_file_get_contents(target, &through, &through_len, NULL);
+	g_assert_cmpmem(through, through_len, original, original_len);
+	g_unlink(link);
+	g_unlink(target);
 	g_unlink(canonical);
 	g_unlink(back);
 	g_rmdir(dir);
