@@ -344,6 +344,7 @@ ph_bulk_stream_run_full(PhDb *db, const gchar *settings, const gchar *select_sql
 	PGconn *writer = ph_db_get_conn(db);
 
 	g_return_val_if_fail(ph_db_in_transaction(db), FALSE);
+	g_return_val_if_fail(prologue == NULL || written == NULL, FALSE);
 	g_autoptr(PhDb) reader = ph_bulk_stream_reader(db, settings, error);
 	if (reader == NULL ||
 	    !ph_bulk_stream_start(ph_db_get_conn(reader), copy_out, PGRES_COPY_OUT, error) ||

@@ -48,7 +48,8 @@ gboolean ph_bulk_stream_run(PhDb *db, const gchar *settings, const gchar *select
                             gint64 *written, GError **error);
 
 /* As ph_bulk_stream_run, sending @prologue (may be NULL) first, before any row: the header
- * of a binary COPY (ph_bulk_binary_header), which must be sent even when no row follows. */
+ * of a binary COPY (ph_bulk_binary_header), which must be sent even when no row follows.
+ * @written counts text lines, so it must be NULL with a prologue (binary rows have none). */
 gboolean ph_bulk_stream_run_full(PhDb *db, const gchar *settings, const gchar *select_sql,
                                  const gchar *copy_sql, GString *prologue, PhBulkStreamFunc func,
                                  gpointer user_data, gint64 *written, GError **error);
