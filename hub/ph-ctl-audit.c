@@ -12,16 +12,16 @@
 const gchar *
 ph_ctl_operator(PhCtl *ctl)
 {
-	static gchar *operator= NULL;
-	if (operator!= NULL)
-		return operator;
+	static gchar *name = NULL; /* one pensionctl run acts for one operator */
+	if (name != NULL)
+		return name;
 	PhConfig *config = ctl != NULL ? ph_ctl_config(ctl, NULL) : NULL;
 	g_autofree gchar *configured =
 	        config != NULL ? g_key_file_get_string(config->keyfile, "audit", "operator", NULL)
 	                       : NULL;
-	operator= configured != NULL ? g_strdup(configured)
-	                             : g_strdup_printf("operator:%s", g_get_user_name());
-	return operator;
+	name = configured != NULL ? g_strdup(configured)
+	                          : g_strdup_printf("operator:%s", g_get_user_name());
+	return name;
 }
 
 gboolean
