@@ -297,10 +297,11 @@ ph_payout_result_pair(const PhBulkStreamRow *item, GString *copy, gpointer user_
 	return TRUE;
 }
 
-gboolean
+/* Whether every line was proven equal to its item as it streamed (or all by the items'
+ * digest), so that the booking runs no matching query; PhPayoutBooking.proof says which. */
+static gboolean
 ph_payout_result_proven(const PhPayoutResultLoad *load)
 {
-	g_return_val_if_fail(load != NULL, FALSE);
 	return load->stream_batch != 0 && load->proven == load->lines;
 }
 

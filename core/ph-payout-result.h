@@ -91,10 +91,6 @@ void ph_payout_result_prove_digest(PhPayoutResultLoad *load, const gchar *lines_
 /* Ends the storing of lines (a COPY still open after ph_payout_result_add), so that the
  * transaction's connection can run other statements before the booking. */
 gboolean ph_payout_result_finish_lines(PhPayoutResultLoad *load, GError **error);
-/* After ph_payout_result_stream() or the two above: whether every line was proven equal to
- * its item as it streamed, so that the booking runs no matching query (tests tell the paths
- * apart). */
-gboolean ph_payout_result_proven(const PhPayoutResultLoad *load);
 
 /* Ends the COPY, reconciles the lines with batch @batch_no and books them: failed items (with
  * the bank's answer, for re-issue), holds for people reported dead, the batch closed, the
