@@ -1174,6 +1174,12 @@ static void
 test_own_layout_names(void)
 {
 	hub->mapping_dir = own_layout_folder();
+	/* a layout name with no file: the plugin is refused at start, naming the bank and the
+	 * mapping, before anything is written with it */
+	restart_hub("icbc.payout_mapping = my-bank-payout\nicbc.result_mapping = no-such-layout\n");
+	g_autofree gchar *log = NULL;
+	g_assert_true(g_file_get_contents(hub->log_path, &log, NULL, NULL));
+	g_assert_nonnull(strstr(log, "[plugin bank] icbc: mapping no-such-layout: no file "));
 	restart_hub("icbc.payout_mapping = my-bank-payout\n"
 	            "icbc.result_mapping = my-bank-result\n");
 	schedule_month(202703, 3);
