@@ -370,8 +370,8 @@ ph_field_opener_start(GBytes *key, const guint8 *nonce)
 /* The reverse of ph_field_gcm_seal(): @length - PH_FIELD_NONCE_BYTES - PH_FIELD_TAG_BYTES
  * bytes into @plaintext; FALSE when the tag does not match (altered, or another key or aad). */
 static gboolean
-ph_field_gcm_open(GBytes *key, const GString *aad, const guint8 *sealed, gsize length,
-                  guint8 *plaintext)
+ph_field_gcm_open(GBytes *key, const gchar *aad, gsize aad_length, const guint8 *sealed,
+                  gsize length, guint8 *plaintext)
 {
 	gsize text_length = length - PH_FIELD_NONCE_BYTES - PH_FIELD_TAG_BYTES;
 	EVP_CIPHER_CTX *context = ph_field_opener_start(key, sealed);
@@ -379,8 +379,8 @@ ph_field_gcm_open(GBytes *key, const GString *aad, const guint8 *sealed, gsize l
 	gint final = 0;
 	gboolean opened =
 	        context != NULL &&
-	        EVP_DecryptUpdate(context, NULL, &written, (const guint8 *)aad->str,
-	                          (gint)aad->len) == 1 &&
+	        EVP_DecryptUpdate(context, NULL, &written, (const guint8 *)aad, (gint)aad_length) ==
+	                1 &&
 	        EVP_DecryptUpdate(context, plaintext, &written, sealed + PH_FIELD_NONCE_BYTES,
 	                          (gint)text_length) == 1 &&
 	        EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_SET_TAG, PH_FIELD_TAG_BYTES,
@@ -428,7 +428,7 @@ ph_field_keys_decrypt(GBytes *key, const gchar *header, const guint8 *sealed, gs
 	gsize text_length = length - PH_FIELD_NONCE_BYTES - PH_FIELD_TAG_BYTES;
 	g_autofree gchar *plaintext = g_malloc(text_length + 1);
 	g_autoptr(GString) aad = g_string_new(header);
-	if (!ph_field_gcm_open(key, aad, sealed, length, (guint8 *)plaintext))
+	if (!ph_field_gcm_open(key, aad->str, aad->len, sealed, length, (guint8 *)plaintext))
 		return NULL;
 	plaintext[text_length] = '\0';
 	return g_steal_pointer(&plaintext);
@@ -445,6 +445,14 @@ ph_field_keys_find(PhFieldKeys *keys, const gchar *id, GError **error)
 		g_set_error(error, PH_ERROR, PH_ERROR_CONFIG,
 		            "encrypted field: key %s is not in the key file %s", id, keys->path);
 	return key;
+}
+
+static gboolean
+ph_field_keys_undecryptable(const gchar *id, GError **error)
+{
+	g_set_error(error, PH_ERROR, PH_ERROR_FAILED,
+	            "encrypted field under key %s does not decrypt (altered or wrong key)", id);
+	return FALSE;
 }
 
 gchar *
@@ -467,10 +475,56 @@ ph_field_keys_open(PhFieldKeys *keys, const gchar *envelope, GError **error)
 	                           ? ph_field_keys_decrypt(key, header, sealed, length)
 	                           : NULL;
 	if (plaintext == NULL)
-		g_set_error(error, PH_ERROR, PH_ERROR_FAILED,
-		            "encrypted field under key %s does not decrypt (altered or wrong key)",
-		            id);
+		ph_field_keys_undecryptable(id, error);
 	return plaintext;
+}
+
+/* The longest key id and envelope body ph_field_keys_open_append() opens on the stack; an
+ * envelope of a longer value (none of AAC002's or AAE010's) goes through the allocating path. */
+#define PH_FIELD_ID_MAX   64
+#define PH_FIELD_BODY_MAX 192
+
+/* ph_field_keys_open() of @length bytes at @envelope, the plaintext appended to @out: the key
+ * id and the decoded envelope stay on the stack, and the plaintext is decrypted in place. */
+gboolean
+ph_field_keys_open_append(PhFieldKeys *keys, const gchar *envelope, gsize length, GString *out,
+                          GError **error)
+{
+	g_return_val_if_fail(keys != NULL && envelope != NULL && out != NULL, FALSE);
+	gsize prefix = strlen(PH_FIELD_ENVELOPE_PREFIX);
+	const gchar *id = envelope + MIN(prefix, length);
+	const gchar *colon = memchr(id, ':', length - (gsize)(id - envelope));
+	gsize id_length = colon != NULL ? (gsize)(colon - id) : 0;
+	gsize body_length = colon != NULL ? length - (gsize)(colon + 1 - envelope) : 0;
+	if (colon == NULL || id_length == 0 || id_length >= PH_FIELD_ID_MAX ||
+	    body_length > PH_FIELD_BODY_MAX) {
+		g_autofree gchar *copy = g_strndup(envelope, length);
+		g_autofree gchar *plaintext = ph_field_keys_open(keys, copy, error);
+		if (plaintext != NULL)
+			g_string_append(out, plaintext);
+		return plaintext != NULL;
+	}
+	gchar key_id[PH_FIELD_ID_MAX];
+	memcpy(key_id, id, id_length);
+	key_id[id_length] = '\0';
+	g_autoptr(GBytes) key = ph_field_keys_find(keys, key_id, error);
+	if (key == NULL)
+		return FALSE;
+	guint8 sealed[PH_FIELD_BODY_MAX];
+	gint state = 0;
+	guint save = 0;
+	gsize sealed_length = g_base64_decode_step(colon + 1, body_length, sealed, &state, &save);
+	gsize at = out->len;
+	if (sealed_length >= PH_FIELD_NONCE_BYTES + PH_FIELD_TAG_BYTES) {
+		g_string_set_size(out,
+		                  at + sealed_length - PH_FIELD_NONCE_BYTES - PH_FIELD_TAG_BYTES);
+		/* the additional data is the envelope's header, "enc1:<key id>", as sealed */
+		if (ph_field_gcm_open(key, envelope, (gsize)(colon - envelope), sealed,
+		                      sealed_length, (guint8 *)out->str + at))
+			return TRUE;
+	}
+	g_string_truncate(out, at);
+	return ph_field_keys_undecryptable(key_id, error);
 }
 
 /* ---- binary envelopes of message bodies ---- */
@@ -549,7 +603,7 @@ ph_field_keys_open_bytes(PhFieldKeys *keys, GBytes *stored, const gchar *column,
 	/* one byte more, so that an empty body has a buffer too */
 	g_autofree guint8 *plaintext = g_malloc(text_length + 1);
 	if (sealed < PH_FIELD_NONCE_BYTES + PH_FIELD_TAG_BYTES ||
-	    !ph_field_gcm_open(key, aad, data + start, sealed, plaintext)) {
+	    !ph_field_gcm_open(key, aad->str, aad->len, data + start, sealed, plaintext)) {
 		g_set_error(error, PH_ERROR, PH_ERROR_PERMANENT,
 		            "%s under key %s does not decrypt (altered, moved from another column "
 		            "or under a wrong key)",
@@ -663,6 +717,13 @@ ph_field_keys_cipher_lookup(gpointer data, const gchar *plaintext)
 	return ph_field_keys_lookup(data, plaintext);
 }
 
+static gboolean
+ph_field_keys_cipher_open_append(gpointer data, const gchar *envelope, gsize length, GString *out,
+                                 GError **error)
+{
+	return ph_field_keys_open_append(data, envelope, length, out, error);
+}
+
 gboolean
 ph_field_keys_install(const PhConfig *config, GError **error)
 {
@@ -678,7 +739,8 @@ ph_field_keys_install(const PhConfig *config, GError **error)
 	if (keys == NULL)
 		return FALSE;
 	const PhFieldCipher cipher = {ph_field_keys_cipher_seal, ph_field_keys_cipher_open,
-	                              ph_field_keys_cipher_lookup, keys};
+	                              ph_field_keys_cipher_lookup, keys,
+	                              ph_field_keys_cipher_open_append};
 	/* The previous keys stay allocated: a worker may still hold the old cipher's data. */
 	ph_field_keys_process = keys;
 	ph_field_cipher_install(&cipher);

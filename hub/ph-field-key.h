@@ -22,6 +22,10 @@ gchar *ph_field_keys_current(PhFieldKeys *keys);
 
 gchar *ph_field_keys_seal(PhFieldKeys *keys, const gchar *plaintext, GError **error);
 gchar *ph_field_keys_open(PhFieldKeys *keys, const gchar *envelope, GError **error);
+/* As ph_field_keys_open(), for @length bytes at @envelope (no NUL needed), the plaintext
+ * appended to @out (nothing appended on failure); allocates nothing per value. */
+gboolean ph_field_keys_open_append(PhFieldKeys *keys, const gchar *envelope, gsize length,
+                                   GString *out, GError **error);
 gchar *ph_field_keys_lookup(PhFieldKeys *keys, const gchar *plaintext);
 
 /* The key id of an envelope, NULL for a plaintext value. */

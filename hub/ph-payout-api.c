@@ -6,6 +6,7 @@
 #include "ph-payout-digest.h"
 #include "ph-payout-result.h"
 #include "ph-payout-run.h"
+#include "ph-payout-stream.h"
 #include "ph-worker-db.h"
 
 struct _PhPayoutReconcile {
@@ -97,8 +98,9 @@ ph_payout_api_foreach_line(PhPlugin *plugin, gint64 batch_no, PhPayoutLineFunc f
 	if (db == NULL || !ph_db_begin(db, error))
 		return FALSE;
 	/* the items as written into the file: their digest proves a result file that echoes
-	 * them all in order without reading them back (ph_payout_api_reconcile_stream) */
-	if (!ph_payout_batch_foreach_item(db, batch_no, ph_payout_api_line, &walk, error) ||
+	 * them all in order without reading them back (ph_payout_api_reconcile_stream); read
+	 * and opened by a thread of their own while this one writes the file */
+	if (!ph_payout_stream_items(db, batch_no, ph_payout_api_line, &walk, error) ||
 	    !ph_payout_batch_set_items_digest(db, batch_no, ph_payout_digest_get_hex(digest),
 	                                      error)) {
 		ph_db_rollback(db);

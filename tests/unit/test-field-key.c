@@ -1,7 +1,8 @@
 /* Encryption at rest (issue 9 §3): field envelopes round trip, refuse alteration and key
  * swaps, keyed lookups match an independent HMAC, a key file read again after a new key was
- * added, the core's pass-through without a cipher, and binary envelopes of message bodies
- * (round trip, alteration, another column, truncation, unknown key). Suite unit. */
+ * added, opening into a caller's buffer, the core's pass-through without a cipher, and binary
+ * envelopes of message bodies (round trip, alteration, another column, truncation, unknown key).
+ * Suite unit. */
 #include <glib/gstdio.h>
 #include <string.h>
 
@@ -164,6 +165,66 @@ test_opener(Fixture *fixture, gconstpointer data)
 	}
 }
 
+/* Opening into a caller's buffer (the bank upload's reader): each value is given by its length
+ * and followed by other bytes, as a binary COPY hands it over; it gives what
+ * ph_field_keys_open() gives for the same envelope (the plaintext, or the same error and
+ * nothing appended), after what the buffer held. */
+static void
+test_open_append(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PhFieldKeys) old_keys = load(fixture); /* k1 current */
+	g_assert_true(ph_field_keys_add(fixture->path, "k2", NULL, &error));
+	g_autoptr(PhFieldKeys) keys = load(fixture); /* k2 current, k1 kept */
+	g_autofree gchar *under_k1 = ph_field_keys_seal(old_keys, ID_NUMBER, &error);
+	g_autofree gchar *under_k2 = ph_field_keys_seal(keys, "6222020200112233445", &error);
+	g_autofree gchar *empty = ph_field_keys_seal(keys, "", &error);
+	g_assert_no_error(error);
+	g_autofree gchar *flipped = g_strdup(under_k1);
+	gsize at = strlen("enc1:k1:") + 20;
+	flipped[at] = flipped[at] == 'A' ? 'B' : 'A';
+	g_autofree gchar *long_id = g_strnfill(80, 'k');
+	g_autofree gchar *long_id_envelope = g_strconcat("enc1:", long_id, ":AAAA", NULL);
+	const struct {
+		const gchar *envelope;
+		const gchar *plaintext; /* NULL: refused */
+		gint code;
+	} opens[] = {
+	        {under_k1, ID_NUMBER, 0},
+	        {under_k2, "6222020200112233445", 0},
+	        {empty, "", 0},
+	        {flipped, NULL, PH_ERROR_FAILED},
+	        {under_k1, ID_NUMBER, 0}, /* after a refusal, the context keyed afresh */
+	        {"enc1:k9:AAAA", NULL, PH_ERROR_CONFIG},   /* no such key */
+	        {"enc1:k1:AAAA", NULL, PH_ERROR_FAILED},   /* shorter than nonce and tag */
+	        {"enc1:k1", NULL, PH_ERROR_FAILED},        /* no body: malformed */
+	        {long_id_envelope, NULL, PH_ERROR_CONFIG}, /* the allocating path */
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(opens); i++) {
+		g_autoptr(GError) expected_error = NULL;
+		g_autofree gchar *expected =
+		        ph_field_keys_open(keys, opens[i].envelope, &expected_error);
+		g_assert_cmpstr(expected, ==, opens[i].plaintext);
+		/* the envelope followed by bytes that are not its own */
+		g_autofree gchar *followed = g_strconcat(opens[i].envelope, "::enc1:zz", NULL);
+		g_autoptr(GString) out = g_string_new("x|");
+		gboolean ok = ph_field_keys_open_append(keys, followed, strlen(opens[i].envelope),
+		                                        out, &error);
+		g_assert_cmpint(ok, ==, opens[i].plaintext != NULL);
+		if (ok) {
+			g_assert_no_error(error);
+			g_assert_cmpuint(out->len, ==, 2 + strlen(opens[i].plaintext));
+			g_assert_cmpstr(out->str + 2, ==, opens[i].plaintext);
+		} else {
+			g_assert_error(error, PH_ERROR, opens[i].code);
+			g_assert_error(expected_error, PH_ERROR, opens[i].code);
+			g_assert_cmpstr(error->message, ==, expected_error->message);
+			g_assert_cmpstr(out->str, ==, "x|");
+		}
+		g_clear_error(&error);
+	}
+}
+
 /* HMAC-SHA-256 under the file's lookup key, computed again with GLib's GHmac. */
 static void
 test_lookup(Fixture *fixture, gconstpointer data)
@@ -322,6 +383,17 @@ test_core_without_cipher(void)
 	g_assert_no_error(error);
 	g_assert_null(ph_field_open("enc1:k1:AAAA", &error));
 	g_assert_error(error, PH_ERROR, PH_ERROR_CONFIG);
+	g_clear_error(&error);
+	/* the same through the appending open: plaintext as it is, an envelope refused, named */
+	g_autoptr(GString) out = g_string_new(NULL);
+	g_assert_true(ph_field_open_append_named(ID_NUMBER "tail", strlen(ID_NUMBER), "AAC002", out,
+	                                         &error));
+	g_assert_no_error(error);
+	g_assert_cmpstr(out->str, ==, ID_NUMBER);
+	g_assert_false(ph_field_open_append_named("enc1:k1:AAAA", 12, "AAE010", out, &error));
+	g_assert_error(error, PH_ERROR, PH_ERROR_CONFIG);
+	g_assert_true(g_str_has_prefix(error->message, "AAE010: "));
+	g_assert_cmpstr(out->str, ==, ID_NUMBER);
 }
 
 int
@@ -335,6 +407,8 @@ main(int argc, char **argv)
 	g_test_add("/field-key/sealer", Fixture, NULL, fixture_setup, test_sealer,
 	           fixture_teardown);
 	g_test_add("/field-key/opener", Fixture, NULL, fixture_setup, test_opener,
+	           fixture_teardown);
+	g_test_add("/field-key/open-append", Fixture, NULL, fixture_setup, test_open_append,
 	           fixture_teardown);
 	g_test_add("/field-key/lookup", Fixture, NULL, fixture_setup, test_lookup,
 	           fixture_teardown);

@@ -1,0 +1,286 @@
+/* The upload's walk of a batch's items (see ph-payout-stream.h): a reader thread takes the
+ * binary COPY off the connection, opens the numbers into a block's text and hands full blocks
+ * over; the caller's thread calls the function. Core only. */
+#include "ph-payout-stream.h"
+
+#include <string.h>
+
+#include "ph-bulk.h"
+#include "ph-error.h"
+#include "ph-field-cipher.h"
+
+/* The items of batch %ld as the bank's file needs them, in serial order (the primary key's). */
+#define PH_PAYOUT_STREAM_COPY                                                                      \
+	"COPY (SELECT serial, person_id, id_number, name, account, amount FROM payout_item "       \
+	"WHERE batch_no = %" G_GINT64_FORMAT " ORDER BY serial) TO STDOUT (FORMAT binary)"
+#define PH_PAYOUT_STREAM_FIELDS 6
+/* The start of a binary COPY: signature, flags, length of the header extension. */
+#define PH_PAYOUT_STREAM_HEADER 19
+static const guint8 ph_payout_stream_signature[11] = "PGCOPY\n\377\r\n\0";
+
+/* One item; its texts are offsets into the block's @text, each ending in a NUL. */
+typedef struct {
+	gint serial;
+	gint64 person_id;
+	gint64 amount;
+	gsize id_number;
+	gsize name;
+	gsize account;
+} PhPayoutStreamEntry;
+
+typedef struct {
+	PhPayoutStreamEntry entries[PH_PAYOUT_STREAM_ITEMS];
+	guint count;
+	gboolean last; /* nothing follows */
+	GString *text;
+} PhPayoutStreamBlock;
+
+typedef struct {
+	PGconn *conn;
+	GAsyncQueue *full;  /* blocks to call the function with, in order */
+	GAsyncQueue *spare; /* blocks handed back, to be filled again */
+	gint stop;          /* atomic: the function failed; rows are read and dropped */
+	GError *error;      /* the reader's; read once the thread has ended */
+	gboolean header;    /* the COPY's header is still to come */
+	gboolean end;       /* its trailer came */
+} PhPayoutStreamReader;
+
+static void
+ph_payout_stream_block_free(PhPayoutStreamBlock *block)
+{
+	g_string_free(block->text, TRUE);
+	g_free(block);
+}
+
+static gboolean
+ph_payout_stream_malformed(GError **error)
+{
+	g_set_error(error, PH_ERROR, PH_ERROR_DATABASE,
+	            "reading payout items failed: malformed row");
+	return FALSE;
+}
+
+/* The unsigned integer of @size bytes at @bytes, in network order. */
+static inline guint64
+ph_payout_stream_be(const guint8 *bytes, guint size)
+{
+	guint64 value = 0;
+	memcpy((guint8 *)&value + sizeof(value) - size, bytes, size);
+	return GUINT64_FROM_BE(value);
+}
+
+/* Splits one CopyData message (one row; the first one starts with the header, the last is
+ * the trailer) into its fields: each @data points at the bytes, @length gives their count. */
+static gboolean
+ph_payout_stream_fields(PhPayoutStreamReader *reader, const guint8 *message, gsize size,
+                        const guint8 *data[], gsize length[], GError **error)
+{
+	gsize at = 0;
+	if (reader->header) {
+		if (size < PH_PAYOUT_STREAM_HEADER ||
+		    memcmp(message, ph_payout_stream_signature, sizeof(ph_payout_stream_signature)))
+			return ph_payout_stream_malformed(error);
+		at = PH_PAYOUT_STREAM_HEADER + ph_payout_stream_be(message + 15, 4);
+		reader->header = FALSE;
+	}
+	if (at > size || size - at < 2)
+		return ph_payout_stream_malformed(error);
+	gint16 count = (gint16)ph_payout_stream_be(message + at, 2);
+	at += 2;
+	reader->end = count == -1;
+	if (reader->end)
+		return at == size || ph_payout_stream_malformed(error);
+	if (count != PH_PAYOUT_STREAM_FIELDS)
+		return ph_payout_stream_malformed(error);
+	for (guint i = 0; i < PH_PAYOUT_STREAM_FIELDS; i++) {
+		if (size - at < 4)
+			return ph_payout_stream_malformed(error);
+		/* no column of the query is NULL (all NOT NULL): -1 is malformed too */
+		guint32 field = (guint32)ph_payout_stream_be(message + at, 4);
+		at += 4;
+		if (field > size - at)
+			return ph_payout_stream_malformed(error);
+		data[i] = message + at;
+		length[i] = field;
+		at += field;
+	}
+	return at == size || ph_payout_stream_malformed(error);
+}
+
+/* Appends @length bytes of @stored to @block's text, opened when sealed, and a NUL; the
+ * offset of the text is stored in @offset. */
+static gboolean
+ph_payout_stream_open(PhPayoutStreamBlock *block, const guint8 *stored, gsize length,
+                      const gchar *field, gsize *offset, GError **error)
+{
+	*offset = block->text->len;
+	if (!ph_field_open_append_named((const gchar *)stored, length, field, block->text, error))
+		return FALSE;
+	g_string_append_c(block->text, '\0');
+	return TRUE;
+}
+
+/* One row of the COPY into @block (nothing for the trailer). */
+static gboolean
+ph_payout_stream_row(PhPayoutStreamReader *reader, const guint8 *message, gsize size,
+                     PhPayoutStreamBlock *block, GError **error)
+{
+	const guint8 *data[PH_PAYOUT_STREAM_FIELDS];
+	gsize length[PH_PAYOUT_STREAM_FIELDS];
+	if (!ph_payout_stream_fields(reader, message, size, data, length, error))
+		return FALSE;
+	if (reader->end)
+		return TRUE;
+	if (length[0] != 4 || length[1] != 8 || length[5] != 8)
+		return ph_payout_stream_malformed(error);
+	PhPayoutStreamEntry *entry = &block->entries[block->count];
+	entry->serial = (gint)(gint32)ph_payout_stream_be(data[0], 4);
+	entry->person_id = (gint64)ph_payout_stream_be(data[1], 8);
+	entry->amount = (gint64)ph_payout_stream_be(data[5], 8);
+	entry->name = block->text->len;
+	g_string_append_len(block->text, (const gchar *)data[3], (gssize)length[3]);
+	g_string_append_c(block->text, '\0');
+	if (!ph_payout_stream_open(block, data[2], length[2], "AAC002", &entry->id_number, error) ||
+	    !ph_payout_stream_open(block, data[4], length[4], "AAE010", &entry->account, error))
+		return FALSE;
+	block->count++;
+	return TRUE;
+}
+
+/* One message of the COPY into @block; a failure is the reader's error. */
+static void
+ph_payout_stream_take(PhPayoutStreamReader *reader, const guint8 *message, gsize size,
+                      PhPayoutStreamBlock *block)
+{
+	if (reader->end) /* nothing may follow the trailer */
+		ph_payout_stream_malformed(&reader->error);
+	else
+		ph_payout_stream_row(reader, message, size, block, &reader->error);
+}
+
+/* The reader thread: every row into blocks. After a failure (its own, or the function's) the
+ * rest is read and dropped, so that the COPY ends and the connection is usable again. The
+ * last block it hands over says so. */
+static gpointer
+ph_payout_stream_read(gpointer user_data)
+{
+	PhPayoutStreamReader *reader = user_data;
+	PhPayoutStreamBlock *block = g_async_queue_pop(reader->spare);
+	char *message = NULL;
+	int size;
+	while ((size = PQgetCopyData(reader->conn, &message, 0)) > 0) {
+		if (block != NULL && !g_atomic_int_get(&reader->stop))
+			ph_payout_stream_take(reader, (const guint8 *)message, (gsize)size, block);
+		PQfreemem(message);
+		if (block != NULL &&
+		    (block->count == PH_PAYOUT_STREAM_ITEMS || reader->error != NULL)) {
+			/* after an error, the items before it and then nothing */
+			gboolean last = reader->error != NULL;
+			block->last = last;
+			g_async_queue_push(reader->full, block);
+			block = last ? NULL : g_async_queue_pop(reader->spare);
+		}
+	}
+	gboolean stopped = reader->error != NULL || g_atomic_int_get(&reader->stop);
+	GError **failure = stopped ? NULL : &reader->error;
+	if (size != -1)
+		ph_bulk_fail(reader->conn, "reading payout items", failure);
+	else if (ph_bulk_copy_result(reader->conn, "reading payout items", failure) &&
+	         !reader->end && !stopped)
+		ph_payout_stream_malformed(failure);
+	if (block != NULL) {
+		block->last = TRUE;
+		g_async_queue_push(reader->full, block);
+	}
+	return NULL;
+}
+
+/* Calls @func with each item of @block; FALSE at its first failure. */
+static gboolean
+ph_payout_stream_call(const PhPayoutStreamBlock *block, PhPayoutItemFunc func, gpointer user_data,
+                      GError **error)
+{
+	const gchar *text = block->text->str;
+	for (guint i = 0; i < block->count; i++) {
+		const PhPayoutStreamEntry *entry = &block->entries[i];
+		const PhPayoutItem item = {
+		        .serial = entry->serial,
+		        .person_id = entry->person_id,
+		        .id_number = text + entry->id_number,
+		        .name = text + entry->name,
+		        .account = text + entry->account,
+		        .amount = entry->amount,
+		};
+		if (!func(&item, user_data, error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static PhPayoutStreamBlock *
+ph_payout_stream_block_new(void)
+{
+	PhPayoutStreamBlock *block = g_new0(PhPayoutStreamBlock, 1);
+	/* an item's three texts are some 60 bytes */
+	block->text = g_string_sized_new(PH_PAYOUT_STREAM_ITEMS * 80);
+	return block;
+}
+
+/* Takes the blocks off the reader until its last one, calling @func until it fails. */
+static gboolean
+ph_payout_stream_consume(PhPayoutStreamReader *reader, PhPayoutItemFunc func, gpointer user_data,
+                         GError **error)
+{
+	gboolean ok = TRUE;
+	gboolean last = FALSE;
+	while (!last) {
+		PhPayoutStreamBlock *block = g_async_queue_pop(reader->full);
+		last = block->last;
+		if (ok && !ph_payout_stream_call(block, func, user_data, error)) {
+			ok = FALSE;
+			g_atomic_int_set(&reader->stop, 1);
+		}
+		block->count = 0;
+		g_string_truncate(block->text, 0);
+		g_async_queue_push(reader->spare, block);
+	}
+	return ok;
+}
+
+gboolean
+ph_payout_stream_items(PhDb *db, gint64 batch_no, PhPayoutItemFunc func, gpointer user_data,
+                       GError **error)
+{
+	g_return_val_if_fail(db != NULL && func != NULL && ph_db_in_transaction(db), FALSE);
+	PGconn *conn = ph_db_get_conn(db);
+	g_autofree gchar *sql = g_strdup_printf(PH_PAYOUT_STREAM_COPY, batch_no);
+	/* JIT compiling a million-row plan costs more than it saves (as in ph_bulk_run) */
+	if (!ph_db_exec(db, "SET LOCAL jit = off", error))
+		return FALSE;
+	g_autoptr(PGresult) started = PQexec(conn, sql);
+	if (PQresultStatus(started) != PGRES_COPY_OUT)
+		return ph_bulk_fail(conn, "reading payout items", error);
+	PhPayoutStreamReader reader = {
+	        .conn = conn,
+	        .full = g_async_queue_new_full((GDestroyNotify)ph_payout_stream_block_free),
+	        .spare = g_async_queue_new_full((GDestroyNotify)ph_payout_stream_block_free),
+	        .header = TRUE,
+	};
+	for (guint i = 0; i < PH_PAYOUT_STREAM_BLOCKS; i++)
+		g_async_queue_push(reader.spare, ph_payout_stream_block_new());
+	/* the connection is the reader's until it has ended */
+	GThread *thread = g_thread_new("ph-payout-stream", ph_payout_stream_read, &reader);
+	GError *failure = NULL;
+	gboolean ok = ph_payout_stream_consume(&reader, func, user_data, &failure);
+	g_thread_join(thread);
+	g_async_queue_unref(reader.full);
+	g_async_queue_unref(reader.spare);
+	if (ok && reader.error != NULL) {
+		g_propagate_error(error, g_steal_pointer(&reader.error));
+		return FALSE;
+	}
+	g_clear_error(&reader.error);
+	if (!ok)
+		g_propagate_error(error, failure);
+	return ok;
+}
