@@ -37,12 +37,14 @@ typedef struct {
 
 typedef struct {
 	PGconn *conn;
-	GAsyncQueue *full;  /* blocks to call the function with, in order */
-	GAsyncQueue *spare; /* blocks handed back, to be filled again */
-	gint stop;          /* atomic: the function failed; rows are read and dropped */
-	GError *error;      /* the reader's; read once the thread has ended */
-	gboolean header;    /* the COPY's header is still to come */
-	gboolean end;       /* its trailer came */
+	GAsyncQueue *full;      /* blocks to call the function with, in order */
+	GAsyncQueue *spare;     /* blocks handed back, to be filled again */
+	PhPayoutItemFunc ahead; /* may be NULL; called on the reader's thread */
+	gpointer user_data;
+	gint stop;       /* atomic: the function failed; rows are read and dropped */
+	GError *error;   /* the reader's; read once the thread has ended */
+	gboolean header; /* the COPY's header is still to come */
+	gboolean end;    /* its trailer came */
 } PhPayoutStreamReader;
 
 static void
@@ -120,7 +122,24 @@ ph_payout_stream_open(PhPayoutStreamBlock *block, const guint8 *stored, gsize le
 	return TRUE;
 }
 
-/* One row of the COPY into @block (nothing for the trailer). */
+/* Item @i of @block, its texts valid until the block's text grows or is reused. */
+static void
+ph_payout_stream_item(const PhPayoutStreamBlock *block, guint i, PhPayoutItem *item)
+{
+	const gchar *text = block->text->str;
+	const PhPayoutStreamEntry *entry = &block->entries[i];
+	*item = (PhPayoutItem){
+	        .serial = entry->serial,
+	        .person_id = entry->person_id,
+	        .id_number = text + entry->id_number,
+	        .name = text + entry->name,
+	        .account = text + entry->account,
+	        .amount = entry->amount,
+	};
+}
+
+/* One row of the COPY into @block (nothing for the trailer), then through the ahead
+ * function. */
 static gboolean
 ph_payout_stream_row(PhPayoutStreamReader *reader, const guint8 *message, gsize size,
                      PhPayoutStreamBlock *block, GError **error)
@@ -143,8 +162,9 @@ ph_payout_stream_row(PhPayoutStreamReader *reader, const guint8 *message, gsize 
 	if (!ph_payout_stream_open(block, data[2], length[2], "AAC002", &entry->id_number, error) ||
 	    !ph_payout_stream_open(block, data[4], length[4], "AAE010", &entry->account, error))
 		return FALSE;
-	block->count++;
-	return TRUE;
+	PhPayoutItem item;
+	ph_payout_stream_item(block, block->count++, &item);
+	return reader->ahead == NULL || reader->ahead(&item, reader->user_data, error);
 }
 
 /* One message of the COPY into @block; a failure is the reader's error. */
@@ -200,17 +220,9 @@ static gboolean
 ph_payout_stream_call(const PhPayoutStreamBlock *block, PhPayoutItemFunc func, gpointer user_data,
                       GError **error)
 {
-	const gchar *text = block->text->str;
 	for (guint i = 0; i < block->count; i++) {
-		const PhPayoutStreamEntry *entry = &block->entries[i];
-		const PhPayoutItem item = {
-		        .serial = entry->serial,
-		        .person_id = entry->person_id,
-		        .id_number = text + entry->id_number,
-		        .name = text + entry->name,
-		        .account = text + entry->account,
-		        .amount = entry->amount,
-		};
+		PhPayoutItem item;
+		ph_payout_stream_item(block, i, &item);
 		if (!func(&item, user_data, error))
 			return FALSE;
 	}
@@ -248,8 +260,8 @@ ph_payout_stream_consume(PhPayoutStreamReader *reader, PhPayoutItemFunc func, gp
 }
 
 gboolean
-ph_payout_stream_items(PhDb *db, gint64 batch_no, PhPayoutItemFunc func, gpointer user_data,
-                       GError **error)
+ph_payout_stream_items(PhDb *db, gint64 batch_no, PhPayoutItemFunc ahead, PhPayoutItemFunc func,
+                       gpointer user_data, GError **error)
 {
 	g_return_val_if_fail(db != NULL && func != NULL && ph_db_in_transaction(db), FALSE);
 	PGconn *conn = ph_db_get_conn(db);
@@ -264,12 +276,14 @@ ph_payout_stream_items(PhDb *db, gint64 batch_no, PhPayoutItemFunc func, gpointe
 	        .conn = conn,
 	        .full = g_async_queue_new_full((GDestroyNotify)ph_payout_stream_block_free),
 	        .spare = g_async_queue_new_full((GDestroyNotify)ph_payout_stream_block_free),
+	        .ahead = ahead,
+	        .user_data = user_data,
 	        .header = TRUE,
 	};
 	for (guint i = 0; i < PH_PAYOUT_STREAM_BLOCKS; i++)
 		g_async_queue_push(reader.spare, ph_payout_stream_block_new());
 	/* the connection is the reader's until it has ended */
-	GThread *thread = g_thread_new("ph-payout-stream", ph_payout_stream_read, &reader);
+	GThread *thread = g_thread_new("ph-payout-read", ph_payout_stream_read, &reader);
 	GError *failure = NULL;
 	gboolean ok = ph_payout_stream_consume(&reader, func, user_data, &failure);
 	g_thread_join(thread);

@@ -76,14 +76,22 @@ typedef struct {
 	PhPayoutDigest *digest;
 } PhPayoutApiWalk;
 
+/* On the reading thread (ph_payout_stream_items): the digest is its alone until the end. */
+static gboolean
+ph_payout_api_digest(const PhPayoutItem *item, gpointer user_data, GError **error)
+{
+	PhPayoutApiWalk *walk = user_data;
+	ph_payout_digest_add(walk->digest, item->serial, item->id_number, item->account,
+	                     item->amount);
+	return TRUE;
+}
+
 static gboolean
 ph_payout_api_line(const PhPayoutItem *item, gpointer user_data, GError **error)
 {
 	PhPayoutApiWalk *walk = user_data;
 	PhPayoutLine line = {item->serial, item->id_number, item->name, item->account,
 	                     item->amount};
-	ph_payout_digest_add(walk->digest, item->serial, item->id_number, item->account,
-	                     item->amount);
 	return walk->func(&line, walk->user_data, error);
 }
 
@@ -99,8 +107,9 @@ ph_payout_api_foreach_line(PhPlugin *plugin, gint64 batch_no, PhPayoutLineFunc f
 		return FALSE;
 	/* the items as written into the file: their digest proves a result file that echoes
 	 * them all in order without reading them back (ph_payout_api_reconcile_stream); read
-	 * and opened by a thread of their own while this one writes the file */
-	if (!ph_payout_stream_items(db, batch_no, ph_payout_api_line, &walk, error) ||
+	 * opened and digested by a thread of their own while this one writes the file */
+	if (!ph_payout_stream_items(db, batch_no, ph_payout_api_digest, ph_payout_api_line, &walk,
+	                            error) ||
 	    !ph_payout_batch_set_items_digest(db, batch_no, ph_payout_digest_get_hex(digest),
 	                                      error)) {
 		ph_db_rollback(db);
