@@ -12,6 +12,7 @@
 #include "ph-field-rotate.h"
 #include "ph-payout-batch.h"
 #include "ph-payout-result.h"
+#include "ph-payout-stream.h"
 #include "ph-test-db.h"
 #include "ph-test-hub.h"
 
@@ -84,14 +85,15 @@ bench_collect(const PhPayoutItem *item, gpointer user_data, GError **error)
 	return TRUE;
 }
 
-/* The batch's items as the bank's file generation reads them; the seconds it took. */
+/* The batch's items as the bank's file generation reads them (ph_payout_stream_items, as
+ * ph_payout_api_foreach_line); the seconds it took. */
 static gdouble
 bench_read(PhDb *db, gint64 batch_no, GPtrArray *items)
 {
 	g_autoptr(GError) error = NULL;
 	gint64 start = g_get_monotonic_time();
 	g_assert_true(ph_db_begin(db, &error));
-	g_assert_true(ph_payout_batch_foreach_item(db, batch_no, bench_collect, items, &error));
+	g_assert_true(ph_payout_stream_items(db, batch_no, NULL, bench_collect, items, &error));
 	g_assert_no_error(error);
 	ph_db_rollback(db);
 	return bench_seconds_since(start);
