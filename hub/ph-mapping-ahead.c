@@ -1,16 +1,16 @@
 /* Read-ahead for the line layouts: the caller's thread takes lines from the input in order,
- * a batch at a time, and up to two worker threads decode them into slots; records are handed
- * out in file order, each batch's error or end after its records. Only the caller's thread
- * touches the input, and only inside ph_mapping_ahead_next(): an adapter may use its stream
- * again once it stops reading. A local file is read where it lies: the caller maps a
- * batch's bytes, the worker splits them into lines, the caller numbers them. Memory stays
- * bounded (a few batches); a small file starts no thread. Mapping engine only
- * (ph-layout-fixed.c, ph-mapping-writer.c). */
+ * a batch at a time, and worker threads (one per other processor) decode them into slots,
+ * the caller's thread too while it waits; records are handed out in file order, each
+ * batch's error or end after its records. Only the caller's thread moves the input, and
+ * only inside ph_mapping_ahead_next(): an adapter may use its stream again once it stops
+ * reading. A local file is read by offset: the caller finds where a batch's lines end, its
+ * decoder reads and splits them, the caller numbers them. Memory stays bounded (a few
+ * batches); a small file starts no thread. Mapping engine only (ph-layout-fixed.c,
+ * ph-mapping-writer.c). */
 #include "ph-mapping-private.h"
 
 #include <errno.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "ph-error.h"
@@ -21,7 +21,10 @@
 #define BATCH_BYTES      (1024 * 1024)
 #define BATCH_SLOT_BYTES (2 * 1024 * 1024)
 #define N_BATCHES        4
-#define MAX_WORKERS      2
+/* Worker threads beside the caller's, which decodes too while it waits: as many as there
+ * are other processors, so that no decoder waits for a core (on two cores, two workers and
+ * a waiting caller cost more in wake-ups and moved caches than they gained). */
+#define MAX_WORKERS 3
 
 typedef enum {
 	BATCH_FREE,
@@ -34,9 +37,9 @@ typedef struct {
 	guint64 seq;
 	BatchState state;
 	GString *bytes;    /* the lines, copied, */
-	PhLineSpan span;   /* or read in place (span.map set), */
+	PhLineSpan span;   /* or read from the file by offset, into bytes, */
 	const gchar *data; /* where line_at counts from */
-	gboolean split;    /* in place: the decoder finds the lines, and then */
+	gboolean split;    /* by offset: the decoder finds the lines, and then */
 	gboolean stopped;  /* it stopped before the span's end, at */
 	guint64 stop_offset;
 	gboolean counted; /* its lines are numbered and counted into the input's */
@@ -77,8 +80,9 @@ struct _PhMappingAhead {
 	GCond changed;
 	guint64 next_seq;    /* the next batch to take (the caller's) */
 	guint64 counted_seq; /* the first batch whose lines are not counted yet */
-	gsize span_bytes;    /* in place: bytes that hold a batch's lines, as seen so far */
+	gsize span_bytes;    /* by offset: bytes that hold a batch's lines, as seen so far */
 	gboolean input_done; /* a batch ended with the end or an error of the input */
+	gboolean by_line;    /* the next batch is taken line by line: a split took nothing */
 	gboolean stop;
 	GThread *workers[MAX_WORKERS];
 	guint n_workers;
@@ -116,20 +120,11 @@ batch_init(Batch *batch, guint max_lines, guint n_slots)
 	batch->steps = g_new0(gboolean, n_slots);
 }
 
-static void
-batch_unmap(Batch *batch)
-{
-	if (batch->span.map != NULL)
-		munmap(batch->span.map, batch->span.map_len);
-	batch->span.map = NULL;
-}
-
 /* Empties @batch for the next lines. */
 static void
 batch_reset(Batch *batch)
 {
 	g_string_truncate(batch->bytes, 0);
-	batch_unmap(batch);
 	batch->split = FALSE;
 	batch->stopped = FALSE;
 	batch->counted = FALSE;
@@ -145,7 +140,6 @@ batch_reset(Batch *batch)
 static void
 batch_clear(Batch *batch)
 {
-	batch_unmap(batch);
 	g_string_free(batch->bytes, TRUE);
 	g_string_free(batch->arena, TRUE);
 	g_string_free(batch->out, TRUE);
@@ -163,16 +157,17 @@ batch_clear(Batch *batch)
 	g_clear_error(&batch->take_error);
 }
 
-/* Takes the next bytes of the input in place, if the source can: the decoder splits them
- * into lines, and the caller's thread numbers them (count) before it hands them out. */
+/* Takes the next bytes of the input by offset, if the source can: the decoder reads and
+ * splits them into lines, and the caller's thread numbers them (count) before it hands them
+ * out. */
 static gboolean
 take_span(PhMappingAhead *ahead, Batch *batch)
 {
+	batch->span.buffer = batch->bytes;
 	if (ahead->ops->take_span == NULL ||
 	    !ahead->ops->take_span(ahead->source, ahead->span_bytes, &batch->span))
 		return FALSE;
 	batch->split = TRUE;
-	batch->data = batch->span.data;
 	return TRUE;
 }
 
@@ -273,7 +268,7 @@ keep_texts(PhMappingAhead *ahead, Batch *batch, PhMappingSlot *slots, const GStr
 	}
 }
 
-/* The bytes the batch's lines span, copied or mapped. */
+/* The bytes the batch's lines span. */
 static gsize
 batch_span(const Batch *batch)
 {
@@ -282,7 +277,8 @@ batch_span(const Batch *batch)
 	return n > 0 ? batch->line_at[n - 1] + batch->line_len[n - 1] : 0;
 }
 
-/* Finds the lines of a batch taken in place (not numbered yet: count does that). */
+/* Reads and finds the lines of a batch taken by offset (not numbered yet: count does
+ * that). */
 static void
 split(PhMappingAhead *ahead, Batch *batch)
 {
@@ -291,6 +287,7 @@ split(PhMappingAhead *ahead, Batch *batch)
 	        0,    ahead->max_lines, batch->span.len};
 	gsize taken = ahead->ops->split(ahead->source, &batch->span, &run);
 
+	batch->data = batch->span.data; /* read just now, unless take_span did */
 	batch->n_lines = run.n_lines;
 	batch->stopped = taken < batch->span.len;
 	batch->stop_offset = batch->span.offset + taken;
@@ -500,9 +497,9 @@ ph_mapping_ahead_free(PhMappingAhead *ahead)
 static void
 start_workers(PhMappingAhead *ahead)
 {
-	guint n = MIN(g_get_num_processors(), MAX_WORKERS);
+	guint n = MIN(g_get_num_processors() - 1, MAX_WORKERS);
 
-	for (guint i = 0; n > 1 && i < n; i++) {
+	for (guint i = 0; i < n; i++) {
 		GThread *thread = g_thread_try_new("ph-mapping-ahead", work, ahead, NULL);
 
 		/* Without threads the caller's thread decodes: slower, not wrong. */
@@ -512,17 +509,29 @@ start_workers(PhMappingAhead *ahead)
 	}
 }
 
-/* Waits until @batch is decoded, in whichever thread. */
+/* Waits until @batch is decoded, in whichever thread; meanwhile this thread decodes the
+ * batches no worker took yet, lowest first, rather than sleeping while there is work. */
 static void
 wait_decoded(PhMappingAhead *ahead, Batch *batch)
 {
 	g_mutex_lock(&ahead->lock);
-	while (batch->state != BATCH_DECODED)
-		g_cond_wait(&ahead->changed, &ahead->lock);
+	while (batch->state != BATCH_DECODED) {
+		Batch *other = next_taken(ahead);
+
+		if (other == NULL) {
+			g_cond_wait(&ahead->changed, &ahead->lock);
+			continue;
+		}
+		other->state = BATCH_DECODING;
+		g_mutex_unlock(&ahead->lock);
+		decode(ahead, other, ahead->own_decoder);
+		g_mutex_lock(&ahead->lock);
+		mark_decoded(ahead, other);
+	}
 	g_mutex_unlock(&ahead->lock);
 }
 
-/* A batch's lines in place are sized by what the lines seen so far take, so that they
+/* A batch's lines by offset are sized by what the lines seen so far take, so that they
  * rarely outnumber a batch (split then stops, and the input goes back). */
 static void
 learn(PhMappingAhead *ahead, const Batch *batch)
@@ -577,6 +586,9 @@ go_back(PhMappingAhead *ahead, Batch *batch)
 	g_mutex_unlock(&ahead->lock);
 	ahead->next_seq = batch->seq + 1;
 	ahead->input_done = FALSE;
+	/* Its first line could not be read by offset (the file changed, a read failed): that
+	 * line goes through next_line, so that taking it again cannot stop the same way. */
+	ahead->by_line = batch->n_lines == 0;
 	if (!ahead->ops->rewind(ahead->source, batch->stop_offset)) {
 		g_set_error(&batch->take_error, PH_ERROR, PH_ERROR_FAILED,
 		            "line %" G_GUINT64_FORMAT ": cannot read the input again from there",
@@ -585,7 +597,7 @@ go_back(PhMappingAhead *ahead, Batch *batch)
 	}
 }
 
-/* Numbers the lines of a decoded batch taken in place and counts them into the input's,
+/* Numbers the lines of a decoded batch taken by offset and counts them into the input's,
  * in batch order, in the caller's thread. */
 static void
 count(PhMappingAhead *ahead, Batch *batch)
@@ -620,7 +632,7 @@ count_through(PhMappingAhead *ahead, guint64 until)
 	}
 }
 
-/* Takes the next batch's lines in this (the caller's) thread: in place where the source
+/* Takes the next batch's lines in this (the caller's) thread: by offset where the source
  * can, else line by line once every line before is counted. */
 static Batch *
 take_next(PhMappingAhead *ahead)
@@ -628,7 +640,7 @@ take_next(PhMappingAhead *ahead)
 	Batch *batch = &ahead->batches[ahead->next_seq % N_BATCHES];
 
 	batch_reset(batch);
-	if (take_span(ahead, batch)) {
+	if (!ahead->by_line && take_span(ahead, batch)) {
 		batch->seq = ahead->next_seq++;
 		return batch;
 	}
@@ -636,6 +648,7 @@ take_next(PhMappingAhead *ahead)
 	batch = &ahead->batches[ahead->next_seq % N_BATCHES];
 	batch->seq = ahead->next_seq++;
 	take(ahead, batch);
+	ahead->by_line = FALSE;
 	ahead->counted_seq = ahead->next_seq;
 	learn(ahead, batch);
 	return batch;

@@ -3,9 +3,9 @@
  * Mapping engine only. */
 #include "ph-mapping-io.h"
 
+#include <errno.h>
 #include <gio/gfiledescriptorbased.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,15 +26,15 @@ struct _PhLineInput {
 	guint64 line;
 	guint64 offset;      /* file offset of buffer[0] */
 	guint64 line_offset; /* file offset of the current line */
-	gint fd;             /* a regular file that can be mapped, else -1 */
+	gint fd;             /* a regular file read by offset, else -1 */
 	guint64 fd_start;    /* its position when reading began: offsets count from there */
 };
 
 /* The descriptor of a stream over a regular file that can seek (a local file as g_file_read()
- * opens it), whose lines can then be read from memory mapped in place; -1 for any other
+ * opens it), whose lines can then be read by offset a batch at a time; -1 for any other
  * stream (a pipe, a filter such as the bank adapter's digest tee), read as before. */
 static gint
-mappable_fd(GInputStream *input, guint64 *start)
+regular_fd(GInputStream *input, guint64 *start)
 {
 	struct stat st;
 	gint fd;
@@ -58,7 +58,7 @@ ph_mapping_io_input_new(GInputStream *input, gboolean crlf)
 	lines->crlf = crlf;
 	lines->size = CHUNK_BYTES * 2;
 	lines->buffer = g_malloc(lines->size);
-	lines->fd = mappable_fd(input, &lines->fd_start);
+	lines->fd = regular_fd(input, &lines->fd_start);
 	return lines;
 }
 
@@ -375,54 +375,127 @@ move_to(PhLineInput *lines, guint64 at)
 	return TRUE;
 }
 
-/* The next bytes of a mappable file, mapped in place: whole lines up to the one that
- * crosses @max_bytes (the window holds it whole unless it is very long), the first of them
- * plain, which the caller splits later (ph_mapping_io_input_split) and counts
- * (ph_mapping_io_input_count). The stream moves past them; the line count does not. */
+/* @want bytes of the file at @pos into @dest, fewer at its end or where reading failed;
+ * -1 when nothing could be read (the line-by-line reader then names the failure). */
+static gssize
+read_at(gint fd, gchar *dest, gsize want, guint64 pos)
+{
+	gsize got = 0;
+
+	while (got < want) {
+		gssize done = pread(fd, dest + got, want - got, (off_t)(pos + got));
+
+		if (done < 0 && errno == EINTR)
+			continue;
+		if (done < 0)
+			return got > 0 ? (gssize)got : -1;
+		if (done == 0)
+			break;
+		got += (gsize)done;
+	}
+	return (gssize)got;
+}
+
+/* The end of a span of about @max_bytes at file position @pos: the line that crosses
+ * @max_bytes ends it, found by reading a little there (@buffer as scratch); 0 when no
+ * line ends soon after (a long line, the end of the file). */
+static gsize
+span_end(const PhLineInput *lines, guint64 pos, gsize max_bytes, gsize slack, GString *buffer)
+{
+	const gchar *newline;
+	gssize got;
+
+	g_string_set_size(buffer, slack);
+	got = read_at(lines->fd, buffer->str, slack, pos + max_bytes - 1);
+	newline = got > 0 ? memchr(buffer->str, '\n', (gsize)got) : NULL;
+	return newline != NULL ? max_bytes + (gsize)(newline - buffer->str) : 0;
+}
+
+/* The span at @pos read now, whole lines of it up to the one that crosses @max_bytes,
+ * else the last line that ends there: its length, 0 where no line ends. */
+static gsize
+span_read(const PhLineInput *lines, guint64 pos, gsize max_bytes, gsize slack, GString *buffer)
+{
+	const gchar *data = buffer->str, *last;
+	gssize got;
+
+	g_string_set_size(buffer, max_bytes + slack);
+	got = read_at(lines->fd, buffer->str, max_bytes + slack, pos);
+	if (got <= 0)
+		return 0;
+	data = buffer->str;
+	last = (gsize)got > max_bytes
+	               ? memchr(data + max_bytes - 1, '\n', (gsize)got - max_bytes + 1)
+	               : NULL;
+	if (last == NULL)
+		last = memrchr(data, '\n', MIN(max_bytes, (gsize)got));
+	return last != NULL ? (gsize)(last + 1 - data) : 0;
+}
+
+/* The next bytes of a regular file, whole lines up to the one that crosses @max_bytes,
+ * the first of them plain: where it ends is found by reading a few bytes there and at the
+ * start, the bytes themselves are read later by whichever thread splits them
+ * (ph_mapping_io_input_split), so that the kernel's copy runs on both cores; near the end
+ * of the file they are read here. The caller counts them (ph_mapping_io_input_count).
+ * Read, not mapped: in a virtual machine of two cores the page faults, and mapping and
+ * unmapping (each flushing the other core's TLB), cost more than the kernel's copy, which
+ * also leaves the lines in the cache of the core that decodes them. The stream moves past
+ * them; the line count does not. */
 gboolean
 ph_mapping_io_input_take_span(gpointer input, gsize max_bytes, PhLineSpan *span)
 {
 	PhLineInput *lines = input;
 	guint64 at = lines->offset + lines->start;
 	guint64 pos = lines->fd_start + at;
-	guint64 page = (guint64)sysconf(_SC_PAGESIZE);
-	guint64 from = pos - pos % page;
-	struct stat st;
-	const gchar *data, *end, *last;
-	gboolean cr = FALSE;
-	gpointer map;
+	GString *buffer = span->buffer;
+	/* Enough to end the line that crosses @max_bytes, which is rarely long. */
+	gsize slack = MAX(4096, max_bytes / 64);
 	gsize len;
+	gboolean cr = FALSE;
+	gssize got;
 
-	if (lines->fd < 0 || fstat(lines->fd, &st) != 0 || (guint64)st.st_size <= pos)
+	if (lines->fd < 0)
 		return FALSE;
-	len = (gsize)MIN((guint64)st.st_size - from, pos - from + max_bytes + LINE_MAX_BYTES);
-	map = mmap(NULL, len, PROT_READ, MAP_SHARED, lines->fd, (off_t)from);
-	if (map == MAP_FAILED)
-		return FALSE;
-	data = (const gchar *)map + (pos - from);
-	end = (const gchar *)map + len;
-	/* The line that crosses @max_bytes ends the span, else the last line that ends. */
-	last = (gsize)(end - data) > max_bytes
-	               ? memchr(data + max_bytes - 1, '\n', (gsize)(end - data) - max_bytes + 1)
-	               : NULL;
-	if (last == NULL)
-		last = memrchr(data, '\n', MIN(max_bytes, (gsize)(end - data)));
-	if (last == NULL || plain_line(lines->crlf, data, end, &cr) < 0 ||
-	    !move_to(lines, at + (guint64)(last + 1 - data))) {
-		munmap(map, len);
-		return FALSE;
+	span->data = NULL;
+	len = span_end(lines, pos, max_bytes, slack, buffer);
+	if (len > 0) {
+		/* The first line, which must be plain. */
+		got = read_at(lines->fd, buffer->str, MIN(slack, len), pos);
+		if (got <= 0 || plain_line(lines->crlf, buffer->str, buffer->str + got, &cr) < 0)
+			return FALSE;
+	} else {
+		len = span_read(lines, pos, max_bytes, slack, buffer);
+		if (len == 0 || plain_line(lines->crlf, buffer->str, buffer->str + len, &cr) < 0)
+			return FALSE;
+		span->data = buffer->str;
 	}
-	*span = (PhLineSpan){data, (gsize)(last + 1 - data), at, map, len};
+	if (!move_to(lines, at + len))
+		return FALSE;
+	span->len = len;
+	span->offset = at;
 	return TRUE;
 }
 
+/* Reads the span's bytes if take_span left them, then finds its lines. Bytes the file no
+ * longer holds (cut meanwhile) end the lines there: the input goes back to that line, and
+ * the line-by-line reader says what it finds. */
 gsize
-ph_mapping_io_input_split(gpointer input, const PhLineSpan *span, PhLineRun *run)
+ph_mapping_io_input_split(gpointer input, PhLineSpan *span, PhLineRun *run)
 {
 	const PhLineInput *lines = input;
+	gsize len = span->len;
 
+	if (span->data == NULL) {
+		gssize got;
+
+		g_string_set_size(span->buffer, span->len);
+		got = read_at(lines->fd, span->buffer->str, span->len,
+		              lines->fd_start + span->offset);
+		len = got > 0 ? (gsize)got : 0;
+		span->data = span->buffer->str;
+	}
 	/* Only the line-end rule is read: fixed since the input was made. */
-	return split_run(lines->crlf, span->data, span->data + span->len, span->offset, 0, run);
+	return split_run(lines->crlf, span->data, span->data + len, span->offset, 0, run);
 }
 
 void
@@ -461,7 +534,7 @@ ph_mapping_io_layout_take_span(gpointer layout, gsize max_bytes, PhLineSpan *spa
 }
 
 gsize
-ph_mapping_io_layout_split(gpointer layout, const PhLineSpan *span, PhLineRun *run)
+ph_mapping_io_layout_split(gpointer layout, PhLineSpan *span, PhLineRun *run)
 {
 	return ph_mapping_io_input_split(((PhLineLayout *)layout)->lines, span, run);
 }

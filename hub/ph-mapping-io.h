@@ -68,8 +68,8 @@ void ph_mapping_io_input_take_run(gpointer input, PhLineRun *run);
 /* PhMappingAheadOps.take_span, split, count and rewind for the same two. */
 gboolean ph_mapping_io_layout_take_span(gpointer layout, gsize max_bytes, PhLineSpan *span);
 gboolean ph_mapping_io_input_take_span(gpointer input, gsize max_bytes, PhLineSpan *span);
-gsize ph_mapping_io_layout_split(gpointer layout, const PhLineSpan *span, PhLineRun *run);
-gsize ph_mapping_io_input_split(gpointer input, const PhLineSpan *span, PhLineRun *run);
+gsize ph_mapping_io_layout_split(gpointer layout, PhLineSpan *span, PhLineRun *run);
+gsize ph_mapping_io_input_split(gpointer input, PhLineSpan *span, PhLineRun *run);
 void ph_mapping_io_layout_count(gpointer layout, guint n_lines, guint64 last_offset);
 void ph_mapping_io_input_count(gpointer input, guint n_lines, guint64 last_offset);
 gboolean ph_mapping_io_layout_rewind(gpointer layout, guint64 offset);

@@ -403,14 +403,13 @@ typedef struct {
 	gsize max_bytes; /* and none once bytes holds this many */
 } PhLineRun;
 
-/* Whole lines of the input read in place: @len bytes at @data, at file offset @offset,
- * inside memory mapped at @map for @map_len bytes (unmapped once done with). */
+/* Whole lines of the input read straight from the file by their offset: @len bytes at
+ * @data, at file offset @offset, read into @buffer (the batch's, given by the caller). */
 typedef struct {
+	GString *buffer;
 	const gchar *data;
 	gsize len;
 	guint64 offset;
-	gpointer map;
-	gsize map_len;
 } PhLineSpan;
 
 typedef struct {
@@ -418,15 +417,15 @@ typedef struct {
 	 * (nothing next_line would refuse or treat apart), appended to @run; none when the
 	 * next line needs next_line. Called like next_line. */
 	void (*take_run)(gpointer source, PhLineRun *run);
-	/* Optional, tried first for every batch: the next bytes of the input read in place
-	 * (a file mapped into memory, no copy), whole lines up to the one that crosses
-	 * @max_bytes; FALSE, with nothing taken, where the input cannot be mapped or its next
-	 * line needs next_line. The lines are not counted yet: whoever decodes the batch
-	 * splits them (split, which may be called in any thread), then the caller's thread
-	 * counts them in order (count), or goes back to the first line split did not take
-	 * (rewind, to its file offset), which then goes through next_line. */
+	/* Optional, tried first for every batch: the next bytes of the input read from the
+	 * file by offset into @span's buffer (one read, no line taken apart), whole lines up
+	 * to the one that crosses @max_bytes; FALSE, with nothing taken, where the input is
+	 * not a regular file or its next line needs next_line. The lines are not counted yet:
+	 * whoever decodes the batch splits them (split, which may be called in any thread), then
+	 * the caller's thread counts them in order (count), or goes back to the first line split
+	 * did not take (rewind, to its file offset), which then goes through next_line. */
 	gboolean (*take_span)(gpointer source, gsize max_bytes, PhLineSpan *span);
-	gsize (*split)(gpointer source, const PhLineSpan *span, PhLineRun *run);
+	gsize (*split)(gpointer source, PhLineSpan *span, PhLineRun *run);
 	void (*count)(gpointer source, guint n_lines, guint64 last_offset);
 	gboolean (*rewind)(gpointer source, guint64 offset);
 	/* The next line of @source with its number and file offset; FALSE at the end or with

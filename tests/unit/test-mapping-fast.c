@@ -1,6 +1,6 @@
 /* Tests of the mapping engine's fast paths (issue 4 §6) through the public API: fixed-width
  * files longer than one read-ahead batch keep file order and give each error after exactly
- * the records before it, from memory and from a file read in place; canonical JSON written
+ * the records before it, from memory and from a file read by offset; canonical JSON written
  * from slots and by the compiled record kinds equals ph_record_append_json();
  * JSON Lines not in our own form still convert as ph_record_parse_json() reads them. */
 #include <glib.h>
@@ -266,7 +266,7 @@ test_late_fault(gconstpointer data)
 	g_assert_cmpuint(n_records, ==, fault->line - 1);
 }
 
-/* The same faults read from a local file (read in place, mapped) by a reader given the
+/* The same faults read from a local file (read by offset) by a reader given the
  * stream after a prefix it does not see: the same records, the same messages, file offsets
  * counted from where the reader began. */
 static void
@@ -583,7 +583,7 @@ test_json_form(gconstpointer data)
 }
 
 /* JSON Lines whose first lines are much longer than the rest (spaces inside, which only
- * ph_record_parse_json() reads) and whose last line has no line end: a batch read in place
+ * ph_record_parse_json() reads) and whose last line has no line end: a batch read by offset
  * is sized by the lines before it, so the short lines outnumber a batch, the split stops
  * and the input goes back (ph-mapping-ahead.c); the partner file comes back whole. */
 static void
