@@ -383,7 +383,11 @@ main(int argc, char **argv)
 	gdouble plain_booking = 0;
 	gdouble plain = bench_month(db, dir, 2, 202612, records, NULL, &plain_totals,
 	                            &plain_booking, &size);
+	gint backend = PQbackendPID(ph_db_get_conn(db));
+	gdouble cpu = bench_cpu_seconds(0), backend_cpu = bench_cpu_seconds(backend);
 	gdouble reference = bench_plain_copy(db, copy_path);
+	g_print("  (reference: cpu of this process %.2f s, of its database backend %.2f s)\n",
+	        bench_cpu_seconds(0) - cpu, bench_cpu_seconds(backend) - backend_cpu);
 
 	g_print("bank result reconciliation, %u records, %.1f MB PH-BANK-1 file\n", records,
 	        (gdouble)size / 1e6);
