@@ -29,6 +29,7 @@ typedef struct {
 struct _PhMappingProgram {
 	const PhMappingRecord *type;
 	Step *steps; /* one per field, in field order */
+	guint n_steps;
 	gsize json_room;
 	gsize utf8_room; /* the most UTF-8 the line's texts decode to */
 };
@@ -86,6 +87,7 @@ ph_mapping_program_new(const PhMappingRecord *type)
 	program = g_new0(PhMappingProgram, 1);
 	program->type = type;
 	program->steps = g_steal_pointer(&steps);
+	program->n_steps = type->fields->len;
 	program->json_room = room;
 	program->utf8_room = utf8_room;
 	return program;
@@ -216,6 +218,48 @@ run_text(const Step *step, PhEncoding *encoding, const gchar *text, gsize len, P
 	return TRUE;
 }
 
+/* Eight ASCII bytes as a little-endian word (the first byte lowest): TRUE when all are
+ * digits, with their value and how many zeros lead them (eight for zero). */
+static inline gboolean
+digits8(guint64 word, guint64 *value, gsize *zeros)
+{
+	guint64 v = word - ONES * '0';
+
+	/* Each byte 0x30..0x3F, and still 0x3_ with 6 added (0x3A..0x3F become 0x4_). */
+	if ((word & ONES * 0xF0) != ONES * 0x30 || ((word + ONES * 6) & ONES * 0xF0) != ONES * 0x30)
+		return FALSE;
+	*zeros = v == 0 ? 8 : (gsize)__builtin_ctzll(v) / 8;
+	/* Pairs, then fours, then all eight: each step's multiplier is base * 2^shift + 1. */
+	v = (v * 2561) >> 8 & G_GUINT64_CONSTANT(0x00FF00FF00FF00FF);
+	v = (v * 6553601) >> 16 & G_GUINT64_CONSTANT(0x0000FFFF0000FFFF);
+	*value = (v * G_GUINT64_CONSTANT(42949672960001)) >> 32;
+	return TRUE;
+}
+
+/* ph_mapping_field_parse_digits() for 8 to 16 bytes (a serial, an amount of fen), word by
+ * word: the first len - 8 digits with zeros before them, then the last eight. */
+static inline gboolean
+digits_8_to_16(const gchar *text, gsize len, gsize *zeros, gint64 *value)
+{
+	guint64 high = 0, low = 0, word;
+	gsize k = len - 8, high_zeros = 8, low_zeros = 0;
+
+	memcpy(&word, text + k, 8);
+	if (!digits8(word, &low, &low_zeros))
+		return FALSE;
+	if (k > 0) {
+		memcpy(&word, text, 8);
+		if (k < 8)
+			word = word << (8 * (8 - k)) | (ONES * '0') >> (8 * k);
+		if (!digits8(word, &high, &high_zeros))
+			return FALSE;
+	}
+	/* The zeros put before the first k digits are not in the text. */
+	*zeros = high_zeros < 8 ? high_zeros - (8 - k) : k + low_zeros;
+	*value = (gint64)(high * 100000000 + low);
+	return TRUE;
+}
+
 /* Plain digits as a count or fen, the common case: the value, and its canonical JSON as
  * the digits after the leading zeros (the number put_int writes), set in the slot's text.
  * FALSE for anything else (a sign, yuan, more digits than a gint64 of fen holds). */
@@ -225,8 +269,10 @@ plain_number(const gchar *text, gsize len, PhMappingSlot *slot)
 	gsize zeros = 0;
 	gint64 value = 0;
 
-	/* As ph_mapping_field_parse_amount() reads fen: at most 18 significant digits. */
-	if (!ph_mapping_field_parse_digits(text, len, 18, &zeros, &value))
+	/* As ph_mapping_field_parse_amount() reads fen: at most 18 significant digits (16
+	 * digits never have more). */
+	if (len >= 8 && len <= 16 ? !digits_8_to_16(text, len, &zeros, &value)
+	                          : !ph_mapping_field_parse_digits(text, len, 18, &zeros, &value))
 		return FALSE;
 	/* Zero itself is written as one zero. */
 	zeros = MIN(zeros, len - 1);
@@ -305,54 +351,52 @@ put_bytes(gchar *p, const gchar *src, gsize len)
 	return p + len;
 }
 
-/* The record's JSON line, as ph_mapping_slots_append_json() and a newline write it; the
- * texts need no escape (run_text made sure). */
-static void
-write_json(const PhMappingProgram *program, const PhMappingSlot *slots, GString *json)
+/* One field of the record's JSON line at @p, as ph_mapping_slots_append_json() writes it
+ * (nothing for an absent value); the texts need no escape (run_text made sure). */
+static inline gchar *
+put_field(gchar *p, const PhMappingField *field, const PhMappingSlot *slot)
 {
-	const PhMappingRecord *type = program->type;
-	gchar *p = ph_json_text_reserve(json, program->json_room);
-
-	p = put_bytes(p, type->json_kind, type->json_kind_len);
-	for (guint i = 0; i < type->fields->len; i++) {
-		const PhMappingField *field = program->steps[i].field;
-		const PhMappingSlot *slot = &slots[i];
-
-		if (slot->state == PH_SLOT_ABSENT)
-			continue;
-		p = put_bytes(p, field->json_key, field->json_key_len);
-		if (slot->state == PH_SLOT_INT && slot->text == NULL) {
-			p = ph_mapping_slots_put_int(p, slot->number);
-			continue;
-		}
-		if (slot->state == PH_SLOT_INT) {
-			p = put_bytes(p, slot->text, slot->len);
-			continue;
-		}
-		*p++ = '"';
-		p = put_bytes(p, slot->text, slot->len);
-		*p++ = '"';
-	}
-	*p++ = '}';
-	*p++ = '\n';
-	ph_json_text_end(json, p);
+	if (slot->state == PH_SLOT_ABSENT)
+		return p;
+	p = put_bytes(p, field->json_key, field->json_key_len);
+	if (slot->state == PH_SLOT_INT && slot->text == NULL)
+		return ph_mapping_slots_put_int(p, slot->number);
+	if (slot->state == PH_SLOT_INT)
+		return put_bytes(p, slot->text, slot->len);
+	*p++ = '"';
+	p = put_bytes(p, slot->text, slot->len);
+	*p++ = '"';
+	return p;
 }
 
+/* The JSON line is written field by field as the steps decode them, into room reserved
+ * beyond the end of @json: it is taken (ph_json_text_end) only once every step took its
+ * field, so a line left to the generic code appends nothing. */
 gboolean
 ph_mapping_program_run(const PhMappingProgram *program, PhEncoding *encoding, const gchar *line,
                        PhMappingSlot *slots, GString *utf8, GString *json)
 {
 	const PhMappingRecord *type = program->type;
+	gchar *p = NULL;
 
 	/* Room for every text of the line at once: the slots point there, nothing moves. */
-	g_string_set_size(utf8, program->utf8_room);
-	g_string_truncate(utf8, 0);
-	for (guint i = 0; i < type->fields->len; i++) {
+	if (utf8->allocated_len <= program->utf8_room)
+		g_string_set_size(utf8, program->utf8_room);
+	utf8->len = 0;
+	if (json != NULL)
+		p = put_bytes(ph_json_text_reserve(json, program->json_room), type->json_kind,
+		              type->json_kind_len);
+	for (guint i = 0; i < program->n_steps; i++) {
 		if (!run_step(&program->steps[i], encoding, line, &slots[i], utf8))
 			return FALSE;
+		if (p != NULL)
+			p = put_field(p, program->steps[i].field, &slots[i]);
 	}
-	if (json != NULL)
-		write_json(program, slots, json);
+	if (p != NULL) {
+		*p++ = '}';
+		*p++ = '\n';
+		ph_json_text_end(json, p);
+	}
 	return TRUE;
 }
 
