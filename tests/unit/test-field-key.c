@@ -123,6 +123,41 @@ test_sealer(Fixture *fixture, gconstpointer data)
 	g_assert_cmpuint(g_hash_table_size(nonces), ==, 1000);
 }
 
+/* The keys of k1 (current then), the keys once k2 was added and made current, an envelope
+ * under each, and k1's with one character of its body changed. */
+typedef struct {
+	PhFieldKeys *old_keys;
+	PhFieldKeys *keys;
+	gchar *under_k1;
+	gchar *under_k2;
+	gchar *flipped;
+} TwoKeys;
+
+static void
+two_keys_init(Fixture *fixture, TwoKeys *two)
+{
+	g_autoptr(GError) error = NULL;
+	two->old_keys = load(fixture);
+	g_assert_true(ph_field_keys_add(fixture->path, "k2", NULL, &error));
+	two->keys = load(fixture);
+	two->under_k1 = ph_field_keys_seal(two->old_keys, ID_NUMBER, &error);
+	two->under_k2 = ph_field_keys_seal(two->keys, "6222020200112233445", &error);
+	g_assert_no_error(error);
+	two->flipped = g_strdup(two->under_k1);
+	gsize at = strlen("enc1:k1:") + 20;
+	two->flipped[at] = two->flipped[at] == 'A' ? 'B' : 'A';
+}
+
+static void
+two_keys_clear(TwoKeys *two)
+{
+	ph_field_keys_free(two->old_keys);
+	ph_field_keys_free(two->keys);
+	g_free(two->under_k1);
+	g_free(two->under_k2);
+	g_free(two->flipped);
+}
+
 /* One thread's opening context stays keyed between opens too: opens under the same key, a
  * refused envelope (altered, or another key's bytes under this id) between good ones, and
  * opens switching between keys each give the right plaintext or the refusal, never a value
@@ -131,15 +166,11 @@ static void
 test_opener(Fixture *fixture, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(PhFieldKeys) old_keys = load(fixture); /* k1 current */
-	g_assert_true(ph_field_keys_add(fixture->path, "k2", NULL, &error));
-	g_autoptr(PhFieldKeys) keys = load(fixture); /* k2 current, k1 kept */
-	g_autofree gchar *under_k1 = ph_field_keys_seal(old_keys, ID_NUMBER, &error);
-	g_autofree gchar *under_k2 = ph_field_keys_seal(keys, "6222020200112233445", &error);
+	TwoKeys two;
+	two_keys_init(fixture, &two);
+	PhFieldKeys *keys = two.keys;
+	const gchar *under_k1 = two.under_k1, *under_k2 = two.under_k2, *flipped = two.flipped;
 	g_assert_no_error(error);
-	g_autofree gchar *flipped = g_strdup(under_k1);
-	gsize at = strlen("enc1:k1:") + 20;
-	flipped[at] = flipped[at] == 'A' ? 'B' : 'A';
 	g_autofree gchar *swapped = g_strconcat("enc1:k1:", under_k2 + strlen("enc1:k2:"), NULL);
 	struct {
 		const gchar *envelope;
@@ -163,6 +194,7 @@ test_opener(Fixture *fixture, gconstpointer data)
 			g_assert_no_error(error);
 		g_clear_error(&error);
 	}
+	two_keys_clear(&two);
 }
 
 /* Opening into a caller's buffer (the bank upload's reader): each value is given by its length
@@ -173,17 +205,13 @@ static void
 test_open_append(Fixture *fixture, gconstpointer data)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(PhFieldKeys) old_keys = load(fixture); /* k1 current */
-	g_assert_true(ph_field_keys_add(fixture->path, "k2", NULL, &error));
-	g_autoptr(PhFieldKeys) keys = load(fixture); /* k2 current, k1 kept */
-	g_autofree gchar *under_k1 = ph_field_keys_seal(old_keys, ID_NUMBER, &error);
-	g_autofree gchar *under_k2 = ph_field_keys_seal(keys, "6222020200112233445", &error);
+	TwoKeys two;
+	two_keys_init(fixture, &two);
+	PhFieldKeys *keys = two.keys;
+	const gchar *under_k1 = two.under_k1, *under_k2 = two.under_k2, *flipped = two.flipped;
 	g_autofree gchar *empty = ph_field_keys_seal(keys, "", &error);
 	g_assert_no_error(error);
-	g_autofree gchar *flipped = g_strdup(under_k1);
-	gsize at = strlen("enc1:k1:") + 20;
-	flipped[at] = flipped[at] == 'A' ? 'B' : 'A';
-	/* GLib's decoder skips what is not base64; the strict one leaves such a body to it */
+	/* GLib's decoder skips what is not base64 (a newline in the body) */
 	g_autofree gchar *broken = g_strdup(under_k1);
 	broken[strlen("enc1:k1:") + 8] = '\0';
 	g_autofree gchar *with_newline =
@@ -243,6 +271,7 @@ test_open_append(Fixture *fixture, gconstpointer data)
 		g_assert_no_error(error);
 		g_assert_cmpstr(out->str, ==, longer);
 	}
+	two_keys_clear(&two);
 }
 
 /* HMAC-SHA-256 under the file's lookup key, computed again with GLib's GHmac. */
