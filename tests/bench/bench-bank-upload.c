@@ -10,6 +10,7 @@
  * generated records on, the transport alone, generation alone; and the peak RSS. Prints
  * figures; not a test. */
 #include <glib/gstdio.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <string.h>
@@ -53,6 +54,17 @@ static gdouble
 bench_seconds_since(gint64 start)
 {
 	return (gdouble)(g_get_monotonic_time() - start) / G_USEC_PER_SEC;
+}
+
+/* User and system CPU seconds of this process (@who RUSAGE_SELF: all its threads) or of its
+ * waited-for children (RUSAGE_CHILDREN): what the load does not change, unlike the seconds. */
+static gdouble
+bench_cpu(gint who)
+{
+	struct rusage usage;
+	g_assert_cmpint(getrusage(who, &usage), ==, 0);
+	return (gdouble)usage.ru_utime.tv_sec + (gdouble)usage.ru_utime.tv_usec / 1e6 +
+	       (gdouble)usage.ru_stime.tv_sec + (gdouble)usage.ru_stime.tv_usec / 1e6;
 }
 
 /* The records as the adapter writes them, each also digested as the payout API does for
@@ -319,16 +331,18 @@ bench_reset_batch(PhDb *db)
 /* Ours: the plugin delivers the batch's bank.upload message, as the outbox's worker would:
  * read, open, generate, keep, digest, upload, done file, mark sent. */
 static gdouble
-bench_deliver(PhDb *db, const PhTopic *topic)
+bench_deliver(PhDb *db, const PhTopic *topic, gdouble *cpu)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GBytes) payload = g_bytes_new_static("1", 1);
 	const PhOutboxMessage message = {1, "bank.upload", "1", payload, 1};
 	bench_reset_batch(db);
 	gint64 start = g_get_monotonic_time();
+	gdouble cpu_start = bench_cpu(RUSAGE_SELF);
 	g_assert_true(topic->deliver(&message, topic->plugin->data, &error));
 	g_assert_no_error(error);
 	gdouble seconds = bench_seconds_since(start);
+	*cpu = bench_cpu(RUSAGE_SELF) - cpu_start;
 	g_autoptr(PGresult) sent = ph_db_query(
 	        db, "SELECT state, items_digest IS NOT NULL FROM payout_batch WHERE batch_no = 1",
 	        0, NULL, &error);
@@ -444,13 +458,16 @@ main(int argc, char **argv)
 	g_autofree gchar *load_before = bench_uptime();
 	gdouble ours = G_MAXDOUBLE, reference = G_MAXDOUBLE, transport = G_MAXDOUBLE;
 	gdouble generate = G_MAXDOUBLE, from_records = G_MAXDOUBLE, read = G_MAXDOUBLE;
+	gdouble ours_cpu = G_MAXDOUBLE, reference_cpu = G_MAXDOUBLE;
 	gint64 size = 0;
 	gint64 rss_setup = ph_test_proc_kib(0, "VmHWM"), rss_ours = 0;
 	for (guint run = 0; run < 3; run++) {
 		bench_remove_uploads(inbox, documents);
 		/* MIN() evaluates its arguments twice: measure first */
-		gdouble seconds = bench_deliver(db, topic);
+		gdouble cpu = 0;
+		gdouble seconds = bench_deliver(db, topic, &cpu);
 		ours = MIN(ours, seconds);
+		ours_cpu = MIN(ours_cpu, cpu);
 		if (run == 0) {
 			rss_ours = ph_test_proc_kib(0, "VmHWM");
 			bench_check_file(local, records);
@@ -461,8 +478,10 @@ main(int argc, char **argv)
 		if (ours_only)
 			continue;
 		/* the file as uploaded is the reference's input: the same bytes, from local disk */
+		gdouble children = bench_cpu(RUSAGE_CHILDREN);
 		seconds = bench_openssh_put(sshd, local);
 		reference = MIN(reference, seconds);
+		reference_cpu = MIN(reference_cpu, bench_cpu(RUSAGE_CHILDREN) - children);
 		PhSftpConfig sftp_config = bench_config(sshd);
 		g_autoptr(PhSftp) sftp = ph_sftp_connect(&sftp_config, &error);
 		g_assert_no_error(error);
@@ -493,6 +512,10 @@ main(int argc, char **argv)
 		        "%6.2f s\n",
 		        reference);
 		g_print("  ratio ours / reference: %.2f (limit 2.00)\n", ours / reference);
+		g_print("  information: CPU of ours' process (all its threads; not PostgreSQL's, "
+		        "not\n"
+		        "        sshd's) %.2f core-s, of the reference's sftp client %.2f core-s\n",
+		        ours_cpu, reference_cpu);
 		g_print("  information: the batch's lines read and opened alone (no file)        "
 		        "%6.2f s\n",
 		        read);
