@@ -71,8 +71,9 @@ typedef struct {
 
 typedef gboolean (*PhPayoutItemFunc)(const PhPayoutItem *item, gpointer user_data, GError **error);
 
-/* Streams the items of a batch in serial order through a cursor (bounded memory); needs an
- * open transaction. */
+/* Streams the items of a batch in serial order through a cursor (bounded memory), with each
+ * item's state as booked; needs an open transaction. The bank file's upload reads through
+ * ph_payout_stream_items (ph-payout-stream.h) instead, which overlaps reading with writing. */
 gboolean ph_payout_batch_foreach_item(PhDb *db, gint64 batch_no, PhPayoutItemFunc func,
                                       gpointer user_data, GError **error);
 
