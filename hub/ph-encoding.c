@@ -316,11 +316,11 @@ gb_decode_into(PhEncoding *encoding, const guchar *text, gsize len, guchar *out)
 			entry = tables->to_utf8[(lead - 0x81) * GB_TRAILS + (text[i + 1] - 0x40)];
 			if (entry == 0)
 				return -1;
-			/* The 3-byte store may run one past a 2-byte character: within the room. */
-			out[0] = (guchar)entry;
-			out[1] = (guchar)(entry >> 8);
-			out[2] = (guchar)(entry >> 16);
-			out += entry >> 24;
+			/* One 4-byte store, its length byte last: it may run two past the
+			 * character, within the room (the next character writes over it). */
+			entry = GUINT32_TO_LE(entry);
+			memcpy(out, &entry, 4);
+			out += GUINT32_FROM_LE(entry) >> 24;
 			i += 2;
 			continue;
 		}

@@ -41,8 +41,9 @@ gboolean ph_encoding_to_utf8(PhEncoding *encoding, const gchar *bytes, gsize len
                              GError **error);
 
 /* The common case of ph_encoding_to_utf8() without a GString: @bytes as UTF-8 at @out,
- * which has room for 2 × @len + 4 bytes; the bytes written, or -1 for what only
- * ph_encoding_to_utf8() converts or refuses (it then says why). */
+ * which has room for 2 × @len + 4 bytes (those past the ones written may be written over);
+ * the bytes written, or -1 for what only ph_encoding_to_utf8() converts or refuses (it
+ * then says why). */
 gssize ph_encoding_to_utf8_fast(PhEncoding *encoding, const gchar *bytes, gsize len, gchar *out);
 
 /* Appends UTF-8 @text converted to this encoding to @out. A character that the encoding

@@ -27,6 +27,11 @@ typedef struct {
 	PhMappingTotals *totals; /* borrowed from the writer */
 	GArray *matchers;        /* Matcher, tagged kinds in mapping order (reading) */
 	const PhMappingRecord *untagged;
+	/* Where every tagged kind has one tag of one byte, all at one offset (H, D, T): the
+	 * kind match_record() finds, by that byte of a line long enough to hold it. */
+	gboolean one_byte_tags;
+	gsize tag_offset;
+	const PhMappingRecord *by_tag[256];
 	PhMappingSlot *slots;        /* writing: the record, one per field */
 	PhMappingAhead *ahead;       /* reading: lines decoded ahead, in order */
 	guint n_fields;              /* of the widest record */
@@ -92,6 +97,31 @@ find_tags(Fixed *fixed, const PhMapping *mapping)
 	}
 }
 
+/* The kind of every first byte at once, where the tags allow (see Fixed.by_tag). */
+static void
+index_tags(Fixed *fixed)
+{
+	fixed->one_byte_tags = fixed->matchers->len > 0;
+	for (guint i = 0; i < fixed->matchers->len && fixed->one_byte_tags; i++) {
+		const Matcher *matcher = &g_array_index(fixed->matchers, Matcher, i);
+		const PhMappingField *tag = g_ptr_array_index(matcher->tags, 0);
+
+		if (i == 0)
+			fixed->tag_offset = tag->offset;
+		fixed->one_byte_tags = matcher->tags->len == 1 && tag->constant_len == 1 &&
+		                       tag->offset == fixed->tag_offset;
+	}
+	for (guint byte = 0; byte < 256; byte++)
+		fixed->by_tag[byte] = fixed->untagged;
+	/* The first kind in mapping order wins a byte, as match_record() tries them. */
+	for (guint i = fixed->matchers->len; fixed->one_byte_tags && i-- > 0;) {
+		const Matcher *matcher = &g_array_index(fixed->matchers, Matcher, i);
+		const PhMappingField *tag = g_ptr_array_index(matcher->tags, 0);
+
+		fixed->by_tag[(guchar)tag->constant[0]] = matcher->type;
+	}
+}
+
 static gpointer
 fixed_new(PhMapping *mapping, GInputStream *input, GOutputStream *output, GError **error)
 {
@@ -101,6 +131,7 @@ fixed_new(PhMapping *mapping, GInputStream *input, GOutputStream *output, GError
 	fixed->matchers = g_array_new(FALSE, FALSE, sizeof(Matcher));
 	g_array_set_clear_func(fixed->matchers, matcher_clear);
 	find_tags(fixed, mapping);
+	index_tags(fixed);
 	fixed->n_fields = ph_mapping_slots_max(mapping);
 	fixed->slots = g_new0(PhMappingSlot, fixed->n_fields + 1);
 	fixed->n_programs = mapping->records->len;
@@ -132,6 +163,8 @@ tags_match(const Matcher *matcher, const gchar *line, gsize len)
 static const PhMappingRecord *
 match_record(const Fixed *fixed, const gchar *line, gsize len)
 {
+	if (fixed->one_byte_tags && len > fixed->tag_offset)
+		return fixed->by_tag[(guchar)line[fixed->tag_offset]];
 	for (guint i = 0; i < fixed->matchers->len; i++) {
 		const Matcher *matcher = &g_array_index(fixed->matchers, Matcher, i);
 

@@ -72,7 +72,9 @@ struct _PhMappingAhead {
 	gpointer layout;
 	gpointer source; /* for ops->next_line */
 	guint n_slots;
-	gboolean *keep;  /* per slot: its text is kept past its line (NULL: every slot's) */
+	gboolean *keep; /* per slot: its text is kept past its line (NULL: every slot's) */
+	guint *order;   /* the slots not kept (n_dropped of them), then those kept */
+	guint n_dropped;
 	guint max_lines; /* per batch */
 	Batch batches[N_BATCHES];
 	gpointer own_decoder; /* the caller's, for batches decoded in its thread */
@@ -246,18 +248,20 @@ in_scratch(const PhMappingSlot *slot, const GString *const *scratch)
 static void
 keep_texts(PhMappingAhead *ahead, Batch *batch, PhMappingSlot *slots, const GString *const *scratch)
 {
-	for (guint i = 0; i < ahead->n_slots; i++) {
-		PhMappingSlot *slot = &slots[i];
+	guint i = 0;
+
+	/* Nobody reads these: gone, rather than left pointing where they may not be. */
+	for (; i < ahead->n_dropped; i++) {
+		PhMappingSlot *slot = &slots[ahead->order[i]];
+
+		if (slot->state == PH_SLOT_TEXT)
+			slot->text = NULL;
+	}
+	for (; i < ahead->n_slots; i++) {
+		PhMappingSlot *slot = &slots[ahead->order[i]];
 		GString *arena = batch->arena;
 
-		if (slot->state != PH_SLOT_TEXT)
-			continue;
-		if (ahead->keep != NULL && !ahead->keep[i]) {
-			/* Nobody reads it: gone, rather than left pointing where it may not be. */
-			slot->text = NULL;
-			continue;
-		}
-		if (!in_scratch(slot, scratch))
+		if (slot->state != PH_SLOT_TEXT || !in_scratch(slot, scratch))
 			continue;
 		if (arena->len + slot->len + 1 >= arena->allocated_len)
 			grow_arena(ahead, batch, slots, slot->len + 1);
@@ -464,6 +468,9 @@ ph_mapping_ahead_new(const PhMappingAheadOps *ops, gpointer layout, gpointer sou
 	        CLAMP(BATCH_SLOT_BYTES / (ahead->n_slots * sizeof(PhMappingSlot)), 16, BATCH_LINES);
 	ahead->span_bytes = BATCH_BYTES / 8;
 	ahead->out_fd = -1;
+	ahead->order = g_new(guint, ahead->n_slots);
+	for (guint i = 0; i < ahead->n_slots; i++)
+		ahead->order[i] = i;
 	for (guint i = 0; i < N_BATCHES; i++)
 		batch_init(&ahead->batches[i], ahead->max_lines, ahead->n_slots);
 	ahead->own_decoder = ops->decoder_new(layout);
@@ -487,6 +494,7 @@ ph_mapping_ahead_free(PhMappingAhead *ahead)
 	for (guint i = 0; i < N_BATCHES; i++)
 		batch_clear(&ahead->batches[i]);
 	g_free(ahead->keep);
+	g_free(ahead->order);
 	g_mutex_clear(&ahead->lock);
 	g_cond_clear(&ahead->changed);
 	g_free(ahead);
@@ -846,6 +854,15 @@ ph_mapping_ahead_keep_only(PhMappingAhead *ahead, const gboolean *keep)
 	g_return_if_fail(!ahead->started);
 	g_free(ahead->keep);
 	ahead->keep = g_memdup2(keep, ahead->n_slots * sizeof(gboolean));
+	ahead->n_dropped = 0;
+	for (guint i = 0; i < ahead->n_slots; i++) {
+		if (!keep[i])
+			ahead->order[ahead->n_dropped++] = i;
+	}
+	for (guint i = 0, at = ahead->n_dropped; i < ahead->n_slots; i++) {
+		if (keep[i])
+			ahead->order[at++] = i;
+	}
 }
 
 gboolean
