@@ -20,7 +20,8 @@ G_BEGIN_DECLS
 /* Calls @func for each item of batch @batch_no in serial order with serial, person_id,
  * id_number and account (opened), name and amount set; state, status and message are NULL.
  * Reads on @db's connection inside its open transaction (so the caller sees the same
- * snapshot before and after); @func runs on the calling thread. @ahead (may be NULL) gets each
+ * snapshot before and after); @func runs on the calling thread and must not use @db, which
+ * the reading thread holds until the return. @ahead (may be NULL) gets each
  * item first, in the same order, on the reading thread as soon as it is opened: work that
  * needs nothing but the items (their digest) runs there beside @func; what @ahead changes in
  * @user_data is the caller's to read after the return, and @func must not touch it. When

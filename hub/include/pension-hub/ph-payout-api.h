@@ -53,7 +53,9 @@ typedef gboolean (*PhPayoutLineFunc)(const PhPayoutLine *line, gpointer user_dat
 /* Streams the batch's lines in serial order (bounded memory), for writing its file: once all
  * are through, a built batch stores their digest (migration 0024), which proves a result
  * file that echoes them all (ph_payout_api_reconcile_stream). A thread of the host reads and
- * opens the lines ahead while @func runs on the calling thread. */
+ * opens the lines ahead on the calling thread's database connection while @func runs on the
+ * calling thread, so @func must not call anything that uses that connection (other SDK calls
+ * that read or write the database) until the walk returns. */
 gboolean ph_payout_api_foreach_line(PhPlugin *plugin, gint64 batch_no, PhPayoutLineFunc func,
                                     gpointer user_data, GError **error);
 
