@@ -44,6 +44,10 @@ static const struct {
         {6, "O\"Brien", ""},
         {7, NAME_A, "back\\slash"},
         {8, "tab\there", "2026\xc4\xea\t"},
+        /* Sixteen bytes and more, which the steps test sixteen at a time: what JSON
+         * escapes first, in the middle and in the last (overlapping) sixteen. */
+        {9, "\"first\" of more than sixteen", "a memo of sixteen\\ and more"},
+        {10, "seventeen bytes x\x1f", "sixteen bytes..\x7f\x01"},
 };
 
 static const gchar *
