@@ -72,9 +72,7 @@ ph_bulk_stream_malformed(GError **error)
 	return FALSE;
 }
 
-/* Splits one message of a binary COPY into @row's fields; the first message starts with the
- * header, and the last one is the trailer (@end). */
-static gboolean
+gboolean
 ph_bulk_stream_parse(const guint8 *data, gsize length, gboolean *header, PhBulkStreamRow *row,
                      gboolean *end, GError **error)
 {

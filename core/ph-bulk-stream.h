@@ -65,6 +65,12 @@ typedef gboolean (*PhBulkStreamFillFunc)(GString *copy, gboolean *end, gpointer 
 gboolean ph_bulk_stream_copy(PhDb *db, const gchar *copy_sql, GString *prologue,
                              PhBulkStreamFillFunc fill, gpointer user_data, GError **error);
 
+/* Splits one message of a binary COPY … TO STDOUT (PQgetCopyData) into @row's fields; the
+ * first message starts with the header (read while *@header is TRUE, which it then clears),
+ * the last one is the trailer (@end set, no fields). PH_ERROR_DATABASE for a malformed one. */
+gboolean ph_bulk_stream_parse(const guint8 *data, gsize length, gboolean *header,
+                              PhBulkStreamRow *row, gboolean *end, GError **error);
+
 gboolean ph_bulk_stream_is_null(const PhBulkStreamRow *row, guint field);
 /* A bigint field; FALSE for NULL or another size. */
 gboolean ph_bulk_stream_int64(const PhBulkStreamRow *row, guint field, gint64 *value);

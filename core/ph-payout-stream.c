@@ -5,18 +5,17 @@
 
 #include <string.h>
 
+#include "ph-bulk-stream.h"
 #include "ph-bulk.h"
 #include "ph-error.h"
 #include "ph-field-cipher.h"
 
 /* The items of batch %ld as the bank's file needs them, in serial order (the primary key's). */
 #define PH_PAYOUT_STREAM_COPY                                                                      \
-	"COPY (SELECT serial, person_id, id_number, name, account, amount FROM payout_item "       \
+	"COPY (SELECT serial::bigint, person_id, id_number, name, account, amount FROM "           \
+	"payout_item "                                                                             \
 	"WHERE batch_no = %" G_GINT64_FORMAT " ORDER BY serial) TO STDOUT (FORMAT binary)"
 #define PH_PAYOUT_STREAM_FIELDS 6
-/* The start of a binary COPY: signature, flags, length of the header extension. */
-#define PH_PAYOUT_STREAM_HEADER 19
-static const guint8 ph_payout_stream_signature[11] = "PGCOPY\n\377\r\n\0";
 
 /* One item; its texts are offsets into the block's @text, each ending in a NUL. */
 typedef struct {
@@ -62,53 +61,6 @@ ph_payout_stream_malformed(GError **error)
 	return FALSE;
 }
 
-/* The unsigned integer of @size bytes at @bytes, in network order. */
-static inline guint64
-ph_payout_stream_be(const guint8 *bytes, guint size)
-{
-	guint64 value = 0;
-	memcpy((guint8 *)&value + sizeof(value) - size, bytes, size);
-	return GUINT64_FROM_BE(value);
-}
-
-/* Splits one CopyData message (one row; the first one starts with the header, the last is
- * the trailer) into its fields: each @data points at the bytes, @length gives their count. */
-static gboolean
-ph_payout_stream_fields(PhPayoutStreamReader *reader, const guint8 *message, gsize size,
-                        const guint8 *data[], gsize length[], GError **error)
-{
-	gsize at = 0;
-	if (reader->header) {
-		if (size < PH_PAYOUT_STREAM_HEADER ||
-		    memcmp(message, ph_payout_stream_signature, sizeof(ph_payout_stream_signature)))
-			return ph_payout_stream_malformed(error);
-		at = PH_PAYOUT_STREAM_HEADER + ph_payout_stream_be(message + 15, 4);
-		reader->header = FALSE;
-	}
-	if (at > size || size - at < 2)
-		return ph_payout_stream_malformed(error);
-	gint16 count = (gint16)ph_payout_stream_be(message + at, 2);
-	at += 2;
-	reader->end = count == -1;
-	if (reader->end)
-		return at == size || ph_payout_stream_malformed(error);
-	if (count != PH_PAYOUT_STREAM_FIELDS)
-		return ph_payout_stream_malformed(error);
-	for (guint i = 0; i < PH_PAYOUT_STREAM_FIELDS; i++) {
-		if (size - at < 4)
-			return ph_payout_stream_malformed(error);
-		/* no column of the query is NULL (all NOT NULL): -1 is malformed too */
-		guint32 field = (guint32)ph_payout_stream_be(message + at, 4);
-		at += 4;
-		if (field > size - at)
-			return ph_payout_stream_malformed(error);
-		data[i] = message + at;
-		length[i] = field;
-		at += field;
-	}
-	return at == size || ph_payout_stream_malformed(error);
-}
-
 /* Appends @length bytes of @stored to @block's text, opened when sealed, and a NUL; the
  * offset of the text is stored in @offset. */
 static gboolean
@@ -144,23 +96,29 @@ static gboolean
 ph_payout_stream_row(PhPayoutStreamReader *reader, const guint8 *message, gsize size,
                      PhPayoutStreamBlock *block, GError **error)
 {
-	const guint8 *data[PH_PAYOUT_STREAM_FIELDS];
-	gsize length[PH_PAYOUT_STREAM_FIELDS];
-	if (!ph_payout_stream_fields(reader, message, size, data, length, error))
+	PhBulkStreamRow row;
+	gint64 serial = 0, person_id = 0, amount = 0;
+	if (!ph_bulk_stream_parse(message, size, &reader->header, &row, &reader->end, error))
 		return FALSE;
 	if (reader->end)
 		return TRUE;
-	if (length[0] != 4 || length[1] != 8 || length[5] != 8)
+	/* no column of the query is NULL (all NOT NULL) */
+	if (row.n_fields != PH_PAYOUT_STREAM_FIELDS || !ph_bulk_stream_int64(&row, 0, &serial) ||
+	    !ph_bulk_stream_int64(&row, 1, &person_id) || !ph_bulk_stream_int64(&row, 5, &amount) ||
+	    ph_bulk_stream_is_null(&row, 2) || ph_bulk_stream_is_null(&row, 3) ||
+	    ph_bulk_stream_is_null(&row, 4))
 		return ph_payout_stream_malformed(error);
 	PhPayoutStreamEntry *entry = &block->entries[block->count];
-	entry->serial = (gint)(gint32)ph_payout_stream_be(data[0], 4);
-	entry->person_id = (gint64)ph_payout_stream_be(data[1], 8);
-	entry->amount = (gint64)ph_payout_stream_be(data[5], 8);
+	entry->serial = (gint)serial;
+	entry->person_id = person_id;
+	entry->amount = amount;
 	entry->name = block->text->len;
-	g_string_append_len(block->text, (const gchar *)data[3], (gssize)length[3]);
+	g_string_append_len(block->text, (const gchar *)row.data[3], row.length[3]);
 	g_string_append_c(block->text, '\0');
-	if (!ph_payout_stream_open(block, data[2], length[2], "AAC002", &entry->id_number, error) ||
-	    !ph_payout_stream_open(block, data[4], length[4], "AAE010", &entry->account, error))
+	if (!ph_payout_stream_open(block, row.data[2], (gsize)row.length[2], "AAC002",
+	                           &entry->id_number, error) ||
+	    !ph_payout_stream_open(block, row.data[4], (gsize)row.length[4], "AAE010",
+	                           &entry->account, error))
 		return FALSE;
 	PhPayoutItem item;
 	ph_payout_stream_item(block, block->count++, &item);
