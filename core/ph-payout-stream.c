@@ -3,8 +3,6 @@
  * over; the caller's thread calls the function. Core only. */
 #include "ph-payout-stream.h"
 
-#include <string.h>
-
 #include "ph-bulk-stream.h"
 #include "ph-bulk.h"
 #include "ph-error.h"

@@ -14,13 +14,11 @@
 #include "pension-hub/ph-digest.h"
 #include "pension-hub/ph-payout-api.h"
 #include "ph-bulk.h"
-#include "ph-config.h"
-#include "ph-field-cipher.h"
-#include "ph-field-key.h"
 #include "ph-mapping.h"
 #include "ph-payout-digest.h"
 #include "ph-test-db.h"
 #include "ph-test-hub.h"
+#include "ph-test-keys.h"
 #include "ph-worker-db.h"
 
 #define AMOUNT 350000
@@ -311,20 +309,6 @@ bench_plain_copy(PhDb *db, const gchar *copy_path)
 	return seconds;
 }
 
-/* A fresh key file installed as the process's cipher, as the daemon does from its config. */
-static void
-bench_install_keys(PhTestDb *test_db, const gchar *path)
-{
-	g_autoptr(GError) error = NULL;
-	g_assert_true(ph_field_keys_add(path, "k1", NULL, &error));
-	g_autofree gchar *extra = g_strdup_printf("[keys]\nfile = %s\n", path);
-	g_autoptr(PhTestHub) hub = ph_test_hub_new(ph_test_db_get_url(test_db), NULL, extra);
-	g_autoptr(PhConfig) config = ph_config_load(hub->config_path, &error);
-	g_assert_no_error(error);
-	g_assert_true(ph_field_keys_install(config, &error));
-	g_assert_no_error(error);
-}
-
 /* Batch @batch_no seeded as the hub stores it now, its result file written and reconciled;
  * the seconds it took (and the booking's share in @booking). */
 static gdouble
@@ -370,7 +354,9 @@ main(int argc, char **argv)
 
 	/* ours as the hub runs: with a key file, the echoed AAC002 and AAE010 stored as their
 	 * keyed hashes (docs/security.md) */
-	bench_install_keys(test_db, key_path);
+	g_assert_true(ph_field_keys_add(key_path, "k1", NULL, &error));
+	g_assert_no_error(error);
+	ph_test_keys_install(ph_test_db_get_url(test_db), key_path);
 	PhPayoutTotals totals = {0};
 	gdouble booking = 0;
 	gdouble ours =

@@ -15,6 +15,7 @@
 #include "ph-payout-stream.h"
 #include "ph-test-db.h"
 #include "ph-test-hub.h"
+#include "ph-test-keys.h"
 
 #define AMOUNT 350000
 
@@ -139,11 +140,7 @@ bench_install_keys(PhTestDb *test_db, const gchar *path)
 {
 	g_autoptr(GError) error = NULL;
 	g_assert_true(ph_field_keys_add(path, "k1", NULL, &error));
-	g_autofree gchar *extra = g_strdup_printf("[keys]\nfile = %s\n", path);
-	g_autoptr(PhTestHub) hub = ph_test_hub_new(ph_test_db_get_url(test_db), NULL, extra);
-	g_autoptr(PhConfig) config = ph_config_load(hub->config_path, &error);
-	g_assert_no_error(error);
-	g_assert_true(ph_field_keys_install(config, &error));
+	ph_test_keys_install(ph_test_db_get_url(test_db), path);
 	PhFieldKeys *keys = ph_field_keys_load(path, &error);
 	g_assert_no_error(error);
 	return keys;
