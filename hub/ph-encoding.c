@@ -296,24 +296,26 @@ gb_four_byte_encode(gunichar ch, guchar *out)
 static gssize
 gb_decode_into(PhEncoding *encoding, const guchar *text, gsize len, guchar *out)
 {
-	const GbTables *tables = gb_tables(encoding);
+	const GbTables *tables = encoding->tables != NULL ? encoding->tables : gb_tables(encoding);
+	const guchar *p = text, *end = text + len;
 	guchar *start = out;
-	gsize i = 0;
 
-	while (i < len) {
-		guchar lead = text[i];
+	while (p < end) {
+		guint lead = p[0], trail;
 		guint32 entry;
 		gunichar ch;
 
 		if (lead < 0x80) {
-			*out++ = lead;
-			i++;
+			*out++ = (guchar)lead;
+			p++;
 			continue;
 		}
-		if (lead == 0x80 || lead == 0xFF || i + 1 >= len)
+		/* A lead byte 81..FE with a byte after it. */
+		if (lead - 0x81 > 0xFE - 0x81 || end - p < 2)
 			return -1;
-		if (text[i + 1] >= 0x40 && text[i + 1] != 0xFF) {
-			entry = tables->to_utf8[(lead - 0x81) * GB_TRAILS + (text[i + 1] - 0x40)];
+		trail = p[1];
+		if (trail - 0x40 <= 0xFE - 0x40) {
+			entry = tables->to_utf8[(lead - 0x81) * GB_TRAILS + (trail - 0x40)];
 			if (entry == 0)
 				return -1;
 			/* One 4-byte store, its length byte last: it may run two past the
@@ -321,11 +323,11 @@ gb_decode_into(PhEncoding *encoding, const guchar *text, gsize len, guchar *out)
 			entry = GUINT32_TO_LE(entry);
 			memcpy(out, &entry, 4);
 			out += GUINT32_FROM_LE(entry) >> 24;
-			i += 2;
+			p += 2;
 			continue;
 		}
 		if (encoding->kind != PH_ENCODING_GB18030 ||
-		    !gb_four_byte_decode(text + i, len - i, &ch))
+		    !gb_four_byte_decode(p, (gsize)(end - p), &ch))
 			return -1;
 		/* U+10000..U+10FFFF: four bytes of UTF-8. */
 		out[0] = (guchar)(0xF0 | ch >> 18);
@@ -333,7 +335,7 @@ gb_decode_into(PhEncoding *encoding, const guchar *text, gsize len, guchar *out)
 		out[2] = (guchar)(0x80 | (ch >> 6 & 0x3F));
 		out[3] = (guchar)(0x80 | (ch & 0x3F));
 		out += 4;
-		i += 4;
+		p += 4;
 	}
 	return out - start;
 }
