@@ -24,6 +24,10 @@ typedef struct {
 	gboolean trim_right;
 	gboolean digits;
 	gboolean yuan;
+	/* The field's JSON key (,"KEY":) padded to sixteen bytes, copied whole and the
+	 * value written over the rest; key_len 0 where it is longer. */
+	gchar key16[16];
+	gsize key_len;
 } Step;
 
 struct _PhMappingProgram {
@@ -62,6 +66,10 @@ compile_step(const PhMappingField *field, Step *step)
 		step->kind = STEP_SKIP;
 	else
 		step->kind = number ? STEP_NUMBER : STEP_TEXT;
+	if (field->json_key != NULL && field->json_key_len <= sizeof step->key16) {
+		memcpy(step->key16, field->json_key, field->json_key_len);
+		step->key_len = field->json_key_len;
+	}
 	step->digits = field->type == PH_FIELD_DIGITS;
 	step->yuan = field->type == PH_FIELD_AMOUNT && field->yuan;
 	return TRUE;
@@ -383,11 +391,19 @@ put_bytes(gchar *p, const gchar *src, gsize len)
 /* One field of the record's JSON line at @p, as ph_mapping_slots_append_json() writes it
  * (nothing for an absent value); the texts need no escape (run_text made sure). */
 static inline gchar *
-put_field(gchar *p, const PhMappingField *field, const PhMappingSlot *slot)
+put_field(gchar *p, const Step *step, const PhMappingSlot *slot)
 {
+	const PhMappingField *field = step->field;
+
 	if (slot->state == PH_SLOT_ABSENT)
 		return p;
-	p = put_bytes(p, field->json_key, field->json_key_len);
+	if (step->key_len > 0) {
+		/* Within the room: the value's, at least sixteen bytes, follows. */
+		memcpy(p, step->key16, sizeof step->key16);
+		p += step->key_len;
+	} else {
+		p = put_bytes(p, field->json_key, field->json_key_len);
+	}
 	if (slot->state == PH_SLOT_INT && slot->text == NULL)
 		return ph_mapping_slots_put_int(p, slot->number);
 	if (slot->state == PH_SLOT_INT)
@@ -419,7 +435,7 @@ ph_mapping_program_run(const PhMappingProgram *program, PhEncoding *encoding, co
 		if (!run_step(&program->steps[i], encoding, line, &slots[i], utf8))
 			return FALSE;
 		if (p != NULL)
-			p = put_field(p, program->steps[i].field, &slots[i]);
+			p = put_field(p, &program->steps[i], &slots[i]);
 	}
 	if (p != NULL) {
 		*p++ = '}';
