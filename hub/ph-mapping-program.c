@@ -206,6 +206,19 @@ classify(const gchar *text, gsize len)
 		special |= special8(word);
 		i = len;
 	}
+	if (i < len && len >= 4) {
+		/* Four to seven (a short name, a code): its first and last four bytes, which
+		 * cover it, as one word. */
+		guint32 first, last;
+		guint64 word;
+
+		memcpy(&first, text, 4);
+		memcpy(&last, text + len - 4, 4);
+		word = (guint64)first | (guint64)last << 32;
+		high |= word;
+		special |= special8(word);
+		i = len;
+	}
 	for (; i < len; i++) {
 		guchar c = (guchar)text[i];
 
