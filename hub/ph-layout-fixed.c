@@ -293,7 +293,8 @@ read_field(Decoder *decoder, const PhMappingRecord *type, const PhMappingField *
 }
 
 static gboolean
-read_fields(Decoder *decoder, const PhMappingRecord *type, const gchar *line, GError **error)
+read_fields(Decoder *decoder, const PhMappingRecord *type, const gchar *line, guint64 *in_utf8,
+            GError **error)
 {
 	GString *utf8 = decoder->text;
 
@@ -302,9 +303,12 @@ read_fields(Decoder *decoder, const PhMappingRecord *type, const gchar *line, GE
 		if (!read_field(decoder, type, g_ptr_array_index(type->fields, i), line, error))
 			return FALSE;
 	}
+	*in_utf8 = 0;
 	for (guint i = 0; i < type->fields->len; i++) {
-		if (decoder->arena_at[i] != G_MAXSIZE)
-			decoder->slots[i].text = utf8->str + decoder->arena_at[i];
+		if (decoder->arena_at[i] == G_MAXSIZE)
+			continue;
+		decoder->slots[i].text = utf8->str + decoder->arena_at[i];
+		*in_utf8 |= i < 64 ? G_GUINT64_CONSTANT(1) << i : ~G_GUINT64_CONSTANT(0);
 	}
 	return TRUE;
 }
@@ -313,7 +317,7 @@ read_fields(Decoder *decoder, const PhMappingRecord *type, const gchar *line, GE
 static gboolean
 decode_line(gpointer data, const gchar *line, gsize len, guint64 line_no, guint64 offset,
             const PhMappingRecord **type_out, PhMappingSlot *slots, const GString **scratch,
-            GString *out, GError **error)
+            guint64 *in_scratch, GString *out, GError **error)
 {
 	Decoder *decoder = data;
 	const PhMappingRecord *type = match_record(decoder->fixed, line, len);
@@ -338,9 +342,9 @@ decode_line(gpointer data, const gchar *line, gsize len, guint64 line_no, guint6
 	program = decoder->fixed->programs[type->index];
 	if (program != NULL &&
 	    ph_mapping_program_run(program, decoder->encoding, line, slots, decoder->text,
-	                           decoder->fixed->json ? out : NULL))
+	                           in_scratch, decoder->fixed->json ? out : NULL))
 		return TRUE;
-	if (!read_fields(decoder, type, line, error))
+	if (!read_fields(decoder, type, line, in_scratch, error))
 		return FALSE;
 	if (decoder->fixed->json) {
 		/* Written here, in a worker, straight into the batch's output, which the one

@@ -72,10 +72,9 @@ struct _PhMappingAhead {
 	gpointer layout;
 	gpointer source; /* for ops->next_line */
 	guint n_slots;
-	gboolean *keep; /* per slot: its text is kept past its line (NULL: every slot's) */
-	guint *order;   /* the slots not kept (n_dropped of them), then those kept */
-	guint n_dropped;
-	guint max_lines; /* per batch */
+	gboolean *keep;    /* per slot: its text is kept past its line (NULL: every slot's) */
+	guint64 drop_mask; /* the slots not kept (of the first 64), bit i for slot i */
+	guint max_lines;   /* per batch */
 	Batch batches[N_BATCHES];
 	gpointer own_decoder; /* the caller's, for batches decoded in its thread */
 	GMutex lock;          /* batch states, stop */
@@ -243,32 +242,55 @@ in_scratch(const PhMappingSlot *slot, const GString *const *scratch)
 	return FALSE;
 }
 
-/* Moves the slot texts that lie in the decoder's scratch buffers into the batch's arena,
+/* Moves @slot's text, which lies in the decoder's scratch buffers, into the batch's arena,
  * NUL-terminated. */
 static void
-keep_texts(PhMappingAhead *ahead, Batch *batch, PhMappingSlot *slots, const GString *const *scratch)
+keep_text(PhMappingAhead *ahead, Batch *batch, PhMappingSlot *slots, PhMappingSlot *slot)
 {
-	guint i = 0;
+	GString *arena = batch->arena;
 
-	/* Nobody reads these: gone, rather than left pointing where they may not be. */
-	for (; i < ahead->n_dropped; i++) {
-		PhMappingSlot *slot = &slots[ahead->order[i]];
+	if (arena->len + slot->len + 1 >= arena->allocated_len)
+		grow_arena(ahead, batch, slots, slot->len + 1);
+	memcpy(arena->str + arena->len, slot->text, slot->len);
+	arena->str[arena->len + slot->len] = '\0';
+	slot->text = arena->str + arena->len;
+	arena->len += slot->len + 1;
+}
 
-		if (slot->state == PH_SLOT_TEXT)
-			slot->text = NULL;
+/* The slot texts left in the decoder's scratch buffers: kept in the arena, or gone where
+ * nobody reads them, rather than left pointing where they may not be. @held: the
+ * slots the decoder says hold them (all ones: it cannot tell, every slot is looked at). */
+static void
+keep_texts(PhMappingAhead *ahead, Batch *batch, PhMappingSlot *slots, const GString *const *scratch,
+           guint64 held)
+{
+	if (held != ~G_GUINT64_CONSTANT(0) && ahead->n_slots <= 64) {
+		guint64 drop = held & ahead->drop_mask;
+		guint64 keep = held & ~ahead->drop_mask;
+
+		for (; drop != 0; drop &= drop - 1) {
+			PhMappingSlot *slot = &slots[__builtin_ctzll(drop)];
+
+			if (slot->state == PH_SLOT_TEXT)
+				slot->text = NULL;
+		}
+		for (; keep != 0; keep &= keep - 1) {
+			PhMappingSlot *slot = &slots[__builtin_ctzll(keep)];
+
+			if (slot->state == PH_SLOT_TEXT && in_scratch(slot, scratch))
+				keep_text(ahead, batch, slots, slot);
+		}
+		return;
 	}
-	for (; i < ahead->n_slots; i++) {
-		PhMappingSlot *slot = &slots[ahead->order[i]];
-		GString *arena = batch->arena;
+	for (guint i = 0; i < ahead->n_slots; i++) {
+		PhMappingSlot *slot = &slots[i];
 
-		if (slot->state != PH_SLOT_TEXT || !in_scratch(slot, scratch))
+		if (slot->state != PH_SLOT_TEXT)
 			continue;
-		if (arena->len + slot->len + 1 >= arena->allocated_len)
-			grow_arena(ahead, batch, slots, slot->len + 1);
-		memcpy(arena->str + arena->len, slot->text, slot->len);
-		arena->str[arena->len + slot->len] = '\0';
-		slot->text = arena->str + arena->len;
-		arena->len += slot->len + 1;
+		if (ahead->keep != NULL && !ahead->keep[i])
+			slot->text = NULL;
+		else if (in_scratch(slot, scratch))
+			keep_text(ahead, batch, slots, slot);
 	}
 }
 
@@ -346,14 +368,15 @@ decode(PhMappingAhead *ahead, Batch *batch, gpointer decoder)
 	for (guint i = 0; i < batch->n_lines; i++) {
 		PhMappingSlot *slots = &batch->slots[(gsize)i * ahead->n_slots];
 		const GString *scratch[PH_MAPPING_AHEAD_SCRATCH] = {NULL};
+		guint64 in_scratch = ~G_GUINT64_CONSTANT(0);
 
 		/* Lines split here are numbered later: an error is made again then (count). */
 		if (!ahead->ops->decode(decoder, batch->data + batch->line_at[i],
 		                        batch->line_len[i], batch->split ? 0 : batch->line_no[i],
 		                        batch->line_offset[i], &batch->types[i], slots, scratch,
-		                        batch->out, &batch->error))
+		                        &in_scratch, batch->out, &batch->error))
 			break;
-		keep_texts(ahead, batch, slots, scratch);
+		keep_texts(ahead, batch, slots, scratch, in_scratch);
 		batch->out_end[i] = batch->out->len;
 		batch->n_records++;
 	}
@@ -468,9 +491,6 @@ ph_mapping_ahead_new(const PhMappingAheadOps *ops, gpointer layout, gpointer sou
 	        CLAMP(BATCH_SLOT_BYTES / (ahead->n_slots * sizeof(PhMappingSlot)), 16, BATCH_LINES);
 	ahead->span_bytes = BATCH_BYTES / 8;
 	ahead->out_fd = -1;
-	ahead->order = g_new(guint, ahead->n_slots);
-	for (guint i = 0; i < ahead->n_slots; i++)
-		ahead->order[i] = i;
 	for (guint i = 0; i < N_BATCHES; i++)
 		batch_init(&ahead->batches[i], ahead->max_lines, ahead->n_slots);
 	ahead->own_decoder = ops->decoder_new(layout);
@@ -494,7 +514,6 @@ ph_mapping_ahead_free(PhMappingAhead *ahead)
 	for (guint i = 0; i < N_BATCHES; i++)
 		batch_clear(&ahead->batches[i]);
 	g_free(ahead->keep);
-	g_free(ahead->order);
 	g_mutex_clear(&ahead->lock);
 	g_cond_clear(&ahead->changed);
 	g_free(ahead);
@@ -558,12 +577,13 @@ redecode(PhMappingAhead *ahead, Batch *batch)
 {
 	guint i = batch->n_records;
 	const GString *scratch[PH_MAPPING_AHEAD_SCRATCH] = {NULL};
+	guint64 in_scratch = ~G_GUINT64_CONSTANT(0);
 
 	g_clear_error(&batch->error);
 	if (!ahead->ops->decode(ahead->own_decoder, batch->data + batch->line_at[i],
 	                        batch->line_len[i], batch->line_no[i], batch->line_offset[i],
 	                        &batch->types[i], &batch->slots[(gsize)i * ahead->n_slots], scratch,
-	                        batch->out, &batch->error))
+	                        &in_scratch, batch->out, &batch->error))
 		return;
 	g_set_error(&batch->error, PH_ERROR, PH_ERROR_FAILED,
 	            "line %" G_GUINT64_FORMAT ": decoded differently in two threads",
@@ -854,14 +874,10 @@ ph_mapping_ahead_keep_only(PhMappingAhead *ahead, const gboolean *keep)
 	g_return_if_fail(!ahead->started);
 	g_free(ahead->keep);
 	ahead->keep = g_memdup2(keep, ahead->n_slots * sizeof(gboolean));
-	ahead->n_dropped = 0;
-	for (guint i = 0; i < ahead->n_slots; i++) {
+	ahead->drop_mask = 0;
+	for (guint i = 0; i < ahead->n_slots && i < 64; i++) {
 		if (!keep[i])
-			ahead->order[ahead->n_dropped++] = i;
-	}
-	for (guint i = 0, at = ahead->n_dropped; i < ahead->n_slots; i++) {
-		if (keep[i])
-			ahead->order[at++] = i;
+			ahead->drop_mask |= G_GUINT64_CONSTANT(1) << i;
 	}
 }
 

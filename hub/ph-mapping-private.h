@@ -365,13 +365,14 @@ typedef struct _PhMappingProgram PhMappingProgram;
 PhMappingProgram *ph_mapping_program_new(const PhMappingRecord *type);
 void ph_mapping_program_free(PhMappingProgram *program);
 /* Decodes @line (of the record's width, in @encoding) into @slots as the generic reader
- * would, texts pointing into @line or @utf8 (reset), and appends its canonical JSON line to
- * @json unless NULL. FALSE when the line needs the generic code (anything to escape,
- * refuse or convert apart): nothing was appended then, and the generic code decodes the
- * line again and says what is wrong. */
+ * would, texts pointing into @line or @utf8 (reset; the slots whose texts lie there in
+ * *@in_utf8, bit i for slot i), and appends its canonical JSON line to @json unless NULL.
+ * FALSE when the line needs the generic code (anything to escape, refuse or convert
+ * apart): nothing was appended then, and the generic code decodes the line again and says
+ * what is wrong. */
 gboolean ph_mapping_program_run(const PhMappingProgram *program, PhEncoding *encoding,
                                 const gchar *line, PhMappingSlot *slots, GString *utf8,
-                                GString *json);
+                                guint64 *in_utf8, GString *json);
 /* Writes field @index of the program's record kind for the canonical value in @slot
  * (absent, or UTF-8 text) at @dest, padded to its bytes, as the generic encoder would;
  * @scratch is reused. FALSE, with @dest undefined, where the generic encoder must decide:
@@ -440,10 +441,13 @@ typedef struct {
 	/* One line into @slots, texts pointing into @line or into the decoder's @scratch
 	 * buffers (valid until its next line, copied out NUL-terminated); errors as the layout
 	 * reports them. A decoder that writes output for the record appends it to @out (the
-	 * batch's, handed out by ph_mapping_ahead_take_output()). */
+	 * batch's, handed out by ph_mapping_ahead_take_output()). *@in_scratch comes as all
+	 * ones; a decoder that knows which slots' texts it left in @scratch may say so there
+	 * (bit i for slot i), so that the others need no look. */
 	gboolean (*decode)(gpointer decoder, const gchar *line, gsize len, guint64 line_no,
 	                   guint64 offset, const PhMappingRecord **type, PhMappingSlot *slots,
-	                   const GString **scratch, GString *out, GError **error);
+	                   const GString **scratch, guint64 *in_scratch, GString *out,
+	                   GError **error);
 } PhMappingAheadOps;
 
 /* Reads the lines of @source for @layout; @n_slots slots per line. */

@@ -28,6 +28,7 @@ typedef struct {
 	 * value written over the rest; key_len 0 where it is longer. */
 	gchar key16[16];
 	gsize key_len;
+	guint64 bit; /* its slot's in a mask of slots (all ones past the 64th) */
 } Step;
 
 struct _PhMappingProgram {
@@ -88,6 +89,7 @@ ph_mapping_program_new(const PhMappingRecord *type)
 
 		if (!compile_step(field, &steps[i]))
 			return NULL;
+		steps[i].bit = i < 64 ? G_GUINT64_CONSTANT(1) << i : ~G_GUINT64_CONSTANT(0);
 		/* Decoded text takes at most three bytes for two; a number at most 20. */
 		room += field->json_key_len + 2 * field->bytes + 24;
 		utf8_room += 2 * field->bytes + 4;
@@ -242,7 +244,7 @@ all_digits(const gchar *text, gsize len)
  * whole line). FALSE for anything the generic code must judge or escape. */
 static inline gboolean
 run_text(const Step *step, PhEncoding *encoding, const gchar *text, gsize len, PhMappingSlot *slot,
-         GString *utf8)
+         GString *utf8, guint64 *in_utf8)
 {
 	guint what = classify(text, len);
 	gssize written;
@@ -265,6 +267,7 @@ run_text(const Step *step, PhEncoding *encoding, const gchar *text, gsize len, P
 	*slot = (PhMappingSlot){
 	        .text = utf8->str + utf8->len, .len = (gsize)written, .state = PH_SLOT_TEXT};
 	utf8->len += (gsize)written;
+	*in_utf8 |= step->bit;
 	return TRUE;
 }
 
@@ -348,7 +351,7 @@ run_number(const Step *step, const gchar *text, gsize len, PhMappingSlot *slot)
 
 static inline gboolean
 run_step(const Step *step, PhEncoding *encoding, const gchar *line, PhMappingSlot *slot,
-         GString *utf8)
+         GString *utf8, guint64 *in_utf8)
 {
 	const PhMappingField *field = step->field;
 	const gchar *text = line + field->offset;
@@ -357,7 +360,7 @@ run_step(const Step *step, PhEncoding *encoding, const gchar *line, PhMappingSlo
 	trim(step, &text, &len);
 	switch (step->kind) {
 	case STEP_TEXT:
-		return run_text(step, encoding, text, len, slot, utf8);
+		return run_text(step, encoding, text, len, slot, utf8, in_utf8);
 	case STEP_NUMBER:
 		return run_number(step, text, len, slot);
 	case STEP_TAG:
@@ -432,11 +435,12 @@ put_field(gchar *p, const Step *step, const PhMappingSlot *slot)
  * field, so a line left to the generic code appends nothing. */
 gboolean
 ph_mapping_program_run(const PhMappingProgram *program, PhEncoding *encoding, const gchar *line,
-                       PhMappingSlot *slots, GString *utf8, GString *json)
+                       PhMappingSlot *slots, GString *utf8, guint64 *in_utf8, GString *json)
 {
 	const PhMappingRecord *type = program->type;
 	gchar *p = NULL;
 
+	*in_utf8 = 0;
 	/* Room for every text of the line at once: the slots point there, nothing moves. */
 	if (utf8->allocated_len <= program->utf8_room)
 		g_string_set_size(utf8, program->utf8_room);
@@ -445,7 +449,7 @@ ph_mapping_program_run(const PhMappingProgram *program, PhEncoding *encoding, co
 		p = put_bytes(ph_json_text_reserve(json, program->json_room), type->json_kind,
 		              type->json_kind_len);
 	for (guint i = 0; i < program->n_steps; i++) {
-		if (!run_step(&program->steps[i], encoding, line, &slots[i], utf8))
+		if (!run_step(&program->steps[i], encoding, line, &slots[i], utf8, in_utf8))
 			return FALSE;
 		if (p != NULL)
 			p = put_field(p, &program->steps[i], &slots[i]);

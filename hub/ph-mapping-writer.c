@@ -181,7 +181,7 @@ json_decoder_free(gpointer data)
 static gboolean
 json_decode(gpointer data, const gchar *line, gsize len, guint64 line_no, guint64 offset,
             const PhMappingRecord **type, PhMappingSlot *slots, const GString **scratch,
-            GString *out, GError **error)
+            guint64 *in_scratch, GString *out, GError **error)
 {
 	JsonDecoder *decoder = data;
 	guint n = decoder->writer->n_fields;
