@@ -8,11 +8,13 @@
 #include "ph-error.h"
 #include "ph-field-cipher.h"
 
-/* The items of batch %ld as the bank's file needs them, in serial order (the primary key's). */
+/* The items of batch %ld as the bank's file needs them, in serial order: the primary key's
+ * order, named by its table, since "ORDER BY serial" would name the bigint output column and
+ * make PostgreSQL sort a million rows it reads in order already. */
 #define PH_PAYOUT_STREAM_COPY                                                                      \
 	"COPY (SELECT serial::bigint, person_id, id_number, name, account, amount FROM "           \
-	"payout_item "                                                                             \
-	"WHERE batch_no = %" G_GINT64_FORMAT " ORDER BY serial) TO STDOUT (FORMAT binary)"
+	"payout_item WHERE batch_no = %" G_GINT64_FORMAT " ORDER BY payout_item.serial) TO "       \
+	"STDOUT (FORMAT binary)"
 #define PH_PAYOUT_STREAM_FIELDS 6
 
 /* One item; its texts are offsets into the block's @text, each ending in a NUL. */
