@@ -297,11 +297,13 @@ digits_8_to_16(const gchar *text, gsize len, gsize *zeros, gint64 *value)
 	guint64 high = 0, low = 0, word;
 	gsize k = len - 8, high_zeros = 8, low_zeros = 0;
 
+	/* read as little-endian words on any host: digits8 takes the first byte as the lowest */
 	memcpy(&word, text + k, 8);
-	if (!digits8(word, &low, &low_zeros))
+	if (!digits8(GUINT64_FROM_LE(word), &low, &low_zeros))
 		return FALSE;
 	if (k > 0) {
 		memcpy(&word, text, 8);
+		word = GUINT64_FROM_LE(word);
 		if (k < 8)
 			word = word << (8 * (8 - k)) | (ONES * '0') >> (8 * k);
 		if (!digits8(word, &high, &high_zeros))
