@@ -73,7 +73,11 @@ xml_reader_new(PhMapping *mapping, GInputStream *input, GError **error)
 	XmlReader *reader = g_new0(XmlReader, 1);
 
 	reader->mapping = mapping;
-	reader->input = g_object_ref(input);
+	/* libxml2 asks for 4,000 bytes at a time: through a buffer of its own the file is read
+	 * in 64 KiB reads (a 182 MB batch: 2,800 instead of 44,600 read calls). The caller's
+	 * stream stays open, for the caller to close (a digest tee ends there). */
+	reader->input = g_buffered_input_stream_new_sized(input, 64 * 1024);
+	g_filter_input_stream_set_close_base_stream(G_FILTER_INPUT_STREAM(reader->input), FALSE);
 	reader->max_bytes = mapping->max_bytes > 0 ? mapping->max_bytes : DEFAULT_MAX_BYTES;
 	reader->max_depth =
 	        mapping->max_depth > 0 ? MIN(mapping->max_depth, MAX_STEPS - 1) : DEFAULT_MAX_DEPTH;
