@@ -262,11 +262,27 @@ keys_without(const gchar *path, const gchar *key_id)
 	return keys;
 }
 
+/* Every person's stored AAC002 opens with @keys (a key file from which the old key was
+ * removed) into a valid citizen ID; there are @persons of them. */
+static void
+assert_persons_open(PhDb *db, PhFieldKeys *keys, gint persons)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PGresult) rows = ph_db_query(db, "SELECT id_number FROM person", 0, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(PQntuples(rows), ==, persons);
+	for (gint row = 0; row < PQntuples(rows); row++) {
+		g_autofree gchar *plain =
+		        ph_field_keys_open(keys, PQgetvalue(rows, row, 0), &error);
+		g_assert_no_error(error);
+		g_assert_true(ph_identity_check_citizen_id(plain, NULL));
+	}
+}
+
 /* k1 → k2 in batches of 1,000 while a second connection reads; afterwards k1 can go. */
 static void
 test_rotate_while_reading(Fixture *fixture, gconstpointer data)
 {
-	g_autoptr(GError) error = NULL;
 	PhDb *db = fixture->db;
 	g_assert_cmpint(count(db, "SELECT count(*) FROM person WHERE id_number LIKE 'enc1:k1:%'"),
 	                ==, PERSONS);
@@ -281,13 +297,7 @@ test_rotate_while_reading(Fixture *fixture, gconstpointer data)
 	g_assert_cmpuint(rotation.passes, >=, 2); /* the last pass finds nothing left */
 	/* k1 removed from the file: every value still opens */
 	g_autoptr(PhFieldKeys) without_k1 = keys_without(key_path, "k1");
-	g_autoptr(PGresult) rows = ph_db_query(db, "SELECT id_number FROM person", 0, NULL, &error);
-	for (gint row = 0; row < PQntuples(rows); row++) {
-		g_autofree gchar *plain =
-		        ph_field_keys_open(without_k1, PQgetvalue(rows, row, 0), &error);
-		g_assert_no_error(error);
-		g_assert_true(ph_identity_check_citizen_id(plain, NULL));
-	}
+	assert_persons_open(db, without_k1, PERSONS);
 }
 
 /* Rows written before a key file was configured are converted by the same rotation. */
@@ -1127,6 +1137,15 @@ output_field(const gchar *output, const gchar *label)
 	return g_strndup(at, strcspn(at, "\n"));
 }
 
+/* `pensionctl keys status` of @hub (exit 0); its output. */
+static gchar *
+keys_status(PhTestHub *hub)
+{
+	gchar *shown = NULL;
+	g_assert_cmpint(ph_test_hub_run_ctl(hub, &shown, "keys", "status", NULL), ==, 0);
+	return shown;
+}
+
 /* A hub (its own key file, "w1" current) takes cardholder notices from a second thread
  * before, during and after `pensionctl keys rotate --new --batch 5`: the command's six-second
  * settle lets the hub see the new key (it looks at the file's time at most every 5 s), and
@@ -1175,8 +1194,7 @@ test_rotate_while_writing(Fixture *fixture, gconstpointer data)
 	        30000);
 	g_assert_cmpstr(handled, ==, total);
 
-	g_autofree gchar *shown = NULL;
-	g_assert_cmpint(ph_test_hub_run_ctl(hub, &shown, "keys", "status", NULL), ==, 0);
+	g_autofree gchar *shown = keys_status(hub);
 	g_autofree gchar *current = output_field(shown, "current key");
 	g_autofree gchar *stale = output_field(shown, "values not under it");
 	g_assert_nonnull(current);
@@ -1244,27 +1262,17 @@ test_rotate_long_transaction(Fixture *fixture, gconstpointer data)
 	g_assert_nonnull(strstr(rotated, "not finished: database backend"));
 	g_assert_null(strstr(rotated, "may now be removed"));
 	g_assert_true(ph_db_commit(long_db, &error));
-	g_autofree gchar *shown = NULL;
-	g_assert_cmpint(ph_test_hub_run_ctl(hub, &shown, "keys", "status", NULL), ==, 0);
+	g_autofree gchar *shown = keys_status(hub);
 	g_autofree gchar *stale = output_field(shown, "values not under it");
 	g_assert_cmpstr(stale, ==, "1"); /* the late person's AAC002 */
 	g_assert_nonnull(strstr(shown, "  person.id_number: 1\n"));
 	g_autofree gchar *again = NULL;
 	g_assert_cmpint(ph_test_hub_run_ctl(hub, &again, "keys", "rotate", NULL), ==, 0);
-	g_autofree gchar *after = NULL;
-	g_assert_cmpint(ph_test_hub_run_ctl(hub, &after, "keys", "status", NULL), ==, 0);
+	g_autofree gchar *after = keys_status(hub);
 	g_autofree gchar *left = output_field(after, "values not under it");
 	g_assert_cmpstr(left, ==, "0");
 	g_autoptr(PhFieldKeys) without_l1 = keys_without(path, "l1");
-	g_autoptr(PGresult) rows =
-	        ph_db_query(fixture->db, "SELECT id_number FROM person", 0, NULL, &error);
-	g_assert_cmpint(PQntuples(rows), ==, 4);
-	for (gint row = 0; row < PQntuples(rows); row++) {
-		g_autofree gchar *plain =
-		        ph_field_keys_open(without_l1, PQgetvalue(rows, row, 0), &error);
-		g_assert_no_error(error);
-		g_assert_true(ph_identity_check_citizen_id(plain, NULL));
-	}
+	assert_persons_open(fixture->db, without_l1, 4);
 	g_unlink(path);
 	g_rmdir(dir);
 }
@@ -1304,8 +1312,7 @@ test_rotate_waits_for_older(Fixture *fixture, gconstpointer data)
 	        ==, 0);
 	g_thread_join(committer);
 	g_assert_nonnull(strstr(rotated, "may now be removed"));
-	g_autofree gchar *shown = NULL;
-	g_assert_cmpint(ph_test_hub_run_ctl(hub, &shown, "keys", "status", NULL), ==, 0);
+	g_autofree gchar *shown = keys_status(hub);
 	g_autofree gchar *stale = output_field(shown, "values not under it");
 	g_assert_cmpstr(stale, ==, "0");
 	g_autoptr(PhFieldKeys) without_o1 = keys_without(path, "o1");
