@@ -46,3 +46,20 @@ ph_test_core_exec(PhTestCore *core, const gchar *sql)
 	ph_db_exec(core->db, sql, &error);
 	g_assert_no_error(error);
 }
+
+PhTransferInInput
+ph_test_core_rules8_transfer_in(const gchar *case_id, const gchar *id_number,
+                                PhMonthBase months[PH_TEST_CORE_RULES8_MONTHS])
+{
+	for (guint i = 0; i < PH_TEST_CORE_RULES8_MONTHS; i++)
+		months[i] = (PhMonthBase){ph_period_add(201410, (gint)i), 750000};
+	return (PhTransferInInput){.case_id = case_id,
+	                           .id_number = id_number,
+	                           .transfer_date = "20241001",
+	                           .other_region = "310000",
+	                           .months = months,
+	                           .n_months = PH_TEST_CORE_RULES8_MONTHS,
+	                           .pooled_fund = 10800000,
+	                           .account_balance = 13900000,
+	                           .annuity_balance = 6950000};
+}

@@ -6,6 +6,7 @@
 #include "ph-command.h"
 #include "ph-policy.h"
 #include "ph-test-db.h"
+#include "ph-transfer-cmd.h"
 
 G_BEGIN_DECLS
 
@@ -23,5 +24,12 @@ void ph_test_core_tear_down(PhTestCore *core);
 /* Runs @sql (several statements allowed) on the fixture's connection; fails the test on
  * any error. */
 void ph_test_core_exec(PhTestCore *core, const gchar *sql);
+
+/* RULES.md §8's worked example transfer in, dated 2024-10 from 310000, for @id_number: 120
+ * months of a 7,500 yuan base from 2014-10 (filled into @months) and the three funds; no
+ * deemed service (the caller sets it where the case has it). */
+#define PH_TEST_CORE_RULES8_MONTHS 120
+PhTransferInInput ph_test_core_rules8_transfer_in(const gchar *case_id, const gchar *id_number,
+                                                  PhMonthBase months[PH_TEST_CORE_RULES8_MONTHS]);
 
 G_END_DECLS

@@ -10,6 +10,7 @@
 
 #include "pension-hub.h"
 #include "ph-policy-file.h"
+#include "ph-test-core.h"
 #include "ph-transfer-cmd.h"
 #include "ph-txn.h"
 
@@ -175,20 +176,10 @@ gboolean
 ph_test_transfer_in(PhDb *db, const PhCommandContext *context, const gchar *case_id,
                     const gchar *id_number, PhCommandResult *outcome, GError **error)
 {
-	PhMonthBase months[120];
-	for (guint i = 0; i < 120; i++)
-		months[i] = (PhMonthBase){ph_period_add(201410, (gint)i), 750000};
-	PhTransferInInput transfer = {.case_id = case_id,
-	                              .id_number = id_number,
-	                              .transfer_date = "20241001",
-	                              .other_region = "310000",
-	                              .has_deemed = TRUE,
-	                              .deemed_months = 240,
-	                              .deemed_index = 12000,
-	                              .months = months,
-	                              .n_months = 120,
-	                              .pooled_fund = 10800000,
-	                              .account_balance = 13900000,
-	                              .annuity_balance = 6950000};
+	PhMonthBase months[PH_TEST_CORE_RULES8_MONTHS];
+	PhTransferInInput transfer = ph_test_core_rules8_transfer_in(case_id, id_number, months);
+	transfer.has_deemed = TRUE;
+	transfer.deemed_months = 240;
+	transfer.deemed_index = 12000;
 	return ph_transfer_cmd_in(db, context, &transfer, outcome, error);
 }

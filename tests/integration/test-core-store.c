@@ -604,23 +604,13 @@ worked_example_person(Fixture *fixture)
 	g_autoptr(GError) error = NULL;
 	PhCommandResult outcome = {0};
 	PhEnrolInput hire = enrol_input(ID_1964, "19641015", "20240901", 750000);
-	g_autofree PhMonthBase *months = g_new0(PhMonthBase, 120);
+	PhMonthBase months[PH_TEST_CORE_RULES8_MONTHS];
 
 	register_unit(fixture, "U0001");
 	hire.person.deemed_months = 240;
 	hire.person.deemed_index = 12000;
 	gint64 person_id = enrol(fixture, &hire);
-	for (guint i = 0; i < 120; i++)
-		months[i] = (PhMonthBase){ph_period_add(201410, (gint)i), 750000};
-	PhTransferInInput transfer = {.case_id = "CASE-8",
-	                              .id_number = ID_1964,
-	                              .transfer_date = "20241001",
-	                              .other_region = "310000",
-	                              .months = months,
-	                              .n_months = 120,
-	                              .pooled_fund = 10800000,
-	                              .account_balance = 13900000,
-	                              .annuity_balance = 6950000};
+	PhTransferInInput transfer = ph_test_core_rules8_transfer_in("CASE-8", ID_1964, months);
 	for (gint round = 0; round < 2; round++) {
 		g_assert_true(IN_TXN(fixture, ph_transfer_cmd_in(fixture->db, &fixture->context,
 		                                                 &transfer, &outcome, &error)));

@@ -163,18 +163,8 @@ run_cases(Fixture *fixture)
 	g_autoptr(JsonNode) hired = run(fixture, do_enrol, &retiree, &duplicate);
 	PhEnrolInput leaver = enrol_input(ID_LEAVER, "19700202", "20240101");
 	g_autoptr(JsonNode) hired_too = run(fixture, do_enrol, &leaver, &duplicate);
-	g_autofree PhMonthBase *months = g_new0(PhMonthBase, 120);
-	for (guint i = 0; i < 120; i++)
-		months[i] = (PhMonthBase){ph_period_add(201410, (gint)i), 750000};
-	const PhTransferInInput in = {.case_id = "CASE-IN",
-	                              .id_number = ID_RETIREE,
-	                              .transfer_date = "20241001",
-	                              .other_region = "310000",
-	                              .months = months,
-	                              .n_months = 120,
-	                              .pooled_fund = 10800000,
-	                              .account_balance = 13900000,
-	                              .annuity_balance = 6950000};
+	PhMonthBase months[PH_TEST_CORE_RULES8_MONTHS];
+	const PhTransferInInput in = ph_test_core_rules8_transfer_in("CASE-IN", ID_RETIREE, months);
 	g_autoptr(JsonNode) transferred = run(fixture, do_transfer_in, &in, &duplicate);
 	const PhRetireInput retire = {ID_RETIREE, "20241001", "2", FALSE, 0};
 	const PhDeathCmdInput death = {ID_RETIREE, "20241115"};
