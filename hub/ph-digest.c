@@ -5,6 +5,7 @@
 
 #include "pension-hub/ph-digest.h"
 #include "ph-error.h"
+#include "ph-tap-stream.h"
 
 struct _PhDigest {
 	EVP_MD_CTX *context;
@@ -147,128 +148,79 @@ ph_digest_output_stream_new(GOutputStream *base, PhDigest *digest)
 	return G_OUTPUT_STREAM(self);
 }
 
-#define PH_TYPE_DIGEST_INPUT_STREAM (ph_digest_input_stream_get_type())
-G_DECLARE_FINAL_TYPE(PhDigestInputStream, ph_digest_input_stream, PH, DIGEST_INPUT_STREAM,
-                     GFilterInputStream)
-
 /* Chunks handed to a digest thread at most: bounds the copies kept to a few reads. */
 #define PH_DIGEST_CHUNKS_IN_FLIGHT 8
 
-struct _PhDigestInputStream {
-	GFilterInputStream parent;
+/* What a digest input stream taps the bytes into (ph-tap-stream.h). */
+typedef struct {
 	PhDigest *digest;
 	GThread *worker;     /* the digest thread, or NULL: digested in the reader's thread */
 	GAsyncQueue *chunks; /* GBytes read, to digest; an empty one ends the thread */
 	GAsyncQueue *slots;  /* tokens: a chunk may be handed over when one is taken */
-};
-
-G_DEFINE_TYPE(PhDigestInputStream, ph_digest_input_stream, G_TYPE_FILTER_INPUT_STREAM)
+} PhDigestTap;
 
 static gpointer
-ph_digest_input_stream_work(gpointer data)
+ph_digest_tap_work(gpointer data)
 {
-	PhDigestInputStream *self = data;
+	PhDigestTap *tap = data;
 	for (;;) {
-		g_autoptr(GBytes) chunk = g_async_queue_pop(self->chunks);
+		g_autoptr(GBytes) chunk = g_async_queue_pop(tap->chunks);
 		gsize count = 0;
 		const guint8 *bytes = g_bytes_get_data(chunk, &count);
 		if (count == 0)
 			return NULL;
-		ph_digest_update(self->digest, bytes, count);
-		g_async_queue_push(self->slots, GINT_TO_POINTER(1));
+		ph_digest_update(tap->digest, bytes, count);
+		g_async_queue_push(tap->slots, GINT_TO_POINTER(1));
 	}
-}
-
-/* Waits for the digest thread to digest everything handed over, and ends it. */
-static void
-ph_digest_input_stream_finish(PhDigestInputStream *self)
-{
-	if (self->worker == NULL)
-		return;
-	g_async_queue_push(self->chunks, g_bytes_new(NULL, 0));
-	g_thread_join(g_steal_pointer(&self->worker));
-}
-
-static gssize
-ph_digest_input_stream_read(GInputStream *stream, void *buffer, gsize count,
-                            GCancellable *cancellable, GError **error)
-{
-	PhDigestInputStream *self = PH_DIGEST_INPUT_STREAM(stream);
-	GInputStream *base = g_filter_input_stream_get_base_stream(G_FILTER_INPUT_STREAM(self));
-	gssize n = g_input_stream_read(base, buffer, count, cancellable, error);
-	if (n <= 0)
-		return n;
-	if (self->worker == NULL) {
-		ph_digest_update(self->digest, buffer, (gsize)n);
-		return n;
-	}
-	g_async_queue_pop(self->slots);
-	g_async_queue_push(self->chunks, g_bytes_new(buffer, (gsize)n));
-	return n;
 }
 
 static gboolean
-ph_digest_input_stream_close(GInputStream *stream, GCancellable *cancellable, GError **error)
+ph_digest_tap_take(gpointer data, const guint8 *bytes, gsize count, GError **error)
 {
-	ph_digest_input_stream_finish(PH_DIGEST_INPUT_STREAM(stream));
-	return G_INPUT_STREAM_CLASS(ph_digest_input_stream_parent_class)
-	        ->close_fn(stream, cancellable, error);
+	PhDigestTap *tap = data;
+	if (tap->worker == NULL) {
+		ph_digest_update(tap->digest, bytes, count);
+		return TRUE;
+	}
+	g_async_queue_pop(tap->slots);
+	g_async_queue_push(tap->chunks, g_bytes_new(bytes, count));
+	return TRUE;
 }
 
+/* At the stream's close: waits for the digest thread to digest everything handed over, so
+ * that the digest is complete, and ends it. */
 static void
-ph_digest_input_stream_finalize(GObject *object)
+ph_digest_tap_end(gpointer data)
 {
-	PhDigestInputStream *self = PH_DIGEST_INPUT_STREAM(object);
-	ph_digest_input_stream_finish(self);
-	g_clear_pointer(&self->chunks, g_async_queue_unref);
-	g_clear_pointer(&self->slots, g_async_queue_unref);
-	G_OBJECT_CLASS(ph_digest_input_stream_parent_class)->finalize(object);
-}
-
-/* The filter's own skip would pass bytes by the digest: read them instead. */
-static gssize
-ph_digest_input_stream_skip(GInputStream *stream, gsize count, GCancellable *cancellable,
-                            GError **error)
-{
-	guint8 buffer[8192];
-	return ph_digest_input_stream_read(stream, buffer, MIN(count, sizeof buffer), cancellable,
-	                                   error);
-}
-
-static void
-ph_digest_input_stream_class_init(PhDigestInputStreamClass *klass)
-{
-	G_INPUT_STREAM_CLASS(klass)->read_fn = ph_digest_input_stream_read;
-	G_INPUT_STREAM_CLASS(klass)->skip = ph_digest_input_stream_skip;
-	G_INPUT_STREAM_CLASS(klass)->close_fn = ph_digest_input_stream_close;
-	G_OBJECT_CLASS(klass)->finalize = ph_digest_input_stream_finalize;
-}
-
-static void
-ph_digest_input_stream_init(PhDigestInputStream *self)
-{
+	PhDigestTap *tap = data;
+	if (tap->worker != NULL) {
+		g_async_queue_push(tap->chunks, g_bytes_new(NULL, 0));
+		g_thread_join(tap->worker);
+		g_async_queue_unref(tap->chunks);
+		g_async_queue_unref(tap->slots);
+	}
+	g_free(tap);
 }
 
 GInputStream *
 ph_digest_input_stream_new(GInputStream *base, PhDigest *digest)
 {
 	g_return_val_if_fail(G_IS_INPUT_STREAM(base) && digest != NULL, NULL);
-	PhDigestInputStream *self = g_object_new(PH_TYPE_DIGEST_INPUT_STREAM, "base-stream", base,
-	                                         "close-base-stream", FALSE, NULL);
-	self->digest = digest;
-	return G_INPUT_STREAM(self);
+	PhDigestTap *tap = g_new0(PhDigestTap, 1);
+	tap->digest = digest;
+	return ph_tap_input_stream_new(base, ph_digest_tap_take, tap, ph_digest_tap_end);
 }
 
 GInputStream *
 ph_digest_input_stream_new_threaded(GInputStream *base, PhDigest *digest)
 {
-	GInputStream *stream = ph_digest_input_stream_new(base, digest);
-	g_return_val_if_fail(stream != NULL, NULL);
-	PhDigestInputStream *self = PH_DIGEST_INPUT_STREAM(stream);
-	self->chunks = g_async_queue_new_full((GDestroyNotify)g_bytes_unref);
-	self->slots = g_async_queue_new();
+	g_return_val_if_fail(G_IS_INPUT_STREAM(base) && digest != NULL, NULL);
+	PhDigestTap *tap = g_new0(PhDigestTap, 1);
+	tap->digest = digest;
+	tap->chunks = g_async_queue_new_full((GDestroyNotify)g_bytes_unref);
+	tap->slots = g_async_queue_new();
 	for (guint i = 0; i < PH_DIGEST_CHUNKS_IN_FLIGHT; i++)
-		g_async_queue_push(self->slots, GINT_TO_POINTER(1));
-	self->worker = g_thread_new("ph-digest", ph_digest_input_stream_work, self);
-	return stream;
+		g_async_queue_push(tap->slots, GINT_TO_POINTER(1));
+	tap->worker = g_thread_new("ph-digest", ph_digest_tap_work, tap);
+	return ph_tap_input_stream_new(base, ph_digest_tap_take, tap, ph_digest_tap_end);
 }

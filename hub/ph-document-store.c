@@ -17,6 +17,7 @@
 #include "pension-hub/ph-spool.h"
 #include "ph-document-stream.h"
 #include "ph-error.h"
+#include "ph-tap-stream.h"
 
 struct _PhDocumentWriter {
 	gchar *dir;
@@ -450,59 +451,17 @@ ph_document_writer_tee_new(PhDocumentWriter *writer, GOutputStream *next)
 
 /* ---- the input tee: keeps what is read ---- */
 
-#define PH_TYPE_DOCUMENT_INPUT_TEE (ph_document_input_tee_get_type())
-G_DECLARE_FINAL_TYPE(PhDocumentInputTee, ph_document_input_tee, PH, DOCUMENT_INPUT_TEE,
-                     GFilterInputStream)
-
-struct _PhDocumentInputTee {
-	GFilterInputStream parent;
-	PhDocumentWriter *writer; /* outlives the stream */
-};
-
-G_DEFINE_TYPE(PhDocumentInputTee, ph_document_input_tee, G_TYPE_FILTER_INPUT_STREAM)
-
-static gssize
-ph_document_input_tee_read(GInputStream *stream, void *buffer, gsize count,
-                           GCancellable *cancellable, GError **error)
+static gboolean
+ph_document_writer_take(gpointer writer, const guint8 *bytes, gsize count, GError **error)
 {
-	PhDocumentInputTee *self = PH_DOCUMENT_INPUT_TEE(stream);
-	GInputStream *base = g_filter_input_stream_get_base_stream(G_FILTER_INPUT_STREAM(self));
-	gssize n = g_input_stream_read(base, buffer, count, cancellable, error);
-	if (n > 0 && !ph_document_writer_write(self->writer, buffer, (gsize)n, error))
-		return -1;
-	return n;
-}
-
-/* The filter's own skip would pass bytes by the kept copy: read them instead. */
-static gssize
-ph_document_input_tee_skip(GInputStream *stream, gsize count, GCancellable *cancellable,
-                           GError **error)
-{
-	guint8 buffer[16384];
-	return ph_document_input_tee_read(stream, buffer, MIN(count, sizeof(buffer)), cancellable,
-	                                  error);
-}
-
-static void
-ph_document_input_tee_class_init(PhDocumentInputTeeClass *klass)
-{
-	G_INPUT_STREAM_CLASS(klass)->read_fn = ph_document_input_tee_read;
-	G_INPUT_STREAM_CLASS(klass)->skip = ph_document_input_tee_skip;
-}
-
-static void
-ph_document_input_tee_init(PhDocumentInputTee *self)
-{
+	return ph_document_writer_write(writer, bytes, count, error);
 }
 
 GInputStream *
 ph_document_writer_input_tee_new(PhDocumentWriter *writer, GInputStream *base)
 {
 	g_return_val_if_fail(writer != NULL && G_IS_INPUT_STREAM(base), NULL);
-	PhDocumentInputTee *self = g_object_new(PH_TYPE_DOCUMENT_INPUT_TEE, "base-stream", base,
-	                                        "close-base-stream", FALSE, NULL);
-	self->writer = writer;
-	return G_INPUT_STREAM(self);
+	return ph_tap_input_stream_new(base, ph_document_writer_take, writer, NULL);
 }
 
 /* ---- reading ---- */
