@@ -117,3 +117,15 @@ ph_drop_put_bytes(PhPlugin *plugin, const gchar *path, GBytes *data, GError **er
 	}
 	return TRUE;
 }
+
+gboolean
+ph_drop_remove(PhPlugin *plugin, const gchar *path, GError **error)
+{
+	g_return_val_if_fail(path != NULL, FALSE);
+	if (g_unlink(path) == 0)
+		return TRUE;
+	int saved = errno;
+	g_set_error(error, PH_ERROR, PH_ERROR_TRANSIENT, "cannot delete %s: %s", path,
+	            g_strerror(saved));
+	return FALSE;
+}

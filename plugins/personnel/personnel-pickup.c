@@ -7,10 +7,7 @@
  * file moves to processed/ as the record that it was taken (or, refused, both to rejected/
  * with NAME.reason). Both places are reached through one small table of operations.
  * Plugin-only. */
-#include <errno.h>
 #include <string.h>
-
-#include <glib/gstdio.h>
 
 #include "personnel.h"
 
@@ -73,14 +70,8 @@ static gboolean
 personnel_drop_put_away(PersonnelSource *source, const gchar *path, const gchar *processed,
                         GError **error)
 {
-	(void)source;
 	(void)processed;
-	if (g_unlink(path) == 0)
-		return TRUE;
-	int code = errno;
-	g_set_error(error, PH_ERROR, PH_ERROR_TRANSIENT, "cannot delete %s: %s", path,
-	            g_strerror(code));
-	return FALSE;
+	return ph_drop_remove(source->personnel->plugin, path, error);
 }
 
 /* ---- the personnel system's SFTP outbox ---- */

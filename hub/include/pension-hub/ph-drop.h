@@ -1,5 +1,6 @@
 /* SDK: the host's watched-folder transport (a local or mounted folder a partner system
- * drops files into), the local twin of <pension-hub/ph-sftp.h>: list, read, move aside.
+ * drops files into), the local twin of <pension-hub/ph-sftp.h>: list, read, move aside,
+ * delete.
  * The plugin names the folders from its config; the host opens the files
  * (hub/ph-drop.c). Blocking: call it from a worker (a job). GLib/GIO only. */
 #pragma once
@@ -23,5 +24,8 @@ GBytes *ph_drop_get_bytes(PhPlugin *plugin, const gchar *path, gsize max_size, G
 gboolean ph_drop_move(PhPlugin *plugin, const gchar *path, const gchar *folder, GError **error);
 /* Writes @data as @path through PATH.part and a rename (e.g. a reason file). */
 gboolean ph_drop_put_bytes(PhPlugin *plugin, const gchar *path, GBytes *data, GError **error);
+/* Deletes @path (a file taken whose content is kept elsewhere, e.g. sealed in the spool);
+ * PH_ERROR_TRANSIENT when it cannot be deleted. */
+gboolean ph_drop_remove(PhPlugin *plugin, const gchar *path, GError **error);
 
 G_END_DECLS
