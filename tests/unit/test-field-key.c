@@ -218,6 +218,10 @@ test_open_append(Fixture *fixture, gconstpointer data)
 	g_autofree gchar *truncated = g_strndup(under_k1, strlen(under_k1) - 1);
 	g_autofree gchar *long_id = g_strnfill(80, 'k');
 	g_autofree gchar *long_id_envelope = g_strconcat("enc1:", long_id, ":AAAA", NULL);
+	/* a body longer than the stack's room: opened through the allocating path */
+	g_autofree gchar *long_value = g_strnfill(200, '7');
+	g_autofree gchar *long_body = ph_field_keys_seal(keys, long_value, &error);
+	g_assert_no_error(error);
 	const struct {
 		const gchar *envelope;
 		const gchar *plaintext; /* NULL: refused */
@@ -234,6 +238,7 @@ test_open_append(Fixture *fixture, gconstpointer data)
 	        {"enc1:k1:AAAA", NULL, PH_ERROR_FAILED},   /* shorter than nonce and tag */
 	        {"enc1:k1", NULL, PH_ERROR_FAILED},        /* no body: malformed */
 	        {long_id_envelope, NULL, PH_ERROR_CONFIG}, /* the allocating path */
+	        {long_body, long_value, 0},
 	};
 	for (guint i = 0; i < G_N_ELEMENTS(opens); i++) {
 		g_autoptr(GError) expected_error = NULL;
