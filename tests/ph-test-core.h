@@ -25,6 +25,18 @@ void ph_test_core_tear_down(PhTestCore *core);
  * any error. */
 void ph_test_core_exec(PhTestCore *core, const gchar *sql);
 
+/* Policy overrides (JSON members, for inside an object) with RULES.md §8's figures: the
+ * average wage 5,000.00 every year, the pension base 8,000.00, the transition coefficient
+ * 0.013 by pattern A, and the death grants. */
+#define PH_TEST_CORE_RULES8_POLICY                                                                 \
+	"\"avg_wage_monthly\": {\"2013\": 500000, \"2014\": 500000, \"2015\": 500000,"             \
+	" \"2016\": 500000, \"2017\": 500000, \"2018\": 500000, \"2019\": 500000,"                 \
+	" \"2020\": 500000, \"2021\": 500000, \"2022\": 500000, \"2023\": 500000,"                 \
+	" \"2024\": 500000, \"2025\": 500000},"                                                    \
+	" \"pension_base_monthly\": {\"2024\": 800000, \"2025\": 800000, \"2026\": 800000},"       \
+	" \"transition_coefficient\": \"0.013\", \"transition_pattern\": \"A\","                   \
+	" \"funeral_grant\": 500000, \"survivor_benefit\": 2000000"
+
 /* RULES.md §8's worked example transfer in, dated 2024-10 from 310000, for @id_number: 120
  * months of a 7,500 yuan base from 2014-10 (filled into @months) and the three funds; no
  * deemed service (the caller sets it where the case has it). */

@@ -31,13 +31,7 @@
 /* SAMPLE policy for tests: the national defaults plus provincial figures chosen so that
  * results can be checked by hand (average wage 5,000.00 every year as in RULES §8). */
 static const gchar *const test_policy_json =
-        "{\"avg_wage_monthly\": {\"2013\": 500000, \"2014\": 500000, \"2015\": 500000,"
-        " \"2016\": 500000, \"2017\": 500000, \"2018\": 500000, \"2019\": 500000,"
-        " \"2020\": 500000, \"2021\": 500000, \"2022\": 500000, \"2023\": 500000,"
-        " \"2024\": 500000, \"2025\": 500000},"
-        " \"pension_base_monthly\": {\"2024\": 800000, \"2025\": 800000, \"2026\": 800000},"
-        " \"transition_coefficient\": \"0.013\", \"transition_pattern\": \"A\","
-        " \"funeral_grant\": 500000, \"survivor_benefit\": 2000000,"
+        "{" PH_TEST_CORE_RULES8_POLICY ","
         " \"adjustments\": [{\"effective\": \"2025-01\", \"started_before\": \"2025-01\","
         "  \"fixed\": 5000, \"basic_share\": \"0.01\", \"per_year\": 200,"
         "  \"age_bands\": [{\"min_age\": 70, \"amount\": 3000}]}]}";

@@ -25,14 +25,7 @@
 #define ID_LEAVER  "110105197002020094"
 
 /* The national policy with the average wage 5,000.00 of RULES §8 and the death grants. */
-static const gchar *const policy_json =
-        "{\"avg_wage_monthly\": {\"2013\": 500000, \"2014\": 500000, \"2015\": 500000,"
-        " \"2016\": 500000, \"2017\": 500000, \"2018\": 500000, \"2019\": 500000,"
-        " \"2020\": 500000, \"2021\": 500000, \"2022\": 500000, \"2023\": 500000,"
-        " \"2024\": 500000, \"2025\": 500000},"
-        " \"pension_base_monthly\": {\"2024\": 800000, \"2025\": 800000, \"2026\": 800000},"
-        " \"transition_coefficient\": \"0.013\", \"transition_pattern\": \"A\","
-        " \"funeral_grant\": 500000, \"survivor_benefit\": 2000000}";
+static const gchar *const policy_json = "{" PH_TEST_CORE_RULES8_POLICY "}";
 
 static const gchar *const plaintext_ids[] = {ID_RETIREE, ID_LEAVER, NULL};
 
