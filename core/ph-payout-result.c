@@ -3,13 +3,17 @@
 #include "ph-payout-result.h"
 
 #include <string.h>
+#include <sys/random.h>
 
 #include "ph-bulk-stream.h"
 #include "ph-bulk.h"
 #include "ph-error.h"
 #include "ph-field-cipher.h"
 #include "ph-payout-batch.h"
+#include "ph-payout-line.h"
+#include "ph-payout-stream.h"
 #include "ph-person.h"
+#include "ph-siphash.h"
 
 /* The serials of the file's lines that match the item sent with their serial, ID number
  * (when the profile echoes it), account and amount; $1 is the batch, $2 the file's id. The
@@ -79,6 +83,16 @@ struct _PhPayoutResultLoad {
 	gboolean next_end;
 	/* ph_payout_result_stream_lines(): the batch's items' digest, to prove the lines by */
 	gchar *items_digest;
+	/* ph_payout_result_stream_lines() stores no echoes (each line is proven by the items'
+	 * digest, or else by its fingerprint): each line's keyed fingerprint by serial, 1 …
+	 * item_count, which lines echo no ID number, and the first serial beyond the items */
+	guint64 *fingerprints;
+	guint8 *no_id;
+	gint64 item_count;
+	gint64 beyond;
+	gint64 unmatched; /* the first line whose fingerprint is not its item's, or 0 */
+	guint8 fingerprint_key[PH_SIPHASH_KEY_BYTES];
+	GByteArray *fingerprint_input;
 };
 
 gboolean
@@ -160,6 +174,45 @@ ph_payout_result_see(PhPayoutResultLoad *load, gint serial)
 	load->seen[byte] |= bit;
 }
 
+/* Whether bit @serial of @bits (serials from 1, within its size) is set. */
+static gboolean
+ph_payout_result_bit(const guint8 *bits, gsize size, gint64 serial)
+{
+	gsize byte = (gsize)serial / 8;
+	return serial >= 1 && byte < size && (bits[byte] & (1u << (serial % 8))) != 0;
+}
+
+/* The fingerprint of a line, or of an item, under this file's key: the bytes the items'
+ * digest takes of it (ph-payout-line.h), through SipHash-2-4. The bank never learns the key,
+ * so it cannot write a line that looks like another. */
+static guint64
+ph_payout_result_fingerprint(PhPayoutResultLoad *load, gint serial, const gchar *id_number,
+                             const gchar *account, gint64 amount)
+{
+	GByteArray *input = load->fingerprint_input;
+	g_byte_array_set_size(input, 0);
+	ph_payout_line_encode(input, serial, id_number, account, amount);
+	return ph_siphash24(load->fingerprint_key, input->data, input->len);
+}
+
+/* Notes a line stored without its echoes: its fingerprint by serial, or the first serial
+ * beyond the batch's items (one that is not even that is out of range, ph_payout_result_see). */
+static void
+ph_payout_result_note(PhPayoutResultLoad *load, const PhPayoutResultLine *line)
+{
+	if (line->serial < 1)
+		return;
+	if (line->serial > load->item_count) {
+		if (load->beyond == 0 || line->serial < load->beyond)
+			load->beyond = line->serial;
+		return;
+	}
+	load->fingerprints[line->serial] = ph_payout_result_fingerprint(
+	        load, line->serial, line->id_number, line->account, line->amount);
+	if (line->id_number == NULL)
+		load->no_id[line->serial / 8] |= (guint8)(1u << (line->serial % 8));
+}
+
 static gboolean
 ph_payout_result_send(PhPayoutResultLoad *load, GError **error)
 {
@@ -233,10 +286,16 @@ ph_payout_result_put(PhPayoutResultLoad *load, const PhPayoutResultLine *line,
 	if (!paid)
 		ph_payout_result_put_failed(load, line);
 	/* Encryption at rest (docs/security.md): the echoed AAC002 and AAE010 are kept as their
-	 * keyed hashes and matched against the person's and the item's, held sealed. */
-	g_autofree gchar *id_key =
-	        line->id_number != NULL ? ph_person_lookup_key(line->id_number) : NULL;
-	g_autofree gchar *account_key = ph_field_lookup(line->account);
+	 * keyed hashes and matched against the person's and the item's, held sealed; a file
+	 * proven without them keeps them only in its kept copy (ph_payout_result_stream_lines). */
+	g_autofree gchar *id_key = NULL;
+	g_autofree gchar *account_key = NULL;
+	if (load->fingerprints != NULL) {
+		ph_payout_result_note(load, line);
+	} else {
+		id_key = line->id_number != NULL ? ph_person_lookup_key(line->id_number) : NULL;
+		account_key = ph_field_lookup(line->account);
+	}
 	if (item != NULL && ph_payout_result_matches(item, line, id_key, account_key))
 		load->proven++;
 	ph_bulk_binary_row(copy, PH_PAYOUT_RESULT_COPY_FIELDS);
@@ -366,6 +425,24 @@ ph_payout_result_fill(GString *copy, gboolean *end, gpointer user_data, GError *
 	return TRUE;
 }
 
+/* The lines to come are stored without their echoes: room for a fingerprint per item of the
+ * batch (8 bytes each), and the file's own key, drawn from the kernel. */
+static gboolean
+ph_payout_result_fingerprints_begin(PhPayoutResultLoad *load, gint64 item_count, GError **error)
+{
+	if (getrandom(load->fingerprint_key, sizeof load->fingerprint_key, 0) !=
+	    (gssize)sizeof load->fingerprint_key) {
+		g_set_error(error, PH_ERROR, PH_ERROR_FAILED,
+		            "payout result lines: no random key for their fingerprints");
+		return FALSE;
+	}
+	load->item_count = MAX(item_count, 0);
+	load->fingerprints = g_new0(guint64, load->item_count + 1);
+	load->no_id = g_new0(guint8, load->item_count / 8 + 1);
+	load->fingerprint_input = g_byte_array_sized_new(128);
+	return TRUE;
+}
+
 gboolean
 ph_payout_result_stream_lines(PhPayoutResultLoad *load, gint64 batch_no,
                               PhPayoutResultNextFunc next, gpointer user_data, GError **error)
@@ -376,12 +453,16 @@ ph_payout_result_stream_lines(PhPayoutResultLoad *load, gint64 batch_no,
 	const gchar *params[] = {PH_COMMAND_INT_TEXT(number, batch_no)};
 	/* read before the COPY takes the connection */
 	g_autoptr(PGresult) batch = ph_db_query(
-	        load->db, "SELECT items_digest FROM payout_batch WHERE batch_no = $1::bigint", 1,
+	        load->db,
+	        "SELECT items_digest, item_count FROM payout_batch WHERE batch_no = $1::bigint", 1,
 	        params, error);
 	if (batch == NULL)
 		return FALSE;
 	if (PQntuples(batch) > 0 && !PQgetisnull(batch, 0, 0))
 		load->items_digest = g_strdup(PQgetvalue(batch, 0, 0));
+	if (!ph_payout_result_fingerprints_begin(
+	            load, PQntuples(batch) > 0 ? ph_db_get_int64(batch, 0, 1) : 0, error))
+		return FALSE;
 	load->stream_batch = batch_no;
 	load->next = next;
 	load->next_data = user_data;
@@ -443,6 +524,10 @@ ph_payout_result_load_free(PhPayoutResultLoad *load)
 		g_string_free(load->failed, TRUE);
 	g_free(load->seen);
 	g_free(load->items_digest);
+	g_free(load->fingerprints);
+	g_free(load->no_id);
+	if (load->fingerprint_input != NULL)
+		g_byte_array_unref(load->fingerprint_input);
 	g_free(load);
 }
 
@@ -459,6 +544,59 @@ ph_payout_result_invalid(GError **error, gint64 batch_no, const gchar *format, .
 	g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
 	            "payout batch %010" G_GINT64_FORMAT ": %s", batch_no, reason);
 	return FALSE;
+}
+
+static gboolean
+ph_payout_result_unmatched(GError **error, gint64 batch_no, const gchar *serial)
+{
+	return ph_payout_result_invalid(error, batch_no,
+	                                "result serial %s: no item with that serial, ID number, "
+	                                "account and amount was sent",
+	                                serial);
+}
+
+/* ph_payout_stream_items' function over the batch's items, opened: the first line,
+ * in serial order, whose fingerprint is not its item's. An item no line answered is not a
+ * line: the count and the first serial beyond the items name that file. */
+static gboolean
+ph_payout_result_compare_item(const PhPayoutItem *item, gpointer user_data, GError **error)
+{
+	PhPayoutResultLoad *load = user_data;
+	gint64 serial = item->serial;
+	if (load->unmatched != 0 || serial > load->item_count ||
+	    !ph_payout_result_bit(load->seen, load->seen_size, serial))
+		return TRUE;
+	gboolean no_id = ph_payout_result_bit(load->no_id, (gsize)load->item_count / 8 + 1, serial);
+	guint64 fingerprint = ph_payout_result_fingerprint(
+	        load, item->serial, no_id ? NULL : item->id_number, item->account, item->amount);
+	if (fingerprint != load->fingerprints[serial])
+		load->unmatched = serial;
+	return TRUE;
+}
+
+/* Lines stored without their echoes and not proven by the items' digest (another order, or
+ * different): each line's fingerprint is compared with its item's, the items read and
+ * opened once. A line without an ID number is compared without the item's, as the matching
+ * query would. */
+static gboolean
+ph_payout_result_check_fingerprints(PhPayoutResultLoad *load, const PhPayoutBatch *batch,
+                                    GError **error)
+{
+	gchar serial[24];
+	if (load->stream_batch != batch->batch_no)
+		return ph_payout_result_invalid(
+		        error, batch->batch_no,
+		        "the lines were read for batch %010" G_GINT64_FORMAT, load->stream_batch);
+	if (!ph_payout_stream_items(load->db, batch->batch_no, NULL, ph_payout_result_compare_item,
+	                            load, error))
+		return FALSE;
+	if (load->unmatched == 0 && load->beyond == 0) {
+		load->sums.proof = PH_PAYOUT_PROOF_FINGERPRINTS;
+		return TRUE;
+	}
+	gint64 first = load->unmatched != 0 ? load->unmatched : load->beyond;
+	return ph_payout_result_unmatched(error, batch->batch_no,
+	                                  PH_COMMAND_INT_TEXT(serial, first));
 }
 
 /* Every line matches one item exactly: no serial twice or out of range (seen while
@@ -488,6 +626,8 @@ ph_payout_result_check_lines(PhPayoutResultLoad *load, const PhPayoutBatch *batc
 		load->sums.proof = load->by_digest ? PH_PAYOUT_PROOF_DIGEST : PH_PAYOUT_PROOF_LINES;
 		return TRUE;
 	}
+	if (load->fingerprints != NULL)
+		return ph_payout_result_check_fingerprints(load, batch, error);
 	load->sums.proof = PH_PAYOUT_PROOF_QUERY;
 	g_autoptr(PGresult) matched =
 	        ph_db_query(load->db, "SELECT count(*) FROM (" PH_PAYOUT_RESULT_MATCHED ") m", 2,
@@ -504,10 +644,8 @@ ph_payout_result_check_lines(PhPayoutResultLoad *load, const PhPayoutBatch *batc
 	        2, params, error);
 	if (first == NULL)
 		return FALSE;
-	return ph_payout_result_invalid(error, batch->batch_no,
-	                                "result serial %s: no item with that serial, ID number, "
-	                                "account and amount was sent",
-	                                PQntuples(first) > 0 ? PQgetvalue(first, 0, 0) : "?");
+	return ph_payout_result_unmatched(error, batch->batch_no,
+	                                  PQntuples(first) > 0 ? PQgetvalue(first, 0, 0) : "?");
 }
 
 static gboolean

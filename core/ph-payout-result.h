@@ -32,9 +32,10 @@ typedef struct {
 	const gchar *proof;
 } PhPayoutBooking;
 
-#define PH_PAYOUT_PROOF_DIGEST "the items' digest"
-#define PH_PAYOUT_PROOF_LINES  "line by line"
-#define PH_PAYOUT_PROOF_QUERY  "the matching query"
+#define PH_PAYOUT_PROOF_DIGEST       "the items' digest"
+#define PH_PAYOUT_PROOF_LINES        "line by line"
+#define PH_PAYOUT_PROOF_QUERY        "the matching query"
+#define PH_PAYOUT_PROOF_FINGERPRINTS "each line's fingerprint"
 
 /* TRUE in *@known when this file (bank, name, size, digest) was taken before. */
 gboolean ph_payout_result_known(PhDb *db, const PhPayoutResultFile *file, gboolean *known,
@@ -78,15 +79,19 @@ typedef gboolean (*PhPayoutResultNextFunc)(PhPayoutResultLine *line, gboolean *e
 gboolean ph_payout_result_stream(PhPayoutResultLoad *load, gint64 batch_no,
                                  PhPayoutResultNextFunc next, gpointer user_data, GError **error);
 /* Instead of ph_payout_result_stream(), for batch @batch_no whose items' digest was stored
- * when its file was generated (payout_batch.items_digest, 0024): the lines are only stored,
- * no item is read. The caller digests the lines as it hands them on (hub/ph-payout-digest.c)
- * and gives that digest to ph_payout_result_prove_digest(). */
+ * when its file was generated (payout_batch.items_digest, 0024): the lines are stored without
+ * their echoes of AAC002 and AAE010 (NULL; the file's kept copy holds them), and no item is
+ * read. The caller digests the lines as it hands them on (hub/ph-payout-digest.c) and gives
+ * that digest to ph_payout_result_prove_digest(). Each line's keyed fingerprint (SipHash-2-4
+ * under a key drawn for this file, 8 bytes per item of the batch in memory) is kept too: a
+ * file the digest does not prove (another order, or a line that differs) is checked line by
+ * line against the items, read and opened once, at the booking. */
 gboolean ph_payout_result_stream_lines(PhPayoutResultLoad *load, gint64 batch_no,
                                        PhPayoutResultNextFunc next, gpointer user_data,
                                        GError **error);
 /* After ph_payout_result_stream_lines(): @lines_digest, of the lines in the order they came,
  * equal to the batch's items' digest proves every item answered once, in serial order, with
- * its ID number, account and amount; any other file is left to the matching query. */
+ * its ID number, account and amount; any other file is left to the fingerprints. */
 void ph_payout_result_prove_digest(PhPayoutResultLoad *load, const gchar *lines_digest);
 /* Ends the storing of lines (a COPY still open after ph_payout_result_add), so that the
  * transaction's connection can run other statements before the booking. */

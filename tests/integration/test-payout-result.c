@@ -1,9 +1,10 @@
 /* Integration test of bank result reconciliation in the core (core/ph-payout-result.c): lines
  * streamed beside the batch's items (ph_payout_result_stream), or only stored and proven by the
  * digest of the items stored when the file was generated (ph_payout_result_stream_lines,
- * hub/ph-payout-digest.c), are booked only when every item is answered once with its ID
- * number, account and amount, whatever their order; otherwise the whole file is refused
- * naming the first line that does not match, and nothing is booked. */
+ * hub/ph-payout-digest.c) or else by each line's keyed fingerprint, are booked only when every
+ * item is answered once with its ID number, account and amount, whatever their order;
+ * otherwise the whole file is refused naming the first line that does not match, and nothing
+ * is booked. Lines proven without their echoes store none (migration 0025). */
 #include <string.h>
 
 #include "ph-error.h"
@@ -43,8 +44,8 @@ typedef enum {
 } LineKind;
 
 /* How a booked file was proven: each line against the item beside it as it streamed (or all
- * lines at once by the items' digest), or by the matching query at the booking (out of
- * order). */
+ * lines at once by the items' digest), or at the booking (out of order) by the matching query
+ * (or, by the items' digest, by each line's fingerprint). */
 typedef enum {
 	PROOF_UNCHECKED,
 	PROOF_LINE_BY_LINE,
@@ -66,9 +67,9 @@ typedef struct {
 	gint64 holds;  /* people held for review */
 	Proof proof;
 	gboolean unprefixed; /* @refused is the whole message (refused before the batch check) */
-	/* by the items' digest, proven by the query instead: lines that do not echo the ID
-	 * number never equal the items' digest */
-	gboolean digest_by_query;
+	/* by the items' digest, proven by the fingerprints instead: lines that do not echo the
+	 * ID number never equal the items' digest */
+	gboolean digest_by_fingerprints;
 } Case;
 
 /* Expected reasons are ph-payout-result.c's messages for the first line that does not match
@@ -95,7 +96,7 @@ static const Case cases[] = {
          0,
          0,
          PROOF_LINE_BY_LINE,
-         .digest_by_query = TRUE},
+         .digest_by_fingerprints = TRUE},
         {"deceased",
          {{1, LINE_ECHO}, {2, LINE_ECHO}, {3, LINE_DECEASED}, {4, LINE_FAILED}},
          4,
@@ -119,6 +120,14 @@ static const Case cases[] = {
          {{4, LINE_ECHO}, {3, LINE_WRONG_AMOUNT}, {2, LINE_ECHO}, {1, LINE_ECHO}},
          4,
          "result serial 3: no item with that serial, ID number, account and amount was sent"},
+        {"beyond-the-items",
+         {{1, LINE_ECHO}, {2, LINE_ECHO}, {3, LINE_ECHO}, {5, LINE_ECHO}},
+         4,
+         "result serial 5: no item with that serial, ID number, account and amount was sent"},
+        {"beyond-and-wrong",
+         {{6, LINE_ECHO}, {2, LINE_WRONG_ACCOUNT}, {3, LINE_ECHO}, {1, LINE_ECHO}},
+         4,
+         "result serial 2: no item with that serial, ID number, account and amount was sent"},
         {"one-missing",
          {{1, LINE_ECHO}, {2, LINE_ECHO}, {3, LINE_ECHO}},
          3,
@@ -254,6 +263,14 @@ count(const gchar *table, const gchar *batch, gint64 batch_no, const gchar *cond
 	return ph_test_db_query_int(db, sql);
 }
 
+/* The lines of the file just booked (the last one recorded), without any echo, or with the
+ * account's (and, unless the case leaves it out, the ID number's). */
+#define LINES_OF_LAST_FILE                                                                         \
+	"SELECT count(*) FROM payout_result_line WHERE file_id = (SELECT max(file_id) FROM "       \
+	"payout_result_file) AND "
+#define LINES_UNECHOED LINES_OF_LAST_FILE "id_number IS NULL AND account IS NULL"
+#define LINES_ECHOED   LINES_OF_LAST_FILE "account IS NOT NULL"
+
 static void
 run_case(const Case *test, gboolean by_digest)
 {
@@ -305,14 +322,20 @@ run_case(const Case *test, gboolean by_digest)
 	}
 	g_assert_no_error(error);
 	/* the booking says how it proved the lines: with the items' digest every proof but the
-	 * query's is the digest's (no item is read beside the lines) */
-	if (test->proof != PROOF_UNCHECKED)
+	 * query's is the digest's (no item is read beside the lines), the query's the
+	 * fingerprints' */
+	if (test->proof != PROOF_UNCHECKED && by_digest)
 		g_assert_cmpstr(booking.proof, ==,
-		                test->proof == PROOF_BY_QUERY ||
-		                                (by_digest && test->digest_by_query)
-		                        ? PH_PAYOUT_PROOF_QUERY
-		                : by_digest ? PH_PAYOUT_PROOF_DIGEST
-		                            : PH_PAYOUT_PROOF_LINES);
+		                test->proof == PROOF_BY_QUERY || test->digest_by_fingerprints
+		                        ? PH_PAYOUT_PROOF_FINGERPRINTS
+		                        : PH_PAYOUT_PROOF_DIGEST);
+	else if (test->proof != PROOF_UNCHECKED)
+		g_assert_cmpstr(booking.proof, ==,
+		                test->proof == PROOF_BY_QUERY ? PH_PAYOUT_PROOF_QUERY
+		                                              : PH_PAYOUT_PROOF_LINES);
+	/* the lines kept: by the items' digest without their echoes (0025), else with them */
+	g_assert_cmpint(ph_test_db_query_int(db, by_digest ? LINES_UNECHOED : LINES_ECHOED), ==,
+	                ITEMS);
 	g_assert_cmpint(booking.failed_count, ==, test->failed);
 	g_assert_cmpint(booking.paid_count, ==, ITEMS - test->failed);
 	g_assert_cmpint(booking.holds, ==, test->holds);

@@ -116,9 +116,12 @@ typedef gboolean (*PhPayoutResultFunc)(PhPayoutResult *result, gboolean *end, gp
  * batch @batch_no (its header), so that a file in serial order that matches needs no
  * matching query when it is booked: for a batch whose items' digest was stored while its
  * file was generated (ph_payout_api_foreach_line), results that echo the ID number are
- * digested the same way as they are stored and no item is read; otherwise the batch's items
- * are read beside the results in serial order and compared with them. The booking still
- * names the batch and decides; an error of @next is returned as it is. */
+ * digested the same way as they are stored and no item is read (a file in another order, or
+ * that differs, is compared with the items by each result's keyed fingerprint at the
+ * booking), and their echoes of AAC002 and AAE010 are not stored: the plugin keeps the file
+ * itself (ph-document-api.h). Otherwise the batch's items are read beside the results in
+ * serial order and compared with them. The booking still names the batch and decides; an
+ * error of @next is returned as it is. */
 gboolean ph_payout_api_reconcile_stream(PhPayoutReconcile *reconcile, gint64 batch_no,
                                         PhPayoutResultFunc next, gpointer user_data,
                                         GError **error);
