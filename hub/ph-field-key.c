@@ -76,6 +76,7 @@ struct _PhFieldKeys {
 	/* HMAC with the key absorbed once: SHA-256 states after key ^ ipad and key ^ opad */
 	EVP_MD_CTX *hmac_inner;
 	EVP_MD_CTX *hmac_outer;
+	gint generation;   /* atomic: taken anew by every load and reload (threads' caches) */
 	gint64 mtime;      /* of the file when loaded */
 	gint64 checked_at; /* monotonic µs of the last look at the file */
 };
@@ -139,6 +140,10 @@ ph_field_keys_read(const gchar *path, GHashTable **table, gchar **current, GByte
 	return TRUE;
 }
 
+/* The last generation taken by any key set of the process: a set freed and another loaded at
+ * its address never has a generation a thread's cache holds. */
+static gint ph_field_keys_generations;
+
 static gboolean
 ph_field_keys_reload(PhFieldKeys *keys, GError **error)
 {
@@ -164,6 +169,7 @@ ph_field_keys_reload(PhFieldKeys *keys, GError **error)
 	keys->hmac_outer = outer;
 	keys->mtime = mtime;
 	keys->checked_at = g_get_monotonic_time();
+	g_atomic_int_set(&keys->generation, g_atomic_int_add(&ph_field_keys_generations, 1) + 1);
 	g_rw_lock_writer_unlock(&keys->lock);
 	return TRUE;
 }
@@ -327,12 +333,23 @@ ph_field_gcm_seal(GBytes *key, const GString *aad, const guint8 *plaintext, gsiz
 	                           sealed + PH_FIELD_NONCE_BYTES + length) == 1;
 }
 
+/* The longest key id and envelope body ph_field_keys_open_append() opens on the stack; an
+ * envelope of a longer value (none of AAC002's or AAE010's) goes through the allocating path. */
+#define PH_FIELD_ID_MAX   64
+#define PH_FIELD_BODY_MAX 192
+
 /* Each thread's opening context stays keyed, as the sealer's does: keying AES-GCM (the key
  * schedule and the GHASH table) cost more than opening a number (a batch read for the bank's
- * file opens two per item). */
+ * file opens two per item). The key last found by id is remembered too, with the generation
+ * of the key set it was found in: a read-locked table lookup per number cost more than its
+ * AES-GCM, and any reload (a key added, rotated or removed) makes the next open look again. */
 typedef struct {
 	EVP_CIPHER_CTX *context;
-	GBytes *key; /* held, so that its address cannot be another key's while it is cached */
+	GBytes *key;     /* held, so that its address cannot be another key's while it is cached */
+	gint generation; /* of the key set @found was looked up in: one set's, never another's */
+	gchar found_id[PH_FIELD_ID_MAX];
+	gsize found_id_length;
+	GBytes *found; /* held: the key of @found_id */
 } PhFieldOpener;
 
 static void
@@ -340,14 +357,14 @@ ph_field_opener_free(PhFieldOpener *opener)
 {
 	EVP_CIPHER_CTX_free(opener->context);
 	g_clear_pointer(&opener->key, g_bytes_unref);
+	g_clear_pointer(&opener->found, g_bytes_unref);
 	g_free(opener);
 }
 
 static GPrivate ph_field_opener = G_PRIVATE_INIT((GDestroyNotify)ph_field_opener_free);
 
-/* The thread's context with @nonce set, keyed first when @key is not the one it holds. */
-static EVP_CIPHER_CTX *
-ph_field_opener_start(GBytes *key, const guint8 *nonce)
+static PhFieldOpener *
+ph_field_opener_get(void)
 {
 	PhFieldOpener *opener = g_private_get(&ph_field_opener);
 	if (opener == NULL) {
@@ -355,6 +372,14 @@ ph_field_opener_start(GBytes *key, const guint8 *nonce)
 		opener->context = EVP_CIPHER_CTX_new();
 		g_private_set(&ph_field_opener, opener);
 	}
+	return opener;
+}
+
+/* The thread's context with @nonce set, keyed first when @key is not the one it holds. */
+static EVP_CIPHER_CTX *
+ph_field_opener_start(GBytes *key, const guint8 *nonce)
+{
+	PhFieldOpener *opener = ph_field_opener_get();
 	if (opener->key == key)
 		return EVP_DecryptInit_ex(opener->context, NULL, NULL, NULL, nonce) == 1
 		               ? opener->context
@@ -479,10 +504,73 @@ ph_field_keys_open(PhFieldKeys *keys, const gchar *envelope, GError **error)
 	return plaintext;
 }
 
-/* The longest key id and envelope body ph_field_keys_open_append() opens on the stack; an
- * envelope of a longer value (none of AAC002's or AAE010's) goes through the allocating path. */
-#define PH_FIELD_ID_MAX   64
-#define PH_FIELD_BODY_MAX 192
+/* ph_field_keys_find() of the @id_length bytes of @id (NUL-terminated), remembered by the
+ * calling thread: the key returned is the thread's, valid until its next call. */
+static GBytes *
+ph_field_keys_find_remembered(PhFieldKeys *keys, const gchar *id, gsize id_length, GError **error)
+{
+	PhFieldOpener *opener = ph_field_opener_get();
+	/* read before the lookup: a reload during it leaves the older generation remembered */
+	gint generation = g_atomic_int_get(&keys->generation);
+	if (opener->found != NULL && opener->generation == generation &&
+	    opener->found_id_length == id_length && memcmp(opener->found_id, id, id_length) == 0)
+		return opener->found;
+	GBytes *key = ph_field_keys_find(keys, id, error);
+	if (key == NULL)
+		return NULL;
+	g_clear_pointer(&opener->found, g_bytes_unref);
+	opener->found = key;
+	opener->generation = generation;
+	memcpy(opener->found_id, id, id_length);
+	opener->found_id_length = id_length;
+	return key;
+}
+
+/* Base64 as g_base64_encode() writes it (groups of four, '=' only to pad the last) decoded
+ * by table into @out; -1 for any other text, which GLib's decoder then takes as before (it
+ * skips what is not base64), so that the same envelopes open and fail as they did. */
+static guint8 ph_field_base64_rank[256];
+
+static void
+ph_field_base64_init(void)
+{
+	static gsize ranked = 0;
+	static const gchar alphabet[] =
+	        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	if (g_once_init_enter(&ranked)) {
+		memset(ph_field_base64_rank, 0xff, sizeof(ph_field_base64_rank));
+		for (guint i = 0; i < 64; i++)
+			ph_field_base64_rank[(guchar)alphabet[i]] = (guint8)i;
+		g_once_init_leave(&ranked, 1);
+	}
+}
+
+static gssize
+ph_field_base64_decode(const gchar *text, gsize length, guint8 *out)
+{
+	const guchar *in = (const guchar *)text;
+	gsize pad = 0;
+	gsize at = 0;
+	ph_field_base64_init();
+	if (length == 0 || length % 4 != 0)
+		return -1;
+	if (in[length - 1] == '=')
+		pad = in[length - 2] == '=' ? 2 : 1;
+	for (gsize i = 0; i < length; i += 4) {
+		gboolean last = i + 4 == length;
+		guint a = ph_field_base64_rank[in[i]];
+		guint b = ph_field_base64_rank[in[i + 1]];
+		guint c = last && pad == 2 ? 0 : ph_field_base64_rank[in[i + 2]];
+		guint d = last && pad > 0 ? 0 : ph_field_base64_rank[in[i + 3]];
+		if ((a | b | c | d) > 63)
+			return -1;
+		guint32 bits = a << 18 | b << 12 | c << 6 | d;
+		out[at++] = (guint8)(bits >> 16);
+		out[at++] = (guint8)(bits >> 8);
+		out[at++] = (guint8)bits;
+	}
+	return (gssize)(at - pad);
+}
 
 /* ph_field_keys_open() of @length bytes at @envelope, the plaintext appended to @out: the key
  * id and the decoded envelope stay on the stack, and the plaintext is decrypted in place. */
@@ -507,13 +595,16 @@ ph_field_keys_open_append(PhFieldKeys *keys, const gchar *envelope, gsize length
 	gchar key_id[PH_FIELD_ID_MAX];
 	memcpy(key_id, id, id_length);
 	key_id[id_length] = '\0';
-	g_autoptr(GBytes) key = ph_field_keys_find(keys, key_id, error);
+	GBytes *key = ph_field_keys_find_remembered(keys, key_id, id_length, error);
 	if (key == NULL)
 		return FALSE;
 	guint8 sealed[PH_FIELD_BODY_MAX];
+	gssize decoded = ph_field_base64_decode(colon + 1, body_length, sealed);
 	gint state = 0;
 	guint save = 0;
-	gsize sealed_length = g_base64_decode_step(colon + 1, body_length, sealed, &state, &save);
+	gsize sealed_length =
+	        decoded >= 0 ? (gsize)decoded
+	                     : g_base64_decode_step(colon + 1, body_length, sealed, &state, &save);
 	gsize at = out->len;
 	if (sealed_length >= PH_FIELD_NONCE_BYTES + PH_FIELD_TAG_BYTES) {
 		g_string_set_size(out,
