@@ -2,8 +2,20 @@
  * bytes in the layout. Hub layer; the bank adapter writes payout files through it. */
 #include "ph-mapping-private.h"
 
+#include <string.h>
+
 #include "ph-error.h"
 #include "ph-mapping-io.h"
+
+/* The keys of the last record of one kind, in order, and for each field the entry holding
+ * its value: a record with the same keys in the same order (compared byte by byte) passes
+ * check_keys() as that one did and needs no lookups by name. */
+typedef struct {
+	GString *keys; /* each key with its NUL, in the record's order */
+	guint n_keys;
+	gint *entry_of; /* per field: the record's entry with its key, or -1 */
+	gboolean valid;
+} KeyPlan;
 
 struct _PhMappingWriter {
 	PhMapping *mapping;
@@ -19,6 +31,7 @@ struct _PhMappingWriter {
 	guint n_fields;       /* of the widest record kind */
 	PhRecord *record;     /* ph_mapping_writer_write_json(): lines the scanner leaves */
 	GString *arena;       /* ph_mapping_writer_write_json(): the values of one line */
+	KeyPlan *plans;       /* per record kind */
 };
 
 PhMappingWriter *
@@ -36,6 +49,7 @@ ph_mapping_writer_new(PhMapping *mapping, GOutputStream *output, const gchar *ta
 	writer->slots = g_new0(PhMappingSlot, writer->n_fields + 1);
 	writer->record = ph_record_new();
 	writer->arena = g_string_sized_new(1024);
+	writer->plans = g_new0(KeyPlan, mapping->records->len);
 	writer->state = writer->ops->writer_new(mapping, output, &writer->open_error);
 	return writer;
 }
@@ -51,6 +65,12 @@ ph_mapping_writer_free(PhMappingWriter *writer)
 	g_free(writer->slots);
 	ph_record_free(writer->record);
 	g_string_free(writer->arena, TRUE);
+	for (guint i = 0; i < writer->mapping->records->len; i++) {
+		if (writer->plans[i].keys != NULL)
+			g_string_free(writer->plans[i].keys, TRUE);
+		g_free(writer->plans[i].entry_of);
+	}
+	g_free(writer->plans);
 	g_clear_error(&writer->open_error);
 	g_free(writer->target);
 	ph_mapping_unref(writer->mapping);
@@ -71,6 +91,83 @@ check_keys(const PhMappingRecord *type, const PhRecord *record, GError **error)
 		}
 	}
 	return TRUE;
+}
+
+/* Whether @record has the plan's keys in the plan's order. */
+static gboolean
+plan_matches(const KeyPlan *plan, const PhRecord *record)
+{
+	const gchar *want = plan->keys != NULL ? plan->keys->str : NULL;
+
+	if (!plan->valid || ph_record_get_size(record) != plan->n_keys)
+		return FALSE;
+	for (guint j = 0; j < plan->n_keys; j++) {
+		const gchar *key = ph_record_get_key(record, j);
+		gsize k = 0;
+
+		while (want[k] == key[k] && want[k] != '\0')
+			k++;
+		if (want[k] != key[k])
+			return FALSE;
+		want += k + 1;
+	}
+	return TRUE;
+}
+
+/* The entry of @record whose key is @key; -1 for none, and for two (ph_record_get() would
+ * pick one by where it looked last: such records keep the lookups by name). */
+static gint
+plan_entry(const PhRecord *record, const gchar *key, gboolean *twice)
+{
+	gint found = -1;
+
+	for (guint j = 0; j < ph_record_get_size(record); j++) {
+		if (!g_str_equal(ph_record_get_key(record, j), key))
+			continue;
+		*twice = *twice || found >= 0;
+		found = (gint)j;
+	}
+	return found;
+}
+
+/* Remembers the keys of @record, which passed check_keys() for @type. */
+static void
+plan_learn(KeyPlan *plan, const PhMappingRecord *type, const PhRecord *record)
+{
+	gboolean twice = FALSE;
+
+	if (plan->keys == NULL) {
+		plan->keys = g_string_sized_new(256);
+		plan->entry_of = g_new(gint, type->fields->len);
+	}
+	g_string_truncate(plan->keys, 0);
+	plan->n_keys = ph_record_get_size(record);
+	for (guint j = 0; j < plan->n_keys; j++)
+		g_string_append_len(plan->keys, ph_record_get_key(record, j),
+		                    (gssize)strlen(ph_record_get_key(record, j)) + 1);
+	for (guint i = 0; i < type->fields->len; i++) {
+		const PhMappingField *field = g_ptr_array_index(type->fields, i);
+
+		plan->entry_of[i] =
+		        field->key != NULL ? plan_entry(record, field->key, &twice) : -1;
+	}
+	plan->valid = !twice;
+}
+
+/* ph_mapping_slots_from_record() by the plan's entries. */
+static void
+plan_slots(const KeyPlan *plan, const PhMappingRecord *type, const PhRecord *record,
+           PhMappingSlot *slots)
+{
+	for (guint i = 0; i < type->fields->len; i++) {
+		const gchar *value = plan->entry_of[i] >= 0
+		                             ? ph_record_get_value(record, (guint)plan->entry_of[i])
+		                             : NULL;
+
+		slots[i].state = value != NULL ? PH_SLOT_TEXT : PH_SLOT_ABSENT;
+		slots[i].text = value;
+		slots[i].len = value != NULL ? strlen(value) : 0;
+	}
 }
 
 /* Order, computed fields, then the bytes; @record is NULL when the record is only slots
@@ -100,6 +197,7 @@ write_one(PhMappingWriter *writer, const PhRecord *record, GError **error)
 {
 	const gchar *kind = ph_record_get_kind(record);
 	const PhMappingRecord *type = ph_mapping_find_record(writer->mapping, kind);
+	KeyPlan *plan;
 
 	if (writer->open_error != NULL) {
 		g_propagate_error(error, g_error_copy(writer->open_error));
@@ -110,9 +208,16 @@ write_one(PhMappingWriter *writer, const PhRecord *record, GError **error)
 		            "mapping %s has no record kind '%s'", writer->mapping->name, kind);
 		return FALSE;
 	}
-	if (!check_keys(type, record, error))
-		return FALSE;
-	ph_mapping_slots_from_record(type, record, writer->slots);
+	plan = &writer->plans[type->index];
+	if (!plan_matches(plan, record)) {
+		if (!check_keys(type, record, error))
+			return FALSE;
+		plan_learn(plan, type, record);
+	}
+	if (plan->valid)
+		plan_slots(plan, type, record, writer->slots);
+	else
+		ph_mapping_slots_from_record(type, record, writer->slots);
 	return write_slots(writer, type, writer->slots, NULL, record, error);
 }
 

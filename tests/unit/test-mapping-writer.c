@@ -1,0 +1,132 @@
+/* The mapping writer's record path remembers, per record kind, the keys of the last record
+ * and where each field's value is: records whose keys come in another order, with one left
+ * out, or changed in a buffer reused as a static key, are written or refused as if looked up
+ * by name each time. Suite unit. */
+#include <glib.h>
+#include <string.h>
+
+#include "ph-error.h"
+#include "ph-mapping.h"
+
+/* A D record's values, and the order its keys are appended in (indexes into KEYS). */
+static const gchar *const KEYS[] = {"AAC002", "AAC003", "AAE010", "AAE019", "purpose", "memo"};
+static const gchar *const VALUES[] = {
+        "110105196401010016", "ZHANG SAN", "6222020200112233445", "350000", "P001", "PENSION"};
+
+static void
+append_d(PhRecord *record, const guint *order, guint n)
+{
+	ph_record_reset(record, "D");
+	for (guint i = 0; i < n; i++)
+		ph_record_append_static(record, KEYS[order[i]], VALUES[order[i]],
+		                        strlen(VALUES[order[i]]));
+}
+
+static void
+append_h(PhRecord *record, gint64 count)
+{
+	ph_record_reset(record, "H");
+	ph_record_set(record, "batch_no", "1");
+	ph_record_set(record, "AAB034", "330100000001");
+	ph_record_set(record, "payer_account", "33010000001234567890");
+	ph_record_set(record, "AAE002", "202611");
+	ph_record_set_int(record, "count", count);
+	ph_record_set_int(record, "total", count * 350000);
+	ph_record_set(record, "created", "20261127090000");
+}
+
+/* The D line of mappings/partners/ph-bank-1-payout.xml for VALUES: tag, serial (8, zeros),
+ * AAC002 (18), AAC003 (40), AAE010 (32) left-aligned in spaces, AAE019 (15 fen, zeros),
+ * purpose (4), memo (30; spaces when left out). */
+static gchar *
+expected_d(guint serial, gboolean memo)
+{
+	return g_strdup_printf("D%08u%-18s%-40s%-32s%015d%-4s%-30s", serial, VALUES[0], VALUES[1],
+	                       VALUES[2], 350000, VALUES[4], memo ? VALUES[5] : "");
+}
+
+static void
+test_key_orders(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PhMapping) mapping = ph_mapping_load("ph-bank-1-payout", &error);
+	g_assert_no_error(error);
+	g_autoptr(GOutputStream) output = g_memory_output_stream_new_resizable();
+	g_autoptr(PhMappingWriter) writer = ph_mapping_writer_new(mapping, output, "test-output");
+	g_autoptr(PhRecord) record = ph_record_new();
+	static const guint in_order[] = {0, 1, 2, 3, 4, 5};
+	static const guint reversed[] = {5, 4, 3, 2, 1, 0};
+	static const guint without_memo[] = {0, 1, 2, 3, 4};
+	const struct {
+		const guint *order;
+		guint n;
+	} details[] = {
+	        {in_order, 6}, {in_order, 6}, {reversed, 6}, {without_memo, 5}, {in_order, 6},
+	};
+
+	append_h(record, G_N_ELEMENTS(details));
+	g_assert_true(ph_mapping_writer_write(writer, record, &error));
+	for (guint i = 0; i < G_N_ELEMENTS(details); i++) {
+		append_d(record, details[i].order, details[i].n);
+		g_assert_true(ph_mapping_writer_write(writer, record, &error));
+		g_assert_no_error(error);
+	}
+	ph_record_reset(record, "T");
+	g_assert_true(ph_mapping_writer_write(writer, record, &error));
+	g_assert_true(ph_mapping_writer_finish(writer, &error));
+	g_assert_true(g_output_stream_close(output, NULL, &error));
+	g_assert_no_error(error);
+	g_autoptr(GBytes) bytes =
+	        g_memory_output_stream_steal_as_bytes(G_MEMORY_OUTPUT_STREAM(output));
+	g_autofree gchar *text = g_strndup(g_bytes_get_data(bytes, NULL), g_bytes_get_size(bytes));
+	g_auto(GStrv) lines = g_strsplit(text, "\r\n", -1);
+	g_assert_cmpuint(g_strv_length(lines), ==, G_N_ELEMENTS(details) + 3);
+	for (guint i = 0; i < G_N_ELEMENTS(details); i++) {
+		g_autofree gchar *expected = expected_d(i + 1, details[i].n == 6);
+		g_assert_cmpstr(lines[i + 1], ==, expected);
+	}
+}
+
+/* A key given as a static string is compared by its bytes, not by where it lies: the same
+ * buffer holding another key is refused as any unknown key is. */
+static void
+test_reused_key_buffer(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PhMapping) mapping = ph_mapping_load("ph-bank-1-payout", &error);
+	g_assert_no_error(error);
+	g_autoptr(GOutputStream) output = g_memory_output_stream_new_resizable();
+	g_autoptr(PhMappingWriter) writer = ph_mapping_writer_new(mapping, output, "test-output");
+	g_autoptr(PhRecord) record = ph_record_new();
+	static const guint without_memo[] = {0, 1, 2, 3, 4};
+	gchar key[] = "memo";
+
+	append_h(record, 2);
+	g_assert_true(ph_mapping_writer_write(writer, record, &error));
+	for (guint i = 0; i < 2; i++) {
+		append_d(record, without_memo, G_N_ELEMENTS(without_memo));
+		ph_record_append_static(record, key, "X", 1);
+		gboolean ok = ph_mapping_writer_write(writer, record, &error);
+		if (i == 0) {
+			g_assert_true(ok);
+			g_assert_no_error(error);
+			key[3] = 'x'; /* "memx" for the second record */
+		} else {
+			g_assert_false(ok);
+			/* as test-mapping's unknown key: record 3 counts the header */
+			g_assert_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT);
+			g_assert_cmpstr(
+			        error->message, ==,
+			        "test-output record 3: record D: the layout has no field memx");
+		}
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/mapping-writer/key-orders", test_key_orders);
+	g_test_add_func("/mapping-writer/reused-key-buffer", test_reused_key_buffer);
+	return g_test_run();
+}
