@@ -638,6 +638,7 @@ fixed_writer_write_slots(gpointer state, const PhMappingRecord *type, const PhMa
 	Fixed *fixed = state;
 	PhLineLayout *writer = &fixed->base;
 	FieldCodec codec = {writer->encoding, writer->text, writer->encoded};
+	const PhMappingProgram *program = fixed->programs[type->index];
 	gsize start = writer->buffer->len;
 	gchar *line;
 
@@ -660,6 +661,12 @@ fixed_writer_write_slots(gpointer state, const PhMappingRecord *type, const PhMa
 			memcpy(line + field->offset, prepared->text + field->offset, field->bytes);
 			continue;
 		}
+		/* The compiled step where it takes the value, as the preparer does (the same
+		 * bytes); the generic encoder decides every refusal and running value. */
+		if (program != NULL &&
+		    ph_mapping_program_encode(program, i, writer->encoding, &slots[i],
+		                              writer->encoded, line + field->offset))
+			continue;
 		if (!encode_field(&codec, type, field, value, totals, line + field->offset,
 		                  error)) {
 			g_string_truncate(writer->buffer, start);
