@@ -631,6 +631,22 @@ prepared_field(const PhMappingSlot *prepared, guint index)
 	       ((guint64)prepared->number >> index & G_GUINT64_CONSTANT(1)) != 0;
 }
 
+/* @slot, or for a computed field left out its running value in @running, as the text the
+ * generic encoder gives it (decimal, '-' when negative) written to @digits. */
+static const PhMappingSlot *
+value_or_running(const PhMappingField *field, const PhMappingSlot *slot, PhMappingTotals *totals,
+                 PhMappingSlot *running, gchar digits[24])
+{
+	if (slot->state == PH_SLOT_TEXT || field->compute == PH_COMPUTE_NONE || totals == NULL)
+		return slot;
+	running->state = PH_SLOT_TEXT;
+	running->text = digits;
+	running->len =
+	        (gsize)(ph_mapping_slots_put_int(digits, ph_mapping_totals_get(totals, field)) -
+	                digits);
+	return running;
+}
+
 static gboolean
 fixed_writer_write_slots(gpointer state, const PhMappingRecord *type, const PhMappingSlot *slots,
                          const PhMappingSlot *prepared, PhMappingTotals *totals, GError **error)
@@ -656,16 +672,20 @@ fixed_writer_write_slots(gpointer state, const PhMappingRecord *type, const PhMa
 	for (guint i = 0; i < type->fields->len; i++) {
 		const PhMappingField *field = g_ptr_array_index(type->fields, i);
 		const gchar *value = slots[i].state == PH_SLOT_TEXT ? slots[i].text : NULL;
+		PhMappingSlot running;
+		gchar digits[24];
 
 		if (prepared_field(prepared, i)) {
 			memcpy(line + field->offset, prepared->text + field->offset, field->bytes);
 			continue;
 		}
 		/* The compiled step where it takes the value, as the preparer does (the same
-		 * bytes); the generic encoder decides every refusal and running value. */
+		 * bytes); the generic encoder decides every refusal. */
 		if (program != NULL &&
-		    ph_mapping_program_encode(program, i, writer->encoding, &slots[i],
-		                              writer->encoded, line + field->offset))
+		    ph_mapping_program_encode(
+		            program, i, writer->encoding,
+		            value_or_running(field, &slots[i], totals, &running, digits),
+		            writer->encoded, line + field->offset))
 			continue;
 		if (!encode_field(&codec, type, field, value, totals, line + field->offset,
 		                  error)) {

@@ -1,7 +1,8 @@
 /* The mapping writer's record path remembers, per record kind, the keys of the last record
  * and where each field's value is: records whose keys come in another order, with one left
  * out, or changed in a buffer reused as a static key, are written or refused as if looked up
- * by name each time. Suite unit. */
+ * by name each time; the serial and the trailer's totals, computed by the writer, as the
+ * layout writes them. Suite unit. */
 #include <glib.h>
 #include <string.h>
 
@@ -85,6 +86,10 @@ test_key_orders(void)
 		g_autofree gchar *expected = expected_d(i + 1, details[i].n == 6);
 		g_assert_cmpstr(lines[i + 1], ==, expected);
 	}
+	/* the trailer's count (8) and total in fen (18), zero-padded, computed by the writer */
+	g_autofree gchar *trailer = g_strdup_printf("T%08u%018u", (guint)G_N_ELEMENTS(details),
+	                                            (guint)G_N_ELEMENTS(details) * 350000);
+	g_assert_cmpstr(lines[G_N_ELEMENTS(details) + 1], ==, trailer);
 }
 
 /* A key given as a static string is compared by its bytes, not by where it lies: the same
