@@ -166,7 +166,7 @@ ph_test_hub_new(const gchar *database_url, const gchar *const *plugins, const gc
 	return hub;
 }
 
-static void
+void
 ph_test_remove_tree(const gchar *path)
 {
 	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);

@@ -86,4 +86,7 @@ gchar *ph_test_wait_for_value(const gchar *database_url, const gchar *sql, const
 /* One value of @sql, NULL for SQL NULL or no row. */
 gchar *ph_test_query_value(const gchar *database_url, const gchar *sql);
 
+/* Removes the directory @path with everything in it (symbolic links, not what they name). */
+void ph_test_remove_tree(const gchar *path);
+
 G_END_DECLS

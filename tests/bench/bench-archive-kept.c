@@ -175,13 +175,6 @@ main(int argc, char **argv)
 	        " kB\n",
 	        rss_before, rss_built, size / 1024, ph_test_proc_kib(0, "VmHWM"),
 	        ph_test_proc_kib(0, "RssAnon"));
-	/* the run's files */
-	g_autoptr(GDir) listing = g_dir_open(dir, 0, NULL);
-	const gchar *name;
-	while (listing != NULL && (name = g_dir_read_name(listing)) != NULL) {
-		g_autofree gchar *path = g_build_filename(dir, name, NULL);
-		g_unlink(path);
-	}
-	g_rmdir(dir);
+	ph_test_remove_tree(dir); /* the run's files */
 	return 0;
 }

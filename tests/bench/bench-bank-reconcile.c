@@ -316,19 +316,6 @@ bench_plain_copy(PhDb *db, const gchar *copy_path)
 	return seconds;
 }
 
-/* Removes @path, a directory of files. */
-static void
-bench_remove_dir(const gchar *path)
-{
-	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-	const gchar *name;
-	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		g_autofree gchar *file = g_build_filename(path, name, NULL);
-		g_unlink(file);
-	}
-	g_rmdir(path);
-}
-
 /* Batch @batch_no seeded as the hub stores it now, its result file written and reconciled;
  * the seconds it took (and the booking's share in @booking). */
 static gdouble
@@ -351,7 +338,7 @@ bench_month(PhDb *db, const gchar *dir, gint batch_no, gint period, guint record
 	gdouble seconds =
 	        bench_reconcile(result_path, documents, st.st_size, totals, booking, &error);
 	g_assert_no_error(error);
-	bench_remove_dir(documents);
+	ph_test_remove_tree(documents);
 	g_print("  (batch %d: cpu of this process %.2f s, of its database backend %.2f s)\n",
 	        batch_no, bench_cpu_seconds(0) - cpu, bench_cpu_seconds(backend) - backend_cpu);
 	bench_check_booked(db, batch_no, totals);
