@@ -1,8 +1,8 @@
 /* The mapping writer's record path remembers, per record kind, the keys of the last record
  * and where each field's value is: records whose keys come in another order, with one left
  * out, or changed in a buffer reused as a static key, are written or refused as if looked up
- * by name each time; the serial and the trailer's totals, computed by the writer, as the
- * layout writes them. Suite unit. */
+ * by name each time; the serial and the trailer's totals, computed by the writer, and
+ * non-ASCII memos, repeated or not, as the layout writes them. Suite unit. */
 #include <glib.h>
 #include <string.h>
 
@@ -127,11 +127,84 @@ test_reused_key_buffer(void)
 	}
 }
 
+/* The D line for VALUES with @memo (UTF-8) in the memo field: its GB18030 bytes (iconv, not
+ * ours) padded with spaces to the field's 30 bytes. */
+static gchar *
+expected_d_memo(guint serial, const gchar *memo)
+{
+	g_autoptr(GError) error = NULL;
+	gsize len = 0;
+	g_autofree gchar *gb = g_convert(memo, -1, "GB18030", "UTF-8", NULL, &len, &error);
+	g_assert_no_error(error);
+	g_autofree gchar *head = expected_d(serial, FALSE);
+	head[strlen(head) - 30] = '\0';
+	return g_strdup_printf("%s%s%*s", head, gb, (gint)(30 - len), "");
+}
+
+/* Memos not in ASCII, the same on consecutive lines and then another of the same length,
+ * each in its own GB18030 bytes; one too long for the field refused naming it. */
+static void
+test_repeated_memo(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PhMapping) mapping = ph_mapping_load("ph-bank-1-payout", &error);
+	g_assert_no_error(error);
+	g_autoptr(PhRecord) record = ph_record_new();
+	static const guint without_memo[] = {0, 1, 2, 3, 4};
+	/* 养老金 and 抚恤金: nine bytes of UTF-8 each, six of GB18030 */
+	const gchar *memos[] = {"2026年11月养老金", "2026年11月养老金", "2026年11月抚恤金",
+	                        "2026年11月养老金", "2026年11月养老金养老金养老金养老金"};
+	const guint n = G_N_ELEMENTS(memos) - 1; /* the last is too long */
+
+	for (guint run = 0; run < 2; run++) {
+		g_autoptr(GOutputStream) output = g_memory_output_stream_new_resizable();
+		g_autoptr(PhMappingWriter) writer =
+		        ph_mapping_writer_new(mapping, output, "test-output");
+		/* first the lines that fit, then the one before the last and the last */
+		guint from = run == 0 ? 0 : n - 1;
+		guint to = run == 0 ? n : n + 1;
+
+		append_h(record, to - from);
+		g_assert_true(ph_mapping_writer_write(writer, record, &error));
+		for (guint i = from; i < to; i++) {
+			append_d(record, without_memo, G_N_ELEMENTS(without_memo));
+			ph_record_append_static(record, "memo", memos[i], strlen(memos[i]));
+			gboolean ok = ph_mapping_writer_write(writer, record, &error);
+			g_assert_cmpint(ok, ==, i < n);
+		}
+		if (run == 1) {
+			/* 4 + 2 + 2 + 2 + 12 × 2 = 34 bytes in GB18030 */
+			g_assert_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT);
+			g_assert_cmpstr(
+			        error->message, ==,
+			        "test-output record 3: record D field memo: "
+			        "'2026年11月养老金养老金养老金养老金' is 34 bytes in GB18030, "
+			        "the field has 30");
+			break;
+		}
+		ph_record_reset(record, "T");
+		g_assert_true(ph_mapping_writer_write(writer, record, &error));
+		g_assert_true(ph_mapping_writer_finish(writer, &error));
+		g_assert_true(g_output_stream_close(output, NULL, &error));
+		g_assert_no_error(error);
+		g_autofree gchar *text = g_strndup(
+		        g_memory_output_stream_get_data(G_MEMORY_OUTPUT_STREAM(output)),
+		        g_memory_output_stream_get_data_size(G_MEMORY_OUTPUT_STREAM(output)));
+		g_auto(GStrv) lines = g_strsplit(text, "\r\n", -1);
+		g_assert_cmpuint(g_strv_length(lines), ==, n + 3);
+		for (guint i = 0; i < n; i++) {
+			g_autofree gchar *expected = expected_d_memo(i + 1, memos[i]);
+			g_assert_cmpstr(lines[i + 1], ==, expected);
+		}
+	}
+}
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/mapping-writer/key-orders", test_key_orders);
 	g_test_add_func("/mapping-writer/reused-key-buffer", test_reused_key_buffer);
+	g_test_add_func("/mapping-writer/repeated-memo", test_repeated_memo);
 	return g_test_run();
 }
