@@ -46,15 +46,58 @@ expected_d(guint serial, gboolean memo)
 	                       VALUES[2], 350000, VALUES[4], memo ? VALUES[5] : "");
 }
 
+/* One PH-BANK-1 file being written from records, its header (@count D records) written. */
+typedef struct {
+	PhMapping *mapping;
+	GOutputStream *output;
+	PhMappingWriter *writer;
+	PhRecord *record;
+} Writing;
+
+static void
+writing_start(Writing *writing, gint64 count)
+{
+	g_autoptr(GError) error = NULL;
+	writing->mapping = ph_mapping_load("ph-bank-1-payout", &error);
+	g_assert_no_error(error);
+	writing->output = g_memory_output_stream_new_resizable();
+	writing->writer = ph_mapping_writer_new(writing->mapping, writing->output, "test-output");
+	writing->record = ph_record_new();
+	append_h(writing->record, count);
+	g_assert_true(ph_mapping_writer_write(writing->writer, writing->record, &error));
+	g_assert_no_error(error);
+}
+
+/* The trailer written, the file finished: its lines (an empty string after the last). */
+static GStrv
+writing_finish(Writing *writing)
+{
+	g_autoptr(GError) error = NULL;
+	ph_record_reset(writing->record, "T");
+	g_assert_true(ph_mapping_writer_write(writing->writer, writing->record, &error));
+	g_assert_true(ph_mapping_writer_finish(writing->writer, &error));
+	g_assert_true(g_output_stream_close(writing->output, NULL, &error));
+	g_assert_no_error(error);
+	GMemoryOutputStream *memory = G_MEMORY_OUTPUT_STREAM(writing->output);
+	g_autofree gchar *text = g_strndup(g_memory_output_stream_get_data(memory),
+	                                   g_memory_output_stream_get_data_size(memory));
+	return g_strsplit(text, "\r\n", -1);
+}
+
+static void
+writing_clear(Writing *writing)
+{
+	ph_mapping_writer_free(writing->writer);
+	g_object_unref(writing->output);
+	ph_record_free(writing->record);
+	ph_mapping_unref(writing->mapping);
+}
+
 static void
 test_key_orders(void)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(PhMapping) mapping = ph_mapping_load("ph-bank-1-payout", &error);
-	g_assert_no_error(error);
-	g_autoptr(GOutputStream) output = g_memory_output_stream_new_resizable();
-	g_autoptr(PhMappingWriter) writer = ph_mapping_writer_new(mapping, output, "test-output");
-	g_autoptr(PhRecord) record = ph_record_new();
+	Writing writing;
 	static const guint in_order[] = {0, 1, 2, 3, 4, 5};
 	static const guint reversed[] = {5, 4, 3, 2, 1, 0};
 	static const guint without_memo[] = {0, 1, 2, 3, 4};
@@ -65,22 +108,14 @@ test_key_orders(void)
 	        {in_order, 6}, {in_order, 6}, {reversed, 6}, {without_memo, 5}, {in_order, 6},
 	};
 
-	append_h(record, G_N_ELEMENTS(details));
-	g_assert_true(ph_mapping_writer_write(writer, record, &error));
+	writing_start(&writing, G_N_ELEMENTS(details));
 	for (guint i = 0; i < G_N_ELEMENTS(details); i++) {
-		append_d(record, details[i].order, details[i].n);
-		g_assert_true(ph_mapping_writer_write(writer, record, &error));
+		append_d(writing.record, details[i].order, details[i].n);
+		g_assert_true(ph_mapping_writer_write(writing.writer, writing.record, &error));
 		g_assert_no_error(error);
 	}
-	ph_record_reset(record, "T");
-	g_assert_true(ph_mapping_writer_write(writer, record, &error));
-	g_assert_true(ph_mapping_writer_finish(writer, &error));
-	g_assert_true(g_output_stream_close(output, NULL, &error));
-	g_assert_no_error(error);
-	g_autoptr(GBytes) bytes =
-	        g_memory_output_stream_steal_as_bytes(G_MEMORY_OUTPUT_STREAM(output));
-	g_autofree gchar *text = g_strndup(g_bytes_get_data(bytes, NULL), g_bytes_get_size(bytes));
-	g_auto(GStrv) lines = g_strsplit(text, "\r\n", -1);
+	g_auto(GStrv) lines = writing_finish(&writing);
+	writing_clear(&writing);
 	g_assert_cmpuint(g_strv_length(lines), ==, G_N_ELEMENTS(details) + 3);
 	for (guint i = 0; i < G_N_ELEMENTS(details); i++) {
 		g_autofree gchar *expected = expected_d(i + 1, details[i].n == 6);
@@ -98,20 +133,15 @@ static void
 test_reused_key_buffer(void)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(PhMapping) mapping = ph_mapping_load("ph-bank-1-payout", &error);
-	g_assert_no_error(error);
-	g_autoptr(GOutputStream) output = g_memory_output_stream_new_resizable();
-	g_autoptr(PhMappingWriter) writer = ph_mapping_writer_new(mapping, output, "test-output");
-	g_autoptr(PhRecord) record = ph_record_new();
+	Writing writing;
 	static const guint without_memo[] = {0, 1, 2, 3, 4};
 	gchar key[] = "memo";
 
-	append_h(record, 2);
-	g_assert_true(ph_mapping_writer_write(writer, record, &error));
+	writing_start(&writing, 2);
 	for (guint i = 0; i < 2; i++) {
-		append_d(record, without_memo, G_N_ELEMENTS(without_memo));
-		ph_record_append_static(record, key, "X", 1);
-		gboolean ok = ph_mapping_writer_write(writer, record, &error);
+		append_d(writing.record, without_memo, G_N_ELEMENTS(without_memo));
+		ph_record_append_static(writing.record, key, "X", 1);
+		gboolean ok = ph_mapping_writer_write(writing.writer, writing.record, &error);
 		if (i == 0) {
 			g_assert_true(ok);
 			g_assert_no_error(error);
@@ -125,6 +155,7 @@ test_reused_key_buffer(void)
 			        "test-output record 3: record D: the layout has no field memx");
 		}
 	}
+	writing_clear(&writing);
 }
 
 /* The D line for VALUES with @memo (UTF-8) in the memo field: its GB18030 bytes (iconv, not
@@ -147,9 +178,6 @@ static void
 test_repeated_memo(void)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(PhMapping) mapping = ph_mapping_load("ph-bank-1-payout", &error);
-	g_assert_no_error(error);
-	g_autoptr(PhRecord) record = ph_record_new();
 	static const guint without_memo[] = {0, 1, 2, 3, 4};
 	/* 养老金 and 抚恤金: nine bytes of UTF-8 each, six of GB18030 */
 	const gchar *memos[] = {"2026年11月养老金", "2026年11月养老金", "2026年11月抚恤金",
@@ -157,19 +185,17 @@ test_repeated_memo(void)
 	const guint n = G_N_ELEMENTS(memos) - 1; /* the last is too long */
 
 	for (guint run = 0; run < 2; run++) {
-		g_autoptr(GOutputStream) output = g_memory_output_stream_new_resizable();
-		g_autoptr(PhMappingWriter) writer =
-		        ph_mapping_writer_new(mapping, output, "test-output");
+		Writing writing;
 		/* first the lines that fit, then the one before the last and the last */
 		guint from = run == 0 ? 0 : n - 1;
 		guint to = run == 0 ? n : n + 1;
 
-		append_h(record, to - from);
-		g_assert_true(ph_mapping_writer_write(writer, record, &error));
+		writing_start(&writing, to - from);
 		for (guint i = from; i < to; i++) {
-			append_d(record, without_memo, G_N_ELEMENTS(without_memo));
-			ph_record_append_static(record, "memo", memos[i], strlen(memos[i]));
-			gboolean ok = ph_mapping_writer_write(writer, record, &error);
+			append_d(writing.record, without_memo, G_N_ELEMENTS(without_memo));
+			ph_record_append_static(writing.record, "memo", memos[i], strlen(memos[i]));
+			gboolean ok =
+			        ph_mapping_writer_write(writing.writer, writing.record, &error);
 			g_assert_cmpint(ok, ==, i < n);
 		}
 		if (run == 1) {
@@ -180,17 +206,11 @@ test_repeated_memo(void)
 			        "test-output record 3: record D field memo: "
 			        "'2026年11月养老金养老金养老金养老金' is 34 bytes in GB18030, "
 			        "the field has 30");
+			writing_clear(&writing);
 			break;
 		}
-		ph_record_reset(record, "T");
-		g_assert_true(ph_mapping_writer_write(writer, record, &error));
-		g_assert_true(ph_mapping_writer_finish(writer, &error));
-		g_assert_true(g_output_stream_close(output, NULL, &error));
-		g_assert_no_error(error);
-		g_autofree gchar *text = g_strndup(
-		        g_memory_output_stream_get_data(G_MEMORY_OUTPUT_STREAM(output)),
-		        g_memory_output_stream_get_data_size(G_MEMORY_OUTPUT_STREAM(output)));
-		g_auto(GStrv) lines = g_strsplit(text, "\r\n", -1);
+		g_auto(GStrv) lines = writing_finish(&writing);
+		writing_clear(&writing);
 		g_assert_cmpuint(g_strv_length(lines), ==, n + 3);
 		for (guint i = 0; i < n; i++) {
 			g_autofree gchar *expected = expected_d_memo(i + 1, memos[i]);
