@@ -39,11 +39,9 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(BankResultFile, bank_result_file_clear)
 /* PH-BANK-1 has no reason codes: status 1001 (account closed) whose message says the holder
  * died is read as ISO's MD07, so both profiles stop payments the same way. */
 static const gchar *
-bank_result_reason(const PhRecord *record)
+bank_result_reason(const PhRecord *record, const gchar *status, const gchar *message)
 {
 	const gchar *reason = ph_record_get(record, "reason");
-	const gchar *status = ph_record_get(record, "status");
-	const gchar *message = ph_record_get(record, "message");
 	if (reason != NULL)
 		return reason;
 	if (g_strcmp0(status, "1001") == 0 && message != NULL &&
@@ -81,20 +79,22 @@ static gboolean
 bank_result_fill(BankResultFile *file, const PhRecord *record, PhPayoutResult *out, GError **error)
 {
 	gint64 serial = 0, amount = 0;
-	if (!bank_result_serial(file, record, &serial, error) ||
-	    !ph_record_get_int(record, "AAE019", &amount, error))
+	/* asked in PH-BANK-1's field order, which a record looks up fastest (a million lines) */
+	if (!bank_result_serial(file, record, &serial, error))
 		return FALSE;
 	PhPayoutResult result = {
 	        .serial = (gint)serial,
 	        /* NULL when the bank does not echo it (a pain.002 may leave it out) */
 	        .id_number = ph_record_get(record, "AAC002"),
 	        .account = ph_record_get(record, "AAE010"),
-	        .amount = amount,
-	        .status = ph_record_get(record, "status"),
-	        .reason = bank_result_reason(record),
-	        .bank_ref = ph_record_get(record, "bank_ref"),
-	        .message = ph_record_get(record, "message"),
 	};
+	if (!ph_record_get_int(record, "AAE019", &amount, error))
+		return FALSE;
+	result.amount = amount;
+	result.status = ph_record_get(record, "status");
+	result.bank_ref = ph_record_get(record, "bank_ref");
+	result.message = ph_record_get(record, "message");
+	result.reason = bank_result_reason(record, result.status, result.message);
 	if (result.account == NULL || result.status == NULL || serial < 1 || serial > G_MAXINT) {
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
 		            "result serial %" G_GINT64_FORMAT ": account or status missing",
