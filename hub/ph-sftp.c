@@ -349,6 +349,13 @@ ph_sftp_open_socket(PhSftp *sftp, const PhSftpConfig *config, guint port, guint 
 	g_autoptr(GSocketClient) client = g_socket_client_new();
 	g_autoptr(GError) local = NULL;
 	g_socket_client_set_timeout(client, (timeout_ms + 999) / 1000);
+	/* Straight to the bank's host: libssh2 takes a plain TCP socket. With proxies enabled,
+	 * GIO asked its default resolver (libproxy on Debian 12) in a thread of its own, and
+	 * that lookup raced with the connect it served (ThreadSanitizer: memory freed by the
+	 * connecting thread while libproxy still read it) — the heap corruption behind a hub
+	 * that aborted at exit ("corrupted size vs. prev_size") after concurrent uploads and
+	 * polls. */
+	g_socket_client_set_enable_proxy(client, FALSE);
 	sftp->connection =
 	        g_socket_client_connect_to_host(client, config->host, (guint16)port, NULL, &local);
 	if (sftp->connection == NULL) {
