@@ -29,15 +29,21 @@ openssl_siphash(const guint8 *key, const guint8 *data, gsize length)
 	return value;
 }
 
+/* Bytes @step * i + @first, as the paper's key (00 01 … 0f) and message (00 01 … 0e) are. */
+static void
+fill_bytes(guint8 *bytes, gsize length, guint step, guint first)
+{
+	for (gsize i = 0; i < length; i++)
+		bytes[i] = (guint8)(i * step + first);
+}
+
 /* The paper's Appendix A: key 00 01 … 0f, message 00 01 … 0e (15 bytes). */
 static void
 test_paper_vector(void)
 {
 	guint8 key[PH_SIPHASH_KEY_BYTES], message[15];
-	for (guint i = 0; i < sizeof key; i++)
-		key[i] = (guint8)i;
-	for (guint i = 0; i < sizeof message; i++)
-		message[i] = (guint8)i;
+	fill_bytes(key, sizeof key, 1, 0);
+	fill_bytes(message, sizeof message, 1, 0);
 	g_assert_cmphex(ph_siphash24(key, message, sizeof message), ==, 0xa129ca6149be45e5ULL);
 }
 
@@ -46,10 +52,8 @@ static void
 test_every_length(void)
 {
 	guint8 key[PH_SIPHASH_KEY_BYTES], message[200];
-	for (guint i = 0; i < sizeof key; i++)
-		key[i] = (guint8)i;
-	for (guint i = 0; i < sizeof message; i++)
-		message[i] = (guint8)(i * 7 + 3);
+	fill_bytes(key, sizeof key, 1, 0);
+	fill_bytes(message, sizeof message, 7, 3);
 	for (gsize length = 0; length <= sizeof message; length++)
 		g_assert_cmphex(ph_siphash24(key, message, length), ==,
 		                openssl_siphash(key, message, length));
