@@ -88,6 +88,7 @@ struct _PhPayoutResultLoad {
 	 * item_count, which lines echo no ID number, and the first serial beyond the items */
 	guint64 *fingerprints;
 	guint8 *no_id;
+	guint8 *compared; /* bitmap by serial: the item of that serial was read (the check) */
 	gint64 item_count;
 	gint64 beyond;
 	gint64 unmatched; /* the first line whose fingerprint is not its item's, or 0 */
@@ -439,6 +440,7 @@ ph_payout_result_fingerprints_begin(PhPayoutResultLoad *load, gint64 item_count,
 	load->item_count = MAX(item_count, 0);
 	load->fingerprints = g_new0(guint64, load->item_count + 1);
 	load->no_id = g_new0(guint8, load->item_count / 8 + 1);
+	load->compared = g_new0(guint8, load->item_count / 8 + 1);
 	load->fingerprint_input = g_byte_array_sized_new(128);
 	return TRUE;
 }
@@ -526,6 +528,7 @@ ph_payout_result_load_free(PhPayoutResultLoad *load)
 	g_free(load->items_digest);
 	g_free(load->fingerprints);
 	g_free(load->no_id);
+	g_free(load->compared);
 	if (load->fingerprint_input != NULL)
 		g_byte_array_unref(load->fingerprint_input);
 	g_free(load);
@@ -571,7 +574,22 @@ ph_payout_result_compare_item(const PhPayoutItem *item, gpointer user_data, GErr
 	        load, item->serial, no_id ? NULL : item->id_number, item->account, item->amount);
 	if (fingerprint != load->fingerprints[serial])
 		load->unmatched = serial;
+	load->compared[serial / 8] |= (guint8)(1u << (serial % 8));
 	return TRUE;
+}
+
+/* The first line whose serial no item of the batch has (the batch's serials are 1 … its
+ * count by construction; this does not take that on trust), or 0. */
+static gint64
+ph_payout_result_first_without_item(const PhPayoutResultLoad *load)
+{
+	gsize size = (gsize)load->item_count / 8 + 1;
+	for (gint64 serial = 1; serial <= load->item_count; serial++) {
+		if (ph_payout_result_bit(load->seen, load->seen_size, serial) &&
+		    !ph_payout_result_bit(load->compared, size, serial))
+			return serial;
+	}
+	return 0;
 }
 
 /* Lines stored without their echoes and not proven by the items' digest (another order, or
@@ -590,11 +608,17 @@ ph_payout_result_check_fingerprints(PhPayoutResultLoad *load, const PhPayoutBatc
 	if (!ph_payout_stream_items(load->db, batch->batch_no, NULL, ph_payout_result_compare_item,
 	                            load, error))
 		return FALSE;
-	if (load->unmatched == 0 && load->beyond == 0) {
+	gint64 without = ph_payout_result_first_without_item(load);
+	if (load->unmatched == 0 && without == 0 && load->beyond == 0) {
 		load->sums.proof = PH_PAYOUT_PROOF_FINGERPRINTS;
 		return TRUE;
 	}
-	gint64 first = load->unmatched != 0 ? load->unmatched : load->beyond;
+	/* the first in serial order: lines beyond the count come after all the others */
+	gint64 first = load->unmatched == 0                        ? without
+	               : without == 0 || load->unmatched < without ? load->unmatched
+	                                                           : without;
+	if (first == 0)
+		first = load->beyond;
 	return ph_payout_result_unmatched(error, batch->batch_no,
 	                                  PH_COMMAND_INT_TEXT(serial, first));
 }

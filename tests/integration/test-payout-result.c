@@ -70,6 +70,9 @@ typedef struct {
 	/* by the items' digest, proven by the fingerprints instead: lines that do not echo the
 	 * ID number never equal the items' digest */
 	gboolean digest_by_fingerprints;
+	/* the batch's item 4 stored with serial 9 (not as `payout run` numbers them): no item
+	 * answers line 4 */
+	gboolean gap;
 } Case;
 
 /* Expected reasons are ph-payout-result.c's messages for the first line that does not match
@@ -128,6 +131,11 @@ static const Case cases[] = {
          {{6, LINE_ECHO}, {2, LINE_WRONG_ACCOUNT}, {3, LINE_ECHO}, {1, LINE_ECHO}},
          4,
          "result serial 2: no item with that serial, ID number, account and amount was sent"},
+        {"no-item-for-a-line",
+         {{2, LINE_ECHO}, {1, LINE_ECHO}, {3, LINE_ECHO}, {4, LINE_ECHO}},
+         4,
+         "result serial 4: no item with that serial, ID number, account and amount was sent",
+         .gap = TRUE},
         {"one-missing",
          {{1, LINE_ECHO}, {2, LINE_ECHO}, {3, LINE_ECHO}},
          3,
@@ -280,6 +288,13 @@ run_case(const Case *test, gboolean by_digest)
 	seed_batch(batch_no);
 	if (by_digest)
 		seal_items(batch_no);
+	if (test->gap) {
+		g_autofree gchar *gap = g_strdup_printf(
+		        "UPDATE payout_item SET serial = 9 WHERE batch_no = %" G_GINT64_FORMAT
+		        " AND serial = 4",
+		        batch_no);
+		g_assert_true(ph_db_exec(db, gap, &error));
+	}
 	g_autofree gchar *name = g_strdup_printf("RESULT_%s.txt", test->name);
 	const PhPayoutResultFile file = {"icbc", name, by_digest ? 2 : 1, "SM3 00"};
 	const PhCommandContext context = {NULL, "test"};
