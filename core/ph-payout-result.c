@@ -197,7 +197,7 @@ ph_payout_result_fingerprint(PhPayoutResultLoad *load, gint serial, const gchar 
 }
 
 /* Notes a line stored without its echoes: its fingerprint by serial, or the first serial
- * beyond the batch's items (one that is not even that is out of range, ph_payout_result_see). */
+ * beyond the batch's items (a serial below 1 is out of range: ph_payout_result_see). */
 static void
 ph_payout_result_note(PhPayoutResultLoad *load, const PhPayoutResultLine *line)
 {
