@@ -90,6 +90,7 @@ struct _PhPayoutResultLoad {
 	guint8 *no_id;
 	guint8 *compared; /* bitmap by serial: the item of that serial was read (the check) */
 	gint64 item_count;
+	gsize item_bytes; /* of @no_id and @compared */
 	gint64 beyond;
 	gint64 unmatched; /* the first line whose fingerprint is not its item's, or 0 */
 	guint8 fingerprint_key[PH_SIPHASH_KEY_BYTES];
@@ -153,6 +154,21 @@ ph_payout_result_start_copy(PhPayoutResultLoad *load, GError **error)
 	return TRUE;
 }
 
+/* Whether bit @serial of @bits (serials from 1, within its @size bytes) is set. */
+static gboolean
+ph_payout_result_bit(const guint8 *bits, gsize size, gint64 serial)
+{
+	gsize byte = (gsize)serial / 8;
+	return serial >= 1 && byte < size && (bits[byte] & (1u << (serial % 8))) != 0;
+}
+
+/* Sets bit @serial of @bits, which holds it. */
+static void
+ph_payout_result_set_bit(guint8 *bits, gint64 serial)
+{
+	bits[serial / 8] |= (guint8)(1u << (serial % 8));
+}
+
 /* Notes a serial; the booking rejects a file with a repeated or impossible serial. */
 static void
 ph_payout_result_see(PhPayoutResultLoad *load, gint serial)
@@ -169,18 +185,9 @@ ph_payout_result_see(PhPayoutResultLoad *load, gint serial)
 		memset(load->seen + load->seen_size, 0, size - load->seen_size);
 		load->seen_size = size;
 	}
-	guint8 bit = (guint8)(1u << (serial % 8));
-	if ((load->seen[byte] & bit) != 0 && load->repeated == 0)
+	if (ph_payout_result_bit(load->seen, load->seen_size, serial) && load->repeated == 0)
 		load->repeated = serial;
-	load->seen[byte] |= bit;
-}
-
-/* Whether bit @serial of @bits (serials from 1, within its size) is set. */
-static gboolean
-ph_payout_result_bit(const guint8 *bits, gsize size, gint64 serial)
-{
-	gsize byte = (gsize)serial / 8;
-	return serial >= 1 && byte < size && (bits[byte] & (1u << (serial % 8))) != 0;
+	ph_payout_result_set_bit(load->seen, serial);
 }
 
 /* The fingerprint of a line, or of an item, under this file's key: the bytes the items'
@@ -211,7 +218,7 @@ ph_payout_result_note(PhPayoutResultLoad *load, const PhPayoutResultLine *line)
 	load->fingerprints[line->serial] = ph_payout_result_fingerprint(
 	        load, line->serial, line->id_number, line->account, line->amount);
 	if (line->id_number == NULL)
-		load->no_id[line->serial / 8] |= (guint8)(1u << (line->serial % 8));
+		ph_payout_result_set_bit(load->no_id, line->serial);
 }
 
 static gboolean
@@ -439,8 +446,9 @@ ph_payout_result_fingerprints_begin(PhPayoutResultLoad *load, gint64 item_count,
 	}
 	load->item_count = MAX(item_count, 0);
 	load->fingerprints = g_new0(guint64, load->item_count + 1);
-	load->no_id = g_new0(guint8, load->item_count / 8 + 1);
-	load->compared = g_new0(guint8, load->item_count / 8 + 1);
+	load->item_bytes = (gsize)load->item_count / 8 + 1;
+	load->no_id = g_new0(guint8, load->item_bytes);
+	load->compared = g_new0(guint8, load->item_bytes);
 	load->fingerprint_input = g_byte_array_sized_new(128);
 	return TRUE;
 }
@@ -569,12 +577,12 @@ ph_payout_result_compare_item(const PhPayoutItem *item, gpointer user_data, GErr
 	if (load->unmatched != 0 || serial > load->item_count ||
 	    !ph_payout_result_bit(load->seen, load->seen_size, serial))
 		return TRUE;
-	gboolean no_id = ph_payout_result_bit(load->no_id, (gsize)load->item_count / 8 + 1, serial);
+	gboolean no_id = ph_payout_result_bit(load->no_id, load->item_bytes, serial);
 	guint64 fingerprint = ph_payout_result_fingerprint(
 	        load, item->serial, no_id ? NULL : item->id_number, item->account, item->amount);
 	if (fingerprint != load->fingerprints[serial])
 		load->unmatched = serial;
-	load->compared[serial / 8] |= (guint8)(1u << (serial % 8));
+	ph_payout_result_set_bit(load->compared, serial);
 	return TRUE;
 }
 
@@ -583,10 +591,9 @@ ph_payout_result_compare_item(const PhPayoutItem *item, gpointer user_data, GErr
 static gint64
 ph_payout_result_first_without_item(const PhPayoutResultLoad *load)
 {
-	gsize size = (gsize)load->item_count / 8 + 1;
 	for (gint64 serial = 1; serial <= load->item_count; serial++) {
 		if (ph_payout_result_bit(load->seen, load->seen_size, serial) &&
-		    !ph_payout_result_bit(load->compared, size, serial))
+		    !ph_payout_result_bit(load->compared, load->item_bytes, serial))
 			return serial;
 	}
 	return 0;
