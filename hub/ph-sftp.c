@@ -20,11 +20,18 @@ struct _PhSftp {
 	GSocketConnection *connection;
 	LIBSSH2_SESSION *session;
 	LIBSSH2_SFTP *sftp;
-	gchar *peer; /* "user@host:port", for messages */
+	gchar *peer;              /* "user@host:port", for messages */
+	GThread *connecting;      /* ph_sftp_connect_start()'s thread, until waited for */
+	PhSftpConfig *connect_to; /* its copy of the configuration */
+	GError *connect_error;    /* its failure: every call on the session fails with it */
 };
 
 /* Chunks queued to an upload's writer thread at most; bounds its memory to ~1 MB. */
 #define PH_SFTP_CHUNKS_IN_FLIGHT 4
+/* More queued while the writer thread connects and opens the .part (~15 MB): a handshake
+ * takes some 0.1 s over loopback, in which the producer (a payout file's generation) goes
+ * on instead of waiting. Taken back as the first chunks are sent. */
+#define PH_SFTP_CHUNKS_WHILE_OPENING 60
 
 /* The caller produces the data (a mapping writer, a digest) while a writer thread of the
  * upload sends the previous chunks: on two cores the two overlap instead of adding up. The
@@ -39,6 +46,7 @@ struct _PhSftpUpload {
 	GThread *writer;
 	GAsyncQueue *chunks; /* GBytes to send; an empty one ends the thread */
 	GAsyncQueue *slots;  /* tokens: a chunk may be queued when one is taken */
+	guint withheld;      /* tokens the writer thread keeps back: the opening's surplus */
 	PhDigest *digest;    /* updated by the writer thread, or NULL */
 	gint failed;         /* atomic: the writer thread set writer_error */
 	GError *writer_error;
@@ -119,10 +127,14 @@ ph_sftp_upload_send(PhSftpUpload *upload, const guint8 *data, gsize count, GErro
 	return TRUE;
 }
 
+static gboolean ph_sftp_upload_open_part(PhSftpUpload *upload, GError **error);
+
 static gpointer
 ph_sftp_upload_writer(gpointer data)
 {
 	PhSftpUpload *upload = data;
+	if (!ph_sftp_upload_open_part(upload, &upload->writer_error))
+		g_atomic_int_set(&upload->failed, 1);
 	for (;;) {
 		g_autoptr(GBytes) chunk = g_async_queue_pop(upload->chunks);
 		gsize count = 0;
@@ -135,7 +147,11 @@ ph_sftp_upload_writer(gpointer data)
 		if (!g_atomic_int_get(&upload->failed) &&
 		    !ph_sftp_upload_send(upload, bytes, count, &upload->writer_error))
 			g_atomic_int_set(&upload->failed, 1);
-		g_async_queue_push(upload->slots, GINT_TO_POINTER(1));
+		/* at least PH_SFTP_CHUNKS_IN_FLIGHT tokens always go round: never a dead lock */
+		if (upload->withheld > 0)
+			upload->withheld--;
+		else
+			g_async_queue_push(upload->slots, GINT_TO_POINTER(1));
 	}
 }
 
@@ -416,12 +432,10 @@ out:
 	return ok;
 }
 
-PhSftp *
-ph_sftp_connect(const PhSftpConfig *config, GError **error)
+/* Connects @sftp, new, as @config says: socket, handshake, host key, login. */
+static gboolean
+ph_sftp_establish(PhSftp *sftp, const PhSftpConfig *config, GError **error)
 {
-	g_return_val_if_fail(config != NULL && config->host != NULL && config->user != NULL, NULL);
-	g_return_val_if_fail(config->private_key_path != NULL, NULL);
-	g_return_val_if_fail(config->known_hosts_path != NULL, NULL);
 	guint port = config->port != 0 ? config->port : 22;
 	guint timeout_ms = config->timeout_ms != 0 ? config->timeout_ms : PH_SFTP_TIMEOUT_MS;
 	g_autofree gchar *public_key =
@@ -429,22 +443,85 @@ ph_sftp_connect(const PhSftpConfig *config, GError **error)
 	                ? g_strdup(config->public_key_path)
 	                : g_strconcat(config->private_key_path, ".pub", NULL);
 	if (!ph_sftp_init_once(error) || !ph_sftp_check_config(config, public_key, error))
-		return NULL;
-	g_autoptr(PhSftp) sftp = g_new0(PhSftp, 1);
+		return FALSE;
 	sftp->peer = g_strdup_printf("%s@%s:%u", config->user, config->host, port);
 	if (!ph_sftp_open_socket(sftp, config, port, timeout_ms, error))
-		return NULL;
+		return FALSE;
 	sftp->session = libssh2_session_init();
 	if (sftp->session == NULL) {
 		g_set_error(error, PH_ERROR, PH_ERROR_FAILED, "sftp %s: no session", sftp->peer);
-		return NULL;
+		return FALSE;
 	}
 	libssh2_session_set_blocking(sftp->session, 1);
 	libssh2_session_set_timeout(sftp->session, (glong)timeout_ms);
-	if (!ph_sftp_handshake(sftp, config, port, error) ||
-	    !ph_sftp_login(sftp, config, public_key, error))
+	return ph_sftp_handshake(sftp, config, port, error) &&
+	       ph_sftp_login(sftp, config, public_key, error);
+}
+
+static gboolean
+ph_sftp_config_is_complete(const PhSftpConfig *config)
+{
+	return config != NULL && config->host != NULL && config->user != NULL &&
+	       config->private_key_path != NULL && config->known_hosts_path != NULL;
+}
+
+PhSftp *
+ph_sftp_connect(const PhSftpConfig *config, GError **error)
+{
+	g_return_val_if_fail(ph_sftp_config_is_complete(config), NULL);
+	g_autoptr(PhSftp) sftp = g_new0(PhSftp, 1);
+	if (!ph_sftp_establish(sftp, config, error))
 		return NULL;
 	return g_steal_pointer(&sftp);
+}
+
+static void
+ph_sftp_config_free(PhSftpConfig *config)
+{
+	g_free((gchar *)config->host);
+	g_free((gchar *)config->user);
+	g_free((gchar *)config->private_key_path);
+	g_free((gchar *)config->public_key_path);
+	g_free((gchar *)config->known_hosts_path);
+	g_free(config);
+}
+
+static gpointer
+ph_sftp_connect_thread(gpointer data)
+{
+	PhSftp *sftp = data;
+	ph_sftp_establish(sftp, sftp->connect_to, &sftp->connect_error);
+	return NULL;
+}
+
+PhSftp *
+ph_sftp_connect_start(const PhSftpConfig *config)
+{
+	g_return_val_if_fail(ph_sftp_config_is_complete(config), NULL);
+	PhSftp *sftp = g_new0(PhSftp, 1);
+	sftp->connect_to = g_memdup2(config, sizeof *config);
+	sftp->connect_to->host = g_strdup(config->host);
+	sftp->connect_to->user = g_strdup(config->user);
+	sftp->connect_to->private_key_path = g_strdup(config->private_key_path);
+	sftp->connect_to->public_key_path = g_strdup(config->public_key_path);
+	sftp->connect_to->known_hosts_path = g_strdup(config->known_hosts_path);
+	sftp->connecting = g_thread_new("ph-sftp-connect", ph_sftp_connect_thread, sftp);
+	return sftp;
+}
+
+/* Waits for ph_sftp_connect_start()'s thread, once; FALSE with its error when it failed.
+ * Every call on a session starts here. */
+static gboolean
+ph_sftp_wait(PhSftp *sftp, GError **error)
+{
+	if (sftp->connecting != NULL) {
+		g_thread_join(g_steal_pointer(&sftp->connecting));
+		g_clear_pointer(&sftp->connect_to, ph_sftp_config_free);
+	}
+	if (sftp->connect_error == NULL)
+		return TRUE;
+	g_propagate_error(error, g_error_copy(sftp->connect_error));
+	return FALSE;
 }
 
 void
@@ -452,6 +529,8 @@ ph_sftp_free(PhSftp *sftp)
 {
 	if (sftp == NULL)
 		return;
+	ph_sftp_wait(sftp, NULL);
+	g_clear_error(&sftp->connect_error);
 	if (sftp->sftp != NULL)
 		libssh2_sftp_shutdown(sftp->sftp);
 	if (sftp->session != NULL) {
@@ -490,6 +569,8 @@ ph_sftp_stat(PhSftp *sftp, const gchar *path, guint64 *size, GError **error)
 {
 	LIBSSH2_SFTP_ATTRIBUTES attrs = {0};
 	g_return_val_if_fail(sftp != NULL && path != NULL, FALSE);
+	if (!ph_sftp_wait(sftp, error))
+		return FALSE;
 	if (libssh2_sftp_stat_ex(sftp->sftp, path, (guint)strlen(path), LIBSSH2_SFTP_STAT,
 	                         &attrs) != 0) {
 		ph_sftp_set_error(sftp, error, "stat", path);
@@ -538,6 +619,8 @@ gboolean
 ph_sftp_remove(PhSftp *sftp, const gchar *path, GError **error)
 {
 	g_return_val_if_fail(sftp != NULL && path != NULL, FALSE);
+	if (!ph_sftp_wait(sftp, error))
+		return FALSE;
 	if (libssh2_sftp_unlink_ex(sftp->sftp, path, (guint)strlen(path)) != 0) {
 		ph_sftp_set_error(sftp, error, "remove", path);
 		return FALSE;
@@ -582,6 +665,8 @@ GPtrArray *
 ph_sftp_list(PhSftp *sftp, const gchar *folder, GError **error)
 {
 	g_return_val_if_fail(sftp != NULL && folder != NULL, NULL);
+	if (!ph_sftp_wait(sftp, error))
+		return NULL;
 	LIBSSH2_SFTP_HANDLE *dir = libssh2_sftp_open_ex(sftp->sftp, folder, (guint)strlen(folder),
 	                                                0, 0, LIBSSH2_SFTP_OPENDIR);
 	if (dir == NULL) {
@@ -619,6 +704,8 @@ GInputStream *
 ph_sftp_open_read(PhSftp *sftp, const gchar *path, GError **error)
 {
 	g_return_val_if_fail(sftp != NULL && path != NULL, NULL);
+	if (!ph_sftp_wait(sftp, error))
+		return NULL;
 	LIBSSH2_SFTP_HANDLE *handle = ph_sftp_open(sftp, path, LIBSSH2_FXF_READ, error);
 	if (handle == NULL)
 		return NULL;
@@ -661,29 +748,38 @@ ph_sftp_get_bytes(PhSftp *sftp, const gchar *path, gsize max_size, GError **erro
 
 /* ---- uploads ---- */
 
+/* The writer thread's first step: the session (once connected) and NAME.part, truncating a
+ * stale one from an interrupted try. */
+static gboolean
+ph_sftp_upload_open_part(PhSftpUpload *upload, GError **error)
+{
+	if (!ph_sftp_wait(upload->sftp, error))
+		return FALSE;
+	upload->handle =
+	        ph_sftp_open(upload->sftp, upload->part_path,
+	                     LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_TRUNC, error);
+	return upload->handle != NULL;
+}
+
 PhSftpUpload *
-ph_sftp_upload_new(PhSftp *sftp, const gchar *folder, const gchar *name, GError **error)
+ph_sftp_upload_new(PhSftp *sftp, const gchar *folder, const gchar *name)
 {
 	g_return_val_if_fail(sftp != NULL && name != NULL, NULL);
-	g_autoptr(PhSftpUpload) upload = g_new0(PhSftpUpload, 1);
+	PhSftpUpload *upload = g_new0(PhSftpUpload, 1);
 	upload->sftp = sftp;
 	upload->final_path = ph_sftp_path(folder, name);
 	upload->part_path = g_strconcat(upload->final_path, ".part", NULL);
-	upload->handle =
-	        ph_sftp_open(sftp, upload->part_path,
-	                     LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_TRUNC, error);
-	if (upload->handle == NULL)
-		return NULL;
 	upload->chunks = g_async_queue_new_full((GDestroyNotify)g_bytes_unref);
 	upload->slots = g_async_queue_new();
-	for (guint i = 0; i < PH_SFTP_CHUNKS_IN_FLIGHT; i++)
+	upload->withheld = PH_SFTP_CHUNKS_WHILE_OPENING;
+	for (guint i = 0; i < PH_SFTP_CHUNKS_IN_FLIGHT + PH_SFTP_CHUNKS_WHILE_OPENING; i++)
 		g_async_queue_push(upload->slots, GINT_TO_POINTER(1));
 	upload->writer = g_thread_new("ph-sftp-upload", ph_sftp_upload_writer, upload);
 	PhSftpOutputStream *raw = g_object_new(PH_TYPE_SFTP_OUTPUT_STREAM, NULL);
 	raw->upload = upload;
 	upload->stream = g_buffered_output_stream_new_sized(G_OUTPUT_STREAM(raw), PH_SFTP_CHUNK);
 	g_object_unref(raw);
-	return g_steal_pointer(&upload);
+	return upload;
 }
 
 GOutputStream *
@@ -705,13 +801,16 @@ static gboolean
 ph_sftp_upload_close_part(PhSftpUpload *upload, GError **error)
 {
 	PhSftp *sftp = upload->sftp;
-	if (!g_output_stream_flush(upload->stream, NULL, error)) {
-		g_prefix_error(error, "sftp %s: %s: ", sftp->peer, upload->part_path);
-		ph_sftp_upload_join_writer(upload, NULL);
-		return FALSE;
-	}
+	g_autoptr(GError) unflushed = NULL;
+	gboolean flushed = g_output_stream_flush(upload->stream, NULL, &unflushed);
+	/* the writer thread's failure (connecting, opening, sending) is the cause of any */
 	if (!ph_sftp_upload_join_writer(upload, error))
 		return FALSE;
+	if (!flushed) {
+		g_propagate_prefixed_error(error, g_steal_pointer(&unflushed),
+		                           "sftp %s: %s: ", sftp->peer, upload->part_path);
+		return FALSE;
+	}
 	if (libssh2_sftp_fsync(upload->handle) != 0) {
 		ph_sftp_set_error(sftp, error, "fsync", upload->part_path);
 		return FALSE;
@@ -771,9 +870,7 @@ ph_sftp_put_bytes(PhSftp *sftp, const gchar *folder, const gchar *name, GBytes *
 	gsize size = 0;
 	g_return_val_if_fail(data != NULL, FALSE);
 	const guint8 *bytes = g_bytes_get_data(data, &size);
-	g_autoptr(PhSftpUpload) upload = ph_sftp_upload_new(sftp, folder, name, error);
-	if (upload == NULL)
-		return FALSE;
+	g_autoptr(PhSftpUpload) upload = ph_sftp_upload_new(sftp, folder, name);
 	if (!g_output_stream_write_all(upload->stream, bytes, size, NULL, NULL, error))
 		return FALSE;
 	return ph_sftp_upload_commit(upload, error);

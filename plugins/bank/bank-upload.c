@@ -76,9 +76,7 @@ bank_upload_data(Bank *bank, PhSftp *sftp, const BankPartner *partner, const PhP
 	g_autoptr(PhDocumentKeep) keep = bank_keep_payout_begin(bank, partner, header, name, error);
 	if (keep == NULL)
 		return FALSE;
-	g_autoptr(PhSftpUpload) upload = ph_sftp_upload_new(sftp, partner->inbox, name, error);
-	if (upload == NULL)
-		return FALSE;
+	g_autoptr(PhSftpUpload) upload = ph_sftp_upload_new(sftp, partner->inbox, name);
 	/* SM3 in the upload's writer thread: it overlaps the file's generation here */
 	ph_sftp_upload_set_digest(upload, digest);
 	g_autoptr(GOutputStream) tee =
@@ -140,8 +138,9 @@ bank_upload_batch(Bank *bank, const PhPayoutHeader *header, GError **error)
 	}
 	g_autofree gchar *name = bank_file_payout_name(partner, header);
 	g_autofree gchar *hex = NULL;
-	g_autoptr(PhSftp) sftp = ph_sftp_connect(&partner->sftp, error);
-	if (sftp == NULL || !bank_upload_data(bank, sftp, partner, header, name, &hex, error) ||
+	/* the handshake goes on while the file's first part is generated */
+	g_autoptr(PhSftp) sftp = ph_sftp_connect_start(&partner->sftp);
+	if (!bank_upload_data(bank, sftp, partner, header, name, &hex, error) ||
 	    !bank_upload_done(bank, sftp, partner, header, name, hex, error))
 		return FALSE;
 	g_autofree gchar *digest =

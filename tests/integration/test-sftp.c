@@ -55,8 +55,7 @@ test_upload_and_no_overwrite(void)
 	g_autoptr(PhSftp) sftp = test_connect();
 	g_autofree gchar *folder = ph_test_sshd_path(sshd, "up", TRUE);
 	g_autoptr(PhDigest) digest = ph_digest_new(PH_DIGEST_SM3);
-	g_autoptr(PhSftpUpload) upload = ph_sftp_upload_new(sftp, "up", "A.txt", &error);
-	g_assert_no_error(error);
+	g_autoptr(PhSftpUpload) upload = ph_sftp_upload_new(sftp, "up", "A.txt");
 	ph_sftp_upload_set_digest(upload, digest);
 	GOutputStream *stream = ph_sftp_upload_get_stream(upload);
 	/* 3 MB in 1000-byte writes: more than the 240 KB buffer many times over */
@@ -95,8 +94,7 @@ test_upload_abandoned(void)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(PhSftp) sftp = test_connect();
 	g_autofree gchar *folder = ph_test_sshd_path(sshd, "drop", TRUE);
-	PhSftpUpload *upload = ph_sftp_upload_new(sftp, "drop", "B.txt", &error);
-	g_assert_no_error(error);
+	PhSftpUpload *upload = ph_sftp_upload_new(sftp, "drop", "B.txt");
 	g_output_stream_write_all(ph_sftp_upload_get_stream(upload), "half", 4, NULL, NULL, &error);
 	g_assert_no_error(error);
 	ph_sftp_upload_free(upload);
@@ -202,6 +200,97 @@ test_down_and_wrong_key(void)
 	g_assert_error(error, PH_ERROR, PH_ERROR_FORBIDDEN);
 }
 
+/* Writes @size bytes of a repeating pattern to @upload (stopping at the first failed write)
+ * and commits; the bytes meant are in @expected when it is not NULL. */
+static gboolean
+test_write_and_commit(PhSftpUpload *upload, gsize size, GString *expected, GError **error)
+{
+	GOutputStream *stream = ph_sftp_upload_get_stream(upload);
+	gchar block[4096];
+	for (gsize done = 0; done < size; done += sizeof block) {
+		memset(block, 'A' + (gchar)(done / sizeof block % 26), sizeof block);
+		if (expected != NULL)
+			g_string_append_len(expected, block, sizeof block);
+		if (!g_output_stream_write_all(stream, block, sizeof block, NULL, NULL, NULL))
+			break; /* the commit names the cause */
+	}
+	return ph_sftp_upload_commit(upload, error);
+}
+
+/* 20 MB: more than the upload queues while the session is still being set up (~15 MB), so
+ * that the producer waits for the writer thread at least once. */
+#define TEST_WHILE_CONNECTING_BYTES (20u << 20)
+
+/* An upload begun on a session that is still connecting arrives whole, digested, and the
+ * session is then usable as any other. */
+static void
+test_upload_while_connecting(void)
+{
+	g_autoptr(GError) error = NULL;
+	PhSftpConfig config = test_config();
+	g_autofree gchar *folder = ph_test_sshd_path(sshd, "early", TRUE);
+	g_autoptr(PhSftp) sftp = ph_sftp_connect_start(&config);
+	g_autoptr(PhDigest) digest = ph_digest_new(PH_DIGEST_SM3);
+	g_autoptr(PhSftpUpload) upload = ph_sftp_upload_new(sftp, "early", "C.txt");
+	ph_sftp_upload_set_digest(upload, digest);
+	g_autoptr(GString) expected = g_string_new(NULL);
+	g_assert_true(test_write_and_commit(upload, TEST_WHILE_CONNECTING_BYTES, expected, &error));
+	g_assert_no_error(error);
+	g_autofree gchar *path = ph_test_sshd_path(sshd, "early/C.txt", FALSE);
+	g_autofree gchar *got = NULL;
+	gsize length = 0;
+	g_assert_true(g_file_get_contents(path, &got, &length, NULL));
+	g_assert_cmpuint(length, ==, expected->len);
+	g_assert_true(memcmp(got, expected->str, length) == 0);
+	g_autofree gchar *hex = ph_digest_hex(PH_DIGEST_SM3, expected->str, expected->len);
+	g_assert_cmpstr(ph_digest_get_hex(digest), ==, hex);
+	g_autoptr(GPtrArray) entries = ph_sftp_list(sftp, "early", &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(entries->len, ==, 1);
+}
+
+/* A session that fails to connect in the background fails every use with the error
+ * ph_sftp_connect() gives, the upload's commit included, without the producer hanging
+ * on a full queue; nothing is left on the server. */
+static void
+test_connect_start_failures(void)
+{
+	g_autoptr(GError) error = NULL;
+	PhSftpConfig config = test_config();
+	g_autofree gchar *folder = ph_test_sshd_path(sshd, "late", TRUE);
+	ph_test_sshd_stop(sshd);
+	PhSftp *sftp = ph_sftp_connect_start(&config);
+	PhSftpUpload *upload = ph_sftp_upload_new(sftp, "late", "D.txt");
+	g_assert_false(test_write_and_commit(upload, TEST_WHILE_CONNECTING_BYTES, NULL, &error));
+	g_assert_error(error, PH_ERROR, PH_ERROR_TRANSIENT);
+	g_assert_nonnull(strstr(error->message, "cannot connect"));
+	g_autofree gchar *message = g_strdup(error->message);
+	g_clear_error(&error);
+	ph_sftp_upload_free(upload);
+	g_assert_null(ph_sftp_list(sftp, "late", &error));
+	g_assert_error(error, PH_ERROR, PH_ERROR_TRANSIENT);
+	g_assert_cmpstr(error->message, ==, message);
+	g_clear_error(&error);
+	ph_sftp_free(sftp);
+	ph_test_sshd_start(sshd);
+
+	ph_test_sshd_use_second_host_key(sshd, TRUE);
+	g_test_expect_message("ph-hub", G_LOG_LEVEL_WARNING, "ALERT sftp *CHANGED*");
+	sftp = ph_sftp_connect_start(&config);
+	upload = ph_sftp_upload_new(sftp, "late", "D.txt");
+	g_assert_false(test_write_and_commit(upload, TEST_WHILE_CONNECTING_BYTES, NULL, &error));
+	g_test_assert_expected_messages();
+	g_assert_error(error, PH_ERROR, PH_ERROR_FORBIDDEN);
+	g_clear_error(&error);
+	ph_sftp_upload_free(upload);
+	ph_sftp_free(sftp);
+	ph_test_sshd_use_second_host_key(sshd, FALSE);
+	g_autoptr(PhSftp) pinned = test_connect();
+	g_autoptr(GPtrArray) entries = ph_sftp_list(pinned, "late", &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(entries->len, ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -212,6 +301,8 @@ main(int argc, char **argv)
 	g_test_add_func("/sftp/list-read-rename", test_list_read_rename);
 	g_test_add_func("/sftp/host-key-pinning", test_host_key_pinning);
 	g_test_add_func("/sftp/down-and-wrong-key", test_down_and_wrong_key);
+	g_test_add_func("/sftp/upload-while-connecting", test_upload_while_connecting);
+	g_test_add_func("/sftp/connect-start-failures", test_connect_start_failures);
 	gint rc = g_test_run();
 	ph_test_sshd_free(sshd);
 	return rc;

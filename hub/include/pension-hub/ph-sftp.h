@@ -42,16 +42,23 @@ typedef struct _PhSftp PhSftp;
  * retrying cannot help until an operator updates known_hosts) or the login is refused;
  * PH_ERROR_CONFIG when a key or known_hosts file cannot be read. */
 PhSftp *ph_sftp_connect(const PhSftpConfig *config, GError **error);
+/* Connects as ph_sftp_connect() does, in a thread of its own, and returns at once, so that
+ * the caller can prepare an upload's data meanwhile (ph_sftp_upload_new() on the session
+ * takes what is written while the handshake goes on). Every call on the session waits
+ * for the connection; when it failed, each fails with the error ph_sftp_connect() would
+ * have given. */
+PhSftp *ph_sftp_connect_start(const PhSftpConfig *config);
 void ph_sftp_free(PhSftp *sftp);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhSftp, ph_sftp_free)
 
 /* ---- upload: NAME.part, fsync, rename to NAME (never onto an existing file), done last ---- */
 typedef struct _PhSftpUpload PhSftpUpload;
 
-/* Opens @folder/@name.part for writing (truncating a stale one from an interrupted try).
- * Write the data to ph_sftp_upload_get_stream(), then commit. */
-PhSftpUpload *ph_sftp_upload_new(PhSftp *sftp, const gchar *folder, const gchar *name,
-                                 GError **error);
+/* Starts an upload of @folder/@name: its writer thread opens NAME.part (truncating a stale
+ * one from an interrupted try) once the session is up, while the caller writes the data to
+ * ph_sftp_upload_get_stream(); then commit. A failure to connect or open comes back from
+ * the first write after it, or from the commit. */
+PhSftpUpload *ph_sftp_upload_new(PhSftp *sftp, const gchar *folder, const gchar *name);
 /* Buffered (~240 KB writes); owned by the upload. */
 GOutputStream *ph_sftp_upload_get_stream(PhSftpUpload *upload);
 /* Digests the data in the upload's writer thread as it is sent, so that the digest does not
