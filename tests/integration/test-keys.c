@@ -888,11 +888,21 @@ test_accounts_converted(Fixture *fixture, gconstpointer data)
 	g_autoptr(PhPayoutBatch) batch = account_month(db);
 	g_autoptr(GPtrArray) numbers = plaintext_numbers(TRUE);
 	g_assert_cmpint(count_plaintext(db, numbers), >, 0); /* the scan sees plaintext */
+	/* a line proven by the items' digest stores no echoes (0025): nothing to convert */
+	g_assert_true(ph_db_exec(db,
+	                         "INSERT INTO payout_result_line (file_id, serial, id_number, "
+	                         "account, amount, status) SELECT file_id, 999, NULL, NULL, 1, "
+	                         "'0000' FROM payout_result_file LIMIT 1",
+	                         &error));
+	g_assert_no_error(error);
+	static const gchar no_echoes[] = "SELECT count(*) FROM payout_result_line WHERE serial = "
+	                                 "999 AND id_number IS NULL AND account IS NULL";
+	g_assert_cmpint(count(db, no_echoes), ==, 1);
 	install_keys(fixture->test_db);
 	g_autoptr(PhFieldKeys) keys = ph_field_keys_load(key_path, &error);
 	g_assert_no_error(error);
 	/* `keys status` counts them: the 33 values to seal below and the bank's 12 echoes, by
-	 * column */
+	 * column (not the line without echoes) */
 	gint64 stale = -1;
 	g_autoptr(GHashTable) by_column =
 	        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -928,6 +938,7 @@ test_accounts_converted(Fixture *fixture, gconstpointer data)
 	g_assert_cmpint(count_plaintext(db, numbers), ==, 0);
 	g_assert_true(ph_field_rotate_count_stale(db, keys, &stale, &error));
 	g_assert_cmpint(stale, ==, 0);
+	g_assert_cmpint(count(db, no_echoes), ==, 1); /* left as it was */
 	/* bank result lines accept no other change */
 	g_assert_false(ph_db_exec(db, "UPDATE payout_result_line SET amount = amount + 1", &error));
 	g_assert_nonnull(strstr(error->message, "append-only"));
