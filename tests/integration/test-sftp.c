@@ -19,7 +19,7 @@ test_config(void)
 	        .user = sshd->user,
 	        .private_key_path = sshd->client_key,
 	        .known_hosts_path = sshd->known_hosts,
-	        .timeout_ms = 5000,
+	        .timeout_ms = 120000,
 	};
 	return config;
 }
@@ -234,8 +234,10 @@ test_upload_while_connecting(void)
 	g_autoptr(PhSftpUpload) upload = ph_sftp_upload_new(sftp, "early", "C.txt");
 	ph_sftp_upload_set_digest(upload, digest);
 	g_autoptr(GString) expected = g_string_new(NULL);
-	g_assert_true(test_write_and_commit(upload, TEST_WHILE_CONNECTING_BYTES, expected, &error));
+	gboolean committed =
+	        test_write_and_commit(upload, TEST_WHILE_CONNECTING_BYTES, expected, &error);
 	g_assert_no_error(error);
+	g_assert_true(committed);
 	g_autofree gchar *path = ph_test_sshd_path(sshd, "early/C.txt", FALSE);
 	g_autofree gchar *got = NULL;
 	gsize length = 0;
