@@ -19,7 +19,7 @@ test_config(void)
 	        .user = sshd->user,
 	        .private_key_path = sshd->client_key,
 	        .known_hosts_path = sshd->known_hosts,
-	        .timeout_ms = 120000,
+	        .timeout_ms = 5000,
 	};
 	return config;
 }
