@@ -34,7 +34,7 @@ static const PhCtlEntry commands[] = {
     {"person", ph_ctl_person_main, "one person's enrolment, contributions, balances, benefit"},
     {"audit", ph_ctl_audit_main, "audit chain: verify [--from ID --to ID], seal"},
     {"archive", ph_ctl_archive_main, "archival packages: verify PACKAGE [--ca FILE] (offline), show CASE"},
-    {"documents", ph_ctl_documents_main, "kept files for the archive: list [--before DATE], prune --before DATE"},
+    {"documents", ph_ctl_documents_main, "kept files for the archive: list [--before DATE], prune --before DATE, orphans"},
     {"keys", ph_ctl_keys_main, "encryption at rest: status, add, rotate [--new] [--batch N]"},
     {NULL, NULL, NULL},
 };

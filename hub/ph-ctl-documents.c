@@ -1,6 +1,7 @@
-/* pensionctl documents list [--before DATE] | prune --before DATE [--dry-run]: the files the
- * hub keeps in its document store (kept_document, ph-document-store.h) for the archive, and
- * their removal once they are archived and old enough (docs/security.md, "Kept documents").
+/* pensionctl documents list [--before DATE] | prune --before DATE [--dry-run] | orphans
+ * [--older-than-hours N] [--remove]: the files the hub keeps in its document store
+ * (kept_document, ph-document-store.h) for the archive, their removal once they are archived
+ * and old enough (docs/security.md, "Kept documents"), and the store's files no row names.
  * pensionctl only. */
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -11,7 +12,12 @@
 #include "ph-document-store.h"
 
 #define PH_CTL_DOCUMENTS_USAGE                                                                     \
-	"documents list [--before YYYY-MM-DD] | prune --before YYYY-MM-DD [--dry-run]"
+	"documents list [--before YYYY-MM-DD] | prune --before YYYY-MM-DD [--dry-run] | orphans "  \
+	"[--older-than-hours N] [--remove]"
+
+/* A file stored but not yet recorded belongs to a keep still in progress: only older ones
+ * are orphans (a booking whose commit failed, a .part a killed hub never took up again). */
+#define PH_CTL_DOCUMENTS_ORPHAN_HOURS 24
 
 /* The payout batch of a kept file: its own, or for a result file the batch its booking named. */
 #define PH_CTL_DOCUMENTS_BATCH                                                                     \
@@ -152,6 +158,101 @@ ph_ctl_documents_prune(PhCtl *ctl, int argc, char **argv)
 	return PH_CTL_EXIT_OK;
 }
 
+/* The store files kept_document names. */
+static GHashTable *
+ph_ctl_documents_recorded(PhDb *db, GError **error)
+{
+	g_autoptr(PGresult) result =
+	        ph_db_query(db, "SELECT DISTINCT store_file FROM kept_document", 0, NULL, error);
+	if (result == NULL)
+		return NULL;
+	GHashTable *names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	for (gint row = 0; row < PQntuples(result); row++)
+		g_hash_table_add(names, g_strdup(PQgetvalue(result, row, 0)));
+	return names;
+}
+
+/* Whether @name in @dir is a file of the store's own (sealed, plain, or the .part of one
+ * being written; the archive's work files and anything else are not ours to judge) that no
+ * row names, last written before @cutoff (unix seconds); its size then in @size. */
+static gboolean
+ph_ctl_documents_is_orphan(const gchar *dir, const gchar *name, GHashTable *recorded, gint64 cutoff,
+                           gint64 *size)
+{
+	gboolean ours = g_str_has_suffix(name, PH_DOCUMENT_SEALED_SUFFIX) ||
+	                g_str_has_suffix(name, PH_DOCUMENT_PLAIN_SUFFIX) ||
+	                g_str_has_suffix(name, ".part");
+	if (!ours || g_hash_table_contains(recorded, name))
+		return FALSE;
+	g_autofree gchar *path = g_build_filename(dir, name, NULL);
+	GStatBuf st;
+	if (g_lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_mtime >= cutoff)
+		return FALSE;
+	*size = st.st_size;
+	return TRUE;
+}
+
+/* Lists (or removes) the orphans of @dir; their count in @found. */
+static gboolean
+ph_ctl_documents_sweep(const gchar *dir, GHashTable *recorded, gint64 cutoff, gboolean remove,
+                       guint *found, GError **error)
+{
+	g_autoptr(GDir) folder = g_dir_open(dir, 0, error);
+	if (folder == NULL)
+		return FALSE;
+	const gchar *name;
+	while ((name = g_dir_read_name(folder)) != NULL) {
+		gint64 size = 0;
+		if (!ph_ctl_documents_is_orphan(dir, name, recorded, cutoff, &size))
+			continue;
+		g_autofree gchar *path = g_build_filename(dir, name, NULL);
+		if (remove && g_unlink(path) != 0) {
+			g_printerr("pensionctl: cannot remove %s: %s\n", path, g_strerror(errno));
+			continue;
+		}
+		g_print("%s  %" G_GINT64_FORMAT " bytes%s\n", name, size,
+		        remove ? "  removed" : "");
+		(*found)++;
+	}
+	return TRUE;
+}
+
+static int
+ph_ctl_documents_orphans(PhCtl *ctl, int argc, char **argv)
+{
+	gint hours = PH_CTL_DOCUMENTS_ORPHAN_HOURS;
+	gboolean remove = FALSE;
+	g_autoptr(GError) error = NULL;
+	const GOptionEntry entries[] = {
+	        {"older-than-hours", 0, 0, G_OPTION_ARG_INT, &hours,
+	         "last written at least this long ago (default 24)", "N"},
+	        {"remove", 0, 0, G_OPTION_ARG_NONE, &remove, "remove them (audited)", NULL},
+	        {NULL},
+	};
+	if (!ph_ctl_store_parse(PH_CTL_DOCUMENTS_USAGE, entries, &argc, &argv) || argc != 1 ||
+	    hours < 1)
+		return ph_ctl_usage(PH_CTL_DOCUMENTS_USAGE);
+	PhConfig *config = ph_ctl_config(ctl, &error);
+	if (config == NULL)
+		return ph_ctl_fail(error);
+	PhDb *db = ph_ctl_store_db(ctl);
+	if (db == NULL)
+		return PH_CTL_EXIT_FAILED;
+	g_autofree gchar *dir = ph_document_store_dir(config);
+	g_autoptr(GHashTable) recorded = ph_ctl_documents_recorded(db, &error);
+	gint64 cutoff = g_get_real_time() / G_USEC_PER_SEC - (gint64)hours * 3600;
+	guint found = 0;
+	if (recorded == NULL ||
+	    !ph_ctl_documents_sweep(dir, recorded, cutoff, remove, &found, &error))
+		return ph_ctl_fail(error);
+	g_autofree gchar *object = g_strdup_printf("%u orphaned files in %s", found, dir);
+	if (remove && !ph_ctl_audit(ctl, db, "documents-orphans-removed", object, NULL, &error))
+		return ph_ctl_fail(error);
+	g_print("%u files in %s named by no kept document%s\n", found, dir,
+	        remove ? ", removed" : "");
+	return PH_CTL_EXIT_OK;
+}
+
 int
 ph_ctl_documents_main(PhCtl *ctl, int argc, char **argv)
 {
@@ -159,5 +260,7 @@ ph_ctl_documents_main(PhCtl *ctl, int argc, char **argv)
 		return ph_ctl_documents_list(ctl, argc - 1, argv + 1);
 	if (argc >= 2 && g_str_equal(argv[1], "prune"))
 		return ph_ctl_documents_prune(ctl, argc - 1, argv + 1);
+	if (argc >= 2 && g_str_equal(argv[1], "orphans"))
+		return ph_ctl_documents_orphans(ctl, argc - 1, argv + 1);
 	return ph_ctl_usage(PH_CTL_DOCUMENTS_USAGE);
 }

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <utime.h>
 
 #include "pension-hub/ph-digest.h"
 #include "ph-document-store.h"
@@ -857,6 +858,55 @@ run_documents(gchar **output, const gchar *const *args)
 	return run_program(output, (const gchar *const *)argv->pdata);
 }
 
+/* Writes @name into the document store, last written @hours_ago hours ago. */
+static gchar *
+write_stray(const gchar *documents, const gchar *name, gint hours_ago)
+{
+	gchar *path = g_build_filename(documents, name, NULL);
+	g_assert_true(g_file_set_contents(path, "stray", -1, NULL));
+	gint64 when = g_get_real_time() / G_USEC_PER_SEC - (gint64)hours_ago * 3600;
+	struct utimbuf times = {(time_t)when, (time_t)when};
+	g_assert_cmpint(g_utime(path, &times), ==, 0);
+	return path;
+}
+
+/* pensionctl documents orphans names the store's files that no kept document names and
+ * that were last written more than a day ago (a stored file whose booking did not commit, a
+ * .part of a killed hub), and removes them with --remove, audited; younger ones (a keep in
+ * progress) and kept files stay. */
+static void
+test_documents_orphans(void)
+{
+	g_autofree gchar *documents = g_build_filename(hub->dir, "documents", NULL);
+	guint stored = count_files(documents, "", "");
+	g_assert_cmpuint(stored, >, 0);
+	g_autofree gchar *old = write_stray(documents, "0123abcd.gcm", 30);
+	g_autofree gchar *part = write_stray(documents, "feedbeef.part", 48);
+	g_autofree gchar *young = write_stray(documents, "4567cdef.gcm", 2);
+	g_autofree gchar *other = write_stray(documents, "operator-notes.txt", 30);
+	const gchar *list[] = {"orphans", NULL};
+	g_autofree gchar *listed = NULL;
+	g_assert_cmpint(run_documents(&listed, list), ==, 0);
+	g_assert_nonnull(strstr(listed, "0123abcd.gcm  5 bytes"));
+	g_assert_nonnull(strstr(listed, "feedbeef.part  5 bytes"));
+	g_assert_null(strstr(listed, "4567cdef"));
+	g_assert_null(strstr(listed, "operator-notes")); /* not a store file: not ours */
+	g_assert_nonnull(strstr(listed, "2 files in"));
+	g_assert_cmpuint(count_files(documents, "", ""), ==, stored + 4); /* listing keeps */
+
+	const gchar *younger[] = {"orphans", "--older-than-hours", "1", "--remove", NULL};
+	g_autofree gchar *removed = NULL;
+	g_assert_cmpint(run_documents(&removed, younger), ==, 0);
+	g_assert_nonnull(strstr(removed, "3 files in"));
+	g_assert_false(g_file_test(old, G_FILE_TEST_EXISTS));
+	g_assert_false(g_file_test(part, G_FILE_TEST_EXISTS));
+	g_assert_false(g_file_test(young, G_FILE_TEST_EXISTS));
+	g_assert_true(g_file_test(other, G_FILE_TEST_EXISTS));
+	g_assert_cmpint(g_unlink(other), ==, 0);
+	g_assert_cmpuint(count_files(documents, "", ""), ==, stored);
+	g_assert_cmpint(count_where("audit_log", "action = 'documents-orphans-removed'"), ==, 1);
+}
+
 /* pensionctl documents list names every kept file with its batch (a result file's from its
  * booking); prune keeps what is newer than the date, then removes rows and files, audited. */
 static void
@@ -1262,6 +1312,7 @@ main(int argc, char **argv)
 	g_test_add_func("/bank/pain-mismatch-rejected", test_pain_mismatch_rejected);
 	g_test_add_func("/bank/kill-during-upload", test_kill_during_upload);
 	g_test_add_func("/bank/scheduled-run", test_scheduled_run);
+	g_test_add_func("/bank/documents-orphans", test_documents_orphans);
 	g_test_add_func("/bank/documents-prune", test_documents_prune);
 	g_test_add_func("/bank/archived", test_archived);
 	g_test_add_func("/bank/kept-sealed", test_kept_sealed);
