@@ -6,10 +6,14 @@
 
 #include <string.h>
 
+#include "ph-bulk.h"
 #include "ph-sql-value.h"
 
 /* Key of the transaction advisory lock that serialises audit appends ("audt"). */
 #define PH_AUDIT_LOCK_KEY "1635083380"
+
+#define PH_AUDIT_LOG_COPY                                                                          \
+	"COPY audit_log (at, actor, action, object, payload_digest, prev_hash, hash) FROM STDIN"
 
 gchar *
 ph_audit_canonical(const gchar *at, const gchar *actor, const gchar *action, const gchar *object,
@@ -71,37 +75,38 @@ ph_audit_head(PhDb *db, GBytes **prev_hash, GError **error)
 	return TRUE;
 }
 
-/* Appends pending row @row to the chain after @prev_hash (replaced by the new hash). */
-static gboolean
-ph_audit_link_row(PhDb *db, PGresult *rows, gint row, GBytes **prev_hash, GError **error)
+/* @bytes as a bytea field of COPY text (hex form), or NULL; then @end. */
+static void
+ph_audit_append_bytea(GString *copy, GBytes *bytes, gchar end)
+{
+	if (bytes == NULL) {
+		ph_bulk_append_nullable(copy, NULL, end);
+		return;
+	}
+	g_autofree gchar *hex = ph_audit_hex(bytes);
+	g_autofree gchar *field = g_strconcat("\\x", hex, NULL);
+	ph_bulk_append_text(copy, field, end);
+}
+
+/* Appends pending row @row to @copy as the chain's entry after @prev_hash (replaced by the
+ * new hash). */
+static void
+ph_audit_link_row(PGresult *rows, gint row, GBytes **prev_hash, GString *copy)
 {
 	const gchar *at = PQgetvalue(rows, row, 1);
 	g_autoptr(GBytes) digest = ph_sql_value_bytes(rows, row, 5);
 	g_autofree gchar *digest_hex = ph_audit_hex(digest);
-	g_autofree gchar *record = ph_audit_canonical(at, PQgetvalue(rows, row, 2),
-	                                              PQgetvalue(rows, row, 3),
-	                                              PQgetvalue(rows, row, 4), digest_hex);
+	g_autofree gchar *record =
+	        ph_audit_canonical(at, PQgetvalue(rows, row, 2), PQgetvalue(rows, row, 3),
+	                           PQgetvalue(rows, row, 4), digest_hex);
 	g_autoptr(GBytes) hash = ph_audit_chain_hash(*prev_hash, record);
-	gint lengths[7] = {0};
-	const gint formats[7] = {0, 0, 0, 0, 1, 1, 1};
-	const gchar *params[7] = {at, PQgetvalue(rows, row, 2), PQgetvalue(rows, row, 3),
-	                          PQgetvalue(rows, row, 4), NULL, NULL, NULL};
-	if (digest != NULL)
-		params[4] = ph_sql_value_bytes_param(digest, &lengths[4]);
-	if (*prev_hash != NULL)
-		params[5] = ph_sql_value_bytes_param(*prev_hash, &lengths[5]);
-	params[6] = ph_sql_value_bytes_param(hash, &lengths[6]);
-	g_autoptr(PGresult) result =
-	        ph_db_query_binary(db,
-	                           "INSERT INTO audit_log (at, actor, action, object, "
-	                           "payload_digest, prev_hash, hash) "
-	                           "VALUES ($1::timestamptz, $2, $3, $4, $5, $6, $7)",
-	                           7, params, lengths, formats, error);
-	if (result == NULL)
-		return FALSE;
+	for (gint column = 1; column <= 4; column++)
+		ph_bulk_append_text(copy, PQgetvalue(rows, row, column), '\t');
+	ph_audit_append_bytea(copy, digest, '\t');
+	ph_audit_append_bytea(copy, *prev_hash, '\t');
+	ph_audit_append_bytea(copy, hash, '\n');
 	g_bytes_unref(*prev_hash);
 	*prev_hash = g_steal_pointer(&hash);
-	return TRUE;
 }
 
 static gint
@@ -136,10 +141,14 @@ ph_audit_link_locked(PhDb *db, guint *linked, GError **error)
 		for (gint row = 0; row < PQntuples(rows); row++)
 			order[row] = row;
 		g_qsort_with_data(order, PQntuples(rows), sizeof(gint), ph_audit_compare_ids, rows);
-		for (gint i = 0; i < PQntuples(rows); i++) {
-			if (!ph_audit_link_row(db, rows, order[i], &prev_hash, error))
-				return FALSE;
-		}
+		/* one COPY a batch, not an INSERT an entry: COPY takes the rows in the order
+		 * given, so the ids follow the chain (inserting one by one was two round trips
+		 * of every inbound message, each of them its own statement) */
+		g_autoptr(GString) copy = g_string_sized_new(256 * (gsize)PQntuples(rows));
+		for (gint i = 0; i < PQntuples(rows); i++)
+			ph_audit_link_row(rows, order[i], &prev_hash, copy);
+		if (!ph_bulk_copy_in(db, PH_AUDIT_LOG_COPY, copy->str, copy->len, error))
+			return FALSE;
 		if (linked != NULL)
 			*linked += (guint)PQntuples(rows);
 		if (PQntuples(rows) < 1000)

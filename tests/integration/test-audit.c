@@ -367,6 +367,54 @@ test_concurrent_appends(Fixture *fixture, gconstpointer data)
 	assert_findings(report, NULL);
 }
 
+/* Objects the linker's COPY must carry as they are: COPY text's escapes (tab, newline,
+ * carriage return, backslash, "\\N") and characters beyond ASCII. */
+static const gchar *const linked_objects[] = {
+        "plain",          "tab\there",        "line\nbreak", "carriage\rreturn",
+        "back\\slash\\N", "\\x00ff as text", "养老金 住房",  "",
+};
+
+/* 1,500 queued entries (more than the linker takes at once), some with the characters
+ * above and half without a payload, are chained in the order they were queued, read back
+ * as written, and verify finds the chain intact. */
+static void
+test_linked_in_order(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	gint64 before = ph_test_db_query_int(fixture->db, "SELECT max(id) FROM audit_log");
+	g_assert_true(ph_db_begin(fixture->db, &error));
+	for (guint i = 0; i < 1500; i++) {
+		const gchar *object = linked_objects[i % G_N_ELEMENTS(linked_objects)];
+		g_autofree gchar *numbered = g_strdup_printf("%04u %s", i, object);
+		g_autoptr(GBytes) payload =
+		        i % 2 == 0 ? g_bytes_new(numbered, strlen(numbered)) : NULL;
+		g_assert_true(ph_audit_append_queued(fixture->db, "hub", "queued", numbered,
+		                                     payload, &error));
+	}
+	g_assert_true(ph_db_commit(fixture->db, &error));
+	g_assert_no_error(error);
+	guint linked = 0;
+	g_assert_true(ph_audit_link(fixture->db, &linked, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(linked, ==, 1500);
+	g_autofree gchar *sql = g_strdup_printf(
+	        "SELECT object, payload_digest IS NULL FROM audit_log WHERE id > %" G_GINT64_FORMAT
+	        " ORDER BY id",
+	        before);
+	g_autoptr(PGresult) rows = ph_db_query(fixture->db, sql, 0, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(PQntuples(rows), ==, 1500);
+	for (gint i = 0; i < PQntuples(rows); i++) {
+		const gchar *object = linked_objects[i % G_N_ELEMENTS(linked_objects)];
+		g_autofree gchar *numbered = g_strdup_printf("%04d %s", i, object);
+		g_assert_cmpstr(PQgetvalue(rows, i, 0), ==, numbered);
+		g_assert_cmpstr(PQgetvalue(rows, i, 1), ==, i % 2 == 0 ? "f" : "t");
+	}
+	g_autoptr(PhAuditReport) report = verify(fixture, 0, 0);
+	g_assert_cmpint(report->entries, ==, before + 1500);
+	assert_findings(report, NULL);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -385,6 +433,8 @@ main(int argc, char **argv)
 	g_test_add("/audit/append-only", Fixture, NULL, fixture_setup, test_append_only,
 	           fixture_teardown);
 	g_test_add("/audit/cli", Fixture, NULL, fixture_setup, test_cli, fixture_teardown);
+	g_test_add("/audit/linked-in-order", Fixture, NULL, fixture_setup, test_linked_in_order,
+	           fixture_teardown);
 	g_test_add("/audit/concurrent-appends", Fixture, NULL, fixture_setup,
 	           test_concurrent_appends, fixture_teardown);
 	return g_test_run();
