@@ -173,9 +173,7 @@ ph_audit_queue(PhDb *db, const gchar *actor, const gchar *action, const gchar *o
 	if (payload_digest != NULL)
 		params[3] = ph_sql_value_bytes_param(payload_digest, &lengths[3]);
 	g_autoptr(PGresult) result = ph_db_query_binary(
-	        db,
-	        "INSERT INTO audit_pending (actor, action, object, payload_digest) "
-	        "VALUES ($1, $2, $3, $4)",
+	        db, PH_AUDIT_PENDING_INSERT "VALUES ($1, $2, $3, $4)",
 	        4, params, lengths, formats, error);
 	return result != NULL;
 }

@@ -22,6 +22,12 @@ gboolean ph_audit_append(PhDb *db, const gchar *actor, const gchar *action, cons
 gboolean ph_audit_append_queued(PhDb *db, const gchar *actor, const gchar *action,
                                 const gchar *object, GBytes *payload, GError **error);
 
+/* For a statement that queues its own audit entry beside the row it writes, in one round
+ * trip (the inbox's receipt of every partner message): the INSERT's head, to be followed
+ * by a SELECT of actor, action, object and the payload's SHA-256 (bytea, or NULL): the same
+ * entry as ph_audit_append_queued() queues. */
+#define PH_AUDIT_PENDING_INSERT "INSERT INTO audit_pending (actor, action, object, payload_digest) "
+
 /* Links every committed pending entry into the chain, in its own transaction (@db must have
  * none open), waiting for the chain's lock. The daemon runs it every second; audit verify
  * runs it first. @linked (may be NULL) receives how many were linked. */

@@ -102,12 +102,17 @@ ph_inbox_repeat(PhDb *db, const gchar *partner, const gchar *kind, const gchar *
 /* ---- audit of inbound messages (issue 9): one entry per first arrival, refusal and
  * outcome, in the transaction of the inbox row ---- */
 
+static gchar *
+ph_inbox_actor(const gchar *partner)
+{
+	return g_strdup_printf("partner:%s", partner != NULL ? partner : "unknown");
+}
+
 static gboolean
 ph_inbox_audit(PhDb *db, const gchar *partner, const gchar *action, const gchar *object,
                GBytes *body, GError **error)
 {
-	g_autofree gchar *actor =
-	        g_strdup_printf("partner:%s", partner != NULL ? partner : "unknown");
+	g_autofree gchar *actor = ph_inbox_actor(partner);
 	return ph_audit_append_queued(db, actor, action, object, body, error);
 }
 
@@ -130,11 +135,13 @@ ph_inbox_own_end(PhDb *db, gboolean own, gboolean ok, GError **error)
 	return FALSE;
 }
 
-static PhAnswer *
-ph_inbox_store_in_txn(PhDb *db, const gchar *partner, const gchar *kind, const gchar *message_id,
-                      GBytes *body, const PhAnswer *answer, gboolean *duplicate, gint64 *id,
-                      GError **error)
+PhAnswer *
+ph_inbox_store(PhDb *db, const gchar *partner, const gchar *kind, const gchar *message_id,
+               GBytes *body, const PhAnswer *answer, gboolean *duplicate, gint64 *id,
+               GError **error)
 {
+	g_return_val_if_fail(db != NULL && partner != NULL && kind != NULL, NULL);
+	g_return_val_if_fail(message_id != NULL && body != NULL && answer != NULL, NULL);
 	g_autofree gchar *status = g_strdup_printf("%u", answer->status);
 	g_autofree gchar *digest = ph_inbox_digest(body);
 	g_autoptr(GBytes) sealed = ph_field_body_seal(body, PH_FIELD_BODY_INBOX, error);
@@ -144,8 +151,9 @@ ph_inbox_store_in_txn(PhDb *db, const gchar *partner, const gchar *kind, const g
 	                : NULL;
 	if (sealed == NULL || (answer->body != NULL && sealed_answer == NULL))
 		return NULL;
-	gint lengths[8] = {0};
-	const gint formats[] = {0, 0, 0, 0, 1, 0, 0, 1};
+	g_autofree gchar *actor = ph_inbox_actor(partner);
+	gint lengths[9] = {0};
+	const gint formats[] = {0, 0, 0, 0, 1, 0, 0, 1, 0};
 	const gchar *params[] = {partner,
 	                         message_id,
 	                         kind,
@@ -155,16 +163,21 @@ ph_inbox_store_in_txn(PhDb *db, const gchar *partner, const gchar *kind, const g
 	                         answer->content_type,
 	                         sealed_answer != NULL
 	                                 ? ph_sql_value_bytes_param(sealed_answer, &lengths[7])
-	                                 : NULL};
+	                                 : NULL,
+	                         actor};
 	/* ON CONFLICT DO NOTHING waits for a concurrent first arrival to commit, so the
-	 * repeat below always finds the row. */
+	 * repeat below always finds the row. The row and its audit entry (as ph_inbox_audit()
+	 * writes it: the payload's SHA-256 is the digest column) are one statement: the
+	 * receipt of a message is one round trip, atomic and durable on its own. */
 	g_autoptr(PGresult) result = ph_db_query_binary(
 	        db,
-	        "INSERT INTO inbox (partner, message_id, kind, digest, body, answer_status, "
-	        "answer_content_type, answer_body) VALUES ($1, $2, $3, decode($4, 'hex'), $5, $6, "
-	        "$7, $8) "
-	        "ON CONFLICT (partner, message_id) DO NOTHING RETURNING id",
-	        8, params, lengths, formats, error);
+	        "WITH stored AS (INSERT INTO inbox (partner, message_id, kind, digest, body, "
+	        "answer_status, answer_content_type, answer_body) VALUES ($1, $2, $3, "
+	        "decode($4, 'hex'), $5, $6, $7, $8) ON CONFLICT (partner, message_id) DO NOTHING "
+	        "RETURNING id, digest), audited AS (" PH_AUDIT_PENDING_INSERT
+	        "SELECT $9, 'inbound', 'inbox ' || id || ' ' || $3 || ' ' || $2, digest FROM "
+	        "stored) SELECT id FROM stored",
+	        9, params, lengths, formats, error);
 	if (result == NULL)
 		return NULL;
 	if (duplicate != NULL)
@@ -174,28 +187,7 @@ ph_inbox_store_in_txn(PhDb *db, const gchar *partner, const gchar *kind, const g
 		                       error);
 	if (id != NULL)
 		*id = ph_db_get_int64(result, 0, 0);
-	g_autofree gchar *object =
-	        g_strdup_printf("inbox %s %s %s", PQgetvalue(result, 0, 0), kind, message_id);
-	if (!ph_inbox_audit(db, partner, "inbound", object, body, error))
-		return NULL;
 	return ph_answer_copy(answer);
-}
-
-PhAnswer *
-ph_inbox_store(PhDb *db, const gchar *partner, const gchar *kind, const gchar *message_id,
-               GBytes *body, const PhAnswer *answer, gboolean *duplicate, gint64 *id,
-               GError **error)
-{
-	g_return_val_if_fail(db != NULL && partner != NULL && kind != NULL, NULL);
-	g_return_val_if_fail(message_id != NULL && body != NULL && answer != NULL, NULL);
-	gboolean own = FALSE;
-	if (!ph_inbox_own_begin(db, &own, error))
-		return NULL;
-	g_autoptr(PhAnswer) stored = ph_inbox_store_in_txn(db, partner, kind, message_id, body,
-	                                                   answer, duplicate, id, error);
-	if (!ph_inbox_own_end(db, own, stored != NULL, error))
-		return NULL;
-	return g_steal_pointer(&stored);
 }
 
 gboolean

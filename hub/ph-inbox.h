@@ -36,7 +36,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhInboxRecord, ph_inbox_record_free)
 /* Stores a message and the answer to give. A first arrival returns a copy of @answer; the
  * same (partner, message id) with the same kind and bytes returns the answer stored at
  * the first arrival and sets @duplicate; other bytes fail with PH_ERROR_CONFLICT.
- * @id (may be NULL) receives the inbox row id. Commits on its own (not inside a txn). */
+ * @id (may be NULL) receives the inbox row id. The row and its audit entry are written by
+ * one statement: committed by itself when @db has no transaction open, else in that one. */
 PhAnswer *
 ph_inbox_store(PhDb *db, const gchar *partner, const gchar *kind, const gchar *message_id,
 	       GBytes *body, const PhAnswer *answer, gboolean *duplicate, gint64 *id,
