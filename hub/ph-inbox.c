@@ -221,7 +221,9 @@ ph_inbox_record_refusal(PhDb *db, const gchar *partner, const gchar *kind, GByte
 	return ph_inbox_own_end(db, own, ok, error);
 }
 
-/* Marks the claimed row; @state NULL means "still pending, retry after @delay_ms". */
+/* Marks the claimed row; @state NULL means "still pending, retry after @delay_ms". An
+ * outcome (processed, failed) queues its audit entry ("hub", "inbound-STATE", "inbox ID",
+ * no payload) in the same statement: one round trip a message. */
 static gboolean
 ph_inbox_mark(PhDb *db, gint64 id, const gchar *state, guint64 delay_ms, const gchar *reason,
               GError **error)
@@ -231,20 +233,16 @@ ph_inbox_mark(PhDb *db, gint64 id, const gchar *state, guint64 delay_ms, const g
 	const gchar *params[] = {id_text, state, delay, reason};
 	g_autoptr(PGresult) result = ph_db_query(
 	        db,
-	        "UPDATE inbox SET attempts = attempts + 1, last_error = $4, "
+	        "WITH marked AS (UPDATE inbox SET attempts = attempts + 1, last_error = $4, "
 	        "state = coalesce($2, state), "
 	        "processed_at = CASE WHEN $2 IS NULL THEN NULL ELSE now() END, "
 	        "next_attempt_at = CASE WHEN $2 IS NULL "
 	        "THEN now() + $3::bigint * interval '1 millisecond' ELSE next_attempt_at END "
-	        "WHERE id = $1",
+	        "WHERE id = $1 RETURNING id) " PH_AUDIT_PENDING_INSERT
+	        "SELECT 'hub', 'inbound-' || $2, 'inbox ' || id, NULL::bytea FROM marked "
+	        "WHERE $2 IS NOT NULL",
 	        4, params, error);
-	if (result == NULL)
-		return FALSE;
-	if (state == NULL)
-		return TRUE;
-	g_autofree gchar *object = g_strdup_printf("inbox %s", id_text);
-	g_autofree gchar *action = g_strdup_printf("inbound-%s", state);
-	return ph_audit_append_queued(db, "hub", action, object, NULL, error);
+	return result != NULL;
 }
 
 static gboolean

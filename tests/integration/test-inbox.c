@@ -174,6 +174,21 @@ test_inbox_mixed_batch(Fixture *fixture, gconstpointer data)
 	                ==, 2);
 	g_assert_cmpint(count(fixture, "SELECT count(*) FROM test_effect"), ==, 2);
 	g_assert_cmpint(count(fixture, "SELECT count(*) FROM outbox"), ==, 2);
+	/* each outcome is audited with its row (docs/security.md): the hub, inbound-STATE,
+	 * inbox ID, no payload; a retry is no outcome */
+	static const gchar outcomes[] =
+	        "SELECT count(*) FROM audit_pending a JOIN inbox i ON a.object = 'inbox ' || i.id "
+	        "WHERE a.actor = 'hub' AND a.action = 'inbound-' || i.state "
+	        "AND a.payload_digest IS NULL";
+	g_assert_cmpint(count(fixture, outcomes), ==, 3);
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM audit_pending WHERE action = "
+	                               "'inbound-failed' AND object = (SELECT 'inbox ' || id "
+	                               "FROM inbox WHERE message_id = 'batch-1')"),
+	                ==, 1);
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM audit_pending WHERE object = "
+	                               "(SELECT 'inbox ' || id FROM inbox WHERE message_id = "
+	                               "'batch-2')"),
+	                ==, 0);
 }
 
 static void
