@@ -154,17 +154,16 @@ ph_inbox_store(PhDb *db, const gchar *partner, const gchar *kind, const gchar *m
 	g_autofree gchar *actor = ph_inbox_actor(partner);
 	gint lengths[9] = {0};
 	const gint formats[] = {0, 0, 0, 0, 1, 0, 0, 1, 0};
-	const gchar *params[] = {partner,
-	                         message_id,
-	                         kind,
-	                         digest,
-	                         ph_sql_value_bytes_param(sealed, &lengths[4]),
-	                         status,
-	                         answer->content_type,
-	                         sealed_answer != NULL
-	                                 ? ph_sql_value_bytes_param(sealed_answer, &lengths[7])
-	                                 : NULL,
-	                         actor};
+	const gchar *params[] = {
+	        partner,
+	        message_id,
+	        kind,
+	        digest,
+	        ph_sql_value_bytes_param(sealed, &lengths[4]),
+	        status,
+	        answer->content_type,
+	        sealed_answer != NULL ? ph_sql_value_bytes_param(sealed_answer, &lengths[7]) : NULL,
+	        actor};
 	/* ON CONFLICT DO NOTHING waits for a concurrent first arrival to commit, so the
 	 * repeat below always finds the row. The row and its audit entry (as ph_inbox_audit()
 	 * writes it: the payload's SHA-256 is the digest column) are one statement: the
