@@ -7,6 +7,7 @@
 #include "ph-audit.h"
 #include "ph-bulk.h"
 #include "ph-error.h"
+#include "ph-sql-value.h"
 
 /* What happens to each input. */
 typedef enum {
@@ -57,12 +58,7 @@ ph_enrolment_bulk_lookup(PhDb *db, const gchar *sql, GPtrArray *values, GError *
 	g_autofree gchar *array = ph_enrolment_bulk_array(values);
 	const gchar *params[] = {array};
 	g_autoptr(PGresult) result = ph_db_query(db, sql, 1, params, error);
-	if (result == NULL)
-		return NULL;
-	GHashTable *found = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	for (gint row = 0; row < PQntuples(result); row++)
-		g_hash_table_add(found, g_strdup(PQgetvalue(result, row, 0)));
-	return found;
+	return result != NULL ? ph_sql_value_set(result, 0) : NULL;
 }
 
 /* Checks every input; those that pass are COPY candidates. */

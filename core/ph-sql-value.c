@@ -24,6 +24,15 @@ ph_sql_value_dup(PGresult *result, gint row, gint column)
 	return g_strdup(PQgetvalue(result, row, column));
 }
 
+GHashTable *
+ph_sql_value_set(PGresult *result, gint column)
+{
+	GHashTable *set = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	for (gint row = 0; row < PQntuples(result); row++)
+		g_hash_table_add(set, g_strdup(PQgetvalue(result, row, column)));
+	return set;
+}
+
 const gchar *
 ph_sql_value_bytes_param(GBytes *bytes, gint *length)
 {

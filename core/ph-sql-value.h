@@ -19,6 +19,10 @@ ph_sql_value_bytes(PGresult *result, gint row, gint column);
 gchar *
 ph_sql_value_dup(PGresult *result, gint row, gint column);
 
+/* The texts of @column in every row of @result, as a set (g_hash_table_contains). */
+GHashTable *
+ph_sql_value_set(PGresult *result, gint column);
+
 /* Pointer to pass as a binary parameter (never NULL, so an empty value is not SQL NULL). */
 const gchar *
 ph_sql_value_bytes_param(GBytes *bytes, gint *length);

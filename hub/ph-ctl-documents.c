@@ -10,6 +10,7 @@
 #include "ph-ctl-store.h"
 #include "ph-ctl.h"
 #include "ph-document-store.h"
+#include "ph-sql-value.h"
 
 #define PH_CTL_DOCUMENTS_USAGE                                                                     \
 	"documents list [--before YYYY-MM-DD] | prune --before YYYY-MM-DD [--dry-run] | orphans "  \
@@ -164,12 +165,7 @@ ph_ctl_documents_recorded(PhDb *db, GError **error)
 {
 	g_autoptr(PGresult) result =
 	        ph_db_query(db, "SELECT DISTINCT store_file FROM kept_document", 0, NULL, error);
-	if (result == NULL)
-		return NULL;
-	GHashTable *names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	for (gint row = 0; row < PQntuples(result); row++)
-		g_hash_table_add(names, g_strdup(PQgetvalue(result, row, 0)));
-	return names;
+	return result != NULL ? ph_sql_value_set(result, 0) : NULL;
 }
 
 /* Whether @name in @dir is a file of the store's own (sealed, plain, or the .part of one
