@@ -12,6 +12,7 @@
 #include <openssl/rand.h>
 #include <string.h>
 #include <unistd.h>
+#include <utime.h>
 
 #include "pension-hub/ph-digest.h"
 #include "pension-hub/ph-spool.h"
@@ -339,9 +340,12 @@ ph_document_writer_commit(PhDocumentWriter *writer, GError **error)
 	g_autofree gchar *path = g_build_filename(writer->dir, writer->file_name, NULL);
 	/* named by the plaintext's digest: a file of that name holds these bytes already */
 	writer->existed = g_file_test(path, G_FILE_TEST_EXISTS);
-	if (writer->existed)
+	/* a file kept again is written now: `pensionctl documents orphans` leaves young files
+	 * alone, and this one may be about to be named again after a failed booking */
+	if (writer->existed) {
 		g_unlink(writer->part_path);
-	else if (g_rename(writer->part_path, path) != 0)
+		g_utime(path, NULL);
+	} else if (g_rename(writer->part_path, path) != 0)
 		return ph_document_errno(error, "rename", writer->part_path);
 	writer->committed = TRUE;
 	return ph_document_sync_dir(writer->dir, error);

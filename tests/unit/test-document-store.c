@@ -9,6 +9,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <utime.h>
 
 #include "pension-hub/ph-digest.h"
 #include "pension-hub/ph-spool.h"
@@ -190,14 +191,24 @@ test_input_tee(Fixture *fixture, gconstpointer data)
 	g_assert_cmpmem(back->data, back->len, content->data, content->len);
 }
 
-/* The same bytes kept again (a retry after kill -9) make one file and leave no .part. */
+/* The same bytes kept again (a retry after kill -9) make one file, written anew, and leave no
+ * .part. */
 static void
 test_kept_twice_one_file(Fixture *fixture, gconstpointer data)
 {
 	g_autoptr(GByteArray) content = make_content(CHUNK + 17);
 	g_autofree gchar *first = keep(fixture, content, fixture->keys);
+	/* the first copy is a day old (an orphan by then, if its row never committed) */
+	const gchar *path = first;
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+	struct utimbuf day_old = {(time_t)(now - 86400), (time_t)(now - 86400)};
+	g_assert_cmpint(g_utime(path, &day_old), ==, 0);
 	g_autofree gchar *second = keep(fixture, content, fixture->keys);
 	g_assert_cmpstr(first, ==, second);
+	/* kept again, it is written now: `documents orphans` leaves it alone */
+	GStatBuf st;
+	g_assert_cmpint(g_stat(path, &st), ==, 0);
+	g_assert_cmpint((gint64)st.st_mtime, >=, now - 60);
 	g_autoptr(GDir) dir = g_dir_open(fixture->dir, 0, NULL);
 	guint files = 0;
 	const gchar *name;
