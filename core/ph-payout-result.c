@@ -621,9 +621,9 @@ ph_payout_result_check_fingerprints(PhPayoutResultLoad *load, const PhPayoutBatc
 		return TRUE;
 	}
 	/* the first in serial order: lines beyond the count come after all the others */
-	gint64 first = load->unmatched == 0                        ? without
-	               : without == 0 || load->unmatched < without ? load->unmatched
-	                                                           : without;
+	gint64 first = load->unmatched;
+	if (without != 0 && (first == 0 || without < first))
+		first = without;
 	if (first == 0)
 		first = load->beyond;
 	return ph_payout_result_unmatched(error, batch->batch_no,
