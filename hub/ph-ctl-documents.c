@@ -5,10 +5,12 @@
  * pensionctl only. */
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <string.h>
 
 #include "ph-config.h"
 #include "ph-ctl-store.h"
 #include "ph-ctl.h"
+#include "ph-document-orphan.h"
 #include "ph-document-store.h"
 #include "ph-sql-value.h"
 
@@ -168,23 +170,37 @@ ph_ctl_documents_recorded(PhDb *db, GError **error)
 	return result != NULL ? ph_sql_value_set(result, 0) : NULL;
 }
 
-/* Whether @name in @dir is a file of the store's own (sealed, plain, or the .part of one
- * being written; the archive's work files and anything else are not ours to judge) that no
- * row names, last written before @cutoff (unix seconds); its size then in @size. */
+/* Whether @name in @dir is a file of the store's own (the archive's work files and anything
+ * else are not ours to judge) that no row names, last written before @cutoff (unix seconds);
+ * its size then in @size. */
 static gboolean
 ph_ctl_documents_is_orphan(const gchar *dir, const gchar *name, GHashTable *recorded, gint64 cutoff,
                            gint64 *size)
 {
-	gboolean ours = g_str_has_suffix(name, PH_DOCUMENT_SEALED_SUFFIX) ||
-	                g_str_has_suffix(name, PH_DOCUMENT_PLAIN_SUFFIX) ||
-	                g_str_has_suffix(name, ".part");
-	if (!ours || g_hash_table_contains(recorded, name))
+	if (!ph_document_orphan_is_store_file(name) || g_hash_table_contains(recorded, name))
 		return FALSE;
 	g_autofree gchar *path = g_build_filename(dir, name, NULL);
 	GStatBuf st;
 	if (g_lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_mtime >= cutoff)
 		return FALSE;
 	*size = st.st_size;
+	return TRUE;
+}
+
+/* A file an interrupted removal set aside (@name ends in .sweep): with --remove it is
+ * settled, put back when a row names it (whatever its age); listed either way. */
+static gboolean
+ph_ctl_documents_aside(const gchar *dir, const gchar *name, GHashTable *recorded, gint64 cutoff,
+                       gboolean remove, GError **error)
+{
+	g_autofree gchar *base = g_strndup(name, strlen(name) - strlen(PH_DOCUMENT_ORPHAN_ASIDE));
+	gboolean named = g_hash_table_contains(recorded, base);
+	gboolean removed = FALSE;
+	if (remove && !ph_document_orphan_settle(dir, base, named ? G_MININT64 : cutoff, &removed,
+	                                         error))
+		return FALSE;
+	g_print("%s  set aside by an interrupted removal%s\n", name,
+	        !remove ? "" : removed ? ", removed" : ", put back");
 	return TRUE;
 }
 
@@ -199,13 +215,21 @@ ph_ctl_documents_sweep(const gchar *dir, GHashTable *recorded, gint64 cutoff, gb
 	const gchar *name;
 	while ((name = g_dir_read_name(folder)) != NULL) {
 		gint64 size = 0;
-		if (!ph_ctl_documents_is_orphan(dir, name, recorded, cutoff, &size))
-			continue;
+		gboolean removed = FALSE;
 		g_autofree gchar *path = g_build_filename(dir, name, NULL);
-		if (remove && g_unlink(path) != 0) {
-			g_printerr("pensionctl: cannot remove %s: %s\n", path, g_strerror(errno));
+		/* one this sweep set aside is settled already, and gone */
+		if (g_str_has_suffix(name, PH_DOCUMENT_ORPHAN_ASIDE) &&
+		    g_file_test(path, G_FILE_TEST_EXISTS)) {
+			if (!ph_ctl_documents_aside(dir, name, recorded, cutoff, remove, error))
+				return FALSE;
 			continue;
 		}
+		if (!ph_ctl_documents_is_orphan(dir, name, recorded, cutoff, &size))
+			continue;
+		if (remove && !ph_document_orphan_remove(dir, name, cutoff, &removed, error))
+			return FALSE;
+		if (remove && !removed)
+			continue; /* a keep wrote it again since it was looked at: it stays */
 		g_print("%s  %" G_GINT64_FORMAT " bytes%s\n", name, size,
 		        remove ? "  removed" : "");
 		(*found)++;

@@ -338,14 +338,16 @@ ph_document_writer_commit(PhDocumentWriter *writer, GError **error)
 	        ph_digest_get_hex(writer->sha256),
 	        writer->cipher != NULL ? PH_DOCUMENT_SEALED_SUFFIX : writer->plain_suffix, NULL);
 	g_autofree gchar *path = g_build_filename(writer->dir, writer->file_name, NULL);
-	/* named by the plaintext's digest: a file of that name holds these bytes already */
-	writer->existed = g_file_test(path, G_FILE_TEST_EXISTS);
-	/* a file kept again is written now: `pensionctl documents orphans` leaves young files
-	 * alone, and this one may be about to be named again after a failed booking */
-	if (writer->existed) {
+	/* named by the plaintext's digest: a file of that name holds these bytes already. Kept
+	 * again, it is marked written now, as the test of whether it is there: one call, so that
+	 * `pensionctl documents orphans`, which leaves young files alone and takes an old one
+	 * away before removing it, cannot take it between a test and the marking. */
+	writer->existed = g_utime(path, NULL) == 0;
+	if (!writer->existed && errno != ENOENT)
+		return ph_document_errno(error, "mark written", path);
+	if (writer->existed)
 		g_unlink(writer->part_path);
-		g_utime(path, NULL);
-	} else if (g_rename(writer->part_path, path) != 0)
+	else if (g_rename(writer->part_path, path) != 0)
 		return ph_document_errno(error, "rename", writer->part_path);
 	writer->committed = TRUE;
 	return ph_document_sync_dir(writer->dir, error);

@@ -870,6 +870,57 @@ write_stray(const gchar *documents, const gchar *name, gint hours_ago)
 	return path;
 }
 
+/* The store file a kept document names (the first by name). */
+static gchar *
+recorded_store_file(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PhDb) db = ph_test_db_connect(test_db);
+	g_autoptr(PGresult) result = ph_db_query(
+	        db, "SELECT store_file FROM kept_document ORDER BY store_file LIMIT 1", 0, NULL,
+	        &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(PQntuples(result), ==, 1);
+	return g_strdup(PQgetvalue(result, 0, 0));
+}
+
+/* What an interrupted removal left set aside (NAME.sweep) is settled by the next one: a file
+ * a row names is put back whatever its age, an old one no row names is removed. */
+static void
+assert_orphans_settle_aside(const gchar *documents)
+{
+	g_autofree gchar *named = recorded_store_file();
+	g_autofree gchar *named_path = g_build_filename(documents, named, NULL);
+	g_autofree gchar *named_aside = g_strconcat(named_path, ".sweep", NULL);
+	g_autofree gchar *named_before = NULL;
+	gsize before_length = 0;
+	g_assert_true(g_file_get_contents(named_path, &named_before, &before_length, NULL));
+	g_assert_cmpint(g_rename(named_path, named_aside), ==, 0);
+	g_autofree gchar *stray_aside = write_stray(documents, "89abcdef.gcm.sweep", 30);
+	g_autofree gchar *stray = g_build_filename(documents, "89abcdef.gcm", NULL);
+	const gchar *list[] = {"orphans", NULL};
+	g_autofree gchar *listed = NULL;
+	g_assert_cmpint(run_documents(&listed, list), ==, 0);
+	g_assert_nonnull(strstr(listed, "89abcdef.gcm.sweep  set aside by an interrupted removal\n"));
+	g_assert_true(g_file_test(stray_aside, G_FILE_TEST_EXISTS)); /* listing changes nothing */
+
+	const gchar *remove[] = {"orphans", "--remove", NULL};
+	g_autofree gchar *removed = NULL;
+	g_assert_cmpint(run_documents(&removed, remove), ==, 0);
+	g_autofree gchar *put_back = g_strconcat(named, ".sweep  set aside by an interrupted "
+	                                         "removal, put back", NULL);
+	g_assert_nonnull(strstr(removed, put_back));
+	g_assert_nonnull(strstr(removed, "89abcdef.gcm.sweep  set aside by an interrupted "
+	                                 "removal, removed"));
+	g_autofree gchar *named_after = NULL;
+	gsize after_length = 0;
+	g_assert_true(g_file_get_contents(named_path, &named_after, &after_length, NULL));
+	g_assert_cmpmem(named_after, after_length, named_before, before_length);
+	g_assert_false(g_file_test(named_aside, G_FILE_TEST_EXISTS));
+	g_assert_false(g_file_test(stray_aside, G_FILE_TEST_EXISTS));
+	g_assert_false(g_file_test(stray, G_FILE_TEST_EXISTS));
+}
+
 /* pensionctl documents orphans names the store's files that no kept document names and
  * that were last written more than a day ago (a stored file whose booking did not commit, a
  * .part of a killed hub), and removes them with --remove, audited; younger ones (a keep in
@@ -905,6 +956,7 @@ test_documents_orphans(void)
 	g_assert_cmpint(g_unlink(other), ==, 0);
 	g_assert_cmpuint(count_files(documents, "", ""), ==, stored);
 	g_assert_cmpint(count_where("audit_log", "action = 'documents-orphans-removed'"), ==, 1);
+	assert_orphans_settle_aside(documents);
 }
 
 /* pensionctl documents list names every kept file with its batch (a result file's from its

@@ -13,6 +13,7 @@
 
 #include "pension-hub/ph-digest.h"
 #include "pension-hub/ph-spool.h"
+#include "ph-document-orphan.h"
 #include "ph-document-rewrap.h"
 #include "ph-document-store.h"
 #include "ph-document-stream.h"
@@ -217,6 +218,82 @@ test_kept_twice_one_file(Fixture *fixture, gconstpointer data)
 		files += !g_str_equal(name, "field.keys");
 	}
 	g_assert_cmpuint(files, ==, 1);
+}
+
+/* Sets @path's time @hours_ago hours back. */
+static void
+set_age(const gchar *path, gint hours_ago)
+{
+	gint64 when = g_get_real_time() / G_USEC_PER_SEC - (gint64)hours_ago * 3600;
+	struct utimbuf times = {(time_t)when, (time_t)when};
+	g_assert_cmpint(g_utime(path, &times), ==, 0);
+}
+
+static void
+assert_reads_back(Fixture *fixture, const gchar *path, GByteArray *content)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *sha256 = ph_digest_hex(PH_DIGEST_SHA256, content->data, content->len);
+	g_autoptr(GByteArray) back = read_back(fixture, path, sha256, &error);
+	g_assert_no_error(error);
+	g_assert_cmpmem(back->data, back->len, content->data, content->len);
+}
+
+/* An orphan's removal (ph-document-orphan.c) sets the file aside and judges its time there:
+ * one a keep has written since the caller looked (young now) is put back as it was; one last
+ * written before the cutoff goes; one already gone is no error. Nothing stays set aside. */
+static void
+test_orphan_removal(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GByteArray) content = make_content(5000);
+	g_autofree gchar *path = keep(fixture, content, fixture->keys);
+	g_autofree gchar *name = g_path_get_basename(path);
+	g_autofree gchar *aside = g_strconcat(path, PH_DOCUMENT_ORPHAN_ASIDE, NULL);
+	gint64 cutoff = g_get_real_time() / G_USEC_PER_SEC - 3600;
+	gboolean removed = TRUE;
+	g_assert_true(ph_document_orphan_remove(fixture->dir, name, cutoff, &removed, &error));
+	g_assert_no_error(error);
+	g_assert_false(removed);
+	assert_reads_back(fixture, path, content);
+	g_assert_false(g_file_test(aside, G_FILE_TEST_EXISTS));
+
+	set_age(path, 2);
+	g_assert_true(ph_document_orphan_remove(fixture->dir, name, cutoff, &removed, &error));
+	g_assert_true(removed);
+	g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+	g_assert_false(g_file_test(aside, G_FILE_TEST_EXISTS));
+	g_assert_true(ph_document_orphan_remove(fixture->dir, name, cutoff, &removed, &error));
+	g_assert_no_error(error);
+	g_assert_false(removed);
+}
+
+/* A keep of the same bytes while a removal has the old copy set aside finds no file to mark
+ * and writes a new one; settling the old copy then removes it for its age and leaves the new
+ * one. A young copy set aside while a new file is there is dropped, the new one stays. */
+static void
+test_orphan_keep_while_aside(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GByteArray) content = make_content(5000);
+	g_autofree gchar *path = keep(fixture, content, fixture->keys);
+	g_autofree gchar *name = g_path_get_basename(path);
+	g_autofree gchar *aside = g_strconcat(path, PH_DOCUMENT_ORPHAN_ASIDE, NULL);
+	gint64 cutoff = g_get_real_time() / G_USEC_PER_SEC - 3600;
+	set_age(path, 48);
+	for (guint young = 0; young < 2; young++) {
+		g_assert_cmpint(g_rename(path, aside), ==, 0); /* the removal's first step */
+		g_autofree gchar *again = keep(fixture, content, fixture->keys);
+		g_assert_cmpstr(again, ==, path);
+		gboolean removed = FALSE;
+		g_assert_true(ph_document_orphan_settle(fixture->dir, name,
+		                                        young ? G_MININT64 : cutoff, &removed,
+		                                        &error));
+		g_assert_no_error(error);
+		g_assert_cmpint(removed, ==, !young);
+		g_assert_false(g_file_test(aside, G_FILE_TEST_EXISTS));
+		assert_reads_back(fixture, path, content);
+	}
 }
 
 /* Each change is detected, naming the file: a byte of the second chunk (authentication), the
@@ -540,6 +617,10 @@ main(int argc, char **argv)
 	           fixture_tear_down);
 	g_test_add("/document-store/kept-twice-one-file", Fixture, NULL, fixture_set_up,
 	           test_kept_twice_one_file, fixture_tear_down);
+	g_test_add("/document-store/orphan-removal", Fixture, NULL, fixture_set_up,
+	           test_orphan_removal, fixture_tear_down);
+	g_test_add("/document-store/orphan-keep-while-aside", Fixture, NULL, fixture_set_up,
+	           test_orphan_keep_while_aside, fixture_tear_down);
 	g_test_add("/document-store/corruption-detected", Fixture, NULL, fixture_set_up,
 	           test_corruption_detected, fixture_tear_down);
 	g_test_add("/document-store/sealed-needs-keys", Fixture, NULL, fixture_set_up,

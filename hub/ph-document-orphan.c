@@ -1,0 +1,61 @@
+/* The document store's orphans (see ph-document-orphan.h). A removal and a keep of the same
+ * bytes may run at once: the keep marks an existing file written (or finds it gone and
+ * renames its own into place), the removal renames the file aside and only then reads its
+ * time. Whichever order the two come in, a file a keep is naming is either put back or
+ * written anew, never removed. Hub only. */
+#include "ph-document-orphan.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <unistd.h>
+
+#include "ph-document-store.h"
+
+gboolean
+ph_document_orphan_is_store_file(const gchar *name)
+{
+	return g_str_has_suffix(name, PH_DOCUMENT_SEALED_SUFFIX) ||
+	       g_str_has_suffix(name, PH_DOCUMENT_PLAIN_SUFFIX) || g_str_has_suffix(name, ".part");
+}
+
+/* Puts @aside back as @path, unless a keep wrote @path anew meanwhile: then the copy set
+ * aside is dropped (the same bytes, by its name). */
+static gboolean
+ph_document_orphan_put_back(const gchar *aside, const gchar *path, GError **error)
+{
+	if (link(aside, path) != 0 && errno != EEXIST)
+		return ph_document_errno(error, "put back", aside);
+	if (g_unlink(aside) != 0)
+		return ph_document_errno(error, "remove", aside);
+	return TRUE;
+}
+
+gboolean
+ph_document_orphan_settle(const gchar *dir, const gchar *name, gint64 cutoff, gboolean *removed,
+                          GError **error)
+{
+	g_autofree gchar *path = g_build_filename(dir, name, NULL);
+	g_autofree gchar *aside = g_strconcat(path, PH_DOCUMENT_ORPHAN_ASIDE, NULL);
+	*removed = FALSE;
+	GStatBuf st;
+	if (g_lstat(aside, &st) != 0)
+		return errno == ENOENT || ph_document_errno(error, "read the time of", aside);
+	if ((gint64)st.st_mtime >= cutoff)
+		return ph_document_orphan_put_back(aside, path, error);
+	if (g_unlink(aside) != 0)
+		return ph_document_errno(error, "remove", aside);
+	*removed = TRUE;
+	return TRUE;
+}
+
+gboolean
+ph_document_orphan_remove(const gchar *dir, const gchar *name, gint64 cutoff, gboolean *removed,
+                          GError **error)
+{
+	g_autofree gchar *path = g_build_filename(dir, name, NULL);
+	g_autofree gchar *aside = g_strconcat(path, PH_DOCUMENT_ORPHAN_ASIDE, NULL);
+	*removed = FALSE;
+	if (g_rename(path, aside) != 0)
+		return errno == ENOENT || ph_document_errno(error, "set aside", path);
+	return ph_document_orphan_settle(dir, name, cutoff, removed, error);
+}

@@ -1,0 +1,33 @@
+/* The document store's orphans: its own files that no kept document names (a file stored by
+ * a booking whose commit failed, the .part of a killed hub), and their removal without ever
+ * taking a file a keep is naming at that moment (docs/security.md, "Kept documents").
+ * pensionctl documents orphans. Hub only. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* The suffix of a file a removal set aside, to be judged where no keep reaches it. */
+#define PH_DOCUMENT_ORPHAN_ASIDE ".sweep"
+
+/* Whether @name is one of the store's own files: sealed (.gcm), plaintext (.bin), or the
+ * .part of one being written. A file set aside is not: see PH_DOCUMENT_ORPHAN_ASIDE. */
+gboolean ph_document_orphan_is_store_file(const gchar *name);
+
+/* Removes @dir/@name, which no kept document named when the caller looked and which was last
+ * written before @cutoff (unix seconds) when it looked, unless a keep has written it since: a
+ * keep of the same bytes marks the file written before it names it (ph-document-store.c).
+ * The file is first set aside as NAME.sweep, where no keep reaches it, and judged there; a
+ * young one is put back. @removed says which. A file already gone is not an error. */
+gboolean ph_document_orphan_remove(const gchar *dir, const gchar *name, gint64 cutoff,
+                                   gboolean *removed, GError **error);
+
+/* Settles @dir/@name's copy set aside (NAME.sweep), also one an interrupted removal left:
+ * removed when last written before @cutoff, else put back, unless a keep has written a new
+ * NAME meanwhile (the same bytes: the names are the plaintext's digest). @removed says
+ * which. */
+gboolean ph_document_orphan_settle(const gchar *dir, const gchar *name, gint64 cutoff,
+                                   gboolean *removed, GError **error);
+
+G_END_DECLS
