@@ -536,10 +536,31 @@ test_sshd_down_then_back(void)
 	g_assert_cmpuint(count_files(inbox, "PAYOUT_330100000001_202607", ".txt"), ==, 1);
 }
 
-/* kill -9 of the hub while it uploads a large batch: after the restart (and the killed
- * process's lease, shortened here) there is one file, one done file, and one payment each. */
+/* The bank answers the large batch; the hub is killed (-9) once it has begun to read and
+ * keep the result file (its kept copy's .part is there), and started again. */
 static void
-test_kill_during_upload(void)
+kill_during_booking(const gchar *documents)
+{
+	run_bank(NULL);
+	guint waited = 0;
+	for (; waited < 3000 && count_files(documents, "", ".part") == 0; waited++)
+		g_usleep(10 * 1000);
+	g_assert_cmpuint(count_files(documents, "", ".part"), ==, 1);
+	g_assert_cmpint(ph_test_hub_signal(hub, SIGKILL), ==, 128 + SIGKILL);
+	/* which step the kill met is a matter of timing; every one must end in one booking */
+	g_test_message("killed %u ms after the answer, the batch %s", waited * 10,
+	               count_where("payout_batch", "period = 202608 AND state = 'closed'") == 1
+	                       ? "booked already"
+	                       : "not booked yet");
+	ph_test_hub_start(hub);
+}
+
+/* kill -9 of the hub while it uploads a large batch: after the restart (and the killed
+ * process's lease, shortened here) there is one file, one done file, and one payment each.
+ * Then kill -9 while it reads and books the bank's answer: after the restart the file is
+ * booked once and kept once. */
+static void
+test_kill_during_upload_and_booking(void)
 {
 	exec_sql("INSERT INTO person (person_id, id_lookup, id_number, name, sex, birth_date, "
 	         "status) SELECT n, 'K' || n, '1101051950' || lpad(n::text, 8, '0'), '测试', '1', "
@@ -579,8 +600,15 @@ test_kill_during_upload(void)
 	assert_kept("payout", name, path, "110105195000100000");
 	g_autofree gchar *documents = g_build_filename(hub->dir, "documents", NULL);
 	g_assert_cmpuint(count_files(documents, "", ".part"), ==, 0);
-	run_bank(NULL);
+	kill_during_booking(documents);
 	wait_batch_state_for(202608, "regular", "closed", 180000);
+	/* the result file booked once, kept once, and nothing of the killed try left over */
+	g_autofree gchar *booked = g_strdup_printf("batch_no = %" G_GINT64_FORMAT, batch);
+	g_assert_cmpint(count_where("payout_result_file", booked), ==, 1);
+	g_assert_cmpint(count_where("kept_document", "role = 'result' AND name LIKE "
+	                                             "'RESULT_PAYOUT_330100000001_202608_%'"),
+	                ==, 1);
+	g_assert_cmpuint(count_files(documents, "", ".part"), ==, 0);
 	/* and the booking the lines it stored, in the same transaction: their join columns from
 	 * a sample of 3,000 rows, so the row count is an estimate (within 5 % of the 300,000
 	 * lines of this file and the few of earlier ones), and the view's plan joins the items
@@ -1362,7 +1390,7 @@ main(int argc, char **argv)
 	g_test_add_func("/bank/pain-profile", test_pain_profile);
 	g_test_add_func("/bank/own-layout-names", test_own_layout_names);
 	g_test_add_func("/bank/pain-mismatch-rejected", test_pain_mismatch_rejected);
-	g_test_add_func("/bank/kill-during-upload", test_kill_during_upload);
+	g_test_add_func("/bank/kill-during-upload-and-booking", test_kill_during_upload_and_booking);
 	g_test_add_func("/bank/scheduled-run", test_scheduled_run);
 	g_test_add_func("/bank/documents-orphans", test_documents_orphans);
 	g_test_add_func("/bank/documents-prune", test_documents_prune);
