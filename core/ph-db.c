@@ -2,11 +2,16 @@
  * lost connections are re-established before the next unit of work. */
 #include "ph-db.h"
 
+#include <errno.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/socket.h>
 
 /* Statements prepared on one connection; past this many, run the rest unprepared (SQL
  * built with values in its text would otherwise grow the cache without bound). */
 #define PH_DB_MAX_PREPARED 512
+/* How long an idle connection that got words unasked waits for its end (ph_db_alive). */
+#define PH_DB_LAST_WORDS_MS 100
 
 struct _PhDb {
 	PGconn *conn;
@@ -74,10 +79,37 @@ ph_db_get_url(PhDb *db)
 	return db->url;
 }
 
+/* Whether @conn still has its server. Between statements libpq only learns that its
+ * backend has ended (the server restarted, or an operator ended it) from the next statement,
+ * which then fails; every worker thread would lose one piece of work that way. Between
+ * transactions the server says nothing unasked (the hub LISTENs to nothing), so a read that
+ * does not wait finds nothing: one system call. Anything else is the end of the connection,
+ * or the backend's last words, which its end follows at once (or a TLS record libpq reads
+ * for itself): libpq reads them, waits a moment for the end, and reads again. In a
+ * transaction the statements themselves tell, and a new connection could not carry the
+ * transaction on anyway. */
+static gboolean
+ph_db_alive(PGconn *conn)
+{
+	if (PQstatus(conn) != CONNECTION_OK)
+		return FALSE;
+	if (PQtransactionStatus(conn) != PQTRANS_IDLE)
+		return TRUE;
+	char byte;
+	ssize_t peeked = recv(PQsocket(conn), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (peeked < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return TRUE;
+	if (peeked == 0 || PQconsumeInput(conn) != 1)
+		return FALSE;
+	struct pollfd end = {.fd = PQsocket(conn), .events = POLLIN};
+	(void)poll(&end, 1, PH_DB_LAST_WORDS_MS);
+	return PQconsumeInput(conn) == 1 && PQstatus(conn) == CONNECTION_OK;
+}
+
 gboolean
 ph_db_ensure(PhDb *db, GError **error)
 {
-	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
+	if (db->conn != NULL && ph_db_alive(db->conn))
 		return TRUE;
 	g_clear_pointer(&db->conn, PQfinish);
 	/* Prepared statements died with the old session. */

@@ -1,6 +1,8 @@
 /* The database restarts while the dispatcher works: it reconnects and carries on, and
  * every inbox message is applied once and every outbox message delivered once. Restarts
- * the development cluster, so it is the only test that does. Suite integration. */
+ * the development cluster, so it is the only test that does. And a connection whose
+ * backend ended while it was idle is replaced before its next statement, which then
+ * succeeds. Suite integration. */
 #include <string.h>
 
 #include "ph-answer.h"
@@ -112,10 +114,40 @@ test_restart_mid_run(void)
 	ph_db_free(g_steal_pointer(&db));
 }
 
+/* A worker's connection whose backend was ended while it sat idle between transactions (as a
+ * restart or an operator's pg_terminate_backend ends it) is replaced when the worker takes it
+ * next: the first statement after succeeds, on a new backend. */
+static void
+test_idle_connection_ended(void)
+{
+	g_autoptr(PhTestDb) test_db = ph_test_db_new();
+	g_autoptr(GError) error = NULL;
+	ph_worker_db_init(ph_test_db_get_url(test_db));
+	PhDb *db = ph_worker_db_get(&error);
+	g_assert_no_error(error);
+	g_assert_cmpint(ph_test_db_query_int(db, "SELECT 1"), ==, 1);
+	gint ended = PQbackendPID(ph_db_get_conn(db));
+	g_autoptr(PhDb) admin = ph_test_db_connect(test_db);
+	g_autofree gchar *terminate = g_strdup_printf("SELECT pg_terminate_backend(%d)::int", ended);
+	g_assert_cmpint(ph_test_db_query_int(admin, terminate), ==, 1);
+	g_autofree gchar *gone =
+	        g_strdup_printf("SELECT count(*) FROM pg_stat_activity WHERE pid = %d", ended);
+	for (guint i = 0; i < 500 && ph_test_db_query_int(admin, gone) > 0; i++)
+		g_usleep(10 * 1000);
+	g_assert_cmpint(ph_test_db_query_int(admin, gone), ==, 0);
+
+	db = ph_worker_db_get(&error);
+	g_assert_no_error(error);
+	ph_db_exec(db, "SELECT 1", &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(PQbackendPID(ph_db_get_conn(db)), !=, ended);
+}
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/store/restart-mid-run", test_restart_mid_run);
+	g_test_add_func("/store/idle-connection-ended", test_idle_connection_ended);
 	return g_test_run();
 }
