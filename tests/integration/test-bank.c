@@ -629,6 +629,43 @@ test_kill_during_upload_and_booking(void)
 	                ==, 300000);
 }
 
+/* The database drops the hub's connections while it reads and books a 100,000-line result
+ * (every client backend of the test database ended, as a server crash ends them): the hub
+ * connects again, and the file ends booked once and kept once, every item paid. */
+static void
+test_database_drop_during_booking(void)
+{
+	exec_sql("INSERT INTO person (person_id, id_lookup, id_number, name, sex, birth_date, "
+	         "status) SELECT n, 'D' || n, '1101051951' || lpad(n::text, 8, '0'), '测试', '1', "
+	         "'19510101', 'retired' FROM generate_series(500000, 599999) n; "
+	         "INSERT INTO payee_account (person_id, bank, account) SELECT n, 'icbc', "
+	         "'6222' || n FROM generate_series(500000, 599999) n; "
+	         "INSERT INTO payout_schedule (person_id, period, amount, account_part, "
+	         "annuity_part) SELECT n, 202704, 300000, 0, 0 FROM generate_series(500000, "
+	         "599999) n");
+	g_assert_cmpint(run_payout("run", "2027-04", NULL), ==, 0);
+	wait_batch_state_for(202704, "regular", "sent", 120000);
+	g_autofree gchar *documents = g_build_filename(hub->dir, "documents", NULL);
+	run_bank(NULL);
+	for (guint i = 0; i < 3000 && count_files(documents, "", ".part") == 0; i++)
+		g_usleep(10 * 1000);
+	g_assert_cmpuint(count_files(documents, "", ".part"), ==, 1);
+	g_assert_cmpint(query_int("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+	                          "WHERE datname = current_database() AND pid <> "
+	                          "pg_backend_pid() AND backend_type = 'client backend'"),
+	                >, 0);
+	wait_batch_state_for(202704, "regular", "closed", 180000);
+	g_autofree gchar *booked =
+	        g_strdup_printf("batch_no = %" G_GINT64_FORMAT, batch_of(202704, "regular"));
+	g_assert_cmpint(count_where("payout_result_file", booked), ==, 1);
+	g_assert_cmpint(count_where("kept_document", "role = 'result' AND name LIKE "
+	                                             "'RESULT_PAYOUT_330100000001_202704_%'"),
+	                ==, 1);
+	g_assert_cmpuint(count_files(documents, "", ".part"), ==, 0);
+	g_assert_cmpint(count_where("payout_item_state", "period = 202704 AND state = 'paid'"), ==,
+	                100000);
+}
+
 /* The bank reports a holder dead: that failure holds the person; the next month leaves them
  * out with the reason. */
 static void
@@ -1391,6 +1428,7 @@ main(int argc, char **argv)
 	g_test_add_func("/bank/own-layout-names", test_own_layout_names);
 	g_test_add_func("/bank/pain-mismatch-rejected", test_pain_mismatch_rejected);
 	g_test_add_func("/bank/kill-during-upload-and-booking", test_kill_during_upload_and_booking);
+	g_test_add_func("/bank/database-drop-during-booking", test_database_drop_during_booking);
 	g_test_add_func("/bank/scheduled-run", test_scheduled_run);
 	g_test_add_func("/bank/documents-orphans", test_documents_orphans);
 	g_test_add_func("/bank/documents-prune", test_documents_prune);
