@@ -140,6 +140,14 @@ personnel_check_values(Personnel *personnel, const PersonnelEvent *event,
 		return personnel_reject(rejection, "BAD_AMOUNT",
 		                        "an amount must be yuan with at most two decimals, e.g. "
 		                        "7500.00");
+	/* I..3: read later as a number, so nothing but digits may reach the conversion (empty
+	 * stays "none", as an empty DeemedIndex does). */
+	const gchar *deemed = event->fields[PERSONNEL_AAE200];
+	if (deemed != NULL && deemed[0] != '\0' &&
+	    (strlen(deemed) > 3 || strspn(deemed, "0123456789") != strlen(deemed)))
+		return personnel_reject(rejection, "BAD_FIELD",
+		                        "AAE200 '%s' is not a number of months of 1 to 3 digits",
+		                        deemed);
 	if (event->fields[PERSONNEL_FUNDING] != NULL &&
 	    !g_strv_contains((const gchar *const[]){"full", "partial", "self", NULL},
 	                     event->fields[PERSONNEL_FUNDING]))
