@@ -3,8 +3,8 @@
 #include "ph-db.h"
 
 #include <errno.h>
-#include <string.h>
 #include <poll.h>
+#include <string.h>
 #include <sys/socket.h>
 
 /* Statements prepared on one connection; past this many, run the rest unprepared (SQL
