@@ -220,6 +220,11 @@ transfer_flow_receipt_in(Transfer *transfer, PhTxn *txn, PhTransferCase *transfe
 	    g_strcmp0(transfer_case->state, "FUND_SENT") != 0)
 		return transfer_flow_invalid(error, header->case_id, "RECEIPT in state %s (%s)",
 		                             transfer_case->state, transfer_case->direction);
+	/* The schema takes any body under any MsgType: a RECEIPT without a result is no
+	 * answer, and must neither reject nor complete the case. */
+	if (code == NULL)
+		return transfer_flow_invalid(error, header->case_id,
+		                             "RECEIPT: Body/ResultCode: missing");
 	if (g_strcmp0(code, "OK") != 0) {
 		g_free(transfer_case->reason);
 		transfer_case->reason = g_strdup_printf("the other side answered %s: %s", code,

@@ -568,14 +568,10 @@ receipt_document(Fixture *fixture, const gchar *case_id, const gchar *code)
 }
 
 /* The other side asks for a member of ours: INFO and FUND with the core's amounts, which
- * only stop the member's contributions (AAC031 = 2); its RECEIPT @data then completes the
- * case and ends the enrolment here (OK: AAC031 = 3) or rejects it (the member pays again,
- * AAC031 = 1). */
-static void
-test_transfer_out(Fixture *fixture, gconstpointer data)
+ * only stop the member's contributions (AAC031 = 2). The case id, in FUND_SENT. */
+static gchar *
+open_transfer_out(Fixture *fixture)
 {
-	const gchar *code = data;
-	gboolean completed = g_str_equal(code, "OK");
 	enrol(fixture, ID_1970, "19700202", "20240101");
 	g_autofree gchar *run = g_strdup_printf(
 	        "INSERT INTO contribution (person_id, period, unit_code, wage, base, employer, "
@@ -619,7 +615,17 @@ test_transfer_out(Fixture *fixture, gconstpointer data)
 	const gchar *fund[] = {"RECEIVED FUND", case_id, yuan, NULL};
 	g_autofree gchar *fund_line = wait_for_event(fixture, fund);
 	check_member(fixture, "2 open");
+	return g_strdup(case_id);
+}
 
+/* The other side's RECEIPT @data then completes the case and ends the enrolment here (OK:
+ * AAC031 = 3) or rejects it (the member pays again, AAC031 = 1). */
+static void
+test_transfer_out(Fixture *fixture, gconstpointer data)
+{
+	const gchar *code = data;
+	gboolean completed = g_str_equal(code, "OK");
+	g_autofree gchar *case_id = open_transfer_out(fixture);
 	g_autofree gchar *receipt = receipt_document(fixture, case_id, code);
 	const Expect receipt_accepted = {"RECEIPT", 202, "ACCEPTED"};
 	post_expect(fixture, &receipt_accepted, receipt);
@@ -658,6 +664,45 @@ test_transfer_out(Fixture *fixture, gconstpointer data)
 	        "SELECT state FROM transfer_exchange WHERE case_id = '%s'", case_id);
 	g_autofree gchar *state = query(fixture, state_sql);
 	g_assert_cmpstr(state, ==, final);
+}
+
+/* A RECEIPT whose body is another document's (the schema takes any of the bodies; the
+ * MsgType is checked here) has no ResultCode: it is failed for good, and neither completes
+ * nor rejects the case — the member stays suspended until a real RECEIPT. */
+static void
+test_transfer_out_receipt_without_result(Fixture *fixture, gconstpointer data)
+{
+	g_autofree gchar *case_id = open_transfer_out(fixture);
+	g_autofree gchar *now = sent_at(0);
+	g_autofree gchar *plain = g_strdup_printf(
+	        "<TransferMessage "
+	        "xmlns=\"urn:pension-hub:transfer:1\"><Header><MsgId>R-NO-RESULT</MsgId>"
+	        "<MsgType>RECEIPT</MsgType><CaseId>%s</CaseId><Sender>" SIM_AGENCY "</Sender>"
+	        "<SenderRegion>330100</SenderRegion><Receiver>" HUB_AGENCY "</Receiver>"
+	        "<ReceiverRegion>110100</ReceiverRegion><SentAt>%s</SentAt></Header><Body>"
+	        "<AIC102>1.00</AIC102><AIC099>1.00</AIC099><AIC103>0.00</AIC103>"
+	        "<AnnuityAmount>0.00</AnnuityAmount><BankReference>B-1</BankReference>"
+	        "<ValueDate>20261127</ValueDate></Body></TransferMessage>",
+	        case_id, now);
+	g_autofree gchar *signed_plain = sign_with(fixture->hub->pki, "transfer-platform", plain);
+	const Expect accepted = {"RECEIPT without a result", 202, "ACCEPTED"};
+	post_expect(fixture, &accepted, signed_plain);
+	g_autofree gchar *failed = wait_value(
+	        fixture, "SELECT state FROM inbox WHERE message_id = '" SIM_AGENCY "/R-NO-RESULT'",
+	        "failed");
+	g_assert_cmpstr(failed, ==, "failed");
+	g_autofree gchar *state_sql = g_strdup_printf(
+	        "SELECT state FROM transfer_exchange WHERE case_id = '%s'", case_id);
+	g_autofree gchar *state = query(fixture, state_sql);
+	g_assert_cmpstr(state, ==, "FUND_SENT");
+	check_member(fixture, "2 open");
+
+	/* The other side's real answer still completes it. */
+	g_autofree gchar *receipt = receipt_document(fixture, case_id, "OK");
+	const Expect receipt_accepted = {"RECEIPT", 202, "ACCEPTED"};
+	post_expect(fixture, &receipt_accepted, receipt);
+	check_transfer_in(fixture, case_id, "COMPLETED");
+	check_member(fixture, "3 ended");
 }
 
 /* A step past its deadline is reported once: a warning in the log, OVERDUE in the list. */
@@ -732,5 +777,7 @@ main(int argc, char **argv)
 	           fixture_tear_down);
 	g_test_add("/transfer/out/rejected", Fixture, "REJECTED", fixture_set_up, test_transfer_out,
 	           fixture_tear_down);
+	g_test_add("/transfer/out/receipt-without-result", Fixture, NULL, fixture_set_up,
+	           test_transfer_out_receipt_without_result, fixture_tear_down);
 	return g_test_run();
 }
