@@ -680,8 +680,8 @@ ph_payout_result_check_lines(PhPayoutResultLoad *load, const PhPayoutBatch *batc
 }
 
 static gboolean
-ph_payout_result_check(PhPayoutResultLoad *load, gint64 batch_no, const gchar *const *params,
-                       GError **error)
+ph_payout_result_check(PhPayoutResultLoad *load, gint64 batch_no, const gchar *bank,
+                       const gchar *const *params, GError **error)
 {
 	g_autoptr(GError) local = NULL;
 	g_autoptr(PhPayoutBatch) batch = ph_payout_batch_get(load->db, batch_no, TRUE, &local);
@@ -697,6 +697,11 @@ ph_payout_result_check(PhPayoutResultLoad *load, gint64 batch_no, const gchar *c
 		                                "already closed by an earlier result file");
 	if (!g_str_equal(batch->state, "sent"))
 		return ph_payout_result_invalid(error, batch_no, "was never sent");
+	/* batch numbers are the hub's, not a bank's: one bank's answer must not close (and
+	 * mark paid) a batch another bank was asked to pay */
+	if (!g_str_equal(batch->bank, bank))
+		return ph_payout_result_invalid(error, batch_no, "sent to bank %s, not to %s",
+		                                batch->bank, bank);
 	return ph_payout_result_check_lines(load, batch, params, error);
 }
 
@@ -803,7 +808,7 @@ ph_payout_result_book(PhPayoutResultLoad *load, const PhCommandContext *context,
 	if ((load->copying && !ph_payout_result_end_copy(load, NULL, error)) ||
 	    !ph_db_exec(load->db, "SET LOCAL enable_nestloop = off", error) ||
 	    !ph_db_exec(load->db, "SET LOCAL work_mem = '128MB'", error) ||
-	    !ph_payout_result_check(load, batch_no, params, error))
+	    !ph_payout_result_check(load, batch_no, file->bank, params, error))
 		return FALSE;
 	for (guint i = 0; i < G_N_ELEMENTS(ph_payout_result_bookings); i++) {
 		const gchar *sql = ph_payout_result_bookings[i].sql;

@@ -101,9 +101,9 @@ gboolean ph_payout_result_finish_lines(PhPayoutResultLoad *load, GError **error)
  * the bank's answer, for re-issue), holds for people reported dead, the batch closed, the
  * file recorded. Paid items and their schedule rows are not rewritten: an item not failed in
  * a closed batch is paid (views payout_item_state, payout_schedule_state). Fails with
- * PH_ERROR_INVALID_INPUT when the batch is unknown, not sent, already closed, or the lines
- * are not each item exactly once with its ID number, account and amount; the caller then
- * rolls back, and nothing was booked. */
+ * PH_ERROR_INVALID_INPUT when the batch is unknown, not sent, sent to a bank other than
+ * @file's, already closed, or the lines are not each item exactly once with its ID number,
+ * account and amount; the caller then rolls back, and nothing was booked. */
 gboolean ph_payout_result_book(PhPayoutResultLoad *load, const PhCommandContext *context,
                                gint64 batch_no, const PhPayoutResultFile *file,
                                PhPayoutBooking *out, GError **error);

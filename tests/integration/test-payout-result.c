@@ -73,6 +73,8 @@ typedef struct {
 	/* the batch's item 4 stored with serial 9 (not as `payout run` numbers them): no item
 	 * answers line 4 */
 	gboolean gap;
+	/* the file comes from this bank, not from icbc, which the batch was sent to */
+	const gchar *bank;
 } Case;
 
 /* Expected reasons are ph-payout-result.c's messages for the first line that does not match
@@ -153,6 +155,13 @@ static const Case cases[] = {
          4,
          "result serial 2: account or status missing",
          .unprefixed = TRUE},
+        /* every line echoes an item of icbc's batch, but the file is boc's: one bank's
+         * answer never books another's payments */
+        {"other-bank",
+         {{1, LINE_ECHO}, {2, LINE_ECHO}, {3, LINE_ECHO}, {4, LINE_ECHO}},
+         4,
+         "sent to bank icbc, not to boc",
+         .bank = "boc"},
 };
 
 static PhTestDb *test_db;
@@ -296,7 +305,8 @@ run_case(const Case *test, gboolean by_digest)
 		g_assert_true(ph_db_exec(db, gap, &error));
 	}
 	g_autofree gchar *name = g_strdup_printf("RESULT_%s.txt", test->name);
-	const PhPayoutResultFile file = {"icbc", name, by_digest ? 2 : 1, "SM3 00"};
+	const PhPayoutResultFile file = {test->bank != NULL ? test->bank : "icbc", name,
+	                                 by_digest ? 2 : 1, "SM3 00"};
 	const PhCommandContext context = {NULL, "test"};
 	g_autoptr(PhPayoutDigest) digest = by_digest ? ph_payout_digest_new() : NULL;
 	CaseFile lines = {test, 0, NULL, NULL, digest};
