@@ -365,11 +365,15 @@ bank_result_take(Bank *bank, const BankPartner *partner, PhSftp *sftp, const PhS
 	g_auto(BankResultFile) file = {bank, partner, sftp, entry->name};
 	file.path = g_build_path("/", partner->outbox, entry->name, NULL);
 	g_autofree gchar *done_path = g_strconcat(file.path, BANK_DONE_SUFFIX, NULL);
-	g_autoptr(GBytes) done = ph_sftp_get_bytes(sftp, done_path, BANK_DONE_MAX, error);
-	if (done == NULL)
-		return FALSE;
 	g_autoptr(GError) bad_done = NULL;
-	gboolean done_ok = bank_file_done_parse(done, &file.done, &bad_done);
+	g_autoptr(GBytes) done = ph_sftp_get_bytes(sftp, done_path, BANK_DONE_MAX, &bad_done);
+	/* a done file too long to be one is the bank's fault (INVALID_INPUT), rejected like an
+	 * unreadable one: failing the poll would stop it at this file every time */
+	if (done == NULL && !g_error_matches(bad_done, PH_ERROR, PH_ERROR_INVALID_INPUT)) {
+		g_propagate_error(error, g_steal_pointer(&bad_done));
+		return FALSE;
+	}
+	gboolean done_ok = done != NULL && bank_file_done_parse(done, &file.done, &bad_done);
 	file.id_digest = done_ok ? g_strdup_printf("%s %s", ph_digest_alg_get_name(file.done.alg),
 	                                           file.done.hex)
 	                         : g_strdup("- unreadable done file");

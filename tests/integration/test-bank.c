@@ -492,6 +492,30 @@ test_result_unknown_batch(void)
 	g_assert_cmpint(count_where("payout_item_state", "state <> 'sent'"), ==, booked);
 }
 
+/* A done file longer than any done file (BANK_DONE_MAX, 512 bytes) is the bank's fault like any
+ * other unreadable one: its result file is rejected and recorded, books nothing, and does not
+ * stop the poll from taking the bank's other files. */
+static void
+test_done_file_too_long(void)
+{
+	g_autofree gchar *text = result_for_batch("0000099998");
+	g_autofree gchar *path = g_build_filename(outbox, "RESULT_PAYOUT_X_0000099998.txt", NULL);
+	g_autofree gchar *done_path = g_strconcat(path, ".ok", NULL);
+	g_autofree gchar *done = g_strnfill(600, 'x');
+	gint64 booked = count_where("payout_item_state", "state <> 'sent'");
+	g_assert_true(g_file_set_contents(path, text, -1, NULL));
+	g_assert_true(g_file_set_contents(done_path, done, -1, NULL));
+	g_autofree gchar *seen = ph_test_wait_for_value(
+	        ph_test_db_get_url(test_db),
+	        "SELECT verdict || ': ' || (reason LIKE '%is larger than 512 bytes') FROM "
+	        "payout_result_file WHERE name = 'RESULT_PAYOUT_X_0000099998.txt'",
+	        "rejected: true", 15000);
+	g_assert_cmpstr(seen, ==, "rejected: true");
+	g_assert_cmpint(count_where("payout_item_state", "state <> 'sent'"), ==, booked);
+	g_autofree gchar *rejected = g_build_filename(outbox, "rejected", NULL);
+	g_assert_cmpuint(count_files(rejected, "RESULT_PAYOUT_X_0000099998", ".reason"), ==, 1);
+}
+
 /* A changed host key is refused at once (dead letter, batch still built); once the pinned key
  * is back, the operator's retry delivers it. */
 static void
@@ -1420,6 +1444,7 @@ main(int argc, char **argv)
 	g_test_add_func("/bank/wrong-total-rejected", test_wrong_total_rejected);
 	g_test_add_func("/bank/same-result-twice", test_same_result_twice);
 	g_test_add_func("/bank/result-unknown-batch", test_result_unknown_batch);
+	g_test_add_func("/bank/done-file-too-long", test_done_file_too_long);
 	g_test_add_func("/bank/host-key-changed", test_host_key_changed);
 	g_test_add_func("/bank/sshd-down-then-back", test_sshd_down_then_back);
 	g_test_add_func("/bank/death-reported-by-bank", test_death_reported_by_bank);
