@@ -387,6 +387,34 @@ ph_transfer_cmd_check_in(const PhPolicy *policy, const PhTransferInInput *input,
 	return TRUE;
 }
 
+/* Refuses a received month the person already has here, before anything is written: a
+ * failed COPY would abort the caller's transaction, so the refusal could not be recorded. */
+static gboolean
+ph_transfer_cmd_check_months_free(PhDb *db, gint64 person_id, const PhTransferInInput *input,
+                                  GError **error)
+{
+	gchar id[24];
+	g_autoptr(GString) periods = g_string_new("{");
+
+	for (guint i = 0; i < input->n_months; i++)
+		g_string_append_printf(periods, "%s%d", i > 0 ? "," : "", input->months[i].period);
+	g_string_append_c(periods, '}');
+	const gchar *params[] = {PH_COMMAND_INT_TEXT(id, person_id), periods->str};
+	g_autoptr(PGresult) rows =
+	        ph_db_query(db,
+	                    "SELECT min(period) FROM contribution WHERE person_id = $1::bigint "
+	                    "AND period = ANY ($2::integer[])",
+	                    2, params, error);
+
+	if (rows == NULL)
+		return FALSE;
+	if (!PQgetisnull(rows, 0, 0))
+		return ph_command_invalid(error, "contributions",
+		                          "month %s is already contributed here",
+		                          PQgetvalue(rows, 0, 0));
+	return TRUE;
+}
+
 /* The received months as contribution rows of source 'T' (no money credited here). */
 static gboolean
 ph_transfer_cmd_insert_months(PhDb *db, gint64 person_id, const PhTransferInInput *input,
@@ -394,6 +422,8 @@ ph_transfer_cmd_insert_months(PhDb *db, gint64 person_id, const PhTransferInInpu
 {
 	g_autoptr(GString) copy = g_string_new(NULL);
 
+	if (!ph_transfer_cmd_check_months_free(db, person_id, input, error))
+		return FALSE;
 	for (guint i = 0; i < input->n_months; i++) {
 		ph_bulk_append_int(copy, person_id, '\t');
 		ph_bulk_append_int(copy, input->months[i].period, '\t');

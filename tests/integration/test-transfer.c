@@ -167,6 +167,24 @@ enrol(Fixture *fixture, const gchar *id_number, const gchar *birth, const gchar 
 	g_assert_no_error(error);
 }
 
+/* Contribution rows here (a monthly run's, base 7,500.00) of the one member for @periods
+ * ("YYYYMM,YYYYMM,…"). */
+static void
+contribute(Fixture *fixture, const gchar *periods)
+{
+	g_autofree gchar *run = g_strdup_printf(
+	        "INSERT INTO contribution (person_id, period, unit_code, wage, base, employer, "
+	        "individual, annuity_employer, annuity_individual, account_credit, annuity_credit) "
+	        "SELECT person_id, p, 'U0001', 750000, 750000, 120000, 60000, 60000, 30000, 60000, "
+	        "90000 FROM person, unnest(ARRAY[%s]) p",
+	        periods);
+	PGconn *conn = PQconnectdb(ph_test_db_get_url(fixture->db));
+	PGresult *result = PQexec(conn, run);
+	g_assert_cmpint(PQresultStatus(result), ==, PGRES_COMMAND_OK);
+	PQclear(result);
+	PQfinish(conn);
+}
+
 static gchar *
 query(Fixture *fixture, const gchar *sql)
 {
@@ -469,6 +487,30 @@ test_transfer_in_mismatch(Fixture *fixture, gconstpointer data)
 	g_assert_cmpstr(applied, ==, "0");
 }
 
+/* The INFO names a month the member already contributed here (the simulator's months are
+ * 2023-01 … 2024-12): the core refuses the sheet, so the case is rejected with a RECEIPT
+ * that says so, and nothing of it is applied. */
+static void
+test_transfer_in_months_here(Fixture *fixture, gconstpointer data)
+{
+	enrol(fixture, ID_1980, "19800101", "20240101");
+	contribute(fixture, "202401");
+	sim_start(fixture, NULL);
+	g_autofree gchar *case_id = start_transfer_in(fixture, ID_1980);
+	check_transfer_in(fixture, case_id, "REJECTED");
+	const gchar *receipt[] = {"RECEIVED RECEIPT", case_id, "REJECTED", NULL};
+	g_autofree gchar *line = wait_for_event(fixture, receipt);
+	g_autofree gchar *applied = query(
+	        fixture, "SELECT (SELECT count(*) FROM transfer_case) || ' ' || (SELECT count(*) "
+	                 "FROM contribution WHERE source = 'T') || ' ' || (SELECT count(*) FROM "
+	                 "account_entry WHERE kind = 'transfer_in')");
+	g_assert_cmpstr(applied, ==, "0 0 0");
+	g_autofree gchar *sql = g_strdup_printf(
+	        "SELECT reason FROM transfer_exchange WHERE case_id = '%s'", case_id);
+	g_autofree gchar *reason = query(fixture, sql);
+	g_assert_nonnull(strstr(reason, "202401"));
+}
+
 /* A tampered INFO is refused; the case waits for a good one and is not completed. */
 static void
 test_transfer_in_bad_signature(Fixture *fixture, gconstpointer data)
@@ -573,17 +615,7 @@ static gchar *
 open_transfer_out(Fixture *fixture)
 {
 	enrol(fixture, ID_1970, "19700202", "20240101");
-	g_autofree gchar *run = g_strdup_printf(
-	        "INSERT INTO contribution (person_id, period, unit_code, wage, base, employer, "
-	        "individual, annuity_employer, annuity_individual, account_credit, annuity_credit) "
-	        "SELECT person_id, p, 'U0001', 750000, 750000, 120000, 60000, 60000, 30000, 60000, "
-	        "90000 FROM person, unnest(ARRAY[202401,202402,202403,202404,202405,202406]) p");
-	g_autofree gchar *ignored = query(fixture, "SELECT 1");
-	PGconn *conn = PQconnectdb(ph_test_db_get_url(fixture->db));
-	PGresult *result = PQexec(conn, run);
-	g_assert_cmpint(PQresultStatus(result), ==, PGRES_COMMAND_OK);
-	PQclear(result);
-	PQfinish(conn);
+	contribute(fixture, "202401,202402,202403,202404,202405,202406");
 
 	const gchar *options[] = {"--start-out=" ID_1970, "--no-receipt", NULL};
 	sim_start(fixture, options);
@@ -761,6 +793,8 @@ main(int argc, char **argv)
 	           test_transfer_in, fixture_tear_down);
 	g_test_add("/transfer/in/mismatch", Fixture, NULL, fixture_set_up,
 	           test_transfer_in_mismatch, fixture_tear_down);
+	g_test_add("/transfer/in/months-here", Fixture, NULL, fixture_set_up,
+	           test_transfer_in_months_here, fixture_tear_down);
 	g_test_add("/transfer/in/bad-signature", Fixture, NULL, fixture_set_up,
 	           test_transfer_in_bad_signature, fixture_tear_down);
 	g_test_add("/transfer/in/replay", Fixture, NULL, fixture_set_up, test_transfer_in_replay,
