@@ -82,6 +82,13 @@ bank_result_fill(BankResultFile *file, const PhRecord *record, PhPayoutResult *o
 	/* asked in PH-BANK-1's field order, which a record looks up fastest (a million lines) */
 	if (!bank_result_serial(file, record, &serial, error))
 		return FALSE;
+	if (serial < 1 || serial > G_MAXINT) {
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+		            "result serial %" G_GINT64_FORMAT ": %s", serial,
+		            serial < 1 ? "not a serial (they count from 1)"
+		                       : "larger than any serial");
+		return FALSE;
+	}
 	PhPayoutResult result = {
 	        .serial = (gint)serial,
 	        /* NULL when the bank does not echo it (a pain.002 may leave it out) */
@@ -95,7 +102,7 @@ bank_result_fill(BankResultFile *file, const PhRecord *record, PhPayoutResult *o
 	result.bank_ref = ph_record_get(record, "bank_ref");
 	result.message = ph_record_get(record, "message");
 	result.reason = bank_result_reason(record, result.status, result.message);
-	if (result.account == NULL || result.status == NULL || serial < 1 || serial > G_MAXINT) {
+	if (result.account == NULL || result.status == NULL) {
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
 		            "result serial %" G_GINT64_FORMAT ": account or status missing",
 		            serial);

@@ -436,9 +436,9 @@ test_same_result_twice(void)
 	                ==, 1);
 }
 
-/* A well-formed PH-BANK-1 result file of one paid line for batch @batch_no. */
+/* A well-formed PH-BANK-1 result file of one paid line, serial @serial, for batch @batch_no. */
 static gchar *
-result_for_batch(const gchar *batch_no)
+result_for_batch_serial(const gchar *batch_no, gint serial)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(PhMapping) mapping = ph_mapping_load("ph-bank-1-result", &error);
@@ -456,7 +456,7 @@ result_for_batch(const gchar *batch_no)
 	ph_record_set(record, "created", "20260530120000");
 	g_assert_true(ph_mapping_writer_write(writer, record, &error));
 	ph_record_reset(record, "R");
-	ph_record_set_int(record, "serial", 1);
+	ph_record_set_int(record, "serial", serial);
 	ph_record_set(record, "AAC002", "110105195001010011");
 	ph_record_set(record, "AAE010", "6222020200000000001");
 	ph_record_set_int(record, "AAE019", 350001);
@@ -469,6 +469,12 @@ result_for_batch(const gchar *batch_no)
 	g_assert_true(g_output_stream_write_all(output, "", 1, NULL, NULL, &error));
 	return g_memdup2(g_memory_output_stream_get_data(G_MEMORY_OUTPUT_STREAM(output)),
 	                 g_memory_output_stream_get_data_size(G_MEMORY_OUTPUT_STREAM(output)));
+}
+
+static gchar *
+result_for_batch(const gchar *batch_no)
+{
+	return result_for_batch_serial(batch_no, 1);
 }
 
 /* A well-formed result for a batch that was never sent is rejected and books nothing. */
@@ -514,6 +520,26 @@ test_done_file_too_long(void)
 	g_assert_cmpint(count_where("payout_item_state", "state <> 'sent'"), ==, booked);
 	g_autofree gchar *rejected = g_build_filename(outbox, "rejected", NULL);
 	g_assert_cmpuint(count_files(rejected, "RESULT_PAYOUT_X_0000099998", ".reason"), ==, 1);
+}
+
+/* A result line with serial 0 (the serials of a batch count from 1) is refused, and the
+ * reason says that it is the serial, not something the line does have. */
+static void
+test_result_serial_zero(void)
+{
+	g_autofree gchar *text = result_for_batch_serial("0000099997", 0);
+	g_autofree gchar *hex = ph_digest_hex(PH_DIGEST_SM3, text, strlen(text));
+	g_autofree gchar *done = g_strdup_printf("SM3 %s 1 350001\r\n", hex);
+	g_autofree gchar *path = g_build_filename(outbox, "RESULT_PAYOUT_X_0000099997.txt", NULL);
+	g_autofree gchar *done_path = g_strconcat(path, ".ok", NULL);
+	g_assert_true(g_file_set_contents(path, text, -1, NULL));
+	g_assert_true(g_file_set_contents(done_path, done, -1, NULL));
+	g_autofree gchar *seen =
+	        ph_test_wait_for_value(ph_test_db_get_url(test_db),
+	                               "SELECT reason FROM payout_result_file WHERE name = "
+	                               "'RESULT_PAYOUT_X_0000099997.txt'",
+	                               "result serial 0: not a serial (they count from 1)", 15000);
+	g_assert_cmpstr(seen, ==, "result serial 0: not a serial (they count from 1)");
 }
 
 /* A changed host key is refused at once (dead letter, batch still built); once the pinned key
@@ -1445,6 +1471,7 @@ main(int argc, char **argv)
 	g_test_add_func("/bank/same-result-twice", test_same_result_twice);
 	g_test_add_func("/bank/result-unknown-batch", test_result_unknown_batch);
 	g_test_add_func("/bank/done-file-too-long", test_done_file_too_long);
+	g_test_add_func("/bank/result-serial-zero", test_result_serial_zero);
 	g_test_add_func("/bank/host-key-changed", test_host_key_changed);
 	g_test_add_func("/bank/sshd-down-then-back", test_sshd_down_then_back);
 	g_test_add_func("/bank/death-reported-by-bank", test_death_reported_by_bank);
