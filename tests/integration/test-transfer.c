@@ -368,6 +368,40 @@ test_refusals(Fixture *fixture, gconstpointer data)
 	g_assert_cmpint(ph_test_hub_post(fixture->hub, "medical", PATH, NULL, good, NULL), ==, 403);
 }
 
+/* A LETTER whose AAC002 fails the schema (a blank before a real number): the refusal
+ * names the value as libxml2 reports it, yet the number must appear only masked in the
+ * answer, the recorded reason and the log (docs/security.md, "Logs"). */
+static void
+test_refusal_masks_id(Fixture *fixture, gconstpointer data)
+{
+	g_autofree gchar *now = sent_at(0);
+	g_autofree gchar *letter = g_strdup_printf(
+	        "<TransferMessage "
+	        "xmlns=\"urn:pension-hub:transfer:1\"><Header><MsgId>L-BLANK</MsgId>"
+	        "<MsgType>LETTER</MsgType><CaseId>XF-BLANK-1</CaseId><Sender>" SIM_AGENCY
+	        "</Sender><SenderRegion>330100</SenderRegion><Receiver>" HUB_AGENCY "</Receiver>"
+	        "<ReceiverRegion>110100</ReceiverRegion><SentAt>%s</SentAt></Header><Body><Person>"
+	        "<AAC002> " ID_1980 "</AAC002><AAC003>李四</AAC003><AAC004>1</AAC004>"
+	        "<AAC006>19800101</AAC006></Person><AAE140>120</AAE140><EAC071>2</EAC071>"
+	        "<OAA027>330100</OAA027><AAC077>x</AAC077></Body></TransferMessage>",
+	        now);
+	g_autofree gchar *answer = NULL;
+	glong status =
+	        ph_test_hub_post(fixture->hub, "transfer-platform", PATH, NULL, letter, &answer);
+	g_assert_cmpint(status, ==, 400);
+	g_assert_nonnull(strstr(answer, "<Status>SCHEMA_INVALID</Status>"));
+	/* ph_mask_id_number: the first six and the last four characters */
+	g_assert_nonnull(strstr(answer, "110105********0016"));
+	g_assert_null(strstr(answer, ID_1980));
+	g_autofree gchar *reason = query(fixture, "SELECT reason FROM inbox_refusal");
+	g_assert_nonnull(strstr(reason, "110105********0016"));
+	g_assert_null(strstr(reason, ID_1980));
+	g_autofree gchar *log = NULL;
+	g_assert_true(g_file_get_contents(fixture->hub->log_path, &log, NULL, NULL));
+	g_assert_nonnull(strstr(log, "refused SCHEMA_INVALID"));
+	g_assert_null(strstr(log, ID_1980));
+}
+
 /* ---- full cases against the simulator ---- */
 
 /* Runs `pensionctl --config HUB transfer ARGS…` (NULL-terminated); its output. */
@@ -787,6 +821,8 @@ main(int argc, char **argv)
 	static const gchar *const fund_first[] = {"--fund-first", NULL};
 	g_test_add("/transfer/refusals", Fixture, NULL, fixture_set_up, test_refusals,
 	           fixture_tear_down);
+	g_test_add("/transfer/refusal-masks-id", Fixture, NULL, fixture_set_up,
+	           test_refusal_masks_id, fixture_tear_down);
 	g_test_add("/transfer/in/info-then-fund", Fixture, in_order, fixture_set_up,
 	           test_transfer_in, fixture_tear_down);
 	g_test_add("/transfer/in/fund-then-info", Fixture, fund_first, fixture_set_up,
