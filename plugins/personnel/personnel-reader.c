@@ -155,6 +155,15 @@ personnel_reader_keep(PersonnelReader *reader, const gchar *text)
 	return text != NULL ? g_string_chunk_insert(reader->strings, text) : NULL;
 }
 
+/* An event's first structural problem; later ones are not kept, so that memory stays
+ * bounded however many an event holds (each would be a string of the chunk's). */
+static void
+personnel_reader_problem(PersonnelEvent *event, const gchar *problem)
+{
+	if (event->problem == NULL)
+		event->problem = problem;
+}
+
 static gboolean
 personnel_reader_seq(PersonnelReader *reader, PersonnelEvent *event, GError **error)
 {
@@ -206,7 +215,7 @@ personnel_reader_field_text(PersonnelReader *reader, PersonnelEvent *event, GErr
 		if (node == PH_XML_STREAM_TEXT && !reader->counting)
 			g_string_append(reader->text, ph_xml_stream_get_text(reader->xml));
 		else if (node == PH_XML_STREAM_START)
-			event->problem = "a field holds elements";
+			personnel_reader_problem(event, "a field holds elements");
 		else if (node == PH_XML_STREAM_END && ph_xml_stream_get_depth(reader->xml) == 2)
 			return TRUE;
 		else if (node == PH_XML_STREAM_DONE)
@@ -225,17 +234,19 @@ personnel_reader_field(PersonnelReader *reader, PersonnelEvent *event, GError **
 	if (!personnel_reader_field_text(reader, event, error))
 		return FALSE;
 	if (field < 0) {
-		g_autofree gchar *problem = g_strdup_printf("unknown element %s", name);
-		event->problem = personnel_reader_keep(reader, problem);
+		if (event->problem == NULL) {
+			g_autofree gchar *problem = g_strdup_printf("unknown element %s", name);
+			event->problem = personnel_reader_keep(reader, problem);
+		}
 		return TRUE;
 	}
 	if (event->fields[field] != NULL) {
-		event->problem = "a field is given twice";
+		personnel_reader_problem(event, "a field is given twice");
 		return TRUE;
 	}
 	g_strstrip(reader->text->str);
 	if (strlen(reader->text->str) > PERSONNEL_MAX_FIELD_BYTES) {
-		event->problem = "a field is longer than 1024 bytes";
+		personnel_reader_problem(event, "a field is longer than 1024 bytes");
 		return TRUE;
 	}
 	event->fields[field] = personnel_reader_keep(reader, reader->text->str);
@@ -274,7 +285,7 @@ personnel_reader_next(PersonnelReader *reader, PersonnelEvent *event, GError **e
 			if (depth <= 1)
 				return personnel_reader_fail(reader, error,
 				                             "text outside the events' fields");
-			event->problem = "text directly inside an Event";
+			personnel_reader_problem(event, "text directly inside an Event");
 			break;
 		}
 	}

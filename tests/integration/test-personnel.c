@@ -584,6 +584,68 @@ test_garbage(Fixture *fixture, gconstpointer data)
 	g_assert_cmpint(peak, <, 128 * 1024);
 }
 
+/* Appends @text to the open @file and to @checksum. */
+static void
+write_part(FILE *file, GChecksum *checksum, const gchar *text, gsize length)
+{
+	g_assert_cmpuint(fwrite(text, 1, length, file), ==, length);
+	g_checksum_update(checksum, (const guchar *)text, (gssize)length);
+}
+
+/* A well-formed batch whose one HIRE holds ten million unknown empty elements (40 MB):
+ * refused as BAD_FIELD naming the element, in bounded memory (issue 7 §5: 128 MB) — which
+ * fails if the reader keeps a problem text for each of them. */
+static void
+test_many_problems(Fixture *fixture, gconstpointer data)
+{
+	g_autofree gchar *path = g_build_filename(fixture->drop, "many.xml", NULL);
+	g_autofree gchar *id = make_id("19700101", 201);
+	g_autoptr(GChecksum) checksum = g_checksum_new(G_CHECKSUM_SHA256);
+	g_autofree gchar *block = g_malloc(1 << 20);
+	for (guint i = 0; i < (1 << 18); i++)
+		memcpy(block + 4 * i, "<X/>", 4);
+	FILE *file = fopen(path, "wb");
+	g_assert_nonnull(file);
+	GString *head = batch_begin("B-MANY", "U0001");
+	add_unit(head, 0, "某市财政局");
+	g_string_append_printf(head,
+	                       "<Event seq=\"1\" type=\"HIRE\" effective=\"20150101\">"
+	                       "<AAC002>%s</AAC002><AAC003>张三</AAC003><AAC004>1</AAC004>"
+	                       "<AAC006>19700101</AAC006><Wage>7500.00</Wage>",
+	                       id);
+	write_part(file, checksum, head->str, head->len);
+	g_string_free(head, TRUE);
+	for (guint i = 0; i < 40; i++)
+		write_part(file, checksum, block, 1000000);
+	static const gchar batch_close[] = "</Event>\n</PersonnelBatch>\n";
+	write_part(file, checksum, batch_close, strlen(batch_close));
+	g_assert_cmpint(fclose(file), ==, 0);
+	g_autofree gchar *done = g_strdup_printf("SHA256 %s\n", g_checksum_get_string(checksum));
+	g_autofree gchar *done_path = g_strconcat(path, ".ok", NULL);
+	g_assert_true(g_file_set_contents(done_path, done, -1, NULL));
+
+	g_autofree gchar *seen = ph_test_wait_for_value(
+	        ph_test_db_get_url(fixture->db),
+	        "SELECT state FROM personnel_batch WHERE state IN ('done', 'rejected')", "done",
+	        120000);
+	if (g_strcmp0(seen, "done") != 0)
+		show_log(fixture);
+	g_assert_cmpstr(seen, ==, "done");
+	g_autofree gchar *batch = query(fixture, "SELECT id FROM personnel_batch");
+	/* README's codes: an unknown element is BAD_FIELD */
+	assert_result(fixture, batch, 0, "APPLIED -");
+	assert_result(fixture, batch, 1, "REJECTED BAD_FIELD");
+	g_autofree gchar *why = query(fixture,
+	                              "SELECT message FROM personnel_result WHERE batch = '%s' "
+	                              "AND seq = 1",
+	                              batch);
+	g_assert_cmpstr(why, ==, "unknown element X");
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM person"), ==, 0);
+	gint64 peak = ph_test_proc_kib(fixture->hub->pid, "VmHWM");
+	g_test_message("daemon peak RSS %" G_GINT64_FORMAT " KiB", peak);
+	g_assert_cmpint(peak, <, 128 * 1024);
+}
+
 /* A done file whose digest disagrees: the pair goes to rejected/ with a reason. */
 static void
 test_bad_done_file(Fixture *fixture, gconstpointer data)
@@ -904,6 +966,8 @@ main(int argc, char **argv)
 	g_test_add("/personnel/bad-done-file", Fixture, NULL, fixture_set_up, test_bad_done_file,
 	           fixture_tear_down);
 	g_test_add("/personnel/garbage-1gib", Fixture, NULL, fixture_set_up, test_garbage,
+	           fixture_tear_down);
+	g_test_add("/personnel/many-problems", Fixture, NULL, fixture_set_up, test_many_problems,
 	           fixture_tear_down);
 	g_test_add("/personnel/sftp-pickup", Fixture, NULL, fixture_set_up, test_sftp_pickup,
 	           fixture_tear_down);
