@@ -115,7 +115,7 @@ personnel_check_shape(const PersonnelEvent *event, PersonnelRejection *rejection
 
 static gboolean
 personnel_check_values(Personnel *personnel, const PersonnelEvent *event,
-                       PersonnelRejection *rejection)
+                       PersonnelRejection *rejection, GError **error)
 {
 	gint64 fen = 0;
 	for (guint i = 0; i < G_N_ELEMENTS(personnel_date_fields); i++) {
@@ -127,11 +127,18 @@ personnel_check_values(Personnel *personnel, const PersonnelEvent *event,
 	}
 	for (guint i = 0; i < G_N_ELEMENTS(personnel_coded_fields); i++) {
 		PersonnelField field = personnel_coded_fields[i];
-		g_autoptr(GError) error = NULL;
-		if (event->fields[field] != NULL &&
-		    !ph_personnel_check_code(personnel->plugin, personnel_field_name(field),
-		                             event->fields[field], &error))
-			return personnel_reject(rejection, "UNKNOWN_CODE", "%s", error->message);
+		g_autoptr(GError) refusal = NULL;
+		if (event->fields[field] == NULL ||
+		    ph_personnel_check_code(personnel->plugin, personnel_field_name(field),
+		                            event->fields[field], &refusal))
+			continue;
+		/* A table that cannot be loaded is the hub's fault: the chunk waits for it. */
+		if (g_error_matches(refusal, PH_ERROR, PH_ERROR_CONFIG)) {
+			personnel_rejection_clear(rejection);
+			g_propagate_error(error, g_steal_pointer(&refusal));
+			return FALSE;
+		}
+		return personnel_reject(rejection, "UNKNOWN_CODE", "%s", refusal->message);
 	}
 	if ((event->fields[PERSONNEL_WAGE] != NULL &&
 	     !personnel_parse_money(event->fields[PERSONNEL_WAGE], &fen)) ||
@@ -181,10 +188,10 @@ personnel_check_id(const PersonnelEvent *event, PersonnelRejection *rejection)
 
 gboolean
 personnel_check_event(Personnel *personnel, const PersonnelEvent *event,
-                      PersonnelRejection *rejection)
+                      PersonnelRejection *rejection, GError **error)
 {
 	return personnel_check_shape(event, rejection) &&
-	       personnel_check_values(personnel, event, rejection) &&
+	       personnel_check_values(personnel, event, rejection, error) &&
 	       personnel_check_id(event, rejection);
 }
 

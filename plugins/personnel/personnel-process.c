@@ -181,7 +181,7 @@ personnel_chunk_event(PersonnelChunk *chunk, const PersonnelEvent *event, GError
 		rejection.message = g_strdup_printf("event %s of %s was rejected: correct it and "
 		                                    "send both again",
 		                                    depends, what);
-	} else if (personnel_check_event(chunk->personnel, event, &rejection)) {
+	} else if (personnel_check_event(chunk->personnel, event, &rejection, error)) {
 		/* A person's later event waits for the HIREs before it. */
 		if (subject != NULL && g_hash_table_contains(chunk->hire_subjects, subject) &&
 		    !personnel_chunk_flush(chunk, error))
@@ -201,6 +201,8 @@ personnel_chunk_event(PersonnelChunk *chunk, const PersonnelEvent *event, GError
 		}
 		if (rejection.code == NULL)
 			return FALSE; /* a failure of the chunk, in @error */
+	} else if (rejection.code == NULL) {
+		return FALSE; /* the event could not be checked, in @error */
 	}
 	personnel_chunk_set(chunk, slot, "REJECTED", &rejection);
 	personnel_rejection_clear(&rejection);

@@ -125,9 +125,10 @@ typedef struct {
 
 void personnel_rejection_clear(PersonnelRejection *rejection);
 /* The checks that need no database: required fields per type, forms, codes, ID check
- * digit and agreement. FALSE with @rejection filled when the event must be rejected. */
+ * digit and agreement. FALSE with @rejection filled when the event must be rejected, or
+ * with @error (PH_ERROR_CONFIG: a code table cannot be loaded) when it cannot be checked. */
 gboolean personnel_check_event(Personnel *personnel, const PersonnelEvent *event,
-                               PersonnelRejection *rejection);
+                               PersonnelRejection *rejection, GError **error);
 /* Yuan with at most two decimals ("7500.00") to fen. */
 gboolean personnel_parse_money(const gchar *text, gint64 *fen);
 /* The person (AAC002) or unit ("unit:AAB001") an event is about, for dependencies; a

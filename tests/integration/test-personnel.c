@@ -910,6 +910,68 @@ test_order(Fixture *fixture, gconstpointer data)
 	g_assert_cmpstr(wage, ==, "910000");
 }
 
+/* Whether the daemon's log holds @text. */
+static gboolean
+log_has(Fixture *fixture, const gchar *text)
+{
+	g_autofree gchar *log = NULL;
+	return g_file_get_contents(fixture->hub->log_path, &log, NULL, NULL) &&
+	       strstr(log, text) != NULL;
+}
+
+/* A national code table that cannot be loaded (standard/AAC005.xml missing from the mapping
+ * folder) is the hub's fault, not the event's: the batch stays processing and is applied once
+ * the table is back — no event is refused for it as UNKNOWN_CODE for good. */
+static void
+test_code_table_missing(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *mappings = g_build_filename(fixture->hub->dir, "mappings", NULL);
+	g_autofree gchar *source = g_build_filename(g_getenv("PH_SOURCE_DIR"), "mappings", NULL);
+	g_autofree gchar *table = g_build_filename(mappings, "standard", "AAC005.xml", NULL);
+	g_autofree gchar *table_source = g_build_filename(source, "standard", "AAC005.xml", NULL);
+	const gchar *copy[] = {"cp", "-r", source, mappings, NULL};
+	gint status = 0;
+	g_assert_true(g_spawn_sync(NULL, (gchar **)copy, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+	                           NULL, NULL, &status, &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(status, ==, 0);
+	g_assert_cmpint(g_unlink(table), ==, 0);
+	ph_test_hub_signal(fixture->hub, SIGTERM);
+	g_free(fixture->hub->mapping_dir);
+	fixture->hub->mapping_dir = g_strdup(mappings);
+	fixture_config(fixture, 1000, "");
+	ph_test_hub_start(fixture->hub);
+
+	g_autofree gchar *a = make_id("19800101", 301);
+	GString *xml = batch_begin("B-TABLE", "U0001");
+	add_unit(xml, 0, "某市财政局");
+	add_hire(xml, 1, a, "张三", "20150101"); /* with AAC005 01 */
+	g_autofree gchar *text = batch_end(xml);
+	g_autofree gchar *batch = post_batch(fixture, text, strlen(text));
+	g_autofree gchar *stopped = g_strdup_printf("personnel batch %s: stopped", batch);
+	g_autofree gchar *state = NULL;
+	for (guint i = 0; i < 200; i++) {
+		g_free(state);
+		state = query(fixture, "SELECT state FROM personnel_batch WHERE id = '%s'", batch);
+		if (log_has(fixture, stopped) || g_str_equal(state, "done") ||
+		    g_str_equal(state, "rejected"))
+			break;
+		g_usleep(100 * 1000);
+	}
+	g_assert_cmpstr(state, ==, "processing");
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM personnel_result"), ==, 0);
+
+	g_autofree gchar *contents = NULL;
+	gsize length = 0;
+	g_assert_true(g_file_get_contents(table_source, &contents, &length, NULL));
+	g_assert_true(g_file_set_contents(table, contents, (gssize)length, NULL));
+	g_autofree gchar *final = wait_batch(fixture, batch, 20000);
+	g_assert_cmpstr(final, ==, "done");
+	assert_result(fixture, batch, 0, "APPLIED -");
+	assert_result(fixture, batch, 1, "APPLIED -");
+}
+
 /* AAE200 (视同缴费月数) is a whole number I..3 (STANDARDS.md): a value that is not one is
  * refused, never read as the number it starts with or as what is left of it in 32 bits. */
 static void
@@ -957,6 +1019,8 @@ main(int argc, char **argv)
 	           fixture_tear_down);
 	g_test_add("/personnel/deemed-months", Fixture, NULL, fixture_set_up, test_deemed_months,
 	           fixture_tear_down);
+	g_test_add("/personnel/code-table-missing", Fixture, NULL, fixture_set_up,
+	           test_code_table_missing, fixture_tear_down);
 	g_test_add("/personnel/resent", Fixture, NULL, fixture_set_up, test_resent,
 	           fixture_tear_down);
 	g_test_add("/personnel/rejected-whole", Fixture, NULL, fixture_set_up, test_rejected_whole,
