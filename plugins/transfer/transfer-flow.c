@@ -300,8 +300,15 @@ transfer_flow_apply_start(PhTxn *txn, const PhInboxMessage *message, gpointer st
 		return FALSE;
 	}
 	g_auto(TransferPerson) person = {0};
-	if (!transfer_core_person(txn, lines[0], &person, error))
+	g_autoptr(GError) unknown = NULL;
+	if (!transfer_core_person(txn, lines[0], &person, &unknown)) {
+		/* A number the hub does not know will not become known by retrying: fail the
+		 * request for good (the inbox retries any other error). */
+		if (g_error_matches(unknown, PH_ERROR, PH_ERROR_NOT_FOUND))
+			unknown->code = PH_ERROR_INVALID_INPUT;
+		g_propagate_error(error, g_steal_pointer(&unknown));
 		return FALSE;
+	}
 	const gchar *peer = g_hash_table_lookup(transfer->peer_agencies, lines[1]);
 	g_autofree gchar *default_peer = g_strdup_printf("%s000001", lines[1]);
 	g_autoptr(PhTransferCase) transfer_case = g_new0(PhTransferCase, 1);

@@ -799,6 +799,21 @@ test_overdue(Fixture *fixture, gconstpointer data)
 	g_assert_nonnull(strstr(log, warning));
 }
 
+/* A clerk starts a transfer in for a number the hub does not know: the request fails for
+ * good (not retried for ever), naming the number masked, and no case is opened. */
+static void
+test_transfer_in_unknown(Fixture *fixture, gconstpointer data)
+{
+	g_autofree gchar *case_id = start_transfer_in(fixture, ID_1970);
+	g_autofree gchar *sql = g_strdup_printf(
+	        "SELECT state || ' ' || last_error FROM inbox WHERE message_id = '%s'", case_id);
+	g_autofree gchar *failed =
+	        wait_value(fixture, sql, "failed person 110105********0094: unknown");
+	g_assert_cmpstr(failed, ==, "failed person 110105********0094: unknown");
+	g_autofree gchar *cases = query(fixture, "SELECT count(*) FROM transfer_exchange");
+	g_assert_cmpstr(cases, ==, "0");
+}
+
 /* The other side asks for a member we do not have: the case is rejected with a RECEIPT. */
 static void
 test_transfer_out_unknown(Fixture *fixture, gconstpointer data)
@@ -831,6 +846,8 @@ main(int argc, char **argv)
 	           test_transfer_in_mismatch, fixture_tear_down);
 	g_test_add("/transfer/in/months-here", Fixture, NULL, fixture_set_up,
 	           test_transfer_in_months_here, fixture_tear_down);
+	g_test_add("/transfer/in/unknown-member", Fixture, NULL, fixture_set_up,
+	           test_transfer_in_unknown, fixture_tear_down);
 	g_test_add("/transfer/in/bad-signature", Fixture, NULL, fixture_set_up,
 	           test_transfer_in_bad_signature, fixture_tear_down);
 	g_test_add("/transfer/in/replay", Fixture, NULL, fixture_set_up, test_transfer_in_replay,
