@@ -97,6 +97,17 @@ bank_result_fill(BankResultFile *file, const PhRecord *record, PhPayoutResult *o
 	};
 	if (!ph_record_get_int(record, "AAE019", &amount, error))
 		return FALSE;
+	/* every item paid is more than 0 fen; with amounts above 0, the file's total (and the
+	 * core's sums of parts of it) cannot overflow once it is checked here: pain.002's
+	 * amounts (up to 10^18 fen each) are not summed by its mapping as PH-BANK-1's are */
+	if (amount < 1 || file->total > G_MAXINT64 - amount) {
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+		            "result serial %" G_GINT64_FORMAT ": %s", serial,
+		            amount < 1 ? "the amount is not more than 0 fen"
+		                       : "the file's amounts add up to more than 64 bits hold "
+		                         "(overflow)");
+		return FALSE;
+	}
 	result.amount = amount;
 	result.status = ph_record_get(record, "status");
 	result.bank_ref = ph_record_get(record, "bank_ref");

@@ -957,6 +957,57 @@ test_pain_mismatch_rejected(void)
 	g_assert_cmpint(count_where("payout_batch", "period = 202702 AND state = 'sent'"), ==, 1);
 }
 
+/* A pain.002 answer (for a batch never sent) of 19 lines of 9,999,999,999,999,999.99 yuan
+ * each, the largest amount its mapping reads: their total, about 1.9 * 10^19 fen, is more than
+ * a gint64 holds. Its done file states that total as it wraps around in 64 bits; the file is
+ * refused naming the overflow, not found to agree with its done file. */
+static void
+test_pain_total_overflows(void)
+{
+	g_autoptr(GString) xml = g_string_new(
+	        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	        "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:pain.002.001.10\">"
+	        "<CstmrPmtStsRpt><GrpHdr><MsgId>R-0000099996</MsgId>"
+	        "<CreDtTm>2027-05-30T12:00:00</CreDtTm></GrpHdr>"
+	        "<OrgnlGrpInfAndSts><OrgnlMsgId>330100000002-202705-0000099996</OrgnlMsgId>"
+	        "<OrgnlMsgNmId>pain.001.001.09</OrgnlMsgNmId></OrgnlGrpInfAndSts>"
+	        "<OrgnlPmtInfAndSts><OrgnlPmtInfId>0000099996</OrgnlPmtInfId>");
+	for (guint serial = 1; serial <= 19; serial++)
+		g_string_append_printf(
+		        xml,
+		        "<TxInfAndSts><OrgnlEndToEndId>0000099996-%08u</OrgnlEndToEndId>"
+		        "<TxSts>ACSC</TxSts><OrgnlTxRef><Amt><InstdAmt Ccy=\"CNY\">"
+		        "9999999999999999.99</InstdAmt></Amt><CdtrAcct><Id><Othr>"
+		        "<Id>601382000000000000%u</Id></Othr></Id></CdtrAcct></OrgnlTxRef>"
+		        "</TxInfAndSts>",
+		        serial, serial % 10);
+	g_string_append(xml, "</OrgnlPmtInfAndSts></CstmrPmtStsRpt></Document>\n");
+	g_autofree gchar *boc_outbox = ph_test_sshd_path(sshd, "boc/outbox", FALSE);
+	/* 19 * 999,999,999,999,999,999 fen less 2^64 */
+	g_autofree gchar *hex = ph_digest_hex(PH_DIGEST_SM3, xml->str, xml->len);
+	g_autofree gchar *done = g_strdup_printf("SM3 %s 19 553255926290448365\r\n", hex);
+	g_autofree gchar *path =
+	        g_build_filename(boc_outbox, "RESULT_PAYOUT_X_0000099996.xml", NULL);
+	g_autofree gchar *done_path = g_strconcat(path, ".ok", NULL);
+	g_assert_true(g_file_set_contents(path, xml->str, (gssize)xml->len, NULL));
+	g_assert_true(g_file_set_contents(done_path, done, -1, NULL));
+	g_autofree gchar *seen = ph_test_wait_for_value(
+	        ph_test_db_get_url(test_db),
+	        "SELECT reason LIKE '%overflow%' FROM payout_result_file WHERE name = "
+	        "'RESULT_PAYOUT_X_0000099996.xml'",
+	        "t", 15000);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PhDb) db = ph_test_db_connect(test_db);
+	g_autoptr(PGresult) reason = ph_db_query(db,
+	                                         "SELECT reason FROM payout_result_file WHERE "
+	                                         "name = 'RESULT_PAYOUT_X_0000099996.xml'",
+	                                         0, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(PQntuples(reason), ==, 1);
+	g_test_message("reason: %s", PQgetvalue(reason, 0, 0));
+	g_assert_cmpstr(seen, ==, "t");
+}
+
 /* pensionctl documents ARGS…; returns the exit status and the output. */
 static gint
 run_documents(gchar **output, const gchar *const *args)
@@ -1479,6 +1530,7 @@ main(int argc, char **argv)
 	g_test_add_func("/bank/pain-profile", test_pain_profile);
 	g_test_add_func("/bank/own-layout-names", test_own_layout_names);
 	g_test_add_func("/bank/pain-mismatch-rejected", test_pain_mismatch_rejected);
+	g_test_add_func("/bank/pain-total-overflows", test_pain_total_overflows);
 	g_test_add_func("/bank/kill-during-upload-and-booking", test_kill_during_upload_and_booking);
 	g_test_add_func("/bank/database-drop-during-booking", test_database_drop_during_booking);
 	g_test_add_func("/bank/scheduled-run", test_scheduled_run);
