@@ -213,6 +213,27 @@ transfer_sheet_agree(const TransferSheet *info, const TransferSheet *fund, const
 	return *field == NULL;
 }
 
+/* ---- texts ---- */
+
+gchar *
+transfer_doc_mask_numbers(const gchar *text)
+{
+	GString *masked = g_string_new(NULL);
+	const gchar *at = text;
+	while (*at != '\0') {
+		gsize run = strspn(at, "0123456789Xx");
+		if (run == 0) {
+			g_string_append_c(masked, *at++);
+			continue;
+		}
+		g_autofree gchar *number = g_strndup(at, run);
+		g_autofree gchar *shown = run >= 15 ? ph_mask_id_number(number) : NULL;
+		g_string_append(masked, shown != NULL ? shown : number);
+		at += run;
+	}
+	return g_string_free(masked, FALSE);
+}
+
 /* ---- building ---- */
 
 void

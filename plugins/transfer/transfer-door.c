@@ -20,28 +20,6 @@ transfer_door_answer(PhRequest *request, guint status, const gchar *msg_id, cons
 	ph_request_respond(request, status, "application/xml", body);
 }
 
-/* @text with every run of 15 or more digits (or X) masked like an AAC002: libxml2's schema
- * errors quote the refused value, which may be a citizen ID number (docs/security.md,
- * "Logs"). */
-static gchar *
-transfer_door_mask_numbers(const gchar *text)
-{
-	GString *masked = g_string_new(NULL);
-	const gchar *at = text;
-	while (*at != '\0') {
-		gsize run = strspn(at, "0123456789Xx");
-		if (run == 0) {
-			g_string_append_c(masked, *at++);
-			continue;
-		}
-		g_autofree gchar *number = g_strndup(at, run);
-		g_autofree gchar *shown = run >= 15 ? ph_mask_id_number(number) : NULL;
-		g_string_append(masked, shown != NULL ? shown : number);
-		at += run;
-	}
-	return g_string_free(masked, FALSE);
-}
-
 /* Records the refusal (inbox_refusal with the bytes; the case's trace when it is known) and
  * answers it. */
 static void
@@ -49,7 +27,7 @@ transfer_door_refuse(TransferDoor *door, guint status, const gchar *verdict,
                      const gchar *unmasked_reason)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree gchar *reason = transfer_door_mask_numbers(unmasked_reason);
+	g_autofree gchar *reason = transfer_doc_mask_numbers(unmasked_reason);
 	g_autofree gchar *recorded = g_strdup_printf("%s: %s", verdict, reason);
 	if (!ph_request_record_refusal(door->request, TRANSFER_KIND_MESSAGE, recorded, &error))
 		g_warning("cannot record a refused message (%s): %s", recorded, error->message);

@@ -226,9 +226,11 @@ transfer_flow_receipt_in(Transfer *transfer, PhTxn *txn, PhTransferCase *transfe
 		return transfer_flow_invalid(error, header->case_id,
 		                             "RECEIPT: Body/ResultCode: missing");
 	if (g_strcmp0(code, "OK") != 0) {
+		/* their words may name the member: kept in plain text, so masked */
+		g_autofree gchar *said = transfer_doc_mask_numbers(text != NULL ? text : "");
 		g_free(transfer_case->reason);
-		transfer_case->reason = g_strdup_printf("the other side answered %s: %s", code,
-		                                        text != NULL ? text : "");
+		transfer_case->reason =
+		        g_strdup_printf("the other side answered %s: %s", code, said);
 		return transfer_core_end(txn, transfer_case->case_id, FALSE, error) &&
 		       transfer_flow_step(transfer, txn, transfer_case, "REJECTED", error);
 	}

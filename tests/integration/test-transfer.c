@@ -628,7 +628,7 @@ check_member(Fixture *fixture, const gchar *expected)
 
 /* The other side's RECEIPT of a transfer out, signed as the platform relays it. */
 static gchar *
-receipt_document(Fixture *fixture, const gchar *case_id, const gchar *code)
+receipt_document(Fixture *fixture, const gchar *case_id, const gchar *code, const gchar *text)
 {
 	g_autofree gchar *now = sent_at(0);
 	g_autofree gchar *receipt = g_strdup_printf(
@@ -637,9 +637,9 @@ receipt_document(Fixture *fixture, const gchar *case_id, const gchar *code)
 	        "<MsgType>RECEIPT</MsgType><CaseId>%s</CaseId><Sender>" SIM_AGENCY "</Sender>"
 	        "<SenderRegion>330100</SenderRegion><Receiver>" HUB_AGENCY "</Receiver>"
 	        "<ReceiverRegion>110100</ReceiverRegion><SentAt>%s</SentAt></Header><Body>"
-	        "<AckMsgId>FND-x</AckMsgId><ResultCode>%s</ResultCode><ResultText>test"
+	        "<AckMsgId>FND-x</AckMsgId><ResultCode>%s</ResultCode><ResultText>%s"
 	        "</ResultText></Body></TransferMessage>",
-	        code, case_id, now, code);
+	        code, case_id, now, code, text);
 	return sign_with(fixture->hub->pki, "transfer-platform", receipt);
 }
 
@@ -692,7 +692,7 @@ test_transfer_out(Fixture *fixture, gconstpointer data)
 	const gchar *code = data;
 	gboolean completed = g_str_equal(code, "OK");
 	g_autofree gchar *case_id = open_transfer_out(fixture);
-	g_autofree gchar *receipt = receipt_document(fixture, case_id, code);
+	g_autofree gchar *receipt = receipt_document(fixture, case_id, code, "test");
 	const Expect receipt_accepted = {"RECEIPT", 202, "ACCEPTED"};
 	post_expect(fixture, &receipt_accepted, receipt);
 	const gchar *final = completed ? "COMPLETED" : "REJECTED";
@@ -764,11 +764,31 @@ test_transfer_out_receipt_without_result(Fixture *fixture, gconstpointer data)
 	check_member(fixture, "2 open");
 
 	/* The other side's real answer still completes it. */
-	g_autofree gchar *receipt = receipt_document(fixture, case_id, "OK");
+	g_autofree gchar *receipt = receipt_document(fixture, case_id, "OK", "test");
 	const Expect receipt_accepted = {"RECEIPT", 202, "ACCEPTED"};
 	post_expect(fixture, &receipt_accepted, receipt);
 	check_transfer_in(fixture, case_id, "COMPLETED");
 	check_member(fixture, "3 ended");
+}
+
+/* The other side's RECEIPT rejects the case in words that name the member: the reason kept
+ * on the case (plain text, listed by pensionctl) names the number only masked. */
+static void
+test_transfer_out_rejected_text(Fixture *fixture, gconstpointer data)
+{
+	g_autofree gchar *case_id = open_transfer_out(fixture);
+	g_autofree gchar *receipt = receipt_document(fixture, case_id, "REJECTED",
+	                                             "person " ID_1970 " is insured here");
+	const Expect accepted = {"RECEIPT REJECTED", 202, "ACCEPTED"};
+	post_expect(fixture, &accepted, receipt);
+	check_transfer_in(fixture, case_id, "REJECTED");
+	g_autofree gchar *sql = g_strdup_printf(
+	        "SELECT reason FROM transfer_exchange WHERE case_id = '%s'", case_id);
+	g_autofree gchar *reason = query(fixture, sql);
+	/* ph_mask_id_number: the first six and the last four characters */
+	g_assert_cmpstr(reason, ==,
+	                "the other side answered REJECTED: person 110105********0094 is insured "
+	                "here");
 }
 
 /* A step past its deadline is reported once: a warning in the log, OVERDUE in the list. */
@@ -864,6 +884,8 @@ main(int argc, char **argv)
 	           fixture_tear_down);
 	g_test_add("/transfer/out/rejected", Fixture, "REJECTED", fixture_set_up, test_transfer_out,
 	           fixture_tear_down);
+	g_test_add("/transfer/out/rejected-text", Fixture, NULL, fixture_set_up,
+	           test_transfer_out_rejected_text, fixture_tear_down);
 	g_test_add("/transfer/out/receipt-without-result", Fixture, NULL, fixture_set_up,
 	           test_transfer_out_receipt_without_result, fixture_tear_down);
 	return g_test_run();

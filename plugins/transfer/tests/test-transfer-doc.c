@@ -1,6 +1,6 @@
 /* The transfer adapter's pure parts: exact yuan ↔ fen (D16.2, transfer.md "Amounts in
- * messages are yuan D16.2; the hub converts exactly to fen") and step deadlines in working
- * days. Built with the plugin's own sources. */
+ * messages are yuan D16.2; the hub converts exactly to fen"), step deadlines in working
+ * days, and ID numbers masked in outside texts. Built with the plugin's own sources. */
 #include "../transfer-private.h"
 
 typedef struct {
@@ -47,6 +47,27 @@ test_yuan(void)
 	g_assert_cmpstr(negative, ==, "-0.05");
 }
 
+static void
+test_mask(void)
+{
+	/* Runs of 15 or more digits (or X) keep their first six and last four characters
+	 * (ph_mask_id_number, docs/security.md "Logs"); shorter runs stay as they are. */
+	const gchar *const cases[][2] = {
+	        {"The value ' 110105198001010016' is not accepted",
+	         "The value ' 110105********0016' is not accepted"},
+	        {"id 11010519800101001x, old 110105800101001", "id 110105********001x, old "
+	                                                       "110105*****1001"},
+	        {"Receiver 999900000001 at 2026-11-27T10:00:00Z", "Receiver 999900000001 at "
+	                                                          "2026-11-27T10:00:00Z"},
+	        {"12345678901234.00", "12345678901234.00"},
+	        {"", ""},
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree gchar *masked = transfer_doc_mask_numbers(cases[i][0]);
+		g_assert_cmpstr(masked, ==, cases[i][1]);
+	}
+}
+
 static gint64
 at(gint year, gint month, gint day, gint hour)
 {
@@ -60,8 +81,7 @@ test_deadline(void)
 	/* 2026-11-27 is a Friday (China Standard Time at 10:00 UTC: 18:00 Friday). */
 	g_assert_cmpint(transfer_days_deadline(at(2026, 11, 27, 10), 1), ==, at(2026, 11, 30, 10));
 	/* 15 working days from Friday 2026-11-27: three weeks later, Friday 2026-12-18. */
-	g_assert_cmpint(transfer_days_deadline(at(2026, 11, 27, 10), 15), ==,
-	                at(2026, 12, 18, 10));
+	g_assert_cmpint(transfer_days_deadline(at(2026, 11, 27, 10), 15), ==, at(2026, 12, 18, 10));
 	/* From a Saturday, 5 working days end on the next Friday. */
 	g_assert_cmpint(transfer_days_deadline(at(2026, 11, 28, 2), 5), ==, at(2026, 12, 4, 2));
 	/* Counted in UTC+8: Sunday 20:00 UTC is already Monday 04:00 in Beijing. */
@@ -75,5 +95,6 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/transfer/yuan", test_yuan);
 	g_test_add_func("/transfer/deadline", test_deadline);
+	g_test_add_func("/transfer/mask", test_mask);
 	return g_test_run();
 }
