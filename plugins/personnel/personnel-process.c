@@ -169,23 +169,23 @@ personnel_chunk_event(PersonnelChunk *chunk, const PersonnelEvent *event, GError
 	guint slot = personnel_chunk_add(chunk, event, subject);
 	PersonnelRejection rejection = {0};
 	const gchar *what = NULL;
-	g_autofree gchar *depends = personnel_chunk_dependency(chunk, event, subject, &what);
 	gboolean duplicate = FALSE;
 
 	if (g_hash_table_contains(chunk->applied_before, &event->seq)) {
 		personnel_chunk_set(chunk, slot, "DUPLICATE", NULL);
 		return TRUE;
 	}
+	/* A person's later event waits for the HIREs before it, whose refusals it depends on. */
+	if (subject != NULL && g_hash_table_contains(chunk->hire_subjects, subject) &&
+	    !personnel_chunk_flush(chunk, error))
+		return FALSE;
+	g_autofree gchar *depends = personnel_chunk_dependency(chunk, event, subject, &what);
 	if (depends != NULL) {
 		rejection.code = "DEPENDS_ON_REJECTED";
 		rejection.message = g_strdup_printf("event %s of %s was rejected: correct it and "
 		                                    "send both again",
 		                                    depends, what);
 	} else if (personnel_check_event(chunk->personnel, event, &rejection, error)) {
-		/* A person's later event waits for the HIREs before it. */
-		if (subject != NULL && g_hash_table_contains(chunk->hire_subjects, subject) &&
-		    !personnel_chunk_flush(chunk, error))
-			return FALSE;
 		if (event->type == PERSONNEL_HIRE) {
 			PhEnrolRequest request;
 			personnel_apply_hire_request(event, chunk->batch->unit_code, &request);

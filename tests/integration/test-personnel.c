@@ -910,6 +910,49 @@ test_order(Fixture *fixture, gconstpointer data)
 	g_assert_cmpstr(wage, ==, "910000");
 }
 
+/* A HIRE the core refuses (a unit never registered) makes the same person's later events
+ * in the batch DEPENDS_ON_REJECTED (README, "Order"), also when both fall into one chunk,
+ * where the HIRE waits to go in by COPY with the chunk's other HIREs. */
+static void
+test_depends_on_refused_hire(Fixture *fixture, gconstpointer data)
+{
+	g_autofree gchar *x = make_id("19800101", 401); /* new: hired into U9999 */
+	g_autofree gchar *y = make_id("19810101", 403); /* hired, left, hired into U9999 */
+	GString *first = batch_begin("B-DEP-1", "U0001");
+	add_unit(first, 0, "某市财政局");
+	add_hire(first, 1, y, "李四", "20150101");
+	add_event(first, 2, "LEAVE", "20160101", y, "");
+	g_autofree gchar *first_text = batch_end(first);
+	g_autofree gchar *first_batch = post_batch(fixture, first_text, strlen(first_text));
+	g_autofree gchar *first_state = wait_batch(fixture, first_batch, 20000);
+	g_assert_cmpstr(first_state, ==, "done");
+	assert_result(fixture, first_batch, 2, "APPLIED -");
+
+	static const gchar fields[] = "<AAC003>%s</AAC003><AAC004>1</AAC004>"
+	                              "<AAC006>%.8s</AAC006><Wage>7500.00</Wage>"
+	                              "<AAB001>U9999</AAB001>";
+	g_autofree gchar *x_fields = g_strdup_printf(fields, "张三", x + 6);
+	g_autofree gchar *y_fields = g_strdup_printf(fields, "李四", y + 6);
+	GString *xml = batch_begin("B-DEP-2", "U0001");
+	add_event(xml, 1, "HIRE", "20170101", x, x_fields);
+	add_event(xml, 2, "WAGE", "20180101", x, "<Wage>8000.00</Wage>");
+	add_event(xml, 3, "HIRE", "20170101", y, y_fields);
+	add_event(xml, 4, "DEATH", "20180101", y, "");
+	g_autofree gchar *text = batch_end(xml);
+	g_autofree gchar *batch = post_batch(fixture, text, strlen(text));
+	g_autofree gchar *state = wait_batch(fixture, batch, 20000);
+	g_assert_cmpstr(state, ==, "done");
+	/* Expected codes: README's table (UNKNOWN_UNIT: no such unit; DEPENDS_ON_REJECTED: an
+	 * earlier event of the same person in this batch was rejected). */
+	assert_result(fixture, batch, 1, "REJECTED UNKNOWN_UNIT");
+	assert_result(fixture, batch, 2, "REJECTED DEPENDS_ON_REJECTED");
+	assert_result(fixture, batch, 3, "REJECTED UNKNOWN_UNIT");
+	assert_result(fixture, batch, 4, "REJECTED DEPENDS_ON_REJECTED");
+	g_autofree gchar *status =
+	        query(fixture, "SELECT status FROM person WHERE id_number = '%s'", y);
+	g_assert_cmpstr(status, ==, "left");
+}
+
 /* Whether the daemon's log holds @text. */
 static gboolean
 log_has(Fixture *fixture, const gchar *text)
@@ -1019,6 +1062,8 @@ main(int argc, char **argv)
 	           fixture_tear_down);
 	g_test_add("/personnel/deemed-months", Fixture, NULL, fixture_set_up, test_deemed_months,
 	           fixture_tear_down);
+	g_test_add("/personnel/depends-on-refused-hire", Fixture, NULL, fixture_set_up,
+	           test_depends_on_refused_hire, fixture_tear_down);
 	g_test_add("/personnel/code-table-missing", Fixture, NULL, fixture_set_up,
 	           test_code_table_missing, fixture_tear_down);
 	g_test_add("/personnel/resent", Fixture, NULL, fixture_set_up, test_resent,
