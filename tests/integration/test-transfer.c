@@ -236,6 +236,28 @@ sign_with(const gchar *dir, const gchar *name, const gchar *text)
 	return g_strndup(g_bytes_get_data(signed_bytes, NULL), g_bytes_get_size(signed_bytes));
 }
 
+/* An unsigned document of the other side (SIM_AGENCY, 330100) to the hub, sent now, with
+ * @body_xml as its Body. */
+static gchar *
+platform_document(const gchar *msg_id, const gchar *type, const gchar *case_id,
+                  const gchar *body_xml)
+{
+	g_autofree gchar *now = sent_at(0);
+	return g_strdup_printf(
+	        "<TransferMessage xmlns=\"urn:pension-hub:transfer:1\"><Header><MsgId>%s</MsgId>"
+	        "<MsgType>%s</MsgType><CaseId>%s</CaseId><Sender>" SIM_AGENCY "</Sender>"
+	        "<SenderRegion>330100</SenderRegion><Receiver>" HUB_AGENCY "</Receiver>"
+	        "<ReceiverRegion>110100</ReceiverRegion><SentAt>%s</SentAt></Header><Body>%s"
+	        "</Body></TransferMessage>",
+	        msg_id, type, case_id, now, body_xml);
+}
+
+/* A LETTER body asking for the member @id_number (EAC071 = 2). */
+#define LETTER_BODY(id_number, birth)                                                              \
+	"<Person><AAC002>" id_number "</AAC002><AAC003>李四</AAC003><AAC004>1</AAC004>"          \
+	"<AAC006>" birth "</AAC006></Person><AAE140>120</AAE140><EAC071>2</EAC071>"                \
+	"<OAA027>330100</OAA027><AAC077>x</AAC077>"
+
 /* An expired certificate of the dev CA (2020), made with the OpenSSL CLI. */
 static void
 make_expired(const gchar *pki, const gchar *dir)
@@ -374,17 +396,8 @@ test_refusals(Fixture *fixture, gconstpointer data)
 static void
 test_refusal_masks_id(Fixture *fixture, gconstpointer data)
 {
-	g_autofree gchar *now = sent_at(0);
-	g_autofree gchar *letter = g_strdup_printf(
-	        "<TransferMessage "
-	        "xmlns=\"urn:pension-hub:transfer:1\"><Header><MsgId>L-BLANK</MsgId>"
-	        "<MsgType>LETTER</MsgType><CaseId>XF-BLANK-1</CaseId><Sender>" SIM_AGENCY
-	        "</Sender><SenderRegion>330100</SenderRegion><Receiver>" HUB_AGENCY "</Receiver>"
-	        "<ReceiverRegion>110100</ReceiverRegion><SentAt>%s</SentAt></Header><Body><Person>"
-	        "<AAC002> " ID_1980 "</AAC002><AAC003>李四</AAC003><AAC004>1</AAC004>"
-	        "<AAC006>19800101</AAC006></Person><AAE140>120</AAE140><EAC071>2</EAC071>"
-	        "<OAA027>330100</OAA027><AAC077>x</AAC077></Body></TransferMessage>",
-	        now);
+	g_autofree gchar *letter = platform_document("L-BLANK", "LETTER", "XF-BLANK-1",
+	                                             LETTER_BODY(" " ID_1980, "19800101"));
 	g_autofree gchar *answer = NULL;
 	glong status =
 	        ph_test_hub_post(fixture->hub, "transfer-platform", PATH, NULL, letter, &answer);
@@ -626,20 +639,31 @@ check_member(Fixture *fixture, const gchar *expected)
 	g_assert_cmpstr(member, ==, want);
 }
 
+/* The other side's message @msg_id was accepted at the door, then failed for good (kept,
+ * not retried), and its case @case_id is still in @state. */
+static void
+check_failed_for_good(Fixture *fixture, const gchar *msg_id, const gchar *case_id,
+                      const gchar *state)
+{
+	g_autofree gchar *inbox_sql = g_strdup_printf(
+	        "SELECT state FROM inbox WHERE message_id = '" SIM_AGENCY "/%s'", msg_id);
+	g_autofree gchar *failed = wait_value(fixture, inbox_sql, "failed");
+	g_assert_cmpstr(failed, ==, "failed");
+	g_autofree gchar *state_sql = g_strdup_printf(
+	        "SELECT state FROM transfer_exchange WHERE case_id = '%s'", case_id);
+	g_autofree gchar *now = query(fixture, state_sql);
+	g_assert_cmpstr(now, ==, state);
+}
+
 /* The other side's RECEIPT of a transfer out, signed as the platform relays it. */
 static gchar *
 receipt_document(Fixture *fixture, const gchar *case_id, const gchar *code, const gchar *text)
 {
-	g_autofree gchar *now = sent_at(0);
-	g_autofree gchar *receipt = g_strdup_printf(
-	        "<TransferMessage "
-	        "xmlns=\"urn:pension-hub:transfer:1\"><Header><MsgId>R-%s</MsgId>"
-	        "<MsgType>RECEIPT</MsgType><CaseId>%s</CaseId><Sender>" SIM_AGENCY "</Sender>"
-	        "<SenderRegion>330100</SenderRegion><Receiver>" HUB_AGENCY "</Receiver>"
-	        "<ReceiverRegion>110100</ReceiverRegion><SentAt>%s</SentAt></Header><Body>"
-	        "<AckMsgId>FND-x</AckMsgId><ResultCode>%s</ResultCode><ResultText>%s"
-	        "</ResultText></Body></TransferMessage>",
-	        code, case_id, now, code, text);
+	g_autofree gchar *msg_id = g_strdup_printf("R-%s", code);
+	g_autofree gchar *body = g_markup_printf_escaped(
+	        "<AckMsgId>FND-x</AckMsgId><ResultCode>%s</ResultCode><ResultText>%s</ResultText>",
+	        code, text);
+	g_autofree gchar *receipt = platform_document(msg_id, "RECEIPT", case_id, body);
 	return sign_with(fixture->hub->pki, "transfer-platform", receipt);
 }
 
@@ -708,28 +732,12 @@ test_transfer_out(Fixture *fixture, gconstpointer data)
 
 	/* Another LETTER for the case is accepted at the door, then failed for good (kept,
 	 * not retried, the case untouched). */
-	g_autofree gchar *now = sent_at(0);
-	g_autofree gchar *letter = g_strdup_printf(
-	        "<TransferMessage "
-	        "xmlns=\"urn:pension-hub:transfer:1\"><Header><MsgId>L-AGAIN</MsgId>"
-	        "<MsgType>LETTER</MsgType><CaseId>%s</CaseId><Sender>" SIM_AGENCY "</Sender>"
-	        "<SenderRegion>330100</SenderRegion><Receiver>" HUB_AGENCY "</Receiver>"
-	        "<ReceiverRegion>110100</ReceiverRegion><SentAt>%s</SentAt></Header><Body><Person>"
-	        "<AAC002>" ID_1970 "</AAC002><AAC003>李四</AAC003><AAC004>1</AAC004>"
-	        "<AAC006>19700202</AAC006></Person><AAE140>120</AAE140><EAC071>2</EAC071>"
-	        "<OAA027>330100</OAA027><AAC077>x</AAC077></Body></TransferMessage>",
-	        case_id, now);
+	g_autofree gchar *letter =
+	        platform_document("L-AGAIN", "LETTER", case_id, LETTER_BODY(ID_1970, "19700202"));
 	g_autofree gchar *signed_letter = sign_with(fixture->hub->pki, "transfer-platform", letter);
 	const Expect accepted = {"second LETTER", 202, "ACCEPTED"};
 	post_expect(fixture, &accepted, signed_letter);
-	g_autofree gchar *failed = wait_value(
-	        fixture, "SELECT state FROM inbox WHERE message_id = '" SIM_AGENCY "/L-AGAIN'",
-	        "failed");
-	g_assert_cmpstr(failed, ==, "failed");
-	g_autofree gchar *state_sql = g_strdup_printf(
-	        "SELECT state FROM transfer_exchange WHERE case_id = '%s'", case_id);
-	g_autofree gchar *state = query(fixture, state_sql);
-	g_assert_cmpstr(state, ==, final);
+	check_failed_for_good(fixture, "L-AGAIN", case_id, final);
 }
 
 /* A RECEIPT whose body is another document's (the schema takes any of the bodies; the
@@ -739,28 +747,15 @@ static void
 test_transfer_out_receipt_without_result(Fixture *fixture, gconstpointer data)
 {
 	g_autofree gchar *case_id = open_transfer_out(fixture);
-	g_autofree gchar *now = sent_at(0);
-	g_autofree gchar *plain = g_strdup_printf(
-	        "<TransferMessage "
-	        "xmlns=\"urn:pension-hub:transfer:1\"><Header><MsgId>R-NO-RESULT</MsgId>"
-	        "<MsgType>RECEIPT</MsgType><CaseId>%s</CaseId><Sender>" SIM_AGENCY "</Sender>"
-	        "<SenderRegion>330100</SenderRegion><Receiver>" HUB_AGENCY "</Receiver>"
-	        "<ReceiverRegion>110100</ReceiverRegion><SentAt>%s</SentAt></Header><Body>"
+	g_autofree gchar *plain = platform_document(
+	        "R-NO-RESULT", "RECEIPT", case_id,
 	        "<AIC102>1.00</AIC102><AIC099>1.00</AIC099><AIC103>0.00</AIC103>"
 	        "<AnnuityAmount>0.00</AnnuityAmount><BankReference>B-1</BankReference>"
-	        "<ValueDate>20261127</ValueDate></Body></TransferMessage>",
-	        case_id, now);
+	        "<ValueDate>20261127</ValueDate>");
 	g_autofree gchar *signed_plain = sign_with(fixture->hub->pki, "transfer-platform", plain);
 	const Expect accepted = {"RECEIPT without a result", 202, "ACCEPTED"};
 	post_expect(fixture, &accepted, signed_plain);
-	g_autofree gchar *failed = wait_value(
-	        fixture, "SELECT state FROM inbox WHERE message_id = '" SIM_AGENCY "/R-NO-RESULT'",
-	        "failed");
-	g_assert_cmpstr(failed, ==, "failed");
-	g_autofree gchar *state_sql = g_strdup_printf(
-	        "SELECT state FROM transfer_exchange WHERE case_id = '%s'", case_id);
-	g_autofree gchar *state = query(fixture, state_sql);
-	g_assert_cmpstr(state, ==, "FUND_SENT");
+	check_failed_for_good(fixture, "R-NO-RESULT", case_id, "FUND_SENT");
 	check_member(fixture, "2 open");
 
 	/* The other side's real answer still completes it. */
