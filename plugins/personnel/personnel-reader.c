@@ -155,13 +155,22 @@ personnel_reader_keep(PersonnelReader *reader, const gchar *text)
 	return text != NULL ? g_string_chunk_insert(reader->strings, text) : NULL;
 }
 
-/* An event's first structural problem; later ones are not kept, so that memory stays
- * bounded however many an event holds (each would be a string of the chunk's). */
+static void personnel_reader_problem(PersonnelReader *reader, PersonnelEvent *event,
+                                     const gchar *format, ...) G_GNUC_PRINTF(3, 4);
+
+/* An event's first structural problem, naming the element it is about; later ones are not
+ * kept, so that memory stays bounded however many an event holds (each would be a string of
+ * the chunk's). The whole-document check keeps none. */
 static void
-personnel_reader_problem(PersonnelEvent *event, const gchar *problem)
+personnel_reader_problem(PersonnelReader *reader, PersonnelEvent *event, const gchar *format, ...)
 {
-	if (event->problem == NULL)
-		event->problem = problem;
+	va_list args;
+	if (event->problem != NULL || reader->counting)
+		return;
+	va_start(args, format);
+	g_autofree gchar *problem = g_strdup_vprintf(format, args);
+	va_end(args);
+	event->problem = personnel_reader_keep(reader, problem);
 }
 
 static gboolean
@@ -203,9 +212,10 @@ personnel_reader_event_start(PersonnelReader *reader, PersonnelEvent *event, GEr
 	return TRUE;
 }
 
-/* The text of the field element just started, up to its end. */
+/* The text of the field element @name (NULL while counting) just started, up to its end. */
 static gboolean
-personnel_reader_field_text(PersonnelReader *reader, PersonnelEvent *event, GError **error)
+personnel_reader_field_text(PersonnelReader *reader, PersonnelEvent *event, const gchar *name,
+                            GError **error)
 {
 	g_string_truncate(reader->text, 0);
 	for (;;) {
@@ -215,7 +225,7 @@ personnel_reader_field_text(PersonnelReader *reader, PersonnelEvent *event, GErr
 		if (node == PH_XML_STREAM_TEXT && !reader->counting)
 			g_string_append(reader->text, ph_xml_stream_get_text(reader->xml));
 		else if (node == PH_XML_STREAM_START)
-			personnel_reader_problem(event, "a field holds elements");
+			personnel_reader_problem(reader, event, "%s holds elements", name);
 		else if (node == PH_XML_STREAM_END && ph_xml_stream_get_depth(reader->xml) == 2)
 			return TRUE;
 		else if (node == PH_XML_STREAM_DONE)
@@ -228,25 +238,23 @@ static gboolean
 personnel_reader_field(PersonnelReader *reader, PersonnelEvent *event, GError **error)
 {
 	if (reader->counting)
-		return personnel_reader_field_text(reader, event, error);
+		return personnel_reader_field_text(reader, event, NULL, error);
 	g_autofree gchar *name = g_strdup(ph_xml_stream_get_name(reader->xml));
 	gint field = personnel_field_from_name(name);
-	if (!personnel_reader_field_text(reader, event, error))
+	if (!personnel_reader_field_text(reader, event, name, error))
 		return FALSE;
 	if (field < 0) {
-		if (event->problem == NULL) {
-			g_autofree gchar *problem = g_strdup_printf("unknown element %s", name);
-			event->problem = personnel_reader_keep(reader, problem);
-		}
+		personnel_reader_problem(reader, event, "unknown element %s", name);
 		return TRUE;
 	}
 	if (event->fields[field] != NULL) {
-		personnel_reader_problem(event, "a field is given twice");
+		personnel_reader_problem(reader, event, "%s is given twice", name);
 		return TRUE;
 	}
 	g_strstrip(reader->text->str);
 	if (strlen(reader->text->str) > PERSONNEL_MAX_FIELD_BYTES) {
-		personnel_reader_problem(event, "a field is longer than 1024 bytes");
+		personnel_reader_problem(reader, event, "%s is longer than %d bytes", name,
+		                         PERSONNEL_MAX_FIELD_BYTES);
 		return TRUE;
 	}
 	event->fields[field] = personnel_reader_keep(reader, reader->text->str);
@@ -285,7 +293,7 @@ personnel_reader_next(PersonnelReader *reader, PersonnelEvent *event, GError **e
 			if (depth <= 1)
 				return personnel_reader_fail(reader, error,
 				                             "text outside the events' fields");
-			personnel_reader_problem(event, "text directly inside an Event");
+			personnel_reader_problem(reader, event, "text directly inside an Event");
 			break;
 		}
 	}

@@ -953,6 +953,51 @@ test_depends_on_refused_hire(Fixture *fixture, gconstpointer data)
 	g_assert_cmpstr(status, ==, "left");
 }
 
+/* A field refused for its form is named in the message, so that a clerk knows what to
+ * correct (given twice, holding elements, over 1,024 bytes: README's BAD_FIELD). */
+static void
+test_field_named(Fixture *fixture, gconstpointer data)
+{
+	g_autofree gchar *long_name = g_strnfill(1100, 'a');
+	g_autofree gchar *twice = g_strdup_printf("<AAC003>张三</AAC003><AAC003>张三</AAC003>"
+	                                          "<AAC004>1</AAC004><AAC006>19800101</AAC006>"
+	                                          "<Wage>7500.00</Wage>");
+	g_autofree gchar *nested = g_strdup_printf("<AAC003>张三</AAC003><AAC004>1</AAC004>"
+	                                           "<AAC006>19800101</AAC006>"
+	                                           "<Wage><b>7500.00</b></Wage>");
+	g_autofree gchar *longer = g_strdup_printf("<AAC003>%s</AAC003><AAC004>1</AAC004>"
+	                                           "<AAC006>19800101</AAC006>"
+	                                           "<Wage>7500.00</Wage>",
+	                                           long_name);
+	const struct {
+		const gchar *fields;
+		const gchar *named; /* the field the message must name */
+	} cases[] = {
+	        {twice, "AAC003"},
+	        {nested, "Wage"},
+	        {longer, "AAC003"},
+	};
+	GString *xml = batch_begin("B-NAMED", "U0001");
+	add_unit(xml, 0, "某市财政局");
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree gchar *id = make_id("19800101", 501 + 2 * i);
+		add_event(xml, i + 1, "HIRE", "20150101", id, cases[i].fields);
+	}
+	g_autofree gchar *text = batch_end(xml);
+	g_autofree gchar *batch = post_batch(fixture, text, strlen(text));
+	g_autofree gchar *state = wait_batch(fixture, batch, 20000);
+	g_assert_cmpstr(state, ==, "done");
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		assert_result(fixture, batch, i + 1, "REJECTED BAD_FIELD");
+		g_autofree gchar *why = query(fixture,
+		                              "SELECT message FROM personnel_result WHERE "
+		                              "batch = '%s' AND seq = %u",
+		                              batch, i + 1);
+		g_test_message("seq %u: %s", i + 1, why);
+		g_assert_nonnull(strstr(why, cases[i].named));
+	}
+}
+
 /* Whether the daemon's log holds @text. */
 static gboolean
 log_has(Fixture *fixture, const gchar *text)
@@ -1061,6 +1106,8 @@ main(int argc, char **argv)
 	g_test_add("/personnel/rejections", Fixture, NULL, fixture_set_up, test_rejections,
 	           fixture_tear_down);
 	g_test_add("/personnel/deemed-months", Fixture, NULL, fixture_set_up, test_deemed_months,
+	           fixture_tear_down);
+	g_test_add("/personnel/field-named", Fixture, NULL, fixture_set_up, test_field_named,
 	           fixture_tear_down);
 	g_test_add("/personnel/depends-on-refused-hire", Fixture, NULL, fixture_set_up,
 	           test_depends_on_refused_hire, fixture_tear_down);
