@@ -22,11 +22,13 @@ static const struct {
         [PERSONNEL_LEAVE] = {F(AAC002), F(AAE160)},
 };
 
-/* Fields holding a date YYYYMMDD, and codes checked against a national table. */
+/* Fields holding a date YYYYMMDD, codes checked against a national table, and amounts. */
 static const PersonnelField personnel_date_fields[] = {PERSONNEL_AAC006, PERSONNEL_AAC007,
                                                        PERSONNEL_AAE138};
 static const PersonnelField personnel_coded_fields[] = {PERSONNEL_AAC004, PERSONNEL_AAC005,
                                                         PERSONNEL_AIC161};
+static const PersonnelField personnel_money_fields[] = {PERSONNEL_WAGE,
+                                                        PERSONNEL_OLD_METHOD_AMOUNT};
 
 void
 personnel_rejection_clear(PersonnelRejection *rejection)
@@ -140,13 +142,14 @@ personnel_check_values(Personnel *personnel, const PersonnelEvent *event,
 		}
 		return personnel_reject(rejection, "UNKNOWN_CODE", "%s", refusal->message);
 	}
-	if ((event->fields[PERSONNEL_WAGE] != NULL &&
-	     !personnel_parse_money(event->fields[PERSONNEL_WAGE], &fen)) ||
-	    (event->fields[PERSONNEL_OLD_METHOD_AMOUNT] != NULL &&
-	     !personnel_parse_money(event->fields[PERSONNEL_OLD_METHOD_AMOUNT], &fen)))
-		return personnel_reject(rejection, "BAD_AMOUNT",
-		                        "an amount must be yuan with at most two decimals, e.g. "
-		                        "7500.00");
+	for (guint i = 0; i < G_N_ELEMENTS(personnel_money_fields); i++) {
+		const gchar *value = event->fields[personnel_money_fields[i]];
+		if (value != NULL && !personnel_parse_money(value, &fen))
+			return personnel_reject(rejection, "BAD_AMOUNT",
+			                        "%s is not yuan with at most two decimals, e.g. "
+			                        "7500.00",
+			                        personnel_field_name(personnel_money_fields[i]));
+	}
 	/* I..3: read later as a number, so nothing but digits may reach the conversion (empty
 	 * stays "none", as an empty DeemedIndex does). */
 	const gchar *deemed = event->fields[PERSONNEL_AAE200];

@@ -954,7 +954,8 @@ test_depends_on_refused_hire(Fixture *fixture, gconstpointer data)
 }
 
 /* A field refused for its form is named in the message, so that a clerk knows what to
- * correct (given twice, holding elements, over 1,024 bytes: README's BAD_FIELD). */
+ * correct (given twice, holding elements, over 1,024 bytes: README's BAD_FIELD; an amount
+ * that is not yuan with two decimals: BAD_AMOUNT). */
 static void
 test_field_named(Fixture *fixture, gconstpointer data)
 {
@@ -969,13 +970,18 @@ test_field_named(Fixture *fixture, gconstpointer data)
 	                                           "<AAC006>19800101</AAC006>"
 	                                           "<Wage>7500.00</Wage>",
 	                                           long_name);
+	g_autofree gchar *cents = g_strdup_printf("<AAC003>张三</AAC003><AAC004>1</AAC004>"
+	                                          "<AAC006>19800101</AAC006>"
+	                                          "<Wage>7500.001</Wage>");
 	const struct {
 		const gchar *fields;
+		const gchar *result;
 		const gchar *named; /* the field the message must name */
 	} cases[] = {
-	        {twice, "AAC003"},
-	        {nested, "Wage"},
-	        {longer, "AAC003"},
+	        {twice, "REJECTED BAD_FIELD", "AAC003"},
+	        {nested, "REJECTED BAD_FIELD", "Wage"},
+	        {longer, "REJECTED BAD_FIELD", "AAC003"},
+	        {cents, "REJECTED BAD_AMOUNT", "Wage"},
 	};
 	GString *xml = batch_begin("B-NAMED", "U0001");
 	add_unit(xml, 0, "某市财政局");
@@ -988,7 +994,7 @@ test_field_named(Fixture *fixture, gconstpointer data)
 	g_autofree gchar *state = wait_batch(fixture, batch, 20000);
 	g_assert_cmpstr(state, ==, "done");
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
-		assert_result(fixture, batch, i + 1, "REJECTED BAD_FIELD");
+		assert_result(fixture, batch, i + 1, cases[i].result);
 		g_autofree gchar *why = query(fixture,
 		                              "SELECT message FROM personnel_result WHERE "
 		                              "batch = '%s' AND seq = %u",
