@@ -60,6 +60,31 @@ transfer_header_read(PhXmlDoc *doc, TransferHeader *header, GError **error)
 	return TRUE;
 }
 
+/* The element only the body of each MsgType has (transfer-1.xsd: Body is a choice of the
+ * five bodies, so with that element the rest of its body was validated too). */
+static const gchar *const transfer_doc_body_marks[][2] = {
+        {"LETTER", "Body/EAC071"},      {"CERT", "Body/AAC049"},        {"INFO", "Body/Bases"},
+        {"FUND", "Body/BankReference"}, {"RECEIPT", "Body/ResultCode"},
+};
+
+gboolean
+transfer_doc_check_body(PhXmlDoc *doc, const TransferHeader *header, GError **error)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(transfer_doc_body_marks); i++) {
+		if (g_strcmp0(header->msg_type, transfer_doc_body_marks[i][0]) != 0)
+			continue;
+		if (ph_xml_doc_count(doc, transfer_doc_body_marks[i][1]) == 1)
+			return TRUE;
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+		            "Body: not the body of a %s (no %s)", header->msg_type,
+		            transfer_doc_body_marks[i][1]);
+		return FALSE;
+	}
+	g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT, "Header/MsgType: '%s' is unknown",
+	            header->msg_type);
+	return FALSE;
+}
+
 /* ---- amounts ---- */
 
 gboolean

@@ -155,7 +155,8 @@ transfer_door_handle(PhRequest *request, gpointer state)
 	PhXmlLimits limits = {(gsize)transfer->max_bytes, 16};
 	g_autoptr(PhXmlDoc) doc = ph_xml_doc_parse(body, &limits, &error);
 	if (doc == NULL || !ph_xml_schema_validate(transfer->schema, doc, &error) ||
-	    !transfer_header_read(doc, &header, &error)) {
+	    !transfer_header_read(doc, &header, &error) ||
+	    !transfer_doc_check_body(doc, &header, &error)) {
 		transfer_door_refuse(&door, 400, "SCHEMA_INVALID", error->message);
 		return;
 	}

@@ -53,6 +53,8 @@ typedef struct {
 void transfer_header_clear(TransferHeader *header);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(TransferHeader, transfer_header_clear)
 gboolean transfer_header_read(PhXmlDoc *doc, TransferHeader *header, GError **error);
+/* Whether the Body is the one of the header's MsgType (the XSD leaves the pairing to us). */
+gboolean transfer_doc_check_body(PhXmlDoc *doc, const TransferHeader *header, GError **error);
 
 typedef struct {
 	gint32 period; /* YYYYMM */

@@ -258,6 +258,13 @@ platform_document(const gchar *msg_id, const gchar *type, const gchar *case_id,
 	"<AAC006>" birth "</AAC006></Person><AAE140>120</AAE140><EAC071>2</EAC071>"                \
 	"<OAA027>330100</OAA027><AAC077>x</AAC077>"
 
+/* A FUND body and a RECEIPT body of the other side. */
+#define FUND_BODY                                                                                  \
+	"<AIC102>1.00</AIC102><AIC099>1.00</AIC099><AIC103>0.00</AIC103>"                          \
+	"<AnnuityAmount>0.00</AnnuityAmount><BankReference>B-1</BankReference>"                    \
+	"<ValueDate>20261127</ValueDate>"
+#define RECEIPT_BODY "<AckMsgId>X-1</AckMsgId><ResultCode>OK</ResultCode>"
+
 /* An expired certificate of the dev CA (2020), made with the OpenSSL CLI. */
 static void
 make_expired(const gchar *pki, const gchar *dir)
@@ -413,6 +420,35 @@ test_refusal_masks_id(Fixture *fixture, gconstpointer data)
 	g_assert_true(g_file_get_contents(fixture->hub->log_path, &log, NULL, NULL));
 	g_assert_nonnull(strstr(log, "refused SCHEMA_INVALID"));
 	g_assert_null(strstr(log, ID_1980));
+}
+
+/* Each MsgType with another type's body: the XSD takes any body under any MsgType and
+ * leaves the pairing to the adapter, so the door refuses it as SCHEMA_INVALID (transfer.md
+ * "Body by type") before anything is stored. */
+static void
+test_refusal_body_type(Fixture *fixture, gconstpointer data)
+{
+	const gchar *const cases[][2] = {
+	        {"LETTER", FUND_BODY},
+	        {"INFO", LETTER_BODY(ID_1970, "19700202")},
+	        {"FUND", RECEIPT_BODY},
+	        {"RECEIPT", FUND_BODY},
+	        {"CERT", LETTER_BODY(ID_1970, "19700202")},
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree gchar *msg_id = g_strdup_printf("BODY-%u", i);
+		g_autofree gchar *plain =
+		        platform_document(msg_id, cases[i][0], "XF-BODY-1", cases[i][1]);
+		g_autofree gchar *signed_plain =
+		        sign_with(fixture->hub->pki, "transfer-platform", plain);
+		const Expect schema = {cases[i][0], 400, "SCHEMA_INVALID"};
+		post_expect(fixture, &schema, signed_plain);
+	}
+	g_autofree gchar *stored = query(fixture, "SELECT count(*) FROM inbox");
+	g_assert_cmpstr(stored, ==, "0");
+	g_autofree gchar *refused = query(fixture, "SELECT count(*) FROM inbox_refusal WHERE "
+	                                           "reason LIKE 'SCHEMA_INVALID: %'");
+	g_assert_cmpstr(refused, ==, "5");
 }
 
 /* ---- full cases against the simulator ---- */
@@ -740,22 +776,22 @@ test_transfer_out(Fixture *fixture, gconstpointer data)
 	check_failed_for_good(fixture, "L-AGAIN", case_id, final);
 }
 
-/* A RECEIPT whose body is another document's (the schema takes any of the bodies; the
- * MsgType is checked here) has no ResultCode: it is failed for good, and neither completes
- * nor rejects the case — the member stays suspended until a real RECEIPT. */
+/* A RECEIPT whose body is another document's has no ResultCode: it is no answer and must
+ * neither complete nor reject the case — the door refuses it (SCHEMA_INVALID, see
+ * /transfer/refusal-body-type), and one stored before that check fails for good in the flow;
+ * the member stays suspended until a real RECEIPT. */
 static void
 test_transfer_out_receipt_without_result(Fixture *fixture, gconstpointer data)
 {
 	g_autofree gchar *case_id = open_transfer_out(fixture);
-	g_autofree gchar *plain = platform_document(
-	        "R-NO-RESULT", "RECEIPT", case_id,
-	        "<AIC102>1.00</AIC102><AIC099>1.00</AIC099><AIC103>0.00</AIC103>"
-	        "<AnnuityAmount>0.00</AnnuityAmount><BankReference>B-1</BankReference>"
-	        "<ValueDate>20261127</ValueDate>");
+	g_autofree gchar *plain = platform_document("R-NO-RESULT", "RECEIPT", case_id, FUND_BODY);
 	g_autofree gchar *signed_plain = sign_with(fixture->hub->pki, "transfer-platform", plain);
-	const Expect accepted = {"RECEIPT without a result", 202, "ACCEPTED"};
-	post_expect(fixture, &accepted, signed_plain);
-	check_failed_for_good(fixture, "R-NO-RESULT", case_id, "FUND_SENT");
+	const Expect refused = {"RECEIPT without a result", 400, "SCHEMA_INVALID"};
+	post_expect(fixture, &refused, signed_plain);
+	g_autofree gchar *state_sql = g_strdup_printf(
+	        "SELECT state FROM transfer_exchange WHERE case_id = '%s'", case_id);
+	g_autofree gchar *state = query(fixture, state_sql);
+	g_assert_cmpstr(state, ==, "FUND_SENT");
 	check_member(fixture, "2 open");
 
 	/* The other side's real answer still completes it. */
@@ -853,6 +889,8 @@ main(int argc, char **argv)
 	           fixture_tear_down);
 	g_test_add("/transfer/refusal-masks-id", Fixture, NULL, fixture_set_up,
 	           test_refusal_masks_id, fixture_tear_down);
+	g_test_add("/transfer/refusal-body-type", Fixture, NULL, fixture_set_up,
+	           test_refusal_body_type, fixture_tear_down);
 	g_test_add("/transfer/in/info-then-fund", Fixture, in_order, fixture_set_up,
 	           test_transfer_in, fixture_tear_down);
 	g_test_add("/transfer/in/fund-then-info", Fixture, fund_first, fixture_set_up,
