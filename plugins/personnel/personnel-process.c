@@ -175,8 +175,10 @@ personnel_chunk_event(PersonnelChunk *chunk, const PersonnelEvent *event, GError
 		personnel_chunk_set(chunk, slot, "DUPLICATE", NULL);
 		return TRUE;
 	}
-	/* A person's later event waits for the HIREs before it, whose refusals it depends on. */
-	if (subject != NULL && g_hash_table_contains(chunk->hire_subjects, subject) &&
+	/* A person's later event waits for the HIREs before it, whose refusals it depends on;
+	 * a UNIT event too, since the HIREs before it must not see its unit. */
+	if (((subject != NULL && g_hash_table_contains(chunk->hire_subjects, subject)) ||
+	     event->type == PERSONNEL_UNIT) &&
 	    !personnel_chunk_flush(chunk, error))
 		return FALSE;
 	g_autofree gchar *depends = personnel_chunk_dependency(chunk, event, subject, &what);

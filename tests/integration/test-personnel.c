@@ -953,6 +953,29 @@ test_depends_on_refused_hire(Fixture *fixture, gconstpointer data)
 	g_assert_cmpstr(status, ==, "left");
 }
 
+/* Seq is the order of application (README, "Order"): a HIRE into the batch's unit before the
+ * UNIT event that registers it finds no unit, also when both fall into one chunk, where the
+ * HIRE waits to go in by COPY with the chunk's other HIREs. */
+static void
+test_unit_after_hire(Fixture *fixture, gconstpointer data)
+{
+	g_autofree gchar *x = make_id("19800101", 601);
+	g_autofree gchar *y = make_id("19800101", 603);
+	GString *xml = batch_begin("B-UNIT-LATE", "U0001");
+	add_hire(xml, 1, x, "张三", "20150101");
+	add_unit(xml, 2, "某市财政局");
+	add_hire(xml, 3, y, "李四", "20150101");
+	g_autofree gchar *text = batch_end(xml);
+	g_autofree gchar *batch = post_batch(fixture, text, strlen(text));
+	g_autofree gchar *state = wait_batch(fixture, batch, 20000);
+	g_assert_cmpstr(state, ==, "done");
+	/* Expected codes: README's table (UNKNOWN_UNIT: send the unit's UNIT event first). */
+	assert_result(fixture, batch, 1, "REJECTED UNKNOWN_UNIT");
+	assert_result(fixture, batch, 2, "APPLIED -");
+	assert_result(fixture, batch, 3, "APPLIED -");
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM person"), ==, 1);
+}
+
 /* A field refused for its form is named in the message, so that a clerk knows what to
  * correct (given twice, holding elements, over 1,024 bytes: README's BAD_FIELD; an amount
  * that is not yuan with two decimals: BAD_AMOUNT). */
@@ -1115,6 +1138,8 @@ main(int argc, char **argv)
 	           fixture_tear_down);
 	g_test_add("/personnel/field-named", Fixture, NULL, fixture_set_up, test_field_named,
 	           fixture_tear_down);
+	g_test_add("/personnel/unit-after-hire", Fixture, NULL, fixture_set_up,
+	           test_unit_after_hire, fixture_tear_down);
 	g_test_add("/personnel/depends-on-refused-hire", Fixture, NULL, fixture_set_up,
 	           test_depends_on_refused_hire, fixture_tear_down);
 	g_test_add("/personnel/code-table-missing", Fixture, NULL, fixture_set_up,
