@@ -73,6 +73,24 @@ bank_result_serial(const BankResultFile *file, const PhRecord *record, gint64 *s
 	return TRUE;
 }
 
+/* A text field holding a NUL byte reads as the text before it: an echoed account
+ * "ACCOUNT\0…" would match ACCOUNT, and the rest of any field would be lost unseen. */
+static gboolean
+bank_result_no_nul(const PhRecord *record, gint64 serial, GError **error)
+{
+	guint size = ph_record_get_size(record);
+	for (guint i = 0; i < size; i++) {
+		if (ph_record_is_int(record, i) ||
+		    strlen(ph_record_get_value(record, i)) == ph_record_get_value_len(record, i))
+			continue;
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+		            "result serial %" G_GINT64_FORMAT ": field %s holds a NUL byte", serial,
+		            ph_record_get_key(record, i));
+		return FALSE;
+	}
+	return TRUE;
+}
+
 /* The result of an R record, counted for the done file's check; its strings are the
  * record's. */
 static gboolean
@@ -80,7 +98,8 @@ bank_result_fill(BankResultFile *file, const PhRecord *record, PhPayoutResult *o
 {
 	gint64 serial = 0, amount = 0;
 	/* asked in PH-BANK-1's field order, which a record looks up fastest (a million lines) */
-	if (!bank_result_serial(file, record, &serial, error))
+	if (!bank_result_serial(file, record, &serial, error) ||
+	    !bank_result_no_nul(record, serial, error))
 		return FALSE;
 	if (serial < 1 || serial > G_MAXINT) {
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,

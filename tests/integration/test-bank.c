@@ -436,9 +436,10 @@ test_same_result_twice(void)
 	                ==, 1);
 }
 
-/* A well-formed PH-BANK-1 result file of one paid line, serial @serial, for batch @batch_no. */
+/* A well-formed PH-BANK-1 result file of one paid line, serial @serial, account @account (person
+ * 1's, 350001 fen), for batch @batch_no. */
 static gchar *
-result_for_batch_serial(const gchar *batch_no, gint serial)
+result_for_batch_line(const gchar *batch_no, gint serial, const gchar *account)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(PhMapping) mapping = ph_mapping_load("ph-bank-1-result", &error);
@@ -458,7 +459,7 @@ result_for_batch_serial(const gchar *batch_no, gint serial)
 	ph_record_reset(record, "R");
 	ph_record_set_int(record, "serial", serial);
 	ph_record_set(record, "AAC002", "110105195001010011");
-	ph_record_set(record, "AAE010", "6222020200000000001");
+	ph_record_set(record, "AAE010", account);
 	ph_record_set_int(record, "AAE019", 350001);
 	ph_record_set(record, "status", "0000");
 	g_assert_true(ph_mapping_writer_write(writer, record, &error));
@@ -469,6 +470,12 @@ result_for_batch_serial(const gchar *batch_no, gint serial)
 	g_assert_true(g_output_stream_write_all(output, "", 1, NULL, NULL, &error));
 	return g_memdup2(g_memory_output_stream_get_data(G_MEMORY_OUTPUT_STREAM(output)),
 	                 g_memory_output_stream_get_data_size(G_MEMORY_OUTPUT_STREAM(output)));
+}
+
+static gchar *
+result_for_batch_serial(const gchar *batch_no, gint serial)
+{
+	return result_for_batch_line(batch_no, serial, "6222020200000000001");
 }
 
 static gchar *
@@ -540,6 +547,65 @@ test_result_serial_zero(void)
 	                               "'RESULT_PAYOUT_X_0000099997.txt'",
 	                               "result serial 0: not a serial (they count from 1)", 15000);
 	g_assert_cmpstr(seen, ==, "result serial 0: not a serial (they count from 1)");
+}
+
+/* Drops @data (@size bytes) and its done file (one line of 350001 fen) into the outbox as
+ * @name. */
+static void
+drop_one_line_result(const gchar *name, const gchar *data, gsize size)
+{
+	g_autofree gchar *hex = ph_digest_hex(PH_DIGEST_SM3, data, size);
+	g_autofree gchar *done = g_strdup_printf("SM3 %s 1 350001\r\n", hex);
+	g_autofree gchar *path = g_build_filename(outbox, name, NULL);
+	g_autofree gchar *done_path = g_strconcat(path, ".ok", NULL);
+	g_assert_true(g_file_set_contents(path, data, (gssize)size, NULL));
+	g_assert_true(g_file_set_contents(done_path, done, -1, NULL));
+}
+
+/* A result whose echoed account is the account sent followed by a NUL byte and more (a field
+ * of PH-BANK-1 is space-padded text) is not that account: the file is refused naming the
+ * field, and nothing is booked; the true answer is booked after it. */
+static void
+test_echo_with_nul_refused(void)
+{
+	schedule_month(202605, 1);
+	g_assert_cmpint(run_payout("run", "2026-05", NULL), ==, 0);
+	wait_batch_state(202605, "regular", "sent");
+	gint64 batch = batch_of(202605, "regular");
+	g_autofree gchar *batch_no = g_strdup_printf("%010" G_GINT64_FORMAT, batch);
+	/* person 1's account as sent (test_failures_then_reissue changes it) */
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PhDb) db = ph_test_db_connect(test_db);
+	g_autofree gchar *sql = g_strdup_printf(
+	        "SELECT account FROM payout_item WHERE batch_no = %" G_GINT64_FORMAT, batch);
+	g_autoptr(PGresult) item = ph_db_query(db, sql, 0, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(PQntuples(item), ==, 1);
+	const gchar *account = PQgetvalue(item, 0, 0);
+	g_autofree gchar *text = result_for_batch_line(batch_no, 1, account);
+	gsize size = strlen(text);
+	/* the R line follows the header line (108 bytes and CRLF); its AAE010 starts at byte 27 */
+	gchar *padding = text + 110 + 27 + strlen(account);
+	g_assert_cmpint(padding[0], ==, ' ');
+	padding[0] = '\0';
+	padding[1] = '9';
+	g_autofree gchar *name = g_strdup_printf(
+	        "RESULT_PAYOUT_330100000001_202605_%010" G_GINT64_FORMAT ".txt", batch);
+	drop_one_line_result(name, text, size);
+	g_autofree gchar *rejected_sql = g_strdup_printf(
+	        "SELECT verdict || ': ' || coalesce(reason, '') FROM payout_result_file WHERE "
+	        "name = '%s'",
+	        name);
+	g_autofree gchar *seen = ph_test_wait_for_value(
+	        ph_test_db_get_url(test_db), rejected_sql,
+	        "rejected: result serial 1: field AAE010 holds a NUL byte", 15000);
+	g_assert_cmpstr(seen, ==, "rejected: result serial 1: field AAE010 holds a NUL byte");
+	g_assert_cmpint(count_where("payout_batch", "period = 202605 AND state = 'sent'"), ==, 1);
+
+	g_autofree gchar *good = result_for_batch_line(batch_no, 1, account);
+	g_autofree gchar *good_name = g_strconcat(name, ".again", NULL);
+	drop_one_line_result(good_name, good, strlen(good));
+	wait_batch_state(202605, "regular", "closed");
 }
 
 /* A changed host key is refused at once (dead letter, batch still built); once the pinned key
@@ -1523,6 +1589,7 @@ main(int argc, char **argv)
 	g_test_add_func("/bank/result-unknown-batch", test_result_unknown_batch);
 	g_test_add_func("/bank/done-file-too-long", test_done_file_too_long);
 	g_test_add_func("/bank/result-serial-zero", test_result_serial_zero);
+	g_test_add_func("/bank/echo-with-nul-refused", test_echo_with_nul_refused);
 	g_test_add_func("/bank/host-key-changed", test_host_key_changed);
 	g_test_add_func("/bank/sshd-down-then-back", test_sshd_down_then_back);
 	g_test_add_func("/bank/death-reported-by-bank", test_death_reported_by_bank);
