@@ -5,6 +5,9 @@
 #include "personnel.h"
 
 #define PERSONNEL_MAX_FIELD_BYTES 1024
+/* An event's type and effective are kept to this many bytes (and "…"): enough to refuse
+ * them by name, and libxml2 allows an attribute 10 MB. */
+#define PERSONNEL_MAX_ATTRIBUTE_BYTES 64
 /* Event strings are dropped this often during the whole-document check. */
 #define PERSONNEL_CHECK_RESET 4096
 
@@ -155,6 +158,20 @@ personnel_reader_keep(PersonnelReader *reader, const gchar *text)
 	return text != NULL ? g_string_chunk_insert(reader->strings, text) : NULL;
 }
 
+/* An attribute value as kept for the events of a chunk: cut at a character's start. */
+static const gchar *
+personnel_reader_keep_attribute(PersonnelReader *reader, const gchar *text)
+{
+	const gchar *end = NULL;
+	if (text == NULL || strlen(text) <= PERSONNEL_MAX_ATTRIBUTE_BYTES)
+		return personnel_reader_keep(reader, text);
+	g_autofree gchar *cut = g_strndup(text, PERSONNEL_MAX_ATTRIBUTE_BYTES);
+	if (!g_utf8_validate(cut, -1, &end))
+		cut[end - cut] = '\0'; /* a character cut in two */
+	g_autofree gchar *kept = g_strconcat(cut, "…", NULL);
+	return personnel_reader_keep(reader, kept);
+}
+
 static void personnel_reader_problem(PersonnelReader *reader, PersonnelEvent *event,
                                      const gchar *format, ...) G_GNUC_PRINTF(3, 4);
 
@@ -207,8 +224,8 @@ personnel_reader_event_start(PersonnelReader *reader, PersonnelEvent *event, GEr
 	g_autofree gchar *type = ph_xml_stream_get_attribute(reader->xml, "type");
 	g_autofree gchar *effective = ph_xml_stream_get_attribute(reader->xml, "effective");
 	event->type = personnel_type_from_text(type);
-	event->type_text = personnel_reader_keep(reader, type != NULL ? type : "");
-	event->effective = personnel_reader_keep(reader, effective);
+	event->type_text = personnel_reader_keep_attribute(reader, type != NULL ? type : "");
+	event->effective = personnel_reader_keep_attribute(reader, effective);
 	return TRUE;
 }
 
