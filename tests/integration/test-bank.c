@@ -529,26 +529,6 @@ test_done_file_too_long(void)
 	g_assert_cmpuint(count_files(rejected, "RESULT_PAYOUT_X_0000099998", ".reason"), ==, 1);
 }
 
-/* A result line with serial 0 (the serials of a batch count from 1) is refused, and the
- * reason says that it is the serial, not something the line does have. */
-static void
-test_result_serial_zero(void)
-{
-	g_autofree gchar *text = result_for_batch_serial("0000099997", 0);
-	g_autofree gchar *hex = ph_digest_hex(PH_DIGEST_SM3, text, strlen(text));
-	g_autofree gchar *done = g_strdup_printf("SM3 %s 1 350001\r\n", hex);
-	g_autofree gchar *path = g_build_filename(outbox, "RESULT_PAYOUT_X_0000099997.txt", NULL);
-	g_autofree gchar *done_path = g_strconcat(path, ".ok", NULL);
-	g_assert_true(g_file_set_contents(path, text, -1, NULL));
-	g_assert_true(g_file_set_contents(done_path, done, -1, NULL));
-	g_autofree gchar *seen =
-	        ph_test_wait_for_value(ph_test_db_get_url(test_db),
-	                               "SELECT reason FROM payout_result_file WHERE name = "
-	                               "'RESULT_PAYOUT_X_0000099997.txt'",
-	                               "result serial 0: not a serial (they count from 1)", 15000);
-	g_assert_cmpstr(seen, ==, "result serial 0: not a serial (they count from 1)");
-}
-
 /* Drops @data (@size bytes) and its done file (one line of 350001 fen) into the outbox as
  * @name. */
 static void
@@ -560,6 +540,21 @@ drop_one_line_result(const gchar *name, const gchar *data, gsize size)
 	g_autofree gchar *done_path = g_strconcat(path, ".ok", NULL);
 	g_assert_true(g_file_set_contents(path, data, (gssize)size, NULL));
 	g_assert_true(g_file_set_contents(done_path, done, -1, NULL));
+}
+
+/* A result line with serial 0 (the serials of a batch count from 1) is refused, and the
+ * reason says that it is the serial, not something the line does have. */
+static void
+test_result_serial_zero(void)
+{
+	g_autofree gchar *text = result_for_batch_serial("0000099997", 0);
+	drop_one_line_result("RESULT_PAYOUT_X_0000099997.txt", text, strlen(text));
+	g_autofree gchar *seen =
+	        ph_test_wait_for_value(ph_test_db_get_url(test_db),
+	                               "SELECT reason FROM payout_result_file WHERE name = "
+	                               "'RESULT_PAYOUT_X_0000099997.txt'",
+	                               "result serial 0: not a serial (they count from 1)", 15000);
+	g_assert_cmpstr(seen, ==, "result serial 0: not a serial (they count from 1)");
 }
 
 /* A result whose echoed account is the account sent followed by a NUL byte and more (a field
