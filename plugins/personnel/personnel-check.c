@@ -156,8 +156,7 @@ personnel_check_values(Personnel *personnel, const PersonnelEvent *event,
 	if (deemed != NULL && deemed[0] != '\0' &&
 	    (strlen(deemed) > 3 || strspn(deemed, "0123456789") != strlen(deemed)))
 		return personnel_reject(rejection, "BAD_FIELD",
-		                        "AAE200 '%s' is not a number of months of 1 to 3 digits",
-		                        deemed);
+		                        "AAE200 is not a number of months of 1 to 3 digits");
 	if (event->fields[PERSONNEL_FUNDING] != NULL &&
 	    !g_strv_contains((const gchar *const[]){"full", "partial", "self", NULL},
 	                     event->fields[PERSONNEL_FUNDING]))
