@@ -228,6 +228,26 @@ assert_result(Fixture *fixture, const gchar *batch, guint seq, const gchar *expe
 	g_assert_cmpstr(seen, ==, expected);
 }
 
+/* The message of one event's result. */
+static gchar *
+message_of(Fixture *fixture, const gchar *batch, guint seq)
+{
+	return query(fixture,
+	             "SELECT message FROM personnel_result WHERE batch = '%s' AND seq = %u", batch,
+	             seq);
+}
+
+/* Ends @xml (taken), POSTs it and waits until it is done; returns the hub's batch id. */
+static gchar *
+post_until_done(Fixture *fixture, GString *xml)
+{
+	g_autofree gchar *text = batch_end(xml);
+	gchar *batch = post_batch(fixture, text, strlen(text));
+	g_autofree gchar *state = wait_batch(fixture, batch, 20000);
+	g_assert_cmpstr(state, ==, "done");
+	return batch;
+}
+
 static gint64
 count(Fixture *fixture, const gchar *sql)
 {
@@ -592,6 +612,39 @@ write_part(FILE *file, GChecksum *checksum, const gchar *text, gsize length)
 	g_checksum_update(checksum, (const guchar *)text, (gssize)length);
 }
 
+/* Ends the data file at @path (open as @file) with @tail, then writes its done file. */
+static void
+finish_drop(FILE *file, GChecksum *checksum, const gchar *path, const gchar *tail)
+{
+	write_part(file, checksum, tail, strlen(tail));
+	g_assert_cmpint(fclose(file), ==, 0);
+	g_autofree gchar *done = g_strdup_printf("SHA256 %s\n", g_checksum_get_string(checksum));
+	g_autofree gchar *done_path = g_strconcat(path, ".ok", NULL);
+	g_assert_true(g_file_set_contents(done_path, done, -1, NULL));
+}
+
+/* Waits until the fixture's one batch is finished, and expects it done. */
+static void
+wait_one_done(Fixture *fixture)
+{
+	g_autofree gchar *seen = ph_test_wait_for_value(
+	        ph_test_db_get_url(fixture->db),
+	        "SELECT state FROM personnel_batch WHERE state IN ('done', 'rejected')", "done",
+	        120000);
+	if (g_strcmp0(seen, "done") != 0)
+		show_log(fixture);
+	g_assert_cmpstr(seen, ==, "done");
+}
+
+/* The daemon's peak resident set stayed under 128 MiB (issue 7 §5). */
+static void
+assert_peak_rss(Fixture *fixture)
+{
+	gint64 peak = ph_test_proc_kib(fixture->hub->pid, "VmHWM");
+	g_test_message("daemon peak RSS %" G_GINT64_FORMAT " KiB", peak);
+	g_assert_cmpint(peak, <, 128 * 1024);
+}
+
 /* A well-formed batch whose one HIRE holds ten million unknown empty elements (40 MB):
  * refused as BAD_FIELD naming the element, in bounded memory (issue 7 §5: 128 MB) — which
  * fails if the reader keeps a problem text for each of them. */
@@ -617,33 +670,16 @@ test_many_problems(Fixture *fixture, gconstpointer data)
 	g_string_free(head, TRUE);
 	for (guint i = 0; i < 40; i++)
 		write_part(file, checksum, block, 1000000);
-	static const gchar batch_close[] = "</Event>\n</PersonnelBatch>\n";
-	write_part(file, checksum, batch_close, strlen(batch_close));
-	g_assert_cmpint(fclose(file), ==, 0);
-	g_autofree gchar *done = g_strdup_printf("SHA256 %s\n", g_checksum_get_string(checksum));
-	g_autofree gchar *done_path = g_strconcat(path, ".ok", NULL);
-	g_assert_true(g_file_set_contents(done_path, done, -1, NULL));
-
-	g_autofree gchar *seen = ph_test_wait_for_value(
-	        ph_test_db_get_url(fixture->db),
-	        "SELECT state FROM personnel_batch WHERE state IN ('done', 'rejected')", "done",
-	        120000);
-	if (g_strcmp0(seen, "done") != 0)
-		show_log(fixture);
-	g_assert_cmpstr(seen, ==, "done");
+	finish_drop(file, checksum, path, "</Event>\n</PersonnelBatch>\n");
+	wait_one_done(fixture);
 	g_autofree gchar *batch = query(fixture, "SELECT id FROM personnel_batch");
 	/* README's codes: an unknown element is BAD_FIELD */
 	assert_result(fixture, batch, 0, "APPLIED -");
 	assert_result(fixture, batch, 1, "REJECTED BAD_FIELD");
-	g_autofree gchar *why = query(fixture,
-	                              "SELECT message FROM personnel_result WHERE batch = '%s' "
-	                              "AND seq = 1",
-	                              batch);
+	g_autofree gchar *why = message_of(fixture, batch, 1);
 	g_assert_cmpstr(why, ==, "unknown element X");
 	g_assert_cmpint(count(fixture, "SELECT count(*) FROM person"), ==, 0);
-	gint64 peak = ph_test_proc_kib(fixture->hub->pid, "VmHWM");
-	g_test_message("daemon peak RSS %" G_GINT64_FORMAT " KiB", peak);
-	g_assert_cmpint(peak, <, 128 * 1024);
+	assert_peak_rss(fixture);
 }
 
 /* 2,000 events whose type and effective attributes are 50 KiB each (a 200 MB well-formed
@@ -666,27 +702,13 @@ test_long_attributes(Fixture *fixture, gconstpointer data)
 		        "<Event seq=\"%u\" type=\"%s\" effective=\"%s\"/>\n", seq, value, value);
 		write_part(file, checksum, event, strlen(event));
 	}
-	static const gchar batch_close[] = "</PersonnelBatch>\n";
-	write_part(file, checksum, batch_close, strlen(batch_close));
-	g_assert_cmpint(fclose(file), ==, 0);
-	g_autofree gchar *done = g_strdup_printf("SHA256 %s\n", g_checksum_get_string(checksum));
-	g_autofree gchar *done_path = g_strconcat(path, ".ok", NULL);
-	g_assert_true(g_file_set_contents(done_path, done, -1, NULL));
-
-	g_autofree gchar *seen = ph_test_wait_for_value(
-	        ph_test_db_get_url(fixture->db),
-	        "SELECT state FROM personnel_batch WHERE state IN ('done', 'rejected')", "done",
-	        120000);
-	if (g_strcmp0(seen, "done") != 0)
-		show_log(fixture);
-	g_assert_cmpstr(seen, ==, "done");
+	finish_drop(file, checksum, path, "</PersonnelBatch>\n");
+	wait_one_done(fixture);
 	/* README's codes: a type that is not one of the profile's is UNKNOWN_TYPE */
 	g_assert_cmpint(count(fixture, "SELECT count(*) FROM personnel_result WHERE "
 	                               "code = 'UNKNOWN_TYPE'"),
 	                ==, 2000);
-	gint64 peak = ph_test_proc_kib(fixture->hub->pid, "VmHWM");
-	g_test_message("daemon peak RSS %" G_GINT64_FORMAT " KiB", peak);
-	g_assert_cmpint(peak, <, 128 * 1024);
+	assert_peak_rss(fixture);
 	/* and the receipt says what the type was without repeating 50 KiB of it */
 	g_assert_cmpint(count(fixture, "SELECT max(length(message)) FROM personnel_result"), <,
 	                200);
@@ -968,10 +990,7 @@ test_depends_on_refused_hire(Fixture *fixture, gconstpointer data)
 	add_unit(first, 0, "某市财政局");
 	add_hire(first, 1, y, "李四", "20150101");
 	add_event(first, 2, "LEAVE", "20160101", y, "");
-	g_autofree gchar *first_text = batch_end(first);
-	g_autofree gchar *first_batch = post_batch(fixture, first_text, strlen(first_text));
-	g_autofree gchar *first_state = wait_batch(fixture, first_batch, 20000);
-	g_assert_cmpstr(first_state, ==, "done");
+	g_autofree gchar *first_batch = post_until_done(fixture, first);
 	assert_result(fixture, first_batch, 2, "APPLIED -");
 
 	static const gchar fields[] = "<AAC003>%s</AAC003><AAC004>1</AAC004>"
@@ -984,10 +1003,7 @@ test_depends_on_refused_hire(Fixture *fixture, gconstpointer data)
 	add_event(xml, 2, "WAGE", "20180101", x, "<Wage>8000.00</Wage>");
 	add_event(xml, 3, "HIRE", "20170101", y, y_fields);
 	add_event(xml, 4, "DEATH", "20180101", y, "");
-	g_autofree gchar *text = batch_end(xml);
-	g_autofree gchar *batch = post_batch(fixture, text, strlen(text));
-	g_autofree gchar *state = wait_batch(fixture, batch, 20000);
-	g_assert_cmpstr(state, ==, "done");
+	g_autofree gchar *batch = post_until_done(fixture, xml);
 	/* Expected codes: README's table (UNKNOWN_UNIT: no such unit; DEPENDS_ON_REJECTED: an
 	 * earlier event of the same person in this batch was rejected). */
 	assert_result(fixture, batch, 1, "REJECTED UNKNOWN_UNIT");
@@ -1011,10 +1027,7 @@ test_unit_after_hire(Fixture *fixture, gconstpointer data)
 	add_hire(xml, 1, x, "张三", "20150101");
 	add_unit(xml, 2, "某市财政局");
 	add_hire(xml, 3, y, "李四", "20150101");
-	g_autofree gchar *text = batch_end(xml);
-	g_autofree gchar *batch = post_batch(fixture, text, strlen(text));
-	g_autofree gchar *state = wait_batch(fixture, batch, 20000);
-	g_assert_cmpstr(state, ==, "done");
+	g_autofree gchar *batch = post_until_done(fixture, xml);
 	/* Expected codes: README's table (UNKNOWN_UNIT: send the unit's UNIT event first). */
 	assert_result(fixture, batch, 1, "REJECTED UNKNOWN_UNIT");
 	assert_result(fixture, batch, 2, "APPLIED -");
@@ -1058,16 +1071,10 @@ test_field_named(Fixture *fixture, gconstpointer data)
 		g_autofree gchar *id = make_id("19800101", 501 + 2 * i);
 		add_event(xml, i + 1, "HIRE", "20150101", id, cases[i].fields);
 	}
-	g_autofree gchar *text = batch_end(xml);
-	g_autofree gchar *batch = post_batch(fixture, text, strlen(text));
-	g_autofree gchar *state = wait_batch(fixture, batch, 20000);
-	g_assert_cmpstr(state, ==, "done");
+	g_autofree gchar *batch = post_until_done(fixture, xml);
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
 		assert_result(fixture, batch, i + 1, cases[i].result);
-		g_autofree gchar *why = query(fixture,
-		                              "SELECT message FROM personnel_result WHERE "
-		                              "batch = '%s' AND seq = %u",
-		                              batch, i + 1);
+		g_autofree gchar *why = message_of(fixture, batch, i + 1);
 		g_test_message("seq %u: %s", i + 1, why);
 		g_assert_nonnull(strstr(why, cases[i].named));
 	}
@@ -1156,16 +1163,10 @@ test_deemed_months(Fixture *fixture, gconstpointer data)
 		        values[i]);
 		add_event(xml, i + 1, "HIRE", "20150101", id, fields);
 	}
-	g_autofree gchar *text = batch_end(xml);
-	g_autofree gchar *batch = post_batch(fixture, text, strlen(text));
-	g_autofree gchar *state = wait_batch(fixture, batch, 20000);
-	g_assert_cmpstr(state, ==, "done");
+	g_autofree gchar *batch = post_until_done(fixture, xml);
 	for (guint i = 0; i < G_N_ELEMENTS(values); i++)
 		assert_result(fixture, batch, i + 1, "REJECTED BAD_FIELD");
-	g_autofree gchar *why = query(fixture,
-	                              "SELECT message FROM personnel_result WHERE batch = '%s' "
-	                              "AND seq = 1",
-	                              batch);
+	g_autofree gchar *why = message_of(fixture, batch, 1);
 	g_assert_nonnull(strstr(why, "AAE200"));
 	g_assert_cmpint(count(fixture, "SELECT count(*) FROM person"), ==, 0);
 }
