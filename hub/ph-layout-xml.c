@@ -14,6 +14,9 @@
 #define DEFAULT_MAX_BYTES (G_GUINT64_CONSTANT(2) * 1024 * 1024 * 1024)
 #define DEFAULT_MAX_DEPTH 64
 #define MAX_STEPS         64
+/* The most input one record (or field element) may span: it is built in memory whole, at
+ * some 30 times its bytes for a crafted one of empty elements. Ours are a few KiB. */
+#define MAX_RECORD_BYTES (1024 * 1024)
 
 typedef struct {
 	PhMapping *mapping;
@@ -23,6 +26,8 @@ typedef struct {
 	guint64 max_bytes;
 	guint max_depth;
 	GString *errors;
+	GError *read_error; /* the input's own failure, which is not the file's fault */
+	guint64 expanding_from; /* bytes_read when the element being expanded began; 0: none */
 	GString *scratch;
 	/* Per depth, the record kinds whose path matches the element path so far (bit i for
 	 * record i), so that no element name is kept. */
@@ -41,7 +46,8 @@ static int
 read_input(void *context, char *buffer, int len)
 {
 	XmlReader *reader = context;
-	gssize got = g_input_stream_read(reader->input, buffer, (gsize)len, NULL, NULL);
+	gssize got = g_input_stream_read(reader->input, buffer, (gsize)len, NULL,
+	                                 reader->read_error == NULL ? &reader->read_error : NULL);
 
 	if (got < 0)
 		return -1;
@@ -51,7 +57,26 @@ read_input(void *context, char *buffer, int len)
 		                       reader->max_bytes);
 		return -1;
 	}
+	if (reader->expanding_from > 0 &&
+	    reader->bytes_read - reader->expanding_from > MAX_RECORD_BYTES) {
+		g_string_append_printf(reader->errors, "line %" G_GUINT64_FORMAT
+		                       ": a record larger than %d bytes",
+		                       reader->line, MAX_RECORD_BYTES);
+		return -1;
+	}
 	return (int)got;
+}
+
+/* Why reading stopped: the input's own error when reading it failed (a dropped connection
+ * says nothing about the file), else libxml2's first complaint about the file. */
+static void
+set_failure(XmlReader *reader, GError **error)
+{
+	if (reader->read_error != NULL)
+		g_propagate_error(error, g_error_copy(reader->read_error));
+	else
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT, "%s",
+		            reader->errors->len > 0 ? reader->errors->str : "not well-formed");
 }
 
 static void
@@ -106,6 +131,7 @@ xml_reader_free(gpointer state)
 		xmlFreeTextReader(reader->xml);
 	g_object_unref(reader->input);
 	g_string_free(reader->errors, TRUE);
+	g_clear_error(&reader->read_error);
 	g_string_free(reader->scratch, TRUE);
 	ph_record_free(reader->container_record);
 	g_free(reader);
@@ -223,11 +249,13 @@ static xmlNode *
 expand(XmlReader *reader, GError **error)
 {
 	gint depth = xmlTextReaderDepth(reader->xml);
-	xmlNode *element = xmlTextReaderExpand(reader->xml);
+	xmlNode *element;
 
+	reader->expanding_from = MAX(reader->bytes_read, 1);
+	element = xmlTextReaderExpand(reader->xml);
+	reader->expanding_from = 0;
 	if (element == NULL) {
-		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT, "%s",
-		            reader->errors->len > 0 ? reader->errors->str : "not well-formed");
+		set_failure(reader, error);
 		return NULL;
 	}
 	if (deeper_than(element, reader->max_depth - (guint)depth)) {
@@ -333,9 +361,8 @@ advance(XmlReader *reader, GError **error)
 	status = reader->skip_subtree ? xmlTextReaderNext(reader->xml)
 	                              : xmlTextReaderRead(reader->xml);
 	reader->skip_subtree = FALSE;
-	if (status < 0 || reader->errors->len > 0) {
-		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT, "%s",
-		            reader->errors->len > 0 ? reader->errors->str : "not well-formed");
+	if (status < 0 || reader->errors->len > 0 || reader->read_error != NULL) {
+		set_failure(reader, error);
 		return FALSE;
 	}
 	return status == 1;

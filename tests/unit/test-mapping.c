@@ -2,6 +2,7 @@
  * API: code tables, value maps, the PH-BANK-1 round trip, widths in bytes, bad input with
  * file/line/field/reason, computed fields, delimited, XML with namespaces, ISO 20022. */
 #include <glib.h>
+#include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <string.h>
 
@@ -751,6 +752,87 @@ test_xml_hostile(void)
 	assert_refused("test-personnel", cases, G_N_ELEMENTS(cases));
 }
 
+/* A stream that hands over the first @length bytes of @data, then fails as a dropped
+ * connection does. */
+G_DECLARE_FINAL_TYPE(CutStream, cut_stream, CUT, STREAM, GInputStream)
+struct _CutStream {
+	GInputStream parent;
+	const gchar *data;
+	gsize length;
+	gsize at;
+};
+G_DEFINE_TYPE(CutStream, cut_stream, G_TYPE_INPUT_STREAM)
+
+static gssize
+cut_stream_read(GInputStream *stream, void *buffer, gsize count, GCancellable *cancellable,
+                GError **error)
+{
+	CutStream *cut = CUT_STREAM(stream);
+	gsize n = MIN(count, cut->length - cut->at);
+
+	if (n == 0) {
+		g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
+		                    "connection lost");
+		return -1;
+	}
+	memcpy(buffer, cut->data + cut->at, n);
+	cut->at += n;
+	return (gssize)n;
+}
+
+static void
+cut_stream_class_init(CutStreamClass *klass)
+{
+	G_INPUT_STREAM_CLASS(klass)->read_fn = cut_stream_read;
+}
+
+static void
+cut_stream_init(CutStream *cut)
+{
+}
+
+/* The input failing part-way through a pain.002 file is the input's error, not the file's: a
+ * bank's result rejected for it could never be taken again. Cut in the header, in a record,
+ * and right after one. */
+static void
+test_xml_read_error(void)
+{
+	g_autofree gchar *input = NULL;
+	gsize len = 0;
+
+	read_file_or_fail("pain002-small.xml", &input, &len);
+	const gsize cuts[] = {40, len / 2, len - 30};
+	for (guint i = 0; i < G_N_ELEMENTS(cuts); i++) {
+		g_autoptr(PhMapping) mapping = ph_mapping_load("iso20022-pain002", NULL);
+		g_autoptr(GError) error = NULL;
+		g_autoptr(CutStream) cut = g_object_new(cut_stream_get_type(), NULL);
+		cut->data = input;
+		cut->length = cuts[i];
+		g_autoptr(PhMappingReader) reader =
+		        ph_mapping_reader_new(mapping, G_INPUT_STREAM(cut), "test-input");
+		while (ph_mapping_reader_next(reader, &error) != NULL)
+			;
+		g_test_message("cut at %" G_GSIZE_FORMAT ": %s", cuts[i], error->message);
+		g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED);
+	}
+}
+
+/* A record is built in memory whole: one that spans more than 1 MiB of input (here 2 MiB of
+ * empty elements, which libxml2 would hold at some 60 MB) is refused, naming its line. */
+static void
+test_xml_record_too_large(void)
+{
+	g_autoptr(GString) input = g_string_new(
+	        "<PersonnelBatch xmlns=\"urn:pension-hub:personnel:1\" batchId=\"1\" AAB001=\"U\">\n"
+	        "<Event seq=\"1\" type=\"HIRE\">");
+	while (input->len < 2 * 1024 * 1024)
+		g_string_append(input, "<a/>");
+	g_string_append(input, "</Event></PersonnelBatch>");
+	const BadInput cases[] = {{input->str, "line 2: a record larger than 1048576 bytes"}};
+
+	assert_refused("test-personnel", cases, G_N_ELEMENTS(cases));
+}
+
 static void
 test_pain001_output(void)
 {
@@ -916,6 +998,8 @@ main(int argc, char **argv)
 	g_test_add_func("/mapping/xml-namespaces", test_xml_namespaces);
 	g_test_add_func("/mapping/xml-gb18030", test_xml_gb18030);
 	g_test_add_func("/mapping/xml-hostile", test_xml_hostile);
+	g_test_add_func("/mapping/xml-read-error", test_xml_read_error);
+	g_test_add_func("/mapping/xml-record-too-large", test_xml_record_too_large);
 	g_test_add_func("/mapping/pain001-output", test_pain001_output);
 	g_test_add_func("/mapping/pain002-input", test_pain002_input);
 	g_test_add_func("/mapping/failed-conversion", test_failed_conversion_leaves_nothing);
