@@ -26,7 +26,7 @@ typedef struct {
 	guint64 max_bytes;
 	guint max_depth;
 	GString *errors;
-	GError *read_error; /* the input's own failure, which is not the file's fault */
+	GError *read_error;     /* the input's own failure, which is not the file's fault */
 	guint64 expanding_from; /* bytes_read when the element being expanded began; 0: none */
 	GString *scratch;
 	/* Per depth, the record kinds whose path matches the element path so far (bit i for
@@ -59,8 +59,8 @@ read_input(void *context, char *buffer, int len)
 	}
 	if (reader->expanding_from > 0 &&
 	    reader->bytes_read - reader->expanding_from > MAX_RECORD_BYTES) {
-		g_string_append_printf(reader->errors, "line %" G_GUINT64_FORMAT
-		                       ": a record larger than %d bytes",
+		g_string_append_printf(reader->errors,
+		                       "line %" G_GUINT64_FORMAT ": a record larger than %d bytes",
 		                       reader->line, MAX_RECORD_BYTES);
 		return -1;
 	}
