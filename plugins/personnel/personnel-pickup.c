@@ -180,7 +180,16 @@ personnel_source_take(PersonnelSource *source, const gchar *name, GError **error
 	g_autoptr(GBytes) done = source->get_bytes(source, done_path, error);
 	PhDigestAlg alg = PH_DIGEST_SHA256;
 	g_autofree gchar *expected = NULL;
-	if (done == NULL || !personnel_done_parse(done, &alg, &expected, error))
+	if (done == NULL)
+		return FALSE;
+	/* Created and not yet written (an upload opens the file before writing its line): not
+	 * a done file that disagrees, one to read at a later poll. */
+	if (g_bytes_get_size(done) == 0) {
+		g_set_error(error, PH_ERROR, PH_ERROR_TRANSIENT, "%s: its done file is still empty",
+		            name);
+		return FALSE;
+	}
+	if (!personnel_done_parse(done, &alg, &expected, error))
 		return FALSE;
 	g_autoptr(GInputStream) raw = source->open_read(source, path, error);
 	if (raw == NULL)

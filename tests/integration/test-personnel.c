@@ -845,6 +845,63 @@ test_demo(Fixture *fixture, gconstpointer data)
 	g_assert_cmpint(count(fixture, "SELECT count(*) FROM person WHERE status = 'dead'"), ==, 1);
 }
 
+/* Drops a one-HIRE batch @batch_id as @name with its done file and waits until it is done. */
+static void
+drop_until_done(Fixture *fixture, const gchar *name, const gchar *batch_id, guint sequence)
+{
+	g_autofree gchar *id = make_id("19800101", sequence);
+	GString *xml = batch_begin(batch_id, "U0001");
+	add_unit(xml, 0, "某市财政局");
+	add_hire(xml, 1, id, "张三", "20150101");
+	g_autofree gchar *text = batch_end(xml);
+	g_free(drop_file(fixture, name, text, strlen(text)));
+	g_autofree gchar *sql = g_strdup_printf(
+	        "SELECT state FROM personnel_batch WHERE doc_batch_id = '%s'", batch_id);
+	g_autofree gchar *seen =
+	        ph_test_wait_for_value(ph_test_db_get_url(fixture->db), sql, "done", 20000);
+	if (g_strcmp0(seen, "done") != 0)
+		show_log(fixture);
+	g_assert_cmpstr(seen, ==, "done");
+}
+
+/* A done file that is there but still empty — the sender has created it and not yet written
+ * its line (an SFTP upload or `echo … > NAME.ok` opens the file before writing) — is not a
+ * done file that disagrees: the pair is left for a later poll, not moved to rejected/, and
+ * taken once the line is there. */
+static void
+test_done_file_being_written(Fixture *fixture, gconstpointer data)
+{
+	g_autofree gchar *id = make_id("19800101", 701);
+	GString *xml = batch_begin("B-SLOW", "U0001");
+	add_unit(xml, 0, "某市财政局");
+	add_hire(xml, 1, id, "张三", "20150101");
+	g_autofree gchar *text = batch_end(xml);
+	g_autofree gchar *path = g_build_filename(fixture->drop, "slow.xml", NULL);
+	g_autofree gchar *done_path = g_strconcat(path, ".ok", NULL);
+	g_assert_true(g_file_set_contents(path, text, -1, NULL));
+	g_assert_true(g_file_set_contents(done_path, "", 0, NULL));
+	/* Two other pairs taken one after the other: the poll that took the second listed the
+	 * slow pair as well. */
+	drop_until_done(fixture, "first.xml", "B-FIRST", 703);
+	drop_until_done(fixture, "second.xml", "B-SECOND", 705);
+	g_autofree gchar *reason =
+	        g_build_filename(fixture->drop, "rejected", "slow.xml.reason", NULL);
+	g_assert_false(g_file_test(reason, G_FILE_TEST_EXISTS));
+	g_assert_true(g_file_test(path, G_FILE_TEST_EXISTS));
+
+	g_autofree gchar *digest =
+	        g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)text, strlen(text));
+	g_autofree gchar *done = g_strdup_printf("SHA256 %s\n", digest);
+	g_assert_true(g_file_set_contents(done_path, done, -1, NULL));
+	g_autofree gchar *seen = ph_test_wait_for_value(
+	        ph_test_db_get_url(fixture->db),
+	        "SELECT state FROM personnel_batch WHERE doc_batch_id = 'B-SLOW'", "done", 20000);
+	if (g_strcmp0(seen, "done") != 0)
+		show_log(fixture);
+	g_assert_cmpstr(seen, ==, "done");
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM person"), ==, 3);
+}
+
 /* With a key file ([keys] file), a batch through the watched folder is applied from a sealed
  * spool file: the spool holds SHA256.gcm only, and no plaintext ID number (issue 9 §3). */
 static void
@@ -1199,6 +1256,8 @@ main(int argc, char **argv)
 	           fixture_tear_down);
 	g_test_add("/personnel/bad-done-file", Fixture, NULL, fixture_set_up, test_bad_done_file,
 	           fixture_tear_down);
+	g_test_add("/personnel/done-file-being-written", Fixture, NULL, fixture_set_up,
+	           test_done_file_being_written, fixture_tear_down);
 	g_test_add("/personnel/garbage-1gib", Fixture, NULL, fixture_set_up, test_garbage,
 	           fixture_tear_down);
 	g_test_add("/personnel/many-problems", Fixture, NULL, fixture_set_up, test_many_problems,
