@@ -822,9 +822,10 @@ test_xml_read_error(void)
 static void
 test_xml_record_too_large(void)
 {
-	g_autoptr(GString) input = g_string_new(
-	        "<PersonnelBatch xmlns=\"urn:pension-hub:personnel:1\" batchId=\"1\" AAB001=\"U\">\n"
-	        "<Event seq=\"1\" type=\"HIRE\">");
+	g_autoptr(GString) input =
+	        g_string_new("<PersonnelBatch xmlns=\"urn:pension-hub:personnel:1\" batchId=\"1\" "
+	                     "AAB001=\"U\">\n"
+	                     "<Event seq=\"1\" type=\"HIRE\">");
 	while (input->len < 2 * 1024 * 1024)
 		g_string_append(input, "<a/>");
 	g_string_append(input, "</Event></PersonnelBatch>");
