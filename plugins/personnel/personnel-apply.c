@@ -138,7 +138,8 @@ personnel_apply_classify(const GError *failure, PersonnelRejection *rejection)
 		return FALSE;
 	personnel_rejection_clear(rejection);
 	rejection->code = personnel_apply_code(failure);
-	rejection->message = g_strdup(failure->message);
+	/* Stored and answered as UTF-8: the core's words may quote a byte of a character. */
+	rejection->message = g_utf8_make_valid(failure->message, -1);
 	return TRUE;
 }
 

@@ -1092,6 +1092,26 @@ test_unit_after_hire(Fixture *fixture, gconstpointer data)
 	g_assert_cmpint(count(fixture, "SELECT count(*) FROM person"), ==, 1);
 }
 
+/* A refusal whose words quote one byte of a multi-byte character (the core's credit code
+ * check names the character at fault with %c) is still stored and answered: a receipt's
+ * message is UTF-8, and the batch is not held up for it. */
+static void
+test_refusal_not_utf8(Fixture *fixture, gconstpointer data)
+{
+	GString *xml = batch_begin("B-UTF8", "U0001");
+	/* 18 bytes: 中 (three) and 15 digits, so that the length check passes */
+	g_string_append(xml, "<Event seq=\"1\" type=\"UNIT\" effective=\"20141001\">"
+	                     "<AAB004>某市财政局</AAB004><BAB010>中111010500000001</BAB010>"
+	                     "</Event>\n");
+	g_autofree gchar *batch = post_until_done(fixture, xml);
+	assert_result(fixture, batch, 1, "REJECTED INVALID");
+	g_autofree gchar *why = message_of(fixture, batch, 1);
+	g_assert_true(g_utf8_validate(why, -1, NULL));
+	g_assert_nonnull(strstr(why, "BAB010"));
+	g_autofree gchar *receipt = get_receipt(fixture, batch, NULL);
+	g_assert_true(g_utf8_validate(receipt, -1, NULL));
+}
+
 /* A field refused for its form is named in the message, so that a clerk knows what to
  * correct (given twice, holding elements, over 1,024 bytes: README's BAD_FIELD; an amount
  * that is not yuan with two decimals: BAD_AMOUNT). */
@@ -1242,6 +1262,8 @@ main(int argc, char **argv)
 	           fixture_tear_down);
 	g_test_add("/personnel/field-named", Fixture, NULL, fixture_set_up, test_field_named,
 	           fixture_tear_down);
+	g_test_add("/personnel/refusal-not-utf8", Fixture, NULL, fixture_set_up,
+	           test_refusal_not_utf8, fixture_tear_down);
 	g_test_add("/personnel/unit-after-hire", Fixture, NULL, fixture_set_up,
 	           test_unit_after_hire, fixture_tear_down);
 	g_test_add("/personnel/depends-on-refused-hire", Fixture, NULL, fixture_set_up,
