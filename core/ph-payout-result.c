@@ -12,6 +12,7 @@
 #include "ph-payout-batch.h"
 #include "ph-payout-line.h"
 #include "ph-payout-stream.h"
+#include "ph-sql-value.h"
 #include "ph-person.h"
 #include "ph-siphash.h"
 
@@ -98,19 +99,25 @@ struct _PhPayoutResultLoad {
 };
 
 gboolean
-ph_payout_result_known(PhDb *db, const PhPayoutResultFile *file, gboolean *known, GError **error)
+ph_payout_result_known(PhDb *db, const PhPayoutResultFile *file, gchar **verdict, gchar **reason,
+                       GError **error)
 {
 	gchar size[24];
 	const gchar *params[] = {file->bank, file->name, PH_COMMAND_INT_TEXT(size, file->size),
 	                         file->digest};
+	*verdict = NULL;
+	*reason = NULL;
 	g_autoptr(PGresult) result =
 	        ph_db_query(db,
-	                    "SELECT 1 FROM payout_result_file WHERE bank = $1 AND name = $2 "
-	                    "AND size = $3::bigint AND digest = $4",
+	                    "SELECT verdict, reason FROM payout_result_file WHERE bank = $1 AND "
+	                    "name = $2 AND size = $3::bigint AND digest = $4",
 	                    4, params, error);
 	if (result == NULL)
 		return FALSE;
-	*known = PQntuples(result) > 0;
+	if (PQntuples(result) > 0) {
+		*verdict = ph_sql_value_dup(result, 0, 0);
+		*reason = ph_sql_value_dup(result, 0, 1);
+	}
 	return TRUE;
 }
 

@@ -37,9 +37,11 @@ typedef struct {
 #define PH_PAYOUT_PROOF_QUERY        "the matching query"
 #define PH_PAYOUT_PROOF_FINGERPRINTS "each line's fingerprint"
 
-/* TRUE in *@known when this file (bank, name, size, digest) was taken before. */
-gboolean ph_payout_result_known(PhDb *db, const PhPayoutResultFile *file, gboolean *known,
-                                GError **error);
+/* When this file (bank, name, size, digest) was taken before: its verdict ("booked" or
+ * "rejected") in *@verdict and the rejection's reason in *@reason (NULL when booked), both
+ * newly allocated; else both NULL. */
+gboolean ph_payout_result_known(PhDb *db, const PhPayoutResultFile *file, gchar **verdict,
+                                gchar **reason, GError **error);
 
 /* One result line of the bank; status "0000" is paid, anything else failed. */
 typedef struct {

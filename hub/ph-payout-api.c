@@ -142,14 +142,14 @@ ph_payout_api_file(const PhPayoutFileId *id, PhPayoutResultFile *file)
 }
 
 gboolean
-ph_payout_api_result_known(PhPlugin *plugin, const PhPayoutFileId *id, gboolean *known,
-                           GError **error)
+ph_payout_api_result_verdict(PhPlugin *plugin, const PhPayoutFileId *id, gchar **verdict,
+                             gchar **reason, GError **error)
 {
 	PhPayoutResultFile file;
-	g_return_val_if_fail(id != NULL && known != NULL, FALSE);
+	g_return_val_if_fail(id != NULL && verdict != NULL && reason != NULL, FALSE);
 	ph_payout_api_file(id, &file);
 	PhDb *db = ph_worker_db_get(error);
-	return db != NULL && ph_payout_result_known(db, &file, known, error);
+	return db != NULL && ph_payout_result_known(db, &file, verdict, reason, error);
 }
 
 gboolean

@@ -395,6 +395,29 @@ bank_result_book(BankResultFile *file, GError **error)
 	return TRUE;
 }
 
+/* A file taken before (the bank sent it again, or the hub died after its verdict and before
+ * moving it): kept, and moved as its verdict was, booked to processed/ and rejected to
+ * rejected/ with its reason again; never booked twice. */
+static gboolean
+bank_result_taken_before(BankResultFile *file, const gchar *verdict, const gchar *reason,
+                         GError **error)
+{
+	const BankPartner *partner = file->partner;
+	gboolean booked = g_str_equal(verdict, "booked");
+	g_warning("bank %s: %s (%s) was taken before and %s: not booked again", partner->name,
+	          file->name, file->id.digest, verdict);
+	/* kept before it leaves the folder (a file the bank sent again, or one refused
+	 * before its copy was recorded); the same bytes kept again are one copy */
+	if (!bank_keep_result(file->bank, partner, file->sftp, file->path, file->name,
+	                      file->done.alg, error))
+		return FALSE;
+	g_autofree gchar *why = booked ? g_strdup("taken before and booked: not booked again")
+	                               : g_strdup_printf("taken before and rejected: %s",
+	                                                 reason != NULL ? reason : "(no reason)");
+	bank_result_move(file, booked ? "processed" : "rejected", why);
+	return TRUE;
+}
+
 static gboolean
 bank_result_take(Bank *bank, const BankPartner *partner, PhSftp *sftp, const PhSftpEntry *entry,
                  GError **error)
@@ -417,21 +440,12 @@ bank_result_take(Bank *bank, const BankPartner *partner, PhSftp *sftp, const PhS
 	file.id = (PhPayoutFileId){partner->name, entry->name, (gint64)entry->size, file.id_digest};
 	if (!done_ok)
 		return bank_result_reject(&file, bad_done->message, error);
-	gboolean known = FALSE;
-	if (!ph_payout_api_result_known(bank->plugin, &file.id, &known, error))
+	g_autofree gchar *verdict = NULL;
+	g_autofree gchar *reason = NULL;
+	if (!ph_payout_api_result_verdict(bank->plugin, &file.id, &verdict, &reason, error))
 		return FALSE;
-	if (known) {
-		g_warning("bank %s: %s (%" G_GUINT64_FORMAT " bytes, %s) was taken before: not "
-		          "booked again",
-		          partner->name, entry->name, entry->size, file.id_digest);
-		/* kept before it leaves the folder (a file the bank sent again, or one refused
-		 * before its copy was recorded); the same bytes kept again are one copy */
-		if (!bank_keep_result(bank, partner, sftp, file.path, entry->name, file.done.alg,
-		                      error))
-			return FALSE;
-		bank_result_move(&file, "processed", "taken before: not booked again");
-		return TRUE;
-	}
+	if (verdict != NULL)
+		return bank_result_taken_before(&file, verdict, reason, error);
 	return bank_result_book(&file, error);
 }
 

@@ -378,6 +378,54 @@ test_failures_then_reissue(void)
 }
 
 /* A result whose done file's total is one fen off is rejected whole: nothing booked. */
+/* The bank puts result file @name (and its done file) from its outbox's @folder back into
+ * its outbox, as a bank sending a file again does; returns once the hub has taken it. */
+static void
+send_again(const gchar *folder, const gchar *name)
+{
+	for (guint i = 0; i < 2; i++) {
+		g_autofree gchar *file = g_strconcat(name, i == 0 ? "" : ".ok", NULL);
+		g_autofree gchar *from = g_build_filename(outbox, folder, file, NULL);
+		g_autofree gchar *to = g_build_filename(outbox, file, NULL);
+		g_autofree gchar *bytes = NULL;
+		gsize size = 0;
+		g_assert_true(g_file_get_contents(from, &bytes, &size, NULL));
+		g_assert_true(g_file_set_contents(to, bytes, (gssize)size, NULL));
+	}
+	/* taken again means moved aside; wait until the outbox no longer holds it */
+	g_autofree gchar *again = g_build_filename(outbox, name, NULL);
+	for (guint i = 0; i < 300 && g_file_test(again, G_FILE_TEST_EXISTS); i++)
+		g_usleep(100 * 1000);
+	g_assert_false(g_file_test(again, G_FILE_TEST_EXISTS));
+}
+
+/* Waits until @folder holds @count files named @prefix…@suffix (a reason is written just
+ * after its file is moved). */
+static void
+wait_count_files(const gchar *folder, const gchar *prefix, const gchar *suffix, guint count)
+{
+	for (guint i = 0; i < 100 && count_files(folder, prefix, suffix) < count; i++)
+		g_usleep(100 * 1000);
+	g_assert_cmpuint(count_files(folder, prefix, suffix), ==, count);
+}
+
+/* The texts of the .reason files in @folder whose names begin with @prefix. */
+static gchar *
+reasons_of(const gchar *folder, const gchar *prefix)
+{
+	g_autoptr(GDir) dir = g_dir_open(folder, 0, NULL);
+	GString *texts = g_string_new(NULL);
+	const gchar *name;
+	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+		g_autofree gchar *path = g_build_filename(folder, name, NULL);
+		g_autofree gchar *text = NULL;
+		if (g_str_has_prefix(name, prefix) && g_str_has_suffix(name, ".reason") &&
+		    g_file_get_contents(path, &text, NULL, NULL))
+			g_string_append(texts, text);
+	}
+	return g_string_free(texts, FALSE);
+}
+
 static void
 test_wrong_total_rejected(void)
 {
@@ -398,6 +446,17 @@ test_wrong_total_rejected(void)
 	g_autofree gchar *rejected = g_build_filename(outbox, "rejected", NULL);
 	g_assert_cmpuint(count_files(rejected, "RESULT_PAYOUT_330100000001_202603", ".reason"), ==,
 	                 1);
+	/* the same file again (the bank sent it twice, or the hub died before moving it) is
+	 * answered as before: rejected again with the first reason, not "processed" */
+	g_autofree gchar *name = find_file(rejected, "RESULT_PAYOUT_330100000001_202603", ".txt");
+	send_again("rejected", name);
+	wait_count_files(rejected, "RESULT_PAYOUT_330100000001_202603", ".reason", 2);
+	g_autofree gchar *processed = g_build_filename(outbox, "processed", NULL);
+	g_assert_cmpuint(count_files(processed, "RESULT_PAYOUT_330100000001_202603", ""), ==, 0);
+	g_assert_cmpint(count_where("payout_result_file", "name LIKE '%_202603_%'"), ==, 1);
+	g_assert_cmpint(count_where("payout_batch", "period = 202603 AND state = 'sent'"), ==, 1);
+	g_autofree gchar *reasons = reasons_of(rejected, "RESULT_PAYOUT_330100000001_202603");
+	g_assert_nonnull(strstr(reasons, "taken before and rejected: "));
 }
 
 /* The same result file dropped again after it was booked changes nothing. */
@@ -412,20 +471,11 @@ test_same_result_twice(void)
 	gint64 batch = batch_of(202604, "regular");
 	g_autofree gchar *name = g_strdup_printf(
 	        "RESULT_PAYOUT_330100000001_202604_%010" G_GINT64_FORMAT ".txt", batch);
-	for (guint i = 0; i < 2; i++) {
-		g_autofree gchar *file = g_strconcat(name, i == 0 ? "" : ".ok", NULL);
-		g_autofree gchar *from = g_build_filename(outbox, "processed", file, NULL);
-		g_autofree gchar *to = g_build_filename(outbox, file, NULL);
-		g_autofree gchar *bytes = NULL;
-		gsize size = 0;
-		g_assert_true(g_file_get_contents(from, &bytes, &size, NULL));
-		g_assert_true(g_file_set_contents(to, bytes, (gssize)size, NULL));
-	}
-	/* taken again means moved aside; wait until the outbox no longer holds it */
-	g_autofree gchar *again = g_build_filename(outbox, name, NULL);
-	for (guint i = 0; i < 300 && g_file_test(again, G_FILE_TEST_EXISTS); i++)
-		g_usleep(100 * 1000);
-	g_assert_false(g_file_test(again, G_FILE_TEST_EXISTS));
+	send_again("processed", name);
+	g_autofree gchar *processed = g_build_filename(outbox, "processed", NULL);
+	wait_count_files(processed, "RESULT_PAYOUT_330100000001_202604", ".reason", 1);
+	g_autofree gchar *rejected = g_build_filename(outbox, "rejected", NULL);
+	g_assert_cmpuint(count_files(rejected, "RESULT_PAYOUT_330100000001_202604", ""), ==, 0);
 	g_assert_cmpint(count_where("payout_result_file", "name LIKE '%_202604_%'"), ==, 1);
 	g_assert_cmpint(count_where("payout_item_state", "period = 202604 AND state = 'paid'"), ==,
 	                2);
@@ -1103,9 +1153,9 @@ recorded_store_file(void)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(PhDb) db = ph_test_db_connect(test_db);
-	g_autoptr(PGresult) result = ph_db_query(
-	        db, "SELECT store_file FROM kept_document ORDER BY store_file LIMIT 1", 0, NULL,
-	        &error);
+	g_autoptr(PGresult) result =
+	        ph_db_query(db, "SELECT store_file FROM kept_document ORDER BY store_file LIMIT 1",
+	                    0, NULL, &error);
 	g_assert_no_error(error);
 	g_assert_cmpint(PQntuples(result), ==, 1);
 	return g_strdup(PQgetvalue(result, 0, 0));
@@ -1128,14 +1178,17 @@ assert_orphans_settle_aside(const gchar *documents)
 	const gchar *list[] = {"orphans", NULL};
 	g_autofree gchar *listed = NULL;
 	g_assert_cmpint(run_documents(&listed, list), ==, 0);
-	g_assert_nonnull(strstr(listed, "89abcdef.gcm.sweep  set aside by an interrupted removal\n"));
+	g_assert_nonnull(
+	        strstr(listed, "89abcdef.gcm.sweep  set aside by an interrupted removal\n"));
 	g_assert_true(g_file_test(stray_aside, G_FILE_TEST_EXISTS)); /* listing changes nothing */
 
 	const gchar *remove[] = {"orphans", "--remove", NULL};
 	g_autofree gchar *removed = NULL;
 	g_assert_cmpint(run_documents(&removed, remove), ==, 0);
-	g_autofree gchar *put_back = g_strconcat(named, ".sweep  set aside by an interrupted "
-	                                         "removal, put back", NULL);
+	g_autofree gchar *put_back = g_strconcat(named,
+	                                         ".sweep  set aside by an interrupted "
+	                                         "removal, put back",
+	                                         NULL);
 	g_assert_nonnull(strstr(removed, put_back));
 	g_assert_nonnull(strstr(removed, "89abcdef.gcm.sweep  set aside by an interrupted "
 	                                 "removal, removed"));
@@ -1593,7 +1646,8 @@ main(int argc, char **argv)
 	g_test_add_func("/bank/own-layout-names", test_own_layout_names);
 	g_test_add_func("/bank/pain-mismatch-rejected", test_pain_mismatch_rejected);
 	g_test_add_func("/bank/pain-total-overflows", test_pain_total_overflows);
-	g_test_add_func("/bank/kill-during-upload-and-booking", test_kill_during_upload_and_booking);
+	g_test_add_func("/bank/kill-during-upload-and-booking",
+	                test_kill_during_upload_and_booking);
 	g_test_add_func("/bank/database-drop-during-booking", test_database_drop_during_booking);
 	g_test_add_func("/bank/scheduled-run", test_scheduled_run);
 	g_test_add_func("/bank/documents-orphans", test_documents_orphans);

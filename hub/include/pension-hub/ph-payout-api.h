@@ -72,8 +72,11 @@ typedef struct {
 	const gchar *digest; /* "ALG hex" */
 } PhPayoutFileId;
 
-gboolean ph_payout_api_result_known(PhPlugin *plugin, const PhPayoutFileId *file, gboolean *known,
-                                    GError **error);
+/* When @file was taken before: how it ended, "booked" or "rejected", in *@verdict and a
+ * rejection's reason in *@reason (NULL when booked), both to g_free; else both NULL. A file
+ * the bank sends again is answered the same way, never booked twice. */
+gboolean ph_payout_api_result_verdict(PhPlugin *plugin, const PhPayoutFileId *file,
+                                      gchar **verdict, gchar **reason, GError **error);
 /* Records a file as rejected with @reason (@batch_no 0 when unknown); books nothing. */
 gboolean ph_payout_api_result_reject(PhPlugin *plugin, const PhPayoutFileId *file, gint64 batch_no,
                                      const gchar *reason, GError **error);
