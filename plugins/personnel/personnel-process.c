@@ -81,7 +81,9 @@ personnel_chunk_set(PersonnelChunk *chunk, guint slot, const gchar *status,
 	result->status = g_strdup(status);
 	if (rejection != NULL) {
 		result->code = g_strdup(rejection->code);
-		result->message = g_steal_pointer(&rejection->message);
+		/* Stored and answered as UTF-8: a check's words may quote part of a character
+		 * (a masked ID number keeps its first six bytes). */
+		result->message = g_utf8_make_valid(rejection->message, -1);
 		chunk->rejected_count++;
 		/* stored, so the person is named by keyed hash from here on */
 		gchar *key = personnel_subject_key(result->subject);

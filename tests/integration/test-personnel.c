@@ -1092,9 +1092,9 @@ test_unit_after_hire(Fixture *fixture, gconstpointer data)
 	g_assert_cmpint(count(fixture, "SELECT count(*) FROM person"), ==, 1);
 }
 
-/* A refusal whose words quote one byte of a multi-byte character (the core's credit code
- * check names the character at fault with %c) is still stored and answered: a receipt's
- * message is UTF-8, and the batch is not held up for it. */
+/* A refusal whose words quote part of a multi-byte character (the core's credit code check
+ * names the character at fault with %c; a masked ID number keeps its first six bytes) is
+ * still stored and answered: a receipt's message is UTF-8, and the batch is not held up. */
 static void
 test_refusal_not_utf8(Fixture *fixture, gconstpointer data)
 {
@@ -1103,11 +1103,16 @@ test_refusal_not_utf8(Fixture *fixture, gconstpointer data)
 	g_string_append(xml, "<Event seq=\"1\" type=\"UNIT\" effective=\"20141001\">"
 	                     "<AAB004>某市财政局</AAB004><BAB010>中111010500000001</BAB010>"
 	                     "</Event>\n");
+	/* 18 bytes with 中 across the sixth, where the masked number is cut */
+	add_event(xml, 2, "WAGE", "20160101", "11110中1234567890", "<Wage>8000.00</Wage>");
 	g_autofree gchar *batch = post_until_done(fixture, xml);
 	assert_result(fixture, batch, 1, "REJECTED INVALID");
 	g_autofree gchar *why = message_of(fixture, batch, 1);
 	g_assert_true(g_utf8_validate(why, -1, NULL));
 	g_assert_nonnull(strstr(why, "BAB010"));
+	assert_result(fixture, batch, 2, "REJECTED BAD_ID");
+	g_autofree gchar *id_why = message_of(fixture, batch, 2);
+	g_assert_true(g_utf8_validate(id_why, -1, NULL));
 	g_autofree gchar *receipt = get_receipt(fixture, batch, NULL);
 	g_assert_true(g_utf8_validate(receipt, -1, NULL));
 }
