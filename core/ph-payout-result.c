@@ -702,6 +702,17 @@ ph_payout_result_check(PhPayoutResultLoad *load, gint64 batch_no, const gchar *b
 	if (g_str_equal(batch->state, "closed"))
 		return ph_payout_result_invalid(error, batch_no,
 		                                "already closed by an earlier result file");
+	/* built, not yet recorded as sent: the hub died between the upload and that record, and
+	 * the bank answered first; the upload's retry records it (finding its files there), so
+	 * the answer waits for a later poll instead of being rejected for good */
+	if (g_str_equal(batch->state, "built")) {
+		g_set_error(error, PH_ERROR, PH_ERROR_TRANSIENT,
+		            "payout batch %010" G_GINT64_FORMAT
+		            ": not recorded as sent yet (its upload is being completed); "
+		            "the result file is taken again at a later poll",
+		            batch_no);
+		return FALSE;
+	}
 	if (!g_str_equal(batch->state, "sent"))
 		return ph_payout_result_invalid(error, batch_no, "was never sent");
 	/* batch numbers are the hub's, not a bank's: one bank's answer must not close (and

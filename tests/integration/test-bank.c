@@ -555,6 +555,51 @@ test_result_unknown_batch(void)
 	g_assert_cmpint(count_where("payout_item_state", "state <> 'sent'"), ==, booked);
 }
 
+/* Waits until the hub's log holds @text. */
+static void
+wait_log_contains(const gchar *text)
+{
+	gboolean seen = FALSE;
+	for (guint i = 0; i < 300 && !seen; i++) {
+		g_autofree gchar *log = NULL;
+		seen = g_file_get_contents(hub->log_path, &log, NULL, NULL) &&
+		       strstr(log, text) != NULL;
+		if (!seen)
+			g_usleep(100 * 1000);
+	}
+	g_assert_true(seen);
+}
+
+/* The hub died between the upload and recording the batch as sent, and the bank answered
+ * first: the answer is not rejected (that would be for good: a file is never taken twice) but
+ * left in the bank's outbox, nothing recorded, and booked once the batch is recorded as sent,
+ * which the upload's retry does on finding its files on the server. */
+static void
+test_result_before_sent_recorded(void)
+{
+	schedule_month(202705, 2);
+	g_assert_cmpint(run_payout("run", "2027-05", NULL), ==, 0);
+	wait_batch_state(202705, "regular", "sent");
+	g_autofree gchar *where =
+	        g_strdup_printf("batch_no = %" G_GINT64_FORMAT, batch_of(202705, "regular"));
+	g_autofree gchar *built =
+	        g_strconcat("UPDATE payout_batch SET state = 'built' WHERE ", where, NULL);
+	exec_sql(built);
+	run_bank(NULL);
+	wait_log_contains("not recorded as sent yet");
+	g_assert_cmpint(count_where("payout_result_file", where), ==, 0);
+	g_autofree gchar *waiting = find_file(outbox, "RESULT_PAYOUT_330100000001_202705", ".txt");
+	g_assert_nonnull(waiting);
+	g_autofree gchar *sent =
+	        g_strconcat("UPDATE payout_batch SET state = 'sent' WHERE ", where, NULL);
+	exec_sql(sent);
+	wait_batch_state(202705, "regular", "closed");
+	g_autofree gchar *booked = g_strconcat(where, " AND verdict = 'booked'", NULL);
+	g_assert_cmpint(count_where("payout_result_file", booked), ==, 1);
+	g_assert_cmpint(count_where("payout_item_state", "period = 202705 AND state = 'paid'"), ==,
+	                2);
+}
+
 /* A done file longer than any done file (BANK_DONE_MAX, 512 bytes) is the bank's fault like any
  * other unreadable one: its result file is rejected and recorded, books nothing, and does not
  * stop the poll from taking the bank's other files. */
@@ -1636,6 +1681,7 @@ main(int argc, char **argv)
 	g_test_add_func("/bank/same-result-twice", test_same_result_twice);
 	g_test_add_func("/bank/result-unknown-batch", test_result_unknown_batch);
 	g_test_add_func("/bank/done-file-too-long", test_done_file_too_long);
+	g_test_add_func("/bank/result-before-sent-recorded", test_result_before_sent_recorded);
 	g_test_add_func("/bank/result-serial-zero", test_result_serial_zero);
 	g_test_add_func("/bank/echo-with-nul-refused", test_echo_with_nul_refused);
 	g_test_add_func("/bank/host-key-changed", test_host_key_changed);
