@@ -7,8 +7,12 @@
 #include "ph-txn.h"
 #include "ph-worker-db.h"
 
+/* @replace: an outbound message already recorded under its MsgId takes this record (a
+ * document re-signed after the platform refused it as expired: what we keep is what we sent
+ * last). */
 static gboolean
-ph_transfer_message_insert(PhDb *db, const PhTransferMessage *message, GError **error)
+ph_transfer_message_insert(PhDb *db, const PhTransferMessage *message, gboolean replace,
+                           GError **error)
 {
 	g_autofree gchar *plain = message->body != NULL
 	                                  ? g_strndup(g_bytes_get_data(message->body, NULL),
@@ -25,11 +29,15 @@ ph_transfer_message_insert(PhDb *db, const PhTransferMessage *message, GError **
 	                         message->verdict,
 	                         message->detail,
 	                         body};
-	g_autoptr(PGresult) result = ph_db_query(db,
-	                                         "INSERT INTO transfer_message (case_id, msg_id, "
-	                                         "direction, msg_type, verdict, detail, "
-	                                         "body) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-	                                         7, params, error);
+	g_autofree gchar *sql = g_strconcat(
+	        "INSERT INTO transfer_message (case_id, msg_id, direction, msg_type, verdict, "
+	        "detail, body) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+	        replace ? " ON CONFLICT (msg_id) WHERE direction = 'out' DO UPDATE SET verdict = "
+	                  "excluded.verdict, detail = excluded.detail, body = excluded.body, "
+	                  "updated_at = now()"
+	                : "",
+	        NULL);
+	g_autoptr(PGresult) result = ph_db_query(db, sql, 7, params, error);
 	if (result == NULL)
 		g_prefix_error(error, "transfer message %s: ",
 		               message->msg_id != NULL ? message->msg_id : "?");
@@ -40,7 +48,7 @@ gboolean
 ph_transfer_message_add(PhTxn *txn, const PhTransferMessage *message, GError **error)
 {
 	g_return_val_if_fail(txn != NULL && message != NULL && message->verdict != NULL, FALSE);
-	return ph_transfer_message_insert(ph_txn_get_db(txn), message, error);
+	return ph_transfer_message_insert(ph_txn_get_db(txn), message, FALSE, error);
 }
 
 gboolean
@@ -48,7 +56,8 @@ ph_transfer_message_note(PhPlugin *plugin, const PhTransferMessage *message, GEr
 {
 	g_return_val_if_fail(message != NULL && message->verdict != NULL, FALSE);
 	PhDb *db = ph_worker_db_get(error);
-	return db != NULL && ph_transfer_message_insert(db, message, error);
+	/* outside a transaction an outbound message is recorded again only when re-signed */
+	return db != NULL && ph_transfer_message_insert(db, message, TRUE, error);
 }
 
 GBytes *

@@ -300,6 +300,38 @@ transfer_doc_build(const TransferHeader *header, const gchar *body_xml)
 	return g_string_free_to_bytes(document);
 }
 
+GBytes *
+transfer_doc_renew(GBytes *signed_document, TransferHeader *header, GError **error)
+{
+	g_autoptr(PhXmlDoc) doc = ph_xml_doc_parse(signed_document, NULL, error);
+	if (doc == NULL || !transfer_header_read(doc, header, error))
+		return NULL;
+	gsize size = 0;
+	gconstpointer data = g_bytes_get_data(signed_document, &size);
+	g_autofree gchar *text = g_strndup(data, size);
+	/* the signer appended its ds:Signature as the root's last child: the text before it and
+	 * the root's end tag are the document it signed */
+	g_autofree gchar *old_sent_at =
+	        g_strdup_printf("<SentAt>%s</SentAt>", header->sent_at_text);
+	const gchar *body_end = g_strrstr(text, "</Body>");
+	const gchar *signature = body_end != NULL ? strstr(body_end, "<ds:Signature") : NULL;
+	const gchar *end = g_strrstr(text, "</TransferMessage>");
+	const gchar *sent_at = strstr(text, old_sent_at);
+	if (signature == NULL || end == NULL || sent_at == NULL || end < signature ||
+	    sent_at > body_end) {
+		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
+		            "message %s: not a document signed here", header->msg_id);
+		return NULL;
+	}
+	g_autofree gchar *now = transfer_doc_now();
+	const gchar *after = sent_at + strlen(old_sent_at);
+	GString *renewed = g_string_new_len(text, sent_at - text);
+	g_string_append_printf(renewed, "<SentAt>%s</SentAt>", now);
+	g_string_append_len(renewed, after, signature - after);
+	g_string_append(renewed, end);
+	return g_string_free_to_bytes(renewed);
+}
+
 gchar *
 transfer_doc_person(const TransferPerson *person)
 {

@@ -112,6 +112,9 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(TransferPerson, transfer_person_clear)
 /* Builds an unsigned document: the header from @header (SentAt now when NULL text) and
  * @body_xml already escaped. */
 GBytes *transfer_doc_build(const TransferHeader *header, const gchar *body_xml);
+/* Our signed document @signed_document as it was before signing, but with SentAt now (to be
+ * signed again: same MsgId, same body); @header receives its header as it was. */
+GBytes *transfer_doc_renew(GBytes *signed_document, TransferHeader *header, GError **error);
 gchar *transfer_doc_person(const TransferPerson *person);
 gchar *transfer_doc_letter_body(const TransferPerson *person, const gchar *our_region,
                                 const gchar *our_agency_name);

@@ -33,16 +33,17 @@ typedef struct {
 /* ---- set-up ---- */
 
 static gchar *
-plugin_config(Fixture *fixture, const gchar *pki, gboolean wildcard)
+plugin_config(Fixture *fixture, const gchar *pki, gboolean wildcard, guint retry_initial_ms,
+              guint max_attempts)
 {
 	return g_strdup_printf(
 	        "[client-tls]\ncertificate = %s/hub.crt\nkey = %s/hub.key\n\n"
 	        "[plugin transfer]\nplatform_url = https://127.0.0.1:%u" PATH "\n"
 	        "platform_ca = %s/ca.crt\nsigning_key = %s/hub.key\n"
 	        "signing_certificate = %s/hub.crt\nsigners = %s=%s/transfer-platform.crt\n"
-	        "max_message_bytes = %d\nretry_initial_ms = 200\nmax_attempts = 50\n",
+	        "max_message_bytes = %d\nretry_initial_ms = %u\nmax_attempts = %u\n",
 	        pki, pki, fixture->sim_port, pki, pki, pki, wildcard ? "*" : SIM_AGENCY, pki,
-	        MAX_BYTES);
+	        MAX_BYTES, retry_initial_ms, max_attempts);
 }
 
 static void
@@ -51,7 +52,7 @@ fixture_set_up(Fixture *fixture, gconstpointer data)
 	fixture->db = ph_test_db_new();
 	fixture->sim_port = ph_test_free_port();
 	fixture->hub = ph_test_hub_new(ph_test_db_get_url(fixture->db), NULL, NULL);
-	g_autofree gchar *extra = plugin_config(fixture, fixture->hub->pki, FALSE);
+	g_autofree gchar *extra = plugin_config(fixture, fixture->hub->pki, FALSE, 200, 50);
 	ph_test_hub_write_config(fixture->hub, extra);
 	g_autofree gchar *target = g_build_filename(g_getenv("PH_BUILD_DIR"), "plugins", "transfer",
 	                                            "libph-transfer.so", NULL);
@@ -454,20 +455,17 @@ test_refusal_body_type(Fixture *fixture, gconstpointer data)
 /* ---- full cases against the simulator ---- */
 
 /* Runs `pensionctl --config HUB transfer ARGS…` (NULL-terminated); its output. */
+/* pensionctl with @args (NULL-terminated) after --config; its standard output. */
 static gchar *
-pensionctl(Fixture *fixture, const gchar *first, ...)
+pensionctl_run(Fixture *fixture, GPtrArray *args)
 {
 	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
 	g_ptr_array_add(argv,
 	                g_build_filename(g_getenv("PH_BUILD_DIR"), "hub", "pensionctl", NULL));
 	g_ptr_array_add(argv, g_strdup("--config"));
 	g_ptr_array_add(argv, g_strdup(fixture->hub->config_path));
-	g_ptr_array_add(argv, g_strdup("transfer"));
-	va_list args;
-	va_start(args, first);
-	for (const gchar *arg = first; arg != NULL; arg = va_arg(args, const gchar *))
-		g_ptr_array_add(argv, g_strdup(arg));
-	va_end(args);
+	for (guint i = 0; i < args->len; i++)
+		g_ptr_array_add(argv, g_strdup(args->pdata[i]));
 	g_ptr_array_add(argv, NULL);
 	g_autofree gchar *out = NULL;
 	g_autofree gchar *err = NULL;
@@ -477,8 +475,22 @@ pensionctl(Fixture *fixture, const gchar *first, ...)
 	             &status, &error);
 	g_assert_no_error(error);
 	if (!g_spawn_check_wait_status(status, NULL))
-		g_error("pensionctl transfer %s: %s", first, err);
+		g_error("pensionctl %s %s: %s", (gchar *)args->pdata[0], (gchar *)args->pdata[1],
+		        err);
 	return g_steal_pointer(&out);
+}
+
+static gchar *
+pensionctl(Fixture *fixture, const gchar *first, ...)
+{
+	g_autoptr(GPtrArray) args = g_ptr_array_new();
+	g_ptr_array_add(args, (gpointer) "transfer");
+	va_list list;
+	va_start(list, first);
+	for (const gchar *arg = first; arg != NULL; arg = va_arg(list, const gchar *))
+		g_ptr_array_add(args, (gpointer)arg);
+	va_end(list);
+	return pensionctl_run(fixture, args);
 }
 
 static gchar *
@@ -661,6 +673,159 @@ test_kill_mid_case(Fixture *fixture, gconstpointer data)
 	g_assert_cmpstr(cases, ==, "1");
 }
 
+/* The hub restarted with these outbox retry timings. */
+static void
+restart_with_retries(Fixture *fixture, guint retry_initial_ms, guint max_attempts)
+{
+	g_assert_cmpint(ph_test_hub_signal(fixture->hub, SIGTERM), ==, 0);
+	g_autofree gchar *extra =
+	        plugin_config(fixture, fixture->hub->pki, FALSE, retry_initial_ms, max_attempts);
+	ph_test_hub_write_config(fixture->hub, extra);
+	ph_test_hub_start(fixture->hub);
+}
+
+/* The value of "NAME=…" (up to the next blank) in a simulator event line. */
+static gchar *
+event_value(const gchar *line, const gchar *name)
+{
+	g_autofree gchar *key = g_strdup_printf(" %s=", name);
+	const gchar *at = strstr(line, key);
+	g_assert_nonnull(at);
+	at += strlen(key);
+	return g_strndup(at, strcspn(at, " "));
+}
+
+/* The platform answered our LETTER of @case_id 400 EXPIRED: the hub re-signed it (same MsgId,
+ * same body, SentAt now), sent it again, and keeps the re-signed document as what it sent;
+ * @answer is what the platform answered to it (RECEIVED: taken; CONFLICT: it already held
+ * the MsgId). The MsgId. */
+static gchar *
+check_resigned_letter(Fixture *fixture, const gchar *case_id, const gchar *answer)
+{
+	const gchar *expired[] = {"EXPIRED LETTER", NULL};
+	g_autofree gchar *expired_line = wait_for_event(fixture, expired);
+	g_auto(GStrv) words = g_strsplit(expired_line, " ", -1);
+	g_autofree gchar *msg_id = g_strdup(words[2]);
+	g_autofree gchar *old_sent_at = event_value(expired_line, "sentat");
+	const gchar *again[] = {answer, "LETTER", msg_id, NULL};
+	g_autofree gchar *again_line = wait_for_event(fixture, again);
+	g_autofree gchar *new_sent_at = event_value(again_line, "sentat");
+	g_assert_cmpstr(new_sent_at, !=, old_sent_at);
+
+	g_autofree gchar *verdict_sql = g_strdup_printf(
+	        "SELECT verdict FROM transfer_message WHERE msg_id = '%s' AND direction = 'out'",
+	        msg_id);
+	g_autofree gchar *verdict = wait_value(fixture, verdict_sql, "DELIVERED");
+	g_assert_cmpstr(verdict, ==, "DELIVERED");
+	g_autofree gchar *detail_sql = g_strdup_printf(
+	        "SELECT detail FROM transfer_message WHERE msg_id = '%s' AND direction = 'out'",
+	        msg_id);
+	g_autofree gchar *detail = query(fixture, detail_sql);
+	g_autofree gchar *resigned =
+	        g_strdup_printf("re-signed (SentAt %s -> %s)", old_sent_at, new_sent_at);
+	if (strstr(detail, resigned) == NULL)
+		g_error("'%s' not in the LETTER's detail '%s'", resigned, detail);
+
+	/* What is kept is the re-signed document: our valid signature, the same MsgId and
+	 * case, the new SentAt, the same member. */
+	g_autofree gchar *body_sql = g_strdup_printf(
+	        "SELECT body FROM transfer_message WHERE msg_id = '%s' AND direction = 'out'",
+	        msg_id);
+	g_autofree gchar *body = query(fixture, body_sql);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) bytes = g_bytes_new(body, strlen(body));
+	g_autoptr(PhXmlDoc) doc = ph_xml_doc_parse(bytes, NULL, &error);
+	g_assert_no_error(error);
+	g_autofree gchar *ca = g_build_filename(fixture->hub->pki, "ca.crt", NULL);
+	g_autoptr(PhXmlVerifier) verifier = ph_xml_verifier_new(ca, &error);
+	g_assert_no_error(error);
+	g_autofree gchar *subject = NULL;
+	g_assert_true(ph_xml_verifier_verify(verifier, doc, 0, &subject, &error));
+	g_assert_no_error(error);
+	g_autofree gchar *hub_crt = g_build_filename(fixture->hub->pki, "hub.crt", NULL);
+	g_autofree gchar *hub_subject = ph_xml_certificate_subject(hub_crt, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(subject, ==, hub_subject);
+	const gchar *const expected[][2] = {
+	        {"Header/MsgId", msg_id},        {"Header/CaseId", case_id},
+	        {"Header/SentAt", new_sent_at},  {"Header/MsgType", "LETTER"},
+	        {"Body/Person/AAC002", ID_1980}, {"Body/EAC071", "2"},
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(expected); i++) {
+		g_autofree gchar *value = ph_xml_doc_get_text(doc, expected[i][0]);
+		g_assert_cmpstr(value, ==, expected[i][1]);
+	}
+	return g_steal_pointer(&msg_id);
+}
+
+/* The platform is away longer than its SentAt window (1 s here): the LETTER queued meanwhile
+ * comes back 400 EXPIRED on the next attempt, and is re-signed and taken; the case goes on. */
+static void
+test_expired_in_outbox(Fixture *fixture, gconstpointer data)
+{
+	/* retries 2–4 s apart (equal jitter on 4 s): the next attempt is past the window */
+	restart_with_retries(fixture, 4000, 50);
+	enrol(fixture, ID_1980, "19800101", "20240101");
+	g_autofree gchar *case_id = start_transfer_in(fixture, ID_1980);
+	g_autofree gchar *retrying = wait_value(
+	        fixture, "SELECT verdict FROM transfer_message WHERE msg_type = 'LETTER'",
+	        "RETRYING");
+	g_assert_cmpstr(retrying, ==, "RETRYING");
+	const gchar *window[] = {"--window-seconds=1", NULL};
+	sim_start(fixture, window);
+	g_autofree gchar *msg_id = check_resigned_letter(fixture, case_id, "RECEIVED");
+	check_transfer_in(fixture, case_id, "COMPLETED");
+}
+
+/* A LETTER dead-lettered while the platform was away, retried by the clerk after the window:
+ * the same re-signing path takes it. */
+static void
+test_expired_dead_letter_retried(Fixture *fixture, gconstpointer data)
+{
+	restart_with_retries(fixture, 200, 1);
+	enrol(fixture, ID_1980, "19800101", "20240101");
+	g_autofree gchar *case_id = start_transfer_in(fixture, ID_1980);
+	g_autofree gchar *dead = wait_value(
+	        fixture, "SELECT verdict FROM transfer_message WHERE msg_type = 'LETTER'",
+	        "DEAD_LETTER");
+	g_assert_cmpstr(dead, ==, "DEAD_LETTER");
+	const gchar *window[] = {"--window-seconds=1", NULL};
+	sim_start(fixture, window);
+	/* its SentAt (second precision) is now more than the window away */
+	g_autofree gchar *old =
+	        wait_value(fixture,
+	                   "SELECT now() - created_at > interval '3 seconds' FROM transfer_message "
+	                   "WHERE msg_type = 'LETTER'",
+	                   "t");
+	g_assert_cmpstr(old, ==, "t");
+	g_autoptr(GPtrArray) retry = g_ptr_array_new();
+	const gchar *args[] = {"outbox", "retry", "--dead", "--topic", "transfer.send"};
+	for (guint i = 0; i < G_N_ELEMENTS(args); i++)
+		g_ptr_array_add(retry, (gpointer)args[i]);
+	g_autofree gchar *out = pensionctl_run(fixture, retry);
+	g_autofree gchar *msg_id = check_resigned_letter(fixture, case_id, "RECEIVED");
+	check_transfer_in(fixture, case_id, "COMPLETED");
+}
+
+/* The platform took the LETTER but its answer was lost; the retry comes after the window:
+ * EXPIRED, re-signed, and 409 CONFLICT (it holds the MsgId already): counted delivered. */
+static void
+test_resigned_conflict(Fixture *fixture, gconstpointer data)
+{
+	restart_with_retries(fixture, 4000, 50);
+	const gchar *options[] = {"--window-seconds=1", "--lose-answer-once", NULL};
+	g_autofree gchar *case_id = open_transfer_in(fixture, options);
+	const gchar *lost[] = {"LOST LETTER", NULL};
+	g_autofree gchar *line = wait_for_event(fixture, lost);
+	g_autofree gchar *msg_id = check_resigned_letter(fixture, case_id, "CONFLICT");
+	g_autofree gchar *sql = g_strdup_printf(
+	        "SELECT detail FROM transfer_message WHERE msg_id = '%s' AND direction = 'out'",
+	        msg_id);
+	g_autofree gchar *detail = query(fixture, sql);
+	g_assert_nonnull(strstr(detail, "HTTP 409 CONFLICT"));
+	check_transfer_in(fixture, case_id, "COMPLETED");
+}
+
 /* AAC031 of the one member (person and enrolment), and whether the enrolment is still open:
  * "2 open" while the case waits for the RECEIPT, "3 ended" after an OK, "1 open" after a
  * REJECTED. */
@@ -828,7 +993,7 @@ test_overdue(Fixture *fixture, gconstpointer data)
 {
 	const gchar *down[] = {"--down", NULL};
 	g_assert_cmpint(ph_test_hub_signal(fixture->hub, SIGTERM), ==, 0);
-	g_autofree gchar *base = plugin_config(fixture, fixture->hub->pki, FALSE);
+	g_autofree gchar *base = plugin_config(fixture, fixture->hub->pki, FALSE, 200, 50);
 	g_autofree gchar *extra =
 	        g_strconcat(base, "deadline_working_days = 0\ndeadline_check_seconds = 1\n", NULL);
 	ph_test_hub_write_config(fixture->hub, extra);
@@ -909,6 +1074,12 @@ main(int argc, char **argv)
 	           fixture_tear_down);
 	g_test_add("/transfer/in/kill-mid-case", Fixture, NULL, fixture_set_up, test_kill_mid_case,
 	           fixture_tear_down);
+	g_test_add("/transfer/in/expired-in-outbox", Fixture, NULL, fixture_set_up,
+	           test_expired_in_outbox, fixture_tear_down);
+	g_test_add("/transfer/in/expired-dead-letter-retried", Fixture, NULL, fixture_set_up,
+	           test_expired_dead_letter_retried, fixture_tear_down);
+	g_test_add("/transfer/in/resigned-conflict", Fixture, NULL, fixture_set_up,
+	           test_resigned_conflict, fixture_tear_down);
 	g_test_add("/transfer/in/overdue", Fixture, NULL, fixture_set_up, test_overdue,
 	           fixture_tear_down);
 	g_test_add("/transfer/out/unknown-member", Fixture, NULL, fixture_set_up,

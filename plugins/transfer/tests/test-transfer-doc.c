@@ -1,6 +1,7 @@
 /* The transfer adapter's pure parts: exact yuan ↔ fen (D16.2, transfer.md "Amounts in
  * messages are yuan D16.2; the hub converts exactly to fen"), step deadlines in working
- * days, and ID numbers masked in outside texts. Built with the plugin's own sources. */
+ * days, ID numbers masked in outside texts, and our signed document made ready to be signed
+ * again with SentAt now. Built with the plugin's own sources. */
 #include "../transfer-private.h"
 
 typedef struct {
@@ -89,6 +90,75 @@ test_deadline(void)
 	g_assert_cmpint(transfer_days_deadline(at(2026, 11, 27, 10), 0), ==, at(2026, 11, 27, 10));
 }
 
+/* A document as the signer leaves it: its ds:Signature (children whose names start the
+ * same) as the root's last child, after an XML declaration. */
+static GBytes *
+fake_signed(GBytes *document)
+{
+	g_autofree gchar *text =
+	        g_strndup(g_bytes_get_data(document, NULL), g_bytes_get_size(document));
+	gchar *end = g_strrstr(text, "</TransferMessage>");
+	*end = '\0';
+	gchar *signed_text = g_strconcat(
+	        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", text,
+	        "<ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:SignedInfo>"
+	        "<ds:SignatureMethod Algorithm=\"x\"/></ds:SignedInfo><ds:SignatureValue>c2ln"
+	        "</ds:SignatureValue></ds:Signature></TransferMessage>\n",
+	        NULL);
+	return g_bytes_new_take(signed_text, strlen(signed_text));
+}
+
+/* The same header and body with only SentAt new, and no signature: our unsigned document as
+ * transfer_doc_build() made it, with the new SentAt. */
+static void
+test_renew(void)
+{
+	TransferHeader header = {"LTR-110100-20261127-1",
+	                         "LETTER",
+	                         "XF-1",
+	                         "110100000001",
+	                         "110100",
+	                         "330100000001",
+	                         "330100",
+	                         "2026-11-27T10:00:00Z"};
+	const gchar *body = "    <Person><AAC002>110105198001010016</AAC002></Person>\n"
+	                    "    <EAC071>2</EAC071><AAC077>a &lt; b</AAC077>\n";
+	g_autoptr(GBytes) document = transfer_doc_build(&header, body);
+	g_autoptr(GBytes) signed_document = fake_signed(document);
+	g_autoptr(GError) error = NULL;
+	g_auto(TransferHeader) was = {0};
+	g_autoptr(GBytes) renewed = transfer_doc_renew(signed_document, &was, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(was.msg_id, ==, header.msg_id);
+	g_assert_cmpstr(was.sent_at_text, ==, "2026-11-27T10:00:00Z");
+
+	g_autoptr(PhXmlDoc) doc = ph_xml_doc_parse(renewed, NULL, &error);
+	g_assert_no_error(error);
+	g_auto(TransferHeader) now = {0};
+	g_assert_true(transfer_header_read(doc, &now, &error));
+	g_assert_no_error(error);
+	g_assert_cmpstr(now.sent_at_text, !=, was.sent_at_text);
+	gint64 age = g_get_real_time() / G_USEC_PER_SEC - now.sent_at;
+	g_assert_cmpint(age, >=, 0);
+	g_assert_cmpint(age, <=, 60);
+	header.sent_at_text = now.sent_at_text;
+	g_autoptr(GBytes) expected = transfer_doc_build(&header, body);
+	g_autofree gchar *expected_text =
+	        g_strconcat("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n",
+	                    (const gchar *)g_bytes_get_data(expected, NULL), NULL);
+	g_autofree gchar *renewed_text =
+	        g_strndup(g_bytes_get_data(renewed, NULL), g_bytes_get_size(renewed));
+	g_assert_cmpstr(renewed_text, ==, expected_text);
+
+	/* a document without our signature is not one to sign again */
+	g_auto(TransferHeader) unsigned_header = {0};
+	g_autoptr(GBytes) refused = transfer_doc_renew(document, &unsigned_header, &error);
+	g_assert_null(refused);
+	g_assert_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT);
+	g_assert_cmpstr(error->message, ==,
+	                "message LTR-110100-20261127-1: not a document signed here");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -96,5 +166,6 @@ main(int argc, char **argv)
 	g_test_add_func("/transfer/yuan", test_yuan);
 	g_test_add_func("/transfer/deadline", test_deadline);
 	g_test_add_func("/transfer/mask", test_mask);
+	g_test_add_func("/transfer/renew", test_renew);
 	return g_test_run();
 }

@@ -29,14 +29,17 @@ typedef struct {
 	gboolean stale;
 	gboolean down;
 	gboolean no_receipt;
+	gboolean lose_answer_once; /* the first document taken is kept, its answer dropped */
 	gint delay_ms;
-	gchar *account; /* AIC099 of our INFO and FUND, yuan */
+	gint window_seconds; /* SentAt further than this from now: 400 EXPIRED */
+	gchar *account;      /* AIC099 of our INFO and FUND, yuan */
 
 	PhXmlSigner *signer;
 	PhXmlVerifier *verifier;
 	GThreadPool *pushes; /* one thread: pushes go out in order */
 	GMutex lock;
 	GHashTable *seen; /* case id → "INFO,FUND" received from the hub, for RECEIPTs */
+	GHashTable *held; /* MsgId → the bytes taken (main loop only): DUPLICATE or CONFLICT */
 	FILE *events;
 } Sim;
 
@@ -298,7 +301,52 @@ sim_unpause(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-static void
+/* The platform's checks after the signature (transfer.md, "Answers to a push"): SentAt in
+ * the window, then the MsgId against what it already holds. FALSE when answered here. */
+static gboolean
+sim_admit(Sim *sim, SoupServerMessage *message, PhXmlDoc *doc, GBytes *body)
+{
+	g_autofree gchar *type = ph_xml_doc_get_text(doc, "Header/MsgType");
+	g_autofree gchar *msg_id = ph_xml_doc_get_text(doc, "Header/MsgId");
+	g_autofree gchar *sent_text = ph_xml_doc_get_text(doc, "Header/SentAt");
+	g_autoptr(GDateTime) sent =
+	        sent_text != NULL ? g_date_time_new_from_iso8601(sent_text, NULL) : NULL;
+	gint64 age = sent != NULL ? g_get_real_time() / G_USEC_PER_SEC - g_date_time_to_unix(sent)
+	                          : G_MAXINT64;
+	if (age > sim->window_seconds || age < -(gint64)sim->window_seconds) {
+		sim_event(sim, "EXPIRED %s %s sentat=%s", type, msg_id, sent_text);
+		sim_reply(message, 400, msg_id, "EXPIRED", "SentAt outside the window");
+		return FALSE;
+	}
+	GBytes *held = msg_id != NULL ? g_hash_table_lookup(sim->held, msg_id) : NULL;
+	if (held != NULL) {
+		gboolean same = g_bytes_equal(held, body);
+		sim_event(sim, "%s %s %s sentat=%s", same ? "DUPLICATE" : "CONFLICT", type, msg_id,
+		          sent_text);
+		sim_reply(message, same ? 200 : 409, msg_id, same ? "DUPLICATE" : "CONFLICT",
+		          same ? "already stored" : "same MsgId, other bytes");
+		return FALSE;
+	}
+	if (msg_id != NULL)
+		g_hash_table_replace(sim->held, g_strdup(msg_id), g_bytes_ref(body));
+	return TRUE;
+}
+
+/* --lose-answer-once: the document is kept, but the connection closes before the answer. */
+static gboolean
+sim_lose_answer(Sim *sim, SoupServerMessage *message, const gchar *type, const gchar *msg_id)
+{
+	if (!sim->lose_answer_once)
+		return FALSE;
+	sim->lose_answer_once = FALSE;
+	sim_event(sim, "LOST %s %s (kept, answer dropped)", type, msg_id);
+	g_autoptr(GIOStream) connection = soup_server_message_steal_connection(message);
+	g_io_stream_close(connection, NULL, NULL);
+	return TRUE;
+}
+
+/* FALSE when the answer was dropped on purpose. */
+static gboolean
 sim_take(Sim *sim, SoupServerMessage *message, GBytes *body)
 {
 	g_autoptr(GError) error = NULL;
@@ -307,21 +355,27 @@ sim_take(Sim *sim, SoupServerMessage *message, GBytes *body)
 	if (doc == NULL || !ph_xml_verifier_verify(sim->verifier, doc, 0, &subject, &error)) {
 		sim_event(sim, "REFUSED %s", error->message);
 		sim_reply(message, 400, NULL, "SIGNATURE_INVALID", error->message);
-		return;
+		return TRUE;
 	}
+	if (!sim_admit(sim, message, doc, body))
+		return TRUE;
 	g_autofree gchar *type = ph_xml_doc_get_text(doc, "Header/MsgType");
 	g_autofree gchar *msg_id = ph_xml_doc_get_text(doc, "Header/MsgId");
 	g_autofree gchar *case_id = ph_xml_doc_get_text(doc, "Header/CaseId");
+	g_autofree gchar *sent_at = ph_xml_doc_get_text(doc, "Header/SentAt");
 	g_autofree gchar *detail = g_strcmp0(type, "RECEIPT") == 0
 	                                   ? ph_xml_doc_get_text(doc, "Body/ResultCode")
 	                                   : ph_xml_doc_get_text(doc, "Body/AIC102");
-	sim_event(sim, "RECEIVED %s %s %s %s signer=%s", type, msg_id, case_id,
-	          detail != NULL ? detail : "-", subject);
-	sim_reply(message, 202, msg_id, "ACCEPTED", "stored for processing");
+	sim_event(sim, "RECEIVED %s %s %s %s signer=%s sentat=%s", type, msg_id, case_id,
+	          detail != NULL ? detail : "-", subject, sent_at);
+	gboolean answered = !sim_lose_answer(sim, message, type, msg_id);
+	if (answered)
+		sim_reply(message, 202, msg_id, "ACCEPTED", "stored for processing");
 	if (g_strcmp0(type, "LETTER") == 0)
 		sim_answer_letter(sim, doc, case_id);
 	else if (g_strcmp0(type, "INFO") == 0 || g_strcmp0(type, "FUND") == 0)
 		sim_note_sheet(sim, type, msg_id, case_id);
+	return answered;
 }
 
 static void
@@ -339,7 +393,8 @@ sim_handle(SoupServer *server, SoupServerMessage *message, const char *path, GHa
 	} else {
 		g_autoptr(GBytes) body =
 		        soup_message_body_flatten(soup_server_message_get_request_body(message));
-		sim_take(sim, message, body);
+		if (!sim_take(sim, message, body))
+			return;
 	}
 	if (sim->delay_ms > 0) {
 		soup_server_message_pause(message);
@@ -415,6 +470,7 @@ main(int argc, char **argv)
 	sim.hub_agency = g_strdup("110100000001");
 	sim.hub_region = g_strdup("110100");
 	sim.account = g_strdup("12345.67");
+	sim.window_seconds = 600;
 	GOptionEntry entries[] = {
 	        {"port", 0, 0, G_OPTION_ARG_INT, &port, "HTTPS port (8444)", "PORT"},
 	        {"hub-url", 0, 0, G_OPTION_ARG_STRING, &sim.hub_url, "the hub's push URL", "URL"},
@@ -444,6 +500,10 @@ main(int argc, char **argv)
 	        {"delay-ms", 0, 0, G_OPTION_ARG_INT, &sim.delay_ms, "answer this much later", "MS"},
 	        {"no-receipt", 0, 0, G_OPTION_ARG_NONE, &sim.no_receipt, "never send RECEIPTs",
 	         NULL},
+	        {"window-seconds", 0, 0, G_OPTION_ARG_INT, &sim.window_seconds,
+	         "answer EXPIRED when SentAt is further than this from now (600)", "SECONDS"},
+	        {"lose-answer-once", 0, 0, G_OPTION_ARG_NONE, &sim.lose_answer_once,
+	         "keep the first document taken but drop the connection before answering", NULL},
 	        {NULL},
 	};
 	g_autoptr(GOptionContext) options = g_option_context_new("- transfer platform simulator");
@@ -463,6 +523,8 @@ main(int argc, char **argv)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	g_mutex_init(&sim.lock);
 	sim.seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	sim.held = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	                                 (GDestroyNotify)g_bytes_unref);
 	sim.events = sim.events_path != NULL ? fopen(sim.events_path, "a") : NULL;
 	g_autofree gchar *key = g_build_filename(sim.pki, "transfer-platform.key", NULL);
 	g_autofree gchar *cert = g_build_filename(sim.pki, "transfer-platform.crt", NULL);
