@@ -29,6 +29,11 @@ static const PersonnelField personnel_coded_fields[] = {PERSONNEL_AAC004, PERSON
                                                         PERSONNEL_AIC161};
 static const PersonnelField personnel_money_fields[] = {PERSONNEL_WAGE,
                                                         PERSONNEL_OLD_METHOD_AMOUNT};
+/* Codes without a table in the mapping folder, with their form C..n (STANDARDS.md). */
+static const struct {
+	PersonnelField field;
+	glong max_chars;
+} personnel_sized_fields[] = {{PERSONNEL_AAB019, 2}, {PERSONNEL_AAE160, 4}};
 
 void
 personnel_rejection_clear(PersonnelRejection *rejection)
@@ -149,6 +154,14 @@ personnel_check_values(Personnel *personnel, const PersonnelEvent *event,
 			                        "%s is not yuan with at most two decimals, e.g. "
 			                        "7500.00",
 			                        personnel_field_name(personnel_money_fields[i]));
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(personnel_sized_fields); i++) {
+		const gchar *value = event->fields[personnel_sized_fields[i].field];
+		if (value != NULL && g_utf8_strlen(value, -1) > personnel_sized_fields[i].max_chars)
+			return personnel_reject(
+			        rejection, "BAD_FIELD", "%s is longer than %ld characters",
+			        personnel_field_name(personnel_sized_fields[i].field),
+			        personnel_sized_fields[i].max_chars);
 	}
 	/* I..3: read later as a number, so nothing but digits may reach the conversion (empty
 	 * stays "none", as an empty DeemedIndex does). */

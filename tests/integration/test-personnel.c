@@ -1092,6 +1092,33 @@ test_unit_after_hire(Fixture *fixture, gconstpointer data)
 	g_assert_cmpint(count(fixture, "SELECT count(*) FROM person"), ==, 1);
 }
 
+/* Codes without a table in the mapping folder still have their form (STANDARDS.md): AAB019
+ * 单位类型 is C..2 and AAE160 变更原因 C..4; a longer value is refused as BAD_FIELD naming
+ * the field, not stored in the unit or the enrolment. */
+static void
+test_code_lengths(Fixture *fixture, gconstpointer data)
+{
+	g_autofree gchar *x = make_id("19800101", 801);
+	GString *xml = batch_begin("B-CODES", "U0001");
+	add_unit(xml, 0, "某市财政局");
+	add_hire(xml, 1, x, "张三", "20150101");
+	g_string_append(xml, "<Event seq=\"2\" type=\"UNIT\" effective=\"20141001\">"
+	                     "<AAB004>某市财政局</AAB004><AAB019>全额拨款事业单位</AAB019>"
+	                     "</Event>\n");
+	add_event(xml, 3, "LEAVE", "20160101", x, "<AAE160>63011</AAE160>");
+	g_autofree gchar *batch = post_until_done(fixture, xml);
+	assert_result(fixture, batch, 2, "REJECTED BAD_FIELD");
+	assert_result(fixture, batch, 3, "REJECTED BAD_FIELD");
+	g_autofree gchar *unit_why = message_of(fixture, batch, 2);
+	g_assert_nonnull(strstr(unit_why, "AAB019"));
+	g_autofree gchar *leave_why = message_of(fixture, batch, 3);
+	g_assert_nonnull(strstr(leave_why, "AAE160"));
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM unit WHERE unit_type IS NOT NULL"), ==,
+	                0);
+	g_assert_cmpint(count(fixture, "SELECT count(*) FROM enrolment WHERE end_period IS NULL"),
+	                ==, 1);
+}
+
 /* A refusal whose words quote part of a multi-byte character (the core's credit code check
  * names the character at fault with %c; a masked ID number keeps its first six bytes) is
  * still stored and answered: a receipt's message is UTF-8, and the batch is not held up. */
@@ -1266,6 +1293,8 @@ main(int argc, char **argv)
 	g_test_add("/personnel/deemed-months", Fixture, NULL, fixture_set_up, test_deemed_months,
 	           fixture_tear_down);
 	g_test_add("/personnel/field-named", Fixture, NULL, fixture_set_up, test_field_named,
+	           fixture_tear_down);
+	g_test_add("/personnel/code-lengths", Fixture, NULL, fixture_set_up, test_code_lengths,
 	           fixture_tear_down);
 	g_test_add("/personnel/refusal-not-utf8", Fixture, NULL, fixture_set_up,
 	           test_refusal_not_utf8, fixture_tear_down);
