@@ -210,6 +210,29 @@ transfer_flow_letter(Transfer *transfer, PhTxn *txn, const TransferHeader *heade
 	       transfer_flow_step(transfer, txn, transfer_case, "FUND_SENT", error);
 }
 
+/* Whether the RECEIPT acknowledges the message the case waits on: in FUND_SENT, our FUND. A
+ * RECEIPT for any other message is no answer to this case. */
+static gboolean
+transfer_flow_check_ack(PhTxn *txn, const PhTransferCase *transfer_case, PhXmlDoc *doc,
+                        GError **error)
+{
+	g_autoptr(GBytes) fund =
+	        ph_transfer_message_find(txn, transfer_case->case_id, "out", "FUND", error);
+	g_autoptr(PhXmlDoc) ours = fund != NULL ? ph_xml_doc_parse(fund, NULL, error) : NULL;
+	if (ours == NULL)
+		return FALSE;
+	g_autofree gchar *awaited = ph_xml_doc_get_text(ours, "Header/MsgId");
+	g_autofree gchar *ack = ph_xml_doc_get_text(doc, "Body/AckMsgId");
+	if (ack != NULL && g_strcmp0(ack, awaited) == 0)
+		return TRUE;
+	/* their text: numbers masked like any outside text kept in a reason */
+	g_autofree gchar *said = ack != NULL ? transfer_doc_mask_numbers(ack) : NULL;
+	return transfer_flow_invalid(error, transfer_case->case_id,
+	                             "RECEIPT: Body/AckMsgId: acknowledges %s, but the case waits "
+	                             "on a receipt for %s",
+	                             said != NULL ? said : "nothing (missing)", awaited);
+}
+
 static gboolean
 transfer_flow_receipt_in(Transfer *transfer, PhTxn *txn, PhTransferCase *transfer_case,
                          const TransferHeader *header, PhXmlDoc *doc, GError **error)
@@ -225,6 +248,8 @@ transfer_flow_receipt_in(Transfer *transfer, PhTxn *txn, PhTransferCase *transfe
 	if (code == NULL)
 		return transfer_flow_invalid(error, header->case_id,
 		                             "RECEIPT: Body/ResultCode: missing");
+	if (!transfer_flow_check_ack(txn, transfer_case, doc, error))
+		return FALSE;
 	if (g_strcmp0(code, "OK") != 0) {
 		/* their words may name the member: kept in plain text, so masked */
 		g_autofree gchar *said = transfer_doc_mask_numbers(text != NULL ? text : "");

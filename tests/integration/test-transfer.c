@@ -856,16 +856,37 @@ check_failed_for_good(Fixture *fixture, const gchar *msg_id, const gchar *case_i
 	g_assert_cmpstr(now, ==, state);
 }
 
-/* The other side's RECEIPT of a transfer out, signed as the platform relays it. */
+/* The MsgId of our document @type of the case. */
+static gchar *
+our_msg_id(Fixture *fixture, const gchar *case_id, const gchar *type)
+{
+	g_autofree gchar *sql =
+	        g_strdup_printf("SELECT msg_id FROM transfer_message WHERE case_id = "
+	                        "'%s' AND direction = 'out' AND msg_type = '%s'",
+	                        case_id, type);
+	return query(fixture, sql);
+}
+
+/* The other side's RECEIPT of a transfer out acknowledging @ack_msg_id, signed as the
+ * platform relays it. */
+static gchar *
+receipt_for(Fixture *fixture, const gchar *case_id, const gchar *ack_msg_id, const gchar *code,
+            const gchar *text)
+{
+	g_autofree gchar *msg_id = g_strdup_printf("R-%s-%s", code, ack_msg_id);
+	g_autofree gchar *body = g_markup_printf_escaped(
+	        "<AckMsgId>%s</AckMsgId><ResultCode>%s</ResultCode><ResultText>%s</ResultText>",
+	        ack_msg_id, code, text);
+	g_autofree gchar *receipt = platform_document(msg_id, "RECEIPT", case_id, body);
+	return sign_with(fixture->hub->pki, "transfer-platform", receipt);
+}
+
+/* The other side's RECEIPT of a transfer out: for our FUND, the message the case waits on. */
 static gchar *
 receipt_document(Fixture *fixture, const gchar *case_id, const gchar *code, const gchar *text)
 {
-	g_autofree gchar *msg_id = g_strdup_printf("R-%s", code);
-	g_autofree gchar *body = g_markup_printf_escaped(
-	        "<AckMsgId>FND-x</AckMsgId><ResultCode>%s</ResultCode><ResultText>%s</ResultText>",
-	        code, text);
-	g_autofree gchar *receipt = platform_document(msg_id, "RECEIPT", case_id, body);
-	return sign_with(fixture->hub->pki, "transfer-platform", receipt);
+	g_autofree gchar *fund = our_msg_id(fixture, case_id, "FUND");
+	return receipt_for(fixture, case_id, fund, code, text);
 }
 
 /* The other side asks for a member of ours: INFO and FUND with the core's amounts, which
@@ -963,6 +984,45 @@ test_transfer_out_receipt_without_result(Fixture *fixture, gconstpointer data)
 	g_autofree gchar *receipt = receipt_document(fixture, case_id, "OK", "test");
 	const Expect receipt_accepted = {"RECEIPT", 202, "ACCEPTED"};
 	post_expect(fixture, &receipt_accepted, receipt);
+	check_transfer_in(fixture, case_id, "COMPLETED");
+	check_member(fixture, "3 ended");
+}
+
+/* A RECEIPT that acknowledges another message than the one the case waits on (our FUND) is
+ * no answer to it: accepted at the door, then failed for good naming AckMsgId and both ids;
+ * the case and the member are untouched, and the right RECEIPT still completes it. */
+static void
+test_transfer_out_receipt_wrong_ack(Fixture *fixture, gconstpointer data)
+{
+	g_autofree gchar *case_id = open_transfer_out(fixture);
+	g_autofree gchar *info = our_msg_id(fixture, case_id, "INFO");
+	g_autofree gchar *fund = our_msg_id(fixture, case_id, "FUND");
+	const gchar *const wrong[][2] = {
+	        {info, "OK"},        /* our INFO: sent, but not what the case waits on */
+	        {"FND-OTHER", "OK"}, /* a message this hub never sent */
+	        {info, "REJECTED"},  /* would put the member back to paying */
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(wrong); i++) {
+		g_autofree gchar *receipt =
+		        receipt_for(fixture, case_id, wrong[i][0], wrong[i][1], "test");
+		const Expect accepted = {"RECEIPT for another message", 202, "ACCEPTED"};
+		post_expect(fixture, &accepted, receipt);
+		g_autofree gchar *msg_id = g_strdup_printf("R-%s-%s", wrong[i][1], wrong[i][0]);
+		check_failed_for_good(fixture, msg_id, case_id, "FUND_SENT");
+		check_member(fixture, "2 open");
+		g_autofree gchar *sql = g_strdup_printf(
+		        "SELECT last_error FROM inbox WHERE message_id = '" SIM_AGENCY "/%s'",
+		        msg_id);
+		g_autofree gchar *reason = query(fixture, sql);
+		g_autofree gchar *expected = g_strdup_printf(
+		        "transfer case %s: RECEIPT: Body/AckMsgId: acknowledges %s, but the case "
+		        "waits on a receipt for %s",
+		        case_id, wrong[i][0], fund);
+		g_assert_cmpstr(reason, ==, expected);
+	}
+	g_autofree gchar *receipt = receipt_document(fixture, case_id, "OK", "test");
+	const Expect accepted = {"RECEIPT for the FUND", 202, "ACCEPTED"};
+	post_expect(fixture, &accepted, receipt);
 	check_transfer_in(fixture, case_id, "COMPLETED");
 	check_member(fixture, "3 ended");
 }
@@ -1090,6 +1150,8 @@ main(int argc, char **argv)
 	           fixture_tear_down);
 	g_test_add("/transfer/out/rejected-text", Fixture, NULL, fixture_set_up,
 	           test_transfer_out_rejected_text, fixture_tear_down);
+	g_test_add("/transfer/out/receipt-wrong-ack", Fixture, NULL, fixture_set_up,
+	           test_transfer_out_receipt_wrong_ack, fixture_tear_down);
 	g_test_add("/transfer/out/receipt-without-result", Fixture, NULL, fixture_set_up,
 	           test_transfer_out_receipt_without_result, fixture_tear_down);
 	return g_test_run();

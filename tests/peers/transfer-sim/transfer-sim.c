@@ -38,7 +38,7 @@ typedef struct {
 	PhXmlVerifier *verifier;
 	GThreadPool *pushes; /* one thread: pushes go out in order */
 	GMutex lock;
-	GHashTable *seen; /* case id → "INFO,FUND" received from the hub, for RECEIPTs */
+	GHashTable *seen; /* case id → "TYPE MSGID" of INFO or FUND from the hub, for RECEIPTs */
 	GHashTable *held; /* MsgId → the bytes taken (main loop only): DUPLICATE or CONFLICT */
 	FILE *events;
 } Sim;
@@ -261,21 +261,25 @@ sim_answer_letter(Sim *sim, PhXmlDoc *doc, const gchar *case_id)
 	}
 }
 
-/* INFO and FUND of a transfer out by the hub: a RECEIPT once both are here. */
+/* INFO and FUND of a transfer out by the hub: a RECEIPT once both are here, acknowledging
+ * the FUND (the message the hub's case waits on). */
 static void
 sim_note_sheet(Sim *sim, const gchar *type, const gchar *msg_id, const gchar *case_id)
 {
 	g_mutex_lock(&sim->lock);
-	gchar *seen = g_hash_table_lookup(sim->seen, case_id);
-	gboolean complete = seen != NULL && strstr(seen, type) == NULL;
-	g_hash_table_replace(sim->seen, g_strdup(case_id), g_strdup(type));
+	const gchar *seen = g_hash_table_lookup(sim->seen, case_id); /* "TYPE MSGID" */
+	gboolean complete = seen != NULL && !g_str_has_prefix(seen, type);
+	g_autofree gchar *fund_id = g_strdup(g_str_equal(type, "FUND") ? msg_id
+	                                     : complete                ? strchr(seen, ' ') + 1
+	                                                               : "");
+	g_hash_table_replace(sim->seen, g_strdup(case_id), g_strdup_printf("%s %s", type, msg_id));
 	g_mutex_unlock(&sim->lock);
 	if (!complete || sim->no_receipt)
 		return;
 	gchar *body = g_markup_printf_escaped("    <AckMsgId>%s</AckMsgId>\n"
 	                                      "    <ResultCode>OK</ResultCode>\n"
 	                                      "    <ResultText>received</ResultText>\n",
-	                                      msg_id);
+	                                      fund_id);
 	sim_queue(sim, "RECEIPT", case_id, body, FALSE);
 }
 
