@@ -118,29 +118,57 @@ ph_transfer_case_update(PhTxn *txn, const PhTransferCase *transfer, GError **err
 	return result != NULL;
 }
 
-GPtrArray *
-ph_transfer_case_take_overdue(PhPlugin *plugin, GError **error)
+/* Open cases past their deadline not reported yet, locked for @db's transaction (rows
+ * another look holds are skipped). A row that does not open (its key is gone) is left out,
+ * unmarked, with a warning naming its case: the others are still reported. */
+static GPtrArray *
+ph_transfer_case_lock_overdue(PhDb *db, GError **error)
 {
-	PhDb *db = ph_worker_db_get(error);
-	if (db == NULL)
-		return NULL;
 	g_autoptr(PGresult) result = ph_db_query(
 	        db,
-	        "UPDATE transfer_exchange SET overdue_reported_at = now() WHERE case_id IN "
-	        "(SELECT case_id FROM transfer_exchange WHERE state NOT IN ('COMPLETED', "
-	        "'REJECTED') "
-	        "AND deadline < now() AND overdue_reported_at IS NULL FOR UPDATE SKIP LOCKED) "
-	        "RETURNING " PH_TRANSFER_CASE_COLUMNS,
+	        "SELECT " PH_TRANSFER_CASE_COLUMNS " FROM transfer_exchange WHERE state NOT IN "
+	        "('COMPLETED', 'REJECTED') AND deadline < now() AND overdue_reported_at IS NULL "
+	        "FOR UPDATE SKIP LOCKED",
 	        0, NULL, error);
 	if (result == NULL)
 		return NULL;
 	g_autoptr(GPtrArray) cases =
 	        g_ptr_array_new_with_free_func((GDestroyNotify)ph_transfer_case_free);
 	for (gint row = 0; row < PQntuples(result); row++) {
-		PhTransferCase *transfer = ph_transfer_case_from_row(result, row, error);
-		if (transfer == NULL)
-			return NULL;
+		g_autoptr(GError) unreadable = NULL;
+		PhTransferCase *transfer = ph_transfer_case_from_row(result, row, &unreadable);
+		if (transfer == NULL) {
+			g_warning("overdue %s; not reported, looked at again next time",
+			          unreadable->message);
+			continue;
+		}
 		g_ptr_array_add(cases, transfer);
+	}
+	return g_steal_pointer(&cases);
+}
+
+GPtrArray *
+ph_transfer_case_take_overdue(PhPlugin *plugin, GError **error)
+{
+	PhDb *db = ph_worker_db_get(error);
+	if (db == NULL || !ph_db_begin(db, error))
+		return NULL;
+	/* only the cases handed back for reporting are marked, in the same transaction */
+	g_autoptr(GPtrArray) cases = ph_transfer_case_lock_overdue(db, error);
+	for (guint i = 0; cases != NULL && i < cases->len; i++) {
+		const PhTransferCase *transfer = cases->pdata[i];
+		const gchar *params[] = {transfer->case_id};
+		g_autoptr(PGresult) marked =
+		        ph_db_query(db,
+		                    "UPDATE transfer_exchange SET overdue_reported_at = now() "
+		                    "WHERE case_id = $1",
+		                    1, params, error);
+		if (marked == NULL)
+			g_clear_pointer(&cases, g_ptr_array_unref);
+	}
+	if (cases == NULL || !ph_db_commit(db, error)) {
+		ph_db_rollback(db);
+		return NULL;
 	}
 	return g_steal_pointer(&cases);
 }

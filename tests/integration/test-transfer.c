@@ -1075,6 +1075,54 @@ test_overdue(Fixture *fixture, gconstpointer data)
 	g_assert_nonnull(strstr(log, warning));
 }
 
+/* Waits until the hub's log holds @text. */
+static gboolean
+log_holds(Fixture *fixture, const gchar *text)
+{
+	for (guint i = 0; i < 300; i++) {
+		g_autofree gchar *log = NULL;
+		g_assert_true(g_file_get_contents(fixture->hub->log_path, &log, NULL, NULL));
+		if (strstr(log, text) != NULL)
+			return TRUE;
+		g_usleep(100 * 1000);
+	}
+	return FALSE;
+}
+
+/* Two cases past their deadline in one look, one whose stored AAC002 does not open (its key
+ * is gone): the other is still reported and marked, and the one that was not reported is
+ * not marked. */
+static void
+test_overdue_unreadable(Fixture *fixture, gconstpointer data)
+{
+	g_assert_cmpint(ph_test_hub_signal(fixture->hub, SIGTERM), ==, 0);
+	g_autofree gchar *base = plugin_config(fixture, fixture->hub->pki, FALSE, 200, 50);
+	g_autofree gchar *extra = g_strconcat(base, "deadline_check_seconds = 1\n", NULL);
+	ph_test_hub_write_config(fixture->hub, extra);
+	ph_test_hub_start(fixture->hub);
+	/* one statement, so that the job finds both in the same look; the test hub has no key
+	 * file, so a plaintext number opens and an envelope cannot */
+	PGconn *conn = PQconnectdb(ph_test_db_get_url(fixture->db));
+	PGresult *result = PQexec(
+	        conn, "INSERT INTO transfer_exchange (case_id, direction, state, id_number, "
+	              "other_agency, other_region, deadline) VALUES "
+	              "('XF-LOCKED', 'out', 'FUND_SENT', 'enc1:k-gone:AAAA', '330100000001', "
+	              "'330100', now() - interval '1 day'), "
+	              "('XF-READABLE', 'in', 'LETTER_SENT', '" ID_1980 "', '330100000001', "
+	              "'330100', now() - interval '1 day')");
+	g_assert_cmpint(PQresultStatus(result), ==, PGRES_COMMAND_OK);
+	PQclear(result);
+	PQfinish(conn);
+	g_assert_true(log_holds(fixture, "transfer case XF-READABLE (in, LETTER_SENT) is past its "
+	                                 "step deadline"));
+	/* the other is named (never its number) and left for the next look */
+	g_assert_true(log_holds(fixture, "overdue transfer case XF-LOCKED: AAC002: "));
+	g_autofree gchar *marked = query(
+	        fixture, "SELECT string_agg(case_id, ',' ORDER BY case_id) FROM transfer_exchange "
+	                 "WHERE overdue_reported_at IS NOT NULL");
+	g_assert_cmpstr(marked, ==, "XF-READABLE");
+}
+
 /* A clerk starts a transfer in for a number the hub does not know: the request fails for
  * good (not retried for ever), naming the number masked, and no case is opened. */
 static void
@@ -1142,6 +1190,8 @@ main(int argc, char **argv)
 	           test_resigned_conflict, fixture_tear_down);
 	g_test_add("/transfer/in/overdue", Fixture, NULL, fixture_set_up, test_overdue,
 	           fixture_tear_down);
+	g_test_add("/transfer/overdue-unreadable", Fixture, NULL, fixture_set_up,
+	           test_overdue_unreadable, fixture_tear_down);
 	g_test_add("/transfer/out/unknown-member", Fixture, NULL, fixture_set_up,
 	           test_transfer_out_unknown, fixture_tear_down);
 	g_test_add("/transfer/out", Fixture, "OK", fixture_set_up, test_transfer_out,
