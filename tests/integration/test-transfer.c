@@ -758,21 +758,30 @@ check_resigned_letter(Fixture *fixture, const gchar *case_id, const gchar *answe
 	return g_steal_pointer(&msg_id);
 }
 
+/* A transfer in started (hub with these retry timings) while the platform is away, until its
+ * LETTER is @verdict; then the platform is back with a SentAt window of 1 s. The case id. */
+static gchar *
+letter_while_away(Fixture *fixture, guint retry_initial_ms, guint max_attempts,
+                  const gchar *verdict)
+{
+	restart_with_retries(fixture, retry_initial_ms, max_attempts);
+	enrol(fixture, ID_1980, "19800101", "20240101");
+	gchar *case_id = start_transfer_in(fixture, ID_1980);
+	g_autofree gchar *seen = wait_value(
+	        fixture, "SELECT verdict FROM transfer_message WHERE msg_type = 'LETTER'", verdict);
+	g_assert_cmpstr(seen, ==, verdict);
+	const gchar *window[] = {"--window-seconds=1", NULL};
+	sim_start(fixture, window);
+	return case_id;
+}
+
 /* The platform is away longer than its SentAt window (1 s here): the LETTER queued meanwhile
  * comes back 400 EXPIRED on the next attempt, and is re-signed and taken; the case goes on. */
 static void
 test_expired_in_outbox(Fixture *fixture, gconstpointer data)
 {
 	/* retries 2–4 s apart (equal jitter on 4 s): the next attempt is past the window */
-	restart_with_retries(fixture, 4000, 50);
-	enrol(fixture, ID_1980, "19800101", "20240101");
-	g_autofree gchar *case_id = start_transfer_in(fixture, ID_1980);
-	g_autofree gchar *retrying = wait_value(
-	        fixture, "SELECT verdict FROM transfer_message WHERE msg_type = 'LETTER'",
-	        "RETRYING");
-	g_assert_cmpstr(retrying, ==, "RETRYING");
-	const gchar *window[] = {"--window-seconds=1", NULL};
-	sim_start(fixture, window);
+	g_autofree gchar *case_id = letter_while_away(fixture, 4000, 50, "RETRYING");
 	g_autofree gchar *msg_id = check_resigned_letter(fixture, case_id, "RECEIVED");
 	check_transfer_in(fixture, case_id, "COMPLETED");
 }
@@ -782,15 +791,7 @@ test_expired_in_outbox(Fixture *fixture, gconstpointer data)
 static void
 test_expired_dead_letter_retried(Fixture *fixture, gconstpointer data)
 {
-	restart_with_retries(fixture, 200, 1);
-	enrol(fixture, ID_1980, "19800101", "20240101");
-	g_autofree gchar *case_id = start_transfer_in(fixture, ID_1980);
-	g_autofree gchar *dead = wait_value(
-	        fixture, "SELECT verdict FROM transfer_message WHERE msg_type = 'LETTER'",
-	        "DEAD_LETTER");
-	g_assert_cmpstr(dead, ==, "DEAD_LETTER");
-	const gchar *window[] = {"--window-seconds=1", NULL};
-	sim_start(fixture, window);
+	g_autofree gchar *case_id = letter_while_away(fixture, 200, 1, "DEAD_LETTER");
 	/* its SentAt (second precision) is now more than the window away */
 	g_autofree gchar *old =
 	        wait_value(fixture,
@@ -962,6 +963,18 @@ test_transfer_out(Fixture *fixture, gconstpointer data)
 	check_failed_for_good(fixture, "L-AGAIN", case_id, final);
 }
 
+/* The other side's RECEIPT OK for our FUND completes the transfer out @case_id and ends the
+ * member's enrolment here (AAC031 = 3). */
+static void
+complete_with_receipt(Fixture *fixture, const gchar *case_id)
+{
+	g_autofree gchar *receipt = receipt_document(fixture, case_id, "OK", "test");
+	const Expect accepted = {"RECEIPT for the FUND", 202, "ACCEPTED"};
+	post_expect(fixture, &accepted, receipt);
+	check_transfer_in(fixture, case_id, "COMPLETED");
+	check_member(fixture, "3 ended");
+}
+
 /* A RECEIPT whose body is another document's has no ResultCode: it is no answer and must
  * neither complete nor reject the case — the door refuses it (SCHEMA_INVALID, see
  * /transfer/refusal-body-type), and one stored before that check fails for good in the flow;
@@ -981,11 +994,7 @@ test_transfer_out_receipt_without_result(Fixture *fixture, gconstpointer data)
 	check_member(fixture, "2 open");
 
 	/* The other side's real answer still completes it. */
-	g_autofree gchar *receipt = receipt_document(fixture, case_id, "OK", "test");
-	const Expect receipt_accepted = {"RECEIPT", 202, "ACCEPTED"};
-	post_expect(fixture, &receipt_accepted, receipt);
-	check_transfer_in(fixture, case_id, "COMPLETED");
-	check_member(fixture, "3 ended");
+	complete_with_receipt(fixture, case_id);
 }
 
 /* A RECEIPT that acknowledges another message than the one the case waits on (our FUND) is
@@ -1020,11 +1029,7 @@ test_transfer_out_receipt_wrong_ack(Fixture *fixture, gconstpointer data)
 		        case_id, wrong[i][0], fund);
 		g_assert_cmpstr(reason, ==, expected);
 	}
-	g_autofree gchar *receipt = receipt_document(fixture, case_id, "OK", "test");
-	const Expect accepted = {"RECEIPT for the FUND", 202, "ACCEPTED"};
-	post_expect(fixture, &accepted, receipt);
-	check_transfer_in(fixture, case_id, "COMPLETED");
-	check_member(fixture, "3 ended");
+	complete_with_receipt(fixture, case_id);
 }
 
 /* The other side's RECEIPT rejects the case in words that name the member: the reason kept
