@@ -71,16 +71,21 @@ valid_birth_date(const gchar *yyyymmdd)
 }
 
 /* @number with all but its first @head and last @tail characters as '*'; "****" when it has
- * fewer than @shortest, so that little of a short number is ever shown. */
+ * fewer than @shortest, so that little of a short number is ever shown. Characters, not
+ * bytes: a hostile "number" may hold multi-byte ones, and a mask that cut one in two would
+ * not be text (nor storable in a text column); one that is not UTF-8 is all masked. */
 static gchar *
-ph_identity_mask_keep(const gchar *number, gsize head, gsize tail, gsize shortest)
+ph_identity_mask_keep(const gchar *number, glong head, glong tail, glong shortest)
 {
-	gsize length = number != NULL ? strlen(number) : 0;
-
+	if (number == NULL || !g_utf8_validate(number, -1, NULL))
+		return g_strdup("****");
+	glong length = g_utf8_strlen(number, -1);
 	if (length < shortest)
 		return g_strdup("****");
-	g_autofree gchar *stars = g_strnfill(length - head - tail, '*');
-	return g_strdup_printf("%.*s%s%s", (int)head, number, stars, number + length - tail);
+	const gchar *head_end = g_utf8_offset_to_pointer(number, head);
+	const gchar *tail_start = g_utf8_offset_to_pointer(number, length - tail);
+	g_autofree gchar *stars = g_strnfill((gsize)(length - head - tail), '*');
+	return g_strdup_printf("%.*s%s%s", (int)(head_end - number), number, stars, tail_start);
 }
 
 gchar *
@@ -197,10 +202,14 @@ ph_identity_check_uscc(const gchar *code, GError **error)
 	}
 	for (guint i = 0; i < USCC_LEN; i++) {
 		if (uscc_value(code[i]) < 0) {
+			/* one byte of a multi-byte character quoted alone would not be text */
+			g_autofree gchar *what = g_ascii_isprint(code[i])
+			                                 ? g_strdup_printf("'%c'", code[i])
+			                                 : g_strdup("a byte that is not ASCII");
 			g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
-			            "credit code '%s' has '%c' at position %u, not in the "
-			            "GB 32100 alphabet",
-			            code, code[i], i + 1);
+			            "credit code '%s' has %s at position %u, not in the GB 32100 "
+			            "alphabet",
+			            code, what, i + 1);
 			return FALSE;
 		}
 	}
@@ -230,9 +239,11 @@ ph_identity_check_luhn(const gchar *number, GError **error)
 
 	g_return_val_if_fail(number != NULL, FALSE);
 	len = strlen(number);
+	/* a card number is an account (AAE010): shown masked, as everywhere (docs/security.md) */
+	g_autofree gchar *masked = ph_identity_mask_account(number);
 	if (len < 8 || len > 19 || !all_digits(number, len)) {
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
-		            "card number '%s' must be 8 to 19 digits", number);
+		            "card number '%s' must be 8 to 19 digits", masked);
 		return FALSE;
 	}
 	/* Double every second digit counting from the check digit at the right. */
@@ -245,7 +256,7 @@ ph_identity_check_luhn(const gchar *number, GError **error)
 	}
 	if (sum % 10 != 0) {
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
-		            "card number '%s' fails the Luhn check", number);
+		            "card number '%s' fails the Luhn check", masked);
 		return FALSE;
 	}
 	return TRUE;

@@ -104,6 +104,8 @@ test_uscc(void)
 	        {"91350100M000100I43", FALSE, "alphabet", "I is not in the GB 32100 alphabet"},
 	        {"9135A100M000100Y43", FALSE, "region code", "region must be digits"},
 	        {"91350100M000100Y4", FALSE, "not 18", "too short"},
+	        {"91350中M000100Y43", FALSE, "a byte that is not ASCII at position 6",
+	         "18 bytes, one character of three: named without cutting it"},
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -111,8 +113,10 @@ test_uscc(void)
 
 		g_test_message("%s: %s", cases[i].value, cases[i].source);
 		g_assert_cmpint(ph_identity_check_uscc(cases[i].value, &error), ==, cases[i].valid);
-		if (!cases[i].valid)
+		if (!cases[i].valid) {
 			g_assert_nonnull(strstr(error->message, cases[i].reason));
+			g_assert_true(g_utf8_validate(error->message, -1, NULL));
+		}
 	}
 }
 
@@ -131,8 +135,11 @@ test_luhn(void)
 
 		g_test_message("%s: %s", cases[i].value, cases[i].source);
 		g_assert_cmpint(ph_identity_check_luhn(cases[i].value, &error), ==, cases[i].valid);
-		if (!cases[i].valid)
+		if (!cases[i].valid) {
 			g_assert_nonnull(strstr(error->message, cases[i].reason));
+			/* an account number: shown masked, only its last four (docs/security.md) */
+			g_assert_null(strstr(error->message, cases[i].value));
+		}
 	}
 }
 
@@ -148,10 +155,14 @@ test_mask(void)
 	        {"110105491231002", "110105*****1002"},       /* 15-character old form */
 	        {"123456789", "****"},                        /* too short to show any part */
 	        {NULL, "****"},
+	        /* hostile: characters are kept or masked whole, never cut into bytes */
+	        {"11110中1234567890", "11110中******7890"},
+	        {"1101051949123\xe4\xb8" "002X", "****"}, /* not UTF-8: nothing shown */
 	};
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_autofree gchar *masked = ph_identity_mask(cases[i].number);
 		g_assert_cmpstr(masked, ==, cases[i].masked);
+		g_assert_true(g_utf8_validate(masked, -1, NULL));
 	}
 }
 
