@@ -58,7 +58,9 @@ typedef struct {
 } PhTransferMessage;
 
 gboolean ph_transfer_message_add(PhTxn *txn, const PhTransferMessage *message, GError **error);
-/* The same outside any transaction (refusals at the door; commits on its own). */
+/* The same outside any transaction (refusals at the door; commits on its own). An outbound
+ * message already recorded under the same msg_id is replaced: a document re-signed after the
+ * platform answered EXPIRED keeps its MsgId, and what is recorded is what was sent last. */
 gboolean ph_transfer_message_note(PhPlugin *plugin, const PhTransferMessage *message,
                                   GError **error);
 /* The body of the latest message of the case with this direction and type, or NULL with
