@@ -121,6 +121,12 @@ transfer_send_failed(Transfer *transfer, const PhOutboxMessage *message, const g
 {
 	gboolean last = g_error_matches(failure, PH_ERROR, PH_ERROR_PERMANENT) ||
 	                message->attempt >= transfer->retry.max_attempts;
+	/* the platform's answer is in the message, and may quote an ID number of the document
+	 * (a validator quotes the value it refuses): masked before it is kept anywhere (the
+	 * message's detail, the outbox's last error, the log) */
+	gchar *masked = transfer_doc_mask_numbers(failure->message);
+	g_free(failure->message);
+	failure->message = masked;
 	g_autofree gchar *detail =
 	        g_strdup_printf("%sattempt %u: %s", resigned, message->attempt, failure->message);
 	transfer_send_note(transfer, message->key, last ? "DEAD_LETTER" : "RETRYING", detail);

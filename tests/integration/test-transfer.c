@@ -654,6 +654,37 @@ test_platform_down(Fixture *fixture, gconstpointer data)
 	check_transfer_in(fixture, case_id, "COMPLETED");
 }
 
+/* The platform refuses the LETTER quoting the member's ID number in its answer: the hub keeps
+ * that answer (the message's detail, the outbox's last error, its log) with the number
+ * masked. */
+static void
+test_refusal_answer_masked(Fixture *fixture, gconstpointer data)
+{
+	const gchar *refuse[] = {"--refuse-quoting-id", NULL};
+	g_autofree gchar *case_id = open_transfer_in(fixture, refuse);
+	const gchar *refused[] = {"REFUSED SCHEMA_INVALID", NULL};
+	g_autofree gchar *line = wait_for_event(fixture, refused);
+	g_autofree gchar *dead = wait_value(
+	        fixture, "SELECT verdict FROM transfer_message WHERE msg_type = 'LETTER'",
+	        "DEAD_LETTER");
+	g_assert_cmpstr(dead, ==, "DEAD_LETTER");
+	g_autofree gchar *detail =
+	        query(fixture, "SELECT detail FROM transfer_message WHERE msg_type = 'LETTER'");
+	/* refused for good: the outbox row went to the dead letters with its last error */
+	g_autofree gchar *last_error = query(
+	        fixture, "SELECT last_error FROM dead_letter WHERE topic LIKE 'transfer%' LIMIT 1");
+	g_autofree gchar *log = NULL;
+	g_assert_true(g_file_get_contents(fixture->hub->log_path, &log, NULL, NULL));
+	g_autofree gchar *masked = ph_mask_id_number(ID_1980);
+	for (guint i = 0; i < 3; i++) {
+		const gchar *kept = (const gchar *[]){detail, last_error, log}[i];
+		g_test_message("kept: %.200s", kept);
+		g_assert_null(strstr(kept, ID_1980));
+	}
+	g_assert_nonnull(strstr(detail, masked));
+	g_assert_nonnull(strstr(last_error, masked));
+}
+
 /* kill -9 of the hub mid-case: after the restart the case completes, once. */
 static void
 test_kill_mid_case(Fixture *fixture, gconstpointer data)
@@ -1187,6 +1218,8 @@ main(int argc, char **argv)
 	           fixture_tear_down);
 	g_test_add("/transfer/in/kill-mid-case", Fixture, NULL, fixture_set_up, test_kill_mid_case,
 	           fixture_tear_down);
+	g_test_add("/transfer/in/refusal-answer-masked", Fixture, NULL, fixture_set_up,
+	           test_refusal_answer_masked, fixture_tear_down);
 	g_test_add("/transfer/in/expired-in-outbox", Fixture, NULL, fixture_set_up,
 	           test_expired_in_outbox, fixture_tear_down);
 	g_test_add("/transfer/in/expired-dead-letter-retried", Fixture, NULL, fixture_set_up,

@@ -29,7 +29,8 @@ typedef struct {
 	gboolean stale;
 	gboolean down;
 	gboolean no_receipt;
-	gboolean lose_answer_once; /* the first document taken is kept, its answer dropped */
+	gboolean lose_answer_once;  /* the first document taken is kept, its answer dropped */
+	gboolean refuse_quoting_id; /* 400 SCHEMA_INVALID quoting the document's AAC002 */
 	gint delay_ms;
 	gint window_seconds; /* SentAt further than this from now: 400 EXPIRED */
 	gchar *account;      /* AIC099 of our INFO and FUND, yuan */
@@ -382,6 +383,25 @@ sim_take(Sim *sim, SoupServerMessage *message, GBytes *body)
 	return answered;
 }
 
+/* A schema refusal as a validator words it, quoting the refused value: the document's first
+ * AAC002, in full (what a partner's answer may hold, and the hub must not keep unmasked). */
+static void
+sim_refuse_quoting_id(Sim *sim, SoupServerMessage *message)
+{
+	g_autoptr(GBytes) body =
+	        soup_message_body_flatten(soup_server_message_get_request_body(message));
+	g_autofree gchar *text = g_strndup(g_bytes_get_data(body, NULL), g_bytes_get_size(body));
+	const gchar *start = strstr(text, "<AAC002>");
+	const gchar *end = start != NULL ? strstr(start, "</AAC002>") : NULL;
+	g_autofree gchar *id = start != NULL && end != NULL
+	                               ? g_strndup(start + 8, (gsize)(end - start - 8))
+	                               : g_strdup("");
+	g_autofree gchar *why = g_strdup_printf(
+	        "Element 'AAC002': [facet 'pattern'] The value '%s' is not accepted", id);
+	sim_event(sim, "REFUSED SCHEMA_INVALID quoting the AAC002");
+	sim_reply(message, 400, NULL, "SCHEMA_INVALID", why);
+}
+
 static void
 sim_handle(SoupServer *server, SoupServerMessage *message, const char *path, GHashTable *query,
            gpointer user_data)
@@ -394,6 +414,8 @@ sim_handle(SoupServer *server, SoupServerMessage *message, const char *path, GHa
 	if (sim->down) {
 		sim_event(sim, "DOWN refused a message");
 		sim_reply(message, 503, NULL, "UNAVAILABLE", "simulated outage");
+	} else if (sim->refuse_quoting_id) {
+		sim_refuse_quoting_id(sim, message);
 	} else {
 		g_autoptr(GBytes) body =
 		        soup_message_body_flatten(soup_server_message_get_request_body(message));
@@ -506,6 +528,8 @@ main(int argc, char **argv)
 	         NULL},
 	        {"window-seconds", 0, 0, G_OPTION_ARG_INT, &sim.window_seconds,
 	         "answer EXPIRED when SentAt is further than this from now (600)", "SECONDS"},
+	        {"refuse-quoting-id", 0, 0, G_OPTION_ARG_NONE, &sim.refuse_quoting_id,
+	         "answer 400 SCHEMA_INVALID quoting the document's AAC002", NULL},
 	        {"lose-answer-once", 0, 0, G_OPTION_ARG_NONE, &sim.lose_answer_once,
 	         "keep the first document taken but drop the connection before answering", NULL},
 	        {NULL},
