@@ -15,9 +15,11 @@ struct _PhXmlStream {
 	gchar **encodings;
 	xmlTextReaderPtr reader;
 	guint64 bytes_read;
-	GError *read_error;  /* a failure of @input, kept for ph_xml_stream_next */
-	gboolean over_limit; /* @max_bytes was reached */
-	gchar *first_error;  /* libxml2's first complaint */
+	guint64 last_tag_at;        /* @bytes_read when the last tag was read */
+	GError *read_error;         /* a failure of @input, kept for ph_xml_stream_next */
+	gboolean over_limit;        /* @max_bytes was reached */
+	gboolean over_between_tags; /* PH_XML_STREAM_BETWEEN_TAGS_MAX was reached */
+	gchar *first_error;         /* libxml2's first complaint */
 	gint first_error_line;
 	gboolean started;     /* the first node was read (encoding checked) */
 	gboolean pending_end; /* the current START was an empty element */
@@ -27,12 +29,21 @@ struct _PhXmlStream {
 
 static const gchar *const ph_xml_stream_default_encodings[] = {"UTF-8", "GB18030", NULL};
 
+/* The most input read between two tags. libxml2 holds what comes between them in memory
+ * (text split by comments at about twice its size), so a document of one huge field would
+ * need memory as large as the file; fields of ours are a few KiB. */
+#define PH_XML_STREAM_BETWEEN_TAGS_MAX (16 * 1024 * 1024)
+
 static int
 ph_xml_stream_read_cb(void *context, char *buffer, int length)
 {
 	PhXmlStream *stream = context;
 	if (stream->max_bytes > 0 && stream->bytes_read >= stream->max_bytes) {
 		stream->over_limit = TRUE;
+		return -1;
+	}
+	if (stream->bytes_read - stream->last_tag_at > PH_XML_STREAM_BETWEEN_TAGS_MAX) {
+		stream->over_between_tags = TRUE;
 		return -1;
 	}
 	gsize wanted = (gsize)length;
@@ -133,6 +144,9 @@ ph_xml_stream_read_failed(PhXmlStream *stream, GError **error)
 		return ph_xml_stream_fail(stream, error,
 		                          "larger than the limit of %" G_GUINT64_FORMAT " bytes",
 		                          stream->max_bytes);
+	if (stream->over_between_tags)
+		return ph_xml_stream_fail(stream, error, "more than %d bytes between two tags",
+		                          PH_XML_STREAM_BETWEEN_TAGS_MAX);
 	if (stream->first_error != NULL) {
 		stream->failed = TRUE;
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT, "%s line %d: %s",
@@ -194,8 +208,12 @@ ph_xml_stream_next(PhXmlStream *stream, GError **error)
 	}
 	for (;;) {
 		int status = xmlTextReaderRead(stream->reader);
-		if (status < 0 || stream->over_limit || stream->read_error != NULL)
+		if (status < 0 || stream->over_limit || stream->over_between_tags ||
+		    stream->read_error != NULL)
 			return ph_xml_stream_read_failed(stream, error);
+		int type = xmlTextReaderNodeType(stream->reader);
+		if (type == XML_READER_TYPE_ELEMENT || type == XML_READER_TYPE_END_ELEMENT)
+			stream->last_tag_at = stream->bytes_read;
 		if (status == 0) {
 			if (stream->first_error != NULL || !stream->started)
 				return ph_xml_stream_read_failed(stream, error);

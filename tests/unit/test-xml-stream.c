@@ -105,6 +105,39 @@ test_refusals(void)
 	}
 }
 
+/* Content between two tags is held in memory until the next tag (libxml2 keeps text split by
+ * comments, at about twice its size): more than 16 MiB of it is refused. A document as large
+ * whose tags come often is read whole. */
+static void
+test_content_between_tags(void)
+{
+	const gsize piece = 1024 * 1024;
+	g_autoptr(GString) split = g_string_new("<a><b>");
+	g_autofree gchar *text = g_strnfill(piece, 'x');
+	for (guint i = 0; i < 20; i++) {
+		g_string_append_len(split, text, (gssize)piece);
+		g_string_append(split, "<!--c-->");
+	}
+	g_string_append(split, "</b></a>");
+	g_autofree gchar *seen = trace(split->str, (gssize)split->len, NULL);
+	g_test_message("%.200s", seen);
+	g_assert_true(g_str_has_prefix(seen, "ERROR test.xml"));
+	g_assert_nonnull(strstr(seen, "more than 16777216 bytes between two tags"));
+
+	g_autoptr(GString) tagged = g_string_new("<a>");
+	g_autofree gchar *field = g_strnfill(1000, 'y');
+	while (tagged->len < 20 * piece)
+		g_string_append_printf(tagged, "<b>%s</b>", field);
+	g_string_append(tagged, "</a>");
+	g_autoptr(GInputStream) input = NULL;
+	g_autoptr(PhXmlStream) stream = stream_for(tagged->str, (gssize)tagged->len, NULL, &input);
+	g_autoptr(GError) error = NULL;
+	PhXmlStreamNode node;
+	while ((node = ph_xml_stream_next(stream, &error)) != PH_XML_STREAM_DONE)
+		g_assert_cmpint(node, !=, PH_XML_STREAM_ERROR);
+	g_assert_no_error(error);
+}
+
 static void
 test_no_read_after_error(void)
 {
@@ -127,5 +160,6 @@ main(int argc, char **argv)
 	g_test_add_func("/xml-stream/gb18030", test_gb18030);
 	g_test_add_func("/xml-stream/refusals", test_refusals);
 	g_test_add_func("/xml-stream/no-read-after-error", test_no_read_after_error);
+	g_test_add_func("/xml-stream/content-between-tags", test_content_between_tags);
 	return g_test_run();
 }

@@ -14,7 +14,9 @@ typedef struct _PhXmlStream PhXmlStream;
 
 /**
  * PhXmlStreamLimits:
- * @max_bytes: input bytes read at most (0: no limit; the caller bounds the file)
+ * @max_bytes: input bytes read at most (0: no limit; the caller bounds the file). Whatever
+ *   the limit, more than 16 MiB of input between two tags (one huge text, or text split by
+ *   comments, which libxml2 holds in memory whole) is refused as PH_ERROR_INVALID_INPUT
  * @max_depth: element nesting (0: %PH_XML_STREAM_DEFAULT_MAX_DEPTH)
  * @encodings: NULL-terminated encodings the XML declaration may name, compared without
  *   case (NULL: "UTF-8" and "GB18030"); a document without a declaration is UTF-8
