@@ -171,17 +171,18 @@ ph_ctl_documents_recorded(PhDb *db, GError **error)
 }
 
 /* Whether @name in @dir is a file of the store's own (the archive's work files and anything
- * else are not ours to judge) that no row names, last written before @cutoff (unix seconds);
- * its size then in @size. */
+ * else are not ours to judge) that no row names, last written before @cutoff_us
+ * (ph_document_orphan_written_us); its size then in @size. */
 static gboolean
-ph_ctl_documents_is_orphan(const gchar *dir, const gchar *name, GHashTable *recorded, gint64 cutoff,
-                           gint64 *size)
+ph_ctl_documents_is_orphan(const gchar *dir, const gchar *name, GHashTable *recorded,
+                           gint64 cutoff_us, gint64 *size)
 {
 	if (!ph_document_orphan_is_store_file(name) || g_hash_table_contains(recorded, name))
 		return FALSE;
 	g_autofree gchar *path = g_build_filename(dir, name, NULL);
 	GStatBuf st;
-	if (g_lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_mtime >= cutoff)
+	if (g_lstat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    ph_document_orphan_written_us(&st) >= cutoff_us)
 		return FALSE;
 	*size = st.st_size;
 	return TRUE;
@@ -260,7 +261,7 @@ ph_ctl_documents_orphans(PhCtl *ctl, int argc, char **argv)
 		return PH_CTL_EXIT_FAILED;
 	g_autofree gchar *dir = ph_document_store_dir(config);
 	g_autoptr(GHashTable) recorded = ph_ctl_documents_recorded(db, &error);
-	gint64 cutoff = g_get_real_time() / G_USEC_PER_SEC - (gint64)hours * 3600;
+	gint64 cutoff = g_get_real_time() - (gint64)hours * 3600 * G_USEC_PER_SEC;
 	guint found = 0;
 	if (recorded == NULL ||
 	    !ph_ctl_documents_sweep(dir, recorded, cutoff, remove, &found, &error))

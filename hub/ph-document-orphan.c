@@ -11,6 +11,12 @@
 
 #include "ph-document-store.h"
 
+gint64
+ph_document_orphan_written_us(const GStatBuf *st)
+{
+	return (gint64)st->st_mtim.tv_sec * G_USEC_PER_SEC + st->st_mtim.tv_nsec / 1000;
+}
+
 gboolean
 ph_document_orphan_is_store_file(const gchar *name)
 {
@@ -31,7 +37,7 @@ ph_document_orphan_put_back(const gchar *aside, const gchar *path, GError **erro
 }
 
 gboolean
-ph_document_orphan_settle(const gchar *dir, const gchar *name, gint64 cutoff, gboolean *removed,
+ph_document_orphan_settle(const gchar *dir, const gchar *name, gint64 cutoff_us, gboolean *removed,
                           GError **error)
 {
 	g_autofree gchar *path = g_build_filename(dir, name, NULL);
@@ -40,7 +46,7 @@ ph_document_orphan_settle(const gchar *dir, const gchar *name, gint64 cutoff, gb
 	GStatBuf st;
 	if (g_lstat(aside, &st) != 0)
 		return errno == ENOENT || ph_document_errno(error, "read the time of", aside);
-	if ((gint64)st.st_mtime >= cutoff)
+	if (ph_document_orphan_written_us(&st) >= cutoff_us)
 		return ph_document_orphan_put_back(aside, path, error);
 	if (g_unlink(aside) != 0)
 		return ph_document_errno(error, "remove", aside);
@@ -49,7 +55,7 @@ ph_document_orphan_settle(const gchar *dir, const gchar *name, gint64 cutoff, gb
 }
 
 gboolean
-ph_document_orphan_remove(const gchar *dir, const gchar *name, gint64 cutoff, gboolean *removed,
+ph_document_orphan_remove(const gchar *dir, const gchar *name, gint64 cutoff_us, gboolean *removed,
                           GError **error)
 {
 	g_autofree gchar *path = g_build_filename(dir, name, NULL);
@@ -57,5 +63,5 @@ ph_document_orphan_remove(const gchar *dir, const gchar *name, gint64 cutoff, gb
 	*removed = FALSE;
 	if (g_rename(path, aside) != 0)
 		return errno == ENOENT || ph_document_errno(error, "set aside", path);
-	return ph_document_orphan_settle(dir, name, cutoff, removed, error);
+	return ph_document_orphan_settle(dir, name, cutoff_us, removed, error);
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <glib.h>
+#include <glib/gstdio.h>
 
 G_BEGIN_DECLS
 
@@ -15,19 +16,24 @@ G_BEGIN_DECLS
  * .part of one being written. A file set aside is not: see PH_DOCUMENT_ORPHAN_ASIDE. */
 gboolean ph_document_orphan_is_store_file(const gchar *name);
 
+/* When @st's file was last written, in microseconds since the epoch (the file system's own
+ * precision, as far as that goes). */
+gint64 ph_document_orphan_written_us(const GStatBuf *st);
+
 /* Removes @dir/@name, which no kept document named when the caller looked and which was last
- * written before @cutoff (unix seconds) when it looked, unless a keep has written it since: a
- * keep of the same bytes marks the file written before it names it (ph-document-store.c).
+ * written before @cutoff_us (ph_document_orphan_written_us) when it looked, unless a keep has
+ * written it since: a keep of the same bytes marks the file written before it names it
+ * (ph-document-store.c).
  * The file is first set aside as NAME.sweep, where no keep reaches it, and judged there; a
  * young one is put back. @removed says which. A file already gone is not an error. */
-gboolean ph_document_orphan_remove(const gchar *dir, const gchar *name, gint64 cutoff,
+gboolean ph_document_orphan_remove(const gchar *dir, const gchar *name, gint64 cutoff_us,
                                    gboolean *removed, GError **error);
 
 /* Settles @dir/@name's copy set aside (NAME.sweep), also one an interrupted removal left:
- * removed when last written before @cutoff, else put back, unless a keep has written a new
+ * removed when last written before @cutoff_us, else put back, unless a keep has written a new
  * NAME meanwhile (the same bytes: the names are the plaintext's digest). @removed says
  * which. */
-gboolean ph_document_orphan_settle(const gchar *dir, const gchar *name, gint64 cutoff,
+gboolean ph_document_orphan_settle(const gchar *dir, const gchar *name, gint64 cutoff_us,
                                    gboolean *removed, GError **error);
 
 G_END_DECLS

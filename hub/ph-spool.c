@@ -8,6 +8,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "ph-document-orphan.h"
 #include "ph-document-store.h"
 #include "ph-document-stream.h"
 #include "ph-inbox.h"
@@ -19,7 +20,8 @@ struct _PhSpoolFile {
 	gchar *path;
 	gchar *sha256;
 	guint64 size;
-	gboolean keep; /* referenced by an inbox row, or there before us */
+	gboolean keep;     /* referenced by an inbox row, or there before us */
+	gint64 written_us; /* when we wrote it (ph_document_orphan_written_us) */
 };
 
 static gboolean
@@ -77,6 +79,11 @@ ph_spool_fill(PhSpoolFile *file, const gchar *spool_dir, GInputStream *input, gu
 	file->size = ph_document_writer_get_size(writer);
 	file->path = g_build_filename(spool_dir, ph_document_writer_get_file_name(writer), NULL);
 	file->keep = ph_document_writer_get_existed(writer);
+	GStatBuf st;
+	if (!file->keep && g_stat(file->path, &st) == 0)
+		file->written_us = ph_document_orphan_written_us(&st);
+	else
+		file->keep = TRUE; /* not ours, or not known when: never removed by us */
 	return TRUE;
 }
 
@@ -126,8 +133,17 @@ ph_spool_file_free(PhSpoolFile *file)
 {
 	if (file == NULL)
 		return;
-	if (file->path != NULL && !file->keep)
-		g_unlink(file->path);
+	/* ours and named by no inbox row: removed, unless the same bytes arrived again meanwhile
+	 * and that arrival marked the file after we wrote it (its row is to name it); judged
+	 * set aside, so that the two cannot cross (ph-document-orphan.h) */
+	if (file->path != NULL && !file->keep) {
+		g_autofree gchar *dir = g_path_get_dirname(file->path);
+		g_autofree gchar *name = g_path_get_basename(file->path);
+		gboolean removed = FALSE;
+		g_autoptr(GError) error = NULL;
+		if (!ph_document_orphan_remove(dir, name, file->written_us + 1, &removed, &error))
+			g_warning("spool: %s", error->message);
+	}
 	g_free(file->path);
 	g_free(file->sha256);
 	g_free(file);

@@ -250,7 +250,7 @@ test_orphan_removal(Fixture *fixture, gconstpointer data)
 	g_autofree gchar *path = keep(fixture, content, fixture->keys);
 	g_autofree gchar *name = g_path_get_basename(path);
 	g_autofree gchar *aside = g_strconcat(path, PH_DOCUMENT_ORPHAN_ASIDE, NULL);
-	gint64 cutoff = g_get_real_time() / G_USEC_PER_SEC - 3600;
+	gint64 cutoff = g_get_real_time() - (gint64)3600 * G_USEC_PER_SEC;
 	gboolean removed = TRUE;
 	g_assert_true(ph_document_orphan_remove(fixture->dir, name, cutoff, &removed, &error));
 	g_assert_no_error(error);
@@ -279,7 +279,7 @@ test_orphan_keep_while_aside(Fixture *fixture, gconstpointer data)
 	g_autofree gchar *path = keep(fixture, content, fixture->keys);
 	g_autofree gchar *name = g_path_get_basename(path);
 	g_autofree gchar *aside = g_strconcat(path, PH_DOCUMENT_ORPHAN_ASIDE, NULL);
-	gint64 cutoff = g_get_real_time() / G_USEC_PER_SEC - 3600;
+	gint64 cutoff = g_get_real_time() - (gint64)3600 * G_USEC_PER_SEC;
 	set_age(path, 48);
 	for (guint young = 0; young < 2; young++) {
 		g_assert_cmpint(g_rename(path, aside), ==, 0); /* the removal's first step */
@@ -497,8 +497,54 @@ test_spool_plain(Fixture *fixture, gconstpointer data)
 	g_assert_cmpint(truncate(path, 100), ==, 0);
 	g_assert_null(ph_spool_open(NULL, spool, reference, &error));
 	g_assert_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT);
-	g_clear_pointer(&file, ph_spool_file_free); /* not stored in an inbox: removed */
+	/* written again after we wrote it, it is not ours to remove any more (the removal of a
+	 * file of ours: /document-store/spool-same-bytes-twice) */
+	g_clear_pointer(&file, ph_spool_file_free);
+	g_assert_true(g_file_test(path, G_FILE_TEST_EXISTS));
+	g_assert_cmpint(g_unlink(path), ==, 0);
+	g_rmdir(spool);
+}
+
+/* @content spooled into @spool (no key file). */
+static PhSpoolFile *
+spool_bytes(const gchar *spool, GByteArray *content)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GInputStream) source = g_memory_input_stream_new_from_data(
+	        g_memdup2(content->data, content->len), content->len, g_free);
+	PhSpoolFile *file = ph_spool_write(NULL, spool, source, 0, "batch.xml", &error);
+	g_assert_no_error(error);
+	return file;
+}
+
+/* The same bytes arrive twice at once (a partner's retry while its first request is still in
+ * flight): the first spools the file, the second finds it and will name it in its inbox row;
+ * then the first fails to store its own row and lets its file go. The file stays: the second
+ * marked it after the first wrote it. Alone, a file not stored in the inbox is removed, and
+ * nothing is left set aside. */
+static void
+test_spool_same_bytes_twice(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GByteArray) content = make_content(5000);
+	g_autofree gchar *spool = g_build_filename(fixture->dir, "spool", NULL);
+	g_autofree gchar *sha256 = ph_digest_hex(PH_DIGEST_SHA256, content->data, content->len);
+	g_autofree gchar *path = g_build_filename(spool, sha256, NULL);
+	g_autofree gchar *aside = g_strconcat(path, ".sweep", NULL);
+	PhSpoolFile *first = spool_bytes(spool, content);
+	/* the first's file a moment old, so that the second's mark is later */
+	g_usleep(20 * 1000);
+	PhSpoolFile *second = spool_bytes(spool, content);
+	ph_spool_file_free(first);
+	g_assert_true(g_file_test(path, G_FILE_TEST_EXISTS));
+	g_assert_false(g_file_test(aside, G_FILE_TEST_EXISTS));
+	ph_spool_file_free(second); /* found there, so never its own to remove */
+	g_assert_true(g_file_test(path, G_FILE_TEST_EXISTS));
+	g_assert_cmpint(g_unlink(path), ==, 0);
+
+	PhSpoolFile *alone = spool_bytes(spool, content);
+	ph_spool_file_free(alone);
 	g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+	g_assert_false(g_file_test(aside, G_FILE_TEST_EXISTS));
 	g_rmdir(spool);
 }
 
@@ -635,6 +681,8 @@ main(int argc, char **argv)
 	           fixture_tear_down);
 	g_test_add("/document-store/rotate-folder", Fixture, NULL, fixture_set_up,
 	           test_rotate_folder, fixture_tear_down);
+	g_test_add("/document-store/spool-same-bytes-twice", Fixture, NULL, fixture_set_up,
+	           test_spool_same_bytes_twice, fixture_tear_down);
 	g_test_add("/document-store/spool-plain", Fixture, NULL, fixture_set_up, test_spool_plain,
 	           fixture_tear_down);
 	return g_test_run();
