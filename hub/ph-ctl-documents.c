@@ -197,11 +197,13 @@ ph_ctl_documents_aside(const gchar *dir, const gchar *name, GHashTable *recorded
 	g_autofree gchar *base = g_strndup(name, strlen(name) - strlen(PH_DOCUMENT_ORPHAN_ASIDE));
 	gboolean named = g_hash_table_contains(recorded, base);
 	gboolean removed = FALSE;
-	if (remove && !ph_document_orphan_settle(dir, base, named ? G_MININT64 : cutoff, &removed,
-	                                         error))
+	if (remove &&
+	    !ph_document_orphan_settle(dir, base, named ? G_MININT64 : cutoff, &removed, error))
 		return FALSE;
 	g_print("%s  set aside by an interrupted removal%s\n", name,
-	        !remove ? "" : removed ? ", removed" : ", put back");
+	        !remove   ? ""
+	        : removed ? ", removed"
+	                  : ", put back");
 	return TRUE;
 }
 

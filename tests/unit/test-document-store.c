@@ -286,9 +286,8 @@ test_orphan_keep_while_aside(Fixture *fixture, gconstpointer data)
 		g_autofree gchar *again = keep(fixture, content, fixture->keys);
 		g_assert_cmpstr(again, ==, path);
 		gboolean removed = FALSE;
-		g_assert_true(ph_document_orphan_settle(fixture->dir, name,
-		                                        young ? G_MININT64 : cutoff, &removed,
-		                                        &error));
+		g_assert_true(ph_document_orphan_settle(
+		        fixture->dir, name, young ? G_MININT64 : cutoff, &removed, &error));
 		g_assert_no_error(error);
 		g_assert_cmpint(removed, ==, !young);
 		g_assert_false(g_file_test(aside, G_FILE_TEST_EXISTS));
