@@ -18,6 +18,7 @@ struct _PhDb {
 	gchar *url;
 	GHashTable *prepared; /* SQL text → statement name, for this connection */
 	guint next_statement;
+	guint session_holds; /* ph_db_hold_session() not yet released */
 };
 
 static void
@@ -106,12 +107,34 @@ ph_db_alive(PGconn *conn)
 	return PQconsumeInput(conn) == 1 && PQstatus(conn) == CONNECTION_OK;
 }
 
+void
+ph_db_hold_session(PhDb *db)
+{
+	db->session_holds++;
+}
+
+void
+ph_db_release_session(PhDb *db)
+{
+	if (db->session_holds > 0)
+		db->session_holds--;
+}
+
 gboolean
 ph_db_ensure(PhDb *db, GError **error)
 {
 	if (db->conn != NULL && ph_db_alive(db->conn))
 		return TRUE;
+	gboolean held = db->conn != NULL && db->session_holds > 0;
 	g_clear_pointer(&db->conn, PQfinish);
+	if (held) {
+		db->session_holds = 0;
+		g_set_error_literal(error, PH_ERROR, PH_ERROR_DATABASE,
+		                    "database: the connection was lost while it held a session "
+		                    "lock; the work under the lock stops");
+		g_hash_table_remove_all(db->prepared);
+		return FALSE;
+	}
 	/* Prepared statements died with the old session. */
 	g_hash_table_remove_all(db->prepared);
 	db->conn = ph_db_open(db->url, error);

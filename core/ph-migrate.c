@@ -258,8 +258,10 @@ ph_migrate_apply(PhDb *db, const gchar *dir, GPtrArray **applied, GError **error
 	g_autoptr(PGresult) locked = ph_db_query(db, PH_MIGRATE_LOCK_SQL, 0, NULL, error);
 	if (locked == NULL)
 		return FALSE;
+	ph_db_hold_session(db);
 	gboolean ok = ph_migrate_apply_locked(db, dir, applied_now, error);
 	g_autoptr(PGresult) unlocked = ph_db_query(db, PH_MIGRATE_UNLOCK_SQL, 0, NULL, NULL);
+	ph_db_release_session(db);
 	if (ok && applied != NULL)
 		*applied = g_steal_pointer(&applied_now);
 	return ok;

@@ -102,6 +102,8 @@ ph_personnel_batch_try_lock(PhDb *db, const gchar *id, gboolean *locked, GError 
 	if (result == NULL)
 		return FALSE;
 	*locked = g_str_equal(PQgetvalue(result, 0, 0), "t");
+	if (*locked)
+		ph_db_hold_session(db);
 	return TRUE;
 }
 
@@ -150,6 +152,7 @@ ph_personnel_batch_release(PhPlugin *plugin, const gchar *id)
 		return; /* the connection, and with it the lock, is gone already */
 	g_autoptr(PGresult) result = ph_db_query(
 	        db, "SELECT pg_advisory_unlock(" PH_PERSONNEL_BATCH_LOCK ")", 1, params, &error);
+	ph_db_release_session(db);
 	if (result == NULL)
 		g_warning("personnel batch %s: cannot release its lock: %s", id, error->message);
 }

@@ -128,7 +128,8 @@ test_idle_connection_ended(void)
 	g_assert_cmpint(ph_test_db_query_int(db, "SELECT 1"), ==, 1);
 	gint ended = PQbackendPID(ph_db_get_conn(db));
 	g_autoptr(PhDb) admin = ph_test_db_connect(test_db);
-	g_autofree gchar *terminate = g_strdup_printf("SELECT pg_terminate_backend(%d)::int", ended);
+	g_autofree gchar *terminate =
+	        g_strdup_printf("SELECT pg_terminate_backend(%d)::int", ended);
 	g_assert_cmpint(ph_test_db_query_int(admin, terminate), ==, 1);
 	g_autofree gchar *gone =
 	        g_strdup_printf("SELECT count(*) FROM pg_stat_activity WHERE pid = %d", ended);
@@ -143,11 +144,47 @@ test_idle_connection_ended(void)
 	g_assert_cmpint(PQbackendPID(ph_db_get_conn(db)), !=, ended);
 }
 
+/* The same while the connection holds a session lock (a personnel batch's claim): the lock
+ * went with the backend, so the loss is reported, not papered over by a new connection; the
+ * call after connects again. */
+static void
+test_idle_connection_ended_holding_lock(void)
+{
+	g_autoptr(PhTestDb) test_db = ph_test_db_new();
+	g_autoptr(GError) error = NULL;
+	ph_worker_db_init(ph_test_db_get_url(test_db));
+	PhDb *db = ph_worker_db_get(&error);
+	g_assert_no_error(error);
+	g_assert_cmpint(ph_test_db_query_int(db, "SELECT count(pg_advisory_lock(42))"), ==, 1);
+	ph_db_hold_session(db);
+	gint ended = PQbackendPID(ph_db_get_conn(db));
+	g_autoptr(PhDb) admin = ph_test_db_connect(test_db);
+	g_autofree gchar *terminate =
+	        g_strdup_printf("SELECT pg_terminate_backend(%d)::int", ended);
+	g_assert_cmpint(ph_test_db_query_int(admin, terminate), ==, 1);
+	g_autofree gchar *gone =
+	        g_strdup_printf("SELECT count(*) FROM pg_stat_activity WHERE pid = %d", ended);
+	for (guint i = 0; i < 500 && ph_test_db_query_int(admin, gone) > 0; i++)
+		g_usleep(10 * 1000);
+
+	g_assert_null(ph_worker_db_get(&error));
+	g_assert_error(error, PH_ERROR, PH_ERROR_DATABASE);
+	g_assert_nonnull(strstr(error->message, "held a session lock"));
+	g_clear_error(&error);
+	db = ph_worker_db_get(&error);
+	g_assert_no_error(error);
+	ph_db_exec(db, "SELECT 1", &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(PQbackendPID(ph_db_get_conn(db)), !=, ended);
+}
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/store/restart-mid-run", test_restart_mid_run);
 	g_test_add_func("/store/idle-connection-ended", test_idle_connection_ended);
+	g_test_add_func("/store/idle-connection-ended-holding-lock",
+	                test_idle_connection_ended_holding_lock);
 	return g_test_run();
 }
