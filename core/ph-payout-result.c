@@ -699,6 +699,11 @@ ph_payout_result_check(PhPayoutResultLoad *load, gint64 batch_no, const gchar *b
 		}
 		return ph_payout_result_invalid(error, batch_no, "unknown batch");
 	}
+	/* batch numbers are the hub's, not a bank's: one bank's answer must not close (and
+	 * mark paid) a batch another bank was asked to pay, nor wait for one */
+	if (!g_str_equal(batch->bank, bank))
+		return ph_payout_result_invalid(error, batch_no, "sent to bank %s, not to %s",
+		                                batch->bank, bank);
 	if (g_str_equal(batch->state, "closed"))
 		return ph_payout_result_invalid(error, batch_no,
 		                                "already closed by an earlier result file");
@@ -715,11 +720,6 @@ ph_payout_result_check(PhPayoutResultLoad *load, gint64 batch_no, const gchar *b
 	}
 	if (!g_str_equal(batch->state, "sent"))
 		return ph_payout_result_invalid(error, batch_no, "was never sent");
-	/* batch numbers are the hub's, not a bank's: one bank's answer must not close (and
-	 * mark paid) a batch another bank was asked to pay */
-	if (!g_str_equal(batch->bank, bank))
-		return ph_payout_result_invalid(error, batch_no, "sent to bank %s, not to %s",
-		                                batch->bank, bank);
 	return ph_payout_result_check_lines(load, batch, params, error);
 }
 

@@ -479,9 +479,19 @@ bank_result_poll_partner(Bank *bank, const BankPartner *partner, GError **error)
 		const PhSftpEntry *entry = g_ptr_array_index(entries, i);
 		if (!bank_result_is_complete(entry, names))
 			continue;
-		if (!bank_result_take(bank, partner, sftp, entry, error))
+		g_autoptr(GError) local = NULL;
+		if (bank_result_take(bank, partner, sftp, entry, &local)) {
+			taken++;
+			continue;
+		}
+		/* a file that fails for now (its batch not yet recorded as sent, a read that broke
+		 * off) does not hold up the bank's other files; any other failure ends this poll */
+		if (!g_error_matches(local, PH_ERROR, PH_ERROR_TRANSIENT)) {
+			g_propagate_error(error, g_steal_pointer(&local));
 			return -1;
-		taken++;
+		}
+		g_warning("bank %s: result file %s: %s", partner->name, entry->name,
+		          local->message);
 	}
 	return taken;
 }

@@ -588,6 +588,21 @@ test_result_before_sent_recorded(void)
 	run_bank(NULL);
 	wait_log_contains("not recorded as sent yet");
 	g_assert_cmpint(count_where("payout_result_file", where), ==, 0);
+	/* meanwhile the bank's other files are taken: one for a batch the hub never made */
+	g_autofree gchar *text = result_for_batch("0000099990");
+	g_autofree gchar *hex = ph_digest_hex(PH_DIGEST_SM3, text, strlen(text));
+	g_autofree gchar *done = g_strdup_printf("SM3 %s 1 350001\r\n", hex);
+	g_autofree gchar *other = g_build_filename(outbox, "RESULT_PAYOUT_X_0000099990.txt", NULL);
+	g_autofree gchar *other_done = g_strconcat(other, ".ok", NULL);
+	g_assert_true(g_file_set_contents(other, text, -1, NULL));
+	g_assert_true(g_file_set_contents(other_done, done, -1, NULL));
+	g_autofree gchar *rejected =
+	        ph_test_wait_for_value(ph_test_db_get_url(test_db),
+	                               "SELECT verdict FROM payout_result_file WHERE name = "
+	                               "'RESULT_PAYOUT_X_0000099990.txt'",
+	                               "rejected", 30000);
+	g_assert_cmpstr(rejected, ==, "rejected");
+	g_assert_cmpint(count_where("payout_result_file", where), ==, 0);
 	g_autofree gchar *waiting = find_file(outbox, "RESULT_PAYOUT_330100000001_202705", ".txt");
 	g_assert_nonnull(waiting);
 	g_autofree gchar *sent =
