@@ -73,7 +73,8 @@ static void
 set_failure(XmlReader *reader, GError **error)
 {
 	if (reader->read_error != NULL)
-		g_propagate_error(error, g_error_copy(reader->read_error));
+		g_set_error(error, PH_ERROR, PH_ERROR_TRANSIENT, "cannot read the input: %s",
+		            reader->read_error->message);
 	else
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT, "%s",
 		            reader->errors->len > 0 ? reader->errors->str : "not well-formed");
