@@ -188,23 +188,29 @@ ph_ctl_documents_is_orphan(const gchar *dir, const gchar *name, GHashTable *reco
 	return TRUE;
 }
 
-/* A file an interrupted removal set aside (@name ends in .sweep): with --remove it is
- * settled, put back when a row names it (whatever its age); listed either way. */
-static gboolean
+/* A file an interrupted removal set aside (@name is a store file's name and .sweep): with
+ * --remove it is settled, put back when a row names it (whatever its age); listed either
+ * way. Counted in @found when removed. A failure is printed, and the sweep goes on. */
+static void
 ph_ctl_documents_aside(const gchar *dir, const gchar *name, GHashTable *recorded, gint64 cutoff,
-                       gboolean remove, GError **error)
+                       gboolean remove, guint *found)
 {
 	g_autofree gchar *base = g_strndup(name, strlen(name) - strlen(PH_DOCUMENT_ORPHAN_ASIDE));
+	if (!ph_document_orphan_is_store_file(base))
+		return; /* not one of ours: never touched */
 	gboolean named = g_hash_table_contains(recorded, base);
 	gboolean removed = FALSE;
+	g_autoptr(GError) error = NULL;
 	if (remove &&
-	    !ph_document_orphan_settle(dir, base, named ? G_MININT64 : cutoff, &removed, error))
-		return FALSE;
+	    !ph_document_orphan_settle(dir, base, named ? G_MININT64 : cutoff, &removed, &error)) {
+		g_printerr("pensionctl: %s\n", error->message);
+		return;
+	}
 	g_print("%s  set aside by an interrupted removal%s\n", name,
 	        !remove   ? ""
 	        : removed ? ", removed"
 	                  : ", put back");
-	return TRUE;
+	*found += removed;
 }
 
 /* Lists (or removes) the orphans of @dir; their count in @found. */
@@ -223,14 +229,17 @@ ph_ctl_documents_sweep(const gchar *dir, GHashTable *recorded, gint64 cutoff, gb
 		/* one this sweep set aside is settled already, and gone */
 		if (g_str_has_suffix(name, PH_DOCUMENT_ORPHAN_ASIDE) &&
 		    g_file_test(path, G_FILE_TEST_EXISTS)) {
-			if (!ph_ctl_documents_aside(dir, name, recorded, cutoff, remove, error))
-				return FALSE;
+			ph_ctl_documents_aside(dir, name, recorded, cutoff, remove, found);
 			continue;
 		}
 		if (!ph_ctl_documents_is_orphan(dir, name, recorded, cutoff, &size))
 			continue;
-		if (remove && !ph_document_orphan_remove(dir, name, cutoff, &removed, error))
-			return FALSE;
+		/* one file that cannot be removed does not stop the others, nor their audit */
+		g_autoptr(GError) failure = NULL;
+		if (remove && !ph_document_orphan_remove(dir, name, cutoff, &removed, &failure)) {
+			g_printerr("pensionctl: %s\n", failure->message);
+			continue;
+		}
 		if (remove && !removed)
 			continue; /* a keep wrote it again since it was looked at: it stays */
 		g_print("%s  %" G_GINT64_FORMAT " bytes%s\n", name, size,

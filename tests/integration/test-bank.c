@@ -1235,6 +1235,8 @@ assert_orphans_settle_aside(const gchar *documents)
 	g_assert_cmpint(g_rename(named_path, named_aside), ==, 0);
 	g_autofree gchar *stray_aside = write_stray(documents, "89abcdef.gcm.sweep", 30);
 	g_autofree gchar *stray = g_build_filename(documents, "89abcdef.gcm", NULL);
+	/* not a store file's: never touched, whatever its name ends in */
+	g_autofree gchar *notes = write_stray(documents, "notes.sweep", 30);
 	const gchar *list[] = {"orphans", NULL};
 	g_autofree gchar *listed = NULL;
 	g_assert_cmpint(run_documents(&listed, list), ==, 0);
@@ -1252,6 +1254,10 @@ assert_orphans_settle_aside(const gchar *documents)
 	g_assert_nonnull(strstr(removed, put_back));
 	g_assert_nonnull(strstr(removed, "89abcdef.gcm.sweep  set aside by an interrupted "
 	                                 "removal, removed"));
+	g_assert_nonnull(strstr(removed, "1 files in")); /* counted, and audited */
+	g_assert_null(strstr(removed, "notes"));
+	g_assert_true(g_file_test(notes, G_FILE_TEST_EXISTS));
+	g_assert_cmpint(g_unlink(notes), ==, 0);
 	g_autofree gchar *named_after = NULL;
 	gsize after_length = 0;
 	g_assert_true(g_file_get_contents(named_path, &named_after, &after_length, NULL));
