@@ -239,9 +239,10 @@ ph_identity_check_luhn(const gchar *number, GError **error)
 
 	g_return_val_if_fail(number != NULL, FALSE);
 	len = strlen(number);
-	/* a card number is an account (AAE010): shown masked, as everywhere (docs/security.md) */
-	g_autofree gchar *masked = ph_identity_mask_account(number);
+	/* a card number is an account (AAE010): shown masked, as everywhere (docs/security.md),
+	 * and masked only when refused (numbers are checked by the million) */
 	if (len < 8 || len > 19 || !all_digits(number, len)) {
+		g_autofree gchar *masked = ph_identity_mask_account(number);
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
 		            "card number '%s' must be 8 to 19 digits", masked);
 		return FALSE;
@@ -255,6 +256,7 @@ ph_identity_check_luhn(const gchar *number, GError **error)
 		sum += digit;
 	}
 	if (sum % 10 != 0) {
+		g_autofree gchar *masked = ph_identity_mask_account(number);
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT,
 		            "card number '%s' fails the Luhn check", masked);
 		return FALSE;
