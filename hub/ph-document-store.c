@@ -343,7 +343,13 @@ ph_document_writer_commit(PhDocumentWriter *writer, GError **error)
 	 * `pensionctl documents orphans`, which leaves young files alone and takes an old one
 	 * away before removing it, cannot take it between a test and the marking. */
 	writer->existed = g_utime(path, NULL) == 0;
-	if (!writer->existed && errno != ENOENT)
+	/* a file we may not mark (another owner's, after a restore) is still there and still
+	 * these bytes: kept as it is, at the risk the mark was to cover */
+	if (!writer->existed && (errno == EPERM || errno == EACCES)) {
+		g_warning("kept document: cannot mark %s written (%s); kept as it is", path,
+		          g_strerror(errno));
+		writer->existed = TRUE;
+	} else if (!writer->existed && errno != ENOENT)
 		return ph_document_errno(error, "mark written", path);
 	if (writer->existed)
 		g_unlink(writer->part_path);
