@@ -377,7 +377,6 @@ test_failures_then_reissue(void)
 	                ==, 2);
 }
 
-/* A result whose done file's total is one fen off is rejected whole: nothing booked. */
 /* The bank puts result file @name (and its done file) from its outbox's @folder back into
  * its outbox, as a bank sending a file again does; returns once the hub has taken it. */
 static void
@@ -426,6 +425,7 @@ reasons_of(const gchar *folder, const gchar *prefix)
 	return g_string_free(texts, FALSE);
 }
 
+/* A result whose done file's total is one fen off is rejected whole: nothing booked. */
 static void
 test_wrong_total_rejected(void)
 {

@@ -1238,6 +1238,8 @@ test_code_table_missing(Fixture *fixture, gconstpointer data)
 			break;
 		g_usleep(100 * 1000);
 	}
+	/* it stopped (said so), not merely never started */
+	g_assert_true(log_has(fixture, stopped));
 	g_assert_cmpstr(state, ==, "processing");
 	g_assert_cmpint(count(fixture, "SELECT count(*) FROM personnel_result"), ==, 0);
 
