@@ -81,8 +81,9 @@ personnel_chunk_set(PersonnelChunk *chunk, guint slot, const gchar *status,
 	result->status = g_strdup(status);
 	if (rejection != NULL) {
 		result->code = g_strdup(rejection->code);
-		/* Stored and answered as UTF-8: a check's words may quote part of a character
-		 * (a masked ID number keeps its first six bytes). */
+		/* Stored and answered as UTF-8 whatever a check's words quote: the core's own
+		 * checks mask and quote whole characters, but a refusal that cut one in two would
+		 * otherwise stop the batch for good (its results could not be stored). */
 		result->message = g_utf8_make_valid(rejection->message, -1);
 		chunk->rejected_count++;
 		/* stored, so the person is named by keyed hash from here on */

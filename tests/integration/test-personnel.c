@@ -1119,9 +1119,10 @@ test_code_lengths(Fixture *fixture, gconstpointer data)
 	                ==, 1);
 }
 
-/* A refusal whose words quote part of a multi-byte character (the core's credit code check
- * names the character at fault with %c; a masked ID number keeps its first six bytes) is
- * still stored and answered: a receipt's message is UTF-8, and the batch is not held up. */
+/* A refusal of a value holding multi-byte characters (a credit code, an ID number with one
+ * in its first six) is stored and answered: a receipt's message is UTF-8, and the batch is
+ * not held up. (The core's checks quote whole characters since 03dfb72; before, they cut
+ * them, and this batch was retried for ever.) */
 static void
 test_refusal_not_utf8(Fixture *fixture, gconstpointer data)
 {
