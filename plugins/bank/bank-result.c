@@ -449,14 +449,22 @@ bank_result_take(Bank *bank, const BankPartner *partner, PhSftp *sftp, const PhS
 	return bank_result_book(&file, error);
 }
 
+/* Whether @entry is a result file whose done file is there (@entries: name to entry) and
+ * written: an empty one is being written (an SFTP put creates the file before its line), and
+ * taking the pair now would reject a good file for good; it is left for a later poll. */
 static gboolean
-bank_result_is_complete(const PhSftpEntry *entry, GHashTable *names)
+bank_result_is_complete(const BankPartner *partner, const PhSftpEntry *entry, GHashTable *entries)
 {
 	if (!g_str_has_prefix(entry->name, BANK_RESULT_PREFIX) ||
 	    g_str_has_suffix(entry->name, BANK_DONE_SUFFIX))
 		return FALSE;
-	g_autofree gchar *done = g_strconcat(entry->name, BANK_DONE_SUFFIX, NULL);
-	return g_hash_table_contains(names, done);
+	g_autofree gchar *done_name = g_strconcat(entry->name, BANK_DONE_SUFFIX, NULL);
+	const PhSftpEntry *done = g_hash_table_lookup(entries, done_name);
+	if (done != NULL && done->size == 0)
+		g_message("bank %s: %s: its done file is empty (being written): left for a later "
+		          "poll",
+		          partner->name, entry->name);
+	return done != NULL && done->size > 0;
 }
 
 gint
@@ -472,12 +480,14 @@ bank_result_poll_partner(Bank *bank, const BankPartner *partner, GError **error)
 	    !ph_sftp_mkdir(sftp, rejected, error))
 		return -1;
 	g_autoptr(GHashTable) names = g_hash_table_new(g_str_hash, g_str_equal);
-	for (guint i = 0; i < entries->len; i++)
-		g_hash_table_add(names, ((PhSftpEntry *)g_ptr_array_index(entries, i))->name);
+	for (guint i = 0; i < entries->len; i++) {
+		PhSftpEntry *listed = g_ptr_array_index(entries, i);
+		g_hash_table_insert(names, listed->name, listed);
+	}
 	gint taken = 0;
 	for (guint i = 0; i < entries->len; i++) {
 		const PhSftpEntry *entry = g_ptr_array_index(entries, i);
-		if (!bank_result_is_complete(entry, names))
+		if (!bank_result_is_complete(partner, entry, names))
 			continue;
 		g_autoptr(GError) local = NULL;
 		if (bank_result_take(bank, partner, sftp, entry, &local)) {

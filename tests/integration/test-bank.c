@@ -615,6 +615,35 @@ test_result_before_sent_recorded(void)
 	                2);
 }
 
+/* A done file still empty (the bank's SFTP put has created it, its line is not written yet)
+ * leaves its result file for a later poll: nothing recorded, both files stay; once the line
+ * is there the file is taken (here: a well-formed answer for a batch the hub never made,
+ * rejected for that). */
+static void
+test_done_file_being_written(void)
+{
+	g_autofree gchar *text = result_for_batch("0000099991");
+	g_autofree gchar *hex = ph_digest_hex(PH_DIGEST_SM3, text, strlen(text));
+	g_autofree gchar *done = g_strdup_printf("SM3 %s 1 350001\r\n", hex);
+	g_autofree gchar *path = g_build_filename(outbox, "RESULT_PAYOUT_X_0000099991.txt", NULL);
+	g_autofree gchar *done_path = g_strconcat(path, ".ok", NULL);
+	g_assert_true(g_file_set_contents(path, text, -1, NULL));
+	g_assert_true(g_file_set_contents(done_path, "", 0, NULL));
+	wait_log_contains("RESULT_PAYOUT_X_0000099991.txt: its done file is empty");
+	g_assert_cmpint(
+	        count_where("payout_result_file", "name = 'RESULT_PAYOUT_X_0000099991.txt'"), ==,
+	        0);
+	g_assert_true(g_file_test(path, G_FILE_TEST_EXISTS));
+	g_assert_true(g_file_test(done_path, G_FILE_TEST_EXISTS));
+	g_assert_true(g_file_set_contents(done_path, done, -1, NULL));
+	g_autofree gchar *seen =
+	        ph_test_wait_for_value(ph_test_db_get_url(test_db),
+	                               "SELECT reason FROM payout_result_file WHERE name = "
+	                               "'RESULT_PAYOUT_X_0000099991.txt'",
+	                               "payout batch 0000099991: unknown batch", 30000);
+	g_assert_cmpstr(seen, ==, "payout batch 0000099991: unknown batch");
+}
+
 /* A done file longer than any done file (BANK_DONE_MAX, 512 bytes) is the bank's fault like any
  * other unreadable one: its result file is rejected and recorded, books nothing, and does not
  * stop the poll from taking the bank's other files. */
@@ -1702,6 +1731,7 @@ main(int argc, char **argv)
 	g_test_add_func("/bank/same-result-twice", test_same_result_twice);
 	g_test_add_func("/bank/result-unknown-batch", test_result_unknown_batch);
 	g_test_add_func("/bank/done-file-too-long", test_done_file_too_long);
+	g_test_add_func("/bank/done-file-being-written", test_done_file_being_written);
 	g_test_add_func("/bank/result-before-sent-recorded", test_result_before_sent_recorded);
 	g_test_add_func("/bank/result-serial-zero", test_result_serial_zero);
 	g_test_add_func("/bank/echo-with-nul-refused", test_echo_with_nul_refused);
