@@ -44,6 +44,7 @@ static const PhFieldColumn ph_field_columns[] = {
         {"payout_result_line", "id_number", PH_FIELD_HASHED, NULL},
         {"payout_result_line", "account", PH_FIELD_HASHED, NULL},
         {"transfer_message", "body", PH_FIELD_SEALED, NULL},
+        {"transfer_message_version", "body", PH_FIELD_SEALED, NULL},
         {"inbox", "body", PH_FIELD_BODY, NULL, PH_FIELD_BODY_INBOX},
         {"inbox", "answer_body", PH_FIELD_BODY, NULL, PH_FIELD_BODY_INBOX_ANSWER},
         {"inbox_refusal", "body", PH_FIELD_BODY, NULL, PH_FIELD_BODY_REFUSAL},

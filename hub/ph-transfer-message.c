@@ -8,8 +8,9 @@
 #include "ph-worker-db.h"
 
 /* @replace: an outbound message already recorded under its MsgId takes this record (a
- * document re-signed after the platform refused it as expired: what we keep is what we sent
- * last). */
+ * document re-signed after the platform refused it as expired: the row holds what we sent
+ * last), and the version it replaces is kept in transfer_message_version (0026), in the
+ * same statement. */
 static gboolean
 ph_transfer_message_insert(PhDb *db, const PhTransferMessage *message, gboolean replace,
                            GError **error)
@@ -30,6 +31,10 @@ ph_transfer_message_insert(PhDb *db, const PhTransferMessage *message, gboolean 
 	                         message->detail,
 	                         body};
 	g_autofree gchar *sql = g_strconcat(
+	        replace ? "WITH earlier AS (INSERT INTO transfer_message_version (msg_id, body, "
+	                  "verdict) SELECT msg_id, body, verdict FROM transfer_message WHERE "
+	                  "$3 = 'out' AND direction = 'out' AND msg_id = $2 AND body IS NOT NULL) "
+	                : "",
 	        "INSERT INTO transfer_message (case_id, msg_id, direction, msg_type, verdict, "
 	        "detail, body) VALUES ($1, $2, $3, $4, $5, $6, $7)",
 	        replace ? " ON CONFLICT (msg_id) WHERE direction = 'out' DO UPDATE SET verdict = "

@@ -756,6 +756,16 @@ check_resigned_letter(Fixture *fixture, const gchar *case_id, const gchar *answe
 	        g_strdup_printf("re-signed (SentAt %s -> %s)", old_sent_at, new_sent_at);
 	if (strstr(detail, resigned) == NULL)
 		g_error("'%s' not in the LETTER's detail '%s'", resigned, detail);
+	/* the version it replaced is kept too: the document first sent, its old SentAt */
+	g_autofree gchar *versions_sql = g_strdup_printf(
+	        "SELECT count(*) FROM transfer_message_version WHERE msg_id = '%s'", msg_id);
+	g_autofree gchar *versions = query(fixture, versions_sql);
+	g_assert_cmpstr(versions, ==, "1");
+	g_autofree gchar *first_sql = g_strdup_printf(
+	        "SELECT body FROM transfer_message_version WHERE msg_id = '%s'", msg_id);
+	g_autofree gchar *first = query(fixture, first_sql);
+	g_assert_nonnull(strstr(first, old_sent_at));
+	g_assert_null(strstr(first, new_sent_at));
 
 	/* What is kept is the re-signed document: our valid signature, the same MsgId and
 	 * case, the new SentAt, the same member. */
