@@ -252,7 +252,11 @@ transfer_doc_mask_numbers(const gchar *text)
 			continue;
 		}
 		g_autofree gchar *number = g_strndup(at, run);
-		g_autofree gchar *shown = run >= 15 ? ph_mask_id_number(number) : NULL;
+		/* an ID number's lengths masked as one, any other long run as an account (AAE010:
+		 * only its last four shown) */
+		g_autofree gchar *shown = run == 15 || run == 18 ? ph_mask_id_number(number)
+		                          : run >= 15            ? ph_mask_account(number)
+		                                                 : NULL;
 		g_string_append(masked, shown != NULL ? shown : number);
 		at += run;
 	}

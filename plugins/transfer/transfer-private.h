@@ -93,9 +93,10 @@ gboolean transfer_sheet_agree(const TransferSheet *info, const TransferSheet *fu
 gboolean transfer_yuan_to_fen(const gchar *field, const gchar *text, gint64 *fen, GError **error);
 gchar *transfer_fen_to_yuan(gint64 fen);
 
-/* @text with every run of 15 or more digits (or X) masked like an AAC002: texts from
- * outside (libxml2's errors quoting a refused value, the other side's ResultText) may name
- * a citizen ID number, which logs and stored reasons show only masked (docs/security.md). */
+/* @text with every run of 15 or more digits (or X) masked: of an ID number's lengths (15,
+ * 18) like an AAC002, else like an account (AAE010). Texts from outside (libxml2's errors
+ * quoting a refused value, the other side's ResultText, the platform's answers) may name
+ * either, which logs and stored reasons show only masked (docs/security.md). */
 gchar *transfer_doc_mask_numbers(const gchar *text);
 
 /* A body's person (from the core): AAC002, AAC003, AAC004, AAC006. */

@@ -51,9 +51,13 @@ test_yuan(void)
 static void
 test_mask(void)
 {
-	/* Runs of 15 or more digits (or X) keep their first six and last four characters
-	 * (ph_mask_id_number, docs/security.md "Logs"); shorter runs stay as they are. */
+	/* Runs of 15 or 18 digits (or X), an ID number's lengths, keep their first six and last
+	 * four characters (ph_mask_id_number); other runs of 15 or more, an account's (16, 17,
+	 * 19 digits), only their last four (ph_mask_account), as docs/security.md "Logs" masks
+	 * each; shorter runs stay as they are. */
 	const gchar *const cases[][2] = {
+	        {"account 6222020200112233445 refused", "account ***************3445 refused"},
+	        {"card 6222020200112233", "card ************2233"},
 	        {"The value ' 110105198001010016' is not accepted",
 	         "The value ' 110105********0016' is not accepted"},
 	        {"id 11010519800101001x, old 110105800101001", "id 110105********001x, old "
