@@ -1,7 +1,8 @@
 /* The document store's orphans: its own files that no kept document names (a file stored by
  * a booking whose commit failed, the .part of a killed hub), and their removal without ever
  * taking a file a keep is naming at that moment (docs/security.md, "Kept documents").
- * pensionctl documents orphans. Hub only. */
+ * pensionctl documents orphans, and the spool letting go of a file no inbox row came to name
+ * (ph-spool.c). Hub only. */
 #pragma once
 
 #include <glib.h>
