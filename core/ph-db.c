@@ -127,16 +127,15 @@ ph_db_ensure(PhDb *db, GError **error)
 		return TRUE;
 	gboolean held = db->conn != NULL && db->session_holds > 0;
 	g_clear_pointer(&db->conn, PQfinish);
+	/* Prepared statements died with the old session. */
+	g_hash_table_remove_all(db->prepared);
 	if (held) {
 		db->session_holds = 0;
 		g_set_error_literal(error, PH_ERROR, PH_ERROR_DATABASE,
 		                    "database: the connection was lost while it held a session "
 		                    "lock; the work under the lock stops");
-		g_hash_table_remove_all(db->prepared);
 		return FALSE;
 	}
-	/* Prepared statements died with the old session. */
-	g_hash_table_remove_all(db->prepared);
 	db->conn = ph_db_open(db->url, error);
 	return db->conn != NULL;
 }
