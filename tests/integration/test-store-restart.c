@@ -114,6 +114,20 @@ test_restart_mid_run(void)
 	ph_db_free(g_steal_pointer(&db));
 }
 
+/* Ends backend @pid as an operator's pg_terminate_backend does, and waits until it is gone. */
+static void
+end_backend(PhTestDb *test_db, gint pid)
+{
+	g_autoptr(PhDb) admin = ph_test_db_connect(test_db);
+	g_autofree gchar *terminate = g_strdup_printf("SELECT pg_terminate_backend(%d)::int", pid);
+	g_assert_cmpint(ph_test_db_query_int(admin, terminate), ==, 1);
+	g_autofree gchar *gone =
+	        g_strdup_printf("SELECT count(*) FROM pg_stat_activity WHERE pid = %d", pid);
+	for (guint i = 0; i < 500 && ph_test_db_query_int(admin, gone) > 0; i++)
+		g_usleep(10 * 1000);
+	g_assert_cmpint(ph_test_db_query_int(admin, gone), ==, 0);
+}
+
 /* A worker's connection whose backend was ended while it sat idle between transactions (as a
  * restart or an operator's pg_terminate_backend ends it) is replaced when the worker takes it
  * next: the first statement after succeeds, on a new backend. */
@@ -127,15 +141,7 @@ test_idle_connection_ended(void)
 	g_assert_no_error(error);
 	g_assert_cmpint(ph_test_db_query_int(db, "SELECT 1"), ==, 1);
 	gint ended = PQbackendPID(ph_db_get_conn(db));
-	g_autoptr(PhDb) admin = ph_test_db_connect(test_db);
-	g_autofree gchar *terminate =
-	        g_strdup_printf("SELECT pg_terminate_backend(%d)::int", ended);
-	g_assert_cmpint(ph_test_db_query_int(admin, terminate), ==, 1);
-	g_autofree gchar *gone =
-	        g_strdup_printf("SELECT count(*) FROM pg_stat_activity WHERE pid = %d", ended);
-	for (guint i = 0; i < 500 && ph_test_db_query_int(admin, gone) > 0; i++)
-		g_usleep(10 * 1000);
-	g_assert_cmpint(ph_test_db_query_int(admin, gone), ==, 0);
+	end_backend(test_db, ended);
 
 	db = ph_worker_db_get(&error);
 	g_assert_no_error(error);
@@ -158,14 +164,7 @@ test_idle_connection_ended_holding_lock(void)
 	g_assert_cmpint(ph_test_db_query_int(db, "SELECT count(pg_advisory_lock(42))"), ==, 1);
 	ph_db_hold_session(db);
 	gint ended = PQbackendPID(ph_db_get_conn(db));
-	g_autoptr(PhDb) admin = ph_test_db_connect(test_db);
-	g_autofree gchar *terminate =
-	        g_strdup_printf("SELECT pg_terminate_backend(%d)::int", ended);
-	g_assert_cmpint(ph_test_db_query_int(admin, terminate), ==, 1);
-	g_autofree gchar *gone =
-	        g_strdup_printf("SELECT count(*) FROM pg_stat_activity WHERE pid = %d", ended);
-	for (guint i = 0; i < 500 && ph_test_db_query_int(admin, gone) > 0; i++)
-		g_usleep(10 * 1000);
+	end_backend(test_db, ended);
 
 	g_assert_null(ph_worker_db_get(&error));
 	g_assert_error(error, PH_ERROR, PH_ERROR_DATABASE);
