@@ -75,36 +75,33 @@ ph_http_client_set_tls(CURL *handle, PhPlugin *plugin, const PhHttpRequest *requ
 }
 
 static gchar *
-ph_http_client_excerpt(GByteArray *body)
+ph_http_client_excerpt(GBytes *body)
 {
-	gsize shown = MIN(body->len, PH_HTTP_ERROR_BODY_SHOWN);
-	g_autofree gchar *text = g_strndup((const gchar *)body->data, shown);
+	gsize length = 0;
+	const gchar *data = g_bytes_get_data(body, &length);
+	g_autofree gchar *text = g_strndup(data, MIN(length, PH_HTTP_ERROR_BODY_SHOWN));
 	return g_strstrip(g_utf8_make_valid(text, -1));
 }
 
-static PhHttpResponse *
-ph_http_client_answer(const PhHttpRequest *request, glong status, const gchar *content_type,
-                      GByteArray *received, GError **error)
+gboolean
+ph_http_response_check(const PhHttpRequest *request, const PhHttpResponse *response,
+                       GError **error)
 {
-	if (status >= 400) {
-		g_autofree gchar *excerpt = ph_http_client_excerpt(received);
-		g_set_error(error, PH_ERROR,
-		            status >= 500 ? PH_ERROR_TRANSIENT : PH_ERROR_PERMANENT,
-		            "%s answered %ld: %s", request->url, status, excerpt);
-		return NULL;
-	}
-	PhHttpResponse *response = g_new0(PhHttpResponse, 1);
-	response->status = (guint)status;
-	response->content_type = g_strdup(content_type);
-	response->body = g_bytes_new(received->data, received->len);
-	return response;
+	g_return_val_if_fail(request != NULL && response != NULL, FALSE);
+	if (response->status < 400)
+		return TRUE;
+	g_autofree gchar *excerpt = ph_http_client_excerpt(response->body);
+	g_set_error(error, PH_ERROR, response->status >= 500 ? PH_ERROR_TRANSIENT : PH_ERROR_PERMANENT,
+	            "%s answered %u: %s", request->url, response->status, excerpt);
+	return FALSE;
 }
 
 /* @method "POST" or "PUT": both send the body as it is (curl's POST fields, the method
- * renamed for PUT), so one path serves both. */
+ * renamed for PUT), so one path serves both. Any HTTP answer is returned; only a transport
+ * failure fails. */
 static PhHttpResponse *
-ph_http_client_send(PhPlugin *plugin, const gchar *method, const PhHttpRequest *request,
-                    GError **error)
+ph_http_client_exchange(PhPlugin *plugin, const gchar *method, const PhHttpRequest *request,
+                        GError **error)
 {
 	g_return_val_if_fail(request != NULL && request->url != NULL && request->body != NULL,
 	                     NULL);
@@ -147,13 +144,34 @@ ph_http_client_send(PhPlugin *plugin, const gchar *method, const PhHttpRequest *
 	const char *content_type = NULL;
 	curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_getinfo(handle, CURLINFO_CONTENT_TYPE, &content_type);
-	return ph_http_client_answer(request, status, content_type, received, error);
+	PhHttpResponse *response = g_new0(PhHttpResponse, 1);
+	response->status = (guint)status;
+	response->content_type = g_strdup(content_type);
+	response->body = g_bytes_new(received->data, received->len);
+	return response;
+}
+
+/* The exchange, with a 4xx or 5xx answer as its error. */
+static PhHttpResponse *
+ph_http_client_send(PhPlugin *plugin, const gchar *method, const PhHttpRequest *request,
+                    GError **error)
+{
+	g_autoptr(PhHttpResponse) response = ph_http_client_exchange(plugin, method, request, error);
+	if (response == NULL || !ph_http_response_check(request, response, error))
+		return NULL;
+	return g_steal_pointer(&response);
 }
 
 PhHttpResponse *
 ph_http_post(PhPlugin *plugin, const PhHttpRequest *request, GError **error)
 {
 	return ph_http_client_send(plugin, "POST", request, error);
+}
+
+PhHttpResponse *
+ph_http_post_answer(PhPlugin *plugin, const PhHttpRequest *request, GError **error)
+{
+	return ph_http_client_exchange(plugin, "POST", request, error);
 }
 
 PhHttpResponse *

@@ -49,10 +49,12 @@ transfer_send_note(Transfer *transfer, const gchar *msg_id, const gchar *verdict
 		          error->message);
 }
 
+/* Any answer of the platform (its refusals say what to do next); NULL only when the
+ * transport failed. @request is filled for the answer's check. */
 static PhHttpResponse *
-transfer_send_post(Transfer *transfer, GBytes *document, GError **error)
+transfer_send_post(Transfer *transfer, GBytes *document, PhHttpRequest *request, GError **error)
 {
-	PhHttpRequest request = {
+	*request = (PhHttpRequest){
 	        .url = transfer->platform_url,
 	        .content_type = "application/xml",
 	        .body = document,
@@ -60,39 +62,35 @@ transfer_send_post(Transfer *transfer, GBytes *document, GError **error)
 	        .connect_timeout_ms = 10000,
 	        .timeout_ms = (guint)transfer->timeout_seconds * 1000,
 	};
-	return ph_http_post(transfer->plugin, &request, error);
+	return ph_http_post_answer(transfer->plugin, request, error);
 }
 
-/* Whether @error is the platform's refusal @http_status with the Ack Status @status:
- * ph_http_post puts a 4xx answer's status and body in the message, "URL answered N: BODY". */
+/* Whether @response is the platform's refusal @http_status with the Ack Status @status. */
 static gboolean
-transfer_send_refused(Transfer *transfer, const GError *error, guint http_status,
-                      const gchar *status)
+transfer_send_refused(const PhHttpResponse *response, guint http_status, const gchar *status)
 {
-	g_autofree gchar *prefix =
-	        g_strdup_printf("%s answered %u: ", transfer->platform_url, http_status);
-	if (!g_error_matches(error, PH_ERROR, PH_ERROR_PERMANENT) ||
-	    !g_str_has_prefix(error->message, prefix))
+	if (response == NULL || response->status != http_status)
 		return FALSE;
-	const gchar *body = error->message + strlen(prefix);
-	g_autoptr(GBytes) ack = g_bytes_new(body, strlen(body));
-	g_autofree gchar *said = transfer_send_ack_status(ack);
+	g_autofree gchar *said = transfer_send_ack_status(response->body);
 	return g_strcmp0(said, status) == 0;
 }
 
 /* The platform answered EXPIRED: it verified the document and refused it as too old, so it
  * did not take it. The same document (same MsgId, same body) is signed again with SentAt
  * now, recorded as what was sent for the message, and sent. *@resigned says so for the
- * delivery's detail. */
+ * delivery's detail. NULL with @error when it cannot be re-signed (for good) or sent. */
 static PhHttpResponse *
-transfer_send_resigned(Transfer *transfer, const PhOutboxMessage *message, gchar **resigned,
-                       GError **error)
+transfer_send_resigned(Transfer *transfer, const PhOutboxMessage *message, PhHttpRequest *request,
+                       gchar **resigned, GBytes **sent, GError **error)
 {
 	g_auto(TransferHeader) was = {0};
 	g_auto(TransferHeader) now = {0};
-	g_autoptr(GBytes) renewed = transfer_doc_renew(message->payload, &was, error);
+	g_autoptr(GError) local = NULL;
+	g_autoptr(GBytes) renewed = transfer_doc_renew(message->payload, &was, &local);
 	if (renewed == NULL) {
-		(*error)->code = PH_ERROR_PERMANENT; /* it never will be: dead letter */
+		/* it never will be: dead letter */
+		g_set_error(error, PH_ERROR, PH_ERROR_PERMANENT, "cannot re-sign: %s",
+		            local->message);
 		return NULL;
 	}
 	g_autoptr(GBytes) signed_document = ph_xml_signer_sign(transfer->signer, renewed, error);
@@ -112,58 +110,40 @@ transfer_send_resigned(Transfer *transfer, const PhOutboxMessage *message, gchar
 	          was.msg_id, now.sent_at_text);
 	*resigned = g_strdup_printf("re-signed (SentAt %s -> %s) after HTTP 400 EXPIRED; ",
 	                            was.sent_at_text, now.sent_at_text);
-	return transfer_send_post(transfer, signed_document, error);
+	*sent = g_bytes_ref(signed_document); /* the request points at it */
+	return transfer_send_post(transfer, signed_document, request, error);
 }
 
+/* The delivery failed with @failure: recorded as retrying or dead, with the platform's words
+ * masked (a validator quotes the value it refuses, which may be an ID number) before they are
+ * kept anywhere (the message's detail, the outbox's last error, the log). */
 static gboolean
 transfer_send_failed(Transfer *transfer, const PhOutboxMessage *message, const gchar *resigned,
-                     GError *failure, GError **error)
+                     const GError *failure, GError **error)
 {
 	gboolean last = g_error_matches(failure, PH_ERROR, PH_ERROR_PERMANENT) ||
 	                message->attempt >= transfer->retry.max_attempts;
-	/* the platform's answer is in the message, and may quote an ID number of the document
-	 * (a validator quotes the value it refuses): masked before it is kept anywhere (the
-	 * message's detail, the outbox's last error, the log) */
-	gchar *masked = transfer_doc_mask_numbers(failure->message);
-	g_free(failure->message);
-	failure->message = masked;
+	g_autofree gchar *masked = transfer_doc_mask_numbers(failure->message);
 	g_autofree gchar *detail =
-	        g_strdup_printf("%sattempt %u: %s", resigned, message->attempt, failure->message);
+	        g_strdup_printf("%sattempt %u: %s", resigned, message->attempt, masked);
 	transfer_send_note(transfer, message->key, last ? "DEAD_LETTER" : "RETRYING", detail);
-	g_propagate_error(error, failure);
+	g_set_error(error, PH_ERROR, failure->domain == PH_ERROR ? failure->code : PH_ERROR_FAILED,
+	            "%s", masked);
 	return FALSE;
 }
 
-gboolean
-transfer_send_deliver(const PhOutboxMessage *message, gpointer state, GError **error)
+/* The platform's answer @response (to @request) took the document: delivered; else failed. */
+static gboolean
+transfer_send_answered(Transfer *transfer, const PhOutboxMessage *message,
+                       const PhHttpRequest *request, const PhHttpResponse *response,
+                       const gchar *resigned, GError **error)
 {
-	Transfer *transfer = state;
-	g_autoptr(GError) local = NULL;
-	g_autofree gchar *resigned = NULL;
-	g_autoptr(PhHttpResponse) response = transfer_send_post(transfer, message->payload, &local);
-	if (response == NULL && transfer_send_refused(transfer, local, 400, "EXPIRED")) {
-		g_clear_error(&local);
-		response = transfer_send_resigned(transfer, message, &resigned, &local);
-		/* Our MsgIds are unique: CONFLICT to the re-signed document means the platform
-		 * holds this MsgId from an earlier attempt whose answer we lost. */
-		if (response == NULL && resigned != NULL &&
-		    transfer_send_refused(transfer, local, 409, "CONFLICT")) {
-			g_autofree gchar *detail =
-			        g_strdup_printf("%sHTTP 409 CONFLICT: the platform already holds "
-			                        "this MsgId from an "
-			                        "earlier attempt whose answer was lost",
-			                        resigned);
-			transfer_send_note(transfer, message->key, "DELIVERED", detail);
-			return TRUE;
-		}
-	}
-	if (response == NULL)
-		return transfer_send_failed(transfer, message, resigned != NULL ? resigned : "",
-		                            g_steal_pointer(&local), error);
+	g_autoptr(GError) refused = NULL;
+	if (!ph_http_response_check(request, response, &refused))
+		return transfer_send_failed(transfer, message, resigned, refused, error);
 	g_autofree gchar *status = transfer_send_ack_status(response->body);
-	g_autofree gchar *detail =
-	        g_strdup_printf("%sHTTP %u %s", resigned != NULL ? resigned : "", response->status,
-	                        status != NULL ? status : "(no Ack)");
+	g_autofree gchar *detail = g_strdup_printf("%sHTTP %u %s", resigned, response->status,
+	                                           status != NULL ? status : "(no Ack)");
 	/* Only an Ack that took the document counts; a redirect or another answer does not. */
 	gboolean taken =
 	        (response->status == 200 || response->status == 202) &&
@@ -176,4 +156,37 @@ transfer_send_deliver(const PhOutboxMessage *message, gpointer state, GError **e
 	}
 	transfer_send_note(transfer, message->key, "DELIVERED", detail);
 	return TRUE;
+}
+
+gboolean
+transfer_send_deliver(const PhOutboxMessage *message, gpointer state, GError **error)
+{
+	Transfer *transfer = state;
+	g_autoptr(GError) local = NULL;
+	g_autofree gchar *resigned = NULL;
+	g_autoptr(GBytes) sent = NULL;
+	PhHttpRequest request;
+	g_autoptr(PhHttpResponse) response =
+	        transfer_send_post(transfer, message->payload, &request, &local);
+	if (transfer_send_refused(response, 400, "EXPIRED")) {
+		g_clear_pointer(&response, ph_http_response_free);
+		response = transfer_send_resigned(transfer, message, &request, &resigned, &sent,
+		                                  &local);
+		/* Our MsgIds are unique: CONFLICT to the re-signed document means the platform
+		 * holds this MsgId from an earlier attempt whose answer we lost. */
+		if (transfer_send_refused(response, 409, "CONFLICT")) {
+			g_autofree gchar *detail = g_strdup_printf(
+			        "%sHTTP 409 CONFLICT: the platform already holds "
+			        "this MsgId from an earlier attempt whose answer was "
+			        "lost",
+			        resigned);
+			transfer_send_note(transfer, message->key, "DELIVERED", detail);
+			return TRUE;
+		}
+	}
+	if (response == NULL)
+		return transfer_send_failed(transfer, message, resigned != NULL ? resigned : "",
+		                            local, error);
+	return transfer_send_answered(transfer, message, &request, response,
+	                              resigned != NULL ? resigned : "", error);
 }

@@ -808,7 +808,7 @@ check_resigned_letter(Fixture *fixture, const gchar *case_id, const gchar *answe
  * LETTER is @verdict; then the platform is back with a SentAt window of 3 s. The case id. */
 static gchar *
 letter_while_away(Fixture *fixture, guint retry_initial_ms, guint max_attempts,
-                  const gchar *verdict)
+                  const gchar *verdict, const gchar *option)
 {
 	restart_with_retries(fixture, retry_initial_ms, max_attempts);
 	enrol(fixture, ID_1980, "19800101", "20240101");
@@ -816,7 +816,7 @@ letter_while_away(Fixture *fixture, guint retry_initial_ms, guint max_attempts,
 	g_autofree gchar *seen = wait_value(
 	        fixture, "SELECT verdict FROM transfer_message WHERE msg_type = 'LETTER'", verdict);
 	g_assert_cmpstr(seen, ==, verdict);
-	const gchar *window[] = {SHORT_WINDOW, NULL};
+	const gchar *window[] = {SHORT_WINDOW, option, NULL};
 	sim_start(fixture, window);
 	return case_id;
 }
@@ -826,8 +826,9 @@ letter_while_away(Fixture *fixture, guint retry_initial_ms, guint max_attempts,
 static void
 test_expired_in_outbox(Fixture *fixture, gconstpointer data)
 {
-	/* retries 5–10 s apart (equal jitter on 10 s): the next attempt is past the window */
-	g_autofree gchar *case_id = letter_while_away(fixture, 10000, 50, "RETRYING");
+	/* retries 5–10 s apart (equal jitter on 10 s): the next attempt is past the window; with
+	 * @data, the platform's Acks are long (their Status is read from the whole answer) */
+	g_autofree gchar *case_id = letter_while_away(fixture, 10000, 50, "RETRYING", data);
 	g_autofree gchar *msg_id = check_resigned_letter(fixture, case_id, "RECEIVED");
 	check_transfer_in(fixture, case_id, "COMPLETED");
 }
@@ -837,7 +838,7 @@ test_expired_in_outbox(Fixture *fixture, gconstpointer data)
 static void
 test_expired_dead_letter_retried(Fixture *fixture, gconstpointer data)
 {
-	g_autofree gchar *case_id = letter_while_away(fixture, 200, 1, "DEAD_LETTER");
+	g_autofree gchar *case_id = letter_while_away(fixture, 200, 1, "DEAD_LETTER", NULL);
 	/* its SentAt (second precision) is now more than the window away */
 	g_autofree gchar *old =
 	        wait_value(fixture,
@@ -1237,6 +1238,8 @@ main(int argc, char **argv)
 	g_test_add("/transfer/in/refusal-answer-masked", Fixture, NULL, fixture_set_up,
 	           test_refusal_answer_masked, fixture_tear_down);
 	g_test_add("/transfer/in/expired-in-outbox", Fixture, NULL, fixture_set_up,
+	           test_expired_in_outbox, fixture_tear_down);
+	g_test_add("/transfer/in/expired-long-answer", Fixture, "--long-answers", fixture_set_up,
 	           test_expired_in_outbox, fixture_tear_down);
 	g_test_add("/transfer/in/expired-dead-letter-retried", Fixture, NULL, fixture_set_up,
 	           test_expired_dead_letter_retried, fixture_tear_down);

@@ -35,6 +35,15 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(PhHttpResponse, ph_http_response_free)
  * 5xx answer fails with PH_ERROR_TRANSIENT; a 4xx answer fails with PH_ERROR_PERMANENT and
  * the partner's status and body in the message. Connections are kept alive per thread. */
 PhHttpResponse *ph_http_post(PhPlugin *plugin, const PhHttpRequest *request, GError **error);
+/* The same, but every HTTP answer is returned, a 4xx or 5xx one too (its whole body, for a
+ * partner whose refusals say what to do next); only a transport failure fails, with
+ * PH_ERROR_TRANSIENT. */
+PhHttpResponse *ph_http_post_answer(PhPlugin *plugin, const PhHttpRequest *request,
+                                    GError **error);
+/* FALSE for a 4xx or 5xx @response, with the error ph_http_post gives for it (@request names
+ * the URL); TRUE otherwise. */
+gboolean ph_http_response_check(const PhHttpRequest *request, const PhHttpResponse *response,
+                                GError **error);
 /* The same as a PUT of @request's body (e.g. an archival package to its resource URL). */
 PhHttpResponse *ph_http_put(PhPlugin *plugin, const PhHttpRequest *request, GError **error);
 

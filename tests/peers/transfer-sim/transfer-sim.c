@@ -286,13 +286,18 @@ sim_note_sheet(Sim *sim, const gchar *type, const gchar *msg_id, const gchar *ca
 
 /* ---- the server ---- */
 
+/* --long-answers: a platform whose Acks explain at length (the hub must read the Status of a
+ * refusal however long its answer). */
+static gboolean sim_long_answers;
+
 static void
 sim_reply(SoupServerMessage *message, guint status, const gchar *msg_id, const gchar *verdict,
           const gchar *text)
 {
+	g_autofree gchar *padding = g_strnfill(sim_long_answers ? 2000 : 0, '.');
 	g_autofree gchar *body = g_markup_printf_escaped(
-	        "<Ack><MsgId>%s</MsgId><Status>%s</Status><Message>%s</Message></Ack>\n",
-	        msg_id != NULL ? msg_id : "", verdict, text);
+	        "<Ack><MsgId>%s</MsgId><Status>%s</Status><Message>%s%s</Message></Ack>\n",
+	        msg_id != NULL ? msg_id : "", verdict, text, padding);
 	soup_server_message_set_status(message, status, NULL);
 	soup_server_message_set_response(message, "application/xml", SOUP_MEMORY_COPY, body,
 	                                 strlen(body));
@@ -528,6 +533,8 @@ main(int argc, char **argv)
 	         NULL},
 	        {"window-seconds", 0, 0, G_OPTION_ARG_INT, &sim.window_seconds,
 	         "answer EXPIRED when SentAt is further than this from now (600)", "SECONDS"},
+	        {"long-answers", 0, 0, G_OPTION_ARG_NONE, &sim_long_answers,
+	         "pad every Ack's Message past 2,000 characters", NULL},
 	        {"refuse-quoting-id", 0, 0, G_OPTION_ARG_NONE, &sim.refuse_quoting_id,
 	         "answer 400 SCHEMA_INVALID quoting the document's AAC002", NULL},
 	        {"lose-answer-once", 0, 0, G_OPTION_ARG_NONE, &sim.lose_answer_once,
