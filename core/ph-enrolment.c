@@ -80,24 +80,25 @@ gboolean
 ph_enrolment_register_unit(PhDb *db, const PhCommandContext *context, const PhUnitInput *input,
                            PhCommandResult *outcome, GError **error)
 {
-	const gchar *funding = input->funding != NULL ? input->funding : "full";
-
 	g_return_val_if_fail(db != NULL && context != NULL && input != NULL && outcome != NULL,
 	                     FALSE);
 	if (!ph_enrolment_check_unit_input(input, error))
 		return FALSE;
 	const gchar *params[] = {input->unit_code, input->name,   input->credit_code,
-	                         input->unit_type, input->region, funding};
+	                         input->unit_type, input->region, input->funding};
+	/* A new unit without funding is fully funded. An update changes what it gives and keeps
+	 * what it leaves out: an update naming the unit only must not make a partly funded unit
+	 * fully funded (its annuity employer part book-entry) nor clear its credit code. */
 	g_autoptr(PGresult) result = ph_db_query(
 	        db,
 	        "INSERT INTO unit AS u (unit_code, name, credit_code, unit_type, region, funding) "
-	        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (unit_code) DO UPDATE SET "
-	        "name = EXCLUDED.name, credit_code = EXCLUDED.credit_code, "
-	        "unit_type = EXCLUDED.unit_type, region = EXCLUDED.region, "
-	        "funding = EXCLUDED.funding, updated_at = now() "
+	        "VALUES ($1, $2, $3, $4, $5, coalesce($6, 'full')) ON CONFLICT (unit_code) DO "
+	        "UPDATE SET name = EXCLUDED.name, credit_code = coalesce($3, u.credit_code), "
+	        "unit_type = coalesce($4, u.unit_type), region = coalesce($5, u.region), "
+	        "funding = coalesce($6, u.funding), updated_at = now() "
 	        "WHERE (u.name, u.credit_code, u.unit_type, u.region, u.funding) IS DISTINCT FROM "
-	        "(EXCLUDED.name, EXCLUDED.credit_code, EXCLUDED.unit_type, EXCLUDED.region, "
-	        "EXCLUDED.funding) RETURNING unit_code",
+	        "($2, coalesce($3, u.credit_code), coalesce($4, u.unit_type), "
+	        "coalesce($5, u.region), coalesce($6, u.funding)) RETURNING unit_code",
 	        G_N_ELEMENTS(params), params, error);
 	if (result == NULL)
 		return FALSE;

@@ -183,6 +183,41 @@ ledger_account(Fixture *fixture, gint64 person_id, gint64 *annuity)
 	return account;
 }
 
+/* A UNIT update that leaves out its optional fields (credit code, type, region, funding)
+ * changes only what it gives: a partly funded unit does not turn into a fully funded one
+ * (whose annuity employer part is book-entry, RULES.md) because an update named it only.
+ * A new unit without funding is fully funded, as before. */
+static void
+test_unit_update_keeps_absent(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	PhCommandResult outcome = {0};
+	PhUnitInput first = {"U0009", "某市事业单位", "91350100M000100Y43",
+	                     "55",    "110105",       "partial"};
+	PhUnitInput renamed = {"U0009", "某市事业单位（更名）", NULL, NULL, NULL, NULL};
+	PhUnitInput fresh = {"U0010", "另一单位", NULL, NULL, NULL, NULL};
+	const PhUnitInput *inputs[] = {&first, &renamed, &fresh};
+	for (guint i = 0; i < G_N_ELEMENTS(inputs); i++) {
+		g_assert_true(
+		        IN_TXN(fixture, ph_enrolment_register_unit(fixture->db, &fixture->context,
+		                                                   inputs[i], &outcome, &error)));
+		g_assert_no_error(error);
+		ph_command_result_clear(&outcome);
+	}
+	g_autoptr(PGresult) result =
+	        ph_db_query(fixture->db,
+	                    "SELECT unit_code || ' ' || name || ' ' || coalesce(credit_code, '-') "
+	                    "|| ' ' || coalesce(unit_type, '-') || ' ' || coalesce(region, '-') || "
+	                    "' ' || funding FROM unit WHERE unit_code IN ('U0009', 'U0010') ORDER "
+	                    "BY unit_code",
+	                    0, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(PQntuples(result), ==, 2);
+	g_assert_cmpstr(PQgetvalue(result, 0, 0), ==,
+	                "U0009 某市事业单位（更名） 91350100M000100Y43 55 110105 partial");
+	g_assert_cmpstr(PQgetvalue(result, 1, 0), ==, "U0010 另一单位 - - - full");
+}
+
 /* ---- enrolment commands, each twice ---- */
 
 static void
@@ -1143,6 +1178,7 @@ main(int argc, char **argv)
 #define ADD(path, function)                                                                        \
 	g_test_add("/core-store/" path, Fixture, NULL, fixture_set_up, function, fixture_tear_down)
 	ADD("enrolment-twice", test_enrolment_twice);
+	ADD("unit-update-keeps-absent", test_unit_update_keeps_absent);
 	ADD("bad-input", test_bad_input);
 	ADD("unknown-person", test_unknown_person);
 	ADD("contribution-run", test_contribution_run);
