@@ -79,8 +79,9 @@ ph_http_client_excerpt(GBytes *body)
 {
 	gsize length = 0;
 	const gchar *data = g_bytes_get_data(body, &length);
-	g_autofree gchar *text = g_strndup(data, MIN(length, PH_HTTP_ERROR_BODY_SHOWN));
-	return g_strstrip(g_utf8_make_valid(text, -1));
+	/* an empty body has no data at all (NULL) */
+	return g_strstrip(g_utf8_make_valid(data != NULL ? data : "",
+	                                    (gssize)MIN(length, PH_HTTP_ERROR_BODY_SHOWN)));
 }
 
 gboolean

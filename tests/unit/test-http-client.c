@@ -33,6 +33,10 @@ partner_handle(SoupServer *server, SoupServerMessage *message, const char *path,
                gpointer user_data)
 {
 	Partner *partner = user_data;
+	if (g_str_equal(path, "/empty/404")) { /* a proxy's answer: a status, no body */
+		soup_server_message_set_status(message, 404, NULL);
+		return;
+	}
 	if (g_str_equal(path, "/slow")) {
 		soup_server_message_pause(message);
 		GSource *source = g_timeout_source_new(2000);
@@ -118,6 +122,7 @@ test_failures(void)
 	        {"/status/409", PH_ERROR_PERMANENT, "answered 409"},
 	        {"/status/500", PH_ERROR_TRANSIENT, "answered 500"},
 	        {"/status/503", PH_ERROR_TRANSIENT, "answered 503"},
+	        {"/empty/404", PH_ERROR_PERMANENT, "answered 404: "},
 	        {"/slow", PH_ERROR_TRANSIENT, "imeout"},
 	};
 	for (guint i = 0; i < G_N_ELEMENTS(failures); i++) {
