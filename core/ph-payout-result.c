@@ -711,7 +711,7 @@ ph_payout_result_check(PhPayoutResultLoad *load, gint64 batch_no, const gchar *b
 	 * the bank answered first; the upload's retry records it (finding its files there), so
 	 * the answer waits for a later poll instead of being rejected for good */
 	if (g_str_equal(batch->state, "built")) {
-		g_set_error(error, PH_ERROR, PH_ERROR_TRANSIENT,
+		g_set_error(error, PH_ERROR, PH_ERROR_CONFLICT,
 		            "payout batch %010" G_GINT64_FORMAT
 		            ": not recorded as sent yet (its upload is being completed); "
 		            "the result file is taken again at a later poll",

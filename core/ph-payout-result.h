@@ -105,7 +105,7 @@ gboolean ph_payout_result_finish_lines(PhPayoutResultLoad *load, GError **error)
  * a closed batch is paid (views payout_item_state, payout_schedule_state). Fails with
  * PH_ERROR_INVALID_INPUT when the batch is unknown, not sent, sent to a bank other than
  * @file's, already closed, or the lines are not each item exactly once with its ID number,
- * account and amount; with PH_ERROR_TRANSIENT when the batch is not yet recorded as sent
+ * account and amount; with PH_ERROR_CONFLICT when the batch is not yet recorded as sent
  * (the answer came before the upload's retry recorded it: to be taken again later). The
  * caller then rolls back, and nothing was booked. */
 gboolean ph_payout_result_book(PhPayoutResultLoad *load, const PhCommandContext *context,

@@ -494,9 +494,10 @@ bank_result_poll_partner(Bank *bank, const BankPartner *partner, GError **error)
 			taken++;
 			continue;
 		}
-		/* a file that fails for now (its batch not yet recorded as sent, a read that broke
-		 * off) does not hold up the bank's other files; any other failure ends this poll */
-		if (!g_error_matches(local, PH_ERROR, PH_ERROR_TRANSIENT)) {
+		/* a file that must wait (its batch not yet recorded as sent; or another hub process
+		 * booked it at the same moment) does not hold up the bank's other files; any other
+		 * failure, a broken connection first of all, ends this poll */
+		if (!g_error_matches(local, PH_ERROR, PH_ERROR_CONFLICT)) {
 			g_propagate_error(error, g_steal_pointer(&local));
 			return -1;
 		}
