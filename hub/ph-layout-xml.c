@@ -72,9 +72,13 @@ read_input(void *context, char *buffer, int len)
 static void
 set_failure(XmlReader *reader, GError **error)
 {
+	/* ours (a kept copy that does not authenticate, a store that cannot write) keeps its
+	 * code; a foreign one (a dropped connection) is transient */
 	if (reader->read_error != NULL)
-		g_set_error(error, PH_ERROR, PH_ERROR_TRANSIENT, "cannot read the input: %s",
-		            reader->read_error->message);
+		g_set_error(error, PH_ERROR,
+		            reader->read_error->domain == PH_ERROR ? reader->read_error->code
+		                                                   : PH_ERROR_TRANSIENT,
+		            "cannot read the input: %s", reader->read_error->message);
 	else
 		g_set_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT, "%s",
 		            reader->errors->len > 0 ? reader->errors->str : "not well-formed");

@@ -761,6 +761,7 @@ struct _CutStream {
 	const gchar *data;
 	gsize length;
 	gsize at;
+	gboolean ours; /* fails with PH_ERROR_INVALID_INPUT (a kept copy that does not open) */
 };
 G_DEFINE_TYPE(CutStream, cut_stream, G_TYPE_INPUT_STREAM)
 
@@ -771,6 +772,10 @@ cut_stream_read(GInputStream *stream, void *buffer, gsize count, GCancellable *c
 	CutStream *cut = CUT_STREAM(stream);
 	gsize n = MIN(count, cut->length - cut->at);
 
+	if (n == 0 && cut->ours) {
+		g_set_error_literal(error, PH_ERROR, PH_ERROR_INVALID_INPUT, "chunk 3 is altered");
+		return -1;
+	}
 	if (n == 0) {
 		g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
 		                    "connection lost");
@@ -817,6 +822,19 @@ test_xml_read_error(void)
 		g_assert_error(error, PH_ERROR, PH_ERROR_TRANSIENT);
 		g_assert_nonnull(strstr(error->message, "cannot read the input: connection lost"));
 	}
+	/* an error of ours from the input keeps its code */
+	g_autoptr(PhMapping) mapping = ph_mapping_load("iso20022-pain002", NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(CutStream) cut = g_object_new(cut_stream_get_type(), NULL);
+	cut->data = input;
+	cut->length = len / 2;
+	cut->ours = TRUE;
+	g_autoptr(PhMappingReader) reader =
+	        ph_mapping_reader_new(mapping, G_INPUT_STREAM(cut), "test-input");
+	while (ph_mapping_reader_next(reader, &error) != NULL)
+		;
+	g_assert_error(error, PH_ERROR, PH_ERROR_INVALID_INPUT);
+	g_assert_nonnull(strstr(error->message, "chunk 3 is altered"));
 }
 
 /* A record is built in memory whole: one that spans more than 1 MiB of input (here 2 MiB of
