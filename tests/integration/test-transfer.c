@@ -799,13 +799,10 @@ check_resigned_letter(Fixture *fixture, const gchar *case_id, const gchar *answe
 	return g_steal_pointer(&msg_id);
 }
 
-/* The simulator's SentAt window in these tests: short, so that a LETTER expires in seconds,
- * yet long enough that a re-signed one (SentAt in whole seconds: up to 1 s old when signed)
- * reaches it inside the window on a busy machine. */
-#define SHORT_WINDOW "--window-seconds=3"
-
 /* A transfer in started (hub with these retry timings) while the platform is away, until its
- * LETTER is @verdict; then the platform is back with a SentAt window of 3 s. The case id. */
+ * LETTER is @verdict; then the platform is back, answering the LETTER's first push EXPIRED as
+ * after an outage longer than its window (--expire-first: no test waits for a clock). The
+ * case id. */
 static gchar *
 letter_while_away(Fixture *fixture, guint retry_initial_ms, guint max_attempts,
                   const gchar *verdict, const gchar *option)
@@ -816,19 +813,20 @@ letter_while_away(Fixture *fixture, guint retry_initial_ms, guint max_attempts,
 	g_autofree gchar *seen = wait_value(
 	        fixture, "SELECT verdict FROM transfer_message WHERE msg_type = 'LETTER'", verdict);
 	g_assert_cmpstr(seen, ==, verdict);
-	const gchar *window[] = {SHORT_WINDOW, option, NULL};
-	sim_start(fixture, window);
+	const gchar *expire[] = {"--expire-first", option, NULL};
+	sim_start(fixture, expire);
 	return case_id;
 }
 
-/* The platform is away longer than its SentAt window (3 s here): the LETTER queued meanwhile
- * comes back 400 EXPIRED on the next attempt, and is re-signed and taken; the case goes on. */
+/* The platform is away longer than its SentAt window: the LETTER queued meanwhile comes back
+ * 400 EXPIRED on the next attempt, and is re-signed and taken; the case goes on. */
 static void
 test_expired_in_outbox(Fixture *fixture, gconstpointer data)
 {
-	/* retries 5–10 s apart (equal jitter on 10 s): the next attempt is past the window; with
-	 * @data, the platform's Acks are long (their Status is read from the whole answer) */
-	g_autofree gchar *case_id = letter_while_away(fixture, 10000, 50, "RETRYING", data);
+	/* retries 2–4 s apart (equal jitter on 4 s), so that the re-signed SentAt (whole
+	 * seconds) differs from the first; with @data, the platform's Acks are long (their
+	 * Status is read from the whole answer) */
+	g_autofree gchar *case_id = letter_while_away(fixture, 4000, 50, "RETRYING", data);
 	g_autofree gchar *msg_id = check_resigned_letter(fixture, case_id, "RECEIVED");
 	check_transfer_in(fixture, case_id, "COMPLETED");
 }
@@ -839,10 +837,10 @@ static void
 test_expired_dead_letter_retried(Fixture *fixture, gconstpointer data)
 {
 	g_autofree gchar *case_id = letter_while_away(fixture, 200, 1, "DEAD_LETTER", NULL);
-	/* its SentAt (second precision) is now more than the window away */
+	/* a second or more old, so that the re-signed SentAt (whole seconds) differs */
 	g_autofree gchar *old =
 	        wait_value(fixture,
-	                   "SELECT now() - created_at > interval '5 seconds' FROM transfer_message "
+	                   "SELECT now() - created_at > interval '2 seconds' FROM transfer_message "
 	                   "WHERE msg_type = 'LETTER'",
 	                   "t");
 	g_assert_cmpstr(old, ==, "t");
@@ -860,9 +858,10 @@ test_expired_dead_letter_retried(Fixture *fixture, gconstpointer data)
 static void
 test_resigned_conflict(Fixture *fixture, gconstpointer data)
 {
-	/* retries 5–10 s apart: the retry comes after the window */
-	restart_with_retries(fixture, 10000, 50);
-	const gchar *options[] = {SHORT_WINDOW, "--lose-answer-once", NULL};
+	/* retries 2–4 s apart: the re-signed SentAt differs from the first; the retry of the
+	 * same bytes is answered EXPIRED as after the window (--expire-resends) */
+	restart_with_retries(fixture, 4000, 50);
+	const gchar *options[] = {"--expire-resends", "--lose-answer-once", NULL};
 	g_autofree gchar *case_id = open_transfer_in(fixture, options);
 	const gchar *lost[] = {"LOST LETTER", NULL};
 	g_autofree gchar *line = wait_for_event(fixture, lost);

@@ -31,6 +31,8 @@ typedef struct {
 	gboolean no_receipt;
 	gboolean lose_answer_once;  /* the first document taken is kept, its answer dropped */
 	gboolean refuse_quoting_id; /* 400 SCHEMA_INVALID quoting the document's AAC002 */
+	gboolean expire_first;      /* each MsgId's first push: 400 EXPIRED, whatever its SentAt */
+	gboolean expire_resends;    /* the same bytes again: 400 EXPIRED, not 200 DUPLICATE */
 	gint delay_ms;
 	gint window_seconds; /* SentAt further than this from now: 400 EXPIRED */
 	gchar *account;      /* AIC099 of our INFO and FUND, yuan */
@@ -41,6 +43,7 @@ typedef struct {
 	GMutex lock;
 	GHashTable *seen; /* case id → "TYPE MSGID" of INFO or FUND from the hub, for RECEIPTs */
 	GHashTable *held; /* MsgId → the bytes taken (main loop only): DUPLICATE or CONFLICT */
+	GHashTable *pushed; /* MsgIds pushed at least once (--expire-first) */
 	FILE *events;
 } Sim;
 
@@ -323,12 +326,17 @@ sim_admit(Sim *sim, SoupServerMessage *message, PhXmlDoc *doc, GBytes *body)
 	        sent_text != NULL ? g_date_time_new_from_iso8601(sent_text, NULL) : NULL;
 	gint64 age = sent != NULL ? g_get_real_time() / G_USEC_PER_SEC - g_date_time_to_unix(sent)
 	                          : G_MAXINT64;
-	if (age > sim->window_seconds || age < -(gint64)sim->window_seconds) {
+	/* --expire-first and --expire-resends answer as after a long outage, without waiting for
+	 * the window to pass (tests that must not depend on the clock) */
+	gboolean first = msg_id != NULL && g_hash_table_add(sim->pushed, g_strdup(msg_id));
+	GBytes *held = msg_id != NULL ? g_hash_table_lookup(sim->held, msg_id) : NULL;
+	gboolean resent = held != NULL && g_bytes_equal(held, body);
+	if ((sim->expire_first && first) || (sim->expire_resends && resent) ||
+	    age > sim->window_seconds || age < -(gint64)sim->window_seconds) {
 		sim_event(sim, "EXPIRED %s %s sentat=%s", type, msg_id, sent_text);
 		sim_reply(message, 400, msg_id, "EXPIRED", "SentAt outside the window");
 		return FALSE;
 	}
-	GBytes *held = msg_id != NULL ? g_hash_table_lookup(sim->held, msg_id) : NULL;
 	if (held != NULL) {
 		gboolean same = g_bytes_equal(held, body);
 		sim_event(sim, "%s %s %s sentat=%s", same ? "DUPLICATE" : "CONFLICT", type, msg_id,
@@ -535,6 +543,10 @@ main(int argc, char **argv)
 	         "answer EXPIRED when SentAt is further than this from now (600)", "SECONDS"},
 	        {"long-answers", 0, 0, G_OPTION_ARG_NONE, &sim_long_answers,
 	         "pad every Ack's Message past 2,000 characters", NULL},
+	        {"expire-first", 0, 0, G_OPTION_ARG_NONE, &sim.expire_first,
+	         "answer each MsgId's first push 400 EXPIRED, whatever its SentAt", NULL},
+	        {"expire-resends", 0, 0, G_OPTION_ARG_NONE, &sim.expire_resends,
+	         "answer the same bytes again 400 EXPIRED instead of DUPLICATE", NULL},
 	        {"refuse-quoting-id", 0, 0, G_OPTION_ARG_NONE, &sim.refuse_quoting_id,
 	         "answer 400 SCHEMA_INVALID quoting the document's AAC002", NULL},
 	        {"lose-answer-once", 0, 0, G_OPTION_ARG_NONE, &sim.lose_answer_once,
@@ -558,6 +570,7 @@ main(int argc, char **argv)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	g_mutex_init(&sim.lock);
 	sim.seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	sim.pushed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	sim.held = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 	                                 (GDestroyNotify)g_bytes_unref);
 	sim.events = sim.events_path != NULL ? fopen(sim.events_path, "a") : NULL;
