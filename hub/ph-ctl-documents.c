@@ -190,10 +190,11 @@ ph_ctl_documents_is_orphan(const gchar *dir, const gchar *name, GHashTable *reco
 
 /* A file an interrupted removal set aside (@name is a store file's name and .sweep): with
  * --remove it is settled, put back when a row names it (whatever its age); listed either
- * way. Counted in @found when removed. A failure is printed, and the sweep goes on. */
+ * way. Counted in @found when removed, in @failed when it could not be settled (printed;
+ * the sweep goes on). */
 static void
 ph_ctl_documents_aside(const gchar *dir, const gchar *name, GHashTable *recorded, gint64 cutoff,
-                       gboolean remove, guint *found)
+                       gboolean remove, guint *found, guint *failed)
 {
 	g_autofree gchar *base = g_strndup(name, strlen(name) - strlen(PH_DOCUMENT_ORPHAN_ASIDE));
 	if (!ph_document_orphan_is_store_file(base))
@@ -204,6 +205,7 @@ ph_ctl_documents_aside(const gchar *dir, const gchar *name, GHashTable *recorded
 	if (remove &&
 	    !ph_document_orphan_settle(dir, base, named ? G_MININT64 : cutoff, &removed, &error)) {
 		g_printerr("pensionctl: %s\n", error->message);
+		(*failed)++;
 		return;
 	}
 	g_print("%s  set aside by an interrupted removal%s\n", name,
@@ -213,10 +215,11 @@ ph_ctl_documents_aside(const gchar *dir, const gchar *name, GHashTable *recorded
 	*found += removed;
 }
 
-/* Lists (or removes) the orphans of @dir; their count in @found. */
+/* Lists (or removes) the orphans of @dir; their count in @found, the files that could not be
+ * removed (or put back) in @failed. */
 static gboolean
 ph_ctl_documents_sweep(const gchar *dir, GHashTable *recorded, gint64 cutoff, gboolean remove,
-                       guint *found, GError **error)
+                       guint *found, guint *failed, GError **error)
 {
 	g_autoptr(GDir) folder = g_dir_open(dir, 0, error);
 	if (folder == NULL)
@@ -229,7 +232,7 @@ ph_ctl_documents_sweep(const gchar *dir, GHashTable *recorded, gint64 cutoff, gb
 		/* one this sweep set aside is settled already, and gone */
 		if (g_str_has_suffix(name, PH_DOCUMENT_ORPHAN_ASIDE) &&
 		    g_file_test(path, G_FILE_TEST_EXISTS)) {
-			ph_ctl_documents_aside(dir, name, recorded, cutoff, remove, found);
+			ph_ctl_documents_aside(dir, name, recorded, cutoff, remove, found, failed);
 			continue;
 		}
 		if (!ph_ctl_documents_is_orphan(dir, name, recorded, cutoff, &size))
@@ -238,6 +241,7 @@ ph_ctl_documents_sweep(const gchar *dir, GHashTable *recorded, gint64 cutoff, gb
 		g_autoptr(GError) failure = NULL;
 		if (remove && !ph_document_orphan_remove(dir, name, cutoff, &removed, &failure)) {
 			g_printerr("pensionctl: %s\n", failure->message);
+			(*failed)++;
 			continue;
 		}
 		if (remove && !removed)
@@ -273,15 +277,22 @@ ph_ctl_documents_orphans(PhCtl *ctl, int argc, char **argv)
 	g_autofree gchar *dir = ph_document_store_dir(config);
 	g_autoptr(GHashTable) recorded = ph_ctl_documents_recorded(db, &error);
 	gint64 cutoff = g_get_real_time() - (gint64)hours * 3600 * G_USEC_PER_SEC;
-	guint found = 0;
+	guint found = 0, failed = 0;
 	if (recorded == NULL ||
-	    !ph_ctl_documents_sweep(dir, recorded, cutoff, remove, &found, &error))
+	    !ph_ctl_documents_sweep(dir, recorded, cutoff, remove, &found, &failed, &error))
 		return ph_ctl_fail(error);
-	g_autofree gchar *object = g_strdup_printf("%u orphaned files in %s", found, dir);
+	g_autofree gchar *object = g_strdup_printf(
+	        "%u orphaned files in %s, %u could not be removed", found, dir, failed);
 	if (remove && !ph_ctl_audit(ctl, db, "documents-orphans-removed", object, NULL, &error))
 		return ph_ctl_fail(error);
 	g_print("%u files in %s named by no kept document%s\n", found, dir,
 	        remove ? ", removed" : "");
+	/* audited first; then the operator (or cron) learns that some are left */
+	if (failed > 0) {
+		g_printerr("pensionctl: %u files could not be removed or put back (see above)\n",
+		           failed);
+		return PH_CTL_EXIT_FAILED;
+	}
 	return PH_CTL_EXIT_OK;
 }
 
