@@ -343,18 +343,20 @@ ph_document_writer_commit(PhDocumentWriter *writer, GError **error)
 	 * `pensionctl documents orphans`, which leaves young files alone and takes an old one
 	 * away before removing it, cannot take it between a test and the marking. */
 	writer->existed = g_utime(path, NULL) == 0;
-	/* a file we may not mark (another owner's, after a restore) is still there and still
-	 * these bytes: kept as it is, at the risk the mark was to cover */
-	if (!writer->existed && (errno == EPERM || errno == EACCES)) {
-		g_warning("kept document: cannot mark %s written (%s); kept as it is", path,
-		          g_strerror(errno));
-		writer->existed = TRUE;
-	} else if (!writer->existed && errno != ENOENT)
+	int marked = errno;
+	/* a file we may not mark (another owner's, after a restore) is still there: ours, of the
+	 * same bytes and just written, takes its place, which marks it and makes it ours; it was
+	 * there before us all the same (rows may name it) */
+	gboolean replace = !writer->existed && (marked == EPERM || marked == EACCES);
+	if (!writer->existed && !replace && marked != ENOENT) {
+		errno = marked;
 		return ph_document_errno(error, "mark written", path);
+	}
 	if (writer->existed)
 		g_unlink(writer->part_path);
 	else if (g_rename(writer->part_path, path) != 0)
 		return ph_document_errno(error, "rename", writer->part_path);
+	writer->existed = writer->existed || replace;
 	writer->committed = TRUE;
 	return ph_document_sync_dir(writer->dir, error);
 }
