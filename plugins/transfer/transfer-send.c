@@ -6,6 +6,9 @@
 
 #include "transfer-private.h"
 
+/* How much of a refusal's words is kept (the detail, the outbox's last error). */
+#define TRANSFER_ANSWER_SHOWN 512
+
 gchar *
 transfer_send_new_id(Transfer *transfer, const gchar *prefix)
 {
@@ -132,15 +135,31 @@ transfer_send_failed(Transfer *transfer, const PhOutboxMessage *message, const g
 	return FALSE;
 }
 
-/* The platform's answer @response (to @request) took the document: delivered; else failed. */
+/* The platform's 4xx or 5xx @response as an error: its words masked whole, then cut to the
+ * first 512 characters (cut first, a number cut in two would escape the mask). */
+static GError *
+transfer_send_refusal(Transfer *transfer, const PhHttpResponse *response)
+{
+	gsize length = 0;
+	const gchar *data = g_bytes_get_data(response->body, &length);
+	g_autofree gchar *text = g_utf8_make_valid(data != NULL ? data : "", (gssize)length);
+	g_autofree gchar *masked = transfer_doc_mask_numbers(text);
+	g_autofree gchar *shown =
+	        g_utf8_substring(masked, 0, MIN(g_utf8_strlen(masked, -1), TRANSFER_ANSWER_SHOWN));
+	return g_error_new(
+	        PH_ERROR, response->status >= 500 ? PH_ERROR_TRANSIENT : PH_ERROR_PERMANENT,
+	        "%s answered %u: %s", transfer->platform_url, response->status, g_strstrip(shown));
+}
+
+/* The platform's answer @response took the document: delivered; else failed. */
 static gboolean
 transfer_send_answered(Transfer *transfer, const PhOutboxMessage *message,
-                       const PhHttpRequest *request, const PhHttpResponse *response,
-                       const gchar *resigned, GError **error)
+                       const PhHttpResponse *response, const gchar *resigned, GError **error)
 {
-	g_autoptr(GError) refused = NULL;
-	if (!ph_http_response_check(request, response, &refused))
+	if (response->status >= 400) {
+		g_autoptr(GError) refused = transfer_send_refusal(transfer, response);
 		return transfer_send_failed(transfer, message, resigned, refused, error);
+	}
 	g_autofree gchar *status = transfer_send_ack_status(response->body);
 	g_autofree gchar *detail = g_strdup_printf("%sHTTP %u %s", resigned, response->status,
 	                                           status != NULL ? status : "(no Ack)");
@@ -187,6 +206,6 @@ transfer_send_deliver(const PhOutboxMessage *message, gpointer state, GError **e
 	if (response == NULL)
 		return transfer_send_failed(transfer, message, resigned != NULL ? resigned : "",
 		                            local, error);
-	return transfer_send_answered(transfer, message, &request, response,
-	                              resigned != NULL ? resigned : "", error);
+	return transfer_send_answered(transfer, message, response, resigned != NULL ? resigned : "",
+	                              error);
 }
