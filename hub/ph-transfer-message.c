@@ -31,8 +31,9 @@ ph_transfer_message_insert(PhDb *db, const PhTransferMessage *message, gboolean 
 	                         message->detail,
 	                         body};
 	g_autofree gchar *sql = g_strconcat(
-	        replace ? "WITH earlier AS (INSERT INTO transfer_message_version (msg_id, body, "
-	                  "verdict) SELECT msg_id, body, verdict FROM transfer_message WHERE "
+	        replace ? "WITH earlier AS (INSERT INTO transfer_message_version (case_id, msg_id, "
+	                  "body, verdict) SELECT case_id, msg_id, body, verdict FROM "
+	                  "transfer_message WHERE "
 	                  "$3 = 'out' AND direction = 'out' AND msg_id = $2 AND body IS NOT NULL) "
 	                : "",
 	        "INSERT INTO transfer_message (case_id, msg_id, direction, msg_type, verdict, "

@@ -758,7 +758,9 @@ check_resigned_letter(Fixture *fixture, const gchar *case_id, const gchar *answe
 		g_error("'%s' not in the LETTER's detail '%s'", resigned, detail);
 	/* the version it replaced is kept too: the document first sent, its old SentAt */
 	g_autofree gchar *versions_sql = g_strdup_printf(
-	        "SELECT count(*) FROM transfer_message_version WHERE msg_id = '%s'", msg_id);
+	        "SELECT count(*) FROM transfer_message_version WHERE msg_id = '%s' AND case_id = "
+	        "'%s'",
+	        msg_id, case_id);
 	g_autofree gchar *versions = query(fixture, versions_sql);
 	g_assert_cmpstr(versions, ==, "1");
 	g_autofree gchar *first_sql = g_strdup_printf(
