@@ -1,8 +1,8 @@
 /* The document store's orphans (see ph-document-orphan.h). A removal and a keep of the same
- * bytes may run at once: the keep marks an existing file written (or finds it gone and
- * renames its own into place), the removal renames the file aside and only then reads its
- * time. Whichever order the two come in, a file a keep is naming is either put back or
- * written anew, never removed. Hub only. */
+ * bytes may run at once: the keep puts its own new file in place (over an existing one),
+ * the removal renames the file aside and only then judges it (its time, or its inode).
+ * Whichever order the two come in, a file a keep is naming is either put back or written
+ * anew, never removed. Hub only. */
 #include "ph-document-orphan.h"
 
 #include <errno.h>
@@ -47,6 +47,26 @@ ph_document_orphan_settle(const gchar *dir, const gchar *name, gint64 cutoff_us,
 	if (g_lstat(aside, &st) != 0)
 		return errno == ENOENT || ph_document_errno(error, "read the time of", aside);
 	if (ph_document_orphan_written_us(&st) >= cutoff_us)
+		return ph_document_orphan_put_back(aside, path, error);
+	if (g_unlink(aside) != 0)
+		return ph_document_errno(error, "remove", aside);
+	*removed = TRUE;
+	return TRUE;
+}
+
+gboolean
+ph_document_orphan_remove_own(const gchar *dir, const gchar *name, const GStatBuf *own,
+                              gboolean *removed, GError **error)
+{
+	g_autofree gchar *path = g_build_filename(dir, name, NULL);
+	g_autofree gchar *aside = g_strconcat(path, PH_DOCUMENT_ORPHAN_ASIDE, NULL);
+	*removed = FALSE;
+	if (g_rename(path, aside) != 0)
+		return errno == ENOENT || ph_document_errno(error, "set aside", path);
+	GStatBuf st;
+	if (g_lstat(aside, &st) != 0)
+		return ph_document_errno(error, "read", aside);
+	if (st.st_dev != own->st_dev || st.st_ino != own->st_ino)
 		return ph_document_orphan_put_back(aside, path, error);
 	if (g_unlink(aside) != 0)
 		return ph_document_errno(error, "remove", aside);

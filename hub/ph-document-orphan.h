@@ -23,7 +23,7 @@ gint64 ph_document_orphan_written_us(const GStatBuf *st);
 
 /* Removes @dir/@name, which no kept document named when the caller looked and which was last
  * written before @cutoff_us (ph_document_orphan_written_us) when it looked, unless a keep has
- * written it since: a keep of the same bytes marks the file written before it names it
+ * written it since: a keep of the same bytes puts a new file in its place before it names it
  * (ph-document-store.c).
  * The file is first set aside as NAME.sweep, where no keep reaches it, and judged there; a
  * young one is put back. @removed says which. A file already gone is not an error. */
@@ -36,5 +36,11 @@ gboolean ph_document_orphan_remove(const gchar *dir, const gchar *name, gint64 c
  * which. */
 gboolean ph_document_orphan_settle(const gchar *dir, const gchar *name, gint64 cutoff_us,
                                    gboolean *removed, GError **error);
+
+/* Removes @dir/@name if it is still the file @own describes (device and inode: the one the
+ * caller wrote), judged set aside as above; a keep of the same bytes since has put a new one
+ * in its place, which is put back. @removed says which. No clock is involved. */
+gboolean ph_document_orphan_remove_own(const gchar *dir, const gchar *name, const GStatBuf *own,
+                                       gboolean *removed, GError **error);
 
 G_END_DECLS

@@ -12,7 +12,6 @@
 #include <openssl/rand.h>
 #include <string.h>
 #include <unistd.h>
-#include <utime.h>
 
 #include "pension-hub/ph-digest.h"
 #include "pension-hub/ph-spool.h"
@@ -338,25 +337,18 @@ ph_document_writer_commit(PhDocumentWriter *writer, GError **error)
 	        ph_digest_get_hex(writer->sha256),
 	        writer->cipher != NULL ? PH_DOCUMENT_SEALED_SUFFIX : writer->plain_suffix, NULL);
 	g_autofree gchar *path = g_build_filename(writer->dir, writer->file_name, NULL);
-	/* named by the plaintext's digest: a file of that name holds these bytes already. Kept
-	 * again, it is marked written now, as the test of whether it is there: one call, so that
-	 * `pensionctl documents orphans`, which leaves young files alone and takes an old one
-	 * away before removing it, cannot take it between a test and the marking. */
-	writer->existed = g_utime(path, NULL) == 0;
-	int marked = errno;
-	/* a file we may not mark (another owner's, after a restore) is still there: ours, of the
-	 * same bytes and just written, takes its place, which marks it and makes it ours; it was
-	 * there before us all the same (rows may name it) */
-	gboolean replace = !writer->existed && (marked == EPERM || marked == EACCES);
-	if (!writer->existed && !replace && marked != ENOENT) {
-		errno = marked;
-		return ph_document_errno(error, "mark written", path);
-	}
-	if (writer->existed)
-		g_unlink(writer->part_path);
-	else if (g_rename(writer->part_path, path) != 0)
-		return ph_document_errno(error, "rename", writer->part_path);
-	writer->existed = writer->existed || replace;
+	/* named by the plaintext's digest: a file of that name holds these bytes already. Ours
+	 * goes in under the name if there is none (link: one call that also tells); else ours,
+	 * just written, takes the old one's place (rename: atomic). Either way the file under the
+	 * name is new (inode) and young (time), so that `pensionctl documents orphans` and a
+	 * spooled arrival that failed, which set a file aside before judging it, never remove a
+	 * file a keep is naming (ph-document-orphan.h). */
+	writer->existed = link(writer->part_path, path) != 0;
+	if (writer->existed && errno != EEXIST)
+		return ph_document_errno(error, "link", writer->part_path);
+	if (writer->existed ? g_rename(writer->part_path, path) != 0
+	                    : g_unlink(writer->part_path) != 0)
+		return ph_document_errno(error, "put in place", writer->part_path);
 	writer->committed = TRUE;
 	return ph_document_sync_dir(writer->dir, error);
 }

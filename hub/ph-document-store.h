@@ -47,8 +47,9 @@ PhDocumentWriter *ph_document_writer_new(const gchar *dir, const gchar *part_nam
                                          PhFieldKeys *keys, GError **error);
 gboolean ph_document_writer_write(PhDocumentWriter *writer, const void *data, gsize length,
                                   GError **error);
-/* Ends the file, fsyncs it and renames it to SHA256 + suffix; when that file exists already
- * (the same bytes, kept before) ours is dropped. */
+/* Ends the file, fsyncs it and puts it in place as SHA256 + suffix; when that file exists
+ * already (the same bytes, kept before) ours takes its place, so that the file under the name
+ * is always new (ph-document-orphan.h). */
 gboolean ph_document_writer_commit(PhDocumentWriter *writer, GError **error);
 /* After the commit: the file's name in the store, the plaintext's SHA-256 and size, the key
  * id sealing it (NULL: plaintext). */
@@ -56,7 +57,8 @@ const gchar *ph_document_writer_get_file_name(PhDocumentWriter *writer);
 const gchar *ph_document_writer_get_sha256(PhDocumentWriter *writer);
 guint64 ph_document_writer_get_size(PhDocumentWriter *writer);
 const gchar *ph_document_writer_get_key_id(PhDocumentWriter *writer);
-/* After the commit: whether a file of that name was there already (ours then dropped). */
+/* After the commit: whether a file of that name was there already (ours then took its place:
+ * rows may name it). */
 gboolean ph_document_writer_get_existed(PhDocumentWriter *writer);
 /* Before the commit: the suffix of a plaintext file instead of .bin (the spool's is ""). */
 void ph_document_writer_set_plain_suffix(PhDocumentWriter *writer, const gchar *suffix);

@@ -20,8 +20,8 @@ struct _PhSpoolFile {
 	gchar *path;
 	gchar *sha256;
 	guint64 size;
-	gboolean keep;     /* referenced by an inbox row, or there before us */
-	gint64 written_us; /* when we wrote it (ph_document_orphan_written_us) */
+	gboolean keep; /* referenced by an inbox row, or there before us */
+	GStatBuf own;  /* the file we wrote (its device and inode) */
 };
 
 static gboolean
@@ -79,11 +79,8 @@ ph_spool_fill(PhSpoolFile *file, const gchar *spool_dir, GInputStream *input, gu
 	file->size = ph_document_writer_get_size(writer);
 	file->path = g_build_filename(spool_dir, ph_document_writer_get_file_name(writer), NULL);
 	file->keep = ph_document_writer_get_existed(writer);
-	GStatBuf st;
-	if (!file->keep && g_stat(file->path, &st) == 0)
-		file->written_us = ph_document_orphan_written_us(&st);
-	else
-		file->keep = TRUE; /* not ours, or not known when: never removed by us */
+	if (!file->keep && g_stat(file->path, &file->own) != 0)
+		file->keep = TRUE; /* not known which file is ours: never removed by us */
 	return TRUE;
 }
 
@@ -134,14 +131,14 @@ ph_spool_file_free(PhSpoolFile *file)
 	if (file == NULL)
 		return;
 	/* ours and named by no inbox row: removed, unless the same bytes arrived again meanwhile
-	 * and that arrival marked the file after we wrote it (its row is to name it); judged
-	 * set aside, so that the two cannot cross (ph-document-orphan.h) */
+	 * and that arrival put its own file in place (its row is to name it); judged set aside,
+	 * so that the two cannot cross (ph-document-orphan.h) */
 	if (file->path != NULL && !file->keep) {
 		g_autofree gchar *dir = g_path_get_dirname(file->path);
 		g_autofree gchar *name = g_path_get_basename(file->path);
 		gboolean removed = FALSE;
 		g_autoptr(GError) error = NULL;
-		if (!ph_document_orphan_remove(dir, name, file->written_us + 1, &removed, &error))
+		if (!ph_document_orphan_remove_own(dir, name, &file->own, &removed, &error))
 			g_warning("spool: %s", error->message);
 	}
 	g_free(file->path);
