@@ -82,7 +82,18 @@ ph_document_keep_record(PhDocumentKeep *keep, const gchar *digest, GError **erro
 	        "store_file, key_id) VALUES ($1, $2, $3::bigint, $4, $5::bigint, $6, $7, $8, $9) "
 	        "ON CONFLICT (role, bank, name, sha256) DO NOTHING",
 	        G_N_ELEMENTS(params), params, error);
-	return result != NULL;
+	if (result == NULL || !ph_document_writer_get_existed(writer))
+		return result != NULL;
+	/* the file kept again replaced the one there (ph_document_writer_commit): every row
+	 * naming it now names a file sealed under the writer's key */
+	const gchar *file_params[] = {ph_document_writer_get_file_name(writer),
+	                              ph_document_writer_get_key_id(writer)};
+	g_autoptr(PGresult) rekeyed =
+	        ph_db_query(db,
+	                    "UPDATE kept_document SET key_id = $2 WHERE store_file = $1 AND "
+	                    "key_id IS DISTINCT FROM $2",
+	                    G_N_ELEMENTS(file_params), file_params, error);
+	return rekeyed != NULL;
 }
 
 gboolean
