@@ -148,8 +148,12 @@ ph_personnel_batch_release(PhPlugin *plugin, const gchar *id)
 	g_autoptr(GError) error = NULL;
 	PhDb *db = ph_worker_db_get(&error);
 	const gchar *params[] = {id};
-	if (db == NULL)
-		return; /* the connection, and with it the lock, is gone already */
+	if (db == NULL) {
+		/* the connection, and with it the lock, is gone already */
+		g_warning("personnel batch %s: its lock went with its connection: %s", id,
+		          error->message);
+		return;
+	}
 	g_autoptr(PGresult) result = ph_db_query(
 	        db, "SELECT pg_advisory_unlock(" PH_PERSONNEL_BATCH_LOCK ")", 1, params, &error);
 	ph_db_release_session(db);
