@@ -138,8 +138,8 @@ personnel_apply_classify(const GError *failure, PersonnelRejection *rejection)
 		return FALSE;
 	personnel_rejection_clear(rejection);
 	rejection->code = personnel_apply_code(failure);
-	/* Stored and answered as UTF-8: the core's words may quote a byte of a character. */
-	rejection->message = g_utf8_make_valid(failure->message, -1);
+	/* made UTF-8 where every rejection is stored (personnel_chunk_set) */
+	rejection->message = g_strdup(failure->message);
 	return TRUE;
 }
 
