@@ -36,6 +36,27 @@ ph_document_orphan_put_back(const gchar *aside, const gchar *path, GError **erro
 	return TRUE;
 }
 
+/* The end of judging @aside, set aside from @path: put back when @keep, else removed. */
+static gboolean
+ph_document_orphan_decide(const gchar *aside, const gchar *path, gboolean keep, gboolean *removed,
+                          GError **error)
+{
+	if (keep)
+		return ph_document_orphan_put_back(aside, path, error);
+	if (g_unlink(aside) != 0)
+		return ph_document_errno(error, "remove", aside);
+	*removed = TRUE;
+	return TRUE;
+}
+
+/* Renames @path to @aside; FALSE in *@moved (and no error) when there is no such file. */
+static gboolean
+ph_document_orphan_set_aside(const gchar *path, const gchar *aside, gboolean *moved, GError **error)
+{
+	*moved = g_rename(path, aside) == 0;
+	return *moved || errno == ENOENT || ph_document_errno(error, "set aside", path);
+}
+
 gboolean
 ph_document_orphan_settle(const gchar *dir, const gchar *name, gint64 cutoff_us, gboolean *removed,
                           GError **error)
@@ -46,12 +67,8 @@ ph_document_orphan_settle(const gchar *dir, const gchar *name, gint64 cutoff_us,
 	GStatBuf st;
 	if (g_lstat(aside, &st) != 0)
 		return errno == ENOENT || ph_document_errno(error, "read the time of", aside);
-	if (ph_document_orphan_written_us(&st) >= cutoff_us)
-		return ph_document_orphan_put_back(aside, path, error);
-	if (g_unlink(aside) != 0)
-		return ph_document_errno(error, "remove", aside);
-	*removed = TRUE;
-	return TRUE;
+	return ph_document_orphan_decide(
+	        aside, path, ph_document_orphan_written_us(&st) >= cutoff_us, removed, error);
 }
 
 gboolean
@@ -60,18 +77,17 @@ ph_document_orphan_remove_own(const gchar *dir, const gchar *name, const GStatBu
 {
 	g_autofree gchar *path = g_build_filename(dir, name, NULL);
 	g_autofree gchar *aside = g_strconcat(path, PH_DOCUMENT_ORPHAN_ASIDE, NULL);
+	gboolean moved = FALSE;
 	*removed = FALSE;
-	if (g_rename(path, aside) != 0)
-		return errno == ENOENT || ph_document_errno(error, "set aside", path);
+	if (!ph_document_orphan_set_aside(path, aside, &moved, error))
+		return FALSE;
+	if (!moved)
+		return TRUE; /* gone already */
 	GStatBuf st;
 	if (g_lstat(aside, &st) != 0)
 		return ph_document_errno(error, "read", aside);
-	if (st.st_dev != own->st_dev || st.st_ino != own->st_ino)
-		return ph_document_orphan_put_back(aside, path, error);
-	if (g_unlink(aside) != 0)
-		return ph_document_errno(error, "remove", aside);
-	*removed = TRUE;
-	return TRUE;
+	gboolean replaced = st.st_dev != own->st_dev || st.st_ino != own->st_ino;
+	return ph_document_orphan_decide(aside, path, replaced, removed, error);
 }
 
 gboolean
@@ -80,8 +96,11 @@ ph_document_orphan_remove(const gchar *dir, const gchar *name, gint64 cutoff_us,
 {
 	g_autofree gchar *path = g_build_filename(dir, name, NULL);
 	g_autofree gchar *aside = g_strconcat(path, PH_DOCUMENT_ORPHAN_ASIDE, NULL);
+	gboolean moved = FALSE;
 	*removed = FALSE;
-	if (g_rename(path, aside) != 0)
-		return errno == ENOENT || ph_document_errno(error, "set aside", path);
+	if (!ph_document_orphan_set_aside(path, aside, &moved, error))
+		return FALSE;
+	if (!moved)
+		return TRUE; /* gone already */
 	return ph_document_orphan_settle(dir, name, cutoff_us, removed, error);
 }
