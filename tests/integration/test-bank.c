@@ -534,18 +534,26 @@ result_for_batch(const gchar *batch_no)
 	return result_for_batch_serial(batch_no, 1);
 }
 
+/* Drops @data (@size bytes) and its done file (one line of 350001 fen) into the outbox as
+ * @name. */
+static void
+drop_one_line_result(const gchar *name, const gchar *data, gsize size)
+{
+	g_autofree gchar *hex = ph_digest_hex(PH_DIGEST_SM3, data, size);
+	g_autofree gchar *done = g_strdup_printf("SM3 %s 1 350001\r\n", hex);
+	g_autofree gchar *path = g_build_filename(outbox, name, NULL);
+	g_autofree gchar *done_path = g_strconcat(path, ".ok", NULL);
+	g_assert_true(g_file_set_contents(path, data, (gssize)size, NULL));
+	g_assert_true(g_file_set_contents(done_path, done, -1, NULL));
+}
+
 /* A well-formed result for a batch that was never sent is rejected and books nothing. */
 static void
 test_result_unknown_batch(void)
 {
 	g_autofree gchar *text = result_for_batch("0000099999");
-	g_autofree gchar *hex = ph_digest_hex(PH_DIGEST_SM3, text, strlen(text));
-	g_autofree gchar *done = g_strdup_printf("SM3 %s 1 350001\r\n", hex);
-	g_autofree gchar *path = g_build_filename(outbox, "RESULT_PAYOUT_X_0000099999.txt", NULL);
-	g_autofree gchar *done_path = g_strconcat(path, ".ok", NULL);
 	gint64 booked = count_where("payout_item_state", "state <> 'sent'");
-	g_assert_true(g_file_set_contents(path, text, -1, NULL));
-	g_assert_true(g_file_set_contents(done_path, done, -1, NULL));
+	drop_one_line_result("RESULT_PAYOUT_X_0000099999.txt", text, strlen(text));
 	g_autofree gchar *seen =
 	        ph_test_wait_for_value(ph_test_db_get_url(test_db),
 	                               "SELECT reason FROM payout_result_file WHERE name = "
@@ -590,12 +598,7 @@ test_result_before_sent_recorded(void)
 	g_assert_cmpint(count_where("payout_result_file", where), ==, 0);
 	/* meanwhile the bank's other files are taken: one for a batch the hub never made */
 	g_autofree gchar *text = result_for_batch("0000099990");
-	g_autofree gchar *hex = ph_digest_hex(PH_DIGEST_SM3, text, strlen(text));
-	g_autofree gchar *done = g_strdup_printf("SM3 %s 1 350001\r\n", hex);
-	g_autofree gchar *other = g_build_filename(outbox, "RESULT_PAYOUT_X_0000099990.txt", NULL);
-	g_autofree gchar *other_done = g_strconcat(other, ".ok", NULL);
-	g_assert_true(g_file_set_contents(other, text, -1, NULL));
-	g_assert_true(g_file_set_contents(other_done, done, -1, NULL));
+	drop_one_line_result("RESULT_PAYOUT_X_0000099990.txt", text, strlen(text));
 	g_autofree gchar *rejected =
 	        ph_test_wait_for_value(ph_test_db_get_url(test_db),
 	                               "SELECT verdict FROM payout_result_file WHERE name = "
@@ -623,8 +626,6 @@ static void
 test_done_file_being_written(void)
 {
 	g_autofree gchar *text = result_for_batch("0000099991");
-	g_autofree gchar *hex = ph_digest_hex(PH_DIGEST_SM3, text, strlen(text));
-	g_autofree gchar *done = g_strdup_printf("SM3 %s 1 350001\r\n", hex);
 	g_autofree gchar *path = g_build_filename(outbox, "RESULT_PAYOUT_X_0000099991.txt", NULL);
 	g_autofree gchar *done_path = g_strconcat(path, ".ok", NULL);
 	g_assert_true(g_file_set_contents(path, text, -1, NULL));
@@ -635,7 +636,8 @@ test_done_file_being_written(void)
 	        0);
 	g_assert_true(g_file_test(path, G_FILE_TEST_EXISTS));
 	g_assert_true(g_file_test(done_path, G_FILE_TEST_EXISTS));
-	g_assert_true(g_file_set_contents(done_path, done, -1, NULL));
+	/* its line written now */
+	drop_one_line_result("RESULT_PAYOUT_X_0000099991.txt", text, strlen(text));
 	g_autofree gchar *seen =
 	        ph_test_wait_for_value(ph_test_db_get_url(test_db),
 	                               "SELECT reason FROM payout_result_file WHERE name = "
@@ -666,19 +668,6 @@ test_done_file_too_long(void)
 	g_assert_cmpint(count_where("payout_item_state", "state <> 'sent'"), ==, booked);
 	g_autofree gchar *rejected = g_build_filename(outbox, "rejected", NULL);
 	g_assert_cmpuint(count_files(rejected, "RESULT_PAYOUT_X_0000099998", ".reason"), ==, 1);
-}
-
-/* Drops @data (@size bytes) and its done file (one line of 350001 fen) into the outbox as
- * @name. */
-static void
-drop_one_line_result(const gchar *name, const gchar *data, gsize size)
-{
-	g_autofree gchar *hex = ph_digest_hex(PH_DIGEST_SM3, data, size);
-	g_autofree gchar *done = g_strdup_printf("SM3 %s 1 350001\r\n", hex);
-	g_autofree gchar *path = g_build_filename(outbox, name, NULL);
-	g_autofree gchar *done_path = g_strconcat(path, ".ok", NULL);
-	g_assert_true(g_file_set_contents(path, data, (gssize)size, NULL));
-	g_assert_true(g_file_set_contents(done_path, done, -1, NULL));
 }
 
 /* A result line with serial 0 (the serials of a batch count from 1) is refused, and the
