@@ -220,6 +220,24 @@ ph_test_hub_lost_port(PhTestHub *hub, gsize offset)
 	       strstr(log + offset, "cannot listen on") != NULL;
 }
 
+gboolean
+ph_test_hub_log_has(PhTestHub *hub, const gchar *text)
+{
+	g_autofree gchar *log = NULL;
+	return g_file_get_contents(hub->log_path, &log, NULL, NULL) && strstr(log, text) != NULL;
+}
+
+gboolean
+ph_test_hub_wait_log(PhTestHub *hub, const gchar *text)
+{
+	for (guint i = 0; i < 300; i++) {
+		if (ph_test_hub_log_has(hub, text))
+			return TRUE;
+		g_usleep(100 * 1000);
+	}
+	return FALSE;
+}
+
 static gsize
 ph_test_hub_log_size(PhTestHub *hub)
 {

@@ -43,6 +43,10 @@ gchar *ph_test_hub_keys_config(PhTestHub *hub);
 void ph_test_hub_start(PhTestHub *hub);
 /* Sends @signal and waits for the exit; returns the exit status (or 128 + signal). */
 gint ph_test_hub_signal(PhTestHub *hub, gint signal_number);
+/* Whether the daemon's log holds @text now. */
+gboolean ph_test_hub_log_has(PhTestHub *hub, const gchar *text);
+/* Waits up to 30 s until the daemon's log holds @text; whether it came. */
+gboolean ph_test_hub_wait_log(PhTestHub *hub, const gchar *text);
 
 /* An HTTPS or HTTP request. @partner names the dev PKI certificate to present (NULL for
  * none); @ca the CA file name in the PKI to trust (NULL: ca.crt). Returns the HTTP status,

@@ -563,21 +563,6 @@ test_result_unknown_batch(void)
 	g_assert_cmpint(count_where("payout_item_state", "state <> 'sent'"), ==, booked);
 }
 
-/* Waits until the hub's log holds @text. */
-static void
-wait_log_contains(const gchar *text)
-{
-	gboolean seen = FALSE;
-	for (guint i = 0; i < 300 && !seen; i++) {
-		g_autofree gchar *log = NULL;
-		seen = g_file_get_contents(hub->log_path, &log, NULL, NULL) &&
-		       strstr(log, text) != NULL;
-		if (!seen)
-			g_usleep(100 * 1000);
-	}
-	g_assert_true(seen);
-}
-
 /* The hub died between the upload and recording the batch as sent, and the bank answered
  * first: the answer is not rejected (that would be for good: a file is never taken twice) but
  * left in the bank's outbox, nothing recorded, and booked once the batch is recorded as sent,
@@ -594,7 +579,7 @@ test_result_before_sent_recorded(void)
 	        g_strconcat("UPDATE payout_batch SET state = 'built' WHERE ", where, NULL);
 	exec_sql(built);
 	run_bank(NULL);
-	wait_log_contains("not recorded as sent yet");
+	g_assert_true(ph_test_hub_wait_log(hub, "not recorded as sent yet"));
 	g_assert_cmpint(count_where("payout_result_file", where), ==, 0);
 	/* meanwhile the bank's other files are taken: one for a batch the hub never made */
 	g_autofree gchar *text = result_for_batch("0000099990");
@@ -630,7 +615,8 @@ test_done_file_being_written(void)
 	g_autofree gchar *done_path = g_strconcat(path, ".ok", NULL);
 	g_assert_true(g_file_set_contents(path, text, -1, NULL));
 	g_assert_true(g_file_set_contents(done_path, "", 0, NULL));
-	wait_log_contains("RESULT_PAYOUT_X_0000099991.txt: its done file is empty");
+	g_assert_true(ph_test_hub_wait_log(
+	        hub, "RESULT_PAYOUT_X_0000099991.txt: its done file is empty"));
 	g_assert_cmpint(
 	        count_where("payout_result_file", "name = 'RESULT_PAYOUT_X_0000099991.txt'"), ==,
 	        0);

@@ -1190,15 +1190,6 @@ test_field_named(Fixture *fixture, gconstpointer data)
 	}
 }
 
-/* Whether the daemon's log holds @text. */
-static gboolean
-log_has(Fixture *fixture, const gchar *text)
-{
-	g_autofree gchar *log = NULL;
-	return g_file_get_contents(fixture->hub->log_path, &log, NULL, NULL) &&
-	       strstr(log, text) != NULL;
-}
-
 /* A national code table that cannot be loaded (standard/AAC005.xml missing from the mapping
  * folder) is the hub's fault, not the event's: the batch stays processing and is applied once
  * the table is back — no event is refused for it as UNKNOWN_CODE for good. */
@@ -1234,13 +1225,13 @@ test_code_table_missing(Fixture *fixture, gconstpointer data)
 	for (guint i = 0; i < 200; i++) {
 		g_free(state);
 		state = query(fixture, "SELECT state FROM personnel_batch WHERE id = '%s'", batch);
-		if (log_has(fixture, stopped) || g_str_equal(state, "done") ||
+		if (ph_test_hub_log_has(fixture->hub, stopped) || g_str_equal(state, "done") ||
 		    g_str_equal(state, "rejected"))
 			break;
 		g_usleep(100 * 1000);
 	}
 	/* it stopped (said so), not merely never started */
-	g_assert_true(log_has(fixture, stopped));
+	g_assert_true(ph_test_hub_log_has(fixture->hub, stopped));
 	g_assert_cmpstr(state, ==, "processing");
 	g_assert_cmpint(count(fixture, "SELECT count(*) FROM personnel_result"), ==, 0);
 

@@ -1129,20 +1129,6 @@ test_overdue(Fixture *fixture, gconstpointer data)
 	g_assert_nonnull(strstr(log, warning));
 }
 
-/* Waits until the hub's log holds @text. */
-static gboolean
-log_holds(Fixture *fixture, const gchar *text)
-{
-	for (guint i = 0; i < 300; i++) {
-		g_autofree gchar *log = NULL;
-		g_assert_true(g_file_get_contents(fixture->hub->log_path, &log, NULL, NULL));
-		if (strstr(log, text) != NULL)
-			return TRUE;
-		g_usleep(100 * 1000);
-	}
-	return FALSE;
-}
-
 /* Two cases past their deadline in one look, one whose stored AAC002 does not open (its key
  * is gone): the other is still reported and marked, and the one that was not reported is
  * not marked. */
@@ -1167,10 +1153,12 @@ test_overdue_unreadable(Fixture *fixture, gconstpointer data)
 	g_assert_cmpint(PQresultStatus(result), ==, PGRES_COMMAND_OK);
 	PQclear(result);
 	PQfinish(conn);
-	g_assert_true(log_holds(fixture, "transfer case XF-READABLE (in, LETTER_SENT) is past its "
-	                                 "step deadline"));
+	g_assert_true(ph_test_hub_wait_log(
+	        fixture->hub, "transfer case XF-READABLE (in, LETTER_SENT) is past its "
+	                      "step deadline"));
 	/* the other is named (never its number) and left for the next look */
-	g_assert_true(log_holds(fixture, "overdue transfer case XF-LOCKED: AAC002: "));
+	g_assert_true(
+	        ph_test_hub_wait_log(fixture->hub, "overdue transfer case XF-LOCKED: AAC002: "));
 	g_autofree gchar *marked = query(
 	        fixture, "SELECT string_agg(case_id, ',' ORDER BY case_id) FROM transfer_exchange "
 	                 "WHERE overdue_reported_at IS NOT NULL");
