@@ -643,14 +643,23 @@ test_done_file_too_long(void)
 	g_autofree gchar *done_path = g_strconcat(path, ".ok", NULL);
 	g_autofree gchar *done = g_strnfill(600, 'x');
 	gint64 booked = count_where("payout_item_state", "state <> 'sent'");
+	/* and a file listed after it (the bank's folder is read in name order) */
+	g_autofree gchar *after = result_for_batch("0000099995");
 	g_assert_true(g_file_set_contents(path, text, -1, NULL));
 	g_assert_true(g_file_set_contents(done_path, done, -1, NULL));
+	drop_one_line_result("RESULT_PAYOUT_Y_0000099995.txt", after, strlen(after));
 	g_autofree gchar *seen = ph_test_wait_for_value(
 	        ph_test_db_get_url(test_db),
 	        "SELECT verdict || ': ' || (reason LIKE '%is larger than 512 bytes') FROM "
 	        "payout_result_file WHERE name = 'RESULT_PAYOUT_X_0000099998.txt'",
 	        "rejected: true", 15000);
 	g_assert_cmpstr(seen, ==, "rejected: true");
+	g_autofree gchar *taken =
+	        ph_test_wait_for_value(ph_test_db_get_url(test_db),
+	                               "SELECT reason FROM payout_result_file WHERE name = "
+	                               "'RESULT_PAYOUT_Y_0000099995.txt'",
+	                               "payout batch 0000099995: unknown batch", 15000);
+	g_assert_cmpstr(taken, ==, "payout batch 0000099995: unknown batch");
 	g_assert_cmpint(count_where("payout_item_state", "state <> 'sent'"), ==, booked);
 	g_autofree gchar *rejected = g_build_filename(outbox, "rejected", NULL);
 	g_assert_cmpuint(count_files(rejected, "RESULT_PAYOUT_X_0000099998", ".reason"), ==, 1);
