@@ -263,6 +263,14 @@ transfer_doc_mask_numbers(const gchar *text)
 	return g_string_free(masked, FALSE);
 }
 
+gchar *
+transfer_doc_masked_excerpt(const gchar *data, gsize length, glong max)
+{
+	g_autofree gchar *text = g_utf8_make_valid(data != NULL ? data : "", (gssize)length);
+	g_autofree gchar *masked = transfer_doc_mask_numbers(text);
+	return g_utf8_substring(masked, 0, MIN(g_utf8_strlen(masked, -1), max));
+}
+
 /* ---- building ---- */
 
 void

@@ -98,6 +98,10 @@ gchar *transfer_fen_to_yuan(gint64 fen);
  * quoting a refused value, the other side's ResultText, the platform's answers) may name
  * either, which logs and stored reasons show only masked (docs/security.md). */
 gchar *transfer_doc_mask_numbers(const gchar *text);
+/* The first @max characters of @data (@length bytes from outside, made UTF-8), masked as
+ * transfer_doc_mask_numbers does before they are cut: a number cut in two at the cut would
+ * escape the mask. */
+gchar *transfer_doc_masked_excerpt(const gchar *data, gsize length, glong max);
 
 /* A body's person (from the core): AAC002, AAC003, AAC004, AAC006. */
 typedef struct {

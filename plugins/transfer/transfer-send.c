@@ -142,10 +142,7 @@ transfer_send_refusal(Transfer *transfer, const PhHttpResponse *response)
 {
 	gsize length = 0;
 	const gchar *data = g_bytes_get_data(response->body, &length);
-	g_autofree gchar *text = g_utf8_make_valid(data != NULL ? data : "", (gssize)length);
-	g_autofree gchar *masked = transfer_doc_mask_numbers(text);
-	g_autofree gchar *shown =
-	        g_utf8_substring(masked, 0, MIN(g_utf8_strlen(masked, -1), TRANSFER_ANSWER_SHOWN));
+	g_autofree gchar *shown = transfer_doc_masked_excerpt(data, length, TRANSFER_ANSWER_SHOWN);
 	return g_error_new(
 	        PH_ERROR, response->status >= 500 ? PH_ERROR_TRANSIENT : PH_ERROR_PERMANENT,
 	        "%s answered %u: %s", transfer->platform_url, response->status, g_strstrip(shown));

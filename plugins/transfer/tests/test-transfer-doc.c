@@ -73,6 +73,21 @@ test_mask(void)
 	}
 }
 
+/* An ID number the cut falls in is masked whole first: no run of its digits is left to read
+ * (cut first, its first fourteen would have stayed). Bytes that are not UTF-8 are replaced. */
+static void
+test_masked_excerpt(void)
+{
+	g_autofree gchar *padding = g_strnfill(20, '.');
+	g_autofree gchar *text = g_strconcat(padding, "110105198001010016 rest\xff", NULL);
+	g_autofree gchar *cut = transfer_doc_masked_excerpt(text, strlen(text), 34);
+	g_assert_cmpstr(cut, ==, "....................110105********");
+	g_autofree gchar *whole = transfer_doc_masked_excerpt(text, strlen(text), 100);
+	g_assert_cmpstr(whole, ==, "....................110105********0016 rest\xef\xbf\xbd");
+	g_autofree gchar *empty = transfer_doc_masked_excerpt(NULL, 0, 10);
+	g_assert_cmpstr(empty, ==, "");
+}
+
 static gint64
 at(gint year, gint month, gint day, gint hour)
 {
@@ -170,6 +185,7 @@ main(int argc, char **argv)
 	g_test_add_func("/transfer/yuan", test_yuan);
 	g_test_add_func("/transfer/deadline", test_deadline);
 	g_test_add_func("/transfer/mask", test_mask);
+	g_test_add_func("/transfer/masked-excerpt", test_masked_excerpt);
 	g_test_add_func("/transfer/renew", test_renew);
 	return g_test_run();
 }
